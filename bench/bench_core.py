@@ -1,0 +1,328 @@
+"""Times shmtop's snapshot and `shmtop list` against ipcs and lsof on the large workload."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.workload import Workload  # noqa: E402
+from shmtop.ipc.collect import Collector  # noqa: E402
+from shmtop.ipc.model import Snapshot  # noqa: E402
+
+SHMTOP_LIST = [sys.executable, "-m", "shmtop", "list", "--json"]
+IPCS = ["ipcs", "-a"]
+LSOF = ["bash", "-c", "lsof -n | grep SYSV"]
+KIB_PER_MIB = 1024
+
+
+@dataclass
+class Measure:
+    """Wall times of one thing, in milliseconds; error says why it could not be measured."""
+
+    name: str
+    samples_ms: list[float] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.error is None and bool(self.samples_ms)
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.samples_ms) if self.available else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "available": self.available,
+            "error": self.error,
+            "median_ms": self.median,
+            "min_ms": min(self.samples_ms) if self.available else None,
+            "max_ms": max(self.samples_ms) if self.available else None,
+            "samples_ms": self.samples_ms,
+        }
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished child process."""
+
+    seconds: float
+    returncode: int
+    maxrss_kib: int
+    stderr_first_line: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """A ratio (or amount) the project must keep at or under its target."""
+
+    label: str
+    value: float | None
+    target: float
+
+    @property
+    def status(self) -> str:
+        if self.value is None:
+            return "n/a"
+        return "PASS" if self.value <= self.target else "MISS"
+
+
+@dataclass
+class Results:
+    """Everything one run of the benchmark found."""
+
+    workload: dict[str, int]
+    sanity: dict[str, Any]
+    measures: list[Measure]
+    peak_rss_mib: float | None
+    checks: list[Check]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "workload": self.workload,
+            "sanity": self.sanity,
+            "measures": {m.name: m.as_dict() for m in self.measures},
+            "peak_rss_mib": self.peak_rss_mib,
+            "checks": [
+                {"label": c.label, "value": c.value, "target": c.target, "status": c.status}
+                for c in self.checks
+            ],
+        }
+
+
+# ---- measuring ----
+
+
+def time_calls(call: Callable[[], object], repeat: int) -> list[float]:
+    """Wall time of each of `repeat` calls, in milliseconds."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def first_snapshot() -> Snapshot:
+    """A snapshot from a collector that has seen nothing yet."""
+    return Collector().snapshot()
+
+
+def measure_steady(repeat: int) -> tuple[Measure, Snapshot]:
+    """Snapshots of one warmed-up collector with nothing changed; also the warm-up snapshot."""
+    collector = Collector()
+    warm = collector.snapshot()
+    return Measure("steady snapshot", time_calls(collector.snapshot, repeat)), warm
+
+
+def run_process(argv: Sequence[str]) -> Run:
+    """Run argv with stdout to /dev/null, timing it and reading its peak RSS with wait4."""
+    with tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        child = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, cwd=REPO_ROOT
+        )
+        try:
+            _, status, usage = os.wait4(child.pid, 0)
+        except BaseException:
+            child.kill()
+            child.wait()
+            raise
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        first_line = stderr.readline().decode(errors="replace").strip()
+    return Run(seconds, child.returncode, usage.ru_maxrss, first_line)
+
+
+def measure_command(name: str, argv: Sequence[str], repeat: int) -> tuple[Measure, list[int]]:
+    """Time argv `repeat` times; stops at the first non-zero exit. Also each run's RSS in KiB."""
+    measure = Measure(name)
+    rss: list[int] = []
+    for _ in range(repeat):
+        run = run_process(argv)
+        if run.returncode != 0:
+            measure.error = f"exit {run.returncode}: {run.stderr_first_line or '(no stderr)'}"
+            return measure, []
+        measure.samples_ms.append(run.seconds * 1000)
+        rss.append(run.maxrss_kib)
+    return measure, rss
+
+
+def ratio(numerator: Measure, denominator: Measure) -> float | None:
+    top, bottom = numerator.median, denominator.median
+    if top is None or bottom is None or bottom == 0:
+        return None
+    return top / bottom
+
+
+# ---- the sanity line ----
+
+
+def sanity(snapshot: Snapshot, workload: Workload) -> dict[str, Any]:
+    """Attachments the snapshot found on the workload's segments, against what it made."""
+    ours = set(workload.shm_ids)
+    segments = [s for s in snapshot.segments if s.id in ours]
+    blind = snapshot.blind_spots
+    return {
+        "segments_found": len(segments),
+        "segments_expected": len(workload.shm_ids),
+        "attachments_found": sum(len(s.attachments) for s in segments),
+        "attachments_expected": workload.children * workload.attaches_per_child,
+        "nattch_total": sum(s.nattch for s in segments),
+        "blind_spots": {
+            "processes_scanned": blind.processes_scanned,
+            "uninspected": dict(blind.uninspected),
+            "attachments_missing": blind.attachments_missing,
+            "other_namespace_mappings": blind.other_namespace_mappings,
+        },
+    }
+
+
+# ---- the whole run ----
+
+
+def sizes_of(workload: Workload, repeat: int) -> dict[str, int]:
+    return {
+        "segments": workload.segments,
+        "segment_size": workload.segment_size,
+        "children": workload.children,
+        "attaches_per_child": workload.attaches_per_child,
+        "semaphore_sets": workload.semaphore_sets,
+        "semaphores_per_set": workload.semaphores_per_set,
+        "queues": workload.queues,
+        "messages_per_queue": workload.messages_per_queue,
+        "repeat": repeat,
+    }
+
+
+def benchmark(workload: Workload, repeat: int) -> Results:
+    """Measure everything against a workload that is up."""
+    first = Measure("first full snapshot", time_calls(first_snapshot, repeat))
+    steady, warm = measure_steady(repeat)
+    shmtop_list, rss_kib = measure_command("shmtop list --json", SHMTOP_LIST, repeat)
+    ipcs, _ = measure_command("ipcs -a", IPCS, repeat)
+    lsof, _ = measure_command("lsof -n | grep SYSV", LSOF, repeat)
+    peak_rss_mib = max(rss_kib) / KIB_PER_MIB if rss_kib else None
+    checks = [
+        Check("first full snapshot / ipcs -a", ratio(first, ipcs), 3.0),
+        Check("steady snapshot / ipcs -a", ratio(steady, ipcs), 0.5),
+        Check("shmtop list --json / lsof", ratio(shmtop_list, lsof), 0.7),
+        Check("peak RSS of shmtop list (MiB)", peak_rss_mib, 60.0),
+    ]
+    return Results(
+        workload=sizes_of(workload, repeat),
+        sanity=sanity(warm, workload),
+        measures=[first, steady, shmtop_list, ipcs, lsof],
+        peak_rss_mib=peak_rss_mib,
+        checks=checks,
+    )
+
+
+# ---- reporting ----
+
+
+def workload_line(sizes: dict[str, int]) -> str:
+    return (
+        f"Workload: {sizes['segments']} segments of {sizes['segment_size']} B, "
+        f"{sizes['children']} children x {sizes['attaches_per_child']} attaches "
+        f"(every second read-only), {sizes['semaphore_sets']} sets x "
+        f"{sizes['semaphores_per_set']} semaphores, {sizes['queues']} queues x "
+        f"{sizes['messages_per_queue']} messages; repeat {sizes['repeat']}"
+    )
+
+
+def sanity_lines(found: dict[str, Any]) -> list[str]:
+    blind = found["blind_spots"]
+    return [
+        f"Sanity: attachments found {found['attachments_found']} / expected "
+        f"{found['attachments_expected']} (nattch {found['nattch_total']}), segments "
+        f"{found['segments_found']} / {found['segments_expected']}",
+        "Blind spots: " + ", ".join(f"{key}={value}" for key, value in blind.items()),
+    ]
+
+
+def cell(text: str) -> str:
+    """Text made safe for a Markdown table cell."""
+    return text.replace("|", "\\|")
+
+
+def measure_row(measure: Measure) -> str:
+    if not measure.available:
+        return f"| {cell(measure.name)} | not available | | |"
+    low, high = min(measure.samples_ms), max(measure.samples_ms)
+    return f"| {cell(measure.name)} | {measure.median:.1f} | {low:.1f} | {high:.1f} |"
+
+
+def check_row(check: Check) -> str:
+    value = "n/a" if check.value is None else f"{check.value:.2f}"
+    return f"| {check.label} | {value} | <= {check.target} | {check.status} |"
+
+
+def report(results: Results) -> str:
+    """The Markdown report."""
+    lines = [workload_line(results.workload), *sanity_lines(results.sanity), ""]
+    lines += ["| measure | median ms | min | max |", "|---|---:|---:|---:|"]
+    lines += [measure_row(m) for m in results.measures]
+    lines += [""]
+    lines += [f"{m.name}: not available ({m.error})" for m in results.measures if m.error]
+    rss = results.peak_rss_mib
+    lines += [f"Peak RSS of shmtop list: {'n/a' if rss is None else f'{rss:.1f} MiB'}", ""]
+    lines += ["| target | value | limit | result |", "|---|---:|---:|---|"]
+    lines += [check_row(c) for c in results.checks]
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--segments", type=int, default=4000)
+    parser.add_argument("--children", type=int, default=1000)
+    parser.add_argument("--sets", type=int, default=1000, help="semaphore sets")
+    parser.add_argument("--queues", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs of each measure")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON too")
+    args = parser.parse_args(argv)
+    if min(args.segments, args.repeat) < 1 or min(args.children, args.sets, args.queues) < 0:
+        parser.error("--segments and --repeat must be >= 1, the other sizes >= 0")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if os.geteuid() != 0:
+        print("bench_core: must run as root (it reads every process's maps)", file=sys.stderr)
+        return 2
+    sizes = Workload(
+        segments=args.segments,
+        children=args.children,
+        semaphore_sets=args.sets,
+        queues=args.queues,
+    )
+    try:
+        with sizes as workload:
+            results = benchmark(workload, args.repeat)
+    except KeyboardInterrupt:
+        print("bench_core: interrupted; workload removed", file=sys.stderr)
+        return 130
+    print(report(results))
+    if args.json:
+        print(json.dumps(results.as_dict(), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""Only here because cffi's modules cannot be declared in pyproject.toml."""
+
+from setuptools import setup
+
+setup(cffi_modules=["shmtop/ipc/_build.py:ffibuilder"])

@@ -1,0 +1,384 @@
+"""Builds one consistent Snapshot of the namespace's System V IPC, reusing what has not changed."""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
+
+from shmtop.ipc import native, procfs
+from shmtop.ipc.accounts import group_name, user_name
+from shmtop.ipc.model import (
+    Attachment,
+    BlindSpots,
+    Limits,
+    MessageQueue,
+    Owner,
+    Process,
+    Segment,
+    Semaphore,
+    SemaphoreSet,
+    Snapshot,
+)
+from shmtop.ipc.procs import ProcessDirectory, alive_since
+
+PROC = "/proc"
+_SHM_HEADER_NEEDED = ("key", "shmid", "perms", "size", "cpid", "lpid", "nattch",
+                      "uid", "gid", "cuid", "cgid", "atime", "dtime", "ctime")  # fmt: skip
+
+
+def describe_errno(number: int) -> str:
+    """A few words for why a process or object could not be read."""
+    if number in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return os.strerror(number).lower()
+
+
+def ipc_namespace_of(pid: int | str) -> int | None:
+    """Inode of a process's IPC namespace, or None if it cannot be told."""
+    try:
+        return os.stat(f"{PROC}/{pid}/ns/ipc").st_ino
+    except OSError:
+        return None
+
+
+@lru_cache(maxsize=65536)
+def make_owner(key: int, uid: int, gid: int, cuid: int, cgid: int, mode: int) -> Owner:
+    return Owner(
+        key=key & 0xFFFFFFFF, uid=uid, gid=gid, cuid=cuid, cgid=cgid, mode=mode,
+        user=user_name(uid), group=group_name(gid),
+        creator_user=user_name(cuid), creator_group=group_name(cgid),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _MappingScan:
+    """Result of one scan of /proc/PID/maps."""
+
+    mappings: dict[int, list[tuple[int, int, int, bool]]]  # shmid -> (pid, start, end, writable)
+    scanned: int
+    uninspected: dict[str, int]
+    other_namespace: int
+
+    @property
+    def pids(self) -> set[int]:
+        return {pid for maps in self.mappings.values() for pid, *_ in maps}
+
+
+class _ShmColumns:
+    """Where each field sits in a /proc/sysvipc/shm row, found by header name."""
+
+    def __init__(self, columns: list[str]) -> None:
+        missing = [name for name in _SHM_HEADER_NEEDED if name not in columns]
+        if missing:
+            raise OSError(errno.EPROTO, f"/proc/sysvipc/shm lacks columns {missing}")
+        at = {name: index for index, name in enumerate(columns)}
+        self.names = columns
+        self.bases = procfs.column_bases(columns)
+        self.key, self.id, self.perms, self.size = at["key"], at["shmid"], at["perms"], at["size"]
+        self.cpid, self.lpid, self.nattch = at["cpid"], at["lpid"], at["nattch"]
+        self.uid, self.gid, self.cuid, self.cgid = at["uid"], at["gid"], at["cuid"], at["cgid"]
+        self.atime, self.dtime, self.ctime = at["atime"], at["dtime"], at["ctime"]
+        self.rss, self.swap = at.get("rss"), at.get("swap")
+
+    def signature(self, row: tuple[int, ...]) -> tuple[int, ...]:
+        """What changes whenever a process attaches or detaches (fork and exit too)."""
+        return (row[self.id], row[self.nattch], row[self.lpid], row[self.atime], row[self.dtime])
+
+
+class Collector:
+    """Takes snapshots; keep one alive and call snapshot() every refresh.
+
+    Each object is rebuilt only when what the kernel says of it changed, so a
+    steady-state snapshot costs the kernel reads and little more.
+    """
+
+    def __init__(self, *, semaphore_values: bool = True, attachments: bool = True) -> None:
+        self._semaphore_values = semaphore_values
+        self._attachments = attachments
+        self._processes = ProcessDirectory()
+        self._namespace = ipc_namespace_of("self") or 0
+        self._own_pid = os.getpid()
+        # Reuse state: what the last snapshot read, and what it built from it.
+        self._shm_table = b""
+        self._shm_rows: list[tuple[int, ...]] = []
+        self._shm_columns: _ShmColumns | None = None
+        self._last_signature: tuple[tuple[int, ...], ...] | None = None
+        self._last_scan: _MappingScan | None = None
+        self._attachers: dict[int, Process] = {}
+        self._segments: dict[int, tuple[tuple[object, ...], Segment]] = {}
+        self._sem_read: tuple[list[tuple[int, ...]], list[int], list[int]] | None = None
+        self._sem_sets: tuple[SemaphoreSet, ...] = ()
+        self._queues: dict[tuple[int, ...], MessageQueue] = {}
+
+    # ---- the whole snapshot ----
+
+    def snapshot(self) -> Snapshot:
+        """Every segment, semaphore set and queue, with the processes behind them."""
+        taken_at = time.time()
+        columns, shm_rows = self._read_segment_rows()
+        sem_sets = self._read_semaphore_sets()
+        queues = self._read_queues()
+        scan = self._scan_attachments(columns, shm_rows) if self._attachments else None
+        processes = self._lookup_processes(columns, shm_rows, scan, sem_sets, queues)
+        segments = tuple(self._segment(columns, row, scan, processes) for row in shm_rows)
+        self._segments = {s.id: self._segments[s.id] for s in segments}
+        return Snapshot(
+            taken_at=taken_at,
+            segments=segments,
+            semaphore_sets=sem_sets,
+            queues=queues,
+            limits=read_limits(),
+            processes=MappingProxyType(processes),
+            blind_spots=_blind_spots(scan, sum(row[columns.nattch] for row in shm_rows)),
+            viewer_pid=self._own_pid,
+            ipc_namespace=self._namespace,
+        )
+
+    def _lookup_processes(
+        self,
+        columns: _ShmColumns,
+        shm_rows: list[tuple[int, ...]],
+        scan: _MappingScan | None,
+        sem_sets: tuple[SemaphoreSet, ...],
+        queues: tuple[MessageQueue, ...],
+    ) -> dict[int, Process]:
+        """Facts on every PID that matters; attachers of an unchanged scan are taken as known."""
+        if scan is None:
+            attachers: dict[int, Process] = {}
+        elif scan is self._last_scan and self._attachers:
+            # A process cannot exit or exec without detaching, which would have
+            # changed the scan's signature: the attachers are the same processes.
+            attachers = self._attachers
+        else:
+            attachers = self._processes.lookup(scan.pids)
+        others: set[int] = set()
+        for row in shm_rows:
+            others.update((row[columns.cpid], row[columns.lpid]))
+        for queue in queues:
+            others.update((queue.lspid, queue.lrpid))
+        for sem_set in sem_sets:
+            others.update(s.pid for s in sem_set.semaphores or ())
+        others.difference_update(attachers)
+        self._attachers = attachers
+        return {**attachers, **self._processes.lookup(others)} if others else dict(attachers)
+
+    # ---- segments ----
+
+    def _read_segment_rows(self) -> tuple[_ShmColumns, list[tuple[int, ...]]]:
+        table = procfs.read_sysvipc("shm")
+        if table != self._shm_table or self._shm_columns is None:
+            names = procfs.header_columns(table)
+            if self._shm_columns is None or self._shm_columns.names != names:
+                self._shm_columns = _ShmColumns(names)
+            self._shm_rows = native.parse_columns(table, self._shm_columns.bases)
+            self._shm_table = table
+        return self._shm_columns, self._shm_rows
+
+    def _segment(
+        self,
+        columns: _ShmColumns,
+        row: tuple[int, ...],
+        scan: _MappingScan | None,
+        processes: dict[int, Process],
+    ) -> Segment:
+        """The Segment for a row, reused from the last snapshot when nothing about it changed."""
+        shmid, cpid, ctime = row[columns.id], row[columns.cpid], row[columns.ctime]
+        maps = tuple(scan.mappings.get(shmid, ())) if scan else ()
+        creator_alive = alive_since(processes.get(cpid), ctime) if cpid else None
+        names = tuple(processes.get(pid) for pid, *_ in maps)
+        cache_key = (row, maps, names, creator_alive)
+        cached = self._segments.get(shmid)
+        if cached is not None and cached[0] == cache_key:
+            return cached[1]
+        attachments = tuple(
+            Attachment(
+                pid=pid, command=process.command if process else "?",
+                user=process.user if process else "?", writable=writable,
+                start=start, end=end, is_self=pid == self._own_pid,
+            )
+            for (pid, start, end, writable), process in zip(maps, names, strict=True)
+        )  # fmt: skip
+        c = columns
+        segment = Segment(
+            id=shmid,
+            owner=make_owner(row[c.key], row[c.uid], row[c.gid], row[c.cuid], row[c.cgid],
+                             row[c.perms]),
+            size=row[c.size],
+            rss=row[c.rss] if c.rss is not None else None,
+            swap=row[c.swap] if c.swap is not None else None,
+            nattch=row[c.nattch], cpid=cpid, lpid=row[c.lpid], atime=row[c.atime],
+            dtime=row[c.dtime], ctime=ctime, creator_alive=creator_alive,
+            attachments=attachments,
+        )  # fmt: skip
+        self._segments[shmid] = (cache_key, segment)
+        return segment
+
+    # ---- attachments ----
+
+    def _scan_attachments(
+        self, columns: _ShmColumns, rows: list[tuple[int, ...]]
+    ) -> _MappingScan:
+        """Who maps which segment, from /proc/PID/maps; reused while nothing moved."""
+        signature = tuple(columns.signature(row) for row in rows)
+        if signature == self._last_signature and self._last_scan is not None:
+            return self._last_scan
+        want = sum(row[columns.nattch] for row in rows)
+        live_ids = {row[columns.id] for row in rows}
+        likely = self._last_scan.pids if self._last_scan else set()
+        likely.update(row[columns.lpid] for row in rows)
+        scan = self._scan_maps(want, live_ids, likely)
+        self._last_signature, self._last_scan = signature, scan
+        return scan
+
+    def _scan_order(self, likely: set[int]) -> list[int]:
+        """All PIDs, likely attachers first (last refresh's attachers, last attachers)."""
+        pids = [int(name) for name in os.listdir(PROC) if name.isdigit()]
+        if not likely:
+            return pids
+        return sorted(pids, key=lambda pid: pid not in likely)
+
+    def _scan_maps(self, want: int, live_ids: set[int], likely: set[int]) -> _MappingScan:
+        if want == 0:
+            return _MappingScan({}, 0, {}, 0)
+        mappings: dict[int, list[tuple[int, int, int, bool]]] = defaultdict(list)
+        uninspected: Counter[str] = Counter()
+        other_namespace = 0
+        pending = self._scan_order(likely)
+        found = scanned = 0
+        while pending and found < want:
+            # The early stop counts mappings before the namespace check, so it
+            # can stop short; then the scan simply goes on with the rest.
+            result = native.scan_maps(pending, want - found)
+            scanned += result.scanned
+            pending = pending[result.scanned :]
+            for number in result.failures.values():
+                if number != errno.ESRCH:  # a process that ended is not a blind spot
+                    uninspected[describe_errno(number)] += 1
+            namespaces: dict[int, int | None] = {}
+            for pid, start, end, writable, shmid in result.rows:
+                if pid not in namespaces:
+                    namespaces[pid] = ipc_namespace_of(pid)
+                if namespaces[pid] != self._namespace:
+                    other_namespace += 1
+                    continue
+                if shmid in live_ids:
+                    mappings[shmid].append((pid, start, end, bool(writable)))
+                    found += 1
+        return _MappingScan(dict(mappings), scanned, dict(uninspected), other_namespace)
+
+    # ---- semaphores ----
+
+    def _read_semaphore_sets(self) -> tuple[SemaphoreSet, ...]:
+        rows = native.sem_table() or _sem_rows_from_proc()
+        if self._semaphore_values:
+            flat, errs = native.sem_values_flat([(r[0], r[7]) for r in rows])
+        else:
+            flat, errs = [], [0] * len(rows)
+        read = (rows, flat, errs)
+        if read == self._sem_read:
+            return self._sem_sets
+        previous = {s.id: s for s in self._sem_sets}
+        sets = []
+        at = 0
+        for row, number in zip(rows, errs, strict=True):
+            semid, key, uid, gid, cuid, cgid, mode, nsems, otime, ctime = row
+            values = flat[at : at + 4 * nsems] if self._semaphore_values else []
+            at += 4 * nsems
+            if number in (errno.EINVAL, errno.EIDRM):
+                continue  # removed between the table and the values
+            semaphores: tuple[Semaphore, ...] | None = None
+            unreadable: str | None = None
+            if number:
+                unreadable = describe_errno(number)
+            elif self._semaphore_values:
+                semaphores = tuple(
+                    Semaphore(n, *values[4 * n : 4 * n + 4]) for n in range(nsems)
+                )
+            else:
+                unreadable = "not read"
+            made = SemaphoreSet(
+                id=semid, owner=make_owner(key, uid, gid, cuid, cgid, mode), nsems=nsems,
+                otime=otime, ctime=ctime, semaphores=semaphores, unreadable=unreadable,
+            )  # fmt: skip
+            old = previous.get(semid)
+            sets.append(old if old == made else made)
+        self._sem_read, self._sem_sets = read, tuple(sets)
+        return self._sem_sets
+
+    # ---- queues ----
+
+    def _read_queues(self) -> tuple[MessageQueue, ...]:
+        rows: list[tuple[int, ...]] = native.msg_table() or _msg_rows_from_proc()
+        built: dict[tuple[int, ...], MessageQueue] = {}
+        for row in rows:
+            built[row] = self._queues.get(row) or _queue(row)
+        self._queues = built
+        return tuple(built.values())
+
+
+def _queue(row: tuple[int, ...]) -> MessageQueue:
+    (msqid, key, uid, gid, cuid, cgid, mode, cbytes, qnum, qbytes,
+     lspid, lrpid, stime, rtime, ctime, _) = row  # fmt: skip
+    return MessageQueue(
+        id=msqid, owner=make_owner(key, uid, gid, cuid, cgid, mode), cbytes=cbytes,
+        qnum=qnum, qbytes=qbytes if qbytes >= 0 else None, lspid=lspid, lrpid=lrpid,
+        stime=stime, rtime=rtime, ctime=ctime,
+    )  # fmt: skip
+
+
+def _blind_spots(scan: _MappingScan | None, nattch_total: int) -> BlindSpots:
+    if scan is None:
+        return BlindSpots(attachments_missing=nattch_total)
+    found = sum(len(m) for m in scan.mappings.values())
+    return BlindSpots(
+        processes_scanned=scan.scanned,
+        uninspected=MappingProxyType(dict(scan.uninspected)),
+        attachments_missing=max(nattch_total - found, 0),
+        other_namespace_mappings=scan.other_namespace,
+    )
+
+
+# ---- fallbacks for kernels without the *_STAT_ANY commands (before 4.17) ----
+
+
+def _sem_rows_from_proc() -> list[tuple[int, ...]]:
+    rows = procfs.parse_sysvipc(procfs.read_sysvipc("sem").decode("ascii"))
+    return [
+        (r["semid"], r["key"], r["uid"], r["gid"], r["cuid"], r["cgid"], r["perms"],
+         r["nsems"], r["otime"], r["ctime"])
+        for r in rows
+    ]  # fmt: skip
+
+
+def _msg_rows_from_proc() -> list[tuple[int, ...]]:
+    rows = procfs.parse_sysvipc(procfs.read_sysvipc("msg").decode("ascii"))
+    return [
+        (r["msqid"], r["key"], r["uid"], r["gid"], r["cuid"], r["cgid"], r["perms"],
+         r["cbytes"], r["qnum"], -1, r["lspid"], r["lrpid"], r["stime"], r["rtime"],
+         r["ctime"], 0)
+        for r in rows
+    ]  # fmt: skip
+
+
+def read_limits() -> Limits:
+    """Limits and usage of all three kinds, from IPC_INFO and *_INFO."""
+    shm_limits, shm_usage = native.shm_limits()
+    sem_limits, sem_usage = native.sem_limits()
+    msg_limits, msg_usage = native.msg_limits()
+    return Limits(
+        page_size=os.sysconf("SC_PAGE_SIZE"),
+        shmmax=shm_limits["shmmax"], shmall=shm_limits["shmall"], shmmni=shm_limits["shmmni"],
+        shm_segments=shm_usage["used_ids"], shm_pages=shm_usage["shm_tot"],
+        shm_rss_pages=shm_usage["shm_rss"], shm_swap_pages=shm_usage["shm_swp"],
+        semmni=sem_limits["semmni"], semmns=sem_limits["semmns"], semmsl=sem_limits["semmsl"],
+        semopm=sem_limits["semopm"], semvmx=sem_limits["semvmx"],
+        sem_sets=sem_usage["sets"], sem_semaphores=sem_usage["semaphores"],
+        msgmni=msg_limits["msgmni"], msgmax=msg_limits["msgmax"], msgmnb=msg_limits["msgmnb"],
+        msg_queues=msg_usage["queues"], msg_messages=msg_usage["messages"],
+        msg_bytes=msg_usage["bytes"],
+    )  # fmt: skip

@@ -1,0 +1,350 @@
+"""The one importer of the compiled binding: errno becomes OSError, C rows become tuples."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from shmtop.ipc._native import ffi, lib
+
+IPC_PRIVATE: int = lib.IPC_PRIVATE
+IPC_CREAT: int = lib.IPC_CREAT
+IPC_EXCL: int = lib.IPC_EXCL
+IPC_NOWAIT: int = lib.IPC_NOWAIT
+SHM_RDONLY: int = lib.SHM_RDONLY
+SHM_DEST: int = lib.SHM_DEST
+SHM_LOCKED: int = lib.SHM_LOCKED
+SEM_UNDO: int = lib.SEM_UNDO
+MSG_COPY: int = lib.MSG_COPY
+MSG_NOERROR: int = lib.MSG_NOERROR
+
+SEM_FIELDS: int = lib.SHMTOP_SEM_FIELDS
+MSG_FIELDS: int = lib.SHMTOP_MSG_FIELDS
+MAP_FIELDS: int = lib.SHMTOP_MAP_FIELDS
+
+
+
+def _fail(call: str) -> OSError:
+    """The OSError subclass (PermissionError, FileNotFoundError...) for errno, naming the call."""
+    number = ffi.errno
+    return OSError(number, f"{call}: {os.strerror(number)}")
+
+
+def _check(result: int, call: str) -> int:
+    if result < 0:
+        raise _fail(call)
+    return result
+
+
+# ---- shared memory ----
+
+
+def shmget(key: int, size: int, flags: int) -> int:
+    """Create or look up a segment; returns its id."""
+    return _check(lib.shmget(key, size, flags), f"shmget(key={key:#x})")
+
+
+def shmat(shmid: int, flags: int = SHM_RDONLY) -> Any:
+    """Attach a segment (read-only unless told); returns the cffi pointer."""
+    address = lib.shmat(shmid, ffi.NULL, flags)
+    if int(ffi.cast("intptr_t", address)) == -1:
+        raise _fail(f"shmat(shmid={shmid})")
+    return address
+
+
+def shmdt(address: Any) -> None:
+    """Detach what shmat attached."""
+    _check(lib.shmdt(address), "shmdt")
+
+
+@contextmanager
+def attached(shmid: int, *, readonly: bool = True) -> Iterator[Any]:
+    """Attach for the length of a with-block; always detach, also on errors."""
+    address = shmat(shmid, SHM_RDONLY if readonly else 0)
+    try:
+        yield address
+    finally:
+        shmdt(address)
+
+
+def read_segment(shmid: int, offset: int, length: int) -> bytes:
+    """Copy bytes out of a segment attached read-only (never written)."""
+    with attached(shmid) as address:
+        return bytes(ffi.buffer(ffi.cast("char *", address) + offset, length))
+
+
+def shm_rmid(shmid: int) -> None:
+    """IPC_RMID: destroy now, or mark for destruction while attached."""
+    _check(lib.shmctl(shmid, lib.IPC_RMID, ffi.NULL), f"shmctl(shmid={shmid}, IPC_RMID)")
+
+
+@dataclass(frozen=True, slots=True)
+class ShmStat:
+    """What IPC_STAT/SHM_STAT* says of one segment."""
+
+    id: int
+    key: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    mode: int
+    size: int
+    atime: int
+    dtime: int
+    ctime: int
+    cpid: int
+    lpid: int
+    nattch: int
+
+
+def _shm_stat(ds: Any, shmid: int) -> ShmStat:
+    perm = ds.shm_perm
+    return ShmStat(
+        shmid, lib.shmtop_perm_key(ffi.addressof(perm)) & 0xFFFFFFFF, perm.uid, perm.gid,
+        perm.cuid, perm.cgid, perm.mode, ds.shm_segsz, ds.shm_atime, ds.shm_dtime,
+        ds.shm_ctime, ds.shm_cpid, ds.shm_lpid, ds.shm_nattch,
+    )  # fmt: skip
+
+
+def shm_stat(shmid: int) -> ShmStat:
+    """IPC_STAT of one segment (needs read permission)."""
+    ds = ffi.new("struct shmid_ds *")
+    _check(lib.shmctl(shmid, lib.IPC_STAT, ds), f"shmctl(shmid={shmid}, IPC_STAT)")
+    return _shm_stat(ds, shmid)
+
+
+def shm_stat_all(*, any_permission: bool = True) -> list[ShmStat]:
+    """Every segment by index, SHM_STAT_ANY (or SHM_STAT: only readable ones)."""
+    info = ffi.new("struct shm_info *")
+    highest = _check(
+        lib.shmctl(0, lib.SHM_INFO, ffi.cast("struct shmid_ds *", info)), "shmctl(SHM_INFO)"
+    )
+    command = lib.SHM_STAT_ANY if any_permission else lib.SHM_STAT
+    ds = ffi.new("struct shmid_ds *")
+    found = []
+    for index in range(highest + 1):
+        shmid = lib.shmctl(index, command, ds)
+        if shmid >= 0:
+            found.append(_shm_stat(ds, shmid))
+    return found
+
+
+def shm_limits() -> tuple[dict[str, int], dict[str, int]]:
+    """(IPC_INFO limits, SHM_INFO usage) for shared memory; sizes of usage in pages."""
+    limits = ffi.new("struct shminfo *")
+    _check(lib.shmctl(0, lib.IPC_INFO, ffi.cast("struct shmid_ds *", limits)), "shmctl(IPC_INFO)")
+    usage = ffi.new("struct shm_info *")
+    _check(lib.shmctl(0, lib.SHM_INFO, ffi.cast("struct shmid_ds *", usage)), "shmctl(SHM_INFO)")
+    return (
+        {name: getattr(limits, name) for name in ("shmmax", "shmmin", "shmmni", "shmall")},
+        {name: getattr(usage, name) for name in ("used_ids", "shm_tot", "shm_rss", "shm_swp")},
+    )
+
+
+# ---- semaphores ----
+
+
+def semget(key: int, nsems: int, flags: int) -> int:
+    """Create or look up a semaphore set; returns its id."""
+    return _check(lib.semget(key, nsems, flags), f"semget(key={key:#x})")
+
+
+def sem_rmid(semid: int) -> None:
+    """IPC_RMID: the set is gone at once; blocked callers get EIDRM."""
+    _check(lib.shmtop_semctl_val(semid, 0, lib.IPC_RMID, 0), f"semctl(semid={semid}, IPC_RMID)")
+
+
+def sem_getall(semid: int, nsems: int) -> list[int]:
+    values = ffi.new("unsigned short[]", max(nsems, 1))
+    _check(lib.shmtop_semctl_array(semid, lib.GETALL, values), f"semctl(semid={semid}, GETALL)")
+    return list(values[0:nsems])
+
+
+def sem_setall(semid: int, values: Sequence[int]) -> None:
+    array = ffi.new("unsigned short[]", list(values))
+    _check(lib.shmtop_semctl_array(semid, lib.SETALL, array), f"semctl(semid={semid}, SETALL)")
+
+
+def sem_getval(semid: int, semnum: int) -> int:
+    return _check(lib.shmtop_semctl_val(semid, semnum, lib.GETVAL, 0), f"semctl(semid={semid})")
+
+
+def sem_setval(semid: int, semnum: int, value: int) -> None:
+    _check(lib.shmtop_semctl_val(semid, semnum, lib.SETVAL, value), f"semctl(semid={semid})")
+
+
+def sem_counts(semid: int, semnum: int) -> tuple[int, int, int]:
+    """(GETNCNT, GETZCNT, GETPID) of one semaphore."""
+    call = f"semctl(semid={semid}, semnum={semnum})"
+    return (
+        _check(lib.shmtop_semctl_val(semid, semnum, lib.GETNCNT, 0), call),
+        _check(lib.shmtop_semctl_val(semid, semnum, lib.GETZCNT, 0), call),
+        _check(lib.shmtop_semctl_val(semid, semnum, lib.GETPID, 0), call),
+    )
+
+
+def semop(semid: int, operations: Sequence[tuple[int, int, int]]) -> None:
+    """Apply (sem_num, sem_op, sem_flg) operations atomically."""
+    sops = ffi.new("struct sembuf[]", len(operations))
+    for slot, (num, op, flags) in zip(sops, operations, strict=True):
+        slot.sem_num, slot.sem_op, slot.sem_flg = num, op, flags
+    _check(lib.semop(semid, sops, len(operations)), f"semop(semid={semid})")
+
+
+def sem_table() -> list[tuple[int, ...]]:
+    """Every set: (id, key, uid, gid, cuid, cgid, mode, nsems, otime, ctime)."""
+    return _table(lib.shmtop_sem_table, lib.SEM_STAT_ANY, SEM_FIELDS, "semctl(SEM_STAT_ANY)")
+
+
+def sem_values_flat(sets: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """For each (semid, nsems): 4 numbers a semaphore (value, ncnt, zcnt, pid), all sets
+    packed in one list; and one errno a set (0 = read)."""
+    if not sets:
+        return [], []
+    ids = ffi.new("int[]", [semid for semid, _ in sets])
+    sizes = ffi.new("int[]", [nsems for _, nsems in sets])
+    total = 4 * sum(nsems for _, nsems in sets)
+    out = ffi.new("long long[]", max(total, 1))
+    errs = ffi.new("int[]", len(sets))
+    lib.shmtop_sem_values(ids, sizes, len(sets), out, errs)
+    return ffi.unpack(out, total), ffi.unpack(errs, len(sets))
+
+
+def sem_values(
+    sets: Sequence[tuple[int, int]],
+) -> list[list[tuple[int, int, int, int]] | OSError]:
+    """Per semaphore (value, ncnt, zcnt, pid) of each (semid, nsems); OSError if unreadable."""
+    flat, errs = sem_values_flat(sets)
+    result: list[list[tuple[int, int, int, int]] | OSError] = []
+    at = 0
+    for (semid, nsems), number in zip(sets, errs, strict=True):
+        if number:
+            result.append(OSError(number, f"semctl(semid={semid}): {os.strerror(number)}"))
+        else:
+            result.append([
+                (flat[i], flat[i + 1], flat[i + 2], flat[i + 3])
+                for i in range(at, at + 4 * nsems, 4)
+            ])  # fmt: skip
+        at += 4 * nsems
+    return result
+
+
+def sem_limits() -> tuple[dict[str, int], dict[str, int]]:
+    """(IPC_INFO limits, SEM_INFO usage: sets in semusz, semaphores in semaem)."""
+    info = ffi.new("struct seminfo *")
+    _check(lib.shmtop_semctl_info(lib.IPC_INFO, info), "semctl(IPC_INFO)")
+    limits = {name: getattr(info, name) for name in ("semmni", "semmns", "semmsl", "semopm")}
+    limits["semvmx"] = info.semvmx
+    _check(lib.shmtop_semctl_info(lib.SEM_INFO, info), "semctl(SEM_INFO)")
+    return limits, {"sets": info.semusz, "semaphores": info.semaem}
+
+
+# ---- message queues ----
+
+
+def msgget(key: int, flags: int) -> int:
+    """Create or look up a queue; returns its id."""
+    return _check(lib.msgget(key, flags), f"msgget(key={key:#x})")
+
+
+def msg_rmid(msqid: int) -> None:
+    """IPC_RMID: the queue and its messages are gone at once."""
+    _check(lib.msgctl(msqid, lib.IPC_RMID, ffi.NULL), f"msgctl(msqid={msqid}, IPC_RMID)")
+
+
+def msgsnd(msqid: int, mtype: int, payload: bytes, flags: int = IPC_NOWAIT) -> None:
+    buffer = ffi.new("char[]", ffi.sizeof("long") + len(payload))
+    ffi.cast("long *", buffer)[0] = mtype
+    ffi.memmove(buffer + ffi.sizeof("long"), payload, len(payload))
+    _check(lib.msgsnd(msqid, buffer, len(payload), flags), f"msgsnd(msqid={msqid})")
+
+
+def msgrcv(msqid: int, size: int, mtype: int, flags: int) -> tuple[int, bytes]:
+    """Receive (or with MSG_COPY, copy message number mtype); returns (type, bytes)."""
+    buffer = ffi.new("char[]", ffi.sizeof("long") + size)
+    got = lib.msgrcv(msqid, buffer, size, mtype, flags)
+    if got < 0:
+        raise _fail(f"msgrcv(msqid={msqid})")
+    return ffi.cast("long *", buffer)[0], bytes(ffi.buffer(buffer + ffi.sizeof("long"), got))
+
+
+def msg_table() -> list[tuple[int, ...]]:
+    """Every queue: (id, key, uid, gid, cuid, cgid, mode, cbytes, qnum, qbytes,
+    lspid, lrpid, stime, rtime, ctime, 0)."""
+    return _table(lib.shmtop_msg_table, lib.MSG_STAT_ANY, MSG_FIELDS, "msgctl(MSG_STAT_ANY)")
+
+
+def msg_limits() -> tuple[dict[str, int], dict[str, int]]:
+    """(IPC_INFO limits, MSG_INFO usage: queues, messages, bytes)."""
+    info = ffi.new("struct msginfo *")
+    as_ds = ffi.cast("struct msqid_ds *", info)
+    _check(lib.msgctl(0, lib.IPC_INFO, as_ds), "msgctl(IPC_INFO)")
+    limits = {name: getattr(info, name) for name in ("msgmni", "msgmax", "msgmnb")}
+    _check(lib.msgctl(0, lib.MSG_INFO, as_ds), "msgctl(MSG_INFO)")
+    return limits, {"queues": info.msgpool, "messages": info.msgmap, "bytes": info.msgtql}
+
+
+# ---- whole tables, in C ----
+
+
+def _table(loop: Any, command: int, width: int, call: str) -> list[tuple[int, ...]]:
+    capacity = 256
+    while True:
+        out = ffi.new("long long[]", capacity * width)
+        rows = loop(command, out, capacity)
+        if rows < 0:
+            raise OSError(-rows, f"{call}: {os.strerror(-rows)}")
+        if rows < capacity:
+            return _rows(out, rows, width)
+        capacity *= 4  # objects appeared between SEM_INFO and the loop, or many
+
+
+def _rows(out: Any, rows: int, width: int) -> list[tuple[int, ...]]:
+    flat = ffi.unpack(out, rows * width)
+    return [tuple(flat[i : i + width]) for i in range(0, rows * width, width)]
+
+
+def parse_columns(text: bytes, bases: Sequence[int]) -> list[tuple[int, ...]]:
+    """Numbers of a /proc/sysvipc table below its header, in C; bases per column."""
+    width = len(bases)
+    capacity = text.count(b"\n") + 1
+    out = ffi.new("long long[]", capacity * width)
+    rows = lib.shmtop_parse_columns(text, len(text), ffi.new("int[]", list(bases)), width,
+                                    out, capacity)  # fmt: skip
+    if rows < 0:
+        raise ValueError("a /proc/sysvipc line has fewer numbers than its header")
+    return _rows(out, rows, width)
+
+
+@dataclass(frozen=True, slots=True)
+class MapsScan:
+    """System V mappings found in /proc/PID/maps: rows (pid, start, end, writable, shmid)."""
+
+    rows: list[tuple[int, ...]]
+    failures: dict[int, int]  # pid -> errno for processes that could not be read
+    scanned: int  # how many of the pids given were looked at
+
+
+def scan_maps(pids: Sequence[int], want: int = -1) -> MapsScan:
+    """Read the maps of pids in order, stopping once `want` mappings are found (-1: all)."""
+    pid_array = ffi.new("int[]", list(pids))
+    status = ffi.new("int[]", max(len(pids), 1))
+    scanned = ffi.new("int *")
+    capacity = 4096
+    while True:
+        out = ffi.new("long long[]", capacity * MAP_FIELDS)
+        rows = lib.shmtop_scan_maps(pid_array, len(pids), want, out, capacity, status, scanned)
+        if rows < capacity:
+            break
+        capacity *= 4
+    failures = {pids[i]: status[i] for i in range(scanned[0]) if status[i]}
+    return MapsScan(_rows(out, rows, MAP_FIELDS), failures, scanned[0])
+
+
+def use_procmap_query(enabled: bool) -> None:
+    """Whether scan_maps may use the PROCMAP_QUERY ioctl (it falls back to text by itself)."""
+    lib.shmtop_use_procmap_query(int(enabled))

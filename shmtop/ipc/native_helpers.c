@@ -1,0 +1,446 @@
+/* Hot loops of shmtop's binding, done in C and handed to Python as flat
+ * arrays of long long (ffi.unpack turns them into a list in one call).
+ * Compiled by cffi in API mode from shmtop/ipc/_build.py. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/types.h>
+#include <unistd.h>
+
+#ifndef SHM_STAT_ANY
+#define SHM_STAT_ANY 15
+#endif
+#ifndef SEM_STAT_ANY
+#define SEM_STAT_ANY 20
+#endif
+#ifndef MSG_STAT_ANY
+#define MSG_STAT_ANY 13
+#endif
+#ifndef MSG_COPY
+#define MSG_COPY 040000
+#endif
+
+/* glibc leaves this to the caller (semctl(2)). */
+union semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+    struct seminfo *__buf;
+};
+
+/* ---- thin wrappers the variadic semctl and private field names need ---- */
+
+static int shmtop_semctl_val(int semid, int semnum, int cmd, int val)
+{
+    union semun arg;
+    arg.val = val;
+    return semctl(semid, semnum, cmd, arg);
+}
+
+static int shmtop_semctl_array(int semid, int cmd, unsigned short *values)
+{
+    union semun arg;
+    arg.array = values;
+    return semctl(semid, 0, cmd, arg);
+}
+
+static int shmtop_semctl_ds(int semid, int cmd, struct semid_ds *ds)
+{
+    union semun arg;
+    arg.buf = ds;
+    return semctl(semid, 0, cmd, arg);
+}
+
+static int shmtop_semctl_info(int cmd, struct seminfo *info)
+{
+    union semun arg;
+    arg.__buf = info;
+    return semctl(0, 0, cmd, arg);
+}
+
+/* glibc names the key field __key: keep that spelling out of Python. */
+static int shmtop_perm_key(const struct ipc_perm *perm)
+{
+    return perm->__key;
+}
+
+/* ---- whole-table loops ---- */
+
+#define SHMTOP_SEM_FIELDS 10
+#define SHMTOP_MSG_FIELDS 16
+
+/* Every semaphore set of this IPC namespace via SEM_STAT_ANY (no read
+ * permission needed). Row: id key uid gid cuid cgid mode nsems otime ctime.
+ * Returns the number of rows, or -errno. */
+static int shmtop_sem_table(int cmd, long long *out, int cap)
+{
+    struct seminfo info;
+    struct semid_ds ds;
+    union semun arg;
+    int max_index, index, rows = 0;
+
+    arg.__buf = &info;
+    max_index = semctl(0, 0, SEM_INFO, arg);
+    if (max_index < 0)
+        return -errno;
+    for (index = 0; index <= max_index && rows < cap; index++) {
+        long long *row = out + (long long)rows * SHMTOP_SEM_FIELDS;
+        int id;
+        arg.buf = &ds;
+        id = semctl(index, 0, cmd, arg);
+        if (id < 0)
+            continue; /* EINVAL: unused slot; EACCES: SEM_STAT without rights */
+        row[0] = id;
+        row[1] = ds.sem_perm.__key;
+        row[2] = ds.sem_perm.uid;
+        row[3] = ds.sem_perm.gid;
+        row[4] = ds.sem_perm.cuid;
+        row[5] = ds.sem_perm.cgid;
+        row[6] = ds.sem_perm.mode;
+        row[7] = (long long)ds.sem_nsems;
+        row[8] = (long long)ds.sem_otime;
+        row[9] = (long long)ds.sem_ctime;
+        rows++;
+    }
+    return rows;
+}
+
+/* Every message queue via MSG_STAT_ANY. Row: id key uid gid cuid cgid mode
+ * cbytes qnum qbytes lspid lrpid stime rtime ctime, then a spare 0. */
+static int shmtop_msg_table(int cmd, long long *out, int cap)
+{
+    struct msginfo info;
+    struct msqid_ds ds;
+    int max_index, index, rows = 0;
+
+    max_index = msgctl(0, MSG_INFO, (struct msqid_ds *)&info);
+    if (max_index < 0)
+        return -errno;
+    for (index = 0; index <= max_index && rows < cap; index++) {
+        long long *row = out + (long long)rows * SHMTOP_MSG_FIELDS;
+        int id = msgctl(index, cmd, &ds);
+        if (id < 0)
+            continue;
+        row[0] = id;
+        row[1] = ds.msg_perm.__key;
+        row[2] = ds.msg_perm.uid;
+        row[3] = ds.msg_perm.gid;
+        row[4] = ds.msg_perm.cuid;
+        row[5] = ds.msg_perm.cgid;
+        row[6] = ds.msg_perm.mode;
+        row[7] = (long long)ds.__msg_cbytes;
+        row[8] = (long long)ds.msg_qnum;
+        row[9] = (long long)ds.msg_qbytes;
+        row[10] = ds.msg_lspid;
+        row[11] = ds.msg_lrpid;
+        row[12] = (long long)ds.msg_stime;
+        row[13] = (long long)ds.msg_rtime;
+        row[14] = (long long)ds.msg_ctime;
+        row[15] = 0;
+        rows++;
+    }
+    return rows;
+}
+
+/* Values of many semaphore sets at once. For set i (nsems[i] semaphores),
+ * four numbers a semaphore: value ncnt zcnt pid, packed one set after the
+ * other. errs[i] is 0 or the errno that made set i unreadable (its slots
+ * are then left as they were). Returns the number of longs used. */
+static long long shmtop_sem_values(const int *ids, const int *nsems, int count,
+                                   long long *out, int *errs)
+{
+    unsigned short values[32000];
+    long long used = 0;
+    int i, s;
+
+    for (i = 0; i < count; i++) {
+        long long *row = out + used;
+        int n = nsems[i];
+        union semun arg;
+
+        used += 4LL * n;
+        errs[i] = 0;
+        if (n > 32000) {
+            errs[i] = E2BIG;
+            continue;
+        }
+        arg.array = values;
+        if (semctl(ids[i], 0, GETALL, arg) < 0) {
+            errs[i] = errno;
+            continue;
+        }
+        for (s = 0; s < n; s++) {
+            int ncnt = semctl(ids[i], s, GETNCNT);
+            int zcnt = semctl(ids[i], s, GETZCNT);
+            int pid = semctl(ids[i], s, GETPID);
+            if (ncnt < 0 || zcnt < 0 || pid < 0) {
+                errs[i] = errno; /* removed while we read it */
+                break;
+            }
+            row[4 * s] = values[s];
+            row[4 * s + 1] = ncnt;
+            row[4 * s + 2] = zcnt;
+            row[4 * s + 3] = pid;
+        }
+    }
+    return used;
+}
+
+/* Numbers of a /proc/sysvipc table after its header line, column by column
+ * in the base bases[col] gives (8 for perms). Stops at cap rows; returns
+ * the number of rows, or -1 if a line has too few numbers. */
+static int shmtop_parse_columns(const char *text, long long length,
+                                const int *bases, int ncols,
+                                long long *out, int cap)
+{
+    const char *p = memchr(text, '\n', (size_t)length);
+    const char *end = text + length;
+    int rows = 0;
+
+    if (p == NULL)
+        return 0;
+    p++;
+    while (p < end && rows < cap) {
+        int col;
+        while (p < end && (*p == ' ' || *p == '\n'))
+            p++;
+        if (p >= end)
+            break;
+        for (col = 0; col < ncols; col++) {
+            char *after;
+            out[(long long)rows * ncols + col] = strtoll(p, &after, bases[col]);
+            if (after == p)
+                return -1;
+            p = after;
+        }
+        /* Columns we were not asked for (a newer kernel's) are skipped. */
+        while (p < end && *p != '\n')
+            p++;
+        rows++;
+    }
+    return rows;
+}
+
+/* ---- attachments: /SYSV mappings of processes ---- */
+
+#define SHMTOP_MAP_FIELDS 5
+
+static int shmtop_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static unsigned long long shmtop_hex(const char **cursor, const char *end)
+{
+    unsigned long long value = 0;
+    const char *p = *cursor;
+    int digit;
+    while (p < end && (digit = shmtop_hexval(*p)) >= 0) {
+        value = value * 16 + (unsigned long long)digit;
+        p++;
+    }
+    *cursor = p;
+    return value;
+}
+
+/* Parse one maps line; if it is a System V segment (a "/SYSVxxxxxxxx"
+ * path on an internal device of major 0), write pid start end writable
+ * inode to row and return 1. */
+static int shmtop_parse_map_line(const char *line, const char *end, int pid,
+                                 long long *row)
+{
+    const char *p = line;
+    unsigned long long start, stop, inode;
+    int writable;
+
+    start = shmtop_hex(&p, end);
+    if (p >= end || *p != '-')
+        return 0;
+    p++;
+    stop = shmtop_hex(&p, end);
+    if (end - p < 6 || p[4] != 's') /* " rw-s": only shared mappings */
+        return 0;
+    writable = p[2] == 'w';
+    p += 6;
+    shmtop_hex(&p, end); /* offset */
+    while (p < end && *p == ' ')
+        p++;
+    if (shmtop_hex(&p, end) != 0) /* device major: internal mounts are 0 */
+        return 0;
+    if (p >= end || *p != ':')
+        return 0;
+    p++;
+    shmtop_hex(&p, end); /* minor */
+    while (p < end && *p == ' ')
+        p++;
+    inode = strtoull(p, (char **)&p, 10);
+    while (p < end && *p == ' ')
+        p++;
+    if (end - p < 13 || memcmp(p, "/SYSV", 5) != 0)
+        return 0;
+    row[0] = pid;
+    row[1] = (long long)start;
+    row[2] = (long long)stop;
+    row[3] = writable;
+    row[4] = (long long)inode;
+    return 1;
+}
+
+/* PROCMAP_QUERY (Linux >= 6.11) asks the kernel for the next VMA matching
+ * flags, so only shared file mappings cross to user space and no path is
+ * formatted except theirs. Declared here for older headers. */
+#ifndef PROCMAP_QUERY
+struct procmap_query {
+    __u64 size;
+    __u64 query_flags;
+    __u64 query_addr;
+    __u64 vma_start;
+    __u64 vma_end;
+    __u64 vma_flags;
+    __u64 vma_page_size;
+    __u64 vma_offset;
+    __u64 inode;
+    __u32 dev_major;
+    __u32 dev_minor;
+    __u32 vma_name_size;
+    __u32 build_id_size;
+    __u64 vma_name_addr;
+    __u64 build_id_addr;
+};
+#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
+#define PROCMAP_QUERY_VMA_READABLE 0x01
+#define PROCMAP_QUERY_VMA_WRITABLE 0x02
+#define PROCMAP_QUERY_VMA_SHARED 0x08
+#define PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
+#define PROCMAP_QUERY_FILE_BACKED_VMA 0x20
+#endif
+
+/* 1: use PROCMAP_QUERY; 0: it failed with ENOTTY/EINVAL once, read text. */
+static int shmtop_have_procmap_query = 1;
+
+/* Tests turn the ioctl off to check the text path against it. */
+static void shmtop_use_procmap_query(int on)
+{
+    shmtop_have_procmap_query = on;
+}
+
+/* Collect the System V mappings of the maps file open on fd through
+ * PROCMAP_QUERY. Returns rows added, or -errno (-ENOTTY: no such ioctl). */
+static int shmtop_query_maps(int fd, int pid, long long *out, int cap)
+{
+    struct procmap_query query;
+    char name[4096];
+    unsigned long long address = 0;
+    int rows = 0;
+
+    for (;;) {
+        memset(&query, 0, sizeof query);
+        query.size = sizeof query;
+        query.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA |
+                            PROCMAP_QUERY_VMA_SHARED | PROCMAP_QUERY_FILE_BACKED_VMA;
+        query.query_addr = address;
+        query.vma_name_addr = (unsigned long long)(unsigned long)name;
+        query.vma_name_size = sizeof name;
+        if (ioctl(fd, PROCMAP_QUERY, &query) < 0)
+            return errno == ENOENT ? rows : -errno; /* ENOENT: no more VMAs */
+        address = query.vma_end;
+        if (query.dev_major != 0 || query.vma_name_size < 14 ||
+            memcmp(name, "/SYSV", 5) != 0 || rows >= cap)
+            continue;
+        out[(long long)rows * SHMTOP_MAP_FIELDS] = pid;
+        out[(long long)rows * SHMTOP_MAP_FIELDS + 1] = (long long)query.vma_start;
+        out[(long long)rows * SHMTOP_MAP_FIELDS + 2] = (long long)query.vma_end;
+        out[(long long)rows * SHMTOP_MAP_FIELDS + 3] =
+            (query.vma_flags & PROCMAP_QUERY_VMA_WRITABLE) != 0;
+        out[(long long)rows * SHMTOP_MAP_FIELDS + 4] = (long long)query.inode;
+        rows++;
+    }
+}
+
+/* Read /proc/PID/maps for each pid in order and collect its System V
+ * mappings (SHMTOP_MAP_FIELDS longs a row). status[i] is 0, or the errno
+ * that kept pid i from being read (ESRCH for a process that is gone).
+ * Stops after the pid whose mappings bring the total to want (want < 0:
+ * never); *scanned tells how many pids were looked at. Returns rows. */
+static int shmtop_scan_maps(const int *pids, int npids, long long want,
+                            long long *out, int cap, int *status, int *scanned)
+{
+    static char buffer[1 << 16];
+    char path[64];
+    char carry[512];
+    int i, rows = 0;
+
+    for (i = 0; i < npids && rows < cap; i++) {
+        int fd, carried = 0;
+        ssize_t got;
+
+        status[i] = 0;
+        snprintf(path, sizeof path, "/proc/%d/maps", pids[i]);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            status[i] = errno == ENOENT ? ESRCH : errno;
+            continue;
+        }
+        if (shmtop_have_procmap_query) {
+            int added = shmtop_query_maps(fd, pids[i],
+                                          out + (long long)rows * SHMTOP_MAP_FIELDS,
+                                          cap - rows);
+            if (added >= 0) {
+                rows += added;
+                close(fd);
+                if (want >= 0 && rows >= want) {
+                    i++;
+                    break;
+                }
+                continue;
+            }
+            if (added == -ENOTTY || added == -EINVAL || added == -EOPNOTSUPP) {
+                shmtop_have_procmap_query = 0;
+            } else {
+                status[i] = added == -ENOENT ? ESRCH : -added;
+                close(fd);
+                continue;
+            }
+        }
+        /* maps hands out about a page per read: parse lines as they come,
+         * carrying a partial last line over to the next read. */
+        while ((got = read(fd, buffer + carried, sizeof buffer - carried)) > 0) {
+            const char *p = buffer, *end = buffer + carried + got;
+            const char *nl;
+            while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+                if (rows < cap &&
+                    shmtop_parse_map_line(p, nl, pids[i],
+                                          out + (long long)rows * SHMTOP_MAP_FIELDS))
+                    rows++;
+                p = nl + 1;
+            }
+            carried = (int)(end - p);
+            if (carried >= (int)sizeof carry)
+                carried = 0; /* absurd line: drop it */
+            memmove(buffer, p, (size_t)carried);
+        }
+        if (got < 0)
+            status[i] = errno == ENOENT ? ESRCH : errno;
+        close(fd);
+        if (want >= 0 && rows >= want) {
+            i++;
+            break;
+        }
+    }
+    *scanned = i;
+    return rows;
+}
