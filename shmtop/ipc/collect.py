@@ -220,9 +220,7 @@ class Collector:
 
     # ---- attachments ----
 
-    def _scan_attachments(
-        self, columns: _ShmColumns, rows: list[tuple[int, ...]]
-    ) -> _MappingScan:
+    def _scan_attachments(self, columns: _ShmColumns, rows: list[tuple[int, ...]]) -> _MappingScan:
         """Who maps which segment, from /proc/PID/maps; reused while nothing moved."""
         signature = tuple(columns.signature(row) for row in rows)
         if signature == self._last_signature and self._last_scan is not None:
@@ -296,9 +294,7 @@ class Collector:
             if number:
                 unreadable = describe_errno(number)
             elif self._semaphore_values:
-                semaphores = tuple(
-                    Semaphore(n, *values[4 * n : 4 * n + 4]) for n in range(nsems)
-                )
+                semaphores = tuple(Semaphore(n, *values[4 * n : 4 * n + 4]) for n in range(nsems))
             else:
                 unreadable = "not read"
             made = SemaphoreSet(

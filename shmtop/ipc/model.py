@@ -159,6 +159,9 @@ class MessageQueue:
     ctime: int
 
 
+IpcObject = Segment | SemaphoreSet | MessageQueue
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Kernel limits and current usage of all three kinds."""
@@ -213,6 +216,17 @@ class Snapshot:
     blind_spots: BlindSpots
     viewer_pid: int
     ipc_namespace: int  # inode of /proc/self/ns/ipc
+
+    def objects(self, kind: Kind) -> tuple[IpcObject, ...]:
+        """Every object of one kind."""
+        by_kind: dict[Kind, tuple[IpcObject, ...]] = {
+            Kind.SHM: self.segments, Kind.SEM: self.semaphore_sets, Kind.MSG: self.queues,
+        }  # fmt: skip
+        return by_kind[kind]
+
+    def find(self, kind: Kind, ident: int) -> IpcObject | None:
+        """The object of that kind and id, or None."""
+        return next((o for o in self.objects(kind) if o.id == ident), None)
 
     def command_of(self, pid: int) -> str | None:
         """Short name of a PID that matters, or None if unknown or gone."""

@@ -26,7 +26,6 @@ MSG_FIELDS: int = lib.SHMTOP_MSG_FIELDS
 MAP_FIELDS: int = lib.SHMTOP_MAP_FIELDS
 
 
-
 def _fail(call: str) -> OSError:
     """The OSError subclass (PermissionError, FileNotFoundError...) for errno, naming the call."""
     number = ffi.errno
@@ -70,10 +69,15 @@ def attached(shmid: int, *, readonly: bool = True) -> Iterator[Any]:
         shmdt(address)
 
 
+def copy_out(address: Any, offset: int, length: int) -> bytes:
+    """Copy length bytes at offset out of an attached segment (reads, never writes)."""
+    return bytes(ffi.buffer(ffi.cast("char *", address) + offset, length))
+
+
 def read_segment(shmid: int, offset: int, length: int) -> bytes:
-    """Copy bytes out of a segment attached read-only (never written)."""
+    """Copy bytes out of a segment attached read-only for the call."""
     with attached(shmid) as address:
-        return bytes(ffi.buffer(ffi.cast("char *", address) + offset, length))
+        return copy_out(address, offset, length)
 
 
 def shm_rmid(shmid: int) -> None:

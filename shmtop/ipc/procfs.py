@@ -47,7 +47,8 @@ def parse_sysvipc(table: str) -> list[dict[str, int]]:
         if len(fields) < len(columns):
             raise ValueError(f"short /proc/sysvipc line: {line!r}")
         # Extra fields of a newer kernel's line are ignored: parse by header.
-        row = {name: int(text, base) for name, text, base in zip(columns, fields, bases, strict=False)}
+        values = zip(columns, fields, bases, strict=False)
+        row = {name: int(text, base) for name, text, base in values}
         if "key" in row:
             row["key"] &= 0xFFFFFFFF
         rows.append(row)

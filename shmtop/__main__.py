@@ -1,0 +1,5 @@
+"""python -m shmtop"""
+
+from shmtop.cli import main
+
+raise SystemExit(main())

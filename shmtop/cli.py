@@ -1,0 +1,317 @@
+"""Command line: the TUI, and list/show/dump/rm/limits that print and exit (no Textual import)."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from shmtop import report
+from shmtop.hexdump import hex_lines
+from shmtop.ipc import native
+from shmtop.ipc.actions import Removal, remove
+from shmtop.ipc.collect import Collector
+from shmtop.ipc.export import (
+    blind_spots_dict,
+    iso_time,
+    limits_dict,
+    queue_dict,
+    segment_dict,
+    semaphore_set_dict,
+)
+from shmtop.ipc.model import Kind, Owner, Segment, Snapshot
+from shmtop.sanitize import safe_text
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+KINDS = ("shm", "sem", "msg")
+DUMP_CHUNK = 1 << 16
+
+
+class CliError(Exception):
+    """A one-line message for the user, and the exit code that goes with it."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def number(text: str) -> int:
+    """An integer in decimal, 0x hex or 0o octal, for ids, keys, offsets and lengths."""
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shmtop",
+        description="Show and debug System V shared memory, semaphores and message queues.",
+        epilog="Without a command, shmtop starts the interactive view.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    listing = commands.add_parser("list", help="a table of every object, with attached processes")
+    listing.add_argument("kind", nargs="?", default="all", choices=(*KINDS, "all"))
+    listing.add_argument("--json", action="store_true", help="typed JSON instead of a table")
+    listing.add_argument(
+        "--sort", metavar="COL", help="sort by a column (id, key, size, nattch...)"
+    )
+    listing.add_argument("--reverse", action="store_true", help="sort in descending order")
+    listing.add_argument("--user", metavar="U", help="only objects owned by user name or uid U")
+
+    show = commands.add_parser("show", help="everything about one object")
+    show.add_argument("kind", choices=KINDS)
+    show.add_argument("id", type=number)
+    show.add_argument("--json", action="store_true")
+
+    dump = commands.add_parser("dump", help="hex + ASCII dump of a segment (attached read-only)")
+    dump.add_argument("id", type=number, help="shmid")
+    dump.add_argument("--offset", type=number, default=0, metavar="N")
+    dump.add_argument("--length", type=number, default=None, metavar="N")
+    dump.add_argument("--raw", action="store_true", help="raw bytes, for a pipe")
+
+    rm = commands.add_parser("rm", help="remove objects, after showing what goes")
+    rm.add_argument("kind", nargs="?", choices=(*KINDS, "all"), help="kind of the ids or key")
+    rm.add_argument("ids", nargs="*", type=number, metavar="ID")
+    rm.add_argument("--key", type=number, help="remove the objects with this key")
+    rm.add_argument("--orphans", action="store_true",
+                    help="remove segments nobody has attached whose creator is gone")  # fmt: skip
+    rm.add_argument("--yes", "-y", action="store_true", help="do not ask (needed off a terminal)")
+    rm.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
+
+    limits = commands.add_parser("limits", help="kernel limits and how much of them is used")
+    limits.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
+        None: run_tui, "list": run_list, "show": run_show, "dump": run_dump,
+        "rm": run_rm, "limits": run_limits,
+    }  # fmt: skip
+    try:
+        return handlers[args.command](args)
+    except CliError as error:
+        print(f"shmtop: {error}", file=sys.stderr)
+        return error.code
+    except BrokenPipeError:
+        # Output piped to head and the like: not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    print("shmtop: the interactive view is not built yet; try 'shmtop list'", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def take_snapshot(*, attachments: bool = True) -> Snapshot:
+    try:
+        return Collector(attachments=attachments).snapshot()
+    except OSError as error:
+        raise CliError(f"cannot read the System V IPC tables: {error}") from error
+
+
+def emit_json(data: Any, out: TextIO = sys.stdout) -> None:
+    json.dump(data, out, indent=2)
+    out.write("\n")
+
+
+# ---- list ----
+
+
+def run_list(args: argparse.Namespace) -> int:
+    snapshot = take_snapshot(attachments=args.kind in ("shm", "all"))
+    kinds = KINDS if args.kind == "all" else (args.kind,)
+    sorts = {"shm": report.SHM_SORT, "sem": report.SEM_SORT, "msg": report.MSG_SORT}
+    if args.sort and not any(args.sort in sorts[k] for k in kinds):
+        known = sorted({name for k in kinds for name in sorts[k]})
+        raise CliError(f"cannot sort by {args.sort!r}; columns: {', '.join(known)}", EXIT_USAGE)
+    chosen: dict[str, list[Any]] = {}
+    for kind in kinds:
+        objects = [o for o in snapshot.objects(Kind(kind)) if owned_by(o.owner, args.user)]
+        key = sorts[kind].get(args.sort or "id", sorts[kind]["id"])
+        chosen[kind] = sorted(objects, key=key, reverse=args.reverse)
+    if args.json:
+        emit_json(list_json(snapshot, chosen))
+        return 0
+    printers: dict[str, tuple[str, Callable[[Snapshot, list[Any]], list[str]]]] = {
+        "shm": ("Shared memory segments", report.segment_rows),
+        "sem": ("Semaphore sets", report.semaphore_rows),
+        "msg": ("Message queues", report.queue_rows),
+    }
+    for index, kind in enumerate(kinds):
+        title, rows = printers[kind]
+        if len(kinds) > 1:
+            print(("\n" if index else "") + f"{title} ({len(chosen[kind])})")
+        print("\n".join(rows(snapshot, chosen[kind])))
+    note = report.blind_spot_note(snapshot) if "shm" in kinds else None
+    if note:
+        print(note, file=sys.stderr)
+    return 0
+
+
+def owned_by(owner: Owner, user: str | None) -> bool:
+    return user is None or user in (owner.user, str(owner.uid))
+
+
+def list_json(snapshot: Snapshot, chosen: dict[str, list[Any]]) -> dict[str, Any]:
+    builders: dict[str, Callable[[Any, Snapshot], dict[str, Any]]] = {
+        "shm": segment_dict, "sem": semaphore_set_dict, "msg": queue_dict,
+    }  # fmt: skip
+    names = {"shm": "segments", "sem": "semaphore_sets", "msg": "queues"}
+    data: dict[str, Any] = {"taken_at": iso_time(snapshot.taken_at)}
+    for kind, objects in chosen.items():
+        data[names[kind]] = [builders[kind](o, snapshot) for o in objects]
+    data["blind_spots"] = blind_spots_dict(snapshot.blind_spots)
+    return data
+
+
+# ---- show ----
+
+
+def run_show(args: argparse.Namespace) -> int:
+    snapshot = take_snapshot(attachments=args.kind == "shm")
+    found = snapshot.find(Kind(args.kind), args.id)
+    if found is None:
+        raise CliError(f"no {args.kind} with id {args.id}; 'shmtop list {args.kind}' shows ids")
+    builders: dict[str, Callable[[Any, Snapshot], Any]] = {
+        "shm": segment_dict, "sem": semaphore_set_dict, "msg": queue_dict,
+    }  # fmt: skip
+    pages: dict[str, Callable[[Snapshot, Any], list[str]]] = {
+        "shm": report.segment_detail, "sem": report.semaphore_detail, "msg": report.queue_detail,
+    }  # fmt: skip
+    if args.json:
+        emit_json(builders[args.kind](found, snapshot))
+    else:
+        print("\n".join(pages[args.kind](snapshot, found)))
+    return 0
+
+
+# ---- dump ----
+
+
+def run_dump(args: argparse.Namespace) -> int:
+    if args.raw and sys.stdout.isatty():
+        raise CliError("refusing to write raw bytes to a terminal; pipe them or drop --raw", 2)
+    if args.offset < 0 or (args.length is not None and args.length < 0):
+        raise CliError("--offset and --length must not be negative", EXIT_USAGE)
+    try:
+        size = native.shm_stat(args.id).size
+        with native.attached(args.id) as address:
+            start, stop = clamp_range(args.id, size, args.offset, args.length)
+            chunks = (
+                native.copy_out(address, at, min(DUMP_CHUNK, stop - at))
+                for at in range(start, stop, DUMP_CHUNK)
+            )
+            if args.raw:
+                for chunk in chunks:
+                    sys.stdout.buffer.write(chunk)
+            else:
+                for line in hex_lines(chunks, start):
+                    sys.stdout.write(line + "\n")
+    except OSError as error:
+        raise CliError(explain(error, Kind.SHM, args.id)) from error
+    return 0
+
+
+def clamp_range(shmid: int, size: int, offset: int, length: int | None) -> tuple[int, int]:
+    if offset > size:
+        raise CliError(f"offset {offset} is past the end of segment {shmid} ({size} bytes)", 2)
+    stop = size if length is None else min(size, offset + length)
+    return offset, stop
+
+
+def explain(error: OSError, kind: Kind, ident: int) -> str:
+    """The cause of a failed read of one object, and what to do about it."""
+    if error.errno in (errno.EINVAL, errno.EIDRM):
+        return f"{kind} {ident}: no such object (removed, or never existed)"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"{kind} {ident}: permission denied; its owner or root can read it"
+    return f"{kind} {ident}: {error.strerror or error}"
+
+
+# ---- rm ----
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    snapshot = take_snapshot()
+    targets = removal_targets(snapshot, args)
+    if not targets:
+        raise CliError("nothing matches: no object to remove")
+    print("\n".join(removal_plan(snapshot, targets)))
+    if args.dry_run:
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError("not a terminal, so nothing was removed; add --yes to confirm", 2)
+        answer = input(f"Remove {len(targets)} object(s)? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("nothing removed")
+            return EXIT_ERROR
+    outcomes = [remove(kind, ident) for kind, ident in targets]
+    for outcome in outcomes:
+        print(outcome_line(outcome))
+    return 0 if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
+
+
+def removal_targets(snapshot: Snapshot, args: argparse.Namespace) -> list[tuple[Kind, int]]:
+    """What rm was asked to remove, as (kind, id); ids not in the snapshot are kept (reported)."""
+    chosen = sum(bool(x) for x in (args.ids, args.key is not None, args.orphans))
+    if chosen != 1:
+        raise CliError("rm takes ids, --key KEY or --orphans (exactly one of them)", EXIT_USAGE)
+    if args.ids:
+        if args.kind in (None, "all"):
+            raise CliError("rm with ids needs the kind first: shm, sem or msg", EXIT_USAGE)
+        return [(Kind(args.kind), ident) for ident in args.ids]
+    kinds = {Kind(k) for k in KINDS} if args.kind in (None, "all") else {Kind(args.kind)}
+    if args.orphans:
+        if args.kind not in (None, "all", "shm"):
+            raise CliError("--orphans applies to segments only", EXIT_USAGE)
+        return [(Kind.SHM, s.id) for s in snapshot.segments if s.orphan]
+    if args.key == 0:
+        raise CliError("key 0 is IPC_PRIVATE and names no object; remove those by id", 2)
+    key = args.key & 0xFFFFFFFF
+    return [
+        (kind, o.id) for kind in sorted(kinds) for o in snapshot.objects(kind)
+        if o.owner.key == key
+    ]  # fmt: skip
+
+
+def removal_plan(snapshot: Snapshot, targets: Sequence[tuple[Kind, int]]) -> list[str]:
+    rows = []
+    for kind, ident in targets:
+        found = snapshot.find(kind, ident)
+        if found is None:
+            rows.append((str(kind), str(ident), "-", "-", "not found"))
+            continue
+        attached = report.attached_summary(found, 60) if isinstance(found, Segment) else "-"
+        rows.append((str(kind), str(ident), f"0x{found.owner.key:08x}",
+                     safe_text(found.owner.user), attached))  # fmt: skip
+    return report.render_table(("KIND", "ID", "KEY", "OWNER", "ATTACHED"), rows)
+
+
+def outcome_line(removal: Removal) -> str:
+    detail = f": {removal.detail}" if removal.detail else ""
+    return f"{removal.kind} {removal.id}: {removal.outcome}{detail}"
+
+
+# ---- limits ----
+
+
+def run_limits(args: argparse.Namespace) -> int:
+    snapshot = take_snapshot(attachments=False)
+    if args.json:
+        emit_json(limits_dict(snapshot.limits))
+    else:
+        print("\n".join(report.limits_lines(snapshot)))
+    return 0

@@ -1,0 +1,223 @@
+"""Plain-text tables and detail pages of snapshot objects, for the command line."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from shmtop.ipc.export import limit_rows, percent
+from shmtop.ipc.model import MessageQueue, Segment, SemaphoreSet, Snapshot
+from shmtop.sanitize import safe_text
+
+ATTACHED_WIDTH = 48
+
+SortKey = Callable[[Any], Any]
+
+SHM_SORT: dict[str, SortKey] = {
+    "id": lambda s: s.id, "key": lambda s: s.owner.key, "owner": lambda s: s.owner.user,
+    "perms": lambda s: s.owner.perms, "size": lambda s: s.size, "rss": lambda s: s.rss or 0,
+    "nattch": lambda s: s.nattch, "cpid": lambda s: s.cpid, "lpid": lambda s: s.lpid,
+    "atime": lambda s: s.atime, "dtime": lambda s: s.dtime, "ctime": lambda s: s.ctime,
+}  # fmt: skip
+SEM_SORT: dict[str, SortKey] = {
+    "id": lambda s: s.id, "key": lambda s: s.owner.key, "owner": lambda s: s.owner.user,
+    "perms": lambda s: s.owner.perms, "nsems": lambda s: s.nsems,
+    "waiters": lambda s: s.waiters or 0, "otime": lambda s: s.otime, "ctime": lambda s: s.ctime,
+}  # fmt: skip
+MSG_SORT: dict[str, SortKey] = {
+    "id": lambda q: q.id, "key": lambda q: q.owner.key, "owner": lambda q: q.owner.user,
+    "perms": lambda q: q.owner.perms, "qnum": lambda q: q.qnum, "cbytes": lambda q: q.cbytes,
+    "lspid": lambda q: q.lspid, "lrpid": lambda q: q.lrpid, "stime": lambda q: q.stime,
+    "rtime": lambda q: q.rtime, "ctime": lambda q: q.ctime,
+}  # fmt: skip
+
+
+def human_size(count: int | None) -> str:
+    """Bytes as 4.0K, 1.5M...; '-' when unknown."""
+    if count is None:
+        return "-"
+    size = float(count)
+    for unit in ("B", "K", "M", "G", "T"):
+        if size < 1024 or unit == "T":
+            return f"{int(size)}{unit}" if unit == "B" else f"{size:.1f}{unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def age(epoch: int, now: float | None = None) -> str:
+    """How long ago an epoch second was, compactly; 'never' for 0."""
+    if not epoch:
+        return "never"
+    seconds = max(int((now or time.time()) - epoch), 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def clock(epoch: int) -> str:
+    """Local date and time of an epoch second; 'never' for 0."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch else "never"
+
+
+def process_label(snapshot: Snapshot, pid: int) -> str:
+    """'1234 (name)' with the name sanitised, '1234 (gone)' if not running, '-' for 0."""
+    if not pid:
+        return "-"
+    command = snapshot.command_of(pid)
+    return f"{pid} ({safe_text(command) if command is not None else 'gone'})"
+
+
+def attached_summary(segment: Segment, width: int = ATTACHED_WIDTH) -> str:
+    """Attached PIDs with their commands, shortened to fit width with a '+N' tail."""
+    labels: dict[int, str] = {}
+    for attachment in segment.attachments:
+        labels.setdefault(attachment.pid, f"{attachment.pid}({safe_text(attachment.command)})")
+    text = ""
+    for shown, label in enumerate(labels.values()):
+        candidate = f"{text}, {label}" if text else label
+        rest = len(labels) - shown - 1
+        if len(candidate) + (len(f" +{rest}") if rest else 0) > width:
+            return f"{text} +{len(labels) - shown}" if text else f"+{len(labels)}"
+        text = candidate
+    return text or "-"
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Left-aligned columns, two spaces apart; the last column is not padded."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [cell.ljust(w) for cell, w in zip(cells[:-1], widths, strict=False)]
+        return "  ".join([*padded, cells[-1]]).rstrip()
+
+    return [line(headers), *(line(row) for row in rows)]
+
+
+def segment_rows(snapshot: Snapshot, segments: Sequence[Segment]) -> list[str]:
+    headers = ("ID", "KEY", "OWNER", "PERMS", "SIZE", "RSS", "NATTCH", "CREATOR", "ATTACHED",
+               "FLAGS")  # fmt: skip
+    rows = [
+        (
+            str(s.id), f"0x{s.owner.key:08x}", safe_text(s.owner.user), f"{s.owner.perms:03o}",
+            human_size(s.size), human_size(s.rss), str(s.nattch),
+            f"{s.cpid}{'' if s.creator_alive else ' (gone)'}", attached_summary(s),
+            ",".join(s.flags) or "-",
+        )
+        for s in segments
+    ]  # fmt: skip
+    return render_table(headers, rows)
+
+
+def semaphore_rows(snapshot: Snapshot, sets: Sequence[SemaphoreSet]) -> list[str]:
+    headers = ("ID", "KEY", "OWNER", "PERMS", "NSEMS", "VALUES", "WAITERS", "LAST OP")
+    rows = [
+        (
+            str(s.id), f"0x{s.owner.key:08x}", safe_text(s.owner.user), f"{s.owner.perms:03o}",
+            str(s.nsems), compact_values(s), "?" if s.waiters is None else str(s.waiters),
+            age(s.otime, snapshot.taken_at),
+        )
+        for s in sets
+    ]  # fmt: skip
+    return render_table(headers, rows)
+
+
+def compact_values(sem_set: SemaphoreSet, width: int = 32) -> str:
+    """Values like '1 0 3 …' or '? (permission denied)' for an unreadable set."""
+    if sem_set.semaphores is None:
+        return f"? ({sem_set.unreadable})"
+    text = " ".join(str(s.value) for s in sem_set.semaphores)
+    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"
+
+
+def queue_rows(snapshot: Snapshot, queues: Sequence[MessageQueue]) -> list[str]:
+    headers = ("ID", "KEY", "OWNER", "PERMS", "MSGS", "USED/MAX", "LAST SENDER", "LAST RECEIVER")
+    rows = [
+        (
+            str(q.id), f"0x{q.owner.key:08x}", safe_text(q.owner.user), f"{q.owner.perms:03o}",
+            str(q.qnum), f"{human_size(q.cbytes)}/{human_size(q.qbytes)}",
+            process_label(snapshot, q.lspid), process_label(snapshot, q.lrpid),
+        )
+        for q in queues
+    ]  # fmt: skip
+    return render_table(headers, rows)
+
+
+def blind_spot_note(snapshot: Snapshot) -> str | None:
+    """One line saying what the snapshot could not see, or None if it saw everything."""
+    blind = snapshot.blind_spots
+    parts = []
+    if blind.uninspected_total:
+        reasons = ", ".join(f"{n} {why}" for why, n in sorted(blind.uninspected.items()))
+        parts.append(f"{blind.uninspected_total} processes could not be inspected ({reasons})")
+    if blind.attachments_missing:
+        parts.append(f"{blind.attachments_missing} attachments not found")
+    if not parts:
+        return None
+    return "note: " + "; ".join(parts) + " - run as root for the full picture"
+
+
+def limits_lines(snapshot: Snapshot) -> list[str]:
+    rows = []
+    for name, used, limit in limit_rows(snapshot.limits):
+        share = percent(used, limit)
+        rows.append((name, str(used), str(limit), "-" if share is None else f"{share:.2f}%"))
+    return render_table(("RESOURCE", "USED", "LIMIT", "USE"), rows)
+
+
+def segment_detail(snapshot: Snapshot, s: Segment) -> list[str]:
+    lines = [
+        f"segment {s.id}  key 0x{s.owner.key:08x}  flags {','.join(s.flags) or '-'}",
+        f"  owner    {safe_text(s.owner.user)}:{safe_text(s.owner.group)}"
+        f"  creator {safe_text(s.owner.creator_user)}:{safe_text(s.owner.creator_group)}"
+        f"  perms {s.owner.perms:03o}",
+        f"  size     {s.size} ({human_size(s.size)})  rss {human_size(s.rss)}"
+        f"  swap {human_size(s.swap)}  nattch {s.nattch}",
+        f"  creator  {process_label(snapshot, s.cpid)}"
+        f"{'' if s.creator_alive else ' - no longer running'}",
+        f"  last     {process_label(snapshot, s.lpid)}",
+        f"  attached {clock(s.atime)}  detached {clock(s.dtime)}  changed {clock(s.ctime)}",
+        "",
+    ]
+    rows = [
+        (str(a.pid), safe_text(a.command) + (" (this viewer)" if a.is_self else ""),
+         safe_text(a.user), "rw" if a.writable else "ro", f"{a.start:x}-{a.end:x}")
+        for a in s.attachments
+    ]  # fmt: skip
+    lines += render_table(("PID", "COMMAND", "USER", "ACCESS", "ADDRESSES"), rows)
+    if not rows:
+        lines.append("(no process has it attached)")
+    return lines
+
+
+def semaphore_detail(snapshot: Snapshot, s: SemaphoreSet) -> list[str]:
+    lines = [
+        f"semaphore set {s.id}  key 0x{s.owner.key:08x}  nsems {s.nsems}",
+        f"  owner    {safe_text(s.owner.user)}:{safe_text(s.owner.group)}"
+        f"  creator {safe_text(s.owner.creator_user)}  perms {s.owner.perms:03o}",
+        f"  last op  {clock(s.otime)}  changed {clock(s.ctime)}",
+        "",
+    ]
+    if s.semaphores is None:
+        return [*lines, f"values unreadable: {s.unreadable}"]
+    rows = [
+        (str(m.num), str(m.value), str(m.ncnt), str(m.zcnt), process_label(snapshot, m.pid))
+        for m in s.semaphores
+    ]
+    headers = ("NUM", "VALUE", "NCNT", "ZCNT", "LAST CHANGED BY (a hint, not a holder)")
+    return lines + render_table(headers, rows)
+
+
+def queue_detail(snapshot: Snapshot, q: MessageQueue) -> list[str]:
+    return [
+        f"message queue {q.id}  key 0x{q.owner.key:08x}",
+        f"  owner     {safe_text(q.owner.user)}:{safe_text(q.owner.group)}"
+        f"  creator {safe_text(q.owner.creator_user)}  perms {q.owner.perms:03o}",
+        f"  messages  {q.qnum}  bytes {q.cbytes} of {q.qbytes if q.qbytes is not None else '?'}",
+        f"  sender    {process_label(snapshot, q.lspid)}  at {clock(q.stime)}",
+        f"  receiver  {process_label(snapshot, q.lrpid)}  at {clock(q.rtime)}",
+        f"  changed   {clock(q.ctime)}",
+    ]
