@@ -352,3 +352,21 @@ def scan_maps(pids: Sequence[int], want: int = -1) -> MapsScan:
 def use_procmap_query(enabled: bool) -> None:
     """Whether scan_maps may use the PROCMAP_QUERY ioctl (it falls back to text by itself)."""
     lib.shmtop_use_procmap_query(int(enabled))
+
+
+def process_facts(pids: Sequence[int]) -> list[tuple[int, bytes, int, int]]:
+    """For each pid (errno, comm bytes, start time in clock ticks since boot, effective uid);
+    errno is 0 when read, ESRCH when the process is gone."""
+    if not pids:
+        return []
+    out = ffi.new("long long[]", 3 * len(pids))
+    size = lib.SHMTOP_COMM_SIZE
+    names = ffi.new("char[]", size * len(pids))
+    lib.shmtop_process_facts(ffi.new("int[]", list(pids)), len(pids), out, names)
+    flat = ffi.unpack(out, 3 * len(pids))
+    raw = ffi.unpack(names, size * len(pids))
+    return [
+        (flat[3 * i + 2], raw[size * i : size * (i + 1)].split(b"\0", 1)[0], flat[3 * i],
+         flat[3 * i + 1])
+        for i in range(len(pids))
+    ]  # fmt: skip

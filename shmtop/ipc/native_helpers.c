@@ -444,3 +444,72 @@ static int shmtop_scan_maps(const int *pids, int npids, long long want,
     *scanned = i;
     return rows;
 }
+
+/* ---- process facts: name, start time and effective uid, many at once ---- */
+
+#define SHMTOP_COMM_SIZE 16
+
+/* For each pid: out[3i] = start time in clock ticks since boot (field 22 of
+ * /proc/PID/stat), out[3i+1] = owner uid of /proc/PID (the effective uid, as
+ * ps and htop show), out[3i+2] = 0, or the errno that kept it from being read
+ * (ESRCH: gone). names[16i..] = comm, NUL-terminated, raw bytes. */
+static void shmtop_process_facts(const int *pids, int count, long long *out, char *names)
+{
+    char path[64], text[1024];
+    int i;
+
+    for (i = 0; i < count; i++) {
+        long long *row = out + 3LL * i;
+        char *name = names + (long long)SHMTOP_COMM_SIZE * i;
+        struct stat info;
+        const char *open_paren, *close_paren, *p;
+        ssize_t got;
+        int fd, field;
+
+        row[0] = row[1] = 0;
+        row[2] = 0;
+        name[0] = 0;
+        snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            row[2] = errno == ENOENT ? ESRCH : errno;
+            continue;
+        }
+        got = read(fd, text, sizeof text - 1);
+        if (got < 0 || fstat(fd, &info) < 0) {
+            row[2] = errno == ENOENT ? ESRCH : errno;
+            close(fd);
+            continue;
+        }
+        close(fd);
+        text[got] = 0;
+        /* comm may hold spaces and parentheses: it ends at the last ')'. */
+        open_paren = strchr(text, '(');
+        close_paren = strrchr(text, ')');
+        if (open_paren == NULL || close_paren == NULL || close_paren < open_paren) {
+            row[2] = EPROTO;
+            continue;
+        }
+        {
+            size_t length = (size_t)(close_paren - open_paren - 1);
+            if (length >= SHMTOP_COMM_SIZE)
+                length = SHMTOP_COMM_SIZE - 1;
+            memcpy(name, open_paren + 1, length);
+            name[length] = 0;
+        }
+        /* Fields after comm start at 3 (state); starttime is field 22. */
+        p = close_paren + 2;
+        for (field = 3; field < 22 && *p; field++) {
+            p = strchr(p, ' ');
+            if (p == NULL)
+                break;
+            p++;
+        }
+        if (p == NULL || field != 22) {
+            row[2] = EPROTO;
+            continue;
+        }
+        row[0] = strtoll(p, NULL, 10);
+        row[1] = info.st_uid;
+    }
+}

@@ -1,20 +1,42 @@
-"""The one psutil user: names, users and start times of the PIDs that matter, cached."""
+"""Facts about the PIDs that matter (name, user, start time), cached by PID and start time.
+
+The bulk read is done in C (one /proc/PID/stat read and one fstat a process):
+for the 1000 attached processes of the benchmark it costs about 6 ms where
+psutil's Process(pid).name()/uids() cost about 95 ms. psutil still supplies
+what is asked for one process at a time (boot time, command lines).
+"""
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterable
+from functools import cache
 
 import psutil
 
+from shmtop.ipc import native
 from shmtop.ipc.accounts import user_name
 from shmtop.ipc.model import Process
+
+
+@cache
+def _clock() -> tuple[float, int]:
+    """(boot time in epoch seconds, clock ticks a second), to turn start ticks into a time."""
+    return psutil.boot_time(), os.sysconf("SC_CLK_TCK")
+
+
+def start_time(ticks: int) -> float:
+    """Epoch seconds of a /proc/PID/stat start time (the way psutil computes create_time)."""
+    boot, hertz = _clock()
+    return ticks / hertz + boot
 
 
 class ProcessDirectory:
     """Facts about processes, cached by PID and start time.
 
     A PID whose start time changed is a different process (PID reuse), so its
-    entry is fetched again; a PID that is gone is dropped.
+    entry is made again; a PID that is gone is dropped.
     """
 
     def __init__(self) -> None:
@@ -22,29 +44,33 @@ class ProcessDirectory:
 
     def lookup(self, pids: Iterable[int]) -> dict[int, Process]:
         """Facts for each live PID among pids (0 and gone PIDs are left out)."""
+        wanted = sorted({pid for pid in pids if pid > 0})
         found: dict[int, Process] = {}
-        for pid in set(pids):
-            if pid > 0 and (process := self._lookup_one(pid)) is not None:
-                found[pid] = process
-        # Forget the PIDs nobody asked about this time, so the cache stays small.
-        self._cache = dict(found)
-        return found
-
-    def _lookup_one(self, pid: int) -> Process | None:
-        try:
-            handle = psutil.Process(pid)  # reads the start time, which names the process
-            started = handle.create_time()
+        for pid, (number, comm, ticks, uid) in zip(
+            wanted, native.process_facts(wanted), strict=True
+        ):
+            if number == errno.ESRCH:
+                continue
+            started = start_time(ticks)
             cached = self._cache.get(pid)
             if cached is not None and cached.started == started:
-                return cached
-            with handle.oneshot():
-                command = handle.name()
-                user = user_name(handle.uids().real)
-        except (psutil.NoSuchProcess, psutil.ZombieProcess):
-            return None
-        except psutil.AccessDenied:
-            return Process(pid=pid, command="?", user="?", started=0.0)
-        return Process(pid=pid, command=command, user=user, started=started)
+                found[pid] = cached
+            elif number:
+                found[pid] = Process(pid=pid, command="?", user="?", started=started)
+            else:
+                command = comm.decode("utf-8", "replace")
+                found[pid] = Process(pid=pid, command=command, user=user_name(uid), started=started)
+        # Keep only the PIDs asked about this time, so the cache stays small.
+        self._cache = found
+        return dict(found)
+
+
+def command_line(pid: int) -> str | None:
+    """The full command line of a process (untrusted text), or None if gone or unreadable."""
+    try:
+        return " ".join(psutil.Process(pid).cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return None
 
 
 def alive_since(process: Process | None, created: int) -> bool:
