@@ -1,0 +1,162 @@
+"""Fixtures that make real System V objects and real processes, and always clean them up.
+
+Every object is created with IPC_PRIVATE and recorded (helpers.record); a
+session-scoped fixture fails the run if any recorded object is still listed
+in /proc/sysvipc when the session ends, and removes it so the machine stays
+clean. Children are killed by PID and reaped when their test ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+import helpers
+import pytest
+
+from shmtop.ipc import native
+
+pytest_plugins = ["pytester"]
+
+# How long a segment already removed with IPC_RMID may take to go once its
+# last attacher died (the mm of a reaped process can be released a moment
+# later when a /proc reader holds it). A bound, not a measurement.
+DEST_GRACE = 10.0
+
+
+class MakeShm(Protocol):
+    def __call__(self, size: int = 4096, mode: int = 0o600) -> int: ...
+
+
+class MakeSem(Protocol):
+    def __call__(self, nsems: int, mode: int = 0o600) -> int: ...
+
+
+class MakeMsg(Protocol):
+    def __call__(self, mode: int = 0o600) -> int: ...
+
+
+class Spawn(Protocol):
+    def __call__(
+        self,
+        *,
+        name: str = "shmtop-kid",
+        attach: Sequence[tuple[int, bool]] = (),
+        forks: int = 0,
+        create_shm: int | None = None,
+        block_semop: tuple[int, int, int] | None = None,
+        exit_after_report: bool = False,
+    ) -> helpers.Child: ...
+
+
+def _remove_all(kind: helpers.Kind, made: list[int]) -> None:
+    for ident in reversed(made):
+        helpers.remove(kind, ident)
+
+
+@pytest.fixture
+def make_shm() -> Iterator[MakeShm]:
+    """Create segments (IPC_PRIVATE); each is removed when the test ends."""
+    made: list[int] = []
+
+    def make(size: int = 4096, mode: int = 0o600) -> int:
+        shmid = native.shmget(native.IPC_PRIVATE, size, native.IPC_CREAT | mode)
+        made.append(helpers.record("shm", shmid))
+        return shmid
+
+    yield make
+    _remove_all("shm", made)
+
+
+@pytest.fixture
+def make_sem() -> Iterator[MakeSem]:
+    """Create semaphore sets (IPC_PRIVATE); each is removed when the test ends."""
+    made: list[int] = []
+
+    def make(nsems: int, mode: int = 0o600) -> int:
+        semid = native.semget(native.IPC_PRIVATE, nsems, native.IPC_CREAT | mode)
+        made.append(helpers.record("sem", semid))
+        return semid
+
+    yield make
+    _remove_all("sem", made)
+
+
+@pytest.fixture
+def make_msg() -> Iterator[MakeMsg]:
+    """Create message queues (IPC_PRIVATE); each is removed when the test ends."""
+    made: list[int] = []
+
+    def make(mode: int = 0o600) -> int:
+        msqid = native.msgget(native.IPC_PRIVATE, native.IPC_CREAT | mode)
+        made.append(helpers.record("msg", msqid))
+        return msqid
+
+    yield make
+    _remove_all("msg", made)
+
+
+@pytest.fixture
+def spawn() -> Iterator[Spawn]:
+    """Start real child processes (see helpers.start_child).
+
+    When the test ends every child and grandchild is killed by PID and reaped,
+    and any segment a child created is removed.
+    """
+    children: list[helpers.Child] = []
+
+    def start(
+        *,
+        name: str = "shmtop-kid",
+        attach: Sequence[tuple[int, bool]] = (),
+        forks: int = 0,
+        create_shm: int | None = None,
+        block_semop: tuple[int, int, int] | None = None,
+        exit_after_report: bool = False,
+    ) -> helpers.Child:
+        child = helpers.start_child(
+            name=name, attach=attach, forks=forks, create_shm=create_shm,
+            block_semop=block_semop, exit_after_report=exit_after_report,
+        )  # fmt: skip
+        children.append(child)
+        if child.created is not None:
+            helpers.record("shm", child.created)
+        return child
+
+    yield start
+    errors: list[BaseException] = []
+    for child in reversed(children):
+        try:
+            child.stop()
+        except Exception as error:  # stop the others anyway, then report
+            errors.append(error)
+        if child.created is not None:
+            helpers.remove("shm", child.created)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_ipc_object_outlives_the_session() -> Iterator[None]:
+    """Fail the run if an object the tests created is still alive at the end."""
+    yield
+    left = helpers.leftovers()
+    if left and all(
+        helpers.removed_but_attached(kind, ident) for kind, ids in left.items() for ident in ids
+    ):
+        # Only segments already removed (IPC_RMID) and waiting for a detach:
+        # give a dying attacher a bounded moment before calling them leaked.
+        try:
+            helpers.wait_until(lambda: not helpers.leftovers(), "removed segments go", DEST_GRACE)
+        except AssertionError:
+            pass
+        left = helpers.leftovers()
+    if not left:
+        return
+    for kind, ids in left.items():
+        for ident in ids:
+            helpers.remove(kind, ident)
+    listing = "; ".join(f"{kind} {', '.join(map(str, ids))}" for kind, ids in left.items())
+    still = helpers.leftovers()
+    note = f" (still there after IPC_RMID: {still})" if still else " (removed now)"
+    pytest.fail(f"System V objects the tests created outlived the session: {listing}{note}")
