@@ -24,6 +24,7 @@ from shmtop.ipc.export import (
     semaphore_set_dict,
 )
 from shmtop.ipc.model import Kind, Owner, Segment, Snapshot
+from shmtop.prefs import Preferences
 from shmtop.sanitize import safe_text
 
 EXIT_ERROR = 1
@@ -54,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show and debug System V shared memory, semaphores and message queues.",
         epilog="Without a command, shmtop starts the interactive view.",
     )
+    view = parser.add_argument_group("interactive view (no command)")
+    view.add_argument("--interval", type=float, metavar="SECONDS",
+                      help="refresh interval (default: remembered, else 1)")  # fmt: skip
+    view.add_argument("--readonly", action="store_true", help="disable every changing action")
+    view.add_argument("--theme", metavar="NAME", help="a Textual theme, e.g. textual-light")
+    view.add_argument("--no-color", action="store_true", help="no colours (also: NO_COLOR=1)")
+    view.add_argument("--tab", choices=KINDS, default="shm", help="the tab to start on")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     listing = commands.add_parser("list", help="a table of every object, with attached processes")
@@ -110,8 +118,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    print("shmtop: the interactive view is not built yet; try 'shmtop list'", file=sys.stderr)
-    return EXIT_USAGE
+    """The interactive view on this machine's objects (Textual is imported only here)."""
+    if args.interval is not None and not 0.1 <= args.interval <= 60:
+        raise CliError("--interval must be between 0.1 and 60 seconds", EXIT_USAGE)
+    if args.no_color:
+        os.environ["NO_COLOR"] = "1"
+    from shmtop.tui.app import ShmtopApp
+
+    collector = Collector()
+    try:
+        collector.snapshot()  # fail here, with a message, rather than inside the UI
+    except OSError as error:
+        raise CliError(f"cannot read the System V IPC tables: {error}") from error
+    app = ShmtopApp(
+        collector, readonly=args.readonly, start_tab=Kind(args.tab),
+        preferences=Preferences.load(), interval=args.interval, theme=args.theme,
+    )  # fmt: skip
+    try:
+        app.run()
+    finally:
+        collector.close()
+    return 0
 
 
 def take_snapshot(*, attachments: bool = True) -> Snapshot:

@@ -100,6 +100,9 @@ void shmtop_process_facts(const int *pids, int count, long long *out, char *name
 #define SHMTOP_COMM_SIZE ...
 int shmtop_scan_maps(const int *pids, int npids, long long want, long long *out,
                      int cap, int *status, int *scanned);
+#define SHMTOP_TASK_FIELDS ...
+int shmtop_scan_syscalls(const int *pids, int npids, const long long *nums, int nnums,
+                         long long *out, int cap, int *status, long long *tasks);
 """
 
 ffibuilder = FFI()

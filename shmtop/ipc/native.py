@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -370,3 +371,116 @@ def process_facts(pids: Sequence[int]) -> list[tuple[int, bytes, int, int]]:
          flat[3 * i + 1])
         for i in range(len(pids))
     ]  # fmt: skip
+
+
+# ---- waiters and queue contents ----
+
+TASK_FIELDS: int = lib.SHMTOP_TASK_FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class SyscallScan:
+    """Threads found in chosen system calls: rows (pid, tid, nr, arg0..arg5, run_ns, timeslices);
+    the last two are -1 when the thread's schedstat could not be read."""
+
+    rows: list[tuple[int, ...]]
+    failures: dict[int, int]  # pid -> errno for processes whose threads could not be read
+    tasks: int  # threads looked at
+
+
+def scan_syscalls(pids: Sequence[int], numbers: Sequence[int]) -> SyscallScan:
+    """Read /proc/PID/task/TID/syscall of every thread of pids, in C; keep those in numbers."""
+    pid_array = ffi.new("int[]", list(pids))
+    wanted = ffi.new("long long[]", list(numbers))
+    status = ffi.new("int[]", max(len(pids), 1))
+    tasks = ffi.new("long long *")
+    capacity = 256
+    while True:
+        out = ffi.new("long long[]", capacity * TASK_FIELDS)
+        rows = lib.shmtop_scan_syscalls(
+            pid_array, len(pids), wanted, len(numbers), out, capacity, status, tasks
+        )
+        if rows < capacity:
+            break
+        capacity *= 4
+    failures = {pids[i]: status[i] for i in range(len(pids)) if status[i]}
+    return SyscallScan(_rows(out, rows, TASK_FIELDS), failures, tasks[0])
+
+
+MSG_COPY_MISSING = (
+    "this kernel lacks MSG_COPY (CONFIG_CHECKPOINT_RESTORE): queued messages cannot be read "
+    "without taking them off the queue"
+)
+_PEEK_START = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class PeekedMessage:
+    """One queued message, copied off the queue with MSG_COPY (it stays queued)."""
+
+    index: int  # position in the queue, from 0
+    mtype: int
+    size: int  # bytes of the message text
+    data: bytes  # the text, or its first bytes when the peek's byte budget ran out
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.data) < self.size
+
+
+@dataclass(frozen=True, slots=True)
+class MsgPeek:
+    """What a peek at a queue found, and why it stopped."""
+
+    messages: tuple[PeekedMessage, ...]
+    unsupported: str | None = None  # set (and no messages) when the kernel lacks MSG_COPY
+    more: bool = False  # stopped at max_messages or max_bytes with messages left
+    problem: str | None = None  # a message that could not be copied, or a queue that moved
+    changed: bool = False  # the queue changed while it was read: messages may be missing
+
+
+def _queue_header(msqid: int) -> tuple[int, int, int, int]:
+    ds = ffi.new("struct msqid_ds *")
+    _check(lib.msgctl(msqid, lib.IPC_STAT, ds), f"msgctl(msqid={msqid}, IPC_STAT)")
+    return ds.msg_qnum, ds.msg_stime, ds.msg_rtime, ds.msg_ctime
+
+
+def msg_peek(msqid: int, max_messages: int = 100, max_bytes: int = 1 << 20) -> MsgPeek:
+    """Copy up to max_messages queued messages (max_bytes of text in all) without consuming them.
+
+    msgrcv(IPC_NOWAIT | MSG_COPY) with the index as type: qnum, lrpid and rtime
+    stay as they were. Raises OSError when the queue is gone or unreadable
+    (EACCES: MSG_COPY needs read permission).
+    """
+    msgmax = msg_limits()[0]["msgmax"]
+    header = _queue_header(msqid)
+    size = max(min(msgmax, _PEEK_START), 1)
+    buffer = ffi.new("char[]", ffi.sizeof("long") + size)
+    found: list[PeekedMessage] = []
+    kept = 0
+    problem: str | None = None
+    while len(found) < max_messages and kept < max_bytes:
+        index = len(found)
+        got = lib.msgrcv(msqid, buffer, size, index, lib.IPC_NOWAIT | lib.MSG_COPY)
+        if got >= 0:
+            text = bytes(ffi.buffer(buffer + ffi.sizeof("long"), min(got, max_bytes - kept)))
+            found.append(PeekedMessage(index, ffi.cast("long *", buffer)[0], got, text))
+            kept += len(text)
+            continue
+        number = ffi.errno
+        if number == errno.ENOMSG:
+            break
+        if number == errno.ENOSYS:
+            return MsgPeek((), unsupported=MSG_COPY_MISSING)
+        if number == errno.E2BIG and size < msgmax:
+            size = min(size * 4, msgmax)  # a long message: a larger buffer, same index
+            buffer = ffi.new("char[]", ffi.sizeof("long") + size)
+            continue
+        if number in (errno.E2BIG, errno.EINVAL):
+            _queue_header(msqid)  # raises if the queue is gone; else msgmax was lowered
+            problem = f"message {index} is longer than msgmax ({msgmax}) lets MSG_COPY copy"
+            break
+        raise OSError(number, f"msgrcv(msqid={msqid}, MSG_COPY): {os.strerror(number)}")
+    after = _queue_header(msqid)
+    more = len(found) < after[0] and problem is None
+    return MsgPeek(tuple(found), more=more, problem=problem, changed=after != header)

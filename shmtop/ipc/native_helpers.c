@@ -513,3 +513,118 @@ static void shmtop_process_facts(const int *pids, int count, long long *out, cha
         row[1] = info.st_uid;
     }
 }
+
+/* ---- waiters: threads blocked in an IPC system call ---- */
+
+#define SHMTOP_TASK_FIELDS 11
+
+/* Parse "NR 0xA0 0xA1 ... 0xA5 SP PC" into nr and six arguments; 0 for
+ * "running", a negative number (not in a system call) or anything else. */
+static int shmtop_parse_syscall(const char *text, long long *nr, long long *args)
+{
+    const char *p = text;
+    char *after;
+    int i;
+
+    *nr = strtoll(p, &after, 10);
+    if (after == p || *nr < 0)
+        return 0;
+    p = after;
+    for (i = 0; i < 6; i++) {
+        args[i] = (long long)strtoull(p, &after, 16);
+        if (after == p)
+            return 0;
+        p = after;
+    }
+    return 1;
+}
+
+/* Read a small /proc file into text (NUL-terminated); returns 0 or errno. */
+static int shmtop_read_small(const char *path, char *text, size_t size)
+{
+    ssize_t got;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return errno;
+    got = read(fd, text, size - 1);
+    if (got < 0) {
+        int number = errno;
+        close(fd);
+        return number;
+    }
+    close(fd);
+    text[got] = 0;
+    return 0;
+}
+
+/* For each pid, read /proc/PID/task/TID/syscall of each of its threads and
+ * keep the threads blocked in one of the nnums system calls in nums. Row:
+ * pid tid nr arg0..arg5 run_ns timeslices (from the thread's schedstat, -1
+ * if unreadable): a thread that has not run since the last scan shows the
+ * same two numbers. status[i] is 0 or the errno that kept pid i from being
+ * read (ESRCH: gone); *tasks counts the threads looked at. Returns rows. */
+static int shmtop_scan_syscalls(const int *pids, int npids, const long long *nums,
+                                int nnums, long long *out, int cap, int *status,
+                                long long *tasks)
+{
+    char path[96], text[512];
+    int i, rows = 0;
+
+    *tasks = 0;
+    for (i = 0; i < npids; i++) {
+        DIR *dir;
+        struct dirent *entry;
+        int denied = 0;
+
+        status[i] = 0;
+        snprintf(path, sizeof path, "/proc/%d/task", pids[i]);
+        dir = opendir(path);
+        if (dir == NULL) {
+            status[i] = errno == ENOENT ? ESRCH : errno;
+            continue;
+        }
+        while ((entry = readdir(dir)) != NULL) {
+            long long nr, args[6], *row;
+            int tid, k, number, wanted = 0;
+
+            if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+                continue;
+            tid = atoi(entry->d_name);
+            (*tasks)++;
+            snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", pids[i], tid);
+            number = shmtop_read_small(path, text, sizeof text);
+            if (number != 0) {
+                if (number != ENOENT && number != ESRCH)
+                    denied = number; /* a thread that ended is no blind spot */
+                continue;
+            }
+            if (!shmtop_parse_syscall(text, &nr, args))
+                continue;
+            for (k = 0; k < nnums; k++)
+                wanted |= nums[k] == nr;
+            if (!wanted || rows >= cap)
+                continue;
+            row = out + (long long)rows * SHMTOP_TASK_FIELDS;
+            row[0] = pids[i];
+            row[1] = tid;
+            row[2] = nr;
+            for (k = 0; k < 6; k++)
+                row[3 + k] = args[k];
+            row[9] = row[10] = -1;
+            snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", pids[i], tid);
+            if (shmtop_read_small(path, text, sizeof text) == 0) {
+                long long run = 0, wait = 0, slices = 0;
+                if (sscanf(text, "%lld %lld %lld", &run, &wait, &slices) == 3) {
+                    row[9] = run;
+                    row[10] = slices;
+                }
+            }
+            rows++;
+        }
+        closedir(dir);
+        if (denied)
+            status[i] = denied; /* one unreadable thread leaves the process unknown */
+    }
+    return rows;
+}

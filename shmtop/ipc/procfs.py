@@ -98,3 +98,50 @@ def read_sysvipc(kind: str, root: str = SYSVIPC_DIR) -> bytes:
     """Raw bytes of /proc/sysvipc/<kind> (mode 0444: every object of our namespace)."""
     with open(f"{root}/{kind}", "rb") as table:
         return table.read()
+
+
+# ---- /proc/PID/task/TID/syscall ----
+
+# The System V IPC calls a thread can block in, by platform.machine(). arm64
+# and riscv64 use the asm-generic table; x86_64 has both semop and semtimedop
+# (glibc's semop() is semtimedop).
+_X86_64_IPC = {"semop": 65, "semtimedop": 220, "msgsnd": 69, "msgrcv": 70}
+_GENERIC_IPC = {"semtimedop": 192, "semop": 193, "msgsnd": 189, "msgrcv": 188}
+IPC_SYSCALLS: dict[str, dict[str, int]] = {
+    "x86_64": _X86_64_IPC, "amd64": _X86_64_IPC,
+    "aarch64": _GENERIC_IPC, "arm64": _GENERIC_IPC, "riscv64": _GENERIC_IPC,
+}  # fmt: skip
+
+
+def ipc_syscalls(machine: str) -> dict[int, str] | None:
+    """System call number -> name of the blocking IPC calls on machine, or None if unknown."""
+    table = IPC_SYSCALLS.get(machine.lower())
+    return None if table is None else {number: name for name, number in table.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSyscall:
+    """A thread inside a system call, as /proc/PID/task/TID/syscall shows it."""
+
+    number: int
+    args: tuple[int, int, int, int, int, int]  # raw register values, unsigned
+    stack_pointer: int
+    program_counter: int
+
+
+def parse_task_syscall(line: str) -> TaskSyscall | None:
+    """The system call a thread is in; None when it runs or is blocked outside one.
+
+    The kernel writes "running", "-1 SP PC" (not in a system call), or
+    "NR A0 A1 A2 A3 A4 A5 SP PC" with the arguments in hex.
+    """
+    fields = line.split()
+    if not fields or fields[0] == "running":
+        return None
+    number = int(fields[0])
+    if number < 0:
+        return None
+    if len(fields) != 9:
+        raise ValueError(f"a syscall line has {len(fields)} fields, not 9: {line!r}")
+    a0, a1, a2, a3, a4, a5, sp, pc = (int(text, 16) for text in fields[1:])
+    return TaskSyscall(number, (a0, a1, a2, a3, a4, a5), sp, pc)

@@ -1,0 +1,265 @@
+"""The wait-for graph of blocked IPC callers: who could release whom, its cycles, and stalls."""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from shmtop.ipc.model import Kind
+
+if TYPE_CHECKING:
+    from shmtop.ipc.waiters import QueueState, SemOp, SemState, Waiter
+
+MSG_EXCEPT = 0o20000
+
+
+class Evidence(enum.StrEnum):
+    """Why a process is thought able to release what another one waits for."""
+
+    LAST_CHANGER = "last changer"  # hint: GETPID of the semaphore, not proof of holding it
+    PENDING_OP = "pending operation"  # exact: its own blocked semop would release it
+    LAST_SENDER = "last sender"  # hint: lspid of the queue
+    LAST_RECEIVER = "last receiver"  # hint: lrpid of the queue
+    BLOCKED_SENDER = "blocked sender"  # exact: it is blocked sending a message of the wanted type
+
+    @property
+    def hint(self) -> bool:
+        return self in (Evidence.LAST_CHANGER, Evidence.LAST_SENDER, Evidence.LAST_RECEIVER)
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """An edge of the graph: waiter waits on an object that releaser could release."""
+
+    waiter: int  # pid
+    kind: Kind
+    object_id: int
+    sem_num: int | None  # the semaphore of the set, for kind sem
+    releaser: int  # pid
+    evidence: Evidence
+
+    @property
+    def hint(self) -> bool:
+        return self.evidence.hint
+
+
+@dataclass(frozen=True, slots=True)
+class WaitCycle:
+    """A group of blocked processes each waiting for another of the group.
+
+    steps is one concrete cycle through the group: steps[i].releaser is
+    steps[i + 1].waiter, and the last releaser is the first waiter.
+    """
+
+    members: tuple[int, ...]  # every pid of the strongly connected group, sorted
+    steps: tuple[Release, ...]
+
+    @property
+    def hint(self) -> bool:
+        """True when the cycle rests on at least one hint (a last changer, sender, receiver)."""
+        return any(step.hint for step in self.steps)
+
+
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """A thread blocked for a long time on an object that did not change meanwhile."""
+
+    pid: int
+    tid: int
+    kind: Kind
+    object_id: int
+    blocked_since: float  # epoch seconds: at least since then
+    unchanged_since: float  # epoch seconds: the object has not changed since then
+    stalled_for: float  # seconds both have lasted
+
+
+def blocking_semaphores(ops: Sequence[SemOp], values: Sequence[int] | None) -> tuple[int, ...]:
+    """The semaphores a blocked semop waits for.
+
+    The kernel applies the array all or nothing, in order, and sleeps on the
+    first operation that cannot proceed: that one, given the values. With the
+    values unknown (or moved since), every decrement and wait-for-zero counts.
+    """
+    if values is not None:
+        current = list(values)
+        for op in ops:
+            if op.num >= len(current):
+                break
+            value = current[op.num]
+            if (op.op < 0 and value + op.op < 0) or (op.op == 0 and value != 0):
+                return (op.num,)
+            current[op.num] = value + op.op
+    return tuple(dict.fromkeys(op.num for op in ops if op.op <= 0))
+
+
+def type_matches(wanted: int, flags: int, mtype: int) -> bool:
+    """Whether msgrcv(msgtyp=wanted, msgflg=flags) would take a message of type mtype."""
+    if wanted == 0:
+        return True
+    if wanted < 0:
+        return mtype <= -wanted
+    if flags & MSG_EXCEPT:
+        return mtype != wanted
+    return mtype == wanted
+
+
+def releases(
+    waiters: Sequence[Waiter], sets: Mapping[int, SemState], queues: Mapping[int, QueueState]
+) -> tuple[Release, ...]:
+    """Every 'could release' edge from each waiter to the processes that might free it."""
+    found: dict[Release, None] = {}
+    by_object: dict[tuple[Kind, int], list[Waiter]] = defaultdict(list)
+    for waiter in waiters:
+        by_object[waiter.kind, waiter.object_id].append(waiter)
+    for waiter in waiters:
+        others = [o for o in by_object[waiter.kind, waiter.object_id] if o.pid != waiter.pid]
+        if waiter.kind is Kind.SEM:
+            edges = _sem_releases(waiter, sets.get(waiter.object_id), others)
+        else:
+            edges = _msg_releases(waiter, queues.get(waiter.object_id), others)
+        found.update(dict.fromkeys(edges))
+    return tuple(found)
+
+
+def _sem_releases(waiter: Waiter, state: SemState | None, others: list[Waiter]) -> list[Release]:
+    edges = []
+    for num in waiter.waits_for:
+        wanted = next((op.op for op in waiter.operations or () if op.num == num), -1)
+        if state is not None and state.last_changers is not None and num < state.nsems:
+            changer = state.last_changers[num]
+            if changer:
+                edges.append(Release(waiter.pid, Kind.SEM, waiter.object_id, num, changer,
+                                     Evidence.LAST_CHANGER))  # fmt: skip
+        for other in others:
+            if any(
+                op.num == num and ((wanted < 0 < op.op) or (wanted == 0 and op.op < 0))
+                for op in other.operations or ()
+            ):
+                edges.append(Release(waiter.pid, Kind.SEM, waiter.object_id, num, other.pid,
+                                     Evidence.PENDING_OP))  # fmt: skip
+    return edges
+
+
+def _msg_releases(waiter: Waiter, state: QueueState | None, others: list[Waiter]) -> list[Release]:
+    def edge(pid: int, evidence: Evidence) -> Release:
+        return Release(waiter.pid, Kind.MSG, waiter.object_id, None, pid, evidence)
+
+    if waiter.direction == "send":
+        return [edge(state.lrpid, Evidence.LAST_RECEIVER)] if state and state.lrpid else []
+    edges = [
+        edge(other.pid, Evidence.BLOCKED_SENDER)
+        for other in others
+        if other.direction == "send"
+        and other.msg_type is not None
+        and (waiter.msg_type is None or type_matches(waiter.msg_type, waiter.msg_flags,
+                                                     other.msg_type))
+    ]  # fmt: skip
+    if state and state.lspid:
+        edges.append(edge(state.lspid, Evidence.LAST_SENDER))
+    return edges
+
+
+def cycles(edges: Iterable[Release]) -> tuple[WaitCycle, ...]:
+    """One cycle for each group of waiters that wait on each other (a self-loop counts).
+
+    Only edges whose releaser is itself a waiter can close a cycle: a releaser
+    that is running can still release.
+    """
+    edges = list(edges)
+    waiting = {edge.waiter for edge in edges}
+    graph: dict[int, dict[int, Release]] = defaultdict(dict)
+    for edge in sorted(edges, key=lambda e: e.hint):  # an exact edge wins over a hint
+        if edge.releaser in waiting:
+            graph[edge.waiter].setdefault(edge.releaser, edge)
+    found = []
+    for group in _strongly_connected(graph):
+        start = min(group)
+        if len(group) == 1 and start not in graph[start]:
+            continue
+        path = _shortest_cycle(graph, start, group)
+        steps = tuple(graph[a][b] for a, b in zip(path, path[1:], strict=False))
+        found.append(WaitCycle(tuple(sorted(group)), steps))
+    return tuple(sorted(found, key=lambda c: c.members))
+
+
+def _strongly_connected(graph: Mapping[int, Mapping[int, Release]]) -> list[set[int]]:
+    """Tarjan's algorithm, iterative (no recursion limit on long chains)."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
+    groups: list[set[int]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph.get(root, {}))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, {})))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                groups.append(group)
+    return groups
+
+
+def _shortest_cycle(graph: Mapping[int, Mapping[int, Release]], start: int,
+                    group: set[int]) -> list[int]:  # fmt: skip
+    """start, ..., start: a shortest way round inside group (breadth first)."""
+    came_from: dict[int, int] = {}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for child in sorted(graph.get(node, {})):
+            if child == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(came_from[path[-1]])
+                return [*reversed(path), start]
+            if child in group and child not in came_from:
+                came_from[child] = node
+                queue.append(child)
+    raise AssertionError(f"no cycle through {start} in its own strongly connected group")
+
+
+def stalls(
+    waiters: Sequence[Waiter],
+    unchanged_since: Mapping[tuple[Kind, int], float],
+    now: float,
+    threshold: float,
+) -> tuple[Stall, ...]:
+    """Waits that have lasted at least threshold seconds while their object did not change."""
+    found = []
+    for waiter in waiters:
+        idle = unchanged_since.get((waiter.kind, waiter.object_id))
+        if idle is None:
+            continue
+        lasted = now - max(waiter.since, idle)
+        if lasted >= threshold:
+            found.append(Stall(waiter.pid, waiter.tid, waiter.kind, waiter.object_id,
+                               waiter.since, idle, lasted))  # fmt: skip
+    return tuple(found)

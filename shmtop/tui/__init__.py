@@ -1,0 +1,1 @@
+"""The interactive view: a thin Textual layer over shmtop.ipc."""

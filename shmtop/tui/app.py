@@ -1,0 +1,217 @@
+"""The Textual app: polls snapshots in a worker thread and routes them to the screens."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Protocol
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+from shmtop.ipc.actions import Removal, remove
+from shmtop.ipc.model import Kind, Segment, Snapshot
+from shmtop.prefs import INTERVALS, Preferences
+from shmtop.tui.screens.main import MainScreen
+from shmtop.tui.screens.object_view import ObjectScreen
+
+POLL_GROUP = "poll"
+
+
+class SnapshotSource(Protocol):
+    """Anything that returns snapshots: the Collector, or a fake in tests."""
+
+    def snapshot(self) -> Snapshot: ...
+
+
+class SnapshotReady(Message):
+    """A new snapshot from the poll worker; a newer one replaces it if the UI is behind."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SnapshotReady)
+
+
+class ShmtopApp(App[None]):
+    """htop for System V IPC. The UI only reads snapshots and asks the core to act."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "shmtop"
+    BINDINGS = [
+        Binding("q,f10", "quit", "Quit", id="app.quit"),
+        Binding("z", "pause", "Pause", id="app.pause"),
+        Binding("plus,equals_sign", "interval(-1)", "Faster", key_display="+", id="app.faster"),
+        Binding("minus", "interval(1)", "Slower", key_display="-", id="app.slower"),
+        Binding("f5", "poll_now", "Refresh", id="app.refresh"),
+    ]
+
+    paused: reactive[bool] = reactive(False)
+    interval: reactive[float] = reactive(1.0, init=False)
+
+    def __init__(
+        self,
+        source: SnapshotSource,
+        *,
+        readonly: bool = False,
+        start_tab: Kind = Kind.SHM,
+        preferences: Preferences | None = None,
+        preferences_path: Path | None = None,
+        interval: float | None = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.readonly = readonly
+        self.start_tab = start_tab
+        self.preferences = preferences or Preferences()
+        self.preferences_path = preferences_path
+        self.snapshot: Snapshot | None = None
+        self.polls = 0  # snapshots shown so far (tests wait on it)
+        self._requested_theme = theme or self.preferences.theme
+        self._initial_interval = interval or self.preferences.interval
+        self._polling = False
+        self._timer: Timer | None = None
+        self._started = False  # preferences are saved only for the user's own changes
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(start_tab=self.start_tab, readonly=self.readonly)
+
+    def on_mount(self) -> None:
+        if self._requested_theme in self.available_themes:
+            self.theme = self._requested_theme
+        main = self.main_screen
+        for table in main.tables():
+            column, reverse = self.preferences.sort.get(str(table.kind), ["id", False])
+            table.sort_key, table.sort_reverse = str(column), bool(reverse)
+        self._started = True
+
+    @on(MainScreen.Ready)
+    def _main_ready(self) -> None:
+        """Poll from the moment the main screen can show a snapshot."""
+        self.interval = self._initial_interval
+        self.poll()
+
+    @property
+    def main_screen(self) -> MainScreen:
+        return next(s for s in self.screen_stack if isinstance(s, MainScreen))
+
+    # ---- polling ----
+
+    def watch_interval(self, interval: float) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_interval(interval, self.poll)
+        self._show_subtitle()
+
+    def watch_paused(self, paused: bool) -> None:
+        self._show_subtitle()
+
+    def _show_subtitle(self) -> None:
+        state = "paused (z resumes)" if self.paused else f"refresh {self.interval:g}s"
+        self.sub_title = state + ("  •  read-only" if self.readonly else "")
+
+    def poll(self) -> None:
+        """Start a snapshot unless paused or one is still being taken (polls never overlap)."""
+        if self.paused or self._polling:
+            return
+        self._polling = True
+        self.collect()
+
+    @work(thread=True, group=POLL_GROUP, exit_on_error=False)
+    def collect(self) -> None:
+        # Runs in a thread: touches no widget, only posts the frozen result.
+        self.post_message(SnapshotReady(self.source.snapshot()))
+
+    @on(SnapshotReady)
+    def _snapshot_ready(self, message: SnapshotReady) -> None:
+        self.snapshot = message.snapshot
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_snapshot", None)
+            if show is not None:
+                show(message.snapshot)
+        self.polls += 1
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group == POLL_GROUP and worker.is_finished:
+            self._polling = False
+            if event.state is WorkerState.ERROR:
+                when = time.strftime("%H:%M:%S")
+                self.main_screen.set_status_note(
+                    f"{when} refresh failed: {worker.error}; still trying", error=True
+                )
+            elif event.state is WorkerState.SUCCESS:
+                self.main_screen.set_status_note("")
+
+    # ---- keys ----
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        if not self.paused:
+            self.poll()
+
+    def action_interval(self, step: int) -> None:
+        at = min(range(len(INTERVALS)), key=lambda i: abs(INTERVALS[i] - self.interval))
+        self.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, at + step))]
+        self.save_preferences()
+
+    def action_poll_now(self) -> None:
+        self.poll()
+
+    # ---- requests from screens ----
+
+    @on(MainScreen.RemoveRequested)
+    def _remove_requested(self, message: MainScreen.RemoveRequested) -> None:
+        if not self.readonly:
+            self.remove_objects(message.kind, message.ids)
+
+    @work(thread=True, group="actions", exit_on_error=False)
+    def remove_objects(self, kind: Kind, ids: list[int]) -> None:
+        removals = [remove(kind, ident) for ident in ids]
+        self.call_from_thread(self._removed, removals)
+
+    def _removed(self, removals: list[Removal]) -> None:
+        self.main_screen.report_removals(removals)
+        self.poll()
+
+    @on(MainScreen.OpenRequested)
+    def _open_requested(self, message: MainScreen.OpenRequested) -> None:
+        if isinstance(message.obj, Segment):
+            opened = self._open_segment_view(message.obj.id)
+            if opened:
+                return
+        self.push_screen(ObjectScreen(message.kind, message.obj.id, self.snapshot))
+
+    def _open_segment_view(self, shmid: int) -> bool:
+        """Push the hex viewer if this build has it."""
+        try:
+            from shmtop.tui.screens.segment_view import SegmentViewScreen  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            return False
+        self.push_screen(SegmentViewScreen(shmid))
+        return True
+
+    @on(MainScreen.SortChanged)
+    def _sort_changed(self) -> None:
+        self.save_preferences()
+
+    # ---- preferences ----
+
+    def watch_theme(self, theme: str) -> None:
+        self.preferences.theme = theme
+        if self._started:
+            self.save_preferences()
+
+    def save_preferences(self) -> None:
+        self.preferences.interval = self.interval
+        for table in self.main_screen.tables():
+            self.preferences.sort[str(table.kind)] = [table.sort_key, table.sort_reverse]
+        self.preferences.save(self.preferences_path)

@@ -1,0 +1,1 @@
+"""Screens of the interactive view, one a module."""

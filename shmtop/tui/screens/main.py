@@ -1,0 +1,352 @@
+"""The main screen: usage meters, one table a kind, the selected object's details, the keys."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+
+from shmtop.filtering import parse_filter
+from shmtop.ipc.actions import Removal
+from shmtop.ipc.model import IpcObject, Kind, Segment, Snapshot
+from shmtop.report import attached_summary
+from shmtop.sanitize import safe_text
+from shmtop.tui.columns import COLUMNS
+from shmtop.tui.screens.confirm import ConfirmScreen
+from shmtop.tui.screens.help import HelpScreen
+from shmtop.tui.widgets.detail import DetailPane
+from shmtop.tui.widgets.ipc_table import IpcTable
+from shmtop.tui.widgets.meters import UsageMeters
+
+TAB_TITLES = {Kind.SHM: "Segments", Kind.SEM: "Semaphores", Kind.MSG: "Queues"}
+CHANGING_ACTIONS = frozenset({"remove"})
+
+
+class QueryInput(Input):
+    """The search/filter box; Escape cancels it (a filter is then cleared)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False, id="query.cancel")]
+
+    class Cancelled(Message):
+        """Escape was pressed in the box."""
+
+    def action_cancel(self) -> None:
+        self.post_message(self.Cancelled())
+
+
+class MainScreen(Screen[None]):
+    """Everything at a glance; every key is a Binding, greyed out where it does not apply."""
+
+    class RemoveRequested(Message):
+        """The user confirmed the removal of these objects."""
+
+        def __init__(self, kind: Kind, ids: list[int]) -> None:
+            super().__init__()
+            self.kind = kind
+            self.ids = ids
+
+    class OpenRequested(Message):
+        """Enter on an object: show it in depth."""
+
+        def __init__(self, kind: Kind, obj: IpcObject) -> None:
+            super().__init__()
+            self.kind = kind
+            self.obj = obj
+
+    class SortChanged(Message):
+        """The sort of a table changed (worth remembering)."""
+
+    class Ready(Message):
+        """Every widget is mounted: snapshots can be shown from now on."""
+
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", key_display="?", id="main.help"),
+        Binding("slash", "search", "Search", key_display="/", id="main.search"),
+        Binding("backslash", "filter", "Filter", key_display="\\", id="main.filter"),
+        Binding("n", "search_next", "Next match", show=False, id="main.search_next"),
+        Binding("space", "tag", "Tag", id="main.tag"),
+        Binding("d,delete,f9", "remove", "Remove", key_display="d/F9", id="main.remove"),
+        Binding("enter", "open", "Open", show=False, id="main.open"),
+        Binding(
+            "less_than_sign", "sort_column(-1)", "Sort ←", key_display="<", id="main.sort_prev"
+        ),
+        Binding(
+            "greater_than_sign", "sort_column(1)", "Sort →", key_display=">", id="main.sort_next"
+        ),
+        Binding("i", "invert_sort", "Invert", id="main.invert"),
+        Binding("1", "tab('shm')", "Segments", show=False, id="main.tab_shm"),
+        Binding("2", "tab('sem')", "Semaphores", show=False, id="main.tab_sem"),
+        Binding("3", "tab('msg')", "Queues", show=False, id="main.tab_msg"),
+        Binding("escape", "clear", "Clear", show=False, id="main.clear"),
+    ]
+
+    DEFAULT_CSS = """
+    MainScreen #tables { height: 2fr; }
+    MainScreen #detail { height: 1fr; min-height: 6; }
+    MainScreen #query { dock: bottom; display: none; }
+    MainScreen #query.-open { display: block; }
+    MainScreen #status { height: 1; padding: 0 1; background: $panel; }
+    MainScreen #status.-error { background: $error 40%; }
+    MainScreen #status.-filtered { background: $warning 30%; }
+    """
+
+    def __init__(self, *, start_tab: Kind = Kind.SHM, readonly: bool = False) -> None:
+        super().__init__()
+        self.start_tab = start_tab
+        self.readonly = readonly
+        self.snapshot: Snapshot | None = None
+        self._query_mode: str | None = None  # "search" or "filter" while the box is open
+        self._status_note = ""
+        self._ready = False
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=True)
+        yield UsageMeters(id="meters")
+        with Vertical(id="tables"), TabbedContent(initial=f"tab-{self.start_tab}", id="tabs"):
+            for kind, title in TAB_TITLES.items():
+                with TabPane(title, id=f"tab-{kind}"):
+                    yield IpcTable(kind, id=f"table-{kind}")
+        yield DetailPane(id="detail")
+        yield Static(id="status")
+        yield QueryInput(id="query")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        # The tabs finish mounting after this handler: route snapshots from then on.
+        self.call_after_refresh(self._become_ready)
+
+    def _become_ready(self) -> None:
+        self._ready = True
+        self.post_message(self.Ready())
+
+    # ---- the current table ----
+
+    @property
+    def kind(self) -> Kind:
+        active = self.query_one(TabbedContent).active or f"tab-{self.start_tab}"
+        return Kind(active.removeprefix("tab-"))
+
+    @property
+    def table(self) -> IpcTable:
+        return self.query_one(f"#table-{self.kind}", IpcTable)
+
+    def tables(self) -> list[IpcTable]:
+        return list(self.query(IpcTable))
+
+    # ---- snapshots ----
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Route a new snapshot to every part of the screen."""
+        self.snapshot = snapshot
+        if not self._ready:
+            return
+        self.query_one(UsageMeters).show(snapshot.limits)
+        tabs = self.query_one(TabbedContent)
+        for table in self.tables():
+            table.show(snapshot)
+            count = len(table.objects)
+            total = len(snapshot.objects(table.kind))
+            label = f"{TAB_TITLES[table.kind]} ({count}" + (f"/{total})" if count != total else ")")
+            tabs.get_tab(f"tab-{table.kind}").label = label
+        self._show_detail()
+        self._show_status()
+
+    def set_status_note(self, note: str, *, error: bool = False) -> None:
+        self._status_note = note
+        if self._ready:
+            self.query_one("#status").set_class(error, "-error")
+            self._show_status()
+
+    def _show_status(self) -> None:
+        parts = []
+        if self._status_note:
+            parts.append(self._status_note)
+        table = self.table
+        if table.filter.active:
+            parts.append(f"filter: {table.filter.expression}  (\\ then Escape clears)")
+        if table.tagged:
+            parts.append(f"{len(table.tagged)} tagged")
+        if self.snapshot is not None and self.kind is Kind.SHM:
+            blind = self.snapshot.blind_spots
+            if blind.uninspected_total:
+                parts.append(f"{blind.uninspected_total} processes not inspected")
+        status = self.query_one("#status", Static)
+        status.set_class(table.filter.active, "-filtered")
+        status.update(Text("  •  ".join(parts)))
+
+    def _show_detail(self) -> None:
+        self.query_one(DetailPane).show(self.table.selected, self.snapshot)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        self._show_detail()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self) -> None:
+        self.table.focus()
+        self._show_detail()
+        self._show_status()
+        self.refresh_bindings()
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        if event.column_key.value and event.column_key.value != "tag":
+            self.table.set_sort(event.column_key.value)
+            self.post_message(self.SortChanged())
+
+    # ---- keys ----
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out what does not apply: changes under --readonly, actions with no row."""
+        if action in CHANGING_ACTIONS and self.readonly:
+            return None
+        if action in ("remove", "tag", "open") and self.table.selected is None:
+            return None
+        return True
+
+    def action_help(self) -> None:
+        bindings = [b for b in self.BINDINGS if isinstance(b, Binding)]
+        app_bindings = [b for b in self.app.BINDINGS if isinstance(b, Binding)]
+        self.app.push_screen(HelpScreen([*bindings, *app_bindings]))
+
+    def action_tab(self, kind: str) -> None:
+        self.query_one(TabbedContent).active = f"tab-{kind}"
+
+    def action_tag(self) -> None:
+        self.table.toggle_tag()
+        self.table.action_cursor_down()
+        self._show_status()
+
+    def action_sort_column(self, step: int) -> None:
+        keys = [c.key for c in COLUMNS[self.kind]]
+        at = keys.index(self.table.sort_key) if self.table.sort_key in keys else 0
+        self.table.set_sort(keys[(at + step) % len(keys)], reverse=False)
+        self.notify(f"sorted by {keys[(at + step) % len(keys)]}", timeout=1.5)
+        self.post_message(self.SortChanged())
+
+    def action_invert_sort(self) -> None:
+        self.table.set_sort(self.table.sort_key, reverse=not self.table.sort_reverse)
+        self.post_message(self.SortChanged())
+
+    def action_open(self) -> None:
+        obj = self.table.selected
+        if obj is not None:
+            self.post_message(self.OpenRequested(self.kind, obj))
+
+    def action_clear(self) -> None:
+        if self.table.tagged:
+            self.table.tagged.clear()
+            if self.snapshot:
+                for table in self.tables():
+                    table.tagged.clear()
+                    table.refresh()
+                    table.show(self.snapshot)
+        self._show_status()
+
+    # ---- search and filter ----
+
+    def action_search(self) -> None:
+        self._open_query("search", "")
+
+    def action_filter(self) -> None:
+        self._open_query("filter", self.table.filter.expression)
+
+    def _open_query(self, mode: str, value: str) -> None:
+        self._query_mode = mode
+        box = self.query_one("#query", Input)
+        box.placeholder = "search: text or terms, Enter to stay" if mode == "search" else (
+            "filter: text, user:NAME, nattch:0, dest, orphan, !term... Escape clears"
+        )  # fmt: skip
+        box.value = value
+        box.add_class("-open")
+        box.focus()
+
+    @on(Input.Changed, "#query")
+    def _query_changed(self, event: Input.Changed) -> None:
+        if self._query_mode == "search":
+            self._search(event.value, start_after=False)
+        elif self._query_mode == "filter":
+            self.table.set_filter(event.value)
+            self._show_status()
+
+    @on(Input.Submitted, "#query")
+    def _query_submitted(self) -> None:
+        self._close_query()
+
+    def _close_query(self) -> None:
+        box = self.query_one("#query", Input)
+        box.remove_class("-open")
+        self._query_mode = None
+        self.table.focus()
+
+    @on(QueryInput.Cancelled)
+    def _query_cancelled(self) -> None:
+        """Escape in the query box: a filter is cleared, a search just closes."""
+        if self._query_mode == "filter":
+            self.table.set_filter("")
+            self._show_status()
+        self._close_query()
+
+    def action_search_next(self) -> None:
+        text = self.query_one("#query", Input).value
+        if text:
+            self._search(text, start_after=True)
+
+    def _search(self, text: str, *, start_after: bool) -> None:
+        """Move the cursor to the next row (from the cursor on) matching the search terms."""
+        matches = parse_filter(text)
+        table = self.table
+        rows = [table.objects.get(int(row.key.value or -1)) for row in table.ordered_rows]
+        count = len(rows)
+        for step in range(int(start_after), count + int(start_after)):
+            obj = rows[(table.cursor_row + step) % count] if count else None
+            if obj is not None and matches(obj):
+                table.move_to(obj.id)
+                return
+        self.notify(f"no match for {safe_text(text)!r}", timeout=2, severity="warning")
+
+    # ---- removal ----
+
+    def action_remove(self) -> None:
+        targets = self.table.targets()
+        if not targets or self.readonly:
+            return
+        kind = self.kind
+        plan = [removal_line(kind, obj) for obj in targets]
+        question = f"Remove {len(targets)} {TAB_TITLES[kind].lower()}? This cannot be undone."
+
+        def confirmed(answer: bool | None) -> None:
+            if answer:
+                self.post_message(self.RemoveRequested(kind, [o.id for o in targets]))
+
+        self.app.push_screen(ConfirmScreen(question, plan), confirmed)
+
+    def report_removals(self, removals: list[Removal]) -> None:
+        """Say what became of each object, without leaving the screen."""
+        for removal in removals:
+            self.notify(
+                f"{removal.kind} {removal.id}: {removal.outcome}"
+                + (f" ({removal.detail})" if removal.detail else ""),
+                severity="information" if removal.outcome.ok else "error",
+                timeout=6,
+                markup=False,
+            )
+        for table in self.tables():
+            table.tagged.clear()
+
+
+def removal_line(kind: Kind, obj: IpcObject) -> str:
+    """One line of the confirmation: what goes, and who still has it attached."""
+    line = f"{kind} {obj.id}  key 0x{obj.owner.key:08x}  owner {safe_text(obj.owner.user)}"
+    if isinstance(obj, Segment):
+        if obj.nattch:
+            line += f"  STILL ATTACHED by {attached_summary(obj, 60)}: only marked for destruction"
+        else:
+            line += "  not attached"
+    return line

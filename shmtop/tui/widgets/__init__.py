@@ -1,0 +1,1 @@
+"""Widgets of the interactive view, one a module."""

@@ -1,0 +1,116 @@
+"""Usage meters against the kernel limits, each with a sparkline of its recent history."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Grid
+from textual.widget import Widget
+
+from shmtop.ipc.model import Limits
+
+HISTORY = 60
+SPARK_WIDTH = 12
+SPARK_BLOCKS = " ▁▂▃▄▅▆▇█"
+
+Figure = Callable[[Limits], int]
+
+# (id, label, used, limit) for each meter.
+METERS: tuple[tuple[str, str, Figure, Figure], ...] = (
+    ("segments", "Segments", lambda lim: lim.shm_segments, lambda lim: lim.shmmni),
+    ("pages", "SHM pages", lambda lim: lim.shm_pages, lambda lim: lim.shmall),
+    ("sets", "Sem sets", lambda lim: lim.sem_sets, lambda lim: lim.semmni),
+    ("semaphores", "Semaphores", lambda lim: lim.sem_semaphores, lambda lim: lim.semmns),
+    ("queues", "Queues", lambda lim: lim.msg_queues, lambda lim: lim.msgmni),
+)
+
+
+def sparkline(values: list[float], width: int) -> str:
+    """The last `width` values as block characters, scaled from 0 to their maximum."""
+    recent = values[-width:]
+    peak = max(recent, default=0.0)
+    if peak <= 0:
+        return " " * len(recent)
+    top = len(SPARK_BLOCKS) - 1
+    return "".join(SPARK_BLOCKS[max(1, round(v / peak * top)) if v else 0] for v in recent)
+
+
+def compact_count(value: int) -> str:
+    """12, 4.1k, 1.0M...; '∞' for the kernel's effectively unlimited values."""
+    if value >= 10**15:
+        return "∞"
+    for unit, size in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if value >= 10 * size:
+            return f"{value / size:.0f}{unit}"
+    return str(value)
+
+
+class UsageMeter(Widget):
+    """'Label used/limit ▕███░░░▏ ▁▂▅' fitted to its width; the bar turns red past 80%."""
+
+    COMPONENT_CLASSES = {
+        "usage-meter--label",
+        "usage-meter--bar",
+        "usage-meter--empty",
+        "usage-meter--high",
+        "usage-meter--spark",
+    }
+    DEFAULT_CSS = """
+    UsageMeter { height: 1; }
+    UsageMeter > .usage-meter--label { color: $text-muted; }
+    UsageMeter > .usage-meter--bar { color: $success; }
+    UsageMeter > .usage-meter--empty { color: $foreground 20%; }
+    UsageMeter > .usage-meter--high { color: $error; }
+    UsageMeter > .usage-meter--spark { color: $accent; }
+    """
+
+    def __init__(self, label: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.label = label
+        self.used = 0
+        self.limit = 0
+        self.history: deque[float] = deque(maxlen=HISTORY)
+
+    def set_usage(self, used: int, limit: int) -> None:
+        self.used, self.limit = used, limit
+        self.history.append(float(used))
+        self.refresh()
+
+    def render(self) -> Text:
+        style = self.get_component_rich_style
+        counts = f" {compact_count(self.used)}/{compact_count(self.limit)} "
+        spark = sparkline(list(self.history), SPARK_WIDTH)
+        bar_width = max(self.size.width - len(self.label) - len(counts) - SPARK_WIDTH - 3, 4)
+        share = self.used / self.limit if self.limit > 0 else 0.0
+        filled = min(bar_width, max(round(share * bar_width), 1 if self.used else 0))
+        bar_class = "usage-meter--high" if share >= 0.8 else "usage-meter--bar"
+        return Text.assemble(
+            (self.label, style("usage-meter--label")),
+            counts,
+            ("█" * filled, style(bar_class)),
+            ("░" * (bar_width - filled), style("usage-meter--empty")),
+            " ",
+            (spark, style("usage-meter--spark")),
+            no_wrap=True,
+            overflow="crop",
+        )
+
+
+class UsageMeters(Grid):
+    """The header block: one meter a resource, fed each snapshot's limits."""
+
+    DEFAULT_CSS = """
+    UsageMeters { height: auto; grid-size: 3; grid-rows: 1; grid-gutter: 0 2; padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        for key, label, _used, _limit in METERS:
+            yield UsageMeter(label, id=f"meter-{key}")
+
+    def show(self, limits: Limits) -> None:
+        for key, _label, used_of, limit_of in METERS:
+            meter = self.query_one(f"#meter-{key}", UsageMeter)
+            meter.set_usage(used_of(limits), limit_of(limits))
