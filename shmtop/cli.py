@@ -121,6 +121,8 @@ def run_tui(args: argparse.Namespace) -> int:
     """The interactive view on this machine's objects (Textual is imported only here)."""
     if args.interval is not None and not 0.1 <= args.interval <= 60:
         raise CliError("--interval must be between 0.1 and 60 seconds", EXIT_USAGE)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CliError("the interactive view needs a terminal; try 'shmtop list'", EXIT_USAGE)
     if args.no_color:
         os.environ["NO_COLOR"] = "1"
     from shmtop.tui.app import ShmtopApp
@@ -288,7 +290,10 @@ def run_rm(args: argparse.Namespace) -> int:
             return EXIT_ERROR
     outcomes = [remove(kind, ident) for kind, ident in targets]
     for outcome in outcomes:
-        print(outcome_line(outcome))
+        if outcome.outcome.ok:
+            print(outcome_line(outcome))
+        else:
+            print(f"shmtop: {outcome_line(outcome)}", file=sys.stderr)
     return 0 if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
 
 

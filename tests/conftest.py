@@ -8,11 +8,12 @@ clean. Children are killed by PID and reaped when their test ends.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
-from typing import Protocol
 
 import helpers
 import pytest
+from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 
 from shmtop.ipc import native
 
@@ -22,31 +23,6 @@ pytest_plugins = ["pytester"]
 # last attacher died (the mm of a reaped process can be released a moment
 # later when a /proc reader holds it). A bound, not a measurement.
 DEST_GRACE = 10.0
-
-
-class MakeShm(Protocol):
-    def __call__(self, size: int = 4096, mode: int = 0o600) -> int: ...
-
-
-class MakeSem(Protocol):
-    def __call__(self, nsems: int, mode: int = 0o600) -> int: ...
-
-
-class MakeMsg(Protocol):
-    def __call__(self, mode: int = 0o600) -> int: ...
-
-
-class Spawn(Protocol):
-    def __call__(
-        self,
-        *,
-        name: str = "shmtop-kid",
-        attach: Sequence[tuple[int, bool]] = (),
-        forks: int = 0,
-        create_shm: int | None = None,
-        block_semop: tuple[int, int, int] | None = None,
-        exit_after_report: bool = False,
-    ) -> helpers.Child: ...
 
 
 def _remove_all(kind: helpers.Kind, made: list[int]) -> None:
@@ -111,12 +87,12 @@ def spawn() -> Iterator[Spawn]:
         attach: Sequence[tuple[int, bool]] = (),
         forks: int = 0,
         create_shm: int | None = None,
-        block_semop: tuple[int, int, int] | None = None,
+        semop: tuple[int, int, int] | None = None,
         exit_after_report: bool = False,
     ) -> helpers.Child:
         child = helpers.start_child(
             name=name, attach=attach, forks=forks, create_shm=create_shm,
-            block_semop=block_semop, exit_after_report=exit_after_report,
+            semop=semop, exit_after_report=exit_after_report,
         )  # fmt: skip
         children.append(child)
         if child.created is not None:
@@ -146,10 +122,8 @@ def no_ipc_object_outlives_the_session() -> Iterator[None]:
     ):
         # Only segments already removed (IPC_RMID) and waiting for a detach:
         # give a dying attacher a bounded moment before calling them leaked.
-        try:
+        with contextlib.suppress(TimeoutError):
             helpers.wait_until(lambda: not helpers.leftovers(), "removed segments go", DEST_GRACE)
-        except AssertionError:
-            pass
         left = helpers.leftovers()
     if not left:
         return

@@ -11,8 +11,10 @@ report line, never a sleep.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
+import functools
 import json
 import os
 import select
@@ -22,7 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from shmtop.ipc import native, procfs
 
@@ -82,20 +84,68 @@ def removed_but_attached(kind: Kind, ident: int) -> bool:
     return kind == "shm" and row is not None and bool(row["perms"] & native.SHM_DEST)
 
 
+# ---- plain libc, independent of the binding under test ----
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_LIBC.shmat.restype = ctypes.c_void_p
+_LIBC.shmat.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+_LIBC.shmdt.argtypes = (ctypes.c_void_p,)
+_LIBC.semop.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t)
+_LIBC.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                        ctypes.c_ulong)  # fmt: skip
+_SHMAT_FAILED = ctypes.c_void_p(-1).value
+
+
+class _Sembuf(ctypes.Structure):
+    _fields_ = (("sem_num", ctypes.c_ushort), ("sem_op", ctypes.c_short),
+                ("sem_flg", ctypes.c_short))  # fmt: skip
+
+
+def libc_shmat(shmid: int, *, writable: bool) -> int:
+    """shmat(2) through libc (not shmtop's binding); returns the address."""
+    address = _LIBC.shmat(shmid, None, 0 if writable else native.SHM_RDONLY)
+    if address is None or address == _SHMAT_FAILED:
+        number = ctypes.get_errno()
+        raise OSError(number, f"shmat({shmid}): {os.strerror(number)}")
+    return int(address)
+
+
+def libc_shmdt(address: int) -> None:
+    if _LIBC.shmdt(address) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"shmdt: {os.strerror(number)}")
+
+
+def libc_semop(semid: int, num: int, op: int) -> None:
+    """One semop(2) through libc; blocks like the real thing."""
+    operation = _Sembuf(num, op, 0)
+    if _LIBC.semop(semid, ctypes.byref(operation), 1) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"semop({semid}): {os.strerror(number)}")
+
+
+def _prctl(option: int, value: int) -> None:
+    if _LIBC.prctl(option, value, 0, 0, 0) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"prctl({option}): {os.strerror(number)}")
+
+
 # ---- bounded waiting ----
 
 
 def wait_until(condition: Callable[[], bool], what: str, patience: float = PATIENCE) -> None:
-    """Poll condition until it holds; fail (AssertionError) if it never does.
+    """Poll condition until it holds; TimeoutError if it never does.
 
     For things the kernel finishes asynchronously (a process exiting, a waiter
-    queueing). The bound only keeps a broken run from hanging.
+    queueing). The bound only keeps a broken run from hanging. Not an
+    AssertionError, so a strict xfail(raises=AssertionError) never mistakes a
+    precondition that did not happen for the bug it expects.
     """
     deadline = time.monotonic() + patience
     delay = 0.001
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {patience:.0f} s waiting until {what}")
+            raise TimeoutError(f"gave up after {patience:.0f} s waiting until {what}")
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
 
@@ -154,8 +204,12 @@ class Child:
         assert self.process.stdin is not None
         self.process.stdin.write(words.encode() + b"\n")
         self.process.stdin.flush()
-        answer: dict[str, Any] = json.loads(self._read_line())
-        return answer
+        return self.next_message()
+
+    def next_message(self) -> dict[str, Any]:
+        """The next JSON line the child writes (bounded wait)."""
+        message: dict[str, Any] = json.loads(self._read_line())
+        return message
 
     def fork(self) -> int:
         """Fork one more grandchild that inherits the attachments; returns its PID."""
@@ -190,7 +244,7 @@ class Child:
                 _kill_quietly(self.pid)
         self.process.wait()
         for grandchild in self.grandchildren:
-            wait_until(lambda g=grandchild: process_gone(g), f"grandchild {grandchild} is reaped")
+            wait_until(functools.partial(process_gone, grandchild), f"{grandchild} is reaped")
         self.grandchildren.clear()
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None and not stream.closed:
@@ -208,10 +262,8 @@ class Child:
 
 
 def _kill_quietly(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def start_child(
@@ -220,7 +272,7 @@ def start_child(
     attach: Sequence[tuple[int, bool]] = (),
     forks: int = 0,
     create_shm: int | None = None,
-    block_semop: tuple[int, int, int] | None = None,
+    semop: tuple[int, int, int] | None = None,
     exit_after_report: bool = False,
 ) -> Child:
     """Start a child, wait for its ready report, return it.
@@ -228,8 +280,9 @@ def start_child(
     attach: (shmid, writable) pairs, attached in order. forks: grandchildren
     forked after attaching (they inherit the attachments and are named
     name + "-g"). create_shm: size of a segment the child creates with
-    IPC_PRIVATE and reports as "created". block_semop: (semid, num, op) the
-    child performs after reporting (it blocks there until killed).
+    IPC_PRIVATE and reports as "created". semop: (semid, num, op) the
+    child performs after reporting; it blocks there if the kernel says so (until
+    killed), and reports {"semop": "returned"} when the call returns.
     exit_after_report: exit 0 right after the report.
     """
     if len(name) > 13:  # comm holds 15 bytes; the grandchild adds "-g"
@@ -239,7 +292,7 @@ def start_child(
         "attach": [[shmid, writable] for shmid, writable in attach],
         "forks": forks,
         "create_shm": create_shm,
-        "block_semop": list(block_semop) if block_semop else None,
+        "semop": list(semop) if semop else None,
         "exit": exit_after_report,
         "parent": os.getpid(),
     }
@@ -257,18 +310,45 @@ def start_child(
     return child
 
 
+# ---- what the fixtures in conftest.py hand to tests ----
+
+
+class MakeShm(Protocol):
+    def __call__(self, size: int = 4096, mode: int = 0o600) -> int: ...
+
+
+class MakeSem(Protocol):
+    def __call__(self, nsems: int, mode: int = 0o600) -> int: ...
+
+
+class MakeMsg(Protocol):
+    def __call__(self, mode: int = 0o600) -> int: ...
+
+
+class Spawn(Protocol):
+    def __call__(
+        self,
+        *,
+        name: str = "shmtop-kid",
+        attach: Sequence[tuple[int, bool]] = (),
+        forks: int = 0,
+        create_shm: int | None = None,
+        semop: tuple[int, int, int] | None = None,
+        exit_after_report: bool = False,
+    ) -> Child: ...
+
+
 # ---- the child side ----
 
 
-def _set_name(libc: ctypes.CDLL, name: str) -> None:
-    if libc.prctl(_PR_SET_NAME, name.encode(), 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NAME)")
+def _set_name(name: str) -> None:
+    buffer = ctypes.create_string_buffer(name.encode())
+    _prctl(_PR_SET_NAME, ctypes.addressof(buffer))
 
 
-def _die_with_parent(libc: ctypes.CDLL, parent: int) -> None:
+def _die_with_parent(parent: int) -> None:
     """Never outlive the process that started us (if pytest dies, so do we)."""
-    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
         os._exit(1)
 
@@ -278,7 +358,7 @@ def _say(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _fork_grandchild(libc: ctypes.CDLL, name: str) -> int:
+def _fork_grandchild(name: str) -> int:
     """Fork a grandchild that inherits every attachment; return once it is named."""
     ready_read, ready_write = os.pipe()
     parent = os.getpid()
@@ -286,8 +366,8 @@ def _fork_grandchild(libc: ctypes.CDLL, name: str) -> int:
     if pid == 0:
         try:
             os.close(ready_read)
-            _die_with_parent(libc, parent)
-            _set_name(libc, name + "-g")
+            _die_with_parent(parent)
+            _set_name(name + "-g")
             os.write(ready_write, b".")
             os.close(ready_write)
             while True:
@@ -302,31 +382,27 @@ def _fork_grandchild(libc: ctypes.CDLL, name: str) -> int:
 
 
 def child_main(spec: dict[str, Any]) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    _die_with_parent(libc, int(spec["parent"]))
+    _die_with_parent(int(spec["parent"]))
     name = str(spec["name"])
-    _set_name(libc, name)
-    addresses = []
-    for shmid, writable in spec["attach"]:
-        address = native.shmat(int(shmid), 0 if writable else native.SHM_RDONLY)
-        addresses.append(int(native.ffi.cast("uintptr_t", address)))
+    _set_name(name)
+    addresses = [libc_shmat(int(shmid), writable=bool(rw)) for shmid, rw in spec["attach"]]
     created = None
     if spec["create_shm"] is not None:
         flags = native.IPC_CREAT | 0o600
         created = native.shmget(native.IPC_PRIVATE, int(spec["create_shm"]), flags)
-    grandchildren = [_fork_grandchild(libc, name) for _ in range(int(spec["forks"]))]
+    grandchildren = [_fork_grandchild(name) for _ in range(int(spec["forks"]))]
     _say({"pid": os.getpid(), "addresses": addresses, "created": created,
           "grandchildren": grandchildren})  # fmt: skip
     if spec["exit"]:
         sys.exit(0)
-    if spec["block_semop"] is not None:
-        semid, num, op = (int(n) for n in spec["block_semop"])
-        native.semop(semid, [(num, op, 0)])  # blocks until killed
+    if spec["semop"] is not None:
+        semid, num, op = (int(n) for n in spec["semop"])
+        libc_semop(semid, num, op)  # may block until killed
         _say({"semop": "returned"})
     while line := sys.stdin.buffer.readline():
         words = line.decode().split()
         if words == ["fork"]:
-            grandchild = _fork_grandchild(libc, name)
+            grandchild = _fork_grandchild(name)
             grandchildren.append(grandchild)
             _say({"grandchild": grandchild})
         elif len(words) == 2 and words[0] == "reap":

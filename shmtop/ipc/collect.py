@@ -113,6 +113,8 @@ class Collector:
         self._shm_columns: _ShmColumns | None = None
         self._last_signature: tuple[tuple[int, ...], ...] | None = None
         self._last_scan: _MappingScan | None = None
+        self._last_scan_started = 0.0
+        self._attachers_scan: _MappingScan | None = None  # the scan _attachers belong to
         self._attachers: dict[int, Process] = {}
         self._segments: dict[int, tuple[tuple[object, ...], Segment]] = {}
         self._sem_read: tuple[list[tuple[int, ...]], list[int], list[int]] | None = None
@@ -168,7 +170,7 @@ class Collector:
         """Facts on every PID that matters; attachers of an unchanged scan are taken as known."""
         if scan is None:
             attachers: dict[int, Process] = {}
-        elif scan is self._last_scan and self._attachers:
+        elif scan is self._attachers_scan:
             # A process cannot exit or exec without detaching, which would have
             # changed the scan's signature: the attachers are the same processes.
             attachers = self._attachers
@@ -182,7 +184,7 @@ class Collector:
         for sem_set in sem_sets:
             others.update(s.pid for s in sem_set.semaphores or ())
         others.difference_update(attachers)
-        self._attachers = attachers
+        self._attachers, self._attachers_scan = attachers, scan
         return {**attachers, **self._processes.lookup(others)} if others else dict(attachers)
 
     # ---- segments ----
@@ -262,14 +264,23 @@ class Collector:
         """Begin finding who maps which segment; call the result for the answer.
 
         Reused while no segment's nattch/lpid/atime/dtime moved (attach, detach,
-        fork, exit and exec all move them). A first scan reads every process in
-        two threads; later ones start with the likely attachers and stop once
-        every attachment (sum of nattch) is accounted for.
+        fork, exit and exec all move them) and none of those times falls in or
+        after the second the last scan began: the times have 1 s resolution, so
+        a detach and an attach in that second could otherwise cancel out. A
+        first scan reads every process in two threads; later ones start with the
+        likely attachers and stop once every attachment (sum of nattch) is found.
         """
         signature = tuple(columns.signature(row) for row in rows)
-        if signature == self._last_signature and self._last_scan is not None:
+        newest = max((max(row[columns.atime], row[columns.dtime]) for row in rows), default=0)
+        started = time.time()
+        if (
+            signature == self._last_signature
+            and self._last_scan is not None
+            and newest < int(self._last_scan_started)
+        ):
             last = self._last_scan
             return lambda: last
+        self._last_scan_started = started
         want = sum(row[columns.nattch] for row in rows)
         live_ids = {row[columns.id] for row in rows}
         if want == 0:

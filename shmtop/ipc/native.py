@@ -33,6 +33,12 @@ def _fail(call: str) -> OSError:
     return OSError(number, f"{call}: {os.strerror(number)}")
 
 
+def c_key(key: int) -> int:
+    """A key as key_t (a C int): shmtop prints keys unsigned, the kernel takes them signed."""
+    key &= 0xFFFFFFFF
+    return key - 2**32 if key >= 2**31 else key
+
+
 def _check(result: int, call: str) -> int:
     if result < 0:
         raise _fail(call)
@@ -44,7 +50,7 @@ def _check(result: int, call: str) -> int:
 
 def shmget(key: int, size: int, flags: int) -> int:
     """Create or look up a segment; returns its id."""
-    return _check(lib.shmget(key, size, flags), f"shmget(key={key:#x})")
+    return _check(lib.shmget(c_key(key), size, flags), f"shmget(key={key:#x})")
 
 
 def shmat(shmid: int, flags: int = SHM_RDONLY) -> Any:
@@ -155,7 +161,7 @@ def shm_limits() -> tuple[dict[str, int], dict[str, int]]:
 
 def semget(key: int, nsems: int, flags: int) -> int:
     """Create or look up a semaphore set; returns its id."""
-    return _check(lib.semget(key, nsems, flags), f"semget(key={key:#x})")
+    return _check(lib.semget(c_key(key), nsems, flags), f"semget(key={key:#x})")
 
 
 def sem_rmid(semid: int) -> None:
@@ -253,7 +259,7 @@ def sem_limits() -> tuple[dict[str, int], dict[str, int]]:
 
 def msgget(key: int, flags: int) -> int:
     """Create or look up a queue; returns its id."""
-    return _check(lib.msgget(key, flags), f"msgget(key={key:#x})")
+    return _check(lib.msgget(c_key(key), flags), f"msgget(key={key:#x})")
 
 
 def msg_rmid(msqid: int) -> None:

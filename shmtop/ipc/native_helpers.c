@@ -218,6 +218,12 @@ static int shmtop_parse_columns(const char *text, long long length,
             break;
         for (col = 0; col < ncols; col++) {
             char *after;
+            /* strtoll would skip a newline too: a short line must not borrow
+             * numbers from the next one. */
+            while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+            if (p >= end || *p == '\n')
+                return -1;
             out[(long long)rows * ncols + col] = strtoll(p, &after, bases[col]);
             if (after == p)
                 return -1;
@@ -558,73 +564,95 @@ static int shmtop_read_small(const char *path, char *text, size_t size)
     return 0;
 }
 
+/* Look at one thread: if it is in one of the nnums system calls in nums,
+ * fill row (pid tid nr arg0..arg5 run_ns timeslices) and return 1. Returns
+ * 0 otherwise, or -errno when its syscall file could not be read. */
+static int shmtop_scan_task(int pid, int tid, const long long *nums, int nnums,
+                            long long *row)
+{
+    char path[96], text[512];
+    long long nr, args[6], run = 0, wait = 0, slices = 0;
+    int k, number, wanted = 0;
+
+    snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", pid, tid);
+    number = shmtop_read_small(path, text, sizeof text);
+    if (number != 0)
+        return -number;
+    if (!shmtop_parse_syscall(text, &nr, args))
+        return 0;
+    for (k = 0; k < nnums; k++)
+        wanted |= nums[k] == nr;
+    if (!wanted)
+        return 0;
+    row[0] = pid;
+    row[1] = tid;
+    row[2] = nr;
+    for (k = 0; k < 6; k++)
+        row[3 + k] = args[k];
+    row[9] = row[10] = -1;
+    snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", pid, tid);
+    if (shmtop_read_small(path, text, sizeof text) == 0 &&
+        sscanf(text, "%lld %lld %lld", &run, &wait, &slices) == 3) {
+        row[9] = run;
+        row[10] = slices;
+    }
+    return 1;
+}
+
 /* For each pid, read /proc/PID/task/TID/syscall of each of its threads and
- * keep the threads blocked in one of the nnums system calls in nums. Row:
- * pid tid nr arg0..arg5 run_ns timeslices (from the thread's schedstat, -1
- * if unreadable): a thread that has not run since the last scan shows the
- * same two numbers. status[i] is 0 or the errno that kept pid i from being
- * read (ESRCH: gone); *tasks counts the threads looked at. Returns rows. */
+ * keep the threads blocked in one of the nnums system calls in nums, one row
+ * of SHMTOP_TASK_FIELDS each (see shmtop_scan_task): a thread that has not
+ * run since the last scan shows the same run_ns and timeslices. status[i] is
+ * 0 or the errno that kept a thread of pid i from being read (ESRCH: gone);
+ * *tasks counts the threads looked at. Returns rows. */
 static int shmtop_scan_syscalls(const int *pids, int npids, const long long *nums,
                                 int nnums, long long *out, int cap, int *status,
                                 long long *tasks)
 {
-    char path[96], text[512];
+    char path[64];
     int i, rows = 0;
 
     *tasks = 0;
-    for (i = 0; i < npids; i++) {
+    for (i = 0; i < npids && rows < cap; i++) {
+        struct stat info;
         DIR *dir;
         struct dirent *entry;
-        int denied = 0;
+        int found;
 
         status[i] = 0;
         snprintf(path, sizeof path, "/proc/%d/task", pids[i]);
+        if (stat(path, &info) < 0) {
+            status[i] = errno == ENOENT ? ESRCH : errno;
+            continue;
+        }
+        /* nlink of a task directory is 2 + threads: one thread needs no listing. */
+        if (info.st_nlink == 3) {
+            (*tasks)++;
+            found = shmtop_scan_task(pids[i], pids[i], nums, nnums,
+                                     out + (long long)rows * SHMTOP_TASK_FIELDS);
+            if (found > 0)
+                rows++;
+            else if (found < 0 && found != -ENOENT && found != -ESRCH)
+                status[i] = -found;
+            continue;
+        }
         dir = opendir(path);
         if (dir == NULL) {
             status[i] = errno == ENOENT ? ESRCH : errno;
             continue;
         }
-        while ((entry = readdir(dir)) != NULL) {
-            long long nr, args[6], *row;
-            int tid, k, number, wanted = 0;
-
+        while ((entry = readdir(dir)) != NULL && rows < cap) {
             if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
                 continue;
-            tid = atoi(entry->d_name);
             (*tasks)++;
-            snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", pids[i], tid);
-            number = shmtop_read_small(path, text, sizeof text);
-            if (number != 0) {
-                if (number != ENOENT && number != ESRCH)
-                    denied = number; /* a thread that ended is no blind spot */
-                continue;
-            }
-            if (!shmtop_parse_syscall(text, &nr, args))
-                continue;
-            for (k = 0; k < nnums; k++)
-                wanted |= nums[k] == nr;
-            if (!wanted || rows >= cap)
-                continue;
-            row = out + (long long)rows * SHMTOP_TASK_FIELDS;
-            row[0] = pids[i];
-            row[1] = tid;
-            row[2] = nr;
-            for (k = 0; k < 6; k++)
-                row[3 + k] = args[k];
-            row[9] = row[10] = -1;
-            snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", pids[i], tid);
-            if (shmtop_read_small(path, text, sizeof text) == 0) {
-                long long run = 0, wait = 0, slices = 0;
-                if (sscanf(text, "%lld %lld %lld", &run, &wait, &slices) == 3) {
-                    row[9] = run;
-                    row[10] = slices;
-                }
-            }
-            rows++;
+            found = shmtop_scan_task(pids[i], atoi(entry->d_name), nums, nnums,
+                                     out + (long long)rows * SHMTOP_TASK_FIELDS);
+            if (found > 0)
+                rows++;
+            else if (found < 0 && found != -ENOENT && found != -ESRCH)
+                status[i] = -found; /* a thread that ended is no blind spot */
         }
         closedir(dir);
-        if (denied)
-            status[i] = denied; /* one unreadable thread leaves the process unknown */
     }
     return rows;
 }

@@ -66,10 +66,12 @@ class ShmtopApp(App[None]):
         preferences_path: Path | None = None,
         interval: float | None = None,
         theme: str | None = None,
+        show_clock: bool = True,
     ) -> None:
         super().__init__()
         self.source = source
         self.readonly = readonly
+        self.show_clock = show_clock
         self.start_tab = start_tab
         self.preferences = preferences or Preferences()
         self.preferences_path = preferences_path
@@ -82,7 +84,9 @@ class ShmtopApp(App[None]):
         self._started = False  # preferences are saved only for the user's own changes
 
     def get_default_screen(self) -> MainScreen:
-        return MainScreen(start_tab=self.start_tab, readonly=self.readonly)
+        return MainScreen(
+            start_tab=self.start_tab, readonly=self.readonly, show_clock=self.show_clock
+        )
 
     def on_mount(self) -> None:
         if self._requested_theme in self.available_themes:

@@ -95,8 +95,11 @@ class MainScreen(Screen[None]):
     MainScreen #status.-filtered { background: $warning 30%; }
     """
 
-    def __init__(self, *, start_tab: Kind = Kind.SHM, readonly: bool = False) -> None:
+    def __init__(
+        self, *, start_tab: Kind = Kind.SHM, readonly: bool = False, show_clock: bool = True
+    ) -> None:
         super().__init__()
+        self.show_clock = show_clock
         self.start_tab = start_tab
         self.readonly = readonly
         self.snapshot: Snapshot | None = None
@@ -105,7 +108,7 @@ class MainScreen(Screen[None]):
         self._ready = False
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=True)
+        yield Header(show_clock=self.show_clock)
         yield UsageMeters(id="meters")
         with Vertical(id="tables"), TabbedContent(initial=f"tab-{self.start_tab}", id="tabs"):
             for kind, title in TAB_TITLES.items():

@@ -1,0 +1,95 @@
+"""A fixed snapshot for UI layout tests (claims about the kernel are tested on the kernel)."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from shmtop.ipc.model import (
+    Attachment,
+    BlindSpots,
+    Limits,
+    MessageQueue,
+    Owner,
+    Process,
+    Segment,
+    Semaphore,
+    SemaphoreSet,
+    Snapshot,
+)
+
+TAKEN_AT = 1_795_000_000.0  # a fixed moment: ages in the tables never move
+
+
+def owner(key: int, user: str = "postgres", mode: int = 0o600) -> Owner:
+    return Owner(key, 1001, 1001, 1001, 1001, mode, user, user, user, user)
+
+
+def fixed_snapshot() -> Snapshot:
+    """A small, realistic machine: a database's segments, a ring buffer, a leak, sets, queues."""
+    t = int(TAKEN_AT)
+    procs = {
+        4100: Process(4100, "postgres", "postgres", TAKEN_AT - 9000),
+        4200: Process(4200, "pg-worker", "postgres", TAKEN_AT - 8000),
+        4300: Process(4300, "producer", "app", TAKEN_AT - 600),
+        4301: Process(4301, "consumer\x1b[31m", "app", TAKEN_AT - 600),
+    }
+    segments = (
+        Segment(32768, owner(0x0052E2C1), 148 * 2**20, 40 * 2**20, 0, 2, 4100, 4200,
+                t - 5, 0, t - 9000, True,
+                (Attachment(4100, "postgres", "postgres", True, 0x7F0000000000, 0x7F0009400000),
+                 Attachment(4200, "pg-worker", "postgres", True, 0x7F1000000000,
+                            0x7F1009400000))),
+        Segment(32769, owner(0x1234, "app", 0o640), 65536, 65536, 0, 2, 4300, 4301,
+                t - 40, t - 3600, t - 600, True,
+                (Attachment(4300, "producer", "app", True, 0x7F2000000000, 0x7F2000010000),
+                 Attachment(4301, "consumer\x1b[31m", "app", False, 0x7F3000000000,
+                            0x7F3000010000))),
+        Segment(32770, owner(0, "app", 0o600 | 0o1000), 4096, 4096, 0, 1, 4300, 4300,
+                t - 100, 0, t - 100, True,
+                (Attachment(4300, "producer", "app", True, 0x7F4000000000, 0x7F4000001000),)),
+        Segment(32771, owner(0, "nobody"), 8192, 0, 0, 0, 3999, 3999, t - 7200, t - 7100,
+                t - 7200, False),
+    )  # fmt: skip
+    sets = (
+        SemaphoreSet(65536, owner(0x1234, "app"), 3, t - 1, t - 600,
+                     (Semaphore(0, 1, 0, 0, 4300), Semaphore(1, 14, 0, 0, 4301),
+                      Semaphore(2, 0, 1, 0, 4301))),
+        SemaphoreSet(65537, owner(0x0052E2C2), 16, t - 30, t - 9000,
+                     tuple(Semaphore(n, 1, 0, 0, 4100) for n in range(16))),
+        SemaphoreSet(65538, owner(0, "root"), 2, 0, t - 50, None, "permission denied"),
+    )  # fmt: skip
+    queues = (
+        MessageQueue(98304, owner(0x5678, "app"), 120, 3, 16384, 4300, 4301, t - 2, t - 9,
+                     t - 600),
+        MessageQueue(98305, owner(0, "app"), 0, 0, 16384, 0, 0, 0, 0, t - 60),
+    )  # fmt: skip
+    limits = Limits(
+        page_size=4096, shmmax=2**64 - 2**24, shmall=2**64 - 2**24, shmmni=4096,
+        shm_segments=4, shm_pages=37906, shm_rss_pages=10258, shm_swap_pages=0,
+        semmni=32000, semmns=1024000000, semmsl=32000, semopm=500, semvmx=32767, sem_sets=3,
+        sem_semaphores=21, msgmni=32000, msgmax=8192, msgmnb=16384, msg_queues=2,
+        msg_messages=3, msg_bytes=120,
+    )  # fmt: skip
+    return Snapshot(
+        taken_at=TAKEN_AT,
+        segments=segments,
+        semaphore_sets=sets,
+        queues=queues,
+        limits=limits,
+        processes=MappingProxyType(procs),
+        blind_spots=BlindSpots(processes_scanned=120),
+        viewer_pid=1,
+        ipc_namespace=4026531839,
+    )
+
+
+class FixedSource:
+    """Returns the same snapshot every time."""
+
+    def __init__(self, snapshot: Snapshot | None = None) -> None:
+        self.fixed = snapshot or fixed_snapshot()
+        self.calls = 0
+
+    def snapshot(self) -> Snapshot:
+        self.calls += 1
+        return self.fixed
