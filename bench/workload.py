@@ -5,6 +5,7 @@ Made with shmtop's own binding; everything is removed on exit, also on Ctrl-C or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -44,7 +45,10 @@ class Workload:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.teardown()
         signal.signal(signal.SIGTERM, self._old_term)
@@ -64,9 +68,8 @@ class Workload:
         ready_read, ready_write = os.pipe()
         for child in range(self.children):
             first = child * self.attaches_per_child
-            ids = [
-                self.shm_ids[(first + n) % len(self.shm_ids)] for n in range(self.attaches_per_child)
-            ]
+            count = len(self.shm_ids)
+            ids = [self.shm_ids[(first + n) % count] for n in range(self.attaches_per_child)]
             pid = os.fork()
             if pid == 0:  # child: attach, say so, then wait to be ended
                 try:
@@ -91,15 +94,11 @@ class Workload:
     def teardown(self) -> None:
         """End every child by PID and remove every object made, whatever state we are in."""
         for pid in self.child_pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         for pid in self.child_pids:
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
         self.child_pids.clear()
         for remove, ids in (
             (native.shm_rmid, self.shm_ids),
@@ -107,10 +106,8 @@ class Workload:
             (native.msg_rmid, self.msg_ids),
         ):
             for ident in ids:
-                try:
+                with contextlib.suppress(OSError):
                     remove(ident)
-                except OSError:
-                    pass
             ids.clear()
 
 
@@ -120,8 +117,11 @@ def _raise_exit(signum: int, frame: FrameType | None) -> None:
 
 if __name__ == "__main__":
     with Workload() as workload:
-        print(f"workload up: {len(workload.shm_ids)} segments, {len(workload.child_pids)} children;"
-              " Ctrl-C to remove it", file=sys.stderr)
+        print(
+            f"workload up: {len(workload.shm_ids)} segments, {len(workload.child_pids)} children;"
+            " Ctrl-C to remove it",
+            file=sys.stderr,
+        )
         try:
             while True:
                 time.sleep(3600)

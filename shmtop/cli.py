@@ -6,11 +6,12 @@ import argparse
 import errno
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from shmtop import report
+from shmtop import debug_cli, report
 from shmtop.hexdump import hex_lines
 from shmtop.ipc import native
 from shmtop.ipc.actions import Removal, remove
@@ -77,12 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("kind", choices=KINDS)
     show.add_argument("id", type=number)
     show.add_argument("--json", action="store_true")
+    debug_cli.add_show_options(show)
 
     dump = commands.add_parser("dump", help="hex + ASCII dump of a segment (attached read-only)")
     dump.add_argument("id", type=number, help="shmid")
     dump.add_argument("--offset", type=number, default=0, metavar="N")
     dump.add_argument("--length", type=number, default=None, metavar="N")
     dump.add_argument("--raw", action="store_true", help="raw bytes, for a pipe")
+
+    viewer = commands.add_parser("view", help="live read-only hex viewer of a segment")
+    viewer.add_argument("id", type=number, help="shmid")
+    viewer.add_argument("--no-attach", action="store_true",
+                        help="read through a process that has it attached (root): "
+                             "nattch, lpid and atime stay untouched")  # fmt: skip
 
     rm = commands.add_parser("rm", help="remove objects, after showing what goes")
     rm.add_argument("kind", nargs="?", choices=(*KINDS, "all"), help="kind of the ids or key")
@@ -93,16 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask (needed off a terminal)")
     rm.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
 
+    demo = commands.add_parser("demo", help="start a small live workload and show it")
+    demo.add_argument("--no-ui", action="store_true",
+                      help="run the workload only, until Ctrl-C or SIGTERM")  # fmt: skip
+
     limits = commands.add_parser("limits", help="kernel limits and how much of them is used")
     limits.add_argument("--json", action="store_true")
+    debug_cli.add_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
-        None: run_tui, "list": run_list, "show": run_show, "dump": run_dump,
-        "rm": run_rm, "limits": run_limits,
+        None: run_tui, "list": run_list, "show": run_show, "dump": run_dump, "view": run_view,
+        "rm": run_rm, "limits": run_limits, "demo": run_demo, **debug_cli.HANDLERS,
     }  # fmt: skip
     try:
         return handlers[args.command](args)
@@ -140,6 +153,33 @@ def run_tui(args: argparse.Namespace) -> int:
         app.run()
     finally:
         collector.close()
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """The demo workload, in the interactive view (or alone with --no-ui)."""
+    from shmtop import demo
+
+    if args.no_ui:
+        return demo.run_headless()
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CliError("the demo's view needs a terminal; try 'shmtop demo --no-ui'", EXIT_USAGE)
+    from shmtop.tui.app import ShmtopApp
+
+    # The demo's children are forked here, in the main thread, before Textual starts.
+    with demo.Demo(handle_signals=False):
+        collector = Collector()
+        app = ShmtopApp(collector, preferences=Preferences.load(), interval=args.interval)
+        previous = {
+            signum: signal.signal(signum, lambda *_: app.call_later(app.exit))
+            for signum in (signal.SIGTERM, signal.SIGHUP)
+        }  # leaving the view, whatever the way, ends the demo's processes and objects
+        try:
+            app.run()
+        finally:
+            collector.close()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     return 0
 
 
@@ -210,6 +250,8 @@ def list_json(snapshot: Snapshot, chosen: dict[str, list[Any]]) -> dict[str, Any
 
 
 def run_show(args: argparse.Namespace) -> int:
+    if getattr(args, "messages", False):
+        return debug_cli.run_show_messages(args)
     snapshot = take_snapshot(attachments=args.kind == "shm")
     found = snapshot.find(Kind(args.kind), args.id)
     if found is None:
@@ -251,6 +293,25 @@ def run_dump(args: argparse.Namespace) -> int:
                     sys.stdout.write(line + "\n")
     except OSError as error:
         raise CliError(explain(error, Kind.SHM, args.id)) from error
+    return 0
+
+
+def run_view(args: argparse.Namespace) -> int:
+    """The hex viewer of one segment; why it cannot read is told before the TUI starts."""
+    from shmtop.ipc.segment_reader import CannotRead, SegmentReader
+
+    try:
+        reader = SegmentReader.open(args.id, no_attach=args.no_attach)
+    except CannotRead as error:
+        raise CliError(str(error)) from error
+    try:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise CliError("the viewer needs a terminal; try 'shmtop dump ID'", EXIT_USAGE)
+        from shmtop.tui.viewer_app import ViewerApp
+
+        ViewerApp(args.id, no_attach=args.no_attach, reader=reader).run()
+    finally:
+        reader.close()
     return 0
 
 

@@ -73,7 +73,9 @@ def attached_summary(segment: Segment, width: int = ATTACHED_WIDTH) -> str:
     """Attached PIDs with their commands, shortened to fit width with a '+N' tail."""
     labels: dict[int, str] = {}
     for attachment in segment.attachments:
-        labels.setdefault(attachment.pid, f"{attachment.pid}({safe_text(attachment.command)})")
+        viewer = " viewer" if attachment.is_self else ""  # shmtop's own hex view
+        label = f"{attachment.pid}({safe_text(attachment.command)}{viewer})"
+        labels.setdefault(attachment.pid, label)
     text = ""
     for shown, label in enumerate(labels.values()):
         candidate = f"{text}, {label}" if text else label

@@ -25,13 +25,15 @@ Scenario = Callable[[ShmtopApp, Pilot[None]], Awaitable[None]]
 PATIENCE = 10.0
 
 
-def run_app(tmp_path: Path, scenario: Scenario, *, readonly: bool = False) -> None:
+def run_app(
+    tmp_path: Path, scenario: Scenario, *, readonly: bool = False, interval: float = 0.25
+) -> None:
     """Run the real app on a real Collector, headless, and play a scenario on it."""
 
     async def main() -> None:
         collector = Collector()
         app = ShmtopApp(
-            collector, readonly=readonly, preferences=Preferences(interval=0.25),
+            collector, readonly=readonly, preferences=Preferences(interval=interval),
             preferences_path=tmp_path / "prefs.json", show_clock=False,
         )  # fmt: skip
         try:
@@ -81,8 +83,7 @@ def test_a_new_segment_appears_with_its_attached_child(
             lambda: child.pid in getattr(table.objects[shmid], "attached_pids", ()),
             "its attacher is listed",
         )
-        cells = [cell.plain for cell in table.get_row(str(shmid))]
-        assert f"{child.pid}(tui-kid)" in " ".join(cells)
+        assert f"{child.pid}(tui-kid)" in table.row_text(shmid)
 
     run_app(tmp_path, scenario)
 
@@ -170,7 +171,7 @@ def test_sort_search_and_filter_keep_the_cursor_on_the_same_object(
         assert table.selected_id == chosen
         await pilot.press("i")  # invert
         assert table.selected_id == chosen
-        rows = [int(row.key.value or 0) for row in table.ordered_rows]
+        rows = table.ordered_ids
         assert rows.index(small) < rows.index(chosen) < rows.index(large)
         await next_poll(app, pilot)
         assert table.selected_id == chosen, "a refresh keeps the cursor"
@@ -230,7 +231,7 @@ def test_a_process_name_with_control_bytes_is_shown_safely(
         )
         table.move_to(shmid)
         await pilot.pause()
-        shown = " ".join(cell.plain for cell in table.get_row(str(shmid)))
+        shown = table.row_text(shmid)
         detail = str(app.main_screen.query_one(DetailPane).render())
         for text in (shown, detail):
             assert "␛" in text, "ESC is shown as a visible symbol"
@@ -251,3 +252,16 @@ def test_tabs_switch_by_key(tmp_path: Path) -> None:
             assert app.focused is app.main_screen.table
 
     run_app(tmp_path, scenario)
+
+
+def test_refresh_goes_on_at_the_default_interval_and_pauses(tmp_path: Path) -> None:
+    async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        await wait_for(pilot, lambda: app.polls >= 3, "three refreshes at the default 1 s")
+        await pilot.press("z")
+        paused_at = app.polls
+        await pilot.pause(2.5)
+        assert app.polls <= paused_at + 1, "at most the refresh under way lands after a pause"
+        await pilot.press("z")
+        await wait_for(pilot, lambda: app.polls >= paused_at + 2, "refreshes resume")
+
+    run_app(tmp_path, scenario, interval=1.0)

@@ -81,6 +81,14 @@ def copy_out(address: Any, offset: int, length: int) -> bytes:
     return bytes(ffi.buffer(ffi.cast("char *", address) + offset, length))
 
 
+def memory(address: Any, size: int) -> Any:
+    """A buffer over size bytes of an attachment, writable if the attachment is.
+
+    For programs that own a segment (the demo, tests); the viewer never writes.
+    """
+    return ffi.buffer(ffi.cast("char *", address), size)
+
+
 def read_segment(shmid: int, offset: int, length: int) -> bytes:
     """Copy bytes out of a segment attached read-only for the call."""
     with attached(shmid) as address:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import itertools
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -180,7 +181,7 @@ def cycles(edges: Iterable[Release]) -> tuple[WaitCycle, ...]:
         if len(group) == 1 and start not in graph[start]:
             continue
         path = _shortest_cycle(graph, start, group)
-        steps = tuple(graph[a][b] for a, b in zip(path, path[1:], strict=False))
+        steps = tuple(graph[a][b] for a, b in itertools.pairwise(path))
         found.append(WaitCycle(tuple(sorted(group)), steps))
     return tuple(sorted(found, key=lambda c: c.members))
 

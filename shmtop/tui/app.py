@@ -19,6 +19,7 @@ from shmtop.ipc.model import Kind, Segment, Snapshot
 from shmtop.prefs import INTERVALS, Preferences
 from shmtop.tui.screens.main import MainScreen
 from shmtop.tui.screens.object_view import ObjectScreen
+from shmtop.tui.screens.segment_view import SegmentViewScreen
 
 POLL_GROUP = "poll"
 
@@ -101,6 +102,7 @@ class ShmtopApp(App[None]):
     def _main_ready(self) -> None:
         """Poll from the moment the main screen can show a snapshot."""
         self.interval = self._initial_interval
+        self._restart_timer()  # the watcher does not run when the value is the default
         self.poll()
 
     @property
@@ -110,9 +112,12 @@ class ShmtopApp(App[None]):
     # ---- polling ----
 
     def watch_interval(self, interval: float) -> None:
+        self._restart_timer()
+
+    def _restart_timer(self) -> None:
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_interval(interval, self.poll)
+        self._timer = self.set_interval(self.interval, self.poll)
         self._show_subtitle()
 
     def watch_paused(self, paused: bool) -> None:
@@ -188,20 +193,12 @@ class ShmtopApp(App[None]):
 
     @on(MainScreen.OpenRequested)
     def _open_requested(self, message: MainScreen.OpenRequested) -> None:
+        """Enter: a segment opens its content view, a set or queue its live detail."""
         if isinstance(message.obj, Segment):
-            opened = self._open_segment_view(message.obj.id)
-            if opened:
-                return
-        self.push_screen(ObjectScreen(message.kind, message.obj.id, self.snapshot))
-
-    def _open_segment_view(self, shmid: int) -> bool:
-        """Push the hex viewer if this build has it."""
-        try:
-            from shmtop.tui.screens.segment_view import SegmentViewScreen  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            return False
-        self.push_screen(SegmentViewScreen(shmid))
-        return True
+            # The screen attaches (read-only) when made: make it only when pushed.
+            self.push_screen(SegmentViewScreen(message.obj.id))
+        else:
+            self.push_screen(ObjectScreen(message.kind, message.obj.id, self.snapshot))
 
     @on(MainScreen.SortChanged)
     def _sort_changed(self) -> None:

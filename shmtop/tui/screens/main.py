@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
 from shmtop.filtering import parse_filter
 from shmtop.ipc.actions import Removal
@@ -178,7 +178,8 @@ class MainScreen(Screen[None]):
         if self.snapshot is not None and self.kind is Kind.SHM:
             blind = self.snapshot.blind_spots
             if blind.uninspected_total:
-                parts.append(f"{blind.uninspected_total} processes not inspected")
+                count = blind.uninspected_total
+                parts.append(f"{count} process{'es' if count != 1 else ''} not inspected")
         status = self.query_one("#status", Static)
         status.set_class(table.filter.active, "-filtered")
         status.update(Text("  •  ".join(parts)))
@@ -186,9 +187,10 @@ class MainScreen(Screen[None]):
     def _show_detail(self) -> None:
         self.query_one(DetailPane).show(self.table.selected, self.snapshot)
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self) -> None:
+    @on(IpcTable.CursorMoved)
+    def _cursor_moved(self) -> None:
         self._show_detail()
+        self.refresh_bindings()
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
@@ -197,11 +199,10 @@ class MainScreen(Screen[None]):
         self._show_status()
         self.refresh_bindings()
 
-    @on(DataTable.HeaderSelected)
-    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
-        if event.column_key.value and event.column_key.value != "tag":
-            self.table.set_sort(event.column_key.value)
-            self.post_message(self.SortChanged())
+    @on(IpcTable.SortRequested)
+    def _sort_requested(self, event: IpcTable.SortRequested) -> None:
+        event.table.set_sort(event.key)
+        self.post_message(self.SortChanged())
 
     # ---- keys ----
 
@@ -223,7 +224,7 @@ class MainScreen(Screen[None]):
 
     def action_tag(self) -> None:
         self.table.toggle_tag()
-        self.table.action_cursor_down()
+        self.table.action_cursor(1)
         self._show_status()
 
     def action_sort_column(self, step: int) -> None:
@@ -243,13 +244,9 @@ class MainScreen(Screen[None]):
             self.post_message(self.OpenRequested(self.kind, obj))
 
     def action_clear(self) -> None:
-        if self.table.tagged:
-            self.table.tagged.clear()
-            if self.snapshot:
-                for table in self.tables():
-                    table.tagged.clear()
-                    table.refresh()
-                    table.show(self.snapshot)
+        for table in self.tables():
+            table.tagged.clear()
+            table.refresh()
         self._show_status()
 
     # ---- search and filter ----
@@ -305,7 +302,7 @@ class MainScreen(Screen[None]):
         """Move the cursor to the next row (from the cursor on) matching the search terms."""
         matches = parse_filter(text)
         table = self.table
-        rows = [table.objects.get(int(row.key.value or -1)) for row in table.ordered_rows]
+        rows = [table.objects.get(ident) for ident in table.ordered_ids]
         count = len(rows)
         for step in range(int(start_after), count + int(start_after)):
             obj = rows[(table.cursor_row + step) % count] if count else None
@@ -322,7 +319,10 @@ class MainScreen(Screen[None]):
             return
         kind = self.kind
         plan = [removal_line(kind, obj) for obj in targets]
-        question = f"Remove {len(targets)} {TAB_TITLES[kind].lower()}? This cannot be undone."
+        noun = TAB_TITLES[kind].lower()
+        if len(targets) == 1:
+            noun = {Kind.SHM: "segment", Kind.SEM: "semaphore set", Kind.MSG: "queue"}[kind]
+        question = f"Remove {len(targets)} {noun}? This cannot be undone."
 
         def confirmed(answer: bool | None) -> None:
             if answer:
@@ -342,6 +342,7 @@ class MainScreen(Screen[None]):
             )
         for table in self.tables():
             table.tagged.clear()
+            table.refresh()
 
 
 def removal_line(kind: Kind, obj: IpcObject) -> str:

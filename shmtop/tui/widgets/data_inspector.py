@@ -19,7 +19,7 @@ class DataInspector(Static):
     }  # fmt: skip
     DEFAULT_CSS = """
     DataInspector {
-        width: 60;
+        width: 62;
         height: 1fr;
         padding: 0 1;
         background: $panel;
@@ -41,12 +41,12 @@ class DataInspector(Static):
         if offset == self.offset_shown and data == self.data_shown:
             return
         self.offset_shown, self.data_shown = offset, data
-        self.update(self.describe(offset, data))
+        self.update(self.describe(offset, data), layout=False)  # fixed size
 
     def describe(self, offset: int, data: bytes) -> Text:
         style = self.get_component_rich_style
-        title, name, value = (style(f"data-inspector--{part}") for part in ("title", "name", "value"))
-        muted = style("data-inspector--muted")
+        title, name = style("data-inspector--title"), style("data-inspector--name")
+        value, muted = style("data-inspector--value"), style("data-inspector--muted")
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"at {offset:#x} ({offset})\n", title)
         text.append(f"{'':7} {'little-endian':<24} big-endian\n", muted)

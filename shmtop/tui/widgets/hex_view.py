@@ -133,8 +133,8 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
         self.length = source.size
         self.digits = max(4, len(f"{max(self.length - 1, 0):x}"))
         self.read_error: str | None = None
-        self.first_render_at: float | None = None  # for the benchmark
-        self.last_render: tuple[float, int] = (0.0, -1)  # (when, top row)
+        self.first_render_at: float | None = None  # perf_counter(), for the benchmark
+        self.on_render: Callable[[float, int], None] | None = None  # (when, top row) a frame
         self._row_bytes = 16
         self._layout = row_layout(16, self.digits)
         self._rows: dict[int, bytes] = {}
@@ -142,6 +142,7 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
         self._changed: dict[int, float] = {}
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._styles: list[Style] | None = None
+        self._base = Style()
 
     # ---- geometry ----
 
@@ -310,6 +311,12 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
         joined = b"".join(row or b"" for row in rows)
         return joined[offset - first * size : offset - first * size + length]
 
+    def highlighted(self) -> dict[int, int]:
+        """Offsets shown as changed, with their level (3: just changed, fading to 1)."""
+        now = self.clock()
+        levels = {offset: fade_level(now - when) for offset, when in self._changed.items()}
+        return {offset: level for offset, level in levels.items() if level}
+
     def forget(self) -> None:
         """Drop what was read (the source changed); the next render reads again."""
         self._rows.clear()
@@ -321,11 +328,13 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._load_visible()
+        self._base = self.rich_style  # walks every ancestor: once a frame, not once a line
         strips = super().render_lines(crop)
         now = time.perf_counter()
         if self.first_render_at is None:
             self.first_render_at = now
-        self.last_render = (now, int(self.scroll_offset.y))
+        if self.on_render is not None:
+            self.on_render(now, int(self.scroll_offset.y))
         return strips
 
     def _style_table(self) -> list[Style]:
@@ -333,7 +342,8 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
             get = self.get_component_rich_style
             classes = [get(f"hex-view--{name}") for name in CLASS_NAMES]
             levels = [get(f"hex-view--changed-{level}") for level in (1, 2, 3)]
-            overlays = [Style(), *(Style(bgcolor=s.bgcolor) for s in levels), get("hex-view--cursor")]
+            cursor = get("hex-view--cursor")
+            overlays = [Style(), *(Style(bgcolor=s.bgcolor) for s in levels), cursor]
             self._styles = [cls + overlay for overlay in overlays for cls in classes]
         return self._styles
 
@@ -349,20 +359,20 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
         scroll_x, scroll_y = int(self.scroll_offset.x), int(self.scroll_offset.y)
         row, width = y + scroll_y, self.size.width
         if row >= self.row_count:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base)
         data = self._rows.get(row)
         col = self.cursor - row * self._row_bytes
         key = (row, data, col if 0 <= col < self._row_bytes else -1, self._row_levels(row),
                self._row_bytes)  # fmt: skip
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._build_row(row, data, key[2], key[3])  # type: ignore[arg-type]
+            strip = self._build_row(row, data, key[2], key[3])
             self._strips[key] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        return strip.crop_extend(scroll_x, scroll_x + width, self._base)
 
     def _build_row(self, row: int, data: bytes | None, cursor: int, levels: tuple[int, ...]
                    ) -> Strip:  # fmt: skip
-        styles, base = self._style_table(), self.rich_style
+        styles, base = self._style_table(), self._base
         divider = self.get_component_rich_style("hex-view--divider")
         size = self._row_bytes
         parts: list[tuple[str, Style]] = [

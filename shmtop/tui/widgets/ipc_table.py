@@ -1,176 +1,309 @@
-"""A table of one kind of IPC object, updated in place: cursor, tags and sort survive refreshes."""
+"""A table of one kind of IPC object that renders only the rows on screen (Textual's Line API).
+
+Thousands of rows refresh every second at the cost of the visible ones: sort and
+filter run on Python lists, a cell is formatted only when its row is drawn, and
+the cursor, tags and sort follow objects by id across refreshes.
+"""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from rich.style import Style
-from rich.text import Text
-from textual.coordinate import Coordinate
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from rich.cells import set_cell_size
+from rich.segment import Segment as RichSegment
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from shmtop.filtering import Filter, parse_filter
 from shmtop.ipc.model import IpcObject, Kind, Snapshot
-from shmtop.tui.columns import COLUMNS, Column, row_cells
+from shmtop.tui.columns import COLUMNS, Column
 
-TAG_COLUMN = "tag"
 TAG_MARK = "●"
 HIGHLIGHT_SECONDS = 2.0
+GAP = 2
 
 
-class IpcTable(DataTable[Text]):
-    """Rows keyed by object id. New and changed rows are highlighted for a moment, vanished
-    ones shown as leaving for a moment; the cursor stays on the same object."""
+class IpcTable(ScrollView, can_focus=True):
+    """One kind's objects; line 0 is the header (click it to sort), the rest are rows."""
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False, id="table.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="table.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
+        Binding("home", "jump(0)", "First", show=False, id="table.first"),
+        Binding("end", "jump(-1)", "Last", show=False, id="table.last"),
+    ]
+    COMPONENT_CLASSES = {
+        "ipc-table--header",
+        "ipc-table--sorted",
+        "ipc-table--cursor",
+        "ipc-table--fresh",
+        "ipc-table--leaving",
+        "ipc-table--tagged",
+    }
+    DEFAULT_CSS = """
+    IpcTable { height: 1fr; }
+    IpcTable > .ipc-table--header { text-style: bold; background: $panel; }
+    IpcTable > .ipc-table--sorted { text-style: bold underline; background: $panel; }
+    IpcTable > .ipc-table--cursor { background: $block-cursor-blurred-background; }
+    IpcTable:focus > .ipc-table--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground;
+    }
+    IpcTable > .ipc-table--fresh { color: $success; text-style: bold; }
+    IpcTable > .ipc-table--leaving { color: $error; text-style: strike; }
+    IpcTable > .ipc-table--tagged { color: $warning; }
+    """
+
+    class CursorMoved(Message):
+        """The object under the cursor may have changed."""
+
+    class SortRequested(Message):
+        """A header was clicked."""
+
+        def __init__(self, table: IpcTable, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
 
     def __init__(self, kind: Kind, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        super().__init__(id=id)
         self.kind = kind
         self.columns_spec: tuple[Column, ...] = COLUMNS[kind]
-        self.objects: dict[int, IpcObject] = {}
+        self.objects: dict[int, IpcObject] = {}  # shown now, by id
         self.tagged: set[int] = set()
         self.sort_key = "id"
         self.sort_reverse = False
         self.filter: Filter = parse_filter("")
-        self.changed_style = Style(bold=True)
-        self.leaving_style = Style(strike=True, dim=True)
-        self._cells: dict[int, tuple[str, ...]] = {}
+        self.snapshot: Snapshot | None = None
+        self._order: list[int] = []  # ids in display order (shown and leaving ones)
+        self._position: dict[int, int] = {}
+        self._cursor_id: int | None = None
         self._fresh_until: dict[int, float] = {}
-        self._leaving_until: dict[int, float] = {}
-        self._snapshot: Snapshot | None = None
-        self._primed = False  # rows of the first snapshot are not "new"
-        # Columns exist from the start: a snapshot may arrive before mounting.
-        self.add_column(" ", key=TAG_COLUMN, width=1)
-        for column in self.columns_spec:
-            self.add_column(column.label, key=column.key)
+        self._leaving: dict[int, tuple[IpcObject, float]] = {}
+        self._source: tuple[IpcObject, ...] | None = None  # the tuple last shown
+        self._previous: dict[int, IpcObject] = {}
+        self._widths = [1, *(len(c.label) + 1 for c in self.columns_spec)]
 
     # ---- what the user has chosen ----
 
     @property
     def selected_id(self) -> int | None:
-        """Id of the object under the cursor, if any."""
-        if not self.row_count:
-            return None
-        row_key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
-        return int(row_key.value) if row_key.value is not None else None
+        """Id of the object under the cursor (never a leaving row)."""
+        return self._cursor_id if self._cursor_id in self.objects else None
 
     @property
     def selected(self) -> IpcObject | None:
         ident = self.selected_id
         return self.objects.get(ident) if ident is not None else None
 
+    @property
+    def cursor_row(self) -> int:
+        return self._position.get(self._cursor_id, 0) if self._cursor_id is not None else 0
+
+    @property
+    def ordered_ids(self) -> list[int]:
+        return list(self._order)
+
     def targets(self) -> list[IpcObject]:
         """The tagged objects still present, or else the one under the cursor."""
-        tagged = [self.objects[i] for i in sorted(self.tagged) if i in self.objects]
+        tagged = [self.objects[i] for i in self._order if i in self.tagged and i in self.objects]
         if tagged:
             return tagged
         return [self.selected] if self.selected is not None else []
 
     def toggle_tag(self) -> None:
         ident = self.selected_id
-        if ident is None or ident not in self.objects:
-            return
-        self.tagged.symmetric_difference_update({ident})
-        self.update_cell(str(ident), TAG_COLUMN, Text(TAG_MARK if ident in self.tagged else ""))
+        if ident is not None:
+            self.tagged.symmetric_difference_update({ident})
+            self.refresh()
 
     def set_sort(self, key: str, reverse: bool | None = None) -> None:
         """Sort by a column key; the same key again flips the order."""
         if reverse is None:
             reverse = not self.sort_reverse if key == self.sort_key else False
         self.sort_key, self.sort_reverse = key, reverse
-        self._resort()
+        self._arrange()
 
     def set_filter(self, expression: str) -> None:
         self.filter = parse_filter(expression)
-        if self._snapshot is not None:
-            self.show(self._snapshot)
+        if self.snapshot is not None:
+            self._source = None  # the filter changes what is shown: rebuild
+            self.show(self.snapshot)
 
     def move_to(self, ident: int) -> bool:
         """Put the cursor on an object's row; False if it is not shown."""
-        try:
-            index = self.get_row_index(str(ident))
-        except RowDoesNotExist:  # filtered out, or gone
+        if ident not in self.objects:
             return False
-        self.move_cursor(row=index)
+        self._set_cursor(self._position[ident])
         return True
+
+    def row_text(self, ident: int) -> str:
+        """The cells of an object's row as drawn (sanitised), joined by spaces."""
+        obj = self.objects.get(ident) or self._leaving.get(ident, (None, 0.0))[0]
+        if obj is None or self.snapshot is None:
+            raise KeyError(ident)
+        return " ".join(column.cell(obj, self.snapshot) for column in self.columns_spec)
 
     # ---- refresh ----
 
     def show(self, snapshot: Snapshot) -> None:
-        """Bring the rows in line with a snapshot: add, update and remove by key."""
+        """Take a new snapshot; the work is proportional to what changed, not to the rows."""
+        self.snapshot = snapshot
         now = time.monotonic()
-        self._snapshot = snapshot
-        keep = self.selected_id
         present = snapshot.objects(self.kind)
+        expired = any(until <= now for until in self._fresh_until.values()) or any(
+            until <= now for _obj, until in self._leaving.values()
+        )
+        if present is self._source and not expired:
+            self.refresh()  # only ages move: redraw the visible rows
+            return
+        first = self._source is None and not self._previous
+        self._source = present
         shown = {o.id: o for o in present if self.filter(o)}
-        changed = self._drop_vanished(shown, {o.id for o in present}, now)
-        for ident, obj in shown.items():
-            cells = row_cells(self.kind, obj, snapshot)
-            old = self._cells.get(ident)
-            self.objects[ident] = obj
-            if old == cells and ident not in self._fresh_until:
-                continue
-            if self._primed and old != cells:
-                self._fresh_until[ident] = now + HIGHLIGHT_SECONDS
-            elif self._fresh_until.get(ident, now) <= now:
-                self._fresh_until.pop(ident, None)
-            style = self.changed_style if ident in self._fresh_until else None
-            self._put_row(ident, cells, old, style)
-            changed = True
-        self._primed = True
-        self.tagged &= set(self.objects)
-        if changed:
-            self._resort(keep)
+        if not first:
+            for ident, obj in shown.items():
+                old = self._previous.get(ident)
+                if old is not obj and (old is None or old != obj):
+                    self._fresh_until[ident] = now + HIGHLIGHT_SECONDS
+            present_ids = {o.id for o in present}
+            for ident, obj in self.objects.items():
+                vanished = ident not in present_ids  # removed, not merely filtered out
+                if vanished and ident not in self._leaving:
+                    self._leaving[ident] = (obj, now + HIGHLIGHT_SECONDS)
+        self._fresh_until = {i: t for i, t in self._fresh_until.items() if t > now and i in shown}
+        self._leaving = {i: v for i, v in self._leaving.items() if v[1] > now}
+        self._previous = {o.id: o for o in present}
+        self.objects = shown
+        self.tagged &= set(shown)
+        self._arrange()
 
-    def _drop_vanished(self, shown: dict[int, IpcObject], present: set[int], now: float) -> bool:
-        """Rows no longer shown: filtered out ones go at once; removed objects are struck
-        through for a moment first."""
-        changed = False
-        for ident in [i for i in self.objects if i not in shown]:
-            until = self._leaving_until.get(ident)
-            if ident in present or (until is not None and until <= now):
-                self.remove_row(str(ident))
-                del self.objects[ident]
-                self._cells.pop(ident, None)
-                self._leaving_until.pop(ident, None)
-                self._fresh_until.pop(ident, None)
-                changed = True
-            elif until is None:
-                self._leaving_until[ident] = now + HIGHLIGHT_SECONDS
-                for column, text in zip(self.columns_spec, self._cells[ident], strict=True):
-                    self.update_cell(str(ident), column.key, Text(text, style=self.leaving_style))
-        return changed
-
-    def _put_row(
-        self, ident: int, cells: tuple[str, ...], old: tuple[str, ...] | None, style: Style | None
-    ) -> None:
-        texts = [Text(cell, style=style or "") for cell in cells]
-        if old is None or not self.is_valid_row_index(self._row_index(ident)):
-            mark = Text(TAG_MARK if ident in self.tagged else "")
-            self.add_row(mark, *texts, key=str(ident))
-        else:
-            for column, text in zip(self.columns_spec, texts, strict=True):
-                self.update_cell(str(ident), column.key, text)
-        self._cells[ident] = cells
-
-    def _row_index(self, ident: int) -> int:
-        try:
-            return self.get_row_index(str(ident))
-        except RowDoesNotExist:
-            return -1
-
-    def _resort(self, keep: int | None = None) -> None:
-        keep = self.selected_id if keep is None else keep
+    def _arrange(self) -> None:
+        """Sort and lay out the rows again, keeping the cursor on its object."""
+        keep = self._cursor_id
         column = next((c for c in self.columns_spec if c.key == self.sort_key), None)
-        if column is None:
-            column = self.columns_spec[0]
-        objects = self.objects
+        column = column or self.columns_spec[0]
+        rows: list[IpcObject] = [*self.objects.values(), *(o for o, _ in self._leaving.values())]
+        rows.sort(key=lambda o: (column.sort(o), o.id), reverse=self.sort_reverse)
+        self._order = [o.id for o in rows]
+        self._position = {ident: at for at, ident in enumerate(self._order)}
+        self._widths = self._column_widths()
+        self.virtual_size = Size(sum(self._widths) + GAP * len(self._widths), len(rows) + 1)
+        if keep in self.objects:
+            self._set_cursor(self._position[keep], scroll=False)
+        elif self._order:
+            self._set_cursor(min(self.cursor_row, len(self._order) - 1), scroll=False)
+        else:
+            self._cursor_id = None
+        self.refresh()
 
-        def order(id_cell: Text) -> Any:
-            obj = objects.get(int(id_cell.plain))
-            return (0, column.sort(obj), obj.id) if obj is not None else (1, 0, 0)
+    def _column_widths(self) -> list[int]:
+        """Widths that fit the header and the widest cell of a sample of rows."""
+        sample = [self._object(i) for i in self._order[:200]]
+        widths = []
+        for column in self.columns_spec:
+            cells = [len(column.cell(o, self.snapshot)) for o in sample if o and self.snapshot]
+            widths.append(max([len(column.label) + 1, *cells]))  # +1: the sort arrow
+        return [1, *widths]  # the tag mark, then the columns
 
-        self.sort("id", key=order, reverse=self.sort_reverse)
-        if keep is not None:
-            self.move_to(keep)
+    def _object(self, ident: int) -> IpcObject | None:
+        found = self.objects.get(ident)
+        return found if found is not None else self._leaving.get(ident, (None, 0.0))[0]
+
+    # ---- drawing ----
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        if y == 0:
+            return self._header().crop_extend(scroll_x, scroll_x + width, None)
+        index = scroll_y + y - 1
+        if index >= len(self._order) or self.snapshot is None:
+            return Strip.blank(width, self.rich_style)
+        ident = self._order[index]
+        return self._row(ident).crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def _header(self) -> Strip:
+        header = self.get_component_rich_style("ipc-table--header")
+        sorted_style = self.get_component_rich_style("ipc-table--sorted")
+        segments = [RichSegment(" " * (self._widths[0] + GAP), header)]
+        for column, size in zip(self.columns_spec, self._widths[1:], strict=True):
+            label = column.label
+            style = header
+            if column.key == self.sort_key:
+                label += "▼" if self.sort_reverse else "▲"
+                style = sorted_style
+            segments.append(RichSegment(set_cell_size(label, size + GAP), style))
+        return Strip(segments)
+
+    def _row(self, ident: int) -> Strip:
+        obj = self._object(ident)
+        assert obj is not None and self.snapshot is not None
+        style = self.rich_style
+        if ident in self._leaving:
+            style += self.get_component_rich_style("ipc-table--leaving")
+        elif ident in self._fresh_until:
+            style += self.get_component_rich_style("ipc-table--fresh")
+        if ident == self._cursor_id:
+            style += self.get_component_rich_style("ipc-table--cursor")
+        mark = TAG_MARK if ident in self.tagged else " "
+        mark_style = style + self.get_component_rich_style("ipc-table--tagged")
+        segments = [RichSegment(mark + " " * GAP, mark_style)]
+        for column, size in zip(self.columns_spec, self._widths[1:], strict=True):
+            text = column.cell(obj, self.snapshot)
+            if len(text) > size:
+                text = text[: size - 1] + "…"
+            segments.append(RichSegment(set_cell_size(text, size + GAP), style))
+        return Strip(segments)
+
+    # ---- cursor ----
+
+    def _set_cursor(self, index: int, *, scroll: bool = True) -> None:
+        if not self._order:
+            return
+        index = max(0, min(index, len(self._order) - 1))
+        ident = self._order[index]
+        moved = ident != self._cursor_id
+        self._cursor_id = ident
+        visible = max(self.size.height - 1, 1)
+        top = self.scroll_offset.y
+        if scroll or moved:
+            if index < top:
+                self.scroll_to(y=index, animate=False)
+            elif index >= top + visible:
+                self.scroll_to(y=index - visible + 1, animate=False)
+        self.refresh()
+        if moved:
+            self.post_message(self.CursorMoved())
+
+    def action_cursor(self, step: int) -> None:
+        self._set_cursor(self.cursor_row + step)
+
+    def action_page(self, step: int) -> None:
+        self._set_cursor(self.cursor_row + step * max(self.size.height - 2, 1))
+
+    def action_jump(self, index: int) -> None:
+        self._set_cursor(index if index >= 0 else len(self._order) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        scroll_x, scroll_y = self.scroll_offset
+        if event.y == 0:
+            self._header_clicked(event.x + scroll_x)
+        else:
+            self._set_cursor(scroll_y + event.y - 1)
+
+    def _header_clicked(self, x: int) -> None:
+        edge = self._widths[0] + GAP
+        for column, size in zip(self.columns_spec, self._widths[1:], strict=True):
+            edge += size + GAP
+            if x < edge:
+                self.post_message(self.SortRequested(self, column.key))
+                return
+
+    def on_resize(self, event: Any) -> None:
+        self.refresh()

@@ -1,0 +1,291 @@
+"""The debugger's commands: `shmtop waiters` and `shmtop show msg ID --messages` (no Textual)."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from shmtop import report
+from shmtop.hexdump import hex_lines
+from shmtop.ipc import native
+from shmtop.ipc.collect import Collector
+from shmtop.ipc.export import queue_dict
+from shmtop.ipc.model import Kind, MessageQueue
+from shmtop.ipc.wait_export import peek_dict, report_dict, waiter_dict
+from shmtop.ipc.waiters import DEFAULT_STALL_AFTER, Waiter, WaiterScanner, WaitReport
+from shmtop.sanitize import safe_text
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+SHOWN_BYTES = 256
+SINCE_NOTE = "SINCE: the first scan that saw the wait (it may have begun earlier)"
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add `waiters` to the top-level subparsers (argparse's _SubParsersAction)."""
+    waiters = subparsers.add_parser(
+        "waiters", help="threads blocked on semaphores and queues, deadlocks and stalls"
+    )
+    waiters.add_argument("--json", action="store_true", help="typed JSON instead of a table")
+    waiters.add_argument(
+        "--observe",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="scan once a second for SECONDS, then report: how long waits "
+        "last and which have stalled (a single scan cannot tell)",
+    )
+    waiters.add_argument(
+        "--stall-after",
+        type=float,
+        default=DEFAULT_STALL_AFTER,
+        metavar="SECONDS",
+        help="a wait this long on an unchanged object is a stall (default 10)",
+    )
+
+
+def add_show_options(show: argparse.ArgumentParser) -> None:
+    """Add --messages (and its limits) to the `show` command's parser."""
+    show.add_argument(
+        "--messages",
+        action="store_true",
+        help="msg only: blocked senders and receivers, and the queued messages "
+        "read without taking them off the queue (MSG_COPY)",
+    )
+    show.add_argument(
+        "--max-messages",
+        type=int,
+        default=100,
+        metavar="N",
+        help="with --messages: read at most N messages (default 100)",
+    )
+    show.add_argument(
+        "--bytes",
+        type=int,
+        default=SHOWN_BYTES,
+        metavar="N",
+        dest="shown_bytes",
+        help=f"with --messages: show N bytes of each (default {SHOWN_BYTES})",
+    )
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> int:
+    print(f"shmtop: {message}", file=sys.stderr)
+    return code
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, separators=(",", ":")) + "\n")
+
+
+# ---- waiters ----
+
+
+def run_waiters(args: argparse.Namespace) -> int:
+    if args.observe < 0 or args.stall_after < 0:
+        return _fail("--observe and --stall-after must not be negative", EXIT_USAGE)
+    scanner = WaiterScanner(stall_after=args.stall_after)
+    try:
+        found = scanner.scan()
+        deadline = time.monotonic() + args.observe
+        while time.monotonic() < deadline:
+            time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+            found = scanner.scan()
+    except OSError as error:
+        return _fail(f"cannot scan for waiters: {error}")
+    if args.json:
+        _emit_json(report_dict(found))
+    else:
+        print("\n".join(waiter_lines(found)))
+    return 0
+
+
+def label(found: WaitReport, pid: int) -> str:
+    """'1234 (name)', '1234 (gone)' for a process no longer running, '-' for 0."""
+    if not pid:
+        return "-"
+    command = found.processes.get(pid)
+    return f"{pid} ({safe_text(command) if command is not None else 'gone'})"
+
+
+def released_by(found: WaitReport, waiter: Waiter) -> str:
+    """Who could release a waiter, each with its evidence; hints say so."""
+    parts = [
+        f"{label(found, r.releaser)} {r.evidence}{' (hint)' if r.hint else ''}"
+        for r in found.releases_of(waiter)
+    ]
+    state = found.semaphore_sets.get(waiter.object_id) if waiter.kind is Kind.SEM else None
+    if state is not None and state.unreadable:
+        parts.append(f"? (set unreadable: {state.unreadable})")
+    return "; ".join(parts) or "?"
+
+
+def waiter_table(found: WaitReport, waiters: Sequence[Waiter], *, target: bool = True) -> list[str]:
+    headers = ["PID", "TID", "COMMAND", "WAITS ON", "OPERATION", "SINCE", "COULD BE RELEASED BY"]
+    rows = [
+        [
+            str(w.pid),
+            str(w.tid),
+            safe_text(w.command),
+            w.target,
+            w.operation(),
+            time.strftime("%H:%M:%S", time.localtime(w.since)),
+            released_by(found, w),
+        ]
+        for w in waiters
+    ]
+    if not target:
+        headers.pop(3)
+        for row in rows:
+            row.pop(3)
+    return report.render_table(headers, rows)
+
+
+def banner_lines(found: WaitReport) -> list[str]:
+    """Cycles and stalls, before the table."""
+    lines = []
+    for cycle in found.cycles:
+        basis = "rests on hints" if cycle.hint else "exact"
+        lines.append(f"DEADLOCK: {len(cycle.members)} process(es) wait on each other ({basis})")
+        for step in cycle.steps:
+            where = f"{step.kind} {step.object_id}"
+            where += f" semaphore {step.sem_num}" if step.sem_num is not None else ""
+            hint = " (a hint, not proof)" if step.hint else ""
+            lines.append(
+                f"  {label(found, step.waiter)} waits on {where}, which "
+                f"{label(found, step.releaser)} could release: {step.evidence}{hint}"
+            )
+    for stall in found.stalls:
+        lines.append(
+            f"STALL: {label(found, stall.pid)} thread {stall.tid} blocked on {stall.kind} "
+            f"{stall.object_id} for {stall.stalled_for:.0f}s while it did not change "
+            f"(blocked at least since {report.clock(int(stall.blocked_since))}, "
+            f"unchanged since {report.clock(int(stall.unchanged_since))})"
+        )
+    return [*lines, ""] if lines else []
+
+
+def waiter_lines(found: WaitReport) -> list[str]:
+    if found.unsupported:
+        return [f"waiters cannot be scanned here: {found.unsupported}"]
+    lines = banner_lines(found)
+    if found.waiters:
+        order = sorted(found.waiters, key=lambda w: (w.kind, w.object_id, w.pid, w.tid))
+        lines += waiter_table(found, order)
+        lines += ["", SINCE_NOTE]
+    else:
+        lines.append("no thread is blocked in semop, semtimedop, msgsnd or msgrcv")
+    return [*lines, *unreadable_note(found), *notes(found)]
+
+
+def unreadable_note(found: WaitReport) -> list[str]:
+    """Processes whose threads could not be read, by reason: their waits are unknown."""
+    if not found.unreadable_total:
+        return []
+    reasons = ", ".join(f"{n} {why}" for why, n in sorted(found.unreadable.items()))
+    return [
+        f"note: {found.unreadable_total} processes could not be inspected ({reasons}); "
+        "their waits are not listed - run as root for the full picture"
+    ]
+
+
+def notes(found: WaitReport) -> list[str]:
+    """Threads left out and sets that could not be read."""
+    lines = []
+    for why, count in sorted(found.ignored.items()):
+        lines.append(f"note: {count} blocked threads left out ({why})")
+    for state in found.semaphore_sets.values():
+        if state.unreadable:
+            lines.append(
+                f"note: sem {state.id} is unreadable ({state.unreadable}): its values "
+                "and last changers are unknown"
+            )
+    return lines
+
+
+# ---- show msg ID --messages ----
+
+
+def run_show_messages(args: argparse.Namespace) -> int:
+    if args.kind != "msg":
+        return _fail("--messages applies to message queues: shmtop show msg ID --messages", 2)
+    if args.max_messages < 0 or args.shown_bytes < 0:
+        return _fail("--max-messages and --bytes must not be negative", EXIT_USAGE)
+    try:
+        snapshot = Collector(attachments=False).snapshot()
+        queue = snapshot.queue(args.id)
+        if queue is None:
+            return _fail(f"no msg with id {args.id}; 'shmtop list msg' shows ids")
+        found = WaiterScanner().scan()
+        peek: native.MsgPeek | OSError
+        try:
+            peek = native.msg_peek(args.id, args.max_messages)
+        except OSError as error:
+            peek = error
+    except OSError as error:
+        return _fail(f"cannot read the System V IPC tables: {error}")
+    waiters = found.on(Kind.MSG, args.id)
+    if args.json:
+        data: dict[str, Any] = {
+            "queue": queue_dict(queue, snapshot),
+            "waiters": [waiter_dict(w, found) for w in waiters],
+            "unreadable_processes": dict(found.unreadable),
+            "messages": peek_dict(peek, args.shown_bytes)
+            if isinstance(peek, native.MsgPeek)
+            else None,
+            "messages_error": None if isinstance(peek, native.MsgPeek) else peek_error(peek, queue),
+        }
+        _emit_json(data)
+        return 0
+    lines = report.queue_detail(snapshot, queue)
+    for direction, title in (("send", "Blocked senders"), ("receive", "Blocked receivers")):
+        chosen = [w for w in waiters if w.direction == direction]
+        lines += ["", f"{title} ({len(chosen)})"]
+        lines += waiter_table(found, chosen, target=False) if chosen else []
+    if found.unsupported:
+        lines.append(f"note: waiters cannot be scanned here: {found.unsupported}")
+    lines += unreadable_note(found)
+    lines += ["", *message_lines(peek, queue, args.shown_bytes)]
+    print("\n".join(lines))
+    return 0
+
+
+def peek_error(error: OSError, queue: MessageQueue) -> str:
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied: reading msg {queue.id} needs read permission on it"
+    if error.errno in (errno.EINVAL, errno.EIDRM):
+        return f"msg {queue.id} was removed"
+    return str(error.strerror or error)
+
+
+def message_lines(peek: native.MsgPeek | OSError, queue: MessageQueue, shown: int) -> list[str]:
+    """The queued messages, each as a header line and a hexdump of its first bytes."""
+    if isinstance(peek, OSError):
+        return [f"Messages: not read ({peek_error(peek, queue)})"]
+    if peek.unsupported:
+        return [f"Messages: not read: {peek.unsupported}"]
+    if not peek.messages and not peek.problem:
+        return ["Messages: none queued"]
+    lines = [f"Messages ({len(peek.messages)} read with MSG_COPY, left on the queue)"]
+    for message in peek.messages:
+        cut = message.data[:shown]
+        size = f"{message.size} bytes" + (
+            f", first {len(cut)} shown" if len(cut) < message.size else ""
+        )
+        lines.append(f"#{message.index}  type {message.mtype}  {size}")
+        lines += [f"  {line}" for line in hex_lines([cut])] if cut else []
+    if peek.more:
+        lines.append("(more messages queued than were read)")
+    if peek.problem:
+        lines.append(f"stopped: {peek.problem}")
+    if peek.changed:
+        lines.append("note: the queue changed while it was read; messages may be missing")
+    return lines
+
+
+HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {"waiters": run_waiters}

@@ -1,0 +1,417 @@
+"""The segment view: a live, read-only hex viewer of one segment, pushed over any screen."""
+
+from __future__ import annotations
+
+import errno
+import threading
+import time
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from shmtop.ipc import native
+from shmtop.ipc import segment_scans as scans
+from shmtop.ipc import view_input as typed
+from shmtop.ipc.accounts import user_name
+from shmtop.ipc.change_map import ChangeMap
+from shmtop.ipc.inspect_values import BYTES_NEEDED
+from shmtop.ipc.model import SHM_DEST, Snapshot
+from shmtop.ipc.segment_reader import CannotRead, ReadPath, SegmentReader
+from shmtop.ipc.segment_scans import Outcome, Scan, attachers_line
+from shmtop.report import human_size
+from shmtop.sanitize import safe_text
+from shmtop.tui.widgets.change_strip import ChangeStrip
+from shmtop.tui.widgets.data_inspector import DataInspector
+from shmtop.tui.widgets.hex_view import ROW_WIDTHS, HexView
+
+POLL_INTERVAL = 0.25  # seconds between re-reads of the rows on screen
+SWEEP_BUDGET = 0.02  # seconds of each poll the change map may spend reading
+SCAN, SWEEP, ATTACHERS = "segment-scan", "segment-sweep", "segment-attachers"
+
+
+class SegmentViewScreen(Screen[None]):
+    """Shows one segment's bytes, re-read a few times a second; never writes to it."""
+
+    # fmt: off
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Close", id="segment-view.close"),
+        Binding("g", "ask('goto')", "Go to", id="segment-view.goto"),
+        Binding("slash", "ask('search', 1)", "Search", key_display="/", id="segment-view.search"),
+        Binding("question_mark", "ask('search', -1)", "Search back", key_display="?",
+                id="segment-view.search-back"),
+        Binding("n", "search_again(1)", "Next", id="segment-view.next"),
+        Binding("N", "search_again(-1)", "Previous", id="segment-view.previous"),
+        Binding("right_square_bracket", "region(1)", "Next data", key_display="]",
+                id="segment-view.next-region"),
+        Binding("left_square_bracket", "region(-1)", "Prev data", key_display="[",
+                id="segment-view.previous-region"),
+        Binding("z", "freeze", "Freeze", id="segment-view.freeze"),
+        Binding("w", "row_width", "Width", id="segment-view.width"),
+        Binding("i", "inspector", "Inspector", id="segment-view.inspector"),
+        Binding("p", "switch_path", "Read path", id="segment-view.read-path"),
+        Binding("s", "ask('export')", "Save", id="segment-view.export"),
+    ]
+    # fmt: on
+    AUTO_FOCUS = "#hex"
+    DEFAULT_CSS = """
+    SegmentViewScreen #summary { height: 1; background: $primary 30%; color: $foreground;
+                                 text-style: bold; padding: 0 1; }
+    SegmentViewScreen #read-path { height: 1; color: $text-accent; padding: 0 1; }
+    SegmentViewScreen #body { height: 1fr; }
+    SegmentViewScreen HexView { width: 1fr; height: 1fr; }
+    SegmentViewScreen #status { height: 1; padding: 0 1; color: $text-muted; }
+    SegmentViewScreen #status.-error { color: $text-error; }
+    SegmentViewScreen #error { height: 1fr; padding: 1 2; color: $text-error; }
+    SegmentViewScreen #prompt { border: none; height: 1; padding: 0 1; background: $boost; }
+    """
+
+    def __init__(
+        self, shmid: int, no_attach: bool = False, *, reader: SegmentReader | None = None,
+        poll_interval: float = POLL_INTERVAL, sweep: bool = True,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.shmid = shmid
+        self.poll_interval = poll_interval
+        self.sweep_enabled = sweep
+        self.error: str | None = None
+        self.gone = False
+        self.reader = reader
+        if reader is None:
+            try:
+                self.reader = SegmentReader.open(shmid, no_attach=no_attach)
+            except CannotRead as error:
+                self.error = str(error)
+        self.change_map = ChangeMap(self.reader.size) if self.reader else None
+        self.stat: native.ShmStat | None = None
+        self._identity: tuple[int, int] | None = None
+        self._attachers = ""
+        self._attachers_from_snapshots = False
+        self._asking: tuple[str, int] = ("", 1)
+        self._pattern: tuple[bytes, int] | None = None
+        self._sweep_paused = threading.Event()
+        self._lines: dict[str, str] = {}
+
+    # ---- layout ----
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="summary")
+        yield Static(id="read-path")
+        if self.reader is None:
+            yield Static(Text(self.error or "cannot read the segment"), id="error")
+        else:
+            with Horizontal(id="body"):
+                yield HexView(self.reader, id="hex")
+                yield DataInspector(id="inspector")
+            yield ChangeStrip(id="changes")
+        yield Static(id="status")
+        prompt = Input(id="prompt")
+        prompt.display = False  # shown only while asking
+        yield prompt
+        yield Footer()
+
+    @property
+    def hex_view(self) -> HexView:
+        return self.query_one(HexView)
+
+    def on_mount(self) -> None:
+        self._line("#summary", f"shm {self.shmid}")
+        if self.reader is None:
+            self.set_status(self.error or "", error=True)
+            return
+        self.hex_view.focus()
+        self.set_interval(self.poll_interval, self.poll)
+        self.poll()
+        if self.sweep_enabled and not self.reader.touches_pages:
+            self.sweep(self.reader)
+        self.scan_attachers()
+
+    def on_unmount(self) -> None:
+        self.workers.cancel_node(self)
+        if self.reader is not None:
+            self.reader.close()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close":
+            return True
+        if self.reader is None:
+            return False
+        return None if self.gone and action in ("switch_path", "export", "freeze") else True
+
+    def set_status(self, message: str, *, error: bool = False) -> None:
+        self._line("#status", message).set_class(error, "-error")
+
+    def _line(self, selector: str, text: str) -> Static:
+        """Put text (never markup) in a one-line Static, skipping the work if it is unchanged."""
+        line = self.query_one(selector, Static)
+        if self._lines.get(selector) != text:
+            self._lines[selector] = text
+            line.update(Text(text), layout=False)  # fixed height: no layout pass needed
+        return line
+
+    # ---- live ----
+
+    def poll(self) -> None:
+        """Check the segment is still there, re-read the rows on screen, refresh the panels."""
+        if self.reader is None:
+            return
+        if not self.gone:
+            self._check_segment()
+        self.hex_view.poll()
+        self._show_inspector()
+        self._show_changes()
+        self._show_path()
+
+    def _check_segment(self) -> None:
+        try:
+            stat = native.shm_stat(self.shmid)
+        except OSError as error:
+            if error.errno in (errno.EINVAL, errno.EIDRM):
+                self._segment_gone()
+            else:
+                self.set_status(f"cannot check segment {self.shmid}: {error}", error=True)
+            return
+        identity = (stat.cpid, stat.size)
+        if self._identity is not None and identity != self._identity:
+            self._segment_gone()  # the id now names another segment
+            return
+        self._identity = identity
+        before, self.stat = self.stat, stat
+        if before is not None and before.nattch != stat.nattch:
+            self.scan_attachers()
+        if stat.mode & SHM_DEST and (before is None or not before.mode & SHM_DEST):
+            self.set_status(self._dest_note(), error=True)
+        self._show_summary()
+
+    def _dest_note(self) -> str:
+        note = "marked for destruction (IPC_RMID): it goes when its last process detaches"
+        if self.reader is not None and self.reader.path is ReadPath.ATTACH:
+            return note + "; this view's attachment keeps it until you close the view"
+        return note + "; then this view stops. p attaches (nattch +1) to keep reading it"
+
+    def _segment_gone(self) -> None:
+        self.gone, self._attachers = True, ""
+        if self.reader is not None:
+            self.reader.close()
+        self.hex_view.frozen = True
+        self._sweep_paused.set()
+        self.set_status(
+            f"shm {self.shmid} no longer exists (removed, and its last process detached): "
+            "showing the last bytes read", error=True,
+        )  # fmt: skip
+        self._show_summary()
+        self.refresh_bindings()
+
+    def _show_summary(self) -> None:
+        parts = [f"shm {self.shmid}"]
+        if self.stat is not None:
+            s = self.stat
+            parts += [f"key 0x{s.key:08x}", f"{human_size(s.size)} ({s.size} bytes)",
+                      f"perms {s.mode & 0o777:03o}", f"owner {safe_text(user_name(s.uid))}",
+                      f"nattch {s.nattch}"]  # fmt: skip
+            if s.mode & SHM_DEST:
+                parts.append("DEST")
+        if self.gone:
+            parts.append("GONE")
+        elif self.hex_view.frozen:
+            parts.append("FROZEN (z resumes)")
+        self._line("#summary", "  ".join(parts))
+
+    def _show_path(self) -> None:
+        how = "not reading: the segment is gone" if self.gone or self.reader is None else (
+            self.reader.describe())  # fmt: skip
+        attached = f"  |  attached: {self._attachers}" if self._attachers else ""
+        self._line("#read-path", how + attached)
+
+    def _show_inspector(self) -> None:
+        view = self.hex_view
+        try:
+            data = view.peek(view.cursor, min(BYTES_NEEDED, view.length - view.cursor))
+        except OSError:
+            data = b""
+        self.query_one(DataInspector).show(view.cursor, data)
+
+    def _show_changes(self) -> None:
+        if self.change_map is None:
+            return
+        view = self.hex_view
+        top = int(view.scroll_offset.y) * view.row_bytes
+        bottom = top + view.scrollable_content_region.height * view.row_bytes
+        note = "frozen" if view.frozen else ""
+        if self.reader is not None and self.reader.touches_pages:
+            note = "rows on screen only (a whole-segment sweep needs root)"
+        length = max(view.length, 1)
+        self.query_one(ChangeStrip).show(
+            self.change_map.changed_at(), (top / length, min(bottom, length) / length), note
+        )
+
+    @on(HexView.CursorMoved)
+    def _cursor_moved(self) -> None:
+        self._show_inspector()
+
+    @on(HexView.BytesChanged)
+    def _bytes_changed(self, message: HexView.BytesChanged) -> None:
+        if self.change_map is not None:
+            for offset in message.offsets:
+                self.change_map.mark(offset)
+            self._show_changes()
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Called by the main app with each snapshot: its attachments name the viewer's own."""
+        segment = snapshot.segment(self.shmid)
+        if segment is not None:
+            self._attachers_from_snapshots = True
+            self._attachers = scans.attachers_of(segment)
+
+    # ---- workers ----
+
+    @work(thread=True, group=SWEEP, exclusive=True, exit_on_error=False)
+    def sweep(self, reader: SegmentReader) -> None:
+        """Keep the change map going through the whole segment, a time budget a poll."""
+        worker, change_map = get_current_worker(), self.change_map
+        assert change_map is not None
+        while not worker.is_cancelled:
+            if not self._sweep_paused.is_set():
+                try:
+                    change_map.sweep(reader, SWEEP_BUDGET)
+                except OSError:
+                    return  # the reader was closed: the view moved on
+            worker.cancelled_event.wait(self.poll_interval)
+
+    @work(thread=True, group=ATTACHERS, exclusive=True, exit_on_error=False)
+    def scan_attachers(self) -> str:
+        """Who maps the segment, as one line (unless the main app's snapshots tell)."""
+        return self._attachers if self._attachers_from_snapshots else attachers_line(self.shmid)
+
+    def run_scan(self, scan: Scan) -> None:
+        """Run a scan of the segment in a thread, one at a time; its outcome lands in poll."""
+        self.set_status(f"{scan.what}... (Esc cancels)")
+
+        def run() -> Outcome:
+            worker, started = get_current_worker(), time.perf_counter()
+            result = scan.job(lambda: worker.is_cancelled)
+            return scan.done(result, time.perf_counter() - started)
+
+        self.run_worker(run, name=scan.what, group=SCAN, thread=True, exclusive=True,
+                        exit_on_error=False)  # fmt: skip
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker, state = event.worker, event.state
+        if worker.group == ATTACHERS and state is WorkerState.SUCCESS:
+            self._attachers = str(worker.result)
+            self._show_path()
+        if worker.group != SCAN:
+            return
+        if state is WorkerState.SUCCESS and isinstance(worker.result, Outcome):
+            if worker.result.goto is not None:
+                self.hex_view.goto(worker.result.goto)
+            self.set_status(worker.result.message, error=worker.result.error)
+        elif state is WorkerState.ERROR:
+            self.set_status(f"{worker.name} failed: {worker.error}", error=True)
+        elif state is WorkerState.CANCELLED:
+            self.set_status(f"{worker.name}: cancelled")
+
+    # ---- keys ----
+
+    def action_close(self) -> None:
+        prompt = self.query_one("#prompt", Input)
+        if prompt.display:
+            self._close_prompt()
+        elif any(w.group == SCAN and not w.is_finished for w in self.workers):
+            self.workers.cancel_group(self, SCAN)
+        else:
+            self.dismiss(None)
+
+    def action_ask(self, kind: str, direction: int = 1) -> None:
+        prompt = self.query_one("#prompt", Input)
+        hints = {"goto": f"go to offset: {typed.OFFSET_HELP}",
+                 "search": f"search {'forward' if direction > 0 else 'back'}: {typed.PATTERN_HELP}",
+                 "export": f"save: {typed.EXPORT_HELP}"}  # fmt: skip
+        self._asking = (kind, direction)
+        prompt.placeholder = hints[kind]
+        prompt.value = f"shm-{self.shmid}.bin" if kind == "export" else ""
+        prompt.display = True
+        self.set_focus(prompt)  # now, not after a refresh: typed-ahead keys must reach it
+
+    def _close_prompt(self) -> None:
+        self.query_one("#prompt", Input).display = False
+        self.set_focus(self.hex_view)
+
+    @on(Input.Submitted, "#prompt")
+    def _answered(self, event: Input.Submitted) -> None:
+        (kind, direction), view, reader = self._asking, self.hex_view, self.reader
+        assert reader is not None
+        self._close_prompt()
+        try:
+            if kind == "goto":
+                view.goto(typed.parse_offset(event.value, view.cursor, view.length))
+                self.set_status(f"at {view.cursor:#x}")
+            elif kind == "search":
+                self._pattern = (typed.parse_pattern(event.value), direction)
+                self.run_scan(scans.search(reader, self._pattern[0], view.cursor, direction))
+            elif kind == "export":
+                request = typed.parse_export(event.value, view.cursor, view.length)
+                self.run_scan(scans.export(reader, request))
+        except ValueError as error:
+            self.set_status(str(error), error=True)
+
+    def action_search_again(self, direction: int) -> None:
+        if self._pattern is None:
+            self.set_status("nothing searched yet: / searches forward, ? back", error=True)
+            return
+        assert self.reader is not None
+        pattern, first = self._pattern
+        self.run_scan(scans.search(self.reader, pattern, self.hex_view.cursor, first * direction))
+
+    def action_region(self, direction: int) -> None:
+        assert self.reader is not None
+        self.run_scan(scans.region(self.reader, self.hex_view.cursor, direction))
+
+    def action_freeze(self) -> None:
+        view = self.hex_view
+        view.frozen = not view.frozen
+        if view.frozen:
+            self._sweep_paused.set()
+        else:
+            self._sweep_paused.clear()
+        self._show_summary()
+        self._show_changes()
+
+    def action_row_width(self) -> None:
+        view = self.hex_view
+        at = ROW_WIDTHS.index(view.row_setting) if view.row_setting in ROW_WIDTHS else -1
+        view.row_setting = ROW_WIDTHS[(at + 1) % len(ROW_WIDTHS)]
+        self.set_status(f"{view.row_setting or 'auto-fit: ' + str(view.row_bytes)} bytes a row")
+
+    def action_inspector(self) -> None:
+        inspector = self.query_one(DataInspector)
+        inspector.display = not inspector.display
+
+    def action_switch_path(self) -> None:
+        """Attached read-only <-> through another process's mapping (counters untouched)."""
+        old = self.reader
+        assert old is not None
+        try:
+            if old.path is ReadPath.ATTACH:
+                new = SegmentReader.through_process(self.shmid)
+            else:
+                new = SegmentReader.attach(self.shmid)
+        except CannotRead as error:
+            self.set_status(str(error), error=True)
+            return
+        self.workers.cancel_group(self, SWEEP)
+        self.reader = new
+        self.hex_view.source = new
+        self.hex_view.forget()
+        old.close()
+        if self.sweep_enabled and not new.touches_pages:
+            self.sweep(new)
+        self.set_status(f"now {new.describe()}")
+        self._show_path()
+        self.scan_attachers()
