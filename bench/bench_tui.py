@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import os
 import random
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +28,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from rich.console import RenderableType  # noqa: E402
+from textual.actions import ActionParseResult  # noqa: E402
+from textual.dom import DOMNode  # noqa: E402
+from textual.screen import Screen  # noqa: E402
+
 from bench.workload import Workload  # noqa: E402
 from shmtop.ipc.collect import Collector  # noqa: E402
 from shmtop.ipc.model import Kind  # noqa: E402
 from shmtop.prefs import Preferences  # noqa: E402
+from shmtop.tui.app import ShmtopApp  # noqa: E402
 
 SHMTOP = str(Path(sys.executable).parent / "shmtop")
 COLUMNS, ROWS = 160, 48
@@ -135,14 +142,29 @@ class Keys:
     """Key presses in the headless app while it refreshes."""
 
     latency: Measure = field(default_factory=lambda: Measure("key press + pause, ms", spread="p95"))
+    frame: Measure = field(
+        default_factory=lambda: Measure("key to the first frame after its action, ms", spread="p95")
+    )
+    by_key: dict[str, list[float]] = field(default_factory=dict)  # press + pause, per key
+    frame_by_key: dict[str, list[float]] = field(default_factory=dict)
     overlapped: int = 0  # presses during which a snapshot was applied
     effects_seen: int = 0  # presses whose effect (cursor, tab, sort) was seen afterwards
     polls: int = 0  # snapshots applied while the keys were pressed
     seconds: float = 0.0
 
+    def add(self, key: str, latency_ms: float, frame_ms: float | None) -> None:
+        self.latency.samples.append(latency_ms)
+        self.by_key.setdefault(key, []).append(latency_ms)
+        if frame_ms is not None:
+            self.frame.samples.append(frame_ms)
+            self.frame_by_key.setdefault(key, []).append(frame_ms)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "latency_ms": self.latency.as_dict(),
+            "frame_ms": self.frame.as_dict(),
+            "latency_ms_by_key": self.by_key,
+            "frame_ms_by_key": self.frame_by_key,
             "presses": len(self.latency.samples),
             "overlapped_a_snapshot": self.overlapped,
             "effects_seen": self.effects_seen,
@@ -443,16 +465,49 @@ def measure_steady(tmux: Tmux, workload: Workload, seconds: float, warmup: float
     return steady
 
 
+class TimedApp(ShmtopApp):
+    """ShmtopApp that notes when each action ends and when each frame is composed."""
+
+    # A relative CSS_PATH is found next to the module of the class: keep the app's own file.
+    CSS_PATH = str(Path(inspect.getfile(ShmtopApp)).parent / str(ShmtopApp.CSS_PATH))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actions_done: list[float] = []
+        self.frames: list[float] = []
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        finally:
+            self.actions_done.append(time.perf_counter())
+
+    def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+        # Called with the compositor's update once it is rendered (headless: not written out).
+        if renderable is not None:
+            self.frames.append(time.perf_counter())
+        super()._display(screen, renderable)
+
+
+def frame_after(app: TimedApp, start: float) -> float | None:
+    """When the first frame after the key's action (or after the key) was composed."""
+    since = max((t for t in app.actions_done if t >= start), default=start)
+    return next((t for t in app.frames if t >= since), None)
+
+
 async def press_keys(presses: int, seed: int) -> Keys:
     """Press KEYS in turn in the headless app on a real collector, timing each press."""
-    from shmtop.tui.app import ShmtopApp
-
     keys = Keys()
     gaps = random.Random(seed)
     collector = Collector()
     try:
         with tempfile.TemporaryDirectory(prefix="shmtop-bench-") as config:
-            app = ShmtopApp(
+            app = TimedApp(
                 collector,
                 preferences=Preferences(interval=1.0),
                 preferences_path=Path(config) / "preferences.json",
@@ -471,9 +526,14 @@ async def press_keys(presses: int, seed: int) -> Keys:
                     start = time.perf_counter()
                     await pilot.press(key)
                     await pilot.pause()
-                    keys.latency.samples.append((time.perf_counter() - start) * 1000)
+                    end = time.perf_counter()
+                    frame = frame_after(app, start)
+                    frame_ms = None if frame is None or frame > end else (frame - start) * 1000
+                    keys.add(key, (end - start) * 1000, frame_ms)
                     keys.overlapped += app.polls != polls
                     keys.effects_seen += took_effect(key, before, effect_state(app))
+                    app.actions_done.clear()
+                    app.frames.clear()
                     await asyncio.sleep(gaps.uniform(0, KEY_GAP_SECONDS))
                 keys.polls = app.polls - first_poll
                 keys.seconds = time.monotonic() - began
@@ -484,23 +544,33 @@ async def press_keys(presses: int, seed: int) -> Keys:
     return keys
 
 
-EffectState = tuple[Kind, int | None, str, bool]
+@dataclass(frozen=True)
+class EffectState:
+    """What the keys change: the tab, the cursor's row and object, the sort."""
+
+    kind: Kind
+    selected: int | None
+    at_last_row: bool
+    sort_key: str
+    sort_reverse: bool
 
 
-def effect_state(app: Any) -> EffectState:
-    """What the keys change: the tab, the row under the cursor, the sort column and order."""
+def effect_state(app: ShmtopApp) -> EffectState:
     table = app.main_screen.table
-    return app.main_screen.kind, table.selected_id, table.sort_key, table.sort_reverse
+    last = table.cursor_row >= len(table.ordered_ids) - 1
+    return EffectState(
+        app.main_screen.kind, table.selected_id, last, table.sort_key, table.sort_reverse
+    )
 
 
 def took_effect(key: str, before: EffectState, after: EffectState) -> bool:
-    if key in ("down", "pagedown"):
-        return after[1] != before[1]
+    if key in ("down", "pagedown"):  # at the last row there is nowhere to go
+        return after.selected != before.selected or before.at_last_row
     if key in ("1", "2"):
-        return after[0] is (Kind.SHM if key == "1" else Kind.SEM)
+        return after.kind is (Kind.SHM if key == "1" else Kind.SEM)
     if key in (">", "<"):
-        return after[2] != before[2]
-    return after[3] != before[3]  # "i"
+        return after.sort_key != before.sort_key
+    return after.sort_reverse != before.sort_reverse  # "i"
 
 
 # ---- the whole run ----
@@ -549,6 +619,12 @@ def benchmark(workload: Workload, args: argparse.Namespace) -> Results:
             100.0,
             note="" if max_ms is None else f"max {max_ms:.1f} ms",
         ),
+        Check(
+            "key to first frame, p95 (ms; diagnostic)",
+            keys.frame.p95,
+            100.0,
+            note="" if keys.frame.maximum is None else f"max {keys.frame.maximum:.1f} ms",
+        ),
     ]
     ours = len(workload.shm_ids)
     return Results(
@@ -592,11 +668,11 @@ def workload_line(sizes: dict[str, int]) -> str:
 def sanity_lines(results: Results) -> list[str]:
     found, steady, keys = results.sanity, results.steady, results.keys
     busy = steady.machine_busy_percent
+    ours, frames = found["first_frames_showing_a_workload_row"], found["first_frames"]
+    others = " (the others: other users' segments, which sort first by id)" if ours < frames else ""
     lines = [
-        f"Sanity: first frames showing a row of the workload's segments "
-        f"{found['first_frames_showing_a_workload_row']} / {found['first_frames']} "
-        "(others showed other users' segments, which sort first by id); Segments tab "
-        f"at the end: {found['segments_tab_at_end'] or 'n/a'} (workload "
+        f"Sanity: first frames showing a row of the workload's segments {ours} / {frames}"
+        f"{others}; Segments tab at the end: {found['segments_tab_at_end'] or 'n/a'} (workload "
         f"{found['workload_segments']}); key effects seen {found['key_effects_seen']} / "
         f"{found['presses']}",
         f"Keys: {keys.overlapped} of {len(keys.latency.samples)} presses overlapped a snapshot "
@@ -633,6 +709,30 @@ def value_row(name: str, value: float | None) -> str:
     return f"| {cell(name)} | {'n/a' if value is None else f'{value:.1f}'} | | |"
 
 
+def key_lines(keys: Keys) -> list[str]:
+    """Median and max of each key; and what the press + pause figure includes."""
+    if not keys.latency.available:
+        return []
+
+    def spread(samples: list[float]) -> str:
+        return f"{statistics.median(samples):.0f}/{max(samples):.0f}" if samples else "-"
+
+    per_key = ", ".join(
+        f"{key} {spread(samples)} ({spread(keys.frame_by_key.get(key, []))})"
+        for key, samples in keys.by_key.items()
+    )
+    frames = len(keys.frame.samples)
+    return [
+        f"Per key, median/max ms of press + pause (of key to frame): {per_key}",
+        "press + pause includes Textual's pilot waits: three idle checks of at least 20 ms "
+        "each, animations (the tab underline) run to the end, and idle means the whole "
+        "process, the snapshot thread included; key to frame is from the press to the "
+        f"first frame composed after the key's action ({frames} of "
+        f"{len(keys.latency.samples)} presses drew one).",
+        "",
+    ]
+
+
 def check_row(check: Check) -> str:
     value = "n/a" if check.value is None else f"{check.value:.2f}"
     note = f" ({check.note})" if check.note else ""
@@ -649,7 +749,8 @@ def report(results: Results) -> str:
     lines += [value_row(cpu_name, steady.cpu_percent)]
     lines += [value_row("VmHWM at the end, MiB", steady.vm_hwm_mib)]
     lines += [value_row("VmRSS at the end, MiB", steady.vm_rss_mib)]
-    lines += [measure_row(results.keys.latency), ""]
+    lines += [measure_row(results.keys.latency), measure_row(results.keys.frame), ""]
+    lines += key_lines(results.keys)
     measures = (results.launch, steady.per_second, results.keys.latency)
     lines += [f"{m.name}: not available ({m.error})" for m in measures if m.error]
     lines += ["| target | value | limit | result |", "|---|---:|---:|---|"]

@@ -189,7 +189,8 @@ def unreadable_note(found: WaitReport) -> list[str]:
         return []
     reasons = ", ".join(f"{n} {why}" for why, n in sorted(found.unreadable.items()))
     return [
-        f"note: {found.unreadable_total} processes could not be inspected ({reasons}); "
+        f"note: {report.counted(found.unreadable_total, 'process')} could not be inspected"
+        f" ({reasons}); "
         "their waits are not listed - run as root for the full picture"
     ]
 

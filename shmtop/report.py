@@ -11,6 +11,7 @@ from shmtop.ipc.model import MessageQueue, Segment, SemaphoreSet, Snapshot
 from shmtop.sanitize import safe_text
 
 ATTACHED_WIDTH = 48
+UNLIMITED = 2**62  # the kernel's "no limit" values are near 2**64
 
 SortKey = Callable[[Any], Any]
 
@@ -31,6 +32,13 @@ MSG_SORT: dict[str, SortKey] = {
     "lspid": lambda q: q.lspid, "lrpid": lambda q: q.lrpid, "stime": lambda q: q.stime,
     "rtime": lambda q: q.rtime, "ctime": lambda q: q.ctime,
 }  # fmt: skip
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 process', '3 processes'."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count} {plural or (noun + 'es' if noun.endswith('s') else noun + 's')}"
 
 
 def human_size(count: int | None) -> str:
@@ -154,7 +162,8 @@ def blind_spot_note(snapshot: Snapshot) -> str | None:
     parts = []
     if blind.uninspected_total:
         reasons = ", ".join(f"{n} {why}" for why, n in sorted(blind.uninspected.items()))
-        parts.append(f"{blind.uninspected_total} processes could not be inspected ({reasons})")
+        parts.append(f"{counted(blind.uninspected_total, 'process')} could not be inspected"
+                     f" ({reasons})")  # fmt: skip
     if blind.attachments_missing:
         parts.append(f"{blind.attachments_missing} attachments not found")
     if not parts:
@@ -166,7 +175,8 @@ def limits_lines(snapshot: Snapshot) -> list[str]:
     rows = []
     for name, used, limit in limit_rows(snapshot.limits):
         share = percent(used, limit)
-        rows.append((name, str(used), str(limit), "-" if share is None else f"{share:.2f}%"))
+        shown = "unlimited" if limit >= UNLIMITED else str(limit)
+        rows.append((name, str(used), shown, "-" if share is None else f"{share:.2f}%"))
     return render_table(("RESOURCE", "USED", "LIMIT", "USE"), rows)
 
 

@@ -163,7 +163,8 @@ class SegmentReader:
             raise CannotRead(NEEDS_ROOT.format(shmid=shmid))
         if not mappers:
             who = f"process {pid} does not map it" if pid else "no other process has it attached"
-            unseen = f", {hidden} processes could not be inspected" if hidden else ""
+            noun = "process" if hidden == 1 else "processes"
+            unseen = f", {hidden} {noun} could not be inspected" if hidden else ""
             raise CannotRead(
                 f"shm {shmid}: cannot read it without attaching: {who}{unseen} "
                 "(attach read-only instead: nattch +1)"

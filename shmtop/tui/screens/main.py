@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPan
 from shmtop.filtering import parse_filter
 from shmtop.ipc.actions import Removal
 from shmtop.ipc.model import IpcObject, Kind, Segment, Snapshot
-from shmtop.report import attached_summary
+from shmtop.report import attached_summary, counted
 from shmtop.sanitize import safe_text
 from shmtop.tui.columns import COLUMNS
 from shmtop.tui.screens.confirm import ConfirmScreen
@@ -178,8 +178,7 @@ class MainScreen(Screen[None]):
         if self.snapshot is not None and self.kind is Kind.SHM:
             blind = self.snapshot.blind_spots
             if blind.uninspected_total:
-                count = blind.uninspected_total
-                parts.append(f"{count} process{'es' if count != 1 else ''} not inspected")
+                parts.append(f"{counted(blind.uninspected_total, 'process')} not inspected")
         status = self.query_one("#status", Static)
         status.set_class(table.filter.active, "-filtered")
         status.update(Text("  •  ".join(parts)))

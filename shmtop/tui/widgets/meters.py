@@ -29,13 +29,16 @@ METERS: tuple[tuple[str, str, Figure, Figure], ...] = (
 
 
 def sparkline(values: list[float], width: int) -> str:
-    """The last `width` values as block characters, scaled from 0 to their maximum."""
+    """The last `width` values as block characters between their minimum and maximum;
+    a flat history is a flat low line, so only movement catches the eye."""
     recent = values[-width:]
-    peak = max(recent, default=0.0)
-    if peak <= 0:
-        return " " * len(recent)
+    if not recent:
+        return ""
+    low, high = min(recent), max(recent)
+    if high == low:
+        return SPARK_BLOCKS[1] * len(recent)
     top = len(SPARK_BLOCKS) - 1
-    return "".join(SPARK_BLOCKS[max(1, round(v / peak * top)) if v else 0] for v in recent)
+    return "".join(SPARK_BLOCKS[1 + round((v - low) / (high - low) * (top - 1))] for v in recent)
 
 
 def compact_count(value: int) -> str:

@@ -1,0 +1,75 @@
+"""Regenerate the README's screenshots: the interactive view on `shmtop demo`'s workload.
+
+Run as root from the repository root: `python screenshots/make.py`. It starts the
+demo, drives the app headless (Textual's run_test), saves SVGs here, and the demo
+removes everything it made on the way out. Other objects on the machine would
+show too: run it on a machine with no other System V objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from shmtop.demo import Demo
+from shmtop.ipc.collect import Collector
+from shmtop.prefs import Preferences
+from shmtop.tui.app import ShmtopApp
+
+HERE = Path(__file__).resolve().parent
+SIZE = (140, 40)
+
+
+async def shoot(demo: Demo, prefs_dir: Path) -> None:
+    collector = Collector()
+    app = ShmtopApp(
+        collector, preferences=Preferences(interval=0.5), show_clock=False,
+        preferences_path=prefs_dir / "preferences.json",
+    )  # fmt: skip
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+
+            async def settle(polls: int = 3) -> None:
+                start = app.polls
+                while app.polls < start + polls:
+                    await pilot.pause(0.1)
+
+            def save(name: str) -> None:
+                app.save_screenshot(f"{name}.svg", path=str(HERE))
+                print(f"screenshots/{name}.svg")
+
+            await settle()
+            app.main_screen.table.move_to(demo.object("ring").id)
+            await settle(1)
+            save("main")
+            for key, name in (("2", "semaphores"), ("3", "queues")):
+                await pilot.press(key)
+                await settle(1)
+                save(name)
+            await pilot.press("1")
+            app.main_screen.table.move_to(demo.object("dest").id)
+            await pilot.press("d")
+            await pilot.pause(0.3)
+            save("confirm-removal")
+            await pilot.press("n")
+            app.main_screen.table.move_to(demo.object("ring").id)
+            await pilot.press("enter")
+            await pilot.pause(1.5)
+            save("segment-view")
+            await pilot.press("escape")
+            await pilot.press("question_mark")
+            await pilot.pause(0.3)
+            save("help")
+    finally:
+        collector.close()
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as prefs_dir, Demo() as demo:
+        asyncio.run(shoot(demo, Path(prefs_dir)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
