@@ -59,23 +59,31 @@ This module never imports textual.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import random
 import select
 import signal
-import struct
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from functools import cache
 from types import FrameType, TracebackType
-from typing import Any, Literal, NoReturn, TextIO, TypeAlias
+from typing import Any, Literal, TextIO, TypeAlias
 
+from shmtop import demo_children as roles
+from shmtop.demo_children import (
+    DEST_SIZE,
+    HEADER,
+    RECORD_SIZE,
+    RING_HEADER,
+    RING_LABEL,
+    RING_SIZE,
+    RING_SLOTS,
+    SENDER_PACE,
+)
 from shmtop.ipc import native
 from shmtop.ipc.model import Kind
 
@@ -99,29 +107,6 @@ __all__ = [
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-
-# ---- the ring buffer's layout ----
-
-RING_SIZE = 64 * 1024
-RING_HEADER = 64  # write index, read index, count (u64 LE), then RING_LABEL
-RECORD_SIZE = 64  # one NUL-padded line of text
-RING_SLOTS = (RING_SIZE - RING_HEADER) // RECORD_SIZE
-HEADER = struct.Struct("<QQQ")
-RING_LABEL = b"shmtop demo ring buffer"
-MUTEX, EMPTY, FULL = 0, 1, 2  # semaphores of the ring's set
-
-DEST_SIZE = 16 * 1024
-ORPHAN_SIZE = 8 * 1024
-MESSAGE_SIZE = 128
-
-# ---- pace of the children (seconds) ----
-
-PRODUCER_PACE = (0.15, 0.55)
-CONSUMER_PACE = (0.3, 0.9)
-READER_PACE = 1.0
-SENDER_PACE = 0.5
-RECEIVER_PACE = 1.5
-QUEUE_BACKLOG = 4  # the receiver catches up when more than this many are queued
 
 # ---- bounds (never measurements) ----
 
@@ -303,7 +288,7 @@ class Demo:
             _reaped(pid, block=True)
             self._live.remove(pid)
 
-    def _fork(self, name: str, job: Callable[[_Report], None]) -> tuple[int, int]:
+    def _fork(self, name: str, job: Callable[[roles.Report], None]) -> tuple[int, int]:
         """Fork a child named `name` that runs job; (pid, the fd its report comes on).
 
         Stop signals are blocked around the fork so that the PID is always
@@ -315,7 +300,7 @@ class Demo:
             try:
                 pid = os.fork()
                 if pid == 0:
-                    _child_main(name, parent, read_fd, write_fd, job)
+                    roles.child_main(name, parent, read_fd, write_fd, job)
                 self._live.append(pid)
             except BaseException:
                 os.close(read_fd)
@@ -324,7 +309,7 @@ class Demo:
                 os.close(write_fd)
         return pid, read_fd
 
-    def _start(self, name: str, note: str, job: Callable[[_Report], None]) -> int:
+    def _start(self, name: str, note: str, job: Callable[[roles.Report], None]) -> int:
         """Fork a long-running child and wait (bounded) until it reports ready."""
         pid, read_fd = self._fork(name, job)
         try:
@@ -371,18 +356,18 @@ class Demo:
         self._start(
             "demo-producer",
             f"writes a few order records a second into segment {ring}",
-            lambda report: _producer(report, ring, guard),
+            lambda report: roles.producer(report, ring, guard),
         )
         for number in (1, 2):
             self._start(
                 f"demo-consumer{number}",
                 f"takes records out of segment {ring}",
-                lambda report: _consumer(report, ring, guard),
+                lambda report: roles.consumer(report, ring, guard),
             )
         self._start(
             "demo-reader",
             f"has segment {ring} attached read-only (SHM_RDONLY), reads its header now and then",
-            lambda report: _reader(report, ring),
+            lambda report: roles.reader(report, ring),
         )
 
     def _build_queue(self) -> None:
@@ -396,12 +381,12 @@ class Demo:
         self._start(
             "demo-sender",
             f"sends a typed message to queue {queue} every {SENDER_PACE:g} s",
-            lambda report: _sender(report, queue),
+            lambda report: roles.sender(report, queue),
         )
         self._start(
             "demo-receiver",
             f"receives from queue {queue}, more slowly",
-            lambda report: _receiver(report, queue),
+            lambda report: roles.receiver(report, queue),
         )
 
     def _build_dest(self) -> None:
@@ -415,12 +400,12 @@ class Demo:
         self._start(
             "demo-dest-hold",
             f"keeps segment {dest} attached after its removal",
-            lambda report: _dest_holder(report, dest),
+            lambda report: roles.dest_holder(report, dest),
         )
         native.shm_rmid(dest)
 
     def _build_orphan(self) -> None:
-        pid, read_fd = self._fork("demo-orphan", _orphan_maker)
+        pid, read_fd = self._fork("demo-orphan", roles.orphan_maker)
         self.orphan_creator = pid
         try:
             reported = _await_report("demo-orphan", pid, read_fd)
@@ -451,7 +436,7 @@ class Demo:
         self._start(
             "demo-blocked",
             f"blocked in semop(-1) on semaphore 0 of set {blocked} until the demo ends",
-            lambda report: _blocked(report, blocked),
+            lambda report: roles.blocked(report, blocked),
         )
         # Shown as a waiter at once when it can be; a slow machine shows it a moment later.
         deadline = time.monotonic() + BLOCK_PATIENCE
@@ -544,220 +529,6 @@ def _await_report(name: str, pid: int, read_fd: int) -> str:
     raise RuntimeError(f"{name} (pid {pid}) exited before it was ready")
 
 
-# ---- the child side ----
-
-
-@cache
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _prctl(option: int, value: int | bytes) -> None:
-    if _libc().prctl(option, value, 0, 0, 0) != 0:
-        number = ctypes.get_errno()
-        raise OSError(number, f"prctl({option}): {os.strerror(number)}")
-
-
-class _Report:
-    """A child's one report to the demo process: ready (with a payload) or failed."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd: int | None = fd
-
-    def ready(self, payload: str = "") -> None:
-        self._send(f"ok {payload}")
-
-    def failed(self, error: BaseException) -> None:
-        self._send(f"error {error!r}"[:1000])
-
-    def _send(self, message: str) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            try:
-                os.write(fd, message.encode(errors="replace"))
-            finally:
-                os.close(fd)
-
-
-def _child_main(
-    name: str, parent: int, read_fd: int, write_fd: int, job: Callable[[_Report], None]
-) -> NoReturn:
-    """Run in a forked child: never returns, never runs the parent's cleanup code."""
-    code = 1
-    report = _Report(write_fd)
-    try:
-        _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
-        if os.getppid() != parent:  # the demo died before PDEATHSIG was armed
-            os._exit(1)
-        # Stop signals are still blocked (see Demo._fork): SIGTERM ends a child at
-        # once; SIGINT and SIGHUP (a Ctrl-C or hangup reaches the whole foreground
-        # group) are left to the demo process, which ends its children in order.
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        os.close(read_fd)
-        _quiet(keep=write_fd)
-        _prctl(_PR_SET_NAME, name.encode()[:15])
-        job(report)
-        code = 0
-    except BaseException as error:
-        with suppress(BaseException):
-            report.failed(error)
-    finally:
-        os._exit(code)
-
-
-def _quiet(keep: int) -> None:
-    """Stdio to /dev/null and no inherited descriptor (a terminal, a pipe to a test...)."""
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-    for entry in os.listdir("/proc/self/fd"):
-        fd = int(entry)
-        if fd > 2 and fd != keep:
-            with suppress(OSError):
-                os.close(fd)
-
-
-def _forever() -> NoReturn:
-    while True:
-        signal.pause()
-
-
-class _Ring:
-    """The ring buffer as seen through a read-write attachment."""
-
-    def __init__(self, shmid: int) -> None:
-        self._buffer = _writable(native.shmat(shmid, 0), RING_SIZE)
-
-    def label(self) -> None:
-        self._buffer[HEADER.size : HEADER.size + len(RING_LABEL)] = RING_LABEL
-
-    def put(self, text: str) -> None:
-        write, read, count = HEADER.unpack_from(self._buffer, 0)
-        offset = RING_HEADER + write * RECORD_SIZE
-        self._buffer[offset : offset + RECORD_SIZE] = _record(text)
-        HEADER.pack_into(self._buffer, 0, (write + 1) % RING_SLOTS, read, count + 1)
-
-    def take(self) -> bytes:
-        write, read, count = HEADER.unpack_from(self._buffer, 0)
-        offset = RING_HEADER + read * RECORD_SIZE
-        record = bytes(self._buffer[offset : offset + RECORD_SIZE])
-        HEADER.pack_into(self._buffer, 0, write, (read + 1) % RING_SLOTS, count - 1)
-        return record.rstrip(b"\0")
-
-
-def _writable(address: Any, size: int) -> Any:
-    """A writable buffer (slices, struct.pack_into) over size bytes of an attachment."""
-    return native.memory(address, size)
-
-
-def _record(text: str) -> bytes:
-    return text.encode("ascii")[:RECORD_SIZE].ljust(RECORD_SIZE, b"\0")
-
-
-def _producer(report: _Report, ring_id: int, guard: int) -> None:
-    ring = _Ring(ring_id)
-    ring.label()
-    report.ready()
-    order = 1000
-    while True:
-        time.sleep(random.uniform(*PRODUCER_PACE))
-        order += 1
-        text = f"order #{order} qty {random.randint(1, 9)} sku {random.randint(100, 999)}"
-        native.semop(guard, [(EMPTY, -1, 0)])
-        native.semop(guard, [(MUTEX, -1, native.SEM_UNDO)])
-        ring.put(text)
-        native.semop(guard, [(MUTEX, 1, native.SEM_UNDO)])
-        native.semop(guard, [(FULL, 1, 0)])
-
-
-def _consumer(report: _Report, ring_id: int, guard: int) -> None:
-    ring = _Ring(ring_id)
-    report.ready()
-    while True:
-        native.semop(guard, [(FULL, -1, 0)])
-        native.semop(guard, [(MUTEX, -1, native.SEM_UNDO)])
-        ring.take()
-        native.semop(guard, [(MUTEX, 1, native.SEM_UNDO)])
-        native.semop(guard, [(EMPTY, 1, 0)])
-        time.sleep(random.uniform(*CONSUMER_PACE))
-
-
-def _reader(report: _Report, ring_id: int) -> None:
-    address = native.shmat(ring_id, native.SHM_RDONLY)
-    report.ready()
-    while True:
-        time.sleep(READER_PACE)
-        HEADER.unpack(native.copy_out(address, 0, HEADER.size))
-
-
-def _sender(report: _Report, queue: int) -> None:
-    report.ready()
-    number = 0
-    while True:
-        time.sleep(SENDER_PACE)
-        number += 1
-        kind = number % 3 + 1
-        text = {
-            1: f"order #{2000 + number} placed",
-            2: f"invoice #{3000 + number} total {random.randint(500, 50000) / 100:.2f}",
-            3: f"alert: stock low on sku {random.randint(100, 999)}",
-        }[kind]
-        with suppress(BlockingIOError):  # queue full (the receiver is stuck): skip this one
-            native.msgsnd(queue, kind, text.encode("ascii"))
-
-
-def _queued(queue: int) -> int:
-    for row in native.msg_table():
-        if row[0] == queue:
-            return row[8]  # qnum
-    return 0
-
-
-def _receiver(report: _Report, queue: int) -> None:
-    report.ready()
-    while True:
-        time.sleep(RECEIVER_PACE)
-        native.msgrcv(queue, MESSAGE_SIZE, 0, native.MSG_NOERROR)
-        while _queued(queue) > QUEUE_BACKLOG:
-            try:
-                native.msgrcv(queue, MESSAGE_SIZE, 0, native.MSG_NOERROR | native.IPC_NOWAIT)
-            except OSError as error:
-                if error.errno != errno.ENOMSG:
-                    raise
-                break
-
-
-def _dest_holder(report: _Report, dest: int) -> None:
-    text = b"removed (IPC_RMID) while attached: lives until the last detach\n"
-    _writable(native.shmat(dest, 0), DEST_SIZE)[0 : len(text)] = text
-    report.ready()
-    _forever()
-
-
-def _orphan_maker(report: _Report) -> None:
-    shmid = native.shmget(native.IPC_PRIVATE, ORPHAN_SIZE, native.IPC_CREAT | 0o600)
-    try:
-        with native.attached(shmid, readonly=False) as address:
-            text = f"left behind by demo-orphan (pid {os.getpid()}), which exited\n".encode()
-            _writable(address, ORPHAN_SIZE)[0 : len(text)] = text
-    except BaseException:
-        native.shm_rmid(shmid)
-        raise
-    report.ready(str(shmid))
-
-
-def _blocked(report: _Report, semid: int) -> None:
-    report.ready()
-    while True:  # nobody raises the semaphore: blocked until killed
-        native.semop(semid, [(0, -1, 0)])
-
-
-# ---- headless ----
-
-
 def run_headless(stop_after: float | None = None, *, out: TextIO | None = None) -> int:
     """Run the demo without a UI until SIGINT/SIGTERM/SIGHUP or stop_after seconds.
 
@@ -803,7 +574,7 @@ def _count(number: int, one: str, many: str) -> str:
 
 def _wait(stop_after: float | None) -> None:
     if stop_after is None:
-        _forever()
+        roles.forever()
     deadline = time.monotonic() + stop_after
     while (left := deadline - time.monotonic()) > 0:
         time.sleep(left)

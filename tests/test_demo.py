@@ -26,7 +26,7 @@ import helpers
 import pytest
 from helpers import PATIENCE, wait_until
 
-from shmtop import demo as demo_module
+from shmtop import demo_children
 from shmtop.demo import (
     EXIT_OK,
     HEADER,
@@ -214,7 +214,7 @@ def test_a_build_that_fails_half_way_leaves_nothing_behind(
     def broken(report: object, dest: int) -> None:
         raise OSError("boom")
 
-    monkeypatch.setattr(demo_module, "_dest_holder", broken)
+    monkeypatch.setattr(demo_children, "dest_holder", broken)
     before = handlers()
     demo = Demo()
     with pytest.raises(RuntimeError, match=r"demo-dest-hold \(pid \d+\) failed: .*boom"), demo:
