@@ -25,6 +25,7 @@ from shmtop.ipc.export import (
     semaphore_set_dict,
 )
 from shmtop.ipc.model import Kind, Owner, Segment, Snapshot
+from shmtop.ipc.procs import command_line
 from shmtop.prefs import Preferences
 from shmtop.sanitize import safe_text
 
@@ -262,7 +263,14 @@ def run_show(args: argparse.Namespace) -> int:
     pages: dict[str, Callable[[Snapshot, Any], list[str]]] = {
         "shm": report.segment_detail, "sem": report.semaphore_detail, "msg": report.queue_detail,
     }  # fmt: skip
-    if args.json:
+    if isinstance(found, Segment):
+        # Asked one process at a time, only here: the list and the TUI never need them.
+        lines = {pid: command_line(pid) for pid in found.attached_pids}
+        if args.json:
+            emit_json({**segment_dict(found, snapshot), "command_lines": lines})
+        else:
+            print("\n".join(report.segment_detail(snapshot, found, lines)))
+    elif args.json:
         emit_json(builders[args.kind](found, snapshot))
     else:
         print("\n".join(pages[args.kind](snapshot, found)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from shmtop.ipc.export import limit_rows, percent
@@ -11,6 +11,7 @@ from shmtop.ipc.model import MessageQueue, Segment, SemaphoreSet, Snapshot
 from shmtop.sanitize import safe_text
 
 ATTACHED_WIDTH = 48
+COMMAND_LINE_WIDTH = 200
 UNLIMITED = 2**62  # the kernel's "no limit" values are near 2**64
 
 SortKey = Callable[[Any], Any]
@@ -180,7 +181,10 @@ def limits_lines(snapshot: Snapshot) -> list[str]:
     return render_table(("RESOURCE", "USED", "LIMIT", "USE"), rows)
 
 
-def segment_detail(snapshot: Snapshot, s: Segment) -> list[str]:
+def segment_detail(
+    snapshot: Snapshot, s: Segment, command_lines: Mapping[int, str | None] | None = None
+) -> list[str]:
+    """Everything about a segment; with command_lines, each attacher's command line too."""
     lines = [
         f"segment {s.id}  key 0x{s.owner.key:08x}  flags {','.join(s.flags) or '-'}",
         f"  owner    {safe_text(s.owner.user)}:{safe_text(s.owner.group)}"
@@ -202,6 +206,13 @@ def segment_detail(snapshot: Snapshot, s: Segment) -> list[str]:
     lines += render_table(("PID", "COMMAND", "USER", "ACCESS", "ADDRESSES"), rows)
     if not rows:
         lines.append("(no process has it attached)")
+    if command_lines:
+        lines += ["", "Command lines:"]
+        for pid, line in command_lines.items():
+            text = (
+                safe_text(line)[:COMMAND_LINE_WIDTH] if line is not None else "(gone or unreadable)"
+            )
+            lines.append(f"  {pid}  {text}")
     return lines
 
 

@@ -467,10 +467,17 @@ def test_show_shm_text_and_json(make_shm: MakeShm, spawn: Spawn) -> None:
     assert re.search(r"\bnattch 1\b", text.stdout)
     assert re.search(r"\bperms 640\b", text.stdout)
     assert re.search(rf"\bcreator\s+{os.getpid()} \(", text.stdout)
-    rows = [line.split() for line in lines if line.split()[:1] == [str(child.pid)]]
+    table = lines[: lines.index("Command lines:")]
+    rows = [line.split() for line in table if line.split()[:1] == [str(child.pid)]]
     assert len(rows) == 1, text.stdout
     assert rows[0][1:4] == ["shmtop-show", ME, "rw"]
+    command_line = lines[lines.index("Command lines:") + 1].split()
+    assert command_line[0] == str(child.pid)
+    assert any(word.endswith("helpers.py") for word in command_line), command_line
     shown = as_json.json()
+    command_lines = shown.pop("command_lines")
+    assert list(command_lines) == [str(child.pid)]
+    assert "helpers.py" in command_lines[str(child.pid)]
     assert shown == listed
     assert (shown["id"], shown["size"], shown["perms"]) == (shmid, 8192, "640")
     assert [(a["pid"], a["access"]) for a in shown["attachments"]] == [(child.pid, "rw")]

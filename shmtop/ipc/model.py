@@ -28,7 +28,6 @@ class Process:
     command: str  # short name (comm); untrusted text
     user: str
     started: float  # epoch seconds, tells a reused PID apart
-    cmdline: str = ""  # untrusted text
 
 
 @dataclass(frozen=True, slots=True)
