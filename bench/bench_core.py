@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from bench.harness import add_workload_args, is_root, run_benchmark, workload_of  # noqa: E402
+from bench.report import check_table, measure_row, workload_line  # noqa: E402
+from bench.stats import Check, Measure, time_calls  # noqa: E402
 from bench.workload import Workload  # noqa: E402
 from shmtop.ipc.collect import Collector  # noqa: E402
 from shmtop.ipc.model import Snapshot  # noqa: E402
@@ -27,33 +28,7 @@ SHMTOP_LIST = [sys.executable, "-m", "shmtop", "list", "--json"]
 IPCS = ["ipcs", "-a"]
 LSOF = ["bash", "-c", "lsof -n | grep SYSV"]
 KIB_PER_MIB = 1024
-
-
-@dataclass
-class Measure:
-    """Wall times of one thing, in milliseconds; error says why it could not be measured."""
-
-    name: str
-    samples_ms: list[float] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def available(self) -> bool:
-        return self.error is None and bool(self.samples_ms)
-
-    @property
-    def median(self) -> float | None:
-        return statistics.median(self.samples_ms) if self.available else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "available": self.available,
-            "error": self.error,
-            "median_ms": self.median,
-            "min_ms": min(self.samples_ms) if self.available else None,
-            "max_ms": max(self.samples_ms) if self.available else None,
-            "samples_ms": self.samples_ms,
-        }
+MS_FIGURES = ("median", "min", "max")  # a measure's figures in the JSON, each key + "_ms"
 
 
 @dataclass(frozen=True)
@@ -64,21 +39,6 @@ class Run:
     returncode: int
     maxrss_kib: int
     stderr_first_line: str
-
-
-@dataclass(frozen=True)
-class Check:
-    """A ratio (or amount) the project must keep at or under its target."""
-
-    label: str
-    value: float | None
-    target: float
-
-    @property
-    def status(self) -> str:
-        if self.value is None:
-            return "n/a"
-        return "PASS" if self.value <= self.target else "MISS"
 
 
 @dataclass
@@ -95,26 +55,13 @@ class Results:
         return {
             "workload": self.workload,
             "sanity": self.sanity,
-            "measures": {m.name: m.as_dict() for m in self.measures},
+            "measures": {m.name: m.as_dict(MS_FIGURES, suffix="_ms") for m in self.measures},
             "peak_rss_mib": self.peak_rss_mib,
-            "checks": [
-                {"label": c.label, "value": c.value, "target": c.target, "status": c.status}
-                for c in self.checks
-            ],
+            "checks": [c.as_dict(with_note=False) for c in self.checks],
         }
 
 
 # ---- measuring ----
-
-
-def time_calls(call: Callable[[], object], repeat: int) -> list[float]:
-    """Wall time of each of `repeat` calls, in milliseconds."""
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
 
 
 def first_snapshot() -> Snapshot:
@@ -158,7 +105,7 @@ def measure_command(name: str, argv: Sequence[str], repeat: int) -> tuple[Measur
         if run.returncode != 0:
             measure.error = f"exit {run.returncode}: {run.stderr_first_line or '(no stderr)'}"
             return measure, []
-        measure.samples_ms.append(run.seconds * 1000)
+        measure.samples.append(run.seconds * 1000)
         rss.append(run.maxrss_kib)
     return measure, rss
 
@@ -196,20 +143,6 @@ def sanity(snapshot: Snapshot, workload: Workload) -> dict[str, Any]:
 # ---- the whole run ----
 
 
-def sizes_of(workload: Workload, repeat: int) -> dict[str, int]:
-    return {
-        "segments": workload.segments,
-        "segment_size": workload.segment_size,
-        "children": workload.children,
-        "attaches_per_child": workload.attaches_per_child,
-        "semaphore_sets": workload.semaphore_sets,
-        "semaphores_per_set": workload.semaphores_per_set,
-        "queues": workload.queues,
-        "messages_per_queue": workload.messages_per_queue,
-        "repeat": repeat,
-    }
-
-
 def benchmark(workload: Workload, repeat: int) -> Results:
     """Measure everything against a workload that is up."""
     first = Measure("first full snapshot", time_calls(first_snapshot, repeat))
@@ -225,7 +158,7 @@ def benchmark(workload: Workload, repeat: int) -> Results:
         Check("peak RSS of shmtop list (MiB)", peak_rss_mib, 60.0),
     ]
     return Results(
-        workload=sizes_of(workload, repeat),
+        workload={**workload.sizes(), "repeat": repeat},
         sanity=sanity(warm, workload),
         measures=[first, steady, shmtop_list, ipcs, lsof],
         peak_rss_mib=peak_rss_mib,
@@ -234,16 +167,6 @@ def benchmark(workload: Workload, repeat: int) -> Results:
 
 
 # ---- reporting ----
-
-
-def workload_line(sizes: dict[str, int]) -> str:
-    return (
-        f"Workload: {sizes['segments']} segments of {sizes['segment_size']} B, "
-        f"{sizes['children']} children x {sizes['attaches_per_child']} attaches "
-        f"(every second read-only), {sizes['semaphore_sets']} sets x "
-        f"{sizes['semaphores_per_set']} semaphores, {sizes['queues']} queues x "
-        f"{sizes['messages_per_queue']} messages; repeat {sizes['repeat']}"
-    )
 
 
 def sanity_lines(found: dict[str, Any]) -> list[str]:
@@ -256,43 +179,23 @@ def sanity_lines(found: dict[str, Any]) -> list[str]:
     ]
 
 
-def cell(text: str) -> str:
-    """Text made safe for a Markdown table cell."""
-    return text.replace("|", "\\|")
-
-
-def measure_row(measure: Measure) -> str:
-    if not measure.available:
-        return f"| {cell(measure.name)} | not available | | |"
-    low, high = min(measure.samples_ms), max(measure.samples_ms)
-    return f"| {cell(measure.name)} | {measure.median:.1f} | {low:.1f} | {high:.1f} |"
-
-
-def check_row(check: Check) -> str:
-    value = "n/a" if check.value is None else f"{check.value:.2f}"
-    return f"| {check.label} | {value} | <= {check.target} | {check.status} |"
-
-
 def report(results: Results) -> str:
     """The Markdown report."""
-    lines = [workload_line(results.workload), *sanity_lines(results.sanity), ""]
+    sizes = results.workload
+    lines = [workload_line(sizes, f"repeat {sizes['repeat']}"), *sanity_lines(results.sanity), ""]
     lines += ["| measure | median ms | min | max |", "|---|---:|---:|---:|"]
-    lines += [measure_row(m) for m in results.measures]
+    lines += [measure_row(m, spread_named=False) for m in results.measures]
     lines += [""]
     lines += [f"{m.name}: not available ({m.error})" for m in results.measures if m.error]
     rss = results.peak_rss_mib
     lines += [f"Peak RSS of shmtop list: {'n/a' if rss is None else f'{rss:.1f} MiB'}", ""]
-    lines += ["| target | value | limit | result |", "|---|---:|---:|---|"]
-    lines += [check_row(c) for c in results.checks]
+    lines += check_table(results.checks)
     return "\n".join(lines)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--segments", type=int, default=4000)
-    parser.add_argument("--children", type=int, default=1000)
-    parser.add_argument("--sets", type=int, default=1000, help="semaphore sets")
-    parser.add_argument("--queues", type=int, default=1000)
+    add_workload_args(parser)
     parser.add_argument("--repeat", type=int, default=7, help="timed runs of each measure")
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     args = parser.parse_args(argv)
@@ -303,25 +206,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if os.geteuid() != 0:
-        print("bench_core: must run as root (it reads every process's maps)", file=sys.stderr)
+    if not is_root("bench_core", "it reads every process's maps"):
         return 2
-    sizes = Workload(
-        segments=args.segments,
-        children=args.children,
-        semaphore_sets=args.sets,
-        queues=args.queues,
+    return run_benchmark(
+        "bench_core",
+        workload_of(args),
+        lambda workload: benchmark(workload, args.repeat),
+        report,
+        json_too=args.json,
     )
-    try:
-        with sizes as workload:
-            results = benchmark(workload, args.repeat)
-    except KeyboardInterrupt:
-        print("bench_core: interrupted; workload removed", file=sys.stderr)
-        return 130
-    print(report(results))
-    if args.json:
-        print(json.dumps(results.as_dict(), indent=2))
-    return 0
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ if str(REPO_ROOT) not in sys.path:
 from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 
+from bench.proc import memory_mib  # noqa: E402
 from shmtop.ipc import native  # noqa: E402
 from shmtop.ipc.segment_reader import SegmentReader  # noqa: E402
 from shmtop.tui.viewer_app import ViewerApp  # noqa: E402
@@ -48,11 +49,7 @@ class Figure:
 
 
 def rss_mib() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    return memory_mib()["VmRSS"]
 
 
 def fill(shmid: int, pieces: Sequence[tuple[int, bytes]]) -> None:

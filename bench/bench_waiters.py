@@ -16,6 +16,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from bench.harness import is_root  # noqa: E402
+from bench.stats import Check, time_calls  # noqa: E402
 from bench.workload import Workload  # noqa: E402
 from shmtop.ipc import native, procfs  # noqa: E402
 from shmtop.ipc.collect import Collector  # noqa: E402
@@ -29,12 +31,7 @@ def all_pids() -> list[int]:
 def median_ms(call: Callable[[], object], repeat: int) -> float:
     """Median wall time of repeat calls (after one warm-up call), in milliseconds."""
     call()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+    return statistics.median(time_calls(call, repeat))
 
 
 def attachment_scan() -> object:
@@ -120,22 +117,22 @@ def measure(repeat: int, blocked: int) -> list[tuple[str, float]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--children", type=int, default=1000, help="attached workload processes")
-    parser.add_argument("--segments", type=int, default=4000)
+    parser.add_argument(
+        "--children", type=int, default=Workload.children, help="attached workload processes"
+    )
+    parser.add_argument("--segments", type=int, default=Workload.segments)
     parser.add_argument("--blocked", type=int, default=0, help="extra children blocked in IPC")
     parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args(argv)
-    if os.geteuid() != 0:
-        print("bench_waiters: must run as root (it reads every process)", file=sys.stderr)
+    if not is_root("bench_waiters", "it reads every process"):
         return 2
     with Workload(segments=args.segments, children=args.children):
         figures = measure(args.repeat, args.blocked)
     print(f"{args.children} workload children, {args.blocked} blocked; medians of {args.repeat}")
     for name, value in figures:
         print(f"  {name:<48} {value:8.2f} ms")
-    waiter, attachment = figures[1][1], figures[0][1]
-    verdict = "PASS" if waiter <= attachment else "MISS"
-    print(f"waiter scan / attachment scan = {waiter / attachment:.2f} (target <= 1): {verdict}")
+    target = Check("waiter scan / attachment scan", figures[1][1] / figures[0][1], 1.0)
+    print(f"{target.label} = {target.value:.2f} (target <= {target.target:g}): {target.status}")
     return 0
 
 

@@ -36,7 +36,7 @@ class Workload:
     child_pids: list[int] = field(default_factory=list)
 
     def __enter__(self) -> Workload:
-        self._old_term = signal.signal(signal.SIGTERM, _raise_exit)
+        self._old_term = signal.signal(signal.SIGTERM, raise_exit)
         try:
             self._build()
         except BaseException:
@@ -52,6 +52,19 @@ class Workload:
     ) -> None:
         self.teardown()
         signal.signal(signal.SIGTERM, self._old_term)
+
+    def sizes(self) -> dict[str, int]:
+        """The sizes asked for, as the benchmarks print them."""
+        return {
+            "segments": self.segments,
+            "segment_size": self.segment_size,
+            "children": self.children,
+            "attaches_per_child": self.attaches_per_child,
+            "semaphore_sets": self.semaphore_sets,
+            "semaphores_per_set": self.semaphores_per_set,
+            "queues": self.queues,
+            "messages_per_queue": self.messages_per_queue,
+        }
 
     def _build(self) -> None:
         for _ in range(self.segments):
@@ -111,7 +124,8 @@ class Workload:
             ids.clear()
 
 
-def _raise_exit(signum: int, frame: FrameType | None) -> None:
+def raise_exit(signum: int, frame: FrameType | None) -> None:
+    """A signal handler that unwinds like Ctrl-C does, so every finally (every teardown) runs."""
     raise SystemExit(128 + signum)
 
 
