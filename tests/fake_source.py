@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from shmtop.ipc import waitgraph
 from shmtop.ipc.model import (
     Attachment,
     BlindSpots,
+    Kind,
     Limits,
     MessageQueue,
     Owner,
@@ -16,6 +18,8 @@ from shmtop.ipc.model import (
     SemaphoreSet,
     Snapshot,
 )
+from shmtop.ipc.native import MsgPeek, PeekedMessage
+from shmtop.ipc.waiters import QueueState, SemOp, SemState, Waiter, WaitReport
 
 TAKEN_AT = 1_795_000_000.0  # a fixed moment: ages in the tables never move
 
@@ -92,4 +96,74 @@ class FixedSource:
 
     def snapshot(self) -> Snapshot:
         self.calls += 1
+        return self.fixed
+
+
+# ---- waiters and queue contents for the set and queue views (fixed, like the snapshot) ----
+
+SEM_UNDO = 0o10000
+
+
+def fixed_wait_report() -> WaitReport:
+    """Waiters that fit fixed_snapshot(): a consumer stuck on a semaphore it changed last (a
+    deadlock of one, resting on a hint), a receiver wanting a type nobody sends (a stall), a
+    sender of a message too big for the queue, and a waiter on the set nobody may read."""
+    since = TAKEN_AT - 42
+    waiters = (
+        Waiter(4301, 4301, "consumer\x1b[31m", Kind.SEM, 65536, "semtimedop", since, True,
+               operations=(SemOp(2, -1, SEM_UNDO),), waits_for=(2,)),
+        Waiter(4400, 4401, "batch", Kind.SEM, 65538, "semtimedop", since + 30, True,
+               operations=(SemOp(0, -1, 0),), waits_for=(0,)),
+        Waiter(4300, 4300, "producer", Kind.MSG, 98304, "msgsnd", since + 40, True,
+               direction="send", msg_type=9, msg_size=16300),
+        Waiter(4302, 4302, "reader", Kind.MSG, 98304, "msgrcv", since, True,
+               direction="receive", msg_type=7, msg_size=8192),
+    )  # fmt: skip
+    sets = {
+        65536: SemState(65536, 3, (1, 14, 0), (4300, 4301, 4301), None, TAKEN_AT - 600),
+        65538: SemState(65538, 2, None, None, "permission denied", TAKEN_AT - 50),
+    }
+    queues = {98304: QueueState(98304, 3, 120, 4300, 4301, TAKEN_AT - 50)}
+    edges = waitgraph.releases(waiters, sets, queues)
+    idle = {(Kind.SEM, i): s.unchanged_since for i, s in sets.items()}
+    idle.update({(Kind.MSG, i): q.unchanged_since for i, q in queues.items()})
+    names = {4300: "producer", 4301: "consumer\x1b[31m", 4302: "reader", 4400: "batch"}
+    return WaitReport(
+        taken_at=TAKEN_AT, waiters=waiters, semaphore_sets=MappingProxyType(sets),
+        queues=MappingProxyType(queues), releases=edges, cycles=waitgraph.cycles(edges),
+        stalls=waitgraph.stalls(waiters, idle, TAKEN_AT, 10.0),
+        processes=MappingProxyType(names), processes_scanned=120, tasks_scanned=180,
+        unreadable=MappingProxyType({"permission denied": 2}), ignored=MappingProxyType({}),
+        stall_after=10.0,
+    )  # fmt: skip
+
+
+# The three messages of queue 98304 (120 bytes): a job line, a binary record, and bytes a
+# terminal would act on (OSC 2 sets the title, CSI 41m paints red) that must show as dots.
+FIXED_MESSAGES = (
+    (1, b"job 17: resize /srv/img/0042.png\x00\x00\x00\x00\x00\x00\x00\x00"),
+    (3, bytes(range(40))),
+    (9, b"\x1b]2;pwned\x07\x1b[41mred alert\x9b" + b"." * 15),
+)
+
+
+def fixed_peek(msqid: int) -> MsgPeek:
+    """The messages of queue 98304; every other queue is empty."""
+    if msqid != 98304:
+        return MsgPeek(())
+    return MsgPeek(
+        tuple(PeekedMessage(i, mtype, len(data), data) for i, (mtype, data) in
+              enumerate(FIXED_MESSAGES))
+    )  # fmt: skip
+
+
+class FixedWaiters:
+    """A waiter source that returns the same report every time, and counts its scans."""
+
+    def __init__(self, report: WaitReport | None = None) -> None:
+        self.fixed = report or fixed_wait_report()
+        self.scans = 0
+
+    def scan(self) -> WaitReport:
+        self.scans += 1
         return self.fixed

@@ -15,11 +15,23 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from shmtop.ipc.actions import Removal, remove
-from shmtop.ipc.model import Kind, Segment, Snapshot
+from shmtop.ipc.model import Kind, MessageQueue, Segment, Snapshot
+from shmtop.ipc.waiters import WaiterScanner
 from shmtop.prefs import INTERVALS, Preferences
+from shmtop.tui.probes import (
+    Peeker,
+    PollRequested,
+    ProbeRequest,
+    Probes,
+    WaiterSource,
+    peek_queue,
+    run_probes,
+)
 from shmtop.tui.screens.main import MainScreen
-from shmtop.tui.screens.object_view import ObjectScreen
+from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
+from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
+from shmtop.tui.screens.waiter_screen import WaiterScreen
 
 POLL_GROUP = "poll"
 
@@ -31,11 +43,13 @@ class SnapshotSource(Protocol):
 
 
 class SnapshotReady(Message):
-    """A new snapshot from the poll worker; a newer one replaces it if the UI is behind."""
+    """A new snapshot (and what the open views asked for with it) from the poll worker;
+    a newer one replaces it if the UI is behind."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, probes: Probes) -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.probes = probes
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SnapshotReady)
@@ -68,9 +82,14 @@ class ShmtopApp(App[None]):
         interval: float | None = None,
         theme: str | None = None,
         show_clock: bool = True,
+        waiter_source: WaiterSource | None = None,
+        peeker: Peeker | None = None,
     ) -> None:
         super().__init__()
         self.source = source
+        # One scanner for the app's life: it remembers since when each wait has lasted.
+        self.waiter_source: WaiterSource = waiter_source or WaiterScanner()
+        self.peeker: Peeker = peeker or peek_queue
         self.readonly = readonly
         self.show_clock = show_clock
         self.start_tab = start_tab
@@ -81,6 +100,7 @@ class ShmtopApp(App[None]):
         self._requested_theme = theme or self.preferences.theme
         self._initial_interval = interval or self.preferences.interval
         self._polling = False
+        self._poll_again = False  # a poll was asked for while one was running
         self._timer: Timer | None = None
         self._started = False  # preferences are saved only for the user's own changes
 
@@ -132,12 +152,30 @@ class ShmtopApp(App[None]):
         if self.paused or self._polling:
             return
         self._polling = True
-        self.collect()
+        self.collect(self.probe_request())
+
+    def request_poll(self) -> None:
+        """Poll now, or as soon as the poll under way ends."""
+        if self._polling:
+            self._poll_again = True
+        else:
+            self.poll()
+
+    def probe_request(self) -> ProbeRequest:
+        """Waiters are scanned only while a view shows them (or the main screen asks);
+        a queue's messages are read only while its view is open."""
+        views = [s for s in self.screen_stack if isinstance(s, WaiterScreen) and not s.gone]
+        return ProbeRequest(
+            waiters=bool(views) or self.main_screen.scan_waiters,
+            peek=frozenset(s.ident for s in views if isinstance(s, QueueScreen)),
+        )
 
     @work(thread=True, group=POLL_GROUP, exit_on_error=False)
-    def collect(self) -> None:
+    def collect(self, request: ProbeRequest) -> None:
         # Runs in a thread: touches no widget, only posts the frozen result.
-        self.post_message(SnapshotReady(self.source.snapshot()))
+        snapshot = self.source.snapshot()
+        probes = run_probes(request, self.waiter_source, self.peeker)
+        self.post_message(SnapshotReady(snapshot, probes))
 
     @on(SnapshotReady)
     def _snapshot_ready(self, message: SnapshotReady) -> None:
@@ -146,12 +184,18 @@ class ShmtopApp(App[None]):
             show = getattr(screen, "show_snapshot", None)
             if show is not None:
                 show(message.snapshot)
+            show_probes = getattr(screen, "show_probes", None)
+            if show_probes is not None:
+                show_probes(message.probes)
         self.polls += 1
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if worker.group == POLL_GROUP and worker.is_finished:
             self._polling = False
+            if self._poll_again:
+                self._poll_again = False
+                self.call_later(self.poll)
             if event.state is WorkerState.ERROR:
                 when = time.strftime("%H:%M:%S")
                 self.main_screen.set_status_note(
@@ -173,7 +217,11 @@ class ShmtopApp(App[None]):
         self.save_preferences()
 
     def action_poll_now(self) -> None:
-        self.poll()
+        self.request_poll()
+
+    @on(PollRequested)
+    def _poll_requested(self) -> None:
+        self.request_poll()
 
     # ---- requests from screens ----
 
@@ -193,12 +241,17 @@ class ShmtopApp(App[None]):
 
     @on(MainScreen.OpenRequested)
     def _open_requested(self, message: MainScreen.OpenRequested) -> None:
-        """Enter: a segment opens its content view, a set or queue its live detail."""
-        if isinstance(message.obj, Segment):
+        """Enter: a segment opens its content view, a set or queue its live debugger view."""
+        obj = message.obj
+        if isinstance(obj, Segment):
             # The screen attaches (read-only) when made: make it only when pushed.
-            self.push_screen(SegmentViewScreen(message.obj.id))
+            self.push_screen(SegmentViewScreen(obj.id))
+            return
+        if isinstance(obj, MessageQueue):
+            self.push_screen(QueueScreen(obj.id, self.snapshot, readonly=self.readonly))
         else:
-            self.push_screen(ObjectScreen(message.kind, message.obj.id, self.snapshot))
+            self.push_screen(SemaphoreSetScreen(obj.id, self.snapshot, readonly=self.readonly))
+        self.request_poll()  # its waiters (and messages) now, not at the next tick
 
     @on(MainScreen.SortChanged)
     def _sort_changed(self) -> None:

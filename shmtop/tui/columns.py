@@ -26,12 +26,17 @@ def short_age(epoch: int, now: float) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column: its key, header label, cell text (sanitised) and sort key."""
+    """One column: its key, header label, cell text (sanitised) and sort key.
+
+    A `counted` column shows the table's waiter counts (a waiter scan's, set by
+    the screen) instead of `cell`, which stands in while no scan is on.
+    """
 
     key: str
     label: str
     cell: Cell
     sort: Callable[[Any], Any]
+    counted: bool = False
 
 
 def _key(obj: IpcObject, snapshot: Snapshot) -> str:
@@ -114,6 +119,7 @@ QUEUE_COLUMNS = (
     *COMMON,
     Column("qnum", "MSGS", lambda q, snap: str(q.qnum), lambda q: q.qnum),
     Column("cbytes", "USED/MAX", _used, lambda q: q.cbytes),
+    Column("waiting", "WAITERS s/r", lambda q, snap: "-", lambda q: 0, counted=True),
     Column("lspid", "LAST SENDER", lambda q, snap: process_label(snap, q.lspid), lambda q: q.lspid),
     Column(
         "lrpid", "LAST RECEIVER", lambda q, snap: process_label(snap, q.lrpid), lambda q: q.lrpid

@@ -1,4 +1,4 @@
-"""The yes/no question asked before anything is removed."""
+"""The yes/no question asked before anything is removed or a process is signalled."""
 
 from __future__ import annotations
 
@@ -29,17 +29,18 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen Button { margin-left: 2; }
     """
 
-    def __init__(self, question: str, plan: list[str]) -> None:
+    def __init__(self, question: str, plan: list[str], *, yes_label: str = "Remove (y)") -> None:
         super().__init__()
         self.question = question
         self.plan = plan
+        self.yes_label = yes_label
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(self.question), id="question")
             yield Static(Text("\n".join(self.plan)), id="plan")
             with Horizontal():
-                yield Button("Remove (y)", variant="error", id="yes")
+                yield Button(self.yes_label, variant="error", id="yes")
                 yield Button("Cancel (n)", variant="primary", id="no")
 
     def on_mount(self) -> None:

@@ -16,9 +16,12 @@ from shmtop.ipc.actions import Removal
 from shmtop.ipc.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.report import attached_summary, counted
 from shmtop.sanitize import safe_text
+from shmtop.tui import wait_summary
 from shmtop.tui.columns import COLUMNS
+from shmtop.tui.probes import PollRequested, Probes
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.help import HelpScreen
+from shmtop.tui.widgets.alert_banner import AlertBanner
 from shmtop.tui.widgets.detail import DetailPane
 from shmtop.tui.widgets.ipc_table import IpcTable
 from shmtop.tui.widgets.meters import UsageMeters
@@ -83,6 +86,7 @@ class MainScreen(Screen[None]):
         Binding("2", "tab('sem')", "Semaphores", show=False, id="main.tab_sem"),
         Binding("3", "tab('msg')", "Queues", show=False, id="main.tab_msg"),
         Binding("escape", "clear", "Clear", show=False, id="main.clear"),
+        Binding("w", "scan_waiters", "Waiters", id="main.scan_waiters"),
     ]
 
     DEFAULT_CSS = """
@@ -106,10 +110,13 @@ class MainScreen(Screen[None]):
         self._query_mode: str | None = None  # "search" or "filter" while the box is open
         self._status_note = ""
         self._ready = False
+        self.scan_waiters = False  # `w`: scan for waiters with every refresh
+        self._probes = Probes()
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=self.show_clock)
         yield UsageMeters(id="meters")
+        yield AlertBanner(id="alerts")
         with Vertical(id="tables"), TabbedContent(initial=f"tab-{self.start_tab}", id="tabs"):
             for kind, title in TAB_TITLES.items():
                 with TabPane(title, id=f"tab-{kind}"):
@@ -175,6 +182,10 @@ class MainScreen(Screen[None]):
             parts.append(f"filter: {table.filter.expression}  (\\ then Escape clears)")
         if table.tagged:
             parts.append(f"{len(table.tagged)} tagged")
+        if self.scan_waiters:
+            waits = self._probes.waits
+            parts.append(wait_summary.scan_summary(waits) if waits else
+                         self._probes.waits_error or "WAITERS: scanning…")  # fmt: skip
         if self.snapshot is not None and self.kind is Kind.SHM:
             blind = self.snapshot.blind_spots
             if blind.uninspected_total:
@@ -182,6 +193,29 @@ class MainScreen(Screen[None]):
         status = self.query_one("#status", Static)
         status.set_class(table.filter.active, "-filtered")
         status.update(Text("  •  ".join(parts)))
+
+    def show_probes(self, probes: Probes) -> None:
+        """Waiters found by a scan, when this screen asked for one (`w`): alerts, marks, counts."""
+        if not self.scan_waiters or not probes.scanned or not self._ready:
+            return
+        self._probes = probes
+        waits = probes.waits
+        self.query_one(AlertBanner).show(wait_summary.summary_alerts(waits) if waits else [])
+        for table in self.tables():
+            marked = wait_summary.alerted(waits, table.kind) if waits else set()
+            counts = wait_summary.queue_counts(waits) if waits and table.kind is Kind.MSG else None
+            table.set_waits(counts, marked)
+        self._show_status()
+
+    def action_scan_waiters(self) -> None:
+        self.scan_waiters = not self.scan_waiters
+        if not self.scan_waiters:
+            self._probes = Probes()
+            self.query_one(AlertBanner).show([])
+            for table in self.tables():
+                table.set_waits(None, set())
+        self._show_status()
+        self.post_message(PollRequested())
 
     def _show_detail(self) -> None:
         self.query_one(DetailPane).show(self.table.selected, self.snapshot)

@@ -8,6 +8,7 @@ the cursor, tags and sort follow objects by id across refreshes.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rich.cells import set_cell_size
@@ -24,6 +25,7 @@ from shmtop.ipc.model import IpcObject, Kind, Snapshot
 from shmtop.tui.columns import COLUMNS, Column
 
 TAG_MARK = "●"
+ALERT_MARK = "!"
 HIGHLIGHT_SECONDS = 2.0
 GAP = 2
 
@@ -46,6 +48,7 @@ class IpcTable(ScrollView, can_focus=True):
         "ipc-table--fresh",
         "ipc-table--leaving",
         "ipc-table--tagged",
+        "ipc-table--alert",
     }
     DEFAULT_CSS = """
     IpcTable { height: 1fr; }
@@ -58,6 +61,7 @@ class IpcTable(ScrollView, can_focus=True):
     IpcTable > .ipc-table--fresh { color: $success; text-style: bold; }
     IpcTable > .ipc-table--leaving { color: $error; text-style: strike; }
     IpcTable > .ipc-table--tagged { color: $warning; }
+    IpcTable > .ipc-table--alert { background: $error 35%; text-style: bold; }
     """
 
     class CursorMoved(Message):
@@ -77,6 +81,8 @@ class IpcTable(ScrollView, can_focus=True):
         self.columns_spec: tuple[Column, ...] = COLUMNS[kind]
         self.objects: dict[int, IpcObject] = {}  # shown now, by id
         self.tagged: set[int] = set()
+        self.marked: set[int] = set()  # in a deadlock or a stall: drawn as alerts
+        self.counts: Mapping[int, tuple[int, int]] | None = None  # waiter counts, if scanned
         self.sort_key = "id"
         self.sort_reverse = False
         self.filter: Filter = parse_filter("")
@@ -148,7 +154,26 @@ class IpcTable(ScrollView, can_focus=True):
         obj = self.objects.get(ident) or self._leaving.get(ident, (None, 0.0))[0]
         if obj is None or self.snapshot is None:
             raise KeyError(ident)
-        return " ".join(column.cell(obj, self.snapshot) for column in self.columns_spec)
+        return " ".join(self._cell(column, obj) for column in self.columns_spec)
+
+    def set_waits(self, counts: Mapping[int, tuple[int, int]] | None, marked: set[int]) -> None:
+        """A waiter scan's counts for the counted columns (None: no scan) and alerted ids."""
+        if counts == self.counts and marked == self.marked:
+            return
+        self.counts, self.marked = counts, marked
+        self._arrange()
+
+    def _cell(self, column: Column, obj: IpcObject) -> str:
+        assert self.snapshot is not None
+        if column.counted and self.counts is not None:
+            return "/".join(map(str, self.counts.get(obj.id, (0, 0))))
+        return column.cell(obj, self.snapshot)
+
+    def _sort_key(self, column: Column) -> Callable[[IpcObject], Any]:
+        if column.counted and self.counts is not None:
+            counts = self.counts
+            return lambda o: sum(counts.get(o.id, (0, 0)))
+        return column.sort
 
     # ---- refresh ----
 
@@ -189,7 +214,8 @@ class IpcTable(ScrollView, can_focus=True):
         column = next((c for c in self.columns_spec if c.key == self.sort_key), None)
         column = column or self.columns_spec[0]
         rows: list[IpcObject] = [*self.objects.values(), *(o for o, _ in self._leaving.values())]
-        rows.sort(key=lambda o: (column.sort(o), o.id), reverse=self.sort_reverse)
+        sort = self._sort_key(column)
+        rows.sort(key=lambda o: (sort(o), o.id), reverse=self.sort_reverse)
         self._order = [o.id for o in rows]
         self._position = {ident: at for at, ident in enumerate(self._order)}
         self._widths = self._column_widths()
@@ -207,7 +233,7 @@ class IpcTable(ScrollView, can_focus=True):
         sample = [self._object(i) for i in self._order[:200]]
         widths = []
         for column in self.columns_spec:
-            cells = [len(column.cell(o, self.snapshot)) for o in sample if o and self.snapshot]
+            cells = [len(self._cell(column, o)) for o in sample if o and self.snapshot]
             widths.append(max([len(column.label) + 1, *cells]))  # +1: the sort arrow
         return [1, *widths]  # the tag mark, then the columns
 
@@ -249,13 +275,15 @@ class IpcTable(ScrollView, can_focus=True):
             style += self.get_component_rich_style("ipc-table--leaving")
         elif ident in self._fresh_until:
             style += self.get_component_rich_style("ipc-table--fresh")
+        if ident in self.marked:
+            style += self.get_component_rich_style("ipc-table--alert")
         if ident == self._cursor_id:
             style += self.get_component_rich_style("ipc-table--cursor")
-        mark = TAG_MARK if ident in self.tagged else " "
+        mark = TAG_MARK if ident in self.tagged else ALERT_MARK if ident in self.marked else " "
         mark_style = style + self.get_component_rich_style("ipc-table--tagged")
         segments = [RichSegment(mark + " " * GAP, mark_style)]
         for column, size in zip(self.columns_spec, self._widths[1:], strict=True):
-            text = column.cell(obj, self.snapshot)
+            text = self._cell(column, obj)
             if len(text) > size:
                 text = text[: size - 1] + "…"
             segments.append(RichSegment(set_cell_size(text, size + GAP), style))

@@ -1,0 +1,74 @@
+"""What the poll worker reads beyond the snapshot (waiters, queue contents) for the open views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Protocol
+
+from textual.message import Message
+
+from shmtop.ipc import native
+from shmtop.ipc.native import MsgPeek
+from shmtop.ipc.waiters import WaitReport
+
+PEEK_MESSAGES = 100  # messages a queue view reads each refresh
+PEEK_BYTES = 256 * 1024  # bytes of message text it keeps in all
+
+Peeker = Callable[[int], MsgPeek]
+
+
+class WaiterSource(Protocol):
+    """Anything that scans for waiters: the WaiterScanner, or a fake in tests."""
+
+    def scan(self) -> WaitReport: ...
+
+
+def peek_queue(msqid: int) -> MsgPeek:
+    """The messages of a queue, copied with MSG_COPY (they stay queued); OSError if unreadable."""
+    return native.msg_peek(msqid, PEEK_MESSAGES, PEEK_BYTES)
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRequest:
+    """What the screens open now need: a waiter scan, and the queues whose messages they show."""
+
+    waiters: bool = False
+    peek: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Probes:
+    """What one refresh read beyond the snapshot; travels with it to the screens."""
+
+    waits: WaitReport | None = None  # None: no scan was asked for (or it failed)
+    waits_error: str | None = None  # why the scan failed
+    peeks: Mapping[int, MsgPeek | OSError] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def scanned(self) -> bool:
+        """A scan was asked for: it either found something or says why not."""
+        return self.waits is not None or self.waits_error is not None
+
+
+def run_probes(request: ProbeRequest, waiters: WaiterSource, peeker: Peeker) -> Probes:
+    """Run in the poll worker: a failure becomes text for the screens, never an exception."""
+    waits: WaitReport | None = None
+    error: str | None = None
+    if request.waiters:
+        try:
+            waits = waiters.scan()
+        except OSError as failure:
+            error = f"the waiter scan failed: {failure}"
+    peeks: dict[int, MsgPeek | OSError] = {}
+    for msqid in sorted(request.peek):
+        try:
+            peeks[msqid] = peeker(msqid)
+        except OSError as failure:
+            peeks[msqid] = failure
+    return Probes(waits, error, MappingProxyType(peeks))
+
+
+class PollRequested(Message):
+    """A screen wants fresh data now (a view opened, a scan was switched on, a signal sent)."""

@@ -1,0 +1,171 @@
+"""The part the set and queue views share: the object's waiters, alerts, and a signal for one."""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from shmtop.debug_cli import unreadable_note
+from shmtop.ipc.actions import send_signal
+from shmtop.ipc.model import Kind, Snapshot
+from shmtop.ipc.waiters import Waiter
+from shmtop.sanitize import safe_text
+from shmtop.tui.probes import PollRequested, Probes
+from shmtop.tui.screens.confirm import ConfirmScreen
+from shmtop.tui.screens.signal_dialog import SignalDialog
+from shmtop.tui.wait_summary import object_alerts
+from shmtop.tui.widgets.alert_banner import AlertBanner
+from shmtop.tui.widgets.waiters_table import WaitersTable
+
+CHANGING_ACTIONS = frozenset({"signal"})
+
+
+def waiter_label(waiter: Waiter) -> str:
+    """'4600 (worker)', sanitised."""
+    return f"{waiter.pid} ({safe_text(waiter.command)})"
+
+
+class WaiterScreen(Screen[None]):
+    """A live view of one object with the threads blocked on it; the app feeds it.
+
+    The app calls show_snapshot (each subclass's own) and then show_probes with
+    every refresh. Once the object is gone the view says so (mark_gone) and
+    keeps what it showed last.
+    """
+
+    KIND: ClassVar[Kind]
+    NOUN: ClassVar[str]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,backspace", "app.pop_screen", "Back", id="waiters.back"),
+        Binding("k,f9", "signal", "Signal waiter", key_display="k", id="waiters.signal"),
+    ]
+    AUTO_FOCUS = "#waiters"
+    DEFAULT_CSS = """
+    WaiterScreen #summary { height: 1; padding: 0 1; background: $primary 30%; text-style: bold; }
+    WaiterScreen #summary.-gone { background: $error 40%; }
+    WaiterScreen #facts { height: auto; padding: 0 1; color: $text-muted; }
+    WaiterScreen .section { height: 1; padding: 0 1; margin-top: 1; background: $panel;
+                            text-style: bold; }
+    WaiterScreen #waiters { max-height: 12; }
+    WaiterScreen #waiter-notes { height: auto; padding: 0 1; color: $text-warning; }
+    """
+
+    def __init__(self, ident: int, snapshot: Snapshot | None, *, readonly: bool = False) -> None:
+        super().__init__()
+        self.ident = ident
+        self.readonly = readonly
+        self.gone = False
+        self.first_snapshot = snapshot
+
+    # ---- layout ----
+
+    def compose_waiters(self) -> ComposeResult:
+        yield Static(Text(f"Waiters on this {self.NOUN}"), id="waiters-title", classes="section")
+        yield WaitersTable(id="waiters")
+        yield Static(Text("scanning for waiters…"), id="waiter-notes")
+
+    @property
+    def waiters(self) -> WaitersTable:
+        return self.query_one(WaitersTable)
+
+    def mark_gone(self, snapshot: Snapshot) -> None:
+        """The object was removed: say so once, and stop updating."""
+        self.gone = True
+        when = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
+        summary = self.query_one("#summary", Static)
+        summary.update(
+            Text(f"{self.KIND} {self.ident} no longer exists (gone by {when}): shown as last "
+                 "seen. Escape goes back.")
+        )  # fmt: skip
+        summary.add_class("-gone")
+        self.query_one(AlertBanner).show([])
+        self.waiters.clear_waiters()
+        self._note("Its waiters were woken (EIDRM) when it was removed.")
+        self.refresh_bindings()
+
+    # ---- waiters ----
+
+    def show_probes(self, probes: Probes) -> None:
+        if self.gone or not probes.scanned:
+            return
+        if probes.waits is None:
+            self._note(probes.waits_error or "the waiter scan failed")
+            return
+        report = probes.waits
+        mine = report.on(self.KIND, self.ident)
+        self.waiters.show(report, mine)
+        self.query_one("#waiters-title", Static).update(Text(self.waiters_title(mine)))
+        self.query_one(AlertBanner).show(object_alerts(report, self.KIND, self.ident))
+        notes = []
+        if report.unsupported:
+            notes.append(f"waiters cannot be scanned here: {report.unsupported}")
+        elif not mine:
+            notes.append(f"no thread is blocked on this {self.NOUN}")
+        notes += unreadable_note(report)
+        self._note("\n".join(notes))
+        self.refresh_bindings()
+
+    def waiters_title(self, waiters: tuple[Waiter, ...]) -> str:
+        return f"Waiters ({len(waiters)})" + (" · k sends a signal" if waiters else "")
+
+    def _note(self, text: str) -> None:
+        self.query_one("#waiter-notes", Static).update(Text(text))
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        self.refresh_bindings()
+
+    # ---- signals ----
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out the signal under --readonly, once the object is gone, and with no waiter."""
+        if action in CHANGING_ACTIONS and (self.readonly or self.gone):
+            return None
+        if action == "signal" and self.waiters.selected is None:
+            return None
+        return True
+
+    def action_signal(self) -> None:
+        """Choose a signal, confirm, send: never without the confirmation."""
+        waiter = self.waiters.selected
+        if waiter is None or self.readonly or self.gone:
+            return
+        who = waiter_label(waiter)
+
+        def confirmed(signum: int, answer: bool | None) -> None:
+            if answer:
+                self._send(waiter, signum)
+
+        def chosen(signum: int | None) -> None:
+            if signum is None:
+                return
+            name = signal.Signals(signum).name
+            question = f"Send {name} to {who}?"
+            plan = [
+                f"{who} is blocked in {waiter.syscall} on {waiter.target}: {waiter.operation()}",
+                f"{name} ({signum}) goes to the whole process; threads are not singled out.",
+            ]
+            self.app.push_screen(
+                ConfirmScreen(question, plan, yes_label=f"Send {name} (y)"),
+                lambda answer: confirmed(signum, answer),
+            )
+
+        self.app.push_screen(SignalDialog(who), chosen)
+
+    def _send(self, waiter: Waiter, signum: int) -> None:
+        result = send_signal(waiter.pid, signum, command=waiter.command)
+        text = f"{signal.Signals(signum).name} to {waiter_label(waiter)}: {result.outcome}"
+        text += f" ({result.detail})" if result.detail else ""
+        self.notify(
+            safe_text(text), severity="information" if result.outcome.ok else "error",
+            timeout=6, markup=False,
+        )  # fmt: skip
+        self.post_message(PollRequested())

@@ -1,0 +1,67 @@
+"""The blocked threads of one semaphore set or queue: what each waits for and who could help."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from shmtop.debug_cli import released_by
+from shmtop.ipc.waiters import Waiter, WaitReport
+from shmtop.sanitize import safe_text
+from shmtop.tui.columns import short_age
+from shmtop.tui.widgets.keyed_table import Cell, KeyedTable
+
+COLUMNS = (
+    ("pid", "PID"),
+    ("tid", "TID"),
+    ("command", "COMMAND"),
+    ("operation", "WAITS TO"),
+    ("since", "SINCE"),
+    ("released", "COULD BE RELEASED BY"),
+)
+
+
+def waiter_key(waiter: Waiter) -> str:
+    return f"{waiter.pid}/{waiter.tid}"
+
+
+def waiter_cells(report: WaitReport, waiter: Waiter) -> tuple[Cell, ...]:
+    """One row: every untrusted name goes through the sanitiser (released_by labels do too)."""
+    since = time.strftime("%H:%M:%S", time.localtime(waiter.since))
+    lasted = short_age(int(waiter.since), report.taken_at)
+    return (
+        str(waiter.pid),
+        str(waiter.tid),
+        safe_text(waiter.command),
+        waiter.operation(),
+        f"{since} ({lasted}{'' if waiter.since_verified else ', assumed'})",
+        released_by(report, waiter),
+    )
+
+
+class WaitersTable(KeyedTable):
+    """One row a blocked thread; the cursor picks the one a signal goes to."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(COLUMNS, id=id)
+        self.waiters: dict[str, Waiter] = {}
+
+    def show(self, report: WaitReport, waiters: Sequence[Waiter]) -> None:
+        ordered = sorted(waiters, key=lambda w: (w.pid, w.tid))
+        self.waiters = {waiter_key(w): w for w in ordered}
+        self.sync({waiter_key(w): waiter_cells(report, w) for w in ordered})
+
+    def clear_waiters(self) -> None:
+        self.waiters = {}
+        self.sync({})
+
+    @property
+    def selected(self) -> Waiter | None:
+        """The waiter under the cursor."""
+        key = self.selected_key
+        return self.waiters.get(key) if key is not None else None
+
+    def select(self, pid: int) -> bool:
+        """Put the cursor on the first thread of a process; False if it does not wait here."""
+        key = next((key for key, w in self.waiters.items() if w.pid == pid), None)
+        return key is not None and self.select_key(key)

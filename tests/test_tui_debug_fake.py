@@ -1,0 +1,165 @@
+"""The set and queue views on fake data: unreadable objects, when scans run, SVG snapshots."""
+
+from __future__ import annotations
+
+import errno
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_source import FixedSource, FixedWaiters, fixed_peek
+from textual.pilot import Pilot
+from tui_pilot import open_object, run_app, set_view, text_of, wait_for, waiter_row
+
+from shmtop.ipc.native import MSG_COPY_MISSING, MsgPeek
+from shmtop.prefs import Preferences
+from shmtop.tui.app import ShmtopApp
+from shmtop.tui.screens.main import MainScreen
+from shmtop.tui.screens.queue_view import QueueScreen
+from shmtop.tui.widgets.alert_banner import AlertBanner
+from shmtop.tui.widgets.ipc_table import IpcTable
+
+
+@pytest.mark.parametrize(
+    ("peeked", "says"),
+    [
+        (MsgPeek((), unsupported=MSG_COPY_MISSING), "this kernel lacks MSG_COPY"),
+        (OSError(errno.EACCES, "msgrcv"), "permission denied: reading msg 98304 needs read"),
+        (OSError(errno.EIDRM, "msgrcv"), "msg 98304 was removed"),
+    ],
+)
+def test_a_queue_that_cannot_be_read_says_why(
+    tmp_path: Path, peeked: MsgPeek | OSError, says: str
+) -> None:
+    def peeker(msqid: int) -> MsgPeek:
+        if isinstance(peeked, OSError):
+            raise peeked
+        return peeked
+
+    async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        await open_object(app, pilot, "3", 98304)
+        await wait_for(pilot, lambda: says in text_of(app, "#messages-title"), says)
+        assert isinstance(app.screen, QueueScreen)  # the view goes on
+
+    run_app(tmp_path, scenario, source=FixedSource(), waiters=FixedWaiters(), peeker=peeker,
+            interval=10.0)  # fmt: skip
+
+
+# ---- (e) a set nobody may read, and when the scans run (fake data) ----
+
+
+def test_an_unreadable_set_says_so_and_the_rest_of_the_view_works(tmp_path: Path) -> None:
+    async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        await open_object(app, pilot, "2", 65538)
+        view = set_view(app)
+        await wait_for(pilot, lambda: waiter_row(view, 4400) is not None, "its waiter")
+        assert "values unreadable (permission denied)" in text_of(app, "#unreadable")
+        assert not view.semaphores.display
+        row = waiter_row(view, 4400)
+        assert row is not None and row[2:4] == ["batch", "sem 0 -1"]
+        assert row[5] == "? (set unreadable: permission denied)"
+        assert "2 processes could not be inspected (2 permission denied)" in text_of(
+            app, "#waiter-notes"
+        )
+        assert any("STALL" in line for line in view.query_one(AlertBanner).lines)
+        assert view.waiters.select(4400)
+        assert view.check_action("signal", ()) is True
+
+    run_app(tmp_path, scenario, source=FixedSource(), waiters=FixedWaiters(), peeker=fixed_peek,
+            interval=10.0)  # fmt: skip
+
+
+def test_waiters_are_scanned_and_queues_read_only_while_a_view_needs_them(
+    tmp_path: Path,
+) -> None:
+    waiters = FixedWaiters()
+    peeked: list[int] = []
+
+    def peeker(msqid: int) -> MsgPeek:
+        peeked.append(msqid)
+        return fixed_peek(msqid)
+
+    async def refresh(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        seen = app.polls
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: app.polls > seen, "a refresh")
+
+    async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
+        await refresh(app, pilot)
+        assert (waiters.scans, peeked) == (0, [])
+        await open_object(app, pilot, "2", 65536)
+        await wait_for(pilot, lambda: waiters.scans >= 1, "a scan for the set view")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "back")
+        await refresh(app, pilot)
+        scans = waiters.scans
+        await refresh(app, pilot)
+        assert (waiters.scans, peeked) == (scans, [])
+
+        await open_object(app, pilot, "3", 98304)
+        await wait_for(pilot, lambda: 98304 in peeked, "the queue is read")
+        assert waiters.scans > scans
+        assert "#2  type 9  40 bytes" in text_of(app, "#messages")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "back")
+        await refresh(app, pilot)
+        reads, scans = len(peeked), waiters.scans
+        await refresh(app, pilot)
+        assert (len(peeked), waiters.scans) == (reads, scans)
+
+        await pilot.press("w")  # on demand, from the main screen
+        await wait_for(pilot, lambda: waiters.scans > scans, "the asked-for scan")
+        assert app.main_screen.query_one("#table-msg", IpcTable).row_text(98304).count("1/1")
+        await pilot.press("w")
+        await refresh(app, pilot)
+        scans = waiters.scans
+        await refresh(app, pilot)
+        assert waiters.scans == scans and len(peeked) == reads
+
+    run_app(tmp_path, scenario, source=FixedSource(), waiters=waiters, peeker=peeker,
+            interval=10.0)  # fmt: skip
+
+
+# ---- (f) SVG snapshots on fake data ----
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Times in the views are local time: pin the zone so snapshots match anywhere."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def fixed_app(tmp_path: Path) -> ShmtopApp:
+    return ShmtopApp(
+        FixedSource(), preferences=Preferences(interval=10.0),
+        preferences_path=tmp_path / "prefs.json", show_clock=False,
+        waiter_source=FixedWaiters(), peeker=fixed_peek,
+    )  # fmt: skip
+
+
+@pytest.mark.usefixtures("utc")
+def test_set_view_snapshot(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(
+        fixed_app(tmp_path), terminal_size=(130, 32), press=["wait:400", "2", "enter", "wait:600"]
+    )
+
+
+@pytest.mark.usefixtures("utc")
+def test_queue_view_snapshot(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(
+        fixed_app(tmp_path), terminal_size=(130, 40), press=["wait:400", "3", "enter", "wait:600"]
+    )
+
+
+@pytest.mark.usefixtures("utc")
+def test_main_screen_with_the_waiter_scan_on_snapshot(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(
+        fixed_app(tmp_path), terminal_size=(130, 32), press=["wait:400", "2", "w", "wait:600"]
+    )

@@ -1,0 +1,113 @@
+"""Pilot helpers for the set and queue view tests: run the app, wait with a bound, read views."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from shmtop.ipc.collect import Collector
+from shmtop.ipc.waiters import WaiterScanner, WaitReport
+from shmtop.prefs import Preferences
+from shmtop.tui.app import ShmtopApp, SnapshotSource
+from shmtop.tui.probes import Peeker, WaiterSource
+from shmtop.tui.screens.queue_view import QueueScreen
+from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
+
+Scenario = Callable[[ShmtopApp, Pilot[None]], Awaitable[None]]
+PATIENCE = 15.0
+
+
+class CountingScanner(WaiterScanner):
+    """The real scanner, counting its scans (to see when the app runs it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scans = 0
+
+    def scan(self) -> WaitReport:
+        self.scans += 1
+        return super().scan()
+
+
+def run_app(
+    tmp_path: Path, scenario: Scenario, *, readonly: bool = False, interval: float = 0.25,
+    source: SnapshotSource | None = None, waiters: WaiterSource | None = None,
+    peeker: Peeker | None = None,
+) -> None:  # fmt: skip
+    """Run the app headless on a real Collector (or the source given) and play a scenario."""
+
+    async def main() -> None:
+        collector = Collector() if source is None else None
+        feed = source if source is not None else collector
+        assert feed is not None
+        app = ShmtopApp(
+            feed, readonly=readonly, preferences=Preferences(interval=interval),
+            preferences_path=tmp_path / "prefs.json", show_clock=False, waiter_source=waiters,
+            peeker=peeker,
+        )  # fmt: skip
+        try:
+            async with app.run_test(size=(160, 48)) as pilot:
+                await scenario(app, pilot)
+        finally:
+            if collector is not None:
+                collector.close()
+
+    asyncio.run(main())
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until condition holds (bounded: a hang fails, it does not stall)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PATIENCE
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        await pilot.pause(0.05)
+
+
+async def next_polls(app: ShmtopApp, pilot: Pilot[None], count: int = 2) -> None:
+    seen = app.polls
+    await wait_for(pilot, lambda: app.polls >= seen + count, f"{count} more refreshes")
+
+
+def text_of(app: ShmtopApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).content)
+
+
+async def open_object(app: ShmtopApp, pilot: Pilot[None], tab: str, ident: int) -> None:
+    """Switch to a tab, put the cursor on an object, press Enter."""
+    await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
+    await pilot.press(tab)
+    table = app.main_screen.table
+    await wait_for(pilot, lambda: ident in table.objects, f"{ident} is listed")
+    assert table.move_to(ident)
+    await pilot.press("enter")
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, SemaphoreSetScreen | QueueScreen), "the view"
+    )
+
+
+def set_view(app: ShmtopApp) -> SemaphoreSetScreen:
+    assert isinstance(app.screen, SemaphoreSetScreen)
+    return app.screen
+
+
+def queue_view(app: ShmtopApp) -> QueueScreen:
+    assert isinstance(app.screen, QueueScreen)
+    return app.screen
+
+
+def waiter_row(screen: SemaphoreSetScreen | QueueScreen, pid: int) -> list[str] | None:
+    """The cells of a process's waiter row in a view, or None if it is not listed."""
+    table = screen.waiters
+    key = next((key for key, w in table.waiters.items() if w.pid == pid), None)
+    return table.row_text(key) if key is not None else None
+
+
+def own_command() -> str:
+    with open("/proc/self/comm", encoding="utf-8") as comm:
+        return comm.read().strip()
