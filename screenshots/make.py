@@ -12,7 +12,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from shmtop.demo import Demo
+from shmtop.demo import Demo, Role
 from shmtop.ipc.collect import Collector
 from shmtop.prefs import Preferences
 from shmtop.tui.app import ShmtopApp
@@ -43,10 +43,19 @@ async def shoot(demo: Demo, prefs_dir: Path) -> None:
             app.main_screen.table.move_to(demo.object("ring").id)
             await settle(1)
             save("main")
-            for key, name in (("2", "semaphores"), ("3", "queues")):
+            views: tuple[tuple[str, str, Role], ...] = (
+                ("2", "semaphores", "ring-guard"),
+                ("3", "queues", "queue"),
+            )
+            for key, name, role in views:
                 await pilot.press(key)
                 await settle(1)
                 save(name)
+                app.main_screen.table.move_to(demo.object(role).id)
+                await pilot.press("enter")
+                await settle(3)  # the view's waiter scan and peek come with the next polls
+                save(f"{name}-view")
+                await pilot.press("escape")
             await pilot.press("1")
             app.main_screen.table.move_to(demo.object("dest").id)
             await pilot.press("d")

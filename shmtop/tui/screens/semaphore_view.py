@@ -18,13 +18,13 @@ from shmtop.tui.widgets.keyed_table import KeyedTable
 from shmtop.tui.widgets.meters import sparkline
 
 SPARK_WIDTH = 32  # the recent values drawn; the range covers every value seen
-COLUMNS = (
-    ("num", "NUM"),
-    ("value", "VALUE"),
-    ("ncnt", "NCNT"),
-    ("zcnt", "ZCNT"),
-    ("changer", "LAST CHANGED BY (a hint, not a holder)"),
-    ("history", "RECENT VALUES  low..high since the view opened"),
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("num", "NUM", 5),
+    ("value", "VALUE", 7),
+    ("ncnt", "NCNT", 5),
+    ("zcnt", "ZCNT", 5),
+    ("changer", "LAST CHANGED BY (a hint, not a holder)", 40),
+    ("history", "RECENT VALUES  low..high since the view opened", None),
 )
 
 

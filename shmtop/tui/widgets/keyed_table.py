@@ -18,11 +18,15 @@ class KeyedTable(DataTable[Text]):
     KeyedTable { height: auto; max-height: 100%; }
     """
 
-    def __init__(self, columns: Sequence[tuple[str, str]], *, id: str | None = None) -> None:
+    def __init__(
+        self, columns: Sequence[tuple[str, str, int | None]], *, id: str | None = None
+    ) -> None:
+        """Columns are (key, label, width); a fixed width keeps the header in line with rows
+        that change every refresh, None fits the content."""
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
-        self.column_keys = tuple(key for key, _label in columns)
-        for key, label in columns:
-            self.add_column(Text(label), key=key)
+        self.column_keys = tuple(key for key, _label, _width in columns)
+        for key, label, width in columns:
+            self.add_column(Text(label), key=key, width=width)
         self._shown: dict[str, tuple[Text, ...]] = {}
 
     def sync(self, rows: Mapping[str, Sequence[Cell]]) -> None:

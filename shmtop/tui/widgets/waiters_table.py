@@ -11,13 +11,13 @@ from shmtop.sanitize import safe_text
 from shmtop.tui.columns import short_age
 from shmtop.tui.widgets.keyed_table import Cell, KeyedTable
 
-COLUMNS = (
-    ("pid", "PID"),
-    ("tid", "TID"),
-    ("command", "COMMAND"),
-    ("operation", "WAITS TO"),
-    ("since", "SINCE"),
-    ("released", "COULD BE RELEASED BY"),
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("pid", "PID", 7),
+    ("tid", "TID", 7),
+    ("command", "COMMAND", 15),
+    ("operation", "WAITS TO", 24),
+    ("since", "SINCE", 16),
+    ("released", "COULD BE RELEASED BY", None),
 )
 
 
