@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
@@ -124,6 +127,17 @@ class ShmtopApp(App[None]):
         self.interval = self._initial_interval
         self._restart_timer()  # the watcher does not run when the value is the default
         self.poll()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands, then every key of the screen and of the app, so that the
+        command palette reaches all of them (an action that does not apply does nothing)."""
+        yield from super().get_system_commands(screen)
+        for namespace, bindings in ((screen, screen.BINDINGS), (self, self.BINDINGS)):
+            for binding in bindings:
+                if isinstance(binding, Binding) and binding.description:
+                    keys = binding.key_display or binding.key.replace(",", ", ")
+                    run = partial(self.run_action, binding.action, namespace)
+                    yield SystemCommand(binding.description, f"key: {keys}", run)
 
     @property
     def main_screen(self) -> MainScreen:
