@@ -66,14 +66,28 @@ class Results:
 
 def first_snapshot() -> Snapshot:
     """A snapshot from a collector that has seen nothing yet."""
-    return Collector().snapshot()
+    collector = Collector()
+    try:
+        return collector.snapshot()
+    finally:
+        collector.close()
 
 
 def measure_steady(repeat: int) -> tuple[Measure, Snapshot]:
-    """Snapshots of one warmed-up collector with nothing changed; also the warm-up snapshot."""
+    """Snapshots of one warmed-up collector with nothing changed; also the warm-up snapshot.
+
+    Attach times have 1 s resolution, so the collector trusts its last maps scan only
+    once that scan began in a later second than the last attach: the warm-up is two
+    snapshots a second apart, as a TUI refreshing every second would take them.
+    """
     collector = Collector()
-    warm = collector.snapshot()
-    return Measure("steady snapshot", time_calls(collector.snapshot, repeat)), warm
+    try:
+        collector.snapshot()
+        time.sleep(1.0)
+        warm = collector.snapshot()
+        return Measure("steady snapshot", time_calls(collector.snapshot, repeat)), warm
+    finally:
+        collector.close()
 
 
 def run_process(argv: Sequence[str]) -> Run:

@@ -28,7 +28,7 @@ from shmtop.ipc.model import (
     SemaphoreSet,
     Snapshot,
 )
-from shmtop.ipc.procs import ProcessDirectory, alive_since
+from shmtop.ipc.procs import ProcessDirectory, ProcessFacts, alive_since
 
 PROC = "/proc"
 _SHM_HEADER_NEEDED = ("key", "shmid", "perms", "size", "cpid", "lpid", "nattch",
@@ -60,6 +60,27 @@ def make_owner(key: int, uid: int, gid: int, cuid: int, cgid: int, mode: int) ->
 
 
 @dataclass(frozen=True, slots=True)
+class _ScanPart:
+    """One thread's share of a maps scan, with what the mapping PIDs need next."""
+
+    maps: native.MapsScan
+    namespaces: dict[int, int | None]  # pid -> IPC namespace inode
+    facts: dict[int, ProcessFacts]  # pid -> (errno, comm, start ticks, euid)
+
+
+def _scan_part(pids: Sequence[int], want: int = -1) -> _ScanPart:
+    """Scan maps, then stat the namespace and read the facts of the PIDs that map a segment.
+
+    Runs in a worker thread: the C calls and os.stat release the GIL, so the two
+    halves of a first scan and the main thread's work share the cores.
+    """
+    maps = native.scan_maps(pids, want)
+    mapping = sorted({row[0] for row in maps.rows})
+    facts = dict(zip(mapping, native.process_facts(mapping), strict=True))
+    return _ScanPart(maps, {pid: ipc_namespace_of(pid) for pid in mapping}, facts)
+
+
+@dataclass(frozen=True, slots=True)
 class _MappingScan:
     """Result of one scan of /proc/PID/maps."""
 
@@ -67,6 +88,12 @@ class _MappingScan:
     scanned: int
     uninspected: dict[str, int]
     other_namespace: int
+    facts: dict[int, ProcessFacts]  # of the attachers, read during the scan
+
+    @property
+    def found(self) -> int:
+        """How many mappings were found."""
+        return sum(len(maps) for maps in self.mappings.values())
 
     @property
     def pids(self) -> set[int]:
@@ -122,6 +149,12 @@ class Collector:
         self._sem_cache: dict[int, tuple[object, SemaphoreSet]] = {}
         self._queues: dict[tuple[int, ...], MessageQueue] = {}
         self._pool: ThreadPoolExecutor | None = None
+        self._summarised: list[tuple[int, ...]] | None = None
+        self._summary_of_rows: tuple[tuple[tuple[int, ...], ...], int, int] = ((), 0, 0)
+        self._queue_rows: list[tuple[int, ...]] | None = None
+        self._queue_objects: tuple[MessageQueue, ...] = ()
+        self._others_from: tuple[object, object, object] | None = None
+        self._others: set[int] = set()
         self._segments_built: tuple[tuple[object, object, object], tuple[Segment, ...]] | None
         self._segments_built = None
 
@@ -154,7 +187,7 @@ class Collector:
             queues=queues,
             limits=read_limits(),
             processes=MappingProxyType(processes),
-            blind_spots=_blind_spots(scan, sum(row[columns.nattch] for row in shm_rows)),
+            blind_spots=_blind_spots(scan, self._summary(columns, shm_rows)[2]),
             viewer_pid=self._own_pid,
             ipc_namespace=self._namespace,
         )
@@ -175,17 +208,22 @@ class Collector:
             # changed the scan's signature: the attachers are the same processes.
             attachers = self._attachers
         else:
-            attachers = self._processes.lookup(scan.pids)
-        others: set[int] = set()
-        for row in shm_rows:
-            others.update((row[columns.cpid], row[columns.lpid]))
-        for queue in queues:
-            others.update((queue.lspid, queue.lrpid))
-        for sem_set in sem_sets:
-            others.update(s.pid for s in sem_set.semaphores or ())
-        others.difference_update(attachers)
+            attachers = self._processes.lookup(scan.pids, known=scan.facts)
+        if self._others_from != (shm_rows, sem_sets, queues):
+            # Each identical to last time when nothing changed: then so are the PIDs.
+            self._others_from = (shm_rows, sem_sets, queues)
+            self._others = set()
+            for row in shm_rows:
+                self._others.update((row[columns.cpid], row[columns.lpid]))
+            for queue in queues:
+                self._others.update((queue.lspid, queue.lrpid))
+            for sem_set in sem_sets:
+                self._others.update(s.pid for s in sem_set.semaphores or ())
+        others = self._others - attachers.keys()
         self._attachers, self._attachers_scan = attachers, scan
-        return {**attachers, **self._processes.lookup(others)} if others else dict(attachers)
+        found = {**attachers, **self._processes.lookup(others)} if others else dict(attachers)
+        self._processes.prune(found)
+        return found
 
     # ---- segments ----
 
@@ -270,8 +308,7 @@ class Collector:
         first scan reads every process in two threads; later ones start with the
         likely attachers and stop once every attachment (sum of nattch) is found.
         """
-        signature = tuple(columns.signature(row) for row in rows)
-        newest = max((max(row[columns.atime], row[columns.dtime]) for row in rows), default=0)
+        signature, newest, want = self._summary(columns, rows)
         started = time.time()
         if (
             signature == self._last_signature
@@ -281,19 +318,30 @@ class Collector:
             last = self._last_scan
             return lambda: last
         self._last_scan_started = started
-        want = sum(row[columns.nattch] for row in rows)
         live_ids = {row[columns.id] for row in rows}
         if want == 0:
-            return lambda: self._remember(signature, _MappingScan({}, 0, {}, 0))
+            return lambda: self._remember(signature, _MappingScan({}, 0, {}, 0, {}))
         if self._last_scan is None:
             pids = _all_pids()
-            halves = [self._executor().submit(native.scan_maps, pids[n::2]) for n in (0, 1)]
+            halves = [self._executor().submit(_scan_part, pids[n::2]) for n in (0, 1)]
             return lambda: self._remember(
                 signature, self._sort_mappings([h.result() for h in halves], live_ids)
             )
         likely = self._last_scan.pids
         likely.update(row[columns.lpid] for row in rows)
         return lambda: self._remember(signature, self._scan_maps(want, live_ids, likely))
+
+    def _summary(
+        self, columns: _ShmColumns, rows: list[tuple[int, ...]]
+    ) -> tuple[tuple[tuple[int, ...], ...], int, int]:
+        """(signature, newest attach/detach time, sum of nattch) of the segment rows; the
+        same list as last time means the same table bytes, so the same answer."""
+        if rows is not self._summarised:
+            self._summarised = rows
+            signature = tuple(columns.signature(row) for row in rows)
+            newest = max((max(row[columns.atime], row[columns.dtime]) for row in rows), default=0)
+            self._summary_of_rows = (signature, newest, sum(row[columns.nattch] for row in rows))
+        return self._summary_of_rows
 
     def _remember(self, signature: tuple[tuple[int, ...], ...], scan: _MappingScan) -> _MappingScan:
         self._last_signature, self._last_scan = signature, scan
@@ -313,39 +361,38 @@ class Collector:
 
     def _scan_maps(self, want: int, live_ids: set[int], likely: set[int]) -> _MappingScan:
         pending = sorted(_all_pids(), key=lambda pid: pid not in likely)
-        results = []
+        parts: list[_ScanPart] = []
         found = 0
         while pending and found < want:
-            # The early stop counts mappings before the namespace check, so it
-            # can stop short; then the scan simply goes on with the rest.
-            result = native.scan_maps(pending, want - found)
-            pending = pending[result.scanned :]
-            results.append(result)
-            found += len(result.rows)
-        return self._sort_mappings(results, live_ids)
+            # The C loop stops once it has seen `want - found` mappings of any kind; only
+            # those of live segments in our namespace count, so it may have to go on.
+            part = _scan_part(pending, want - found)
+            pending = pending[part.maps.scanned :]
+            parts.append(part)
+            ours = {pid for pid, inode in part.namespaces.items() if inode == self._namespace}
+            found += sum(1 for row in part.maps.rows if row[0] in ours and row[4] in live_ids)
+        return self._sort_mappings(parts, live_ids)
 
-    def _sort_mappings(
-        self, results: Sequence[native.MapsScan], live_ids: set[int]
-    ) -> _MappingScan:
+    def _sort_mappings(self, parts: Sequence[_ScanPart], live_ids: set[int]) -> _MappingScan:
         """Group found mappings by segment, keeping our namespace's live segments only."""
         mappings: dict[int, list[tuple[int, int, int, bool]]] = defaultdict(list)
         uninspected: Counter[str] = Counter()
         other_namespace = 0
-        namespaces: dict[int, int | None] = {}
-        for result in results:
-            for number in result.failures.values():
+        facts: dict[int, ProcessFacts] = {}
+        for part in parts:
+            for number in part.maps.failures.values():
                 if number != errno.ESRCH:  # a process that ended is not a blind spot
                     uninspected[describe_errno(number)] += 1
-            for pid, start, end, writable, shmid in result.rows:
-                if pid not in namespaces:
-                    namespaces[pid] = ipc_namespace_of(pid)
-                if namespaces[pid] != self._namespace:
+            ours = {pid for pid, inode in part.namespaces.items() if inode == self._namespace}
+            for pid, start, end, writable, shmid in part.maps.rows:
+                if pid not in ours:
                     other_namespace += 1
                 elif shmid in live_ids:
                     mappings[shmid].append((pid, start, end, bool(writable)))
-        scanned = sum(result.scanned for result in results)
+            facts.update((pid, fact) for pid, fact in part.facts.items() if pid in ours)
+        scanned = sum(part.maps.scanned for part in parts)
         frozen = {shmid: tuple(maps) for shmid, maps in mappings.items()}
-        return _MappingScan(frozen, scanned, dict(uninspected), other_namespace)
+        return _MappingScan(frozen, scanned, dict(uninspected), other_namespace, facts)
 
     # ---- semaphores ----
 
@@ -388,8 +435,9 @@ class Collector:
         if number:
             unreadable = describe_errno(number)
         elif self._semaphore_values:
-            make = Semaphore._make
-            semaphores = tuple([make((n, *values[4 * n : 4 * n + 4])) for n in range(nsems)])
+            # Columns of the flat (value, ncnt, zcnt, pid) list, zipped at C speed.
+            columns = (values[0::4], values[1::4], values[2::4], values[3::4])
+            semaphores = tuple(map(Semaphore._make, zip(range(nsems), *columns, strict=True)))
         else:
             unreadable = "not read"
         return SemaphoreSet(
@@ -401,11 +449,14 @@ class Collector:
 
     def _read_queues(self) -> tuple[MessageQueue, ...]:
         rows: list[tuple[int, ...]] = native.msg_table() or _msg_rows_from_proc()
+        if rows == self._queue_rows:
+            return self._queue_objects
         built: dict[tuple[int, ...], MessageQueue] = {}
         for row in rows:
             built[row] = self._queues.get(row) or _queue(row)
-        self._queues = built
-        return tuple(built.values())
+        self._queues, self._queue_rows = built, rows
+        self._queue_objects = tuple(built.values())
+        return self._queue_objects
 
 
 def _queue(row: tuple[int, ...]) -> MessageQueue:
@@ -421,7 +472,7 @@ def _queue(row: tuple[int, ...]) -> MessageQueue:
 def _blind_spots(scan: _MappingScan | None, nattch_total: int) -> BlindSpots:
     if scan is None:
         return BlindSpots(attachments_missing=nattch_total)
-    found = sum(len(m) for m in scan.mappings.values())
+    found = scan.found
     return BlindSpots(
         processes_scanned=scan.scanned,
         uninspected=MappingProxyType(dict(scan.uninspected)),

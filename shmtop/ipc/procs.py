@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 
 import psutil
@@ -18,6 +18,8 @@ import psutil
 from shmtop.ipc import native
 from shmtop.ipc.accounts import user_name
 from shmtop.ipc.model import Process
+
+ProcessFacts = tuple[int, bytes, int, int]  # errno, comm, start ticks, euid (native.process_facts)
 
 
 @cache
@@ -42,13 +44,18 @@ class ProcessDirectory:
     def __init__(self) -> None:
         self._cache: dict[int, Process] = {}
 
-    def lookup(self, pids: Iterable[int]) -> dict[int, Process]:
-        """Facts for each live PID among pids (0 and gone PIDs are left out)."""
+    def lookup(
+        self, pids: Iterable[int], known: Mapping[int, ProcessFacts] | None = None
+    ) -> dict[int, Process]:
+        """Facts for each live PID among pids (0 and gone PIDs are left out); `known` holds
+        raw facts already read (by the maps scan), the rest are read now."""
+        known = known or {}
         wanted = sorted({pid for pid in pids if pid > 0})
+        unread = [pid for pid in wanted if pid not in known]
+        read = dict(zip(unread, native.process_facts(unread), strict=True))
         found: dict[int, Process] = {}
-        for pid, (number, comm, ticks, uid) in zip(
-            wanted, native.process_facts(wanted), strict=True
-        ):
+        for pid in wanted:
+            number, comm, ticks, uid = known[pid] if pid in known else read[pid]
             if number == errno.ESRCH:
                 continue
             started = start_time(ticks)
@@ -60,9 +67,13 @@ class ProcessDirectory:
             else:
                 command = comm.decode("utf-8", "replace")
                 found[pid] = Process(pid=pid, command=command, user=user_name(uid), started=started)
-        # Keep only the PIDs asked about this time, so the cache stays small.
-        self._cache = found
-        return dict(found)
+        self._cache.update(found)
+        return found
+
+    def prune(self, keep: Iterable[int]) -> None:
+        """Forget every PID but these (the ones that still matter), so the cache stays small."""
+        kept = set(keep)
+        self._cache = {pid: p for pid, p in self._cache.items() if pid in kept}
 
 
 def command_line(pid: int) -> str | None:

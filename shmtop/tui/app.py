@@ -141,7 +141,15 @@ class ShmtopApp(App[None]):
 
     @property
     def main_screen(self) -> MainScreen:
-        return next(s for s in self.screen_stack if isinstance(s, MainScreen))
+        main = self.find_main_screen()
+        if main is None:
+            raise LookupError("the main screen is not on the screen stack")
+        return main
+
+    def find_main_screen(self) -> MainScreen | None:
+        """The main screen, or None while the app starts or shuts down (late worker results
+        and messages must then be dropped, not raise)."""
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
 
     # ---- polling ----
 
@@ -179,8 +187,9 @@ class ShmtopApp(App[None]):
         """Waiters are scanned only while a view shows them (or the main screen asks);
         a queue's messages are read only while its view is open."""
         views = [s for s in self.screen_stack if isinstance(s, WaiterScreen) and not s.gone]
+        main = self.find_main_screen()
         return ProbeRequest(
-            waiters=bool(views) or self.main_screen.scan_waiters,
+            waiters=bool(views) or (main is not None and main.scan_waiters),
             peek=frozenset(s.ident for s in views if isinstance(s, QueueScreen)),
         )
 
@@ -210,13 +219,16 @@ class ShmtopApp(App[None]):
             if self._poll_again:
                 self._poll_again = False
                 self.call_later(self.poll)
+            main = self.find_main_screen()
+            if main is None:
+                return
             if event.state is WorkerState.ERROR:
                 when = time.strftime("%H:%M:%S")
-                self.main_screen.set_status_note(
+                main.set_status_note(
                     f"{when} refresh failed: {worker.error}; still trying", error=True
                 )
             elif event.state is WorkerState.SUCCESS:
-                self.main_screen.set_status_note("")
+                main.set_status_note("")
 
     # ---- keys ----
 
@@ -250,8 +262,10 @@ class ShmtopApp(App[None]):
         self.call_from_thread(self._removed, removals)
 
     def _removed(self, removals: list[Removal]) -> None:
-        self.main_screen.report_removals(removals)
-        self.poll()
+        main = self.find_main_screen()
+        if main is not None:
+            main.report_removals(removals)
+            self.poll()
 
     @on(MainScreen.OpenRequested)
     def _open_requested(self, message: MainScreen.OpenRequested) -> None:
@@ -279,7 +293,10 @@ class ShmtopApp(App[None]):
             self.save_preferences()
 
     def save_preferences(self) -> None:
+        main = self.find_main_screen()
+        if main is None:
+            return
         self.preferences.interval = self.interval
-        for table in self.main_screen.tables():
+        for table in main.tables():
             self.preferences.sort[str(table.kind)] = [table.sort_key, table.sort_reverse]
         self.preferences.save(self.preferences_path)

@@ -154,8 +154,8 @@ class MainScreen(Screen[None]):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Route a new snapshot to every part of the screen."""
         self.snapshot = snapshot
-        if not self._ready:
-            return
+        if not self._ready or not self.is_attached:
+            return  # not mounted yet (shown once ready), or already torn down
         self.query_one(UsageMeters).show(snapshot.limits)
         tabs = self.query_one(TabbedContent)
         for table in self.tables():
@@ -169,7 +169,7 @@ class MainScreen(Screen[None]):
 
     def set_status_note(self, note: str, *, error: bool = False) -> None:
         self._status_note = note
-        if self._ready:
+        if self._ready and self.is_attached:
             self.query_one("#status").set_class(error, "-error")
             self._show_status()
 
