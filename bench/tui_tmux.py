@@ -157,11 +157,12 @@ def is_shmtop(pid: int) -> bool:
 
 
 def shmtop_pid(pane_pid: int) -> int:
-    """The pane's process if it is shmtop; else (a shell) its shmtop child."""
-    if is_shmtop(pane_pid):
-        return pane_pid
+    """The pane's process if it is shmtop; else (a shell) its shmtop child. The pane's
+    shell may not have exec'd shmtop yet when first looked at: keep looking."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
+        if is_shmtop(pane_pid):
+            return pane_pid
         with open(f"/proc/{pane_pid}/task/{pane_pid}/children", encoding="ascii") as file:
             children = [int(p) for p in file.read().split()]
         for child in children:

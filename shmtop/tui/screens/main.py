@@ -67,7 +67,14 @@ class MainScreen(Screen[None]):
     class Ready(Message):
         """Every widget is mounted: snapshots can be shown from now on."""
 
+    AUTO_FOCUS = ""  # nothing: the screen's keys drive the current table (see IpcTable)
     BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False, id="main.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="main.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="main.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="main.page_down"),
+        Binding("home", "jump(0)", "First row", show=False, id="main.first"),
+        Binding("end", "jump(-1)", "Last row", show=False, id="main.last"),
         Binding("question_mark,f1", "help", "Help", key_display="?", id="main.help"),
         Binding("slash", "search", "Search", key_display="/", id="main.search"),
         Binding("backslash", "filter", "Filter", key_display="\\", id="main.filter"),
@@ -110,6 +117,7 @@ class MainScreen(Screen[None]):
         self._query_mode: str | None = None  # "search" or "filter" while the box is open
         self._status_note = ""
         self._ready = False
+        self._keys_state: bool | None = None  # whether a row is selected, as last shown
         self.scan_waiters = False  # `w`: scan for waiters with every refresh
         self._probes = Probes()
 
@@ -127,7 +135,6 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.table.focus()
         # The tabs finish mounting after this handler: route snapshots from then on.
         self.call_after_refresh(self._become_ready)
 
@@ -223,14 +230,20 @@ class MainScreen(Screen[None]):
     @on(IpcTable.CursorMoved)
     def _cursor_moved(self) -> None:
         self._show_detail()
-        self.refresh_bindings()
+        self._refresh_keys()
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
-        self.table.focus()
         self._show_detail()
         self._show_status()
-        self.refresh_bindings()
+        self._refresh_keys()
+
+    def _refresh_keys(self) -> None:
+        """Re-grey the footer only when what applies changed: a refresh rebuilds it."""
+        state = self.table.selected is not None
+        if state != self._keys_state:
+            self._keys_state = state
+            self.refresh_bindings()
 
     @on(IpcTable.SortRequested)
     def _sort_requested(self, event: IpcTable.SortRequested) -> None:
@@ -246,6 +259,15 @@ class MainScreen(Screen[None]):
         if action in ("remove", "tag", "open") and self.table.selected is None:
             return None
         return True
+
+    def action_cursor(self, step: int) -> None:
+        self.table.action_cursor(step)
+
+    def action_page(self, step: int) -> None:
+        self.table.action_page(step)
+
+    def action_jump(self, index: int) -> None:
+        self.table.action_jump(index)
 
     def action_help(self) -> None:
         bindings = [b for b in self.BINDINGS if isinstance(b, Binding)]
@@ -316,7 +338,7 @@ class MainScreen(Screen[None]):
         box = self.query_one("#query", Input)
         box.remove_class("-open")
         self._query_mode = None
-        self.table.focus()
+        self.set_focus(None)
 
     @on(QueryInput.Cancelled)
     def _query_cancelled(self) -> None:
