@@ -77,22 +77,19 @@ def benchmark(workload: Workload, args: argparse.Namespace) -> Results:
     load["after tmux"] = loadavg()
     keys = asyncio.run(press_keys(args.presses, seed=args.seed))
     load["after keys"] = loadavg()
-    max_ms = keys.latency.maximum
+    # "Answered" is the first frame that shows the key's effect. The pilot's press +
+    # pause also waits for three idle checks and for animations (the tab underline)
+    # to end: printed above as a diagnostic, not a latency a user sees.
+    frame_max = keys.frame.maximum
     checks = [
         Check("launch to first filled frame, median (s)", seconds(launch.median), 1.5),
         Check("steady CPU, % of one core", steady.cpu_percent, 10.0),
         Check("VmRSS at the end (MiB)", steady.vm_rss_mib, 150.0),
         Check(
-            "key press + pause, p95 (ms)",
-            keys.latency.p95,
+            "key to the first frame after its action, max (ms)",
+            frame_max,
             100.0,
-            note="" if max_ms is None else f"max {max_ms:.1f} ms",
-        ),
-        Check(
-            "key to first frame, p95 (ms; diagnostic)",
-            keys.frame.p95,
-            100.0,
-            note="" if keys.frame.maximum is None else f"max {keys.frame.maximum:.1f} ms",
+            note="" if keys.frame.p95 is None else f"p95 {keys.frame.p95:.1f} ms",
         ),
     ]
     ours = len(workload.shm_ids)
