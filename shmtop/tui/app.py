@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -202,6 +203,7 @@ class ShmtopApp(App[None]):
 
     @on(SnapshotReady)
     def _snapshot_ready(self, message: SnapshotReady) -> None:
+        first = self.snapshot is None
         self.snapshot = message.snapshot
         for screen in self.screen_stack:
             show = getattr(screen, "show_snapshot", None)
@@ -211,6 +213,11 @@ class ShmtopApp(App[None]):
             if show_probes is not None:
                 show_probes(message.probes)
         self.polls += 1
+        if first:
+            # Everything alive now lives as long as the app (and snapshots are acyclic,
+            # freed by reference counting): keep the cycle collector from walking it all
+            # again in a full collection, a pause that can land on a key press.
+            gc.freeze()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
