@@ -9,6 +9,7 @@ clean. Children are killed by PID and reaped when their test ends.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator, Sequence
 
 import helpers
@@ -134,3 +135,13 @@ def no_ipc_object_outlives_the_session() -> Iterator[None]:
     still = helpers.leftovers()
     note = f" (still there after IPC_RMID: {still})" if still else " (removed now)"
     pytest.fail(f"System V objects the tests created outlived the session: {listing}{note}")
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Times on screen are local time: pin the zone so SVG snapshots match anywhere."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -2,63 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import unicodedata
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import helpers
 from helpers import MakeShm, Spawn
 from textual.pilot import Pilot
 from textual.widgets import Input
+from tui_pilot import next_polls, run_app, wait_for
 
-from shmtop.ipc.collect import Collector
 from shmtop.ipc.model import Kind
-from shmtop.prefs import Preferences
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.main import MainScreen
 from shmtop.tui.widgets.detail import DetailPane
 from shmtop.tui.widgets.ipc_table import IpcTable
 
-Scenario = Callable[[ShmtopApp, Pilot[None]], Awaitable[None]]
-PATIENCE = 10.0
-
-
-def run_app(
-    tmp_path: Path, scenario: Scenario, *, readonly: bool = False, interval: float = 0.25
-) -> None:
-    """Run the real app on a real Collector, headless, and play a scenario on it."""
-
-    async def main() -> None:
-        collector = Collector()
-        app = ShmtopApp(
-            collector, readonly=readonly, preferences=Preferences(interval=interval),
-            preferences_path=tmp_path / "prefs.json", show_clock=False,
-        )  # fmt: skip
-        try:
-            async with app.run_test(size=(160, 48)) as pilot:
-                await scenario(app, pilot)
-        finally:
-            collector.close()
-
-    asyncio.run(main())
-
-
-async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    """Let the app run until condition holds (bounded: a hang fails, it does not stall)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + PATIENCE
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        await pilot.pause(0.05)
-
 
 async def next_poll(app: ShmtopApp, pilot: Pilot[None]) -> None:
     """Wait for a snapshot taken after this moment."""
-    seen = app.polls
-    await wait_for(pilot, lambda: app.polls >= seen + 2, "two more refreshes")
+    await next_polls(app, pilot, 2)
 
 
 def segment_table(app: ShmtopApp) -> IpcTable:

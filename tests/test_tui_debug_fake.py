@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import errno
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -124,16 +122,6 @@ def test_waiters_are_scanned_and_queues_read_only_while_a_view_needs_them(
 
 
 # ---- (f) SVG snapshots on fake data ----
-
-
-@pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Times in the views are local time: pin the zone so snapshots match anywhere."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def fixed_app(tmp_path: Path) -> ShmtopApp:
