@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
 import statistics
 import sys
 import time
@@ -53,19 +52,10 @@ def rss_mib() -> float:
 
 
 def fill(shmid: int, pieces: Sequence[tuple[int, bytes]]) -> None:
-    """Write a few pieces through a read-write attachment (plain ctypes), then detach."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.shmat.restype = ctypes.c_void_p
-    libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
-    libc.shmdt.argtypes = [ctypes.c_void_p]
-    address = libc.shmat(shmid, None, 0)
-    if address in (None, ctypes.c_void_p(-1).value):
-        raise OSError(ctypes.get_errno(), "shmat")
-    try:
+    """Write a few pieces through a read-write attachment, then detach."""
+    with native.attached(shmid, readonly=False) as address:
         for offset, data in pieces:
-            ctypes.memmove(address + offset, data, len(data))
-    finally:
-        libc.shmdt(address)
+            native.memory(address, offset + len(data))[offset : offset + len(data)] = data
 
 
 async def wait_until(condition: Callable[[], bool], what: str) -> float:
