@@ -117,7 +117,8 @@ class MainScreen(Screen[None]):
         self._query_mode: str | None = None  # "search" or "filter" while the box is open
         self._status_note = ""
         self._ready = False
-        self._keys_state: bool | None = None  # whether a row is selected, as last shown
+        self._keys_state: bool | None = None
+        self._status_shown: str | None = None  # whether a row is selected, as last shown
         self.scan_waiters = False  # `w`: scan for waiters with every refresh
         self._probes = Probes()
 
@@ -170,7 +171,9 @@ class MainScreen(Screen[None]):
             count = len(table.objects)
             total = len(snapshot.objects(table.kind))
             label = f"{TAB_TITLES[table.kind]} ({count}" + (f"/{total})" if count != total else ")")
-            tabs.get_tab(f"tab-{table.kind}").label = label
+            tab = tabs.get_tab(f"tab-{table.kind}")
+            if tab.label.plain != label:  # relabelling re-renders the tab bar: only on change
+                tab.label = label
         self._show_detail()
         self._show_status()
 
@@ -199,7 +202,10 @@ class MainScreen(Screen[None]):
                 parts.append(f"{counted(blind.uninspected_total, 'process')} not inspected")
         status = self.query_one("#status", Static)
         status.set_class(table.filter.active, "-filtered")
-        status.update(Text("  •  ".join(parts)))
+        text = "  •  ".join(parts)
+        if text != self._status_shown:  # each refresh calls this: redraw only on change
+            self._status_shown = text
+            status.update(Text(text))
 
     def show_probes(self, probes: Probes) -> None:
         """Waiters found by a scan, when this screen asked for one (`w`): alerts, marks, counts."""
