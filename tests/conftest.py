@@ -4,11 +4,17 @@ Every object is created with IPC_PRIVATE and recorded (helpers.record); a
 session-scoped fixture fails the run if any recorded object is still listed
 in /proc/sysvipc when the session ends, and removes it so the machine stays
 clean. Children are killed by PID and reaped when their test ends.
+
+As root the whole session runs in a private IPC namespace of its own (entered
+before any test or thread starts, inherited by every child and subprocess), so
+the tests see only their own objects and never touch the machine's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
 import time
 from collections.abc import Iterator, Sequence
 
@@ -19,6 +25,20 @@ from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 from shmtop.ipc import native
 
 pytest_plugins = ["pytester"]
+
+_CLONE_NEWIPC = 0x08000000
+HOST_IPC_NAMESPACE = os.stat("/proc/self/ns/ipc").st_ino  # before the session left it
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Enter a private IPC namespace (root only; others share the machine's, IPC_PRIVATE)."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(_CLONE_NEWIPC) != 0:
+        number = ctypes.get_errno()
+        raise pytest.UsageError(f"unshare(CLONE_NEWIPC) failed: {os.strerror(number)}")
+
 
 # How long a segment already removed with IPC_RMID may take to go once its
 # last attacher died (the mm of a reaped process can be released a moment

@@ -67,3 +67,12 @@ def test_mappings_of_another_namespace_do_not_end_the_search_early(
     assert set(segment.attached_pids) == {first.pid, second.pid, third.pid}
     assert after.blind_spots.other_namespace_mappings >= 1
     assert other_namespace not in {a.pid for s in after.segments for a in s.attachments}
+
+
+def test_the_session_runs_in_a_private_ipc_namespace() -> None:
+    """conftest entered a namespace of its own: the tests never see the machine's objects."""
+    if os.geteuid() != 0:
+        pytest.skip("only root can make an IPC namespace")
+    from conftest import HOST_IPC_NAMESPACE
+
+    assert os.stat("/proc/self/ns/ipc").st_ino != HOST_IPC_NAMESPACE
