@@ -1,0 +1,1 @@
+"""Helpers of the realworld tests: real servers in private namespaces, and /proc ground truth."""
