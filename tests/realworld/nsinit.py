@@ -35,6 +35,10 @@ def main(argv: list[str]) -> int:
         _say("usage: nsinit.py [--user NAME] [--log FILE] -- COMMAND...")
         return 2
     command = argv[1:]
+    # Out of the test's process group, and the server in a session of its own: Apache's
+    # prefork parent ends with killpg(getpgrp(), SIGTERM), which reaches every process of
+    # its group, also those outside the PID namespace (the test run itself).
+    os.setsid()
     # PID 1 gets only the signals it handles: make SIGTERM (from the test) end the namespace.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     uid = gid = None
@@ -46,7 +50,7 @@ def main(argv: list[str]) -> int:
     output = open(log, "ab") if log is not None else None  # noqa: SIM115 (open for life)
     server = subprocess.Popen(
         command, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
-        user=uid, group=gid, extra_groups=groups,
+        user=uid, group=gid, extra_groups=groups, start_new_session=True,
     )  # fmt: skip
     _say(f"started {server.pid}")
     while True:
