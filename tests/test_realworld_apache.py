@@ -13,7 +13,6 @@ from typing import Any
 
 import helpers
 import pytest
-
 from realworld.apache import PAGE, SERVERS, Apache
 from realworld.namespace import Namespace
 from realworld.observe import Observation, observe, shmtop_attachments

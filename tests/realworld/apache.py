@@ -1,4 +1,4 @@
-"""Apache 2.4 prefork (Debian's package) with a System V semaphore accept mutex, in its namespaces."""
+"""Apache 2.4 prefork (Debian's package), a System V semaphore its accept mutex, in namespaces."""
 
 from __future__ import annotations
 

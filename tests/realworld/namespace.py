@@ -123,7 +123,9 @@ class Namespace:
 
     # ---- inside ----
 
-    def run(self, command: Sequence[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, command: Sequence[str], *, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         """Run a command in the namespace's IPC, PID and mount namespaces (its own /proc)."""
         done = subprocess.run(
             ["nsenter", "-t", str(self.init_pid), "--ipc", "--pid", "--mount", "--", *command],

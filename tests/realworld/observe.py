@@ -46,7 +46,7 @@ def observe(namespace: Namespace, take: Callable[[Namespace], dict[str, Any]]) -
 
 def shmtop_attachments(listing: dict[str, Any]) -> frozenset[tuple[int, int, int, int, str]]:
     """(pid, shmid, start, end, access) of every attachment in `list --json` or `show --json`."""
-    segments = listing["segments"] if "segments" in listing else [listing]
+    segments = listing.get("segments", [listing])  # a `show` is one segment
     return frozenset(
         (a["pid"], s["id"], int(a["start"], 16), int(a["end"], 16), a["access"])
         for s in segments

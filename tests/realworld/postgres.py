@@ -148,8 +148,9 @@ class Postgres:
 
     def psql_command(self) -> list[str]:
         psql = self.bin / "psql"
-        return [str(psql if psql.exists() else "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
-                "-h", str(self.root), "-p", str(self.port), "-U", ACCOUNT, "-d", "postgres"]  # fmt: skip
+        client = str(psql if psql.exists() else "psql")
+        return [client, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.root),
+                "-p", str(self.port), "-U", ACCOUNT, "-d", "postgres"]  # fmt: skip
 
     def psql(self, sql: str, *, check: bool = True) -> str:
         """One client connection running sql; its output (unaligned, tuples only)."""
@@ -191,9 +192,8 @@ class Postgres:
     def stop(self) -> list[str]:
         """pg_ctl stop -m immediate inside, then end the namespace; what was left behind."""
         try:
-            return self.namespace.finish(
-                self._as_postgres(str(self.bin / "pg_ctl"), "stop", "-D", str(self.data),
-                                  "-m", "immediate", "-w")  # fmt: skip
-            )
+            pg_ctl = str(self.bin / "pg_ctl")
+            stop = [pg_ctl, "stop", "-D", str(self.data), "-m", "immediate", "-w"]
+            return self.namespace.finish(self._as_postgres(*stop))
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
