@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import helpers
+import psutil
 import pytest
 
 from realworld.truth_model import Truth
@@ -77,14 +78,18 @@ class Namespace:
         self._lines: list[str] = []
         self._changed = threading.Condition()
         threading.Thread(target=self._read_init, daemon=True).start()
-        started = self.wait_line("started ")
-        self.server_pid = int(started.split()[1])  # as the namespace numbers it
-        self.init_pid = self._find_init()  # as we number it: nsenter's target
-        self.ipc_ns = _namespace_of(self.init_pid, "ipc")
-        self.pid_ns = _namespace_of(self.init_pid, "pid")
-        if self.ipc_ns is None or self.ipc_ns == _namespace_of(os.getpid(), "ipc"):
-            self.close()
-            raise RuntimeError("the server did not get a private IPC namespace")
+        try:
+            started = self.wait_line("started ")
+            self.server_pid = int(started.split()[1])  # as the namespace numbers it
+            self.init_pid = self._find_init()  # as we number it: nsenter's target
+            self.ipc_ns = _namespace_of(self.init_pid, "ipc")
+            self.pid_ns = _namespace_of(self.init_pid, "pid")
+            if self.ipc_ns is None or self.ipc_ns == _namespace_of(os.getpid(), "ipc"):
+                raise RuntimeError("the server did not get a private IPC namespace")
+        except BaseException:
+            self._unshare.kill()  # --kill-child: PID 1 and the namespace go with it
+            self._unshare.wait(helpers.PATIENCE)
+            raise
 
     def _read_init(self) -> None:
         assert self._unshare.stdout is not None
@@ -115,11 +120,10 @@ class Namespace:
             return any(line.startswith(f"exited {self.server_pid} ") for line in self._lines)
 
     def _find_init(self) -> int:
-        children = Path(f"/proc/{self._unshare.pid}/task/{self._unshare.pid}/children")
-        pids = children.read_text().split()
+        pids = [child.pid for child in psutil.Process(self._unshare.pid).children()]
         if len(pids) != 1:
             raise RuntimeError(f"unshare has {len(pids)} children, expected its PID 1")
-        return int(pids[0])
+        return pids[0]
 
     # ---- inside ----
 

@@ -21,7 +21,7 @@ ACCOUNT = "postgres"
 # The parallel query's table and its per-row sleep: long enough to be observed (the test
 # cancels it once it has looked), bounded if the cancel were lost.
 SLOW_ROWS = 6000
-ROW_SLEEP = 0.01
+ROW_SLEEP = 0.03  # 60 s over three processes, unless cancelled
 FORCE_PARALLEL = (
     "SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; "
     "SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;"
