@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from shmtop.ipc.model import IpcObject, MessageQueue, Segment, SemaphoreSet
+from shmtop.ipc.model import IpcObject, MessageQueue, Owner, Segment, SemaphoreSet
 
 FLAG_WORDS = ("dest", "locked", "orphan", "unreadable", "waiting", "attached")
 FIELD_NAMES = ("user", "key", "id", "nattch", "perms", "pid", "cmd")
@@ -18,6 +18,15 @@ def search_text(obj: IpcObject) -> str:
     if isinstance(obj, Segment):
         parts += [f"{a.pid} {a.command}" for a in obj.attachments]
     return " ".join(parts).lower()
+
+
+def owner_matches(owner: Owner, user: str) -> bool:
+    """The one rule of `user:` here and of `list --user`: the owner's name in any case,
+    or its uid as ASCII digits."""
+    word = user.lower()
+    if word == owner.user.lower():
+        return True
+    return word.isascii() and word.isdigit() and int(word) == owner.uid
 
 
 def _flag(obj: IpcObject, word: str) -> bool:
@@ -40,7 +49,7 @@ def _pids(obj: IpcObject) -> set[int]:
 
 def _field(obj: IpcObject, name: str, value: str) -> bool:
     if name == "user":
-        return value in (obj.owner.user.lower(), str(obj.owner.uid))
+        return owner_matches(obj.owner, value)
     if name == "perms":
         return f"{obj.owner.perms:03o}" == value.zfill(3)
     if name == "cmd":
