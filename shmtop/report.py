@@ -172,21 +172,23 @@ def blind_spot_note(snapshot: Snapshot, *, root: bool | None = None) -> str | No
         parts.append(f"{counted(blind.uninspected_total, 'process')} could not be inspected"
                      f" ({reasons}){advice}")  # fmt: skip
     if blind.attachments_missing:
-        found = f"{counted(blind.attachments_missing, 'attachment')} counted by nattch"
+        causes = []
         if blind.uninspected_total:
-            parts.append(f"{found} not found (perhaps in the processes not inspected)")
-        elif blind.other_namespace_mappings:
-            parts.append(
-                f"{found} not found in this IPC namespace's processes "
-                f"({counted(blind.other_namespace_mappings, 'mapping')} of processes in other "
-                "IPC namespaces, which may have attached before they moved, are not joined)"
+            causes.append("in the processes not inspected")
+        if blind.other_namespace_mappings:
+            causes.append(
+                "in processes that moved to another IPC namespace after attaching ("
+                f"{counted(blind.other_namespace_mappings, 'mapping')} there, not joined)"
             )
-        else:
-            parts.append(
-                f"{found} not found in any process's maps: processes that attached, detached "
-                "or exited while the scan ran, or that this /proc does not show (another PID "
-                "namespace)"
+        if not causes:
+            causes.append(
+                "in processes that attached, detached or exited while the scan ran, or that "
+                "this /proc does not show (another PID namespace)"
             )
+        parts.append(
+            f"{counted(blind.attachments_missing, 'attachment')} counted by nattch not found:"
+            f" perhaps {', or '.join(causes)}"
+        )
     return "note: " + "; ".join(parts) if parts else None
 
 
