@@ -146,8 +146,9 @@ def limits_dict(limits: Limits) -> dict[str, Any]:
 def limit_rows(limits: Limits) -> list[tuple[str, int, int | None]]:
     """(what, used, limit or None for no limit) for every limit with a usage figure.
 
-    Only shm_pages (SHMALL) can be unlimited: the counts of segments, sets and
-    queues are capped by IPCMNI (32768) and SEMMNS is a C int, whatever is set."""
+    Only shm_pages (SHMALL) can be unlimited: whatever is set, the counts of
+    segments, sets and queues are capped by IPCMNI (32768, 2**24 with
+    ipcmni_extend) and SEMMNS is a C int."""
     return [
         ("shm_segments", limits.shm_segments, limits.shmmni),
         ("shm_pages", limits.shm_pages, shm_limit(limits.shmall)),

@@ -333,6 +333,10 @@ class SegmentReader:
         while at < end:
             if cancelled is not None and cancelled():
                 return -1
+            data = self.next_data(at)
+            if data > at:  # a hole: zeros, not read
+                at = data
+                continue
             got = self.readinto(at, view[: min(CHUNK, end - at)])
             if not _all_zero(buffer, got, zeros):
                 piece = bytes(view[:got])
