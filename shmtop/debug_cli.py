@@ -191,8 +191,7 @@ def unreadable_note(found: WaitReport) -> list[str]:
     reasons = ", ".join(f"{n} {why}" for why, n in sorted(found.unreadable.items()))
     return [
         f"note: {report.counted(found.unreadable_total, 'process')} could not be inspected"
-        f" ({reasons}); "
-        "their waits are not listed - run as root for the full picture"
+        f" ({reasons}){report.root_advice()}; their waits are not listed"
     ]
 
 

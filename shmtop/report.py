@@ -157,6 +157,13 @@ def queue_rows(snapshot: Snapshot, queues: Sequence[MessageQueue]) -> list[str]:
     return render_table(headers, rows)
 
 
+def root_advice(root: bool | None = None) -> str:
+    """What to add after "N processes could not be inspected": advice to run as root only
+    to a user who is not root (root refused too is said as such)."""
+    root = os.geteuid() == 0 if root is None else root
+    return " even as root" if root else " - run as root for the full picture"
+
+
 def blind_spot_note(snapshot: Snapshot, *, root: bool | None = None) -> str | None:
     """One line saying what the snapshot could not see and why, or None if it saw everything.
 
@@ -164,13 +171,11 @@ def blind_spot_note(snapshot: Snapshot, *, root: bool | None = None) -> str | No
     attachments nattch counts but no mapping showed have other causes, said as such.
     """
     blind = snapshot.blind_spots
-    root = os.geteuid() == 0 if root is None else root
     parts = []
     if blind.uninspected_total:
         reasons = ", ".join(f"{n} {why}" for why, n in sorted(blind.uninspected.items()))
-        advice = " even as root" if root else " - run as root for the full picture"
         parts.append(f"{counted(blind.uninspected_total, 'process')} could not be inspected"
-                     f" ({reasons}){advice}")  # fmt: skip
+                     f" ({reasons}){root_advice(root)}")  # fmt: skip
     if blind.attachments_missing:
         causes = []
         if blind.uninspected_total:
