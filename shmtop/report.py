@@ -203,8 +203,8 @@ def allocating_read_note(shmid: int, resident: int | None, size: int) -> str | N
         return None
     return (
         f"note: shm {shmid} is read through an attachment (no CAP_SYS_ADMIN or "
-        f"CAP_CHECKPOINT_RESTORE to read its file): its {human_size(size - resident)} never "
-        "written are allocated as they are read, and stay"
+        "CAP_CHECKPOINT_RESTORE to read its file): each page nobody wrote that is read gets "
+        f"allocated, and stays (it has {human_size(size - resident)} of them)"
     )
 
 
