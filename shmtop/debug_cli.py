@@ -11,7 +11,7 @@ from typing import Any
 
 from shmtop import report
 from shmtop.arguments import counted
-from shmtop.errors import no_such_object, object_error
+from shmtop.errors import GONE, no_such_object, object_error
 from shmtop.hexdump import hex_lines
 from shmtop.ipc import native
 from shmtop.ipc.collect import Collector
@@ -255,6 +255,9 @@ def run_show_messages(args: argparse.Namespace) -> int:
 
 
 def peek_error(error: OSError, queue: MessageQueue) -> str:
+    """Why a queue seen a moment ago could not be read."""
+    if error.errno in GONE:
+        return f"msg {queue.id} was removed"
     return object_error(error.errno, "msg", queue.id, str(error.strerror or error))
 
 
