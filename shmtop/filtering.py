@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from shmtop.arguments import ipc_key, parse_number
 from shmtop.ipc.model import IpcObject, MessageQueue, Owner, Segment, SemaphoreSet
 
 FLAG_WORDS = ("dest", "locked", "orphan", "unreadable", "waiting", "attached")
@@ -54,12 +56,12 @@ def _field(obj: IpcObject, name: str, value: str) -> bool:
         return f"{obj.owner.perms:03o}" == value.zfill(3)
     if name == "cmd":
         return isinstance(obj, Segment) and any(value in a.command.lower() for a in obj.attachments)
-    try:
-        number = int(value, 0)
-    except ValueError:
+    try:  # the command line's numbers: a key is 32 bits, never cut down to them
+        number = ipc_key(value) if name == "key" else parse_number(value)
+    except (ValueError, ArgumentTypeError):
         return False
     if name == "key":
-        return obj.owner.key == number & 0xFFFFFFFF
+        return obj.owner.key == number
     if name == "id":
         return obj.id == number
     if name == "nattch":

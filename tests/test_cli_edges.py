@@ -195,14 +195,18 @@ def test_a_key_is_never_aliased_by_its_low_32_bits(make_keyed: Any) -> None:
     assert all(made[kind] in live(kind) for kind in made)
 
 
-def test_the_signed_form_of_a_key_names_the_same_objects(make_keyed: Any) -> None:
-    for _ in range(100):  # a key with the top bit set: /proc/sysvipc prints it negative
+def high_key() -> int:
+    """A key with the top bit set (/proc/sysvipc prints it negative) that no object has."""
+    used = {row["key"] for kind in helpers.KINDS for row in live(kind).values()}
+    for _ in range(100):
         key = random.SystemRandom().randrange(1 << 31, 1 << 32)
-        if not any(
-            row["key"] == key for kind in ("shm", "sem", "msg") for row in live(kind).values()
-        ):
-            break
-    key, made = make_keyed(key)
+        if key not in used:
+            return key
+    raise AssertionError("no free high key in 100 tries")
+
+
+def test_the_signed_form_of_a_key_names_the_same_objects(make_keyed: Any) -> None:
+    key, made = make_keyed(high_key())
     signed = str(key - (1 << 32))
     shown = next(line.split() for line in Path("/proc/sysvipc/shm").read_text().splitlines()
                  if line.split()[1:2] == [str(made["shm"])])  # fmt: skip
@@ -714,3 +718,22 @@ def test_dump_raw_through_head_is_not_an_error(make_shm: MakeShm) -> None:
 
     assert (code, err) == (0, b"")
     assert got == b"head" + bytes(6)
+
+
+def test_the_views_key_filter_reads_keys_as_the_command_line_does(make_keyed: Any) -> None:
+    key, made = make_keyed(high_key())
+    collector = Collector(attachments=False)
+    try:
+        snapshot = collector.snapshot()
+    finally:
+        collector.close()
+
+    def matched(term: str) -> set[int]:
+        test = parse_filter(term)
+        return {s.id for s in snapshot.segments if test(s)}
+
+    assert made["shm"] in matched(f"key:{key:#x}")
+    assert made["shm"] in matched(f"key:{key - (1 << 32)}")  # the signed form
+    assert matched(f"key:{key | 1 << 32:#x}") == set()  # never aliased by its low 32 bits
+    assert matched("key:4294967296") == set()  # nor 0, the key of every private segment
+    assert matched(f"key:{arabic(key)}") == set()
