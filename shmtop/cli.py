@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import errno
+import contextlib
 import json
 import os
+import pwd
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from shmtop import debug_cli, report
+from shmtop.arguments import byte_count, byte_offset, ipc_id, ipc_key
+from shmtop.errors import no_such_object, object_error
+from shmtop.filtering import owner_matches
 from shmtop.hexdump import hex_lines
-from shmtop.ipc import native
+from shmtop.ipc import procfs
 from shmtop.ipc.actions import Removal, remove
 from shmtop.ipc.collect import Collector
 from shmtop.ipc.export import (
@@ -24,8 +28,9 @@ from shmtop.ipc.export import (
     segment_dict,
     semaphore_set_dict,
 )
-from shmtop.ipc.model import Kind, Owner, Segment, Snapshot
+from shmtop.ipc.model import Kind, Segment, Snapshot
 from shmtop.ipc.procs import command_line
+from shmtop.ipc.segment_reader import CannotRead, SegmentReader
 from shmtop.prefs import Preferences
 from shmtop.sanitize import safe_text
 
@@ -41,14 +46,6 @@ class CliError(Exception):
     def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
         super().__init__(message)
         self.code = code
-
-
-def number(text: str) -> int:
-    """An integer in decimal, 0x hex or 0o octal, for ids, keys, offsets and lengths."""
-    try:
-        return int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,26 +74,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser("show", help="everything about one object")
     show.add_argument("kind", choices=KINDS)
-    show.add_argument("id", type=number)
+    show.add_argument("id", type=ipc_id)
     show.add_argument("--json", action="store_true")
     debug_cli.add_show_options(show)
 
     dump = commands.add_parser("dump", help="hex + ASCII dump of a segment (attached read-only)")
-    dump.add_argument("id", type=number, help="shmid")
-    dump.add_argument("--offset", type=number, default=0, metavar="N")
-    dump.add_argument("--length", type=number, default=None, metavar="N")
+    dump.add_argument("id", type=ipc_id, help="shmid")
+    dump.add_argument("--offset", type=byte_offset, default=0, metavar="N")
+    dump.add_argument("--length", type=byte_count, default=None, metavar="N")
     dump.add_argument("--raw", action="store_true", help="raw bytes, for a pipe")
 
     viewer = commands.add_parser("view", help="live read-only hex viewer of a segment")
-    viewer.add_argument("id", type=number, help="shmid")
+    viewer.add_argument("id", type=ipc_id, help="shmid")
     viewer.add_argument("--no-attach", action="store_true",
                         help="read through a process that has it attached (root): "
                              "nattch, lpid and atime stay untouched")  # fmt: skip
 
     rm = commands.add_parser("rm", help="remove objects, after showing what goes")
     rm.add_argument("kind", nargs="?", choices=(*KINDS, "all"), help="kind of the ids or key")
-    rm.add_argument("ids", nargs="*", type=number, metavar="ID")
-    rm.add_argument("--key", type=number, help="remove the objects with this key")
+    rm.add_argument("ids", nargs="*", type=ipc_id, metavar="ID")
+    rm.add_argument("--key", type=ipc_key, help="remove the objects with this key")
     rm.add_argument("--orphans", action="store_true",
                     help="remove segments nobody has attached whose creator is gone")  # fmt: skip
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask (needed off a terminal)")
@@ -119,7 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rm": run_rm, "limits": run_limits, "demo": run_demo, **debug_cli.HANDLERS,
     }  # fmt: skip
     try:
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        return code
     except CliError as error:
         print(f"shmtop: {error}", file=sys.stderr)
         return error.code
@@ -207,9 +206,14 @@ def run_list(args: argparse.Namespace) -> int:
     if args.sort and not any(args.sort in sorts[k] for k in kinds):
         known = sorted({name for k in kinds for name in sorts[k]})
         raise CliError(f"cannot sort by {args.sort!r}; columns: {', '.join(known)}", EXIT_USAGE)
+    if args.user is not None:
+        check_user(args.user, snapshot)
     chosen: dict[str, list[Any]] = {}
     for kind in kinds:
-        objects = [o for o in snapshot.objects(Kind(kind)) if owned_by(o.owner, args.user)]
+        objects = [
+            o for o in snapshot.objects(Kind(kind))
+            if args.user is None or owner_matches(o.owner, args.user)
+        ]  # fmt: skip
         key = sorts[kind].get(args.sort or "id", sorts[kind]["id"])
         chosen[kind] = sorted(objects, key=key, reverse=args.reverse)
     if args.json:
@@ -231,8 +235,19 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def owned_by(owner: Owner, user: str | None) -> bool:
-    return user is None or user in (owner.user, str(owner.uid))
+def check_user(user: str, snapshot: Snapshot) -> None:
+    """A usage error unless user is a uid, a known user name or an owner's name (any case)."""
+    if user.isascii() and user.isdigit():
+        return
+    owners = (o.owner for kind in KINDS for o in snapshot.objects(Kind(kind)))
+    if any(owner_matches(owner, user) for owner in owners):
+        return
+    with contextlib.suppress(KeyError):
+        pwd.getpwnam(user)
+        return
+    if any(entry.pw_name.lower() == user.lower() for entry in pwd.getpwall()):
+        return
+    raise CliError(f"--user {safe_text(user)!r}: no such user (give a user name or a uid)", 2)
 
 
 def list_json(snapshot: Snapshot, chosen: dict[str, list[Any]]) -> dict[str, Any]:
@@ -256,7 +271,7 @@ def run_show(args: argparse.Namespace) -> int:
     snapshot = take_snapshot(attachments=args.kind == "shm")
     found = snapshot.find(Kind(args.kind), args.id)
     if found is None:
-        raise CliError(f"no {args.kind} with id {args.id}; 'shmtop list {args.kind}' shows ids")
+        raise CliError(no_such_object(args.kind, args.id))
     builders: dict[str, Callable[[Any, Snapshot], Any]] = {
         "shm": segment_dict, "sem": semaphore_set_dict, "msg": queue_dict,
     }  # fmt: skip
@@ -283,31 +298,35 @@ def run_show(args: argparse.Namespace) -> int:
 def run_dump(args: argparse.Namespace) -> int:
     if args.raw and sys.stdout.isatty():
         raise CliError("refusing to write raw bytes to a terminal; pipe them or drop --raw", 2)
-    if args.offset < 0 or (args.length is not None and args.length < 0):
-        raise CliError("--offset and --length must not be negative", EXIT_USAGE)
+    # The viewer's reader: as root pread on the segment's file, holes never read
+    # nor allocated; otherwise through the read-only attachment (see SegmentReader).
     try:
-        size = native.shm_stat(args.id).size
-        with native.attached(args.id) as address:
-            start, stop = clamp_range(args.id, size, args.offset, args.length)
-            chunks = (
-                native.copy_out(address, at, min(DUMP_CHUNK, stop - at))
-                for at in range(start, stop, DUMP_CHUNK)
-            )
+        reader = SegmentReader.attach(args.id)
+    except CannotRead as error:
+        raise CliError(str(error)) from error
+    with reader:
+        start, stop = clamp_range(args.id, reader.size, args.offset, args.length)
+        if reader.touches_pages:
+            note = report.allocating_read_note(args.id, resident_bytes(args.id), reader.size)
+            if note:
+                print(note, file=sys.stderr)
+        chunks = reader.chunks(start, stop, DUMP_CHUNK)
+        try:
             if args.raw:
                 for chunk in chunks:
                     sys.stdout.buffer.write(chunk)
             else:
                 for line in hex_lines(chunks, start):
                     sys.stdout.write(line + "\n")
-    except OSError as error:
-        raise CliError(explain(error, Kind.SHM, args.id)) from error
+        except BrokenPipeError:
+            raise  # the reader of the pipe is done: main() ends quietly
+        except OSError as error:
+            raise CliError(object_error(error.errno, "shm", args.id, str(error))) from error
     return 0
 
 
 def run_view(args: argparse.Namespace) -> int:
     """The hex viewer of one segment; why it cannot read is told before the TUI starts."""
-    from shmtop.ipc.segment_reader import CannotRead, SegmentReader
-
     try:
         reader = SegmentReader.open(args.id, no_attach=args.no_attach)
     except CannotRead as error:
@@ -323,20 +342,21 @@ def run_view(args: argparse.Namespace) -> int:
     return 0
 
 
+def resident_bytes(shmid: int) -> int | None:
+    """rss + swap of a segment from /proc/sysvipc/shm; None where the kernel has no such
+    columns or the segment is gone."""
+    rows = procfs.parse_sysvipc(procfs.read_sysvipc("shm").decode("ascii"))
+    for row in rows:
+        if row["shmid"] == shmid and "rss" in row:
+            return row["rss"] + row.get("swap", 0)
+    return None
+
+
 def clamp_range(shmid: int, size: int, offset: int, length: int | None) -> tuple[int, int]:
     if offset > size:
         raise CliError(f"offset {offset} is past the end of segment {shmid} ({size} bytes)", 2)
     stop = size if length is None else min(size, offset + length)
     return offset, stop
-
-
-def explain(error: OSError, kind: Kind, ident: int) -> str:
-    """The cause of a failed read of one object, and what to do about it."""
-    if error.errno in (errno.EINVAL, errno.EIDRM):
-        return f"{kind} {ident}: no such object (removed, or never existed)"
-    if error.errno in (errno.EACCES, errno.EPERM):
-        return f"{kind} {ident}: permission denied; its owner or root can read it"
-    return f"{kind} {ident}: {error.strerror or error}"
 
 
 # ---- rm ----
@@ -345,25 +365,41 @@ def explain(error: OSError, kind: Kind, ident: int) -> str:
 def run_rm(args: argparse.Namespace) -> int:
     snapshot = take_snapshot()
     targets = removal_targets(snapshot, args)
+    # Ids that name nothing: one line each, and no plan rows for them.
+    missing = list(dict.fromkeys(t for t in targets if snapshot.find(*t) is None))
+    for kind, ident in missing:
+        print(f"shmtop: {no_such_object(kind, ident)}", file=sys.stderr)
+    targets = [t for t in targets if t not in missing]
     if not targets:
+        if missing:
+            return EXIT_ERROR
         raise CliError("nothing matches: no object to remove")
     print("\n".join(removal_plan(snapshot, targets)))
+    failed = EXIT_ERROR if missing else 0
     if args.dry_run:
-        return 0
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise CliError("not a terminal, so nothing was removed; add --yes to confirm", 2)
-        answer = input(f"Remove {len(targets)} object(s)? [y/N] ").strip().lower()
-        if answer not in ("y", "yes"):
-            print("nothing removed")
-            return EXIT_ERROR
+        return failed
+    if not args.yes and not confirmed(len(targets)):
+        print("nothing removed")
+        return EXIT_ERROR
     outcomes = [remove(kind, ident) for kind, ident in targets]
     for outcome in outcomes:
         if outcome.outcome.ok:
             print(outcome_line(outcome))
         else:
             print(f"shmtop: {outcome_line(outcome)}", file=sys.stderr)
-    return 0 if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
+    return failed if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
+
+
+def confirmed(count: int) -> bool:
+    """Ask on the terminal; end of input (Ctrl-D) is a no."""
+    if not sys.stdin.isatty():
+        raise CliError("not a terminal, so nothing was removed; add --yes to confirm", 2)
+    try:
+        answer = input(f"Remove {count} object(s)? [y/N] ")
+    except EOFError:
+        print()  # end the prompt's line
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def removal_targets(snapshot: Snapshot, args: argparse.Namespace) -> list[tuple[Kind, int]]:

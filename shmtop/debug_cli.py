@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import sys
 import time
@@ -11,6 +10,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from shmtop import report
+from shmtop.arguments import counted
+from shmtop.errors import GONE, no_such_object, object_error
 from shmtop.hexdump import hex_lines
 from shmtop.ipc import native
 from shmtop.ipc.collect import Collector
@@ -59,14 +60,14 @@ def add_show_options(show: argparse.ArgumentParser) -> None:
     )
     show.add_argument(
         "--max-messages",
-        type=int,
+        type=counted,
         default=100,
         metavar="N",
         help="with --messages: read at most N messages (default 100)",
     )
     show.add_argument(
         "--bytes",
-        type=int,
+        type=counted,
         default=SHOWN_BYTES,
         metavar="N",
         dest="shown_bytes",
@@ -190,8 +191,7 @@ def unreadable_note(found: WaitReport) -> list[str]:
     reasons = ", ".join(f"{n} {why}" for why, n in sorted(found.unreadable.items()))
     return [
         f"note: {report.counted(found.unreadable_total, 'process')} could not be inspected"
-        f" ({reasons}); "
-        "their waits are not listed - run as root for the full picture"
+        f" ({reasons}){report.root_advice()}; their waits are not listed"
     ]
 
 
@@ -215,13 +215,11 @@ def notes(found: WaitReport) -> list[str]:
 def run_show_messages(args: argparse.Namespace) -> int:
     if args.kind != "msg":
         return _fail("--messages applies to message queues: shmtop show msg ID --messages", 2)
-    if args.max_messages < 0 or args.shown_bytes < 0:
-        return _fail("--max-messages and --bytes must not be negative", EXIT_USAGE)
     try:
         snapshot = Collector(attachments=False).snapshot()
         queue = snapshot.queue(args.id)
         if queue is None:
-            return _fail(f"no msg with id {args.id}; 'shmtop list msg' shows ids")
+            return _fail(no_such_object("msg", args.id))
         found = WaiterScanner().scan()
         peek: native.MsgPeek | OSError
         try:
@@ -257,11 +255,10 @@ def run_show_messages(args: argparse.Namespace) -> int:
 
 
 def peek_error(error: OSError, queue: MessageQueue) -> str:
-    if error.errno in (errno.EACCES, errno.EPERM):
-        return f"permission denied: reading msg {queue.id} needs read permission on it"
-    if error.errno in (errno.EINVAL, errno.EIDRM):
+    """Why a queue seen a moment ago could not be read."""
+    if error.errno in GONE:
         return f"msg {queue.id} was removed"
-    return str(error.strerror or error)
+    return object_error(error.errno, "msg", queue.id, str(error.strerror or error))
 
 
 def message_lines(peek: native.MsgPeek | OSError, queue: MessageQueue, shown: int) -> list[str]:

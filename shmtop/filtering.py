@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from shmtop.ipc.model import IpcObject, MessageQueue, Segment, SemaphoreSet
+from shmtop.arguments import ipc_key, parse_number
+from shmtop.ipc.model import IpcObject, MessageQueue, Owner, Segment, SemaphoreSet
 
 FLAG_WORDS = ("dest", "locked", "orphan", "unreadable", "waiting", "attached")
 FIELD_NAMES = ("user", "key", "id", "nattch", "perms", "pid", "cmd")
@@ -18,6 +20,15 @@ def search_text(obj: IpcObject) -> str:
     if isinstance(obj, Segment):
         parts += [f"{a.pid} {a.command}" for a in obj.attachments]
     return " ".join(parts).lower()
+
+
+def owner_matches(owner: Owner, user: str) -> bool:
+    """The one rule of `user:` here and of `list --user`: the owner's name in any case,
+    or its uid as ASCII digits."""
+    word = user.lower()
+    if word == owner.user.lower():
+        return True
+    return word.isascii() and word.isdigit() and int(word) == owner.uid
 
 
 def _flag(obj: IpcObject, word: str) -> bool:
@@ -40,17 +51,17 @@ def _pids(obj: IpcObject) -> set[int]:
 
 def _field(obj: IpcObject, name: str, value: str) -> bool:
     if name == "user":
-        return value in (obj.owner.user.lower(), str(obj.owner.uid))
+        return owner_matches(obj.owner, value)
     if name == "perms":
         return f"{obj.owner.perms:03o}" == value.zfill(3)
     if name == "cmd":
         return isinstance(obj, Segment) and any(value in a.command.lower() for a in obj.attachments)
-    try:
-        number = int(value, 0)
-    except ValueError:
+    try:  # the command line's numbers: a key is 32 bits, never cut down to them
+        number = ipc_key(value) if name == "key" else parse_number(value)
+    except (ValueError, ArgumentTypeError):
         return False
     if name == "key":
-        return obj.owner.key == number & 0xFFFFFFFF
+        return obj.owner.key == number
     if name == "id":
         return obj.id == number
     if name == "nattch":

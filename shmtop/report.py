@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -12,7 +13,6 @@ from shmtop.sanitize import safe_text
 
 ATTACHED_WIDTH = 48
 COMMAND_LINE_WIDTH = 200
-UNLIMITED = 2**62  # the kernel's "no limit" values are near 2**64
 
 SortKey = Callable[[Any], Any]
 
@@ -157,26 +157,62 @@ def queue_rows(snapshot: Snapshot, queues: Sequence[MessageQueue]) -> list[str]:
     return render_table(headers, rows)
 
 
-def blind_spot_note(snapshot: Snapshot) -> str | None:
-    """One line saying what the snapshot could not see, or None if it saw everything."""
+def root_advice(root: bool | None = None) -> str:
+    """What to add after "N processes could not be inspected": advice to run as root only
+    to a user who is not root (root refused too is said as such)."""
+    root = os.geteuid() == 0 if root is None else root
+    return " even as root" if root else " - run as root for the full picture"
+
+
+def blind_spot_note(snapshot: Snapshot, *, root: bool | None = None) -> str | None:
+    """One line saying what the snapshot could not see and why, or None if it saw everything.
+
+    "Run as root" is advice only to a user who is not root and was refused; the
+    attachments nattch counts but no mapping showed have other causes, said as such.
+    """
     blind = snapshot.blind_spots
     parts = []
     if blind.uninspected_total:
         reasons = ", ".join(f"{n} {why}" for why, n in sorted(blind.uninspected.items()))
         parts.append(f"{counted(blind.uninspected_total, 'process')} could not be inspected"
-                     f" ({reasons})")  # fmt: skip
+                     f" ({reasons}){root_advice(root)}")  # fmt: skip
     if blind.attachments_missing:
-        parts.append(f"{blind.attachments_missing} attachments not found")
-    if not parts:
+        causes = []
+        if blind.uninspected_total:
+            causes.append("in the processes not inspected")
+        if blind.other_namespace_mappings:
+            causes.append(
+                "in processes that moved to another IPC namespace after attaching ("
+                f"{counted(blind.other_namespace_mappings, 'mapping')} there, not joined)"
+            )
+        if not causes:
+            causes.append(
+                "in processes that attached, detached or exited while the scan ran, or that "
+                "this /proc does not show (another PID namespace)"
+            )
+        parts.append(
+            f"{counted(blind.attachments_missing, 'attachment')} counted by nattch not found:"
+            f" perhaps {', or '.join(causes)}"
+        )
+    return "note: " + "; ".join(parts) if parts else None
+
+
+def allocating_read_note(shmid: int, resident: int | None, size: int) -> str | None:
+    """Why reading a segment through its attachment grows it, when it will; else None."""
+    if resident is None or resident >= size:
         return None
-    return "note: " + "; ".join(parts) + " - run as root for the full picture"
+    return (
+        f"note: shm {shmid} is read through an attachment (no CAP_SYS_ADMIN or "
+        "CAP_CHECKPOINT_RESTORE to read its file): each page nobody wrote that is read gets "
+        f"allocated, and stays (it has {human_size(size - resident)} of them)"
+    )
 
 
 def limits_lines(snapshot: Snapshot) -> list[str]:
     rows = []
     for name, used, limit in limit_rows(snapshot.limits):
         share = percent(used, limit)
-        shown = "unlimited" if limit >= UNLIMITED else str(limit)
+        shown = "unlimited" if limit is None else str(limit)
         rows.append((name, str(used), shown, "-" if share is None else f"{share:.2f}%"))
     return render_table(("RESOURCE", "USED", "LIMIT", "USE"), rows)
 

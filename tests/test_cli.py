@@ -622,7 +622,7 @@ def test_show_of_an_unknown_id_fails_naming_it(kind: helpers.Kind) -> None:
 
     line = error_line(shmtop("show", kind, str(ident)), 1)
 
-    assert f"no {kind} with id {ident}" in line
+    assert f"{kind} {ident}: no such object" in line
 
 
 def test_dump_of_an_unknown_id_fails_naming_it() -> None:
@@ -833,7 +833,7 @@ def test_rm_of_several_ids_reports_the_unknown_one_and_fails(make_shm: MakeShm) 
     assert run.code == 1, run
     outcomes = rm_outcomes(run)
     assert outcomes[f"shm {shmid}"] == "removed"
-    assert outcomes[f"shm {unknown}"].startswith("not found")
+    assert outcomes[f"shm {unknown}"].startswith("no such object")
     assert shmid not in live("shm")
 
 

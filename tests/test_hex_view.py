@@ -19,7 +19,7 @@ from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from shmtop import cli
+from shmtop import cli, errors
 from shmtop.ipc import native
 from shmtop.sanitize import safe_bytes
 from shmtop.tui.screens.segment_view import SegmentViewScreen
@@ -358,7 +358,7 @@ def test_an_unknown_segment_shows_why_and_only_closes() -> None:
         app = ViewerApp(0x7FFFFFFF, sweep=False)
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.pause()
-            assert "no such segment" in shown(app, "#error")
+            assert "no such object" in shown(app, "#error")
             assert not app.screen.query(HexView)
             await pilot.press("q")
             await pilot.pause()
@@ -380,7 +380,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_view_of_an_unknown_segment_says_so_and_exits_1() -> None:
     run = run_cli("view", "2147483647")
     assert run.returncode == 1
-    assert run.stderr == "shmtop: shm 2147483647: no such segment (removed, or never existed)\n"
+    assert run.stderr == f"shmtop: {errors.no_such_object('shm', 2147483647)}\n"
 
 
 def test_view_without_attaching_and_no_attacher_says_why(make_shm: MakeShm) -> None:
@@ -421,7 +421,5 @@ def test_view_of_a_segment_without_read_permission_says_so(make_shm: MakeShm) ->
         said = pipe.read()
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 1
-    assert said == (
-        f"shmtop: shm {shmid}: permission denied: you may not read it; its owner or root can\n"
-    )
+    assert said == (f"shmtop: {errors.permission_denied('shm', shmid)}\n")
     assert native.shm_stat(shmid).nattch == 0

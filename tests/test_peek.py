@@ -177,5 +177,5 @@ def test_a_queue_nobody_may_read_says_permission_denied_and_the_rest_is_shown(
 
     assert run.returncode == 0, run.stderr
     assert f"message queue {queue}" in run.stdout
-    assert "Messages: not read (permission denied" in run.stdout
+    assert f"Messages: not read (msg {queue}: permission denied" in run.stdout
     assert "could not be inspected" in run.stdout

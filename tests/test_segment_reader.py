@@ -12,6 +12,7 @@ import pytest
 import segment_writer
 from helpers import MakeShm, Spawn
 
+from shmtop import errors
 from shmtop.ipc import native, segment_reader
 from shmtop.ipc.change_map import ChangeMap
 from shmtop.ipc.inspect_values import decode
@@ -133,7 +134,7 @@ def test_no_attach_without_another_attacher_says_why(make_shm: MakeShm) -> None:
 
 
 def test_unknown_segment_is_named_in_the_error() -> None:
-    with pytest.raises(CannotRead, match="no such segment"):
+    with pytest.raises(CannotRead, match="no such object"):
         SegmentReader.attach(0x7FFFFFFF)
 
 
@@ -147,9 +148,7 @@ def test_a_segment_without_read_permission_gives_a_clear_message(make_shm: MakeS
             return str(error)
         return "attached"
 
-    assert as_nobody(attach) == (
-        f"shm {shmid}: permission denied: you may not read it; its owner or root can"
-    )
+    assert as_nobody(attach) == (errors.permission_denied("shm", shmid))
 
 
 @pytest.mark.root

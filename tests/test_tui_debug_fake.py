@@ -24,7 +24,7 @@ from shmtop.tui.widgets.ipc_table import IpcTable
     ("peeked", "says"),
     [
         (MsgPeek((), unsupported=MSG_COPY_MISSING), "this kernel lacks MSG_COPY"),
-        (OSError(errno.EACCES, "msgrcv"), "permission denied: reading msg 98304 needs read"),
+        (OSError(errno.EACCES, "msgrcv"), "msg 98304: permission denied: reading it needs read"),
         (OSError(errno.EIDRM, "msgrcv"), "msg 98304 was removed"),
     ],
 )

@@ -391,7 +391,7 @@ class Collector:
                     mappings[shmid].append((pid, start, end, bool(writable)))
             facts.update((pid, fact) for pid, fact in part.facts.items() if pid in ours)
         scanned = sum(part.maps.scanned for part in parts)
-        frozen = {shmid: tuple(maps) for shmid, maps in mappings.items()}
+        frozen = {shmid: tuple(sorted(maps)) for shmid, maps in mappings.items()}  # pid, address
         return _MappingScan(frozen, scanned, dict(uninspected), other_namespace, facts)
 
     # ---- semaphores ----

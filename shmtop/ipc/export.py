@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,8 +122,20 @@ def queue_dict(queue: MessageQueue, snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
+# The kernel's own "no limit" for SHMMAX and SHMALL (include/uapi/linux/shm.h:
+# ULONG_MAX - 2**24, the default since Linux 3.16). At or above it a limit cannot
+# be reached: shown as unlimited (null in JSON), never as a 20-digit number.
+ULONG_MAX = 2 ** (8 * ctypes.sizeof(ctypes.c_ulong)) - 1
+SHM_NO_LIMIT = ULONG_MAX - 2**24
+
+
+def shm_limit(value: int) -> int | None:
+    """shmall or shmmax, None where it is the kernel's "no limit" (or beyond)."""
+    return None if value >= SHM_NO_LIMIT else value
+
+
 def limits_dict(limits: Limits) -> dict[str, Any]:
-    """Each limit with its usage and percentage (None where the limit is effectively infinite)."""
+    """Each limit with its usage and percentage; limit and percent None where there is none."""
     rows = limit_rows(limits)
     return {
         name: {"used": used, "limit": limit, "percent": percent(used, limit)}
@@ -130,20 +143,24 @@ def limits_dict(limits: Limits) -> dict[str, Any]:
     }
 
 
-def limit_rows(limits: Limits) -> list[tuple[str, int, int]]:
-    """(what, used, limit) for every limit with a usage figure."""
+def limit_rows(limits: Limits) -> list[tuple[str, int, int | None]]:
+    """(what, used, limit or None for no limit) for every limit with a usage figure.
+
+    Only shm_pages (SHMALL) can be unlimited: whatever is set, the counts of
+    segments, sets and queues are capped by IPCMNI (32768, 2**24 with
+    ipcmni_extend) and SEMMNS is a C int."""
     return [
         ("shm_segments", limits.shm_segments, limits.shmmni),
-        ("shm_pages", limits.shm_pages, limits.shmall),
+        ("shm_pages", limits.shm_pages, shm_limit(limits.shmall)),
         ("sem_sets", limits.sem_sets, limits.semmni),
         ("sem_semaphores", limits.sem_semaphores, limits.semmns),
         ("msg_queues", limits.msg_queues, limits.msgmni),
     ]
 
 
-def percent(used: int, limit: int) -> float | None:
-    """used as a percentage of limit, to 0.01; None for no limit."""
-    if limit <= 0:
+def percent(used: int, limit: int | None) -> float | None:
+    """used as a percentage of limit, to 0.01; None for no limit (or a limit of 0)."""
+    if limit is None or limit <= 0:
         return None
     return round(100.0 * used / limit, 2)
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from shmtop.errors import object_error
 from shmtop.hexdump import hex_lines
 from shmtop.ipc import native
 from shmtop.ipc.collect import ipc_namespace_of
@@ -85,11 +86,7 @@ def _size_of(shmid: int) -> int:
 
 
 def _explain(shmid: int, error: OSError) -> str:
-    if error.errno in (errno.EINVAL, errno.EIDRM):
-        return f"shm {shmid}: no such segment (removed, or never existed)"
-    if error.errno in (errno.EACCES, errno.EPERM):
-        return f"shm {shmid}: permission denied: you may not read it; its owner or root can"
-    return f"shm {shmid}: {error.strerror or error}"
+    return object_error(error.errno, "shm", shmid, str(error.strerror or error))
 
 
 def _open_file(pid: int | str, start: int, end: int, shmid: int) -> int:
@@ -107,8 +104,12 @@ class SegmentReader:
     Bytes are copied out only as asked (a row window, a scan chunk), never the
     whole segment. Where the segment's file can be opened (root), reads use
     pread on it: it copies zeros for pages nobody touched instead of allocating
-    them, and maps nothing into this process. Otherwise reads go through the
-    read-only attachment, which faults in (for a hole: allocates) what it reads.
+    them, and maps nothing into this process; chunks() does not even read the
+    holes (SEEK_DATA). Otherwise reads go through the read-only attachment,
+    which faults in (for a hole: allocates) what it reads: without
+    CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE no process may open a segment's
+    file (/proc/PID/map_files), and no other interface reads shmem without a
+    mapping or a fault.
     """
 
     def __init__(
@@ -250,14 +251,33 @@ class SegmentReader:
                 return length
         raise ReaderClosed(errno.EBADF, f"shm {self.shmid}: the reader is closed")
 
+    def next_data(self, offset: int) -> int:
+        """The first offset >= offset that may hold data (the segment's size if only holes
+        follow); offset itself where holes cannot be told (no file: read through the mapping)."""
+        with self._lock:
+            if self._fd is None:
+                return offset
+            try:
+                return min(os.lseek(self._fd, offset, os.SEEK_DATA), self.size)
+            except OSError as error:
+                if error.errno == errno.ENXIO:  # no data at or after offset
+                    return self.size
+                return offset  # a file that cannot tell: read it all
+
     def chunks(
         self, start: int, end: int, size: int = 1 << 20, cancelled: Cancelled | None = None
     ) -> Iterator[bytes]:
-        """The bytes of [start, end) in pieces of size, stopping early if cancelled()."""
-        for at in range(start, min(end, self.size), size):
+        """The bytes of [start, end) in pieces of size, stopping early if cancelled().
+        A piece that lies wholly in a hole is zeros made here, not read."""
+        end = min(end, self.size)
+        data = start
+        for at in range(start, end, size):
             if cancelled is not None and cancelled():
                 return
-            yield self.read(at, min(size, end - at))
+            length = min(size, end - at)
+            if data < at + length:
+                data = self.next_data(at)
+            yield bytes(length) if data >= at + length else self.read(at, length)
 
     # ---- scans at C speed: bytes.find / rfind / compare on chunks ----
 
@@ -313,6 +333,10 @@ class SegmentReader:
         while at < end:
             if cancelled is not None and cancelled():
                 return -1
+            data = self.next_data(at)
+            if data > at:  # a hole: zeros, not read
+                at = data
+                continue
             got = self.readinto(at, view[: min(CHUNK, end - at)])
             if not _all_zero(buffer, got, zeros):
                 piece = bytes(view[:got])
