@@ -70,8 +70,7 @@ def verdict_dict(verdict: Verdict) -> dict[str, Any]:
             "unknown": verdict.unknown,
             "in_use": verdict.busy,
             "last_touched": iso_time(verdict.last_touched),
-            "idle_seconds": round(verdict.idle, 3),
-            "grace_seconds": verdict.grace,
+            "grace_seconds": int(verdict.grace),
             "settling": verdict.settling,
         },
     }
