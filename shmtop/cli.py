@@ -24,7 +24,7 @@ from shmtop.ipc.export import (
     segment_dict,
     semaphore_set_dict,
 )
-from shmtop.ipc.model import Kind, Owner, Segment, Snapshot
+from shmtop.ipc.model import IpcObject, Kind, Owner, Segment, Snapshot
 from shmtop.ipc.procs import command_line
 from shmtop.ipc.verdicts import DEFAULT_GRACE, judge, parse_duration
 from shmtop.prefs import Preferences
@@ -411,8 +411,9 @@ def removal_plan(
 ) -> list[str]:
     """The table of what goes, each object with the evidence the orphan rule sees."""
     rows = []
+    index = objects_by_id(snapshot)
     for kind, ident in targets:
-        found = snapshot.find(kind, ident)
+        found = index.get((kind, ident))
         if found is None:
             rows.append((str(kind), str(ident), "-", "-", "not found", "-", "-"))
             continue
@@ -432,13 +433,19 @@ def carry_out(
     """Remove each target if it is still the object the plan showed (idle: and unused since);
     an id the plan did not find is not touched, whatever has that id now."""
     outcomes = []
+    index = objects_by_id(snapshot)
     for kind, ident in targets:
-        found = snapshot.find(kind, ident)
+        found = index.get((kind, ident))
         if found is None:
             outcomes.append(Removal(kind, ident, Outcome.NOT_FOUND, "no such object in the plan"))
         else:
             outcomes.append(remove(kind, ident, identity_of(found, idle=idle)))
     return outcomes
+
+
+def objects_by_id(snapshot: Snapshot) -> dict[tuple[Kind, int], IpcObject]:
+    """Every object by (kind, id): one pass, where a find() per target would be quadratic."""
+    return {(kind, o.id): o for kind in Kind for o in snapshot.objects(kind)}
 
 
 def outcome_line(removal: Removal) -> str:
