@@ -48,8 +48,8 @@ def make_orphans(count: int) -> list[int]:
         try:
             os.close(read_fd)
             flags = native.IPC_CREAT | 0o600
-            made = [native.shmget(native.IPC_PRIVATE, 4096, flags) for _ in range(count)]
-            os.write(write_fd, json.dumps(made).encode())
+            ids = [native.shmget(native.IPC_PRIVATE, 4096, flags) for _ in range(count)]
+            os.write(write_fd, json.dumps(ids).encode())
         finally:
             os._exit(0)
     os.close(write_fd)
