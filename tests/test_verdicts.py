@@ -16,8 +16,8 @@ from helpers import MakeSem, MakeShm, Spawn
 
 from shmtop.ipc import native, visibility
 from shmtop.ipc.collect import Collector
-from shmtop.ipc.model import IpcObject, Kind, Snapshot
-from shmtop.ipc.verdicts import DEFAULT_GRACE, Status, judge, parse_duration
+from shmtop.ipc.model import Coverage, IpcObject, Kind, Snapshot
+from shmtop.ipc.verdicts import DEFAULT_GRACE, Status, attachments_note, judge, parse_duration
 
 GRACE_PASSED = DEFAULT_GRACE + 1
 
@@ -268,3 +268,64 @@ def test_a_live_root_creator_is_never_gone_to_nobody(
     offered = plan(dry)
     assert ("shm", control) in offered, dry
     assert ("shm", attached) not in offered and ("shm", unattached) not in offered
+
+
+# ---- attachments against nattch under churn ----
+
+_CHURN = """
+import sys
+from shmtop.ipc import native
+ids = [int(i) for i in sys.argv[1:]]
+print("ready", flush=True)
+while True:
+    held = [native.shmat(i, 0) for i in ids]
+    for address in held:
+        native.shmdt(address)
+"""
+
+
+SNAPSHOTS = 12
+
+
+@pytest.fixture
+def churning(make_shm: MakeShm) -> Iterator[list[int]]:
+    """Segments that a child attaches and detaches in a tight loop; stopped after."""
+    ids = [make_shm() for _ in range(4)]
+    children = [subprocess.Popen([sys.executable, "-c", _CHURN, *map(str, ids)],
+                                 stdout=subprocess.PIPE)]  # fmt: skip
+    try:
+        for child in children:
+            assert child.stdout is not None and child.stdout.readline() == b"ready\n"
+        yield ids
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+
+
+def test_every_record_agrees_with_its_nattch_or_says_it_does_not(churning: list[int]) -> None:
+    reused = Collector()
+    seen: dict[str, int] = {}
+    try:
+        for n in range(SNAPSHOTS):
+            snapshot = (reused if n % 2 else Collector()).snapshot()
+            for shmid in churning:
+                segment = snapshot.segment(shmid)
+                assert segment is not None
+                note = attachments_note(segment, snapshot.blind_spots)
+                if segment.coverage is Coverage.COMPLETE:
+                    assert len(segment.attachments) == segment.nattch, segment
+                    assert note is None
+                else:
+                    assert note is not None and f"nattch {segment.nattch}" in note
+                seen[str(segment.coverage)] = seen.get(str(segment.coverage), 0) + 1
+    finally:
+        reused.close()
+    for _ in range(3):
+        listed = hidden.run(["list", "shm", "--json"], nobody=False).json()
+        for record in listed["segments"]:
+            if record["id"] in churning and record["attachments_consistent"]:
+                assert len(record["attachments"]) == record["nattch"], record
+            elif record["id"] in churning:
+                assert record["attachments_note"], record
+    assert sum(seen.values()) == SNAPSHOTS * len(churning), seen
