@@ -424,7 +424,6 @@ def removal_line(kind: Kind, obj: IpcObject, snapshot: Snapshot | None = None) -
     if snapshot is not None:
         verdict = judge(obj, snapshot)
         words = ",".join(status_words(obj, verdict))
-        line += (
-            f"\n    {words + ': ' if words else ''}{evidence_text(obj, verdict, snapshot.taken_at)}"
-        )
+        evidence = evidence_text(obj, verdict, snapshot.taken_at)
+        line += f"\n  evidence{' (' + words + ')' if words else ''}: {evidence}"
     return line
