@@ -27,6 +27,7 @@ from shmtop.ipc.export import (
 from shmtop.ipc.model import IpcObject, Kind, Owner, Segment, Snapshot
 from shmtop.ipc.procs import command_line
 from shmtop.ipc.verdicts import DEFAULT_GRACE, judge, parse_duration
+from shmtop.ipc.waiters import WaiterScanner
 from shmtop.prefs import Preferences
 from shmtop.sanitize import safe_text
 
@@ -393,9 +394,14 @@ def removal_targets(snapshot: Snapshot, args: argparse.Namespace) -> list[tuple[
     kinds = {Kind(k) for k in KINDS} if args.kind in (None, "all") else {Kind(args.kind)}
     if args.orphans:
         grace = DEFAULT_GRACE if args.idle_for is None else args.idle_for
-        return [
-            (kind, o.id) for kind in sorted(kinds) for o in snapshot.objects(kind)
+        candidates = [
+            (kind, o) for kind in sorted(kinds) for o in snapshot.objects(kind)
             if judge(o, snapshot, grace=grace).selected(args.idle_for)
+        ]  # fmt: skip
+        blocked = blocked_on() if any(k is Kind.MSG for k, _ in candidates) else set()
+        return [
+            (kind, o.id) for kind, o in candidates
+            if judge(o, snapshot, grace=grace, blocked=blocked).selected(args.idle_for)
         ]  # fmt: skip
     if args.key == 0:
         raise CliError("key 0 is IPC_PRIVATE and names no object; remove those by id", 2)
@@ -404,6 +410,12 @@ def removal_targets(snapshot: Snapshot, args: argparse.Namespace) -> list[tuple[
         (kind, o.id) for kind in sorted(kinds) for o in snapshot.objects(kind)
         if o.owner.key == key
     ]  # fmt: skip
+
+
+def blocked_on() -> set[tuple[Kind, int]]:
+    """The objects a waiter scan finds threads blocked on (a queue's header shows none)."""
+    report = WaiterScanner().scan()
+    return {(w.kind, w.object_id) for w in report.waiters}
 
 
 def removal_plan(

@@ -329,3 +329,36 @@ def test_every_record_agrees_with_its_nattch_or_says_it_does_not(churning: list[
             elif record["id"] in churning:
                 assert record["attachments_note"], record
     assert sum(seen.values()) == SNAPSHOTS * len(churning), seen
+
+
+def test_a_queue_with_a_blocked_receiver_is_not_offered(left_behind: dict[str, int]) -> None:
+    queue = left_behind["msg_private"]  # last sender gone, nobody ever received
+    reader = subprocess.Popen([sys.executable, "-c", _RECEIVER, str(queue)])
+    try:
+        helpers.wait_until(lambda: blocked_in_msgrcv(reader.pid), "the reader blocks in msgrcv")
+        made = native.msg_stat(queue).ctime
+        helpers.wait_until(lambda: time.time() >= made + 2, "two seconds passed since it was made")
+
+        dry = hidden.run(["rm", "msg", "--orphans", "--dry-run", "--idle-for", "1s"], nobody=False)
+
+        offered = plan(dry)
+        assert ("msg", left_behind["msg_keyed"]) in offered, dry  # the same, but nobody waits
+        assert ("msg", queue) not in offered
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+_RECEIVER = """
+import sys
+from shmtop.ipc import native
+native.msgrcv(int(sys.argv[1]), 64, 99, 0)  # a type nobody sends: blocks until killed
+"""
+
+
+def blocked_in_msgrcv(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/wchan", encoding="ascii") as wchan:
+            return "msgrcv" in wchan.read()
+    except OSError:
+        return False

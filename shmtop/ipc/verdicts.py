@@ -5,7 +5,8 @@ creator is gone" is not a leak (PostgreSQL keeps such a keyed segment). An
 object is an **orphan** only when all of this holds:
 
 - nothing uses it now: a segment has nattch 0 (and is not already removed); a
-  semaphore set has no waiter;
+  semaphore set has no waiter; a queue no thread a waiter scan found (`blocked`:
+  its header shows none, so only a scan can tell);
 - the processes that used it are *shown* gone: a segment's creator, every
   non-zero last changer (sempid) of a set's semaphores, a queue's last sender and
   last receiver. A PID that still runs but started after the object's last use is
@@ -26,13 +27,14 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from shmtop.ipc.model import (
     BlindSpots,
     Coverage,
     IpcObject,
+    Kind,
     MessageQueue,
     Process,
     Segment,
@@ -55,6 +57,7 @@ class Status(enum.StrEnum):
 
 
 KEYED = {Segment: Status.UNATTACHED, SemaphoreSet: Status.UNUSED, MessageQueue: Status.UNUSED}
+KINDS = {Segment: Kind.SHM, SemaphoreSet: Kind.SEM, MessageQueue: Kind.MSG}
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +178,18 @@ def _queue_evidence(queue: MessageQueue, found: _Evidence) -> None:
 
 
 def judge(
-    obj: IpcObject, snapshot: Snapshot, *, now: float | None = None, grace: float = DEFAULT_GRACE
+    obj: IpcObject,
+    snapshot: Snapshot,
+    *,
+    now: float | None = None,
+    grace: float = DEFAULT_GRACE,
+    blocked: Collection[tuple[Kind, int]] = (),
 ) -> Verdict:
-    """The rule (module docstring) applied to obj at `now` (default: the snapshot's moment)."""
+    """The rule (module docstring) applied to obj at `now` (default: the snapshot's moment).
+
+    `blocked` holds the (kind, id) of objects a waiter scan found threads blocked on: a
+    queue's header keeps no trace of a blocked sender or receiver, so only a scan tells.
+    """
     found = _Evidence(snapshot)
     if isinstance(obj, Segment):
         _segment_evidence(obj, found)
@@ -185,6 +197,8 @@ def judge(
         _set_evidence(obj, found)
     else:
         _queue_evidence(obj, found)
+    if found.busy is None and (KINDS[type(obj)], obj.id) in blocked:
+        found.busy = "a process is blocked on it"
     unknown, users = found.unknown, tuple(found.users)
     users_gone: bool | None = None
     if unknown is None:
