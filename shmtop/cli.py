@@ -18,7 +18,7 @@ from shmtop.errors import no_such_object, object_error
 from shmtop.filtering import owner_matches
 from shmtop.hexdump import hex_lines
 from shmtop.ipc import procfs
-from shmtop.ipc.actions import Removal, remove
+from shmtop.ipc.actions import Outcome, Removal, identity_of, remove
 from shmtop.ipc.collect import Collector
 from shmtop.ipc.export import (
     blind_spots_dict,
@@ -28,9 +28,10 @@ from shmtop.ipc.export import (
     segment_dict,
     semaphore_set_dict,
 )
-from shmtop.ipc.model import Kind, Segment, Snapshot
+from shmtop.ipc.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.ipc.procs import command_line
 from shmtop.ipc.segment_reader import CannotRead, SegmentReader
+from shmtop.ipc.verdicts import DEFAULT_GRACE, judge, parse_duration
 from shmtop.prefs import Preferences
 from shmtop.sanitize import safe_text
 
@@ -95,7 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("ids", nargs="*", type=ipc_id, metavar="ID")
     rm.add_argument("--key", type=ipc_key, help="remove the objects with this key")
     rm.add_argument("--orphans", action="store_true",
-                    help="remove segments nobody has attached whose creator is gone")  # fmt: skip
+                    help="remove orphans of every kind: private, unused, their creator or last "
+                         "users gone, untouched for 60 s (see --idle-for)")  # fmt: skip
+    rm.add_argument("--idle-for", type=duration, metavar="DURATION",
+                    help="with --orphans: untouched this long (90s, 10m, 2h, 7d), and take "
+                         "keyed objects (unattached, unused) untouched that long too")  # fmt: skip
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask (needed off a terminal)")
     rm.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
 
@@ -374,14 +379,14 @@ def run_rm(args: argparse.Namespace) -> int:
         if missing:
             return EXIT_ERROR
         raise CliError("nothing matches: no object to remove")
-    print("\n".join(removal_plan(snapshot, targets)))
+    print("\n".join(removal_plan(snapshot, targets, args.idle_for or DEFAULT_GRACE)))
     failed = EXIT_ERROR if missing else 0
     if args.dry_run:
         return failed
     if not args.yes and not confirmed(len(targets)):
         print("nothing removed")
         return EXIT_ERROR
-    outcomes = [remove(kind, ident) for kind, ident in targets]
+    outcomes = carry_out(snapshot, targets, idle=args.orphans)
     for outcome in outcomes:
         if outcome.outcome.ok:
             print(outcome_line(outcome))
@@ -402,20 +407,37 @@ def confirmed(count: int) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def duration(text: str) -> float:
+    """An --idle-for value in seconds: 90s, 10m, 2h, 7d."""
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def removal_targets(snapshot: Snapshot, args: argparse.Namespace) -> list[tuple[Kind, int]]:
     """What rm was asked to remove, as (kind, id); ids not in the snapshot are kept (reported)."""
     chosen = sum(bool(x) for x in (args.ids, args.key is not None, args.orphans))
     if chosen != 1:
         raise CliError("rm takes ids, --key KEY or --orphans (exactly one of them)", EXIT_USAGE)
+    if args.idle_for is not None and not args.orphans:
+        raise CliError("--idle-for goes with --orphans", EXIT_USAGE)
     if args.ids:
         if args.kind in (None, "all"):
             raise CliError("rm with ids needs the kind first: shm, sem or msg", EXIT_USAGE)
         return [(Kind(args.kind), ident) for ident in args.ids]
     kinds = {Kind(k) for k in KINDS} if args.kind in (None, "all") else {Kind(args.kind)}
     if args.orphans:
-        if args.kind not in (None, "all", "shm"):
-            raise CliError("--orphans applies to segments only", EXIT_USAGE)
-        return [(Kind.SHM, s.id) for s in snapshot.segments if s.orphan]
+        grace = DEFAULT_GRACE if args.idle_for is None else args.idle_for
+        candidates = [
+            (kind, o) for kind in sorted(kinds) for o in snapshot.objects(kind)
+            if judge(o, snapshot, grace=grace).selected(args.idle_for)
+        ]  # fmt: skip
+        blocked = blocked_on() if any(k is Kind.MSG for k, _ in candidates) else set()
+        return [
+            (kind, o.id) for kind, o in candidates
+            if judge(o, snapshot, grace=grace, blocked=blocked).selected(args.idle_for)
+        ]  # fmt: skip
     if args.key == 0:
         raise CliError("key 0 is IPC_PRIVATE and names no object; remove those by id", 2)
     key = args.key & 0xFFFFFFFF
@@ -425,17 +447,54 @@ def removal_targets(snapshot: Snapshot, args: argparse.Namespace) -> list[tuple[
     ]  # fmt: skip
 
 
-def removal_plan(snapshot: Snapshot, targets: Sequence[tuple[Kind, int]]) -> list[str]:
+def blocked_on() -> set[tuple[Kind, int]]:
+    """The objects a waiter scan finds threads blocked on (a queue's header shows none)."""
+    from shmtop.ipc.waiters import WaiterScanner  # only rm --orphans pays for the debugger
+
+    report = WaiterScanner().scan()
+    return {(w.kind, w.object_id) for w in report.waiters}
+
+
+def removal_plan(
+    snapshot: Snapshot, targets: Sequence[tuple[Kind, int]], grace: float = DEFAULT_GRACE
+) -> list[str]:
+    """The table of what goes, each object with the evidence the orphan rule sees."""
     rows = []
+    index = objects_by_id(snapshot)
     for kind, ident in targets:
-        found = snapshot.find(kind, ident)
+        found = index.get((kind, ident))
         if found is None:
-            rows.append((str(kind), str(ident), "-", "-", "not found"))
+            rows.append((str(kind), str(ident), "-", "-", "not found", "-", "-"))
             continue
         attached = report.attached_summary(found, 60) if isinstance(found, Segment) else "-"
+        verdict = judge(found, snapshot, grace=grace)
         rows.append((str(kind), str(ident), f"0x{found.owner.key:08x}",
-                     safe_text(found.owner.user), attached))  # fmt: skip
-    return report.render_table(("KIND", "ID", "KEY", "OWNER", "ATTACHED"), rows)
+                     safe_text(found.owner.user), attached,
+                     ",".join(report.status_words(found, verdict)) or "-",
+                     report.evidence_text(found, verdict, snapshot.taken_at)))  # fmt: skip
+    headers = ("KIND", "ID", "KEY", "OWNER", "ATTACHED", "STATUS", "EVIDENCE")
+    return report.render_table(headers, rows)
+
+
+def carry_out(
+    snapshot: Snapshot, targets: Sequence[tuple[Kind, int]], *, idle: bool
+) -> list[Removal]:
+    """Remove each target if it is still the object the plan showed (idle: and unused since);
+    an id the plan did not find is not touched, whatever has that id now."""
+    outcomes = []
+    index = objects_by_id(snapshot)
+    for kind, ident in targets:
+        found = index.get((kind, ident))
+        if found is None:
+            outcomes.append(Removal(kind, ident, Outcome.NOT_FOUND, "no such object in the plan"))
+        else:
+            outcomes.append(remove(kind, ident, identity_of(found, idle=idle)))
+    return outcomes
+
+
+def objects_by_id(snapshot: Snapshot) -> dict[tuple[Kind, int], IpcObject]:
+    """Every object by (kind, id): one pass, where a find() per target would be quadratic."""
+    return {(kind, o.id): o for kind in Kind for o in snapshot.objects(kind)}
 
 
 def outcome_line(removal: Removal) -> str:

@@ -8,9 +8,15 @@ from dataclasses import dataclass
 from functools import partial
 
 from shmtop.arguments import ipc_key, parse_number
-from shmtop.ipc.model import IpcObject, MessageQueue, Owner, Segment, SemaphoreSet
+from shmtop.ipc.model import IpcObject, MessageQueue, Owner, Segment, SemaphoreSet, Snapshot
+from shmtop.ipc.verdicts import Status, judge
+from shmtop.report import COVERAGE_FLAGS
 
-FLAG_WORDS = ("dest", "locked", "orphan", "unreadable", "waiting", "attached")
+STATUS_WORDS = tuple(str(status) for status in Status)  # the orphan rule's words
+COVERAGE_WORDS = tuple(COVERAGE_FLAGS.values())  # attachment lists that disagree with nattch
+FLAG_WORDS = ("dest", "locked", *STATUS_WORDS, *COVERAGE_WORDS, "unreadable", "waiting",
+              "attached")  # fmt: skip
+Test = Callable[[IpcObject, Snapshot], bool]
 FIELD_NAMES = ("user", "key", "id", "nattch", "perms", "pid", "cmd")
 
 
@@ -31,9 +37,14 @@ def owner_matches(owner: Owner, user: str) -> bool:
     return word.isascii() and word.isdigit() and int(word) == owner.uid
 
 
-def _flag(obj: IpcObject, word: str) -> bool:
+def _flag(obj: IpcObject, snapshot: Snapshot, word: str) -> bool:
+    if word in STATUS_WORDS:
+        status = judge(obj, snapshot).status
+        return status is not None and str(status) == word
     if isinstance(obj, Segment):
-        return {"dest": obj.dest, "locked": obj.locked, "orphan": obj.orphan,
+        if word in COVERAGE_WORDS:
+            return COVERAGE_FLAGS.get(obj.coverage) == word
+        return {"dest": obj.dest, "locked": obj.locked,
                 "attached": obj.nattch > 0}.get(word, False)  # fmt: skip
     if isinstance(obj, SemaphoreSet):
         return {"unreadable": obj.semaphores is None,
@@ -49,7 +60,7 @@ def _pids(obj: IpcObject) -> set[int]:
     return {s.pid for s in obj.semaphores or ()}
 
 
-def _field(obj: IpcObject, name: str, value: str) -> bool:
+def _field(obj: IpcObject, snapshot: Snapshot, name: str, value: str) -> bool:
     if name == "user":
         return owner_matches(obj.owner, value)
     if name == "perms":
@@ -69,12 +80,12 @@ def _field(obj: IpcObject, name: str, value: str) -> bool:
     return number in _pids(obj)  # pid
 
 
-def _contains(obj: IpcObject, word: str) -> bool:
+def _contains(obj: IpcObject, snapshot: Snapshot, word: str) -> bool:
     return word in search_text(obj)
 
 
-def _negated(obj: IpcObject, test: Callable[[IpcObject], bool]) -> bool:
-    return not test(obj)
+def _negated(obj: IpcObject, snapshot: Snapshot, test: Test) -> bool:
+    return not test(obj, snapshot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +93,11 @@ class Filter:
     """A parsed filter: every term must hold (free words match the search text)."""
 
     expression: str
-    tests: tuple[Callable[[IpcObject], bool], ...]
+    tests: tuple[Test, ...]
+    timed: bool = False  # a term (orphan...) can change with time alone: filter again each time
 
-    def __call__(self, obj: IpcObject) -> bool:
-        return all(test(obj) for test in self.tests)
+    def __call__(self, obj: IpcObject, snapshot: Snapshot) -> bool:
+        return all(test(obj, snapshot) for test in self.tests)
 
     @property
     def active(self) -> bool:
@@ -94,14 +106,17 @@ class Filter:
 
 def parse_filter(expression: str) -> Filter:
     """Terms split on spaces: `user:NAME`, `key:0x..`, `id:N`, `nattch:N`, `perms:600`,
-    `pid:N`, `cmd:TEXT`, flags (`dest`, `locked`, `orphan`, `unreadable`, `waiting`,
-    `attached`), any of them negated with a leading `!`, and free words."""
-    tests: list[Callable[[IpcObject], bool]] = []
+    `pid:N`, `cmd:TEXT`, flags (`dest`, `locked`, `orphan`, `unattached`, `unused`,
+    `partial`, `inconsistent`, `unreadable`, `waiting`, `attached`), any of them negated
+    with a leading `!`, and free words."""
+    tests: list[Test] = []
+    timed = False
     for raw in expression.lower().split():
         negate = raw.startswith("!") and len(raw) > 1
         term = raw[1:] if negate else raw
         name, colon, value = term.partition(":")
-        test: Callable[[IpcObject], bool]
+        test: Test
+        timed = timed or term in STATUS_WORDS
         if colon and name in FIELD_NAMES:
             test = partial(_field, name=name, value=value)
         elif term in FLAG_WORDS:
@@ -109,4 +124,4 @@ def parse_filter(expression: str) -> Filter:
         else:
             test = partial(_contains, word=term)
         tests.append(partial(_negated, test=test) if negate else test)
-    return Filter(expression.strip(), tuple(tests))
+    return Filter(expression.strip(), tuple(tests), timed)

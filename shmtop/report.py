@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from shmtop.ipc.export import limit_rows, percent
-from shmtop.ipc.model import MessageQueue, Segment, SemaphoreSet, Snapshot
+from shmtop.ipc.model import Coverage, IpcObject, MessageQueue, Segment, SemaphoreSet, Snapshot
+from shmtop.ipc.verdicts import Verdict, attachments_note, judge
 from shmtop.sanitize import safe_text
 
 ATTACHED_WIDTH = 48
@@ -71,11 +72,59 @@ def clock(epoch: int) -> str:
 
 
 def process_label(snapshot: Snapshot, pid: int) -> str:
-    """'1234 (name)' with the name sanitised, '1234 (gone)' if not running, '-' for 0."""
+    """'1234 (name)' with the name sanitised, '1234 (gone)' if not running, '1234 (hidden)'
+    if it runs but cannot be seen, '-' for 0."""
     if not pid:
         return "-"
     command = snapshot.command_of(pid)
-    return f"{pid} ({safe_text(command) if command is not None else 'gone'})"
+    if command is None:
+        return f"{pid} ({'hidden' if pid in snapshot.hidden else 'gone'})"
+    return f"{pid} ({safe_text(command)})"
+
+
+COVERAGE_FLAGS = {Coverage.PARTIAL: "partial", Coverage.CHANGED: "inconsistent"}
+
+
+def status_words(obj: IpcObject, verdict: Verdict) -> tuple[str, ...]:
+    """The kernel's flags (dest, locked), the rule's word (orphan, unattached, unused) and
+    whether a segment's attachments could not all be seen (partial) or disagreed (inconsistent)."""
+    words = list(obj.flags) if isinstance(obj, Segment) else []
+    if verdict.status is not None:
+        words.append(str(verdict.status))
+    if isinstance(obj, Segment) and obj.coverage in COVERAGE_FLAGS:
+        words.append(COVERAGE_FLAGS[obj.coverage])
+    return tuple(words)
+
+
+def flags_cell(obj: IpcObject, snapshot: Snapshot) -> str:
+    return ",".join(status_words(obj, judge(obj, snapshot))) or "-"
+
+
+def creator_label(segment: Segment) -> str:
+    """The creator's PID, marked ' (gone)' when shown gone and ' (unknown)' when it cannot be
+    told (hidden, or not in our PID namespace)."""
+    if not segment.cpid:
+        return "-"
+    mark = {True: "", False: " (gone)", None: " (unknown)"}[segment.creator_alive]
+    return f"{segment.cpid}{mark}"
+
+
+def evidence_text(obj: IpcObject, verdict: Verdict, now: float) -> str:
+    """What the rule's verdict rests on, in one line: key, use, users, idle time."""
+    key = "key private" if verdict.private else f"keyed (0x{obj.owner.key:08x})"
+    parts = [key]
+    if verdict.busy:
+        parts.append(verdict.busy)
+    for user in verdict.users:
+        state = user.state if user.alive is not None else f"unknown ({user.state})"
+        parts.append(f"{user.role} {user.pid} {state}")
+    if verdict.unknown and not any(u.alive is None for u in verdict.users):
+        parts.append(verdict.unknown)
+    times = ", ".join(f"{what} {age(t, now)}" for what, t in verdict.times)
+    parts.append(f"untouched {age(verdict.last_touched, now).removesuffix(' ago')} ({times})")
+    if verdict.settling:
+        parts.append(f"an orphan once untouched for {int(verdict.grace)}s")
+    return "; ".join(parts)
 
 
 def attached_summary(segment: Segment, width: int = ATTACHED_WIDTH) -> str:
@@ -114,9 +163,8 @@ def segment_rows(snapshot: Snapshot, segments: Sequence[Segment]) -> list[str]:
     rows = [
         (
             str(s.id), f"0x{s.owner.key:08x}", safe_text(s.owner.user), f"{s.owner.perms:03o}",
-            human_size(s.size), human_size(s.rss), str(s.nattch),
-            f"{s.cpid}{'' if s.creator_alive else ' (gone)'}", attached_summary(s),
-            ",".join(s.flags) or "-",
+            human_size(s.size), human_size(s.rss), str(s.nattch), creator_label(s),
+            attached_summary(s), flags_cell(s, snapshot),
         )
         for s in segments
     ]  # fmt: skip
@@ -124,12 +172,12 @@ def segment_rows(snapshot: Snapshot, segments: Sequence[Segment]) -> list[str]:
 
 
 def semaphore_rows(snapshot: Snapshot, sets: Sequence[SemaphoreSet]) -> list[str]:
-    headers = ("ID", "KEY", "OWNER", "PERMS", "NSEMS", "VALUES", "WAITERS", "LAST OP")
+    headers = ("ID", "KEY", "OWNER", "PERMS", "NSEMS", "VALUES", "WAITERS", "LAST OP", "FLAGS")
     rows = [
         (
             str(s.id), f"0x{s.owner.key:08x}", safe_text(s.owner.user), f"{s.owner.perms:03o}",
             str(s.nsems), compact_values(s), "?" if s.waiters is None else str(s.waiters),
-            age(s.otime, snapshot.taken_at),
+            age(s.otime, snapshot.taken_at), flags_cell(s, snapshot),
         )
         for s in sets
     ]  # fmt: skip
@@ -145,12 +193,14 @@ def compact_values(sem_set: SemaphoreSet, width: int = 32) -> str:
 
 
 def queue_rows(snapshot: Snapshot, queues: Sequence[MessageQueue]) -> list[str]:
-    headers = ("ID", "KEY", "OWNER", "PERMS", "MSGS", "USED/MAX", "LAST SENDER", "LAST RECEIVER")
+    headers = ("ID", "KEY", "OWNER", "PERMS", "MSGS", "USED/MAX", "LAST SENDER", "LAST RECEIVER",
+               "FLAGS")  # fmt: skip
     rows = [
         (
             str(q.id), f"0x{q.owner.key:08x}", safe_text(q.owner.user), f"{q.owner.perms:03o}",
             str(q.qnum), f"{human_size(q.cbytes)}/{human_size(q.qbytes)}",
             process_label(snapshot, q.lspid), process_label(snapshot, q.lrpid),
+            flags_cell(q, snapshot),
         )
         for q in queues
     ]  # fmt: skip
@@ -176,6 +226,8 @@ def blind_spot_note(snapshot: Snapshot, *, root: bool | None = None) -> str | No
         reasons = ", ".join(f"{n} {why}" for why, n in sorted(blind.uninspected.items()))
         parts.append(f"{counted(blind.uninspected_total, 'process')} could not be inspected"
                      f" ({reasons}){root_advice(root)}")  # fmt: skip
+    if blind.processes_hidden:
+        parts.append(blind.processes_hidden)
     if blind.attachments_missing:
         causes = []
         if blind.uninspected_total:
@@ -221,17 +273,18 @@ def segment_detail(
     snapshot: Snapshot, s: Segment, command_lines: Mapping[int, str | None] | None = None
 ) -> list[str]:
     """Everything about a segment; with command_lines, each attacher's command line too."""
+    verdict = judge(s, snapshot)
     lines = [
-        f"segment {s.id}  key 0x{s.owner.key:08x}  flags {','.join(s.flags) or '-'}",
+        f"segment {s.id}  key 0x{s.owner.key:08x}  flags {flags_cell(s, snapshot)}",
         f"  owner    {safe_text(s.owner.user)}:{safe_text(s.owner.group)}"
         f"  creator {safe_text(s.owner.creator_user)}:{safe_text(s.owner.creator_group)}"
         f"  perms {s.owner.perms:03o}",
         f"  size     {s.size} ({human_size(s.size)})  rss {human_size(s.rss)}"
         f"  swap {human_size(s.swap)}  nattch {s.nattch}",
-        f"  creator  {process_label(snapshot, s.cpid)}"
-        f"{'' if s.creator_alive else ' - no longer running'}",
+        f"  creator  {process_label(snapshot, s.cpid)}{creator_note(verdict)}",
         f"  last     {process_label(snapshot, s.lpid)}",
         f"  attached {clock(s.atime)}  detached {clock(s.dtime)}  changed {clock(s.ctime)}",
+        verdict_line(s, verdict, snapshot.taken_at),
         "",
     ]
     rows = [
@@ -240,7 +293,10 @@ def segment_detail(
         for a in s.attachments
     ]  # fmt: skip
     lines += render_table(("PID", "COMMAND", "USER", "ACCESS", "ADDRESSES"), rows)
-    if not rows:
+    note = attachments_note(s, snapshot.blind_spots)
+    if note:
+        lines.append(f"({note})")
+    elif not rows:
         lines.append("(no process has it attached)")
     if command_lines:
         lines += ["", "Command lines:"]
@@ -258,6 +314,7 @@ def semaphore_detail(snapshot: Snapshot, s: SemaphoreSet) -> list[str]:
         f"  owner    {safe_text(s.owner.user)}:{safe_text(s.owner.group)}"
         f"  creator {safe_text(s.owner.creator_user)}  perms {s.owner.perms:03o}",
         f"  last op  {clock(s.otime)}  changed {clock(s.ctime)}",
+        verdict_line(s, judge(s, snapshot), snapshot.taken_at),
         "",
     ]
     if s.semaphores is None:
@@ -279,4 +336,29 @@ def queue_detail(snapshot: Snapshot, q: MessageQueue) -> list[str]:
         f"  sender    {process_label(snapshot, q.lspid)}  at {clock(q.stime)}",
         f"  receiver  {process_label(snapshot, q.lrpid)}  at {clock(q.rtime)}",
         f"  changed   {clock(q.ctime)}",
+        verdict_line(q, judge(q, snapshot), snapshot.taken_at),
     ]
+
+
+def creator_note(verdict: Verdict) -> str:
+    """' - no longer running' when the creator is shown gone, ' - cannot tell: why' if unknown."""
+    creator = next((u for u in verdict.users if u.role == "creator"), None)
+    if creator is None or creator.alive:
+        return ""
+    return " - no longer running" if creator.alive is False else f" - cannot tell: {creator.state}"
+
+
+def verdict_line(obj: IpcObject, verdict: Verdict, now: float) -> str:
+    """'  verdict  orphan: key private; ...' for a detail page."""
+    return f"  verdict  {verdict_word(verdict)}: {evidence_text(obj, verdict, now)}"
+
+
+def verdict_word(verdict: Verdict) -> str:
+    """orphan, unattached, unused; else in use, unknown (cannot tell) or settling (grace)."""
+    if verdict.status is not None:
+        return str(verdict.status)
+    if verdict.busy or verdict.users_gone is False:
+        return "in use"
+    if verdict.users_gone is None:
+        return "unknown"
+    return "settling"

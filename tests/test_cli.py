@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -813,9 +814,13 @@ def test_rm_orphans_dry_run_lists_a_dead_creators_segment_only(
     orphan = child.created
     assert orphan is not None
     assert live("shm")[orphan]["nattch"] == 0
+    made = live("shm")[orphan]["ctime"]
+    helpers.wait_until(lambda: time.time() >= made + 1, "a second passed since it was made")
 
-    run = shmtop("rm", "--orphans", "--dry-run")
+    settling = shmtop("rm", "--orphans", "--dry-run")  # within the default 60 s grace
+    run = shmtop("rm", "--orphans", "--dry-run", "--idle-for", "1s")
 
+    assert ("shm", orphan) not in plan_ids(settling)
     assert run.code == 0, run
     listed = plan_ids(run)
     assert ("shm", orphan) in listed

@@ -532,7 +532,7 @@ def test_list_user_matches_as_the_views_user_filter_does(make_shm: MakeShm) -> N
         assert listed.code == 0, listed
         ids = {s["id"] for s in json.loads(listed.out)["segments"]}
         filtered = parse_filter(f"user:{spelling}")
-        assert ids == {s.id for s in snapshot.segments if filtered(s)}, spelling
+        assert ids == {s.id for s in snapshot.segments if filtered(s, snapshot)}, spelling
         assert shmid in ids
 
 
@@ -730,7 +730,7 @@ def test_the_views_key_filter_reads_keys_as_the_command_line_does(make_keyed: An
 
     def matched(term: str) -> set[int]:
         test = parse_filter(term)
-        return {s.id for s in snapshot.segments if test(s)}
+        return {s.id for s in snapshot.segments if test(s, snapshot)}
 
     assert made["shm"] in matched(f"key:{key:#x}")
     assert made["shm"] in matched(f"key:{key - (1 << 32)}")  # the signed form

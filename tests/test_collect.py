@@ -18,6 +18,7 @@ import shmtop
 from shmtop.ipc import native
 from shmtop.ipc.collect import Collector
 from shmtop.ipc.model import Segment, Semaphore, Snapshot
+from shmtop.ipc.verdicts import Status, judge
 
 ME = os.getpid()
 
@@ -65,14 +66,15 @@ def test_a_removed_segment_stays_listed_with_its_attacher(make_shm: MakeShm, spa
     child = spawn(attach=[(shmid, True)])
     native.shm_rmid(shmid)  # IPC_RMID while attached: key 0, SHM_DEST, lives on
 
-    seg = segment(Collector().snapshot(), shmid)
+    snapshot = Collector().snapshot()
+    seg = segment(snapshot, shmid)
 
     assert seg.owner.key == 0
     assert seg.dest
     assert seg.owner.mode == native.SHM_DEST | 0o640
     assert seg.owner.perms == 0o640
     assert seg.flags == ("dest",)
-    assert not seg.orphan
+    assert judge(seg, snapshot, now=snapshot.taken_at + 3600).status is None
     assert seg.nattch == 1
     assert attachers(seg) == {(child.pid, True, child.name)}
 
@@ -159,14 +161,18 @@ def test_creator_alive_and_orphans(make_shm: MakeShm, spawn: Spawn) -> None:
 
     snapshot = Collector().snapshot()
     own, orphan, adopted = (segment(snapshot, i) for i in (mine, orphan_id, adopted_id))
+    later = snapshot.taken_at + 61  # past the grace period: the rule is judged on kernel times
 
-    assert (own.cpid, own.creator_alive, own.orphan, own.flags) == (ME, True, False, ())
+    def status(seg: Segment) -> Status | None:
+        return judge(seg, snapshot, now=later).status
+
+    assert (own.cpid, own.creator_alive, status(own), own.flags) == (ME, True, None, ())
     assert (orphan.cpid, orphan.nattch) == (maker.pid, 0)
     assert orphan.creator_alive is False
-    assert orphan.orphan
-    assert orphan.flags == ("orphan",)
+    assert status(orphan) is Status.ORPHAN
+    assert judge(orphan, snapshot).status is None  # just made: within the grace period
     assert adopted.creator_alive is False
-    assert not adopted.orphan  # someone still has it attached
+    assert status(adopted) is None  # someone still has it attached
     assert attachers(adopted) == {(adopter.pid, False, "shmtop-adopt")}
 
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
 
-from shmtop.ipc import native, procfs
+from shmtop.ipc import native, procfs, visibility
 from shmtop.ipc.accounts import group_name, user_name
 from shmtop.ipc.model import (
     Attachment,
     BlindSpots,
+    Coverage,
     Limits,
     MessageQueue,
     Owner,
@@ -28,7 +29,8 @@ from shmtop.ipc.model import (
     SemaphoreSet,
     Snapshot,
 )
-from shmtop.ipc.procs import ProcessDirectory, ProcessFacts, alive_since
+from shmtop.ipc.procs import ProcessDirectory, ProcessFacts
+from shmtop.ipc.verdicts import liveness
 
 PROC = "/proc"
 _SHM_HEADER_NEEDED = ("key", "shmid", "perms", "size", "cpid", "lpid", "nattch",
@@ -134,6 +136,7 @@ class Collector:
         self._processes = ProcessDirectory()
         self._namespace = ipc_namespace_of("self") or 0
         self._own_pid = os.getpid()
+        self._hiding = visibility.processes_hidden()  # the /proc mount does not change under us
         # Reuse state: what the last snapshot read, and what it built from it.
         self._shm_table = b""
         self._shm_rows: list[tuple[int, ...]] = []
@@ -155,7 +158,7 @@ class Collector:
         self._queue_objects: tuple[MessageQueue, ...] = ()
         self._others_from: tuple[object, object, object] | None = None
         self._others: set[int] = set()
-        self._segments_built: tuple[tuple[object, object, object], tuple[Segment, ...]] | None
+        self._segments_built: tuple[tuple[object, ...], tuple[Segment, ...]] | None
         self._segments_built = None
 
     # ---- the whole snapshot ----
@@ -178,8 +181,8 @@ class Collector:
         sem_sets = self._semaphore_sets(semaphores_read.result())
         queues = self._read_queues()
         scan = scan_result() if scan_result else None
-        processes = self._lookup_processes(columns, shm_rows, scan, sem_sets, queues)
-        segments = self._build_segments(columns, shm_rows, scan, processes)
+        processes, hidden = self._lookup_processes(columns, shm_rows, scan, sem_sets, queues)
+        segments = self._build_segments(columns, shm_rows, scan, processes, hidden)
         return Snapshot(
             taken_at=taken_at,
             segments=segments,
@@ -187,9 +190,10 @@ class Collector:
             queues=queues,
             limits=read_limits(),
             processes=MappingProxyType(processes),
-            blind_spots=_blind_spots(scan, self._summary(columns, shm_rows)[2]),
+            blind_spots=_blind_spots(scan, self._summary(columns, shm_rows)[2], self._hiding),
             viewer_pid=self._own_pid,
             ipc_namespace=self._namespace,
+            hidden=MappingProxyType(hidden),
         )
 
     def _lookup_processes(
@@ -199,8 +203,9 @@ class Collector:
         scan: _MappingScan | None,
         sem_sets: tuple[SemaphoreSet, ...],
         queues: tuple[MessageQueue, ...],
-    ) -> dict[int, Process]:
-        """Facts on every PID that matters; attachers of an unchanged scan are taken as known."""
+    ) -> tuple[dict[int, Process], dict[int, str]]:
+        """Facts on every PID that matters (attachers of an unchanged scan are taken as known),
+        and the PIDs that run but cannot be read or seen, with why."""
         if scan is None:
             attachers: dict[int, Process] = {}
         elif scan is self._attachers_scan:
@@ -221,9 +226,17 @@ class Collector:
                 self._others.update(s.pid for s in sem_set.semaphores or ())
         others = self._others - attachers.keys()
         self._attachers, self._attachers_scan = attachers, scan
-        found = {**attachers, **self._processes.lookup(others)} if others else dict(attachers)
+        unreadable: dict[int, int] = {}
+        found = {**attachers, **self._processes.lookup(others, unreadable=unreadable)}
         self._processes.prune(found)
-        return found
+        hidden = {
+            pid: f"exists, but {describe_errno(n)} to read it" for pid, n in unreadable.items()
+        }
+        # /proc said "no such process" of the rest: ask the kernel, which /proc may lie to.
+        for pid in others - found.keys() - hidden.keys():
+            if pid > 0 and (why := visibility.unseen_reason(pid, self._hiding)) is not None:
+                hidden[pid] = why
+        return found, hidden
 
     # ---- segments ----
 
@@ -243,21 +256,63 @@ class Collector:
         rows: list[tuple[int, ...]],
         scan: _MappingScan | None,
         processes: dict[int, Process],
+        hidden: dict[int, str],
     ) -> tuple[Segment, ...]:
         """Every Segment; the whole tuple is reused when rows, scan and processes are the same."""
-        inputs = (rows, scan, processes)
+        inputs = (rows, scan, processes, hidden)
         last = self._segments_built
         if (
             last is not None
             and last[0][0] is rows
             and last[0][1] is scan
             and last[0][2] == processes
+            and last[0][3] == hidden
         ):
             return last[1]
-        segments = tuple([self._segment(columns, row, scan, processes) for row in rows])
+        settled, coverage = self._settle(columns, rows, scan)
+        segments = tuple([
+            self._segment(columns, row, scan, processes, hidden, coverage.get(row[columns.id]))
+            for row in settled
+        ])  # fmt: skip
         self._segments = {s.id: self._segments[s.id] for s in segments}
         self._segments_built = (inputs, segments)
         return segments
+
+    def _settle(
+        self, columns: _ShmColumns, rows: list[tuple[int, ...]], scan: _MappingScan | None
+    ) -> tuple[list[tuple[int, ...]], dict[int, Coverage]]:
+        """Rows whose mappings agree with their nattch, and the coverage of those that do not.
+
+        The table is read before the maps scan, so under churn a row can count more or fewer
+        attachments than the scan found. Those segments are read again after the scan: a row
+        that now agrees replaces the old one; the rest are marked, PARTIAL where processes
+        could not be seen (the missing attachments may be theirs), else CHANGED.
+        """
+        c = columns
+        if scan is None:
+            return rows, {row[c.id]: Coverage.NOT_SCANNED for row in rows if row[c.nattch]}
+        mappings = scan.mappings
+        disagree = [i for i, row in enumerate(rows)
+                    if len(mappings.get(row[c.id], ())) != row[c.nattch]]  # fmt: skip
+        if not disagree:
+            return rows, {}
+        again = {
+            row[c.id]: row for row in native.parse_columns(procfs.read_sysvipc("shm"), c.bases)
+        }
+        blind = bool(scan.uninspected or scan.other_namespace or self._hiding)
+        settled = list(rows)
+        coverage: dict[int, Coverage] = {}
+        for i in disagree:
+            shmid = rows[i][c.id]
+            found = len(mappings.get(shmid, ()))
+            fresh = again.get(shmid)
+            if fresh is not None and fresh[c.nattch] == found:
+                settled[i] = fresh
+            elif blind and found < (fresh or rows[i])[c.nattch]:
+                coverage[shmid] = Coverage.PARTIAL
+            else:
+                coverage[shmid] = Coverage.CHANGED
+        return settled, coverage
 
     def _segment(
         self,
@@ -265,14 +320,17 @@ class Collector:
         row: tuple[int, ...],
         scan: _MappingScan | None,
         processes: dict[int, Process],
+        hidden: dict[int, str],
+        coverage: Coverage | None,
     ) -> Segment:
         """The Segment for a row, reused from the last snapshot when nothing about it changed."""
         c = columns
         shmid, cpid, ctime = row[c.id], row[c.cpid], row[c.ctime]
         maps = scan.mappings.get(shmid, ()) if scan else ()
-        creator_alive = alive_since(processes.get(cpid), ctime) if cpid else None
+        creator_alive = liveness(processes, hidden, cpid, ctime)[0]
         owners = [processes.get(m[0]) for m in maps]
-        cache_key = (row, maps, owners, creator_alive)
+        coverage = coverage or Coverage.COMPLETE
+        cache_key = (row, maps, owners, creator_alive, coverage)
         cached = self._segments.get(shmid)
         if cached is not None and cached[0] == cache_key:
             return cached[1]
@@ -289,7 +347,7 @@ class Collector:
             row[c.rss] if c.rss is not None else None,
             row[c.swap] if c.swap is not None else None,
             row[c.nattch], cpid, row[c.lpid], row[c.atime], row[c.dtime], ctime,
-            creator_alive, attachments,
+            creator_alive, attachments, coverage,
         )  # fmt: skip
         self._segments[shmid] = (cache_key, segment)
         return segment
@@ -469,15 +527,16 @@ def _queue(row: tuple[int, ...]) -> MessageQueue:
     )  # fmt: skip
 
 
-def _blind_spots(scan: _MappingScan | None, nattch_total: int) -> BlindSpots:
+def _blind_spots(scan: _MappingScan | None, nattch_total: int, hiding: str | None) -> BlindSpots:
     if scan is None:
-        return BlindSpots(attachments_missing=nattch_total)
+        return BlindSpots(attachments_missing=nattch_total, processes_hidden=hiding)
     found = scan.found
     return BlindSpots(
         processes_scanned=scan.scanned,
         uninspected=MappingProxyType(dict(scan.uninspected)),
         attachments_missing=max(nattch_total - found, 0),
         other_namespace_mappings=scan.other_namespace,
+        processes_hidden=hiding,
     )
 
 

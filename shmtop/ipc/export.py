@@ -9,6 +9,8 @@ from typing import Any
 from shmtop.ipc.model import (
     Attachment,
     BlindSpots,
+    Coverage,
+    IpcObject,
     Limits,
     MessageQueue,
     Owner,
@@ -16,6 +18,7 @@ from shmtop.ipc.model import (
     SemaphoreSet,
     Snapshot,
 )
+from shmtop.ipc.verdicts import Verdict, attachments_note, judge
 
 
 def iso_time(epoch: float) -> str | None:
@@ -53,6 +56,31 @@ def attachment_dict(attachment: Attachment) -> dict[str, Any]:
     }
 
 
+def verdict_dict(verdict: Verdict) -> dict[str, Any]:
+    """The rule's word on an object and the evidence it rests on (shmtop.ipc.verdicts)."""
+    return {
+        "status": None if verdict.status is None else str(verdict.status),
+        "orphan": verdict.orphan,
+        "evidence": {
+            "key_private": verdict.private,
+            "users": [
+                {"role": u.role, "pid": u.pid, "alive": u.alive, "state": u.state}
+                for u in verdict.users
+            ],
+            "users_gone": verdict.users_gone,
+            "unknown": verdict.unknown,
+            "in_use": verdict.busy,
+            "last_touched": iso_time(verdict.last_touched),
+            "grace_seconds": int(verdict.grace),
+            "settling": verdict.settling,
+        },
+    }
+
+
+def _verdict(obj: IpcObject, snapshot: Snapshot) -> dict[str, Any]:
+    return verdict_dict(judge(obj, snapshot))
+
+
 def segment_dict(segment: Segment, snapshot: Snapshot) -> dict[str, Any]:
     return {
         "kind": "shm",
@@ -72,8 +100,11 @@ def segment_dict(segment: Segment, snapshot: Snapshot) -> dict[str, Any]:
         "ctime": iso_time(segment.ctime),
         "dest": segment.dest,
         "locked": segment.locked,
-        "orphan": segment.orphan,
+        **_verdict(segment, snapshot),
         "attachments": [attachment_dict(a) for a in segment.attachments],
+        "attachments_consistent": segment.coverage is Coverage.COMPLETE,
+        "attachments_coverage": str(segment.coverage),
+        "attachments_note": attachments_note(segment, snapshot.blind_spots),
     }
 
 
@@ -101,6 +132,7 @@ def semaphore_set_dict(sem_set: SemaphoreSet, snapshot: Snapshot) -> dict[str, A
         "waiters": sem_set.waiters,
         "semaphores": semaphores,
         "unreadable": sem_set.unreadable,
+        **_verdict(sem_set, snapshot),
     }
 
 
@@ -119,6 +151,7 @@ def queue_dict(queue: MessageQueue, snapshot: Snapshot) -> dict[str, Any]:
         "stime": iso_time(queue.stime),
         "rtime": iso_time(queue.rtime),
         "ctime": iso_time(queue.ctime),
+        **_verdict(queue, snapshot),
     }
 
 
@@ -171,4 +204,5 @@ def blind_spots_dict(blind: BlindSpots) -> dict[str, Any]:
         "uninspected": dict(blind.uninspected),
         "attachments_missing": blind.attachments_missing,
         "other_namespace_mappings": blind.other_namespace_mappings,
+        "processes_hidden": blind.processes_hidden,
     }

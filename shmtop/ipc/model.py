@@ -20,6 +20,15 @@ class Kind(enum.StrEnum):
     MSG = "msg"
 
 
+class Coverage(enum.StrEnum):
+    """How far a segment's attachment list can be trusted against its nattch."""
+
+    COMPLETE = "complete"  # as many mappings found as nattch says
+    PARTIAL = "partial"  # fewer, and some processes could not be seen: the rest are unknown
+    CHANGED = "inconsistent"  # disagreed with nattch again after a re-read: changed mid-scan
+    NOT_SCANNED = "not scanned"  # the snapshot was taken without the attachment scan
+
+
 @dataclass(frozen=True, slots=True)
 class Process:
     """What shmtop knows of a process that matters to some object."""
@@ -82,8 +91,9 @@ class Segment:
     atime: int  # epoch seconds, 0 = never
     dtime: int
     ctime: int
-    creator_alive: bool | None  # None: cannot tell (no cpid in our PID namespace)
+    creator_alive: bool | None  # None: cannot tell (no cpid in our PID namespace, or hidden)
     attachments: tuple[Attachment, ...] = ()
+    coverage: Coverage = Coverage.COMPLETE  # whether attachments agree with nattch
 
     @property
     def dest(self) -> bool:
@@ -96,18 +106,9 @@ class Segment:
         return bool(self.owner.mode & SHM_LOCKED)
 
     @property
-    def orphan(self) -> bool:
-        """Nobody attached and the creator is gone: probably leaked."""
-        return self.nattch == 0 and self.creator_alive is False and not self.dest
-
-    @property
     def flags(self) -> tuple[str, ...]:
-        """Short status words: dest, locked, orphan."""
-        return tuple(
-            name
-            for name, on in (("dest", self.dest), ("locked", self.locked), ("orphan", self.orphan))
-            if on
-        )
+        """The kernel's status words: dest, locked (orphan and the like: shmtop.ipc.verdicts)."""
+        return tuple(name for name, on in (("dest", self.dest), ("locked", self.locked)) if on)
 
     @property
     def attached_pids(self) -> tuple[int, ...]:
@@ -199,6 +200,7 @@ class BlindSpots:
     uninspected: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     attachments_missing: int = 0  # sum of nattch minus mappings found
     other_namespace_mappings: int = 0  # /SYSV mappings of processes in other IPC namespaces
+    processes_hidden: str | None = None  # why /proc does not even list some processes (hidepid)
 
     @property
     def uninspected_total(self) -> int:
@@ -218,6 +220,10 @@ class Snapshot:
     blind_spots: BlindSpots
     viewer_pid: int
     ipc_namespace: int  # inode of /proc/self/ns/ipc
+    # PIDs that matter to some object and exist, but whose facts cannot be read (hidden by
+    # hidepid, or unreadable): pid -> why. With `processes` these are every PID that matters
+    # and runs; any other PID that matters was shown gone (kill(pid, 0) said ESRCH).
+    hidden: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def objects(self, kind: Kind) -> tuple[IpcObject, ...]:
         """Every object of one kind."""

@@ -177,6 +177,33 @@ def sem_rmid(semid: int) -> None:
     _check(lib.shmtop_semctl_val(semid, 0, lib.IPC_RMID, 0), f"semctl(semid={semid}, IPC_RMID)")
 
 
+@dataclass(frozen=True, slots=True)
+class SemStat:
+    """What IPC_STAT says of one semaphore set."""
+
+    id: int
+    key: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    mode: int
+    nsems: int
+    otime: int
+    ctime: int
+
+
+def sem_stat(semid: int) -> SemStat:
+    """IPC_STAT of one set by id (needs read permission)."""
+    ds = ffi.new("struct semid_ds *")
+    _check(lib.shmtop_semctl_ds(semid, lib.IPC_STAT, ds), f"semctl(semid={semid}, IPC_STAT)")
+    perm = ds.sem_perm
+    return SemStat(
+        semid, lib.shmtop_perm_key(ffi.addressof(perm)) & 0xFFFFFFFF, perm.uid, perm.gid,
+        perm.cuid, perm.cgid, perm.mode, ds.sem_nsems, ds.sem_otime, ds.sem_ctime,
+    )  # fmt: skip
+
+
 def sem_getall(semid: int, nsems: int) -> list[int]:
     values = ffi.new("unsigned short[]", max(nsems, 1))
     _check(lib.shmtop_semctl_array(semid, lib.GETALL, values), f"semctl(semid={semid}, GETALL)")
@@ -273,6 +300,37 @@ def msgget(key: int, flags: int) -> int:
 def msg_rmid(msqid: int) -> None:
     """IPC_RMID: the queue and its messages are gone at once."""
     _check(lib.msgctl(msqid, lib.IPC_RMID, ffi.NULL), f"msgctl(msqid={msqid}, IPC_RMID)")
+
+
+@dataclass(frozen=True, slots=True)
+class MsgStat:
+    """What IPC_STAT says of one queue."""
+
+    id: int
+    key: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    mode: int
+    qnum: int
+    lspid: int
+    lrpid: int
+    stime: int
+    rtime: int
+    ctime: int
+
+
+def msg_stat(msqid: int) -> MsgStat:
+    """IPC_STAT of one queue by id (needs read permission)."""
+    ds = ffi.new("struct msqid_ds *")
+    _check(lib.msgctl(msqid, lib.IPC_STAT, ds), f"msgctl(msqid={msqid}, IPC_STAT)")
+    perm = ds.msg_perm
+    return MsgStat(
+        msqid, lib.shmtop_perm_key(ffi.addressof(perm)) & 0xFFFFFFFF, perm.uid, perm.gid,
+        perm.cuid, perm.cgid, perm.mode, ds.msg_qnum, ds.msg_lspid, ds.msg_lrpid, ds.msg_stime,
+        ds.msg_rtime, ds.msg_ctime,
+    )  # fmt: skip
 
 
 def msgsnd(msqid: int, mtype: int, payload: bytes, flags: int = IPC_NOWAIT) -> None:

@@ -45,10 +45,15 @@ class ProcessDirectory:
         self._cache: dict[int, Process] = {}
 
     def lookup(
-        self, pids: Iterable[int], known: Mapping[int, ProcessFacts] | None = None
+        self,
+        pids: Iterable[int],
+        known: Mapping[int, ProcessFacts] | None = None,
+        unreadable: dict[int, int] | None = None,
     ) -> dict[int, Process]:
         """Facts for each live PID among pids (0 and gone PIDs are left out); `known` holds
-        raw facts already read (by the maps scan), the rest are read now."""
+        raw facts already read (by the maps scan), the rest are read now. Given `unreadable`,
+        a PID whose facts cannot be read goes there (pid -> errno) instead of into the answer
+        as "?": its start time is unknown, so it cannot be told from a reuse."""
         known = known or {}
         wanted = sorted({pid for pid in pids if pid > 0})
         unread = [pid for pid in wanted if pid not in known]
@@ -57,6 +62,9 @@ class ProcessDirectory:
         for pid in wanted:
             number, comm, ticks, uid = known[pid] if pid in known else read[pid]
             if number == errno.ESRCH:
+                continue
+            if number and unreadable is not None:
+                unreadable[pid] = number
                 continue
             started = start_time(ticks)
             cached = self._cache.get(pid)

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from shmtop.ipc.actions import Removal, remove
+from shmtop.ipc.actions import Identity, Removal, remove
 from shmtop.ipc.model import Kind, MessageQueue, Segment, Snapshot
 from shmtop.ipc.waiters import WaiterScanner
 from shmtop.prefs import INTERVALS, Preferences
@@ -261,11 +261,15 @@ class ShmtopApp(App[None]):
     @on(MainScreen.RemoveRequested)
     def _remove_requested(self, message: MainScreen.RemoveRequested) -> None:
         if not self.readonly:
-            self.remove_objects(message.kind, message.ids)
+            self.remove_objects(message.kind, message.ids, message.expected)
 
     @work(thread=True, group="actions", exit_on_error=False)
-    def remove_objects(self, kind: Kind, ids: list[int]) -> None:
-        removals = [remove(kind, ident) for ident in ids]
+    def remove_objects(
+        self, kind: Kind, ids: list[int], expected: dict[int, Identity] | None = None
+    ) -> None:
+        """IPC_RMID each id; one that no longer is the object confirmed is left alone."""
+        known = expected or {}
+        removals = [remove(kind, ident, known.get(ident)) for ident in ids]
         self.call_from_thread(self._removed, removals)
 
     def _removed(self, removals: list[Removal]) -> None:

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from shmtop.ipc.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
-from shmtop.report import attached_summary, compact_values, human_size, process_label
+from shmtop.ipc.verdicts import judge
+from shmtop.report import (
+    attached_summary,
+    compact_values,
+    human_size,
+    process_label,
+    status_words,
+)
 from shmtop.sanitize import safe_text
 
 Cell = Callable[[Any, Snapshot], str]
@@ -37,6 +44,7 @@ class Column:
     cell: Cell
     sort: Callable[[Any], Any]
     counted: bool = False
+    ranked: Callable[[Any, Snapshot], Any] | None = None  # a sort key that needs the snapshot
 
 
 def _key(obj: IpcObject, snapshot: Snapshot) -> str:
@@ -54,11 +62,20 @@ def _perms(obj: IpcObject, snapshot: Snapshot) -> str:
 def _creator(s: Segment, snapshot: Snapshot) -> str:
     if not s.cpid:
         return "-"
-    return f"{s.cpid}" + ("" if s.creator_alive else " gone")
+    return f"{s.cpid}" + {True: "", False: " gone", None: " ?"}[s.creator_alive]
 
 
-def _status(s: Segment, snapshot: Snapshot) -> str:
-    return ",".join(s.flags)
+def _status_words(obj: IpcObject, snapshot: Snapshot) -> tuple[str, ...]:
+    """dest, locked, the orphan rule's word (shmtop.ipc.verdicts), partial/inconsistent."""
+    return status_words(obj, judge(obj, snapshot))
+
+
+def _status(obj: IpcObject, snapshot: Snapshot) -> str:
+    return ",".join(_status_words(obj, snapshot))
+
+
+def _status_column() -> Column:
+    return Column("status", "STATUS", _status, lambda o: (), ranked=_status_words)
 
 
 COMMON = (
@@ -83,7 +100,7 @@ SEGMENT_COLUMNS = (
     Column(
         "dtime", "DETACH", lambda s, snap: short_age(s.dtime, snap.taken_at), lambda s: -s.dtime
     ),
-    Column("status", "STATUS", _status, lambda s: s.flags),
+    _status_column(),
 )
 
 
@@ -108,6 +125,7 @@ SEMAPHORE_COLUMNS = (
     Column(
         "otime", "LAST OP", lambda s, snap: short_age(s.otime, snap.taken_at), lambda s: -s.otime
     ),
+    _status_column(),
 )
 
 
@@ -128,6 +146,7 @@ QUEUE_COLUMNS = (
     Column(
         "rtime", "RECEIVED", lambda q, snap: short_age(q.rtime, snap.taken_at), lambda q: -q.rtime
     ),
+    _status_column(),
 )
 
 COLUMNS: dict[Kind, tuple[Column, ...]] = {

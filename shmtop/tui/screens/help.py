@@ -15,7 +15,8 @@ Filter (\\) and search (/) terms, separated by spaces; all must hold:
   user:NAME|UID      owner          key:0x1234     id:N        perms:600
   nattch:N           attach count   pid:N          attached, creator or last pid
   cmd:TEXT           an attached command contains TEXT
-  dest  locked  orphan  attached  unreadable  waiting      flags
+  dest  locked  attached  unreadable  waiting              flags
+  orphan  unattached  unused  partial  inconsistent      status words
   !term              negates a term, e.g. !orphan
 Escape in the filter box clears the filter."""
 

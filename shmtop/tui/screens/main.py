@@ -12,9 +12,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
 from shmtop.filtering import parse_filter
-from shmtop.ipc.actions import Removal
+from shmtop.ipc.actions import Identity, Removal, identity_of
 from shmtop.ipc.model import IpcObject, Kind, Segment, Snapshot
-from shmtop.report import attached_summary, counted
+from shmtop.ipc.verdicts import judge
+from shmtop.report import attached_summary, counted, evidence_text, status_words
 from shmtop.sanitize import safe_text
 from shmtop.tui import wait_summary
 from shmtop.tui.columns import COLUMNS
@@ -48,10 +49,13 @@ class MainScreen(Screen[None]):
     class RemoveRequested(Message):
         """The user confirmed the removal of these objects."""
 
-        def __init__(self, kind: Kind, ids: list[int]) -> None:
+        def __init__(
+            self, kind: Kind, ids: list[int], expected: dict[int, Identity] | None = None
+        ) -> None:
             super().__init__()
             self.kind = kind
             self.ids = ids
+            self.expected = expected or {}  # what the confirmation showed, by id
 
     class OpenRequested(Message):
         """Enter on an object: show it in depth."""
@@ -367,7 +371,7 @@ class MainScreen(Screen[None]):
         count = len(rows)
         for step in range(int(start_after), count + int(start_after)):
             obj = rows[(table.cursor_row + step) % count] if count else None
-            if obj is not None and matches(obj):
+            if obj is not None and table.snapshot is not None and matches(obj, table.snapshot):
                 table.move_to(obj.id)
                 return
         self.notify(f"no match for {safe_text(text)!r}", timeout=2, severity="warning")
@@ -379,7 +383,8 @@ class MainScreen(Screen[None]):
         if not targets or self.readonly:
             return
         kind = self.kind
-        plan = [removal_line(kind, obj) for obj in targets]
+        snapshot = self.table.snapshot
+        plan = [removal_line(kind, obj, snapshot) for obj in targets]
         noun = TAB_TITLES[kind].lower()
         if len(targets) == 1:
             noun = {Kind.SHM: "segment", Kind.SEM: "semaphore set", Kind.MSG: "queue"}[kind]
@@ -387,7 +392,8 @@ class MainScreen(Screen[None]):
 
         def confirmed(answer: bool | None) -> None:
             if answer:
-                self.post_message(self.RemoveRequested(kind, [o.id for o in targets]))
+                expected = {o.id: identity_of(o) for o in targets}
+                self.post_message(self.RemoveRequested(kind, [o.id for o in targets], expected))
 
         self.app.push_screen(ConfirmScreen(question, plan), confirmed)
 
@@ -406,12 +412,18 @@ class MainScreen(Screen[None]):
             table.refresh()
 
 
-def removal_line(kind: Kind, obj: IpcObject) -> str:
-    """One line of the confirmation: what goes, and who still has it attached."""
+def removal_line(kind: Kind, obj: IpcObject, snapshot: Snapshot | None = None) -> str:
+    """One line of the confirmation: what goes, who still has it attached, and (given the
+    snapshot) the orphan rule's word and the evidence it rests on."""
     line = f"{kind} {obj.id}  key 0x{obj.owner.key:08x}  owner {safe_text(obj.owner.user)}"
     if isinstance(obj, Segment):
         if obj.nattch:
             line += f"  STILL ATTACHED by {attached_summary(obj, 60)}: only marked for destruction"
         else:
             line += "  not attached"
+    if snapshot is not None:
+        verdict = judge(obj, snapshot)
+        words = ",".join(status_words(obj, verdict))
+        evidence = evidence_text(obj, verdict, snapshot.taken_at)
+        line += f"\n  evidence{' (' + words + ')' if words else ''}: {evidence}"
     return line

@@ -167,6 +167,9 @@ class IpcTable(ScrollView, can_focus=False):
         if column.counted and self.counts is not None:
             counts = self.counts
             return lambda o: sum(counts.get(o.id, (0, 0)))
+        if column.ranked is not None and self.snapshot is not None:
+            ranked, snapshot = column.ranked, self.snapshot
+            return lambda o: ranked(o, snapshot)
         return column.sort
 
     # ---- refresh ----
@@ -179,12 +182,12 @@ class IpcTable(ScrollView, can_focus=False):
         expired = any(until <= now for until in self._fresh_until.values()) or any(
             until <= now for _obj, until in self._leaving.values()
         )
-        if present is self._source and not expired:
+        if present is self._source and not expired and not self.filter.timed:
             self.refresh()  # only ages move: redraw the visible rows
             return
         first = self._source is None and not self._previous
         self._source = present
-        shown = {o.id: o for o in present if self.filter(o)}
+        shown = {o.id: o for o in present if self.filter(o, snapshot)}
         if not first:
             for ident, obj in shown.items():
                 old = self._previous.get(ident)
