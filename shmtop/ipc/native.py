@@ -345,6 +345,7 @@ TEXT = "text"  # parsing /proc/PID/maps line by line
 READERS = (PROCMAP_QUERY, TEXT)
 PROCMAP_QUERY_ENV = "SHMTOP_PROCMAP_QUERY"  # "0": always the text reader
 MAPS_LINE_MAX: int = lib.SHMTOP_MAPS_LINE_MAX  # longer maps lines are skipped
+MAPS_READ: int = lib.SHMTOP_MAPS_READ  # bytes the text reader asks a read() for
 
 # Whether scans try the ioctl first: read once from the environment, then
 # changed only by use_procmap_query() or by a scan that found the ioctl missing.

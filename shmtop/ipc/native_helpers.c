@@ -474,6 +474,7 @@ static int shmtop_query_maps(int fd, int pid, long long *out, int cap)
  * cut short and is not parsed either. */
 #define SHMTOP_MAPS_BUFFER (1 << 16)
 #define SHMTOP_MAPS_LINE_MAX 512
+#define SHMTOP_MAPS_READ (SHMTOP_MAPS_BUFFER - SHMTOP_MAPS_LINE_MAX)
 
 /* Collect the System V mappings of the maps text readable on fd, asking each
  * read() for at most chunk bytes (tests make lines span reads), into buffer
@@ -486,8 +487,8 @@ static int shmtop_read_maps_text(int fd, int pid, long long *out, int cap,
     int skipping = 0, rows = 0;
     ssize_t got;
 
-    if (chunk == 0 || chunk > SHMTOP_MAPS_BUFFER - SHMTOP_MAPS_LINE_MAX)
-        chunk = SHMTOP_MAPS_BUFFER - SHMTOP_MAPS_LINE_MAX;
+    if (chunk == 0 || chunk > SHMTOP_MAPS_READ)
+        chunk = SHMTOP_MAPS_READ;
     for (;;) {
         const char *p = buffer, *end, *nl;
         /* carried <= SHMTOP_MAPS_LINE_MAX, so there is always room for chunk */
