@@ -378,6 +378,7 @@ def test_scan_maps_finds_what_the_child_attached(
 def test_scan_maps_takes_the_reader_per_call(make_shm: MakeShm, spawn: Spawn) -> None:
     shmid = make_shm()
     child = spawn(attach=[(shmid, True)])
+    was = native.procmap_query_enabled()
     native.use_procmap_query(True)  # the process-wide choice: each call may override it
     try:
         by_text = native.scan_maps([child.pid], reader=native.TEXT)
@@ -385,7 +386,7 @@ def test_scan_maps_takes_the_reader_per_call(make_shm: MakeShm, spawn: Spawn) ->
         native.use_procmap_query(False)
         forced = native.scan_maps([child.pid])
     finally:
-        native.use_procmap_query(True)
+        native.use_procmap_query(was)
 
     assert by_text.reader == forced.reader == native.TEXT
     assert by_default.reader in native.READERS  # the ioctl, where the kernel has it

@@ -221,7 +221,8 @@ def sem_table() -> list[tuple[int, ...]]:
 
 def sem_values_flat(sets: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]:
     """For each (semid, nsems): 4 numbers a semaphore (value, ncnt, zcnt, pid), all sets
-    packed in one list; and one errno a set (0 = read)."""
+    packed in one list; and one errno a set (0 = read). A set's size never changes, so
+    an id whose set no longer has nsems semaphores was removed and reused: EIDRM."""
     if not sets:
         return [], []
     ids = ffi.new("int[]", [semid for semid, _ in sets])
