@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 
 import helpers
+import maps_reader as readers
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 
@@ -131,6 +132,12 @@ def spawn() -> Iterator[Spawn]:
             helpers.remove("shm", child.created)
     if errors:
         raise errors[0]
+
+
+@pytest.fixture(params=native.READERS)
+def maps_reader(request: pytest.FixtureRequest) -> Iterator[readers.MapsReader]:
+    """Run the test once on each maps reader (PROCMAP_QUERY, text); see tests/maps_reader.py."""
+    yield from readers.run_on(request.param)
 
 
 @pytest.fixture(scope="session", autouse=True)

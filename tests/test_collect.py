@@ -13,6 +13,7 @@ from pathlib import Path
 import helpers
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
+from maps_reader import MapsReader
 
 import shmtop
 from shmtop.ipc import native
@@ -38,6 +39,7 @@ def attachers(seg: Segment) -> set[tuple[int, bool, str]]:
 # ---- who is attached ----
 
 
+@pytest.mark.usefixtures("maps_reader")
 def test_attachments_are_what_the_children_did(make_shm: MakeShm, spawn: Spawn) -> None:
     first = make_shm(size=2 * 4096)
     second = make_shm()
@@ -61,6 +63,7 @@ def test_attachments_are_what_the_children_did(make_shm: MakeShm, spawn: Spawn) 
     assert snapshot.ipc_namespace == os.stat("/proc/self/ns/ipc").st_ino
 
 
+@pytest.mark.usefixtures("maps_reader")
 def test_a_removed_segment_stays_listed_with_its_attacher(make_shm: MakeShm, spawn: Spawn) -> None:
     shmid = make_shm(mode=0o640)
     child = spawn(attach=[(shmid, True)])
@@ -79,6 +82,7 @@ def test_a_removed_segment_stays_listed_with_its_attacher(make_shm: MakeShm, spa
     assert attachers(seg) == {(child.pid, True, child.name)}
 
 
+@pytest.mark.usefixtures("maps_reader")
 def test_a_fork_inherits_the_attachment(make_shm: MakeShm, spawn: Spawn) -> None:
     shmid = make_shm()
     child = spawn(name="shmtop-fork", attach=[(shmid, True)], forks=1)
@@ -94,6 +98,7 @@ def test_a_fork_inherits_the_attachment(make_shm: MakeShm, spawn: Spawn) -> None
     assert snapshot.command_of(grandchild) == "shmtop-fork-g"
 
 
+@pytest.mark.usefixtures("maps_reader")
 def test_the_next_snapshot_drops_an_attacher_that_exited(make_shm: MakeShm, spawn: Spawn) -> None:
     shmid = make_shm()
     stays = spawn(name="shmtop-stays", attach=[(shmid, False)])
@@ -117,6 +122,7 @@ def test_the_next_snapshot_drops_an_attacher_that_exited(make_shm: MakeShm, spaw
     assert again.attachments == after.attachments
 
 
+@pytest.mark.usefixtures("maps_reader")
 def test_a_later_snapshot_names_new_attachers_and_forgets_gone_ones(
     make_shm: MakeShm, spawn: Spawn
 ) -> None:
@@ -147,6 +153,7 @@ def test_a_later_snapshot_names_new_attachers_and_forgets_gone_ones(
 # ---- creators and orphans ----
 
 
+@pytest.mark.usefixtures("maps_reader")
 def test_creator_alive_and_orphans(make_shm: MakeShm, spawn: Spawn) -> None:
     mine = make_shm()
     maker = spawn(name="shmtop-maker", create_shm=4096, exit_after_report=True)
@@ -265,6 +272,7 @@ def test_limits_are_the_kernel_limits(
 # ---- the collector may reuse its last scan: never with a dead attacher ----
 
 
+@pytest.mark.usefixtures("maps_reader")
 def test_a_reused_scan_never_lists_a_dead_attacher(make_shm: MakeShm, spawn: Spawn) -> None:
     shmid = make_shm()
     parent = spawn(name="shmtop-churn", attach=[(shmid, True)], forks=1)
@@ -298,7 +306,15 @@ def test_a_reused_scan_never_lists_a_dead_attacher(make_shm: MakeShm, spawn: Spa
 
 UNPRIVILEGED_VIEW = """
 import json, os, sys
+from shmtop.ipc import native
 from shmtop.ipc.collect import Collector
+
+readers, scan_maps = [], native.scan_maps
+def recorded(*args, **kwargs):
+    scan = scan_maps(*args, **kwargs)
+    readers.append(scan.reader)
+    return scan
+native.scan_maps = recorded
 
 shmid, semid, msqid = map(int, sys.argv[1:4])
 snapshot = Collector().snapshot()
@@ -314,11 +330,12 @@ print(json.dumps({
     "queue": queue and {"qnum": queue.qnum, "cbytes": queue.cbytes},
     "uninspected": dict(blind.uninspected), "uninspected_total": blind.uninspected_total,
     "processes_scanned": blind.processes_scanned, "attachments_missing": blind.attachments_missing,
+    "readers": readers,
 }))
 """
 
 
-def _as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
+def _as_nobody(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the venv's python as nobody:nogroup with no supplementary groups."""
     setpriv = shutil.which("setpriv")
     assert setpriv is not None
@@ -326,7 +343,7 @@ def _as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, *args],
         capture_output=True, text=True, timeout=helpers.PATIENCE, cwd="/", check=False,
-        env={"PYTHONPATH": repo, "PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"},
+        env={"PYTHONPATH": repo, "PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", **(env or {})},
     )  # fmt: skip
 
 
@@ -334,7 +351,7 @@ def _as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux)")
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a process as nobody")
 def test_an_unprivileged_viewer_says_what_it_could_not_see(
-    make_shm: MakeShm, make_sem: MakeSem, make_msg: MakeMsg, spawn: Spawn
+    make_shm: MakeShm, make_sem: MakeSem, make_msg: MakeMsg, spawn: Spawn, maps_reader: MapsReader
 ) -> None:
     try:
         nobody = pwd.getpwnam("nobody").pw_uid
@@ -349,9 +366,12 @@ def test_an_unprivileged_viewer_says_what_it_could_not_see(
     assert usable.returncode == 0, (
         f"nobody cannot run {sys.executable} with shmtop (is the venv readable?):\n{usable.stderr}"
     )
-    done = _as_nobody("-c", UNPRIVILEGED_VIEW, str(shmid), str(semid), str(msqid))
+    done = _as_nobody(
+        "-c", UNPRIVILEGED_VIEW, str(shmid), str(semid), str(msqid), env=maps_reader.env
+    )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
+    maps_reader.used += seen["readers"]  # the viewer's scans, checked by the fixture
 
     assert (seen["uid"], seen["euid"]) == (nobody, nobody)
     # /proc/sysvipc and the *_STAT_ANY commands list every object, whatever its permissions...

@@ -45,6 +45,7 @@ def other_namespace() -> Iterator[int]:
             process.stdout.close()
 
 
+@pytest.mark.usefixtures("maps_reader")
 def test_mappings_of_another_namespace_do_not_end_the_search_early(
     make_shm: MakeShm, spawn: Spawn, other_namespace: int
 ) -> None:

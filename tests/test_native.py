@@ -5,13 +5,17 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import helpers
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
+from maps_reader import MapsReader
 
 from shmtop.ipc import native, procfs
 
@@ -175,6 +179,81 @@ def test_sem_values_reports_an_unreadable_set_in_place(make_sem: MakeSem) -> Non
     assert native.sem_values([]) == []
 
 
+def test_sem_values_flags_a_count_the_set_no_longer_has(make_sem: MakeSem) -> None:
+    semid = make_sem(64)
+    native.sem_setall(semid, [n % 7 for n in range(64)])
+
+    stale_small, stale_big, right = native.sem_values([(semid, 2), (semid, 100), (semid, 64)])
+
+    # A set's size never changes: another count means the set it was read for is gone.
+    for stale in (stale_small, stale_big):
+        assert isinstance(stale, OSError)
+        assert stale.errno == errno.EIDRM
+    assert right == [(n % 7, 0, 0, os.getpid()) for n in range(64)]
+
+
+NEXT_SEM_ID = Path("/proc/sys/kernel/sem_next_id")
+
+
+@pytest.mark.skipif(not NEXT_SEM_ID.exists(), reason="needs sem_next_id (CHECKPOINT_RESTORE)")
+def test_sem_values_of_an_id_reused_by_a_bigger_set(make_sem: MakeSem) -> None:
+    """The table said 2 semaphores; by the values read the id names a set of 64."""
+    small = make_sem(2)
+    table = {row[0]: row[7] for row in native.sem_table()}
+    native.sem_rmid(small)
+    NEXT_SEM_ID.write_text(str(small))  # the next semget takes this id (the kernel resets it)
+    bigger = make_sem(64)
+    assert bigger == small
+    assert NEXT_SEM_ID.read_text().strip() == "-1"
+    native.sem_setall(bigger, [9] * 64)
+
+    [values] = native.sem_values([(small, table[small])])
+
+    assert isinstance(values, OSError)
+    assert values.errno == errno.EIDRM  # the collector drops it as removed, as it was
+    assert native.sem_values([(bigger, 64)]) == [[(9, 0, 0, os.getpid())] * 64]
+
+
+SEM_LIMITS = Path("/proc/sys/kernel/sem")
+BIG_SET = 40000  # more than the 32000 values the old reader had room for on its stack
+BIG_SET_VALUES = """
+import json, sys
+from shmtop.ipc import native
+semid = int(sys.argv[1])
+stale, right = native.sem_values([(semid, 2), (semid, int(sys.argv[2]))])
+assert isinstance(stale, OSError) and not isinstance(right, OSError)
+print(json.dumps({"stale": stale.errno, "values": [v[0] for v in right],
+                  "pids": sorted({v[3] for v in right})}))
+"""
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to raise SEMMSL")
+def test_sem_values_of_a_set_bigger_than_any_fixed_buffer(make_sem: MakeSem) -> None:
+    """SEMMSL raised in the session's own IPC namespace; read in a child so that an
+    overflow shows as a crashed child, not a crashed test run."""
+    limits = SEM_LIMITS.read_text()
+    semmsl, *rest = limits.split()
+    SEM_LIMITS.write_text(" ".join([str(BIG_SET), *rest]))
+    try:
+        semid = make_sem(BIG_SET)
+    finally:
+        SEM_LIMITS.write_text(limits)
+    assert int(semmsl) < BIG_SET
+    native.sem_setall(semid, [n % 32768 for n in range(BIG_SET)])
+
+    done = subprocess.run(
+        [sys.executable, "-c", BIG_SET_VALUES, str(semid), str(BIG_SET)],
+        capture_output=True, text=True, timeout=helpers.PATIENCE, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["stale"] == errno.EIDRM
+    assert seen["values"] == [n % 32768 for n in range(BIG_SET)]
+    assert seen["pids"] == [os.getpid()]
+
+
 # ---- message queues ----
 
 
@@ -272,37 +351,53 @@ def test_a_key_as_snapshots_report_it_can_be_looked_up() -> None:
 # ---- which processes map which segment ----
 
 
-def test_scan_maps_same_rows_with_and_without_procmap_query(
-    make_shm: MakeShm, spawn: Spawn
+def test_scan_maps_finds_what_the_child_attached(
+    make_shm: MakeShm, spawn: Spawn, maps_reader: MapsReader
 ) -> None:
     writable = make_shm(size=2 * 4096)
     readonly = make_shm(size=4096)
     child = spawn(attach=[(writable, True), (readonly, False)])
 
-    try:
-        native.use_procmap_query(True)
-        by_query = native.scan_maps([child.pid])
-        native.use_procmap_query(False)
-        by_text = native.scan_maps([child.pid])
-    finally:
-        native.use_procmap_query(True)
+    scan = native.scan_maps([child.pid])
     maps = Path(f"/proc/{child.pid}/maps").read_text()
     parsed = [(child.pid, m.start, m.end, int(m.writable), m.shmid)
               for m in procfs.parse_sysv_mappings(maps)]  # fmt: skip
 
-    assert by_query.rows == by_text.rows == parsed
-    assert sorted((shmid, w) for *_, w, shmid in by_query.rows) == sorted(
+    assert scan.reader == maps_reader.name
+    assert scan.rows == parsed
+    assert sorted((shmid, w) for *_, w, shmid in scan.rows) == sorted(
         [(writable, 1), (readonly, 0)]
     )
-    starts = {shmid: start for _, start, _, _, shmid in by_query.rows}
+    starts = {shmid: start for _, start, _, _, shmid in scan.rows}
     assert [starts[writable], starts[readonly]] == child.report["addresses"]
-    sizes = {shmid: end - start for _, start, end, _, shmid in by_query.rows}
+    sizes = {shmid: end - start for _, start, end, _, shmid in scan.rows}
     assert sizes == {writable: 2 * 4096, readonly: 4096}
-    assert (by_query.failures, by_query.scanned) == (by_text.failures, by_text.scanned) == ({}, 1)
+    assert (scan.failures, scan.scanned) == ({}, 1)
+
+
+def test_scan_maps_takes_the_reader_per_call(make_shm: MakeShm, spawn: Spawn) -> None:
+    shmid = make_shm()
+    child = spawn(attach=[(shmid, True)])
+    was = native.procmap_query_enabled()
+    native.use_procmap_query(True)  # the process-wide choice: each call may override it
+    try:
+        by_text = native.scan_maps([child.pid], reader=native.TEXT)
+        by_default = native.scan_maps([child.pid])
+        native.use_procmap_query(False)
+        forced = native.scan_maps([child.pid])
+    finally:
+        native.use_procmap_query(was)
+
+    assert by_text.reader == forced.reader == native.TEXT
+    assert by_default.reader in native.READERS  # the ioctl, where the kernel has it
+    assert by_text.rows == by_default.rows == forced.rows
+    assert [row[4] for row in by_text.rows] == [shmid]
+    with pytest.raises(ValueError, match="unknown maps reader"):
+        native.scan_maps([child.pid], reader="ioctl")
 
 
 def test_scan_maps_stops_once_it_found_what_it_wants_and_reports_the_gone(
-    make_shm: MakeShm, spawn: Spawn
+    make_shm: MakeShm, spawn: Spawn, maps_reader: MapsReader
 ) -> None:
     shmid = make_shm()
     first = spawn(name="shmtop-one", attach=[(shmid, True)])
@@ -321,6 +416,7 @@ def test_scan_maps_stops_once_it_found_what_it_wants_and_reports_the_gone(
     assert everything.scanned == 3
     assert [row[0] for row in enough.rows] == [first.pid]
     assert enough.scanned == 1
+    assert everything.reader == enough.reader == maps_reader.name
 
 
 # ---- the session's own safety net must be able to fail ----
@@ -352,6 +448,7 @@ def test_the_session_fails_when_an_object_outlives_it(pytester: pytest.Pytester)
     here = Path(__file__).parent
     pytester.makeconftest((here / "conftest.py").read_text())
     pytester.makepyfile(helpers=(here / "helpers.py").read_text())
+    pytester.makepyfile(maps_reader=(here / "maps_reader.py").read_text())
     pytester.makepyfile(test_inner=INNER_CLEAN)
     clean = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     pytester.makepyfile(test_inner=INNER_LEAK)

@@ -95,11 +95,14 @@ long long shmtop_sem_values(const int *ids, const int *nsems, int count,
                             long long *out, int *errs);
 int shmtop_parse_columns(const char *text, long long length, const int *bases,
                          int ncols, long long *out, int cap);
-void shmtop_use_procmap_query(int on);
 void shmtop_process_facts(const int *pids, int count, long long *out, char *names);
 #define SHMTOP_COMM_SIZE ...
 int shmtop_scan_maps(const int *pids, int npids, long long want, long long *out,
-                     int cap, int *status, int *scanned);
+                     int cap, int *status, int *scanned, int *reader);
+int shmtop_parse_maps_fd(int fd, int pid, long long *out, int cap, int chunk);
+int shmtop_parse_stat(const char *text, long long length, char *name, long long *start);
+#define SHMTOP_MAPS_LINE_MAX ...
+#define SHMTOP_MAPS_READ ...
 #define SHMTOP_TASK_FIELDS ...
 int shmtop_scan_syscalls(const int *pids, int npids, const long long *nums, int nnums,
                          long long *out, int cap, int *status, long long *tasks);

@@ -248,7 +248,8 @@ def sem_table() -> list[tuple[int, ...]]:
 
 def sem_values_flat(sets: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]:
     """For each (semid, nsems): 4 numbers a semaphore (value, ncnt, zcnt, pid), all sets
-    packed in one list; and one errno a set (0 = read)."""
+    packed in one list; and one errno a set (0 = read). A set's size never changes, so
+    an id whose set no longer has nsems semaphores was removed and reused: EIDRM."""
     if not sets:
         return [], []
     ids = ffi.new("int[]", [semid for semid, _ in sets])
@@ -397,6 +398,21 @@ def parse_columns(text: bytes, bases: Sequence[int]) -> list[tuple[int, ...]]:
     return _rows(out, rows, width)
 
 
+# The two ways scan_maps reads a process's mappings, as MapsScan.reader names them.
+PROCMAP_QUERY = "procmap_query"  # the PROCMAP_QUERY ioctl (Linux >= 6.11)
+TEXT = "text"  # parsing /proc/PID/maps line by line
+READERS = (PROCMAP_QUERY, TEXT)
+PROCMAP_QUERY_ENV = "SHMTOP_PROCMAP_QUERY"  # "0": always the text reader
+MAPS_LINE_MAX: int = lib.SHMTOP_MAPS_LINE_MAX  # longer maps lines are skipped
+MAPS_READ: int = lib.SHMTOP_MAPS_READ  # bytes the text reader asks a read() for
+
+# Whether scans try the ioctl first: read once from the environment, then
+# changed only by use_procmap_query() or by a scan that found the ioctl missing.
+# Each scan gets it as an argument (the C keeps no state between calls), so
+# concurrent scans need no lock: a bool assignment is atomic under the GIL.
+_procmap_query: bool = os.environ.get(PROCMAP_QUERY_ENV, "") != "0"
+
+
 @dataclass(frozen=True, slots=True)
 class MapsScan:
     """System V mappings found in /proc/PID/maps: rows (pid, start, end, writable, shmid)."""
@@ -404,27 +420,80 @@ class MapsScan:
     rows: list[tuple[int, ...]]
     failures: dict[int, int]  # pid -> errno for processes that could not be read
     scanned: int  # how many of the pids given were looked at
+    reader: str  # PROCMAP_QUERY or TEXT: how the last pid was read (TEXT once it fell back)
 
 
-def scan_maps(pids: Sequence[int], want: int = -1) -> MapsScan:
-    """Read the maps of pids in order, stopping once `want` mappings are found (-1: all)."""
+def scan_maps(pids: Sequence[int], want: int = -1, *, reader: str | None = None) -> MapsScan:
+    """Read the maps of pids in order, stopping once `want` mappings are found (-1: all).
+
+    reader: PROCMAP_QUERY (falls back to TEXT by itself where the kernel lacks the
+    ioctl) or TEXT; None: the process-wide choice (see use_procmap_query).
+    """
+    global _procmap_query
+    if reader is None:
+        asked = _procmap_query
+    elif reader in READERS:
+        asked = reader == PROCMAP_QUERY
+    else:
+        raise ValueError(f"unknown maps reader {reader!r}: choose one of {READERS}")
     pid_array = ffi.new("int[]", list(pids))
     status = ffi.new("int[]", max(len(pids), 1))
     scanned = ffi.new("int *")
+    used = ffi.new("int *")
     capacity = 4096
     while True:
         out = ffi.new("long long[]", capacity * MAP_FIELDS)
-        rows = lib.shmtop_scan_maps(pid_array, len(pids), want, out, capacity, status, scanned)
+        used[0] = int(asked)
+        rows = lib.shmtop_scan_maps(
+            pid_array, len(pids), want, out, capacity, status, scanned, used
+        )
+        if rows < 0:
+            raise OSError(-rows, f"reading /proc/PID/maps: {os.strerror(-rows)}")
         if rows < capacity:
             break
         capacity *= 4
+    if asked and not used[0] and reader is None:
+        _procmap_query = False  # no such ioctl here: later scans go straight to text
     failures = {pids[i]: status[i] for i in range(scanned[0]) if status[i]}
-    return MapsScan(_rows(out, rows, MAP_FIELDS), failures, scanned[0])
+    return MapsScan(
+        _rows(out, rows, MAP_FIELDS), failures, scanned[0], PROCMAP_QUERY if used[0] else TEXT
+    )
 
 
 def use_procmap_query(enabled: bool) -> None:
-    """Whether scan_maps may use the PROCMAP_QUERY ioctl (it falls back to text by itself)."""
-    lib.shmtop_use_procmap_query(int(enabled))
+    """Whether scans may use the PROCMAP_QUERY ioctl (they fall back to text by themselves)."""
+    global _procmap_query
+    _procmap_query = enabled
+
+
+def procmap_query_enabled() -> bool:
+    """Whether scans try PROCMAP_QUERY first (False: SHMTOP_PROCMAP_QUERY=0, or found missing)."""
+    return _procmap_query
+
+
+def parse_maps_fd(
+    fd: int, pid: int, *, chunk: int = 0, capacity: int = 4096
+) -> list[tuple[int, ...]]:
+    """The scan's text reader on maps text read from fd (up to EOF), rows as scan_maps gives
+    them with pid filled in; at most capacity rows. chunk > 0: ask each read() for at most
+    that many bytes (0: the scan's read size)."""
+    out = ffi.new("long long[]", max(capacity, 1) * MAP_FIELDS)
+    rows = lib.shmtop_parse_maps_fd(fd, pid, out, capacity, chunk)
+    if rows < 0:
+        raise OSError(-rows, f"reading maps text from fd {fd}: {os.strerror(-rows)}")
+    return _rows(out, rows, MAP_FIELDS)
+
+
+def parse_stat(text: bytes) -> tuple[int, bytes, int]:
+    """process_facts' parser on the text of a /proc/PID/stat: (errno, comm, start ticks);
+    errno is EPROTO, with comm b"" and start 0, for text that is not a whole stat line."""
+    name = ffi.new("char[]", lib.SHMTOP_COMM_SIZE)
+    start = ffi.new("long long *")
+    # An exact-size copy: the C must not rely on the NUL cffi would add after bytes.
+    buffer = ffi.new("char[]", max(len(text), 1))
+    ffi.memmove(buffer, text, len(text))
+    number = lib.shmtop_parse_stat(buffer, len(text), name, start)
+    return number, ffi.string(name), start[0]
 
 
 def process_facts(pids: Sequence[int]) -> list[tuple[int, bytes, int, int]]:

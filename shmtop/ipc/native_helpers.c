@@ -13,6 +13,7 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <linux/types.h>
 #include <unistd.h>
@@ -152,31 +153,85 @@ static int shmtop_msg_table(int cmd, long long *out, int cap)
     return rows;
 }
 
+/* GETALL writes as many values as the set has when it runs, whatever count
+ * the caller read earlier. So the count comes from IPC_STAT right before it,
+ * and the values go at the very end of a mapping followed by a PROT_NONE
+ * page: should the id be removed and reused by a bigger set between the two
+ * calls, the kernel's copy_to_user meets the guard page and GETALL fails with
+ * EFAULT instead of writing past the buffer. */
+struct shmtop_guarded {
+    char *base;
+    size_t size; /* usable bytes, the guard page after them */
+};
+
+static unsigned short *shmtop_guarded_values(struct shmtop_guarded *area, size_t count)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t need = count * sizeof(unsigned short);
+
+    if (area->base == NULL || need > area->size) {
+        size_t size = (need + page - 1) / page * page;
+        char *base;
+        if (size == 0)
+            size = page;
+        if (area->base != NULL)
+            munmap(area->base, area->size + page);
+        area->base = NULL;
+        base = mmap(NULL, size + page, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (base == MAP_FAILED)
+            return NULL;
+        if (mprotect(base + size, page, PROT_NONE) < 0) {
+            munmap(base, size + page);
+            return NULL;
+        }
+        area->base = base;
+        area->size = size;
+    }
+    return (unsigned short *)(area->base + area->size - need);
+}
+
 /* Values of many semaphore sets at once. For set i (nsems[i] semaphores),
  * four numbers a semaphore: value ncnt zcnt pid, packed one set after the
  * other. errs[i] is 0 or the errno that made set i unreadable (its slots
- * are then left as they were). Returns the number of longs used. */
+ * are then left as they were). A set's size never changes in its life: when
+ * the kernel's count differs from nsems[i], the id now names another set and
+ * errs[i] is EIDRM (the set the caller knew was removed). Returns the number
+ * of longs used. */
 static long long shmtop_sem_values(const int *ids, const int *nsems, int count,
                                    long long *out, int *errs)
 {
-    unsigned short values[32000];
+    struct shmtop_guarded area = {NULL, 0};
     long long used = 0;
     int i, s;
 
     for (i = 0; i < count; i++) {
         long long *row = out + used;
         int n = nsems[i];
+        struct semid_ds ds;
+        unsigned short *values;
         union semun arg;
 
         used += 4LL * n;
         errs[i] = 0;
-        if (n > 32000) {
-            errs[i] = E2BIG;
+        arg.buf = &ds;
+        if (semctl(ids[i], 0, IPC_STAT, arg) < 0) {
+            errs[i] = errno;
+            continue;
+        }
+        if ((long long)ds.sem_nsems != n) {
+            errs[i] = EIDRM;
+            continue;
+        }
+        values = shmtop_guarded_values(&area, ds.sem_nsems);
+        if (values == NULL) {
+            errs[i] = ENOMEM;
             continue;
         }
         arg.array = values;
         if (semctl(ids[i], 0, GETALL, arg) < 0) {
-            errs[i] = errno;
+            /* EFAULT: the id grew a bigger set between IPC_STAT and GETALL */
+            errs[i] = errno == EFAULT ? EIDRM : errno;
             continue;
         }
         for (s = 0; s < n; s++) {
@@ -193,6 +248,8 @@ static long long shmtop_sem_values(const int *ids, const int *nsems, int count,
             row[4 * s + 3] = pid;
         }
     }
+    if (area.base != NULL)
+        munmap(area.base, area.size + (size_t)sysconf(_SC_PAGESIZE));
     return used;
 }
 
@@ -263,40 +320,81 @@ static unsigned long long shmtop_hex(const char **cursor, const char *end)
     return value;
 }
 
-/* Parse one maps line; if it is a System V segment (a "/SYSVxxxxxxxx"
- * path on an internal device of major 0), write pid start end writable
- * inode to row and return 1. */
+/* A decimal number of at least one digit, never past end (strtoull would skip
+ * a newline and read on into the next line, and take a sign). */
+static int shmtop_decimal(const char **cursor, const char *end,
+                          unsigned long long *value)
+{
+    const char *p = *cursor;
+    *value = 0;
+    while (p < end && *p >= '0' && *p <= '9') {
+        *value = *value * 10 + (unsigned long long)(*p - '0');
+        p++;
+    }
+    if (p == *cursor)
+        return 0;
+    *cursor = p;
+    return 1;
+}
+
+/* A segment's name: "/SYSV" and 8 hex digits, then nothing or " (deleted)"
+ * (as procfs.parse_sysv_mapping has it). length excludes any NUL. */
+static int shmtop_is_sysv_name(const char *name, size_t length)
+{
+    size_t k;
+    if (length != 13 && length != 23)
+        return 0;
+    if (memcmp(name, "/SYSV", 5) != 0)
+        return 0;
+    for (k = 5; k < 13; k++)
+        if (shmtop_hexval(name[k]) < 0)
+            return 0;
+    return length == 13 || memcmp(name + 13, " (deleted)", 10) == 0;
+}
+
+/* Parse one maps line [line, end) (end is its newline, never read); if it is a
+ * System V segment (a "/SYSVxxxxxxxx" path on an internal device of major 0,
+ * shared), write pid start end writable inode to row and return 1. */
 static int shmtop_parse_map_line(const char *line, const char *end, int pid,
                                  long long *row)
 {
-    const char *p = line;
+    const char *p = line, *mark;
     unsigned long long start, stop, inode;
     int writable;
 
+    mark = p;
     start = shmtop_hex(&p, end);
-    if (p >= end || *p != '-')
+    if (p == mark || p >= end || *p != '-')
         return 0;
     p++;
+    mark = p;
     stop = shmtop_hex(&p, end);
-    if (end - p < 6 || p[4] != 's') /* " rw-s": only shared mappings */
+    /* " rw-s ": only shared mappings */
+    if (p == mark || end - p < 6 || p[0] != ' ' || p[4] != 's' || p[5] != ' ')
         return 0;
     writable = p[2] == 'w';
     p += 6;
+    mark = p;
     shmtop_hex(&p, end); /* offset */
-    while (p < end && *p == ' ')
-        p++;
-    if (shmtop_hex(&p, end) != 0) /* device major: internal mounts are 0 */
+    if (p == mark || p >= end || *p != ' ')
+        return 0;
+    p++;
+    mark = p;
+    if (shmtop_hex(&p, end) != 0 || p == mark) /* device major: internal mounts are 0 */
         return 0;
     if (p >= end || *p != ':')
         return 0;
     p++;
+    mark = p;
     shmtop_hex(&p, end); /* minor */
+    if (p == mark || p >= end || *p != ' ')
+        return 0;
+    p++;
+    if (!shmtop_decimal(&p, end, &inode) || p >= end || *p != ' ')
+        return 0; /* no inode field, or a truncated line */
     while (p < end && *p == ' ')
         p++;
-    inode = strtoull(p, (char **)&p, 10);
-    while (p < end && *p == ' ')
-        p++;
-    if (end - p < 13 || memcmp(p, "/SYSV", 5) != 0)
+    if (!shmtop_is_sysv_name(p, (size_t)(end - p)))
         return 0;
     row[0] = pid;
     row[1] = (long long)start;
@@ -335,15 +433,6 @@ struct procmap_query {
 #define PROCMAP_QUERY_FILE_BACKED_VMA 0x20
 #endif
 
-/* 1: use PROCMAP_QUERY; 0: it failed with ENOTTY/EINVAL once, read text. */
-static int shmtop_have_procmap_query = 1;
-
-/* Tests turn the ioctl off to check the text path against it. */
-static void shmtop_use_procmap_query(int on)
-{
-    shmtop_have_procmap_query = on;
-}
-
 /* Collect the System V mappings of the maps file open on fd through
  * PROCMAP_QUERY. Returns rows added, or -errno (-ENOTTY: no such ioctl). */
 static int shmtop_query_maps(int fd, int pid, long long *out, int cap)
@@ -364,8 +453,9 @@ static int shmtop_query_maps(int fd, int pid, long long *out, int cap)
         if (ioctl(fd, PROCMAP_QUERY, &query) < 0)
             return errno == ENOENT ? rows : -errno; /* ENOENT: no more VMAs */
         address = query.vma_end;
-        if (query.dev_major != 0 || query.vma_name_size < 14 ||
-            memcmp(name, "/SYSV", 5) != 0 || rows >= cap)
+        /* vma_name_size counts the name's NUL. */
+        if (query.dev_major != 0 || query.vma_name_size == 0 || rows >= cap ||
+            !shmtop_is_sysv_name(name, query.vma_name_size - 1))
             continue;
         out[(long long)rows * SHMTOP_MAP_FIELDS] = pid;
         out[(long long)rows * SHMTOP_MAP_FIELDS + 1] = (long long)query.vma_start;
@@ -377,22 +467,96 @@ static int shmtop_query_maps(int fd, int pid, long long *out, int cap)
     }
 }
 
+/* The text reader: maps lines are parsed as reads bring them, a partial last
+ * line carried over to the next read. A line still without its newline after
+ * SHMTOP_MAPS_LINE_MAX bytes is skipped up to its newline (no System V line is
+ * that long), never parsed from its middle; a last line without a newline was
+ * cut short and is not parsed either. */
+#define SHMTOP_MAPS_BUFFER (1 << 16)
+#define SHMTOP_MAPS_LINE_MAX 512
+#define SHMTOP_MAPS_READ (SHMTOP_MAPS_BUFFER - SHMTOP_MAPS_LINE_MAX)
+
+/* Collect the System V mappings of the maps text readable on fd, asking each
+ * read() for at most chunk bytes (tests make lines span reads), into buffer
+ * (SHMTOP_MAPS_BUFFER bytes, the caller's: concurrent scans share nothing).
+ * Returns rows added (at most cap), or -errno of a failed read. */
+static int shmtop_read_maps_text(int fd, int pid, long long *out, int cap,
+                                 char *buffer, size_t chunk)
+{
+    size_t carried = 0;
+    int skipping = 0, rows = 0;
+    ssize_t got;
+
+    if (chunk == 0 || chunk > SHMTOP_MAPS_READ)
+        chunk = SHMTOP_MAPS_READ;
+    for (;;) {
+        const char *p = buffer, *end, *nl;
+        /* carried <= SHMTOP_MAPS_LINE_MAX, so there is always room for chunk */
+        got = read(fd, buffer + carried, chunk);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        end = buffer + carried + got;
+        if (skipping) {
+            nl = memchr(p, '\n', (size_t)(end - p));
+            if (nl == NULL) {
+                carried = 0; /* still inside the over-long line */
+                continue;
+            }
+            p = nl + 1;
+            skipping = 0;
+        }
+        while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            if (rows < cap &&
+                shmtop_parse_map_line(p, nl, pid, out + (long long)rows * SHMTOP_MAP_FIELDS))
+                rows++;
+            p = nl + 1;
+        }
+        carried = (size_t)(end - p);
+        if (carried > SHMTOP_MAPS_LINE_MAX) {
+            skipping = 1;
+            carried = 0;
+        } else {
+            memmove(buffer, p, carried);
+        }
+    }
+    return got < 0 ? -errno : rows;
+}
+
+/* The text reader on an fd the caller opened (tests feed it crafted text
+ * through pipes and files); chunk as above, 0 for the scan's read size. */
+static int shmtop_parse_maps_fd(int fd, int pid, long long *out, int cap, int chunk)
+{
+    char *buffer = malloc(SHMTOP_MAPS_BUFFER);
+    int rows;
+
+    if (buffer == NULL)
+        return -ENOMEM;
+    rows = shmtop_read_maps_text(fd, pid, out, cap, buffer, chunk > 0 ? (size_t)chunk : 0);
+    free(buffer);
+    return rows;
+}
+
 /* Read /proc/PID/maps for each pid in order and collect its System V
  * mappings (SHMTOP_MAP_FIELDS longs a row). status[i] is 0, or the errno
  * that kept pid i from being read (ESRCH for a process that is gone).
  * Stops after the pid whose mappings bring the total to want (want < 0:
- * never); *scanned tells how many pids were looked at. Returns rows. */
+ * never); *scanned tells how many pids were looked at. *reader is the
+ * caller's choice, 1: PROCMAP_QUERY, 0: text; it is set to 0 when the ioctl
+ * turned out missing (ENOTTY, EINVAL, EOPNOTSUPP) and the scan went on in
+ * text. Nothing is shared between calls: scans may run in many threads at
+ * once. Returns rows, or -ENOMEM. */
 static int shmtop_scan_maps(const int *pids, int npids, long long want,
-                            long long *out, int cap, int *status, int *scanned)
+                            long long *out, int cap, int *status, int *scanned,
+                            int *reader)
 {
-    static char buffer[1 << 16];
     char path[64];
-    char carry[512];
+    char *buffer = NULL;
     int i, rows = 0;
 
     for (i = 0; i < npids && rows < cap; i++) {
-        int fd, carried = 0;
-        ssize_t got;
+        int fd, added;
 
         status[i] = 0;
         snprintf(path, sizeof path, "/proc/%d/maps", pids[i]);
@@ -401,52 +565,35 @@ static int shmtop_scan_maps(const int *pids, int npids, long long want,
             status[i] = errno == ENOENT ? ESRCH : errno;
             continue;
         }
-        if (shmtop_have_procmap_query) {
-            int added = shmtop_query_maps(fd, pids[i],
+        added = -ENOTTY;
+        if (*reader) {
+            added = shmtop_query_maps(fd, pids[i],
+                                      out + (long long)rows * SHMTOP_MAP_FIELDS, cap - rows);
+            if (added == -ENOTTY || added == -EINVAL || added == -EOPNOTSUPP)
+                *reader = 0;
+        }
+        if (!*reader) {
+            if (buffer == NULL && (buffer = malloc(SHMTOP_MAPS_BUFFER)) == NULL) {
+                close(fd);
+                *scanned = i;
+                return -ENOMEM;
+            }
+            added = shmtop_read_maps_text(fd, pids[i],
                                           out + (long long)rows * SHMTOP_MAP_FIELDS,
-                                          cap - rows);
-            if (added >= 0) {
-                rows += added;
-                close(fd);
-                if (want >= 0 && rows >= want) {
-                    i++;
-                    break;
-                }
-                continue;
-            }
-            if (added == -ENOTTY || added == -EINVAL || added == -EOPNOTSUPP) {
-                shmtop_have_procmap_query = 0;
-            } else {
-                status[i] = added == -ENOENT ? ESRCH : -added;
-                close(fd);
-                continue;
-            }
+                                          cap - rows, buffer, 0);
         }
-        /* maps hands out about a page per read: parse lines as they come,
-         * carrying a partial last line over to the next read. */
-        while ((got = read(fd, buffer + carried, sizeof buffer - carried)) > 0) {
-            const char *p = buffer, *end = buffer + carried + got;
-            const char *nl;
-            while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-                if (rows < cap &&
-                    shmtop_parse_map_line(p, nl, pids[i],
-                                          out + (long long)rows * SHMTOP_MAP_FIELDS))
-                    rows++;
-                p = nl + 1;
-            }
-            carried = (int)(end - p);
-            if (carried >= (int)sizeof carry)
-                carried = 0; /* absurd line: drop it */
-            memmove(buffer, p, (size_t)carried);
-        }
-        if (got < 0)
-            status[i] = errno == ENOENT ? ESRCH : errno;
         close(fd);
+        if (added < 0) {
+            status[i] = added == -ENOENT ? ESRCH : -added;
+            continue;
+        }
+        rows += added;
         if (want >= 0 && rows >= want) {
             i++;
             break;
         }
     }
+    free(buffer);
     *scanned = i;
     return rows;
 }
@@ -454,6 +601,61 @@ static int shmtop_scan_maps(const int *pids, int npids, long long want,
 /* ---- process facts: name, start time and effective uid, many at once ---- */
 
 #define SHMTOP_COMM_SIZE 16
+
+/* Parse the text of a /proc/PID/stat, [text, text + length), never reading
+ * past it: comm (at most SHMTOP_COMM_SIZE - 1 bytes, NUL-terminated, into name)
+ * and starttime (field 22, clock ticks since boot). comm may hold spaces and
+ * parentheses: it ends at the last ')'. Returns 0, or EPROTO for text that is
+ * not a whole stat line (no comm, a stat ending at ')', a field missing,
+ * starttime cut short). */
+static int shmtop_parse_stat(const char *text, long long length, char *name,
+                             long long *start)
+{
+    const char *end = text + length, *open_paren, *close_paren = NULL, *p;
+    unsigned long long ticks;
+    size_t size;
+    int field;
+
+    name[0] = 0;
+    *start = 0;
+    if (length <= 0)
+        return EPROTO;
+    open_paren = memchr(text, '(', (size_t)length);
+    if (open_paren == NULL)
+        return EPROTO;
+    for (p = end; p > open_paren + 1; p--)
+        if (p[-1] == ')') {
+            close_paren = p - 1;
+            break;
+        }
+    if (close_paren == NULL)
+        return EPROTO;
+    /* Each field after comm is a space and a word; state is field 3. */
+    p = close_paren + 1;
+    for (field = 3; field <= 22; field++) {
+        const char *word;
+        if (p >= end || *p != ' ')
+            return EPROTO;
+        p++;
+        if (field == 22)
+            break;
+        word = p;
+        while (p < end && *p != ' ' && *p != '\n')
+            p++;
+        if (p == word)
+            return EPROTO;
+    }
+    /* starttime is never the last field: without a space after it, it was cut. */
+    if (!shmtop_decimal(&p, end, &ticks) || p >= end || *p != ' ')
+        return EPROTO;
+    *start = (long long)ticks;
+    size = (size_t)(close_paren - open_paren - 1);
+    if (size >= SHMTOP_COMM_SIZE)
+        size = SHMTOP_COMM_SIZE - 1;
+    memcpy(name, open_paren + 1, size);
+    name[size] = 0;
+    return 0;
+}
 
 /* For each pid: out[3i] = start time in clock ticks since boot (field 22 of
  * /proc/PID/stat), out[3i+1] = owner uid of /proc/PID (the effective uid, as
@@ -468,9 +670,8 @@ static void shmtop_process_facts(const int *pids, int count, long long *out, cha
         long long *row = out + 3LL * i;
         char *name = names + (long long)SHMTOP_COMM_SIZE * i;
         struct stat info;
-        const char *open_paren, *close_paren, *p;
         ssize_t got;
-        int fd, field;
+        int fd;
 
         row[0] = row[1] = 0;
         row[2] = 0;
@@ -489,34 +690,9 @@ static void shmtop_process_facts(const int *pids, int count, long long *out, cha
         }
         close(fd);
         text[got] = 0;
-        /* comm may hold spaces and parentheses: it ends at the last ')'. */
-        open_paren = strchr(text, '(');
-        close_paren = strrchr(text, ')');
-        if (open_paren == NULL || close_paren == NULL || close_paren < open_paren) {
-            row[2] = EPROTO;
-            continue;
-        }
-        {
-            size_t length = (size_t)(close_paren - open_paren - 1);
-            if (length >= SHMTOP_COMM_SIZE)
-                length = SHMTOP_COMM_SIZE - 1;
-            memcpy(name, open_paren + 1, length);
-            name[length] = 0;
-        }
-        /* Fields after comm start at 3 (state); starttime is field 22. */
-        p = close_paren + 2;
-        for (field = 3; field < 22 && *p; field++) {
-            p = strchr(p, ' ');
-            if (p == NULL)
-                break;
-            p++;
-        }
-        if (p == NULL || field != 22) {
-            row[2] = EPROTO;
-            continue;
-        }
-        row[0] = strtoll(p, NULL, 10);
-        row[1] = info.st_uid;
+        row[2] = shmtop_parse_stat(text, got, name, &row[0]);
+        if (row[2] == 0)
+            row[1] = info.st_uid;
     }
 }
 

@@ -1,0 +1,61 @@
+"""The maps_reader fixture's object: which reader a test runs on, and which its scans used."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from shmtop.ipc import native
+
+
+class MapsReader:
+    """One of native.READERS, made the process-wide choice for a test.
+
+    Every native.scan_maps call during the test is recorded (the real call, passed
+    through), so the fixture can check at the end that the scans really ran on
+    this reader: a text-reader test that silently used the ioctl would pass for
+    nothing.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.used: list[str] = []
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment a subprocess needs to pick this reader."""
+        return {native.PROCMAP_QUERY_ENV: "1" if self.name == native.PROCMAP_QUERY else "0"}
+
+    def check(self) -> None:
+        """The test scanned maps, every time with this reader."""
+        assert self.used, "the test never scanned maps: it needs no maps_reader"
+        assert set(self.used) == {self.name}, f"asked for {self.name}, scans used {self.used}"
+
+
+def run_on(name: str) -> Iterator[MapsReader]:
+    """Set up reader `name` for one test, record its scans, check them, restore the choice."""
+    if name == native.PROCMAP_QUERY and os.environ.get(native.PROCMAP_QUERY_ENV) == "0":
+        pytest.skip(f"{native.PROCMAP_QUERY_ENV}=0: this run is for the text reader")
+    if name == native.PROCMAP_QUERY:
+        probe = native.scan_maps([os.getpid()], reader=native.PROCMAP_QUERY)
+        if probe.reader != native.PROCMAP_QUERY:
+            pytest.skip("this kernel has no PROCMAP_QUERY (Linux < 6.11): text only")
+    chosen = MapsReader(name)
+    real = native.scan_maps
+
+    def spy(pids: Sequence[int], want: int = -1, *, reader: str | None = None) -> native.MapsScan:
+        scan = real(pids, want, reader=reader)
+        chosen.used.append(scan.reader)  # list.append: safe from the collector's threads
+        return scan
+
+    was = native.procmap_query_enabled()
+    native.use_procmap_query(name == native.PROCMAP_QUERY)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(native, "scan_maps", spy)
+            yield chosen
+    finally:
+        native.use_procmap_query(was)
+    chosen.check()
