@@ -28,7 +28,6 @@ WORKERS = 2
 WORKER_TITLE = "postgres: parallel worker for PID"
 CLIENT_TITLE = "postgres: postgres postgres [local]"
 # Issue 8's lead branches; these tests pass once each is merged (strict: they say so).
-NEEDS_VERDICTS = "needs h/verdicts: a keyed segment with its creator gone is not an orphan"
 NEEDS_TITLES = "needs h/titles: attachers and waiters carry their process title"
 
 
@@ -131,7 +130,6 @@ def test_idle_server_has_a_keyed_segment_nobody_attached(idle: Observation) -> N
     assert unattached_keyed(idle.after), idle.after.shm
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=NEEDS_VERDICTS)
 def test_idle_keyed_segment_is_not_an_orphan(postgres: Postgres, idle: Observation) -> None:
     segments = {s["id"]: s for s in idle.outputs["list"]["segments"]}
     for shmid in unattached_keyed(idle.after):
