@@ -1,4 +1,4 @@
-"""Child processes that block in semop, semtimedop, msgsnd or msgrcv, for the waiter tests."""
+"""Child processes that block in semop, semtimedop, msgsnd, msgrcv or poll, for the waiter tests."""
 
 # Run as a script (python blocker.py NAME PARENT_PID) this file *is* the child:
 # it names itself, dies with its parent, reports {"pid": ...} and then runs one
@@ -157,6 +157,8 @@ def _run(libc: ctypes.CDLL, command: dict[str, Any]) -> dict[str, Any]:
             mtype, data = native.msgrcv(command["msqid"], command["size"], command["type"],
                                         command.get("flags", 0))  # fmt: skip
             return {"ok": True, "type": mtype, "data": data.hex()}
+        elif call == "poll":  # sit alive in poll(2), as an idle server's holder does
+            select.poll().poll(command["seconds"] * 1000)
         elif call == "msgsnd":
             native.msgsnd(command["msqid"], command["type"], bytes.fromhex(command["data"]),
                           command.get("flags", 0))  # fmt: skip

@@ -8,16 +8,25 @@ import platform
 import struct
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
-from shmtop.ipc import native, procfs, waitgraph
+from shmtop.ipc import native, procfs, wait_procs, waitgraph
 from shmtop.ipc.collect import describe_errno, ipc_namespace_of
 from shmtop.ipc.model import Kind
 from shmtop.ipc.procs import ProcessDirectory
-from shmtop.ipc.waitgraph import Release, Stall, WaitCycle
+from shmtop.ipc.wait_verdict import (
+    DEFAULT_STUCK_AFTER,
+    PID_TIME_SLACK,
+    Outcome,
+    ProcessStatus,
+    Verdict,
+    candidates,
+    judge,
+)
+from shmtop.ipc.waitgraph import Release, WaitCycle
 
 IPC_NOWAIT = native.IPC_NOWAIT
 SEM_UNDO = native.SEM_UNDO
@@ -26,7 +35,7 @@ SEM_FLAGS = (("IPC_NOWAIT", IPC_NOWAIT), ("SEM_UNDO", SEM_UNDO))
 MSG_FLAGS = (("IPC_NOWAIT", IPC_NOWAIT), ("MSG_EXCEPT", waitgraph.MSG_EXCEPT),
              ("MSG_NOERROR", MSG_NOERROR))  # fmt: skip
 MAX_SEMBUFS = 4096  # far above SEMOPM; a larger nsops is not a blocked call
-DEFAULT_STALL_AFTER = 10.0
+MAX_SECONDS = 3600.0  # the longest --observe and --stuck-after: an hour
 
 
 def flag_names(flags: int, names: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
@@ -112,6 +121,7 @@ class SemState:
     last_changers: tuple[int, ...] | None  # GETPID of each semaphore: hints, not holders
     unreadable: str | None
     unchanged_since: float  # epoch seconds (kernel otime/ctime, or a change the scans saw)
+    changed_at: float = 0.0  # the kernel's latest otime/ctime (0: never): tells reused PIDs
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +134,7 @@ class QueueState:
     lspid: int
     lrpid: int
     unchanged_since: float
+    changed_at: float = 0.0  # the kernel's latest stime/rtime/ctime (0: never)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +146,16 @@ class WaitReport:
     semaphore_sets: Mapping[int, SemState]
     queues: Mapping[int, QueueState]
     releases: tuple[Release, ...]
-    cycles: tuple[WaitCycle, ...]
-    stalls: tuple[Stall, ...]
+    cycles: tuple[WaitCycle, ...]  # deadlocks: groups only their own members could release
+    verdicts: tuple[Verdict, ...]  # one a waiter, in the same order
+    statuses: Mapping[int, ProcessStatus]  # each waiter and candidate releaser
     processes: Mapping[int, str]  # command of each live waiter and releaser (untrusted text)
     processes_scanned: int
     tasks_scanned: int
     unreadable: Mapping[str, int]  # reason -> processes whose threads could not be read
     ignored: Mapping[str, int]  # reason -> blocked threads left out
-    stall_after: float
+    stuck_after: float
+    hidden: str | None = None  # why /proc may not show every process (hidepid)
     unsupported: str | None = None  # why no scan was possible at all
 
     def on(self, kind: Kind, ident: int) -> tuple[Waiter, ...]:
@@ -154,15 +167,51 @@ class WaitReport:
         return dict(Counter((w.kind, w.object_id) for w in self.waiters))
 
     def releases_of(self, waiter: Waiter) -> tuple[Release, ...]:
-        return tuple(
-            r for r in self.releases
-            if r.waiter == waiter.pid and r.kind is waiter.kind and r.object_id == waiter.object_id
-            and (r.sem_num is None or r.sem_num in waiter.waits_for)
-        )  # fmt: skip
+        """The candidate releasers of one thread (the edges its verdict rests on)."""
+        return candidates(waiter, self.releases)
+
+    def verdict_of(self, waiter: Waiter) -> Verdict:
+        return next(v for v in self.verdicts if (v.pid, v.tid) == (waiter.pid, waiter.tid)
+                    and (v.kind, v.object_id) == (waiter.kind, waiter.object_id))  # fmt: skip
+
+    @property
+    def stuck(self) -> tuple[Verdict, ...]:
+        """The waits nobody can release (deadlocks are in cycles)."""
+        return tuple(v for v in self.verdicts if v.outcome is Outcome.STUCK)
 
     @property
     def unreadable_total(self) -> int:
         return sum(self.unreadable.values())
+
+    @property
+    def complete(self) -> bool:
+        """Every process could be inspected: a wait not listed does not exist."""
+        return not (self.unsupported or self.unreadable_total or self.hidden)
+
+    def blind_spot(self) -> str | None:
+        """'3 processes could not be inspected (3 permission denied)', hidepid, or None."""
+        parts = []
+        if self.unreadable_total:
+            reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.unreadable.items()))
+            noun = "process" if self.unreadable_total == 1 else "processes"
+            parts.append(f"{self.unreadable_total} {noun} could not be inspected ({reasons})")
+        if self.hidden:
+            parts.append(self.hidden)
+        return "; ".join(parts) or None
+
+    def summary(self) -> str:
+        """The scan's verdict in one line: never 'nobody is blocked' while some were unseen."""
+        if self.unsupported:
+            return f"unknown: waiters cannot be scanned here ({self.unsupported})"
+        blind = self.blind_spot()
+        if not self.waiters:
+            return f"unknown: {blind}" if blind else "nobody is blocked"
+        counts = Counter(v.outcome for v in self.verdicts)
+        noun = "thread" if len(self.waiters) == 1 else "threads"
+        text = f"{len(self.waiters)} {noun} blocked: " + ", ".join(
+            f"{counts[o]} {o}" for o in Outcome if counts[o]
+        )
+        return f"{text}; {blind}: their waits are unknown" if blind else text
 
 
 _Row = tuple[int, ...]  # pid tid nr arg0..arg5 run_ns timeslices, from native.scan_syscalls
@@ -178,11 +227,11 @@ class WaiterScanner:
     def __init__(
         self,
         *,
-        stall_after: float = DEFAULT_STALL_AFTER,
+        stuck_after: float = DEFAULT_STUCK_AFTER,
         machine: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.stall_after = stall_after
+        self.stuck_after = stuck_after
         self._machine = machine or platform.machine()
         self._syscalls = procfs.ipc_syscalls(self._machine)
         self._clock = clock
@@ -195,7 +244,7 @@ class WaiterScanner:
         """Read every thread's syscall file once (in C) and build the report."""
         now = self._clock()
         if self._syscalls is None:
-            return _empty(now, self.stall_after, f"no system call table for {self._machine}")
+            return _empty(now, self.stuck_after, f"no system call table for {self._machine}")
         pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
         scan = native.scan_syscalls(pids, sorted(self._syscalls))
         unreadable = Counter(
@@ -232,16 +281,15 @@ class WaiterScanner:
             for key in [*((Kind.SEM, i) for i in sets), *((Kind.MSG, i) for i in queues)]
         }
         edges = waitgraph.releases(waiters, sets, queues)
-        idle = {(Kind.SEM, i): s.unchanged_since for i, s in sets.items()}
-        idle.update({(Kind.MSG, i): q.unchanged_since for i, q in queues.items()})
-        return WaitReport(
-            taken_at=now, waiters=tuple(waiters),
-            semaphore_sets=MappingProxyType(sets), queues=MappingProxyType(queues),
-            releases=edges, cycles=waitgraph.cycles(edges),
-            stalls=waitgraph.stalls(waiters, idle, now, self.stall_after),
+        statuses = wait_procs.statuses(
+            {w.pid for w in waiters} | {e.releaser for e in edges},
+            Counter(w.pid for w in waiters), scan.failures, set(pids),
+        )  # fmt: skip
+        return assemble(
+            now, waiters, sets, queues, statuses, self.stuck_after, edges=edges,
             processes=MappingProxyType(names), processes_scanned=len(pids),
             tasks_scanned=scan.tasks, unreadable=MappingProxyType(dict(unreadable)),
-            ignored=MappingProxyType(dict(ignored)), stall_after=self.stall_after,
+            ignored=MappingProxyType(dict(ignored)), hidden=wait_procs.hidden_processes(),
         )  # fmt: skip
 
     def _in_our_namespace(self, rows: list[_Row], ignored: Counter[str]) -> list[_Row]:
@@ -271,11 +319,14 @@ class WaiterScanner:
 
     def _changed(self, key: tuple[Kind, int], signature: object, kernel_time: float,
                  now: float) -> float:  # fmt: skip
-        """Since when an object is unchanged: its kernel time, or a later change seen by a scan."""
+        """Since when an object is unchanged: its kernel time, or a later change seen by a scan.
+
+        Kernel times are whole seconds: the change may have come up to a second later.
+        """
         seen = self._objects.get(key)
         observed = 0.0 if seen is None else (seen[1] if seen[0] == signature else now)
         self._objects[key] = (signature, observed)
-        return max(kernel_time, observed)
+        return max(min(kernel_time + PID_TIME_SLACK, now) if kernel_time else 0.0, observed)
 
     def _sem_states(self, ids: set[int], now: float) -> dict[int, SemState]:
         if not ids:
@@ -294,7 +345,8 @@ class WaiterScanner:
                 changers, why = tuple(v[3] for v in values), None
             unchanged = self._changed((Kind.SEM, semid), (numbers, changers, otime, ctime),
                                       max(otime, ctime), now)  # fmt: skip
-            states[semid] = SemState(semid, nsems, numbers, changers, why, unchanged)
+            states[semid] = SemState(semid, nsems, numbers, changers, why, unchanged,
+                                     max(otime, ctime))  # fmt: skip
         return states
 
     def _queue_states(self, ids: set[int], now: float) -> dict[int, QueueState]:
@@ -306,7 +358,8 @@ class WaiterScanner:
                                                                        *row[10:15])  # fmt: skip
             if msqid in ids:
                 unchanged = self._changed((Kind.MSG, msqid), row, max(stime, rtime, ctime), now)
-                states[msqid] = QueueState(msqid, qnum, cbytes, lspid, lrpid, unchanged)
+                states[msqid] = QueueState(msqid, qnum, cbytes, lspid, lrpid, unchanged,
+                                           max(stime, rtime, ctime))  # fmt: skip
         return states
 
 
@@ -325,12 +378,39 @@ def _rows_from_proc(kind: str) -> list[tuple[int, ...]]:
     return [tuple(row[name] for name in _PROC_COLUMNS[kind]) for row in rows]
 
 
-def _empty(now: float, stall_after: float, why: str) -> WaitReport:
+def assemble(
+    now: float,
+    waiters: Sequence[Waiter],
+    sets: Mapping[int, SemState],
+    queues: Mapping[int, QueueState],
+    statuses: Mapping[int, ProcessStatus],
+    stuck_after: float,
+    *,
+    edges: Sequence[Release] | None = None,
+    **facts: Any,
+) -> WaitReport:
+    """A report from what a scan read: the wait-for graph, its deadlocks, each wait's verdict.
+
+    facts: the rest of WaitReport's fields (processes, counts, unreadable, ignored, hidden).
+    """
+    if edges is None:
+        edges = waitgraph.releases(waiters, sets, queues)
+    judged = judge(waiters, edges, sets, queues, statuses, now, stuck_after)
+    return WaitReport(
+        taken_at=now, waiters=tuple(waiters), semaphore_sets=MappingProxyType(dict(sets)),
+        queues=MappingProxyType(dict(queues)), releases=tuple(edges), cycles=judged.cycles,
+        verdicts=judged.verdicts, statuses=MappingProxyType(dict(statuses)),
+        stuck_after=stuck_after, **facts,
+    )  # fmt: skip
+
+
+def _empty(now: float, stuck_after: float, why: str) -> WaitReport:
     return WaitReport(
         taken_at=now, waiters=(), semaphore_sets=MappingProxyType({}), queues=MappingProxyType({}),
-        releases=(), cycles=(), stalls=(), processes=MappingProxyType({}), processes_scanned=0,
-        tasks_scanned=0, unreadable=MappingProxyType({}), ignored=MappingProxyType({}),
-        stall_after=stall_after, unsupported=why,
+        releases=(), cycles=(), verdicts=(), statuses=MappingProxyType({}),
+        processes=MappingProxyType({}), processes_scanned=0, tasks_scanned=0,
+        unreadable=MappingProxyType({}), ignored=MappingProxyType({}), stuck_after=stuck_after,
+        unsupported=why,
     )  # fmt: skip
 
 

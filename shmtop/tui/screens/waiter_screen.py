@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from shmtop.debug_cli import unreadable_note
+from shmtop.debug_cli import unknown_lines, unreadable_note
 from shmtop.ipc.actions import send_signal
 from shmtop.ipc.model import Kind, Snapshot
 from shmtop.ipc.waiters import Waiter
@@ -108,7 +108,10 @@ class WaiterScreen(Screen[None]):
         if report.unsupported:
             notes.append(f"waiters cannot be scanned here: {report.unsupported}")
         elif not mine:
-            notes.append(f"no thread is blocked on this {self.NOUN}")
+            blind = report.blind_spot()
+            notes.append(f"unknown: {blind}" if blind else
+                         f"no thread is blocked on this {self.NOUN}")  # fmt: skip
+        notes += unknown_lines(report, (self.KIND, self.ident))
         notes += unreadable_note(report)
         self._note("\n".join(notes))
         self.refresh_bindings()
