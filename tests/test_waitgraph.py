@@ -158,17 +158,19 @@ def test_waiters_of_a_dead_holder_are_stuck_once_the_set_stays_unchanged() -> No
     assert "stuck if it stays unchanged for 10s" in early[11].because[-1][1]
 
 
-def test_a_chain_ending_in_a_dead_process_or_a_cycle_is_stuck_and_one_live_exit_frees_it() -> (
-    None
-):
+def test_a_chain_ending_in_a_dead_process_or_a_cycle_is_stuck_and_a_live_exit_frees_it() -> None:
     a = sem_waiter(10, (0, -1, 0), waits_for=(0,))  # 10 waits for 20 (last changer of 0)
     b = sem_waiter(20, (1, -1, 0), waits_for=(1,))  # 20 waits for 30 (last changer of 1)
     sets = sem_state((0, 0, 1), (20, 30, 0))
 
     dead_end = verdicts([a, b], sets, {}, {10: BLOCKED, 20: BLOCKED, 30: GONE})
     alive_end = verdicts([a, b], sets, {}, {10: BLOCKED, 20: BLOCKED, 30: RUNNING})
-    unknown_end = verdicts([a, b], sets, {}, {
-        10: BLOCKED, 20: BLOCKED, 30: ProcessStatus(30, UNKNOWN, "permission denied")})
+    unknown_end = verdicts(
+        [a, b],
+        sets,
+        {},
+        {10: BLOCKED, 20: BLOCKED, 30: ProcessStatus(30, UNKNOWN, "permission denied")},
+    )
 
     assert dead_end[10].outcome is dead_end[20].outcome is Outcome.STUCK
     assert dead_end[10].because == ((20, "is stuck too"), (30, "is gone (exited)"))  # 30: a user

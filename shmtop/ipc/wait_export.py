@@ -6,8 +6,8 @@ from typing import Any
 
 from shmtop.ipc.export import iso_time
 from shmtop.ipc.native import MsgPeek
-from shmtop.ipc.waiters import MSG_FLAGS, QueueState, SemState, Waiter, WaitReport, flag_names
 from shmtop.ipc.wait_verdict import ProcessStatus, Verdict
+from shmtop.ipc.waiters import MSG_FLAGS, QueueState, SemState, Waiter, WaitReport, flag_names
 from shmtop.ipc.waitgraph import Release, WaitCycle
 
 

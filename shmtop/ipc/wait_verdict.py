@@ -147,8 +147,9 @@ def judge(
             outcome = Outcome.STUCK
         else:  # it may be a wake-up in flight: judge once the object stays still
             outcome = Outcome.UNKNOWN
-            because = (*because, (0, f"{waiter.target} changed {now - unchanged:.0f}s ago: "
-                                     f"stuck if it stays unchanged for {stuck_after:g}s"))  # fmt: skip
+            wait = (f"{waiter.target} changed {now - unchanged:.0f}s ago: stuck if it stays "
+                    f"unchanged for {stuck_after:g}s")  # fmt: skip
+            because = (*because, (0, wait))
         verdicts.append(Verdict(waiter.pid, waiter.tid, waiter.kind, waiter.object_id, outcome,
                                 because, waiter.since, unchanged))  # fmt: skip
     return Judgement(tuple(verdicts), found)

@@ -6,8 +6,8 @@ import dataclasses
 from collections import defaultdict
 
 from shmtop.debug_cli import banner_lines, because_text, label
-from shmtop.ipc.wait_verdict import Outcome
 from shmtop.ipc.model import Kind
+from shmtop.ipc.wait_verdict import Outcome
 from shmtop.ipc.waiters import WaitReport
 from shmtop.report import counted
 

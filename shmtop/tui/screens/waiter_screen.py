@@ -107,12 +107,12 @@ class WaiterScreen(Screen[None]):
         notes = []
         if report.unsupported:
             notes.append(f"waiters cannot be scanned here: {report.unsupported}")
+        elif not mine and report.blind_spot():
+            notes.append(f"unknown: {report.blind_spot()}: their waits are not listed")
         elif not mine:
-            blind = report.blind_spot()
-            notes.append(f"unknown: {blind}" if blind else
-                         f"no thread is blocked on this {self.NOUN}")  # fmt: skip
-        notes += unknown_lines(report, (self.KIND, self.ident))
-        notes += unreadable_note(report)
+            notes.append(f"no thread is blocked on this {self.NOUN}")
+        else:
+            notes += unknown_lines(report, (self.KIND, self.ident)) + unreadable_note(report)
         self._note("\n".join(notes))
         self.refresh_bindings()
 
