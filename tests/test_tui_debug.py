@@ -253,9 +253,12 @@ def test_the_waiters_of_a_dead_holder_raise_the_stuck_banner_and_mark_the_set(
     semid, holder, waiting = accept_mutex(make_sem, kids, undo=False)
     scanner = WaiterScanner(stuck_after=0.5)
     waits = WaiterScanner()
-    for child in waiting:  # every child blocked before the holder goes
-        helpers.wait_until(lambda pid=child.pid: any(w.pid == pid for w in waits.scan().waiters),
-                           "the child waits")  # fmt: skip
+    pids = {child.pid for child in waiting}
+
+    def all_wait() -> bool:  # every child blocked before the holder goes
+        return pids <= {w.pid for w in waits.scan().waiters}
+
+    helpers.wait_until(all_wait, "the three children wait")
     holder.stop()
     expected = [
         f"STUCK: {child.pid} ({child.name}) on sem {semid}: nobody can release it "
