@@ -112,7 +112,11 @@ def judge(
     by_pid: defaultdict[int, list[Waiter]] = defaultdict(list)
     for waiter in waiters:
         by_pid[waiter.pid].append(waiter)
-    edges_of = {(w.pid, w.tid): candidates(w, edges) for w in waiters}
+    grouped = edges_by_waiter(edges)
+    edges_of = {
+        (w.pid, w.tid): candidates(w, grouped.get((w.pid, w.kind, w.object_id), ()))
+        for w in waiters
+    }
     blocked = {pid for pid in by_pid if _liveness(statuses, pid) is Liveness.BLOCKED}
     can = dict.fromkeys(blocked, _NO)
     facts = _Facts(sets, queues, statuses, can)
@@ -158,6 +162,14 @@ def judge(
 def _liveness(statuses: Mapping[int, ProcessStatus], pid: int) -> Liveness:
     status = statuses.get(pid)
     return Liveness.UNKNOWN if status is None else status.liveness
+
+
+def edges_by_waiter(edges: Sequence[Release]) -> dict[tuple[int, Kind, int], tuple[Release, ...]]:
+    """The edges grouped by (waiting pid, kind, object id), so each lookup is cheap."""
+    grouped: defaultdict[tuple[int, Kind, int], list[Release]] = defaultdict(list)
+    for edge in edges:
+        grouped[edge.waiter, edge.kind, edge.object_id].append(edge)
+    return {key: tuple(group) for key, group in grouped.items()}
 
 
 def candidates(waiter: Waiter, edges: Sequence[Release]) -> tuple[Release, ...]:

@@ -9,7 +9,7 @@ import struct
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from shmtop.ipc.wait_verdict import (
     ProcessStatus,
     Verdict,
     candidates,
+    edges_by_waiter,
     judge,
 )
 from shmtop.ipc.waitgraph import Release, WaitCycle
@@ -157,6 +158,18 @@ class WaitReport:
     stuck_after: float
     hidden: str | None = None  # why /proc may not show every process (hidepid)
     unsupported: str | None = None  # why no scan was possible at all
+    # Lookups by waiter, made from the fields above (also by dataclasses.replace).
+    _edges: Mapping[tuple[int, Kind, int], tuple[Release, ...]] = field(
+        init=False, repr=False, compare=False
+    )
+    _verdicts: Mapping[tuple[int, int, Kind, int], Verdict] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_edges", edges_by_waiter(self.releases))
+        object.__setattr__(self, "_verdicts", {
+            (v.pid, v.tid, v.kind, v.object_id): v for v in self.verdicts})  # fmt: skip
 
     def on(self, kind: Kind, ident: int) -> tuple[Waiter, ...]:
         """The waiters of one object."""
@@ -168,11 +181,10 @@ class WaitReport:
 
     def releases_of(self, waiter: Waiter) -> tuple[Release, ...]:
         """The candidate releasers of one thread (the edges its verdict rests on)."""
-        return candidates(waiter, self.releases)
+        return candidates(waiter, self._edges.get((waiter.pid, waiter.kind, waiter.object_id), ()))
 
     def verdict_of(self, waiter: Waiter) -> Verdict:
-        return next(v for v in self.verdicts if (v.pid, v.tid) == (waiter.pid, waiter.tid)
-                    and (v.kind, v.object_id) == (waiter.kind, waiter.object_id))  # fmt: skip
+        return self._verdicts[waiter.pid, waiter.tid, waiter.kind, waiter.object_id]
 
     @property
     def stuck(self) -> tuple[Verdict, ...]:

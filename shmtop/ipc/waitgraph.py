@@ -106,20 +106,31 @@ def releases(
 ) -> tuple[Release, ...]:
     """Every 'could release' edge from each waiter to the processes that might free it."""
     found: dict[Release, None] = {}
-    by_object: dict[tuple[Kind, int], list[Waiter]] = defaultdict(list)
+    # Per set and semaphore, the blocked waiters whose operations would post (+) or take (-)
+    # it; per queue its blocked senders: looked up, not searched, for each waiter.
+    pending: defaultdict[tuple[int, int, bool], dict[int, None]] = defaultdict(dict)
+    senders: defaultdict[int, list[Waiter]] = defaultdict(list)
     for waiter in waiters:
-        by_object[waiter.kind, waiter.object_id].append(waiter)
-    for waiter in waiters:
-        others = [o for o in by_object[waiter.kind, waiter.object_id] if o.pid != waiter.pid]
         if waiter.kind is Kind.SEM:
-            edges = _sem_releases(waiter, sets.get(waiter.object_id), others)
+            for op in waiter.operations or ():
+                if op.op:
+                    pending[waiter.object_id, op.num, op.op > 0][waiter.pid] = None
+        elif waiter.direction == "send":
+            senders[waiter.object_id].append(waiter)
+    for waiter in waiters:
+        if waiter.kind is Kind.SEM:
+            edges = _sem_releases(waiter, sets.get(waiter.object_id), pending)
         else:
+            others = [o for o in senders[waiter.object_id] if o.pid != waiter.pid]
             edges = _msg_releases(waiter, queues.get(waiter.object_id), others)
         found.update(dict.fromkeys(edges))
     return tuple(found)
 
 
-def _sem_releases(waiter: Waiter, state: SemState | None, others: list[Waiter]) -> list[Release]:
+def _sem_releases(
+    waiter: Waiter, state: SemState | None,
+    pending: Mapping[tuple[int, int, bool], Mapping[int, None]],
+) -> list[Release]:  # fmt: skip
     edges = []
     for num in waiter.waits_for:
         wanted = next((op.op for op in waiter.operations or () if op.num == num), -1)
@@ -128,12 +139,10 @@ def _sem_releases(waiter: Waiter, state: SemState | None, others: list[Waiter]) 
             if changer:
                 edges.append(Release(waiter.pid, Kind.SEM, waiter.object_id, num, changer,
                                      Evidence.LAST_CHANGER))  # fmt: skip
-        for other in others:
-            if any(
-                op.num == num and ((wanted < 0 < op.op) or (wanted == 0 and op.op < 0))
-                for op in other.operations or ()
-            ):
-                edges.append(Release(waiter.pid, Kind.SEM, waiter.object_id, num, other.pid,
+        # a decrement waits for a post, a wait-for-zero for a decrement
+        for other in pending.get((waiter.object_id, num, wanted < 0), {}):
+            if other != waiter.pid:
+                edges.append(Release(waiter.pid, Kind.SEM, waiter.object_id, num, other,
                                      Evidence.PENDING_OP))  # fmt: skip
     if state is None or state.last_changers is None:
         return edges
