@@ -397,6 +397,7 @@ def test_as_nobody_an_unreadable_set_says_so_and_the_rest_still_works(
         pytest.skip("needs root: runs children and shmtop as user nobody")
     hidden = make_sem(1, mode=0o602)  # nobody may alter it, not read it
     shown = make_sem(2, mode=0o606)
+    native.sem_setall(shown, [0, 0])  # this (root) process becomes the last changer of both
     on_hidden = kids.start("shmtop-nb1", as_nobody=True)
     on_shown = kids.start("shmtop-nb2", as_nobody=True)
     rooted = kids.start("shmtop-root")
@@ -422,6 +423,16 @@ def test_as_nobody_an_unreadable_set_says_so_and_the_rest_still_works(
     assert waiters[on_hidden.pid]["operation"] == "sem 0 -1"
     assert waiters[on_hidden.pid]["released_by"] == []
     assert waiters[on_shown.pid]["operation"] == "sem 1 -1 SEM_UNDO"
+    # Releasers nobody cannot inspect make the verdict unknown, with the reason: never stuck.
+    assert waiters[on_shown.pid]["state"] == "unknown"
+    assert {"pid": os.getpid(), "what": "could not be inspected (permission denied)"} in (
+        waiters[on_shown.pid]["because"]
+    )  # fmt: skip
+    assert waiters[on_hidden.pid]["state"] == "unknown"
+    assert waiters[on_hidden.pid]["because"] == [
+        {"pid": None, "what": "the set's last changers could not be read (permission denied)"}
+    ]
+    assert data["stuck"] == [] and data["complete"] is False
     sets = {s["id"]: s for s in data["semaphore_sets"]}
     assert sets[hidden]["unreadable"] == "permission denied"
     assert sets[hidden]["values"] is None
