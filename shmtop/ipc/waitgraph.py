@@ -104,7 +104,16 @@ def type_matches(wanted: int, flags: int, mtype: int) -> bool:
 def releases(
     waiters: Sequence[Waiter], sets: Mapping[int, SemState], queues: Mapping[int, QueueState]
 ) -> tuple[Release, ...]:
-    """Every 'could release' edge from each waiter to the processes that might free it."""
+    """Every 'could release' edge from each waiter to its candidate releasers.
+
+    For a semop sleeping on semaphore n (waits_for): n's last changer (GETPID,
+    a hint), each other blocked waiter whose own operations would post n (for a
+    decrement) or take from it (for a wait-for-zero), exact; and the last
+    changers of the set's other semaphores (SET_USER, a hint: it uses the set).
+    For msgrcv: the blocked senders of a type it takes (exact), the last sender
+    (lspid) and, as a user of the queue, the last receiver (lrpid). For msgsnd:
+    the last receiver, and the last sender as a user. Any one may release it.
+    """
     found: dict[Release, None] = {}
     # Per set and semaphore, the blocked waiters whose operations would post (+) or take (-)
     # it; per queue its blocked senders: looked up, not searched, for each waiter.
