@@ -21,7 +21,8 @@ from shmtop.ipc.model import Kind
 from shmtop.ipc.waitgraph import Release, WaitCycle, cycles
 
 if TYPE_CHECKING:
-    from shmtop.ipc.waiters import QueueState, SemState, Waiter
+    from shmtop.ipc.wait_report import QueueState, SemState
+    from shmtop.ipc.waiters import Waiter
 
 DEFAULT_STUCK_AFTER = 5.0  # seconds an unreleasable wait's object must stay unchanged
 PID_TIME_SLACK = 1.0  # kernel IPC times are whole seconds
