@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,19 +19,23 @@ from shmtop.ipc.collect import Collector
 from shmtop.ipc.export import queue_dict
 from shmtop.ipc.model import Kind, MessageQueue
 from shmtop.ipc.wait_export import peek_dict, report_dict, waiter_dict
-from shmtop.ipc.waiters import DEFAULT_STALL_AFTER, Waiter, WaiterScanner, WaitReport
+from shmtop.ipc.wait_verdict import DEFAULT_STUCK_AFTER, HEADLINE, Outcome, Verdict
+from shmtop.ipc.waiters import MAX_SECONDS, Waiter, WaiterScanner, WaitReport
 from shmtop.sanitize import safe_text
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 SHOWN_BYTES = 256
-SINCE_NOTE = "SINCE: the first scan that saw the wait (it may have begun earlier)"
+SINCE_NOTE = (
+    "SINCE: the first scan that saw the wait (it may have begun earlier); "
+    "STATE: waiting (someone running can release it), stuck, deadlock or unknown"
+)
 
 
 def add_commands(subparsers: Any) -> None:
     """Add `waiters` to the top-level subparsers (argparse's _SubParsersAction)."""
     waiters = subparsers.add_parser(
-        "waiters", help="threads blocked on semaphores and queues, deadlocks and stalls"
+        "waiters", help="threads blocked on semaphores and queues, deadlocks and stuck waits"
     )
     waiters.add_argument("--json", action="store_true", help="typed JSON instead of a table")
     waiters.add_argument(
@@ -38,15 +43,19 @@ def add_commands(subparsers: Any) -> None:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="scan once a second for SECONDS, then report: how long waits "
-        "last and which have stalled (a single scan cannot tell)",
+        help=f"scan once a second for SECONDS (at most {MAX_SECONDS:g}), then report: "
+        "how long waits last (a single scan sees each one begin now)",
     )
     waiters.add_argument(
-        "--stall-after",
+        "--stuck-after",
+        "--stall-after",  # the old name, from when a long wait was called a stall
         type=float,
-        default=DEFAULT_STALL_AFTER,
+        default=DEFAULT_STUCK_AFTER,
+        dest="stuck_after",
         metavar="SECONDS",
-        help="a wait this long on an unchanged object is a stall (default 10)",
+        help="a wait nobody can release is called stuck once its object has not changed "
+        f"for SECONDS (default {DEFAULT_STUCK_AFTER:g}, at most {MAX_SECONDS:g}): "
+        "a wake-up on its way is not stuck",
     )
 
 
@@ -87,10 +96,21 @@ def _emit_json(data: Any) -> None:
 # ---- waiters ----
 
 
+def seconds_problem(name: str, value: float, *, zero: bool) -> str | None:
+    """Why a number of seconds is refused (inf, nan, negative, too long), or None."""
+    low = "0" if zero else "more than 0"
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero) or value > MAX_SECONDS:
+        return f"{name} takes seconds from {low} to {MAX_SECONDS:g}, not {value:g}"
+    return None
+
+
 def run_waiters(args: argparse.Namespace) -> int:
-    if args.observe < 0 or args.stall_after < 0:
-        return _fail("--observe and --stall-after must not be negative", EXIT_USAGE)
-    scanner = WaiterScanner(stall_after=args.stall_after)
+    problem = seconds_problem("--observe", args.observe, zero=True) or seconds_problem(
+        "--stuck-after", args.stuck_after, zero=False
+    )
+    if problem:
+        return _fail(problem, EXIT_USAGE)
+    scanner = WaiterScanner(stuck_after=args.stuck_after)
     try:
         found = scanner.scan()
         deadline = time.monotonic() + args.observe
@@ -126,8 +146,31 @@ def released_by(found: WaitReport, waiter: Waiter) -> str:
     return "; ".join(parts) or "?"
 
 
+def who(found: WaitReport, pid: int) -> str:
+    """'1234 (name)', or '1234' when its name is not known (it is gone, or unreadable)."""
+    command = found.processes.get(pid)
+    return f"{pid} ({safe_text(command)})" if command is not None else str(pid)
+
+
+def because_text(found: WaitReport, verdict: Verdict) -> str:
+    """The facts of a verdict: '4300 (holder) runs', '4300 is gone (exited); 4301 ...'."""
+    return "; ".join(f"{who(found, pid)} {what}" if pid else what for pid, what in verdict.because)
+
+
+def verdict_text(found: WaitReport, verdict: Verdict) -> str:
+    """'nobody can release it: 4300 is gone (exited)'."""
+    return f"{HEADLINE[verdict.outcome]}: {because_text(found, verdict)}"
+
+
+def since_text(found: WaitReport, waiter: Waiter) -> str:
+    """'14:02:11 (42s)': when the wait was first seen, and how long it has lasted."""
+    lasted = report.age(int(waiter.since), found.taken_at).removesuffix(" ago")
+    return f"{time.strftime('%H:%M:%S', time.localtime(waiter.since))} ({lasted})"
+
+
 def waiter_table(found: WaitReport, waiters: Sequence[Waiter], *, target: bool = True) -> list[str]:
-    headers = ["PID", "TID", "COMMAND", "WAITS ON", "OPERATION", "SINCE", "COULD BE RELEASED BY"]
+    headers = ["PID", "TID", "COMMAND", "WAITS ON", "OPERATION", "SINCE", "STATE",
+               "COULD BE RELEASED BY"]  # fmt: skip
     rows = [
         [
             str(w.pid),
@@ -135,7 +178,8 @@ def waiter_table(found: WaitReport, waiters: Sequence[Waiter], *, target: bool =
             safe_text(w.command),
             w.target,
             w.operation(),
-            time.strftime("%H:%M:%S", time.localtime(w.since)),
+            since_text(found, w),
+            str(found.verdict_of(w).outcome),
             released_by(found, w),
         ]
         for w in waiters
@@ -148,7 +192,7 @@ def waiter_table(found: WaitReport, waiters: Sequence[Waiter], *, target: bool =
 
 
 def banner_lines(found: WaitReport) -> list[str]:
-    """Cycles and stalls, before the table."""
+    """Deadlocks and stuck waits, before the table."""
     lines = []
     for cycle in found.cycles:
         basis = "rests on hints" if cycle.hint else "exact"
@@ -161,14 +205,24 @@ def banner_lines(found: WaitReport) -> list[str]:
                 f"  {label(found, step.waiter)} waits on {where}, which "
                 f"{label(found, step.releaser)} could release: {step.evidence}{hint}"
             )
-    for stall in found.stalls:
+    for stuck in found.stuck:
         lines.append(
-            f"STALL: {label(found, stall.pid)} thread {stall.tid} blocked on {stall.kind} "
-            f"{stall.object_id} for {stall.stalled_for:.0f}s while it did not change "
-            f"(blocked at least since {report.clock(int(stall.blocked_since))}, "
-            f"unchanged since {report.clock(int(stall.unchanged_since))})"
+            f"STUCK: {label(found, stuck.pid)} thread {stuck.tid} on {stuck.kind} "
+            f"{stuck.object_id}: {verdict_text(found, stuck)} (blocked at least since "
+            f"{report.clock(int(stuck.blocked_since))}, {stuck.kind} {stuck.object_id} "
+            f"unchanged since {report.clock(int(stuck.unchanged_since))})"
         )
     return [*lines, ""] if lines else []
+
+
+def unknown_lines(found: WaitReport, on: tuple[Kind, int] | None = None) -> list[str]:
+    """Waits whose verdict is unknown (those on one object, if given), each with its reason."""
+    return [
+        f"unknown: {label(found, v.pid)} thread {v.tid} on {v.kind} {v.object_id}: "
+        f"{verdict_text(found, v)}"
+        for v in found.verdicts
+        if v.outcome is Outcome.UNKNOWN and on in (None, (v.kind, v.object_id))
+    ]
 
 
 def waiter_lines(found: WaitReport) -> list[str]:
@@ -179,20 +233,16 @@ def waiter_lines(found: WaitReport) -> list[str]:
         order = sorted(found.waiters, key=lambda w: (w.kind, w.object_id, w.pid, w.tid))
         lines += waiter_table(found, order)
         lines += ["", SINCE_NOTE]
-    else:
-        lines.append("no thread is blocked in semop, semtimedop, msgsnd or msgrcv")
-    return [*lines, *unreadable_note(found), *notes(found)]
+    lines.append(found.summary())
+    return [*lines, *unknown_lines(found), *unreadable_note(found), *notes(found)]
 
 
 def unreadable_note(found: WaitReport) -> list[str]:
-    """Processes whose threads could not be read, by reason: their waits are unknown."""
-    if not found.unreadable_total:
+    """What the scan could not see (processes not inspected, hidepid): their waits are unknown."""
+    blind = found.blind_spot()
+    if not blind:
         return []
-    reasons = ", ".join(f"{n} {why}" for why, n in sorted(found.unreadable.items()))
-    return [
-        f"note: {report.counted(found.unreadable_total, 'process')} could not be inspected"
-        f" ({reasons}){report.root_advice()}; their waits are not listed"
-    ]
+    return [f"note: {blind}{report.root_advice()}; their waits are not listed"]
 
 
 def notes(found: WaitReport) -> list[str]:

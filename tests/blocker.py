@@ -1,4 +1,4 @@
-"""Child processes that block in semop, semtimedop, msgsnd or msgrcv, for the waiter tests."""
+"""Child processes that block in semop, semtimedop, msgsnd, msgrcv or poll, for the waiter tests."""
 
 # Run as a script (python blocker.py NAME PARENT_PID) this file *is* the child:
 # it names itself, dies with its parent, reports {"pid": ...} and then runs one
@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,6 +129,24 @@ def blockers() -> Iterator[Blockers]:
         started.stop_all()
 
 
+def accept_mutex(
+    make_sem: Callable[[int], int], kids: Blockers, *, undo: bool
+) -> tuple[int, Blocker, list[Blocker]]:
+    """Apache prefork's `Mutex sysvsem`, idle: a set of one semaphore taken by a holder (with
+    or without SEM_UNDO) that then sits in poll, and three children blocked in
+    semop(0, -1, SEM_UNDO) on it. Returns the set, the holder and the children."""
+    semid = make_sem(1)
+    native.sem_setall(semid, [1])
+    holder = kids.start("shmtop-holder")
+    taken = holder.call(call="semop", semid=semid, ops=[[0, -1, native.SEM_UNDO if undo else 0]])
+    assert taken == {"ok": True}
+    holder.send(call="poll", seconds=600)
+    waiting = [kids.start(f"shmtop-child{n}") for n in range(3)]
+    for child in waiting:
+        child.send(call="semop", semid=semid, ops=[[0, -1, native.SEM_UNDO]])
+    return semid, holder, waiting
+
+
 # ---- the child side ----
 
 
@@ -157,6 +175,8 @@ def _run(libc: ctypes.CDLL, command: dict[str, Any]) -> dict[str, Any]:
             mtype, data = native.msgrcv(command["msqid"], command["size"], command["type"],
                                         command.get("flags", 0))  # fmt: skip
             return {"ok": True, "type": mtype, "data": data.hex()}
+        elif call == "poll":  # sit alive in poll(2), as an idle server's holder does
+            select.poll().poll(command["seconds"] * 1000)
         elif call == "msgsnd":
             native.msgsnd(command["msqid"], command["type"], bytes.fromhex(command["data"]),
                           command.get("flags", 0))  # fmt: skip

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from shmtop.ipc import waitgraph
 from shmtop.ipc.model import (
     Attachment,
     BlindSpots,
@@ -19,7 +18,8 @@ from shmtop.ipc.model import (
     Snapshot,
 )
 from shmtop.ipc.native import MsgPeek, PeekedMessage
-from shmtop.ipc.waiters import QueueState, SemOp, SemState, Waiter, WaitReport
+from shmtop.ipc.wait_verdict import Liveness, ProcessStatus
+from shmtop.ipc.waiters import QueueState, SemOp, SemState, Waiter, WaitReport, assemble
 
 TAKEN_AT = 1_795_000_000.0  # a fixed moment: ages in the tables never move
 
@@ -105,9 +105,11 @@ SEM_UNDO = 0o10000
 
 
 def fixed_wait_report() -> WaitReport:
-    """Waiters that fit fixed_snapshot(): a consumer stuck on a semaphore it changed last (a
-    deadlock of one, resting on a hint), a receiver wanting a type nobody sends (a stall), a
-    sender of a message too big for the queue, and a waiter on the set nobody may read."""
+    """Waiters that fit fixed_snapshot(): a consumer on a semaphore it changed last (a deadlock
+    of one, resting on a hint), a producer sending a message too big for the queue whose only
+    receiver is that consumer (stuck), a reader wanting a type only the stuck producer sends
+    (stuck), and a waiter on the set nobody may read (unknown). The verdicts are the real
+    code's, on these facts."""
     since = TAKEN_AT - 42
     waiters = (
         Waiter(4301, 4301, "consumer\x1b[31m", Kind.SEM, 65536, "semtimedop", since, True,
@@ -124,17 +126,13 @@ def fixed_wait_report() -> WaitReport:
         65538: SemState(65538, 2, None, None, "permission denied", TAKEN_AT - 50),
     }
     queues = {98304: QueueState(98304, 3, 120, 4300, 4301, TAKEN_AT - 50)}
-    edges = waitgraph.releases(waiters, sets, queues)
-    idle = {(Kind.SEM, i): s.unchanged_since for i, s in sets.items()}
-    idle.update({(Kind.MSG, i): q.unchanged_since for i, q in queues.items()})
     names = {4300: "producer", 4301: "consumer\x1b[31m", 4302: "reader", 4400: "batch"}
-    return WaitReport(
-        taken_at=TAKEN_AT, waiters=waiters, semaphore_sets=MappingProxyType(sets),
-        queues=MappingProxyType(queues), releases=edges, cycles=waitgraph.cycles(edges),
-        stalls=waitgraph.stalls(waiters, idle, TAKEN_AT, 10.0),
+    statuses = {pid: ProcessStatus(pid, Liveness.BLOCKED, "every thread is blocked",
+                                   TAKEN_AT - 600) for pid in names}  # fmt: skip
+    return assemble(
+        TAKEN_AT, waiters, sets, queues, statuses, 10.0,
         processes=MappingProxyType(names), processes_scanned=120, tasks_scanned=180,
         unreadable=MappingProxyType({"permission denied": 2}), ignored=MappingProxyType({}),
-        stall_after=10.0,
     )  # fmt: skip
 
 

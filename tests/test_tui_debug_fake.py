@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
-from fake_source import FixedSource, FixedWaiters, fixed_peek
+from fake_source import FixedSource, FixedWaiters, fixed_peek, fixed_wait_report
 from textual.pilot import Pilot
 from tui_pilot import open_object, run_app, set_view, text_of, wait_for, waiter_row
 
@@ -57,16 +59,41 @@ def test_an_unreadable_set_says_so_and_the_rest_of_the_view_works(tmp_path: Path
         assert not view.semaphores.display
         row = waiter_row(view, 4400)
         assert row is not None and row[2:4] == ["batch", "sem 0 -1"]
-        assert row[5] == "? (set unreadable: permission denied)"
-        assert "2 processes could not be inspected (2 permission denied)" in text_of(
-            app, "#waiter-notes"
-        )
-        assert any("STALL" in line for line in view.query_one(AlertBanner).lines)
+        assert row[5:] == ["unknown", "? (set unreadable: permission denied)"]
+        notes = text_of(app, "#waiter-notes")
+        assert "2 processes could not be inspected (2 permission denied)" in notes
+        assert (
+            "unknown: 4400 (batch) thread 4401 on sem 65538: cannot tell whether it can be "
+            "released: the set's last changers could not be read (permission denied)"
+        ) in notes.splitlines()
+        assert view.query_one(AlertBanner).lines == ()  # unknown is no alarm
         assert view.waiters.select(4400)
         assert view.check_action("signal", ()) is True
 
     run_app(tmp_path, scenario, source=FixedSource(), waiters=FixedWaiters(), peeker=fixed_peek,
             interval=10.0)  # fmt: skip
+
+
+def test_a_scan_that_found_nobody_but_could_not_see_everything_says_unknown(
+    tmp_path: Path,
+) -> None:
+    blind = dataclasses.replace(
+        fixed_wait_report(), waiters=(), verdicts=(), releases=(), cycles=(),
+        unreadable=MappingProxyType({"permission denied": 3}),
+    )  # fmt: skip
+
+    async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
+        await pilot.press("2", "w")
+        status = "WAITERS ? (3 processes not inspected: 3 permission denied)"
+        await wait_for(pilot, lambda: status in text_of(app, "#status"), status)
+        await open_object(app, pilot, "2", 65537)
+        says = "unknown: 3 processes could not be inspected (3 permission denied)"
+        await wait_for(pilot, lambda: text_of(app, "#waiter-notes").startswith(says), says)
+        assert "no thread is blocked" not in text_of(app, "#waiter-notes")
+
+    run_app(tmp_path, scenario, source=FixedSource(), waiters=FixedWaiters(blind),
+            peeker=fixed_peek, interval=10.0)  # fmt: skip
 
 
 def test_waiters_are_scanned_and_queues_read_only_while_a_view_needs_them(

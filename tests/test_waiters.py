@@ -1,4 +1,4 @@
-"""Waiters on real objects: children blocked in semop and msgrcv/msgsnd, deadlocks, stalls."""
+"""Waiters on real objects: children blocked in semop and msgrcv/msgsnd, deadlocks, stuck waits."""
 
 # Every child is a real process (tests/blocker.py) killed by PID and reaped at
 # the end of its test; every object is made by the conftest fixtures and
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -17,11 +18,12 @@ from collections.abc import Iterator
 
 import helpers
 import pytest
-from blocker import NOBODY, ROOT, Blocker, Blockers, blockers
+from blocker import NOBODY, ROOT, Blocker, Blockers, accept_mutex, blockers
 from helpers import MakeMsg, MakeSem
 
 from shmtop.ipc import native, procfs
 from shmtop.ipc.model import Kind
+from shmtop.ipc.wait_verdict import Liveness, Outcome, Verdict
 from shmtop.ipc.waiters import SemOp, Waiter, WaiterScanner
 from shmtop.ipc.waitgraph import Evidence, Release
 
@@ -177,29 +179,142 @@ def test_two_children_deadlocked_with_sem_undo_are_reported_as_a_cycle(
     )
 
 
-def test_a_wait_on_an_unchanged_set_becomes_a_stall_and_a_change_ends_it(
+def test_a_long_wait_is_no_alarm_and_a_change_by_a_running_process_names_a_releaser(
     make_sem: MakeSem, kids: Blockers
 ) -> None:
-    semid = make_sem(2)
-    child = kids.start("shmtop-stall")
+    semid = make_sem(2)  # never changed: no process is known to use it
+    child = kids.start("shmtop-long")
     child.send(call="semop", semid=semid, ops=[[0, -1, 0]])
     now = [float(int(time.time()))]  # a fake clock from a real time: the kernel's times are real
-    scanner = WaiterScanner(stall_after=10.0, clock=lambda: now[0])
+    scanner = WaiterScanner(stuck_after=10.0, clock=lambda: now[0])
     first = waiter_of(scanner, child)
 
-    def stalls() -> list[float]:
-        return [s.stalled_for for s in scanner.scan().stalls if s.pid == child.pid]
+    def verdict() -> Verdict:
+        report = scanner.scan()
+        return next(v for v in report.verdicts if v.pid == child.pid)
 
-    now[0] = first.since + 5
-    assert stalls() == []
-    now[0] = first.since + 30
-    assert stalls() == [30.0]
+    now[0] = first.since + 3600  # an hour later: still no alarm, only "unknown"
+    late = verdict()
+    assert late.outcome is Outcome.UNKNOWN
+    assert "semaphore 0 has no known last changer" in late.because[0][1]
     assert waiter_of(scanner, child).since == first.since  # still the same wait
 
-    native.semop(semid, [(1, 1, 0)])  # the set changes (another semaphore of it)
-    assert stalls() == []  # unchanged only since this scan saw the change
-    now[0] += 10
-    assert stalls() == [10.0]
+    native.semop(semid, [(1, 1, 0)])  # this process uses the set: it may post semaphore 0
+    changed = verdict()
+    assert changed.outcome is Outcome.WAITING
+    assert changed.because == ((os.getpid(), "runs"),)
+    assert Release(child.pid, Kind.SEM, semid, 1, os.getpid(), Evidence.SET_USER) in (
+        scanner.scan().releases
+    )  # fmt: skip
+
+
+# ---- an accept mutex (Apache prefork's `Mutex sysvsem`) ----
+
+
+def shmtop_waiters(*args: str) -> subprocess.CompletedProcess[str]:
+    run = subprocess.run(
+        [sys.executable, "-m", "shmtop", "waiters", *args],
+        check=False, capture_output=True, text=True, timeout=helpers.PATIENCE, cwd=ROOT,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    return run
+
+
+def test_an_idle_accept_mutex_whose_holder_sits_in_poll_raises_no_alarm(
+    make_sem: MakeSem, kids: Blockers
+) -> None:
+    _, holder, waiting = accept_mutex(make_sem, kids, undo=True)
+    scanner = WaiterScanner(stuck_after=0.5)
+    for child in waiting:
+        waiter_of(scanner, child)
+    pids = {child.pid for child in waiting}
+
+    def lasted() -> bool:  # longer than the threshold, kernel time slack included
+        report = scanner.scan()
+        ours = [w for w in report.waiters if w.pid in pids]
+        return len(ours) == 3 and all(report.taken_at - w.since > 2.0 for w in ours)
+
+    helpers.wait_until(lasted, "the waits outlast the threshold")
+    report = scanner.scan()
+
+    assert report.statuses[holder.pid].liveness is Liveness.RUNNING  # in poll: not an IPC wait
+    ours = [v for v in report.verdicts if v.pid in pids]
+    assert [v.outcome for v in ours] == [Outcome.WAITING] * 3
+    assert all(v.because == ((holder.pid, "runs"),) for v in ours)
+    assert not report.stuck and not report.cycles
+
+    data = json.loads(shmtop_waiters("--json", "--observe", "1.5", "--stuck-after", "0.5").stdout)
+    assert data["stuck"] == [] and data["cycles"] == []
+    assert data["stuck_after_seconds"] == 0.5
+    waiters = {w["pid"]: w for w in data["waiters"]}
+    assert {waiters[pid]["state"] for pid in pids} == {"waiting"}
+    assert waiters[waiting[0].pid]["because"] == [{"pid": holder.pid, "what": "runs"}]
+    assert data["verdict"].startswith("3 threads blocked: 3 waiting")
+    text = shmtop_waiters("--observe", "1.5", "--stuck-after", "0.5").stdout
+    assert "STUCK" not in text and "DEADLOCK" not in text
+    rows = [line for line in text.splitlines() if line.startswith(tuple(map(str, pids)))]
+    assert len(rows) == 3
+    for row in rows:  # listed as a wait with its duration, and who holds the mutex
+        assert re.search(r"sem 0 -1 SEM_UNDO +\d\d:\d\d:\d\d \(\d+s\) +waiting +", row), row
+        assert f"{holder.pid} (shmtop-holder) last changer (hint)" in row
+
+
+def test_the_waiters_of_a_holder_that_died_without_sem_undo_are_stuck(
+    make_sem: MakeSem, kids: Blockers
+) -> None:
+    semid, holder, waiting = accept_mutex(make_sem, kids, undo=False)
+    scanner = WaiterScanner(stuck_after=0.5)
+    for child in waiting:
+        waiter_of(scanner, child)
+    holder.stop()  # killed and reaped: without SEM_UNDO the semaphore stays taken
+    pids = {child.pid for child in waiting}
+
+    def stuck() -> bool:
+        return {v.pid for v in scanner.scan().stuck} >= pids
+
+    helpers.wait_until(stuck, "the waits are called stuck")
+    report = scanner.scan()
+
+    assert report.statuses[holder.pid].liveness is Liveness.GONE
+    for verdict in report.stuck:
+        if verdict.pid in pids:
+            assert verdict.because == ((holder.pid, "is gone (exited)"),)
+    assert not report.cycles
+
+    data = json.loads(shmtop_waiters("--json", "--stuck-after", "0.5").stdout)
+    assert {s["pid"] for s in data["stuck"]} == pids
+    assert {w["state"] for w in data["waiters"] if w["pid"] in pids} == {"stuck"}
+    assert data["stuck"][0]["because"] == [{"pid": holder.pid, "what": "is gone (exited)"}]
+    assert "3 stuck" in data["verdict"]
+    text = shmtop_waiters("--stuck-after", "0.5").stdout.splitlines()
+    for child in waiting:
+        assert any(
+            line.startswith(f"STUCK: {child.pid} ({child.name}) thread {child.pid} on sem "
+                            f"{semid}: nobody can release it: {holder.pid} is gone (exited)")
+            for line in text
+        ), text  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--observe", "inf"), ("--observe", "nan"), ("--observe", "-1"), ("--observe", "3601"),
+        ("--stuck-after", "0"), ("--stuck-after", "nan"), ("--stuck-after", "inf"),
+        ("--stuck-after", "-5"), ("--stuck-after", "1e9"), ("--stall-after", "nan"),
+    ],
+)  # fmt: skip
+def test_observe_and_stuck_after_must_be_finite_positive_and_bounded(args: tuple[str, ...]) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "shmtop", "waiters", *args],
+        check=False, capture_output=True, text=True, timeout=helpers.PATIENCE, cwd=ROOT,
+    )  # fmt: skip
+
+    assert run.returncode == 2
+    assert run.stdout == ""
+    (line,) = run.stderr.splitlines()
+    name = "--observe" if args[0] == "--observe" else "--stuck-after"
+    assert line.startswith(f"shmtop: {name} takes seconds from ")
+    assert line.endswith("to 3600, not " + format(float(args[1]), "g"))
 
 
 # ---- message queues ----
@@ -282,6 +397,7 @@ def test_as_nobody_an_unreadable_set_says_so_and_the_rest_still_works(
         pytest.skip("needs root: runs children and shmtop as user nobody")
     hidden = make_sem(1, mode=0o602)  # nobody may alter it, not read it
     shown = make_sem(2, mode=0o606)
+    native.sem_setall(shown, [0, 0])  # this (root) process becomes the last changer of both
     on_hidden = kids.start("shmtop-nb1", as_nobody=True)
     on_shown = kids.start("shmtop-nb2", as_nobody=True)
     rooted = kids.start("shmtop-root")
@@ -307,6 +423,16 @@ def test_as_nobody_an_unreadable_set_says_so_and_the_rest_still_works(
     assert waiters[on_hidden.pid]["operation"] == "sem 0 -1"
     assert waiters[on_hidden.pid]["released_by"] == []
     assert waiters[on_shown.pid]["operation"] == "sem 1 -1 SEM_UNDO"
+    # Releasers nobody cannot inspect make the verdict unknown, with the reason: never stuck.
+    assert waiters[on_shown.pid]["state"] == "unknown"
+    assert {"pid": os.getpid(), "what": "could not be inspected (permission denied)"} in (
+        waiters[on_shown.pid]["because"]
+    )  # fmt: skip
+    assert waiters[on_hidden.pid]["state"] == "unknown"
+    assert waiters[on_hidden.pid]["because"] == [
+        {"pid": None, "what": "the set's last changers could not be read (permission denied)"}
+    ]
+    assert data["stuck"] == [] and data["complete"] is False
     sets = {s["id"]: s for s in data["semaphore_sets"]}
     assert sets[hidden]["unreadable"] == "permission denied"
     assert sets[hidden]["values"] is None
@@ -323,3 +449,39 @@ def test_as_nobody_an_unreadable_set_says_so_and_the_rest_still_works(
     assert f"note: sem {hidden} is unreadable (permission denied)" in text.stdout
     assert "could not be inspected" in text.stdout
     assert f"{on_shown.pid}  shmtop-nb2" in text.stdout
+
+
+def test_as_nobody_a_blocked_root_process_makes_the_verdict_unknown_not_nobody_blocked(
+    make_sem: MakeSem, kids: Blockers
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root: runs shmtop as user nobody")
+    semid = make_sem(1)
+    rooted = kids.start("shmtop-rooted")
+    rooted.send(call="semop", semid=semid, ops=[[0, -1, 0]])
+    waiter_of(WaiterScanner(), rooted)
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": ROOT, "PYTHONUTF8": "1"}
+
+    def as_nobody(*args: str) -> str:
+        run = subprocess.run(
+            [*NOBODY, sys.executable, "-m", "shmtop", "waiters", *args],
+            check=False, capture_output=True, timeout=helpers.PATIENCE, cwd=ROOT, env=env,
+            text=True,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    data = json.loads(as_nobody("--json"))
+
+    assert rooted.pid not in {w["pid"] for w in data["waiters"]}  # unreadable: not guessed
+    assert data["complete"] is False
+    total = data["unreadable_total"]
+    assert total >= 1 and data["unreadable"]["permission denied"] >= 1
+    assert data["verdict"].startswith(f"unknown: {total} process")
+    assert "could not be inspected (" in data["verdict"]
+    text = as_nobody()
+    assert "nobody is blocked" not in text
+    assert re.match(
+        r"unknown: \d+ process(es)? could not be inspected \(\d+ permission denied",
+        text.splitlines()[0],
+    )  # the machine's processes come and go: counts vary

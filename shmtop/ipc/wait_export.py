@@ -6,8 +6,9 @@ from typing import Any
 
 from shmtop.ipc.export import iso_time
 from shmtop.ipc.native import MsgPeek
+from shmtop.ipc.wait_verdict import ProcessStatus, Verdict
 from shmtop.ipc.waiters import MSG_FLAGS, QueueState, SemState, Waiter, WaitReport, flag_names
-from shmtop.ipc.waitgraph import Release, Stall, WaitCycle
+from shmtop.ipc.waitgraph import Release, WaitCycle
 
 
 def release_dict(release: Release, report: WaitReport) -> dict[str, Any]:
@@ -49,6 +50,24 @@ def waiter_dict(waiter: Waiter, report: WaitReport) -> dict[str, Any]:
         "msg_size": waiter.msg_size,
         "unreadable": waiter.unreadable,
         "released_by": [release_dict(r, report) for r in report.releases_of(waiter)],
+        **verdict_fields(report.verdict_of(waiter)),
+    }
+
+
+def verdict_fields(verdict: Verdict) -> dict[str, Any]:
+    """A wait's verdict: `state` and the facts it rests on."""
+    return {
+        "state": str(verdict.outcome),
+        "because": [{"pid": pid or None, "what": what} for pid, what in verdict.because],
+    }
+
+
+def status_dict(status: ProcessStatus, report: WaitReport) -> dict[str, Any]:
+    return {
+        "pid": status.pid,
+        "command": report.processes.get(status.pid),
+        "state": str(status.liveness),
+        "why": status.why or None,
     }
 
 
@@ -82,15 +101,15 @@ def cycle_dict(cycle: WaitCycle, report: WaitReport) -> dict[str, Any]:
     }
 
 
-def stall_dict(stall: Stall) -> dict[str, Any]:
+def stuck_dict(verdict: Verdict) -> dict[str, Any]:
     return {
-        "pid": stall.pid,
-        "tid": stall.tid,
-        "kind": str(stall.kind),
-        "id": stall.object_id,
-        "blocked_since": iso_time(stall.blocked_since),
-        "unchanged_since": iso_time(stall.unchanged_since),
-        "stalled_for_seconds": round(stall.stalled_for, 3),
+        "pid": verdict.pid,
+        "tid": verdict.tid,
+        "kind": str(verdict.kind),
+        "id": verdict.object_id,
+        "blocked_since": iso_time(verdict.blocked_since),
+        "unchanged_since": iso_time(verdict.unchanged_since),
+        **verdict_fields(verdict),
     }
 
 
@@ -99,7 +118,10 @@ def report_dict(report: WaitReport) -> dict[str, Any]:
     return {
         "taken_at": iso_time(report.taken_at),
         "unsupported": report.unsupported,
-        "stall_after_seconds": report.stall_after,
+        "verdict": report.summary(),
+        "complete": report.complete,
+        "hidden": report.hidden,
+        "stuck_after_seconds": report.stuck_after,
         "processes_scanned": report.processes_scanned,
         "threads_scanned": report.tasks_scanned,
         "unreadable": dict(report.unreadable),
@@ -109,7 +131,8 @@ def report_dict(report: WaitReport) -> dict[str, Any]:
         "semaphore_sets": [sem_state_dict(s) for s in report.semaphore_sets.values()],
         "queues": [queue_state_dict(q) for q in report.queues.values()],
         "cycles": [cycle_dict(c, report) for c in report.cycles],
-        "stalls": [stall_dict(s) for s in report.stalls],
+        "stuck": [stuck_dict(v) for v in report.stuck],
+        "processes": [status_dict(s, report) for s in report.statuses.values()],
     }
 
 

@@ -8,16 +8,22 @@ import platform
 import struct
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-from shmtop.ipc import native, procfs, waitgraph
+from shmtop.ipc import native, procfs, wait_procs, waitgraph
 from shmtop.ipc.collect import describe_errno, ipc_namespace_of
 from shmtop.ipc.model import Kind
 from shmtop.ipc.procs import ProcessDirectory
-from shmtop.ipc.waitgraph import Release, Stall, WaitCycle
+from shmtop.ipc.wait_report import QueueState, SemState, WaitReport, assemble
+from shmtop.ipc.wait_verdict import DEFAULT_STUCK_AFTER, PID_TIME_SLACK
+
+__all__ = [  # the report's records live in wait_report; importers find them here too
+    "MSG_FLAGS", "QueueState", "SemOp", "SemState", "WaitReport", "Waiter", "WaiterScanner",
+    "assemble", "flag_names", "read_memory", "wanted_type",
+]  # fmt: skip
 
 IPC_NOWAIT = native.IPC_NOWAIT
 SEM_UNDO = native.SEM_UNDO
@@ -26,7 +32,7 @@ SEM_FLAGS = (("IPC_NOWAIT", IPC_NOWAIT), ("SEM_UNDO", SEM_UNDO))
 MSG_FLAGS = (("IPC_NOWAIT", IPC_NOWAIT), ("MSG_EXCEPT", waitgraph.MSG_EXCEPT),
              ("MSG_NOERROR", MSG_NOERROR))  # fmt: skip
 MAX_SEMBUFS = 4096  # far above SEMOPM; a larger nsops is not a blocked call
-DEFAULT_STALL_AFTER = 10.0
+MAX_SECONDS = 3600.0  # the longest --observe and --stuck-after: an hour
 
 
 def flag_names(flags: int, names: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
@@ -102,69 +108,6 @@ def wanted_type(msgtyp: int, flags: int) -> str:
     return f"any type but {msgtyp}" if flags & waitgraph.MSG_EXCEPT else f"type {msgtyp}"
 
 
-@dataclass(frozen=True, slots=True)
-class SemState:
-    """A semaphore set someone waits on, as the scan read it."""
-
-    id: int
-    nsems: int
-    values: tuple[int, ...] | None  # None when unreadable
-    last_changers: tuple[int, ...] | None  # GETPID of each semaphore: hints, not holders
-    unreadable: str | None
-    unchanged_since: float  # epoch seconds (kernel otime/ctime, or a change the scans saw)
-
-
-@dataclass(frozen=True, slots=True)
-class QueueState:
-    """A message queue someone waits on, as the scan read it."""
-
-    id: int
-    qnum: int
-    cbytes: int
-    lspid: int
-    lrpid: int
-    unchanged_since: float
-
-
-@dataclass(frozen=True, slots=True)
-class WaitReport:
-    """One scan: the waiters, what they wait on, the wait-for graph, and what was not seen."""
-
-    taken_at: float
-    waiters: tuple[Waiter, ...]
-    semaphore_sets: Mapping[int, SemState]
-    queues: Mapping[int, QueueState]
-    releases: tuple[Release, ...]
-    cycles: tuple[WaitCycle, ...]
-    stalls: tuple[Stall, ...]
-    processes: Mapping[int, str]  # command of each live waiter and releaser (untrusted text)
-    processes_scanned: int
-    tasks_scanned: int
-    unreadable: Mapping[str, int]  # reason -> processes whose threads could not be read
-    ignored: Mapping[str, int]  # reason -> blocked threads left out
-    stall_after: float
-    unsupported: str | None = None  # why no scan was possible at all
-
-    def on(self, kind: Kind, ident: int) -> tuple[Waiter, ...]:
-        """The waiters of one object."""
-        return tuple(w for w in self.waiters if w.kind is kind and w.object_id == ident)
-
-    def counts(self) -> dict[tuple[Kind, int], int]:
-        """Blocked threads per object, for a count column."""
-        return dict(Counter((w.kind, w.object_id) for w in self.waiters))
-
-    def releases_of(self, waiter: Waiter) -> tuple[Release, ...]:
-        return tuple(
-            r for r in self.releases
-            if r.waiter == waiter.pid and r.kind is waiter.kind and r.object_id == waiter.object_id
-            and (r.sem_num is None or r.sem_num in waiter.waits_for)
-        )  # fmt: skip
-
-    @property
-    def unreadable_total(self) -> int:
-        return sum(self.unreadable.values())
-
-
 _Row = tuple[int, ...]  # pid tid nr arg0..arg5 run_ns timeslices, from native.scan_syscalls
 
 
@@ -178,11 +121,11 @@ class WaiterScanner:
     def __init__(
         self,
         *,
-        stall_after: float = DEFAULT_STALL_AFTER,
+        stuck_after: float = DEFAULT_STUCK_AFTER,
         machine: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.stall_after = stall_after
+        self.stuck_after = stuck_after
         self._machine = machine or platform.machine()
         self._syscalls = procfs.ipc_syscalls(self._machine)
         self._clock = clock
@@ -195,7 +138,7 @@ class WaiterScanner:
         """Read every thread's syscall file once (in C) and build the report."""
         now = self._clock()
         if self._syscalls is None:
-            return _empty(now, self.stall_after, f"no system call table for {self._machine}")
+            return _empty(now, self.stuck_after, f"no system call table for {self._machine}")
         pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
         scan = native.scan_syscalls(pids, sorted(self._syscalls))
         unreadable = Counter(
@@ -232,16 +175,15 @@ class WaiterScanner:
             for key in [*((Kind.SEM, i) for i in sets), *((Kind.MSG, i) for i in queues)]
         }
         edges = waitgraph.releases(waiters, sets, queues)
-        idle = {(Kind.SEM, i): s.unchanged_since for i, s in sets.items()}
-        idle.update({(Kind.MSG, i): q.unchanged_since for i, q in queues.items()})
-        return WaitReport(
-            taken_at=now, waiters=tuple(waiters),
-            semaphore_sets=MappingProxyType(sets), queues=MappingProxyType(queues),
-            releases=edges, cycles=waitgraph.cycles(edges),
-            stalls=waitgraph.stalls(waiters, idle, now, self.stall_after),
+        statuses = wait_procs.statuses(
+            {w.pid for w in waiters} | {e.releaser for e in edges},
+            Counter(w.pid for w in waiters), scan.failures, set(pids),
+        )  # fmt: skip
+        return assemble(
+            now, waiters, sets, queues, statuses, self.stuck_after, edges=edges,
             processes=MappingProxyType(names), processes_scanned=len(pids),
             tasks_scanned=scan.tasks, unreadable=MappingProxyType(dict(unreadable)),
-            ignored=MappingProxyType(dict(ignored)), stall_after=self.stall_after,
+            ignored=MappingProxyType(dict(ignored)), hidden=wait_procs.hidden_processes(),
         )  # fmt: skip
 
     def _in_our_namespace(self, rows: list[_Row], ignored: Counter[str]) -> list[_Row]:
@@ -271,11 +213,14 @@ class WaiterScanner:
 
     def _changed(self, key: tuple[Kind, int], signature: object, kernel_time: float,
                  now: float) -> float:  # fmt: skip
-        """Since when an object is unchanged: its kernel time, or a later change seen by a scan."""
+        """Since when an object is unchanged: its kernel time, or a later change seen by a scan.
+
+        Kernel times are whole seconds: the change may have come up to a second later.
+        """
         seen = self._objects.get(key)
         observed = 0.0 if seen is None else (seen[1] if seen[0] == signature else now)
         self._objects[key] = (signature, observed)
-        return max(kernel_time, observed)
+        return max(min(kernel_time + PID_TIME_SLACK, now) if kernel_time else 0.0, observed)
 
     def _sem_states(self, ids: set[int], now: float) -> dict[int, SemState]:
         if not ids:
@@ -294,7 +239,8 @@ class WaiterScanner:
                 changers, why = tuple(v[3] for v in values), None
             unchanged = self._changed((Kind.SEM, semid), (numbers, changers, otime, ctime),
                                       max(otime, ctime), now)  # fmt: skip
-            states[semid] = SemState(semid, nsems, numbers, changers, why, unchanged)
+            states[semid] = SemState(semid, nsems, numbers, changers, why, unchanged,
+                                     max(otime, ctime))  # fmt: skip
         return states
 
     def _queue_states(self, ids: set[int], now: float) -> dict[int, QueueState]:
@@ -306,7 +252,8 @@ class WaiterScanner:
                                                                        *row[10:15])  # fmt: skip
             if msqid in ids:
                 unchanged = self._changed((Kind.MSG, msqid), row, max(stime, rtime, ctime), now)
-                states[msqid] = QueueState(msqid, qnum, cbytes, lspid, lrpid, unchanged)
+                states[msqid] = QueueState(msqid, qnum, cbytes, lspid, lrpid, unchanged,
+                                           max(stime, rtime, ctime))  # fmt: skip
         return states
 
 
@@ -325,12 +272,13 @@ def _rows_from_proc(kind: str) -> list[tuple[int, ...]]:
     return [tuple(row[name] for name in _PROC_COLUMNS[kind]) for row in rows]
 
 
-def _empty(now: float, stall_after: float, why: str) -> WaitReport:
+def _empty(now: float, stuck_after: float, why: str) -> WaitReport:
     return WaitReport(
         taken_at=now, waiters=(), semaphore_sets=MappingProxyType({}), queues=MappingProxyType({}),
-        releases=(), cycles=(), stalls=(), processes=MappingProxyType({}), processes_scanned=0,
-        tasks_scanned=0, unreadable=MappingProxyType({}), ignored=MappingProxyType({}),
-        stall_after=stall_after, unsupported=why,
+        releases=(), cycles=(), verdicts=(), statuses=MappingProxyType({}),
+        processes=MappingProxyType({}), processes_scanned=0, tasks_scanned=0,
+        unreadable=MappingProxyType({}), ignored=MappingProxyType({}), stuck_after=stuck_after,
+        unsupported=why,
     )  # fmt: skip
 
 

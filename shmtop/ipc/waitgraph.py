@@ -1,4 +1,4 @@
-"""The wait-for graph of blocked IPC callers: who could release whom, its cycles, and stalls."""
+"""The wait-for graph of blocked IPC callers: who could release whom, and its cycles."""
 
 from __future__ import annotations
 
@@ -25,10 +25,17 @@ class Evidence(enum.StrEnum):
     LAST_SENDER = "last sender"  # hint: lspid of the queue
     LAST_RECEIVER = "last receiver"  # hint: lrpid of the queue
     BLOCKED_SENDER = "blocked sender"  # exact: it is blocked sending a message of the wanted type
+    SET_USER = "changed another semaphore of the set"  # hint: it uses the set, it may post
+    QUEUE_USER = "uses the queue"  # hint: the queue's last sender or receiver, the other way round
 
     @property
     def hint(self) -> bool:
-        return self in (Evidence.LAST_CHANGER, Evidence.LAST_SENDER, Evidence.LAST_RECEIVER)
+        return self not in (Evidence.PENDING_OP, Evidence.BLOCKED_SENDER)
+
+    @property
+    def direct(self) -> bool:
+        """An edge to what the wait itself needs; user edges only widen who might act."""
+        return self not in (Evidence.SET_USER, Evidence.QUEUE_USER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +71,6 @@ class WaitCycle:
         return any(step.hint for step in self.steps)
 
 
-@dataclass(frozen=True, slots=True)
-class Stall:
-    """A thread blocked for a long time on an object that did not change meanwhile."""
-
-    pid: int
-    tid: int
-    kind: Kind
-    object_id: int
-    blocked_since: float  # epoch seconds: at least since then
-    unchanged_since: float  # epoch seconds: the object has not changed since then
-    stalled_for: float  # seconds both have lasted
-
-
 def blocking_semaphores(ops: Sequence[SemOp], values: Sequence[int] | None) -> tuple[int, ...]:
     """The semaphores a blocked semop waits for.
 
@@ -110,22 +104,42 @@ def type_matches(wanted: int, flags: int, mtype: int) -> bool:
 def releases(
     waiters: Sequence[Waiter], sets: Mapping[int, SemState], queues: Mapping[int, QueueState]
 ) -> tuple[Release, ...]:
-    """Every 'could release' edge from each waiter to the processes that might free it."""
+    """Every 'could release' edge from each waiter to its candidate releasers.
+
+    For a semop sleeping on semaphore n (waits_for): n's last changer (GETPID,
+    a hint), each other blocked waiter whose own operations would post n (for a
+    decrement) or take from it (for a wait-for-zero), exact; and the last
+    changers of the set's other semaphores (SET_USER, a hint: it uses the set).
+    For msgrcv: the blocked senders of a type it takes (exact), the last sender
+    (lspid) and, as a user of the queue, the last receiver (lrpid). For msgsnd:
+    the last receiver, and the last sender as a user. Any one may release it.
+    """
     found: dict[Release, None] = {}
-    by_object: dict[tuple[Kind, int], list[Waiter]] = defaultdict(list)
+    # Per set and semaphore, the blocked waiters whose operations would post (+) or take (-)
+    # it; per queue its blocked senders: looked up, not searched, for each waiter.
+    pending: defaultdict[tuple[int, int, bool], dict[int, None]] = defaultdict(dict)
+    senders: defaultdict[int, list[Waiter]] = defaultdict(list)
     for waiter in waiters:
-        by_object[waiter.kind, waiter.object_id].append(waiter)
-    for waiter in waiters:
-        others = [o for o in by_object[waiter.kind, waiter.object_id] if o.pid != waiter.pid]
         if waiter.kind is Kind.SEM:
-            edges = _sem_releases(waiter, sets.get(waiter.object_id), others)
+            for op in waiter.operations or ():
+                if op.op:
+                    pending[waiter.object_id, op.num, op.op > 0][waiter.pid] = None
+        elif waiter.direction == "send":
+            senders[waiter.object_id].append(waiter)
+    for waiter in waiters:
+        if waiter.kind is Kind.SEM:
+            edges = _sem_releases(waiter, sets.get(waiter.object_id), pending)
         else:
+            others = [o for o in senders[waiter.object_id] if o.pid != waiter.pid]
             edges = _msg_releases(waiter, queues.get(waiter.object_id), others)
         found.update(dict.fromkeys(edges))
     return tuple(found)
 
 
-def _sem_releases(waiter: Waiter, state: SemState | None, others: list[Waiter]) -> list[Release]:
+def _sem_releases(
+    waiter: Waiter, state: SemState | None,
+    pending: Mapping[tuple[int, int, bool], Mapping[int, None]],
+) -> list[Release]:  # fmt: skip
     edges = []
     for num in waiter.waits_for:
         wanted = next((op.op for op in waiter.operations or () if op.num == num), -1)
@@ -134,13 +148,19 @@ def _sem_releases(waiter: Waiter, state: SemState | None, others: list[Waiter]) 
             if changer:
                 edges.append(Release(waiter.pid, Kind.SEM, waiter.object_id, num, changer,
                                      Evidence.LAST_CHANGER))  # fmt: skip
-        for other in others:
-            if any(
-                op.num == num and ((wanted < 0 < op.op) or (wanted == 0 and op.op < 0))
-                for op in other.operations or ()
-            ):
-                edges.append(Release(waiter.pid, Kind.SEM, waiter.object_id, num, other.pid,
+        # a decrement waits for a post, a wait-for-zero for a decrement
+        for other in pending.get((waiter.object_id, num, wanted < 0), {}):
+            if other != waiter.pid:
+                edges.append(Release(waiter.pid, Kind.SEM, waiter.object_id, num, other,
                                      Evidence.PENDING_OP))  # fmt: skip
+    if state is None or state.last_changers is None:
+        return edges
+    known = {edge.releaser for edge in edges} | {waiter.pid}
+    for num, changer in enumerate(state.last_changers):
+        if changer and changer not in known and num not in waiter.waits_for:
+            known.add(changer)
+            edges.append(Release(waiter.pid, Kind.SEM, waiter.object_id, num, changer,
+                                 Evidence.SET_USER))  # fmt: skip
     return edges
 
 
@@ -148,8 +168,13 @@ def _msg_releases(waiter: Waiter, state: QueueState | None, others: list[Waiter]
     def edge(pid: int, evidence: Evidence) -> Release:
         return Release(waiter.pid, Kind.MSG, waiter.object_id, None, pid, evidence)
 
+    if state is None:
+        return []
     if waiter.direction == "send":
-        return [edge(state.lrpid, Evidence.LAST_RECEIVER)] if state and state.lrpid else []
+        found = [edge(state.lrpid, Evidence.LAST_RECEIVER)] if state.lrpid else []
+        if state.lspid and state.lspid not in (waiter.pid, state.lrpid):
+            found.append(edge(state.lspid, Evidence.QUEUE_USER))
+        return found
     edges = [
         edge(other.pid, Evidence.BLOCKED_SENDER)
         for other in others
@@ -158,22 +183,25 @@ def _msg_releases(waiter: Waiter, state: QueueState | None, others: list[Waiter]
         and (waiter.msg_type is None or type_matches(waiter.msg_type, waiter.msg_flags,
                                                      other.msg_type))
     ]  # fmt: skip
-    if state and state.lspid:
+    if state.lspid:
         edges.append(edge(state.lspid, Evidence.LAST_SENDER))
+    if state.lrpid and state.lrpid not in {waiter.pid, *(e.releaser for e in edges)}:
+        edges.append(edge(state.lrpid, Evidence.QUEUE_USER))
     return edges
 
 
-def cycles(edges: Iterable[Release]) -> tuple[WaitCycle, ...]:
+def cycles(edges: Iterable[Release], among: Iterable[int] | None = None) -> tuple[WaitCycle, ...]:
     """One cycle for each group of waiters that wait on each other (a self-loop counts).
 
-    Only edges whose releaser is itself a waiter can close a cycle: a releaser
-    that is running can still release.
+    Only direct edges between processes of `among` (default: every waiter) can
+    close a cycle: a releaser that is running can still release, and a process
+    that merely uses the same set or queue is no proof of waiting on another.
     """
-    edges = list(edges)
-    waiting = {edge.waiter for edge in edges}
+    edges = [edge for edge in edges if edge.evidence.direct]
+    waiting = {edge.waiter for edge in edges} if among is None else set(among)
     graph: dict[int, dict[int, Release]] = defaultdict(dict)
     for edge in sorted(edges, key=lambda e: e.hint):  # an exact edge wins over a hint
-        if edge.releaser in waiting:
+        if edge.waiter in waiting and edge.releaser in waiting:
             graph[edge.waiter].setdefault(edge.releaser, edge)
     found = []
     for group in _strongly_connected(graph):
@@ -245,22 +273,3 @@ def _shortest_cycle(graph: Mapping[int, Mapping[int, Release]], start: int,
                 came_from[child] = node
                 queue.append(child)
     raise AssertionError(f"no cycle through {start} in its own strongly connected group")
-
-
-def stalls(
-    waiters: Sequence[Waiter],
-    unchanged_since: Mapping[tuple[Kind, int], float],
-    now: float,
-    threshold: float,
-) -> tuple[Stall, ...]:
-    """Waits that have lasted at least threshold seconds while their object did not change."""
-    found = []
-    for waiter in waiters:
-        idle = unchanged_since.get((waiter.kind, waiter.object_id))
-        if idle is None:
-            continue
-        lasted = now - max(waiter.since, idle)
-        if lasted >= threshold:
-            found.append(Stall(waiter.pid, waiter.tid, waiter.kind, waiter.object_id,
-                               waiter.since, idle, lasted))  # fmt: skip
-    return tuple(found)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
-from shmtop.debug_cli import banner_lines, label
+from shmtop.debug_cli import banner_lines, because_text, label
 from shmtop.ipc.model import Kind
+from shmtop.ipc.wait_verdict import Outcome
 from shmtop.ipc.waiters import WaitReport
 from shmtop.report import counted
 
@@ -14,7 +15,9 @@ NOUN = {Kind.SEM: "set", Kind.MSG: "queue", Kind.SHM: "segment"}
 
 
 def summary_alerts(report: WaitReport) -> list[str]:
-    """One line a deadlock or stall, each saying where to look (process names sanitised)."""
+    """One line a deadlock or stuck wait, each saying where to look (process names sanitised).
+
+    A long wait that someone running can release is no alarm and has no line."""
     lines = []
     deadlocked: set[int] = set()
     for cycle in report.cycles:
@@ -31,32 +34,35 @@ def summary_alerts(report: WaitReport) -> list[str]:
             f"DEADLOCK: {who} on {where} ({basis}) — Enter on {NOUN[kind]} {ident} for details"
         )
         deadlocked.update(cycle.members)
-    for stall in report.stalls:
-        if stall.pid in deadlocked:
+    for stuck in report.stuck:
+        if stuck.pid in deadlocked:
             continue  # said above, and more
         lines.append(
-            f"STALL: {label(report, stall.pid)} has waited {stall.stalled_for:.0f}s on "
-            f"{stall.kind} {stall.object_id} while it did not change — Enter on "
-            f"{NOUN[stall.kind]} {stall.object_id} for details"
+            f"STUCK: {label(report, stuck.pid)} on {stuck.kind} {stuck.object_id}: nobody can "
+            f"release it ({because_text(report, stuck)}) — Enter on {NOUN[stuck.kind]} "
+            f"{stuck.object_id} for details"
         )
     return lines
 
 
 def object_alerts(report: WaitReport, kind: Kind, ident: int) -> list[str]:
-    """The deadlocks and stalls one object is part of, in full (the CLI's words)."""
+    """The deadlocks and stuck waits one object is part of, in full (the CLI's words)."""
     cycles = tuple(
         cycle for cycle in report.cycles
         if any(step.kind is kind and step.object_id == ident for step in cycle.steps)
     )  # fmt: skip
-    stalls = tuple(s for s in report.stalls if s.kind is kind and s.object_id == ident)
-    mine = dataclasses.replace(report, cycles=cycles, stalls=stalls)
+    verdicts = tuple(
+        v for v in report.verdicts
+        if v.outcome is not Outcome.STUCK or (v.kind is kind and v.object_id == ident)
+    )  # fmt: skip
+    mine = dataclasses.replace(report, cycles=cycles, verdicts=verdicts)
     return [line for line in banner_lines(mine) if line]
 
 
 def alerted(report: WaitReport, kind: Kind) -> set[int]:
-    """Ids of the objects of one kind that a deadlock or a stall involves."""
+    """Ids of the objects of one kind that a deadlock or a stuck wait involves."""
     found = {step.object_id for c in report.cycles for step in c.steps if step.kind is kind}
-    return found | {stall.object_id for stall in report.stalls if stall.kind is kind}
+    return found | {v.object_id for v in report.stuck if v.kind is kind}
 
 
 def queue_counts(report: WaitReport) -> dict[int, tuple[int, int]]:
@@ -69,11 +75,15 @@ def queue_counts(report: WaitReport) -> dict[int, tuple[int, int]]:
 
 
 def scan_summary(report: WaitReport) -> str:
-    """'WAITERS 3' and what the scan could not see, for a status line."""
+    """'WAITERS 3' and what the scan could not see, for a status line ('WAITERS ?' when it
+    found none but could not see everything)."""
     if report.unsupported:
         return f"WAITERS ? ({report.unsupported})"
-    text = f"WAITERS {len(report.waiters)}"
+    count = str(len(report.waiters)) if report.waiters or report.complete else "?"
+    text = f"WAITERS {count}"
     if report.unreadable_total:
         reasons = ", ".join(f"{n} {why}" for why, n in sorted(report.unreadable.items()))
         text += f" ({counted(report.unreadable_total, 'process')} not inspected: {reasons})"
+    if report.hidden:
+        text += f" ({report.hidden})"
     return text

@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from shmtop.debug_cli import unreadable_note
+from shmtop.debug_cli import unknown_lines, unreadable_note
 from shmtop.ipc.actions import send_signal
 from shmtop.ipc.model import Kind, Snapshot
 from shmtop.ipc.waiters import Waiter
@@ -107,9 +107,12 @@ class WaiterScreen(Screen[None]):
         notes = []
         if report.unsupported:
             notes.append(f"waiters cannot be scanned here: {report.unsupported}")
+        elif not mine and report.blind_spot():
+            notes.append(f"unknown: {report.blind_spot()}: their waits are not listed")
         elif not mine:
             notes.append(f"no thread is blocked on this {self.NOUN}")
-        notes += unreadable_note(report)
+        else:
+            notes += unknown_lines(report, (self.KIND, self.ident)) + unreadable_note(report)
         self._note("\n".join(notes))
         self.refresh_bindings()
 

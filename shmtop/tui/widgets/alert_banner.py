@@ -1,4 +1,4 @@
-"""A banner for deadlocks and stalls: hidden while there is none, impossible to miss otherwise."""
+"""A banner for deadlocks and stuck waits: hidden while there is none, impossible to miss."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("command", "COMMAND", 15),
     ("operation", "WAITS TO", 24),
     ("since", "SINCE", 16),
+    ("state", "STATE", 9),
     ("released", "COULD BE RELEASED BY", None),
 )
 
@@ -35,6 +36,7 @@ def waiter_cells(report: WaitReport, waiter: Waiter) -> tuple[Cell, ...]:
         safe_text(waiter.command),
         waiter.operation(),
         f"{since} ({lasted}{'' if waiter.since_verified else ', assumed'})",
+        str(report.verdict_of(waiter).outcome),
         released_by(report, waiter),
     )
 
