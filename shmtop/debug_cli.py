@@ -18,7 +18,7 @@ from shmtop.ipc.export import queue_dict
 from shmtop.ipc.model import Kind, MessageQueue
 from shmtop.ipc.wait_export import peek_dict, report_dict, waiter_dict
 from shmtop.ipc.waiters import DEFAULT_STALL_AFTER, Waiter, WaiterScanner, WaitReport
-from shmtop.sanitize import safe_text
+from shmtop.process_names import CELL_WIDTH, LINE_WIDTH, process_label, process_name
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -105,12 +105,10 @@ def run_waiters(args: argparse.Namespace) -> int:
     return 0
 
 
-def label(found: WaitReport, pid: int) -> str:
-    """'1234 (name)', '1234 (gone)' for a process no longer running, '-' for 0."""
-    if not pid:
-        return "-"
-    command = found.processes.get(pid)
-    return f"{pid} ({safe_text(command) if command is not None else 'gone'})"
+def label(found: WaitReport, pid: int, width: int | None = CELL_WIDTH) -> str:
+    """'1234 (postgres: checkpointer)', '1234 (gone)' for a process no longer running,
+    '-' for 0 (sanitised, the name cut to width)."""
+    return process_label(pid, found.processes.get(pid), found.titles.get(pid), width)
 
 
 def released_by(found: WaitReport, waiter: Waiter) -> str:
@@ -131,7 +129,7 @@ def waiter_table(found: WaitReport, waiters: Sequence[Waiter], *, target: bool =
         [
             str(w.pid),
             str(w.tid),
-            safe_text(w.command),
+            process_name(w.command, w.title, CELL_WIDTH),
             w.target,
             w.operation(),
             time.strftime("%H:%M:%S", time.localtime(w.since)),
@@ -157,13 +155,13 @@ def banner_lines(found: WaitReport) -> list[str]:
             where += f" semaphore {step.sem_num}" if step.sem_num is not None else ""
             hint = " (a hint, not proof)" if step.hint else ""
             lines.append(
-                f"  {label(found, step.waiter)} waits on {where}, which "
-                f"{label(found, step.releaser)} could release: {step.evidence}{hint}"
+                f"  {label(found, step.waiter, LINE_WIDTH)} waits on {where}, which "
+                f"{label(found, step.releaser, LINE_WIDTH)} could release: {step.evidence}{hint}"
             )
     for stall in found.stalls:
         lines.append(
-            f"STALL: {label(found, stall.pid)} thread {stall.tid} blocked on {stall.kind} "
-            f"{stall.object_id} for {stall.stalled_for:.0f}s while it did not change "
+            f"STALL: {label(found, stall.pid, LINE_WIDTH)} thread {stall.tid} blocked on "
+            f"{stall.kind} {stall.object_id} for {stall.stalled_for:.0f}s while it did not change "
             f"(blocked at least since {report.clock(int(stall.blocked_since))}, "
             f"unchanged since {report.clock(int(stall.unchanged_since))})"
         )

@@ -8,6 +8,8 @@ from typing import Any
 
 from shmtop.ipc.export import limit_rows, percent
 from shmtop.ipc.model import MessageQueue, Segment, SemaphoreSet, Snapshot
+from shmtop.process_names import CELL_WIDTH, LINE_WIDTH, SUMMARY_WIDTH, process_name
+from shmtop.process_names import process_label as label_of
 from shmtop.sanitize import safe_text
 
 ATTACHED_WIDTH = 48
@@ -70,12 +72,18 @@ def clock(epoch: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch else "never"
 
 
-def process_label(snapshot: Snapshot, pid: int) -> str:
-    """'1234 (name)' with the name sanitised, '1234 (gone)' if not running, '-' for 0."""
-    if not pid:
-        return "-"
-    command = snapshot.command_of(pid)
-    return f"{pid} ({safe_text(command) if command is not None else 'gone'})"
+def process_label(snapshot: Snapshot, pid: int, width: int | None = CELL_WIDTH) -> str:
+    """'1234 (postgres: checkpointer)': the name or title cut to width, sanitised;
+    '1234 (gone)' if not running, '-' for 0."""
+    return label_of(pid, snapshot.command_of(pid), snapshot.title_of(pid), width)
+
+
+def creator_label(snapshot: Snapshot, segment: Segment) -> str:
+    """'4100 (postgres -D /srv/pg)', '4100 (gone)' once the creator ended (its PID may name
+    another process by now), '-' for none."""
+    if segment.cpid and segment.creator_alive is False:
+        return f"{segment.cpid} (gone)"
+    return process_label(snapshot, segment.cpid, SUMMARY_WIDTH)
 
 
 def attached_summary(segment: Segment, width: int = ATTACHED_WIDTH) -> str:
@@ -83,7 +91,8 @@ def attached_summary(segment: Segment, width: int = ATTACHED_WIDTH) -> str:
     labels: dict[int, str] = {}
     for attachment in segment.attachments:
         viewer = " viewer" if attachment.is_self else ""  # shmtop's own hex view
-        label = f"{attachment.pid}({safe_text(attachment.command)}{viewer})"
+        name = process_name(attachment.command, attachment.title, SUMMARY_WIDTH)
+        label = f"{attachment.pid}({name}{viewer})"
         labels.setdefault(attachment.pid, label)
     text = ""
     for shown, label in enumerate(labels.values()):
@@ -115,7 +124,7 @@ def segment_rows(snapshot: Snapshot, segments: Sequence[Segment]) -> list[str]:
         (
             str(s.id), f"0x{s.owner.key:08x}", safe_text(s.owner.user), f"{s.owner.perms:03o}",
             human_size(s.size), human_size(s.rss), str(s.nattch),
-            f"{s.cpid}{'' if s.creator_alive else ' (gone)'}", attached_summary(s),
+            creator_label(snapshot, s), attached_summary(s),
             ",".join(s.flags) or "-",
         )
         for s in segments
@@ -192,14 +201,15 @@ def segment_detail(
         f"  perms {s.owner.perms:03o}",
         f"  size     {s.size} ({human_size(s.size)})  rss {human_size(s.rss)}"
         f"  swap {human_size(s.swap)}  nattch {s.nattch}",
-        f"  creator  {process_label(snapshot, s.cpid)}"
+        f"  creator  {process_label(snapshot, s.cpid, LINE_WIDTH)}"
         f"{'' if s.creator_alive else ' - no longer running'}",
-        f"  last     {process_label(snapshot, s.lpid)}",
+        f"  last     {process_label(snapshot, s.lpid, LINE_WIDTH)}",
         f"  attached {clock(s.atime)}  detached {clock(s.dtime)}  changed {clock(s.ctime)}",
         "",
     ]
     rows = [
-        (str(a.pid), safe_text(a.command) + (" (this viewer)" if a.is_self else ""),
+        (str(a.pid), process_name(a.command, a.title, LINE_WIDTH)
+         + (" (this viewer)" if a.is_self else ""),
          safe_text(a.user), "rw" if a.writable else "ro", f"{a.start:x}-{a.end:x}")
         for a in s.attachments
     ]  # fmt: skip
@@ -240,7 +250,7 @@ def queue_detail(snapshot: Snapshot, q: MessageQueue) -> list[str]:
         f"  owner     {safe_text(q.owner.user)}:{safe_text(q.owner.group)}"
         f"  creator {safe_text(q.owner.creator_user)}  perms {q.owner.perms:03o}",
         f"  messages  {q.qnum}  bytes {q.cbytes} of {q.qbytes if q.qbytes is not None else '?'}",
-        f"  sender    {process_label(snapshot, q.lspid)}  at {clock(q.stime)}",
-        f"  receiver  {process_label(snapshot, q.lrpid)}  at {clock(q.rtime)}",
+        f"  sender    {process_label(snapshot, q.lspid, LINE_WIDTH)}  at {clock(q.stime)}",
+        f"  receiver  {process_label(snapshot, q.lrpid, LINE_WIDTH)}  at {clock(q.rtime)}",
         f"  changed   {clock(q.ctime)}",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import platform
@@ -9,7 +10,7 @@ import struct
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
@@ -73,6 +74,7 @@ class Waiter:
     msg_flags: int = 0
     msg_size: int | None = None  # msg: bytes being sent, or the receive buffer's size
     unreadable: str | None = None  # why operations or the sent type could not be read
+    title: str | None = None  # the process's title (Process.title); untrusted text
 
     @property
     def target(self) -> str:
@@ -144,6 +146,8 @@ class WaitReport:
     ignored: Mapping[str, int]  # reason -> blocked threads left out
     stall_after: float
     unsupported: str | None = None  # why no scan was possible at all
+    # Title of each live waiter and releaser that has one (Process.title; untrusted text).
+    titles: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def on(self, kind: Kind, ident: int) -> tuple[Waiter, ...]:
         """The waiters of one object."""
@@ -211,7 +215,9 @@ class WaiterScanner:
             pids_named.update(state.last_changers or ())
         for queue in queues.values():
             pids_named.update((queue.lspid, queue.lrpid))
-        names = {pid: p.command for pid, p in self._processes.lookup(pids_named).items()}
+        found = self._processes.lookup(pids_named)
+        names = {pid: p.command for pid, p in found.items()}
+        titles = {pid: p.title for pid, p in found.items() if p.title is not None}
         waits: dict[tuple[int, ...], tuple[float, tuple[int, int]]] = {}
         waiters = []
         for row in rows:
@@ -226,6 +232,7 @@ class WaiterScanner:
                 waiters.append(_sem_waiter(row, name, command, since, verified, sets[row[3]]))
             else:
                 waiters.append(_msg_waiter(row, name, command, since, verified))
+            waiters[-1] = dataclasses.replace(waiters[-1], title=titles.get(row[0]))
         self._waits = waits
         self._objects = {
             key: self._objects[key]
@@ -242,6 +249,7 @@ class WaiterScanner:
             processes=MappingProxyType(names), processes_scanned=len(pids),
             tasks_scanned=scan.tasks, unreadable=MappingProxyType(dict(unreadable)),
             ignored=MappingProxyType(dict(ignored)), stall_after=self.stall_after,
+            titles=MappingProxyType(titles),
         )  # fmt: skip
 
     def _in_our_namespace(self, rows: list[_Row], ignored: Counter[str]) -> list[_Row]:

@@ -10,8 +10,8 @@ from textual.widgets import Footer, Static
 
 from shmtop.ipc.model import Kind, SemaphoreSet, Snapshot
 from shmtop.ipc.procs import alive_since
+from shmtop.process_names import process_label, process_name
 from shmtop.report import semaphore_detail
-from shmtop.sanitize import safe_text
 from shmtop.tui.screens.waiter_screen import WaiterScreen
 from shmtop.tui.widgets.alert_banner import AlertBanner
 from shmtop.tui.widgets.keyed_table import KeyedTable
@@ -40,8 +40,8 @@ def last_changer(snapshot: Snapshot, sem_set: SemaphoreSet, pid: int) -> str:
     if process is None:
         return f"{pid} gone"
     if not alive_since(process, max(sem_set.otime, sem_set.ctime)):
-        return f"{pid} gone (the PID now names {safe_text(process.command)})"
-    return f"{pid} ({safe_text(process.command)}) running"
+        return f"{pid} gone (the PID now names {process_name(process.command, process.title, 20)})"
+    return f"{process_label(pid, process.command, process.title, 24)} running"
 
 
 class ValueHistory:
