@@ -176,7 +176,7 @@ def cmdline_title(pid: int) -> str:
 
 def shmtop(*args: str) -> subprocess.CompletedProcess[bytes]:
     run = subprocess.run(
-        [sys.executable, "-m", "shmtop", *args], cwd=ROOT, capture_output=True,
+        [sys.executable, "-m", "shmtop", *args], cwd=ROOT, capture_output=True, check=False,
         timeout=helpers.PATIENCE, env={**os.environ, "PYTHONUTF8": "1"},
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
