@@ -5,9 +5,6 @@ from __future__ import annotations
 from shmtop.sanitize import safe_text
 
 ELLIPSIS = "…"
-# A title cut to fewer characters than this says nothing the name does not: then
-# the name alone is shown (only where the title does not begin with the name).
-MIN_TITLE_SHOWN = 12
 # Widths of a process name where one is shown: in a table cell of several, alone
 # in a cell, in a detail line.
 SUMMARY_WIDTH = 28
@@ -22,34 +19,40 @@ def cut(text: str, width: int | None) -> str:
     return text[: max(width - 1, 0)] + ELLIPSIS
 
 
-def _program(title: str) -> str:
-    """The program a title begins with: its first word without a directory or a login '-'."""
-    return title.split(" ", 1)[0].rsplit("/", 1)[-1].lstrip("-")
+def _without_directory(words: str) -> str:
+    """The words with the first one's directory dropped: `/usr/bin/sleep 60` -> `sleep 60`."""
+    first, space, rest = words.partition(" ")
+    return first.rsplit("/", 1)[-1] + space + rest
+
+
+def _names(word: str, name: str) -> bool:
+    """Whether a word of the title is the program the name (comm, 15 bytes at most) is of."""
+    return word.rsplit("/", 1)[-1].lstrip("-").startswith(name)
 
 
 def process_name(command: str, title: str | None, width: int | None = None) -> str:
     """What to call a process, sanitised and at most width characters (None: uncut).
 
-    The title when it says more than the name: `postgres: checkpointer` for a
-    process named `postgres`, `sleep 60` for `sleep`. A title that begins with
-    another program (the process renamed itself, or wrote a title of its own) is
-    shown after the name, `demo-reader: /usr/bin/python3 -m shmtop demo`, and left
-    out where too little of it would fit. No title (a kernel thread, a zombie, not
-    read): the name.
+    The title when it says more than the name, the first word without its
+    directory: `postgres: checkpointer` for a process named `postgres`, `sleep
+    60` for `/usr/bin/sleep 60`, `shmtop demo` for a script run as `python3
+    /venv/bin/shmtop demo`. The name alone when the title is of another program
+    (the process named itself with prctl: `demo-reader`, started as `python3 -m
+    shmtop demo`; the title is in the JSON and `show`'s command lines), or when
+    there is none (a kernel thread, a zombie, not read).
     """
     name = safe_text(command)
     if not title:
         return cut(name, width)
     shown = safe_text(title)
-    first, _, rest = shown.partition(" ")
-    program = _program(first)
-    if program.startswith(name):  # the name is the program's, or its first 15 bytes
-        if f"{program} {rest}".rstrip() == name:
-            return cut(name, width)  # the title is the name, perhaps with a path
-        return cut(shown, width)
-    if width is not None and width - len(name) - 2 < MIN_TITLE_SHOWN:
+    words = shown.split(" ", 2)
+    if shown.startswith(name) or _names(words[0], name):
+        shown = _without_directory(shown)
+    elif len(words) > 1 and _names(words[1], name):
+        shown = _without_directory(shown.partition(" ")[2])  # a script and its interpreter
+    else:
         return cut(name, width)
-    return cut(f"{name}: {shown}", width)
+    return cut(shown.rstrip() or name, width)
 
 
 def process_label(

@@ -426,12 +426,12 @@ def test_a_name_is_shown_with_the_title_only_when_it_says_more() -> None:
     assert process_name("postgres", "postgres: checkpointer") == "postgres: checkpointer"
     assert process_name("postgres", None) == "postgres"
     assert process_name("sleep", "/usr/bin/sleep") == "sleep", "only a path: nothing more"
-    assert process_name("sleep", "/usr/bin/sleep 60") == "/usr/bin/sleep 60"
-    # A process that renamed itself: its name first, the title after it where it fits.
-    long_line = "/usr/bin/python3 -m shmtop demo --no-ui"
-    assert process_name("demo-reader", long_line) == f"demo-reader: {long_line}"
-    assert process_name("demo-reader", long_line, 20) == "demo-reader"
-    assert process_name("demo-reader", long_line, 30) == "demo-reader: /usr/bin/python3…"
+    assert process_name("sleep", "/usr/bin/sleep 60") == "sleep 60"
+    assert process_name("shmtop", "/venv/bin/python3 /venv/bin/shmtop demo") == "shmtop demo"
+    assert process_name("gunicorn: maste", "gunicorn: master [app]") == "gunicorn: master [app]"
+    # A process that named itself: the name it chose, not the line that started it.
+    assert process_name("demo-reader", "/usr/bin/python3 -m shmtop demo") == "demo-reader"
+    assert process_name("ev\x1b[41mil", "/usr/bin/python3 x") == "ev␛[41mil"
     assert process_name("postgres", "postgres: background writer", 20) == "postgres: backgroun…"
     assert process_label(4123, "postgres", "postgres: checkpointer") == (
         "4123 (postgres: checkpointer)"

@@ -18,6 +18,7 @@ from shmtop.tui.widgets.keyed_table import KeyedTable
 from shmtop.tui.widgets.meters import sparkline
 
 SPARK_WIDTH = 32  # the recent values drawn; the range covers every value seen
+CHANGER_WIDTH = 24  # of the last changer's name, in its 40 columns
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("num", "NUM", 5),
     ("value", "VALUE", 7),
@@ -40,8 +41,9 @@ def last_changer(snapshot: Snapshot, sem_set: SemaphoreSet, pid: int) -> str:
     if process is None:
         return f"{pid} gone"
     if not alive_since(process, max(sem_set.otime, sem_set.ctime)):
-        return f"{pid} gone (the PID now names {process_name(process.command, process.title, 20)})"
-    return f"{process_label(pid, process.command, process.title, 24)} running"
+        now_names = process_name(process.command, process.title, CHANGER_WIDTH - 4)
+        return f"{pid} gone (the PID now names {now_names})"
+    return f"{process_label(pid, process.command, process.title, CHANGER_WIDTH)} running"
 
 
 class ValueHistory:
