@@ -213,6 +213,29 @@ def test_the_collector_reads_the_title_the_process_wrote(
     assert snapshot.title_of(segment.lpid) == "fakepg: checkpointer"
 
 
+def test_a_later_scan_does_not_read_a_known_title_again(
+    make_shm: MakeShm, start_titled: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(procs, "SETTLE_SECONDS", 0.0)  # the first read counts as settled
+    shmid, other = make_shm(), make_shm()
+    child = start_titled("shm", shmid, b"fakepg: alpha")
+    collector = Collector()
+    try:
+        first = collector.snapshot().segment(shmid)
+        assert first is not None and first.attachments[0].title == "fakepg: alpha"
+        child.retitle("fakepg: beta")
+        newcomer = start_titled("shm", other, b"fakepg: newcomer")  # moves nattch: a new scan
+        later = collector.snapshot()
+    finally:
+        collector.close()
+    segment, joined = later.segment(shmid), later.segment(other)
+    assert segment is not None and joined is not None
+    assert [a.pid for a in joined.attachments] == [newcomer.pid], "a new scan ran"
+    assert joined.attachments[0].title == "fakepg: newcomer", "a new process: read"
+    assert segment.attachments[0].title == "fakepg: alpha", "known (pid, start): not read again"
+    assert cmdline_title(child.pid) == "fakepg: beta"
+
+
 def test_a_kernel_thread_has_no_title() -> None:
     found = ProcessDirectory().lookup([2])  # kthreadd, in every PID namespace we run in
     if 2 in found and found[2].command == "kthreadd":
