@@ -1,10 +1,12 @@
 """Facts about the PIDs that matter (name, title, user, start time), cached by PID and start time.
 
-The bulk read is done in C (one /proc/PID/stat read and one fstat a process,
-and one /proc/PID/cmdline read for a process not seen before): for the 1000
-attached processes of the benchmark it costs about 6 ms where psutil's
-Process(pid).name()/uids() cost about 95 ms. psutil still supplies what is
-asked for one process at a time (boot time, full command lines).
+The bulk read is done in C (one /proc/PID/stat read and one fstat a process):
+for the 1000 attached processes of the benchmark it costs about 6 ms where
+psutil's Process(pid).name()/uids() cost about 95 ms. The title (one
+/proc/PID/cmdline read, which makes the kernel read the process's memory)
+costs about as much again, so it is read only for a process not seen before.
+psutil still supplies what is asked for one process at a time (boot time, full
+command lines).
 """
 
 from __future__ import annotations
