@@ -21,6 +21,7 @@ from shmtop.ipc.model import Kind, MessageQueue
 from shmtop.ipc.wait_export import peek_dict, report_dict, waiter_dict
 from shmtop.ipc.wait_verdict import DEFAULT_STUCK_AFTER, HEADLINE, Outcome, Verdict
 from shmtop.ipc.waiters import MAX_SECONDS, Waiter, WaiterScanner, WaitReport
+from shmtop.process_names import CELL_WIDTH, LINE_WIDTH, process_label, process_name
 from shmtop.sanitize import safe_text
 
 EXIT_ERROR = 1
@@ -126,12 +127,10 @@ def run_waiters(args: argparse.Namespace) -> int:
     return 0
 
 
-def label(found: WaitReport, pid: int) -> str:
-    """'1234 (name)', '1234 (gone)' for a process no longer running, '-' for 0."""
-    if not pid:
-        return "-"
-    command = found.processes.get(pid)
-    return f"{pid} ({safe_text(command) if command is not None else 'gone'})"
+def label(found: WaitReport, pid: int, width: int | None = CELL_WIDTH) -> str:
+    """'1234 (postgres: checkpointer)', '1234 (gone)' for a process no longer running,
+    '-' for 0 (sanitised, the name cut to width)."""
+    return process_label(pid, found.processes.get(pid), found.titles.get(pid), width)
 
 
 def released_by(found: WaitReport, waiter: Waiter) -> str:
@@ -175,7 +174,7 @@ def waiter_table(found: WaitReport, waiters: Sequence[Waiter], *, target: bool =
         [
             str(w.pid),
             str(w.tid),
-            safe_text(w.command),
+            process_name(w.command, w.title, CELL_WIDTH),
             w.target,
             w.operation(),
             since_text(found, w),
@@ -202,12 +201,12 @@ def banner_lines(found: WaitReport) -> list[str]:
             where += f" semaphore {step.sem_num}" if step.sem_num is not None else ""
             hint = " (a hint, not proof)" if step.hint else ""
             lines.append(
-                f"  {label(found, step.waiter)} waits on {where}, which "
-                f"{label(found, step.releaser)} could release: {step.evidence}{hint}"
+                f"  {label(found, step.waiter, LINE_WIDTH)} waits on {where}, which "
+                f"{label(found, step.releaser, LINE_WIDTH)} could release: {step.evidence}{hint}"
             )
     for stuck in found.stuck:
         lines.append(
-            f"STUCK: {label(found, stuck.pid)} thread {stuck.tid} on {stuck.kind} "
+            f"STUCK: {label(found, stuck.pid, LINE_WIDTH)} thread {stuck.tid} on {stuck.kind} "
             f"{stuck.object_id}: {verdict_text(found, stuck)} (blocked at least since "
             f"{report.clock(int(stuck.blocked_since))}, {stuck.kind} {stuck.object_id} "
             f"unchanged since {report.clock(int(stuck.unchanged_since))})"

@@ -21,10 +21,11 @@ FIELD_NAMES = ("user", "key", "id", "nattch", "perms", "pid", "cmd")
 
 
 def search_text(obj: IpcObject) -> str:
-    """The lower-case text a free-text search looks in: id, key, owner, attached commands."""
+    """The lower-case text a free-text search looks in: id, key, owner, attached commands
+    and their titles."""
     parts = [str(obj.id), f"0x{obj.owner.key:08x}", obj.owner.user]
     if isinstance(obj, Segment):
-        parts += [f"{a.pid} {a.command}" for a in obj.attachments]
+        parts += [f"{a.pid} {a.command} {a.title or ''}" for a in obj.attachments]
     return " ".join(parts).lower()
 
 
@@ -66,7 +67,9 @@ def _field(obj: IpcObject, snapshot: Snapshot, name: str, value: str) -> bool:
     if name == "perms":
         return f"{obj.owner.perms:03o}" == value.zfill(3)
     if name == "cmd":
-        return isinstance(obj, Segment) and any(value in a.command.lower() for a in obj.attachments)
+        return isinstance(obj, Segment) and any(
+            value in a.command.lower() or value in (a.title or "").lower() for a in obj.attachments
+        )
     try:  # the command line's numbers: a key is 32 bits, never cut down to them
         number = ipc_key(value) if name == "key" else parse_number(value)
     except (ValueError, ArgumentTypeError):

@@ -10,6 +10,8 @@ from typing import Any
 from shmtop.ipc.export import limit_rows, percent
 from shmtop.ipc.model import Coverage, IpcObject, MessageQueue, Segment, SemaphoreSet, Snapshot
 from shmtop.ipc.verdicts import Verdict, attachments_note, judge
+from shmtop.process_names import CELL_WIDTH, LINE_WIDTH, SUMMARY_WIDTH, process_name
+from shmtop.process_names import process_label as label_of
 from shmtop.sanitize import safe_text
 
 ATTACHED_WIDTH = 48
@@ -71,15 +73,24 @@ def clock(epoch: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch else "never"
 
 
-def process_label(snapshot: Snapshot, pid: int) -> str:
-    """'1234 (name)' with the name sanitised, '1234 (gone)' if not running, '1234 (hidden)'
-    if it runs but cannot be seen, '-' for 0."""
-    if not pid:
-        return "-"
+def process_label(snapshot: Snapshot, pid: int, width: int | None = CELL_WIDTH) -> str:
+    """'1234 (postgres: checkpointer)': the name or title cut to width, sanitised;
+    '1234 (gone)' if not running, '1234 (hidden)' if it runs but cannot be seen, '-' for 0."""
     command = snapshot.command_of(pid)
-    if command is None:
-        return f"{pid} ({'hidden' if pid in snapshot.hidden else 'gone'})"
-    return f"{pid} ({safe_text(command)})"
+    if pid and command is None and pid in snapshot.hidden:
+        return f"{pid} (hidden)"
+    return label_of(pid, command, snapshot.title_of(pid), width)
+
+
+def creator_label(snapshot: Snapshot, segment: Segment) -> str:
+    """'4100 (postgres -D /srv/pg)'; '4100 (gone)' once the creator is shown gone (its PID may
+    name another process by now), '4100 (unknown)' when that cannot be told (hidden, or not in
+    our PID namespace); '-' for none."""
+    if segment.cpid and segment.creator_alive is False:
+        return f"{segment.cpid} (gone)"
+    if segment.cpid and segment.creator_alive is None:
+        return f"{segment.cpid} (unknown)"
+    return process_label(snapshot, segment.cpid, SUMMARY_WIDTH)
 
 
 COVERAGE_FLAGS = {Coverage.PARTIAL: "partial", Coverage.CHANGED: "inconsistent"}
@@ -98,15 +109,6 @@ def status_words(obj: IpcObject, verdict: Verdict) -> tuple[str, ...]:
 
 def flags_cell(obj: IpcObject, snapshot: Snapshot) -> str:
     return ",".join(status_words(obj, judge(obj, snapshot))) or "-"
-
-
-def creator_label(segment: Segment) -> str:
-    """The creator's PID, marked ' (gone)' when shown gone and ' (unknown)' when it cannot be
-    told (hidden, or not in our PID namespace)."""
-    if not segment.cpid:
-        return "-"
-    mark = {True: "", False: " (gone)", None: " (unknown)"}[segment.creator_alive]
-    return f"{segment.cpid}{mark}"
 
 
 def evidence_text(obj: IpcObject, verdict: Verdict, now: float) -> str:
@@ -132,7 +134,8 @@ def attached_summary(segment: Segment, width: int = ATTACHED_WIDTH) -> str:
     labels: dict[int, str] = {}
     for attachment in segment.attachments:
         viewer = " viewer" if attachment.is_self else ""  # shmtop's own hex view
-        label = f"{attachment.pid}({safe_text(attachment.command)}{viewer})"
+        name = process_name(attachment.command, attachment.title, SUMMARY_WIDTH)
+        label = f"{attachment.pid}({name}{viewer})"
         labels.setdefault(attachment.pid, label)
     text = ""
     for shown, label in enumerate(labels.values()):
@@ -163,8 +166,8 @@ def segment_rows(snapshot: Snapshot, segments: Sequence[Segment]) -> list[str]:
     rows = [
         (
             str(s.id), f"0x{s.owner.key:08x}", safe_text(s.owner.user), f"{s.owner.perms:03o}",
-            human_size(s.size), human_size(s.rss), str(s.nattch), creator_label(s),
-            attached_summary(s), flags_cell(s, snapshot),
+            human_size(s.size), human_size(s.rss), str(s.nattch),
+            creator_label(snapshot, s), attached_summary(s), flags_cell(s, snapshot),
         )
         for s in segments
     ]  # fmt: skip
@@ -281,14 +284,15 @@ def segment_detail(
         f"  perms {s.owner.perms:03o}",
         f"  size     {s.size} ({human_size(s.size)})  rss {human_size(s.rss)}"
         f"  swap {human_size(s.swap)}  nattch {s.nattch}",
-        f"  creator  {process_label(snapshot, s.cpid)}{creator_note(verdict)}",
-        f"  last     {process_label(snapshot, s.lpid)}",
+        f"  creator  {process_label(snapshot, s.cpid, LINE_WIDTH)}{creator_note(verdict)}",
+        f"  last     {process_label(snapshot, s.lpid, LINE_WIDTH)}",
         f"  attached {clock(s.atime)}  detached {clock(s.dtime)}  changed {clock(s.ctime)}",
         verdict_line(s, verdict, snapshot.taken_at),
         "",
     ]
     rows = [
-        (str(a.pid), safe_text(a.command) + (" (this viewer)" if a.is_self else ""),
+        (str(a.pid), process_name(a.command, a.title, LINE_WIDTH)
+         + (" (this viewer)" if a.is_self else ""),
          safe_text(a.user), "rw" if a.writable else "ro", f"{a.start:x}-{a.end:x}")
         for a in s.attachments
     ]  # fmt: skip
@@ -333,8 +337,8 @@ def queue_detail(snapshot: Snapshot, q: MessageQueue) -> list[str]:
         f"  owner     {safe_text(q.owner.user)}:{safe_text(q.owner.group)}"
         f"  creator {safe_text(q.owner.creator_user)}  perms {q.owner.perms:03o}",
         f"  messages  {q.qnum}  bytes {q.cbytes} of {q.qbytes if q.qbytes is not None else '?'}",
-        f"  sender    {process_label(snapshot, q.lspid)}  at {clock(q.stime)}",
-        f"  receiver  {process_label(snapshot, q.lrpid)}  at {clock(q.rtime)}",
+        f"  sender    {process_label(snapshot, q.lspid, LINE_WIDTH)}  at {clock(q.stime)}",
+        f"  receiver  {process_label(snapshot, q.lrpid, LINE_WIDTH)}  at {clock(q.rtime)}",
         f"  changed   {clock(q.ctime)}",
         verdict_line(q, judge(q, snapshot), snapshot.taken_at),
     ]

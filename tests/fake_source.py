@@ -22,6 +22,8 @@ from shmtop.ipc.wait_verdict import Liveness, ProcessStatus
 from shmtop.ipc.waiters import QueueState, SemOp, SemState, Waiter, WaitReport, assemble
 
 TAKEN_AT = 1_795_000_000.0  # a fixed moment: ages in the tables never move
+POSTMASTER = "/usr/lib/postgresql/15/bin/postgres -D /srv/pg"  # titles, as /proc has them
+PG_WORKER = "pg-worker: parallel worker for PID 4150"
 
 
 def owner(key: int, user: str = "postgres", mode: int = 0o600) -> Owner:
@@ -32,17 +34,18 @@ def fixed_snapshot() -> Snapshot:
     """A small, realistic machine: a database's segments, a ring buffer, a leak, sets, queues."""
     t = int(TAKEN_AT)
     procs = {
-        4100: Process(4100, "postgres", "postgres", TAKEN_AT - 9000),
-        4200: Process(4200, "pg-worker", "postgres", TAKEN_AT - 8000),
+        4100: Process(4100, "postgres", "postgres", TAKEN_AT - 9000, POSTMASTER),
+        4200: Process(4200, "pg-worker", "postgres", TAKEN_AT - 8000, PG_WORKER),
         4300: Process(4300, "producer", "app", TAKEN_AT - 600),
         4301: Process(4301, "consumer\x1b[31m", "app", TAKEN_AT - 600),
     }
     segments = (
         Segment(32768, owner(0x0052E2C1), 148 * 2**20, 40 * 2**20, 0, 2, 4100, 4200,
                 t - 5, 0, t - 9000, True,
-                (Attachment(4100, "postgres", "postgres", True, 0x7F0000000000, 0x7F0009400000),
+                (Attachment(4100, "postgres", "postgres", True, 0x7F0000000000, 0x7F0009400000,
+                            title=POSTMASTER),
                  Attachment(4200, "pg-worker", "postgres", True, 0x7F1000000000,
-                            0x7F1009400000))),
+                            0x7F1009400000, title=PG_WORKER))),
         Segment(32769, owner(0x1234, "app", 0o640), 65536, 65536, 0, 2, 4300, 4301,
                 t - 40, t - 3600, t - 600, True,
                 (Attachment(4300, "producer", "app", True, 0x7F2000000000, 0x7F2000010000),

@@ -409,6 +409,6 @@ def test_stat_parser_agrees_with_the_real_proc_files() -> None:
         raw = Path(f"/proc/{pid}/stat").read_bytes()
         comm = raw[raw.index(b"(") + 1 : raw.rindex(b")")]
         start = int(raw[raw.rindex(b")") + 2 :].split()[19])
-        [(number, name, ticks, _uid)] = native.process_facts([pid])
+        [(number, name, ticks, _uid, _title)] = native.process_facts([pid])
 
         assert native.parse_stat(raw) == (0, comm[:15], start) == (number, name, ticks)

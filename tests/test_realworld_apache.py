@@ -22,7 +22,6 @@ pytestmark = [pytest.mark.realworld, pytest.mark.root]
 REQUESTS = 40
 # Longer than the stall threshold shmtop had (10 s): a healthy idle wait must raise no alarm.
 LONG_WAIT = 12
-NEEDS_TITLES = "needs h/titles: attachers and waiters carry their process title"
 SEM_FIELDS = ("key", "nsems", "uid", "gid", "cuid", "cgid", "perms")
 
 
@@ -113,7 +112,6 @@ def test_long_idle_wait_raises_no_alarm(long_rest: Observation) -> None:
         assert report[name] == [], (name, report[name])
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=NEEDS_TITLES)
 def test_waiters_carry_their_titles(resting: Observation) -> None:
     for waiter in resting.outputs["waiters"]["waiters"]:
         expected = resting.after.processes[waiter["pid"]].title

@@ -28,7 +28,6 @@ WORKERS = 2
 WORKER_TITLE = "postgres: parallel worker for PID"
 CLIENT_TITLE = "postgres: postgres postgres [local]"
 # Issue 8's lead branches; these tests pass once each is merged (strict: they say so).
-NEEDS_TITLES = "needs h/titles: attachers and waiters carry their process title"
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +148,6 @@ def test_server_still_serves_after_shmtop(postgres: Postgres, idle: Observation)
     assert set(postgres.namespace.truth().shm) == set(idle.after.shm)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=NEEDS_TITLES)
 @pytest.mark.parametrize("moment", ["busy", "idle"])
 def test_attachers_carry_their_titles(moment: str, request: pytest.FixtureRequest) -> None:
     seen: Observation = request.getfixturevalue(moment)

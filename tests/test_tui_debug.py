@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from tui_pilot import (
     CountingScanner,
     next_polls,
     open_object,
-    own_command,
+    own_label,
     queue_view,
     run_app,
     set_view,
@@ -34,9 +33,10 @@ from tui_pilot import (
 from shmtop.ipc import native
 from shmtop.ipc.actions import SignalOutcome, send_signal
 from shmtop.ipc.waiters import WaiterScanner
+from shmtop.process_names import LINE_WIDTH
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.screens.confirm import ConfirmScreen
-from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
+from shmtop.tui.screens.semaphore_view import CHANGER_WIDTH, SemaphoreSetScreen
 from shmtop.tui.screens.signal_dialog import SignalDialog
 from shmtop.tui.widgets.alert_banner import AlertBanner
 from shmtop.tui.widgets.ipc_table import IpcTable
@@ -71,7 +71,7 @@ def test_the_set_view_follows_values_grows_history_and_names_last_changers(
         rows = view.semaphores
         await wait_for(pilot, lambda: rows.keys == ["0", "1", "2"], "three semaphores")
         assert [rows.row_text(k)[1] for k in rows.keys] == ["1", "2", "3"]
-        me = f"{os.getpid()} ({own_command()}) running"
+        me = f"{own_label(CHANGER_WIDTH)} running"
         assert rows.row_text("0")[4] == me  # SETALL makes this process the last changer
         assert view.check_action("signal", ()) is None  # no waiter row: nothing to signal
         before = view.history[0].samples
@@ -321,7 +321,7 @@ def test_the_queue_view_shows_messages_without_taking_them(
         assert "#1  type 7  7 bytes" in shown
         assert any("00 01 73 65 76 65 6e" in line and "|..seven|" in line for line in shown)
         assert "\x1b" not in "".join(shown)
-        assert f"sender    {os.getpid()} ({own_command()})" in text_of(app, "#facts")
+        assert f"sender    {own_label(LINE_WIDTH)}" in text_of(app, "#facts")
         assert "messages  2" in text_of(app, "#facts")
         await next_polls(app, pilot, 4)  # the view re-reads the queue with each refresh
         assert queue_header(msqid) == before  # qnum, cbytes, lrpid, rtime...: nothing moved

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -10,8 +11,11 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from shmtop.ipc.collect import Collector
+from shmtop.ipc.native import TITLE_SIZE
+from shmtop.ipc.procs import title_text
 from shmtop.ipc.waiters import WaiterScanner, WaitReport
 from shmtop.prefs import Preferences
+from shmtop.process_names import process_label
 from shmtop.tui.app import ShmtopApp, SnapshotSource
 from shmtop.tui.probes import Peeker, WaiterSource
 from shmtop.tui.screens.queue_view import QueueScreen
@@ -111,3 +115,10 @@ def waiter_row(screen: SemaphoreSetScreen | QueueScreen, pid: int) -> list[str] 
 def own_command() -> str:
     with open("/proc/self/comm", encoding="utf-8") as comm:
         return comm.read().strip()
+
+
+def own_label(width: int) -> str:
+    """'PID (name)' of this process as the views show it: its comm and its title (read here
+    from /proc/self/cmdline), named by the one helper."""
+    title = title_text(Path("/proc/self/cmdline").read_bytes()[:TITLE_SIZE])
+    return process_label(os.getpid(), own_command(), title, width)

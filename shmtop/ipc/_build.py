@@ -95,8 +95,10 @@ long long shmtop_sem_values(const int *ids, const int *nsems, int count,
                             long long *out, int *errs);
 int shmtop_parse_columns(const char *text, long long length, const int *bases,
                          int ncols, long long *out, int cap);
-void shmtop_process_facts(const int *pids, int count, long long *out, char *names);
+void shmtop_process_facts(const int *pids, int count, const long long *known,
+                          long long *out, char *names, char *titles, int *title_lengths);
 #define SHMTOP_COMM_SIZE ...
+#define SHMTOP_TITLE_SIZE ...
 int shmtop_scan_maps(const int *pids, int npids, long long want, long long *out,
                      int cap, int *status, int *scanned, int *reader);
 int shmtop_parse_maps_fd(int fd, int pid, long long *out, int cap, int chunk);

@@ -7,7 +7,7 @@ import gc
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,18 +67,22 @@ class _ScanPart:
 
     maps: native.MapsScan
     namespaces: dict[int, int | None]  # pid -> IPC namespace inode
-    facts: dict[int, ProcessFacts]  # pid -> (errno, comm, start ticks, euid)
+    facts: dict[int, ProcessFacts]  # pid -> (errno, comm, start ticks, euid, title)
 
 
-def _scan_part(pids: Sequence[int], want: int = -1) -> _ScanPart:
-    """Scan maps, then stat the namespace and read the facts of the PIDs that map a segment.
+def _scan_part(
+    pids: Sequence[int], want: int = -1, titles_known: Mapping[int, int] | None = None
+) -> _ScanPart:
+    """Scan maps, then stat the namespace and read the facts of the PIDs that map a segment
+    (their titles too, but for those titles_known names: pid -> start ticks).
 
     Runs in a worker thread: the C calls and os.stat release the GIL, so the two
     halves of a first scan and the main thread's work share the cores.
     """
     maps = native.scan_maps(pids, want)
     mapping = sorted({row[0] for row in maps.rows})
-    facts = dict(zip(mapping, native.process_facts(mapping), strict=True))
+    read = native.process_facts(mapping, titles=True, known=titles_known)
+    facts = dict(zip(mapping, read, strict=True))
     return _ScanPart(maps, {pid: ipc_namespace_of(pid) for pid in mapping}, facts)
 
 
@@ -212,6 +216,9 @@ class Collector:
             # A process cannot exit or exec without detaching, which would have
             # changed the scan's signature: the attachers are the same processes.
             attachers = self._attachers
+            unsettled = self._processes.unsettled(attachers)
+            if unsettled:  # read too soon after they started: their titles may be their parent's
+                attachers = {**attachers, **self._processes.lookup(unsettled)}
         else:
             attachers = self._processes.lookup(scan.pids, known=scan.facts)
         if self._others_from != (shm_rows, sem_sets, queues):
@@ -337,7 +344,7 @@ class Collector:
         own = self._own_pid
         attachments = tuple([
             Attachment(pid, p.command if p else "?", p.user if p else "?", writable, start, end,
-                       pid == own)
+                       pid == own, p.title if p else None)
             for (pid, start, end, writable), p in zip(maps, owners, strict=True)
         ])  # fmt: skip
         segment = Segment(
@@ -379,15 +386,20 @@ class Collector:
         live_ids = {row[columns.id] for row in rows}
         if want == 0:
             return lambda: self._remember(signature, _MappingScan({}, 0, {}, 0, {}))
+        titles_known = self._processes.known_titles()  # a copy: the scan threads read it
         if self._last_scan is None:
             pids = _all_pids()
-            halves = [self._executor().submit(_scan_part, pids[n::2]) for n in (0, 1)]
+            halves = [
+                self._executor().submit(_scan_part, pids[n::2], -1, titles_known) for n in (0, 1)
+            ]
             return lambda: self._remember(
                 signature, self._sort_mappings([h.result() for h in halves], live_ids)
             )
         likely = self._last_scan.pids
         likely.update(row[columns.lpid] for row in rows)
-        return lambda: self._remember(signature, self._scan_maps(want, live_ids, likely))
+        return lambda: self._remember(
+            signature, self._scan_maps(want, live_ids, likely, titles_known)
+        )
 
     def _summary(
         self, columns: _ShmColumns, rows: list[tuple[int, ...]]
@@ -417,14 +429,16 @@ class Collector:
             self._pool.shutdown(wait=True)
             self._pool = None
 
-    def _scan_maps(self, want: int, live_ids: set[int], likely: set[int]) -> _MappingScan:
+    def _scan_maps(
+        self, want: int, live_ids: set[int], likely: set[int], titles_known: Mapping[int, int]
+    ) -> _MappingScan:
         pending = sorted(_all_pids(), key=lambda pid: pid not in likely)
         parts: list[_ScanPart] = []
         found = 0
         while pending and found < want:
             # The C loop stops once it has seen `want - found` mappings of any kind; only
             # those of live segments in our namespace count, so it may have to go on.
-            part = _scan_part(pending, want - found)
+            part = _scan_part(pending, want - found, titles_known)
             pending = pending[part.maps.scanned :]
             parts.append(part)
             ours = {pid for pid, inode in part.namespaces.items() if inode == self._namespace}

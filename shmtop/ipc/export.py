@@ -48,6 +48,7 @@ def attachment_dict(attachment: Attachment) -> dict[str, Any]:
     return {
         "pid": attachment.pid,
         "command": attachment.command,
+        "title": attachment.title,
         "user": attachment.user,
         "access": "rw" if attachment.writable else "ro",
         "start": f"0x{attachment.start:x}",
@@ -92,9 +93,11 @@ def segment_dict(segment: Segment, snapshot: Snapshot) -> dict[str, Any]:
         "nattch": segment.nattch,
         "cpid": segment.cpid,
         "cpid_command": snapshot.command_of(segment.cpid),
+        "cpid_title": snapshot.title_of(segment.cpid),
         "creator_alive": segment.creator_alive,
         "lpid": segment.lpid,
         "lpid_command": snapshot.command_of(segment.lpid),
+        "lpid_title": snapshot.title_of(segment.lpid),
         "atime": iso_time(segment.atime),
         "dtime": iso_time(segment.dtime),
         "ctime": iso_time(segment.ctime),
@@ -119,6 +122,7 @@ def semaphore_set_dict(sem_set: SemaphoreSet, snapshot: Snapshot) -> dict[str, A
                 "zcnt": s.zcnt,
                 "pid": s.pid,
                 "pid_command": snapshot.command_of(s.pid),
+                "pid_title": snapshot.title_of(s.pid),
             }
             for s in sem_set.semaphores
         ]
@@ -146,8 +150,10 @@ def queue_dict(queue: MessageQueue, snapshot: Snapshot) -> dict[str, Any]:
         "qbytes": queue.qbytes,
         "lspid": queue.lspid,
         "lspid_command": snapshot.command_of(queue.lspid),
+        "lspid_title": snapshot.title_of(queue.lspid),
         "lrpid": queue.lrpid,
         "lrpid_command": snapshot.command_of(queue.lrpid),
+        "lrpid_title": snapshot.title_of(queue.lrpid),
         "stime": iso_time(queue.stime),
         "rtime": iso_time(queue.rtime),
         "ctime": iso_time(queue.ctime),

@@ -37,6 +37,10 @@ class Process:
     command: str  # short name (comm); untrusted text
     user: str
     started: float  # epoch seconds, tells a reused PID apart
+    # The command line as the process left it (PostgreSQL writes its role over it:
+    # "postgres: checkpointer"), NULs as spaces, cut at 256 bytes; None when empty
+    # (kernel threads, zombies) or not read. Untrusted text.
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,7 @@ class Attachment(NamedTuple):
     start: int
     end: int
     is_self: bool = False  # the mapping is shmtop's own (the viewer)
+    title: str | None = None  # the process's title (Process.title); untrusted text
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +245,11 @@ class Snapshot:
         """Short name of a PID that matters, or None if unknown or gone."""
         process = self.processes.get(pid)
         return process.command if process else None
+
+    def title_of(self, pid: int) -> str | None:
+        """Title of a PID that matters (Process.title), or None if none, unknown or gone."""
+        process = self.processes.get(pid)
+        return process.title if process else None
 
     def segment(self, shmid: int) -> Segment | None:
         return next((s for s in self.segments if s.id == shmid), None)

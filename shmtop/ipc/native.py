@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -496,21 +496,45 @@ def parse_stat(text: bytes) -> tuple[int, bytes, int]:
     return number, ffi.string(name), start[0]
 
 
-def process_facts(pids: Sequence[int]) -> list[tuple[int, bytes, int, int]]:
-    """For each pid (errno, comm bytes, start time in clock ticks since boot, effective uid);
-    errno is 0 when read, ESRCH when the process is gone."""
+TITLE_SIZE: int = lib.SHMTOP_TITLE_SIZE
+ProcessFacts = tuple[int, bytes, int, int, bytes | None]
+
+
+def process_facts(
+    pids: Sequence[int], *, titles: bool = False, known: Mapping[int, int] | None = None
+) -> list[ProcessFacts]:
+    """For each pid (errno, comm bytes, start time in clock ticks since boot, effective uid,
+    title); errno is 0 when read, ESRCH when the process is gone. With titles, the title is
+    the first TITLE_SIZE bytes of /proc/PID/cmdline (b"" when empty or unreadable), read in
+    the same loop, except for a pid whose start ticks `known` holds (its title is known):
+    there, and without titles, it is None."""
     if not pids:
         return []
-    out = ffi.new("long long[]", 3 * len(pids))
+    count = len(pids)
+    out = ffi.new("long long[]", 3 * count)
     size = lib.SHMTOP_COMM_SIZE
-    names = ffi.new("char[]", size * len(pids))
-    lib.shmtop_process_facts(ffi.new("int[]", list(pids)), len(pids), out, names)
-    flat = ffi.unpack(out, 3 * len(pids))
-    raw = ffi.unpack(names, size * len(pids))
+    names = ffi.new("char[]", size * count)
+    title_buffer, lengths, known_ticks = ffi.NULL, ffi.NULL, ffi.NULL
+    if titles:
+        title_buffer = ffi.new("char[]", TITLE_SIZE * count)
+        lengths = ffi.new("int[]", count)
+        if known:
+            known_ticks = ffi.new("long long[]", [known.get(pid, -1) for pid in pids])
+    lib.shmtop_process_facts(
+        ffi.new("int[]", list(pids)), count, known_ticks, out, names, title_buffer, lengths
+    )
+    flat = ffi.unpack(out, 3 * count)
+    raw = ffi.unpack(names, size * count)
+    read: list[bytes | None] = [None] * count
+    if titles:
+        text = ffi.unpack(title_buffer, TITLE_SIZE * count)
+        for i, length in enumerate(ffi.unpack(lengths, count)):
+            if length != -1:
+                read[i] = text[TITLE_SIZE * i : TITLE_SIZE * i + length] if length > 0 else b""
     return [
         (flat[3 * i + 2], raw[size * i : size * (i + 1)].split(b"\0", 1)[0], flat[3 * i],
-         flat[3 * i + 1])
-        for i in range(len(pids))
+         flat[3 * i + 1], read[i])
+        for i in range(count)
     ]  # fmt: skip
 
 

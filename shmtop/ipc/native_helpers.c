@@ -601,6 +601,26 @@ static int shmtop_scan_maps(const int *pids, int npids, long long want,
 /* ---- process facts: name, start time and effective uid, many at once ---- */
 
 #define SHMTOP_COMM_SIZE 16
+#define SHMTOP_TITLE_SIZE 256
+
+/* The first SHMTOP_TITLE_SIZE bytes of /proc/PID/cmdline into title (the
+ * command line as the process left it: NUL-separated arguments, or a title
+ * written over them); returns the bytes read (0: empty, a kernel thread or a
+ * zombie), or -2 if it could not be read. */
+static int shmtop_read_title(int pid, char *title)
+{
+    char path[64];
+    ssize_t got;
+    int fd;
+
+    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -2;
+    got = read(fd, title, SHMTOP_TITLE_SIZE);
+    close(fd);
+    return got < 0 ? -2 : (int)got;
+}
 
 /* Parse the text of a /proc/PID/stat, [text, text + length), never reading
  * past it: comm (at most SHMTOP_COMM_SIZE - 1 bytes, NUL-terminated, into name)
@@ -660,8 +680,13 @@ static int shmtop_parse_stat(const char *text, long long length, char *name,
 /* For each pid: out[3i] = start time in clock ticks since boot (field 22 of
  * /proc/PID/stat), out[3i+1] = owner uid of /proc/PID (the effective uid, as
  * ps and htop show), out[3i+2] = 0, or the errno that kept it from being read
- * (ESRCH: gone). names[16i..] = comm, NUL-terminated, raw bytes. */
-static void shmtop_process_facts(const int *pids, int count, long long *out, char *names)
+ * (ESRCH: gone). names[16i..] = comm, NUL-terminated, raw bytes.
+ * With titles (else NULL): the title of each pid whose start time is not
+ * known[i] (known NULL: of every pid) goes to titles[256i..], its length to
+ * title_lengths[i] (shmtop_read_title); -1 where it was not read. */
+static void shmtop_process_facts(const int *pids, int count, const long long *known,
+                                 long long *out, char *names, char *titles,
+                                 int *title_lengths)
 {
     char path[64], text[1024];
     int i;
@@ -676,6 +701,8 @@ static void shmtop_process_facts(const int *pids, int count, long long *out, cha
         row[0] = row[1] = 0;
         row[2] = 0;
         name[0] = 0;
+        if (titles != NULL)
+            title_lengths[i] = -1;
         snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
@@ -693,6 +720,9 @@ static void shmtop_process_facts(const int *pids, int count, long long *out, cha
         row[2] = shmtop_parse_stat(text, got, name, &row[0]);
         if (row[2] == 0)
             row[1] = info.st_uid;
+        if (row[2] == 0 && titles != NULL && (known == NULL || known[i] != row[0]))
+            title_lengths[i] =
+                shmtop_read_title(pids[i], titles + (long long)SHMTOP_TITLE_SIZE * i);
     }
 }
 

@@ -9,8 +9,10 @@ from typing import Any
 
 from shmtop.ipc import native
 from shmtop.ipc.model import Segment
+from shmtop.ipc.procs import title_text
 from shmtop.ipc.segment_reader import Cancelled, SegmentReader, find_mappers
 from shmtop.ipc.view_input import ExportRequest
+from shmtop.process_names import CELL_WIDTH, process_name
 from shmtop.report import human_size
 from shmtop.sanitize import safe_text
 
@@ -87,10 +89,11 @@ def attachers_line(shmid: int) -> str:
     """Who maps the segment, this process marked as the viewer (reads every maps file)."""
     mappers = find_mappers(shmid, include_self=True)
     pids = list(dict.fromkeys(m.pid for m in mappers))
-    names = {pid: fact[1] for pid, fact in zip(pids, native.process_facts(pids), strict=True)}
+    facts = zip(pids, native.process_facts(pids, titles=True), strict=True)
+    names = {pid: (f[1].decode(errors="replace"), title_text(f[4] or b"")) for pid, f in facts}
     own = os.getpid()
     return ", ".join(
-        f"{m.pid} {safe_text(names.get(m.pid, b'?').decode(errors='replace'))}"
+        f"{m.pid} {process_name(*names.get(m.pid, ('?', None)), CELL_WIDTH)}"
         f"{' (this viewer)' if m.pid == own else ''}{' rw' if m.writable else ''}"
         for m in mappers
     ) or "nobody"  # fmt: skip
@@ -99,7 +102,8 @@ def attachers_line(shmid: int) -> str:
 def attachers_of(segment: Segment) -> str:
     """The same line from a snapshot's attachments (is_self marks the viewer)."""
     return ", ".join(
-        f"{a.pid} {safe_text(a.command)}{' (this viewer)' if a.is_self else ''}"
+        f"{a.pid} {process_name(a.command, a.title, CELL_WIDTH)}"
+        f"{' (this viewer)' if a.is_self else ''}"
         f"{' rw' if a.writable else ''}"
         for a in segment.attachments
     ) or "nobody"  # fmt: skip

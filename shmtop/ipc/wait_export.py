@@ -19,6 +19,7 @@ def release_dict(release: Release, report: WaitReport) -> dict[str, Any]:
         "sem_num": release.sem_num,
         "releaser": release.releaser,
         "releaser_command": report.processes.get(release.releaser),
+        "releaser_title": report.titles.get(release.releaser),
         "evidence": str(release.evidence),
         "hint": release.hint,
     }
@@ -35,6 +36,7 @@ def waiter_dict(waiter: Waiter, report: WaitReport) -> dict[str, Any]:
         "pid": waiter.pid,
         "tid": waiter.tid,
         "command": waiter.command,
+        "title": waiter.title,
         "kind": str(waiter.kind),
         "id": waiter.object_id,
         "syscall": waiter.syscall,

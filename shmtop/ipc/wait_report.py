@@ -70,6 +70,8 @@ class WaitReport:
     stuck_after: float
     hidden: str | None = None  # why /proc may not show every process (hidepid)
     unsupported: str | None = None  # why no scan was possible at all
+    # Title of each live waiter and releaser that has one (Process.title; untrusted text).
+    titles: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
     # Lookups by waiter, made from the fields above (also by dataclasses.replace).
     _edges: Mapping[tuple[int, Kind, int], tuple[Release, ...]] = field(
         init=False, repr=False, compare=False

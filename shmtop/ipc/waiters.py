@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import platform
@@ -79,6 +80,7 @@ class Waiter:
     msg_flags: int = 0
     msg_size: int | None = None  # msg: bytes being sent, or the receive buffer's size
     unreadable: str | None = None  # why operations or the sent type could not be read
+    title: str | None = None  # the process's title (Process.title); untrusted text
 
     @property
     def target(self) -> str:
@@ -154,7 +156,9 @@ class WaiterScanner:
             pids_named.update(state.last_changers or ())
         for queue in queues.values():
             pids_named.update((queue.lspid, queue.lrpid))
-        names = {pid: p.command for pid, p in self._processes.lookup(pids_named).items()}
+        found = self._processes.lookup(pids_named)
+        names = {pid: p.command for pid, p in found.items()}
+        titles = {pid: p.title for pid, p in found.items() if p.title is not None}
         waits: dict[tuple[int, ...], tuple[float, tuple[int, int]]] = {}
         waiters = []
         for row in rows:
@@ -169,6 +173,7 @@ class WaiterScanner:
                 waiters.append(_sem_waiter(row, name, command, since, verified, sets[row[3]]))
             else:
                 waiters.append(_msg_waiter(row, name, command, since, verified))
+            waiters[-1] = dataclasses.replace(waiters[-1], title=titles.get(row[0]))
         self._waits = waits
         self._objects = {
             key: self._objects[key]
@@ -184,6 +189,7 @@ class WaiterScanner:
             processes=MappingProxyType(names), processes_scanned=len(pids),
             tasks_scanned=scan.tasks, unreadable=MappingProxyType(dict(unreadable)),
             ignored=MappingProxyType(dict(ignored)), hidden=wait_procs.hidden_processes(),
+            titles=MappingProxyType(titles),
         )  # fmt: skip
 
     def _in_our_namespace(self, rows: list[_Row], ignored: Counter[str]) -> list[_Row]:

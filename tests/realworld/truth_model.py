@@ -17,9 +17,15 @@ SEMOP_SYSCALLS: dict[str, frozenset[int]] = {
 Mapping = tuple[int, int, int, int, str]
 
 
+# shmtop reads this much of /proc/PID/cmdline (its README says so); a postmaster's
+# command line with all its -c options is longer.
+TITLE_BYTES = 256
+
+
 def title_of(cmdline: bytes) -> str:
-    """A process title as the tests expect it: NULs as spaces, trailing whitespace trimmed."""
-    return cmdline.replace(b"\0", b" ").decode("utf-8", "replace").rstrip()
+    """A process title as the tests expect it: the first TITLE_BYTES of the command line,
+    NULs as spaces, trailing whitespace trimmed."""
+    return cmdline[:TITLE_BYTES].replace(b"\0", b" ").decode("utf-8", "replace").rstrip()
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from textual.widgets import Static
 
 FILTER_HELP = """\
 Filter (\\) and search (/) terms, separated by spaces; all must hold:
-  free words         match id, key, owner, attached pids and commands
+  free words         match id, key, owner, attached pids, commands and titles
   user:NAME|UID      owner          key:0x1234     id:N        perms:600
   nattch:N           attach count   pid:N          attached, creator or last pid
-  cmd:TEXT           an attached command contains TEXT
+  cmd:TEXT           an attached command or title contains TEXT
   dest  locked  attached  unreadable  waiting              flags
   orphan  unattached  unused  partial  inconsistent      status words
   !term              negates a term, e.g. !orphan

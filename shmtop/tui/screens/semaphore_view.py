@@ -10,14 +10,15 @@ from textual.widgets import Footer, Static
 
 from shmtop.ipc.model import Kind, SemaphoreSet, Snapshot
 from shmtop.ipc.procs import alive_since
+from shmtop.process_names import process_label, process_name
 from shmtop.report import semaphore_detail
-from shmtop.sanitize import safe_text
 from shmtop.tui.screens.waiter_screen import WaiterScreen
 from shmtop.tui.widgets.alert_banner import AlertBanner
 from shmtop.tui.widgets.keyed_table import KeyedTable
 from shmtop.tui.widgets.meters import sparkline
 
 SPARK_WIDTH = 32  # the recent values drawn; the range covers every value seen
+CHANGER_WIDTH = 24  # of the last changer's name, in its 40 columns
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("num", "NUM", 5),
     ("value", "VALUE", 7),
@@ -40,8 +41,9 @@ def last_changer(snapshot: Snapshot, sem_set: SemaphoreSet, pid: int) -> str:
     if process is None:
         return f"{pid} gone"
     if not alive_since(process, max(sem_set.otime, sem_set.ctime)):
-        return f"{pid} gone (the PID now names {safe_text(process.command)})"
-    return f"{pid} ({safe_text(process.command)}) running"
+        now_names = process_name(process.command, process.title, CHANGER_WIDTH - 4)
+        return f"{pid} gone (the PID now names {now_names})"
+    return f"{process_label(pid, process.command, process.title, CHANGER_WIDTH)} running"
 
 
 class ValueHistory:

@@ -17,6 +17,7 @@ from shmtop.debug_cli import unknown_lines, unreadable_note
 from shmtop.ipc.actions import send_signal
 from shmtop.ipc.model import Kind, Snapshot
 from shmtop.ipc.waiters import Waiter
+from shmtop.process_names import LINE_WIDTH, process_label
 from shmtop.sanitize import safe_text
 from shmtop.tui.probes import PollRequested, Probes
 from shmtop.tui.screens.confirm import ConfirmScreen
@@ -29,8 +30,8 @@ CHANGING_ACTIONS = frozenset({"signal"})
 
 
 def waiter_label(waiter: Waiter) -> str:
-    """'4600 (worker)', sanitised."""
-    return f"{waiter.pid} ({safe_text(waiter.command)})"
+    """'4600 (postgres: checkpointer)', sanitised."""
+    return process_label(waiter.pid, waiter.command, waiter.title, LINE_WIDTH)
 
 
 class WaiterScreen(Screen[None]):

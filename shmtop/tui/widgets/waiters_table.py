@@ -7,14 +7,16 @@ from collections.abc import Sequence
 
 from shmtop.debug_cli import released_by
 from shmtop.ipc.waiters import Waiter, WaitReport
-from shmtop.sanitize import safe_text
+from shmtop.process_names import process_name
 from shmtop.tui.columns import short_age
 from shmtop.tui.widgets.keyed_table import Cell, KeyedTable
+
+COMMAND_WIDTH = 22  # a comm (15) or a title cut to fit
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("pid", "PID", 7),
     ("tid", "TID", 7),
-    ("command", "COMMAND", 15),
+    ("command", "COMMAND", COMMAND_WIDTH),
     ("operation", "WAITS TO", 24),
     ("since", "SINCE", 16),
     ("state", "STATE", 9),
@@ -33,7 +35,7 @@ def waiter_cells(report: WaitReport, waiter: Waiter) -> tuple[Cell, ...]:
     return (
         str(waiter.pid),
         str(waiter.tid),
-        safe_text(waiter.command),
+        process_name(waiter.command, waiter.title, COMMAND_WIDTH),
         waiter.operation(),
         f"{since} ({lasted}{'' if waiter.since_verified else ', assumed'})",
         str(report.verdict_of(waiter).outcome),
