@@ -9,7 +9,7 @@ import helpers
 from helpers import MakeShm, Spawn
 from textual.pilot import Pilot
 from textual.widgets import Input
-from tui_pilot import next_polls, run_app, wait_for
+from tui_pilot import next_polls, run_app, wait_armed, wait_for
 
 from shmtop.ipc.model import Kind
 from shmtop.tui.app import ShmtopApp
@@ -60,7 +60,7 @@ def test_remove_asks_first_then_the_kernel_has_no_segment(
         await wait_for(pilot, lambda: shmid in table.objects, "the segment is listed")
         assert table.move_to(shmid)
         await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_armed(app, pilot, ConfirmScreen)
         assert segment_alive(shmid), "nothing may go before the answer"
         await pilot.press("y")
         await wait_for(pilot, lambda: not segment_alive(shmid), "the kernel removed it")
@@ -97,7 +97,7 @@ def test_tagged_rows_are_removed_together(tmp_path: Path, make_shm: MakeShm) -> 
             await pilot.press("space")
         assert table.tagged == set(ids)
         await pilot.press("f9")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_armed(app, pilot, ConfirmScreen)
         await pilot.press("y")
         await wait_for(pilot, lambda: not any(segment_alive(i) for i in ids), "all removed")
         assert segment_alive(keep)
