@@ -142,7 +142,7 @@ def test_the_dialog_shows_it_is_arming_and_takes_no_click_until_armed(
         await pilot.click("#yes")
         await pilot.press("y", "enter")
         await next_polls(app, pilot)
-        assert app.screen is screen and not screen.armed
+        assert not screen.armed and app.screen is screen
         assert segment_state(shmid) == (True, False)
         await pilot.press("escape")  # cancelling works at once
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "cancelled")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -33,7 +34,7 @@ def opener_actions(bindings: Iterable[BindingType]) -> frozenset[str]:
     )
 
 
-def typing_into_box(screen: Screen[object], action: str, openers: frozenset[str]) -> bool:
+def typing_into_box(screen: Screen[Any], action: str, openers: frozenset[str]) -> bool:
     """True when an opener's key is pressed while an input has the focus: then the key is
     the box's. Textual would leave it to the box by itself for most printable keys, but
     not for `/` and `\\` (its key_to_character does not know 'slash' and 'backslash')."""
