@@ -10,6 +10,7 @@ import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import time
 import unicodedata
@@ -24,7 +25,7 @@ from tui_pilot import next_polls, run_app, wait_armed, wait_for
 
 from shmtop.ipc.model import Kind
 from shmtop.tui.app import ShmtopApp
-from shmtop.tui.crash import EXIT_CRASH
+from shmtop.tui.crash import EXIT_CRASH, write_report
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.main import MainScreen
 from shmtop.tui.widgets.detail import DetailPane
@@ -359,3 +360,21 @@ def test_the_tui_quit_by_its_key_exits_zero_and_writes_no_report(tmp_path: Path)
     assert status == 0, output[-2000:]
     assert "crashed" not in output
     assert not (tmp_path / "state" / "shmtop").exists()
+
+
+def test_a_crash_report_goes_to_the_temp_directory_when_the_state_directory_cannot_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "a-file"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    tempfile.tempdir = None  # re-read TMPDIR
+    try:
+        first, second = write_report("one"), write_report("two")
+    finally:
+        tempfile.tempdir = None
+    assert first.parent == second.parent == tmp_path / "tmp"
+    assert first != second, "each crash has a file of its own"
+    assert (first.read_text(), second.read_text()) == ("one", "two")
+    assert stat.S_IMODE(first.stat().st_mode) == 0o600

@@ -358,7 +358,8 @@ class MainScreen(Screen[None]):
         """Escape in the query box: a filter is cleared, a search just closes."""
         if self._query_mode == "filter":
             self.table.set_filter("")
-            self._show_status()
+        self._note_search("")
+        self._show_status()
         self._close_query()
 
     def action_search_next(self) -> None:
