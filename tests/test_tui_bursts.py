@@ -3,21 +3,32 @@ the first of them opened, never answer a dialog, and markup typed anywhere is sh
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import helpers
 import pytest
-from helpers import MakeShm, Spawn
+from blocker import Blockers, blockers
+from helpers import MakeSem, MakeShm, Spawn
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
-from tui_pilot import burst, next_polls, run_app, wait_armed, wait_for
+from tui_pilot import (
+    burst,
+    next_polls,
+    open_object,
+    run_app,
+    set_view,
+    wait_armed,
+    wait_for,
+    waiter_row,
+)
 
 from shmtop.ipc.model import SHM_DEST
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.main import MainScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
+from shmtop.tui.screens.signal_dialog import SignalDialog
 from shmtop.tui.widgets.hex_view import HexView
 from shmtop.tui.widgets.ipc_table import IpcTable
 
@@ -146,6 +157,36 @@ def test_the_dialog_shows_it_is_arming_and_takes_no_click_until_armed(
         assert segment_state(shmid) == (True, False)
         await pilot.press("escape")  # cancelling works at once
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "cancelled")
+
+    run_app(tmp_path, scenario)
+
+
+@pytest.fixture
+def kids() -> Iterator[Blockers]:
+    with blockers() as started:
+        yield started
+
+
+@WAYS
+def test_a_burst_never_chooses_nor_sends_a_signal(
+    tmp_path: Path, make_sem: MakeSem, kids: Blockers, press: Press
+) -> None:
+    semid = make_sem(1)
+    child = kids.start("burst-waiter")
+    child.send(call="semop", semid=semid, ops=[[0, -1, 0]])  # blocks: the set is at 0
+
+    async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        await open_object(app, pilot, "2", semid)
+        view = set_view(app)
+        await wait_for(pilot, lambda: view.waiters.select(child.pid), "the waiter's row")
+        await press(app, pilot, ("k", "9", "enter", "y", "enter"))  # SIGKILL, and yes
+        dialog = await wait_armed(app, pilot, SignalDialog)
+        await next_polls(app, pilot)
+        assert app.screen is dialog, "the signal list still waits for a deliberate choice"
+        assert child.process.poll() is None, "no signal went"
+        assert waiter_row(view, child.pid) is not None
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is view, "back in the view")
 
     run_app(tmp_path, scenario)
 
