@@ -60,9 +60,14 @@ def test_set_view_no_color(
 
 
 async def ask_removal(pilot: Pilot[Any], *, armed: bool) -> None:
-    await pilot.pause(0.4)
-    await pilot.press("down", "d")
+    """The question about segment 32769 (two attachers, one with an escape in its name)."""
     app = pilot.app
+    assert isinstance(app, ShmtopApp)
+    await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
+    table = app.main_screen.table
+    await wait_for(pilot, lambda: 32769 in table.objects, "the fixed snapshot is shown")
+    assert table.move_to(32769)
+    await pilot.press("d")
     await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
     screen = app.screen
     assert isinstance(screen, ConfirmScreen)

@@ -193,7 +193,7 @@ class MainScreen(Screen[None]):
             parts.append(self._search_note)
         table = self.table
         if table.filter.active:
-            parts.append(f"filter: {table.filter.expression}  (\\ then Escape clears)")
+            parts.append(f"filter: {safe_text(table.filter.expression)}  (\\ then Escape clears)")
         if table.tagged:
             parts.append(f"{len(table.tagged)} tagged")
         if self.scan_waiters:
