@@ -16,6 +16,7 @@ from shmtop.demo import Demo, Role
 from shmtop.ipc.collect import Collector
 from shmtop.prefs import Preferences
 from shmtop.tui.app import ShmtopApp
+from shmtop.tui.screens.confirm import ConfirmScreen
 
 HERE = Path(__file__).resolve().parent
 SIZE = (140, 40)
@@ -59,7 +60,8 @@ async def shoot(demo: Demo, prefs_dir: Path) -> None:
             await pilot.press("1")
             app.main_screen.table.move_to(demo.object("dest").id)
             await pilot.press("d")
-            await pilot.pause(0.3)
+            while not (isinstance(app.screen, ConfirmScreen) and app.screen.armed):
+                await pilot.pause(0.1)  # it takes answers (and says how) after a moment
             save("confirm-removal")
             await pilot.press("n")
             app.main_screen.table.move_to(demo.object("ring").id)

@@ -144,6 +144,7 @@ def run_tui(args: argparse.Namespace) -> int:
     if args.no_color:
         os.environ["NO_COLOR"] = "1"
     from shmtop.tui.app import ShmtopApp
+    from shmtop.tui.crash import run_app
 
     collector = Collector()
     try:
@@ -155,10 +156,9 @@ def run_tui(args: argparse.Namespace) -> int:
         preferences=Preferences.load(), interval=args.interval, theme=args.theme,
     )  # fmt: skip
     try:
-        app.run()
+        return run_app(app)  # a crash: non-zero, and one line saying where its traceback is
     finally:
         collector.close()
-    return 0
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -339,12 +339,12 @@ def run_view(args: argparse.Namespace) -> int:
     try:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise CliError("the viewer needs a terminal; try 'shmtop dump ID'", EXIT_USAGE)
+        from shmtop.tui.crash import run_app
         from shmtop.tui.viewer_app import ViewerApp
 
-        ViewerApp(args.id, no_attach=args.no_attach, reader=reader).run()
+        return run_app(ViewerApp(args.id, no_attach=args.no_attach, reader=reader), "the viewer")
     finally:
         reader.close()
-    return 0
 
 
 def resident_bytes(shmid: int) -> int | None:

@@ -423,3 +423,23 @@ def test_view_of_a_segment_without_read_permission_says_so(make_shm: MakeShm) ->
     assert os.waitstatus_to_exitcode(status) == 1
     assert said == (f"shmtop: {errors.permission_denied('shm', shmid)}\n")
     assert native.shm_stat(shmid).nattch == 0
+
+
+def test_the_view_draws_with_no_color(make_shm: MakeShm, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR puts Textual's monochrome filter over every line: each segment of a line
+    needs a style (a None style crashed the first frame)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    shmid = written(make_shm)
+
+    async def scenario(app: ViewerApp, pilot: Pilot[None]) -> None:
+        assert app.no_color
+        await pilot.press("g", *"0x1234", "enter", "w")
+        await settle(app, pilot)
+        hex_view = view(app)
+        for y in range(hex_view.size.height):
+            assert all(segment.style is not None for segment in hex_view.render_line(y))
+        app.export_screenshot()
+        assert app.is_running
+        assert hex_view.cursor == 0x1234
+
+    run_view(shmid, scenario)

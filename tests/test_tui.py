@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
+import select
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
 import unicodedata
 from pathlib import Path
 
 import helpers
+import pytest
 from helpers import MakeShm, Spawn
 from textual.pilot import Pilot
 from textual.widgets import Input
-from tui_pilot import next_polls, run_app, wait_for
+from tui_pilot import next_polls, run_app, wait_armed, wait_for
 
 from shmtop.ipc.model import Kind
 from shmtop.tui.app import ShmtopApp
+from shmtop.tui.crash import EXIT_CRASH, write_report
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.main import MainScreen
 from shmtop.tui.widgets.detail import DetailPane
 from shmtop.tui.widgets.ipc_table import IpcTable
+from shmtop.tui.widgets.meters import bar_cells
 
 
 async def next_poll(app: ShmtopApp, pilot: Pilot[None]) -> None:
@@ -60,7 +74,7 @@ def test_remove_asks_first_then_the_kernel_has_no_segment(
         await wait_for(pilot, lambda: shmid in table.objects, "the segment is listed")
         assert table.move_to(shmid)
         await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_armed(app, pilot, ConfirmScreen)
         assert segment_alive(shmid), "nothing may go before the answer"
         await pilot.press("y")
         await wait_for(pilot, lambda: not segment_alive(shmid), "the kernel removed it")
@@ -97,7 +111,7 @@ def test_tagged_rows_are_removed_together(tmp_path: Path, make_shm: MakeShm) -> 
             await pilot.press("space")
         assert table.tagged == set(ids)
         await pilot.press("f9")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_armed(app, pilot, ConfirmScreen)
         await pilot.press("y")
         await wait_for(pilot, lambda: not any(segment_alive(i) for i in ids), "all removed")
         assert segment_alive(keep)
@@ -228,3 +242,139 @@ def test_refresh_goes_on_at_the_default_interval_and_pauses(tmp_path: Path) -> N
         await wait_for(pilot, lambda: app.polls >= paused_at + 2, "refreshes resume")
 
     run_app(tmp_path, scenario, interval=1.0)
+
+
+# ---- the meters ----
+
+
+@pytest.mark.parametrize(
+    ("used", "limit", "width", "bar", "cells"),
+    [
+        (0, 4096, 10, "", 0),
+        (3, 4096, 10, "▏", 1),  # 0.07 %: a sliver, never a full block
+        (1, 10**18, 10, "▏", 1),
+        (2048, 4096, 10, "█████", 5),
+        (4090, 4096, 10, "█████████▉", 10),  # nearly full is not full
+        (4096, 4096, 10, "██████████", 10),
+        (5000, 4096, 10, "██████████", 10),
+        (5, 0, 10, "", 0),
+    ],
+)
+def test_a_meter_bar_is_filled_in_eighths_and_tiny_usage_is_a_sliver(
+    used: int, limit: int, width: int, bar: str, cells: int
+) -> None:
+    assert bar_cells(used, limit, width) == (bar, cells)
+
+
+# ---- a crash: non-zero, one line, the traceback in a file (the real entry point) ----
+
+INJECT = """\
+import os
+
+if os.environ.get("SHMTOP_TEST_CRASH"):
+    from shmtop.tui.widgets.hex_view import HexView
+    from shmtop.tui.widgets.meters import UsageMeter
+
+    def crash(self, *args):
+        raise RuntimeError("injected crash for the test")
+
+    HexView.render_line = crash
+    UsageMeter.render = crash
+"""
+
+
+def run_in_terminal(
+    argv: list[str], env: dict[str, str], *, keys: bytes = b"", size: tuple[int, int] = (80, 24)
+) -> tuple[int, str]:
+    """Run a command on a new pseudo-terminal (Textual draws on it, and writes its errors
+    there too); type keys once it has drawn; return its exit status and all it wrote."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+    process = subprocess.Popen(
+        argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+    )
+    os.close(slave)
+    output = b""
+    deadline = time.monotonic() + helpers.PATIENCE
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the terminal's last writer is gone
+                    break
+                if not chunk:
+                    break
+                output += chunk
+                if keys and b"Segments" in output:
+                    os.write(master, keys)
+                    keys = b""
+            elif process.poll() is not None:
+                break
+        status = process.wait(timeout=helpers.PATIENCE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+    return status, output.decode("utf-8", "replace")
+
+
+def shmtop_command() -> str:
+    return str(Path(sys.executable).with_name("shmtop"))
+
+
+@pytest.mark.parametrize("command", [["--tab", "shm"], ["view", "SHMID"]], ids=["main", "view"])
+def test_a_crash_of_the_tui_exits_non_zero_and_says_where_the_traceback_is(
+    tmp_path: Path, make_shm: MakeShm, command: list[str]
+) -> None:
+    shmid = make_shm()
+    (tmp_path / "inject").mkdir()
+    (tmp_path / "inject" / "sitecustomize.py").write_text(INJECT)  # shmtop itself is unchanged
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "inject"), "SHMTOP_TEST_CRASH": "1",
+           "XDG_STATE_HOME": str(tmp_path / "state"), "TERM": "xterm-256color"}  # fmt: skip
+    argv = [shmtop_command(), *(str(shmid) if word == "SHMID" else word for word in command)]
+
+    status, output = run_in_terminal(argv, env)
+
+    assert status == EXIT_CRASH != 0
+    reports = list((tmp_path / "state" / "shmtop").glob("crash-*.txt"))
+    assert len(reports) == 1
+    report = reports[0]
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    assert "RuntimeError: injected crash for the test" in report.read_text()
+    said = [line for line in output.splitlines() if "crashed" in line]
+    assert len(said) == 1, output[-2000:]
+    assert "RuntimeError: injected crash for the test" in said[0]
+    assert said[0].rstrip().endswith(f"the full traceback is in {report}")
+
+
+def test_the_tui_quit_by_its_key_exits_zero_and_writes_no_report(tmp_path: Path) -> None:
+    """The other side of the crash test: the status is not non-zero whatever happens."""
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"), "TERM": "xterm-256color",
+           "XDG_CONFIG_HOME": str(tmp_path / "config")}  # fmt: skip
+
+    status, output = run_in_terminal([shmtop_command()], env, keys=b"q")
+
+    assert status == 0, output[-2000:]
+    assert "crashed" not in output
+    assert not (tmp_path / "state" / "shmtop").exists()
+
+
+def test_a_crash_report_goes_to_the_temp_directory_when_the_state_directory_cannot_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "a-file"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    tempfile.tempdir = None  # re-read TMPDIR
+    try:
+        first, second = write_report("one"), write_report("two")
+    finally:
+        tempfile.tempdir = None
+    assert first.parent == second.parent == tmp_path / "tmp"
+    assert first != second, "each crash has a file of its own"
+    assert (first.read_text(), second.read_text()) == ("one", "two")
+    assert stat.S_IMODE(first.stat().st_mode) == 0o600

@@ -26,6 +26,7 @@ from tui_pilot import (
     run_app,
     set_view,
     text_of,
+    wait_armed,
     wait_for,
     waiter_row,
 )
@@ -366,9 +367,9 @@ def test_a_signal_goes_only_after_the_confirmation(
 
     async def choose_sigterm(app: ShmtopApp, pilot: Pilot[None]) -> None:
         await pilot.press("k")
-        await wait_for(pilot, lambda: isinstance(app.screen, SignalDialog), "the signals")
+        await wait_armed(app, pilot, SignalDialog)
         await pilot.press("1", "5", "enter")  # typed: 15 is SIGTERM
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_armed(app, pilot, ConfirmScreen)
         screen = app.screen
         assert isinstance(screen, ConfirmScreen)
         assert screen.question == f"Send SIGTERM to {child.pid} (shmtop-victim)?"

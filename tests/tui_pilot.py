@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import unicodedata
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+from textual import events
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -18,6 +22,7 @@ from shmtop.prefs import Preferences
 from shmtop.process_names import process_label
 from shmtop.tui.app import ShmtopApp, SnapshotSource
 from shmtop.tui.probes import Peeker, WaiterSource
+from shmtop.tui.screens.armed import ArmedModalScreen
 from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
 
@@ -63,6 +68,29 @@ def run_app(
     asyncio.run(main())
 
 
+CONTROL_CHARACTERS = {"enter": "\r", "escape": "\x1b", "tab": "\t", "backspace": "\x7f"}
+KEY_NAMES = {"solidus": "slash", "reverse_solidus": "backslash", "commercial_at": "at",
+             "hyphen_minus": "minus", "plus_sign": "plus", "low_line": "underscore"}  # fmt: skip
+
+
+def key_event(key: str) -> events.Key:
+    """The event a terminal's byte makes: a character ('/', 'y') or a key name ('enter')."""
+    if len(key) > 1:
+        return events.Key(key, CONTROL_CHARACTERS.get(key))
+    if key.isalnum():
+        return events.Key(key, key)
+    name = unicodedata.name(key).lower().replace("-", "_").replace(" ", "_")
+    return events.Key(KEY_NAMES.get(name, name), key)
+
+
+def burst(app: App[Any], *keys: str) -> None:
+    """Post the keys to the app all at once, as the terminal driver does with the bytes of
+    a paste or of a slow link that arrive in one read: no pause, no refresh between them
+    (Pilot.press lets the app go idle after each key)."""
+    for key in keys:
+        app.post_message(key_event(key))
+
+
 async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
     """Let the app run until condition holds (bounded: a hang fails, it does not stall)."""
     loop = asyncio.get_running_loop()
@@ -71,6 +99,17 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str)
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting until {what}")
         await pilot.pause(0.05)
+
+
+async def wait_armed(app: ShmtopApp, pilot: Pilot[None], kind: type[ArmedModalScreen[Any]]
+                     ) -> ArmedModalScreen[Any]:  # fmt: skip
+    """Wait until a dialog of this kind is on screen and takes answers (keys typed before
+    that are dropped on purpose)."""
+    await wait_for(pilot, lambda: isinstance(app.screen, kind), f"the {kind.__name__}")
+    screen = app.screen
+    assert isinstance(screen, kind)
+    await wait_for(pilot, lambda: screen.armed, f"the {kind.__name__} takes answers")
+    return screen
 
 
 async def next_polls(app: ShmtopApp, pilot: Pilot[None], count: int = 2) -> None:

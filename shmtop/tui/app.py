@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -31,6 +31,7 @@ from shmtop.tui.probes import (
     peek_queue,
     run_probes,
 )
+from shmtop.tui.screens.armed import drop_early_keys
 from shmtop.tui.screens.main import MainScreen
 from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
@@ -238,6 +239,10 @@ class ShmtopApp(App[None]):
                 main.set_status_note("")
 
     # ---- keys ----
+
+    def on_key(self, event: events.Key) -> None:
+        """Runs before Textual resolves a key's bindings: a dialog still arming drops it."""
+        drop_early_keys(self.screen, event)
 
     def action_pause(self) -> None:
         self.paused = not self.paused

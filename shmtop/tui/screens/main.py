@@ -22,6 +22,7 @@ from shmtop.tui.columns import COLUMNS
 from shmtop.tui.probes import PollRequested, Probes
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.help import HelpScreen
+from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.alert_banner import AlertBanner
 from shmtop.tui.widgets.detail import DetailPane
 from shmtop.tui.widgets.ipc_table import IpcTable
@@ -80,8 +81,8 @@ class MainScreen(Screen[None]):
         Binding("home", "jump(0)", "First row", show=False, id="main.first"),
         Binding("end", "jump(-1)", "Last row", show=False, id="main.last"),
         Binding("question_mark,f1", "help", "Help", key_display="?", id="main.help"),
-        Binding("slash", "search", "Search", key_display="/", id="main.search"),
-        Binding("backslash", "filter", "Filter", key_display="\\", id="main.filter"),
+        opens_input("slash", "search", "Search", key_display="/", id="main.search"),
+        opens_input("backslash", "filter", "Filter", key_display="\\", id="main.filter"),
         Binding("n", "search_next", "Next match", show=False, id="main.search_next"),
         Binding("space", "tag", "Tag", id="main.tag"),
         Binding("d,delete,f9", "remove", "Remove", key_display="d/F9", id="main.remove"),
@@ -120,6 +121,7 @@ class MainScreen(Screen[None]):
         self.snapshot: Snapshot | None = None
         self._query_mode: str | None = None  # "search" or "filter" while the box is open
         self._status_note = ""
+        self._search_note = ""  # "no match for ...": one line, replaced as the search changes
         self._ready = False
         self._keys_state: bool | None = None
         self._status_shown: str | None = None  # whether a row is selected, as last shown
@@ -191,9 +193,11 @@ class MainScreen(Screen[None]):
         parts = []
         if self._status_note:
             parts.append(self._status_note)
+        if self._search_note:
+            parts.append(self._search_note)
         table = self.table
         if table.filter.active:
-            parts.append(f"filter: {table.filter.expression}  (\\ then Escape clears)")
+            parts.append(f"filter: {safe_text(table.filter.expression)}  (\\ then Escape clears)")
         if table.tagged:
             parts.append(f"{len(table.tagged)} tagged")
         if self.scan_waiters:
@@ -264,6 +268,8 @@ class MainScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what does not apply: changes under --readonly, actions with no row."""
+        if typing_into_box(self, action, OPENERS):
+            return False
         if action in CHANGING_ACTIONS and self.readonly:
             return None
         if action in ("remove", "tag", "open") and self.table.selected is None:
@@ -296,7 +302,7 @@ class MainScreen(Screen[None]):
         keys = [c.key for c in COLUMNS[self.kind]]
         at = keys.index(self.table.sort_key) if self.table.sort_key in keys else 0
         self.table.set_sort(keys[(at + step) % len(keys)], reverse=False)
-        self.notify(f"sorted by {keys[(at + step) % len(keys)]}", timeout=1.5)
+        self.notify(f"sorted by {keys[(at + step) % len(keys)]}", timeout=1.5, markup=False)
         self.post_message(self.SortChanged())
 
     def action_invert_sort(self) -> None:
@@ -324,13 +330,14 @@ class MainScreen(Screen[None]):
 
     def _open_query(self, mode: str, value: str) -> None:
         self._query_mode = mode
+        self._note_search("")
         box = self.query_one("#query", Input)
         box.placeholder = "search: text or terms, Enter to stay" if mode == "search" else (
             "filter: text, user:NAME, nattch:0, dest, orphan, !term... Escape clears"
         )  # fmt: skip
         box.value = value
         box.add_class("-open")
-        box.focus()
+        self.set_focus(box)  # now: the next key may already be on its way (typeahead.py)
 
     @on(Input.Changed, "#query")
     def _query_changed(self, event: Input.Changed) -> None:
@@ -355,7 +362,8 @@ class MainScreen(Screen[None]):
         """Escape in the query box: a filter is cleared, a search just closes."""
         if self._query_mode == "filter":
             self.table.set_filter("")
-            self._show_status()
+        self._note_search("")
+        self._show_status()
         self._close_query()
 
     def action_search_next(self) -> None:
@@ -373,8 +381,17 @@ class MainScreen(Screen[None]):
             obj = rows[(table.cursor_row + step) % count] if count else None
             if obj is not None and table.snapshot is not None and matches(obj, table.snapshot):
                 table.move_to(obj.id)
+                self._note_search("")
                 return
-        self.notify(f"no match for {safe_text(text)!r}", timeout=2, severity="warning")
+        self._note_search(f"no match for {safe_text(text)!r}" if text else "")
+
+    def _note_search(self, note: str) -> None:
+        """The search's outcome in the status line (plain text, never markup): updated in
+        place as the search is typed, not one popup a keystroke."""
+        if note != self._search_note:
+            self._search_note = note
+            if self._ready and self.is_attached:
+                self._show_status()
 
     # ---- removal ----
 
@@ -410,6 +427,9 @@ class MainScreen(Screen[None]):
         for table in self.tables():
             table.tagged.clear()
             table.refresh()
+
+
+OPENERS = opener_actions(MainScreen.BINDINGS)
 
 
 def removal_line(kind: Kind, obj: IpcObject, snapshot: Snapshot | None = None) -> str:

@@ -27,6 +27,7 @@ from shmtop.ipc.segment_reader import CannotRead, ReadPath, SegmentReader
 from shmtop.ipc.segment_scans import Outcome, Scan, attachers_line
 from shmtop.report import human_size
 from shmtop.sanitize import safe_text
+from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.change_strip import ChangeStrip
 from shmtop.tui.widgets.data_inspector import DataInspector
 from shmtop.tui.widgets.hex_view import ROW_WIDTHS, HexView
@@ -42,10 +43,11 @@ class SegmentViewScreen(Screen[None]):
     # fmt: off
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="segment-view.close"),
-        Binding("g", "ask('goto')", "Go to", id="segment-view.goto"),
-        Binding("slash", "ask('search', 1)", "Search", key_display="/", id="segment-view.search"),
-        Binding("question_mark", "ask('search', -1)", "Search back", key_display="?",
-                id="segment-view.search-back"),
+        opens_input("g", "ask('goto')", "Go to", id="segment-view.goto"),
+        opens_input("slash", "ask('search', 1)", "Search", key_display="/",
+                    id="segment-view.search"),
+        opens_input("question_mark", "ask('search', -1)", "Search back", key_display="?",
+                    id="segment-view.search-back"),
         Binding("n", "search_again(1)", "Next", id="segment-view.next"),
         Binding("N", "search_again(-1)", "Previous", id="segment-view.previous"),
         Binding("right_square_bracket", "region(1)", "Next data", key_display="]",
@@ -56,7 +58,7 @@ class SegmentViewScreen(Screen[None]):
         Binding("w", "row_width", "Width", id="segment-view.width"),
         Binding("i", "inspector", "Inspector", id="segment-view.inspector"),
         Binding("p", "switch_path", "Read path", id="segment-view.read-path"),
-        Binding("s", "ask('export')", "Save", id="segment-view.export"),
+        opens_input("s", "ask('export')", "Save", id="segment-view.export"),
     ]
     # fmt: on
     AUTO_FOCUS = "#hex"
@@ -138,6 +140,8 @@ class SegmentViewScreen(Screen[None]):
             self.reader.close()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if typing_into_box(self, action, OPENERS):
+            return False
         if action == "close":
             return True
         if self.reader is None:
@@ -337,7 +341,7 @@ class SegmentViewScreen(Screen[None]):
         prompt.placeholder = hints[kind]
         prompt.value = f"shm-{self.shmid}.bin" if kind == "export" else ""
         prompt.display = True
-        self.set_focus(prompt)  # now, not after a refresh: typed-ahead keys must reach it
+        self.set_focus(prompt)  # now: the next key may already be on its way (typeahead.py)
 
     def _close_prompt(self) -> None:
         self.query_one("#prompt", Input).display = False
@@ -415,3 +419,6 @@ class SegmentViewScreen(Screen[None]):
         self.set_status(f"now {new.describe()}")
         self._show_path()
         self.scan_attachers()
+
+
+OPENERS = opener_actions(SegmentViewScreen.BINDINGS)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import signal
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+
+from shmtop.tui.screens.armed import ArmedModalScreen
 
 SIGNALS: tuple[tuple[signal.Signals, str], ...] = (
     (signal.SIGTERM, "terminate: the polite request, it may clean up"),
@@ -26,9 +28,15 @@ SIGNALS: tuple[tuple[signal.Signals, str], ...] = (
 )
 
 
-class SignalDialog(ModalScreen[int | None]):
-    """Lists the signals; Enter answers the highlighted one, Escape answers None."""
+HINT = "↑ ↓ choose, or type the number · Enter asks to confirm · Escape cancels"
+ARMING_HINT = "Keys typed before this list showed are ignored; it takes answers in a moment…"
 
+
+class SignalDialog(ArmedModalScreen[int | None]):
+    """Lists the signals; Enter answers the highlighted one, Escape answers None.
+    Armed like the confirmation: the list is disabled, and keys dropped, for a moment."""
+
+    SAFE_KEYS: ClassVar[frozenset[str]] = frozenset({"escape"})
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="signal.cancel"),
         *(
@@ -45,7 +53,8 @@ class SignalDialog(ModalScreen[int | None]):
     }
     SignalDialog #target { text-style: bold; margin-bottom: 1; }
     SignalDialog OptionList { height: auto; max-height: 12; }
-    SignalDialog #hint { color: $text-muted; margin-top: 1; }
+    SignalDialog #hint { color: $text-warning; margin-top: 1; }
+    SignalDialog #hint.-armed { color: $text-muted; }
     """
 
     def __init__(self, target: str) -> None:
@@ -61,16 +70,19 @@ class SignalDialog(ModalScreen[int | None]):
         ]
         with Vertical():
             yield Static(Text(f"Send a signal to {self.target}"), id="target")
-            yield OptionList(*options, id="signals")
-            yield Static(
-                Text("↑ ↓ choose, or type the number · Enter asks to confirm · Escape cancels"),
-                id="hint",
-            )
+            yield OptionList(*options, id="signals", disabled=True)
+            yield Static(Text(ARMING_HINT), id="hint")
 
     def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = 0
+
+    def on_armed(self) -> None:
         signals = self.query_one(OptionList)
-        signals.highlighted = 0
-        signals.focus()
+        signals.disabled = False
+        self.set_focus(signals)
+        hint = self.query_one("#hint", Static)
+        hint.update(Text(HINT))
+        hint.add_class("-armed")
 
     @property
     def highlighted(self) -> signal.Signals:
@@ -79,10 +91,13 @@ class SignalDialog(ModalScreen[int | None]):
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(int(SIGNALS[event.option_index][0]))
+        if self.armed:
+            self.dismiss(int(SIGNALS[event.option_index][0]))
 
     def action_digit(self, digit: int) -> None:
         """Typed digits pick the signal of that number (1 then 5: SIGTERM)."""
+        if not self.armed:
+            return
         typed = self.typed + str(digit)
         numbers = [str(int(sig)) for sig, _ in SIGNALS]
         if not any(number.startswith(typed) for number in numbers):

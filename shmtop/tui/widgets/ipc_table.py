@@ -244,7 +244,7 @@ class IpcTable(ScrollView, can_focus=False):
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
         if y == 0:
-            return self._header().crop_extend(scroll_x, scroll_x + width, None)
+            return self._header().crop_extend(scroll_x, scroll_x + width, self.rich_style)
         index = scroll_y + y - 1
         if index >= len(self._order) or self.snapshot is None:
             return Strip.blank(width, self.rich_style)

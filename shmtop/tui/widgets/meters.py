@@ -15,6 +15,7 @@ from shmtop.ipc.model import Limits
 HISTORY = 60
 SPARK_WIDTH = 12
 SPARK_BLOCKS = " ▁▂▃▄▅▆▇█"
+BAR_EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")  # a cell's left 0/8 .. 7/8
 
 Figure = Callable[[Limits], int]
 
@@ -39,6 +40,20 @@ def sparkline(values: list[float], width: int) -> str:
         return SPARK_BLOCKS[1] * len(recent)
     top = len(SPARK_BLOCKS) - 1
     return "".join(SPARK_BLOCKS[1 + round((v - low) / (high - low) * (top - 1))] for v in recent)
+
+
+def bar_cells(used: int, limit: int, width: int) -> tuple[str, int]:
+    """The filled part of a `width`-cell bar, in eighths of a cell, and how many cells it
+    takes. Any usage above zero shows (at least one eighth: 0.07 % is a sliver, not a
+    full block), and only a full resource fills the bar."""
+    if used <= 0 or limit <= 0 or width <= 0:
+        return "", 0
+    eighths = width * 8
+    filled = max(1, min(eighths, round(used / limit * eighths)))
+    if used < limit:
+        filled = min(filled, eighths - 1)
+    full, part = divmod(filled, 8)
+    return "█" * full + BAR_EIGHTHS[part], full + (1 if part else 0)
 
 
 def compact_count(value: int) -> str:
@@ -88,12 +103,12 @@ class UsageMeter(Widget):
         spark = sparkline(list(self.history), SPARK_WIDTH)
         bar_width = max(self.size.width - len(self.label) - len(counts) - SPARK_WIDTH - 3, 4)
         share = self.used / self.limit if self.limit > 0 else 0.0
-        filled = min(bar_width, max(round(share * bar_width), 1 if self.used else 0))
+        bar, filled = bar_cells(self.used, self.limit, bar_width)
         bar_class = "usage-meter--high" if share >= 0.8 else "usage-meter--bar"
         return Text.assemble(
             (self.label, style("usage-meter--label")),
             counts,
-            ("█" * filled, style(bar_class)),
+            (bar, style(bar_class)),
             ("░" * (bar_width - filled), style("usage-meter--empty")),
             " ",
             (spark, style("usage-meter--spark")),
