@@ -37,7 +37,7 @@ def isolate(*, host_ipc: bool = False) -> Where:
         return Where(
             "in this machine's IPC namespace (--host-ipc): the view shows, and can remove,"
             " every object of the machine",
-            "this machine's IPC namespace (--host-ipc): every object is shown",
+            "the machine's IPC namespace, all objects",
         )
     if threading.active_count() > 1 or len(os.listdir("/proc/self/task")) > 1:
         raise RuntimeError("isolate() must run before any thread starts")
@@ -53,5 +53,5 @@ def isolate(*, host_ipc: bool = False) -> Where:
     return Where(
         f"in an IPC namespace of its own (only its objects; from another shell:"
         f" sudo nsenter --ipc=/proc/{os.getpid()}/ns/ipc shmtop list)",
-        "its own IPC namespace, only its objects",
+        "own IPC namespace, its objects only",
     )

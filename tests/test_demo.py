@@ -490,7 +490,7 @@ def test_the_demo_view_shows_only_its_objects_and_its_removals_spare_the_host(
     assert len(seen["segments"]) == 3 and seen["dialog"] is True  # type: ignore[arg-type]
     assert seen["left"] == []  # the view removed what it showed (the demo's)...
     assert host_objects.alive()  # ...and nothing of the host's
-    assert "own IPC namespace" in str(seen["title"])
+    assert "own IPC namespace, its objects only" in str(seen["title"])
 
 
 @needs_root
