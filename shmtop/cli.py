@@ -10,7 +10,7 @@ import pwd
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from shmtop import debug_cli, report
 from shmtop.arguments import byte_count, byte_offset, ipc_id, ipc_key
@@ -35,6 +35,9 @@ from shmtop.ipc.verdicts import DEFAULT_GRACE, judge, parse_duration
 from shmtop.prefs import Preferences
 from shmtop.sanitize import safe_text
 
+if TYPE_CHECKING:
+    from shmtop.tui.app import ShmtopApp
+
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 KINDS = ("shm", "sem", "msg")
@@ -55,13 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show and debug System V shared memory, semaphores and message queues.",
         epilog="Without a command, shmtop starts the interactive view.",
     )
-    view = parser.add_argument_group("interactive view (no command)")
-    view.add_argument("--interval", type=float, metavar="SECONDS",
-                      help="refresh interval (default: remembered, else 1)")  # fmt: skip
-    view.add_argument("--readonly", action="store_true", help="disable every changing action")
-    view.add_argument("--theme", metavar="NAME", help="a Textual theme, e.g. textual-light")
-    view.add_argument("--no-color", action="store_true", help="no colours (also: NO_COLOR=1)")
-    view.add_argument("--tab", choices=KINDS, default="shm", help="the tab to start on")
+    add_view_options(parser.add_argument_group("interactive view (no command, or demo)"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     listing = commands.add_parser("list", help="a table of every object, with attached processes")
@@ -104,14 +101,62 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask (needed off a terminal)")
     rm.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
 
-    demo = commands.add_parser("demo", help="start a small live workload and show it")
+    demo = commands.add_parser(
+        "demo", help="start a small live workload in an IPC namespace of its own and show it"
+    )
     demo.add_argument("--no-ui", action="store_true",
                       help="run the workload only, until Ctrl-C or SIGTERM")  # fmt: skip
+    demo.add_argument("--host-ipc", action="store_true",
+                      help="run among this machine's objects (no namespace of its own: the"
+                           " view shows, and can remove, every object)")  # fmt: skip
+    add_view_options(demo.add_argument_group("interactive view"), after_command=True)
 
     limits = commands.add_parser("limits", help="kernel limits and how much of them is used")
     limits.add_argument("--json", action="store_true")
     debug_cli.add_commands(commands)
     return parser
+
+
+def add_view_options(group: argparse._ActionsContainer, *, after_command: bool = False) -> None:
+    """The interactive view's options, defined once for `shmtop` and for `shmtop demo`.
+
+    After a command they default to SUPPRESS: argparse copies a subcommand's defaults
+    over what was given before it, and `shmtop --readonly demo` must stay read-only.
+    """
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if after_command else value
+
+    group.add_argument("--interval", type=float, metavar="SECONDS", default=default(None),
+                       help="refresh interval (default: remembered, else 1)")  # fmt: skip
+    group.add_argument("--readonly", action="store_true", default=default(False),
+                       help="disable every changing action")  # fmt: skip
+    group.add_argument("--theme", metavar="NAME", default=default(None),
+                       help="a Textual theme, e.g. textual-light")  # fmt: skip
+    group.add_argument("--no-color", action="store_true", default=default(False),
+                       help="no colours (also: NO_COLOR=1)")  # fmt: skip
+    group.add_argument("--tab", choices=KINDS, default=default("shm"),
+                       help="the tab to start on")  # fmt: skip
+
+
+def view_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The view's options checked (a usage error before anything starts) as ShmtopApp's
+    keyword arguments; --no-color is passed on the way Textual reads it (NO_COLOR)."""
+    if args.interval is not None and not 0.1 <= args.interval <= 60:
+        raise CliError("--interval must be between 0.1 and 60 seconds", EXIT_USAGE)
+    if args.theme is not None:
+        # The view's path only: the other commands never import Textual.
+        from textual.theme import BUILTIN_THEMES
+
+        if args.theme not in BUILTIN_THEMES:
+            themes = ", ".join(sorted(BUILTIN_THEMES))
+            raise CliError(f"no theme {args.theme!r}; themes: {themes}", EXIT_USAGE)
+    if args.no_color:
+        os.environ["NO_COLOR"] = "1"
+    return {
+        "readonly": args.readonly, "start_tab": Kind(args.tab), "interval": args.interval,
+        "theme": args.theme,
+    }  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -137,12 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_tui(args: argparse.Namespace) -> int:
     """The interactive view on this machine's objects (Textual is imported only here)."""
-    if args.interval is not None and not 0.1 <= args.interval <= 60:
-        raise CliError("--interval must be between 0.1 and 60 seconds", EXIT_USAGE)
+    options = view_options(args)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise CliError("the interactive view needs a terminal; try 'shmtop list'", EXIT_USAGE)
-    if args.no_color:
-        os.environ["NO_COLOR"] = "1"
     from shmtop.tui.app import ShmtopApp
     from shmtop.tui.crash import run_app
 
@@ -151,41 +193,51 @@ def run_tui(args: argparse.Namespace) -> int:
         collector.snapshot()  # fail here, with a message, rather than inside the UI
     except OSError as error:
         raise CliError(f"cannot read the System V IPC tables: {error}") from error
-    app = ShmtopApp(
-        collector, readonly=args.readonly, start_tab=Kind(args.tab),
-        preferences=Preferences.load(), interval=args.interval, theme=args.theme,
-    )  # fmt: skip
+    app = ShmtopApp(collector, preferences=Preferences.load(), **options)
     try:
         return run_app(app)  # a crash: non-zero, and one line saying where its traceback is
     finally:
         collector.close()
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    """The demo workload, in the interactive view (or alone with --no-ui)."""
+def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | None = None) -> int:
+    """The demo workload in an IPC namespace of its own, in the interactive view with every
+    option of the view (or alone with --no-ui). `play` runs the app instead of app.run()
+    (tests drive it headless with Pilot)."""
     from shmtop import demo
 
-    if args.no_ui:
-        return demo.run_headless()
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    options = view_options(args)
+    if not args.no_ui and play is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise CliError("the demo's view needs a terminal; try 'shmtop demo --no-ui'", EXIT_USAGE)
+    try:
+        # Before any child is forked and any thread starts: all of them inherit it.
+        where = demo.isolate(host_ipc=args.host_ipc)
+    except demo.CannotIsolate as error:
+        raise CliError(str(error)) from error
+    if args.no_ui:
+        return demo.run_headless(where=where)
     from shmtop.tui.app import ShmtopApp
 
     # The demo's children are forked here, in the main thread, before Textual starts.
     with demo.Demo(handle_signals=False):
         collector = Collector()
-        app = ShmtopApp(collector, preferences=Preferences.load(), interval=args.interval)
+        app = ShmtopApp(collector, preferences=Preferences.load(), **options)
+        app.title = f"shmtop demo: {where.title}"
         previous = {
             signum: signal.signal(signum, lambda *_: app.call_later(app.exit))
             for signum in (signal.SIGTERM, signal.SIGHUP)
         }  # leaving the view, whatever the way, ends the demo's processes and objects
         try:
-            app.run()
+            if play is not None:
+                play(app)
+                return 0
+            from shmtop.tui.crash import run_app
+
+            return run_app(app, "the demo's view")  # a crash: non-zero, and where its traceback is
         finally:
             collector.close()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-    return 0
 
 
 def take_snapshot(*, attachments: bool = True) -> Snapshot:

@@ -84,6 +84,7 @@ from shmtop.demo_children import (
     RING_SLOTS,
     SENDER_PACE,
 )
+from shmtop.demo_namespace import CannotIsolate, Where, isolate
 from shmtop.ipc import native
 from shmtop.ipc.model import Kind
 
@@ -97,11 +98,14 @@ __all__ = [
     "RING_SIZE",
     "RING_SLOTS",
     "STOP_SIGNALS",
+    "CannotIsolate",
     "Demo",
     "DemoObject",
     "DemoProcess",
     "Role",
     "Stopped",
+    "Where",
+    "isolate",
     "run_headless",
 ]
 
@@ -529,11 +533,14 @@ def _await_report(name: str, pid: int, read_fd: int) -> str:
     raise RuntimeError(f"{name} (pid {pid}) exited before it was ready")
 
 
-def run_headless(stop_after: float | None = None, *, out: TextIO | None = None) -> int:
+def run_headless(
+    stop_after: float | None = None, *, out: TextIO | None = None, where: Where | None = None
+) -> int:
     """Run the demo without a UI until SIGINT/SIGTERM/SIGHUP or stop_after seconds.
 
-    Prints to stderr (or out) one "demo: ..." line per object and process, then
-    a line starting "demo: ready", and at the end "demo: stopped ...". Returns
+    Prints to stderr (or out) one "demo: ..." line per object and process, where it
+    runs (if told: see demo_namespace.isolate), then a line starting "demo: ready",
+    and at the end "demo: stopped ...". Returns
     EXIT_OK when everything was removed (whatever ended it), EXIT_FAILED when
     the demo could not be built or cleaned up.
     """
@@ -549,6 +556,8 @@ def run_headless(stop_after: float | None = None, *, out: TextIO | None = None) 
         with demo:
             for line in demo.describe():
                 say(line)
+            if where is not None:
+                say(where.line)
             say(
                 f"ready (pid {os.getpid()}): Ctrl-C, SIGTERM or SIGHUP ends the demo and"
                 " removes everything it made"

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import ctypes
 import io
+import json
 import os
+import random
 import re
 import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -413,3 +416,145 @@ def test_children_die_with_a_killed_demo() -> None:
         left = set(demo.children)
         wait_until(lambda: reap(left), "every child of the killed demo dies (and is reaped)")
         assert_no_process(list(demo.children))
+
+
+# ---- an IPC namespace of its own, and the view's options ----
+
+
+@dataclass
+class HostObjects:
+    """Keyed objects of the test session's namespace, made before a demo starts."""
+
+    shm: int
+    sem: int
+    msg: int
+    keys: dict[helpers.Kind, int]
+
+    def alive(self) -> bool:
+        """All three still there, with their keys (an id alone could be reused)."""
+        return (
+            native.shm_stat(self.shm).key == self.keys["shm"]
+            and helpers.live_rows("sem").get(self.sem, {}).get("key") == self.keys["sem"]
+            and helpers.live_rows("msg").get(self.msg, {}).get("key") == self.keys["msg"]
+        )
+
+
+@pytest.fixture
+def host_objects() -> Iterator[HostObjects]:
+    rng = random.Random()
+    keys: dict[helpers.Kind, int] = {k: rng.randint(1, 0x7FFFFFFF) for k in ("shm", "sem", "msg")}
+    flags = native.IPC_CREAT | native.IPC_EXCL | 0o600
+    made = HostObjects(
+        helpers.record("shm", native.shmget(keys["shm"], 4096, flags)),
+        helpers.record("sem", native.semget(keys["sem"], 1, flags)),
+        helpers.record("msg", native.msgget(keys["msg"], flags)),
+        keys,
+    )
+    yield made
+    for kind in ("shm", "sem", "msg"):
+        helpers.remove(kind, getattr(made, kind))
+
+
+def probe(*args: str, remove: list[int] | None = None) -> dict[str, object]:
+    """Run the demo's view headless in its own process (tests/demo_probe.py): what it saw."""
+    env = dict(os.environ, XDG_CONFIG_HOME=str(Path(tempfile.mkdtemp(prefix="shmtop-test-"))))
+    env.pop("NO_COLOR", None)
+    if remove is not None:
+        env["PROBE_REMOVE"] = ",".join(map(str, remove))
+    done = subprocess.run(
+        [sys.executable, str(REPO / "tests" / "demo_probe.py"), *args], cwd=REPO, env=env,
+        capture_output=True, text=True, timeout=4 * PATIENCE, stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    found: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def own_namespace() -> int:
+    return os.stat("/proc/self/ns/ipc").st_ino
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="an IPC namespace needs root")
+
+
+@needs_root
+def test_the_demo_view_shows_only_its_objects_and_its_removals_spare_the_host(
+    host_objects: HostObjects,
+) -> None:
+    seen = probe("demo", remove=[host_objects.shm])
+    assert seen["code"] == 0
+    assert seen["namespace"] != own_namespace()
+    keys = seen["keys"]
+    assert isinstance(keys, list)
+    assert not set(host_objects.keys.values()) & set(keys)
+    assert len(seen["segments"]) == 3 and seen["dialog"] is True  # type: ignore[arg-type]
+    assert seen["left"] == []  # the view removed what it showed (the demo's)...
+    assert host_objects.alive()  # ...and nothing of the host's
+    assert "own IPC namespace, its objects only" in str(seen["title"])
+
+
+@needs_root
+@pytest.mark.parametrize(
+    "args", [("--readonly", "demo"), ("demo", "--readonly")], ids=["before", "after"]
+)
+def test_readonly_before_or_after_demo_makes_the_view_read_only(
+    args: tuple[str, ...], host_objects: HostObjects
+) -> None:
+    seen = probe(*args, remove=[])
+    assert seen["readonly"] is True and seen["main_readonly"] is True
+    assert seen["dialog"] is False  # `d` opens no removal dialog
+    assert seen["left"] == seen["live"] and seen["live"]  # nothing removed
+    assert host_objects.alive()
+
+
+@needs_root
+def test_the_view_options_reach_the_demo_app() -> None:
+    seen = probe("demo", "--theme", "textual-light", "--tab", "msg")
+    assert (seen["theme"], seen["no_color"], seen["tab"]) == ("textual-light", False, "msg")
+    seen = probe("--theme", "nord", "--tab", "sem", "demo")
+    assert (seen["theme"], seen["no_color"], seen["tab"]) == ("nord", False, "sem")
+    assert seen["readonly"] is False
+
+
+@needs_root
+def test_no_color_reaches_the_demo_app() -> None:
+    for args in (("demo", "--no-color"), ("--no-color", "demo")):
+        assert probe(*args)["no_color"] is True
+
+
+@needs_root
+def test_shmtop_demo_no_ui_runs_in_its_own_namespace_and_spares_the_host(
+    host_objects: HostObjects,
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shmtop", "demo", "--no-ui"], cwd=REPO,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    lines = Lines(process.stderr.fileno())
+    try:
+        said = []
+        while not (line := lines.line()).startswith("demo: ready"):
+            said.append(line)
+        assert any("IPC namespace of its own" in line for line in said)
+        assert os.stat(f"/proc/{process.pid}/ns/ipc").st_ino != own_namespace()
+        ours = {k: set(helpers.live_rows(k)) for k in ("shm", "sem", "msg")}
+        assert ours == {"shm": {host_objects.shm}, "sem": {host_objects.sem},
+                        "msg": {host_objects.msg}}  # fmt: skip
+        process.send_signal(signal.SIGTERM)
+        assert lines.rest() == ["demo: stopped on SIGTERM: ended 8 processes, removed 6 objects"]
+        assert process.wait(timeout=PATIENCE) == EXIT_OK
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=PATIENCE)
+        process.stderr.close()
+    assert host_objects.alive()
+
+
+def test_an_unknown_theme_is_refused_before_the_demo_makes_anything() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "shmtop", "demo", "--no-ui", "--theme", "nosuch"], cwd=REPO,
+        capture_output=True, text=True, timeout=PATIENCE, stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and "demo:" not in done.stderr

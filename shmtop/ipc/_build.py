@@ -110,11 +110,20 @@ int shmtop_scan_syscalls(const int *pids, int npids, const long long *nums, int 
                          long long *out, int cap, int *status, long long *tasks);
 """
 
+# Namespaces: `shmtop demo` runs in an IPC namespace of its own (unshare); setns joins one.
+NAMESPACE_CDEF = r"""
+#define CLONE_NEWIPC ...
+#define CLONE_NEWUSER ...
+int unshare(int flags);
+int setns(int fd, int nstype);
+"""
+NAMESPACE_SOURCE = "\n#include <sched.h>\n"  # after the helpers, which define _GNU_SOURCE
+
 ffibuilder = FFI()
-ffibuilder.cdef(CDEF)
+ffibuilder.cdef(CDEF + NAMESPACE_CDEF)
 ffibuilder.set_source(
     "shmtop.ipc._native",
-    (Path(__file__).with_name("native_helpers.c")).read_text(encoding="utf-8"),
+    (Path(__file__).with_name("native_helpers.c")).read_text(encoding="utf-8") + NAMESPACE_SOURCE,
     extra_compile_args=["-O2"],
 )
 

@@ -649,3 +649,20 @@ def msg_peek(msqid: int, max_messages: int = 100, max_bytes: int = 1 << 20) -> M
     after = _queue_header(msqid)
     more = len(found) < after[0] and problem is None
     return MsgPeek(tuple(found), more=more, problem=problem, changed=after != header)
+
+
+# ---- namespaces ----
+
+CLONE_NEWIPC: int = lib.CLONE_NEWIPC
+CLONE_NEWUSER: int = lib.CLONE_NEWUSER
+
+
+def unshare(flags: int) -> None:
+    """unshare(2): leave the given namespaces (CLONE_NEWIPC...) for new ones, this process only
+    when single-threaded (the kernel refuses CLONE_NEWUSER in a threaded process)."""
+    _check(lib.unshare(flags), f"unshare({flags:#x})")
+
+
+def setns(fd: int, nstype: int = 0) -> None:
+    """setns(2): join the namespace open as fd (a /proc/PID/ns/* file); nstype 0 = any kind."""
+    _check(lib.setns(fd, nstype), f"setns(fd={fd}, {nstype:#x})")

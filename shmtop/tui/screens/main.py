@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from shmtop.filtering import parse_filter
 from shmtop.ipc.actions import Identity, Removal, identity_of
@@ -25,6 +25,7 @@ from shmtop.tui.screens.help import HelpScreen
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.alert_banner import AlertBanner
 from shmtop.tui.widgets.detail import DetailPane
+from shmtop.tui.widgets.footer import KeyFooter
 from shmtop.tui.widgets.ipc_table import IpcTable
 from shmtop.tui.widgets.meters import UsageMeters
 
@@ -139,7 +140,7 @@ class MainScreen(Screen[None]):
         yield DetailPane(id="detail")
         yield Static(id="status")
         yield QueryInput(id="query")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         # The tabs finish mounting after this handler: route snapshots from then on.

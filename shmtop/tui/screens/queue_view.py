@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from shmtop.debug_cli import message_lines
 from shmtop.ipc.model import Kind, MessageQueue, Snapshot
@@ -14,6 +14,7 @@ from shmtop.report import queue_detail
 from shmtop.tui.probes import Probes
 from shmtop.tui.screens.waiter_screen import WaiterScreen
 from shmtop.tui.widgets.alert_banner import AlertBanner
+from shmtop.tui.widgets.footer import KeyFooter
 
 SHOWN_BYTES = 512  # of each message, as a hexdump
 
@@ -44,7 +45,7 @@ class QueueScreen(WaiterScreen):
         yield Static(Text("Messages"), id="messages-title", classes="section")
         with VerticalScroll(id="message-pane"):
             yield Static(Text("reading the queue…"), id="messages")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.first_snapshot is not None:

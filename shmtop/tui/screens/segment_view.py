@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shmtop.ipc import native
@@ -30,6 +30,7 @@ from shmtop.sanitize import safe_text
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.change_strip import ChangeStrip
 from shmtop.tui.widgets.data_inspector import DataInspector
+from shmtop.tui.widgets.footer import KeyFooter
 from shmtop.tui.widgets.hex_view import ROW_WIDTHS, HexView
 
 POLL_INTERVAL = 0.25  # seconds between re-reads of the rows on screen
@@ -116,7 +117,7 @@ class SegmentViewScreen(Screen[None]):
         prompt = Input(id="prompt")
         prompt.display = False  # shown only while asking
         yield prompt
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def hex_view(self) -> HexView:

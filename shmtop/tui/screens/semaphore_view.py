@@ -6,7 +6,7 @@ from collections import deque
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from shmtop.ipc.model import Kind, SemaphoreSet, Snapshot
 from shmtop.ipc.procs import alive_since
@@ -14,6 +14,7 @@ from shmtop.process_names import process_label, process_name
 from shmtop.report import semaphore_detail
 from shmtop.tui.screens.waiter_screen import WaiterScreen
 from shmtop.tui.widgets.alert_banner import AlertBanner
+from shmtop.tui.widgets.footer import KeyFooter
 from shmtop.tui.widgets.keyed_table import KeyedTable
 from shmtop.tui.widgets.meters import sparkline
 
@@ -93,7 +94,7 @@ class SemaphoreSetScreen(WaiterScreen):
         yield KeyedTable(COLUMNS, id="semaphores")
         yield Static(id="unreadable")
         yield from self.compose_waiters()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.first_snapshot is not None:

@@ -1,0 +1,42 @@
+"""Work-arounds for two Textual leaks that grow a long-running view without bound.
+
+- The Footer keeps every key widget it ever made: see shmtop.tui.widgets.footer
+  (Textual issue #6666).
+- ``StylesCache.get_inner_outer`` is an ``lru_cache`` on an instance method, so its
+  1024 entries hold whole StylesCache objects, each with every line its widget last
+  rendered, long after the widget is gone (Textual issue #6665): each segment view
+  opened kept about 1 MB. Emptying that cache now and then frees them; its entries
+  are two Style objects a colour pair, made again in microseconds.
+
+The second reaches into a private Textual module (there is no public way to it);
+if a Textual version moves it, this does nothing and tests/test_memory.py says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+try:
+    from textual._styles_cache import StylesCache
+except ImportError:  # pragma: no cover - a Textual without the module
+    StylesCache = None  # type: ignore[assignment,misc]
+
+
+def _find_clear() -> Callable[[], None] | None:
+    cached = getattr(StylesCache, "get_inner_outer", None) if StylesCache is not None else None
+    clear = getattr(cached, "cache_clear", None)
+    return clear if callable(clear) else None
+
+
+_CLEAR = _find_clear()
+
+
+def available() -> bool:
+    """Whether the StylesCache work-around found what it empties."""
+    return _CLEAR is not None
+
+
+def release_styles_caches() -> None:
+    """Let go of the StylesCache objects (and their rendered lines) Textual's lru_cache holds."""
+    if _CLEAR is not None:
+        _CLEAR()

@@ -1,0 +1,81 @@
+"""Run `shmtop demo ARGS...` through cli.run_demo, its view driven headless by Pilot, and print
+what the demo's app was given and saw as one JSON line (for tests/test_demo.py).
+
+A separate process because the demo moves its whole process into a new IPC namespace.
+PROBE_REMOVE (comma-separated shmids) asks the view to remove those ids and every
+segment it shows, as a confirmed removal does, then reports what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+from textual.pilot import Pilot
+
+from shmtop import cli
+from shmtop.ipc.model import Kind
+from shmtop.tui.app import ShmtopApp
+from shmtop.tui.screens.confirm import ConfirmScreen
+from shmtop.tui.screens.main import MainScreen
+
+PATIENCE = 15.0
+
+
+async def until(pilot: Pilot[None], condition: Any, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PATIENCE
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        await pilot.pause(0.05)
+
+
+async def drive(app: ShmtopApp, found: dict[str, Any], remove: list[int] | None) -> None:
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.polls >= 1, "the first refresh")
+        snapshot = app.snapshot
+        assert snapshot is not None
+        main = app.main_screen
+        found.update(
+            readonly=app.readonly, main_readonly=main.readonly, tab=str(main.kind),
+            theme=app.theme, no_color=app.no_color, title=app.title,
+            namespace=os.stat("/proc/self/ns/ipc").st_ino,
+            keys=sorted(o.owner.key for kind in Kind for o in snapshot.objects(kind)),
+            segments=sorted(s.id for s in snapshot.segments),
+            live=sorted(s.id for s in snapshot.segments if not s.dest),
+        )  # fmt: skip
+        await pilot.press("1", "d")  # the removal key: a dialog unless read-only
+        await pilot.pause(0.3)
+        found["dialog"] = isinstance(app.screen, ConfirmScreen)
+        if found["dialog"]:
+            await pilot.press("escape")
+        if remove is not None:
+            ids = sorted({*remove, *found["segments"]})
+            main.post_message(MainScreen.RemoveRequested(Kind.SHM, ids))
+            polls = app.polls
+            await until(pilot, lambda: app.polls >= polls + 3, "three refreshes after")
+            after = app.snapshot
+            assert after is not None
+            found["left"] = sorted(s.id for s in after.segments if not s.dest)
+
+
+def main() -> int:
+    wanted = os.environ.get("PROBE_REMOVE")
+    remove = [int(i) for i in wanted.split(",") if i] if wanted is not None else None
+    args = cli.build_parser().parse_args(sys.argv[1:])
+    found: dict[str, Any] = {}
+
+    def play(app: ShmtopApp) -> None:
+        asyncio.run(drive(app, found, remove))
+
+    found["code"] = cli.run_demo(args, play=play)
+    print(json.dumps(found))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Preferences: the remembered sort is applied and kept, bad files fall back with one warning,
+saving never writes through a link, and an unknown theme is refused before the TUI starts."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from helpers import MakeShm
+from textual.notifications import SeverityLevel
+from textual.pilot import Pilot
+from tui_pilot import PATIENCE, wait_for
+
+from shmtop.ipc.collect import Collector
+from shmtop.ipc.model import Kind
+from shmtop.prefs import Preferences, temporary_path
+from shmtop.tui.app import ShmtopApp
+
+REMEMBERED = {"theme": "textual-light", "interval": 2.0,
+              "sort": {"shm": ["size", True], "sem": ["nsems", False]}}  # fmt: skip
+
+
+class NotingApp(ShmtopApp):
+    """The app, noting every notification it shows (to count the warnings)."""
+
+    # A relative CSS_PATH is found next to the module of the class: keep the app's own file.
+    CSS_PATH = str(Path(inspect.getfile(ShmtopApp)).parent / str(ShmtopApp.CSS_PATH))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notes: list[tuple[str, SeverityLevel]] = []
+
+    def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
+        self.notes.append((message, kwargs.get("severity", "information")))
+        super().notify(message, *args, **kwargs)
+
+
+def run_with(path: Path, scenario: Any) -> None:
+    import asyncio
+
+    async def main() -> None:
+        collector = Collector()
+        app = NotingApp(
+            collector, preferences=Preferences.load(path), preferences_path=path,
+            show_clock=False,
+        )  # fmt: skip
+        try:
+            async with app.run_test(size=(160, 48)) as pilot:
+                await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
+                await scenario(app, pilot)
+        finally:
+            collector.close()
+
+    asyncio.run(main())
+
+
+def test_the_remembered_sort_is_applied_at_start_and_kept_by_the_next_save(
+    tmp_path: Path, make_shm: MakeShm
+) -> None:
+    path = tmp_path / "preferences.json"
+    path.write_text(json.dumps(REMEMBERED), encoding="utf-8")
+    sizes = {make_shm(size): size for size in (4096, 3 * 4096, 2 * 4096)}
+
+    async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        tables = {t.kind: t for t in app.main_screen.tables()}
+        shm = tables[Kind.SHM]
+        assert (shm.sort_key, shm.sort_reverse) == ("size", True)
+        assert (tables[Kind.SEM].sort_key, tables[Kind.SEM].sort_reverse) == ("nsems", False)
+        assert (tables[Kind.MSG].sort_key, tables[Kind.MSG].sort_reverse) == ("id", False)
+        await wait_for(pilot, lambda: set(sizes) <= set(shm.objects), "the segments shown")
+        ours = [i for i in shm.ordered_ids if i in sizes]
+        assert [sizes[i] for i in ours] == sorted(sizes.values(), reverse=True)
+        assert app.theme == "textual-light" and app.interval == 2.0
+        await pilot.press("plus")  # a change of something else saves everything
+        await wait_for(pilot, lambda: app.interval == 1.0, "the faster refresh")
+
+    run_with(path, scenario)
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["sort"]["shm"] == ["size", True]
+    assert saved["sort"]["sem"] == ["nsems", False]
+    assert saved["interval"] == 1.0 and saved["theme"] == "textual-light"
+
+
+def test_a_sort_changed_in_the_view_is_what_the_next_start_applies(
+    tmp_path: Path, make_shm: MakeShm
+) -> None:
+    path = tmp_path / "preferences.json"
+    make_shm()
+
+    async def change(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        await pilot.press("greater_than_sign", "i")  # next column (key), inverted
+
+    run_with(path, change)
+    assert json.loads(path.read_text(encoding="utf-8"))["sort"]["shm"] == ["key", True]
+
+    async def check(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        table = app.main_screen.table
+        assert (table.sort_key, table.sort_reverse) == ("key", True)
+
+    run_with(path, check)
+
+
+def test_a_deeply_nested_file_gives_the_defaults_and_one_warning(tmp_path: Path) -> None:
+    path = tmp_path / "preferences.json"
+    path.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    prefs = Preferences.load(path)
+    assert prefs == Preferences()
+    assert prefs.problem is not None and "nested too deep" in prefs.problem
+
+    async def scenario(app: NotingApp, pilot: Pilot[None]) -> None:
+        warnings = [n for n, severity in app.notes if severity == "warning"]
+        assert warnings == [prefs.problem]
+
+    run_with(path, scenario)
+
+
+def test_corrupt_files_give_the_defaults_and_say_what_was_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "preferences.json"
+    cases = {
+        "{not json": "not JSON",
+        "[1, 2]": "not an object",
+        json.dumps({"interval": True, "theme": 7, "sort": {"shm": ["size", "yes"]}}):
+            "invalid theme, interval, sort",
+        b"\xff\xfe".decode("latin-1"): "not JSON",
+    }  # fmt: skip
+    for text, said in cases.items():
+        path.write_text(text, encoding="utf-8")
+        prefs = Preferences.load(path)
+        assert (prefs.theme, prefs.interval, prefs.sort) == ("textual-dark", 1.0, {}), text
+        assert prefs.problem is not None and said in prefs.problem, (text, prefs.problem)
+    assert Preferences.load(tmp_path / "absent.json").problem is None  # no file: no warning
+
+
+def test_a_partly_valid_file_keeps_what_is_valid(tmp_path: Path) -> None:
+    path = tmp_path / "preferences.json"
+    path.write_text(json.dumps({"interval": 5, "sort": {"shm": ["size", True], "x": [1]}}))
+    prefs = Preferences.load(path)
+    assert prefs.interval == 5.0 and prefs.sort == {"shm": ["size", True]}
+    assert prefs.problem is not None and "sort" in prefs.problem
+
+
+def test_saving_never_writes_through_a_link_planted_at_the_temporary_name(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "shmtop" / "preferences.json"
+    target.parent.mkdir()
+    victim = tmp_path / "victim"
+    victim.write_text("precious", encoding="utf-8")
+    planted = temporary_path(target)
+    planted.symlink_to(victim)
+    Preferences(theme="textual-light").save(target)
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert not target.is_symlink()
+    assert json.loads(target.read_text(encoding="utf-8"))["theme"] == "textual-light"
+    assert not os.path.lexists(planted)
+
+
+def test_saving_replaces_a_link_at_the_file_itself_without_following_it(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious", encoding="utf-8")
+    target = tmp_path / "preferences.json"
+    target.symlink_to(victim)
+    Preferences(interval=5.0).save(target)
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert not target.is_symlink()
+    assert json.loads(target.read_text(encoding="utf-8"))["interval"] == 5.0
+
+
+def test_saving_leaves_no_temporary_file_and_a_private_file(tmp_path: Path) -> None:
+    target = tmp_path / "preferences.json"
+    Preferences().save(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["preferences.json"]
+    assert target.stat().st_mode & 0o077 == 0
+
+
+def run_shmtop(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shmtop", *args], capture_output=True, text=True,
+        timeout=PATIENCE, stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+
+
+def test_an_unknown_theme_is_refused_with_the_list_of_themes() -> None:
+    for args in (("--theme", "nosuch"), ("demo", "--theme", "nosuch")):
+        done = run_shmtop(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1, done.stderr
+        assert "nosuch" in lines[0] and "textual-dark" in lines[0] and "textual-light" in lines[0]
+        assert "demo:" not in done.stderr  # refused before the demo made anything
