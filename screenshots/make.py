@@ -12,6 +12,8 @@ import asyncio
 import tempfile
 from pathlib import Path
 
+from textual.widgets import Footer
+
 from shmtop.demo import Demo, Role
 from shmtop.ipc.collect import Collector
 from shmtop.prefs import Preferences
@@ -36,6 +38,13 @@ async def shoot(demo: Demo, prefs_dir: Path) -> None:
                 while app.polls < start + polls:
                     await pilot.pause(0.1)
 
+            async def footer_drawn() -> None:
+                # A pushed screen composes its footer's keys after its first polls.
+                for _ in range(50):
+                    if any(footer.children for footer in app.screen.query(Footer)):
+                        return
+                    await pilot.pause(0.1)
+
             def save(name: str) -> None:
                 app.save_screenshot(f"{name}.svg", path=str(HERE))
                 print(f"screenshots/{name}.svg")
@@ -55,6 +64,7 @@ async def shoot(demo: Demo, prefs_dir: Path) -> None:
                 app.main_screen.table.move_to(demo.object(role).id)
                 await pilot.press("enter")
                 await settle(3)  # the view's waiter scan and peek come with the next polls
+                await footer_drawn()
                 save(f"{name}-view")
                 await pilot.press("escape")
             await pilot.press("1")
