@@ -9,7 +9,7 @@ import os
 import pwd
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from shmtop import debug_cli, report
@@ -431,7 +431,9 @@ def run_rm(args: argparse.Namespace) -> int:
         if missing:
             return EXIT_ERROR
         raise CliError("nothing matches: no object to remove")
-    print("\n".join(removal_plan(snapshot, targets, args.idle_for or DEFAULT_GRACE)))
+    # A queue's header shows no blocked process: the plan's verdict on one needs a scan.
+    blocked = blocked_on() if any(kind is Kind.MSG for kind, _ in targets) else None
+    print("\n".join(removal_plan(snapshot, targets, args.idle_for or DEFAULT_GRACE, blocked)))
     failed = EXIT_ERROR if missing else 0
     if args.dry_run:
         return failed
@@ -482,9 +484,11 @@ def removal_targets(snapshot: Snapshot, args: argparse.Namespace) -> list[tuple[
     if args.orphans:
         grace = DEFAULT_GRACE if args.idle_for is None else args.idle_for
         candidates = [
-            (kind, o) for kind in sorted(kinds) for o in snapshot.objects(kind)
-            if judge(o, snapshot, grace=grace).selected(args.idle_for)
-        ]  # fmt: skip
+            (kind, o)
+            for kind in sorted(kinds)
+            for o in snapshot.objects(kind)
+            if judge(o, snapshot, grace=grace, blocked=()).selected(args.idle_for)
+        ]  # fmt: skip  (as if nothing were blocked: only candidate queues need the scan)
         blocked = blocked_on() if any(k is Kind.MSG for k, _ in candidates) else set()
         return [
             (kind, o.id) for kind, o in candidates
@@ -508,7 +512,10 @@ def blocked_on() -> set[tuple[Kind, int]]:
 
 
 def removal_plan(
-    snapshot: Snapshot, targets: Sequence[tuple[Kind, int]], grace: float = DEFAULT_GRACE
+    snapshot: Snapshot,
+    targets: Sequence[tuple[Kind, int]],
+    grace: float = DEFAULT_GRACE,
+    blocked: Collection[tuple[Kind, int]] | None = None,
 ) -> list[str]:
     """The table of what goes, each object with the evidence the orphan rule sees."""
     rows = []
@@ -519,7 +526,7 @@ def removal_plan(
             rows.append((str(kind), str(ident), "-", "-", "not found", "-", "-"))
             continue
         attached = report.attached_summary(found, 60) if isinstance(found, Segment) else "-"
-        verdict = judge(found, snapshot, grace=grace)
+        verdict = judge(found, snapshot, grace=grace, blocked=blocked)
         rows.append((str(kind), str(ident), f"0x{found.owner.key:08x}",
                      safe_text(found.owner.user), attached,
                      ",".join(report.status_words(found, verdict)) or "-",

@@ -17,7 +17,14 @@ from helpers import MakeSem, MakeShm, Spawn
 from shmtop.ipc import native, visibility
 from shmtop.ipc.collect import Collector
 from shmtop.ipc.model import Coverage, IpcObject, Kind, Snapshot
-from shmtop.ipc.verdicts import DEFAULT_GRACE, Status, attachments_note, judge, parse_duration
+from shmtop.ipc.verdicts import (
+    DEFAULT_GRACE,
+    NO_WAITER_SCAN,
+    Status,
+    attachments_note,
+    judge,
+    parse_duration,
+)
 
 GRACE_PASSED = DEFAULT_GRACE + 1
 
@@ -66,7 +73,7 @@ def found(snapshot: Snapshot, kind: str, ident: int) -> IpcObject:
 
 
 def status_later(snapshot: Snapshot, obj: IpcObject) -> Status | None:
-    return judge(obj, snapshot, now=snapshot.taken_at + GRACE_PASSED).status
+    return judge(obj, snapshot, now=snapshot.taken_at + GRACE_PASSED, blocked=()).status
 
 
 def test_keyed_objects_whose_users_exited_are_never_orphans_private_ones_are_after_the_grace(
@@ -79,16 +86,22 @@ def test_keyed_objects_whose_users_exited_are_never_orphans_private_ones_are_aft
         private = found(snapshot, kind, left_behind[f"{kind}_private"])
         keyed = found(snapshot, kind, left_behind[f"{kind}_keyed"])
         assert keyed.owner.key == left_behind["key"]
-        now = judge(private, snapshot)
+        now = judge(private, snapshot, blocked=())
         assert now.users_gone is True, now
         assert now.status is None and now.settling, now  # just made: within the grace
         assert status_later(snapshot, private) is Status.ORPHAN
-        assert judge(keyed, snapshot).status is keyed_word
+        assert judge(keyed, snapshot, blocked=()).status is keyed_word
         assert status_later(snapshot, keyed) is keyed_word  # never an orphan, however old
-        later = judge(keyed, snapshot, now=snapshot.taken_at + 7 * 86400)
+        later = judge(keyed, snapshot, now=snapshot.taken_at + 7 * 86400, blocked=())
         assert not later.selected(None)  # rm --orphans leaves it...
         assert later.selected(parse_duration("7d"))  # ...unless asked with --idle-for
-        assert judge(private, snapshot, now=snapshot.taken_at + GRACE_PASSED).selected(None)
+        aged = judge(private, snapshot, now=snapshot.taken_at + GRACE_PASSED, blocked=())
+        assert aged.selected(None)
+    # Without a waiter scan (list, show, the TUI) a queue is never judged: a receiver
+    # blocked on it leaves no trace in its header.
+    queue = found(snapshot, "msg", left_behind["msg_private"])
+    unscanned = judge(queue, snapshot, now=snapshot.taken_at + GRACE_PASSED)
+    assert unscanned.status is None and unscanned.unknown == NO_WAITER_SCAN, unscanned
 
 
 def test_objects_with_a_live_user_or_no_evidence_are_not_orphans(

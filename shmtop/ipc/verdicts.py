@@ -6,7 +6,8 @@ object is an **orphan** only when all of this holds:
 
 - nothing uses it now: a segment has nattch 0 (and is not already removed); a
   semaphore set has no waiter; a queue no thread a waiter scan found (`blocked`:
-  its header shows none, so only a scan can tell);
+  its header shows none, so only a scan can tell: without a scan a queue is
+  never called an orphan);
 - the processes that used it are *shown* gone: a segment's creator, every
   non-zero last changer (sempid) of a set's semaphores, a queue's last sender and
   last receiver. A PID that still runs but started after the object's last use is
@@ -177,18 +178,23 @@ def _queue_evidence(queue: MessageQueue, found: _Evidence) -> None:
         found.unknown = "no process ever sent or received: no evidence"
 
 
+# Why a queue is not judged without a waiter scan (rm --orphans makes one).
+NO_WAITER_SCAN = "no waiter scan: a process blocked on it would not show"
+
+
 def judge(
     obj: IpcObject,
     snapshot: Snapshot,
     *,
     now: float | None = None,
     grace: float = DEFAULT_GRACE,
-    blocked: Collection[tuple[Kind, int]] = (),
+    blocked: Collection[tuple[Kind, int]] | None = None,
 ) -> Verdict:
     """The rule (module docstring) applied to obj at `now` (default: the snapshot's moment).
 
     `blocked` holds the (kind, id) of objects a waiter scan found threads blocked on: a
     queue's header keeps no trace of a blocked sender or receiver, so only a scan tells.
+    None: no scan was made, so whether a queue is in use is unknown.
     """
     found = _Evidence(snapshot)
     if isinstance(obj, Segment):
@@ -197,9 +203,11 @@ def judge(
         _set_evidence(obj, found)
     else:
         _queue_evidence(obj, found)
-    if found.busy is None and (KINDS[type(obj)], obj.id) in blocked:
+    if found.busy is None and (KINDS[type(obj)], obj.id) in (blocked or ()):
         found.busy = "a process is blocked on it"
     unknown, users = found.unknown, tuple(found.users)
+    if unknown is None and blocked is None and isinstance(obj, MessageQueue):
+        unknown = NO_WAITER_SCAN
     users_gone: bool | None = None
     if unknown is None:
         if any(u.alive for u in users):
