@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from shmtop import debug_cli, report
+from shmtop import __version__, debug_cli, report
 from shmtop.arguments import byte_count, byte_offset, ipc_id, ipc_key
 from shmtop.errors import no_such_object, object_error
 from shmtop.filtering import owner_matches
@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show and debug System V shared memory, semaphores and message queues.",
         epilog="Without a command, shmtop starts the interactive view.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     view = parser.add_argument_group("interactive view (no command)")
     view.add_argument("--interval", type=float, metavar="SECONDS",
                       help="refresh interval (default: remembered, else 1)")  # fmt: skip
