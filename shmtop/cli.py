@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from shmtop import debug_cli, report
+from shmtop import __version__, debug_cli, report
 from shmtop.arguments import byte_count, byte_offset, ipc_id, ipc_key
 from shmtop.errors import no_such_object, object_error
 from shmtop.filtering import owner_matches
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show and debug System V shared memory, semaphores and message queues.",
         epilog="Without a command, shmtop starts the interactive view.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     add_view_options(parser.add_argument_group("interactive view (no command, or demo)"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 import helpers
 import maps_reader as readers
 import pytest
+import snapshot_pin
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 
 from shmtop.ipc import native
@@ -33,12 +34,17 @@ HOST_IPC_NAMESPACE = os.stat("/proc/self/ns/ipc").st_ino  # before the session l
 
 def pytest_configure(config: pytest.Config) -> None:
     """Enter a private IPC namespace (root only; others share the machine's, IPC_PRIVATE)."""
+    snapshot_pin.refuse_update_on_another_textual(config)
     if os.geteuid() != 0:
         return
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(_CLONE_NEWIPC) != 0:
         number = ctypes.get_errno()
         raise pytest.UsageError(f"unshare(CLONE_NEWIPC) failed: {os.strerror(number)}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    snapshot_pin.mark_snapshot_tests(items)
 
 
 # How long a segment already removed with IPC_RMID may take to go once its

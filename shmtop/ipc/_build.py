@@ -49,6 +49,7 @@ typedef unsigned long... msglen_t;
 #define SHMTOP_SEM_FIELDS ...
 #define SHMTOP_MSG_FIELDS ...
 #define SHMTOP_MAP_FIELDS ...
+#define SHMTOP_NATIVE_ABI ...
 
 struct ipc_perm { uid_t uid; gid_t gid; uid_t cuid; gid_t cgid; mode_t mode; ...; };
 struct shmid_ds {
@@ -125,6 +126,7 @@ ffibuilder.set_source(
     "shmtop.ipc._native",
     (Path(__file__).with_name("native_helpers.c")).read_text(encoding="utf-8") + NAMESPACE_SOURCE,
     extra_compile_args=["-O2"],
+    py_limited_api=True,  # the stable ABI only: one abi3 wheel for every 3.11+
 )
 
 if __name__ == "__main__":

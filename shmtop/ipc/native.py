@@ -11,6 +11,23 @@ from typing import Any
 
 from shmtop.ipc._native import ffi, lib
 
+# The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
+# compiled module left from an older checkout would fail later, on a missing function or
+# a shifted row; refuse it at import instead, in one line that names the cure.
+NATIVE_ABI = 1
+
+
+def check_native_abi(found: int | None) -> None:
+    """Raise ImportError unless the compiled module's interface number is NATIVE_ABI."""
+    if found != NATIVE_ABI:
+        raise ImportError(
+            f"shmtop's compiled module is stale (interface {found}, this shmtop needs "
+            f"{NATIVE_ABI}): reinstall shmtop (in a checkout: pip install -e . --no-deps)"
+        )
+
+
+check_native_abi(getattr(lib, "SHMTOP_NATIVE_ABI", None))
+
 IPC_PRIVATE: int = lib.IPC_PRIVATE
 IPC_CREAT: int = lib.IPC_CREAT
 IPC_EXCL: int = lib.IPC_EXCL

@@ -18,6 +18,10 @@
 #include <linux/types.h>
 #include <unistd.h>
 
+/* The binding's interface number: bump it with every change to the C interface
+ * (a function, a constant, a row layout); native.py refuses a module of another. */
+#define SHMTOP_NATIVE_ABI 1
+
 #ifndef SHM_STAT_ANY
 #define SHM_STAT_ANY 15
 #endif

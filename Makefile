@@ -1,0 +1,90 @@
+# The project's commands. `make check` runs exactly what CI runs: .ci/run is `make venv`,
+# `make static`, the realworld servers' install, `make tests` (see the README's
+# development section).
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+# Scratch venvs of the wheel and floor passes, and where the wheel is built.
+WHEEL_VENV := .venv-wheel
+FLOOR_VENV := .venv-floor
+DIST := dist
+# The lowest Textual the TUI runs on: the floor of the dependency in pyproject.toml.
+TEXTUAL_FLOOR := $(shell sed -n 's/^ *"textual>=\([0-9.]*\),.*/\1/p' pyproject.toml)
+# The TUI tests (Pilot, real objects); the floor pass runs those that compare no SVG.
+TUI_TESTS := tests/test_tui.py tests/test_tui_debug.py tests/test_tui_debug_fake.py \
+	tests/test_tui_palette.py tests/test_hex_view.py
+
+.PHONY: help venv lint typecheck static test test-text-maps wheel test-floor tests check \
+	format clean
+
+help:
+	@echo "make venv       $(VENV) with shmtop (editable) and the dev group (pip >= 25.1)"
+	@echo "make check      what CI runs: static + tests (tests need root)"
+	@echo "make static     lint (ruff check, ruff format --check) + typecheck (mypy)"
+	@echo "make tests      test + test-text-maps + test-floor (which builds the wheel)"
+	@echo "make test       the whole suite (python -m pytest)"
+	@echo "make wheel      build the abi3 wheel, check it, run it from a fresh venv"
+	@echo "make test-floor the TUI tests on Textual $(TEXTUAL_FLOOR) (the floor), from the wheel"
+	@echo "make format     ruff format + ruff check --fix (changes files)"
+
+venv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e . --group dev
+
+lint:
+	@echo "== ruff"
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	@echo "== mypy"
+	$(BIN)/mypy
+
+static: lint typecheck
+
+test:
+	@echo "== tests (the README's test command)"
+	$(BIN)/python -m pytest
+
+test-text-maps:
+	@echo "== binding and collector tests on the text maps reader (SHMTOP_PROCMAP_QUERY=0)"
+	SHMTOP_PROCMAP_QUERY=0 $(BIN)/python -m pytest -q tests/test_native.py \
+	    tests/test_procfs.py tests/test_maps_readers.py tests/test_collect.py \
+	    tests/test_collect_namespaces.py
+
+# Built as a user's pip builds it (isolated, setuptools from the build-system floor up), then
+# installed without the source tree: run from / so nothing imports ./shmtop.
+wheel:
+	@echo "== wheel: build, check, install into a fresh venv, run from outside the tree"
+	rm -rf $(DIST) $(WHEEL_VENV)
+	$(BIN)/pip wheel --quiet --no-deps -w $(DIST) .
+	$(BIN)/python .ci/check_wheel.py $(DIST)/shmtop-*.whl
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install --quiet $(DIST)/shmtop-*.whl
+	cd / && $(CURDIR)/$(WHEEL_VENV)/bin/shmtop --version
+	cd / && $(CURDIR)/$(WHEEL_VENV)/bin/shmtop list
+
+# The installed wheel at the Textual floor: pytest (not python -m) keeps ./shmtop off sys.path.
+test-floor: wheel
+	@echo "== TUI tests on Textual $(TEXTUAL_FLOOR), the floor (no SVG: snapshots are pinned)"
+	rm -rf $(FLOOR_VENV)
+	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/pip install --quiet $(DIST)/shmtop-*.whl "textual==$(TEXTUAL_FLOOR)" \
+	    "pytest>=8,<9" "pytest-textual-snapshot>=1.1,<2"
+	cd / && $(CURDIR)/$(FLOOR_VENV)/bin/python -c \
+	    'import shmtop, importlib.metadata as m; print(shmtop.__file__, m.version("textual"))'
+	$(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider -m "not snapshot" $(TUI_TESTS)
+	@echo "== --snapshot-update refused on Textual $(TEXTUAL_FLOOR)"
+	! $(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider --snapshot-update tests/test_tui_snapshots.py
+
+tests: test test-text-maps test-floor
+
+check: static tests
+
+format:
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(DIST) build $(WHEEL_VENV) $(FLOOR_VENV)
