@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -39,6 +41,8 @@ from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
 from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
 from shmtop.tui.screens.waiter_screen import WaiterScreen
+
+_T = TypeVar("_T")
 
 POLL_GROUP = "poll"
 
@@ -214,10 +218,10 @@ class ShmtopApp(App[None]):
         for screen in self.screen_stack:
             show = getattr(screen, "show_snapshot", None)
             if show is not None:
-                show(message.snapshot)
+                _deliver(show, message.snapshot)
             show_probes = getattr(screen, "show_probes", None)
             if show_probes is not None:
-                show_probes(message.probes)
+                _deliver(show_probes, message.probes)
         self.polls += 1
         textual_leaks.release_styles_caches()  # once a refresh: see textual_leaks
         if first:
@@ -324,3 +328,10 @@ class ShmtopApp(App[None]):
         for table in main.tables():
             self.preferences.sort[str(table.kind)] = [table.sort_key, table.sort_reverse]
         self.preferences.save(self.preferences_path)
+
+
+def _deliver(show: Callable[[_T], object], result: _T) -> None:
+    """Hand a poll's result to a screen. A screen still mounting its widgets, or being
+    torn down, lacks some of them (NoMatches): it misses this refresh and shows the next."""
+    with contextlib.suppress(NoMatches):
+        show(result)
