@@ -2,4 +2,4 @@
 
 from setuptools import setup
 
-setup(cffi_modules=["shmtop/ipc/_build.py:ffibuilder"])
+setup(cffi_modules=["shmtop/core/binding/_build.py:ffibuilder"])

@@ -23,7 +23,7 @@ import maps_reader as readers
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 
-from shmtop.ipc import native
+from shmtop.core.binding import native
 
 pytest_plugins = ["pytester"]
 

@@ -30,9 +30,9 @@ from typing import Any
 import helpers
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
-from shmtop.ipc._native import ffi
+from shmtop.core.binding._native import ffi
 
-from shmtop.ipc import native
+from shmtop.core.binding import native
 
 ROOT = Path(__file__).resolve().parent.parent
 ME = pwd.getpwuid(os.geteuid()).pw_name  # owner of the objects the tests make
@@ -131,7 +131,7 @@ def nobody() -> Nobody:
     if shutil.which("setpriv") is None:
         pytest.fail("setpriv (util-linux) is needed to run shmtop as nobody")
     runner = Nobody()
-    probe = runner.python("-c", "import os, shmtop.cli; print(os.getuid())")
+    probe = runner.python("-c", "import os, shmtop.cli.commands; print(os.getuid())")
     if probe.code != 0 or probe.stdout.strip() != str(NOBODY_UID):
         pytest.fail(
             f"user nobody cannot run {sys.executable} with shmtop importable "
@@ -871,7 +871,9 @@ def test_list_does_not_import_textual() -> None:
 
     assert run.code == 0, run
     imports = [line for line in run.stderr.splitlines() if line.startswith("import time:")]
-    assert any(line.endswith(" shmtop.cli") for line in imports)  # the check saw the imports
+    assert any(
+        line.endswith(" shmtop.cli.commands") for line in imports
+    )  # the check saw the imports
     assert [line for line in imports if "textual" in line] == []
 
 

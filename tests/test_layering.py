@@ -1,4 +1,4 @@
-"""The headless core never depends on the UI: shmtop.ipc imports no textual and no rich."""
+"""The headless core never depends on the UI: shmtop.core imports no textual and no rich."""
 
 from __future__ import annotations
 
@@ -7,20 +7,30 @@ import subprocess
 import sys
 from pathlib import Path
 
-import shmtop.ipc
+import shmtop.core
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADLESS = ("shmtop.ipc", "shmtop.cli", "shmtop.report", "shmtop.demo", "shmtop.sanitize")
+HEADLESS = (
+    "shmtop.ipc",
+    "shmtop.cli.commands",
+    "shmtop.text.report",
+    "shmtop.demo.workload",
+    "shmtop.text.sanitize",
+)
 
 
 def core_modules() -> list[str]:
-    names = [f"shmtop.ipc.{m.name}" for m in pkgutil.iter_modules(shmtop.ipc.__path__)]
+    names = [m.name for m in pkgutil.walk_packages(shmtop.core.__path__, "shmtop.core.")]
     return sorted(n for n in names if not n.endswith("._build"))
 
 
 def test_the_core_modules_are_found() -> None:
     found = core_modules()
-    assert {"shmtop.ipc.collect", "shmtop.ipc.native", "shmtop.ipc.model"} <= set(found)
+    assert {
+        "shmtop.core.snapshot.collect",
+        "shmtop.core.binding.native",
+        "shmtop.core.model",
+    } <= set(found)
 
 
 def test_importing_the_core_and_the_commands_loads_no_ui_library() -> None:
@@ -39,7 +49,7 @@ def test_importing_the_core_and_the_commands_loads_no_ui_library() -> None:
 
 
 def test_no_core_source_mentions_the_ui() -> None:
-    for path in (ROOT / "shmtop" / "ipc").glob("*.py"):
+    for path in (ROOT / "shmtop" / "core").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         for word in ("import textual", "from textual", "import rich", "from rich", "shmtop.tui"):
             assert word not in text, f"{path.name} mentions {word!r}"

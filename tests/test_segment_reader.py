@@ -12,12 +12,13 @@ import pytest
 import segment_writer
 from helpers import MakeShm, Spawn
 
-from shmtop import errors
-from shmtop.ipc import native, segment_reader
-from shmtop.ipc.change_map import ChangeMap
-from shmtop.ipc.inspect_values import decode
-from shmtop.ipc.segment_reader import CannotRead, ReadPath, SegmentReader
-from shmtop.ipc.view_input import parse_export, parse_offset, parse_pattern
+from shmtop.core import errors
+from shmtop.core.binding import native
+from shmtop.core.segment import segment_reader
+from shmtop.core.segment.change_map import ChangeMap
+from shmtop.core.segment.segment_reader import CannotRead, ReadPath, SegmentReader
+from shmtop.text.inspect_values import decode
+from shmtop.text.view_input import parse_export, parse_offset, parse_pattern
 
 NOBODY = 65534
 PIECES = [(0, b"hello, segment\0"), (0x1234, bytes(range(256))), (0x7FF8, b"LASTWORD")]

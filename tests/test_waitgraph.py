@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from shmtop.ipc.model import Kind
-from shmtop.ipc.wait_procs import hidepid_note
-from shmtop.ipc.wait_verdict import Liveness, Outcome, ProcessStatus, Verdict, judge
-from shmtop.ipc.waiters import QueueState, SemOp, SemState, Waiter
-from shmtop.ipc.waitgraph import (
+from shmtop.core.model import Kind
+from shmtop.core.waits.wait_procs import hidepid_note
+from shmtop.core.waits.wait_verdict import Liveness, Outcome, ProcessStatus, Verdict, judge
+from shmtop.core.waits.waiters import QueueState, SemOp, SemState, Waiter
+from shmtop.core.waits.waitgraph import (
     MSG_EXCEPT,
     Evidence,
     Release,

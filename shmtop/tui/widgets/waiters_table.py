@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from shmtop.debug_cli import released_by
-from shmtop.ipc.waiters import Waiter, WaitReport
-from shmtop.process_names import process_name
+from shmtop.cli.debug import released_by
+from shmtop.core.waits.waiters import Waiter, WaitReport
+from shmtop.text.process_names import process_name
 from shmtop.tui.columns import short_age
 from shmtop.tui.widgets.keyed_table import Cell, KeyedTable
 
