@@ -18,8 +18,9 @@ from shmtop.core.model import (
     SemaphoreSet,
     Snapshot,
 )
+from shmtop.core.waits.records import QueueState, SemOp, SemState, Waiter
+from shmtop.core.waits.wait_report import WaitReport, assemble
 from shmtop.core.waits.wait_verdict import Liveness, ProcessStatus
-from shmtop.core.waits.waiters import QueueState, SemOp, SemState, Waiter, WaitReport, assemble
 
 TAKEN_AT = 1_795_000_000.0  # a fixed moment: ages in the tables never move
 POSTMASTER = "/usr/lib/postgresql/15/bin/postgres -D /srv/pg"  # titles, as /proc has them

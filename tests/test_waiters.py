@@ -24,8 +24,9 @@ from helpers import MakeMsg, MakeSem
 from shmtop.core.binding import native
 from shmtop.core.model import Kind
 from shmtop.core.snapshot import procfs
+from shmtop.core.waits.records import SemOp, Waiter
 from shmtop.core.waits.wait_verdict import Liveness, Outcome, Verdict
-from shmtop.core.waits.waiters import SemOp, Waiter, WaiterScanner
+from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.core.waits.waitgraph import Evidence, Release
 
 SEM_UNDO = native.SEM_UNDO

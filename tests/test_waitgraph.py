@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shmtop.core.model import Kind
+from shmtop.core.waits.records import MSG_EXCEPT, QueueState, SemOp, SemState, Waiter
 from shmtop.core.waits.wait_procs import hidepid_note
 from shmtop.core.waits.wait_verdict import Liveness, Outcome, ProcessStatus, Verdict, judge
-from shmtop.core.waits.waiters import QueueState, SemOp, SemState, Waiter
 from shmtop.core.waits.waitgraph import (
-    MSG_EXCEPT,
     Evidence,
     Release,
     blocking_semaphores,

@@ -17,7 +17,8 @@ from textual.widgets import Static
 from shmtop.core.binding.native import TITLE_SIZE
 from shmtop.core.snapshot.collect import Collector
 from shmtop.core.snapshot.procs import title_text
-from shmtop.core.waits.waiters import WaiterScanner, WaitReport
+from shmtop.core.waits.wait_report import WaitReport
+from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.text.process_names import process_label
 from shmtop.tui.app import ShmtopApp, SnapshotSource
 from shmtop.tui.prefs import Preferences

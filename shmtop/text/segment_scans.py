@@ -11,6 +11,7 @@ from shmtop.core.binding import native
 from shmtop.core.model import Segment
 from shmtop.core.segment.segment_reader import Cancelled, SegmentReader, find_mappers
 from shmtop.core.snapshot.procs import title_text
+from shmtop.text.hexdump import hex_lines
 from shmtop.text.process_names import CELL_WIDTH, process_name
 from shmtop.text.report import human_size
 from shmtop.text.sanitize import safe_text
@@ -76,7 +77,8 @@ def export(reader: SegmentReader, request: ExportRequest) -> Scan:
 
     def job(cancelled: Cancelled) -> int:
         return reader.export(request.path, request.start, request.end,
-                             hex_dump=request.hex_dump, cancelled=cancelled)  # fmt: skip
+                             lines=hex_lines if request.hex_dump else None,
+                             cancelled=cancelled)  # fmt: skip
 
     def done(written: int, seconds: float) -> Outcome:
         return Outcome(f"saved {request.start:#x}-{request.end:#x} ({human_size(written)}) "

@@ -5,15 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from shmtop.core.binding.native import MsgPeek
+from shmtop.core.waits.records import MSG_FLAGS, QueueState, SemState, Waiter, flag_names
+from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.wait_verdict import ProcessStatus, Verdict
-from shmtop.core.waits.waiters import (
-    MSG_FLAGS,
-    QueueState,
-    SemState,
-    Waiter,
-    WaitReport,
-    flag_names,
-)
 from shmtop.core.waits.waitgraph import Release, WaitCycle
 from shmtop.text.export import iso_time
 

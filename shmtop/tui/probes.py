@@ -11,7 +11,7 @@ from textual.message import Message
 
 from shmtop.core.binding import native
 from shmtop.core.binding.native import MsgPeek
-from shmtop.core.waits.waiters import WaitReport
+from shmtop.core.waits.wait_report import WaitReport
 
 PEEK_MESSAGES = 100  # messages a queue view reads each refresh
 PEEK_BYTES = 256 * 1024  # bytes of message text it keeps in all

@@ -6,18 +6,18 @@ import enum
 import errno
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from shmtop.core.binding import native
 from shmtop.core.errors import object_error
 from shmtop.core.snapshot.collect import ipc_namespace_of
-from shmtop.text.hexdump import hex_lines
 
 CHUNK = 4 << 20  # bytes a scan reads at once: big enough for C speed, small for memory
 ZERO_RUN = bytes(16)  # zeros that separate two non-zero regions
 Cancelled = Callable[[], bool]
+Lines = Callable[[Iterable[bytes], int], Iterable[str]]  # chunks, start offset -> text lines
 NEEDS_ROOT = (
     "shm {shmid}: reading without attaching goes through another process's "
     "/proc/PID/map_files, which needs root (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE)"
@@ -392,10 +392,11 @@ class SegmentReader:
     # ---- export ----
 
     def export(
-        self, path: str, start: int, end: int, *, hex_dump: bool = False,
+        self, path: str, start: int, end: int, *, lines: Lines | None = None,
         cancelled: Cancelled | None = None,
     ) -> int:  # fmt: skip
-        """Write [start, end) to a new file (never overwrites), raw or as a hexdump -C dump.
+        """Write [start, end) to a new file (never overwrites), raw or as the text `lines`
+        makes of it (the caller's format, e.g. a hexdump -C dump: the core has no text).
 
         Returns the bytes of the segment written; a cancelled export leaves no file.
         """
@@ -403,9 +404,9 @@ class SegmentReader:
         done = False
         with open(path, "xb") as out:
             try:
-                if hex_dump:
+                if lines is not None:
                     pieces = self.chunks(start, end, 1 << 16, cancelled)
-                    for line in hex_lines(pieces, start):
+                    for line in lines(pieces, start):
                         out.write(line.encode("ascii") + b"\n")
                 else:
                     for piece in self.chunks(start, end, 1 << 20, cancelled):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from shmtop.core.model import Kind
 from shmtop.core.waits import waitgraph
+from shmtop.core.waits.records import QueueState, SemState
 from shmtop.core.waits.wait_verdict import (
     Outcome,
     ProcessStatus,
@@ -21,33 +22,7 @@ from shmtop.core.waits.wait_verdict import (
 from shmtop.core.waits.waitgraph import Release, WaitCycle
 
 if TYPE_CHECKING:
-    from shmtop.core.waits.waiters import Waiter
-
-
-@dataclass(frozen=True, slots=True)
-class SemState:
-    """A semaphore set someone waits on, as the scan read it."""
-
-    id: int
-    nsems: int
-    values: tuple[int, ...] | None  # None when unreadable
-    last_changers: tuple[int, ...] | None  # GETPID of each semaphore: hints, not holders
-    unreadable: str | None
-    unchanged_since: float  # epoch seconds (kernel otime/ctime, or a change the scans saw)
-    changed_at: float = 0.0  # the kernel's latest otime/ctime (0: never): tells reused PIDs
-
-
-@dataclass(frozen=True, slots=True)
-class QueueState:
-    """A message queue someone waits on, as the scan read it."""
-
-    id: int
-    qnum: int
-    cbytes: int
-    lspid: int
-    lrpid: int
-    unchanged_since: float
-    changed_at: float = 0.0  # the kernel's latest stime/rtime/ctime (0: never)
+    from shmtop.core.waits.records import Waiter
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,10 +21,8 @@ from shmtop.core.model import Kind
 from shmtop.core.waits.waitgraph import Release, WaitCycle, cycles
 
 if TYPE_CHECKING:
-    from shmtop.core.waits.wait_report import QueueState, SemState
-    from shmtop.core.waits.waiters import Waiter
+    from shmtop.core.waits.records import QueueState, SemState, Waiter
 
-DEFAULT_STUCK_AFTER = 5.0  # seconds an unreleasable wait's object must stay unchanged
 PID_TIME_SLACK = 1.0  # kernel IPC times are whole seconds
 
 

@@ -10,9 +10,7 @@ import struct
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal
 
 from shmtop.core.binding import native
 from shmtop.core.model import Kind
@@ -20,96 +18,12 @@ from shmtop.core.snapshot import procfs
 from shmtop.core.snapshot.collect import describe_errno, ipc_namespace_of
 from shmtop.core.snapshot.procs import ProcessDirectory
 from shmtop.core.waits import wait_procs, waitgraph
-from shmtop.core.waits.wait_report import QueueState, SemState, WaitReport, assemble
-from shmtop.core.waits.wait_verdict import DEFAULT_STUCK_AFTER, PID_TIME_SLACK
+from shmtop.core.waits.records import QueueState, SemOp, SemState, Waiter
+from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER
+from shmtop.core.waits.wait_report import WaitReport, assemble
+from shmtop.core.waits.wait_verdict import PID_TIME_SLACK
 
-__all__ = [  # the report's records live in wait_report; importers find them here too
-    "MSG_FLAGS", "QueueState", "SemOp", "SemState", "WaitReport", "Waiter", "WaiterScanner",
-    "assemble", "flag_names", "read_memory", "wanted_type",
-]  # fmt: skip
-
-IPC_NOWAIT = native.IPC_NOWAIT
-SEM_UNDO = native.SEM_UNDO
-MSG_NOERROR = native.MSG_NOERROR
-SEM_FLAGS = (("IPC_NOWAIT", IPC_NOWAIT), ("SEM_UNDO", SEM_UNDO))
-MSG_FLAGS = (("IPC_NOWAIT", IPC_NOWAIT), ("MSG_EXCEPT", waitgraph.MSG_EXCEPT),
-             ("MSG_NOERROR", MSG_NOERROR))  # fmt: skip
 MAX_SEMBUFS = 4096  # far above SEMOPM; a larger nsops is not a blocked call
-MAX_SECONDS = 3600.0  # the longest --observe and --stuck-after: an hour
-
-
-def flag_names(flags: int, names: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
-    """Names of the set bits, any bit without a name as one hex number."""
-    named = tuple(name for name, bit in names if flags & bit)
-    rest = flags & ~sum(bit for _, bit in names)
-    return (*named, f"{rest:#x}") if rest else named
-
-
-@dataclass(frozen=True, slots=True)
-class SemOp:
-    """One struct sembuf of a blocked semop: semaphore number, operation, flags."""
-
-    num: int
-    op: int
-    flags: int
-
-    @property
-    def flag_names(self) -> tuple[str, ...]:
-        return flag_names(self.flags, SEM_FLAGS)
-
-    def __str__(self) -> str:
-        op = f"+{self.op}" if self.op > 0 else str(self.op)
-        return " ".join((f"sem {self.num} {op}", *self.flag_names))
-
-
-@dataclass(frozen=True, slots=True)
-class Waiter:
-    """A thread blocked in an IPC call, and what it waits for."""
-
-    pid: int
-    tid: int
-    command: str  # untrusted text
-    kind: Kind  # sem or msg
-    object_id: int
-    syscall: str  # semop, semtimedop, msgsnd, msgrcv
-    since: float  # epoch seconds: blocked at least since the first scan that saw this wait
-    since_verified: bool  # the thread did not run between scans (schedstat); else assumed
-    operations: tuple[SemOp, ...] | None = None  # sem; None when its memory was unreadable
-    waits_for: tuple[int, ...] = ()  # sem: the semaphores it sleeps on
-    timeout: float | None = None  # sem: the relative timeout semtimedop was given
-    direction: Literal["send", "receive"] | None = None  # msg
-    msg_type: int | None = None  # msg: the type wanted (receive) or being sent (send)
-    msg_flags: int = 0
-    msg_size: int | None = None  # msg: bytes being sent, or the receive buffer's size
-    unreadable: str | None = None  # why operations or the sent type could not be read
-    title: str | None = None  # the process's title (Process.title); untrusted text
-
-    @property
-    def target(self) -> str:
-        """'sem 12' or 'msg 3'."""
-        return f"{self.kind} {self.object_id}"
-
-    def operation(self) -> str:
-        """What it waits to do: 'sem 2 -1 SEM_UNDO', 'receive type 7', 'send type 3, 64 bytes'."""
-        if self.kind is Kind.SEM:
-            if self.operations is None:
-                return f"? ({self.unreadable})"
-            text = "; ".join(str(op) for op in self.operations)
-            return text if self.timeout is None else f"{text} (timeout {self.timeout:g}s)"
-        flags = flag_names(self.msg_flags & ~IPC_NOWAIT, MSG_FLAGS)
-        if self.direction == "send":
-            sent = f"? ({self.unreadable})" if self.msg_type is None else f"type {self.msg_type}"
-            return " ".join((f"send {sent}, {self.msg_size} bytes", *flags))
-        return " ".join((f"receive {wanted_type(self.msg_type or 0, self.msg_flags)}", *flags))
-
-
-def wanted_type(msgtyp: int, flags: int) -> str:
-    """What msgrcv(msgtyp) takes, in words."""
-    if msgtyp == 0:
-        return "any type"
-    if msgtyp < 0:
-        return f"lowest type <= {-msgtyp}"
-    return f"any type but {msgtyp}" if flags & waitgraph.MSG_EXCEPT else f"type {msgtyp}"
 
 
 _Row = tuple[int, ...]  # pid tid nr arg0..arg5 run_ns timeslices, from native.scan_syscalls

@@ -7,14 +7,9 @@ import itertools
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from shmtop.core.model import Kind
-
-if TYPE_CHECKING:
-    from shmtop.core.waits.waiters import QueueState, SemOp, SemState, Waiter
-
-MSG_EXCEPT = 0o20000
+from shmtop.core.waits.records import MSG_EXCEPT, QueueState, SemOp, SemState, Waiter
 
 
 class Evidence(enum.StrEnum):
