@@ -866,15 +866,31 @@ def test_limits_json_counts_at_least_our_objects(
 # ---- 8. the plain commands never import Textual ----
 
 
-def test_list_does_not_import_textual() -> None:
-    run = shmtop("list", flags=["-X", "importtime"])
+# The UI library, the waiter scanner and its pages: only `shmtop` (the TUI) and `waiters` pay.
+HEAVY = (
+    "textual",
+    "rich",
+    "shmtop.tui.app",
+    "shmtop.core.waits.waiters",
+    "shmtop.core.waits.wait_report",
+    "shmtop.text.wait_pages",
+    "shmtop.text.wait_export",
+)
+
+
+@pytest.mark.parametrize("command", [("list",), ("show", "shm", "{id}"), ("limits",)])
+def test_the_one_shot_commands_import_no_textual_and_no_debugger(
+    command: tuple[str, ...], make_shm: MakeShm
+) -> None:
+    shmid = make_shm()
+    run = shmtop(*(word.format(id=shmid) for word in command), flags=["-X", "importtime"])
 
     assert run.code == 0, run
-    imports = [line for line in run.stderr.splitlines() if line.startswith("import time:")]
-    assert any(
-        line.endswith(" shmtop.cli.commands") for line in imports
-    )  # the check saw the imports
-    assert [line for line in imports if "textual" in line] == []
+    imports = [line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()
+               if line.startswith("import time:")]  # fmt: skip
+    assert "shmtop.cli.commands" in imports  # the check saw shmtop's imports
+    heavy = [m for m in imports if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+    assert heavy == []
 
 
 # ---- 9. hostile process names ----
