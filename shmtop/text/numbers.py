@@ -1,4 +1,4 @@
-"""Strict argument types of the command line: IPC ids, IPC keys, byte offsets and counts.
+"""The number syntax (IPC ids, keys, offsets, counts) the commands and the filter language share.
 
 A number is ASCII only: decimal digits, or `0x` hex, or `0o` octal (prefix in
 either case). A leading zero before more digits (`010`) is refused rather than

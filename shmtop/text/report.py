@@ -1,4 +1,4 @@
-"""Plain-text tables and detail pages of snapshot objects, for the command line."""
+"""Plain-text tables, units and detail pages of snapshot objects, for the CLI and the TUI."""
 
 from __future__ import annotations
 
