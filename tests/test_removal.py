@@ -11,7 +11,7 @@ import helpers
 import pytest
 from helpers import MakeShm, Spawn
 from textual.pilot import Pilot
-from tui_pilot import next_polls, run_app, wait_for
+from tui_pilot import next_polls, run_app, wait_armed, wait_for
 
 from shmtop.cli import commands as cli
 from shmtop.core.actions import Outcome, Removal, identity_of, remove
@@ -159,7 +159,7 @@ def test_the_tui_removal_leaves_an_object_that_took_the_confirmed_ones_id(
         await wait_for(pilot, lambda: planned in table.objects, "the segment is listed")
         assert table.move_to(planned)
         await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_armed(app, pilot, ConfirmScreen)  # a "y" before it is armed is dropped
         new = reuse_id("shm", planned, key ^ 0x5A5A)
         assert new == planned
         await pilot.press("y")
