@@ -20,7 +20,7 @@ TUI_TESTS := tests/test_tui.py tests/test_tui_debug.py tests/test_tui_debug_fake
 help:
 	@echo "make venv       $(VENV) with shmtop (editable) and the dev group (pip >= 25.1)"
 	@echo "make check      what CI runs: static + tests (tests need root)"
-	@echo "make static     lint (ruff check, ruff format --check) + typecheck (mypy)"
+	@echo "make static     lint (ruff, ruff format --check, lint-imports) + typecheck (mypy)"
 	@echo "make tests      test + test-text-maps + test-floor (which builds the wheel)"
 	@echo "make test       the whole suite (python -m pytest)"
 	@echo "make wheel      build the abi3 wheel, check it, run it from a fresh venv"
@@ -36,6 +36,8 @@ lint:
 	@echo "== ruff"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@echo "== layers (import-linter: the contracts in pyproject.toml)"
+	$(BIN)/lint-imports
 
 typecheck:
 	@echo "== mypy"

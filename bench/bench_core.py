@@ -21,8 +21,8 @@ from bench.harness import add_workload_args, is_root, run_benchmark, workload_of
 from bench.report import check_table, measure_row, workload_line  # noqa: E402
 from bench.stats import Check, Measure, time_calls  # noqa: E402
 from bench.workload import Workload  # noqa: E402
-from shmtop.ipc.collect import Collector  # noqa: E402
-from shmtop.ipc.model import Snapshot  # noqa: E402
+from shmtop.core.model import Snapshot  # noqa: E402
+from shmtop.core.snapshot.collect import Collector  # noqa: E402
 
 SHMTOP_LIST = [sys.executable, "-m", "shmtop", "list", "--json"]
 IPCS = ["ipcs", "-a"]

@@ -19,8 +19,8 @@ from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 
 from bench.proc import memory_mib  # noqa: E402
-from shmtop.ipc import native  # noqa: E402
-from shmtop.ipc.segment_reader import SegmentReader  # noqa: E402
+from shmtop.core.binding import native  # noqa: E402
+from shmtop.core.segment.segment_reader import SegmentReader  # noqa: E402
 from shmtop.tui.viewer_app import ViewerApp  # noqa: E402
 from shmtop.tui.widgets.hex_view import HexView  # noqa: E402
 

@@ -36,10 +36,10 @@ from textual.pilot import Pilot  # noqa: E402
 from bench.harness import is_root  # noqa: E402
 from bench.proc import memory_mib  # noqa: E402
 from bench.workload import Workload, raise_exit  # noqa: E402
-from shmtop.ipc import native  # noqa: E402
-from shmtop.ipc.collect import Collector  # noqa: E402
-from shmtop.prefs import Preferences  # noqa: E402
+from shmtop.core.binding import native  # noqa: E402
+from shmtop.core.snapshot.collect import Collector  # noqa: E402
 from shmtop.tui.app import ShmtopApp  # noqa: E402
+from shmtop.tui.prefs import Preferences  # noqa: E402
 
 COLUMNS, ROWS = 160, 45
 VIEW_SECONDS = 1.0  # how long each view stays open

@@ -25,9 +25,10 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.harness import is_root  # noqa: E402
-from shmtop import cli  # noqa: E402
-from shmtop.ipc import native, procfs  # noqa: E402
-from shmtop.ipc.collect import Collector  # noqa: E402
+from shmtop.cli import commands as cli  # noqa: E402
+from shmtop.core.binding import native  # noqa: E402
+from shmtop.core.snapshot import procfs  # noqa: E402
+from shmtop.core.snapshot.collect import Collector  # noqa: E402
 
 CLONE_NEWIPC = 0x08000000
 TARGET_SECONDS = 2.0

@@ -16,8 +16,8 @@ if str(REPO_ROOT) not in sys.path:
 from bench.harness import add_workload_args, is_root, run_benchmark, workload_of  # noqa: E402
 from bench.stats import time_calls  # noqa: E402
 from bench.workload import Workload  # noqa: E402
-from shmtop.ipc import native  # noqa: E402
-from shmtop.ipc.procs import SETTLE_SECONDS  # noqa: E402
+from shmtop.core.binding import native  # noqa: E402
+from shmtop.core.snapshot.procs import SETTLE_SECONDS  # noqa: E402
 
 
 @dataclass(frozen=True)

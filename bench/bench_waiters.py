@@ -19,9 +19,10 @@ if str(REPO_ROOT) not in sys.path:
 from bench.harness import is_root  # noqa: E402
 from bench.stats import Check, time_calls  # noqa: E402
 from bench.workload import Workload  # noqa: E402
-from shmtop.ipc import native, procfs  # noqa: E402
-from shmtop.ipc.collect import Collector  # noqa: E402
-from shmtop.ipc.waiters import WaiterScanner  # noqa: E402
+from shmtop.core.binding import native  # noqa: E402
+from shmtop.core.snapshot import procfs  # noqa: E402
+from shmtop.core.snapshot.collect import Collector  # noqa: E402
+from shmtop.core.waits.waiters import WaiterScanner  # noqa: E402
 
 
 def all_pids() -> list[int]:

@@ -21,10 +21,10 @@ from textual.screen import Screen
 
 from bench.stats import Measure
 from bench.tui_tmux import COLUMNS, FIRST_FRAME_TIMEOUT, ROWS
-from shmtop.ipc.collect import Collector
-from shmtop.ipc.model import Kind
-from shmtop.prefs import Preferences
+from shmtop.core.model import Kind
+from shmtop.core.snapshot.collect import Collector
 from shmtop.tui.app import ShmtopApp
+from shmtop.tui.prefs import Preferences
 
 KEYS = ("down", "down", "pagedown", "2", "1", ">", "<", "i")
 KEY_GAP_SECONDS = 0.1  # up to this much idle time (random, seeded) between two presses

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 
-from shmtop.ipc import native
+from shmtop.core.binding import native
 
 CREATE = native.IPC_CREAT | 0o600
 

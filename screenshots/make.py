@@ -14,10 +14,10 @@ from pathlib import Path
 
 from textual.widgets import Footer
 
-from shmtop.demo import Demo, Role
-from shmtop.ipc.collect import Collector
-from shmtop.prefs import Preferences
+from shmtop.core.snapshot.collect import Collector
+from shmtop.demo.workload import Demo, Role
 from shmtop.tui.app import ShmtopApp
+from shmtop.tui.prefs import Preferences
 from shmtop.tui.screens.confirm import ConfirmScreen
 
 HERE = Path(__file__).resolve().parent

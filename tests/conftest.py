@@ -24,7 +24,7 @@ import pytest
 import snapshot_pin
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 
-from shmtop.ipc import native
+from shmtop.core.binding import native
 
 pytest_plugins = ["pytester"]
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from shmtop import cli
-from shmtop.ipc.model import Kind
+from shmtop.cli import commands as cli
+from shmtop.core.model import Kind
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.main import MainScreen

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from shmtop.ipc.model import (
+from shmtop.core.binding.native import MsgPeek, PeekedMessage
+from shmtop.core.model import (
     Attachment,
     BlindSpots,
     Kind,
@@ -17,9 +18,9 @@ from shmtop.ipc.model import (
     SemaphoreSet,
     Snapshot,
 )
-from shmtop.ipc.native import MsgPeek, PeekedMessage
-from shmtop.ipc.wait_verdict import Liveness, ProcessStatus
-from shmtop.ipc.waiters import QueueState, SemOp, SemState, Waiter, WaitReport, assemble
+from shmtop.core.waits.records import QueueState, SemOp, SemState, Waiter
+from shmtop.core.waits.wait_report import WaitReport, assemble
+from shmtop.core.waits.wait_verdict import Liveness, ProcessStatus
 
 TAKEN_AT = 1_795_000_000.0  # a fixed moment: ages in the tables never move
 POSTMASTER = "/usr/lib/postgresql/15/bin/postgres -D /srv/pg"  # titles, as /proc has them

@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from shmtop.ipc import native, procfs
+from shmtop.core.binding import native
+from shmtop.core.snapshot import procfs
 
 Kind = Literal["shm", "sem", "msg"]
 KINDS: tuple[Kind, ...] = ("shm", "sem", "msg")

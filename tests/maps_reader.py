@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from shmtop.ipc import native
+from shmtop.core.binding import native
 
 
 class MapsReader:

@@ -30,9 +30,9 @@ from typing import Any
 import helpers
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
-from shmtop.ipc._native import ffi
+from shmtop.core.binding._native import ffi
 
-from shmtop.ipc import native
+from shmtop.core.binding import native
 
 ROOT = Path(__file__).resolve().parent.parent
 ME = pwd.getpwuid(os.geteuid()).pw_name  # owner of the objects the tests make
@@ -131,7 +131,7 @@ def nobody() -> Nobody:
     if shutil.which("setpriv") is None:
         pytest.fail("setpriv (util-linux) is needed to run shmtop as nobody")
     runner = Nobody()
-    probe = runner.python("-c", "import os, shmtop.cli; print(os.getuid())")
+    probe = runner.python("-c", "import os, shmtop.cli.commands; print(os.getuid())")
     if probe.code != 0 or probe.stdout.strip() != str(NOBODY_UID):
         pytest.fail(
             f"user nobody cannot run {sys.executable} with shmtop importable "
@@ -866,13 +866,31 @@ def test_limits_json_counts_at_least_our_objects(
 # ---- 8. the plain commands never import Textual ----
 
 
-def test_list_does_not_import_textual() -> None:
-    run = shmtop("list", flags=["-X", "importtime"])
+# The UI library, the waiter scanner and its pages: only `shmtop` (the TUI) and `waiters` pay.
+HEAVY = (
+    "textual",
+    "rich",
+    "shmtop.tui.app",
+    "shmtop.core.waits.waiters",
+    "shmtop.core.waits.wait_report",
+    "shmtop.text.wait_pages",
+    "shmtop.text.wait_export",
+)
+
+
+@pytest.mark.parametrize("command", [("list",), ("show", "shm", "{id}"), ("limits",)])
+def test_the_one_shot_commands_import_no_textual_and_no_debugger(
+    command: tuple[str, ...], make_shm: MakeShm
+) -> None:
+    shmid = make_shm()
+    run = shmtop(*(word.format(id=shmid) for word in command), flags=["-X", "importtime"])
 
     assert run.code == 0, run
-    imports = [line for line in run.stderr.splitlines() if line.startswith("import time:")]
-    assert any(line.endswith(" shmtop.cli") for line in imports)  # the check saw the imports
-    assert [line for line in imports if "textual" in line] == []
+    imports = [line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()
+               if line.startswith("import time:")]  # fmt: skip
+    assert "shmtop.cli.commands" in imports  # the check saw shmtop's imports
+    heavy = [m for m in imports if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+    assert heavy == []
 
 
 # ---- 9. hostile process names ----

@@ -30,13 +30,14 @@ import helpers
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 
-from shmtop import errors, report
-from shmtop.filtering import parse_filter
-from shmtop.ipc import native
-from shmtop.ipc.collect import Collector
-from shmtop.ipc.export import SHM_NO_LIMIT
-from shmtop.ipc.model import BlindSpots, Snapshot
-from shmtop.ipc.segment_reader import SegmentReader
+from shmtop.core import errors
+from shmtop.core.binding import native
+from shmtop.core.model import BlindSpots, Snapshot
+from shmtop.core.segment.segment_reader import SegmentReader
+from shmtop.core.snapshot.collect import Collector
+from shmtop.text import report
+from shmtop.text.export import SHM_NO_LIMIT
+from shmtop.text.filtering import parse_filter
 
 ROOT = Path(__file__).resolve().parent.parent
 ME = pwd.getpwuid(os.geteuid()).pw_name

@@ -16,10 +16,10 @@ from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 from maps_reader import MapsReader
 
 import shmtop
-from shmtop.ipc import native
-from shmtop.ipc.collect import Collector
-from shmtop.ipc.model import Segment, Semaphore, Snapshot
-from shmtop.ipc.verdicts import Status, judge
+from shmtop.core.binding import native
+from shmtop.core.model import Segment, Semaphore, Snapshot
+from shmtop.core.snapshot.collect import Collector
+from shmtop.core.verdicts import Status, judge
 
 ME = os.getpid()
 
@@ -306,8 +306,8 @@ def test_a_reused_scan_never_lists_a_dead_attacher(make_shm: MakeShm, spawn: Spa
 
 UNPRIVILEGED_VIEW = """
 import json, os, sys
-from shmtop.ipc import native
-from shmtop.ipc.collect import Collector
+from shmtop.core.binding import native
+from shmtop.core.snapshot.collect import Collector
 
 readers, scan_maps = [], native.scan_maps
 def recorded(*args, **kwargs):
@@ -362,7 +362,7 @@ def test_an_unprivileged_viewer_says_what_it_could_not_see(
     native.msgsnd(msqid, 1, b"secret")
     attacher = spawn(name="shmtop-root", attach=[(shmid, True)])  # root's maps: closed to nobody
 
-    usable = _as_nobody("-c", "import shmtop.ipc.collect")
+    usable = _as_nobody("-c", "import shmtop.core.snapshot.collect")
     assert usable.returncode == 0, (
         f"nobody cannot run {sys.executable} with shmtop (is the venv readable?):\n{usable.stderr}"
     )

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 import pytest
 from helpers import MakeShm, Spawn
 
-from shmtop.ipc.collect import Collector
+from shmtop.core.snapshot.collect import Collector
 
 # Runs in a fresh IPC namespace: makes a segment there, attaches it, says so, waits.
 OTHER_NAMESPACE = """
 import sys, time
-from shmtop.ipc import native
+from shmtop.core.binding import native
 shmid = native.shmget(native.IPC_PRIVATE, 4096, native.IPC_CREAT | 0o600)
 native.shmat(shmid, 0)
 native.shm_rmid(shmid)  # goes when this process exits, with its namespace

@@ -29,8 +29,10 @@ import helpers
 import pytest
 from helpers import PATIENCE, wait_until
 
-from shmtop import demo_children
-from shmtop.demo import (
+from shmtop.core.binding import native
+from shmtop.core.model import Kind
+from shmtop.demo import children as demo_children
+from shmtop.demo.workload import (
     EXIT_OK,
     HEADER,
     RING_HEADER,
@@ -42,11 +44,9 @@ from shmtop.demo import (
     Stopped,
     run_headless,
 )
-from shmtop.ipc import native
-from shmtop.ipc.model import Kind
 
 REPO = Path(__file__).resolve().parent.parent
-HEADLESS = "from shmtop.demo import run_headless; raise SystemExit(run_headless())"
+HEADLESS = "from shmtop.demo.workload import run_headless; raise SystemExit(run_headless())"
 NAMES = {
     "demo-producer", "demo-consumer1", "demo-consumer2", "demo-reader",
     "demo-sender", "demo-receiver", "demo-dest-hold", "demo-blocked",
@@ -272,7 +272,7 @@ def test_run_headless_stops_after_a_while_and_says_what_it_made() -> None:
 
 
 def test_the_module_does_not_import_textual() -> None:
-    code = "import sys, shmtop.demo; raise SystemExit('textual' in sys.modules)"
+    code = "import sys, shmtop.demo.workload; raise SystemExit('textual' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False).returncode == 0
 
 

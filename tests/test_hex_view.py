@@ -19,9 +19,10 @@ from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from shmtop import cli, errors
-from shmtop.ipc import native
-from shmtop.sanitize import safe_bytes
+from shmtop.cli import commands as cli
+from shmtop.core import errors
+from shmtop.core.binding import native
+from shmtop.text.sanitize import safe_bytes
 from shmtop.tui.screens.segment_view import SegmentViewScreen
 from shmtop.tui.viewer_app import ViewerApp
 from shmtop.tui.widgets.change_strip import ChangeStrip

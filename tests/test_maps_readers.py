@@ -18,8 +18,8 @@ import pytest
 from helpers import MakeShm
 from maps_reader import MapsReader
 
-from shmtop.ipc import native
-from shmtop.ipc.collect import Collector
+from shmtop.core.binding import native
+from shmtop.core.snapshot.collect import Collector
 
 ATTACHER = Path(__file__).with_name("attacher.c")
 CHILDREN = 240
@@ -137,7 +137,7 @@ def test_first_snapshots_find_every_attachment(crowd: Crowd, maps_reader: MapsRe
 
 ENV_PROBE = """
 import json, os, sys
-from shmtop.ipc import native
+from shmtop.core.binding import native
 with native.attached(int(sys.argv[1])):
     scan = native.scan_maps([os.getpid()])
 print(json.dumps({"enabled": native.procmap_query_enabled(), "reader": scan.reader,

@@ -1,4 +1,4 @@
-"""The compiled binding (shmtop.ipc.native) against real kernel objects and real processes."""
+"""The compiled binding (core.binding.native) against real kernel objects and real processes."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 from maps_reader import MapsReader
 
-from shmtop.ipc import native, procfs
+from shmtop.core.binding import native
+from shmtop.core.snapshot import procfs
 
 # ---- shared memory ----
 
@@ -218,7 +219,7 @@ SEM_LIMITS = Path("/proc/sys/kernel/sem")
 BIG_SET = 40000  # more than the 32000 values the old reader had room for on its stack
 BIG_SET_VALUES = """
 import json, sys
-from shmtop.ipc import native
+from shmtop.core.binding import native
 semid = int(sys.argv[1])
 stale, right = native.sem_values([(semid, 2), (semid, int(sys.argv[2]))])
 assert isinstance(stale, OSError) and not isinstance(right, OSError)
@@ -423,7 +424,7 @@ def test_scan_maps_stops_once_it_found_what_it_wants_and_reports_the_gone(
 
 INNER_LEAK = """
 import helpers
-from shmtop.ipc import native
+from shmtop.core.binding import native
 
 
 def test_cleans_up(make_shm) -> None:

@@ -15,7 +15,7 @@ import snapshot_pin
 from packaging.requirements import Requirement
 
 import shmtop
-from shmtop.ipc import native
+from shmtop.core.binding import native
 
 PACKAGE = Path(shmtop.__file__).resolve().parent
 

@@ -17,13 +17,13 @@ import helpers
 import pytest
 from blocker import NOBODY, ROOT, Blockers, blockers
 from helpers import MakeMsg
-from shmtop.ipc._native import ffi, lib
+from shmtop.core.binding._native import ffi, lib
 
-from shmtop import debug_cli
-from shmtop.ipc import native
-from shmtop.ipc.collect import Collector
-from shmtop.ipc.model import MessageQueue
-from shmtop.ipc.waiters import WaiterScanner
+from shmtop.core.binding import native
+from shmtop.core.model import MessageQueue
+from shmtop.core.snapshot.collect import Collector
+from shmtop.core.waits.waiters import WaiterScanner
+from shmtop.text import wait_pages
 
 # Bytes a terminal would act on: OSC 2 (set the title) and a colour change.
 HOSTILE = b"title\x1b]2;pwned\x07\x1b[41mred\x9b"
@@ -120,7 +120,7 @@ def test_without_msg_copy_the_peek_says_the_kernel_lacks_it(
 
     assert peek.messages == ()
     assert peek.unsupported is not None and "lacks MSG_COPY" in peek.unsupported
-    lines = debug_cli.message_lines(peek, snapshot_queue, 64)
+    lines = wait_pages.message_lines(peek, snapshot_queue, 64)
     assert lines == [f"Messages: not read: {native.MSG_COPY_MISSING}"]
 
 

@@ -16,10 +16,10 @@ from textual.notifications import SeverityLevel
 from textual.pilot import Pilot
 from tui_pilot import PATIENCE, wait_for
 
-from shmtop.ipc.collect import Collector
-from shmtop.ipc.model import Kind
-from shmtop.prefs import Preferences, temporary_path
+from shmtop.core.model import Kind
+from shmtop.core.snapshot.collect import Collector
 from shmtop.tui.app import ShmtopApp
+from shmtop.tui.prefs import Preferences, temporary_path
 
 REMEMBERED = {"theme": "textual-light", "interval": 2.0,
               "sort": {"shm": ["size", True], "sem": ["nsems", False]}}  # fmt: skip

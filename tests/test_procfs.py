@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from shmtop.ipc import native, procfs
-from shmtop.ipc.procfs import SysvMapping
+from shmtop.core.binding import native
+from shmtop.core.snapshot import procfs
+from shmtop.core.snapshot.procfs import SysvMapping
 
 SAMPLES = Path(__file__).with_name("samples")
 SHM_DEST = 0o1000

@@ -13,11 +13,11 @@ from helpers import MakeShm, Spawn
 from textual.pilot import Pilot
 from tui_pilot import next_polls, run_app, wait_armed, wait_for
 
-from shmtop import cli
-from shmtop.ipc import native
-from shmtop.ipc.actions import Outcome, Removal, identity_of, remove
-from shmtop.ipc.collect import Collector
-from shmtop.ipc.model import Kind
+from shmtop.cli import commands as cli
+from shmtop.core.actions import Outcome, Removal, identity_of, remove
+from shmtop.core.binding import native
+from shmtop.core.model import Kind
+from shmtop.core.snapshot.collect import Collector
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.main import MainScreen

@@ -12,12 +12,14 @@ import pytest
 import segment_writer
 from helpers import MakeShm, Spawn
 
-from shmtop import errors
-from shmtop.ipc import native, segment_reader
-from shmtop.ipc.change_map import ChangeMap
-from shmtop.ipc.inspect_values import decode
-from shmtop.ipc.segment_reader import CannotRead, ReadPath, SegmentReader
-from shmtop.ipc.view_input import parse_export, parse_offset, parse_pattern
+from shmtop.core import errors
+from shmtop.core.binding import native
+from shmtop.core.segment import segment_reader
+from shmtop.core.segment.change_map import ChangeMap
+from shmtop.core.segment.segment_reader import CannotRead, ReadPath, SegmentReader
+from shmtop.text.hexdump import hex_lines
+from shmtop.text.inspect_values import decode
+from shmtop.text.view_input import parse_export, parse_offset, parse_pattern
 
 NOBODY = 65534
 PIECES = [(0, b"hello, segment\0"), (0x1234, bytes(range(256))), (0x7FF8, b"LASTWORD")]
@@ -218,7 +220,7 @@ def test_export_raw_and_hex_of_a_range_and_never_overwrites(
         raw, dump = tmp_path / "part.bin", tmp_path / "part.txt"
         assert reader.export(str(raw), 0x1234, 0x1334) == 256
         assert raw.read_bytes() == bytes(range(256))
-        reader.export(str(dump), 0x7FF0, 0x8000, hex_dump=True)
+        reader.export(str(dump), 0x7FF0, 0x8000, lines=hex_lines)
         assert dump.read_text() == (
             "00007ff0  00 00 00 00 00 00 00 00  4c 41 53 54 57 4f 52 44  |........LASTWORD|\n"
             "00008000\n"

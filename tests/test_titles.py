@@ -29,12 +29,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_pilot import run_app, wait_for
 
-from shmtop.ipc import procs
-from shmtop.ipc.collect import Collector
-from shmtop.ipc.model import Kind
-from shmtop.ipc.procs import ProcessDirectory
-from shmtop.ipc.waiters import WaiterScanner
-from shmtop.process_names import SUMMARY_WIDTH, process_label, process_name
+from shmtop.core.model import Kind
+from shmtop.core.snapshot import procs
+from shmtop.core.snapshot.collect import Collector
+from shmtop.core.snapshot.procs import ProcessDirectory
+from shmtop.core.waits.waiters import WaiterScanner
+from shmtop.text.process_names import SUMMARY_WIDTH, process_label, process_name
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.widgets.detail import DetailPane
 from shmtop.tui.widgets.ipc_table import IpcTable

@@ -23,7 +23,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_pilot import next_polls, run_app, wait_armed, wait_for
 
-from shmtop.ipc.model import Kind
+from shmtop.core.model import Kind
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.crash import EXIT_CRASH, write_report
 from shmtop.tui.screens.confirm import ConfirmScreen

@@ -24,7 +24,7 @@ from tui_pilot import (
     waiter_row,
 )
 
-from shmtop.ipc.model import SHM_DEST
+from shmtop.core.model import SHM_DEST
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.main import MainScreen

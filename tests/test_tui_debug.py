@@ -31,10 +31,10 @@ from tui_pilot import (
     waiter_row,
 )
 
-from shmtop.ipc import native
-from shmtop.ipc.actions import SignalOutcome, send_signal
-from shmtop.ipc.waiters import WaiterScanner
-from shmtop.process_names import LINE_WIDTH
+from shmtop.core.actions import SignalOutcome, send_signal
+from shmtop.core.binding import native
+from shmtop.core.waits.waiters import WaiterScanner
+from shmtop.text.process_names import LINE_WIDTH
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.semaphore_view import CHANGER_WIDTH, SemaphoreSetScreen

@@ -13,9 +13,9 @@ from fake_source import FixedSource, FixedWaiters, fixed_peek, fixed_wait_report
 from textual.pilot import Pilot
 from tui_pilot import open_object, run_app, set_view, text_of, wait_for, waiter_row
 
-from shmtop.ipc.native import MSG_COPY_MISSING, MsgPeek
-from shmtop.prefs import Preferences
+from shmtop.core.binding.native import MSG_COPY_MISSING, MsgPeek
 from shmtop.tui.app import ShmtopApp
+from shmtop.tui.prefs import Preferences
 from shmtop.tui.screens.main import MainScreen
 from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.widgets.alert_banner import AlertBanner

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fake_source import FixedSource
 
-from shmtop.prefs import Preferences
 from shmtop.tui.app import ShmtopApp
+from shmtop.tui.prefs import Preferences
 
 
 def test_the_palette_lists_the_keys_and_runs_them(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from fake_source import FixedSource, FixedWaiters, fixed_peek
 from textual.pilot import Pilot
 from tui_pilot import wait_for
 
-from shmtop.prefs import Preferences
 from shmtop.tui.app import ShmtopApp
+from shmtop.tui.prefs import Preferences
 from shmtop.tui.screens.confirm import ConfirmScreen
 
 pytestmark = pytest.mark.usefixtures("utc")

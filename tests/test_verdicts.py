@@ -1,4 +1,4 @@
-"""The orphan rule (shmtop.ipc.verdicts) on real objects whose users are alive, gone or hidden."""
+"""The orphan rule (shmtop.core.verdicts) on real objects whose users are alive, gone or hidden."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ import hidden
 import pytest
 from helpers import MakeSem, MakeShm, Spawn
 
-from shmtop.ipc import native, visibility
-from shmtop.ipc.collect import Collector
-from shmtop.ipc.model import Coverage, IpcObject, Kind, Snapshot
-from shmtop.ipc.verdicts import (
+from shmtop.core.binding import native
+from shmtop.core.model import Coverage, IpcObject, Kind, Snapshot
+from shmtop.core.snapshot import visibility
+from shmtop.core.snapshot.collect import Collector
+from shmtop.core.verdicts import (
     DEFAULT_GRACE,
     NO_WAITER_SCAN,
     Status,
@@ -32,7 +33,7 @@ GRACE_PASSED = DEFAULT_GRACE + 1
 # outlive it, as SysV objects do. Keyed and private, of every kind.
 _MAKER = """
 import json, sys
-from shmtop.ipc import native
+from shmtop.core.binding import native
 key = int(sys.argv[1])
 c = native.IPC_CREAT | 0o600
 made = {
@@ -287,7 +288,7 @@ def test_a_live_root_creator_is_never_gone_to_nobody(
 
 _CHURN = """
 import sys
-from shmtop.ipc import native
+from shmtop.core.binding import native
 ids = [int(i) for i in sys.argv[1:]]
 print("ready", flush=True)
 while True:
@@ -364,7 +365,7 @@ def test_a_queue_with_a_blocked_receiver_is_not_offered(left_behind: dict[str, i
 
 _RECEIVER = """
 import sys
-from shmtop.ipc import native
+from shmtop.core.binding import native
 native.msgrcv(int(sys.argv[1]), 64, 99, 0)  # a type nobody sends: blocks until killed
 """
 

@@ -21,11 +21,13 @@ import pytest
 from blocker import NOBODY, ROOT, Blocker, Blockers, accept_mutex, blockers
 from helpers import MakeMsg, MakeSem
 
-from shmtop.ipc import native, procfs
-from shmtop.ipc.model import Kind
-from shmtop.ipc.wait_verdict import Liveness, Outcome, Verdict
-from shmtop.ipc.waiters import SemOp, Waiter, WaiterScanner
-from shmtop.ipc.waitgraph import Evidence, Release
+from shmtop.core.binding import native
+from shmtop.core.model import Kind
+from shmtop.core.snapshot import procfs
+from shmtop.core.waits.records import SemOp, Waiter
+from shmtop.core.waits.wait_verdict import Liveness, Outcome, Verdict
+from shmtop.core.waits.waiters import WaiterScanner
+from shmtop.core.waits.waitgraph import Evidence, Release
 
 SEM_UNDO = native.SEM_UNDO
 IPC_NOWAIT = native.IPC_NOWAIT

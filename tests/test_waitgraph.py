@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from shmtop.ipc.model import Kind
-from shmtop.ipc.wait_procs import hidepid_note
-from shmtop.ipc.wait_verdict import Liveness, Outcome, ProcessStatus, Verdict, judge
-from shmtop.ipc.waiters import QueueState, SemOp, SemState, Waiter
-from shmtop.ipc.waitgraph import (
-    MSG_EXCEPT,
+from shmtop.core.model import Kind
+from shmtop.core.waits.records import MSG_EXCEPT, QueueState, SemOp, SemState, Waiter
+from shmtop.core.waits.wait_procs import hidepid_note
+from shmtop.core.waits.wait_verdict import Liveness, Outcome, ProcessStatus, Verdict, judge
+from shmtop.core.waits.waitgraph import (
     Evidence,
     Release,
     blocking_semaphores,

@@ -14,13 +14,14 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from shmtop.ipc.collect import Collector
-from shmtop.ipc.native import TITLE_SIZE
-from shmtop.ipc.procs import title_text
-from shmtop.ipc.waiters import WaiterScanner, WaitReport
-from shmtop.prefs import Preferences
-from shmtop.process_names import process_label
+from shmtop.core.binding.native import TITLE_SIZE
+from shmtop.core.snapshot.collect import Collector
+from shmtop.core.snapshot.procs import title_text
+from shmtop.core.waits.wait_report import WaitReport
+from shmtop.core.waits.waiters import WaiterScanner
+from shmtop.text.process_names import process_label
 from shmtop.tui.app import ShmtopApp, SnapshotSource
+from shmtop.tui.prefs import Preferences
 from shmtop.tui.probes import Peeker, WaiterSource
 from shmtop.tui.screens.armed import ArmedModalScreen
 from shmtop.tui.screens.queue_view import QueueScreen

@@ -1,1 +1,1 @@
-"""The interactive view: a thin Textual layer over shmtop.ipc."""
+"""The interactive view: a thin Textual layer over shmtop.core and shmtop.text."""

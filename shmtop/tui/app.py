@@ -20,12 +20,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from shmtop.ipc.actions import Identity, Removal, remove
-from shmtop.ipc.model import Kind, MessageQueue, Segment, Snapshot
-from shmtop.ipc.waiters import WaiterScanner
-from shmtop.prefs import INTERVALS, Preferences
+from shmtop.core.actions import Identity, Removal, remove
+from shmtop.core.model import Kind, MessageQueue, Segment, Snapshot
+from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.tui import textual_leaks
 from shmtop.tui.columns import COLUMNS
+from shmtop.tui.prefs import INTERVALS, Preferences
 from shmtop.tui.probes import (
     Peeker,
     PollRequested,

@@ -6,16 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shmtop.ipc.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
-from shmtop.ipc.verdicts import judge
-from shmtop.report import (
+from shmtop.core.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
+from shmtop.core.verdicts import judge
+from shmtop.text.report import (
     attached_summary,
     compact_values,
     human_size,
     process_label,
     status_words,
 )
-from shmtop.sanitize import safe_text
+from shmtop.text.sanitize import safe_text
 
 Cell = Callable[[Any, Snapshot], str]
 
@@ -66,7 +66,7 @@ def _creator(s: Segment, snapshot: Snapshot) -> str:
 
 
 def _status_words(obj: IpcObject, snapshot: Snapshot) -> tuple[str, ...]:
-    """dest, locked, the orphan rule's word (shmtop.ipc.verdicts), partial/inconsistent."""
+    """dest, locked, the orphan rule's word (shmtop.core.verdicts), partial/inconsistent."""
     return status_words(obj, judge(obj, snapshot))
 
 

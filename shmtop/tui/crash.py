@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from textual.app import App
 
-from shmtop.sanitize import safe_text
+from shmtop.text.sanitize import safe_text
 
 EXIT_CRASH = 70  # EX_SOFTWARE: an internal error, not the user's
 

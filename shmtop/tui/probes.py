@@ -9,9 +9,9 @@ from typing import Protocol
 
 from textual.message import Message
 
-from shmtop.ipc import native
-from shmtop.ipc.native import MsgPeek
-from shmtop.ipc.waiters import WaitReport
+from shmtop.core.binding import native
+from shmtop.core.binding.native import MsgPeek
+from shmtop.core.waits.wait_report import WaitReport
 
 PEEK_MESSAGES = 100  # messages a queue view reads each refresh
 PEEK_BYTES = 256 * 1024  # bytes of message text it keeps in all

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import App
 
-from shmtop.ipc.segment_reader import SegmentReader
+from shmtop.core.segment.segment_reader import SegmentReader
 from shmtop.tui.screens.segment_view import SegmentViewScreen
 
 

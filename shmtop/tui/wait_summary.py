@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
-from shmtop.debug_cli import banner_lines, because_text, label
-from shmtop.ipc.model import Kind
-from shmtop.ipc.wait_verdict import Outcome
-from shmtop.ipc.waiters import WaitReport
-from shmtop.report import counted
+from shmtop.core.model import Kind
+from shmtop.core.waits.wait_report import WaitReport
+from shmtop.core.waits.wait_verdict import Outcome
+from shmtop.text.report import counted
+from shmtop.text.wait_pages import banner_lines, because_text, label
 
 NOUN = {Kind.SEM: "set", Kind.MSG: "queue", Kind.SHM: "segment"}
 

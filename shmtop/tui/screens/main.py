@@ -11,12 +11,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
-from shmtop.filtering import parse_filter
-from shmtop.ipc.actions import Identity, Removal, identity_of
-from shmtop.ipc.model import IpcObject, Kind, Segment, Snapshot
-from shmtop.ipc.verdicts import judge
-from shmtop.report import attached_summary, counted, evidence_text, status_words
-from shmtop.sanitize import safe_text
+from shmtop.core.actions import Identity, Removal, identity_of
+from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
+from shmtop.core.verdicts import judge
+from shmtop.text.filtering import parse_filter
+from shmtop.text.report import attached_summary, counted, evidence_text, status_words
+from shmtop.text.sanitize import safe_text
 from shmtop.tui import wait_summary
 from shmtop.tui.columns import COLUMNS
 from shmtop.tui.probes import PollRequested, Probes

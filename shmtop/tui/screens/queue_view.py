@@ -7,10 +7,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from shmtop.debug_cli import message_lines
-from shmtop.ipc.model import Kind, MessageQueue, Snapshot
-from shmtop.ipc.waiters import Waiter
-from shmtop.report import queue_detail
+from shmtop.core.model import Kind, MessageQueue, Snapshot
+from shmtop.core.waits.records import Waiter
+from shmtop.text.report import queue_detail
+from shmtop.text.wait_pages import message_lines
 from shmtop.tui.probes import Probes
 from shmtop.tui.screens.waiter_screen import WaiterScreen
 from shmtop.tui.widgets.alert_banner import AlertBanner

@@ -16,17 +16,17 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from shmtop.ipc import native
-from shmtop.ipc import segment_scans as scans
-from shmtop.ipc import view_input as typed
-from shmtop.ipc.accounts import user_name
-from shmtop.ipc.change_map import ChangeMap
-from shmtop.ipc.inspect_values import BYTES_NEEDED
-from shmtop.ipc.model import SHM_DEST, Snapshot
-from shmtop.ipc.segment_reader import CannotRead, ReadPath, SegmentReader
-from shmtop.ipc.segment_scans import Outcome, Scan, attachers_line
-from shmtop.report import human_size
-from shmtop.sanitize import safe_text
+from shmtop.core.binding import native
+from shmtop.core.model import SHM_DEST, Snapshot
+from shmtop.core.segment.change_map import ChangeMap
+from shmtop.core.segment.segment_reader import CannotRead, ReadPath, SegmentReader
+from shmtop.core.snapshot.accounts import user_name
+from shmtop.text import segment_scans as scans
+from shmtop.text import view_input as typed
+from shmtop.text.inspect_values import BYTES_NEEDED
+from shmtop.text.report import human_size
+from shmtop.text.sanitize import safe_text
+from shmtop.text.segment_scans import Outcome, Scan, attachers_line
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.change_strip import ChangeStrip
 from shmtop.tui.widgets.data_inspector import DataInspector

@@ -8,10 +8,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from shmtop.ipc.model import Kind, SemaphoreSet, Snapshot
-from shmtop.ipc.procs import alive_since
-from shmtop.process_names import process_label, process_name
-from shmtop.report import semaphore_detail
+from shmtop.core.model import Kind, SemaphoreSet, Snapshot
+from shmtop.core.snapshot.procs import alive_since
+from shmtop.text.process_names import process_label, process_name
+from shmtop.text.report import semaphore_detail
 from shmtop.tui.screens.waiter_screen import WaiterScreen
 from shmtop.tui.widgets.alert_banner import AlertBanner
 from shmtop.tui.widgets.footer import KeyFooter

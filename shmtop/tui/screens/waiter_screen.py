@@ -13,12 +13,12 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from shmtop.debug_cli import unknown_lines, unreadable_note
-from shmtop.ipc.actions import send_signal
-from shmtop.ipc.model import Kind, Snapshot
-from shmtop.ipc.waiters import Waiter
-from shmtop.process_names import LINE_WIDTH, process_label
-from shmtop.sanitize import safe_text
+from shmtop.core.actions import send_signal
+from shmtop.core.model import Kind, Snapshot
+from shmtop.core.waits.records import Waiter
+from shmtop.text.process_names import LINE_WIDTH, process_label
+from shmtop.text.sanitize import safe_text
+from shmtop.text.wait_pages import unknown_lines, unreadable_note
 from shmtop.tui.probes import PollRequested, Probes
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.signal_dialog import SignalDialog

@@ -7,7 +7,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.widgets import Static
 
-from shmtop.ipc.inspect_values import decode
+from shmtop.text.inspect_values import decode
 
 
 class DataInspector(Static):

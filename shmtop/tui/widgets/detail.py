@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from shmtop import report
-from shmtop.ipc.model import IpcObject, MessageQueue, Segment, SemaphoreSet, Snapshot
+from shmtop.core.model import IpcObject, MessageQueue, Segment, SemaphoreSet, Snapshot
+from shmtop.text import report
 
 
 def detail_lines(obj: IpcObject, snapshot: Snapshot) -> list[str]:

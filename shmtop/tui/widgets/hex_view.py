@@ -17,7 +17,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from shmtop.sanitize import BYTE_TABLE
+from shmtop.text.sanitize import BYTE_TABLE
 
 
 class ByteSource(Protocol):

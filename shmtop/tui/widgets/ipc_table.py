@@ -19,8 +19,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from shmtop.filtering import Filter, parse_filter
-from shmtop.ipc.model import IpcObject, Kind, Snapshot
+from shmtop.core.model import IpcObject, Kind, Snapshot
+from shmtop.text.filtering import Filter, parse_filter
 from shmtop.tui.columns import COLUMNS, Column
 
 TAG_MARK = "●"

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widget import Widget
 
-from shmtop.ipc.model import Limits
+from shmtop.core.model import Limits
 
 HISTORY = 60
 SPARK_WIDTH = 12

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from shmtop.debug_cli import released_by
-from shmtop.ipc.waiters import Waiter, WaitReport
-from shmtop.process_names import process_name
+from shmtop.core.waits.records import Waiter
+from shmtop.core.waits.wait_report import WaitReport
+from shmtop.text.process_names import process_name
+from shmtop.text.wait_pages import released_by
 from shmtop.tui.columns import short_age
 from shmtop.tui.widgets.keyed_table import Cell, KeyedTable
 

@@ -1,0 +1,576 @@
+"""Command line: the TUI, and list/show/dump/rm/limits that print and exit (no Textual import)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import pwd
+import signal
+import sys
+from collections.abc import Callable, Collection, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from shmtop import __version__
+from shmtop.cli import debug as debug_cli
+from shmtop.core.actions import Outcome, Removal, identity_of, remove
+from shmtop.core.errors import no_such_object, object_error
+from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
+from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
+from shmtop.core.snapshot import procfs
+from shmtop.core.snapshot.collect import Collector
+from shmtop.core.snapshot.procs import command_line
+from shmtop.core.verdicts import DEFAULT_GRACE, judge, parse_duration
+from shmtop.text import report
+from shmtop.text.export import (
+    blind_spots_dict,
+    iso_time,
+    limits_dict,
+    queue_dict,
+    segment_dict,
+    semaphore_set_dict,
+)
+from shmtop.text.filtering import owner_matches
+from shmtop.text.hexdump import hex_lines
+from shmtop.text.numbers import byte_count, byte_offset, ipc_id, ipc_key
+from shmtop.text.sanitize import safe_text
+from shmtop.tui.prefs import Preferences
+
+if TYPE_CHECKING:
+    from shmtop.tui.app import ShmtopApp
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+KINDS = ("shm", "sem", "msg")
+DUMP_CHUNK = 1 << 16
+
+
+class CliError(Exception):
+    """A one-line message for the user, and the exit code that goes with it."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shmtop",
+        description="Show and debug System V shared memory, semaphores and message queues.",
+        epilog="Without a command, shmtop starts the interactive view.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_view_options(parser.add_argument_group("interactive view (no command, or demo)"))
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    listing = commands.add_parser("list", help="a table of every object, with attached processes")
+    listing.add_argument("kind", nargs="?", default="all", choices=(*KINDS, "all"))
+    listing.add_argument("--json", action="store_true", help="typed JSON instead of a table")
+    listing.add_argument(
+        "--sort", metavar="COL", help="sort by a column (id, key, size, nattch...)"
+    )
+    listing.add_argument("--reverse", action="store_true", help="sort in descending order")
+    listing.add_argument("--user", metavar="U", help="only objects owned by user name or uid U")
+
+    show = commands.add_parser("show", help="everything about one object")
+    show.add_argument("kind", choices=KINDS)
+    show.add_argument("id", type=ipc_id)
+    show.add_argument("--json", action="store_true")
+    debug_cli.add_show_options(show)
+
+    dump = commands.add_parser("dump", help="hex + ASCII dump of a segment (attached read-only)")
+    dump.add_argument("id", type=ipc_id, help="shmid")
+    dump.add_argument("--offset", type=byte_offset, default=0, metavar="N")
+    dump.add_argument("--length", type=byte_count, default=None, metavar="N")
+    dump.add_argument("--raw", action="store_true", help="raw bytes, for a pipe")
+
+    viewer = commands.add_parser("view", help="live read-only hex viewer of a segment")
+    viewer.add_argument("id", type=ipc_id, help="shmid")
+    viewer.add_argument("--no-attach", action="store_true",
+                        help="read through a process that has it attached (root): "
+                             "nattch, lpid and atime stay untouched")  # fmt: skip
+
+    rm = commands.add_parser("rm", help="remove objects, after showing what goes")
+    rm.add_argument("kind", nargs="?", choices=(*KINDS, "all"), help="kind of the ids or key")
+    rm.add_argument("ids", nargs="*", type=ipc_id, metavar="ID")
+    rm.add_argument("--key", type=ipc_key, help="remove the objects with this key")
+    rm.add_argument("--orphans", action="store_true",
+                    help="remove orphans of every kind: private, unused, their creator or last "
+                         "users gone, untouched for 60 s (see --idle-for)")  # fmt: skip
+    rm.add_argument("--idle-for", type=duration, metavar="DURATION",
+                    help="with --orphans: untouched this long (90s, 10m, 2h, 7d), and take "
+                         "keyed objects (unattached, unused) untouched that long too")  # fmt: skip
+    rm.add_argument("--yes", "-y", action="store_true", help="do not ask (needed off a terminal)")
+    rm.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
+
+    demo = commands.add_parser(
+        "demo", help="start a small live workload in an IPC namespace of its own and show it"
+    )
+    demo.add_argument("--no-ui", action="store_true",
+                      help="run the workload only, until Ctrl-C or SIGTERM")  # fmt: skip
+    demo.add_argument("--host-ipc", action="store_true",
+                      help="run among this machine's objects (no namespace of its own: the"
+                           " view shows, and can remove, every object)")  # fmt: skip
+    add_view_options(demo.add_argument_group("interactive view"), after_command=True)
+
+    limits = commands.add_parser("limits", help="kernel limits and how much of them is used")
+    limits.add_argument("--json", action="store_true")
+    debug_cli.add_commands(commands)
+    return parser
+
+
+def add_view_options(group: argparse._ActionsContainer, *, after_command: bool = False) -> None:
+    """The interactive view's options, defined once for `shmtop` and for `shmtop demo`.
+
+    After a command they default to SUPPRESS: argparse copies a subcommand's defaults
+    over what was given before it, and `shmtop --readonly demo` must stay read-only.
+    """
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if after_command else value
+
+    group.add_argument("--interval", type=float, metavar="SECONDS", default=default(None),
+                       help="refresh interval (default: remembered, else 1)")  # fmt: skip
+    group.add_argument("--readonly", action="store_true", default=default(False),
+                       help="disable every changing action")  # fmt: skip
+    group.add_argument("--theme", metavar="NAME", default=default(None),
+                       help="a Textual theme, e.g. textual-light")  # fmt: skip
+    group.add_argument("--no-color", action="store_true", default=default(False),
+                       help="no colours (also: NO_COLOR=1)")  # fmt: skip
+    group.add_argument("--tab", choices=KINDS, default=default("shm"),
+                       help="the tab to start on")  # fmt: skip
+
+
+def view_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The view's options checked (a usage error before anything starts) as ShmtopApp's
+    keyword arguments; --no-color is passed on the way Textual reads it (NO_COLOR)."""
+    if args.interval is not None and not 0.1 <= args.interval <= 60:
+        raise CliError("--interval must be between 0.1 and 60 seconds", EXIT_USAGE)
+    if args.theme is not None:
+        # The view's path only: the other commands never import Textual.
+        from textual.theme import BUILTIN_THEMES
+
+        if args.theme not in BUILTIN_THEMES:
+            themes = ", ".join(sorted(BUILTIN_THEMES))
+            raise CliError(f"no theme {args.theme!r}; themes: {themes}", EXIT_USAGE)
+    if args.no_color:
+        os.environ["NO_COLOR"] = "1"
+    return {
+        "readonly": args.readonly, "start_tab": Kind(args.tab), "interval": args.interval,
+        "theme": args.theme,
+    }  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
+        None: run_tui, "list": run_list, "show": run_show, "dump": run_dump, "view": run_view,
+        "rm": run_rm, "limits": run_limits, "demo": run_demo, **debug_cli.HANDLERS,
+    }  # fmt: skip
+    try:
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        return code
+    except CliError as error:
+        print(f"shmtop: {error}", file=sys.stderr)
+        return error.code
+    except BrokenPipeError:
+        # Output piped to head and the like: not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    """The interactive view on this machine's objects (Textual is imported only here)."""
+    options = view_options(args)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CliError("the interactive view needs a terminal; try 'shmtop list'", EXIT_USAGE)
+    from shmtop.tui.app import ShmtopApp
+    from shmtop.tui.crash import run_app
+
+    collector = Collector()
+    try:
+        collector.snapshot()  # fail here, with a message, rather than inside the UI
+    except OSError as error:
+        raise CliError(f"cannot read the System V IPC tables: {error}") from error
+    app = ShmtopApp(collector, preferences=Preferences.load(), **options)
+    try:
+        return run_app(app)  # a crash: non-zero, and one line saying where its traceback is
+    finally:
+        collector.close()
+
+
+def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | None = None) -> int:
+    """The demo workload in an IPC namespace of its own, in the interactive view with every
+    option of the view (or alone with --no-ui). `play` runs the app instead of app.run()
+    (tests drive it headless with Pilot)."""
+    from shmtop.demo import workload as demo
+
+    options = view_options(args)
+    if not args.no_ui and play is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CliError("the demo's view needs a terminal; try 'shmtop demo --no-ui'", EXIT_USAGE)
+    try:
+        # Before any child is forked and any thread starts: all of them inherit it.
+        where = demo.isolate(host_ipc=args.host_ipc)
+    except demo.CannotIsolate as error:
+        raise CliError(str(error)) from error
+    if args.no_ui:
+        return demo.run_headless(where=where)
+    from shmtop.tui.app import ShmtopApp
+
+    # The demo's children are forked here, in the main thread, before Textual starts.
+    with demo.Demo(handle_signals=False):
+        collector = Collector()
+        app = ShmtopApp(collector, preferences=Preferences.load(), **options)
+        app.title = f"shmtop demo: {where.title}"
+        previous = {
+            signum: signal.signal(signum, lambda *_: app.call_later(app.exit))
+            for signum in (signal.SIGTERM, signal.SIGHUP)
+        }  # leaving the view, whatever the way, ends the demo's processes and objects
+        try:
+            if play is not None:
+                play(app)
+                return 0
+            from shmtop.tui.crash import run_app
+
+            return run_app(app, "the demo's view")  # a crash: non-zero, and where its traceback is
+        finally:
+            collector.close()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+def take_snapshot(*, attachments: bool = True) -> Snapshot:
+    try:
+        return Collector(attachments=attachments).snapshot()
+    except OSError as error:
+        raise CliError(f"cannot read the System V IPC tables: {error}") from error
+
+
+def emit_json(data: Any, out: TextIO = sys.stdout) -> None:
+    """Compact JSON on one line: the C encoder (indenting uses the slow Python one)."""
+    out.write(json.dumps(data, separators=(",", ":")))
+    out.write("\n")
+
+
+# ---- list ----
+
+
+def run_list(args: argparse.Namespace) -> int:
+    snapshot = take_snapshot(attachments=args.kind in ("shm", "all"))
+    kinds = KINDS if args.kind == "all" else (args.kind,)
+    sorts = {"shm": report.SHM_SORT, "sem": report.SEM_SORT, "msg": report.MSG_SORT}
+    if args.sort and not any(args.sort in sorts[k] for k in kinds):
+        known = sorted({name for k in kinds for name in sorts[k]})
+        raise CliError(f"cannot sort by {args.sort!r}; columns: {', '.join(known)}", EXIT_USAGE)
+    if args.user is not None:
+        check_user(args.user, snapshot)
+    chosen: dict[str, list[Any]] = {}
+    for kind in kinds:
+        objects = [
+            o for o in snapshot.objects(Kind(kind))
+            if args.user is None or owner_matches(o.owner, args.user)
+        ]  # fmt: skip
+        key = sorts[kind].get(args.sort or "id", sorts[kind]["id"])
+        chosen[kind] = sorted(objects, key=key, reverse=args.reverse)
+    if args.json:
+        emit_json(list_json(snapshot, chosen))
+        return 0
+    printers: dict[str, tuple[str, Callable[[Snapshot, list[Any]], list[str]]]] = {
+        "shm": ("Shared memory segments", report.segment_rows),
+        "sem": ("Semaphore sets", report.semaphore_rows),
+        "msg": ("Message queues", report.queue_rows),
+    }
+    for index, kind in enumerate(kinds):
+        title, rows = printers[kind]
+        if len(kinds) > 1:
+            print(("\n" if index else "") + f"{title} ({len(chosen[kind])})")
+        print("\n".join(rows(snapshot, chosen[kind])))
+    note = report.blind_spot_note(snapshot) if "shm" in kinds else None
+    if note:
+        print(note, file=sys.stderr)
+    return 0
+
+
+def check_user(user: str, snapshot: Snapshot) -> None:
+    """A usage error unless user is a uid, a known user name or an owner's name (any case)."""
+    if user.isascii() and user.isdigit():
+        return
+    owners = (o.owner for kind in KINDS for o in snapshot.objects(Kind(kind)))
+    if any(owner_matches(owner, user) for owner in owners):
+        return
+    with contextlib.suppress(KeyError):
+        pwd.getpwnam(user)
+        return
+    if any(entry.pw_name.lower() == user.lower() for entry in pwd.getpwall()):
+        return
+    raise CliError(f"--user {safe_text(user)!r}: no such user (give a user name or a uid)", 2)
+
+
+def list_json(snapshot: Snapshot, chosen: dict[str, list[Any]]) -> dict[str, Any]:
+    builders: dict[str, Callable[[Any, Snapshot], dict[str, Any]]] = {
+        "shm": segment_dict, "sem": semaphore_set_dict, "msg": queue_dict,
+    }  # fmt: skip
+    names = {"shm": "segments", "sem": "semaphore_sets", "msg": "queues"}
+    data: dict[str, Any] = {"taken_at": iso_time(snapshot.taken_at)}
+    for kind, objects in chosen.items():
+        data[names[kind]] = [builders[kind](o, snapshot) for o in objects]
+    data["blind_spots"] = blind_spots_dict(snapshot.blind_spots)
+    return data
+
+
+# ---- show ----
+
+
+def run_show(args: argparse.Namespace) -> int:
+    if getattr(args, "messages", False):
+        return debug_cli.run_show_messages(args)
+    snapshot = take_snapshot(attachments=args.kind == "shm")
+    found = snapshot.find(Kind(args.kind), args.id)
+    if found is None:
+        raise CliError(no_such_object(args.kind, args.id))
+    builders: dict[str, Callable[[Any, Snapshot], Any]] = {
+        "shm": segment_dict, "sem": semaphore_set_dict, "msg": queue_dict,
+    }  # fmt: skip
+    pages: dict[str, Callable[[Snapshot, Any], list[str]]] = {
+        "shm": report.segment_detail, "sem": report.semaphore_detail, "msg": report.queue_detail,
+    }  # fmt: skip
+    if isinstance(found, Segment):
+        # Asked one process at a time, only here: the list and the TUI never need them.
+        lines = {pid: command_line(pid) for pid in found.attached_pids}
+        if args.json:
+            emit_json({**segment_dict(found, snapshot), "command_lines": lines})
+        else:
+            print("\n".join(report.segment_detail(snapshot, found, lines)))
+    elif args.json:
+        emit_json(builders[args.kind](found, snapshot))
+    else:
+        print("\n".join(pages[args.kind](snapshot, found)))
+    return 0
+
+
+# ---- dump ----
+
+
+def run_dump(args: argparse.Namespace) -> int:
+    if args.raw and sys.stdout.isatty():
+        raise CliError("refusing to write raw bytes to a terminal; pipe them or drop --raw", 2)
+    # The viewer's reader: as root pread on the segment's file, holes never read
+    # nor allocated; otherwise through the read-only attachment (see SegmentReader).
+    try:
+        reader = SegmentReader.attach(args.id)
+    except CannotRead as error:
+        raise CliError(str(error)) from error
+    with reader:
+        start, stop = clamp_range(args.id, reader.size, args.offset, args.length)
+        if reader.touches_pages:
+            note = report.allocating_read_note(args.id, resident_bytes(args.id), reader.size)
+            if note:
+                print(note, file=sys.stderr)
+        chunks = reader.chunks(start, stop, DUMP_CHUNK)
+        try:
+            if args.raw:
+                for chunk in chunks:
+                    sys.stdout.buffer.write(chunk)
+            else:
+                for line in hex_lines(chunks, start):
+                    sys.stdout.write(line + "\n")
+        except BrokenPipeError:
+            raise  # the reader of the pipe is done: main() ends quietly
+        except OSError as error:
+            raise CliError(object_error(error.errno, "shm", args.id, str(error))) from error
+    return 0
+
+
+def run_view(args: argparse.Namespace) -> int:
+    """The hex viewer of one segment; why it cannot read is told before the TUI starts."""
+    try:
+        reader = SegmentReader.open(args.id, no_attach=args.no_attach)
+    except CannotRead as error:
+        raise CliError(str(error)) from error
+    try:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise CliError("the viewer needs a terminal; try 'shmtop dump ID'", EXIT_USAGE)
+        from shmtop.tui.crash import run_app
+        from shmtop.tui.viewer_app import ViewerApp
+
+        return run_app(ViewerApp(args.id, no_attach=args.no_attach, reader=reader), "the viewer")
+    finally:
+        reader.close()
+
+
+def resident_bytes(shmid: int) -> int | None:
+    """rss + swap of a segment from /proc/sysvipc/shm; None where the kernel has no such
+    columns or the segment is gone."""
+    rows = procfs.parse_sysvipc(procfs.read_sysvipc("shm").decode("ascii"))
+    for row in rows:
+        if row["shmid"] == shmid and "rss" in row:
+            return row["rss"] + row.get("swap", 0)
+    return None
+
+
+def clamp_range(shmid: int, size: int, offset: int, length: int | None) -> tuple[int, int]:
+    if offset > size:
+        raise CliError(f"offset {offset} is past the end of segment {shmid} ({size} bytes)", 2)
+    stop = size if length is None else min(size, offset + length)
+    return offset, stop
+
+
+# ---- rm ----
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    snapshot = take_snapshot()
+    targets = removal_targets(snapshot, args)
+    # Ids that name nothing: one line each, and no plan rows for them.
+    missing = list(dict.fromkeys(t for t in targets if snapshot.find(*t) is None))
+    for kind, ident in missing:
+        print(f"shmtop: {no_such_object(kind, ident)}", file=sys.stderr)
+    targets = [t for t in targets if t not in missing]
+    if not targets:
+        if missing:
+            return EXIT_ERROR
+        raise CliError("nothing matches: no object to remove")
+    # A queue's header shows no blocked process: the plan's verdict on one needs a scan.
+    blocked = blocked_on() if any(kind is Kind.MSG for kind, _ in targets) else None
+    print("\n".join(removal_plan(snapshot, targets, args.idle_for or DEFAULT_GRACE, blocked)))
+    failed = EXIT_ERROR if missing else 0
+    if args.dry_run:
+        return failed
+    if not args.yes and not confirmed(len(targets)):
+        print("nothing removed")
+        return EXIT_ERROR
+    outcomes = carry_out(snapshot, targets, idle=args.orphans)
+    for outcome in outcomes:
+        if outcome.outcome.ok:
+            print(outcome_line(outcome))
+        else:
+            print(f"shmtop: {outcome_line(outcome)}", file=sys.stderr)
+    return failed if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
+
+
+def confirmed(count: int) -> bool:
+    """Ask on the terminal; end of input (Ctrl-D) is a no."""
+    if not sys.stdin.isatty():
+        raise CliError("not a terminal, so nothing was removed; add --yes to confirm", 2)
+    try:
+        answer = input(f"Remove {count} object(s)? [y/N] ")
+    except EOFError:
+        print()  # end the prompt's line
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def duration(text: str) -> float:
+    """An --idle-for value in seconds: 90s, 10m, 2h, 7d."""
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def removal_targets(snapshot: Snapshot, args: argparse.Namespace) -> list[tuple[Kind, int]]:
+    """What rm was asked to remove, as (kind, id); ids not in the snapshot are kept (reported)."""
+    chosen = sum(bool(x) for x in (args.ids, args.key is not None, args.orphans))
+    if chosen != 1:
+        raise CliError("rm takes ids, --key KEY or --orphans (exactly one of them)", EXIT_USAGE)
+    if args.idle_for is not None and not args.orphans:
+        raise CliError("--idle-for goes with --orphans", EXIT_USAGE)
+    if args.ids:
+        if args.kind in (None, "all"):
+            raise CliError("rm with ids needs the kind first: shm, sem or msg", EXIT_USAGE)
+        return [(Kind(args.kind), ident) for ident in args.ids]
+    kinds = {Kind(k) for k in KINDS} if args.kind in (None, "all") else {Kind(args.kind)}
+    if args.orphans:
+        grace = DEFAULT_GRACE if args.idle_for is None else args.idle_for
+        candidates = [
+            (kind, o)
+            for kind in sorted(kinds)
+            for o in snapshot.objects(kind)
+            if judge(o, snapshot, grace=grace, blocked=()).selected(args.idle_for)
+        ]  # fmt: skip  (as if nothing were blocked: only candidate queues need the scan)
+        blocked = blocked_on() if any(k is Kind.MSG for k, _ in candidates) else set()
+        return [
+            (kind, o.id) for kind, o in candidates
+            if judge(o, snapshot, grace=grace, blocked=blocked).selected(args.idle_for)
+        ]  # fmt: skip
+    if args.key == 0:
+        raise CliError("key 0 is IPC_PRIVATE and names no object; remove those by id", 2)
+    key = args.key & 0xFFFFFFFF
+    return [
+        (kind, o.id) for kind in sorted(kinds) for o in snapshot.objects(kind)
+        if o.owner.key == key
+    ]  # fmt: skip
+
+
+def blocked_on() -> set[tuple[Kind, int]]:
+    """The objects a waiter scan finds threads blocked on (a queue's header shows none)."""
+    from shmtop.core.waits.waiters import WaiterScanner  # only rm --orphans pays for the debugger
+
+    report = WaiterScanner().scan()
+    return {(w.kind, w.object_id) for w in report.waiters}
+
+
+def removal_plan(
+    snapshot: Snapshot,
+    targets: Sequence[tuple[Kind, int]],
+    grace: float = DEFAULT_GRACE,
+    blocked: Collection[tuple[Kind, int]] | None = None,
+) -> list[str]:
+    """The table of what goes, each object with the evidence the orphan rule sees."""
+    rows = []
+    index = objects_by_id(snapshot)
+    for kind, ident in targets:
+        found = index.get((kind, ident))
+        if found is None:
+            rows.append((str(kind), str(ident), "-", "-", "not found", "-", "-"))
+            continue
+        attached = report.attached_summary(found, 60) if isinstance(found, Segment) else "-"
+        verdict = judge(found, snapshot, grace=grace, blocked=blocked)
+        rows.append((str(kind), str(ident), f"0x{found.owner.key:08x}",
+                     safe_text(found.owner.user), attached,
+                     ",".join(report.status_words(found, verdict)) or "-",
+                     report.evidence_text(found, verdict, snapshot.taken_at)))  # fmt: skip
+    headers = ("KIND", "ID", "KEY", "OWNER", "ATTACHED", "STATUS", "EVIDENCE")
+    return report.render_table(headers, rows)
+
+
+def carry_out(
+    snapshot: Snapshot, targets: Sequence[tuple[Kind, int]], *, idle: bool
+) -> list[Removal]:
+    """Remove each target if it is still the object the plan showed (idle: and unused since);
+    an id the plan did not find is not touched, whatever has that id now."""
+    outcomes = []
+    index = objects_by_id(snapshot)
+    for kind, ident in targets:
+        found = index.get((kind, ident))
+        if found is None:
+            outcomes.append(Removal(kind, ident, Outcome.NOT_FOUND, "no such object in the plan"))
+        else:
+            outcomes.append(remove(kind, ident, identity_of(found, idle=idle)))
+    return outcomes
+
+
+def objects_by_id(snapshot: Snapshot) -> dict[tuple[Kind, int], IpcObject]:
+    """Every object by (kind, id): one pass, where a find() per target would be quadratic."""
+    return {(kind, o.id): o for kind in Kind for o in snapshot.objects(kind)}
+
+
+def outcome_line(removal: Removal) -> str:
+    detail = f": {removal.detail}" if removal.detail else ""
+    return f"{removal.kind} {removal.id}: {removal.outcome}{detail}"
+
+
+# ---- limits ----
+
+
+def run_limits(args: argparse.Namespace) -> int:
+    snapshot = take_snapshot(attachments=False)
+    if args.json:
+        emit_json(limits_dict(snapshot.limits))
+    else:
+        print("\n".join(report.limits_lines(snapshot)))
+    return 0

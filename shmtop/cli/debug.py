@@ -1,0 +1,177 @@
+"""The debugger's commands: `shmtop waiters` and `shmtop show msg ID --messages` (no Textual)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER, MAX_SECONDS
+from shmtop.text.numbers import counted
+
+# The scanner and the pages are imported by the commands that use them: `list`, `show` and
+# `limits` build this parser too, and must not pay for the debugger.
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+SHOWN_BYTES = 256
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add `waiters` to the top-level subparsers (argparse's _SubParsersAction)."""
+    waiters = subparsers.add_parser(
+        "waiters", help="threads blocked on semaphores and queues, deadlocks and stuck waits"
+    )
+    waiters.add_argument("--json", action="store_true", help="typed JSON instead of a table")
+    waiters.add_argument(
+        "--observe",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help=f"scan once a second for SECONDS (at most {MAX_SECONDS:g}), then report: "
+        "how long waits last (a single scan sees each one begin now)",
+    )
+    waiters.add_argument(
+        "--stuck-after",
+        "--stall-after",  # the old name, from when a long wait was called a stall
+        type=float,
+        default=DEFAULT_STUCK_AFTER,
+        dest="stuck_after",
+        metavar="SECONDS",
+        help="a wait nobody can release is called stuck once its object has not changed "
+        f"for SECONDS (default {DEFAULT_STUCK_AFTER:g}, at most {MAX_SECONDS:g}): "
+        "a wake-up on its way is not stuck",
+    )
+
+
+def add_show_options(show: argparse.ArgumentParser) -> None:
+    """Add --messages (and its limits) to the `show` command's parser."""
+    show.add_argument(
+        "--messages",
+        action="store_true",
+        help="msg only: blocked senders and receivers, and the queued messages "
+        "read without taking them off the queue (MSG_COPY)",
+    )
+    show.add_argument(
+        "--max-messages",
+        type=counted,
+        default=100,
+        metavar="N",
+        help="with --messages: read at most N messages (default 100)",
+    )
+    show.add_argument(
+        "--bytes",
+        type=counted,
+        default=SHOWN_BYTES,
+        metavar="N",
+        dest="shown_bytes",
+        help=f"with --messages: show N bytes of each (default {SHOWN_BYTES})",
+    )
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> int:
+    print(f"shmtop: {message}", file=sys.stderr)
+    return code
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, separators=(",", ":")) + "\n")
+
+
+# ---- waiters ----
+
+
+def seconds_problem(name: str, value: float, *, zero: bool) -> str | None:
+    """Why a number of seconds is refused (inf, nan, negative, too long), or None."""
+    low = "0" if zero else "more than 0"
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero) or value > MAX_SECONDS:
+        return f"{name} takes seconds from {low} to {MAX_SECONDS:g}, not {value:g}"
+    return None
+
+
+def run_waiters(args: argparse.Namespace) -> int:
+    problem = seconds_problem("--observe", args.observe, zero=True) or seconds_problem(
+        "--stuck-after", args.stuck_after, zero=False
+    )
+    if problem:
+        return _fail(problem, EXIT_USAGE)
+    from shmtop.core.waits.waiters import WaiterScanner
+    from shmtop.text.wait_export import report_dict
+    from shmtop.text.wait_pages import waiter_lines
+
+    scanner = WaiterScanner(stuck_after=args.stuck_after)
+    try:
+        found = scanner.scan()
+        deadline = time.monotonic() + args.observe
+        while time.monotonic() < deadline:
+            time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+            found = scanner.scan()
+    except OSError as error:
+        return _fail(f"cannot scan for waiters: {error}")
+    if args.json:
+        _emit_json(report_dict(found))
+    else:
+        print("\n".join(waiter_lines(found)))
+    return 0
+
+
+# ---- show msg ID --messages ----
+
+
+def run_show_messages(args: argparse.Namespace) -> int:
+    if args.kind != "msg":
+        return _fail("--messages applies to message queues: shmtop show msg ID --messages", 2)
+    from shmtop.core.binding import native
+    from shmtop.core.errors import no_such_object
+    from shmtop.core.model import Kind
+    from shmtop.core.snapshot.collect import Collector
+    from shmtop.core.waits.waiters import WaiterScanner
+    from shmtop.text import report
+    from shmtop.text.export import queue_dict
+    from shmtop.text.wait_export import peek_dict, waiter_dict
+    from shmtop.text.wait_pages import message_lines, peek_error, unreadable_note, waiter_table
+
+    try:
+        snapshot = Collector(attachments=False).snapshot()
+        queue = snapshot.queue(args.id)
+        if queue is None:
+            return _fail(no_such_object("msg", args.id))
+        found = WaiterScanner().scan()
+        peek: native.MsgPeek | OSError
+        try:
+            peek = native.msg_peek(args.id, args.max_messages)
+        except OSError as error:
+            peek = error
+    except OSError as error:
+        return _fail(f"cannot read the System V IPC tables: {error}")
+    waiters = found.on(Kind.MSG, args.id)
+    if args.json:
+        data: dict[str, Any] = {
+            "queue": queue_dict(queue, snapshot),
+            "waiters": [waiter_dict(w, found) for w in waiters],
+            "unreadable_processes": dict(found.unreadable),
+            "messages": peek_dict(peek, args.shown_bytes)
+            if isinstance(peek, native.MsgPeek)
+            else None,
+            "messages_error": None if isinstance(peek, native.MsgPeek) else peek_error(peek, queue),
+        }
+        _emit_json(data)
+        return 0
+    lines = report.queue_detail(snapshot, queue)
+    for direction, title in (("send", "Blocked senders"), ("receive", "Blocked receivers")):
+        chosen = [w for w in waiters if w.direction == direction]
+        lines += ["", f"{title} ({len(chosen)})"]
+        lines += waiter_table(found, chosen, target=False) if chosen else []
+    if found.unsupported:
+        lines.append(f"note: waiters cannot be scanned here: {found.unsupported}")
+    lines += unreadable_note(found)
+    lines += ["", *message_lines(peek, queue, args.shown_bytes)]
+    print("\n".join(lines))
+    return 0
+
+
+HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {"waiters": run_waiters}

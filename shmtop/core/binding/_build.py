@@ -1,0 +1,133 @@
+"""cffi API-mode builder for shmtop's System V IPC binding (run at install time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cffi import FFI
+
+CDEF = r"""
+typedef int... key_t;
+typedef int... pid_t;
+typedef int... uid_t;
+typedef int... gid_t;
+typedef int... mode_t;
+typedef int... time_t;
+typedef unsigned long... shmatt_t;
+typedef unsigned long... msgqnum_t;
+typedef unsigned long... msglen_t;
+
+#define IPC_PRIVATE ...
+#define IPC_CREAT ...
+#define IPC_EXCL ...
+#define IPC_NOWAIT ...
+#define IPC_RMID ...
+#define IPC_STAT ...
+#define IPC_INFO ...
+#define SHM_INFO ...
+#define SHM_STAT ...
+#define SHM_STAT_ANY ...
+#define SHM_RDONLY ...
+#define SHM_DEST ...
+#define SHM_LOCKED ...
+#define SEM_INFO ...
+#define SEM_STAT ...
+#define SEM_STAT_ANY ...
+#define SEM_UNDO ...
+#define GETALL ...
+#define GETVAL ...
+#define GETNCNT ...
+#define GETZCNT ...
+#define GETPID ...
+#define SETALL ...
+#define SETVAL ...
+#define MSG_INFO ...
+#define MSG_STAT ...
+#define MSG_STAT_ANY ...
+#define MSG_COPY ...
+#define MSG_NOERROR ...
+#define SHMTOP_SEM_FIELDS ...
+#define SHMTOP_MSG_FIELDS ...
+#define SHMTOP_MAP_FIELDS ...
+#define SHMTOP_NATIVE_ABI ...
+
+struct ipc_perm { uid_t uid; gid_t gid; uid_t cuid; gid_t cgid; mode_t mode; ...; };
+struct shmid_ds {
+    struct ipc_perm shm_perm; size_t shm_segsz;
+    time_t shm_atime; time_t shm_dtime; time_t shm_ctime;
+    pid_t shm_cpid; pid_t shm_lpid; shmatt_t shm_nattch; ...;
+};
+struct shminfo { unsigned long shmmax; unsigned long shmmin; unsigned long shmmni;
+                 unsigned long shmseg; unsigned long shmall; ...; };
+struct shm_info { int used_ids; unsigned long shm_tot; unsigned long shm_rss;
+                  unsigned long shm_swp; ...; };
+struct semid_ds { struct ipc_perm sem_perm; time_t sem_otime; time_t sem_ctime;
+                  unsigned long sem_nsems; ...; };
+struct seminfo { int semmap; int semmni; int semmns; int semmnu; int semmsl;
+                 int semopm; int semume; int semusz; int semvmx; int semaem; };
+struct sembuf { unsigned short sem_num; short sem_op; short sem_flg; };
+struct timespec { time_t tv_sec; long tv_nsec; ...; };
+struct msqid_ds { struct ipc_perm msg_perm; time_t msg_stime; time_t msg_rtime;
+                  time_t msg_ctime; msgqnum_t msg_qnum; msglen_t msg_qbytes;
+                  pid_t msg_lspid; pid_t msg_lrpid; ...; };
+struct msginfo { int msgpool; int msgmap; int msgmax; int msgmnb; int msgmni;
+                 int msgssz; int msgtql; unsigned short msgseg; };
+
+int shmget(key_t key, size_t size, int shmflg);
+void *shmat(int shmid, const void *shmaddr, int shmflg);
+int shmdt(const void *shmaddr);
+int shmctl(int shmid, int cmd, struct shmid_ds *buf);
+int semget(key_t key, int nsems, int semflg);
+int semop(int semid, struct sembuf *sops, size_t nsops);
+int semtimedop(int semid, struct sembuf *sops, size_t nsops, const struct timespec *timeout);
+int msgget(key_t key, int msgflg);
+int msgctl(int msqid, int cmd, struct msqid_ds *buf);
+int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg);
+ssize_t msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgflg);
+
+int shmtop_semctl_val(int semid, int semnum, int cmd, int val);
+int shmtop_semctl_array(int semid, int cmd, unsigned short *values);
+int shmtop_semctl_ds(int semid, int cmd, struct semid_ds *ds);
+int shmtop_semctl_info(int cmd, struct seminfo *info);
+int shmtop_perm_key(const struct ipc_perm *perm);
+int shmtop_sem_table(int cmd, long long *out, int cap);
+int shmtop_msg_table(int cmd, long long *out, int cap);
+long long shmtop_sem_values(const int *ids, const int *nsems, int count,
+                            long long *out, int *errs);
+int shmtop_parse_columns(const char *text, long long length, const int *bases,
+                         int ncols, long long *out, int cap);
+void shmtop_process_facts(const int *pids, int count, const long long *known,
+                          long long *out, char *names, char *titles, int *title_lengths);
+#define SHMTOP_COMM_SIZE ...
+#define SHMTOP_TITLE_SIZE ...
+int shmtop_scan_maps(const int *pids, int npids, long long want, long long *out,
+                     int cap, int *status, int *scanned, int *reader);
+int shmtop_parse_maps_fd(int fd, int pid, long long *out, int cap, int chunk);
+int shmtop_parse_stat(const char *text, long long length, char *name, long long *start);
+#define SHMTOP_MAPS_LINE_MAX ...
+#define SHMTOP_MAPS_READ ...
+#define SHMTOP_TASK_FIELDS ...
+int shmtop_scan_syscalls(const int *pids, int npids, const long long *nums, int nnums,
+                         long long *out, int cap, int *status, long long *tasks);
+"""
+
+# Namespaces: `shmtop demo` runs in an IPC namespace of its own (unshare); setns joins one.
+NAMESPACE_CDEF = r"""
+#define CLONE_NEWIPC ...
+#define CLONE_NEWUSER ...
+int unshare(int flags);
+int setns(int fd, int nstype);
+"""
+NAMESPACE_SOURCE = "\n#include <sched.h>\n"  # after the helpers, which define _GNU_SOURCE
+
+ffibuilder = FFI()
+ffibuilder.cdef(CDEF + NAMESPACE_CDEF)
+ffibuilder.set_source(
+    "shmtop.core.binding._native",
+    (Path(__file__).with_name("native_helpers.c")).read_text(encoding="utf-8") + NAMESPACE_SOURCE,
+    extra_compile_args=["-O2"],
+    py_limited_api=True,  # the stable ABI only: one abi3 wheel for every 3.11+
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

@@ -1,0 +1,685 @@
+"""The one importer of the compiled binding: errno becomes OSError, C rows become tuples."""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from shmtop.core.binding._native import ffi, lib
+
+# The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
+# compiled module left from an older checkout would fail later, on a missing function or
+# a shifted row; refuse it at import instead, in one line that names the cure.
+NATIVE_ABI = 1
+
+
+def check_native_abi(found: int | None) -> None:
+    """Raise ImportError unless the compiled module's interface number is NATIVE_ABI."""
+    if found != NATIVE_ABI:
+        raise ImportError(
+            f"shmtop's compiled module is stale (interface {found}, this shmtop needs "
+            f"{NATIVE_ABI}): reinstall shmtop (in a checkout: pip install -e . --no-deps)"
+        )
+
+
+check_native_abi(getattr(lib, "SHMTOP_NATIVE_ABI", None))
+
+IPC_PRIVATE: int = lib.IPC_PRIVATE
+IPC_CREAT: int = lib.IPC_CREAT
+IPC_EXCL: int = lib.IPC_EXCL
+IPC_NOWAIT: int = lib.IPC_NOWAIT
+SHM_RDONLY: int = lib.SHM_RDONLY
+SHM_DEST: int = lib.SHM_DEST
+SHM_LOCKED: int = lib.SHM_LOCKED
+SEM_UNDO: int = lib.SEM_UNDO
+MSG_COPY: int = lib.MSG_COPY
+MSG_NOERROR: int = lib.MSG_NOERROR
+
+SEM_FIELDS: int = lib.SHMTOP_SEM_FIELDS
+MSG_FIELDS: int = lib.SHMTOP_MSG_FIELDS
+MAP_FIELDS: int = lib.SHMTOP_MAP_FIELDS
+
+
+def _fail(call: str) -> OSError:
+    """The OSError subclass (PermissionError, FileNotFoundError...) for errno, naming the call."""
+    number = ffi.errno
+    return OSError(number, f"{call}: {os.strerror(number)}")
+
+
+def c_key(key: int) -> int:
+    """A key as key_t (a C int): shmtop prints keys unsigned, the kernel takes them signed."""
+    key &= 0xFFFFFFFF
+    return key - 2**32 if key >= 2**31 else key
+
+
+def _check(result: int, call: str) -> int:
+    if result < 0:
+        raise _fail(call)
+    return result
+
+
+# ---- shared memory ----
+
+
+def shmget(key: int, size: int, flags: int) -> int:
+    """Create or look up a segment; returns its id."""
+    return _check(lib.shmget(c_key(key), size, flags), f"shmget(key={key:#x})")
+
+
+def shmat(shmid: int, flags: int = SHM_RDONLY) -> Any:
+    """Attach a segment (read-only unless told); returns the cffi pointer."""
+    address = lib.shmat(shmid, ffi.NULL, flags)
+    if int(ffi.cast("intptr_t", address)) == -1:
+        raise _fail(f"shmat(shmid={shmid})")
+    return address
+
+
+def shmdt(address: Any) -> None:
+    """Detach what shmat attached."""
+    _check(lib.shmdt(address), "shmdt")
+
+
+@contextmanager
+def attached(shmid: int, *, readonly: bool = True) -> Iterator[Any]:
+    """Attach for the length of a with-block; always detach, also on errors."""
+    address = shmat(shmid, SHM_RDONLY if readonly else 0)
+    try:
+        yield address
+    finally:
+        shmdt(address)
+
+
+def copy_out(address: Any, offset: int, length: int) -> bytes:
+    """Copy length bytes at offset out of an attached segment (reads, never writes)."""
+    return bytes(ffi.buffer(ffi.cast("char *", address) + offset, length))
+
+
+def memory(address: Any, size: int) -> Any:
+    """A buffer over size bytes of an attachment, writable if the attachment is.
+
+    For programs that own a segment (the demo, tests); the viewer never writes.
+    """
+    return ffi.buffer(ffi.cast("char *", address), size)
+
+
+def read_segment(shmid: int, offset: int, length: int) -> bytes:
+    """Copy bytes out of a segment attached read-only for the call."""
+    with attached(shmid) as address:
+        return copy_out(address, offset, length)
+
+
+def shm_rmid(shmid: int) -> None:
+    """IPC_RMID: destroy now, or mark for destruction while attached."""
+    _check(lib.shmctl(shmid, lib.IPC_RMID, ffi.NULL), f"shmctl(shmid={shmid}, IPC_RMID)")
+
+
+@dataclass(frozen=True, slots=True)
+class ShmStat:
+    """What IPC_STAT/SHM_STAT* says of one segment."""
+
+    id: int
+    key: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    mode: int
+    size: int
+    atime: int
+    dtime: int
+    ctime: int
+    cpid: int
+    lpid: int
+    nattch: int
+
+
+def _shm_stat(ds: Any, shmid: int) -> ShmStat:
+    perm = ds.shm_perm
+    return ShmStat(
+        shmid, lib.shmtop_perm_key(ffi.addressof(perm)) & 0xFFFFFFFF, perm.uid, perm.gid,
+        perm.cuid, perm.cgid, perm.mode, ds.shm_segsz, ds.shm_atime, ds.shm_dtime,
+        ds.shm_ctime, ds.shm_cpid, ds.shm_lpid, ds.shm_nattch,
+    )  # fmt: skip
+
+
+def shm_stat(shmid: int) -> ShmStat:
+    """IPC_STAT of one segment (needs read permission)."""
+    ds = ffi.new("struct shmid_ds *")
+    _check(lib.shmctl(shmid, lib.IPC_STAT, ds), f"shmctl(shmid={shmid}, IPC_STAT)")
+    return _shm_stat(ds, shmid)
+
+
+def shm_stat_all(*, any_permission: bool = True) -> list[ShmStat]:
+    """Every segment by index, SHM_STAT_ANY (or SHM_STAT: only readable ones)."""
+    info = ffi.new("struct shm_info *")
+    highest = _check(
+        lib.shmctl(0, lib.SHM_INFO, ffi.cast("struct shmid_ds *", info)), "shmctl(SHM_INFO)"
+    )
+    command = lib.SHM_STAT_ANY if any_permission else lib.SHM_STAT
+    ds = ffi.new("struct shmid_ds *")
+    found = []
+    for index in range(highest + 1):
+        shmid = lib.shmctl(index, command, ds)
+        if shmid >= 0:
+            found.append(_shm_stat(ds, shmid))
+    return found
+
+
+def shm_limits() -> tuple[dict[str, int], dict[str, int]]:
+    """(IPC_INFO limits, SHM_INFO usage) for shared memory; sizes of usage in pages."""
+    limits = ffi.new("struct shminfo *")
+    _check(lib.shmctl(0, lib.IPC_INFO, ffi.cast("struct shmid_ds *", limits)), "shmctl(IPC_INFO)")
+    usage = ffi.new("struct shm_info *")
+    _check(lib.shmctl(0, lib.SHM_INFO, ffi.cast("struct shmid_ds *", usage)), "shmctl(SHM_INFO)")
+    return (
+        {name: getattr(limits, name) for name in ("shmmax", "shmmin", "shmmni", "shmall")},
+        {name: getattr(usage, name) for name in ("used_ids", "shm_tot", "shm_rss", "shm_swp")},
+    )
+
+
+# ---- semaphores ----
+
+
+def semget(key: int, nsems: int, flags: int) -> int:
+    """Create or look up a semaphore set; returns its id."""
+    return _check(lib.semget(c_key(key), nsems, flags), f"semget(key={key:#x})")
+
+
+def sem_rmid(semid: int) -> None:
+    """IPC_RMID: the set is gone at once; blocked callers get EIDRM."""
+    _check(lib.shmtop_semctl_val(semid, 0, lib.IPC_RMID, 0), f"semctl(semid={semid}, IPC_RMID)")
+
+
+@dataclass(frozen=True, slots=True)
+class SemStat:
+    """What IPC_STAT says of one semaphore set."""
+
+    id: int
+    key: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    mode: int
+    nsems: int
+    otime: int
+    ctime: int
+
+
+def sem_stat(semid: int) -> SemStat:
+    """IPC_STAT of one set by id (needs read permission)."""
+    ds = ffi.new("struct semid_ds *")
+    _check(lib.shmtop_semctl_ds(semid, lib.IPC_STAT, ds), f"semctl(semid={semid}, IPC_STAT)")
+    perm = ds.sem_perm
+    return SemStat(
+        semid, lib.shmtop_perm_key(ffi.addressof(perm)) & 0xFFFFFFFF, perm.uid, perm.gid,
+        perm.cuid, perm.cgid, perm.mode, ds.sem_nsems, ds.sem_otime, ds.sem_ctime,
+    )  # fmt: skip
+
+
+def sem_getall(semid: int, nsems: int) -> list[int]:
+    values = ffi.new("unsigned short[]", max(nsems, 1))
+    _check(lib.shmtop_semctl_array(semid, lib.GETALL, values), f"semctl(semid={semid}, GETALL)")
+    return list(values[0:nsems])
+
+
+def sem_setall(semid: int, values: Sequence[int]) -> None:
+    array = ffi.new("unsigned short[]", list(values))
+    _check(lib.shmtop_semctl_array(semid, lib.SETALL, array), f"semctl(semid={semid}, SETALL)")
+
+
+def sem_getval(semid: int, semnum: int) -> int:
+    return _check(lib.shmtop_semctl_val(semid, semnum, lib.GETVAL, 0), f"semctl(semid={semid})")
+
+
+def sem_setval(semid: int, semnum: int, value: int) -> None:
+    _check(lib.shmtop_semctl_val(semid, semnum, lib.SETVAL, value), f"semctl(semid={semid})")
+
+
+def sem_counts(semid: int, semnum: int) -> tuple[int, int, int]:
+    """(GETNCNT, GETZCNT, GETPID) of one semaphore."""
+    call = f"semctl(semid={semid}, semnum={semnum})"
+    return (
+        _check(lib.shmtop_semctl_val(semid, semnum, lib.GETNCNT, 0), call),
+        _check(lib.shmtop_semctl_val(semid, semnum, lib.GETZCNT, 0), call),
+        _check(lib.shmtop_semctl_val(semid, semnum, lib.GETPID, 0), call),
+    )
+
+
+def semop(semid: int, operations: Sequence[tuple[int, int, int]]) -> None:
+    """Apply (sem_num, sem_op, sem_flg) operations atomically."""
+    sops = ffi.new("struct sembuf[]", len(operations))
+    for slot, (num, op, flags) in zip(sops, operations, strict=True):
+        slot.sem_num, slot.sem_op, slot.sem_flg = num, op, flags
+    _check(lib.semop(semid, sops, len(operations)), f"semop(semid={semid})")
+
+
+def sem_table() -> list[tuple[int, ...]]:
+    """Every set: (id, key, uid, gid, cuid, cgid, mode, nsems, otime, ctime)."""
+    return _table(lib.shmtop_sem_table, lib.SEM_STAT_ANY, SEM_FIELDS, "semctl(SEM_STAT_ANY)")
+
+
+def sem_values_flat(sets: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """For each (semid, nsems): 4 numbers a semaphore (value, ncnt, zcnt, pid), all sets
+    packed in one list; and one errno a set (0 = read). A set's size never changes, so
+    an id whose set no longer has nsems semaphores was removed and reused: EIDRM."""
+    if not sets:
+        return [], []
+    ids = ffi.new("int[]", [semid for semid, _ in sets])
+    sizes = ffi.new("int[]", [nsems for _, nsems in sets])
+    total = 4 * sum(nsems for _, nsems in sets)
+    out = ffi.new("long long[]", max(total, 1))
+    errs = ffi.new("int[]", len(sets))
+    lib.shmtop_sem_values(ids, sizes, len(sets), out, errs)
+    return ffi.unpack(out, total), ffi.unpack(errs, len(sets))
+
+
+def sem_values(
+    sets: Sequence[tuple[int, int]],
+) -> list[list[tuple[int, int, int, int]] | OSError]:
+    """Per semaphore (value, ncnt, zcnt, pid) of each (semid, nsems); OSError if unreadable."""
+    flat, errs = sem_values_flat(sets)
+    result: list[list[tuple[int, int, int, int]] | OSError] = []
+    at = 0
+    for (semid, nsems), number in zip(sets, errs, strict=True):
+        if number:
+            result.append(OSError(number, f"semctl(semid={semid}): {os.strerror(number)}"))
+        else:
+            result.append([
+                (flat[i], flat[i + 1], flat[i + 2], flat[i + 3])
+                for i in range(at, at + 4 * nsems, 4)
+            ])  # fmt: skip
+        at += 4 * nsems
+    return result
+
+
+def sem_limits() -> tuple[dict[str, int], dict[str, int]]:
+    """(IPC_INFO limits, SEM_INFO usage: sets in semusz, semaphores in semaem)."""
+    info = ffi.new("struct seminfo *")
+    _check(lib.shmtop_semctl_info(lib.IPC_INFO, info), "semctl(IPC_INFO)")
+    limits = {name: getattr(info, name) for name in ("semmni", "semmns", "semmsl", "semopm")}
+    limits["semvmx"] = info.semvmx
+    _check(lib.shmtop_semctl_info(lib.SEM_INFO, info), "semctl(SEM_INFO)")
+    return limits, {"sets": info.semusz, "semaphores": info.semaem}
+
+
+# ---- message queues ----
+
+
+def msgget(key: int, flags: int) -> int:
+    """Create or look up a queue; returns its id."""
+    return _check(lib.msgget(c_key(key), flags), f"msgget(key={key:#x})")
+
+
+def msg_rmid(msqid: int) -> None:
+    """IPC_RMID: the queue and its messages are gone at once."""
+    _check(lib.msgctl(msqid, lib.IPC_RMID, ffi.NULL), f"msgctl(msqid={msqid}, IPC_RMID)")
+
+
+@dataclass(frozen=True, slots=True)
+class MsgStat:
+    """What IPC_STAT says of one queue."""
+
+    id: int
+    key: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    mode: int
+    qnum: int
+    lspid: int
+    lrpid: int
+    stime: int
+    rtime: int
+    ctime: int
+
+
+def msg_stat(msqid: int) -> MsgStat:
+    """IPC_STAT of one queue by id (needs read permission)."""
+    ds = ffi.new("struct msqid_ds *")
+    _check(lib.msgctl(msqid, lib.IPC_STAT, ds), f"msgctl(msqid={msqid}, IPC_STAT)")
+    perm = ds.msg_perm
+    return MsgStat(
+        msqid, lib.shmtop_perm_key(ffi.addressof(perm)) & 0xFFFFFFFF, perm.uid, perm.gid,
+        perm.cuid, perm.cgid, perm.mode, ds.msg_qnum, ds.msg_lspid, ds.msg_lrpid, ds.msg_stime,
+        ds.msg_rtime, ds.msg_ctime,
+    )  # fmt: skip
+
+
+def msgsnd(msqid: int, mtype: int, payload: bytes, flags: int = IPC_NOWAIT) -> None:
+    buffer = ffi.new("char[]", ffi.sizeof("long") + len(payload))
+    ffi.cast("long *", buffer)[0] = mtype
+    ffi.memmove(buffer + ffi.sizeof("long"), payload, len(payload))
+    _check(lib.msgsnd(msqid, buffer, len(payload), flags), f"msgsnd(msqid={msqid})")
+
+
+def msgrcv(msqid: int, size: int, mtype: int, flags: int) -> tuple[int, bytes]:
+    """Receive (or with MSG_COPY, copy message number mtype); returns (type, bytes)."""
+    buffer = ffi.new("char[]", ffi.sizeof("long") + size)
+    got = lib.msgrcv(msqid, buffer, size, mtype, flags)
+    if got < 0:
+        raise _fail(f"msgrcv(msqid={msqid})")
+    return ffi.cast("long *", buffer)[0], bytes(ffi.buffer(buffer + ffi.sizeof("long"), got))
+
+
+def msg_table() -> list[tuple[int, ...]]:
+    """Every queue: (id, key, uid, gid, cuid, cgid, mode, cbytes, qnum, qbytes,
+    lspid, lrpid, stime, rtime, ctime, 0)."""
+    return _table(lib.shmtop_msg_table, lib.MSG_STAT_ANY, MSG_FIELDS, "msgctl(MSG_STAT_ANY)")
+
+
+def msg_limits() -> tuple[dict[str, int], dict[str, int]]:
+    """(IPC_INFO limits, MSG_INFO usage: queues, messages, bytes)."""
+    info = ffi.new("struct msginfo *")
+    as_ds = ffi.cast("struct msqid_ds *", info)
+    _check(lib.msgctl(0, lib.IPC_INFO, as_ds), "msgctl(IPC_INFO)")
+    limits = {name: getattr(info, name) for name in ("msgmni", "msgmax", "msgmnb")}
+    _check(lib.msgctl(0, lib.MSG_INFO, as_ds), "msgctl(MSG_INFO)")
+    return limits, {"queues": info.msgpool, "messages": info.msgmap, "bytes": info.msgtql}
+
+
+# ---- whole tables, in C ----
+
+
+def _table(loop: Any, command: int, width: int, call: str) -> list[tuple[int, ...]]:
+    capacity = 256
+    while True:
+        out = ffi.new("long long[]", capacity * width)
+        rows = loop(command, out, capacity)
+        if rows < 0:
+            raise OSError(-rows, f"{call}: {os.strerror(-rows)}")
+        if rows < capacity:
+            return _rows(out, rows, width)
+        capacity *= 4  # objects appeared between SEM_INFO and the loop, or many
+
+
+def _rows(out: Any, rows: int, width: int) -> list[tuple[int, ...]]:
+    flat = ffi.unpack(out, rows * width)
+    return [tuple(flat[i : i + width]) for i in range(0, rows * width, width)]
+
+
+def parse_columns(text: bytes, bases: Sequence[int]) -> list[tuple[int, ...]]:
+    """Numbers of a /proc/sysvipc table below its header, in C; bases per column."""
+    width = len(bases)
+    capacity = text.count(b"\n") + 1
+    out = ffi.new("long long[]", capacity * width)
+    rows = lib.shmtop_parse_columns(text, len(text), ffi.new("int[]", list(bases)), width,
+                                    out, capacity)  # fmt: skip
+    if rows < 0:
+        raise ValueError("a /proc/sysvipc line has fewer numbers than its header")
+    return _rows(out, rows, width)
+
+
+# The two ways scan_maps reads a process's mappings, as MapsScan.reader names them.
+PROCMAP_QUERY = "procmap_query"  # the PROCMAP_QUERY ioctl (Linux >= 6.11)
+TEXT = "text"  # parsing /proc/PID/maps line by line
+READERS = (PROCMAP_QUERY, TEXT)
+PROCMAP_QUERY_ENV = "SHMTOP_PROCMAP_QUERY"  # "0": always the text reader
+MAPS_LINE_MAX: int = lib.SHMTOP_MAPS_LINE_MAX  # longer maps lines are skipped
+MAPS_READ: int = lib.SHMTOP_MAPS_READ  # bytes the text reader asks a read() for
+
+# Whether scans try the ioctl first: read once from the environment, then
+# changed only by use_procmap_query() or by a scan that found the ioctl missing.
+# Each scan gets it as an argument (the C keeps no state between calls), so
+# concurrent scans need no lock: a bool assignment is atomic under the GIL.
+_procmap_query: bool = os.environ.get(PROCMAP_QUERY_ENV, "") != "0"
+
+
+@dataclass(frozen=True, slots=True)
+class MapsScan:
+    """System V mappings found in /proc/PID/maps: rows (pid, start, end, writable, shmid)."""
+
+    rows: list[tuple[int, ...]]
+    failures: dict[int, int]  # pid -> errno for processes that could not be read
+    scanned: int  # how many of the pids given were looked at
+    reader: str  # PROCMAP_QUERY or TEXT: how the last pid was read (TEXT once it fell back)
+
+
+def scan_maps(pids: Sequence[int], want: int = -1, *, reader: str | None = None) -> MapsScan:
+    """Read the maps of pids in order, stopping once `want` mappings are found (-1: all).
+
+    reader: PROCMAP_QUERY (falls back to TEXT by itself where the kernel lacks the
+    ioctl) or TEXT; None: the process-wide choice (see use_procmap_query).
+    """
+    global _procmap_query
+    if reader is None:
+        asked = _procmap_query
+    elif reader in READERS:
+        asked = reader == PROCMAP_QUERY
+    else:
+        raise ValueError(f"unknown maps reader {reader!r}: choose one of {READERS}")
+    pid_array = ffi.new("int[]", list(pids))
+    status = ffi.new("int[]", max(len(pids), 1))
+    scanned = ffi.new("int *")
+    used = ffi.new("int *")
+    capacity = 4096
+    while True:
+        out = ffi.new("long long[]", capacity * MAP_FIELDS)
+        used[0] = int(asked)
+        rows = lib.shmtop_scan_maps(
+            pid_array, len(pids), want, out, capacity, status, scanned, used
+        )
+        if rows < 0:
+            raise OSError(-rows, f"reading /proc/PID/maps: {os.strerror(-rows)}")
+        if rows < capacity:
+            break
+        capacity *= 4
+    if asked and not used[0] and reader is None:
+        _procmap_query = False  # no such ioctl here: later scans go straight to text
+    failures = {pids[i]: status[i] for i in range(scanned[0]) if status[i]}
+    return MapsScan(
+        _rows(out, rows, MAP_FIELDS), failures, scanned[0], PROCMAP_QUERY if used[0] else TEXT
+    )
+
+
+def use_procmap_query(enabled: bool) -> None:
+    """Whether scans may use the PROCMAP_QUERY ioctl (they fall back to text by themselves)."""
+    global _procmap_query
+    _procmap_query = enabled
+
+
+def procmap_query_enabled() -> bool:
+    """Whether scans try PROCMAP_QUERY first (False: SHMTOP_PROCMAP_QUERY=0, or found missing)."""
+    return _procmap_query
+
+
+def parse_maps_fd(
+    fd: int, pid: int, *, chunk: int = 0, capacity: int = 4096
+) -> list[tuple[int, ...]]:
+    """The scan's text reader on maps text read from fd (up to EOF), rows as scan_maps gives
+    them with pid filled in; at most capacity rows. chunk > 0: ask each read() for at most
+    that many bytes (0: the scan's read size)."""
+    out = ffi.new("long long[]", max(capacity, 1) * MAP_FIELDS)
+    rows = lib.shmtop_parse_maps_fd(fd, pid, out, capacity, chunk)
+    if rows < 0:
+        raise OSError(-rows, f"reading maps text from fd {fd}: {os.strerror(-rows)}")
+    return _rows(out, rows, MAP_FIELDS)
+
+
+def parse_stat(text: bytes) -> tuple[int, bytes, int]:
+    """process_facts' parser on the text of a /proc/PID/stat: (errno, comm, start ticks);
+    errno is EPROTO, with comm b"" and start 0, for text that is not a whole stat line."""
+    name = ffi.new("char[]", lib.SHMTOP_COMM_SIZE)
+    start = ffi.new("long long *")
+    # An exact-size copy: the C must not rely on the NUL cffi would add after bytes.
+    buffer = ffi.new("char[]", max(len(text), 1))
+    ffi.memmove(buffer, text, len(text))
+    number = lib.shmtop_parse_stat(buffer, len(text), name, start)
+    return number, ffi.string(name), start[0]
+
+
+TITLE_SIZE: int = lib.SHMTOP_TITLE_SIZE
+ProcessFacts = tuple[int, bytes, int, int, bytes | None]
+
+
+def process_facts(
+    pids: Sequence[int], *, titles: bool = False, known: Mapping[int, int] | None = None
+) -> list[ProcessFacts]:
+    """For each pid (errno, comm bytes, start time in clock ticks since boot, effective uid,
+    title); errno is 0 when read, ESRCH when the process is gone. With titles, the title is
+    the first TITLE_SIZE bytes of /proc/PID/cmdline (b"" when empty or unreadable), read in
+    the same loop, except for a pid whose start ticks `known` holds (its title is known):
+    there, and without titles, it is None."""
+    if not pids:
+        return []
+    count = len(pids)
+    out = ffi.new("long long[]", 3 * count)
+    size = lib.SHMTOP_COMM_SIZE
+    names = ffi.new("char[]", size * count)
+    title_buffer, lengths, known_ticks = ffi.NULL, ffi.NULL, ffi.NULL
+    if titles:
+        title_buffer = ffi.new("char[]", TITLE_SIZE * count)
+        lengths = ffi.new("int[]", count)
+        if known:
+            known_ticks = ffi.new("long long[]", [known.get(pid, -1) for pid in pids])
+    lib.shmtop_process_facts(
+        ffi.new("int[]", list(pids)), count, known_ticks, out, names, title_buffer, lengths
+    )
+    flat = ffi.unpack(out, 3 * count)
+    raw = ffi.unpack(names, size * count)
+    read: list[bytes | None] = [None] * count
+    if titles:
+        text = ffi.unpack(title_buffer, TITLE_SIZE * count)
+        for i, length in enumerate(ffi.unpack(lengths, count)):
+            if length != -1:
+                read[i] = text[TITLE_SIZE * i : TITLE_SIZE * i + length] if length > 0 else b""
+    return [
+        (flat[3 * i + 2], raw[size * i : size * (i + 1)].split(b"\0", 1)[0], flat[3 * i],
+         flat[3 * i + 1], read[i])
+        for i in range(count)
+    ]  # fmt: skip
+
+
+# ---- waiters and queue contents ----
+
+TASK_FIELDS: int = lib.SHMTOP_TASK_FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class SyscallScan:
+    """Threads found in chosen system calls: rows (pid, tid, nr, arg0..arg5, run_ns, timeslices);
+    the last two are -1 when the thread's schedstat could not be read."""
+
+    rows: list[tuple[int, ...]]
+    failures: dict[int, int]  # pid -> errno for processes whose threads could not be read
+    tasks: int  # threads looked at
+
+
+def scan_syscalls(pids: Sequence[int], numbers: Sequence[int]) -> SyscallScan:
+    """Read /proc/PID/task/TID/syscall of every thread of pids, in C; keep those in numbers."""
+    pid_array = ffi.new("int[]", list(pids))
+    wanted = ffi.new("long long[]", list(numbers))
+    status = ffi.new("int[]", max(len(pids), 1))
+    tasks = ffi.new("long long *")
+    capacity = 256
+    while True:
+        out = ffi.new("long long[]", capacity * TASK_FIELDS)
+        rows = lib.shmtop_scan_syscalls(
+            pid_array, len(pids), wanted, len(numbers), out, capacity, status, tasks
+        )
+        if rows < capacity:
+            break
+        capacity *= 4
+    failures = {pids[i]: status[i] for i in range(len(pids)) if status[i]}
+    return SyscallScan(_rows(out, rows, TASK_FIELDS), failures, tasks[0])
+
+
+MSG_COPY_MISSING = (
+    "this kernel lacks MSG_COPY (CONFIG_CHECKPOINT_RESTORE): queued messages cannot be read "
+    "without taking them off the queue"
+)
+_PEEK_START = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class PeekedMessage:
+    """One queued message, copied off the queue with MSG_COPY (it stays queued)."""
+
+    index: int  # position in the queue, from 0
+    mtype: int
+    size: int  # bytes of the message text
+    data: bytes  # the text, or its first bytes when the peek's byte budget ran out
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.data) < self.size
+
+
+@dataclass(frozen=True, slots=True)
+class MsgPeek:
+    """What a peek at a queue found, and why it stopped."""
+
+    messages: tuple[PeekedMessage, ...]
+    unsupported: str | None = None  # set (and no messages) when the kernel lacks MSG_COPY
+    more: bool = False  # stopped at max_messages or max_bytes with messages left
+    problem: str | None = None  # a message that could not be copied, or a queue that moved
+    changed: bool = False  # the queue changed while it was read: messages may be missing
+
+
+def _queue_header(msqid: int) -> tuple[int, int, int, int]:
+    ds = ffi.new("struct msqid_ds *")
+    _check(lib.msgctl(msqid, lib.IPC_STAT, ds), f"msgctl(msqid={msqid}, IPC_STAT)")
+    return ds.msg_qnum, ds.msg_stime, ds.msg_rtime, ds.msg_ctime
+
+
+def msg_peek(msqid: int, max_messages: int = 100, max_bytes: int = 1 << 20) -> MsgPeek:
+    """Copy up to max_messages queued messages (max_bytes of text in all) without consuming them.
+
+    msgrcv(IPC_NOWAIT | MSG_COPY) with the index as type: qnum, lrpid and rtime
+    stay as they were. Raises OSError when the queue is gone or unreadable
+    (EACCES: MSG_COPY needs read permission).
+    """
+    msgmax = msg_limits()[0]["msgmax"]
+    header = _queue_header(msqid)
+    size = max(min(msgmax, _PEEK_START), 1)
+    buffer = ffi.new("char[]", ffi.sizeof("long") + size)
+    found: list[PeekedMessage] = []
+    kept = 0
+    problem: str | None = None
+    while len(found) < max_messages and kept < max_bytes:
+        index = len(found)
+        got = lib.msgrcv(msqid, buffer, size, index, lib.IPC_NOWAIT | lib.MSG_COPY)
+        if got >= 0:
+            text = bytes(ffi.buffer(buffer + ffi.sizeof("long"), min(got, max_bytes - kept)))
+            found.append(PeekedMessage(index, ffi.cast("long *", buffer)[0], got, text))
+            kept += len(text)
+            continue
+        number = ffi.errno
+        if number == errno.ENOMSG:
+            break
+        if number == errno.ENOSYS:
+            return MsgPeek((), unsupported=MSG_COPY_MISSING)
+        if number == errno.E2BIG and size < msgmax:
+            size = min(size * 4, msgmax)  # a long message: a larger buffer, same index
+            buffer = ffi.new("char[]", ffi.sizeof("long") + size)
+            continue
+        if number in (errno.E2BIG, errno.EINVAL):
+            _queue_header(msqid)  # raises if the queue is gone; else msgmax was lowered
+            problem = f"message {index} is longer than msgmax ({msgmax}) lets MSG_COPY copy"
+            break
+        raise OSError(number, f"msgrcv(msqid={msqid}, MSG_COPY): {os.strerror(number)}")
+    after = _queue_header(msqid)
+    more = len(found) < after[0] and problem is None
+    return MsgPeek(tuple(found), more=more, problem=problem, changed=after != header)
+
+
+# ---- namespaces ----
+
+CLONE_NEWIPC: int = lib.CLONE_NEWIPC
+CLONE_NEWUSER: int = lib.CLONE_NEWUSER
+
+
+def unshare(flags: int) -> None:
+    """unshare(2): leave the given namespaces (CLONE_NEWIPC...) for new ones, this process only
+    when single-threaded (the kernel refuses CLONE_NEWUSER in a threaded process)."""
+    _check(lib.unshare(flags), f"unshare({flags:#x})")
+
+
+def setns(fd: int, nstype: int = 0) -> None:
+    """setns(2): join the namespace open as fd (a /proc/PID/ns/* file); nstype 0 = any kind."""
+    _check(lib.setns(fd, nstype), f"setns(fd={fd}, {nstype:#x})")

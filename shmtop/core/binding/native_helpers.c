@@ -1,0 +1,868 @@
+/* Hot loops of shmtop's binding, done in C and handed to Python as flat
+ * arrays of long long (ffi.unpack turns them into a list in one call).
+ * Compiled by cffi in API mode from shmtop/core/binding/_build.py. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <linux/types.h>
+#include <unistd.h>
+
+/* The binding's interface number: bump it with every change to the C interface
+ * (a function, a constant, a row layout); native.py refuses a module of another. */
+#define SHMTOP_NATIVE_ABI 1
+
+#ifndef SHM_STAT_ANY
+#define SHM_STAT_ANY 15
+#endif
+#ifndef SEM_STAT_ANY
+#define SEM_STAT_ANY 20
+#endif
+#ifndef MSG_STAT_ANY
+#define MSG_STAT_ANY 13
+#endif
+#ifndef MSG_COPY
+#define MSG_COPY 040000
+#endif
+
+/* glibc leaves this to the caller (semctl(2)). */
+union semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+    struct seminfo *__buf;
+};
+
+/* ---- thin wrappers the variadic semctl and private field names need ---- */
+
+static int shmtop_semctl_val(int semid, int semnum, int cmd, int val)
+{
+    union semun arg;
+    arg.val = val;
+    return semctl(semid, semnum, cmd, arg);
+}
+
+static int shmtop_semctl_array(int semid, int cmd, unsigned short *values)
+{
+    union semun arg;
+    arg.array = values;
+    return semctl(semid, 0, cmd, arg);
+}
+
+static int shmtop_semctl_ds(int semid, int cmd, struct semid_ds *ds)
+{
+    union semun arg;
+    arg.buf = ds;
+    return semctl(semid, 0, cmd, arg);
+}
+
+static int shmtop_semctl_info(int cmd, struct seminfo *info)
+{
+    union semun arg;
+    arg.__buf = info;
+    return semctl(0, 0, cmd, arg);
+}
+
+/* glibc names the key field __key: keep that spelling out of Python. */
+static int shmtop_perm_key(const struct ipc_perm *perm)
+{
+    return perm->__key;
+}
+
+/* ---- whole-table loops ---- */
+
+#define SHMTOP_SEM_FIELDS 10
+#define SHMTOP_MSG_FIELDS 16
+
+/* Every semaphore set of this IPC namespace via SEM_STAT_ANY (no read
+ * permission needed). Row: id key uid gid cuid cgid mode nsems otime ctime.
+ * Returns the number of rows, or -errno. */
+static int shmtop_sem_table(int cmd, long long *out, int cap)
+{
+    struct seminfo info;
+    struct semid_ds ds;
+    union semun arg;
+    int max_index, index, rows = 0;
+
+    arg.__buf = &info;
+    max_index = semctl(0, 0, SEM_INFO, arg);
+    if (max_index < 0)
+        return -errno;
+    for (index = 0; index <= max_index && rows < cap; index++) {
+        long long *row = out + (long long)rows * SHMTOP_SEM_FIELDS;
+        int id;
+        arg.buf = &ds;
+        id = semctl(index, 0, cmd, arg);
+        if (id < 0)
+            continue; /* EINVAL: unused slot; EACCES: SEM_STAT without rights */
+        row[0] = id;
+        row[1] = ds.sem_perm.__key;
+        row[2] = ds.sem_perm.uid;
+        row[3] = ds.sem_perm.gid;
+        row[4] = ds.sem_perm.cuid;
+        row[5] = ds.sem_perm.cgid;
+        row[6] = ds.sem_perm.mode;
+        row[7] = (long long)ds.sem_nsems;
+        row[8] = (long long)ds.sem_otime;
+        row[9] = (long long)ds.sem_ctime;
+        rows++;
+    }
+    return rows;
+}
+
+/* Every message queue via MSG_STAT_ANY. Row: id key uid gid cuid cgid mode
+ * cbytes qnum qbytes lspid lrpid stime rtime ctime, then a spare 0. */
+static int shmtop_msg_table(int cmd, long long *out, int cap)
+{
+    struct msginfo info;
+    struct msqid_ds ds;
+    int max_index, index, rows = 0;
+
+    max_index = msgctl(0, MSG_INFO, (struct msqid_ds *)&info);
+    if (max_index < 0)
+        return -errno;
+    for (index = 0; index <= max_index && rows < cap; index++) {
+        long long *row = out + (long long)rows * SHMTOP_MSG_FIELDS;
+        int id = msgctl(index, cmd, &ds);
+        if (id < 0)
+            continue;
+        row[0] = id;
+        row[1] = ds.msg_perm.__key;
+        row[2] = ds.msg_perm.uid;
+        row[3] = ds.msg_perm.gid;
+        row[4] = ds.msg_perm.cuid;
+        row[5] = ds.msg_perm.cgid;
+        row[6] = ds.msg_perm.mode;
+        row[7] = (long long)ds.__msg_cbytes;
+        row[8] = (long long)ds.msg_qnum;
+        row[9] = (long long)ds.msg_qbytes;
+        row[10] = ds.msg_lspid;
+        row[11] = ds.msg_lrpid;
+        row[12] = (long long)ds.msg_stime;
+        row[13] = (long long)ds.msg_rtime;
+        row[14] = (long long)ds.msg_ctime;
+        row[15] = 0;
+        rows++;
+    }
+    return rows;
+}
+
+/* GETALL writes as many values as the set has when it runs, whatever count
+ * the caller read earlier. So the count comes from IPC_STAT right before it,
+ * and the values go at the very end of a mapping followed by a PROT_NONE
+ * page: should the id be removed and reused by a bigger set between the two
+ * calls, the kernel's copy_to_user meets the guard page and GETALL fails with
+ * EFAULT instead of writing past the buffer. */
+struct shmtop_guarded {
+    char *base;
+    size_t size; /* usable bytes, the guard page after them */
+};
+
+static unsigned short *shmtop_guarded_values(struct shmtop_guarded *area, size_t count)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t need = count * sizeof(unsigned short);
+
+    if (area->base == NULL || need > area->size) {
+        size_t size = (need + page - 1) / page * page;
+        char *base;
+        if (size == 0)
+            size = page;
+        if (area->base != NULL)
+            munmap(area->base, area->size + page);
+        area->base = NULL;
+        base = mmap(NULL, size + page, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (base == MAP_FAILED)
+            return NULL;
+        if (mprotect(base + size, page, PROT_NONE) < 0) {
+            munmap(base, size + page);
+            return NULL;
+        }
+        area->base = base;
+        area->size = size;
+    }
+    return (unsigned short *)(area->base + area->size - need);
+}
+
+/* Values of many semaphore sets at once. For set i (nsems[i] semaphores),
+ * four numbers a semaphore: value ncnt zcnt pid, packed one set after the
+ * other. errs[i] is 0 or the errno that made set i unreadable (its slots
+ * are then left as they were). A set's size never changes in its life: when
+ * the kernel's count differs from nsems[i], the id now names another set and
+ * errs[i] is EIDRM (the set the caller knew was removed). Returns the number
+ * of longs used. */
+static long long shmtop_sem_values(const int *ids, const int *nsems, int count,
+                                   long long *out, int *errs)
+{
+    struct shmtop_guarded area = {NULL, 0};
+    long long used = 0;
+    int i, s;
+
+    for (i = 0; i < count; i++) {
+        long long *row = out + used;
+        int n = nsems[i];
+        struct semid_ds ds;
+        unsigned short *values;
+        union semun arg;
+
+        used += 4LL * n;
+        errs[i] = 0;
+        arg.buf = &ds;
+        if (semctl(ids[i], 0, IPC_STAT, arg) < 0) {
+            errs[i] = errno;
+            continue;
+        }
+        if ((long long)ds.sem_nsems != n) {
+            errs[i] = EIDRM;
+            continue;
+        }
+        values = shmtop_guarded_values(&area, ds.sem_nsems);
+        if (values == NULL) {
+            errs[i] = ENOMEM;
+            continue;
+        }
+        arg.array = values;
+        if (semctl(ids[i], 0, GETALL, arg) < 0) {
+            /* EFAULT: the id grew a bigger set between IPC_STAT and GETALL */
+            errs[i] = errno == EFAULT ? EIDRM : errno;
+            continue;
+        }
+        for (s = 0; s < n; s++) {
+            int ncnt = semctl(ids[i], s, GETNCNT);
+            int zcnt = semctl(ids[i], s, GETZCNT);
+            int pid = semctl(ids[i], s, GETPID);
+            if (ncnt < 0 || zcnt < 0 || pid < 0) {
+                errs[i] = errno; /* removed while we read it */
+                break;
+            }
+            row[4 * s] = values[s];
+            row[4 * s + 1] = ncnt;
+            row[4 * s + 2] = zcnt;
+            row[4 * s + 3] = pid;
+        }
+    }
+    if (area.base != NULL)
+        munmap(area.base, area.size + (size_t)sysconf(_SC_PAGESIZE));
+    return used;
+}
+
+/* Numbers of a /proc/sysvipc table after its header line, column by column
+ * in the base bases[col] gives (8 for perms). Stops at cap rows; returns
+ * the number of rows, or -1 if a line has too few numbers. */
+static int shmtop_parse_columns(const char *text, long long length,
+                                const int *bases, int ncols,
+                                long long *out, int cap)
+{
+    const char *p = memchr(text, '\n', (size_t)length);
+    const char *end = text + length;
+    int rows = 0;
+
+    if (p == NULL)
+        return 0;
+    p++;
+    while (p < end && rows < cap) {
+        int col;
+        while (p < end && (*p == ' ' || *p == '\n'))
+            p++;
+        if (p >= end)
+            break;
+        for (col = 0; col < ncols; col++) {
+            char *after;
+            /* strtoll would skip a newline too: a short line must not borrow
+             * numbers from the next one. */
+            while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+            if (p >= end || *p == '\n')
+                return -1;
+            out[(long long)rows * ncols + col] = strtoll(p, &after, bases[col]);
+            if (after == p)
+                return -1;
+            p = after;
+        }
+        /* Columns we were not asked for (a newer kernel's) are skipped. */
+        while (p < end && *p != '\n')
+            p++;
+        rows++;
+    }
+    return rows;
+}
+
+/* ---- attachments: /SYSV mappings of processes ---- */
+
+#define SHMTOP_MAP_FIELDS 5
+
+static int shmtop_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static unsigned long long shmtop_hex(const char **cursor, const char *end)
+{
+    unsigned long long value = 0;
+    const char *p = *cursor;
+    int digit;
+    while (p < end && (digit = shmtop_hexval(*p)) >= 0) {
+        value = value * 16 + (unsigned long long)digit;
+        p++;
+    }
+    *cursor = p;
+    return value;
+}
+
+/* A decimal number of at least one digit, never past end (strtoull would skip
+ * a newline and read on into the next line, and take a sign). */
+static int shmtop_decimal(const char **cursor, const char *end,
+                          unsigned long long *value)
+{
+    const char *p = *cursor;
+    *value = 0;
+    while (p < end && *p >= '0' && *p <= '9') {
+        *value = *value * 10 + (unsigned long long)(*p - '0');
+        p++;
+    }
+    if (p == *cursor)
+        return 0;
+    *cursor = p;
+    return 1;
+}
+
+/* A segment's name: "/SYSV" and 8 hex digits, then nothing or " (deleted)"
+ * (as procfs.parse_sysv_mapping has it). length excludes any NUL. */
+static int shmtop_is_sysv_name(const char *name, size_t length)
+{
+    size_t k;
+    if (length != 13 && length != 23)
+        return 0;
+    if (memcmp(name, "/SYSV", 5) != 0)
+        return 0;
+    for (k = 5; k < 13; k++)
+        if (shmtop_hexval(name[k]) < 0)
+            return 0;
+    return length == 13 || memcmp(name + 13, " (deleted)", 10) == 0;
+}
+
+/* Parse one maps line [line, end) (end is its newline, never read); if it is a
+ * System V segment (a "/SYSVxxxxxxxx" path on an internal device of major 0,
+ * shared), write pid start end writable inode to row and return 1. */
+static int shmtop_parse_map_line(const char *line, const char *end, int pid,
+                                 long long *row)
+{
+    const char *p = line, *mark;
+    unsigned long long start, stop, inode;
+    int writable;
+
+    mark = p;
+    start = shmtop_hex(&p, end);
+    if (p == mark || p >= end || *p != '-')
+        return 0;
+    p++;
+    mark = p;
+    stop = shmtop_hex(&p, end);
+    /* " rw-s ": only shared mappings */
+    if (p == mark || end - p < 6 || p[0] != ' ' || p[4] != 's' || p[5] != ' ')
+        return 0;
+    writable = p[2] == 'w';
+    p += 6;
+    mark = p;
+    shmtop_hex(&p, end); /* offset */
+    if (p == mark || p >= end || *p != ' ')
+        return 0;
+    p++;
+    mark = p;
+    if (shmtop_hex(&p, end) != 0 || p == mark) /* device major: internal mounts are 0 */
+        return 0;
+    if (p >= end || *p != ':')
+        return 0;
+    p++;
+    mark = p;
+    shmtop_hex(&p, end); /* minor */
+    if (p == mark || p >= end || *p != ' ')
+        return 0;
+    p++;
+    if (!shmtop_decimal(&p, end, &inode) || p >= end || *p != ' ')
+        return 0; /* no inode field, or a truncated line */
+    while (p < end && *p == ' ')
+        p++;
+    if (!shmtop_is_sysv_name(p, (size_t)(end - p)))
+        return 0;
+    row[0] = pid;
+    row[1] = (long long)start;
+    row[2] = (long long)stop;
+    row[3] = writable;
+    row[4] = (long long)inode;
+    return 1;
+}
+
+/* PROCMAP_QUERY (Linux >= 6.11) asks the kernel for the next VMA matching
+ * flags, so only shared file mappings cross to user space and no path is
+ * formatted except theirs. Declared here for older headers. */
+#ifndef PROCMAP_QUERY
+struct procmap_query {
+    __u64 size;
+    __u64 query_flags;
+    __u64 query_addr;
+    __u64 vma_start;
+    __u64 vma_end;
+    __u64 vma_flags;
+    __u64 vma_page_size;
+    __u64 vma_offset;
+    __u64 inode;
+    __u32 dev_major;
+    __u32 dev_minor;
+    __u32 vma_name_size;
+    __u32 build_id_size;
+    __u64 vma_name_addr;
+    __u64 build_id_addr;
+};
+#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
+#define PROCMAP_QUERY_VMA_READABLE 0x01
+#define PROCMAP_QUERY_VMA_WRITABLE 0x02
+#define PROCMAP_QUERY_VMA_SHARED 0x08
+#define PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
+#define PROCMAP_QUERY_FILE_BACKED_VMA 0x20
+#endif
+
+/* Collect the System V mappings of the maps file open on fd through
+ * PROCMAP_QUERY. Returns rows added, or -errno (-ENOTTY: no such ioctl). */
+static int shmtop_query_maps(int fd, int pid, long long *out, int cap)
+{
+    struct procmap_query query;
+    char name[4096];
+    unsigned long long address = 0;
+    int rows = 0;
+
+    for (;;) {
+        memset(&query, 0, sizeof query);
+        query.size = sizeof query;
+        query.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA |
+                            PROCMAP_QUERY_VMA_SHARED | PROCMAP_QUERY_FILE_BACKED_VMA;
+        query.query_addr = address;
+        query.vma_name_addr = (unsigned long long)(unsigned long)name;
+        query.vma_name_size = sizeof name;
+        if (ioctl(fd, PROCMAP_QUERY, &query) < 0)
+            return errno == ENOENT ? rows : -errno; /* ENOENT: no more VMAs */
+        address = query.vma_end;
+        /* vma_name_size counts the name's NUL. */
+        if (query.dev_major != 0 || query.vma_name_size == 0 || rows >= cap ||
+            !shmtop_is_sysv_name(name, query.vma_name_size - 1))
+            continue;
+        out[(long long)rows * SHMTOP_MAP_FIELDS] = pid;
+        out[(long long)rows * SHMTOP_MAP_FIELDS + 1] = (long long)query.vma_start;
+        out[(long long)rows * SHMTOP_MAP_FIELDS + 2] = (long long)query.vma_end;
+        out[(long long)rows * SHMTOP_MAP_FIELDS + 3] =
+            (query.vma_flags & PROCMAP_QUERY_VMA_WRITABLE) != 0;
+        out[(long long)rows * SHMTOP_MAP_FIELDS + 4] = (long long)query.inode;
+        rows++;
+    }
+}
+
+/* The text reader: maps lines are parsed as reads bring them, a partial last
+ * line carried over to the next read. A line still without its newline after
+ * SHMTOP_MAPS_LINE_MAX bytes is skipped up to its newline (no System V line is
+ * that long), never parsed from its middle; a last line without a newline was
+ * cut short and is not parsed either. */
+#define SHMTOP_MAPS_BUFFER (1 << 16)
+#define SHMTOP_MAPS_LINE_MAX 512
+#define SHMTOP_MAPS_READ (SHMTOP_MAPS_BUFFER - SHMTOP_MAPS_LINE_MAX)
+
+/* Collect the System V mappings of the maps text readable on fd, asking each
+ * read() for at most chunk bytes (tests make lines span reads), into buffer
+ * (SHMTOP_MAPS_BUFFER bytes, the caller's: concurrent scans share nothing).
+ * Returns rows added (at most cap), or -errno of a failed read. */
+static int shmtop_read_maps_text(int fd, int pid, long long *out, int cap,
+                                 char *buffer, size_t chunk)
+{
+    size_t carried = 0;
+    int skipping = 0, rows = 0;
+    ssize_t got;
+
+    if (chunk == 0 || chunk > SHMTOP_MAPS_READ)
+        chunk = SHMTOP_MAPS_READ;
+    for (;;) {
+        const char *p = buffer, *end, *nl;
+        /* carried <= SHMTOP_MAPS_LINE_MAX, so there is always room for chunk */
+        got = read(fd, buffer + carried, chunk);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        end = buffer + carried + got;
+        if (skipping) {
+            nl = memchr(p, '\n', (size_t)(end - p));
+            if (nl == NULL) {
+                carried = 0; /* still inside the over-long line */
+                continue;
+            }
+            p = nl + 1;
+            skipping = 0;
+        }
+        while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            if (rows < cap &&
+                shmtop_parse_map_line(p, nl, pid, out + (long long)rows * SHMTOP_MAP_FIELDS))
+                rows++;
+            p = nl + 1;
+        }
+        carried = (size_t)(end - p);
+        if (carried > SHMTOP_MAPS_LINE_MAX) {
+            skipping = 1;
+            carried = 0;
+        } else {
+            memmove(buffer, p, carried);
+        }
+    }
+    return got < 0 ? -errno : rows;
+}
+
+/* The text reader on an fd the caller opened (tests feed it crafted text
+ * through pipes and files); chunk as above, 0 for the scan's read size. */
+static int shmtop_parse_maps_fd(int fd, int pid, long long *out, int cap, int chunk)
+{
+    char *buffer = malloc(SHMTOP_MAPS_BUFFER);
+    int rows;
+
+    if (buffer == NULL)
+        return -ENOMEM;
+    rows = shmtop_read_maps_text(fd, pid, out, cap, buffer, chunk > 0 ? (size_t)chunk : 0);
+    free(buffer);
+    return rows;
+}
+
+/* Read /proc/PID/maps for each pid in order and collect its System V
+ * mappings (SHMTOP_MAP_FIELDS longs a row). status[i] is 0, or the errno
+ * that kept pid i from being read (ESRCH for a process that is gone).
+ * Stops after the pid whose mappings bring the total to want (want < 0:
+ * never); *scanned tells how many pids were looked at. *reader is the
+ * caller's choice, 1: PROCMAP_QUERY, 0: text; it is set to 0 when the ioctl
+ * turned out missing (ENOTTY, EINVAL, EOPNOTSUPP) and the scan went on in
+ * text. Nothing is shared between calls: scans may run in many threads at
+ * once. Returns rows, or -ENOMEM. */
+static int shmtop_scan_maps(const int *pids, int npids, long long want,
+                            long long *out, int cap, int *status, int *scanned,
+                            int *reader)
+{
+    char path[64];
+    char *buffer = NULL;
+    int i, rows = 0;
+
+    for (i = 0; i < npids && rows < cap; i++) {
+        int fd, added;
+
+        status[i] = 0;
+        snprintf(path, sizeof path, "/proc/%d/maps", pids[i]);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            status[i] = errno == ENOENT ? ESRCH : errno;
+            continue;
+        }
+        added = -ENOTTY;
+        if (*reader) {
+            added = shmtop_query_maps(fd, pids[i],
+                                      out + (long long)rows * SHMTOP_MAP_FIELDS, cap - rows);
+            if (added == -ENOTTY || added == -EINVAL || added == -EOPNOTSUPP)
+                *reader = 0;
+        }
+        if (!*reader) {
+            if (buffer == NULL && (buffer = malloc(SHMTOP_MAPS_BUFFER)) == NULL) {
+                close(fd);
+                *scanned = i;
+                return -ENOMEM;
+            }
+            added = shmtop_read_maps_text(fd, pids[i],
+                                          out + (long long)rows * SHMTOP_MAP_FIELDS,
+                                          cap - rows, buffer, 0);
+        }
+        close(fd);
+        if (added < 0) {
+            status[i] = added == -ENOENT ? ESRCH : -added;
+            continue;
+        }
+        rows += added;
+        if (want >= 0 && rows >= want) {
+            i++;
+            break;
+        }
+    }
+    free(buffer);
+    *scanned = i;
+    return rows;
+}
+
+/* ---- process facts: name, start time and effective uid, many at once ---- */
+
+#define SHMTOP_COMM_SIZE 16
+#define SHMTOP_TITLE_SIZE 256
+
+/* The first SHMTOP_TITLE_SIZE bytes of /proc/PID/cmdline into title (the
+ * command line as the process left it: NUL-separated arguments, or a title
+ * written over them); returns the bytes read (0: empty, a kernel thread or a
+ * zombie), or -2 if it could not be read. */
+static int shmtop_read_title(int pid, char *title)
+{
+    char path[64];
+    ssize_t got;
+    int fd;
+
+    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -2;
+    got = read(fd, title, SHMTOP_TITLE_SIZE);
+    close(fd);
+    return got < 0 ? -2 : (int)got;
+}
+
+/* Parse the text of a /proc/PID/stat, [text, text + length), never reading
+ * past it: comm (at most SHMTOP_COMM_SIZE - 1 bytes, NUL-terminated, into name)
+ * and starttime (field 22, clock ticks since boot). comm may hold spaces and
+ * parentheses: it ends at the last ')'. Returns 0, or EPROTO for text that is
+ * not a whole stat line (no comm, a stat ending at ')', a field missing,
+ * starttime cut short). */
+static int shmtop_parse_stat(const char *text, long long length, char *name,
+                             long long *start)
+{
+    const char *end = text + length, *open_paren, *close_paren = NULL, *p;
+    unsigned long long ticks;
+    size_t size;
+    int field;
+
+    name[0] = 0;
+    *start = 0;
+    if (length <= 0)
+        return EPROTO;
+    open_paren = memchr(text, '(', (size_t)length);
+    if (open_paren == NULL)
+        return EPROTO;
+    for (p = end; p > open_paren + 1; p--)
+        if (p[-1] == ')') {
+            close_paren = p - 1;
+            break;
+        }
+    if (close_paren == NULL)
+        return EPROTO;
+    /* Each field after comm is a space and a word; state is field 3. */
+    p = close_paren + 1;
+    for (field = 3; field <= 22; field++) {
+        const char *word;
+        if (p >= end || *p != ' ')
+            return EPROTO;
+        p++;
+        if (field == 22)
+            break;
+        word = p;
+        while (p < end && *p != ' ' && *p != '\n')
+            p++;
+        if (p == word)
+            return EPROTO;
+    }
+    /* starttime is never the last field: without a space after it, it was cut. */
+    if (!shmtop_decimal(&p, end, &ticks) || p >= end || *p != ' ')
+        return EPROTO;
+    *start = (long long)ticks;
+    size = (size_t)(close_paren - open_paren - 1);
+    if (size >= SHMTOP_COMM_SIZE)
+        size = SHMTOP_COMM_SIZE - 1;
+    memcpy(name, open_paren + 1, size);
+    name[size] = 0;
+    return 0;
+}
+
+/* For each pid: out[3i] = start time in clock ticks since boot (field 22 of
+ * /proc/PID/stat), out[3i+1] = owner uid of /proc/PID (the effective uid, as
+ * ps and htop show), out[3i+2] = 0, or the errno that kept it from being read
+ * (ESRCH: gone). names[16i..] = comm, NUL-terminated, raw bytes.
+ * With titles (else NULL): the title of each pid whose start time is not
+ * known[i] (known NULL: of every pid) goes to titles[256i..], its length to
+ * title_lengths[i] (shmtop_read_title); -1 where it was not read. */
+static void shmtop_process_facts(const int *pids, int count, const long long *known,
+                                 long long *out, char *names, char *titles,
+                                 int *title_lengths)
+{
+    char path[64], text[1024];
+    int i;
+
+    for (i = 0; i < count; i++) {
+        long long *row = out + 3LL * i;
+        char *name = names + (long long)SHMTOP_COMM_SIZE * i;
+        struct stat info;
+        ssize_t got;
+        int fd;
+
+        row[0] = row[1] = 0;
+        row[2] = 0;
+        name[0] = 0;
+        if (titles != NULL)
+            title_lengths[i] = -1;
+        snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            row[2] = errno == ENOENT ? ESRCH : errno;
+            continue;
+        }
+        got = read(fd, text, sizeof text - 1);
+        if (got < 0 || fstat(fd, &info) < 0) {
+            row[2] = errno == ENOENT ? ESRCH : errno;
+            close(fd);
+            continue;
+        }
+        close(fd);
+        text[got] = 0;
+        row[2] = shmtop_parse_stat(text, got, name, &row[0]);
+        if (row[2] == 0)
+            row[1] = info.st_uid;
+        if (row[2] == 0 && titles != NULL && (known == NULL || known[i] != row[0]))
+            title_lengths[i] =
+                shmtop_read_title(pids[i], titles + (long long)SHMTOP_TITLE_SIZE * i);
+    }
+}
+
+/* ---- waiters: threads blocked in an IPC system call ---- */
+
+#define SHMTOP_TASK_FIELDS 11
+
+/* Parse "NR 0xA0 0xA1 ... 0xA5 SP PC" into nr and six arguments; 0 for
+ * "running", a negative number (not in a system call) or anything else. */
+static int shmtop_parse_syscall(const char *text, long long *nr, long long *args)
+{
+    const char *p = text;
+    char *after;
+    int i;
+
+    *nr = strtoll(p, &after, 10);
+    if (after == p || *nr < 0)
+        return 0;
+    p = after;
+    for (i = 0; i < 6; i++) {
+        args[i] = (long long)strtoull(p, &after, 16);
+        if (after == p)
+            return 0;
+        p = after;
+    }
+    return 1;
+}
+
+/* Read a small /proc file into text (NUL-terminated); returns 0 or errno. */
+static int shmtop_read_small(const char *path, char *text, size_t size)
+{
+    ssize_t got;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return errno;
+    got = read(fd, text, size - 1);
+    if (got < 0) {
+        int number = errno;
+        close(fd);
+        return number;
+    }
+    close(fd);
+    text[got] = 0;
+    return 0;
+}
+
+/* Look at one thread: if it is in one of the nnums system calls in nums,
+ * fill row (pid tid nr arg0..arg5 run_ns timeslices) and return 1. Returns
+ * 0 otherwise, or -errno when its syscall file could not be read. */
+static int shmtop_scan_task(int pid, int tid, const long long *nums, int nnums,
+                            long long *row)
+{
+    char path[96], text[512];
+    long long nr, args[6], run = 0, wait = 0, slices = 0;
+    int k, number, wanted = 0;
+
+    snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", pid, tid);
+    number = shmtop_read_small(path, text, sizeof text);
+    if (number != 0)
+        return -number;
+    if (!shmtop_parse_syscall(text, &nr, args))
+        return 0;
+    for (k = 0; k < nnums; k++)
+        wanted |= nums[k] == nr;
+    if (!wanted)
+        return 0;
+    row[0] = pid;
+    row[1] = tid;
+    row[2] = nr;
+    for (k = 0; k < 6; k++)
+        row[3 + k] = args[k];
+    row[9] = row[10] = -1;
+    snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", pid, tid);
+    if (shmtop_read_small(path, text, sizeof text) == 0 &&
+        sscanf(text, "%lld %lld %lld", &run, &wait, &slices) == 3) {
+        row[9] = run;
+        row[10] = slices;
+    }
+    return 1;
+}
+
+/* For each pid, read /proc/PID/task/TID/syscall of each of its threads and
+ * keep the threads blocked in one of the nnums system calls in nums, one row
+ * of SHMTOP_TASK_FIELDS each (see shmtop_scan_task): a thread that has not
+ * run since the last scan shows the same run_ns and timeslices. status[i] is
+ * 0 or the errno that kept a thread of pid i from being read (ESRCH: gone);
+ * *tasks counts the threads looked at. Returns rows. */
+static int shmtop_scan_syscalls(const int *pids, int npids, const long long *nums,
+                                int nnums, long long *out, int cap, int *status,
+                                long long *tasks)
+{
+    char path[64];
+    int i, rows = 0;
+
+    *tasks = 0;
+    for (i = 0; i < npids && rows < cap; i++) {
+        struct stat info;
+        DIR *dir;
+        struct dirent *entry;
+        int found;
+
+        status[i] = 0;
+        snprintf(path, sizeof path, "/proc/%d/task", pids[i]);
+        if (stat(path, &info) < 0) {
+            status[i] = errno == ENOENT ? ESRCH : errno;
+            continue;
+        }
+        /* nlink of a task directory is 2 + threads: one thread needs no listing. */
+        if (info.st_nlink == 3) {
+            (*tasks)++;
+            found = shmtop_scan_task(pids[i], pids[i], nums, nnums,
+                                     out + (long long)rows * SHMTOP_TASK_FIELDS);
+            if (found > 0)
+                rows++;
+            else if (found < 0 && found != -ENOENT && found != -ESRCH)
+                status[i] = -found;
+            continue;
+        }
+        dir = opendir(path);
+        if (dir == NULL) {
+            status[i] = errno == ENOENT ? ESRCH : errno;
+            continue;
+        }
+        while ((entry = readdir(dir)) != NULL && rows < cap) {
+            if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+                continue;
+            (*tasks)++;
+            found = shmtop_scan_task(pids[i], atoi(entry->d_name), nums, nnums,
+                                     out + (long long)rows * SHMTOP_TASK_FIELDS);
+            if (found > 0)
+                rows++;
+            else if (found < 0 && found != -ENOENT && found != -ESRCH)
+                status[i] = -found; /* a thread that ended is no blind spot */
+        }
+        closedir(dir);
+    }
+    return rows;
+}

@@ -1,0 +1,1 @@
+"""Reading a segment's bytes: the reader (both paths) and change maps."""

@@ -1,0 +1,1 @@
+"""One snapshot of the IPC tables: the collector, /proc parsers, process facts, accounts."""

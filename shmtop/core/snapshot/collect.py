@@ -1,0 +1,614 @@
+"""Builds one consistent Snapshot of the namespace's System V IPC, reusing what has not changed."""
+
+from __future__ import annotations
+
+import errno
+import gc
+import os
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
+
+from shmtop.core.binding import native
+from shmtop.core.model import (
+    Attachment,
+    BlindSpots,
+    Coverage,
+    Limits,
+    MessageQueue,
+    Owner,
+    Process,
+    Segment,
+    Semaphore,
+    SemaphoreSet,
+    Snapshot,
+)
+from shmtop.core.snapshot import procfs, visibility
+from shmtop.core.snapshot.accounts import group_name, user_name
+from shmtop.core.snapshot.procs import ProcessDirectory, ProcessFacts
+from shmtop.core.verdicts import liveness
+
+PROC = "/proc"
+_SHM_HEADER_NEEDED = ("key", "shmid", "perms", "size", "cpid", "lpid", "nattch",
+                      "uid", "gid", "cuid", "cgid", "atime", "dtime", "ctime")  # fmt: skip
+
+
+def describe_errno(number: int) -> str:
+    """A few words for why a process or object could not be read."""
+    if number in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return os.strerror(number).lower()
+
+
+def ipc_namespace_of(pid: int | str) -> int | None:
+    """Inode of a process's IPC namespace, or None if it cannot be told."""
+    try:
+        return os.stat(f"{PROC}/{pid}/ns/ipc").st_ino
+    except OSError:
+        return None
+
+
+# Small on purpose: it only shares one Owner among objects with the same key and ids (most
+# are IPC_PRIVATE), and every snapshot's objects hold their own; 65,536 entries grew the
+# view by ~2.4 MB a minute under keyed churn. A miss costs a microsecond, once an object.
+@lru_cache(maxsize=1024)
+def make_owner(key: int, uid: int, gid: int, cuid: int, cgid: int, mode: int) -> Owner:
+    return Owner(
+        key=key & 0xFFFFFFFF, uid=uid, gid=gid, cuid=cuid, cgid=cgid, mode=mode,
+        user=user_name(uid), group=group_name(gid),
+        creator_user=user_name(cuid), creator_group=group_name(cgid),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _ScanPart:
+    """One thread's share of a maps scan, with what the mapping PIDs need next."""
+
+    maps: native.MapsScan
+    namespaces: dict[int, int | None]  # pid -> IPC namespace inode
+    facts: dict[int, ProcessFacts]  # pid -> (errno, comm, start ticks, euid, title)
+
+
+def _scan_part(
+    pids: Sequence[int], want: int = -1, titles_known: Mapping[int, int] | None = None
+) -> _ScanPart:
+    """Scan maps, then stat the namespace and read the facts of the PIDs that map a segment
+    (their titles too, but for those titles_known names: pid -> start ticks).
+
+    Runs in a worker thread: the C calls and os.stat release the GIL, so the two
+    halves of a first scan and the main thread's work share the cores.
+    """
+    maps = native.scan_maps(pids, want)
+    mapping = sorted({row[0] for row in maps.rows})
+    read = native.process_facts(mapping, titles=True, known=titles_known)
+    facts = dict(zip(mapping, read, strict=True))
+    return _ScanPart(maps, {pid: ipc_namespace_of(pid) for pid in mapping}, facts)
+
+
+@dataclass(frozen=True, slots=True)
+class _MappingScan:
+    """Result of one scan of /proc/PID/maps."""
+
+    mappings: dict[int, tuple[tuple[int, int, int, bool], ...]]  # shmid -> (pid, start, end, rw)
+    scanned: int
+    uninspected: dict[str, int]
+    other_namespace: int
+    facts: dict[int, ProcessFacts]  # of the attachers, read during the scan
+
+    @property
+    def found(self) -> int:
+        """How many mappings were found."""
+        return sum(len(maps) for maps in self.mappings.values())
+
+    @property
+    def pids(self) -> set[int]:
+        return {pid for maps in self.mappings.values() for pid, *_ in maps}
+
+
+class _ShmColumns:
+    """Where each field sits in a /proc/sysvipc/shm row, found by header name."""
+
+    def __init__(self, columns: list[str]) -> None:
+        missing = [name for name in _SHM_HEADER_NEEDED if name not in columns]
+        if missing:
+            raise OSError(errno.EPROTO, f"/proc/sysvipc/shm lacks columns {missing}")
+        at = {name: index for index, name in enumerate(columns)}
+        self.names = columns
+        self.bases = procfs.column_bases(columns)
+        self.key, self.id, self.perms, self.size = at["key"], at["shmid"], at["perms"], at["size"]
+        self.cpid, self.lpid, self.nattch = at["cpid"], at["lpid"], at["nattch"]
+        self.uid, self.gid, self.cuid, self.cgid = at["uid"], at["gid"], at["cuid"], at["cgid"]
+        self.atime, self.dtime, self.ctime = at["atime"], at["dtime"], at["ctime"]
+        self.rss, self.swap = at.get("rss"), at.get("swap")
+
+    def signature(self, row: tuple[int, ...]) -> tuple[int, ...]:
+        """What changes whenever a process attaches or detaches (fork and exit too)."""
+        return (row[self.id], row[self.nattch], row[self.lpid], row[self.atime], row[self.dtime])
+
+
+class Collector:
+    """Takes snapshots; keep one alive and call snapshot() every refresh.
+
+    Each object is rebuilt only when what the kernel says of it changed, so a
+    steady-state snapshot costs the kernel reads and little more.
+    """
+
+    def __init__(self, *, semaphore_values: bool = True, attachments: bool = True) -> None:
+        self._semaphore_values = semaphore_values
+        self._attachments = attachments
+        self._processes = ProcessDirectory()
+        self._namespace = ipc_namespace_of("self") or 0
+        self._own_pid = os.getpid()
+        self._hiding = visibility.processes_hidden()  # the /proc mount does not change under us
+        # Reuse state: what the last snapshot read, and what it built from it.
+        self._shm_table = b""
+        self._shm_rows: list[tuple[int, ...]] = []
+        self._shm_columns: _ShmColumns | None = None
+        self._last_signature: tuple[tuple[int, ...], ...] | None = None
+        self._last_scan: _MappingScan | None = None
+        self._last_scan_started = 0.0
+        self._attachers_scan: _MappingScan | None = None  # the scan _attachers belong to
+        self._attachers: dict[int, Process] = {}
+        self._segments: dict[int, tuple[tuple[object, ...], Segment]] = {}
+        self._sem_read: tuple[list[tuple[int, ...]], list[int], list[int]] | None = None
+        self._sem_sets: tuple[SemaphoreSet, ...] = ()
+        self._sem_cache: dict[int, tuple[object, SemaphoreSet]] = {}
+        self._queues: dict[tuple[int, ...], MessageQueue] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._summarised: list[tuple[int, ...]] | None = None
+        self._summary_of_rows: tuple[tuple[tuple[int, ...], ...], int, int] = ((), 0, 0)
+        self._queue_rows: list[tuple[int, ...]] | None = None
+        self._queue_objects: tuple[MessageQueue, ...] = ()
+        self._others_from: tuple[object, object, object] | None = None
+        self._others: set[int] = set()
+        self._segments_built: tuple[tuple[object, ...], tuple[Segment, ...]] | None
+        self._segments_built = None
+
+    # ---- the whole snapshot ----
+
+    def snapshot(self) -> Snapshot:
+        """Every segment, semaphore set and queue, with the processes behind them."""
+        # A first snapshot makes tens of thousands of small acyclic objects; the
+        # cycle collector would walk the heap again and again while they are made
+        # (a third of the time at 4000 segments), and there is no cycle to find.
+        with _collector_paused():
+            return self._snapshot()
+
+    def _snapshot(self) -> Snapshot:
+        taken_at = time.time()
+        # Kernel reads run in worker threads (the C loops release the GIL) while
+        # this thread parses and builds: two cores, one wait.
+        semaphores_read = self._executor().submit(self._read_semaphore_values)
+        columns, shm_rows = self._read_segment_rows()
+        scan_result = self._start_scan(columns, shm_rows) if self._attachments else None
+        sem_sets = self._semaphore_sets(semaphores_read.result())
+        queues = self._read_queues()
+        scan = scan_result() if scan_result else None
+        processes, hidden = self._lookup_processes(columns, shm_rows, scan, sem_sets, queues)
+        segments = self._build_segments(columns, shm_rows, scan, processes, hidden)
+        return Snapshot(
+            taken_at=taken_at,
+            segments=segments,
+            semaphore_sets=sem_sets,
+            queues=queues,
+            limits=read_limits(),
+            processes=MappingProxyType(processes),
+            blind_spots=_blind_spots(scan, self._summary(columns, shm_rows)[2], self._hiding),
+            viewer_pid=self._own_pid,
+            ipc_namespace=self._namespace,
+            hidden=MappingProxyType(hidden),
+        )
+
+    def _lookup_processes(
+        self,
+        columns: _ShmColumns,
+        shm_rows: list[tuple[int, ...]],
+        scan: _MappingScan | None,
+        sem_sets: tuple[SemaphoreSet, ...],
+        queues: tuple[MessageQueue, ...],
+    ) -> tuple[dict[int, Process], dict[int, str]]:
+        """Facts on every PID that matters (attachers of an unchanged scan are taken as known),
+        and the PIDs that run but cannot be read or seen, with why."""
+        if scan is None:
+            attachers: dict[int, Process] = {}
+        elif scan is self._attachers_scan:
+            # A process cannot exit or exec without detaching, which would have
+            # changed the scan's signature: the attachers are the same processes.
+            attachers = self._attachers
+            unsettled = self._processes.unsettled(attachers)
+            if unsettled:  # read too soon after they started: their titles may be their parent's
+                attachers = {**attachers, **self._processes.lookup(unsettled)}
+        else:
+            attachers = self._processes.lookup(scan.pids, known=scan.facts)
+        if self._others_from != (shm_rows, sem_sets, queues):
+            # Each identical to last time when nothing changed: then so are the PIDs.
+            self._others_from = (shm_rows, sem_sets, queues)
+            self._others = set()
+            for row in shm_rows:
+                self._others.update((row[columns.cpid], row[columns.lpid]))
+            for queue in queues:
+                self._others.update((queue.lspid, queue.lrpid))
+            for sem_set in sem_sets:
+                self._others.update(s.pid for s in sem_set.semaphores or ())
+        others = self._others - attachers.keys()
+        self._attachers, self._attachers_scan = attachers, scan
+        unreadable: dict[int, int] = {}
+        found = {**attachers, **self._processes.lookup(others, unreadable=unreadable)}
+        self._processes.prune(found)
+        hidden = {
+            pid: f"exists, but {describe_errno(n)} to read it" for pid, n in unreadable.items()
+        }
+        # /proc said "no such process" of the rest: ask the kernel, which /proc may lie to.
+        for pid in others - found.keys() - hidden.keys():
+            if pid > 0 and (why := visibility.unseen_reason(pid, self._hiding)) is not None:
+                hidden[pid] = why
+        return found, hidden
+
+    # ---- segments ----
+
+    def _read_segment_rows(self) -> tuple[_ShmColumns, list[tuple[int, ...]]]:
+        table = procfs.read_sysvipc("shm")
+        if table != self._shm_table or self._shm_columns is None:
+            names = procfs.header_columns(table)
+            if self._shm_columns is None or self._shm_columns.names != names:
+                self._shm_columns = _ShmColumns(names)
+            self._shm_rows = native.parse_columns(table, self._shm_columns.bases)
+            self._shm_table = table
+        return self._shm_columns, self._shm_rows
+
+    def _build_segments(
+        self,
+        columns: _ShmColumns,
+        rows: list[tuple[int, ...]],
+        scan: _MappingScan | None,
+        processes: dict[int, Process],
+        hidden: dict[int, str],
+    ) -> tuple[Segment, ...]:
+        """Every Segment; the whole tuple is reused when rows, scan and processes are the same."""
+        inputs = (rows, scan, processes, hidden)
+        last = self._segments_built
+        if (
+            last is not None
+            and last[0][0] is rows
+            and last[0][1] is scan
+            and last[0][2] == processes
+            and last[0][3] == hidden
+        ):
+            return last[1]
+        settled, coverage = self._settle(columns, rows, scan)
+        segments = tuple([
+            self._segment(columns, row, scan, processes, hidden, coverage.get(row[columns.id]))
+            for row in settled
+        ])  # fmt: skip
+        self._segments = {s.id: self._segments[s.id] for s in segments}
+        self._segments_built = (inputs, segments)
+        return segments
+
+    def _settle(
+        self, columns: _ShmColumns, rows: list[tuple[int, ...]], scan: _MappingScan | None
+    ) -> tuple[list[tuple[int, ...]], dict[int, Coverage]]:
+        """Rows whose mappings agree with their nattch, and the coverage of those that do not.
+
+        The table is read before the maps scan, so under churn a row can count more or fewer
+        attachments than the scan found. Those segments are read again after the scan: a row
+        that now agrees replaces the old one; the rest are marked, PARTIAL where processes
+        could not be seen (the missing attachments may be theirs), else CHANGED.
+        """
+        c = columns
+        if scan is None:
+            return rows, {row[c.id]: Coverage.NOT_SCANNED for row in rows if row[c.nattch]}
+        mappings = scan.mappings
+        disagree = [i for i, row in enumerate(rows)
+                    if len(mappings.get(row[c.id], ())) != row[c.nattch]]  # fmt: skip
+        if not disagree:
+            return rows, {}
+        again = {
+            row[c.id]: row for row in native.parse_columns(procfs.read_sysvipc("shm"), c.bases)
+        }
+        blind = bool(scan.uninspected or scan.other_namespace or self._hiding)
+        settled = list(rows)
+        coverage: dict[int, Coverage] = {}
+        for i in disagree:
+            shmid = rows[i][c.id]
+            found = len(mappings.get(shmid, ()))
+            fresh = again.get(shmid)
+            if fresh is not None and fresh[c.nattch] == found:
+                settled[i] = fresh
+            elif blind and found < (fresh or rows[i])[c.nattch]:
+                coverage[shmid] = Coverage.PARTIAL
+            else:
+                coverage[shmid] = Coverage.CHANGED
+        return settled, coverage
+
+    def _segment(
+        self,
+        columns: _ShmColumns,
+        row: tuple[int, ...],
+        scan: _MappingScan | None,
+        processes: dict[int, Process],
+        hidden: dict[int, str],
+        coverage: Coverage | None,
+    ) -> Segment:
+        """The Segment for a row, reused from the last snapshot when nothing about it changed."""
+        c = columns
+        shmid, cpid, ctime = row[c.id], row[c.cpid], row[c.ctime]
+        maps = scan.mappings.get(shmid, ()) if scan else ()
+        creator_alive = liveness(processes, hidden, cpid, ctime)[0]
+        owners = [processes.get(m[0]) for m in maps]
+        coverage = coverage or Coverage.COMPLETE
+        cache_key = (row, maps, owners, creator_alive, coverage)
+        cached = self._segments.get(shmid)
+        if cached is not None and cached[0] == cache_key:
+            return cached[1]
+        own = self._own_pid
+        attachments = tuple([
+            Attachment(pid, p.command if p else "?", p.user if p else "?", writable, start, end,
+                       pid == own, p.title if p else None)
+            for (pid, start, end, writable), p in zip(maps, owners, strict=True)
+        ])  # fmt: skip
+        segment = Segment(
+            shmid,
+            make_owner(row[c.key], row[c.uid], row[c.gid], row[c.cuid], row[c.cgid], row[c.perms]),
+            row[c.size],
+            row[c.rss] if c.rss is not None else None,
+            row[c.swap] if c.swap is not None else None,
+            row[c.nattch], cpid, row[c.lpid], row[c.atime], row[c.dtime], ctime,
+            creator_alive, attachments, coverage,
+        )  # fmt: skip
+        self._segments[shmid] = (cache_key, segment)
+        return segment
+
+    # ---- attachments ----
+
+    def _start_scan(
+        self, columns: _ShmColumns, rows: list[tuple[int, ...]]
+    ) -> Callable[[], _MappingScan]:
+        """Begin finding who maps which segment; call the result for the answer.
+
+        Reused while no segment's nattch/lpid/atime/dtime moved (attach, detach,
+        fork, exit and exec all move them) and none of those times falls in or
+        after the second the last scan began: the times have 1 s resolution, so
+        a detach and an attach in that second could otherwise cancel out. A
+        first scan reads every process in two threads; later ones start with the
+        likely attachers and stop once every attachment (sum of nattch) is found.
+        """
+        signature, newest, want = self._summary(columns, rows)
+        started = time.time()
+        if (
+            signature == self._last_signature
+            and self._last_scan is not None
+            and newest < int(self._last_scan_started)
+        ):
+            last = self._last_scan
+            return lambda: last
+        self._last_scan_started = started
+        live_ids = {row[columns.id] for row in rows}
+        if want == 0:
+            return lambda: self._remember(signature, _MappingScan({}, 0, {}, 0, {}))
+        titles_known = self._processes.known_titles()  # a copy: the scan threads read it
+        if self._last_scan is None:
+            pids = _all_pids()
+            halves = [
+                self._executor().submit(_scan_part, pids[n::2], -1, titles_known) for n in (0, 1)
+            ]
+            return lambda: self._remember(
+                signature, self._sort_mappings([h.result() for h in halves], live_ids)
+            )
+        likely = self._last_scan.pids
+        likely.update(row[columns.lpid] for row in rows)
+        return lambda: self._remember(
+            signature, self._scan_maps(want, live_ids, likely, titles_known)
+        )
+
+    def _summary(
+        self, columns: _ShmColumns, rows: list[tuple[int, ...]]
+    ) -> tuple[tuple[tuple[int, ...], ...], int, int]:
+        """(signature, newest attach/detach time, sum of nattch) of the segment rows; the
+        same list as last time means the same table bytes, so the same answer."""
+        if rows is not self._summarised:
+            self._summarised = rows
+            signature = tuple(columns.signature(row) for row in rows)
+            newest = max((max(row[columns.atime], row[columns.dtime]) for row in rows), default=0)
+            self._summary_of_rows = (signature, newest, sum(row[columns.nattch] for row in rows))
+        return self._summary_of_rows
+
+    def _remember(self, signature: tuple[tuple[int, ...], ...], scan: _MappingScan) -> _MappingScan:
+        self._last_signature, self._last_scan = signature, scan
+        return scan
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            # One thread for the semaphore reads, two for the maps scan.
+            self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="shmtop-collect")
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the scan threads (they also end with the interpreter)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _scan_maps(
+        self, want: int, live_ids: set[int], likely: set[int], titles_known: Mapping[int, int]
+    ) -> _MappingScan:
+        pending = sorted(_all_pids(), key=lambda pid: pid not in likely)
+        parts: list[_ScanPart] = []
+        found = 0
+        while pending and found < want:
+            # The C loop stops once it has seen `want - found` mappings of any kind; only
+            # those of live segments in our namespace count, so it may have to go on.
+            part = _scan_part(pending, want - found, titles_known)
+            pending = pending[part.maps.scanned :]
+            parts.append(part)
+            ours = {pid for pid, inode in part.namespaces.items() if inode == self._namespace}
+            found += sum(1 for row in part.maps.rows if row[0] in ours and row[4] in live_ids)
+        return self._sort_mappings(parts, live_ids)
+
+    def _sort_mappings(self, parts: Sequence[_ScanPart], live_ids: set[int]) -> _MappingScan:
+        """Group found mappings by segment, keeping our namespace's live segments only."""
+        mappings: dict[int, list[tuple[int, int, int, bool]]] = defaultdict(list)
+        uninspected: Counter[str] = Counter()
+        other_namespace = 0
+        facts: dict[int, ProcessFacts] = {}
+        for part in parts:
+            for number in part.maps.failures.values():
+                if number != errno.ESRCH:  # a process that ended is not a blind spot
+                    uninspected[describe_errno(number)] += 1
+            ours = {pid for pid, inode in part.namespaces.items() if inode == self._namespace}
+            for pid, start, end, writable, shmid in part.maps.rows:
+                if pid not in ours:
+                    other_namespace += 1
+                elif shmid in live_ids:
+                    mappings[shmid].append((pid, start, end, bool(writable)))
+            facts.update((pid, fact) for pid, fact in part.facts.items() if pid in ours)
+        scanned = sum(part.maps.scanned for part in parts)
+        frozen = {shmid: tuple(sorted(maps)) for shmid, maps in mappings.items()}  # pid, address
+        return _MappingScan(frozen, scanned, dict(uninspected), other_namespace, facts)
+
+    # ---- semaphores ----
+
+    def _read_semaphore_values(self) -> tuple[list[tuple[int, ...]], list[int], list[int]]:
+        """The sets' table and all their values, straight from the kernel (a worker's job)."""
+        rows = native.sem_table() or _sem_rows_from_proc()
+        if self._semaphore_values:
+            flat, errs = native.sem_values_flat([(r[0], r[7]) for r in rows])
+        else:
+            flat, errs = [], [0] * len(rows)
+        return rows, flat, errs
+
+    def _semaphore_sets(
+        self, read: tuple[list[tuple[int, ...]], list[int], list[int]]
+    ) -> tuple[SemaphoreSet, ...]:
+        rows, flat, errs = read
+        if read == self._sem_read:
+            return self._sem_sets
+        built: dict[int, tuple[object, SemaphoreSet]] = {}
+        at = 0
+        for row, number in zip(rows, errs, strict=True):
+            nsems = row[7]
+            values = flat[at : at + 4 * nsems]
+            at += 4 * nsems
+            if number in (errno.EINVAL, errno.EIDRM):
+                continue  # removed between the table and the values
+            cached = self._sem_cache.get(row[0])
+            if cached is not None and cached[0] == (row, number, values):
+                built[row[0]] = cached
+            else:
+                built[row[0]] = ((row, number, values), self._semaphore_set(row, number, values))
+        self._sem_cache = built
+        self._sem_read, self._sem_sets = read, tuple(entry[1] for entry in built.values())
+        return self._sem_sets
+
+    def _semaphore_set(self, row: tuple[int, ...], number: int, values: list[int]) -> SemaphoreSet:
+        semid, key, uid, gid, cuid, cgid, mode, nsems, otime, ctime = row
+        semaphores: tuple[Semaphore, ...] | None = None
+        unreadable: str | None = None
+        if number:
+            unreadable = describe_errno(number)
+        elif self._semaphore_values:
+            # Columns of the flat (value, ncnt, zcnt, pid) list, zipped at C speed.
+            columns = (values[0::4], values[1::4], values[2::4], values[3::4])
+            semaphores = tuple(map(Semaphore._make, zip(range(nsems), *columns, strict=True)))
+        else:
+            unreadable = "not read"
+        return SemaphoreSet(
+            id=semid, owner=make_owner(key, uid, gid, cuid, cgid, mode), nsems=nsems,
+            otime=otime, ctime=ctime, semaphores=semaphores, unreadable=unreadable,
+        )  # fmt: skip
+
+    # ---- queues ----
+
+    def _read_queues(self) -> tuple[MessageQueue, ...]:
+        rows: list[tuple[int, ...]] = native.msg_table() or _msg_rows_from_proc()
+        if rows == self._queue_rows:
+            return self._queue_objects
+        built: dict[tuple[int, ...], MessageQueue] = {}
+        for row in rows:
+            built[row] = self._queues.get(row) or _queue(row)
+        self._queues, self._queue_rows = built, rows
+        self._queue_objects = tuple(built.values())
+        return self._queue_objects
+
+
+def _queue(row: tuple[int, ...]) -> MessageQueue:
+    (msqid, key, uid, gid, cuid, cgid, mode, cbytes, qnum, qbytes,
+     lspid, lrpid, stime, rtime, ctime, _) = row  # fmt: skip
+    return MessageQueue(
+        id=msqid, owner=make_owner(key, uid, gid, cuid, cgid, mode), cbytes=cbytes,
+        qnum=qnum, qbytes=qbytes if qbytes >= 0 else None, lspid=lspid, lrpid=lrpid,
+        stime=stime, rtime=rtime, ctime=ctime,
+    )  # fmt: skip
+
+
+def _blind_spots(scan: _MappingScan | None, nattch_total: int, hiding: str | None) -> BlindSpots:
+    if scan is None:
+        return BlindSpots(attachments_missing=nattch_total, processes_hidden=hiding)
+    found = scan.found
+    return BlindSpots(
+        processes_scanned=scan.scanned,
+        uninspected=MappingProxyType(dict(scan.uninspected)),
+        attachments_missing=max(nattch_total - found, 0),
+        other_namespace_mappings=scan.other_namespace,
+        processes_hidden=hiding,
+    )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _all_pids() -> list[int]:
+    return [int(name) for name in os.listdir(PROC) if name.isdigit()]
+
+
+# ---- fallbacks for kernels without the *_STAT_ANY commands (before 4.17) ----
+
+
+def _sem_rows_from_proc() -> list[tuple[int, ...]]:
+    rows = procfs.parse_sysvipc(procfs.read_sysvipc("sem").decode("ascii"))
+    return [
+        (r["semid"], r["key"], r["uid"], r["gid"], r["cuid"], r["cgid"], r["perms"],
+         r["nsems"], r["otime"], r["ctime"])
+        for r in rows
+    ]  # fmt: skip
+
+
+def _msg_rows_from_proc() -> list[tuple[int, ...]]:
+    rows = procfs.parse_sysvipc(procfs.read_sysvipc("msg").decode("ascii"))
+    return [
+        (r["msqid"], r["key"], r["uid"], r["gid"], r["cuid"], r["cgid"], r["perms"],
+         r["cbytes"], r["qnum"], -1, r["lspid"], r["lrpid"], r["stime"], r["rtime"],
+         r["ctime"], 0)
+        for r in rows
+    ]  # fmt: skip
+
+
+def read_limits() -> Limits:
+    """Limits and usage of all three kinds, from IPC_INFO and *_INFO."""
+    shm_limits, shm_usage = native.shm_limits()
+    sem_limits, sem_usage = native.sem_limits()
+    msg_limits, msg_usage = native.msg_limits()
+    return Limits(
+        page_size=os.sysconf("SC_PAGE_SIZE"),
+        shmmax=shm_limits["shmmax"], shmall=shm_limits["shmall"], shmmni=shm_limits["shmmni"],
+        shm_segments=shm_usage["used_ids"], shm_pages=shm_usage["shm_tot"],
+        shm_rss_pages=shm_usage["shm_rss"], shm_swap_pages=shm_usage["shm_swp"],
+        semmni=sem_limits["semmni"], semmns=sem_limits["semmns"], semmsl=sem_limits["semmsl"],
+        semopm=sem_limits["semopm"], semvmx=sem_limits["semvmx"],
+        sem_sets=sem_usage["sets"], sem_semaphores=sem_usage["semaphores"],
+        msgmni=msg_limits["msgmni"], msgmax=msg_limits["msgmax"], msgmnb=msg_limits["msgmnb"],
+        msg_queues=msg_usage["queues"], msg_messages=msg_usage["messages"],
+        msg_bytes=msg_usage["bytes"],
+    )  # fmt: skip

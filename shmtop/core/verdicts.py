@@ -1,0 +1,270 @@
+"""The one rule that calls an object an orphan (or unattached), with the evidence it rests on.
+
+SysV objects are meant to outlive their creators: "nobody attached and the
+creator is gone" is not a leak (PostgreSQL keeps such a keyed segment). An
+object is an **orphan** only when all of this holds:
+
+- nothing uses it now: a segment has nattch 0 (and is not already removed); a
+  semaphore set has no waiter; a queue no thread a waiter scan found (`blocked`:
+  its header shows none, so only a scan can tell: without a scan a queue is
+  never called an orphan);
+- the processes that used it are *shown* gone: a segment's creator, every
+  non-zero last changer (sempid) of a set's semaphores, a queue's last sender and
+  last receiver. A PID that still runs but started after the object's last use is
+  a reuse, so the user is gone. A PID that /proc hides or will not let us read
+  is "unknown", never gone, and so is a PID that reads 0 (another PID namespace);
+  an object no process ever used (all those PIDs 0) has no evidence: never orphan;
+- its key is IPC_PRIVATE, so nobody can find it again except by id;
+- nothing touched it for the grace period (default 60 s): segments are judged on
+  max(atime, dtime, ctime), sets on max(otime, ctime), queues on max(stime,
+  rtime, ctime), the kernel's own times.
+
+The same object with a key is **unattached** (a segment) or **unused** (a set or
+queue) instead: somebody may look it up by key again. `rm --orphans` takes those
+only when asked with an explicit `--idle-for`.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+
+from shmtop.core.model import (
+    BlindSpots,
+    Coverage,
+    IpcObject,
+    Kind,
+    MessageQueue,
+    Process,
+    Segment,
+    SemaphoreSet,
+    Snapshot,
+)
+
+DEFAULT_GRACE = 60.0  # seconds an orphan candidate must be untouched
+MAX_IDLE = 365 * 86400.0
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"([0-9]+)([smhd])", re.ASCII)
+
+
+class Status(enum.StrEnum):
+    """What the rule calls an object (None: nothing, it is or may be in use)."""
+
+    ORPHAN = "orphan"  # private, unused, its users gone, untouched for the grace period
+    UNATTACHED = "unattached"  # a keyed segment, nattch 0, its creator gone
+    UNUSED = "unused"  # a keyed set or queue whose last users are gone
+
+
+KEYED = {Segment: Status.UNATTACHED, SemaphoreSet: Status.UNUSED, MessageQueue: Status.UNUSED}
+KINDS = {Segment: Kind.SHM, SemaphoreSet: Kind.SEM, MessageQueue: Kind.MSG}
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A process the verdict rests on, and what is known of it."""
+
+    role: str  # "creator", "last operation", "last sender", "last receiver"
+    pid: int
+    alive: bool | None  # None: cannot tell
+    state: str  # "runs", "gone", or why it cannot be told
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The rule's answer for one object at one moment, with its evidence."""
+
+    status: Status | None
+    private: bool  # key IPC_PRIVATE
+    users: tuple[User, ...]
+    users_gone: bool | None  # True: every user shown gone; None: cannot tell (see unknown)
+    unknown: str | None  # why users_gone is None
+    busy: str | None  # in use now whatever its users: attached, removed, waited on
+    times: tuple[tuple[str, int], ...]  # (what, epoch second; 0 = never) idle is judged on
+    idle: float  # seconds since the latest of times
+    grace: float
+
+    @property
+    def orphan(self) -> bool:
+        return self.status is Status.ORPHAN
+
+    @property
+    def last_touched(self) -> int:
+        return max(t for _, t in self.times)
+
+    @property
+    def settling(self) -> bool:
+        """It would be an orphan, but was touched within the grace period."""
+        return (
+            self.status is None and self.private and self.busy is None
+            and self.users_gone is True and self.idle < self.grace
+        )  # fmt: skip
+
+    def selected(self, idle_for: float | None) -> bool:
+        """Whether `rm --orphans` takes it: orphans; with an explicit --idle-for (judged with
+        that grace) also keyed objects untouched for that long."""
+        if self.status is Status.ORPHAN:
+            return True
+        return idle_for is not None and self.status in KEYED.values() and self.idle >= idle_for
+
+
+def liveness(
+    processes: Mapping[int, Process], hidden: Mapping[int, str], pid: int, since: int
+) -> tuple[bool | None, str]:
+    """Whether the process that used an object as `pid` at epoch second `since` still runs."""
+    if pid <= 0:
+        return None, "not in our PID namespace"
+    process = processes.get(pid)
+    if process is not None:
+        if process.started <= since + 1:
+            return True, "runs"
+        return False, "gone (its PID now names a later process)"
+    why = hidden.get(pid)
+    if why is not None:
+        return None, why
+    return False, "gone"
+
+
+@dataclass(slots=True)
+class _Evidence:
+    """What one kind of object says for the rule, gathered before the verdict is made."""
+
+    snapshot: Snapshot
+    times: tuple[tuple[str, int], ...] = ()
+    users: list[User] = field(default_factory=list)
+    unknown: str | None = None
+    busy: str | None = None
+
+    def user(self, role: str, pid: int, since: int) -> None:
+        if all(u.pid != pid for u in self.users):
+            alive, state = liveness(self.snapshot.processes, self.snapshot.hidden, pid, since)
+            self.users.append(User(role, pid, alive, state))
+
+
+def _segment_evidence(segment: Segment, found: _Evidence) -> None:
+    found.times = (("attach", segment.atime), ("detach", segment.dtime), ("change", segment.ctime))
+    if segment.dest:
+        found.busy = "removed already: it goes at its last detach"
+    elif segment.nattch:
+        found.busy = f"attached (nattch {segment.nattch})"
+    if segment.cpid:
+        found.user("creator", segment.cpid, segment.ctime)
+    else:
+        found.unknown = "its creator is not in our PID namespace"
+
+
+def _set_evidence(sem_set: SemaphoreSet, found: _Evidence) -> None:
+    found.times = (("operation", sem_set.otime), ("change", sem_set.ctime))
+    if sem_set.semaphores is None:
+        found.unknown = f"its values cannot be read ({sem_set.unreadable})"
+        return
+    if sem_set.waiters:
+        found.busy = f"{sem_set.waiters} process(es) waiting on it"
+    for semaphore in sem_set.semaphores:
+        if semaphore.pid:
+            found.user("last operation", semaphore.pid, max(sem_set.otime, sem_set.ctime))
+    if not found.users:
+        found.unknown = "no process ever operated on it: no evidence"
+
+
+def _queue_evidence(queue: MessageQueue, found: _Evidence) -> None:
+    found.times = (("send", queue.stime), ("receive", queue.rtime), ("change", queue.ctime))
+    if queue.lspid:
+        found.user("last sender", queue.lspid, queue.stime)
+    if queue.lrpid:
+        found.user("last receiver", queue.lrpid, queue.rtime)
+    if not found.users:
+        found.unknown = "no process ever sent or received: no evidence"
+
+
+# Why a queue is not judged without a waiter scan (rm --orphans makes one).
+NO_WAITER_SCAN = "no waiter scan: a process blocked on it would not show"
+
+
+def judge(
+    obj: IpcObject,
+    snapshot: Snapshot,
+    *,
+    now: float | None = None,
+    grace: float = DEFAULT_GRACE,
+    blocked: Collection[tuple[Kind, int]] | None = None,
+) -> Verdict:
+    """The rule (module docstring) applied to obj at `now` (default: the snapshot's moment).
+
+    `blocked` holds the (kind, id) of objects a waiter scan found threads blocked on: a
+    queue's header keeps no trace of a blocked sender or receiver, so only a scan tells.
+    None: no scan was made, so whether a queue is in use is unknown.
+    """
+    found = _Evidence(snapshot)
+    if isinstance(obj, Segment):
+        _segment_evidence(obj, found)
+    elif isinstance(obj, SemaphoreSet):
+        _set_evidence(obj, found)
+    else:
+        _queue_evidence(obj, found)
+    if found.busy is None and (KINDS[type(obj)], obj.id) in (blocked or ()):
+        found.busy = "a process is blocked on it"
+    unknown, users = found.unknown, tuple(found.users)
+    if unknown is None and blocked is None and isinstance(obj, MessageQueue):
+        unknown = NO_WAITER_SCAN
+    users_gone: bool | None = None
+    if unknown is None:
+        if any(u.alive for u in users):
+            users_gone = False
+        elif all(u.alive is False for u in users):
+            users_gone = True
+        else:
+            unknown = next(f"{u.role} {u.pid}: {u.state}" for u in users if u.alive is None)
+    private = obj.owner.key == 0
+    at = snapshot.taken_at if now is None else now
+    idle = max(at - max(t for _, t in found.times), 0.0)
+    status: Status | None = None
+    if found.busy is None and users_gone is True:
+        if not private:
+            status = KEYED[type(obj)]
+        elif idle >= grace:
+            status = Status.ORPHAN
+    return Verdict(
+        status, private, users, users_gone, unknown, found.busy, found.times, idle, grace
+    )
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in `90s`, `10m`, `2h`, `7d` (1 s to 365 d); ValueError saying what is accepted."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not a duration: {text!r}; use a whole number and s, m, h or d (7d)")
+    seconds = float(int(match.group(1)) * _UNITS[match.group(2)])
+    if not 1 <= seconds <= MAX_IDLE:
+        raise ValueError(f"duration {text!r} out of range: 1s to 365d")
+    return seconds
+
+
+def attachments_note(segment: Segment, blind: BlindSpots) -> str | None:
+    """Why a segment's attachment list does not agree with its nattch (None: it agrees)."""
+    found, nattch = len(segment.attachments), segment.nattch
+    mappings = f"{found} mapping{'' if found == 1 else 's'}"
+    if segment.coverage is Coverage.COMPLETE:
+        return None
+    if segment.coverage is Coverage.NOT_SCANNED:
+        return f"attachments not scanned (nattch {nattch})"
+    if segment.coverage is Coverage.CHANGED:
+        return (
+            f"attachments inconsistent: nattch {nattch} but {mappings} found;"
+            " it changed while it was scanned"
+        )
+    return f"attachments unknown: nattch {nattch} but only {mappings} visible ({blindness(blind)})"
+
+
+def blindness(blind: BlindSpots) -> str:
+    """What kept processes from view, in a few words."""
+    parts = []
+    if blind.processes_hidden:
+        parts.append(blind.processes_hidden)
+    if blind.uninspected_total:
+        reasons = ", ".join(f"{n} {why}" for why, n in sorted(blind.uninspected.items()))
+        parts.append(f"{blind.uninspected_total} process(es) could not be inspected: {reasons}")
+    if blind.other_namespace_mappings:
+        parts.append(f"{blind.other_namespace_mappings} mapping(s) in other IPC namespaces")
+    return "; ".join(parts) or "some processes could not be seen"

@@ -1,0 +1,264 @@
+"""Threads blocked in semop/semtimedop, msgsnd and msgrcv: who waits on what, since when."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import os
+import platform
+import struct
+import time
+from collections import Counter
+from collections.abc import Callable
+from types import MappingProxyType
+
+from shmtop.core.binding import native
+from shmtop.core.model import Kind
+from shmtop.core.snapshot import procfs
+from shmtop.core.snapshot.collect import describe_errno, ipc_namespace_of
+from shmtop.core.snapshot.procs import ProcessDirectory
+from shmtop.core.waits import wait_procs, waitgraph
+from shmtop.core.waits.records import QueueState, SemOp, SemState, Waiter
+from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER
+from shmtop.core.waits.wait_report import WaitReport, assemble
+from shmtop.core.waits.wait_verdict import PID_TIME_SLACK
+
+MAX_SEMBUFS = 4096  # far above SEMOPM; a larger nsops is not a blocked call
+
+
+_Row = tuple[int, ...]  # pid tid nr arg0..arg5 run_ns timeslices, from native.scan_syscalls
+
+
+class WaiterScanner:
+    """Finds blocked IPC callers; keep one alive across scans to learn how long waits last.
+
+    A wait is the same one while the thread stays in the same call with the
+    same arguments and has not run since (its schedstat is unchanged).
+    """
+
+    def __init__(
+        self,
+        *,
+        stuck_after: float = DEFAULT_STUCK_AFTER,
+        machine: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.stuck_after = stuck_after
+        self._machine = machine or platform.machine()
+        self._syscalls = procfs.ipc_syscalls(self._machine)
+        self._clock = clock
+        self._namespace = ipc_namespace_of("self")
+        self._processes = ProcessDirectory()
+        self._waits: dict[tuple[int, ...], tuple[float, tuple[int, int]]] = {}
+        self._objects: dict[tuple[Kind, int], tuple[object, float]] = {}
+
+    def scan(self) -> WaitReport:
+        """Read every thread's syscall file once (in C) and build the report."""
+        now = self._clock()
+        if self._syscalls is None:
+            return _empty(now, self.stuck_after, f"no system call table for {self._machine}")
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+        scan = native.scan_syscalls(pids, sorted(self._syscalls))
+        unreadable = Counter(
+            describe_errno(n) for n in scan.failures.values() if n not in (errno.ESRCH, 0)
+        )
+        ignored: Counter[str] = Counter()
+        rows = self._in_our_namespace(scan.rows, ignored)
+        calls = {row[2]: self._syscalls[row[2]] for row in rows}
+        sets = self._sem_states({r[3] for r in rows if calls[r[2]].startswith("sem")}, now)
+        queues = self._queue_states({r[3] for r in rows if calls[r[2]].startswith("msg")}, now)
+        pids_named = {row[0] for row in rows}
+        for state in sets.values():
+            pids_named.update(state.last_changers or ())
+        for queue in queues.values():
+            pids_named.update((queue.lspid, queue.lrpid))
+        found = self._processes.lookup(pids_named)
+        names = {pid: p.command for pid, p in found.items()}
+        titles = {pid: p.title for pid, p in found.items() if p.title is not None}
+        waits: dict[tuple[int, ...], tuple[float, tuple[int, int]]] = {}
+        waiters = []
+        for row in rows:
+            name = calls[row[2]]
+            known = sets if name.startswith("sem") else queues
+            if row[3] not in known:
+                ignored["object gone"] += 1
+                continue
+            since, verified = self._since(row, now, waits)
+            command = names.get(row[0], "?")
+            if name.startswith("sem"):
+                waiters.append(_sem_waiter(row, name, command, since, verified, sets[row[3]]))
+            else:
+                waiters.append(_msg_waiter(row, name, command, since, verified))
+            waiters[-1] = dataclasses.replace(waiters[-1], title=titles.get(row[0]))
+        self._waits = waits
+        self._objects = {
+            key: self._objects[key]
+            for key in [*((Kind.SEM, i) for i in sets), *((Kind.MSG, i) for i in queues)]
+        }
+        edges = waitgraph.releases(waiters, sets, queues)
+        statuses = wait_procs.statuses(
+            {w.pid for w in waiters} | {e.releaser for e in edges},
+            Counter(w.pid for w in waiters), scan.failures, set(pids),
+        )  # fmt: skip
+        return assemble(
+            now, waiters, sets, queues, statuses, self.stuck_after, edges=edges,
+            processes=MappingProxyType(names), processes_scanned=len(pids),
+            tasks_scanned=scan.tasks, unreadable=MappingProxyType(dict(unreadable)),
+            ignored=MappingProxyType(dict(ignored)), hidden=wait_procs.hidden_processes(),
+            titles=MappingProxyType(titles),
+        )  # fmt: skip
+
+    def _in_our_namespace(self, rows: list[_Row], ignored: Counter[str]) -> list[_Row]:
+        """Rows of processes in our IPC namespace (ids of another one name other objects)."""
+        spaces = {pid: ipc_namespace_of(pid) for pid in {row[0] for row in rows}}
+        kept = []
+        for row in rows:
+            space = spaces[row[0]]
+            if space is None:
+                ignored["ended during the scan"] += 1
+            elif space != self._namespace:
+                ignored["other IPC namespace"] += 1
+            else:  # registers as the call saw them: an int id, unsigned longs
+                kept.append((*row[:3], _signed(row[3], 32), *(a & _U64 for a in row[4:9]),
+                             *row[9:]))  # fmt: skip
+        return kept
+
+    def _since(
+        self, row: _Row, now: float, waits: dict[tuple[int, ...], tuple[float, tuple[int, int]]]
+    ) -> tuple[float, bool]:
+        """When this wait was first seen, and whether schedstat shows it never ran since."""
+        key, sched = row[:9], (row[9], row[10])
+        seen = self._waits.get(key)
+        since = seen[0] if seen is not None and seen[1] == sched else now
+        waits[key] = (since, sched)
+        return since, sched != (-1, -1)
+
+    def _changed(self, key: tuple[Kind, int], signature: object, kernel_time: float,
+                 now: float) -> float:  # fmt: skip
+        """Since when an object is unchanged: its kernel time, or a later change seen by a scan.
+
+        Kernel times are whole seconds: the change may have come up to a second later.
+        """
+        seen = self._objects.get(key)
+        observed = 0.0 if seen is None else (seen[1] if seen[0] == signature else now)
+        self._objects[key] = (signature, observed)
+        return max(min(kernel_time + PID_TIME_SLACK, now) if kernel_time else 0.0, observed)
+
+    def _sem_states(self, ids: set[int], now: float) -> dict[int, SemState]:
+        if not ids:
+            return {}
+        rows = [row for row in native.sem_table() or _rows_from_proc("sem") if row[0] in ids]
+        states = {}
+        for row, values in zip(rows, native.sem_values([(r[0], r[7]) for r in rows]), strict=True):
+            semid, nsems, otime, ctime = row[0], row[7], row[8], row[9]
+            if isinstance(values, OSError):
+                if values.errno in (errno.EINVAL, errno.EIDRM):
+                    continue
+                numbers, changers = None, None
+                why: str | None = describe_errno(values.errno or 0)
+            else:
+                numbers = tuple(v[0] for v in values)
+                changers, why = tuple(v[3] for v in values), None
+            unchanged = self._changed((Kind.SEM, semid), (numbers, changers, otime, ctime),
+                                      max(otime, ctime), now)  # fmt: skip
+            states[semid] = SemState(semid, nsems, numbers, changers, why, unchanged,
+                                     max(otime, ctime))  # fmt: skip
+        return states
+
+    def _queue_states(self, ids: set[int], now: float) -> dict[int, QueueState]:
+        if not ids:
+            return {}
+        states = {}
+        for row in native.msg_table() or _rows_from_proc("msg"):
+            msqid, cbytes, qnum, lspid, lrpid, stime, rtime, ctime = (row[0], *row[7:9],
+                                                                       *row[10:15])  # fmt: skip
+            if msqid in ids:
+                unchanged = self._changed((Kind.MSG, msqid), row, max(stime, rtime, ctime), now)
+                states[msqid] = QueueState(msqid, qnum, cbytes, lspid, lrpid, unchanged,
+                                           max(stime, rtime, ctime))  # fmt: skip
+        return states
+
+
+# Columns in the order of native.sem_table/msg_table rows; /proc has no qbytes, whose
+# place (unused here) qnum fills.
+_PROC_COLUMNS = {
+    "sem": ("semid", "key", "uid", "gid", "cuid", "cgid", "perms", "nsems", "otime", "ctime"),
+    "msg": ("msqid", "key", "uid", "gid", "cuid", "cgid", "perms", "cbytes", "qnum", "qnum",
+            "lspid", "lrpid", "stime", "rtime", "ctime"),
+}  # fmt: skip
+
+
+def _rows_from_proc(kind: str) -> list[tuple[int, ...]]:
+    """The native table's rows from /proc/sysvipc, for kernels without *_STAT_ANY (< 4.17)."""
+    rows = procfs.parse_sysvipc(procfs.read_sysvipc(kind).decode("ascii"))
+    return [tuple(row[name] for name in _PROC_COLUMNS[kind]) for row in rows]
+
+
+def _empty(now: float, stuck_after: float, why: str) -> WaitReport:
+    return WaitReport(
+        taken_at=now, waiters=(), semaphore_sets=MappingProxyType({}), queues=MappingProxyType({}),
+        releases=(), cycles=(), verdicts=(), statuses=MappingProxyType({}),
+        processes=MappingProxyType({}), processes_scanned=0, tasks_scanned=0,
+        unreadable=MappingProxyType({}), ignored=MappingProxyType({}), stuck_after=stuck_after,
+        unsupported=why,
+    )  # fmt: skip
+
+
+def read_memory(pid: int, address: int, length: int) -> bytes:
+    """length bytes of a process's memory at address (needs ptrace access to it)."""
+    fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.pread(fd, length, address)
+    finally:
+        os.close(fd)
+    if len(data) != length:
+        raise OSError(errno.EIO, f"short read of /proc/{pid}/mem")
+    return data
+
+
+def _sem_waiter(row: _Row, name: str, command: str, since: float, verified: bool,
+                state: SemState) -> Waiter:  # fmt: skip
+    pid, tid, _, semid, sops, nsops, timeout_at = row[:7]
+    operations: tuple[SemOp, ...] | None = None
+    timeout: float | None = None
+    why: str | None = None
+    try:
+        if not 0 < nsops <= MAX_SEMBUFS:
+            raise OSError(errno.EINVAL, f"nsops {nsops}")
+        raw = read_memory(pid, sops, 6 * nsops)
+        operations = tuple(SemOp(*fields) for fields in struct.iter_unpack("=Hhh", raw))
+        if name == "semtimedop" and timeout_at:
+            seconds, nanoseconds = struct.unpack("=qq", read_memory(pid, timeout_at, 16))
+            timeout = seconds + nanoseconds / 1e9
+    except OSError as error:
+        why = describe_errno(error.errno or errno.EIO)
+    waits_for = waitgraph.blocking_semaphores(operations, state.values) if operations else ()
+    return Waiter(pid, tid, command, Kind.SEM, semid, name, since, verified,
+                  operations=operations, waits_for=waits_for, timeout=timeout,
+                  unreadable=why)  # fmt: skip
+
+
+def _msg_waiter(row: _Row, name: str, command: str, since: float, verified: bool) -> Waiter:
+    pid, tid, _, msqid, msgp, msgsz, arg3, arg4 = row[:8]
+    if name == "msgrcv":  # (msqid, msgp, msgsz, msgtyp, msgflg)
+        return Waiter(pid, tid, command, Kind.MSG, msqid, name, since, verified,
+                      direction="receive", msg_type=_signed(arg3), msg_flags=arg4 & 0xFFFFFFFF,
+                      msg_size=msgsz)  # fmt: skip
+    mtype: int | None = None  # msgsnd(msqid, msgp, msgsz, msgflg): the type sits at msgp
+    why: str | None = None
+    try:
+        mtype = struct.unpack("=q", read_memory(pid, msgp, 8))[0]
+    except OSError as error:
+        why = describe_errno(error.errno or errno.EIO)
+    return Waiter(pid, tid, command, Kind.MSG, msqid, name, since, verified,
+                  direction="send", msg_type=mtype, msg_flags=arg3 & 0xFFFFFFFF,
+                  msg_size=msgsz, unreadable=why)  # fmt: skip
+
+
+_U64 = (1 << 64) - 1
+
+
+def _signed(value: int, bits: int = 64) -> int:
+    """A register as the signed int (32) or long (64) the call received."""
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value

@@ -1,0 +1,1 @@
+"""`shmtop demo`: the workload, its children's roles and its private IPC namespace."""

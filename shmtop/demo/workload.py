@@ -1,0 +1,589 @@
+"""`shmtop demo`: a small, realistic System V IPC workload to look at on an empty machine.
+
+Everything is made with shmtop's own binding (shmtop.core.binding.native) by real child
+processes forked from the demo process, each named with prctl(PR_SET_NAME):
+
+- a ring buffer: one 64 KiB segment (a header of three little-endian u64,
+  write index, read index and count, then RING_SLOTS records of RECORD_SIZE
+  bytes of readable text such as "order #1234 qty 7 sku 512") guarded by a set
+  of three semaphores (#0 mutex=1 taken with SEM_UNDO, #1 empty=RING_SLOTS,
+  #2 full=0). demo-producer writes a few records a second, demo-consumer1 and
+  demo-consumer2 take them, demo-reader has it attached read-only
+  (SHM_RDONLY) and reads the header now and then;
+- a message queue: demo-sender sends typed messages (types 1..3) every 0.5 s,
+  demo-receiver takes them more slowly, so a few stay queued;
+- a segment removed with IPC_RMID while demo-dest-hold keeps it attached
+  (key 0, SHM_DEST; /proc/PID/maps still names it with its old key);
+- an orphan segment: demo-orphan created it and exited (nattch 0, creator gone);
+- a set of one semaphore kept at 0 on which demo-blocked waits in semop(-1).
+
+The ring buffer and the removed segment get a random key (created with
+IPC_EXCL, retried on EEXIST); every other object is IPC_PRIVATE.
+
+Public API
+----------
+Demo
+    Context manager. ``with Demo() as demo:`` builds everything (children are
+    ready when it returns), leaving the block ends every child by PID (SIGTERM,
+    SIGKILL after TERM_GRACE seconds), reaps them and removes every object by
+    id, also when the block raises or the build fails half-way. ``demo.stop()``
+    does the same and is safe to call more than once. ``demo.objects`` (every
+    object made: DemoObject with kind, id, role, note), ``demo.processes``
+    (every long-running child: DemoProcess with pid, name, note), ``demo.pids``,
+    ``demo.orphan_creator`` (the exited creator of the orphan),
+    ``demo.object(role)`` and ``demo.describe()`` (one line a thing, for
+    people) tell what it made; they stay readable after stop().
+
+    While it is active (handle_signals=True, the default) SIGINT raises
+    KeyboardInterrupt and SIGTERM/SIGHUP raise Stopped (a SystemExit, code
+    128 + signal number) in the main thread, so the with-block unwinds and
+    cleans up; the previous handlers come back on exit. That needs the main
+    thread. With handle_signals=False the caller handles signals itself.
+
+    Enter it from the main thread and before any other thread starts (before
+    the TUI): children are forked from the calling thread, and die with
+    PR_SET_PDEATHSIG when that thread ends, so no child outlives the demo even
+    if it is SIGKILLed (objects can: nobody can clean up after SIGKILL).
+
+run_headless(stop_after=None) -> int
+    What ``shmtop demo --no-ui`` runs: builds a Demo, prints one line per
+    object and per process to stderr ("demo: segment 1234: ring buffer ...",
+    "demo: process 4321 demo-producer: ..."), then "demo: ready ...", and
+    waits for SIGINT, SIGTERM or SIGHUP (or stop_after seconds). Returns
+    EXIT_OK (0) once everything is removed, also when ended by one of those
+    signals; EXIT_FAILED (1) when the demo could not be built or cleaned up
+    (the reason is printed).
+
+This module never imports textual.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import select
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from types import FrameType, TracebackType
+from typing import Any, Literal, TextIO, TypeAlias
+
+from shmtop.core.binding import native
+from shmtop.core.model import Kind
+from shmtop.demo import children as roles
+from shmtop.demo.children import (
+    DEST_SIZE,
+    HEADER,
+    RECORD_SIZE,
+    RING_HEADER,
+    RING_LABEL,
+    RING_SIZE,
+    RING_SLOTS,
+    SENDER_PACE,
+)
+from shmtop.demo.namespace import CannotIsolate, Where, isolate
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "HEADER",
+    "RECORD_SIZE",
+    "RING_HEADER",
+    "RING_LABEL",
+    "RING_SIZE",
+    "RING_SLOTS",
+    "STOP_SIGNALS",
+    "CannotIsolate",
+    "Demo",
+    "DemoObject",
+    "DemoProcess",
+    "Role",
+    "Stopped",
+    "Where",
+    "isolate",
+    "run_headless",
+]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+# ---- bounds (never measurements) ----
+
+READY_PATIENCE = 10.0  # for a child to report that it is set up
+TERM_GRACE = 2.0  # between SIGTERM and SIGKILL
+BLOCK_PATIENCE = 2.0  # for demo-blocked to be counted by GETNCNT before going on
+
+STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_NAME = 15
+_KEY_TRIES = 100
+
+Role = Literal["ring", "ring-guard", "queue", "dest", "orphan", "blocked"]
+_Handler: TypeAlias = Callable[[int, FrameType | None], Any] | int | None
+_WORDS: dict[Kind, str] = {Kind.SHM: "segment", Kind.SEM: "semaphores", Kind.MSG: "queue"}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoObject:
+    """One System V object the demo made."""
+
+    kind: Kind
+    id: int
+    role: Role
+    note: str  # one line for people
+
+
+@dataclass(frozen=True, slots=True)
+class DemoProcess:
+    """One long-running child of the demo."""
+
+    pid: int
+    name: str  # its comm, set with prctl(PR_SET_NAME)
+    note: str
+
+
+class Stopped(SystemExit):
+    """Raised in the main thread by SIGTERM or SIGHUP while a Demo handles signals."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Stopped(signum)
+
+
+class Demo:
+    """The demo workload; see the module docstring. Not reusable once stopped."""
+
+    def __init__(self, *, handle_signals: bool = True) -> None:
+        self.handle_signals = handle_signals
+        self.objects: list[DemoObject] = []
+        self.processes: list[DemoProcess] = []
+        self.orphan_creator: int | None = None  # pid of demo-orphan (exited and reaped)
+        self._live: list[int] = []  # children not reaped yet: the only pids ever signalled
+        self._pending: list[DemoObject] = []  # objects not removed yet
+        self._old_handlers: dict[int, _Handler] = {}
+        self._entered = False
+
+    # ---- what was made ----
+
+    @property
+    def pids(self) -> list[int]:
+        """PIDs of every long-running child (running until stop())."""
+        return [process.pid for process in self.processes]
+
+    def object(self, role: Role) -> DemoObject:
+        """The object playing a role (KeyError if not made)."""
+        for made in self.objects:
+            if made.role == role:
+                return made
+        raise KeyError(role)
+
+    def describe(self) -> list[str]:
+        """One line per object and per process, e.g. "segment 1234: ring buffer ..."."""
+        return [f"{_WORDS[o.kind]} {o.id}: {o.note}" for o in self.objects] + [
+            f"process {p.pid} {p.name}: {p.note}" for p in self.processes
+        ]
+
+    # ---- lifetime ----
+
+    def __enter__(self) -> Demo:
+        if self._entered:
+            raise RuntimeError("a Demo runs once; make a new one")
+        self._entered = True
+        self._install_signals()
+        try:
+            self._build()
+        except BaseException:
+            try:
+                self.stop()
+            finally:
+                self._restore_signals()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.stop()
+        finally:
+            self._restore_signals()
+
+    def stop(self) -> None:
+        """End every child by PID and remove every object by id; safe to call again.
+
+        Children get SIGTERM, then SIGKILL after TERM_GRACE seconds, and are
+        reaped. Objects already gone are fine; any other failure is raised
+        (RuntimeError) after everything else was tried, and is retried by the
+        next call.
+        """
+        with self._signals_held_off():
+            self._end_children()
+            problems: list[str] = []
+            for made in reversed(list(self._pending)):
+                try:
+                    _REMOVE[made.kind](made.id)
+                except OSError as error:
+                    if error.errno not in (errno.EINVAL, errno.EIDRM):
+                        problems.append(f"{_WORDS[made.kind]} {made.id}: {error}")
+                        continue
+                self._pending.remove(made)
+        if problems:
+            raise RuntimeError("demo: could not remove " + "; ".join(problems))
+
+    # ---- signals ----
+
+    def _install_signals(self) -> None:
+        if not self.handle_signals:
+            return
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("Demo handles signals only in the main thread: handle_signals=False")
+        for signum in STOP_SIGNALS:
+            self._old_handlers[signum] = signal.signal(signum, _on_signal)
+
+    def _restore_signals(self) -> None:
+        for signum, handler in self._old_handlers.items():
+            # None: a handler not set from Python; the default is the best we can do
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        self._old_handlers.clear()
+
+    @contextmanager
+    def _signals_held_off(self) -> Iterator[None]:
+        """Ignore stop signals while tearing down: a second Ctrl-C must not leave leftovers."""
+        if not self._old_handlers or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        saved = {signum: signal.signal(signum, signal.SIG_IGN) for signum in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for signum, handler in saved.items():
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+    # ---- children ----
+
+    def _end_children(self) -> None:
+        for pid in self._live:
+            _kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + TERM_GRACE
+        while self._live:
+            for pid in list(self._live):
+                if _reaped(pid, block=False):
+                    self._live.remove(pid)
+            if not self._live or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        for pid in list(self._live):
+            _kill(pid, signal.SIGKILL)
+            _reaped(pid, block=True)
+            self._live.remove(pid)
+
+    def _fork(self, name: str, job: Callable[[roles.Report], None]) -> tuple[int, int]:
+        """Fork a child named `name` that runs job; (pid, the fd its report comes on).
+
+        Stop signals are blocked around the fork so that the PID is always
+        recorded before a handler can unwind the build.
+        """
+        parent = os.getpid()
+        with _signals_blocked():
+            read_fd, write_fd = os.pipe()
+            try:
+                pid = os.fork()
+                if pid == 0:
+                    roles.child_main(name, parent, read_fd, write_fd, job)
+                self._live.append(pid)
+            except BaseException:
+                os.close(read_fd)
+                raise
+            finally:
+                os.close(write_fd)
+        return pid, read_fd
+
+    def _start(self, name: str, note: str, job: Callable[[roles.Report], None]) -> int:
+        """Fork a long-running child and wait (bounded) until it reports ready."""
+        pid, read_fd = self._fork(name, job)
+        try:
+            _await_report(name, pid, read_fd)
+        finally:
+            os.close(read_fd)
+        self.processes.append(DemoProcess(pid, name, note))
+        return pid
+
+    def _made(self, kind: Kind, ident: int, role: Role, note: str) -> int:
+        """Record an object for stop(); call it with stop signals blocked since its creation
+        (see _signals_blocked), so that no signal can unwind the build in between."""
+        made = DemoObject(kind, ident, role, note)
+        self.objects.append(made)
+        self._pending.append(made)
+        return ident
+
+    # ---- the build ----
+
+    def _build(self) -> None:
+        self._build_ring()
+        self._build_queue()
+        self._build_dest()
+        self._build_orphan()
+        self._build_blocked()
+
+    def _build_ring(self) -> None:
+        with _signals_blocked():
+            shmid, key = _keyed_segment(RING_SIZE, 0o640)
+            ring = self._made(
+                Kind.SHM, shmid, "ring",
+                f"ring buffer (key {key:#010x}), 64 KiB: header (write index, read index, count"
+                f" as u64) then {RING_SLOTS} records of {RECORD_SIZE} bytes; attached by"
+                " demo-producer, demo-consumer1, demo-consumer2 (read-write) and demo-reader"
+                " (read-only)",
+            )  # fmt: skip
+        with _signals_blocked():
+            semid = native.semget(native.IPC_PRIVATE, 3, native.IPC_CREAT | 0o640)
+            guard = self._made(
+                Kind.SEM, semid, "ring-guard",
+                f"guards ring buffer {ring}: #0 mutex (SEM_UNDO), #1 empty slots, #2 full slots",
+            )  # fmt: skip
+        native.sem_setall(guard, [1, RING_SLOTS, 0])
+        self._start(
+            "demo-producer",
+            f"writes a few order records a second into segment {ring}",
+            lambda report: roles.producer(report, ring, guard),
+        )
+        for number in (1, 2):
+            self._start(
+                f"demo-consumer{number}",
+                f"takes records out of segment {ring}",
+                lambda report: roles.consumer(report, ring, guard),
+            )
+        self._start(
+            "demo-reader",
+            f"has segment {ring} attached read-only (SHM_RDONLY), reads its header now and then",
+            lambda report: roles.reader(report, ring),
+        )
+
+    def _build_queue(self) -> None:
+        with _signals_blocked():
+            msqid = native.msgget(native.IPC_PRIVATE, native.IPC_CREAT | 0o600)
+            queue = self._made(
+                Kind.MSG, msqid, "queue",
+                "typed messages (1 order, 2 invoice, 3 alert) from demo-sender, received more"
+                " slowly by demo-receiver: a few stay queued",
+            )  # fmt: skip
+        self._start(
+            "demo-sender",
+            f"sends a typed message to queue {queue} every {SENDER_PACE:g} s",
+            lambda report: roles.sender(report, queue),
+        )
+        self._start(
+            "demo-receiver",
+            f"receives from queue {queue}, more slowly",
+            lambda report: roles.receiver(report, queue),
+        )
+
+    def _build_dest(self) -> None:
+        with _signals_blocked():
+            shmid, key = _keyed_segment(DEST_SIZE, 0o600)
+            dest = self._made(
+                Kind.SHM, shmid, "dest",
+                f"removed with IPC_RMID (key now 0, was {key:#010x}) while demo-dest-hold keeps"
+                " it attached: it goes at the last detach",
+            )  # fmt: skip
+        self._start(
+            "demo-dest-hold",
+            f"keeps segment {dest} attached after its removal",
+            lambda report: roles.dest_holder(report, dest),
+        )
+        native.shm_rmid(dest)
+
+    def _build_orphan(self) -> None:
+        pid, read_fd = self._fork("demo-orphan", roles.orphan_maker)
+        self.orphan_creator = pid
+        try:
+            reported = _await_report("demo-orphan", pid, read_fd)
+            with _signals_blocked():
+                self._made(
+                    Kind.SHM, int(reported), "orphan",
+                    f"orphan: made by demo-orphan (pid {pid}, exited), attached by nobody",
+                )  # fmt: skip
+        except BaseException:
+            _sweep_segments_of(pid)  # made but maybe not recorded: find it by its creator
+            raise
+        finally:
+            os.close(read_fd)
+        # It exits right after reporting; reap it so that its PID is gone.
+        if not _reaped(pid, block=False, patience=READY_PATIENCE):
+            _kill(pid, signal.SIGKILL)
+            _reaped(pid, block=True)
+        self._live.remove(pid)
+
+    def _build_blocked(self) -> None:
+        with _signals_blocked():
+            semid = native.semget(native.IPC_PRIVATE, 1, native.IPC_CREAT | 0o600)
+            blocked = self._made(
+                Kind.SEM, semid, "blocked",
+                "one semaphore kept at 0: demo-blocked waits on it in semop(-1)",
+            )  # fmt: skip
+        native.sem_setall(blocked, [0])
+        self._start(
+            "demo-blocked",
+            f"blocked in semop(-1) on semaphore 0 of set {blocked} until the demo ends",
+            lambda report: roles.blocked(report, blocked),
+        )
+        # Shown as a waiter at once when it can be; a slow machine shows it a moment later.
+        deadline = time.monotonic() + BLOCK_PATIENCE
+        while native.sem_counts(blocked, 0)[0] < 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+
+@contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Hold stop signals back (this thread) so that what is made gets recorded first; one
+    that arrives meanwhile is handled on the way out."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+_REMOVE: dict[Kind, Callable[[int], None]] = {
+    Kind.SHM: native.shm_rmid,
+    Kind.SEM: native.sem_rmid,
+    Kind.MSG: native.msg_rmid,
+}
+
+
+def _keyed_segment(size: int, mode: int) -> tuple[int, int]:
+    """A new segment with a random key no other segment has; (shmid, key)."""
+    for _ in range(_KEY_TRIES):
+        key = random.randint(1, 0x7FFFFFFF)  # key_t is a signed int; 0 is IPC_PRIVATE
+        try:
+            return native.shmget(key, size, native.IPC_CREAT | native.IPC_EXCL | mode), key
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"no free segment key after {_KEY_TRIES} random tries")
+
+
+def _kill(pid: int, signum: int) -> None:
+    with suppress(ProcessLookupError):
+        os.kill(pid, signum)
+
+
+def _reaped(pid: int, *, block: bool, patience: float = 0.0) -> bool:
+    """Reap our child pid; True once it is reaped (or not ours to wait for any more)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            return True
+        if done:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+
+
+def _sweep_segments_of(pid: int) -> None:
+    """Remove the segments our child pid created but could not report (the build was cut
+    short): kill it, wait for it without reaping (so its PID cannot be reused), then look."""
+    _kill(pid, signal.SIGKILL)
+    try:
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    except ChildProcessError:
+        return  # already reaped: its PID may name someone else now
+    for segment in native.shm_stat_all():
+        if segment.cpid == pid:
+            with suppress(OSError):
+                native.shm_rmid(segment.id)
+
+
+def _await_report(name: str, pid: int, read_fd: int) -> str:
+    """Read a child's report until it closes its end: "ok PAYLOAD" or "error WHY"."""
+    deadline = time.monotonic() + READY_PATIENCE
+    chunks: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise RuntimeError(f"{name} (pid {pid}) was not ready within {READY_PATIENCE:g} s")
+        if not select.select([read_fd], [], [], left)[0]:
+            continue
+        chunk = os.read(read_fd, 4096)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    message = b"".join(chunks).decode(errors="replace")
+    if message.startswith("ok "):
+        return message[3:]
+    if message.startswith("error "):
+        raise RuntimeError(f"{name} (pid {pid}) failed: {message[6:]}")
+    raise RuntimeError(f"{name} (pid {pid}) exited before it was ready")
+
+
+def run_headless(
+    stop_after: float | None = None, *, out: TextIO | None = None, where: Where | None = None
+) -> int:
+    """Run the demo without a UI until SIGINT/SIGTERM/SIGHUP or stop_after seconds.
+
+    Prints to stderr (or out) one "demo: ..." line per object and process, where it
+    runs (if told: see demo_namespace.isolate), then a line starting "demo: ready",
+    and at the end "demo: stopped ...". Returns
+    EXIT_OK when everything was removed (whatever ended it), EXIT_FAILED when
+    the demo could not be built or cleaned up.
+    """
+    stream = sys.stderr if out is None else out
+
+    def say(text: str) -> None:
+        with suppress(OSError):  # nobody reads any more: keep going, the output is only news
+            print(f"demo: {text}", file=stream, flush=True)
+
+    demo = Demo()
+    ending = "" if stop_after is None else f"after {stop_after:g} s"
+    try:
+        with demo:
+            for line in demo.describe():
+                say(line)
+            if where is not None:
+                say(where.line)
+            say(
+                f"ready (pid {os.getpid()}): Ctrl-C, SIGTERM or SIGHUP ends the demo and"
+                " removes everything it made"
+            )
+            _wait(stop_after)
+    except KeyboardInterrupt:
+        ending = "on SIGINT"
+    except Stopped as stopped:
+        ending = f"on {signal.Signals(stopped.signum).name}"
+    except (OSError, RuntimeError) as error:
+        say(f"failed: {error}")
+        return EXIT_FAILED
+    say(
+        f"stopped {ending}: ended {_count(len(demo.processes), 'process', 'processes')},"
+        f" removed {_count(len(demo.objects), 'object', 'objects')}"
+    )
+    return EXIT_OK
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def _wait(stop_after: float | None) -> None:
+    if stop_after is None:
+        roles.forever()
+    deadline = time.monotonic() + stop_after
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(left)

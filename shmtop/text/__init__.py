@@ -1,0 +1,1 @@
+"""Plain text shared by the CLI and the TUI: sanitiser, units, labels, pages, JSON, parsers."""

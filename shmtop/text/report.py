@@ -1,0 +1,368 @@
+"""Plain-text tables, units and detail pages of snapshot objects, for the CLI and the TUI."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from shmtop.core.model import Coverage, IpcObject, MessageQueue, Segment, SemaphoreSet, Snapshot
+from shmtop.core.verdicts import Verdict, attachments_note, judge
+from shmtop.text.export import limit_rows, percent
+from shmtop.text.process_names import CELL_WIDTH, LINE_WIDTH, SUMMARY_WIDTH, process_name
+from shmtop.text.process_names import process_label as label_of
+from shmtop.text.sanitize import safe_text
+
+ATTACHED_WIDTH = 48
+COMMAND_LINE_WIDTH = 200
+
+SortKey = Callable[[Any], Any]
+
+SHM_SORT: dict[str, SortKey] = {
+    "id": lambda s: s.id, "key": lambda s: s.owner.key, "owner": lambda s: s.owner.user,
+    "perms": lambda s: s.owner.perms, "size": lambda s: s.size, "rss": lambda s: s.rss or 0,
+    "nattch": lambda s: s.nattch, "cpid": lambda s: s.cpid, "lpid": lambda s: s.lpid,
+    "atime": lambda s: s.atime, "dtime": lambda s: s.dtime, "ctime": lambda s: s.ctime,
+}  # fmt: skip
+SEM_SORT: dict[str, SortKey] = {
+    "id": lambda s: s.id, "key": lambda s: s.owner.key, "owner": lambda s: s.owner.user,
+    "perms": lambda s: s.owner.perms, "nsems": lambda s: s.nsems,
+    "waiters": lambda s: s.waiters or 0, "otime": lambda s: s.otime, "ctime": lambda s: s.ctime,
+}  # fmt: skip
+MSG_SORT: dict[str, SortKey] = {
+    "id": lambda q: q.id, "key": lambda q: q.owner.key, "owner": lambda q: q.owner.user,
+    "perms": lambda q: q.owner.perms, "qnum": lambda q: q.qnum, "cbytes": lambda q: q.cbytes,
+    "lspid": lambda q: q.lspid, "lrpid": lambda q: q.lrpid, "stime": lambda q: q.stime,
+    "rtime": lambda q: q.rtime, "ctime": lambda q: q.ctime,
+}  # fmt: skip
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 process', '3 processes'."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count} {plural or (noun + 'es' if noun.endswith('s') else noun + 's')}"
+
+
+def human_size(count: int | None) -> str:
+    """Bytes as 4.0K, 1.5M...; '-' when unknown."""
+    if count is None:
+        return "-"
+    size = float(count)
+    for unit in ("B", "K", "M", "G", "T"):
+        if size < 1024 or unit == "T":
+            return f"{int(size)}{unit}" if unit == "B" else f"{size:.1f}{unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def age(epoch: int, now: float | None = None) -> str:
+    """How long ago an epoch second was, compactly; 'never' for 0."""
+    if not epoch:
+        return "never"
+    seconds = max(int((now or time.time()) - epoch), 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def clock(epoch: int) -> str:
+    """Local date and time of an epoch second; 'never' for 0."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch else "never"
+
+
+def process_label(snapshot: Snapshot, pid: int, width: int | None = CELL_WIDTH) -> str:
+    """'1234 (postgres: checkpointer)': the name or title cut to width, sanitised;
+    '1234 (gone)' if not running, '1234 (hidden)' if it runs but cannot be seen, '-' for 0."""
+    command = snapshot.command_of(pid)
+    if pid and command is None and pid in snapshot.hidden:
+        return f"{pid} (hidden)"
+    return label_of(pid, command, snapshot.title_of(pid), width)
+
+
+def creator_label(snapshot: Snapshot, segment: Segment) -> str:
+    """'4100 (postgres -D /srv/pg)'; '4100 (gone)' once the creator is shown gone (its PID may
+    name another process by now), '4100 (unknown)' when that cannot be told (hidden, or not in
+    our PID namespace); '-' for none."""
+    if segment.cpid and segment.creator_alive is False:
+        return f"{segment.cpid} (gone)"
+    if segment.cpid and segment.creator_alive is None:
+        return f"{segment.cpid} (unknown)"
+    return process_label(snapshot, segment.cpid, SUMMARY_WIDTH)
+
+
+COVERAGE_FLAGS = {Coverage.PARTIAL: "partial", Coverage.CHANGED: "inconsistent"}
+
+
+def status_words(obj: IpcObject, verdict: Verdict) -> tuple[str, ...]:
+    """The kernel's flags (dest, locked), the rule's word (orphan, unattached, unused) and
+    whether a segment's attachments could not all be seen (partial) or disagreed (inconsistent)."""
+    words = list(obj.flags) if isinstance(obj, Segment) else []
+    if verdict.status is not None:
+        words.append(str(verdict.status))
+    if isinstance(obj, Segment) and obj.coverage in COVERAGE_FLAGS:
+        words.append(COVERAGE_FLAGS[obj.coverage])
+    return tuple(words)
+
+
+def flags_cell(obj: IpcObject, snapshot: Snapshot) -> str:
+    return ",".join(status_words(obj, judge(obj, snapshot))) or "-"
+
+
+def evidence_text(obj: IpcObject, verdict: Verdict, now: float) -> str:
+    """What the rule's verdict rests on, in one line: key, use, users, idle time."""
+    key = "key private" if verdict.private else f"keyed (0x{obj.owner.key:08x})"
+    parts = [key]
+    if verdict.busy:
+        parts.append(verdict.busy)
+    for user in verdict.users:
+        state = user.state if user.alive is not None else f"unknown ({user.state})"
+        parts.append(f"{user.role} {user.pid} {state}")
+    if verdict.unknown and not any(u.alive is None for u in verdict.users):
+        parts.append(verdict.unknown)
+    times = ", ".join(f"{what} {age(t, now)}" for what, t in verdict.times)
+    parts.append(f"untouched {age(verdict.last_touched, now).removesuffix(' ago')} ({times})")
+    if verdict.settling:
+        parts.append(f"an orphan once untouched for {int(verdict.grace)}s")
+    return "; ".join(parts)
+
+
+def attached_summary(segment: Segment, width: int = ATTACHED_WIDTH) -> str:
+    """Attached PIDs with their commands, shortened to fit width with a '+N' tail."""
+    labels: dict[int, str] = {}
+    for attachment in segment.attachments:
+        viewer = " viewer" if attachment.is_self else ""  # shmtop's own hex view
+        name = process_name(attachment.command, attachment.title, SUMMARY_WIDTH)
+        label = f"{attachment.pid}({name}{viewer})"
+        labels.setdefault(attachment.pid, label)
+    text = ""
+    for shown, label in enumerate(labels.values()):
+        candidate = f"{text}, {label}" if text else label
+        rest = len(labels) - shown - 1
+        if len(candidate) + (len(f" +{rest}") if rest else 0) > width:
+            return f"{text} +{len(labels) - shown}" if text else f"+{len(labels)}"
+        text = candidate
+    return text or "-"
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Left-aligned columns, two spaces apart; the last column is not padded."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [cell.ljust(w) for cell, w in zip(cells[:-1], widths, strict=False)]
+        return "  ".join([*padded, cells[-1]]).rstrip()
+
+    return [line(headers), *(line(row) for row in rows)]
+
+
+def segment_rows(snapshot: Snapshot, segments: Sequence[Segment]) -> list[str]:
+    headers = ("ID", "KEY", "OWNER", "PERMS", "SIZE", "RSS", "NATTCH", "CREATOR", "ATTACHED",
+               "FLAGS")  # fmt: skip
+    rows = [
+        (
+            str(s.id), f"0x{s.owner.key:08x}", safe_text(s.owner.user), f"{s.owner.perms:03o}",
+            human_size(s.size), human_size(s.rss), str(s.nattch),
+            creator_label(snapshot, s), attached_summary(s), flags_cell(s, snapshot),
+        )
+        for s in segments
+    ]  # fmt: skip
+    return render_table(headers, rows)
+
+
+def semaphore_rows(snapshot: Snapshot, sets: Sequence[SemaphoreSet]) -> list[str]:
+    headers = ("ID", "KEY", "OWNER", "PERMS", "NSEMS", "VALUES", "WAITERS", "LAST OP", "FLAGS")
+    rows = [
+        (
+            str(s.id), f"0x{s.owner.key:08x}", safe_text(s.owner.user), f"{s.owner.perms:03o}",
+            str(s.nsems), compact_values(s), "?" if s.waiters is None else str(s.waiters),
+            age(s.otime, snapshot.taken_at), flags_cell(s, snapshot),
+        )
+        for s in sets
+    ]  # fmt: skip
+    return render_table(headers, rows)
+
+
+def compact_values(sem_set: SemaphoreSet, width: int = 32) -> str:
+    """Values like '1 0 3 …' or '? (permission denied)' for an unreadable set."""
+    if sem_set.semaphores is None:
+        return f"? ({sem_set.unreadable})"
+    text = " ".join(str(s.value) for s in sem_set.semaphores)
+    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"
+
+
+def queue_rows(snapshot: Snapshot, queues: Sequence[MessageQueue]) -> list[str]:
+    headers = ("ID", "KEY", "OWNER", "PERMS", "MSGS", "USED/MAX", "LAST SENDER", "LAST RECEIVER",
+               "FLAGS")  # fmt: skip
+    rows = [
+        (
+            str(q.id), f"0x{q.owner.key:08x}", safe_text(q.owner.user), f"{q.owner.perms:03o}",
+            str(q.qnum), f"{human_size(q.cbytes)}/{human_size(q.qbytes)}",
+            process_label(snapshot, q.lspid), process_label(snapshot, q.lrpid),
+            flags_cell(q, snapshot),
+        )
+        for q in queues
+    ]  # fmt: skip
+    return render_table(headers, rows)
+
+
+def root_advice(root: bool | None = None) -> str:
+    """What to add after "N processes could not be inspected": advice to run as root only
+    to a user who is not root (root refused too is said as such)."""
+    root = os.geteuid() == 0 if root is None else root
+    return " even as root" if root else " - run as root for the full picture"
+
+
+def blind_spot_note(snapshot: Snapshot, *, root: bool | None = None) -> str | None:
+    """One line saying what the snapshot could not see and why, or None if it saw everything.
+
+    "Run as root" is advice only to a user who is not root and was refused; the
+    attachments nattch counts but no mapping showed have other causes, said as such.
+    """
+    blind = snapshot.blind_spots
+    parts = []
+    if blind.uninspected_total:
+        reasons = ", ".join(f"{n} {why}" for why, n in sorted(blind.uninspected.items()))
+        parts.append(f"{counted(blind.uninspected_total, 'process')} could not be inspected"
+                     f" ({reasons}){root_advice(root)}")  # fmt: skip
+    if blind.processes_hidden:
+        parts.append(blind.processes_hidden)
+    if blind.attachments_missing:
+        causes = []
+        if blind.uninspected_total:
+            causes.append("in the processes not inspected")
+        if blind.other_namespace_mappings:
+            causes.append(
+                "in processes that moved to another IPC namespace after attaching ("
+                f"{counted(blind.other_namespace_mappings, 'mapping')} there, not joined)"
+            )
+        if not causes:
+            causes.append(
+                "in processes that attached, detached or exited while the scan ran, or that "
+                "this /proc does not show (another PID namespace)"
+            )
+        parts.append(
+            f"{counted(blind.attachments_missing, 'attachment')} counted by nattch not found:"
+            f" perhaps {', or '.join(causes)}"
+        )
+    return "note: " + "; ".join(parts) if parts else None
+
+
+def allocating_read_note(shmid: int, resident: int | None, size: int) -> str | None:
+    """Why reading a segment through its attachment grows it, when it will; else None."""
+    if resident is None or resident >= size:
+        return None
+    return (
+        f"note: shm {shmid} is read through an attachment (no CAP_SYS_ADMIN or "
+        "CAP_CHECKPOINT_RESTORE to read its file): each page nobody wrote that is read gets "
+        f"allocated, and stays (it has {human_size(size - resident)} of them)"
+    )
+
+
+def limits_lines(snapshot: Snapshot) -> list[str]:
+    rows = []
+    for name, used, limit in limit_rows(snapshot.limits):
+        share = percent(used, limit)
+        shown = "unlimited" if limit is None else str(limit)
+        rows.append((name, str(used), shown, "-" if share is None else f"{share:.2f}%"))
+    return render_table(("RESOURCE", "USED", "LIMIT", "USE"), rows)
+
+
+def segment_detail(
+    snapshot: Snapshot, s: Segment, command_lines: Mapping[int, str | None] | None = None
+) -> list[str]:
+    """Everything about a segment; with command_lines, each attacher's command line too."""
+    verdict = judge(s, snapshot)
+    lines = [
+        f"segment {s.id}  key 0x{s.owner.key:08x}  flags {flags_cell(s, snapshot)}",
+        f"  owner    {safe_text(s.owner.user)}:{safe_text(s.owner.group)}"
+        f"  creator {safe_text(s.owner.creator_user)}:{safe_text(s.owner.creator_group)}"
+        f"  perms {s.owner.perms:03o}",
+        f"  size     {s.size} ({human_size(s.size)})  rss {human_size(s.rss)}"
+        f"  swap {human_size(s.swap)}  nattch {s.nattch}",
+        f"  creator  {process_label(snapshot, s.cpid, LINE_WIDTH)}{creator_note(verdict)}",
+        f"  last     {process_label(snapshot, s.lpid, LINE_WIDTH)}",
+        f"  attached {clock(s.atime)}  detached {clock(s.dtime)}  changed {clock(s.ctime)}",
+        verdict_line(s, verdict, snapshot.taken_at),
+        "",
+    ]
+    rows = [
+        (str(a.pid), process_name(a.command, a.title, LINE_WIDTH)
+         + (" (this viewer)" if a.is_self else ""),
+         safe_text(a.user), "rw" if a.writable else "ro", f"{a.start:x}-{a.end:x}")
+        for a in s.attachments
+    ]  # fmt: skip
+    lines += render_table(("PID", "COMMAND", "USER", "ACCESS", "ADDRESSES"), rows)
+    note = attachments_note(s, snapshot.blind_spots)
+    if note:
+        lines.append(f"({note})")
+    elif not rows:
+        lines.append("(no process has it attached)")
+    if command_lines:
+        lines += ["", "Command lines:"]
+        for pid, line in command_lines.items():
+            text = (
+                safe_text(line)[:COMMAND_LINE_WIDTH] if line is not None else "(gone or unreadable)"
+            )
+            lines.append(f"  {pid}  {text}")
+    return lines
+
+
+def semaphore_detail(snapshot: Snapshot, s: SemaphoreSet) -> list[str]:
+    lines = [
+        f"semaphore set {s.id}  key 0x{s.owner.key:08x}  nsems {s.nsems}",
+        f"  owner    {safe_text(s.owner.user)}:{safe_text(s.owner.group)}"
+        f"  creator {safe_text(s.owner.creator_user)}  perms {s.owner.perms:03o}",
+        f"  last op  {clock(s.otime)}  changed {clock(s.ctime)}",
+        verdict_line(s, judge(s, snapshot), snapshot.taken_at),
+        "",
+    ]
+    if s.semaphores is None:
+        return [*lines, f"values unreadable: {s.unreadable}"]
+    rows = [
+        (str(m.num), str(m.value), str(m.ncnt), str(m.zcnt), process_label(snapshot, m.pid))
+        for m in s.semaphores
+    ]
+    headers = ("NUM", "VALUE", "NCNT", "ZCNT", "LAST CHANGED BY (a hint, not a holder)")
+    return lines + render_table(headers, rows)
+
+
+def queue_detail(snapshot: Snapshot, q: MessageQueue) -> list[str]:
+    return [
+        f"message queue {q.id}  key 0x{q.owner.key:08x}",
+        f"  owner     {safe_text(q.owner.user)}:{safe_text(q.owner.group)}"
+        f"  creator {safe_text(q.owner.creator_user)}  perms {q.owner.perms:03o}",
+        f"  messages  {q.qnum}  bytes {q.cbytes} of {q.qbytes if q.qbytes is not None else '?'}",
+        f"  sender    {process_label(snapshot, q.lspid, LINE_WIDTH)}  at {clock(q.stime)}",
+        f"  receiver  {process_label(snapshot, q.lrpid, LINE_WIDTH)}  at {clock(q.rtime)}",
+        f"  changed   {clock(q.ctime)}",
+        verdict_line(q, judge(q, snapshot), snapshot.taken_at),
+    ]
+
+
+def creator_note(verdict: Verdict) -> str:
+    """' - no longer running' when the creator is shown gone, ' - cannot tell: why' if unknown."""
+    creator = next((u for u in verdict.users if u.role == "creator"), None)
+    if creator is None or creator.alive:
+        return ""
+    return " - no longer running" if creator.alive is False else f" - cannot tell: {creator.state}"
+
+
+def verdict_line(obj: IpcObject, verdict: Verdict, now: float) -> str:
+    """'  verdict  orphan: key private; ...' for a detail page."""
+    return f"  verdict  {verdict_word(verdict)}: {evidence_text(obj, verdict, now)}"
+
+
+def verdict_word(verdict: Verdict) -> str:
+    """orphan, unattached, unused; else in use, unknown (cannot tell) or settling (grace)."""
+    if verdict.status is not None:
+        return str(verdict.status)
+    if verdict.busy or verdict.users_gone is False:
+        return "in use"
+    if verdict.users_gone is None:
+        return "unknown"
+    return "settling"

@@ -1,0 +1,188 @@
+"""The waiter pages: the waits table, deadlock and stuck banners, notes, queued messages."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from shmtop.core.binding import native
+from shmtop.core.errors import GONE, object_error
+from shmtop.core.model import Kind, MessageQueue
+from shmtop.core.waits.wait_verdict import HEADLINE, Outcome, Verdict
+from shmtop.text import report
+from shmtop.text.hexdump import hex_lines
+from shmtop.text.process_names import CELL_WIDTH, LINE_WIDTH, process_label, process_name
+from shmtop.text.sanitize import safe_text
+
+if TYPE_CHECKING:
+    from shmtop.core.waits.records import Waiter
+    from shmtop.core.waits.wait_report import WaitReport
+
+SINCE_NOTE = (
+    "SINCE: the first scan that saw the wait (it may have begun earlier); "
+    "STATE: waiting (someone running can release it), stuck, deadlock or unknown"
+)
+
+
+def label(found: WaitReport, pid: int, width: int | None = CELL_WIDTH) -> str:
+    """'1234 (postgres: checkpointer)', '1234 (gone)' for a process no longer running,
+    '-' for 0 (sanitised, the name cut to width)."""
+    return process_label(pid, found.processes.get(pid), found.titles.get(pid), width)
+
+
+def released_by(found: WaitReport, waiter: Waiter) -> str:
+    """Who could release a waiter, each with its evidence; hints say so."""
+    parts = [
+        f"{label(found, r.releaser)} {r.evidence}{' (hint)' if r.hint else ''}"
+        for r in found.releases_of(waiter)
+    ]
+    state = found.semaphore_sets.get(waiter.object_id) if waiter.kind is Kind.SEM else None
+    if state is not None and state.unreadable:
+        parts.append(f"? (set unreadable: {state.unreadable})")
+    return "; ".join(parts) or "?"
+
+
+def who(found: WaitReport, pid: int) -> str:
+    """'1234 (name)', or '1234' when its name is not known (it is gone, or unreadable)."""
+    command = found.processes.get(pid)
+    return f"{pid} ({safe_text(command)})" if command is not None else str(pid)
+
+
+def because_text(found: WaitReport, verdict: Verdict) -> str:
+    """The facts of a verdict: '4300 (holder) runs', '4300 is gone (exited); 4301 ...'."""
+    return "; ".join(f"{who(found, pid)} {what}" if pid else what for pid, what in verdict.because)
+
+
+def verdict_text(found: WaitReport, verdict: Verdict) -> str:
+    """'nobody can release it: 4300 is gone (exited)'."""
+    return f"{HEADLINE[verdict.outcome]}: {because_text(found, verdict)}"
+
+
+def since_text(found: WaitReport, waiter: Waiter) -> str:
+    """'14:02:11 (42s)': when the wait was first seen, and how long it has lasted."""
+    lasted = report.age(int(waiter.since), found.taken_at).removesuffix(" ago")
+    return f"{time.strftime('%H:%M:%S', time.localtime(waiter.since))} ({lasted})"
+
+
+def waiter_table(found: WaitReport, waiters: Sequence[Waiter], *, target: bool = True) -> list[str]:
+    headers = ["PID", "TID", "COMMAND", "WAITS ON", "OPERATION", "SINCE", "STATE",
+               "COULD BE RELEASED BY"]  # fmt: skip
+    rows = [
+        [
+            str(w.pid),
+            str(w.tid),
+            process_name(w.command, w.title, CELL_WIDTH),
+            w.target,
+            w.operation(),
+            since_text(found, w),
+            str(found.verdict_of(w).outcome),
+            released_by(found, w),
+        ]
+        for w in waiters
+    ]
+    if not target:
+        headers.pop(3)
+        for row in rows:
+            row.pop(3)
+    return report.render_table(headers, rows)
+
+
+def banner_lines(found: WaitReport) -> list[str]:
+    """Deadlocks and stuck waits, before the table."""
+    lines = []
+    for cycle in found.cycles:
+        basis = "rests on hints" if cycle.hint else "exact"
+        lines.append(f"DEADLOCK: {len(cycle.members)} process(es) wait on each other ({basis})")
+        for step in cycle.steps:
+            where = f"{step.kind} {step.object_id}"
+            where += f" semaphore {step.sem_num}" if step.sem_num is not None else ""
+            hint = " (a hint, not proof)" if step.hint else ""
+            lines.append(
+                f"  {label(found, step.waiter, LINE_WIDTH)} waits on {where}, which "
+                f"{label(found, step.releaser, LINE_WIDTH)} could release: {step.evidence}{hint}"
+            )
+    for stuck in found.stuck:
+        lines.append(
+            f"STUCK: {label(found, stuck.pid, LINE_WIDTH)} thread {stuck.tid} on {stuck.kind} "
+            f"{stuck.object_id}: {verdict_text(found, stuck)} (blocked at least since "
+            f"{report.clock(int(stuck.blocked_since))}, {stuck.kind} {stuck.object_id} "
+            f"unchanged since {report.clock(int(stuck.unchanged_since))})"
+        )
+    return [*lines, ""] if lines else []
+
+
+def unknown_lines(found: WaitReport, on: tuple[Kind, int] | None = None) -> list[str]:
+    """Waits whose verdict is unknown (those on one object, if given), each with its reason."""
+    return [
+        f"unknown: {label(found, v.pid)} thread {v.tid} on {v.kind} {v.object_id}: "
+        f"{verdict_text(found, v)}"
+        for v in found.verdicts
+        if v.outcome is Outcome.UNKNOWN and on in (None, (v.kind, v.object_id))
+    ]
+
+
+def waiter_lines(found: WaitReport) -> list[str]:
+    if found.unsupported:
+        return [f"waiters cannot be scanned here: {found.unsupported}"]
+    lines = banner_lines(found)
+    if found.waiters:
+        order = sorted(found.waiters, key=lambda w: (w.kind, w.object_id, w.pid, w.tid))
+        lines += waiter_table(found, order)
+        lines += ["", SINCE_NOTE]
+    lines.append(found.summary())
+    return [*lines, *unknown_lines(found), *unreadable_note(found), *notes(found)]
+
+
+def unreadable_note(found: WaitReport) -> list[str]:
+    """What the scan could not see (processes not inspected, hidepid): their waits are unknown."""
+    blind = found.blind_spot()
+    if not blind:
+        return []
+    return [f"note: {blind}{report.root_advice()}; their waits are not listed"]
+
+
+def notes(found: WaitReport) -> list[str]:
+    """Threads left out and sets that could not be read."""
+    lines = []
+    for why, count in sorted(found.ignored.items()):
+        lines.append(f"note: {count} blocked threads left out ({why})")
+    for state in found.semaphore_sets.values():
+        if state.unreadable:
+            lines.append(
+                f"note: sem {state.id} is unreadable ({state.unreadable}): its values "
+                "and last changers are unknown"
+            )
+    return lines
+
+
+def peek_error(error: OSError, queue: MessageQueue) -> str:
+    """Why a queue seen a moment ago could not be read."""
+    if error.errno in GONE:
+        return f"msg {queue.id} was removed"
+    return object_error(error.errno, "msg", queue.id, str(error.strerror or error))
+
+
+def message_lines(peek: native.MsgPeek | OSError, queue: MessageQueue, shown: int) -> list[str]:
+    """The queued messages, each as a header line and a hexdump of its first bytes."""
+    if isinstance(peek, OSError):
+        return [f"Messages: not read ({peek_error(peek, queue)})"]
+    if peek.unsupported:
+        return [f"Messages: not read: {peek.unsupported}"]
+    if not peek.messages and not peek.problem:
+        return ["Messages: none queued"]
+    lines = [f"Messages ({len(peek.messages)} read with MSG_COPY, left on the queue)"]
+    for message in peek.messages:
+        cut = message.data[:shown]
+        size = f"{message.size} bytes" + (
+            f", first {len(cut)} shown" if len(cut) < message.size else ""
+        )
+        lines.append(f"#{message.index}  type {message.mtype}  {size}")
+        lines += [f"  {line}" for line in hex_lines([cut])] if cut else []
+    if peek.more:
+        lines.append("(more messages queued than were read)")
+    if peek.problem:
+        lines.append(f"stopped: {peek.problem}")
+    if peek.changed:
+        lines.append("note: the queue changed while it was read; messages may be missing")
+    return lines
