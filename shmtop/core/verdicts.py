@@ -97,7 +97,7 @@ class Verdict:
     def settling(self) -> bool:
         """It would be an orphan, but was touched within the grace period."""
         return (
-            self.status is None and self.private and self.busy is None
+            self.status is None and self.private and self.busy is None and self.unknown is None
             and self.users_gone is True and self.idle < self.grace
         )  # fmt: skip
 
@@ -206,8 +206,6 @@ def judge(
     if found.busy is None and (KINDS[type(obj)], obj.id) in (blocked or ()):
         found.busy = "a process is blocked on it"
     unknown, users = found.unknown, tuple(found.users)
-    if unknown is None and blocked is None and isinstance(obj, MessageQueue):
-        unknown = NO_WAITER_SCAN
     users_gone: bool | None = None
     if unknown is None:
         if any(u.alive for u in users):
@@ -221,7 +219,9 @@ def judge(
     idle = max(at - max(t for _, t in found.times), 0.0)
     status: Status | None = None
     if found.busy is None and users_gone is True:
-        if not private:
+        if blocked is None and isinstance(obj, MessageQueue):
+            unknown = NO_WAITER_SCAN  # users gone, but a blocked receiver would not show
+        elif not private:
             status = KEYED[type(obj)]
         elif idle >= grace:
             status = Status.ORPHAN
