@@ -5,6 +5,7 @@
 # These classes exist only here: at run time every one of them is a CData. (A literal
 # cdecl is also a str, hence the overload-overlap ignores: the first match wins.)
 
+import types
 from collections.abc import Iterator
 from typing import Any, Literal, TypeAlias, overload, type_check_only
 
@@ -148,6 +149,9 @@ class _FFI:
         self, dest: CData | WriteableBuffer, src: CData | ReadableBuffer, n: int
     ) -> None: ...
     def sizeof(self, cdecl: str | CData) -> int: ...
+    def typeof(
+        self, cdecl: str | CData | types.BuiltinFunctionType | types.FunctionType, /
+    ) -> _cffi_backend.CType: ...
 
 @type_check_only
 class _Lib:
