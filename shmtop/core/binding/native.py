@@ -122,16 +122,36 @@ class TaskRow(NamedTuple):
         return self[:9]
 
 
-# The C and these names must agree on every row's width, or every field after a change
-# would be misnamed: a module built from other sources fails here, at import.
-for _row, _width in ((SemRow, SEM_FIELDS), (MsgRow, MSG_FIELDS), (MapRow, MAP_FIELDS),
-                     (TaskRow, TASK_FIELDS)):  # fmt: skip
-    if len(_row._fields) != _width:
-        raise ImportError(
-            f"shmtop's compiled module writes {_width} numbers a {_row.__name__}, this "
-            f"shmtop names {len(_row._fields)}: reinstall shmtop (in a checkout: "
-            "pip install -e . --no-deps)"
-        )
+class SemValue(NamedTuple):
+    """One semaphore, as sem_values reads it."""
+
+    value: int
+    ncnt: int  # callers waiting for the value to grow
+    zcnt: int  # callers waiting for it to be 0
+    pid: int  # the last to change it (sempid)
+
+
+def check_row_widths(
+    widths: Mapping[type[SemRow] | type[MsgRow] | type[MapRow] | type[TaskRow], int],
+) -> None:
+    """Raise ImportError unless each row type names as many fields as the C writes a row.
+
+    The C and these names must agree, or every field after a change would be misnamed
+    (_rows does not check each row's length, to stay fast): a compiled module built from
+    other sources fails at import, like a stale interface number.
+    """
+    for row, width in widths.items():
+        named = len(row._fields)
+        if named != width:
+            raise ImportError(
+                f"shmtop's compiled module writes {width} numbers a {row.__name__}, this "
+                f"shmtop names {named}: reinstall shmtop (in a checkout: pip install -e . "
+                "--no-deps)"
+            )
+
+
+check_row_widths({SemRow: SEM_FIELDS, MsgRow: MSG_FIELDS, MapRow: MAP_FIELDS,
+                  TaskRow: TASK_FIELDS})  # fmt: skip
 
 
 def _fail(call: str) -> OSError:
@@ -368,19 +388,17 @@ def sem_values_flat(sets: Sequence[tuple[int, int]]) -> tuple[list[int], list[in
     return _ints(out, total), _ints(errs, len(sets))
 
 
-def sem_values(
-    sets: Sequence[tuple[int, int]],
-) -> list[list[tuple[int, int, int, int]] | OSError]:
-    """Per semaphore (value, ncnt, zcnt, pid) of each (semid, nsems); OSError if unreadable."""
+def sem_values(sets: Sequence[tuple[int, int]]) -> list[list[SemValue] | OSError]:
+    """The semaphores of each (semid, nsems); OSError if unreadable."""
     flat, errs = sem_values_flat(sets)
-    result: list[list[tuple[int, int, int, int]] | OSError] = []
+    result: list[list[SemValue] | OSError] = []
     at = 0
     for (semid, nsems), number in zip(sets, errs, strict=True):
         if number:
             result.append(OSError(number, f"semctl(semid={semid}): {os.strerror(number)}"))
         else:
             result.append([
-                (flat[i], flat[i + 1], flat[i + 2], flat[i + 3])
+                SemValue(flat[i], flat[i + 1], flat[i + 2], flat[i + 3])
                 for i in range(at, at + 4 * nsems, 4)
             ])  # fmt: skip
         at += 4 * nsems

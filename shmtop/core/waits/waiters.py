@@ -161,8 +161,8 @@ class WaiterScanner:
                 numbers, changers = None, None
                 why: str | None = describe_errno(values.errno or 0)
             else:
-                numbers = tuple(v[0] for v in values)
-                changers, why = tuple(v[3] for v in values), None
+                numbers = tuple(v.value for v in values)
+                changers, why = tuple(v.pid for v in values), None
             unchanged = self._changed((Kind.SEM, semid), (numbers, changers, otime, ctime),
                                       max(otime, ctime), now)  # fmt: skip
             states[semid] = SemState(semid, nsems, numbers, changers, why, unchanged,
