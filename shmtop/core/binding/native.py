@@ -119,7 +119,8 @@ class TaskRow(NamedTuple):
     @property
     def call(self) -> tuple[int, ...]:
         """pid, tid, call number and arguments: the same while the thread is in the same call."""
-        return self[:9]
+        return (self.pid, self.tid, self.nr, self.arg0, self.arg1, self.arg2, self.arg3,
+                self.arg4, self.arg5)  # fmt: skip
 
 
 class SemValue(NamedTuple):
