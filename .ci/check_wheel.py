@@ -28,6 +28,7 @@ def problems(wheel: str) -> list[str]:
     wanted = {
         "the compiled abi3 module": "shmtop/*/_native.abi3.so",
         "py.typed": "shmtop/py.typed",
+        "the compiled module's type stub": "shmtop/*/_native.pyi",
         "the C helpers (package data)": "shmtop/*/native_helpers.c",
         "the screens' CSS": "shmtop/*/*.tcss",
         "LICENSE": "*.dist-info/licenses/LICENSE",

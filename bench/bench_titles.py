@@ -34,7 +34,7 @@ class TitleCosts:
 def measure(workload: Workload, repeat: int) -> TitleCosts:
     pids = sorted(workload.child_pids)
     time.sleep(SETTLE_SECONDS)  # as a collector would see them: settled
-    known = {pid: fact[2] for pid, fact in zip(pids, native.process_facts(pids), strict=True)}
+    known = {pid: fact.start for pid, fact in zip(pids, native.process_facts(pids), strict=True)}
     calls = {
         "facts (name, user, start time)": lambda: native.process_facts(pids),
         "facts + titles (every process new)": lambda: native.process_facts(pids, titles=True),

@@ -22,9 +22,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from shmtop.core.binding._native import ffi, lib
-
 from shmtop.core.binding import native
+from shmtop.core.binding._native import ffi, lib
 
 PATIENCE = 30.0
 NOBODY = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")

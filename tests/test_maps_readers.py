@@ -141,7 +141,7 @@ from shmtop.core.binding import native
 with native.attached(int(sys.argv[1])):
     scan = native.scan_maps([os.getpid()])
 print(json.dumps({"enabled": native.procmap_query_enabled(), "reader": scan.reader,
-                  "shmids": [row[4] for row in scan.rows]}))
+                  "shmids": [row.shmid for row in scan.rows]}))
 """
 
 

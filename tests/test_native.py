@@ -130,7 +130,7 @@ def test_sem_setval_and_the_table_agree_with_proc(make_sem: MakeSem) -> None:
     semid = make_sem(4, mode=0o640)
     native.sem_setval(semid, 3, 32767)  # SEMVMX
 
-    rows = {row[0]: row for row in native.sem_table()}
+    rows = {row.id: row for row in native.sem_table()}
     proc = helpers.live_rows("sem")[semid]
 
     assert native.sem_getall(semid, 4) == [0, 0, 0, 32767]
@@ -200,7 +200,7 @@ NEXT_SEM_ID = Path("/proc/sys/kernel/sem_next_id")
 def test_sem_values_of_an_id_reused_by_a_bigger_set(make_sem: MakeSem) -> None:
     """The table said 2 semaphores; by the values read the id names a set of 64."""
     small = make_sem(2)
-    table = {row[0]: row[7] for row in native.sem_table()}
+    table = {row.id: row.nsems for row in native.sem_table()}
     native.sem_rmid(small)
     NEXT_SEM_ID.write_text(str(small))  # the next semget takes this id (the kernel resets it)
     bigger = make_sem(64)
@@ -260,15 +260,15 @@ def test_sem_values_of_a_set_bigger_than_any_fixed_buffer(make_sem: MakeSem) -> 
 
 def test_msgsnd_raises_qnum_and_cbytes(make_msg: MakeMsg) -> None:
     msqid = make_msg(mode=0o620)
-    before = {row[0]: row for row in native.msg_table()}[msqid]
+    before = {row.id: row for row in native.msg_table()}[msqid]
 
     native.msgsnd(msqid, 5, b"abc")
     native.msgsnd(msqid, 7, b"defgh")
-    row = {row[0]: row for row in native.msg_table()}[msqid]
+    row = {row.id: row for row in native.msg_table()}[msqid]
     proc = helpers.live_rows("msg")[msqid]
 
     _, key, uid, gid, cuid, cgid, mode, cbytes, qnum, qbytes, lspid, lrpid, *_ = row
-    assert (before[7], before[8], before[10]) == (0, 0, 0)
+    assert (before.cbytes, before.qnum, before.lspid) == (0, 0, 0)
     assert (key, mode, cbytes, qnum, lspid, lrpid) == (0, 0o620, 8, 2, os.getpid(), 0)
     assert qbytes == native.msg_limits()[0]["msgmnb"]  # a new queue gets MSGMNB
     assert (cbytes, qnum, lspid, lrpid, mode, uid, cuid) == (
@@ -285,8 +285,8 @@ def test_msg_copy_peeks_without_consuming(make_msg: MakeMsg) -> None:
     peek = native.MSG_COPY | native.IPC_NOWAIT
 
     def header() -> tuple[int, ...]:
-        row = {row[0]: row for row in native.msg_table()}[msqid]
-        return row[7], row[8], row[11], row[13]  # cbytes, qnum, lrpid, rtime
+        row = {row.id: row for row in native.msg_table()}[msqid]
+        return row.cbytes, row.qnum, row.lrpid, row.rtime
 
     before = header()
     copies = [native.msgrcv(msqid, 64, index, peek) for index in (0, 1, 0)]
@@ -392,7 +392,7 @@ def test_scan_maps_takes_the_reader_per_call(make_shm: MakeShm, spawn: Spawn) ->
     assert by_text.reader == forced.reader == native.TEXT
     assert by_default.reader in native.READERS  # the ioctl, where the kernel has it
     assert by_text.rows == by_default.rows == forced.rows
-    assert [row[4] for row in by_text.rows] == [shmid]
+    assert [row.shmid for row in by_text.rows] == [shmid]
     with pytest.raises(ValueError, match="unknown maps reader"):
         native.scan_maps([child.pid], reader="ioctl")
 
@@ -415,7 +415,7 @@ def test_scan_maps_stops_once_it_found_what_it_wants_and_reports_the_gone(
     ]
     assert everything.failures == {gone.pid: errno.ESRCH}
     assert everything.scanned == 3
-    assert [row[0] for row in enough.rows] == [first.pid]
+    assert [row.pid for row in enough.rows] == [first.pid]
     assert enough.scanned == 1
     assert everything.reader == enough.reader == maps_reader.name
 

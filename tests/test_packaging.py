@@ -55,6 +55,17 @@ def test_another_interface_number_or_none_is_refused_in_one_line(found: int | No
     assert "reinstall shmtop" in message
 
 
+def test_the_row_types_name_as_many_fields_as_the_c_writes() -> None:
+    """The import ran the check on the real widths; here the refusal, for a wider C row."""
+    native.check_row_widths({native.MsgRow: native.MSG_FIELDS})
+    with pytest.raises(ImportError) as refused:
+        native.check_row_widths({native.SemRow: native.SEM_FIELDS, native.MsgRow: 17})
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "writes 17 numbers a MsgRow, this shmtop names 16" in message
+    assert "reinstall shmtop" in message
+
+
 def test_a_stale_compiled_module_fails_the_import_loudly(tmp_path: Path) -> None:
     """A checkout whose Python moved on while its compiled module did not: this package's own
     compiled module beside a native.py that expects the next interface number."""

@@ -17,9 +17,9 @@ import helpers
 import pytest
 from blocker import NOBODY, ROOT, Blockers, blockers
 from helpers import MakeMsg
-from shmtop.core.binding._native import ffi, lib
 
 from shmtop.core.binding import native
+from shmtop.core.binding._native import ffi, lib
 from shmtop.core.model import MessageQueue
 from shmtop.core.snapshot.collect import Collector
 from shmtop.core.waits.waiters import WaiterScanner
@@ -38,9 +38,9 @@ def kids() -> Iterator[Blockers]:
 
 def header(msqid: int) -> dict[str, int]:
     """What the kernel says of the queue: (qnum, cbytes, lspid, lrpid, stime, rtime)."""
-    row = next(r for r in native.msg_table() if r[0] == msqid)
+    row = next(r for r in native.msg_table() if r.id == msqid)
     names = ("cbytes", "qnum", "qbytes", "lspid", "lrpid", "stime", "rtime", "ctime")
-    return dict(zip(names, row[7:15], strict=True))
+    return {name: getattr(row, name) for name in names}
 
 
 def shmtop(*args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:

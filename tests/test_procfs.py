@@ -260,7 +260,7 @@ OTHER_ROW = (4242, 0x7F1000060000, 0x7F1000062000, 1, 7)
 CHUNKS = [1, 7, 64, 100, native.MAPS_LINE_MAX, native.MAPS_LINE_MAX + 1, 4096, 0]
 
 
-def c_rows(text: bytes, tmp_path: Path, chunk: int, pid: int = 4242) -> list[tuple[int, ...]]:
+def c_rows(text: bytes, tmp_path: Path, chunk: int, pid: int = 4242) -> list[native.MapRow]:
     """What the scan's text reader makes of text read from a file, chunk bytes a read."""
     path = tmp_path / "maps"
     path.write_bytes(text)

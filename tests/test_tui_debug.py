@@ -297,9 +297,9 @@ def test_the_waiters_of_a_dead_holder_raise_the_stuck_banner_and_mark_the_set(
 
 def queue_header(msqid: int) -> dict[str, int]:
     """What the kernel says of a queue now."""
-    row = next(r for r in native.msg_table() if r[0] == msqid)
+    row = next(r for r in native.msg_table() if r.id == msqid)
     names = ("cbytes", "qnum", "qbytes", "lspid", "lrpid", "stime", "rtime", "ctime")
-    return dict(zip(names, row[7:15], strict=True))
+    return {name: getattr(row, name) for name in names}
 
 
 def test_the_queue_view_shows_messages_without_taking_them(

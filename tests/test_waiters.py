@@ -384,8 +384,10 @@ def test_the_c_scan_reads_the_same_line_as_the_python_parser(
 
     assert parsed is not None
     assert len(rows) == 1
-    assert rows[0][:3] == (child.pid, child.pid, parsed.number)
-    assert tuple(a & (1 << 64) - 1 for a in rows[0][3:9]) == parsed.args
+    row = rows[0]
+    assert (row.pid, row.tid, row.nr) == (child.pid, child.pid, parsed.number)
+    args = (row.arg0, row.arg1, row.arg2, row.arg3, row.arg4, row.arg5)
+    assert tuple(a & (1 << 64) - 1 for a in args) == parsed.args
     assert parsed.args[3] == (1 << 64) - 9  # msgtyp -9 as the register holds it
 
 

@@ -207,8 +207,8 @@ def sender(report: Report, queue: int) -> None:
 
 def _queued(queue: int) -> int:
     for row in native.msg_table():
-        if row[0] == queue:
-            return row[8]  # qnum
+        if row.id == queue:
+            return row.qnum
     return 0
 
 

@@ -1,15 +1,21 @@
-"""The one importer of the compiled binding: errno becomes OSError, C rows become tuples."""
+"""The one importer of the compiled binding: errno becomes OSError, C rows named tuples."""
 
 from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from itertools import repeat
+from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
 
 from shmtop.core.binding._native import ffi, lib
+
+if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
+    from _cffi_backend import buffer as CBuffer
+
+    from shmtop.core.binding._native import CData, _ShmidDs
 
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
@@ -42,6 +48,111 @@ MSG_NOERROR: int = lib.MSG_NOERROR
 SEM_FIELDS: int = lib.SHMTOP_SEM_FIELDS
 MSG_FIELDS: int = lib.SHMTOP_MSG_FIELDS
 MAP_FIELDS: int = lib.SHMTOP_MAP_FIELDS
+TASK_FIELDS: int = lib.SHMTOP_TASK_FIELDS
+
+
+# ---- the rows the C loops write, SHMTOP_*_FIELDS numbers each, named in their order ----
+
+
+class SemRow(NamedTuple):
+    """One semaphore set, as sem_table reads it (SEM_STAT_ANY)."""
+
+    id: int
+    key: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    mode: int
+    nsems: int
+    otime: int
+    ctime: int
+
+
+class MsgRow(NamedTuple):
+    """One queue, as msg_table reads it (MSG_STAT_ANY); qbytes is -1 where unknown."""
+
+    id: int
+    key: int
+    uid: int
+    gid: int
+    cuid: int
+    cgid: int
+    mode: int
+    cbytes: int
+    qnum: int
+    qbytes: int
+    lspid: int
+    lrpid: int
+    stime: int
+    rtime: int
+    ctime: int
+    spare: int  # always 0: room for a field without a new row width
+
+
+class MapRow(NamedTuple):
+    """One System V mapping found in /proc/PID/maps (writable is 0 or 1)."""
+
+    pid: int
+    start: int
+    end: int
+    writable: int
+    shmid: int
+
+
+class TaskRow(NamedTuple):
+    """One thread in a chosen system call: its registers (/proc/PID/task/TID/syscall) and
+    schedstat (run_ns, timeslices: -1 when unreadable)."""
+
+    pid: int
+    tid: int
+    nr: int
+    arg0: int
+    arg1: int
+    arg2: int
+    arg3: int
+    arg4: int
+    arg5: int
+    run_ns: int
+    timeslices: int
+
+    @property
+    def call(self) -> tuple[int, ...]:
+        """pid, tid, call number and arguments: the same while the thread is in the same call."""
+        return (self.pid, self.tid, self.nr, self.arg0, self.arg1, self.arg2, self.arg3,
+                self.arg4, self.arg5)  # fmt: skip
+
+
+class SemValue(NamedTuple):
+    """One semaphore, as sem_values reads it."""
+
+    value: int
+    ncnt: int  # callers waiting for the value to grow
+    zcnt: int  # callers waiting for it to be 0
+    pid: int  # the last to change it (sempid)
+
+
+def check_row_widths(
+    widths: Mapping[type[SemRow] | type[MsgRow] | type[MapRow] | type[TaskRow], int],
+) -> None:
+    """Raise ImportError unless each row type names as many fields as the C writes a row.
+
+    The C and these names must agree, or every field after a change would be misnamed
+    (_rows does not check each row's length, to stay fast): a compiled module built from
+    other sources fails at import, like a stale interface number.
+    """
+    for row, width in widths.items():
+        named = len(row._fields)
+        if named != width:
+            raise ImportError(
+                f"shmtop's compiled module writes {width} numbers a {row.__name__}, this "
+                f"shmtop names {named}: reinstall shmtop (in a checkout: pip install -e . "
+                "--no-deps)"
+            )
+
+
+check_row_widths({SemRow: SEM_FIELDS, MsgRow: MSG_FIELDS, MapRow: MAP_FIELDS,
+                  TaskRow: TASK_FIELDS})  # fmt: skip
 
 
 def _fail(call: str) -> OSError:
@@ -70,7 +181,7 @@ def shmget(key: int, size: int, flags: int) -> int:
     return _check(lib.shmget(c_key(key), size, flags), f"shmget(key={key:#x})")
 
 
-def shmat(shmid: int, flags: int = SHM_RDONLY) -> Any:
+def shmat(shmid: int, flags: int = SHM_RDONLY) -> CData:
     """Attach a segment (read-only unless told); returns the cffi pointer."""
     address = lib.shmat(shmid, ffi.NULL, flags)
     if int(ffi.cast("intptr_t", address)) == -1:
@@ -78,13 +189,13 @@ def shmat(shmid: int, flags: int = SHM_RDONLY) -> Any:
     return address
 
 
-def shmdt(address: Any) -> None:
+def shmdt(address: CData) -> None:
     """Detach what shmat attached."""
     _check(lib.shmdt(address), "shmdt")
 
 
 @contextmanager
-def attached(shmid: int, *, readonly: bool = True) -> Iterator[Any]:
+def attached(shmid: int, *, readonly: bool = True) -> Iterator[CData]:
     """Attach for the length of a with-block; always detach, also on errors."""
     address = shmat(shmid, SHM_RDONLY if readonly else 0)
     try:
@@ -93,12 +204,12 @@ def attached(shmid: int, *, readonly: bool = True) -> Iterator[Any]:
         shmdt(address)
 
 
-def copy_out(address: Any, offset: int, length: int) -> bytes:
+def copy_out(address: CData, offset: int, length: int) -> bytes:
     """Copy length bytes at offset out of an attached segment (reads, never writes)."""
     return bytes(ffi.buffer(ffi.cast("char *", address) + offset, length))
 
 
-def memory(address: Any, size: int) -> Any:
+def memory(address: CData, size: int) -> CBuffer:
     """A buffer over size bytes of an attachment, writable if the attachment is.
 
     For programs that own a segment (the demo, tests); the viewer never writes.
@@ -137,7 +248,7 @@ class ShmStat:
     nattch: int
 
 
-def _shm_stat(ds: Any, shmid: int) -> ShmStat:
+def _shm_stat(ds: _ShmidDs, shmid: int) -> ShmStat:
     perm = ds.shm_perm
     return ShmStat(
         shmid, lib.shmtop_perm_key(ffi.addressof(perm)) & 0xFFFFFFFF, perm.uid, perm.gid,
@@ -224,7 +335,7 @@ def sem_stat(semid: int) -> SemStat:
 def sem_getall(semid: int, nsems: int) -> list[int]:
     values = ffi.new("unsigned short[]", max(nsems, 1))
     _check(lib.shmtop_semctl_array(semid, lib.GETALL, values), f"semctl(semid={semid}, GETALL)")
-    return list(values[0:nsems])
+    return _ints(values, nsems)
 
 
 def sem_setall(semid: int, values: Sequence[int]) -> None:
@@ -258,9 +369,9 @@ def semop(semid: int, operations: Sequence[tuple[int, int, int]]) -> None:
     _check(lib.semop(semid, sops, len(operations)), f"semop(semid={semid})")
 
 
-def sem_table() -> list[tuple[int, ...]]:
-    """Every set: (id, key, uid, gid, cuid, cgid, mode, nsems, otime, ctime)."""
-    return _table(lib.shmtop_sem_table, lib.SEM_STAT_ANY, SEM_FIELDS, "semctl(SEM_STAT_ANY)")
+def sem_table() -> list[SemRow]:
+    """Every set, read with SEM_STAT_ANY in one C loop."""
+    return _table(lib.shmtop_sem_table, lib.SEM_STAT_ANY, SemRow, "semctl(SEM_STAT_ANY)")
 
 
 def sem_values_flat(sets: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]:
@@ -275,22 +386,20 @@ def sem_values_flat(sets: Sequence[tuple[int, int]]) -> tuple[list[int], list[in
     out = ffi.new("long long[]", max(total, 1))
     errs = ffi.new("int[]", len(sets))
     lib.shmtop_sem_values(ids, sizes, len(sets), out, errs)
-    return ffi.unpack(out, total), ffi.unpack(errs, len(sets))
+    return _ints(out, total), _ints(errs, len(sets))
 
 
-def sem_values(
-    sets: Sequence[tuple[int, int]],
-) -> list[list[tuple[int, int, int, int]] | OSError]:
-    """Per semaphore (value, ncnt, zcnt, pid) of each (semid, nsems); OSError if unreadable."""
+def sem_values(sets: Sequence[tuple[int, int]]) -> list[list[SemValue] | OSError]:
+    """The semaphores of each (semid, nsems); OSError if unreadable."""
     flat, errs = sem_values_flat(sets)
-    result: list[list[tuple[int, int, int, int]] | OSError] = []
+    result: list[list[SemValue] | OSError] = []
     at = 0
     for (semid, nsems), number in zip(sets, errs, strict=True):
         if number:
             result.append(OSError(number, f"semctl(semid={semid}): {os.strerror(number)}"))
         else:
             result.append([
-                (flat[i], flat[i + 1], flat[i + 2], flat[i + 3])
+                SemValue(flat[i], flat[i + 1], flat[i + 2], flat[i + 3])
                 for i in range(at, at + 4 * nsems, 4)
             ])  # fmt: skip
         at += 4 * nsems
@@ -367,10 +476,9 @@ def msgrcv(msqid: int, size: int, mtype: int, flags: int) -> tuple[int, bytes]:
     return ffi.cast("long *", buffer)[0], bytes(ffi.buffer(buffer + ffi.sizeof("long"), got))
 
 
-def msg_table() -> list[tuple[int, ...]]:
-    """Every queue: (id, key, uid, gid, cuid, cgid, mode, cbytes, qnum, qbytes,
-    lspid, lrpid, stime, rtime, ctime, 0)."""
-    return _table(lib.shmtop_msg_table, lib.MSG_STAT_ANY, MSG_FIELDS, "msgctl(MSG_STAT_ANY)")
+def msg_table() -> list[MsgRow]:
+    """Every queue, read with MSG_STAT_ANY in one C loop."""
+    return _table(lib.shmtop_msg_table, lib.MSG_STAT_ANY, MsgRow, "msgctl(MSG_STAT_ANY)")
 
 
 def msg_limits() -> tuple[dict[str, int], dict[str, int]]:
@@ -386,7 +494,14 @@ def msg_limits() -> tuple[dict[str, int], dict[str, int]]:
 # ---- whole tables, in C ----
 
 
-def _table(loop: Any, command: int, width: int, call: str) -> list[tuple[int, ...]]:
+_Row = TypeVar("_Row", bound=tuple[int, ...])
+_NamedRow = TypeVar("_NamedRow", SemRow, MsgRow)
+
+
+def _table(
+    loop: Callable[[int, CData, int], int], command: int, row: type[_NamedRow], call: str
+) -> list[_NamedRow]:
+    width = len(row._fields)
     capacity = 256
     while True:
         out = ffi.new("long long[]", capacity * width)
@@ -394,13 +509,25 @@ def _table(loop: Any, command: int, width: int, call: str) -> list[tuple[int, ..
         if rows < 0:
             raise OSError(-rows, f"{call}: {os.strerror(-rows)}")
         if rows < capacity:
-            return _rows(out, rows, width)
+            return _rows(out, rows, width, row)
         capacity *= 4  # objects appeared between SEM_INFO and the loop, or many
 
 
-def _rows(out: Any, rows: int, width: int) -> list[tuple[int, ...]]:
-    flat = ffi.unpack(out, rows * width)
-    return [tuple(flat[i : i + width]) for i in range(0, rows * width, width)]
+def _ints(out: CData, count: int) -> list[int]:
+    """The first count numbers of a C integer array (ffi.unpack gives a list for those)."""
+    return cast(list[int], ffi.unpack(out, count))
+
+
+def _rows(out: CData, rows: int, width: int, row: type[_Row]) -> list[_Row]:
+    """rows rows of width numbers each, as row (a NamedTuple of width fields, or tuple).
+
+    zip cuts the flat list into tuples and tuple.__new__ retypes them, both in C: a 4000-row
+    table costs ~10% more than plain tuples, where a _make per row would double it (and its
+    length check is the import-time width check above).
+    """
+    flat = _ints(out, rows * width)
+    tuples = zip(*[iter(flat)] * width, strict=True)  # len(flat) is a multiple of width
+    return cast(list[_Row], list(map(tuple.__new__, repeat(row), tuples)))
 
 
 def parse_columns(text: bytes, bases: Sequence[int]) -> list[tuple[int, ...]]:
@@ -412,7 +539,7 @@ def parse_columns(text: bytes, bases: Sequence[int]) -> list[tuple[int, ...]]:
                                     out, capacity)  # fmt: skip
     if rows < 0:
         raise ValueError("a /proc/sysvipc line has fewer numbers than its header")
-    return _rows(out, rows, width)
+    return _rows(out, rows, width, tuple)
 
 
 # The two ways scan_maps reads a process's mappings, as MapsScan.reader names them.
@@ -432,9 +559,9 @@ _procmap_query: bool = os.environ.get(PROCMAP_QUERY_ENV, "") != "0"
 
 @dataclass(frozen=True, slots=True)
 class MapsScan:
-    """System V mappings found in /proc/PID/maps: rows (pid, start, end, writable, shmid)."""
+    """System V mappings found in /proc/PID/maps."""
 
-    rows: list[tuple[int, ...]]
+    rows: list[MapRow]
     failures: dict[int, int]  # pid -> errno for processes that could not be read
     scanned: int  # how many of the pids given were looked at
     reader: str  # PROCMAP_QUERY or TEXT: how the last pid was read (TEXT once it fell back)
@@ -473,8 +600,9 @@ def scan_maps(pids: Sequence[int], want: int = -1, *, reader: str | None = None)
         _procmap_query = False  # no such ioctl here: later scans go straight to text
     failures = {pids[i]: status[i] for i in range(scanned[0]) if status[i]}
     return MapsScan(
-        _rows(out, rows, MAP_FIELDS), failures, scanned[0], PROCMAP_QUERY if used[0] else TEXT
-    )
+        _rows(out, rows, MAP_FIELDS, MapRow), failures, scanned[0],
+        PROCMAP_QUERY if used[0] else TEXT,
+    )  # fmt: skip
 
 
 def use_procmap_query(enabled: bool) -> None:
@@ -488,9 +616,7 @@ def procmap_query_enabled() -> bool:
     return _procmap_query
 
 
-def parse_maps_fd(
-    fd: int, pid: int, *, chunk: int = 0, capacity: int = 4096
-) -> list[tuple[int, ...]]:
+def parse_maps_fd(fd: int, pid: int, *, chunk: int = 0, capacity: int = 4096) -> list[MapRow]:
     """The scan's text reader on maps text read from fd (up to EOF), rows as scan_maps gives
     them with pid filled in; at most capacity rows. chunk > 0: ask each read() for at most
     that many bytes (0: the scan's read size)."""
@@ -498,7 +624,7 @@ def parse_maps_fd(
     rows = lib.shmtop_parse_maps_fd(fd, pid, out, capacity, chunk)
     if rows < 0:
         raise OSError(-rows, f"reading maps text from fd {fd}: {os.strerror(-rows)}")
-    return _rows(out, rows, MAP_FIELDS)
+    return _rows(out, rows, MAP_FIELDS, MapRow)
 
 
 def parse_stat(text: bytes) -> tuple[int, bytes, int]:
@@ -510,11 +636,20 @@ def parse_stat(text: bytes) -> tuple[int, bytes, int]:
     buffer = ffi.new("char[]", max(len(text), 1))
     ffi.memmove(buffer, text, len(text))
     number = lib.shmtop_parse_stat(buffer, len(text), name, start)
-    return number, ffi.string(name), start[0]
+    return number, cast(bytes, ffi.string(name)), start[0]
 
 
 TITLE_SIZE: int = lib.SHMTOP_TITLE_SIZE
-ProcessFacts = tuple[int, bytes, int, int, bytes | None]
+
+
+class ProcessFacts(NamedTuple):
+    """What process_facts read of one pid."""
+
+    errno: int  # 0 when read, ESRCH when the process is gone
+    comm: bytes
+    start: int  # clock ticks since boot (field 22 of /proc/PID/stat)
+    uid: int  # the effective uid (the owner of /proc/PID), as ps and htop show
+    title: bytes | None  # see process_facts
 
 
 def process_facts(
@@ -540,32 +675,29 @@ def process_facts(
     lib.shmtop_process_facts(
         ffi.new("int[]", list(pids)), count, known_ticks, out, names, title_buffer, lengths
     )
-    flat = ffi.unpack(out, 3 * count)
-    raw = ffi.unpack(names, size * count)
+    flat = _ints(out, 3 * count)
+    raw = cast(bytes, ffi.unpack(names, size * count))
     read: list[bytes | None] = [None] * count
     if titles:
-        text = ffi.unpack(title_buffer, TITLE_SIZE * count)
-        for i, length in enumerate(ffi.unpack(lengths, count)):
+        text = cast(bytes, ffi.unpack(title_buffer, TITLE_SIZE * count))
+        for i, length in enumerate(_ints(lengths, count)):
             if length != -1:
                 read[i] = text[TITLE_SIZE * i : TITLE_SIZE * i + length] if length > 0 else b""
     return [
-        (flat[3 * i + 2], raw[size * i : size * (i + 1)].split(b"\0", 1)[0], flat[3 * i],
-         flat[3 * i + 1], read[i])
+        ProcessFacts(flat[3 * i + 2], raw[size * i : size * (i + 1)].split(b"\0", 1)[0],
+                     flat[3 * i], flat[3 * i + 1], read[i])
         for i in range(count)
     ]  # fmt: skip
 
 
 # ---- waiters and queue contents ----
 
-TASK_FIELDS: int = lib.SHMTOP_TASK_FIELDS
-
 
 @dataclass(frozen=True, slots=True)
 class SyscallScan:
-    """Threads found in chosen system calls: rows (pid, tid, nr, arg0..arg5, run_ns, timeslices);
-    the last two are -1 when the thread's schedstat could not be read."""
+    """Threads found in chosen system calls."""
 
-    rows: list[tuple[int, ...]]
+    rows: list[TaskRow]
     failures: dict[int, int]  # pid -> errno for processes whose threads could not be read
     tasks: int  # threads looked at
 
@@ -586,7 +718,7 @@ def scan_syscalls(pids: Sequence[int], numbers: Sequence[int]) -> SyscallScan:
             break
         capacity *= 4
     failures = {pids[i]: status[i] for i in range(len(pids)) if status[i]}
-    return SyscallScan(_rows(out, rows, TASK_FIELDS), failures, tasks[0])
+    return SyscallScan(_rows(out, rows, TASK_FIELDS, TaskRow), failures, tasks[0])
 
 
 MSG_COPY_MISSING = (

@@ -84,7 +84,7 @@ def _scan_part(
     halves of a first scan and the main thread's work share the cores.
     """
     maps = native.scan_maps(pids, want)
-    mapping = sorted({row[0] for row in maps.rows})
+    mapping = sorted({row.pid for row in maps.rows})
     read = native.process_facts(mapping, titles=True, known=titles_known)
     facts = dict(zip(mapping, read, strict=True))
     return _ScanPart(maps, {pid: ipc_namespace_of(pid) for pid in mapping}, facts)
@@ -155,14 +155,14 @@ class Collector:
         self._attachers_scan: _MappingScan | None = None  # the scan _attachers belong to
         self._attachers: dict[int, Process] = {}
         self._segments: dict[int, tuple[tuple[object, ...], Segment]] = {}
-        self._sem_read: tuple[list[tuple[int, ...]], list[int], list[int]] | None = None
+        self._sem_read: tuple[list[native.SemRow], list[int], list[int]] | None = None
         self._sem_sets: tuple[SemaphoreSet, ...] = ()
         self._sem_cache: dict[int, tuple[object, SemaphoreSet]] = {}
-        self._queues: dict[tuple[int, ...], MessageQueue] = {}
+        self._queues: dict[native.MsgRow, MessageQueue] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._summarised: list[tuple[int, ...]] | None = None
         self._summary_of_rows: tuple[tuple[tuple[int, ...], ...], int, int] = ((), 0, 0)
-        self._queue_rows: list[tuple[int, ...]] | None = None
+        self._queue_rows: list[native.MsgRow] | None = None
         self._queue_objects: tuple[MessageQueue, ...] = ()
         self._others_from: tuple[object, object, object] | None = None
         self._others: set[int] = set()
@@ -446,7 +446,7 @@ class Collector:
             pending = pending[part.maps.scanned :]
             parts.append(part)
             ours = {pid for pid, inode in part.namespaces.items() if inode == self._namespace}
-            found += sum(1 for row in part.maps.rows if row[0] in ours and row[4] in live_ids)
+            found += sum(1 for row in part.maps.rows if row.pid in ours and row.shmid in live_ids)
         return self._sort_mappings(parts, live_ids)
 
     def _sort_mappings(self, parts: Sequence[_ScanPart], live_ids: set[int]) -> _MappingScan:
@@ -472,17 +472,17 @@ class Collector:
 
     # ---- semaphores ----
 
-    def _read_semaphore_values(self) -> tuple[list[tuple[int, ...]], list[int], list[int]]:
+    def _read_semaphore_values(self) -> tuple[list[native.SemRow], list[int], list[int]]:
         """The sets' table and all their values, straight from the kernel (a worker's job)."""
-        rows = native.sem_table() or _sem_rows_from_proc()
+        rows = sem_rows()
         if self._semaphore_values:
-            flat, errs = native.sem_values_flat([(r[0], r[7]) for r in rows])
+            flat, errs = native.sem_values_flat([(r.id, r.nsems) for r in rows])
         else:
             flat, errs = [], [0] * len(rows)
         return rows, flat, errs
 
     def _semaphore_sets(
-        self, read: tuple[list[tuple[int, ...]], list[int], list[int]]
+        self, read: tuple[list[native.SemRow], list[int], list[int]]
     ) -> tuple[SemaphoreSet, ...]:
         rows, flat, errs = read
         if read == self._sem_read:
@@ -490,21 +490,21 @@ class Collector:
         built: dict[int, tuple[object, SemaphoreSet]] = {}
         at = 0
         for row, number in zip(rows, errs, strict=True):
-            nsems = row[7]
+            nsems = row.nsems
             values = flat[at : at + 4 * nsems]
             at += 4 * nsems
             if number in (errno.EINVAL, errno.EIDRM):
                 continue  # removed between the table and the values
-            cached = self._sem_cache.get(row[0])
+            cached = self._sem_cache.get(row.id)
             if cached is not None and cached[0] == (row, number, values):
-                built[row[0]] = cached
+                built[row.id] = cached
             else:
-                built[row[0]] = ((row, number, values), self._semaphore_set(row, number, values))
+                built[row.id] = ((row, number, values), self._semaphore_set(row, number, values))
         self._sem_cache = built
         self._sem_read, self._sem_sets = read, tuple(entry[1] for entry in built.values())
         return self._sem_sets
 
-    def _semaphore_set(self, row: tuple[int, ...], number: int, values: list[int]) -> SemaphoreSet:
+    def _semaphore_set(self, row: native.SemRow, number: int, values: list[int]) -> SemaphoreSet:
         semid, key, uid, gid, cuid, cgid, mode, nsems, otime, ctime = row
         semaphores: tuple[Semaphore, ...] | None = None
         unreadable: str | None = None
@@ -524,10 +524,10 @@ class Collector:
     # ---- queues ----
 
     def _read_queues(self) -> tuple[MessageQueue, ...]:
-        rows: list[tuple[int, ...]] = native.msg_table() or _msg_rows_from_proc()
+        rows = msg_rows()
         if rows == self._queue_rows:
             return self._queue_objects
-        built: dict[tuple[int, ...], MessageQueue] = {}
+        built: dict[native.MsgRow, MessageQueue] = {}
         for row in rows:
             built[row] = self._queues.get(row) or _queue(row)
         self._queues, self._queue_rows = built, rows
@@ -535,7 +535,7 @@ class Collector:
         return self._queue_objects
 
 
-def _queue(row: tuple[int, ...]) -> MessageQueue:
+def _queue(row: native.MsgRow) -> MessageQueue:
     (msqid, key, uid, gid, cuid, cgid, mode, cbytes, qnum, qbytes,
      lspid, lrpid, stime, rtime, ctime, _) = row  # fmt: skip
     return MessageQueue(
@@ -573,22 +573,32 @@ def _all_pids() -> list[int]:
     return [int(name) for name in os.listdir(PROC) if name.isdigit()]
 
 
-# ---- fallbacks for kernels without the *_STAT_ANY commands (before 4.17) ----
+# ---- the sets' and queues' tables, from /proc/sysvipc on kernels without *_STAT_ANY (< 4.17) ----
 
 
-def _sem_rows_from_proc() -> list[tuple[int, ...]]:
+def sem_rows() -> list[native.SemRow]:
+    """Every semaphore set: native.sem_table, or the same rows from /proc/sysvipc/sem."""
+    return native.sem_table() or _sem_rows_from_proc()
+
+
+def msg_rows() -> list[native.MsgRow]:
+    """Every queue: native.msg_table, or the same rows (qbytes -1) from /proc/sysvipc/msg."""
+    return native.msg_table() or _msg_rows_from_proc()
+
+
+def _sem_rows_from_proc() -> list[native.SemRow]:
     rows = procfs.parse_sysvipc(procfs.read_sysvipc("sem").decode("ascii"))
     return [
-        (r["semid"], r["key"], r["uid"], r["gid"], r["cuid"], r["cgid"], r["perms"],
+        native.SemRow(r["semid"], r["key"], r["uid"], r["gid"], r["cuid"], r["cgid"], r["perms"],
          r["nsems"], r["otime"], r["ctime"])
         for r in rows
     ]  # fmt: skip
 
 
-def _msg_rows_from_proc() -> list[tuple[int, ...]]:
+def _msg_rows_from_proc() -> list[native.MsgRow]:
     rows = procfs.parse_sysvipc(procfs.read_sysvipc("msg").decode("ascii"))
     return [
-        (r["msqid"], r["key"], r["uid"], r["gid"], r["cuid"], r["cgid"], r["perms"],
+        native.MsgRow(r["msqid"], r["key"], r["uid"], r["gid"], r["cuid"], r["cgid"], r["perms"],
          r["cbytes"], r["qnum"], -1, r["lspid"], r["lrpid"], r["stime"], r["rtime"],
          r["ctime"], 0)
         for r in rows

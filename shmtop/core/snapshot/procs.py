@@ -24,7 +24,7 @@ from shmtop.core.binding import native
 from shmtop.core.model import Process
 from shmtop.core.snapshot.accounts import user_name
 
-ProcessFacts = native.ProcessFacts  # errno, comm, start ticks, euid, raw title or None
+ProcessFacts = native.ProcessFacts
 
 # A process sets its title (PostgreSQL, nginx) or its name (prctl) just after it
 # starts: until it has run this long, what was read may be its parent's, so it is
@@ -97,7 +97,7 @@ class ProcessDirectory:
         facts.update(self._read([pid for pid in wanted if pid not in known]))
         # Facts read with an older idea of the cache may lack a title this cache lacks too.
         missing = [
-            pid for pid, fact in facts.items() if fact[4] is None and not self._has(pid, fact)
+            pid for pid, fact in facts.items() if fact.title is None and not self._has(pid, fact)
         ]
         facts.update(self._read(missing, titles_known=False))
         now = time.time()
@@ -132,7 +132,7 @@ class ProcessDirectory:
     def _has(self, pid: int, fact: ProcessFacts) -> bool:
         """Whether the cache holds this very process (PID and start ticks)."""
         cached = self._cache.get(pid)
-        return fact[0] != 0 or (cached is not None and cached.ticks == fact[2])
+        return fact.errno != 0 or (cached is not None and cached.ticks == fact.start)
 
     def _read(self, pids: list[int], *, titles_known: bool = True) -> dict[int, ProcessFacts]:
         if not pids:

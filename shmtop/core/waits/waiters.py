@@ -15,7 +15,7 @@ from types import MappingProxyType
 from shmtop.core.binding import native
 from shmtop.core.model import Kind
 from shmtop.core.snapshot import procfs
-from shmtop.core.snapshot.collect import describe_errno, ipc_namespace_of
+from shmtop.core.snapshot.collect import describe_errno, ipc_namespace_of, msg_rows, sem_rows
 from shmtop.core.snapshot.procs import ProcessDirectory
 from shmtop.core.waits import wait_procs, waitgraph
 from shmtop.core.waits.records import QueueState, SemOp, SemState, Waiter
@@ -25,8 +25,9 @@ from shmtop.core.waits.wait_verdict import PID_TIME_SLACK
 
 MAX_SEMBUFS = 4096  # far above SEMOPM; a larger nsops is not a blocked call
 
-
-_Row = tuple[int, ...]  # pid tid nr arg0..arg5 run_ns timeslices, from native.scan_syscalls
+# Every IPC call these rows hold (semop, semtimedop, msgsnd, msgrcv) takes the object's id
+# as its first argument: a TaskRow's arg0.
+_Row = native.TaskRow
 
 
 class WaiterScanner:
@@ -64,10 +65,10 @@ class WaiterScanner:
         )
         ignored: Counter[str] = Counter()
         rows = self._in_our_namespace(scan.rows, ignored)
-        calls = {row[2]: self._syscalls[row[2]] for row in rows}
-        sets = self._sem_states({r[3] for r in rows if calls[r[2]].startswith("sem")}, now)
-        queues = self._queue_states({r[3] for r in rows if calls[r[2]].startswith("msg")}, now)
-        pids_named = {row[0] for row in rows}
+        calls = {row.nr: self._syscalls[row.nr] for row in rows}
+        sets = self._sem_states({r.arg0 for r in rows if calls[r.nr].startswith("sem")}, now)
+        queues = self._queue_states({r.arg0 for r in rows if calls[r.nr].startswith("msg")}, now)
+        pids_named = {row.pid for row in rows}
         for state in sets.values():
             pids_named.update(state.last_changers or ())
         for queue in queues.values():
@@ -78,18 +79,18 @@ class WaiterScanner:
         waits: dict[tuple[int, ...], tuple[float, tuple[int, int]]] = {}
         waiters = []
         for row in rows:
-            name = calls[row[2]]
+            name = calls[row.nr]
             known = sets if name.startswith("sem") else queues
-            if row[3] not in known:
+            if row.arg0 not in known:
                 ignored["object gone"] += 1
                 continue
             since, verified = self._since(row, now, waits)
-            command = names.get(row[0], "?")
+            command = names.get(row.pid, "?")
             if name.startswith("sem"):
-                waiters.append(_sem_waiter(row, name, command, since, verified, sets[row[3]]))
+                waiters.append(_sem_waiter(row, name, command, since, verified, sets[row.arg0]))
             else:
                 waiters.append(_msg_waiter(row, name, command, since, verified))
-            waiters[-1] = dataclasses.replace(waiters[-1], title=titles.get(row[0]))
+            waiters[-1] = dataclasses.replace(waiters[-1], title=titles.get(row.pid))
         self._waits = waits
         self._objects = {
             key: self._objects[key]
@@ -110,24 +111,26 @@ class WaiterScanner:
 
     def _in_our_namespace(self, rows: list[_Row], ignored: Counter[str]) -> list[_Row]:
         """Rows of processes in our IPC namespace (ids of another one name other objects)."""
-        spaces = {pid: ipc_namespace_of(pid) for pid in {row[0] for row in rows}}
+        spaces = {pid: ipc_namespace_of(pid) for pid in {row.pid for row in rows}}
         kept = []
         for row in rows:
-            space = spaces[row[0]]
+            space = spaces[row.pid]
             if space is None:
                 ignored["ended during the scan"] += 1
             elif space != self._namespace:
                 ignored["other IPC namespace"] += 1
             else:  # registers as the call saw them: an int id, unsigned longs
-                kept.append((*row[:3], _signed(row[3], 32), *(a & _U64 for a in row[4:9]),
-                             *row[9:]))  # fmt: skip
+                kept.append(row._replace(
+                    arg0=_signed(row.arg0, 32), arg1=row.arg1 & _U64, arg2=row.arg2 & _U64,
+                    arg3=row.arg3 & _U64, arg4=row.arg4 & _U64, arg5=row.arg5 & _U64,
+                ))  # fmt: skip
         return kept
 
     def _since(
         self, row: _Row, now: float, waits: dict[tuple[int, ...], tuple[float, tuple[int, int]]]
     ) -> tuple[float, bool]:
         """When this wait was first seen, and whether schedstat shows it never ran since."""
-        key, sched = row[:9], (row[9], row[10])
+        key, sched = row.call, (row.run_ns, row.timeslices)
         seen = self._waits.get(key)
         since = seen[0] if seen is not None and seen[1] == sched else now
         waits[key] = (since, sched)
@@ -147,18 +150,19 @@ class WaiterScanner:
     def _sem_states(self, ids: set[int], now: float) -> dict[int, SemState]:
         if not ids:
             return {}
-        rows = [row for row in native.sem_table() or _rows_from_proc("sem") if row[0] in ids]
+        rows = [row for row in sem_rows() if row.id in ids]
         states = {}
-        for row, values in zip(rows, native.sem_values([(r[0], r[7]) for r in rows]), strict=True):
-            semid, nsems, otime, ctime = row[0], row[7], row[8], row[9]
+        values_of = native.sem_values([(r.id, r.nsems) for r in rows])
+        for row, values in zip(rows, values_of, strict=True):
+            semid, nsems, otime, ctime = row.id, row.nsems, row.otime, row.ctime
             if isinstance(values, OSError):
                 if values.errno in (errno.EINVAL, errno.EIDRM):
                     continue
                 numbers, changers = None, None
                 why: str | None = describe_errno(values.errno or 0)
             else:
-                numbers = tuple(v[0] for v in values)
-                changers, why = tuple(v[3] for v in values), None
+                numbers = tuple(v.value for v in values)
+                changers, why = tuple(v.pid for v in values), None
             unchanged = self._changed((Kind.SEM, semid), (numbers, changers, otime, ctime),
                                       max(otime, ctime), now)  # fmt: skip
             states[semid] = SemState(semid, nsems, numbers, changers, why, unchanged,
@@ -169,29 +173,13 @@ class WaiterScanner:
         if not ids:
             return {}
         states = {}
-        for row in native.msg_table() or _rows_from_proc("msg"):
-            msqid, cbytes, qnum, lspid, lrpid, stime, rtime, ctime = (row[0], *row[7:9],
-                                                                       *row[10:15])  # fmt: skip
+        for row in msg_rows():
+            msqid, stime, rtime, ctime = row.id, row.stime, row.rtime, row.ctime
             if msqid in ids:
                 unchanged = self._changed((Kind.MSG, msqid), row, max(stime, rtime, ctime), now)
-                states[msqid] = QueueState(msqid, qnum, cbytes, lspid, lrpid, unchanged,
-                                           max(stime, rtime, ctime))  # fmt: skip
+                states[msqid] = QueueState(msqid, row.qnum, row.cbytes, row.lspid, row.lrpid,
+                                           unchanged, max(stime, rtime, ctime))  # fmt: skip
         return states
-
-
-# Columns in the order of native.sem_table/msg_table rows; /proc has no qbytes, whose
-# place (unused here) qnum fills.
-_PROC_COLUMNS = {
-    "sem": ("semid", "key", "uid", "gid", "cuid", "cgid", "perms", "nsems", "otime", "ctime"),
-    "msg": ("msqid", "key", "uid", "gid", "cuid", "cgid", "perms", "cbytes", "qnum", "qnum",
-            "lspid", "lrpid", "stime", "rtime", "ctime"),
-}  # fmt: skip
-
-
-def _rows_from_proc(kind: str) -> list[tuple[int, ...]]:
-    """The native table's rows from /proc/sysvipc, for kernels without *_STAT_ANY (< 4.17)."""
-    rows = procfs.parse_sysvipc(procfs.read_sysvipc(kind).decode("ascii"))
-    return [tuple(row[name] for name in _PROC_COLUMNS[kind]) for row in rows]
 
 
 def _empty(now: float, stuck_after: float, why: str) -> WaitReport:
@@ -218,7 +206,8 @@ def read_memory(pid: int, address: int, length: int) -> bytes:
 
 def _sem_waiter(row: _Row, name: str, command: str, since: float, verified: bool,
                 state: SemState) -> Waiter:  # fmt: skip
-    pid, tid, _, semid, sops, nsops, timeout_at = row[:7]
+    pid, tid, semid = row.pid, row.tid, row.arg0
+    sops, nsops, timeout_at = row.arg1, row.arg2, row.arg3  # (semid, sops, nsops, timeout)
     operations: tuple[SemOp, ...] | None = None
     timeout: float | None = None
     why: str | None = None
@@ -239,7 +228,8 @@ def _sem_waiter(row: _Row, name: str, command: str, since: float, verified: bool
 
 
 def _msg_waiter(row: _Row, name: str, command: str, since: float, verified: bool) -> Waiter:
-    pid, tid, _, msqid, msgp, msgsz, arg3, arg4 = row[:8]
+    pid, tid, msqid, msgp, msgsz, arg3, arg4 = (row.pid, row.tid, row.arg0, row.arg1, row.arg2,
+                                                row.arg3, row.arg4)  # fmt: skip
     if name == "msgrcv":  # (msqid, msgp, msgsz, msgtyp, msgflg)
         return Waiter(pid, tid, command, Kind.MSG, msqid, name, since, verified,
                       direction="receive", msg_type=_signed(arg3), msg_flags=arg4 & 0xFFFFFFFF,
