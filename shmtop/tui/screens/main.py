@@ -14,11 +14,11 @@ from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 from shmtop.core.actions import Identity, Removal, identity_of
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.verdicts import judge
+from shmtop.text.columns import COLUMNS
 from shmtop.text.filtering import parse_filter
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
 from shmtop.tui import wait_summary
-from shmtop.tui.columns import COLUMNS
 from shmtop.tui.probes import PollRequested, Probes
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.help import HelpScreen
