@@ -253,8 +253,11 @@ def take_snapshot(*, attachments: bool = True) -> Snapshot:
         raise CliError(f"cannot read the System V IPC tables: {error}") from error
 
 
-def emit_json(data: Any, out: TextIO = sys.stdout) -> None:
-    """Compact JSON on one line: the C encoder (indenting uses the slow Python one)."""
+def emit_json(data: Any, out: TextIO | None = None) -> None:
+    """Compact JSON on one line: the C encoder (indenting uses the slow Python one).
+
+    The default is the stdout of the moment of the call, not of the import."""
+    out = sys.stdout if out is None else out
     out.write(json.dumps(data, separators=(",", ":")))
     out.write("\n")
 
