@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import helpers
 import pytest
+from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 from textual.pilot import Pilot
+from tui_pilot import run_app, wait_for
 
 from shmtop.cli import commands
 from shmtop.core.binding import native
@@ -14,9 +17,6 @@ from shmtop.core.model import Kind
 from shmtop.text.columns import COLUMNS
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.widgets.ipc_table import IpcTable
-from tests import helpers
-from tests.conftest import MakeMsg, MakeSem, MakeShm, Spawn
-from tests.tui_pilot import run_app, wait_for
 
 JSON_LISTS = {Kind.SHM: "segments", Kind.SEM: "semaphore_sets", Kind.MSG: "queues"}
 
