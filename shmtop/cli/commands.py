@@ -35,6 +35,7 @@ from shmtop.text.filtering import owner_matches
 from shmtop.text.hexdump import hex_lines
 from shmtop.text.numbers import byte_count, byte_offset, ipc_id, ipc_key
 from shmtop.text.sanitize import safe_text
+from shmtop.text.units import hex_key
 from shmtop.tui.prefs import Preferences
 
 if TYPE_CHECKING:
@@ -531,7 +532,7 @@ def removal_plan(
             continue
         attached = report.attached_summary(found, 60) if isinstance(found, Segment) else "-"
         verdict = judge(found, snapshot, grace=grace, blocked=blocked)
-        rows.append((str(kind), str(ident), f"0x{found.owner.key:08x}",
+        rows.append((str(kind), str(ident), hex_key(found.owner.key),
                      safe_text(found.owner.user), attached,
                      ",".join(report.status_words(found, verdict)) or "-",
                      report.evidence_text(found, verdict, snapshot.taken_at)))  # fmt: skip

@@ -18,15 +18,14 @@ from shmtop.text.report import (
     compact_values,
     creator_label,
     flags_cell,
-    hex_key,
     human_size,
-    octal_perms,
     process_label,
     render_table,
     short_age,
     status_words,
 )
 from shmtop.text.sanitize import safe_text
+from shmtop.text.units import hex_key, octal_perms
 
 Cell = Callable[[Any, Snapshot], str]
 SortKey = Callable[[Any, Snapshot], Any]

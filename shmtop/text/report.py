@@ -12,6 +12,7 @@ from shmtop.text.export import limit_rows, percent
 from shmtop.text.process_names import CELL_WIDTH, LINE_WIDTH, SUMMARY_WIDTH, process_name
 from shmtop.text.process_names import process_label as label_of
 from shmtop.text.sanitize import safe_text
+from shmtop.text.units import hex_key, octal_perms
 
 ATTACHED_WIDTH = 48
 COMMAND_LINE_WIDTH = 200
@@ -52,16 +53,6 @@ def age(epoch: int, now: float | None = None) -> str:
     if not epoch:
         return "never"
     return f"{short_age(epoch, now or time.time())} ago"
-
-
-def hex_key(key: int) -> str:
-    """An IPC key as ipcs shows it: 0x and 8 hex digits."""
-    return f"0x{key:08x}"
-
-
-def octal_perms(perms: int) -> str:
-    """Permission bits as 3 octal digits (644)."""
-    return f"{perms:03o}"
 
 
 def clock(epoch: int) -> str:
@@ -109,7 +100,7 @@ def flags_cell(obj: IpcObject, snapshot: Snapshot) -> str:
 
 def evidence_text(obj: IpcObject, verdict: Verdict, now: float) -> str:
     """What the rule's verdict rests on, in one line: key, use, users, idle time."""
-    key = "key private" if verdict.private else f"keyed (0x{obj.owner.key:08x})"
+    key = "key private" if verdict.private else f"keyed ({hex_key(obj.owner.key)})"
     parts = [key]
     if verdict.busy:
         parts.append(verdict.busy)
@@ -232,10 +223,10 @@ def segment_detail(
     """Everything about a segment; with command_lines, each attacher's command line too."""
     verdict = judge(s, snapshot)
     lines = [
-        f"segment {s.id}  key 0x{s.owner.key:08x}  flags {flags_cell(s, snapshot)}",
+        f"segment {s.id}  key {hex_key(s.owner.key)}  flags {flags_cell(s, snapshot)}",
         f"  owner    {safe_text(s.owner.user)}:{safe_text(s.owner.group)}"
         f"  creator {safe_text(s.owner.creator_user)}:{safe_text(s.owner.creator_group)}"
-        f"  perms {s.owner.perms:03o}",
+        f"  perms {octal_perms(s.owner.perms)}",
         f"  size     {s.size} ({human_size(s.size)})  rss {human_size(s.rss)}"
         f"  swap {human_size(s.swap)}  nattch {s.nattch}",
         f"  creator  {process_label(snapshot, s.cpid, LINE_WIDTH)}{creator_note(verdict)}",
@@ -268,9 +259,9 @@ def segment_detail(
 
 def semaphore_detail(snapshot: Snapshot, s: SemaphoreSet) -> list[str]:
     lines = [
-        f"semaphore set {s.id}  key 0x{s.owner.key:08x}  nsems {s.nsems}",
+        f"semaphore set {s.id}  key {hex_key(s.owner.key)}  nsems {s.nsems}",
         f"  owner    {safe_text(s.owner.user)}:{safe_text(s.owner.group)}"
-        f"  creator {safe_text(s.owner.creator_user)}  perms {s.owner.perms:03o}",
+        f"  creator {safe_text(s.owner.creator_user)}  perms {octal_perms(s.owner.perms)}",
         f"  last op  {clock(s.otime)}  changed {clock(s.ctime)}",
         verdict_line(s, judge(s, snapshot), snapshot.taken_at),
         "",
@@ -287,9 +278,9 @@ def semaphore_detail(snapshot: Snapshot, s: SemaphoreSet) -> list[str]:
 
 def queue_detail(snapshot: Snapshot, q: MessageQueue) -> list[str]:
     return [
-        f"message queue {q.id}  key 0x{q.owner.key:08x}",
+        f"message queue {q.id}  key {hex_key(q.owner.key)}",
         f"  owner     {safe_text(q.owner.user)}:{safe_text(q.owner.group)}"
-        f"  creator {safe_text(q.owner.creator_user)}  perms {q.owner.perms:03o}",
+        f"  creator {safe_text(q.owner.creator_user)}  perms {octal_perms(q.owner.perms)}",
         f"  messages  {q.qnum}  bytes {q.cbytes} of {q.qbytes if q.qbytes is not None else '?'}",
         f"  sender    {process_label(snapshot, q.lspid, LINE_WIDTH)}  at {clock(q.stime)}",
         f"  receiver  {process_label(snapshot, q.lrpid, LINE_WIDTH)}  at {clock(q.rtime)}",
