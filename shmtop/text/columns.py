@@ -14,6 +14,7 @@ from typing import Any
 from shmtop.core.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
 from shmtop.core.verdicts import judge
 from shmtop.text.report import (
+    age,
     attached_summary,
     compact_values,
     creator_label,
@@ -61,12 +62,14 @@ def _by(attribute: Callable[[Any], Any]) -> SortKey:
 
 
 def _time(name: str, header: str) -> Column:
-    """A time column: shown as an age, sorted as one (newest first, never (0) last)."""
+    """A time column: shown as an age ('5s'; `list`: '5s ago'), sorted as one (newest first,
+    never (0) last)."""
     return Column(
         name,
         header,
         lambda o, snap: short_age(getattr(o, name), snap.taken_at),
         lambda o, snap: -getattr(o, name) if getattr(o, name) else float("inf"),
+        wide=lambda o, snap: age(getattr(o, name), snap.taken_at),
     )
 
 
