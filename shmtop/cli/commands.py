@@ -22,7 +22,7 @@ from shmtop.core.snapshot import procfs
 from shmtop.core.snapshot.collect import Collector
 from shmtop.core.snapshot.procs import command_line
 from shmtop.core.verdicts import DEFAULT_GRACE, judge, parse_duration
-from shmtop.text import report
+from shmtop.text import columns, report
 from shmtop.text.export import (
     blind_spots_dict,
     iso_time,
@@ -35,6 +35,7 @@ from shmtop.text.filtering import owner_matches
 from shmtop.text.hexdump import hex_lines
 from shmtop.text.numbers import byte_count, byte_offset, ipc_id, ipc_key
 from shmtop.text.sanitize import safe_text
+from shmtop.text.units import hex_key
 from shmtop.tui.prefs import Preferences
 
 if TYPE_CHECKING:
@@ -68,9 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("kind", nargs="?", default="all", choices=(*KINDS, "all"))
     listing.add_argument("--json", action="store_true", help="typed JSON instead of a table")
     listing.add_argument(
-        "--sort", metavar="COL", help="sort by a column (id, key, size, nattch...)"
+        "--sort",
+        metavar="COL",
+        help="sort by a column key, the TUI's too (id, key, size, creator, atime, status...);"
+        " times sort as ages, newest first",
     )
-    listing.add_argument("--reverse", action="store_true", help="sort in descending order")
+    listing.add_argument("--reverse", action="store_true", help="reverse the order")
     listing.add_argument("--user", metavar="U", help="only objects owned by user name or uid U")
 
     show = commands.add_parser("show", help="everything about one object")
@@ -250,8 +254,11 @@ def take_snapshot(*, attachments: bool = True) -> Snapshot:
         raise CliError(f"cannot read the System V IPC tables: {error}") from error
 
 
-def emit_json(data: Any, out: TextIO = sys.stdout) -> None:
-    """Compact JSON on one line: the C encoder (indenting uses the slow Python one)."""
+def emit_json(data: Any, out: TextIO | None = None) -> None:
+    """Compact JSON on one line: the C encoder (indenting uses the slow Python one).
+
+    The default is the stdout of the moment of the call, not of the import."""
+    out = sys.stdout if out is None else out
     out.write(json.dumps(data, separators=(",", ":")))
     out.write("\n")
 
@@ -262,9 +269,8 @@ def emit_json(data: Any, out: TextIO = sys.stdout) -> None:
 def run_list(args: argparse.Namespace) -> int:
     snapshot = take_snapshot(attachments=args.kind in ("shm", "all"))
     kinds = KINDS if args.kind == "all" else (args.kind,)
-    sorts = {"shm": report.SHM_SORT, "sem": report.SEM_SORT, "msg": report.MSG_SORT}
-    if args.sort and not any(args.sort in sorts[k] for k in kinds):
-        known = sorted({name for k in kinds for name in sorts[k]})
+    if args.sort and not any(columns.column(Kind(k), args.sort) for k in kinds):
+        known = sorted({name for k in kinds for name in columns.sort_names(Kind(k))})
         raise CliError(f"cannot sort by {args.sort!r}; columns: {', '.join(known)}", EXIT_USAGE)
     if args.user is not None:
         check_user(args.user, snapshot)
@@ -274,21 +280,17 @@ def run_list(args: argparse.Namespace) -> int:
             o for o in snapshot.objects(Kind(kind))
             if args.user is None or owner_matches(o.owner, args.user)
         ]  # fmt: skip
-        key = sorts[kind].get(args.sort or "id", sorts[kind]["id"])
-        chosen[kind] = sorted(objects, key=key, reverse=args.reverse)
+        chosen[kind] = columns.sort_objects(
+            Kind(kind), objects, args.sort or "id", snapshot, reverse=args.reverse
+        )
     if args.json:
         emit_json(list_json(snapshot, chosen))
         return 0
-    printers: dict[str, tuple[str, Callable[[Snapshot, list[Any]], list[str]]]] = {
-        "shm": ("Shared memory segments", report.segment_rows),
-        "sem": ("Semaphore sets", report.semaphore_rows),
-        "msg": ("Message queues", report.queue_rows),
-    }
+    titles = {"shm": "Shared memory segments", "sem": "Semaphore sets", "msg": "Message queues"}
     for index, kind in enumerate(kinds):
-        title, rows = printers[kind]
         if len(kinds) > 1:
-            print(("\n" if index else "") + f"{title} ({len(chosen[kind])})")
-        print("\n".join(rows(snapshot, chosen[kind])))
+            print(("\n" if index else "") + f"{titles[kind]} ({len(chosen[kind])})")
+        print("\n".join(columns.table_lines(Kind(kind), snapshot, chosen[kind])))
     note = report.blind_spot_note(snapshot) if "shm" in kinds else None
     if note:
         print(note, file=sys.stderr)
@@ -530,7 +532,7 @@ def removal_plan(
             continue
         attached = report.attached_summary(found, 60) if isinstance(found, Segment) else "-"
         verdict = judge(found, snapshot, grace=grace, blocked=blocked)
-        rows.append((str(kind), str(ident), f"0x{found.owner.key:08x}",
+        rows.append((str(kind), str(ident), hex_key(found.owner.key),
                      safe_text(found.owner.user), attached,
                      ",".join(report.status_words(found, verdict)) or "-",
                      report.evidence_text(found, verdict, snapshot.taken_at)))  # fmt: skip

@@ -19,6 +19,7 @@ from shmtop.core.model import (
     Snapshot,
 )
 from shmtop.core.verdicts import Verdict, attachments_note, judge
+from shmtop.text.units import hex_key, octal_perms
 
 
 def iso_time(epoch: float) -> str | None:
@@ -31,7 +32,7 @@ def iso_time(epoch: float) -> str | None:
 def owner_dict(owner: Owner) -> dict[str, Any]:
     return {
         "key": owner.key,
-        "key_hex": f"0x{owner.key:08x}",
+        "key_hex": hex_key(owner.key),
         "uid": owner.uid,
         "user": owner.user,
         "gid": owner.gid,
@@ -40,7 +41,7 @@ def owner_dict(owner: Owner) -> dict[str, Any]:
         "creator_user": owner.creator_user,
         "cgid": owner.cgid,
         "creator_group": owner.creator_group,
-        "perms": f"{owner.perms:03o}",
+        "perms": octal_perms(owner.perms),
     }
 
 

@@ -11,6 +11,7 @@ from shmtop.core.model import IpcObject, MessageQueue, Owner, Segment, Semaphore
 from shmtop.core.verdicts import Status, judge
 from shmtop.text.numbers import ipc_key, parse_number
 from shmtop.text.report import COVERAGE_FLAGS
+from shmtop.text.units import hex_key, octal_perms
 
 STATUS_WORDS = tuple(str(status) for status in Status)  # the orphan rule's words
 COVERAGE_WORDS = tuple(COVERAGE_FLAGS.values())  # attachment lists that disagree with nattch
@@ -23,7 +24,7 @@ FIELD_NAMES = ("user", "key", "id", "nattch", "perms", "pid", "cmd")
 def search_text(obj: IpcObject) -> str:
     """The lower-case text a free-text search looks in: id, key, owner, attached commands
     and their titles."""
-    parts = [str(obj.id), f"0x{obj.owner.key:08x}", obj.owner.user]
+    parts = [str(obj.id), hex_key(obj.owner.key), obj.owner.user]
     if isinstance(obj, Segment):
         parts += [f"{a.pid} {a.command} {a.title or ''}" for a in obj.attachments]
     return " ".join(parts).lower()
@@ -65,7 +66,7 @@ def _field(obj: IpcObject, snapshot: Snapshot, name: str, value: str) -> bool:
     if name == "user":
         return owner_matches(obj.owner, value)
     if name == "perms":
-        return f"{obj.owner.perms:03o}" == value.zfill(3)
+        return octal_perms(obj.owner.perms) == value.zfill(3)
     if name == "cmd":
         return isinstance(obj, Segment) and any(
             value in a.command.lower() or value in (a.title or "").lower() for a in obj.attachments

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from shmtop.core.model import Coverage, IpcObject, MessageQueue, Segment, SemaphoreSet, Snapshot
 from shmtop.core.verdicts import Verdict, attachments_note, judge
@@ -13,29 +12,10 @@ from shmtop.text.export import limit_rows, percent
 from shmtop.text.process_names import CELL_WIDTH, LINE_WIDTH, SUMMARY_WIDTH, process_name
 from shmtop.text.process_names import process_label as label_of
 from shmtop.text.sanitize import safe_text
+from shmtop.text.units import hex_key, octal_perms
 
 ATTACHED_WIDTH = 48
 COMMAND_LINE_WIDTH = 200
-
-SortKey = Callable[[Any], Any]
-
-SHM_SORT: dict[str, SortKey] = {
-    "id": lambda s: s.id, "key": lambda s: s.owner.key, "owner": lambda s: s.owner.user,
-    "perms": lambda s: s.owner.perms, "size": lambda s: s.size, "rss": lambda s: s.rss or 0,
-    "nattch": lambda s: s.nattch, "cpid": lambda s: s.cpid, "lpid": lambda s: s.lpid,
-    "atime": lambda s: s.atime, "dtime": lambda s: s.dtime, "ctime": lambda s: s.ctime,
-}  # fmt: skip
-SEM_SORT: dict[str, SortKey] = {
-    "id": lambda s: s.id, "key": lambda s: s.owner.key, "owner": lambda s: s.owner.user,
-    "perms": lambda s: s.owner.perms, "nsems": lambda s: s.nsems,
-    "waiters": lambda s: s.waiters or 0, "otime": lambda s: s.otime, "ctime": lambda s: s.ctime,
-}  # fmt: skip
-MSG_SORT: dict[str, SortKey] = {
-    "id": lambda q: q.id, "key": lambda q: q.owner.key, "owner": lambda q: q.owner.user,
-    "perms": lambda q: q.owner.perms, "qnum": lambda q: q.qnum, "cbytes": lambda q: q.cbytes,
-    "lspid": lambda q: q.lspid, "lrpid": lambda q: q.lrpid, "stime": lambda q: q.stime,
-    "rtime": lambda q: q.rtime, "ctime": lambda q: q.ctime,
-}  # fmt: skip
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:
@@ -57,15 +37,22 @@ def human_size(count: int | None) -> str:
     raise AssertionError("unreachable")
 
 
-def age(epoch: int, now: float | None = None) -> str:
-    """How long ago an epoch second was, compactly; 'never' for 0."""
+def short_age(epoch: int, now: float) -> str:
+    """'5s', '3m', '2h', '4d' since epoch; '-' for never. Coarse, so table cells rarely change."""
     if not epoch:
-        return "never"
-    seconds = max(int((now or time.time()) - epoch), 0)
+        return "-"
+    seconds = max(int(now - epoch), 0)
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return f"{seconds}s ago"
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def age(epoch: int, now: float | None = None) -> str:
+    """How long ago an epoch second was, compactly ('5s ago'); 'never' for 0."""
+    if not epoch:
+        return "never"
+    return f"{short_age(epoch, now or time.time())} ago"
 
 
 def clock(epoch: int) -> str:
@@ -113,7 +100,7 @@ def flags_cell(obj: IpcObject, snapshot: Snapshot) -> str:
 
 def evidence_text(obj: IpcObject, verdict: Verdict, now: float) -> str:
     """What the rule's verdict rests on, in one line: key, use, users, idle time."""
-    key = "key private" if verdict.private else f"keyed (0x{obj.owner.key:08x})"
+    key = "key private" if verdict.private else f"keyed ({hex_key(obj.owner.key)})"
     parts = [key]
     if verdict.busy:
         parts.append(verdict.busy)
@@ -160,54 +147,12 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[
     return [line(headers), *(line(row) for row in rows)]
 
 
-def segment_rows(snapshot: Snapshot, segments: Sequence[Segment]) -> list[str]:
-    headers = ("ID", "KEY", "OWNER", "PERMS", "SIZE", "RSS", "NATTCH", "CREATOR", "ATTACHED",
-               "FLAGS")  # fmt: skip
-    rows = [
-        (
-            str(s.id), f"0x{s.owner.key:08x}", safe_text(s.owner.user), f"{s.owner.perms:03o}",
-            human_size(s.size), human_size(s.rss), str(s.nattch),
-            creator_label(snapshot, s), attached_summary(s), flags_cell(s, snapshot),
-        )
-        for s in segments
-    ]  # fmt: skip
-    return render_table(headers, rows)
-
-
-def semaphore_rows(snapshot: Snapshot, sets: Sequence[SemaphoreSet]) -> list[str]:
-    headers = ("ID", "KEY", "OWNER", "PERMS", "NSEMS", "VALUES", "WAITERS", "LAST OP", "FLAGS")
-    rows = [
-        (
-            str(s.id), f"0x{s.owner.key:08x}", safe_text(s.owner.user), f"{s.owner.perms:03o}",
-            str(s.nsems), compact_values(s), "?" if s.waiters is None else str(s.waiters),
-            age(s.otime, snapshot.taken_at), flags_cell(s, snapshot),
-        )
-        for s in sets
-    ]  # fmt: skip
-    return render_table(headers, rows)
-
-
 def compact_values(sem_set: SemaphoreSet, width: int = 32) -> str:
     """Values like '1 0 3 …' or '? (permission denied)' for an unreadable set."""
     if sem_set.semaphores is None:
         return f"? ({sem_set.unreadable})"
     text = " ".join(str(s.value) for s in sem_set.semaphores)
     return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"
-
-
-def queue_rows(snapshot: Snapshot, queues: Sequence[MessageQueue]) -> list[str]:
-    headers = ("ID", "KEY", "OWNER", "PERMS", "MSGS", "USED/MAX", "LAST SENDER", "LAST RECEIVER",
-               "FLAGS")  # fmt: skip
-    rows = [
-        (
-            str(q.id), f"0x{q.owner.key:08x}", safe_text(q.owner.user), f"{q.owner.perms:03o}",
-            str(q.qnum), f"{human_size(q.cbytes)}/{human_size(q.qbytes)}",
-            process_label(snapshot, q.lspid), process_label(snapshot, q.lrpid),
-            flags_cell(q, snapshot),
-        )
-        for q in queues
-    ]  # fmt: skip
-    return render_table(headers, rows)
 
 
 def root_advice(root: bool | None = None) -> str:
@@ -278,10 +223,10 @@ def segment_detail(
     """Everything about a segment; with command_lines, each attacher's command line too."""
     verdict = judge(s, snapshot)
     lines = [
-        f"segment {s.id}  key 0x{s.owner.key:08x}  flags {flags_cell(s, snapshot)}",
+        f"segment {s.id}  key {hex_key(s.owner.key)}  flags {flags_cell(s, snapshot)}",
         f"  owner    {safe_text(s.owner.user)}:{safe_text(s.owner.group)}"
         f"  creator {safe_text(s.owner.creator_user)}:{safe_text(s.owner.creator_group)}"
-        f"  perms {s.owner.perms:03o}",
+        f"  perms {octal_perms(s.owner.perms)}",
         f"  size     {s.size} ({human_size(s.size)})  rss {human_size(s.rss)}"
         f"  swap {human_size(s.swap)}  nattch {s.nattch}",
         f"  creator  {process_label(snapshot, s.cpid, LINE_WIDTH)}{creator_note(verdict)}",
@@ -314,9 +259,9 @@ def segment_detail(
 
 def semaphore_detail(snapshot: Snapshot, s: SemaphoreSet) -> list[str]:
     lines = [
-        f"semaphore set {s.id}  key 0x{s.owner.key:08x}  nsems {s.nsems}",
+        f"semaphore set {s.id}  key {hex_key(s.owner.key)}  nsems {s.nsems}",
         f"  owner    {safe_text(s.owner.user)}:{safe_text(s.owner.group)}"
-        f"  creator {safe_text(s.owner.creator_user)}  perms {s.owner.perms:03o}",
+        f"  creator {safe_text(s.owner.creator_user)}  perms {octal_perms(s.owner.perms)}",
         f"  last op  {clock(s.otime)}  changed {clock(s.ctime)}",
         verdict_line(s, judge(s, snapshot), snapshot.taken_at),
         "",
@@ -333,9 +278,9 @@ def semaphore_detail(snapshot: Snapshot, s: SemaphoreSet) -> list[str]:
 
 def queue_detail(snapshot: Snapshot, q: MessageQueue) -> list[str]:
     return [
-        f"message queue {q.id}  key 0x{q.owner.key:08x}",
+        f"message queue {q.id}  key {hex_key(q.owner.key)}",
         f"  owner     {safe_text(q.owner.user)}:{safe_text(q.owner.group)}"
-        f"  creator {safe_text(q.owner.creator_user)}  perms {q.owner.perms:03o}",
+        f"  creator {safe_text(q.owner.creator_user)}  perms {octal_perms(q.owner.perms)}",
         f"  messages  {q.qnum}  bytes {q.cbytes} of {q.qbytes if q.qbytes is not None else '?'}",
         f"  sender    {process_label(snapshot, q.lspid, LINE_WIDTH)}  at {clock(q.stime)}",
         f"  receiver  {process_label(snapshot, q.lrpid, LINE_WIDTH)}  at {clock(q.rtime)}",

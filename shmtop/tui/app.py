@@ -23,8 +23,8 @@ from textual.worker import Worker, WorkerState
 from shmtop.core.actions import Identity, Removal, remove
 from shmtop.core.model import Kind, MessageQueue, Segment, Snapshot
 from shmtop.core.waits.waiters import WaiterScanner
+from shmtop.text.columns import COLUMNS
 from shmtop.tui import textual_leaks
-from shmtop.tui.columns import COLUMNS
 from shmtop.tui.prefs import INTERVALS, Preferences
 from shmtop.tui.probes import (
     Peeker,

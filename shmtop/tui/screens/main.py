@@ -14,11 +14,12 @@ from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 from shmtop.core.actions import Identity, Removal, identity_of
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.verdicts import judge
+from shmtop.text.columns import COLUMNS
 from shmtop.text.filtering import parse_filter
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
+from shmtop.text.units import hex_key
 from shmtop.tui import wait_summary
-from shmtop.tui.columns import COLUMNS
 from shmtop.tui.probes import PollRequested, Probes
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.help import HelpScreen
@@ -436,7 +437,7 @@ OPENERS = opener_actions(MainScreen.BINDINGS)
 def removal_line(kind: Kind, obj: IpcObject, snapshot: Snapshot | None = None) -> str:
     """One line of the confirmation: what goes, who still has it attached, and (given the
     snapshot) the orphan rule's word and the evidence it rests on."""
-    line = f"{kind} {obj.id}  key 0x{obj.owner.key:08x}  owner {safe_text(obj.owner.user)}"
+    line = f"{kind} {obj.id}  key {hex_key(obj.owner.key)}  owner {safe_text(obj.owner.user)}"
     if isinstance(obj, Segment):
         if obj.nattch:
             line += f"  STILL ATTACHED by {attached_summary(obj, 60)}: only marked for destruction"

@@ -27,6 +27,7 @@ from shmtop.text.inspect_values import BYTES_NEEDED
 from shmtop.text.report import human_size
 from shmtop.text.sanitize import safe_text
 from shmtop.text.segment_scans import Outcome, Scan, attachers_line
+from shmtop.text.units import hex_key, octal_perms
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.change_strip import ChangeStrip
 from shmtop.tui.widgets.data_inspector import DataInspector
@@ -217,9 +218,9 @@ class SegmentViewScreen(Screen[None]):
         parts = [f"shm {self.shmid}"]
         if self.stat is not None:
             s = self.stat
-            parts += [f"key 0x{s.key:08x}", f"{human_size(s.size)} ({s.size} bytes)",
-                      f"perms {s.mode & 0o777:03o}", f"owner {safe_text(user_name(s.uid))}",
-                      f"nattch {s.nattch}"]  # fmt: skip
+            parts += [f"key {hex_key(s.key)}", f"{human_size(s.size)} ({s.size} bytes)",
+                      f"perms {octal_perms(s.mode & 0o777)}",
+                      f"owner {safe_text(user_name(s.uid))}", f"nattch {s.nattch}"]  # fmt: skip
             if s.mode & SHM_DEST:
                 parts.append("DEST")
         if self.gone:

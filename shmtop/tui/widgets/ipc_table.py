@@ -20,8 +20,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from shmtop.core.model import IpcObject, Kind, Snapshot
+from shmtop.text.columns import COLUMNS, Column, ordered
 from shmtop.text.filtering import Filter, parse_filter
-from shmtop.tui.columns import COLUMNS, Column
 
 TAG_MARK = "●"
 ALERT_MARK = "!"
@@ -88,7 +88,7 @@ class IpcTable(ScrollView, can_focus=False):
         self._leaving: dict[int, tuple[IpcObject, float]] = {}
         self._source: tuple[IpcObject, ...] | None = None  # the tuple last shown
         self._previous: dict[int, IpcObject] = {}
-        self._widths = [1, *(len(c.label) + 1 for c in self.columns_spec)]
+        self._widths = [1, *(len(c.header) + 1 for c in self.columns_spec)]
 
     # ---- what the user has chosen ----
 
@@ -167,10 +167,10 @@ class IpcTable(ScrollView, can_focus=False):
         if column.counted and self.counts is not None:
             counts = self.counts
             return lambda o: sum(counts.get(o.id, (0, 0)))
-        if column.ranked is not None and self.snapshot is not None:
-            ranked, snapshot = column.ranked, self.snapshot
-            return lambda o: ranked(o, snapshot)
-        return column.sort
+        snapshot, sort = self.snapshot, column.sort
+        if snapshot is None:  # nothing shown yet, so nothing to sort
+            return lambda o: o.id
+        return lambda o: sort(o, snapshot)
 
     # ---- refresh ----
 
@@ -212,8 +212,7 @@ class IpcTable(ScrollView, can_focus=False):
         column = column or self.columns_spec[0]
         rows: list[IpcObject] = [*self.objects.values(), *(o for o, _ in self._leaving.values())]
         sort = self._sort_key(column)
-        rows.sort(key=lambda o: (sort(o), o.id), reverse=self.sort_reverse)
-        self._order = [o.id for o in rows]
+        self._order = [o.id for o in ordered(rows, sort, self.sort_reverse)]
         self._position = {ident: at for at, ident in enumerate(self._order)}
         self._widths = self._column_widths()
         self.virtual_size = Size(sum(self._widths) + GAP * len(self._widths), len(rows) + 1)
@@ -231,7 +230,7 @@ class IpcTable(ScrollView, can_focus=False):
         widths = []
         for column in self.columns_spec:
             cells = [len(self._cell(column, o)) for o in sample if o and self.snapshot]
-            widths.append(max([len(column.label) + 1, *cells]))  # +1: the sort arrow
+            widths.append(max([len(column.header) + 1, *cells]))  # +1: the sort arrow
         return [1, *widths]  # the tag mark, then the columns
 
     def _object(self, ident: int) -> IpcObject | None:
@@ -256,7 +255,7 @@ class IpcTable(ScrollView, can_focus=False):
         sorted_style = self.get_component_rich_style("ipc-table--sorted")
         segments = [RichSegment(" " * (self._widths[0] + GAP), header)]
         for column, size in zip(self.columns_spec, self._widths[1:], strict=True):
-            label = column.label
+            label = column.header
             style = header
             if column.key == self.sort_key:
                 label += "▼" if self.sort_reverse else "▲"

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from shmtop.core.waits.records import Waiter
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text.process_names import process_name
+from shmtop.text.report import short_age
 from shmtop.text.wait_pages import released_by
-from shmtop.tui.columns import short_age
 from shmtop.tui.widgets.keyed_table import Cell, KeyedTable
 
 COMMAND_WIDTH = 22  # a comm (15) or a title cut to fit
