@@ -1,28 +1,27 @@
-"""Command line: the TUI, and list/show/dump/rm/limits that print and exit (no Textual import)."""
+"""Command line: the TUI, and list/show/dump/rm/limits that print and exit (no Textual import).
+
+Each command imports what it alone uses in its own function (tests/cli/test_oneshot_imports.py
+checks it): a one-shot command pays its interpreter and imports at every call, so `list`,
+`show` and `limits` import no TUI, no debugger (cli/debug, the wait scan), no segment reader
+and no removal code; only what every reading command needs is imported here.
+"""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import pwd
-import signal
 import sys
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from shmtop import __version__
-from shmtop.cli import debug as debug_cli
-from shmtop.core.actions import Outcome, Removal, identity_of, remove
-from shmtop.core.errors import no_such_object, object_error
+from shmtop.core.errors import no_such_object
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
-from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
-from shmtop.core.snapshot import procfs
 from shmtop.core.snapshot.collect import Collector
-from shmtop.core.snapshot.procs import command_line
 from shmtop.core.verdicts import DEFAULT_GRACE, judge, parse_duration
-from shmtop.text import columns, report
+from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER, MAX_SECONDS
+from shmtop.text import report
 from shmtop.text.export import (
     blind_spots_dict,
     iso_time,
@@ -31,20 +30,18 @@ from shmtop.text.export import (
     segment_dict,
     semaphore_set_dict,
 )
-from shmtop.text.filtering import owner_matches
-from shmtop.text.hexdump import hex_lines
-from shmtop.text.numbers import byte_count, byte_offset, ipc_id, ipc_key
+from shmtop.text.numbers import byte_count, byte_offset, counted, ipc_id, ipc_key
 from shmtop.text.sanitize import safe_text
-from shmtop.text.units import hex_key
-from shmtop.tui.prefs import Preferences
 
 if TYPE_CHECKING:
+    from shmtop.core.actions import Removal
     from shmtop.tui.app import ShmtopApp
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 KINDS = ("shm", "sem", "msg")
 DUMP_CHUNK = 1 << 16
+SHOWN_BYTES = 256  # show msg --messages: bytes shown of each message
 
 
 class CliError(Exception):
@@ -81,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("kind", choices=KINDS)
     show.add_argument("id", type=ipc_id)
     show.add_argument("--json", action="store_true")
-    debug_cli.add_show_options(show)
+    add_show_options(show)
 
     dump = commands.add_parser("dump", help="hex + ASCII dump of a segment (attached read-only)")
     dump.add_argument("id", type=ipc_id, help="shmid")
@@ -120,8 +117,62 @@ def build_parser() -> argparse.ArgumentParser:
 
     limits = commands.add_parser("limits", help="kernel limits and how much of them is used")
     limits.add_argument("--json", action="store_true")
-    debug_cli.add_commands(commands)
+    add_waiters_command(commands)
     return parser
+
+
+def add_waiters_command(subparsers: Any) -> None:
+    """`waiters` in the top-level subparsers (argparse's _SubParsersAction). Its arguments are
+    here, not in cli/debug: every command builds the whole parser and must not import the
+    debugger (its limits come from core/waits/settings.py, apart from the scanner for this)."""
+    waiters = subparsers.add_parser(
+        "waiters", help="threads blocked on semaphores and queues, deadlocks and stuck waits"
+    )
+    waiters.add_argument("--json", action="store_true", help="typed JSON instead of a table")
+    waiters.add_argument(
+        "--observe",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help=f"scan once a second for SECONDS (at most {MAX_SECONDS:g}), then report: "
+        "how long waits last (a single scan sees each one begin now)",
+    )
+    waiters.add_argument(
+        "--stuck-after",
+        "--stall-after",  # the old name, from when a long wait was called a stall
+        type=float,
+        default=DEFAULT_STUCK_AFTER,
+        dest="stuck_after",
+        metavar="SECONDS",
+        help="a wait nobody can release is called stuck once its object has not changed "
+        f"for SECONDS (default {DEFAULT_STUCK_AFTER:g}, at most {MAX_SECONDS:g}): "
+        "a wake-up on its way is not stuck",
+    )
+
+
+def add_show_options(show: argparse.ArgumentParser) -> None:
+    """Add --messages (and its limits) to the `show` command's parser."""
+    show.add_argument(
+        "--messages",
+        action="store_true",
+        help="msg only: blocked senders and receivers, and the queued messages "
+        "read without taking them off the queue (MSG_COPY)",
+    )
+    show.add_argument(
+        "--max-messages",
+        type=counted,
+        default=100,
+        metavar="N",
+        help="with --messages: read at most N messages (default 100)",
+    )
+    show.add_argument(
+        "--bytes",
+        type=counted,
+        default=SHOWN_BYTES,
+        metavar="N",
+        dest="shown_bytes",
+        help=f"with --messages: show N bytes of each (default {SHOWN_BYTES})",
+    )
 
 
 def add_view_options(group: argparse._ActionsContainer, *, after_command: bool = False) -> None:
@@ -170,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
         None: run_tui, "list": run_list, "show": run_show, "dump": run_dump, "view": run_view,
-        "rm": run_rm, "limits": run_limits, "demo": run_demo, **debug_cli.HANDLERS,
+        "rm": run_rm, "limits": run_limits, "demo": run_demo, "waiters": run_waiters,
     }  # fmt: skip
     try:
         code = handlers[args.command](args)
@@ -194,6 +245,7 @@ def run_tui(args: argparse.Namespace) -> int:
         raise CliError("the interactive view needs a terminal; try 'shmtop list'", EXIT_USAGE)
     from shmtop.tui.app import ShmtopApp
     from shmtop.tui.crash import run_app
+    from shmtop.tui.prefs import Preferences
 
     collector = Collector()
     try:
@@ -211,6 +263,8 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
     """The demo workload in an IPC namespace of its own, in the interactive view with every
     option of the view (or alone with --no-ui). `play` runs the app instead of app.run()
     (tests drive it headless with Pilot)."""
+    import signal
+
     from shmtop.demo import workload as demo
 
     options = view_options(args)
@@ -224,6 +278,7 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
     if args.no_ui:
         return demo.run_headless(where=where)
     from shmtop.tui.app import ShmtopApp
+    from shmtop.tui.prefs import Preferences
 
     # The demo's children are forked here, in the main thread, before Textual starts.
     with demo.Demo(handle_signals=False):
@@ -267,6 +322,9 @@ def emit_json(data: Any, out: TextIO | None = None) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from shmtop.text import columns
+    from shmtop.text.filtering import owner_matches
+
     snapshot = take_snapshot(attachments=args.kind in ("shm", "all"))
     kinds = KINDS if args.kind == "all" else (args.kind,)
     if args.sort and not any(columns.column(Kind(k), args.sort) for k in kinds):
@@ -299,6 +357,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 def check_user(user: str, snapshot: Snapshot) -> None:
     """A usage error unless user is a uid, a known user name or an owner's name (any case)."""
+    import contextlib
+    import pwd
+
+    from shmtop.text.filtering import owner_matches
+
     if user.isascii() and user.isdigit():
         return
     owners = (o.owner for kind in KINDS for o in snapshot.objects(Kind(kind)))
@@ -329,7 +392,9 @@ def list_json(snapshot: Snapshot, chosen: dict[str, list[Any]]) -> dict[str, Any
 
 def run_show(args: argparse.Namespace) -> int:
     if getattr(args, "messages", False):
-        return debug_cli.run_show_messages(args)
+        from shmtop.cli import debug
+
+        return debug.run_show_messages(args)
     snapshot = take_snapshot(attachments=args.kind == "shm")
     found = snapshot.find(Kind(args.kind), args.id)
     if found is None:
@@ -341,7 +406,9 @@ def run_show(args: argparse.Namespace) -> int:
         "shm": report.segment_detail, "sem": report.semaphore_detail, "msg": report.queue_detail,
     }  # fmt: skip
     if isinstance(found, Segment):
-        # Asked one process at a time, only here: the list and the TUI never need them.
+        from shmtop.core.snapshot.procs import command_line
+
+        # Read one process at a time, only here: the list and the TUI never need them.
         lines = {pid: command_line(pid) for pid in found.attached_pids}
         if args.json:
             emit_json({**segment_dict(found, snapshot), "command_lines": lines})
@@ -354,10 +421,23 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- waiters (shmtop.cli.debug) ----
+
+
+def run_waiters(args: argparse.Namespace) -> int:
+    from shmtop.cli import debug
+
+    return debug.run_waiters(args)
+
+
 # ---- dump ----
 
 
 def run_dump(args: argparse.Namespace) -> int:
+    from shmtop.core.errors import object_error
+    from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
+    from shmtop.text.hexdump import hex_lines
+
     if args.raw and sys.stdout.isatty():
         raise CliError("refusing to write raw bytes to a terminal; pipe them or drop --raw", 2)
     # The viewer's reader: as root pread on the segment's file, holes never read
@@ -389,6 +469,8 @@ def run_dump(args: argparse.Namespace) -> int:
 
 def run_view(args: argparse.Namespace) -> int:
     """The hex viewer of one segment; why it cannot read is told before the TUI starts."""
+    from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
+
     try:
         reader = SegmentReader.open(args.id, no_attach=args.no_attach)
     except CannotRead as error:
@@ -407,6 +489,8 @@ def run_view(args: argparse.Namespace) -> int:
 def resident_bytes(shmid: int) -> int | None:
     """rss + swap of a segment from /proc/sysvipc/shm; None where the kernel has no such
     columns or the segment is gone."""
+    from shmtop.core.snapshot import procfs
+
     rows = procfs.parse_sysvipc(procfs.read_sysvipc("shm").decode("ascii"))
     for row in rows:
         if row["shmid"] == shmid and "rss" in row:
@@ -524,6 +608,8 @@ def removal_plan(
 ) -> list[str]:
     """The table of what goes, each object with the evidence the orphan rule sees."""
     rows = []
+    from shmtop.text.units import hex_key
+
     index = objects_by_id(snapshot)
     for kind, ident in targets:
         found = index.get((kind, ident))
@@ -545,6 +631,8 @@ def carry_out(
 ) -> list[Removal]:
     """Remove each target if it is still the object the plan showed (idle: and unused since);
     an id the plan did not find is not touched, whatever has that id now."""
+    from shmtop.core.actions import Outcome, Removal, identity_of, remove
+
     outcomes = []
     index = objects_by_id(snapshot)
     for kind, ident in targets:

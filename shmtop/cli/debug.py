@@ -7,70 +7,15 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
-from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER, MAX_SECONDS
-from shmtop.text.numbers import counted
+from shmtop.core.waits.settings import MAX_SECONDS
 
-# The scanner and the pages are imported by the commands that use them: `list`, `show` and
-# `limits` build this parser too, and must not pay for the debugger.
+# Only `waiters` and `show msg ID --messages` import this module (cli/commands.py defines their
+# arguments: every command builds the whole parser), and the scanner and pages only when run.
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-SHOWN_BYTES = 256
-
-
-def add_commands(subparsers: Any) -> None:
-    """Add `waiters` to the top-level subparsers (argparse's _SubParsersAction)."""
-    waiters = subparsers.add_parser(
-        "waiters", help="threads blocked on semaphores and queues, deadlocks and stuck waits"
-    )
-    waiters.add_argument("--json", action="store_true", help="typed JSON instead of a table")
-    waiters.add_argument(
-        "--observe",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help=f"scan once a second for SECONDS (at most {MAX_SECONDS:g}), then report: "
-        "how long waits last (a single scan sees each one begin now)",
-    )
-    waiters.add_argument(
-        "--stuck-after",
-        "--stall-after",  # the old name, from when a long wait was called a stall
-        type=float,
-        default=DEFAULT_STUCK_AFTER,
-        dest="stuck_after",
-        metavar="SECONDS",
-        help="a wait nobody can release is called stuck once its object has not changed "
-        f"for SECONDS (default {DEFAULT_STUCK_AFTER:g}, at most {MAX_SECONDS:g}): "
-        "a wake-up on its way is not stuck",
-    )
-
-
-def add_show_options(show: argparse.ArgumentParser) -> None:
-    """Add --messages (and its limits) to the `show` command's parser."""
-    show.add_argument(
-        "--messages",
-        action="store_true",
-        help="msg only: blocked senders and receivers, and the queued messages "
-        "read without taking them off the queue (MSG_COPY)",
-    )
-    show.add_argument(
-        "--max-messages",
-        type=counted,
-        default=100,
-        metavar="N",
-        help="with --messages: read at most N messages (default 100)",
-    )
-    show.add_argument(
-        "--bytes",
-        type=counted,
-        default=SHOWN_BYTES,
-        metavar="N",
-        dest="shown_bytes",
-        help=f"with --messages: show N bytes of each (default {SHOWN_BYTES})",
-    )
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> int:
@@ -172,6 +117,3 @@ def run_show_messages(args: argparse.Namespace) -> int:
     lines += ["", *message_lines(peek, queue, args.shown_bytes)]
     print("\n".join(lines))
     return 0
-
-
-HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {"waiters": run_waiters}

@@ -1,15 +1,26 @@
-"""Frozen dataclasses of one snapshot of the System V IPC of a namespace."""
+"""The records of one snapshot of the System V IPC of a namespace: frozen, never changed.
+
+msgspec Structs, not dataclasses: a one-shot command creates the classes at every start
+(0.04 ms a class, a frozen dataclass ~1.3 ms) and a snapshot builds thousands of them
+(about 10x faster than a frozen dataclass). gc=False: they hold no cycles (reference counting
+frees them), so the cycle collector neither tracks nor walks them.
+"""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import msgspec
 
 SHM_DEST = 0o1000
 SHM_LOCKED = 0o2000
+
+
+# The default of the mappings below: read-only, so one can be shared.
+_NO_ENTRIES: Mapping[Any, Any] = MappingProxyType({})
 
 
 class Kind(enum.StrEnum):
@@ -29,8 +40,7 @@ class Coverage(enum.StrEnum):
     NOT_SCANNED = "not scanned"  # the snapshot was taken without the attachment scan
 
 
-@dataclass(frozen=True, slots=True)
-class Process:
+class Process(msgspec.Struct, frozen=True, gc=False):
     """What shmtop knows of a process that matters to some object."""
 
     pid: int
@@ -43,8 +53,7 @@ class Process:
     title: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Owner:
+class Owner(msgspec.Struct, frozen=True, gc=False):
     """Key, owner, creator and permission bits shared by every kind."""
 
     key: int  # unsigned 32-bit; 0 is IPC_PRIVATE (or a removed segment)
@@ -67,8 +76,7 @@ class Owner:
 class Attachment(NamedTuple):
     """One mapping of a segment in one process (a process may have several).
 
-    A NamedTuple rather than a dataclass: thousands are made per snapshot and
-    a tuple is built in half the time.
+    A NamedTuple: thousands are made per snapshot, at C speed from the scan's rows.
     """
 
     pid: int
@@ -81,8 +89,7 @@ class Attachment(NamedTuple):
     title: str | None = None  # the process's title (Process.title); untrusted text
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(msgspec.Struct, frozen=True, gc=False):
     """A shared memory segment and who has it mapped."""
 
     id: int
@@ -131,8 +138,7 @@ class Semaphore(NamedTuple):
     pid: int  # last process that changed it: a hint of who holds it, not proof
 
 
-@dataclass(frozen=True, slots=True)
-class SemaphoreSet:
+class SemaphoreSet(msgspec.Struct, frozen=True, gc=False):
     """A semaphore set; its semaphores are None when they could not be read."""
 
     id: int
@@ -151,8 +157,7 @@ class SemaphoreSet:
         return sum(s.ncnt + s.zcnt for s in self.semaphores)
 
 
-@dataclass(frozen=True, slots=True)
-class MessageQueue:
+class MessageQueue(msgspec.Struct, frozen=True, gc=False):
     """A message queue's header (the messages themselves are peeked on demand)."""
 
     id: int
@@ -170,8 +175,7 @@ class MessageQueue:
 IpcObject = Segment | SemaphoreSet | MessageQueue
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(msgspec.Struct, frozen=True, gc=False):
     """Kernel limits and current usage of all three kinds."""
 
     page_size: int
@@ -197,12 +201,11 @@ class Limits:
     msg_bytes: int
 
 
-@dataclass(frozen=True, slots=True)
-class BlindSpots:
+class BlindSpots(msgspec.Struct, frozen=True, gc=False):
     """What the snapshot could not see, so nobody mistakes it for complete."""
 
     processes_scanned: int = 0
-    uninspected: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    uninspected: Mapping[str, int] = _NO_ENTRIES
     attachments_missing: int = 0  # sum of nattch minus mappings found
     other_namespace_mappings: int = 0  # /SYSV mappings of processes in other IPC namespaces
     processes_hidden: str | None = None  # why /proc does not even list some processes (hidepid)
@@ -212,8 +215,7 @@ class BlindSpots:
         return sum(self.uninspected.values())
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(msgspec.Struct, frozen=True, gc=False):
     """Everything shmtop shows, taken at one moment; never changes afterwards."""
 
     taken_at: float
@@ -228,7 +230,7 @@ class Snapshot:
     # PIDs that matter to some object and exist, but whose facts cannot be read (hidden by
     # hidepid, or unreadable): pid -> why. With `processes` these are every PID that matters
     # and runs; any other PID that matters was shown gone (kill(pid, 0) said ESRCH).
-    hidden: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
+    hidden: Mapping[int, str] = _NO_ENTRIES
 
     def objects(self, kind: Kind) -> tuple[IpcObject, ...]:
         """Every object of one kind."""

@@ -29,7 +29,8 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+
+import msgspec
 
 from shmtop.core.model import (
     BlindSpots,
@@ -61,8 +62,7 @@ KEYED = {Segment: Status.UNATTACHED, SemaphoreSet: Status.UNUSED, MessageQueue: 
 KINDS = {Segment: Kind.SHM, SemaphoreSet: Kind.SEM, MessageQueue: Kind.MSG}
 
 
-@dataclass(frozen=True, slots=True)
-class User:
+class User(msgspec.Struct, frozen=True, gc=False):
     """A process the verdict rests on, and what is known of it."""
 
     role: str  # "creator", "last operation", "last sender", "last receiver"
@@ -71,8 +71,7 @@ class User:
     state: str  # "runs", "gone", or why it cannot be told
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True, gc=False):
     """The rule's answer for one object at one moment, with its evidence."""
 
     status: Status | None
@@ -126,15 +125,17 @@ def liveness(
     return False, "gone"
 
 
-@dataclass(slots=True)
 class _Evidence:
     """What one kind of object says for the rule, gathered before the verdict is made."""
 
-    snapshot: Snapshot
-    times: tuple[tuple[str, int], ...] = ()
-    users: list[User] = field(default_factory=list)
-    unknown: str | None = None
-    busy: str | None = None
+    __slots__ = ("busy", "snapshot", "times", "unknown", "users")
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.times: tuple[tuple[str, int], ...] = ()
+        self.users: list[User] = []
+        self.unknown: str | None = None
+        self.busy: str | None = None
 
     def user(self, role: str, pid: int, since: int) -> None:
         if all(u.pid != pid for u in self.users):

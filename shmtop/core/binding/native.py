@@ -6,9 +6,10 @@ import errno
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from itertools import repeat
 from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
+
+import msgspec
 
 from shmtop.core.binding._native import ffi, lib
 
@@ -228,8 +229,7 @@ def shm_rmid(shmid: int) -> None:
     _check(lib.shmctl(shmid, lib.IPC_RMID, ffi.NULL), f"shmctl(shmid={shmid}, IPC_RMID)")
 
 
-@dataclass(frozen=True, slots=True)
-class ShmStat:
+class ShmStat(msgspec.Struct, frozen=True, gc=False):
     """What IPC_STAT/SHM_STAT* says of one segment."""
 
     id: int
@@ -305,8 +305,7 @@ def sem_rmid(semid: int) -> None:
     _check(lib.shmtop_semctl_val(semid, 0, lib.IPC_RMID, 0), f"semctl(semid={semid}, IPC_RMID)")
 
 
-@dataclass(frozen=True, slots=True)
-class SemStat:
+class SemStat(msgspec.Struct, frozen=True, gc=False):
     """What IPC_STAT says of one semaphore set."""
 
     id: int
@@ -429,8 +428,7 @@ def msg_rmid(msqid: int) -> None:
     _check(lib.msgctl(msqid, lib.IPC_RMID, ffi.NULL), f"msgctl(msqid={msqid}, IPC_RMID)")
 
 
-@dataclass(frozen=True, slots=True)
-class MsgStat:
+class MsgStat(msgspec.Struct, frozen=True, gc=False):
     """What IPC_STAT says of one queue."""
 
     id: int
@@ -557,8 +555,7 @@ MAPS_READ: int = lib.SHMTOP_MAPS_READ  # bytes the text reader asks a read() for
 _procmap_query: bool = os.environ.get(PROCMAP_QUERY_ENV, "") != "0"
 
 
-@dataclass(frozen=True, slots=True)
-class MapsScan:
+class MapsScan(msgspec.Struct, frozen=True, gc=False):
     """System V mappings found in /proc/PID/maps."""
 
     rows: list[MapRow]
@@ -693,8 +690,7 @@ def process_facts(
 # ---- waiters and queue contents ----
 
 
-@dataclass(frozen=True, slots=True)
-class SyscallScan:
+class SyscallScan(msgspec.Struct, frozen=True, gc=False):
     """Threads found in chosen system calls."""
 
     rows: list[TaskRow]
@@ -728,8 +724,7 @@ MSG_COPY_MISSING = (
 _PEEK_START = 1 << 16
 
 
-@dataclass(frozen=True, slots=True)
-class PeekedMessage:
+class PeekedMessage(msgspec.Struct, frozen=True, gc=False):
     """One queued message, copied off the queue with MSG_COPY (it stays queued)."""
 
     index: int  # position in the queue, from 0
@@ -742,8 +737,7 @@ class PeekedMessage:
         return len(self.data) < self.size
 
 
-@dataclass(frozen=True, slots=True)
-class MsgPeek:
+class MsgPeek(msgspec.Struct, frozen=True, gc=False):
     """What a peek at a queue found, and why it stopped."""
 
     messages: tuple[PeekedMessage, ...]

@@ -10,9 +10,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
+
+import msgspec
 
 from shmtop.core.binding import native
 from shmtop.core.model import (
@@ -65,8 +66,7 @@ def make_owner(key: int, uid: int, gid: int, cuid: int, cgid: int, mode: int) ->
     )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class _ScanPart:
+class _ScanPart(msgspec.Struct, frozen=True, gc=False):
     """One thread's share of a maps scan, with what the mapping PIDs need next."""
 
     maps: native.MapsScan
@@ -90,8 +90,7 @@ def _scan_part(
     return _ScanPart(maps, {pid: ipc_namespace_of(pid) for pid in mapping}, facts)
 
 
-@dataclass(frozen=True, slots=True)
-class _MappingScan:
+class _MappingScan(msgspec.Struct, frozen=True, gc=False):
     """Result of one scan of /proc/PID/maps."""
 
     mappings: dict[int, tuple[tuple[int, int, int, bool], ...]]  # shmid -> (pid, start, end, rw)

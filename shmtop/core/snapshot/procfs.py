@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 SYSVIPC_DIR = "/proc/sysvipc"
 OCTAL_COLUMNS = frozenset({"perms"})
@@ -55,8 +56,7 @@ def parse_sysvipc(table: str) -> list[dict[str, int]]:
     return rows
 
 
-@dataclass(frozen=True, slots=True)
-class SysvMapping:
+class SysvMapping(msgspec.Struct, frozen=True, gc=False):
     """A System V segment mapped into a process, from one maps line."""
 
     start: int
@@ -119,8 +119,7 @@ def ipc_syscalls(machine: str) -> dict[int, str] | None:
     return None if table is None else {number: name for name, number in table.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class TaskSyscall:
+class TaskSyscall(msgspec.Struct, frozen=True, gc=False):
     """A thread inside a system call, as /proc/PID/task/TID/syscall shows it."""
 
     number: int
