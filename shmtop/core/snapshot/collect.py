@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import chain, repeat
 from types import MappingProxyType
+from typing import Any, cast
 
 import msgspec
 
@@ -35,6 +37,7 @@ from shmtop.core.snapshot.procs import ProcessDirectory, ProcessFacts
 from shmtop.core.verdicts import liveness
 
 PROC = "/proc"
+_new_tuple = cast(Callable[..., Any], tuple.__new__)
 _SHM_HEADER_NEEDED = ("key", "shmid", "perms", "size", "cpid", "lpid", "nattch",
                       "uid", "gid", "cuid", "cgid", "atime", "dtime", "ctime")  # fmt: skip
 
@@ -280,10 +283,8 @@ class Collector:
         ):
             return last[1]
         settled, coverage = self._settle(columns, rows, scan)
-        segments = tuple([
-            self._segment(columns, row, scan, processes, hidden, coverage.get(row[columns.id]))
-            for row in settled
-        ])  # fmt: skip
+        segments = tuple(map(self._segment_maker(columns, scan, processes, hidden, coverage),
+                             settled))  # fmt: skip
         self._segments = {s.id: self._segments[s.id] for s in segments}
         self._segments_built = (inputs, segments)
         return segments
@@ -324,43 +325,57 @@ class Collector:
                 coverage[shmid] = Coverage.CHANGED
         return settled, coverage
 
-    def _segment(
+    def _segment_maker(
         self,
         columns: _ShmColumns,
-        row: tuple[int, ...],
         scan: _MappingScan | None,
         processes: dict[int, Process],
         hidden: dict[int, str],
-        coverage: Coverage | None,
-    ) -> Segment:
-        """The Segment for a row, reused from the last snapshot when nothing about it changed."""
+        coverage: dict[int, Coverage],
+    ) -> Callable[[tuple[int, ...]], Segment]:
+        """What makes the Segment of a row, reused from the last snapshot when nothing about it
+        changed. One closure a snapshot: the columns and lookups are bound once, not per row
+        (4000 rows: most of the Python time of a first snapshot)."""
         c = columns
-        shmid, cpid, ctime = row[c.id], row[c.cpid], row[c.ctime]
-        maps = scan.mappings.get(shmid, ()) if scan else ()
-        creator_alive = liveness(processes, hidden, cpid, ctime)[0]
-        owners = [processes.get(m[0]) for m in maps]
-        coverage = coverage or Coverage.COMPLETE
-        cache_key = (row, maps, owners, creator_alive, coverage)
-        cached = self._segments.get(shmid)
-        if cached is not None and cached[0] == cache_key:
-            return cached[1]
+        i_id, i_key, i_uid, i_gid, i_cuid, i_cgid = c.id, c.key, c.uid, c.gid, c.cuid, c.cgid
+        i_perms, i_size, i_rss, i_swap, i_nattch = c.perms, c.size, c.rss, c.swap, c.nattch
+        i_cpid, i_lpid, i_atime, i_dtime, i_ctime = c.cpid, c.lpid, c.atime, c.dtime, c.ctime
+        mappings = scan.mappings if scan is not None else {}
+        cache = self._segments
         own = self._own_pid
-        attachments = tuple([
-            Attachment(pid, p.command if p else "?", p.user if p else "?", writable, start, end,
-                       pid == own, p.title if p else None)
-            for (pid, start, end, writable), p in zip(maps, owners, strict=True)
-        ])  # fmt: skip
-        segment = Segment(
-            shmid,
-            make_owner(row[c.key], row[c.uid], row[c.gid], row[c.cuid], row[c.cgid], row[c.perms]),
-            row[c.size],
-            row[c.rss] if c.rss is not None else None,
-            row[c.swap] if c.swap is not None else None,
-            row[c.nattch], cpid, row[c.lpid], row[c.atime], row[c.dtime], ctime,
-            creator_alive, attachments, coverage,
-        )  # fmt: skip
-        self._segments[shmid] = (cache_key, segment)
-        return segment
+        process_of = processes.get
+        complete = Coverage.COMPLETE
+
+        def make(row: tuple[int, ...]) -> Segment:
+            shmid, cpid, ctime = row[i_id], row[i_cpid], row[i_ctime]
+            maps = mappings.get(shmid, ())
+            creator_alive = liveness(processes, hidden, cpid, ctime)[0]
+            owners = [process_of(m[0]) for m in maps]
+            state = coverage.get(shmid, complete)
+            cache_key = (row, maps, owners, creator_alive, state)
+            cached = cache.get(shmid)
+            if cached is not None and cached[0] == cache_key:
+                return cached[1]
+            attachments = tuple([
+                _attachment((pid, p.command, p.user, writable, start, end, pid == own, p.title)
+                            if p is not None else
+                            (pid, "?", "?", writable, start, end, pid == own, None))
+                for (pid, start, end, writable), p in zip(maps, owners, strict=True)
+            ])  # fmt: skip
+            segment = Segment(
+                shmid,
+                make_owner(row[i_key], row[i_uid], row[i_gid], row[i_cuid], row[i_cgid],
+                           row[i_perms]),
+                row[i_size],
+                row[i_rss] if i_rss is not None else None,
+                row[i_swap] if i_swap is not None else None,
+                row[i_nattch], cpid, row[i_lpid], row[i_atime], row[i_dtime], ctime,
+                creator_alive, attachments, state,
+            )  # fmt: skip
+            cache[shmid] = (cache_key, segment)
+            return segment
+
+        return make
 
     # ---- attachments ----
 
@@ -486,38 +501,42 @@ class Collector:
         rows, flat, errs = read
         if read == self._sem_read:
             return self._sem_sets
+        # Every semaphore of every set in one pass at C speed: zip cuts the flat (value, ncnt,
+        # zcnt, pid) list into rows and tuple.__new__ retypes them (Semaphore._make is a Python
+        # call each: 16,000 at 1000 sets of 16). Each set then takes its slice.
+        numbers = chain.from_iterable(map(range, [row.nsems for row in rows]))
+        columns = (flat[0::4], flat[1::4], flat[2::4], flat[3::4])
+        every = list(map(_new_tuple, repeat(Semaphore), zip(numbers, *columns, strict=False)))
         built: dict[int, tuple[object, SemaphoreSet]] = {}
-        at = 0
+        cache = self._sem_cache
+        end = 0
         for row, number in zip(rows, errs, strict=True):
-            nsems = row.nsems
-            values = flat[at : at + 4 * nsems]
-            at += 4 * nsems
+            start, end = end, end + row.nsems
             if number in (errno.EINVAL, errno.EIDRM):
                 continue  # removed between the table and the values
-            cached = self._sem_cache.get(row.id)
-            if cached is not None and cached[0] == (row, number, values):
+            semaphores = tuple(every[start:end]) if self._semaphore_values and not number else None
+            cached = cache.get(row.id)
+            if cached is not None and cached[0] == (row, number, semaphores):
                 built[row.id] = cached
             else:
-                built[row.id] = ((row, number, values), self._semaphore_set(row, number, values))
+                made = self._semaphore_set(row, number, semaphores)
+                built[row.id] = ((row, number, semaphores), made)
         self._sem_cache = built
         self._sem_read, self._sem_sets = read, tuple(entry[1] for entry in built.values())
         return self._sem_sets
 
-    def _semaphore_set(self, row: native.SemRow, number: int, values: list[int]) -> SemaphoreSet:
+    def _semaphore_set(
+        self, row: native.SemRow, number: int, semaphores: tuple[Semaphore, ...] | None
+    ) -> SemaphoreSet:
         semid, key, uid, gid, cuid, cgid, mode, nsems, otime, ctime = row
-        semaphores: tuple[Semaphore, ...] | None = None
         unreadable: str | None = None
         if number:
             unreadable = describe_errno(number)
-        elif self._semaphore_values:
-            # Columns of the flat (value, ncnt, zcnt, pid) list, zipped at C speed.
-            columns = (values[0::4], values[1::4], values[2::4], values[3::4])
-            semaphores = tuple(map(Semaphore._make, zip(range(nsems), *columns, strict=True)))
-        else:
+        elif semaphores is None:
             unreadable = "not read"
         return SemaphoreSet(
-            id=semid, owner=make_owner(key, uid, gid, cuid, cgid, mode), nsems=nsems,
-            otime=otime, ctime=ctime, semaphores=semaphores, unreadable=unreadable,
+            semid, make_owner(key, uid, gid, cuid, cgid, mode), nsems, otime, ctime, semaphores,
+            unreadable,
         )  # fmt: skip
 
     # ---- queues ----
@@ -532,6 +551,12 @@ class Collector:
         self._queues, self._queue_rows = built, rows
         self._queue_objects = tuple(built.values())
         return self._queue_objects
+
+
+def _attachment(fields: tuple[int, str, str, bool, int, int, bool, str | None]) -> Attachment:
+    """An Attachment of its fields in order, made by tuple.__new__ in C (the NamedTuple's own
+    __new__ is a Python function: 8000 calls a first snapshot)."""
+    return cast(Attachment, _new_tuple(Attachment, fields))
 
 
 def _queue(row: native.MsgRow) -> MessageQueue:
