@@ -8,7 +8,6 @@ from /proc/sysvipc by the test itself.
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import json
 import os
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import helpers
+import msgspec
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 
@@ -595,7 +595,7 @@ def test_the_blind_spot_note_tells_root_no_lie() -> None:
 
 
 def _with(snapshot: Snapshot, blind: BlindSpots) -> Snapshot:
-    return dataclasses.replace(snapshot, blind_spots=blind)
+    return msgspec.structs.replace(snapshot, blind_spots=blind)
 
 
 LEAVER = textwrap.dedent(

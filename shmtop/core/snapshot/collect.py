@@ -8,7 +8,6 @@ import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
 from itertools import chain, repeat
@@ -34,6 +33,7 @@ from shmtop.core.model import (
 from shmtop.core.snapshot import procfs, visibility
 from shmtop.core.snapshot.accounts import group_name, user_name
 from shmtop.core.snapshot.procs import ProcessDirectory, ProcessFacts
+from shmtop.core.snapshot.workers import Workers
 from shmtop.core.verdicts import liveness
 
 PROC = "/proc"
@@ -161,7 +161,7 @@ class Collector:
         self._sem_sets: tuple[SemaphoreSet, ...] = ()
         self._sem_cache: dict[int, tuple[object, SemaphoreSet]] = {}
         self._queues: dict[native.MsgRow, MessageQueue] = {}
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: Workers | None = None
         self._summarised: list[tuple[int, ...]] | None = None
         self._summary_of_rows: tuple[tuple[tuple[int, ...], ...], int, int] = ((), 0, 0)
         self._queue_rows: list[native.MsgRow] | None = None
@@ -435,16 +435,16 @@ class Collector:
         self._last_signature, self._last_scan = signature, scan
         return scan
 
-    def _executor(self) -> ThreadPoolExecutor:
+    def _executor(self) -> Workers:
         if self._pool is None:
             # One thread for the semaphore reads, two for the maps scan.
-            self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="shmtop-collect")
+            self._pool = Workers(3, "shmtop-collect")
         return self._pool
 
     def close(self) -> None:
         """Stop the scan threads (they also end with the interpreter)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            self._pool.shutdown()
             self._pool = None
 
     def _scan_maps(
