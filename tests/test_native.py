@@ -8,6 +8,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -471,3 +472,24 @@ def test_the_session_fails_when_an_object_outlives_it(pytester: pytest.Pytester)
     finally:
         if leaked is not None:
             helpers.remove("shm", leaked)
+
+
+def test_ipc_namespaces_tells_ours_from_another_and_from_a_gone_process(spawn: Spawn) -> None:
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare(1) to make an IPC namespace")
+    ours = os.stat("/proc/self/ns/ipc").st_ino
+    child = spawn(name="ns-ours")
+    ended = subprocess.Popen(["true"])
+    ended.wait()  # reaped: its PID names nobody now
+    other = subprocess.Popen(["unshare", "--ipc", "sleep", "60"], stdin=subprocess.DEVNULL)
+    try:
+        helpers.wait_until(
+            lambda: os.stat(f"/proc/{other.pid}/ns/ipc").st_ino != ours, "unshare's namespace"
+        )
+        theirs = os.stat(f"/proc/{other.pid}/ns/ipc").st_ino
+        found = native.ipc_namespaces([os.getpid(), child.pid, other.pid, ended.pid])
+    finally:
+        other.kill()
+        other.wait()
+    assert found == [ours, ours, theirs, None]
+    assert native.ipc_namespaces([]) == []

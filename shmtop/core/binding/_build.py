@@ -98,6 +98,7 @@ int shmtop_parse_columns(const char *text, long long length, const int *bases,
                          int ncols, long long *out, int cap);
 void shmtop_process_facts(const int *pids, int count, const long long *known,
                           long long *out, char *names, char *titles, int *title_lengths);
+void shmtop_ipc_namespaces(const int *pids, int count, long long *out);
 #define SHMTOP_COMM_SIZE ...
 #define SHMTOP_TITLE_SIZE ...
 int shmtop_scan_maps(const int *pids, int npids, long long want, long long *out,

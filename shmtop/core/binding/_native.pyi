@@ -235,6 +235,7 @@ class _Lib:
         title_lengths: CData,
         /,
     ) -> None: ...
+    def shmtop_ipc_namespaces(self, pids: CData, count: int, out: CData, /) -> None: ...
     def shmtop_scan_maps(
         self,
         pids: CData,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 1
+NATIVE_ABI = 2
 
 
 def check_native_abi(found: int | None) -> None:
@@ -685,6 +685,16 @@ def process_facts(
                      flat[3 * i], flat[3 * i + 1], read[i])
         for i in range(count)
     ]  # fmt: skip
+
+
+def ipc_namespaces(pids: Sequence[int]) -> list[int | None]:
+    """The inode of each pid's IPC namespace (/proc/PID/ns/ipc), or None where it cannot be
+    told (gone, or not ours to read), in one C loop."""
+    if not pids:
+        return []
+    out = ffi.new("long long[]", len(pids))
+    lib.shmtop_ipc_namespaces(ffi.new("int[]", list(pids)), len(pids), out)
+    return [inode if inode >= 0 else None for inode in _ints(out, len(pids))]
 
 
 # ---- waiters and queue contents ----

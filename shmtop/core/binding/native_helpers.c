@@ -20,7 +20,7 @@
 
 /* The binding's interface number: bump it with every change to the C interface
  * (a function, a constant, a row layout); native.py refuses a module of another. */
-#define SHMTOP_NATIVE_ABI 1
+#define SHMTOP_NATIVE_ABI 2
 
 #ifndef SHM_STAT_ANY
 #define SHM_STAT_ANY 15
@@ -727,6 +727,25 @@ static void shmtop_process_facts(const int *pids, int count, const long long *kn
         if (row[2] == 0 && titles != NULL && (known == NULL || known[i] != row[0]))
             title_lengths[i] =
                 shmtop_read_title(pids[i], titles + (long long)SHMTOP_TITLE_SIZE * i);
+    }
+}
+
+/* For each pid, the inode of its IPC namespace (stat of /proc/PID/ns/ipc: the
+ * magic link's target), or -errno where it cannot be told (ESRCH: gone). The
+ * scan asks it of every process that maps a segment, to keep only our
+ * namespace's: a thousand os.stat calls cost Python several times this. */
+static void shmtop_ipc_namespaces(const int *pids, int count, long long *out)
+{
+    char path[64];
+    struct stat info;
+    int i;
+
+    for (i = 0; i < count; i++) {
+        snprintf(path, sizeof path, "/proc/%d/ns/ipc", pids[i]);
+        if (stat(path, &info) < 0)
+            out[i] = errno == ENOENT ? -ESRCH : -errno;
+        else
+            out[i] = (long long)info.st_ino;
     }
 }
 

@@ -83,14 +83,14 @@ def _scan_part(
     """Scan maps, then stat the namespace and read the facts of the PIDs that map a segment
     (their titles too, but for those titles_known names: pid -> start ticks).
 
-    Runs in a worker thread: the C calls and os.stat release the GIL, so the two
+    Runs in a worker thread: the C calls release the GIL, so the two
     halves of a first scan and the main thread's work share the cores.
     """
     maps = native.scan_maps(pids, want)
     mapping = sorted({row.pid for row in maps.rows})
     read = native.process_facts(mapping, titles=True, known=titles_known)
     facts = dict(zip(mapping, read, strict=True))
-    return _ScanPart(maps, {pid: ipc_namespace_of(pid) for pid in mapping}, facts)
+    return _ScanPart(maps, dict(zip(mapping, native.ipc_namespaces(mapping), strict=True)), facts)
 
 
 class _MappingScan(msgspec.Struct, frozen=True, gc=False):
