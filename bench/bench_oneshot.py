@@ -4,7 +4,7 @@ Run as root: `.venv/bin/python -m bench.bench_oneshot [--repeat N]`. The script 
 into a private IPC namespace first (unshare(CLONE_NEWIPC), before any thread or child), so
 the workload, every command it times and its in-process snapshots see only the workload's
 objects; the namespace and whatever is left in it go when the script exits, even if killed.
-It builds bench/workload.c with `cc -O2` in a temporary directory, measures on the empty
+It byte-compiles shmtop (as pip does on install), builds bench/workload.c with `cc -O2` in a temporary directory, measures on the empty
 namespace, starts `workload -n 4000 -P 1000 -A 8 -S 1000 -K 16 -Q 1000` (C children: short
 maps, unlike bench_core's Python children), measures again in interleaved rounds, stops the
 workload (SIGTERM: it ends its children and removes its objects; also on Ctrl-C and SIGTERM
@@ -14,6 +14,7 @@ to this script) and prints one table of medians and the targets of issue 11.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -284,6 +285,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if shutil.which(tool) is None:
             print(f"bench_oneshot: needs {tool}", file=sys.stderr)
             return 2
+    # As pip leaves an installed package: compiled. Under PYTHONDONTWRITEBYTECODE a checkout
+    # would be compiled again at every start, which is not what a user's shmtop pays.
+    compileall.compile_dir(REPO_ROOT / "shmtop", quiet=1)
     # Before any thread or child: all of them are born in the new namespace.
     native.unshare(native.CLONE_NEWIPC)
     signal.signal(signal.SIGTERM, raise_exit)  # unwinds like Ctrl-C: the finally blocks run

@@ -10,9 +10,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain, starmap
 from types import MappingProxyType
-from typing import Any, cast
 
 import msgspec
 
@@ -37,7 +36,6 @@ from shmtop.core.snapshot.workers import Workers
 from shmtop.core.verdicts import liveness
 
 PROC = "/proc"
-_new_tuple = cast(Callable[..., Any], tuple.__new__)
 _SHM_HEADER_NEEDED = ("key", "shmid", "perms", "size", "cpid", "lpid", "nattch",
                       "uid", "gid", "cuid", "cgid", "atime", "dtime", "ctime")  # fmt: skip
 
@@ -350,16 +348,19 @@ class Collector:
             shmid, cpid, ctime = row[i_id], row[i_cpid], row[i_ctime]
             maps = mappings.get(shmid, ())
             creator_alive = liveness(processes, hidden, cpid, ctime)[0]
-            owners = [process_of(m[0]) for m in maps]
+            owners = tuple([process_of(m[0]) for m in maps])
             state = coverage.get(shmid, complete)
-            cache_key = (row, maps, owners, creator_alive, state)
+            # Only untracked things in the key (no list, no enum): the cycle collector drops
+            # a tuple of such from its lists, so a view's cache is not walked by every
+            # full collection. The coverage is checked on the cached segment instead.
+            cache_key = (row, maps, owners, creator_alive)
             cached = cache.get(shmid)
-            if cached is not None and cached[0] == cache_key:
+            if cached is not None and cached[0] == cache_key and cached[1].coverage is state:
                 return cached[1]
             attachments = tuple([
-                _attachment((pid, p.command, p.user, writable, start, end, pid == own, p.title)
-                            if p is not None else
-                            (pid, "?", "?", writable, start, end, pid == own, None))
+                Attachment(pid, p.command, p.user, writable, start, end, pid == own, p.title)
+                if p is not None else
+                Attachment(pid, "?", "?", writable, start, end, pid == own, None)
                 for (pid, start, end, writable), p in zip(maps, owners, strict=True)
             ])  # fmt: skip
             segment = Segment(
@@ -502,11 +503,11 @@ class Collector:
         if read == self._sem_read:
             return self._sem_sets
         # Every semaphore of every set in one pass at C speed: zip cuts the flat (value, ncnt,
-        # zcnt, pid) list into rows and tuple.__new__ retypes them (Semaphore._make is a Python
-        # call each: 16,000 at 1000 sets of 16). Each set then takes its slice.
+        # zcnt, pid) list into rows and starmap makes each a Semaphore, both in C (no Python
+        # call a semaphore: 16,000 at 1000 sets of 16). Each set then takes its slice.
         numbers = chain.from_iterable(map(range, [row.nsems for row in rows]))
         columns = (flat[0::4], flat[1::4], flat[2::4], flat[3::4])
-        every = list(map(_new_tuple, repeat(Semaphore), zip(numbers, *columns, strict=False)))
+        every = list(starmap(Semaphore, zip(numbers, *columns, strict=False)))
         built: dict[int, tuple[object, SemaphoreSet]] = {}
         cache = self._sem_cache
         end = 0
@@ -551,12 +552,6 @@ class Collector:
         self._queues, self._queue_rows = built, rows
         self._queue_objects = tuple(built.values())
         return self._queue_objects
-
-
-def _attachment(fields: tuple[int, str, str, bool, int, int, bool, str | None]) -> Attachment:
-    """An Attachment of its fields in order, made by tuple.__new__ in C (the NamedTuple's own
-    __new__ is a Python function: 8000 calls a first snapshot)."""
-    return cast(Attachment, _new_tuple(Attachment, fields))
 
 
 def _queue(row: native.MsgRow) -> MessageQueue:

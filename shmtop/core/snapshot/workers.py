@@ -88,3 +88,5 @@ class Workers:
                 return
             task, call, args = job
             task.run(call, args)
+            # Not kept while waiting for the next: the answer (a whole scan) is the caller's.
+            del job, task, call, args
