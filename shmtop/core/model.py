@@ -251,6 +251,12 @@ class Snapshot(msgspec.Struct, frozen=True, gc=False):
         process = self.processes.get(pid)
         return process.command if process else None
 
+    def names_of(self, pid: int) -> tuple[str | None, str | None]:
+        """(command_of(pid), title_of(pid)) in one lookup: what a JSON record of a PID needs
+        (a set's 16 semaphores, a segment's cpid and lpid) at one call, not two."""
+        process = self.processes.get(pid)
+        return (process.command, process.title) if process is not None else (None, None)
+
     def title_of(self, pid: int) -> str | None:
         """Title of a PID that matters (Process.title), or None if none, unknown or gone."""
         process = self.processes.get(pid)
