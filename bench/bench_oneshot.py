@@ -4,17 +4,19 @@ Run as root: `.venv/bin/python -m bench.bench_oneshot [--repeat N]`. The script 
 into a private IPC namespace first (unshare(CLONE_NEWIPC), before any thread or child), so
 the workload, every command it times and its in-process snapshots see only the workload's
 objects; the namespace and whatever is left in it go when the script exits, even if killed.
-It byte-compiles shmtop (as pip does on install), builds bench/workload.c with `cc -O2` in a temporary directory, measures on the empty
-namespace, starts `workload -n 4000 -P 1000 -A 8 -S 1000 -K 16 -Q 1000` (C children: short
-maps, unlike bench_core's Python children), measures again in interleaved rounds, stops the
-workload (SIGTERM: it ends its children and removes its objects; also on Ctrl-C and SIGTERM
-to this script) and prints one table of medians and the targets of issue 11.
+It byte-compiles shmtop (as pip does on install), builds bench/workload.c with `cc -O2` in
+a temporary directory, measures on the empty namespace, starts `workload -n 4000 -P 1000
+-A 8 -S 1000 -K 16 -Q 1000` (C children: short maps, unlike bench_core's Python children),
+measures again in interleaved rounds, stops the workload (SIGTERM: it ends its children and
+removes its objects; also on Ctrl-C and SIGTERM to this script) and prints one table of
+medians and the targets of issue 11.
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import importlib
 import json
 import os
 import shutil
@@ -135,7 +137,9 @@ def first_snapshot() -> Snapshot:
 
 def watch_line(collector: Collector, out: TextIO) -> None:
     """One line of `list --json --watch`: a snapshot of the reused collector, sorted as
-    `list` sorts, encoded and written as `list --json` does."""
+    `list` sorts, encoded and written as `list --json` does: with the document Structs and
+    their encoder (text/documents.py, cli/output.py) where they exist, else the dicts and
+    json.dumps of text/export.py (before issue 11's data contract)."""
     from shmtop.cli import commands
     from shmtop.text import columns
 
@@ -144,7 +148,14 @@ def watch_line(collector: Collector, out: TextIO) -> None:
         kind: columns.sort_objects(Kind(kind), list(snapshot.objects(Kind(kind))), "id", snapshot)
         for kind in commands.KINDS
     }
-    commands.emit_json(commands.list_json(snapshot, chosen), out)
+    try:
+        documents: Any = importlib.import_module("shmtop.text.documents")
+        output: Any = importlib.import_module("shmtop.cli.output")
+    except ImportError:
+        legacy: Any = commands
+        legacy.emit_json(legacy.list_json(snapshot, chosen), out)
+    else:
+        output.emit(documents.list_document(snapshot, chosen), out)
 
 
 def timed(call: Callable[[], object]) -> float:
