@@ -92,7 +92,7 @@ class Verdict(msgspec.Struct, frozen=True, gc=False):
 
     @property
     def last_touched(self) -> int:
-        return max([t for _, t in self.times])  # a list, not a generator: once an object
+        return max([t for _, t in self.times])  # a list: faster than a generator here
 
     @property
     def settling(self) -> bool:
