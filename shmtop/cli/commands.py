@@ -9,6 +9,7 @@ and no removal code; only what every reading command needs is imported here.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -52,8 +53,41 @@ class CliError(Exception):
         self.code = code
 
 
+@functools.cache
+def help_width() -> int:
+    """The width argparse would give help text (shutil.get_terminal_size's columns, less 2),
+    found once: COLUMNS, else the terminal of stdout, else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() else 0
+    if width <= 0:
+        try:
+            width = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            width = 0
+    return (width or 80) - 2
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, given the width: argparse makes one for every argument added (to
+    check its metavar), and each imported shutil and asked the terminal for its size."""
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(prog, indent_increment, max_help_position, width or help_width())
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser with HelpFormatter (its subcommands' parsers are of this class too)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="shmtop",
         description="Show and debug System V shared memory, semaphores and message queues.",
         epilog="Without a command, shmtop starts the interactive view.",
