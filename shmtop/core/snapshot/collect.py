@@ -99,11 +99,7 @@ class _MappingScan(msgspec.Struct, frozen=True, gc=False):
     uninspected: dict[str, int]
     other_namespace: int
     facts: dict[int, ProcessFacts]  # of the attachers, read during the scan
-
-    @property
-    def found(self) -> int:
-        """How many mappings were found."""
-        return sum(len(maps) for maps in self.mappings.values())
+    found: int = 0  # how many mappings: counted once, a reused scan serves many snapshots
 
     @property
     def pids(self) -> set[int]:
@@ -483,7 +479,8 @@ class Collector:
             facts.update((pid, fact) for pid, fact in part.facts.items() if pid in ours)
         scanned = sum(part.maps.scanned for part in parts)
         frozen = {shmid: tuple(sorted(maps)) for shmid, maps in mappings.items()}  # pid, address
-        return _MappingScan(frozen, scanned, dict(uninspected), other_namespace, facts)
+        found = sum(map(len, frozen.values()))
+        return _MappingScan(frozen, scanned, dict(uninspected), other_namespace, facts, found)
 
     # ---- semaphores ----
 
