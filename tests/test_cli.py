@@ -874,7 +874,7 @@ HEAVY = (
     "shmtop.core.waits.waiters",
     "shmtop.core.waits.wait_report",
     "shmtop.text.wait_pages",
-    "shmtop.text.wait_export",
+    "shmtop.text.wait_documents",
 )
 
 
