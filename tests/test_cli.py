@@ -477,6 +477,7 @@ def test_show_shm_text_and_json(make_shm: MakeShm, spawn: Spawn) -> None:
     assert any(word.endswith("helpers.py") for word in command_line), command_line
     shown = as_json.json()
     command_lines = shown.pop("command_lines")
+    assert shown.pop("schema_version") == shmtop("list", "shm", "--json").json()["schema_version"]
     assert list(command_lines) == [str(child.pid)]
     assert "helpers.py" in command_lines[str(child.pid)]
     assert shown == listed
@@ -878,7 +879,10 @@ HEAVY = (
 )
 
 
-@pytest.mark.parametrize("command", [("list",), ("show", "shm", "{id}"), ("limits",)])
+@pytest.mark.parametrize("command", [
+    ("list",), ("show", "shm", "{id}"), ("limits",),
+    ("list", "--json"), ("show", "shm", "{id}", "--json"), ("limits", "--json"),
+])  # fmt: skip
 def test_the_one_shot_commands_import_no_textual_and_no_debugger(
     command: tuple[str, ...], make_shm: MakeShm
 ) -> None:
