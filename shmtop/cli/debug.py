@@ -121,7 +121,7 @@ def run_show_messages(args: argparse.Namespace) -> int:
     from shmtop.core.snapshot.collect import Collector
     from shmtop.core.waits.waiters import WaiterScanner
     from shmtop.text import report
-    from shmtop.text.documents import queue_record
+    from shmtop.text.documents import QueueRecord, queue_record
     from shmtop.text.wait_documents import messages_record, queue_messages_document, waiter_record
     from shmtop.text.wait_pages import message_lines, peek_error, unreadable_note, waiter_table
 
@@ -140,11 +140,17 @@ def run_show_messages(args: argparse.Namespace) -> int:
         raise CliError(f"cannot read the System V IPC tables: {error}") from error
     waiters = found.on(Kind.MSG, args.id)
     if args.json:
-        emit(queue_messages_document(
-            queue_record(queue, snapshot), [waiter_record(w, found) for w in waiters], found,
-            messages_record(peek, args.shown_bytes) if isinstance(peek, native.MsgPeek) else None,
-            None if isinstance(peek, native.MsgPeek) else peek_error(peek, queue),
-        ))  # fmt: skip
+        record = queue_record(queue, snapshot, QueueRecord)
+        blocked = [waiter_record(w, found) for w in waiters]
+        if isinstance(peek, native.MsgPeek):
+            document = queue_messages_document(
+                record, blocked, found, messages_record(peek, args.shown_bytes), None
+            )
+        else:
+            document = queue_messages_document(
+                record, blocked, found, None, peek_error(peek, queue)
+            )
+        emit(document)
         return EXIT_OK
     lines = report.queue_detail(snapshot, queue)
     for direction, title in (("send", "Blocked senders"), ("receive", "Blocked receivers")):

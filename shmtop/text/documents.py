@@ -11,7 +11,7 @@ sanitised.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
@@ -286,10 +286,13 @@ class LimitsDocument(Record):
 
 
 # ---- built from the model ----
-# The fields of a kind are gathered once as keywords (Fields), for its record and for its
-# `show` document alike: the JSON is flat, the owner's fields sit beside the object's.
+# Structs straight from the model, no dict in between. ObjectRecord's fields come first in
+# every kind's record, so object_values() gives them positionally, once for the three kinds.
 
-Fields = dict[str, Any]
+
+S = TypeVar("S", bound=SegmentRecord)
+M = TypeVar("M", bound=SemaphoreSetRecord)
+Q = TypeVar("Q", bound=QueueRecord)
 
 
 def evidence(verdict: Verdict) -> OrphanEvidence:
@@ -303,6 +306,22 @@ def evidence(verdict: Verdict) -> OrphanEvidence:
     )  # fmt: skip
 
 
+ObjectValues = tuple[
+    int, int, str, int, str, int, str, int, str, int, str, str, Status | None, bool,
+    OrphanEvidence,
+]  # fmt: skip
+
+
+def object_values(obj: IpcObject, snapshot: Snapshot) -> ObjectValues:
+    """ObjectRecord's fields in its order (id, key ... evidence): what every object shares."""
+    owner, verdict = obj.owner, judge(obj, snapshot)
+    return (
+        obj.id, owner.key, hex_key(owner.key), owner.uid, owner.user, owner.gid, owner.group,
+        owner.cuid, owner.creator_user, owner.cgid, owner.creator_group,
+        octal_perms(owner.perms), verdict.status, verdict.orphan, evidence(verdict),
+    )  # fmt: skip
+
+
 def attachment_record(a: Attachment) -> AttachmentRecord:
     return AttachmentRecord(
         pid=a.pid, command=a.command, title=a.title, user=a.user,
@@ -311,71 +330,53 @@ def attachment_record(a: Attachment) -> AttachmentRecord:
     )  # fmt: skip
 
 
-def object_fields(obj: IpcObject, snapshot: Snapshot) -> Fields:
-    """What every object shares (ObjectRecord): id, owner, and the orphan rule's verdict."""
-    owner, verdict = obj.owner, judge(obj, snapshot)
-    return {
-        "id": obj.id, "key": owner.key, "key_hex": hex_key(owner.key), "uid": owner.uid,
-        "user": owner.user, "gid": owner.gid, "group": owner.group, "cuid": owner.cuid,
-        "creator_user": owner.creator_user, "cgid": owner.cgid,
-        "creator_group": owner.creator_group, "perms": octal_perms(owner.perms),
-        "status": verdict.status, "orphan": verdict.orphan, "evidence": evidence(verdict),
-    }  # fmt: skip
-
-
-def segment_fields(segment: Segment, snapshot: Snapshot) -> Fields:
+def segment_record(segment: Segment, snapshot: Snapshot, record: type[S], **more: Any) -> S:
+    """The segment as listed; record and more: a document that adds fields (show's)."""
     command, title = snapshot.command_of, snapshot.title_of
-    return {
-        **object_fields(segment, snapshot),
-        "size": segment.size, "rss": segment.rss, "swap": segment.swap,
-        "nattch": segment.nattch, "cpid": segment.cpid,
-        "cpid_command": command(segment.cpid), "cpid_title": title(segment.cpid),
-        "creator_alive": segment.creator_alive, "lpid": segment.lpid,
-        "lpid_command": command(segment.lpid), "lpid_title": title(segment.lpid),
-        "atime": iso_time(segment.atime), "dtime": iso_time(segment.dtime),
-        "ctime": iso_time(segment.ctime), "dest": segment.dest, "locked": segment.locked,
-        "attachments": [attachment_record(a) for a in segment.attachments],
-        "attachments_consistent": segment.coverage is Coverage.COMPLETE,
-        "attachments_coverage": segment.coverage,
-        "attachments_note": attachments_note(segment, snapshot.blind_spots),
-    }  # fmt: skip
+    return record(
+        *object_values(segment, snapshot),
+        size=segment.size, rss=segment.rss, swap=segment.swap, nattch=segment.nattch,
+        cpid=segment.cpid, cpid_command=command(segment.cpid), cpid_title=title(segment.cpid),
+        creator_alive=segment.creator_alive, lpid=segment.lpid,
+        lpid_command=command(segment.lpid), lpid_title=title(segment.lpid),
+        atime=iso_time(segment.atime), dtime=iso_time(segment.dtime),
+        ctime=iso_time(segment.ctime), dest=segment.dest, locked=segment.locked,
+        attachments=[attachment_record(a) for a in segment.attachments],
+        attachments_consistent=segment.coverage is Coverage.COMPLETE,
+        attachments_coverage=segment.coverage,
+        attachments_note=attachments_note(segment, snapshot.blind_spots), **more,
+    )  # fmt: skip
 
 
-def semaphore_set_fields(sem_set: SemaphoreSet, snapshot: Snapshot) -> Fields:
+def semaphore_set_record(
+    sem_set: SemaphoreSet, snapshot: Snapshot, record: type[M], **more: Any
+) -> M:
     semaphores = None
     if sem_set.semaphores is not None:
         semaphores = [
             SemaphoreRecord(
-                num=s.num,
-                value=s.value,
-                ncnt=s.ncnt,
-                zcnt=s.zcnt,
-                pid=s.pid,
-                pid_command=snapshot.command_of(s.pid),
-                pid_title=snapshot.title_of(s.pid),
+                num=s.num, value=s.value, ncnt=s.ncnt, zcnt=s.zcnt, pid=s.pid,
+                pid_command=snapshot.command_of(s.pid), pid_title=snapshot.title_of(s.pid),
             )
             for s in sem_set.semaphores
-        ]
-    return {
-        **object_fields(sem_set, snapshot),
-        "nsems": sem_set.nsems, "otime": iso_time(sem_set.otime),
-        "ctime": iso_time(sem_set.ctime), "waiters": sem_set.waiters,
-        "semaphores": semaphores, "unreadable": sem_set.unreadable,
-    }  # fmt: skip
+        ]  # fmt: skip
+    return record(
+        *object_values(sem_set, snapshot),
+        nsems=sem_set.nsems, otime=iso_time(sem_set.otime), ctime=iso_time(sem_set.ctime),
+        waiters=sem_set.waiters, semaphores=semaphores, unreadable=sem_set.unreadable, **more,
+    )  # fmt: skip
 
 
-def queue_fields(queue: MessageQueue, snapshot: Snapshot) -> Fields:
+def queue_record(queue: MessageQueue, snapshot: Snapshot, record: type[Q], **more: Any) -> Q:
     command, title = snapshot.command_of, snapshot.title_of
-    return {
-        **object_fields(queue, snapshot),
-        "cbytes": queue.cbytes, "qnum": queue.qnum, "qbytes": queue.qbytes,
-        "lspid": queue.lspid, "lspid_command": command(queue.lspid),
-        "lspid_title": title(queue.lspid),
-        "lrpid": queue.lrpid, "lrpid_command": command(queue.lrpid),
-        "lrpid_title": title(queue.lrpid),
-        "stime": iso_time(queue.stime), "rtime": iso_time(queue.rtime),
-        "ctime": iso_time(queue.ctime),
-    }  # fmt: skip
+    return record(
+        *object_values(queue, snapshot),
+        cbytes=queue.cbytes, qnum=queue.qnum, qbytes=queue.qbytes,
+        lspid=queue.lspid, lspid_command=command(queue.lspid), lspid_title=title(queue.lspid),
+        lrpid=queue.lrpid, lrpid_command=command(queue.lrpid), lrpid_title=title(queue.lrpid),
+        stime=iso_time(queue.stime), rtime=iso_time(queue.rtime), ctime=iso_time(queue.ctime),
+        **more,
+    )  # fmt: skip
 
 
 def blind_spots_record(blind: BlindSpots) -> BlindSpotsRecord:
@@ -387,47 +388,38 @@ def blind_spots_record(blind: BlindSpots) -> BlindSpotsRecord:
     )  # fmt: skip
 
 
-def segment_record(segment: Segment, snapshot: Snapshot) -> SegmentRecord:
-    return SegmentRecord(**segment_fields(segment, snapshot))
-
-
-def semaphore_set_record(sem_set: SemaphoreSet, snapshot: Snapshot) -> SemaphoreSetRecord:
-    return SemaphoreSetRecord(**semaphore_set_fields(sem_set, snapshot))
-
-
-def queue_record(queue: MessageQueue, snapshot: Snapshot) -> QueueRecord:
-    return QueueRecord(**queue_fields(queue, snapshot))
-
-
 def list_document(snapshot: Snapshot, chosen: Mapping[str, Sequence[Any]]) -> ListDocument:
     """The list of the kinds in chosen (shm, sem, msg -> their objects, in order); a kind
     not in chosen is left out of the document (UNSET), as the README says."""
-    lists: dict[str, list[Any]] = {}
-    if "shm" in chosen:
-        lists["segments"] = [segment_record(o, snapshot) for o in chosen["shm"]]
-    if "sem" in chosen:
-        lists["semaphore_sets"] = [semaphore_set_record(o, snapshot) for o in chosen["sem"]]
-    if "msg" in chosen:
-        lists["queues"] = [queue_record(o, snapshot) for o in chosen["msg"]]
+    shm, sem, msg = chosen.get("shm"), chosen.get("sem"), chosen.get("msg")
+    segments = UNSET if shm is None else [segment_record(o, snapshot, SegmentRecord) for o in shm]
+    sets = UNSET if sem is None else [
+        semaphore_set_record(o, snapshot, SemaphoreSetRecord) for o in sem
+    ]  # fmt: skip
+    queues = UNSET if msg is None else [queue_record(o, snapshot, QueueRecord) for o in msg]
     return ListDocument(
         schema_version=SCHEMA_VERSION, taken_at=iso_moment(snapshot.taken_at),
-        blind_spots=blind_spots_record(snapshot.blind_spots), **lists,
+        segments=segments, semaphore_sets=sets, queues=queues,
+        blind_spots=blind_spots_record(snapshot.blind_spots),
     )  # fmt: skip
 
 
 def show_document(
     found: IpcObject, snapshot: Snapshot, command_lines: Mapping[int, str | None] | None = None
 ) -> ShowDocument:
-    """One object as `show` prints it; a segment's with its attachers' command lines."""
+    """One object as `show` prints it: as listed, with the version (and a segment's attachers'
+    command lines)."""
+    version = SCHEMA_VERSION
     if isinstance(found, Segment):
-        return ShowSegmentDocument(
-            **segment_fields(found, snapshot), command_lines=dict(command_lines or {}),
-            schema_version=SCHEMA_VERSION,
-        )  # fmt: skip
+        lines = dict(command_lines or {})
+        return segment_record(
+            found, snapshot, ShowSegmentDocument, command_lines=lines, schema_version=version
+        )
     if isinstance(found, SemaphoreSet):
-        fields = semaphore_set_fields(found, snapshot)
-        return ShowSemaphoreSetDocument(**fields, schema_version=SCHEMA_VERSION)
-    return ShowQueueDocument(**queue_fields(found, snapshot), schema_version=SCHEMA_VERSION)
+        return semaphore_set_record(
+            found, snapshot, ShowSemaphoreSetDocument, schema_version=version
+        )
+    return queue_record(found, snapshot, ShowQueueDocument, schema_version=version)
 
 
 def limits_document(limits: Limits) -> LimitsDocument:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from shmtop.core.model import Limits
 
@@ -15,6 +16,9 @@ def iso_moment(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
+# The kernel's times are whole seconds, and objects made or touched together share them: a
+# list of thousands asks for a few distinct ones, each formatted once.
+@lru_cache(maxsize=4096)
 def iso_time(epoch: float) -> str | None:
     """ISO 8601 in UTC, or None for the kernel's 0 (never)."""
     return iso_moment(epoch) if epoch else None
