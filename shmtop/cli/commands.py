@@ -236,7 +236,9 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
 def take_snapshot(*, attachments: bool = True, collector: Collector | None = None) -> Snapshot:
     """A snapshot (by collector, reused between --watch lines); unreadable tables: an error."""
     try:
-        return (collector or Collector(attachments=attachments)).snapshot()
+        if collector is None:
+            collector = Collector(attachments=attachments)
+        return collector.snapshot()
     except OSError as error:
         raise CliError(f"cannot read the System V IPC tables: {error}") from error
 
@@ -306,9 +308,9 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
     so the last line is whole, and exits 0: that is how a watch is meant to end."""
     from shmtop.text.documents import list_document
 
+    collector = Collector(attachments=args.kind in ("shm", "all"))
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
-    collector = Collector(attachments=args.kind in ("shm", "all"))
     try:
         lines, due = 0, time.monotonic()
         while not stop.is_set():

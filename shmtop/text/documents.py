@@ -55,7 +55,7 @@ def time_meta(what: str) -> Meta:
 
 class Record(Struct, gc=False):
     """Every document and part of one: built once and encoded, never changed, holding no
-    cycles, so the garbage collector need not track it (gc=False); built by keyword."""
+    cycles, so the garbage collector need not track it (gc=False)."""
 
 
 # ---- the parts of every object ----
@@ -246,7 +246,10 @@ class ShowSegmentDocument(SegmentRecord):
 
     command_lines: Annotated[
         dict[int, str | None],
-        Meta(description="pid -> command line (psutil), null if gone or unreadable; untrusted"),
+        Meta(
+            description="pid -> command line (psutil), null if gone or unreadable; untrusted",
+            extra_json_schema={"propertyNames": {"pattern": "^[0-9]+$"}},
+        ),
     ]
     schema_version: Version
 
