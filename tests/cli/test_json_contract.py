@@ -226,8 +226,10 @@ def test_untrusted_text_is_escaped_to_ascii_and_reads_back_the_same(
 
 
 def watch(*args: str) -> subprocess.Popen[bytes]:
+    """`shmtop list --json ARGS`, its stdout unbuffered here: a line read leaves the next in
+    the pipe, for communicate() to read."""
     return subprocess.Popen(
-        [sys.executable, "-m", "shmtop", "list", "--json", *args], cwd=ROOT,
+        [sys.executable, "-m", "shmtop", "list", "--json", *args], cwd=ROOT, bufsize=0,
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONUTF8": "1"},
     )  # fmt: skip
@@ -257,7 +259,8 @@ def test_watch_count_3_prints_three_valid_lines_and_shows_an_object_made_between
     before = make_shm()
     process = watch("shm", "--watch", "0.2", "--count", "3")
     first = json.loads(read_line(process))
-    # Stopped while the object is made: the third snapshot is certainly taken after it.
+    # Stopped the moment its first line is read (the next snapshot is 0.2 s away, the third
+    # 0.4 s) until the object is made: the third line's snapshot is taken after it.
     process.send_signal(signal.SIGSTOP)
     made = make_shm()
     process.send_signal(signal.SIGCONT)
