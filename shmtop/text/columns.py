@@ -14,19 +14,16 @@ from typing import Any
 from shmtop.core.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
 from shmtop.core.verdicts import judge
 from shmtop.text.report import (
-    age,
     attached_summary,
     compact_values,
     creator_label,
     flags_cell,
-    human_size,
     process_label,
     render_table,
-    short_age,
     status_words,
 )
 from shmtop.text.sanitize import safe_text
-from shmtop.text.units import hex_key, octal_perms
+from shmtop.text.units import age, hex_key, human_size, octal_perms, short_age
 
 Cell = Callable[[Any, Snapshot], str]
 SortKey = Callable[[Any, Snapshot], Any]

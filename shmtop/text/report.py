@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping, Sequence
 
 from shmtop.core.model import Coverage, IpcObject, MessageQueue, Segment, SemaphoreSet, Snapshot
@@ -12,7 +11,7 @@ from shmtop.text.export import limit_rows, percent
 from shmtop.text.process_names import CELL_WIDTH, LINE_WIDTH, SUMMARY_WIDTH, process_name
 from shmtop.text.process_names import process_label as label_of
 from shmtop.text.sanitize import safe_text
-from shmtop.text.units import hex_key, octal_perms
+from shmtop.text.units import age, clock, hex_key, human_size, lasted, octal_perms
 
 ATTACHED_WIDTH = 48
 COMMAND_LINE_WIDTH = 200
@@ -23,41 +22,6 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     if count == 1:
         return f"1 {noun}"
     return f"{count} {plural or (noun + 'es' if noun.endswith('s') else noun + 's')}"
-
-
-def human_size(count: int | None) -> str:
-    """Bytes as 4.0K, 1.5M...; '-' when unknown."""
-    if count is None:
-        return "-"
-    size = float(count)
-    for unit in ("B", "K", "M", "G", "T"):
-        if size < 1024 or unit == "T":
-            return f"{int(size)}{unit}" if unit == "B" else f"{size:.1f}{unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
-def short_age(epoch: int, now: float) -> str:
-    """'5s', '3m', '2h', '4d' since epoch; '-' for never. Coarse, so table cells rarely change."""
-    if not epoch:
-        return "-"
-    seconds = max(int(now - epoch), 0)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def age(epoch: int, now: float | None = None) -> str:
-    """How long ago an epoch second was, compactly ('5s ago'); 'never' for 0."""
-    if not epoch:
-        return "never"
-    return f"{short_age(epoch, now or time.time())} ago"
-
-
-def clock(epoch: int) -> str:
-    """Local date and time of an epoch second; 'never' for 0."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch else "never"
 
 
 def process_label(snapshot: Snapshot, pid: int, width: int | None = CELL_WIDTH) -> str:
@@ -110,7 +74,7 @@ def evidence_text(obj: IpcObject, verdict: Verdict, now: float) -> str:
     if verdict.unknown and not any(u.alive is None for u in verdict.users):
         parts.append(verdict.unknown)
     times = ", ".join(f"{what} {age(t, now)}" for what, t in verdict.times)
-    parts.append(f"untouched {age(verdict.last_touched, now).removesuffix(' ago')} ({times})")
+    parts.append(f"untouched {lasted(verdict.last_touched, now)} ({times})")
     if verdict.settling:
         parts.append(f"an orphan once untouched for {int(verdict.grace)}s")
     return "; ".join(parts)

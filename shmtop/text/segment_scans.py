@@ -13,8 +13,8 @@ from shmtop.core.segment.segment_reader import Cancelled, SegmentReader, find_ma
 from shmtop.core.snapshot.procs import title_text
 from shmtop.text.hexdump import hex_lines
 from shmtop.text.process_names import CELL_WIDTH, process_name
-from shmtop.text.report import human_size
 from shmtop.text.sanitize import safe_text
+from shmtop.text.units import human_size
 from shmtop.text.view_input import ExportRequest
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from shmtop.text import report
 from shmtop.text.hexdump import hex_lines
 from shmtop.text.process_names import CELL_WIDTH, LINE_WIDTH, process_label, process_name
 from shmtop.text.sanitize import safe_text
+from shmtop.text.units import clock, since
 
 if TYPE_CHECKING:
     from shmtop.core.waits.records import Waiter
@@ -60,9 +60,9 @@ def verdict_text(found: WaitReport, verdict: Verdict) -> str:
 
 
 def since_text(found: WaitReport, waiter: Waiter) -> str:
-    """'14:02:11 (42s)': when the wait was first seen, and how long it has lasted."""
-    lasted = report.age(int(waiter.since), found.taken_at).removesuffix(" ago")
-    return f"{time.strftime('%H:%M:%S', time.localtime(waiter.since))} ({lasted})"
+    """'14:02:11 (42s)': when the wait was first seen, and how long it has lasted;
+    ', assumed' inside when the thread may have run since (see Waiter.since_verified)."""
+    return since(waiter.since, found.taken_at, assumed=not waiter.since_verified)
 
 
 def waiter_table(found: WaitReport, waiters: Sequence[Waiter], *, target: bool = True) -> list[str]:
@@ -106,8 +106,8 @@ def banner_lines(found: WaitReport) -> list[str]:
         lines.append(
             f"STUCK: {label(found, stuck.pid, LINE_WIDTH)} thread {stuck.tid} on {stuck.kind} "
             f"{stuck.object_id}: {verdict_text(found, stuck)} (blocked at least since "
-            f"{report.clock(int(stuck.blocked_since))}, {stuck.kind} {stuck.object_id} "
-            f"unchanged since {report.clock(int(stuck.unchanged_since))})"
+            f"{clock(int(stuck.blocked_since))}, {stuck.kind} {stuck.object_id} "
+            f"unchanged since {clock(int(stuck.unchanged_since))})"
         )
     return [*lines, ""] if lines else []
 

@@ -24,10 +24,9 @@ from shmtop.core.snapshot.accounts import user_name
 from shmtop.text import segment_scans as scans
 from shmtop.text import view_input as typed
 from shmtop.text.inspect_values import BYTES_NEEDED
-from shmtop.text.report import human_size
 from shmtop.text.sanitize import safe_text
 from shmtop.text.segment_scans import Outcome, Scan, attachers_line
-from shmtop.text.units import hex_key, octal_perms
+from shmtop.text.units import hex_key, human_size, octal_perms
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.change_strip import ChangeStrip
 from shmtop.tui.widgets.data_inspector import DataInspector
