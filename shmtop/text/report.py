@@ -8,7 +8,15 @@ from collections.abc import Mapping, Sequence
 from shmtop.core.model import Coverage, IpcObject, MessageQueue, Segment, SemaphoreSet, Snapshot
 from shmtop.core.verdicts import Verdict, attachments_note, judge
 from shmtop.text.export import limit_rows, percent
-from shmtop.text.process_names import CELL_WIDTH, LINE_WIDTH, SUMMARY_WIDTH, process_name
+from shmtop.text.process_names import (
+    CELL_WIDTH,
+    LINE_WIDTH,
+    SUMMARY_WIDTH,
+    VIEWER,
+    attachers_text,
+    pid_note,
+    process_name,
+)
 from shmtop.text.process_names import process_label as label_of
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import age, clock, hex_key, human_size, lasted, octal_perms
@@ -29,7 +37,7 @@ def process_label(snapshot: Snapshot, pid: int, width: int | None = CELL_WIDTH) 
     '1234 (gone)' if not running, '1234 (hidden)' if it runs but cannot be seen, '-' for 0."""
     command = snapshot.command_of(pid)
     if pid and command is None and pid in snapshot.hidden:
-        return f"{pid} (hidden)"
+        return pid_note(pid, "hidden")
     return label_of(pid, command, snapshot.title_of(pid), width)
 
 
@@ -38,9 +46,9 @@ def creator_label(snapshot: Snapshot, segment: Segment) -> str:
     name another process by now), '4100 (unknown)' when that cannot be told (hidden, or not in
     our PID namespace); '-' for none."""
     if segment.cpid and segment.creator_alive is False:
-        return f"{segment.cpid} (gone)"
+        return pid_note(segment.cpid, "gone")
     if segment.cpid and segment.creator_alive is None:
-        return f"{segment.cpid} (unknown)"
+        return pid_note(segment.cpid, "unknown")
     return process_label(snapshot, segment.cpid, SUMMARY_WIDTH)
 
 
@@ -81,21 +89,8 @@ def evidence_text(obj: IpcObject, verdict: Verdict, now: float) -> str:
 
 
 def attached_summary(segment: Segment, width: int = ATTACHED_WIDTH) -> str:
-    """Attached PIDs with their commands, shortened to fit width with a '+N' tail."""
-    labels: dict[int, str] = {}
-    for attachment in segment.attachments:
-        viewer = " viewer" if attachment.is_self else ""  # shmtop's own hex view
-        name = process_name(attachment.command, attachment.title, SUMMARY_WIDTH)
-        label = f"{attachment.pid}({name}{viewer})"
-        labels.setdefault(attachment.pid, label)
-    text = ""
-    for shown, label in enumerate(labels.values()):
-        candidate = f"{text}, {label}" if text else label
-        rest = len(labels) - shown - 1
-        if len(candidate) + (len(f" +{rest}") if rest else 0) > width:
-            return f"{text} +{len(labels) - shown}" if text else f"+{len(labels)}"
-        text = candidate
-    return text or "-"
+    """Who is attached, cut to fit width with a '+N' tail; '-' for nobody."""
+    return attachers_text(segment.attachments, width) or "-"
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -201,7 +196,7 @@ def segment_detail(
     ]
     rows = [
         (str(a.pid), process_name(a.command, a.title, LINE_WIDTH)
-         + (" (this viewer)" if a.is_self else ""),
+         + (f" ({VIEWER})" if a.is_self else ""),
          safe_text(a.user), "rw" if a.writable else "ro", f"{a.start:x}-{a.end:x}")
         for a in s.attachments
     ]  # fmt: skip

@@ -12,7 +12,6 @@ from shmtop.core.waits.wait_verdict import HEADLINE, Outcome, Verdict
 from shmtop.text import report
 from shmtop.text.hexdump import hex_lines
 from shmtop.text.process_names import CELL_WIDTH, LINE_WIDTH, process_label, process_name
-from shmtop.text.sanitize import safe_text
 from shmtop.text.units import clock, since
 
 if TYPE_CHECKING:
@@ -45,8 +44,7 @@ def released_by(found: WaitReport, waiter: Waiter) -> str:
 
 def who(found: WaitReport, pid: int) -> str:
     """'1234 (name)', or '1234' when its name is not known (it is gone, or unreadable)."""
-    command = found.processes.get(pid)
-    return f"{pid} ({safe_text(command)})" if command is not None else str(pid)
+    return process_label(pid, found.processes.get(pid), found.titles.get(pid), missing="")
 
 
 def because_text(found: WaitReport, verdict: Verdict) -> str:
