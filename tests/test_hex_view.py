@@ -20,8 +20,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from shmtop.cli import commands as cli
-from shmtop.core import errors
 from shmtop.core.binding import native
+from shmtop.text import errors
 from shmtop.text.sanitize import safe_bytes
 from shmtop.tui.screens.segment_view import SegmentViewScreen
 from shmtop.tui.viewer_app import ViewerApp

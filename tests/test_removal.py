@@ -18,6 +18,7 @@ from shmtop.core.actions import Outcome, Removal, identity_of, remove
 from shmtop.core.binding import native
 from shmtop.core.model import Kind
 from shmtop.core.snapshot.collect import Collector
+from shmtop.text import errors
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.main import MainScreen
@@ -106,7 +107,7 @@ def test_an_id_reused_between_the_plan_and_the_yes_is_not_removed(
     assert f"key 0x{key:08x} -> 0x{other_key:08x}" in outcomes[0].detail
     assert not outcomes[0].outcome.ok
     assert new in helpers.live_rows(kind), "the new object must survive"
-    assert "changed since the plan, not removed" in cli.outcome_line(outcomes[0])
+    assert "changed since the plan, not removed" in errors.removal_text(outcomes[0])
 
 
 def test_an_unchanged_object_is_removed_and_a_missing_one_not_touched(

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 from shmtop import __version__
 from shmtop.cli import debug as debug_cli
 from shmtop.core.actions import Outcome, Removal, identity_of, remove
-from shmtop.core.errors import no_such_object, object_error
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
 from shmtop.core.snapshot import procfs
@@ -23,6 +22,14 @@ from shmtop.core.snapshot.collect import Collector
 from shmtop.core.snapshot.procs import command_line
 from shmtop.core.verdicts import DEFAULT_GRACE, judge, parse_duration
 from shmtop.text import columns, report
+from shmtop.text.errors import (
+    bad_sort,
+    cannot_read,
+    no_such_object,
+    no_such_user,
+    object_error,
+    removal_text,
+)
 from shmtop.text.export import (
     blind_spots_dict,
     iso_time,
@@ -270,8 +277,8 @@ def run_list(args: argparse.Namespace) -> int:
     snapshot = take_snapshot(attachments=args.kind in ("shm", "all"))
     kinds = KINDS if args.kind == "all" else (args.kind,)
     if args.sort and not any(columns.column(Kind(k), args.sort) for k in kinds):
-        known = sorted({name for k in kinds for name in columns.sort_names(Kind(k))})
-        raise CliError(f"cannot sort by {args.sort!r}; columns: {', '.join(known)}", EXIT_USAGE)
+        known = {name for k in kinds for name in columns.sort_names(Kind(k))}
+        raise CliError(bad_sort(args.sort, known), EXIT_USAGE)
     if args.user is not None:
         check_user(args.user, snapshot)
     chosen: dict[str, list[Any]] = {}
@@ -309,7 +316,7 @@ def check_user(user: str, snapshot: Snapshot) -> None:
         return
     if any(entry.pw_name.lower() == user.lower() for entry in pwd.getpwall()):
         return
-    raise CliError(f"--user {safe_text(user)!r}: no such user (give a user name or a uid)", 2)
+    raise CliError(no_such_user(user), EXIT_USAGE)
 
 
 def list_json(snapshot: Snapshot, chosen: dict[str, list[Any]]) -> dict[str, Any]:
@@ -365,7 +372,7 @@ def run_dump(args: argparse.Namespace) -> int:
     try:
         reader = SegmentReader.attach(args.id)
     except CannotRead as error:
-        raise CliError(str(error)) from error
+        raise CliError(cannot_read(error)) from error
     with reader:
         start, stop = clamp_range(args.id, reader.size, args.offset, args.length)
         if reader.touches_pages:
@@ -392,7 +399,7 @@ def run_view(args: argparse.Namespace) -> int:
     try:
         reader = SegmentReader.open(args.id, no_attach=args.no_attach)
     except CannotRead as error:
-        raise CliError(str(error)) from error
+        raise CliError(cannot_read(error)) from error
     try:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise CliError("the viewer needs a terminal; try 'shmtop dump ID'", EXIT_USAGE)
@@ -448,9 +455,9 @@ def run_rm(args: argparse.Namespace) -> int:
     outcomes = carry_out(snapshot, targets, idle=args.orphans)
     for outcome in outcomes:
         if outcome.outcome.ok:
-            print(outcome_line(outcome))
+            print(removal_text(outcome))
         else:
-            print(f"shmtop: {outcome_line(outcome)}", file=sys.stderr)
+            print(f"shmtop: {removal_text(outcome)}", file=sys.stderr)
     return failed if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
 
 
@@ -559,11 +566,6 @@ def carry_out(
 def objects_by_id(snapshot: Snapshot) -> dict[tuple[Kind, int], IpcObject]:
     """Every object by (kind, id): one pass, where a find() per target would be quadratic."""
     return {(kind, o.id): o for kind in Kind for o in snapshot.objects(kind)}
-
-
-def outcome_line(removal: Removal) -> str:
-    detail = f": {removal.detail}" if removal.detail else ""
-    return f"{removal.kind} {removal.id}: {removal.outcome}{detail}"
 
 
 # ---- limits ----

@@ -126,11 +126,11 @@ def run_show_messages(args: argparse.Namespace) -> int:
     if args.kind != "msg":
         return _fail("--messages applies to message queues: shmtop show msg ID --messages", 2)
     from shmtop.core.binding import native
-    from shmtop.core.errors import no_such_object
     from shmtop.core.model import Kind
     from shmtop.core.snapshot.collect import Collector
     from shmtop.core.waits.waiters import WaiterScanner
     from shmtop.text import report
+    from shmtop.text.errors import no_such_object
     from shmtop.text.export import queue_dict
     from shmtop.text.wait_export import peek_dict, waiter_dict
     from shmtop.text.wait_pages import message_lines, peek_error, unreadable_note, waiter_table

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from shmtop.core.binding import native
-from shmtop.core.errors import GONE, object_error
 from shmtop.core.model import Kind, MessageQueue
 from shmtop.core.waits.wait_verdict import HEADLINE, Outcome, Verdict
 from shmtop.text import report
+from shmtop.text.errors import object_error
 from shmtop.text.hexdump import hex_lines
 from shmtop.text.process_names import CELL_WIDTH, LINE_WIDTH, process_label, process_name
 from shmtop.text.units import clock, since
@@ -155,9 +155,7 @@ def notes(found: WaitReport) -> list[str]:
 
 
 def peek_error(error: OSError, queue: MessageQueue) -> str:
-    """Why a queue seen a moment ago could not be read."""
-    if error.errno in GONE:
-        return f"msg {queue.id} was removed"
+    """Why a queue seen a moment ago could not be read (removed since: no such object)."""
     return object_error(error.errno, "msg", queue.id, str(error.strerror or error))
 
 
