@@ -10,44 +10,25 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import helpers
+import hidden
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm
 
 from shmtop.text import errors
 
-ROOT = Path(__file__).resolve().parents[2]
-NOBODY = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
 MISSING = 2147483647  # the largest id: no test makes that many objects
 
 
-@dataclass(frozen=True)
-class Run:
-    args: tuple[str, ...]
-    code: int
-    stdout: str
-    stderr: str
-
-
-def shmtop(*args: str, nobody: bool = False) -> Run:
+def shmtop(*args: str, nobody: bool = False) -> hidden.Result:
     """`python -m shmtop args` (stdin not a terminal), as root or as user nobody."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
-           "PYTHONUTF8": "1", "LC_ALL": "C"}  # fmt: skip
-    command = [*(NOBODY if nobody else ()), sys.executable, "-m", "shmtop", *args]
-    done = subprocess.run(
-        command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=helpers.PATIENCE, check=False,
-    )  # fmt: skip
-    return Run(tuple(args), done.returncode, done.stdout, done.stderr)
+    return hidden.run(args, nobody=nobody)
 
 
-def said(runs: Sequence[Run]) -> set[str]:
+def said(runs: Sequence[hidden.Result]) -> set[str]:
     """The one line each run printed on stderr (a run with another count fails the test)."""
     for run in runs:
         assert run.code != 0, run
@@ -107,7 +88,9 @@ def test_an_unreadable_queue_says_the_same_words_in_show_messages(
 def test_a_removal_refused_gets_one_message_for_every_kind(
     make_shm: MakeShm, make_sem: MakeSem, make_msg: MakeMsg, as_nobody: None
 ) -> None:
-    objects = {"shm": make_shm(4096, 0o600), "sem": make_sem(1, 0o600), "msg": make_msg(0o600)}
+    objects: dict[helpers.Kind, int] = {
+        "shm": make_shm(4096, 0o600), "sem": make_sem(1, 0o600), "msg": make_msg(0o600),
+    }  # fmt: skip
     for kind, ident in objects.items():
         run = shmtop("rm", kind, str(ident), "--yes", nobody=True)
         assert said([run]) == {f"shmtop: {errors.permission_denied(kind, ident, removing=True)}"}
