@@ -13,6 +13,7 @@ from typing import Any
 
 from shmtop.core.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
 from shmtop.core.verdicts import judge
+from shmtop.text.process_names import pid_note
 from shmtop.text.report import (
     attached_summary,
     compact_values,
@@ -71,9 +72,10 @@ def _time(name: str, header: str) -> Column:
 
 
 def _creator(s: Segment, snapshot: Snapshot) -> str:
-    if not s.cpid:
-        return "-"
-    return f"{s.cpid}" + {True: "", False: " gone", None: " ?"}[s.creator_alive]
+    """The creator's pid, and whether it is gone (or cannot be told) as creator_label says."""
+    if not s.cpid or s.creator_alive:
+        return str(s.cpid or "-")
+    return pid_note(s.cpid, "gone" if s.creator_alive is False else "unknown")
 
 
 def _status_words(obj: IpcObject, snapshot: Snapshot) -> tuple[str, ...]:

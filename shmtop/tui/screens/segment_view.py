@@ -23,7 +23,7 @@ from shmtop.core.segment.segment_reader import CannotRead, ReadPath, SegmentRead
 from shmtop.core.snapshot.accounts import user_name
 from shmtop.text import segment_scans as scans
 from shmtop.text import view_input as typed
-from shmtop.text.errors import cannot_read
+from shmtop.text.errors import cannot_read, object_error
 from shmtop.text.inspect_values import BYTES_NEEDED
 from shmtop.text.sanitize import safe_text
 from shmtop.text.segment_scans import Outcome, Scan, attachers_line
@@ -181,7 +181,9 @@ class SegmentViewScreen(Screen[None]):
             if error.errno in GONE:
                 self._segment_gone()
             else:
-                self.set_status(f"cannot check segment {self.shmid}: {error}", error=True)
+                self.set_status(
+                    object_error(error.errno, "shm", self.shmid, str(error)), error=True
+                )
             return
         identity = (stat.cpid, stat.size)
         if self._identity is not None and identity != self._identity:
