@@ -172,3 +172,26 @@ def test_the_tui_removal_leaves_an_object_that_took_the_confirmed_ones_id(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(MainScreen, "report_removals", capture)
         run_app(tmp_path, scenario)
+
+
+def test_the_tui_says_an_object_removed_behind_its_back_as_the_cli_does(
+    tmp_path: Path, make_shm: MakeShm
+) -> None:
+    planned = make_shm()
+
+    async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        table = app.main_screen.query_one("#table-shm", IpcTable)
+        await wait_for(pilot, lambda: planned in table.objects, "the segment is listed")
+        assert table.move_to(planned)
+        await pilot.press("d")
+        await wait_armed(app, pilot, ConfirmScreen)
+        assert helpers.remove("shm", planned)  # gone between the plan and the yes
+        await pilot.press("y")
+
+        def said() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        await wait_for(pilot, lambda: bool(said()), "the removal is reported")
+        assert said() == [errors.no_such_object("shm", planned)]
+
+    run_app(tmp_path, scenario)
