@@ -557,7 +557,7 @@ def carry_out(
     for kind, ident in targets:
         found = index.get((kind, ident))
         if found is None:
-            outcomes.append(Removal(kind, ident, Outcome.NOT_FOUND, "no such object in the plan"))
+            outcomes.append(Removal(kind, ident, Outcome.NOT_FOUND))
         else:
             outcomes.append(remove(kind, ident, identity_of(found, idle=idle)))
     return outcomes
