@@ -8,8 +8,6 @@ one sentence of text/errors.py, on one line of stderr, and a non-zero exit.
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from collections.abc import Sequence
 
@@ -38,10 +36,10 @@ def said(runs: Sequence[hidden.Result]) -> set[str]:
 
 @pytest.fixture(scope="module")
 def as_nobody() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("needs root: makes root's objects and runs shmtop as user nobody")
-    if shutil.which("setpriv") is None:
-        pytest.fail("setpriv (util-linux) is needed to run shmtop as nobody")
+    """Root's objects, and the CLI run as nobody: skipped where that cannot be done."""
+    missing = hidden.missing_tools()
+    if missing:
+        pytest.skip(missing)
     probe = shmtop("--version", nobody=True)
     if probe.code != 0:
         pytest.fail(f"user nobody cannot run {sys.executable} -m shmtop: {probe.stderr.strip()}")
