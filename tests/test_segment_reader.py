@@ -282,8 +282,9 @@ def test_offsets_patterns_and_export_requests() -> None:
     assert parse_offset("end", 0, 100) == 99
     with pytest.raises(ValueError, match="outside"):
         parse_offset("200", 0, 100)
-    with pytest.raises(ValueError, match="not an offset"):
-        parse_offset("zz", 0, 100)
+    for typo in ("zz", "010", "1_0", "\u0661"):  # the commands' syntax: no guessing
+        with pytest.raises(ValueError, match="not an offset"):
+            parse_offset(typo, 0, 100)
     assert parse_pattern("x: de ad BE ef") == b"\xde\xad\xbe\xef"
     assert parse_pattern("héllo") == "héllo".encode()
     with pytest.raises(ValueError, match="not hex"):
