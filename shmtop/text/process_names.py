@@ -84,11 +84,13 @@ def process_label(
 def attacher_label(attachment: Attachment, *, access: bool = False) -> str:
     """'4100 (postgres)', '4242 (shmtop, this viewer)' for shmtop's own mapping; with
     access, ' rw' after a writable one."""
+    return _attacher(attachment, access and attachment.writable)
+
+
+def _attacher(attachment: Attachment, rw: bool) -> str:
     name = process_name(attachment.command, attachment.title, SUMMARY_WIDTH)
     viewer = f", {VIEWER}" if attachment.is_self else ""
-    return pid_note(attachment.pid, name + viewer) + (
-        " rw" if access and attachment.writable else ""
-    )
+    return pid_note(attachment.pid, name + viewer) + (" rw" if rw else "")
 
 
 def attachers_text(
@@ -96,18 +98,20 @@ def attachers_text(
 ) -> str:
     """Who is attached, one label a process ('4100 (postgres), 4101 (psql) +3'), cut to
     width with a '+N' tail for the rest; '' for nobody. A process with several mappings is
-    named once, writable (with access) when any of them is."""
+    named once, writable (with access) when any of them is. Only the labels that fit are
+    made: a segment of thousands of attachers costs one pass, not thousands of names."""
     first: dict[int, Attachment] = {}
+    writers: set[int] = set()
     for attachment in attachments:
-        known = first.setdefault(attachment.pid, attachment)
-        if attachment.writable and not known.writable:
-            first[attachment.pid] = known._replace(writable=True)
-    labels = [attacher_label(a, access=access) for a in first.values()]
+        first.setdefault(attachment.pid, attachment)
+        if attachment.writable:
+            writers.add(attachment.pid)
     text = ""
-    for shown, label in enumerate(labels):
+    for shown, attachment in enumerate(first.values()):
+        label = _attacher(attachment, access and attachment.pid in writers)
         candidate = f"{text}, {label}" if text else label
-        rest = len(labels) - shown - 1
+        rest = len(first) - shown - 1
         if width is not None and len(candidate) + (len(f" +{rest}") if rest else 0) > width:
-            return f"{text} +{len(labels) - shown}" if text else f"+{len(labels)}"
+            return f"{text} +{len(first) - shown}" if text else f"+{len(first)}"
         text = candidate
     return text
