@@ -920,7 +920,7 @@ def test_a_process_name_with_escapes_is_shown_visibly_and_never_raw(
         assert b"\x1b" not in run.out
         assert b"\x1b" not in run.err
     row = next(line for line in listing.lines() if line.split()[:1] == [str(shmid)])
-    assert f"{child.pid}({visible})" in row
+    assert f"{child.pid} ({visible})" in row
     assert f"{child.pid} ({visible})" in shown.stdout  # the last attacher
     assert any(line.split()[:2] == [str(child.pid), visible] for line in shown.lines())
     # JSON keeps the true name, escaped by the encoder (\u001b), for programs to read.

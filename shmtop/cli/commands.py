@@ -19,7 +19,6 @@ from shmtop.cli import debug as debug_cli
 from shmtop.cli import output
 from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit, say_error
 from shmtop.core.actions import Outcome, Removal, identity_of, remove
-from shmtop.core.errors import no_such_object, object_error
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
 from shmtop.core.snapshot import procfs
@@ -27,6 +26,14 @@ from shmtop.core.snapshot.collect import Collector
 from shmtop.core.snapshot.procs import command_line
 from shmtop.core.verdicts import DEFAULT_GRACE, judge, parse_duration
 from shmtop.text import columns, report
+from shmtop.text.errors import (
+    bad_sort,
+    cannot_read,
+    no_such_object,
+    no_such_user,
+    object_error,
+    removal_text,
+)
 from shmtop.text.filtering import owner_matches
 from shmtop.text.hexdump import hex_lines
 from shmtop.text.numbers import byte_count, byte_offset, ipc_id, ipc_key, line_count
@@ -274,8 +281,8 @@ def run_list(args: argparse.Namespace) -> int:
 def check_listing(args: argparse.Namespace, kinds: Sequence[str]) -> None:
     """Usage errors of list's options, before any snapshot: --sort's column, --watch, --count."""
     if args.sort and not any(columns.column(Kind(k), args.sort) for k in kinds):
-        known = sorted({name for k in kinds for name in columns.sort_names(Kind(k))})
-        raise CliError(f"cannot sort by {args.sort!r}; columns: {', '.join(known)}", EXIT_USAGE)
+        known = {name for k in kinds for name in columns.sort_names(Kind(k))}
+        raise CliError(bad_sort(args.sort, known), EXIT_USAGE)
     if args.count is not None and args.watch is None:
         raise CliError("--count goes with --watch", EXIT_USAGE)
     if args.watch is not None:
@@ -342,9 +349,7 @@ def check_user(user: str, snapshot: Snapshot) -> None:
         return
     if any(entry.pw_name.lower() == user.lower() for entry in pwd.getpwall()):
         return
-    raise CliError(
-        f"--user {safe_text(user)!r}: no such user (give a user name or a uid)", EXIT_USAGE
-    )
+    raise CliError(no_such_user(user), EXIT_USAGE)
 
 
 # ---- show ----
@@ -391,7 +396,7 @@ def run_dump(args: argparse.Namespace) -> int:
     try:
         reader = SegmentReader.attach(args.id)
     except CannotRead as error:
-        raise CliError(str(error)) from error
+        raise CliError(cannot_read(error)) from error
     with reader:
         start, stop = clamp_range(args.id, reader.size, args.offset, args.length)
         if reader.touches_pages:
@@ -418,7 +423,7 @@ def run_view(args: argparse.Namespace) -> int:
     try:
         reader = SegmentReader.open(args.id, no_attach=args.no_attach)
     except CannotRead as error:
-        raise CliError(str(error)) from error
+        raise CliError(cannot_read(error)) from error
     try:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise CliError("the viewer needs a terminal; try 'shmtop dump ID'", EXIT_USAGE)
@@ -476,9 +481,9 @@ def run_rm(args: argparse.Namespace) -> int:
     outcomes = carry_out(snapshot, targets, idle=args.orphans)
     for outcome in outcomes:
         if outcome.outcome.ok:
-            print(outcome_line(outcome))
+            print(removal_text(outcome))
         else:
-            say_error(outcome_line(outcome))
+            say_error(removal_text(outcome))
     return failed if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
 
 
@@ -578,7 +583,7 @@ def carry_out(
     for kind, ident in targets:
         found = index.get((kind, ident))
         if found is None:
-            outcomes.append(Removal(kind, ident, Outcome.NOT_FOUND, "no such object in the plan"))
+            outcomes.append(Removal(kind, ident, Outcome.NOT_FOUND))
         else:
             outcomes.append(remove(kind, ident, identity_of(found, idle=idle)))
     return outcomes
@@ -587,11 +592,6 @@ def carry_out(
 def objects_by_id(snapshot: Snapshot) -> dict[tuple[Kind, int], IpcObject]:
     """Every object by (kind, id): one pass, where a find() per target would be quadratic."""
     return {(kind, o.id): o for kind in Kind for o in snapshot.objects(kind)}
-
-
-def outcome_line(removal: Removal) -> str:
-    detail = f": {removal.detail}" if removal.detail else ""
-    return f"{removal.kind} {removal.id}: {removal.outcome}{detail}"
 
 
 # ---- limits ----

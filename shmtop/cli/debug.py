@@ -116,12 +116,12 @@ def run_show_messages(args: argparse.Namespace) -> int:
             "--messages applies to message queues: shmtop show msg ID --messages", EXIT_USAGE
         )
     from shmtop.core.binding import native
-    from shmtop.core.errors import no_such_object
     from shmtop.core.model import Kind
     from shmtop.core.snapshot.collect import Collector
     from shmtop.core.waits.waiters import WaiterScanner
     from shmtop.text import report
     from shmtop.text.documents import QueueRecord, queue_record
+    from shmtop.text.errors import no_such_object
     from shmtop.text.wait_documents import messages_record, queue_messages_document, waiter_record
     from shmtop.text.wait_pages import message_lines, peek_error, unreadable_note, waiter_table
 
