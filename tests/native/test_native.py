@@ -16,6 +16,7 @@ import helpers
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 from maps_reader import MapsReader
+from paths import TESTS
 
 from shmtop.core.binding import native
 from shmtop.core.snapshot import procfs
@@ -446,7 +447,7 @@ def test_cleans_up(make_shm, make_sem, make_msg) -> None:
 
 
 def test_the_session_fails_when_an_object_outlives_it(pytester: pytest.Pytester) -> None:
-    here = Path(__file__).parent
+    here = TESTS
     pytester.makeconftest((here / "conftest.py").read_text())
     pytester.makepyfile(helpers=(here / "helpers.py").read_text())
     pytester.makepyfile(maps_reader=(here / "maps_reader.py").read_text())

@@ -8,12 +8,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from paths import SAMPLES
 
 from shmtop.core.binding import native
 from shmtop.core.snapshot import procfs
 from shmtop.core.snapshot.procfs import SysvMapping
 
-SAMPLES = Path(__file__).with_name("samples")
 SHM_DEST = 0o1000
 SHM_LOCKED = 0o2000
 CREATOR, CHILD, CTIME = 15559, 15560, 1795723380

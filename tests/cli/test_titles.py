@@ -25,6 +25,7 @@ from typing import Any
 import helpers
 import pytest
 from helpers import MakeSem, MakeShm
+from paths import ROOT
 from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_pilot import run_app, wait_for
@@ -39,7 +40,6 @@ from shmtop.tui.app import ShmtopApp
 from shmtop.tui.widgets.detail import DetailPane
 from shmtop.tui.widgets.ipc_table import IpcTable
 
-ROOT = Path(__file__).resolve().parent.parent
 PADDING = "x" * 400  # an argv area long enough for any title the tests write
 HOSTILE = b"fakepg: [red]x[/red] \x1b[2J\x1b]0;pwned\x07 \xc2\x9b31m \xe2\x80\xae tail"
 # What reaches the screen: ESC and BEL as Control Pictures, the C1 CSI and the

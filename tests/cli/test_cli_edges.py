@@ -29,6 +29,7 @@ from typing import Any
 import helpers
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
+from paths import ROOT
 
 from shmtop.core import errors
 from shmtop.core.binding import native
@@ -39,7 +40,6 @@ from shmtop.text import report
 from shmtop.text.export import SHM_NO_LIMIT
 from shmtop.text.filtering import parse_filter
 
-ROOT = Path(__file__).resolve().parent.parent
 ME = pwd.getpwuid(os.geteuid()).pw_name
 PAGE = os.sysconf("SC_PAGESIZE")
 SPARSE = 64 << 20
