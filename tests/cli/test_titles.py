@@ -35,7 +35,7 @@ from shmtop.core.snapshot import procs
 from shmtop.core.snapshot.collect import Collector
 from shmtop.core.snapshot.procs import ProcessDirectory
 from shmtop.core.waits.waiters import WaiterScanner
-from shmtop.text.process_names import SUMMARY_WIDTH, process_label, process_name
+from shmtop.text.process_names import SUMMARY_WIDTH
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.widgets.detail import DetailPane
 from shmtop.tui.widgets.ipc_table import IpcTable
@@ -440,24 +440,3 @@ def test_the_tui_shows_a_hostile_title_as_text(
         assert "\x1b" not in screenshot and "\x07" not in screenshot
 
     run_app(tmp_path, scenario)
-
-
-# ---- naming a process: the one helper ----
-
-
-def test_a_name_is_shown_with_the_title_only_when_it_says_more() -> None:
-    assert process_name("postgres", "postgres: checkpointer") == "postgres: checkpointer"
-    assert process_name("postgres", None) == "postgres"
-    assert process_name("sleep", "/usr/bin/sleep") == "sleep", "only a path: nothing more"
-    assert process_name("sleep", "/usr/bin/sleep 60") == "sleep 60"
-    assert process_name("shmtop", "/venv/bin/python3 /venv/bin/shmtop demo") == "shmtop demo"
-    assert process_name("gunicorn: maste", "gunicorn: master [app]") == "gunicorn: master [app]"
-    # A process that named itself: the name it chose, not the line that started it.
-    assert process_name("demo-reader", "/usr/bin/python3 -m shmtop demo") == "demo-reader"
-    assert process_name("ev\x1b[41mil", "/usr/bin/python3 x") == "ev␛[41mil"
-    assert process_name("postgres", "postgres: background writer", 20) == "postgres: backgroun…"
-    assert process_label(4123, "postgres", "postgres: checkpointer") == (
-        "4123 (postgres: checkpointer)"
-    )
-    assert process_label(4123, None, None) == "4123 (gone)"
-    assert process_label(0, "x", "y") == "-"
