@@ -7,6 +7,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from shmtop.tui.prefs import Preferences, temporary_path
 
 
@@ -67,3 +69,68 @@ def test_saving_leaves_no_temporary_file_and_a_private_file(tmp_path: Path) -> N
     Preferences().save(target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["preferences.json"]
     assert target.stat().st_mode & 0o077 == 0
+
+
+def test_a_missing_file_gives_the_defaults_without_a_word(tmp_path: Path) -> None:
+    prefs = Preferences.load(tmp_path / "no" / "such" / "preferences.json")
+    assert prefs == Preferences() and prefs.problem is None
+    assert (prefs.theme, prefs.interval, prefs.sort) == ("textual-dark", 1.0, {})
+
+
+def test_an_unreadable_file_gives_the_defaults_and_says_why(tmp_path: Path) -> None:
+    directory = tmp_path / "preferences.json"
+    directory.mkdir()  # a directory where the file should be: EISDIR, even for root
+    prefs = Preferences.load(directory)
+    assert prefs == Preferences()
+    assert prefs.problem is not None and "unreadable" in prefs.problem
+    assert str(directory) in prefs.problem and prefs.problem.endswith("using the defaults")
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b'{"theme": "\xff\xfe"}')  # not UTF-8
+    problem = Preferences.load(binary).problem
+    assert problem is not None and "unreadable" in problem
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root reads a file of mode 000 (make test-unit: nobody)"
+)
+def test_a_file_this_user_may_not_read_gives_the_defaults_and_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "preferences.json"
+    path.write_text(json.dumps({"theme": "textual-light"}), encoding="utf-8")
+    path.chmod(0)
+    prefs = Preferences.load(path)
+    assert prefs.theme == "textual-dark"
+    assert prefs.problem is not None and "Permission denied" in prefs.problem
+
+
+@pytest.mark.parametrize(
+    ("data", "bad"),
+    [({"interval": 3}, "interval"), ({"interval": "1.0"}, "interval"),
+     ({"interval": True}, "interval"),
+     ({"theme": ""}, "theme"), ({"theme": None}, "theme"), ({"sort": []}, "sort"),
+     ({"sort": {"posix": ["size", True]}}, "sort"), ({"sort": {"shm": ["size"]}}, "sort"),
+     ({"sort": {"shm": [1, True]}}, "sort")],
+)  # fmt: skip
+def test_each_invalid_field_is_named_and_the_rest_kept(
+    tmp_path: Path, data: dict[str, object], bad: str
+) -> None:
+    path = tmp_path / "preferences.json"
+    path.write_text(json.dumps({"theme": "textual-light", **data}), encoding="utf-8")
+    prefs = Preferences.load(path)
+    assert prefs.problem == f"preferences {path}: ignored invalid {bad}"
+    assert prefs.theme == ("textual-light" if bad != "theme" else "textual-dark")
+
+
+def test_what_is_saved_is_what_loads_and_unknown_fields_are_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "preferences.json"
+    saved = Preferences(theme="nord", interval=0.25, sort={"msg": ["qnum", True]})
+    saved.save(path)
+    assert Preferences.load(path) == saved and Preferences.load(path).problem is None
+    path.write_text(json.dumps({**saved.as_dict(), "future": 1}), encoding="utf-8")
+    assert Preferences.load(path) == saved and Preferences.load(path).problem is None
+
+
+def test_a_save_that_cannot_be_written_is_dropped_quietly(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    Preferences(theme="nord").save(blocker / "shmtop" / "preferences.json")  # no exception
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
