@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from shmtop.core.binding.native import TITLE_SIZE
+from shmtop.core.model import Kind
 from shmtop.core.snapshot.collect import Collector
 from shmtop.core.snapshot.procs import title_text
 from shmtop.core.waits.wait_report import WaitReport
@@ -116,6 +117,45 @@ async def wait_armed(app: ShmtopApp, pilot: Pilot[None], kind: type[ArmedModalSc
 async def next_polls(app: ShmtopApp, pilot: Pilot[None], count: int = 2) -> None:
     seen = app.polls
     await wait_for(pilot, lambda: app.polls >= seen + count, f"{count} more refreshes")
+
+
+async def tables_filled(app: ShmtopApp, pilot: Pilot[None]) -> None:
+    """Until a refresh has put every object of its snapshot in each table of the main screen
+    (what a screenshot of it waits for, rather than the clock)."""
+    await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
+
+    def filled() -> bool:
+        return all(
+            table.snapshot is not None
+            and set(table.objects) == {o.id for o in table.snapshot.objects(table.kind)}
+            for table in app.main_screen.tables()
+        )
+
+    await wait_for(pilot, filled, "every table shows its snapshot's objects")
+
+
+async def show_tab(app: ShmtopApp, pilot: Pilot[None], key: str, kind: Kind) -> None:
+    """Press a tab's key and wait until its table is the one shown."""
+    await pilot.press(key)
+    await wait_for(pilot, lambda: app.main_screen.table.kind is kind, f"the {kind} tab")
+
+
+async def open_with_waiters(
+    app: ShmtopApp, pilot: Pilot[None], tab: str, ident: int, pids: tuple[int, ...]
+) -> None:
+    """Open an object's view once the tables are filled, and wait until the waiter scan's
+    rows of these processes are listed (and, in a queue's view, its messages read)."""
+    await tables_filled(app, pilot)
+    await open_object(app, pilot, tab, ident)
+    screen = app.screen
+    assert isinstance(screen, SemaphoreSetScreen | QueueScreen)
+
+    def listed() -> bool:
+        return all(waiter_row(screen, pid) is not None for pid in pids)
+
+    await wait_for(pilot, listed, f"the waiters {pids} are listed")
+    if isinstance(screen, QueueScreen):
+        await wait_for(pilot, lambda: bool(screen.messages_text), "the messages are read")
 
 
 def text_of(app: ShmtopApp, selector: str) -> str:

@@ -2,34 +2,41 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from fake_source import FixedSource
+from textual.command import CommandList, CommandPalette
+from textual.pilot import Pilot
+from tui_pilot import run_app, wait_for
 
 from shmtop.tui.app import ShmtopApp
-from shmtop.tui.prefs import Preferences
+
+
+def highlighted_command(app: ShmtopApp) -> str | None:
+    """The text of the palette's highlighted hit (None: no palette, no hit highlighted)."""
+    if not isinstance(app.screen, CommandPalette):
+        return None
+    hits = app.screen.query_one(CommandList)
+    if hits.highlighted is None:
+        return None
+    prompt = hits.get_option_at_index(hits.highlighted).prompt
+    return str(getattr(prompt, "plain", prompt))
 
 
 def test_the_palette_lists_the_keys_and_runs_them(tmp_path: Path) -> None:
-    async def main() -> None:
-        app = ShmtopApp(
-            FixedSource(), preferences=Preferences(interval=10.0), show_clock=False,
-            preferences_path=tmp_path / "prefs.json",
-        )  # fmt: skip
-        async with app.run_test(size=(120, 40)) as pilot:
-            while app.polls < 1:
-                await pilot.pause(0.05)
-            titles = {command.title for command in app.get_system_commands(app.screen)}
-            assert {"Remove", "Waiters", "Filter", "Pause", "Faster", "Help", "Quit"} <= titles
-            assert not app.paused
-            await pilot.press("ctrl+p")
-            await pilot.pause(0.3)
-            for key in "Pause":
-                await pilot.press(key)
-            await pilot.pause(0.5)
-            await pilot.press("enter")
-            await pilot.pause(0.3)
-            assert app.paused, "the palette ran the Pause command"
+    async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Remove", "Waiters", "Filter", "Pause", "Faster", "Help", "Quit"} <= titles
+        assert not app.paused
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+        await pilot.press(*"Pause")
+        await wait_for(
+            pilot, lambda: (highlighted_command(app) or "").startswith("Pause"), "Pause as a hit"
+        )
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.paused, "the palette ran the Pause command")
+        assert not isinstance(app.screen, CommandPalette)
 
-    asyncio.run(main())
+    run_app(tmp_path, scenario, source=FixedSource(), interval=10.0)
