@@ -105,7 +105,7 @@ test-floor: wheel
 	rm -rf $(FLOOR_VENV)
 	$(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/pip install --quiet $(DIST)/shmtop-*.whl "textual==$(TEXTUAL_FLOOR)" \
-	    "pytest>=8,<9" "pytest-textual-snapshot>=1.1,<2"
+	    "pytest>=8,<9" "pytest-textual-snapshot>=1.1,<2" "pytest-asyncio>=1.0,<2"
 	cd / && $(CURDIR)/$(FLOOR_VENV)/bin/python -c \
 	    'import shmtop, importlib.metadata as m; print(shmtop.__file__, m.version("textual"))'
 	$(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider -m "not snapshot" $(TUI_TESTS)

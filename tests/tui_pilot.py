@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,28 +45,44 @@ class CountingScanner(WaiterScanner):
         return super().scan()
 
 
+@contextlib.asynccontextmanager
+async def app_running(
+    tmp_path: Path, *, readonly: bool = False, interval: float = 0.25,
+    source: SnapshotSource | None = None, waiters: WaiterSource | None = None,
+    peeker: Peeker | None = None,
+) -> AsyncIterator[tuple[ShmtopApp, Pilot[None]]]:  # fmt: skip
+    """The app headless on a real Collector (or the source given), for an async test
+    (@pytest.mark.asyncio): `async with app_running(tmp_path) as (app, pilot): ...`."""
+    collector = Collector() if source is None else None
+    feed = source if source is not None else collector
+    assert feed is not None
+    app = ShmtopApp(
+        feed, readonly=readonly, preferences=Preferences(interval=interval),
+        preferences_path=tmp_path / "prefs.json", show_clock=False, waiter_source=waiters,
+        peeker=peeker,
+    )  # fmt: skip
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            yield app, pilot
+    finally:
+        if collector is not None:
+            collector.close()
+
+
 def run_app(
     tmp_path: Path, scenario: Scenario, *, readonly: bool = False, interval: float = 0.25,
     source: SnapshotSource | None = None, waiters: WaiterSource | None = None,
     peeker: Peeker | None = None,
 ) -> None:  # fmt: skip
-    """Run the app headless on a real Collector (or the source given) and play a scenario."""
+    """Play a scenario on app_running's app from a plain test (its own event loop); new
+    tests are async and use app_running on pytest's loop."""
 
     async def main() -> None:
-        collector = Collector() if source is None else None
-        feed = source if source is not None else collector
-        assert feed is not None
-        app = ShmtopApp(
-            feed, readonly=readonly, preferences=Preferences(interval=interval),
-            preferences_path=tmp_path / "prefs.json", show_clock=False, waiter_source=waiters,
+        async with app_running(
+            tmp_path, readonly=readonly, interval=interval, source=source, waiters=waiters,
             peeker=peeker,
-        )  # fmt: skip
-        try:
-            async with app.run_test(size=(160, 48)) as pilot:
-                await scenario(app, pilot)
-        finally:
-            if collector is not None:
-                collector.close()
+        ) as (app, pilot):  # fmt: skip
+            await scenario(app, pilot)
 
     asyncio.run(main())
 

@@ -4,13 +4,16 @@ tests/unit/test_prefs_file.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpers import MakeShm
 from textual.notifications import SeverityLevel
 from textual.pilot import Pilot
@@ -40,33 +43,30 @@ class NotingApp(ShmtopApp):
         super().notify(message, *args, **kwargs)
 
 
-def run_with(path: Path, scenario: Any) -> None:
-    import asyncio
-
-    async def main() -> None:
-        collector = Collector()
-        app = NotingApp(
-            collector, preferences=Preferences.load(path), preferences_path=path,
-            show_clock=False,
-        )  # fmt: skip
-        try:
-            async with app.run_test(size=(160, 48)) as pilot:
-                await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
-                await scenario(app, pilot)
-        finally:
-            collector.close()
-
-    asyncio.run(main())
+@contextlib.asynccontextmanager
+async def started_with(path: Path) -> AsyncIterator[tuple[NotingApp, Pilot[None]]]:
+    """The app on a real Collector with the preferences of this file, after its first refresh."""
+    collector = Collector()
+    app = NotingApp(
+        collector, preferences=Preferences.load(path), preferences_path=path, show_clock=False
+    )
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
+            yield app, pilot
+    finally:
+        collector.close()
 
 
-def test_the_remembered_sort_is_applied_at_start_and_kept_by_the_next_save(
+@pytest.mark.asyncio
+async def test_the_remembered_sort_is_applied_at_start_and_kept_by_the_next_save(
     tmp_path: Path, make_shm: MakeShm
 ) -> None:
     path = tmp_path / "preferences.json"
     path.write_text(json.dumps(REMEMBERED), encoding="utf-8")
     sizes = {make_shm(size): size for size in (4096, 3 * 4096, 2 * 4096)}
 
-    async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
+    async with started_with(path) as (app, pilot):
         tables = {t.kind: t for t in app.main_screen.tables()}
         shm = tables[Kind.SHM]
         assert (shm.sort_key, shm.sort_reverse) == ("size", True)
@@ -78,45 +78,39 @@ def test_the_remembered_sort_is_applied_at_start_and_kept_by_the_next_save(
         assert app.theme == "textual-light" and app.interval == 2.0
         await pilot.press("plus")  # a change of something else saves everything
         await wait_for(pilot, lambda: app.interval == 1.0, "the faster refresh")
-
-    run_with(path, scenario)
     saved = json.loads(path.read_text(encoding="utf-8"))
     assert saved["sort"]["shm"] == ["size", True]
     assert saved["sort"]["sem"] == ["nsems", False]
     assert saved["interval"] == 1.0 and saved["theme"] == "textual-light"
 
 
-def test_a_sort_changed_in_the_view_is_what_the_next_start_applies(
+@pytest.mark.asyncio
+async def test_a_sort_changed_in_the_view_is_what_the_next_start_applies(
     tmp_path: Path, make_shm: MakeShm
 ) -> None:
     path = tmp_path / "preferences.json"
     make_shm()
 
-    async def change(app: ShmtopApp, pilot: Pilot[None]) -> None:
+    async with started_with(path) as (_app, pilot):
         await pilot.press("greater_than_sign", "i")  # next column (key), inverted
-
-    run_with(path, change)
     assert json.loads(path.read_text(encoding="utf-8"))["sort"]["shm"] == ["key", True]
 
-    async def check(app: ShmtopApp, pilot: Pilot[None]) -> None:
+    async with started_with(path) as (app, _pilot):
         table = app.main_screen.table
         assert (table.sort_key, table.sort_reverse) == ("key", True)
 
-    run_with(path, check)
 
-
-def test_a_deeply_nested_file_gives_the_defaults_and_one_warning(tmp_path: Path) -> None:
+@pytest.mark.asyncio
+async def test_a_deeply_nested_file_gives_the_defaults_and_one_warning(tmp_path: Path) -> None:
     path = tmp_path / "preferences.json"
     path.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
     prefs = Preferences.load(path)
     assert prefs == Preferences()
     assert prefs.problem is not None and "nested too deep" in prefs.problem
 
-    async def scenario(app: NotingApp, pilot: Pilot[None]) -> None:
+    async with started_with(path) as (app, _pilot):
         warnings = [n for n, severity in app.notes if severity == "warning"]
         assert warnings == [prefs.problem]
-
-    run_with(path, scenario)
 
 
 def run_shmtop(*args: str) -> subprocess.CompletedProcess[str]:

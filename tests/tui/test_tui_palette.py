@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fake_source import FixedSource
 from textual.command import CommandList, CommandPalette
-from textual.pilot import Pilot
-from tui_pilot import run_app, wait_for
+from tui_pilot import app_running, wait_for
 
 from shmtop.tui.app import ShmtopApp
 
@@ -23,8 +23,9 @@ def highlighted_command(app: ShmtopApp) -> str | None:
     return str(getattr(prompt, "plain", prompt))
 
 
-def test_the_palette_lists_the_keys_and_runs_them(tmp_path: Path) -> None:
-    async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
+@pytest.mark.asyncio
+async def test_the_palette_lists_the_keys_and_runs_them(tmp_path: Path) -> None:
+    async with app_running(tmp_path, source=FixedSource(), interval=10.0) as (app, pilot):
         await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Remove", "Waiters", "Filter", "Pause", "Faster", "Help", "Quit"} <= titles
@@ -38,5 +39,3 @@ def test_the_palette_lists_the_keys_and_runs_them(tmp_path: Path) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.paused, "the palette ran the Pause command")
         assert not isinstance(app.screen, CommandPalette)
-
-    run_app(tmp_path, scenario, source=FixedSource(), interval=10.0)
