@@ -28,6 +28,8 @@ from shmtop.tui.probes import Peeker, WaiterSource
 from shmtop.tui.screens.armed import ArmedModalScreen
 from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
+from shmtop.tui.widgets.detail import DetailPane
+from shmtop.tui.widgets.ipc_table import IpcTable
 
 Scenario = Callable[[ShmtopApp, Pilot[None]], Awaitable[None]]
 PATIENCE = 15.0
@@ -190,6 +192,34 @@ async def open_object(app: ShmtopApp, pilot: Pilot[None], tab: str, ident: int) 
     await wait_for(
         pilot, lambda: isinstance(app.screen, SemaphoreSetScreen | QueueScreen), "the view"
     )
+
+
+def is_control(char: str) -> bool:
+    """A character a terminal acts on (C0, DEL, C1) or a format character (bidi, zero-width)."""
+    return unicodedata.category(char) in ("Cc", "Cf") and char != "\n"
+
+
+async def untrusted_text_shown(
+    app: ShmtopApp, pilot: Pilot[None], shmid: int, pid: int
+) -> tuple[str, str]:
+    """Wait until pid is listed as an attacher of segment shmid, put the cursor on it, and
+    return its row and the detail pane's text, having checked that neither holds a control
+    character and that the screen (a screenshot) holds no ESC or BEL."""
+    table = app.main_screen.query_one("#table-shm", IpcTable)
+    await wait_for(
+        pilot,
+        lambda: pid in getattr(table.objects.get(shmid), "attached_pids", ()),
+        f"{pid} is listed as attached to {shmid}",
+    )
+    assert table.move_to(shmid)
+    pane = app.main_screen.query_one(DetailPane)
+    await wait_for(pilot, lambda: f"{pid} (" in str(pane.render()), "the detail pane shows it")
+    shown, detail = table.row_text(shmid), str(pane.render())
+    for text in (shown, detail):
+        assert not any(is_control(char) for char in text), repr(text)
+    screenshot = app.export_screenshot()
+    assert "\x1b" not in screenshot and "\x07" not in screenshot
+    return shown, detail
 
 
 def set_view(app: ShmtopApp) -> SemaphoreSetScreen:
