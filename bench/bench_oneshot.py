@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import importlib
 import json
 import os
 import shutil
@@ -41,7 +40,7 @@ from bench.report import check_table, measure_row  # noqa: E402
 from bench.stats import Check, Measure  # noqa: E402
 from bench.workload import raise_exit  # noqa: E402
 from shmtop.core.binding import native  # noqa: E402
-from shmtop.core.model import Kind, Snapshot  # noqa: E402
+from shmtop.core.model import Snapshot  # noqa: E402
 from shmtop.core.snapshot.collect import Collector  # noqa: E402
 
 WORKLOAD_SOURCE = REPO_ROOT / "bench" / "workload.c"
@@ -136,26 +135,15 @@ def first_snapshot() -> Snapshot:
 
 
 def watch_line(collector: Collector, out: TextIO) -> None:
-    """One line of `list --json --watch`: a snapshot of the reused collector, sorted as
-    `list` sorts, encoded and written as `list --json` does: with the document Structs and
-    their encoder (text/documents.py, cli/output.py) where they exist, else the dicts and
-    json.dumps of text/export.py (before issue 11's data contract)."""
+    """One line of `list --json --watch` as cli/commands.watch_list makes it: a snapshot of
+    the reused collector, sorted as `list` sorts, its document encoded and written."""
     from shmtop.cli import commands
-    from shmtop.text import columns
+    from shmtop.cli.output import emit
+    from shmtop.text.documents import list_document
 
     snapshot = collector.snapshot()
-    chosen: dict[str, list[Any]] = {
-        kind: columns.sort_objects(Kind(kind), list(snapshot.objects(Kind(kind))), "id", snapshot)
-        for kind in commands.KINDS
-    }
-    try:
-        documents: Any = importlib.import_module("shmtop.text.documents")
-        output: Any = importlib.import_module("shmtop.cli.output")
-    except ImportError:
-        legacy: Any = commands
-        legacy.emit_json(legacy.list_json(snapshot, chosen), out)
-    else:
-        output.emit(documents.list_document(snapshot, chosen), out)
+    everything = argparse.Namespace(user=None, sort=None, reverse=False)
+    emit(list_document(snapshot, commands.choose(snapshot, everything, commands.KINDS)), out)
 
 
 def timed(call: Callable[[], object]) -> float:

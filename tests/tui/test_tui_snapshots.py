@@ -1,0 +1,109 @@
+"""SVG snapshots of the main screen on a fixed snapshot, at two terminal sizes, in colour
+and with NO_COLOR (Textual's monochrome filter then runs over every line drawn)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_source import FixedSource, FixedWaiters, fixed_peek
+from textual.pilot import Pilot
+from tui_pilot import open_with_waiters, show_tab, tables_filled, wait_for
+
+from shmtop.core.model import Kind
+from shmtop.tui.app import ShmtopApp
+from shmtop.tui.prefs import Preferences
+from shmtop.tui.screens.confirm import ConfirmScreen
+
+pytestmark = pytest.mark.usefixtures("utc")
+
+
+def fixed_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, no_color: bool = False
+              ) -> ShmtopApp:  # fmt: skip
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")  # read when the app is made, as `shmtop` does
+    else:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    return ShmtopApp(
+        FixedSource(), preferences=Preferences(interval=10.0),
+        preferences_path=tmp_path / "prefs.json", show_clock=False,
+        waiter_source=FixedWaiters(), peeker=fixed_peek,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_main_screen(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    app = fixed_app(tmp_path, monkeypatch)
+    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: tables_filled(app, pilot))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_main_screen_no_color(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    app = fixed_app(tmp_path, monkeypatch, no_color=True)
+    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: tables_filled(app, pilot))
+
+
+def test_semaphores_tab(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = fixed_app(tmp_path, monkeypatch)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await tables_filled(app, pilot)
+        await show_tab(app, pilot, "2", Kind.SEM)
+
+    assert snap_compare(app, terminal_size=(120, 32), run_before=run_before)
+
+
+def test_set_view_no_color(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = fixed_app(tmp_path, monkeypatch, no_color=True)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await open_with_waiters(app, pilot, "2", 65536, (4301,))  # the first set of its tab
+
+    assert snap_compare(app, terminal_size=(130, 32), run_before=run_before)
+
+
+async def ask_removal(pilot: Pilot[Any], *, armed: bool) -> None:
+    """The question about segment 32769 (two attachers, one with an escape in its name)."""
+    app = pilot.app
+    assert isinstance(app, ShmtopApp)
+    await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
+    table = app.main_screen.table
+    await wait_for(pilot, lambda: 32769 in table.objects, "the fixed snapshot is shown")
+    assert table.move_to(32769)
+    await pilot.press("d")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+    screen = app.screen
+    assert isinstance(screen, ConfirmScreen)
+    if armed:
+        await wait_for(pilot, lambda: screen.armed, "the question takes answers")
+    await pilot.pause()
+
+
+def test_confirm_removal(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await ask_removal(pilot, armed=True)
+
+    app = fixed_app(tmp_path, monkeypatch)
+    assert snap_compare(app, terminal_size=(120, 32), run_before=run_before)
+
+
+def test_confirm_removal_while_arming(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Yes is greyed out and the dialog says keys are ignored for now."""
+    monkeypatch.setattr(ConfirmScreen, "arm_delay", 3600.0)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await ask_removal(pilot, armed=False)
+
+    app = fixed_app(tmp_path, monkeypatch)
+    assert snap_compare(app, terminal_size=(120, 32), run_before=run_before)
