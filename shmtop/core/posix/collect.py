@@ -1,0 +1,155 @@
+"""The POSIX shared memory collector: /dev/shm listed, every process's maps and fds joined on
+(device, inode), a frozen PosixSnapshot out. A separate entry point from the System V one."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+
+from shmtop.core.binding import native
+from shmtop.core.posix import content
+from shmtop.core.posix.model import (
+    SEM_PREFIX,
+    SHM_DIR,
+    Holder,
+    Mapping,
+    PosixKind,
+    PosixObject,
+    PosixProcess,
+    PosixSnapshot,
+    ShmMount,
+)
+from shmtop.core.posix.mounts import classify_device, our_mounts
+from shmtop.core.snapshot.procs import start_time  # the clock the System V side uses
+
+_Key = tuple[int, int]
+
+
+def all_pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _kind(path: bytes, shm_dir: bool) -> PosixKind:
+    name = path.rsplit(b"/", 1)[-1]
+    return PosixKind.SEM if shm_dir and name.startswith(SEM_PREFIX.encode()) else PosixKind.SHM
+
+
+class PosixCollector:
+    """Takes PosixSnapshots; remembers which devices of other mount namespaces are shm ones."""
+
+    def __init__(self, shm_dir: str = SHM_DIR) -> None:
+        self.shm_dir = shm_dir
+        # Devices of major 0 seen in maps but not mounted here: a shm mount of another
+        # mount namespace, or None for an internal one (memfd, /dev/zero): read once.
+        self._foreign: dict[int, ShmMount | None] = {}
+
+    def snapshot(self, pids: Sequence[int] | None = None) -> PosixSnapshot:
+        """One scan of every process (or of pids)."""
+        taken_at = time.time()
+        mounts = our_mounts(self.shm_dir)
+        shm_dev = next((m.dev for m in mounts.values() if m.shm_dir), None)
+        pids = all_pids() if pids is None else list(pids)
+        facts = native.process_facts(pids)
+        listed = self._list_shm_dir()
+        maps = native.scan_file_maps(pids, list(mounts), any_anonymous=True)
+        mappings: dict[_Key, list[Mapping]] = defaultdict(list)
+        names: dict[_Key, bytes] = {}
+        for row in maps.rows:
+            if row.dev not in mounts and self._foreign_mount(row.dev, row.pid) is None:
+                continue
+            key = (row.dev, row.inode)
+            mappings[key].append(Mapping(row.pid, row.start, row.end, bool(row.writable),
+                                         row.offset))  # fmt: skip
+            names.setdefault(key, row.name)
+        devices = {dev for dev, _ in mappings} | ({shm_dev} if shm_dev is not None else set())
+        fd_rows, fd_failures = native.scan_fds(pids, sorted(devices))
+        holders: dict[_Key, list[Holder]] = defaultdict(list)
+        for fd in fd_rows:
+            key = (fd.dev, fd.inode)
+            if key in listed or key in mappings or fd.dev == shm_dev:
+                holders[key].append(Holder(fd.pid, fd.fd, bool(fd.access & 1),
+                                           bool(fd.access & 2)))  # fmt: skip
+                names.setdefault(key, fd.name)
+        objects = []
+        for key in sorted(set(listed) | set(mappings) | set(holders)):
+            found = self._object(
+                key, listed.get(key), names.get(key, b""), shm_dev,
+                tuple(mappings.get(key, ())), tuple(holders.get(key, ())),
+            )  # fmt: skip
+            if found is not None:
+                objects.append(found)
+        uninspected = {
+            pid: number
+            for pid, number in (*maps.failures.items(), *fd_failures.items())
+            if number != errno.ESRCH
+        }
+        users = {pid for obj in objects for pid in (*obj.mapper_pids, *obj.holder_pids)}
+        processes, uids = {}, set()
+        for pid, fact in zip(pids, facts, strict=True):
+            if fact.errno:
+                continue
+            uids.add(fact.uid)
+            if pid in users:
+                processes[pid] = PosixProcess(
+                    pid, fact.comm.decode("utf-8", "replace"), fact.uid, start_time(fact.start)
+                )
+        every_mount = (*mounts.values(), *(m for m in self._foreign.values() if m is not None))
+        return PosixSnapshot(taken_at, tuple(objects), every_mount, processes, frozenset(uids),
+                             uninspected, maps.reader, len(pids))  # fmt: skip
+
+    def _list_shm_dir(self) -> dict[_Key, tuple[bytes, os.stat_result]]:
+        """Regular files directly in the shm directory (shm_open names have no '/')."""
+        found = {}
+        try:
+            entries = list(os.scandir(os.fsencode(self.shm_dir)))
+        except OSError:
+            return {}
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue  # unlinked since the listing
+            if stat.S_ISREG(info.st_mode):
+                found[(info.st_dev, info.st_ino)] = (entry.path, info)
+        return found
+
+    def _foreign_mount(self, dev: int, pid: int) -> ShmMount | None:
+        if dev not in self._foreign:
+            self._foreign[dev] = classify_device(dev, pid)
+        return self._foreign[dev]
+
+    def _object(
+        self, key: _Key, listed: tuple[bytes, os.stat_result] | None, seen_as: bytes,
+        shm_dev: int | None, mappings: tuple[Mapping, ...], holders: tuple[Holder, ...],
+    ) -> PosixObject | None:  # fmt: skip
+        if listed is not None:
+            path, info = listed
+            in_dir = True
+        else:
+            # Not a name in /dev/shm: stat the object itself through a mapper or holder.
+            opened = content.stat_through(key, mappings, holders)
+            if opened is None:
+                return None  # gone since the scan, or unreachable (no CAP_SYS_ADMIN)
+            info = opened
+            path = seen_as
+            in_dir = False
+        kind = _kind(path.removesuffix(b" (deleted)"), key[0] == shm_dev)
+        semaphore = None
+        if kind is PosixKind.SEM:
+            semaphore = content.semaphore_state(
+                key, path if in_dir else None, mappings, holders, info.st_size
+            )
+        return PosixObject(
+            key[0], key[1], kind, path, in_dir or info.st_nlink > 0, in_dir, info.st_size,
+            info.st_blocks * 512, info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode),
+            info.st_atime, info.st_mtime, info.st_ctime, mappings, holders, semaphore,
+        )  # fmt: skip
+
+
+def take_snapshot(pids: Sequence[int] | None = None) -> PosixSnapshot:
+    """One POSIX scan with a fresh collector (a long-lived one caches foreign devices)."""
+    return PosixCollector().snapshot(pids)
