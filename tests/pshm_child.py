@@ -1,6 +1,6 @@
 """A child process for the POSIX shm tests: maps (ro or rw) and/or holds a /dev/shm file.
 
-    python pshm_child.py PATH [map-ro|map-rw|hold|memfd]...
+    python pshm_child.py PATH [create|map-ro|map-rw|hold|memfd]...
 
 Maps go through libc mmap (Python's mmap keeps a dup of the fd, which would make every
 mapper a holder too). Prints one JSON line {"pid", "maps": [[start, end], ...]} once
@@ -27,6 +27,12 @@ def main(path: str, actions: list[str]) -> None:
     maps: list[list[int]] = []
     kept: list[int] = []
     for action in actions:
+        if action == "create":  # a file of one page (in a mount namespace of the child's own)
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+            os.pwrite(fd, b"foreign", 0)
+            os.ftruncate(fd, 4096)
+            os.close(fd)
+            continue
         if action == "memfd":
             fd = os.memfd_create("shmtop-test-memfd")
             os.ftruncate(fd, 4096)

@@ -394,3 +394,29 @@ def test_the_session_has_a_private_dev_shm() -> None:
     with open("/proc/self/mountinfo", "rb") as info:
         mounts = [line.split(b" - ")[1].split() for line in info if b" /dev/shm " in line]
     assert mounts[-1][:2] == [b"tmpfs", b"shmtop-tests"]
+
+
+def test_a_dev_shm_of_another_mount_namespace_is_found_through_its_mappers_maps(
+    maps_reader: MapsReader, kids: list[Kid]
+) -> None:
+    """A container's /dev/shm: a tmpfs mounted in the child's own mount namespace only."""
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare(1)")
+    script = 'mount -t tmpfs shmtop-foreign /dev/shm && exec "$0" "$@"'
+    kid = Kid(["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+               sys.executable, str(TESTS / "pshm_child.py"), "/dev/shm/sem.foreign", "create",
+               "map-rw"])  # fmt: skip
+    kids.append(kid)
+    said = json.loads(kid.line)
+    snapshot = PosixCollector().snapshot([said["pid"]])
+    found = [o for o in snapshot.objects if said["pid"] in o.mapper_pids]
+    assert len(found) == 1
+    obj = found[0]
+    assert obj.path == b"/dev/shm/sem.foreign"  # as the mapper sees it
+    assert obj.linked and not obj.in_shm_dir  # not a name in *our* /dev/shm
+    assert obj.kind is PosixKind.SEM  # sem.NAME in a /dev/shm: glibc's, a container's
+    assert obj.semaphore is not None and obj.semaphore.problem is not None  # 4096 bytes
+    mount = next(m for m in snapshot.mounts if m.dev == obj.dev)
+    assert (mount.fstype, mount.mount_point) == ("tmpfs", "")
+    assert content.read_object(obj, 0, 7) == b"foreign"
+    assert actions.remove(obj, snapshot).outcome is actions.PosixOutcome.REFUSED

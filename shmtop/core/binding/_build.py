@@ -131,6 +131,8 @@ int shmtop_scan_fmaps(const int *pids, int npids, const long long *devs, int nde
                       int *reader);
 int shmtop_scan_fds(const int *pids, int npids, const long long *devs, int ndevs,
                     long long *out, char *names, int cap, int *status);
+int shmtop_parse_fmaps_fd(int fd, int pid, const long long *devs, int ndevs, int any_anon,
+                          long long *out, char *names, int cap);
 """
 
 ffibuilder = FFI()

@@ -294,6 +294,18 @@ class _Lib:
         status: CData,
         /,
     ) -> int: ...
+    def shmtop_parse_fmaps_fd(
+        self,
+        fd: int,
+        pid: int,
+        devs: CData,
+        ndevs: int,
+        any_anon: int,
+        out: CData,
+        names: CData,
+        cap: int,
+        /,
+    ) -> int: ...
     def unshare(self, flags: int, /) -> int: ...
     def setns(self, fd: int, nstype: int, /) -> int: ...
 

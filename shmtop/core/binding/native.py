@@ -938,3 +938,18 @@ def scan_fds(pids: Sequence[int], devices: Sequence[int]) -> tuple[list[FdRow], 
     failures = {pids[i]: status[i] for i in range(len(pids)) if status[i]}
     found = [FdRow(*row) for row in _named(out, names, rows, FD_FIELDS)]  # type: ignore[arg-type]
     return found, failures
+
+
+def parse_file_maps_fd(
+    fd: int, pid: int, devices: Sequence[int], *, any_anonymous: bool = False,
+    capacity: int = 1024,
+) -> list[FileMapRow]:  # fmt: skip
+    """scan_file_maps' text reader on maps text read from fd (up to EOF), pid filled in."""
+    dev_array = ffi.new("long long[]", list(devices) or [0])
+    out = ffi.new("long long[]", max(capacity, 1) * FMAP_FIELDS)
+    names = ffi.new("char[]", max(capacity, 1) * FMAP_NAME)
+    rows = lib.shmtop_parse_fmaps_fd(fd, pid, dev_array, len(devices), int(any_anonymous), out,
+                                     names, capacity)  # fmt: skip
+    if rows < 0:
+        raise OSError(-rows, f"reading maps text from fd {fd}: {os.strerror(-rows)}")
+    return [FileMapRow(*row) for row in _named(out, names, rows, FMAP_FIELDS)]  # type: ignore[arg-type]

@@ -296,3 +296,17 @@ static int shmtop_scan_fds(const int *pids, int npids, const long long *devs, in
     }
     return rows;
 }
+
+/* The text reader on an fd the caller opened (tests feed it crafted maps text). */
+static int shmtop_parse_fmaps_fd(int fd, int pid, const long long *devs, int ndevs,
+                                 int any_anon, long long *out, char *names, int cap)
+{
+    char *buffer = malloc(SHMTOP_FMAP_BUFFER);
+    int rows;
+
+    if (buffer == NULL)
+        return -ENOMEM;
+    rows = shmtop_read_fmaps_text(fd, pid, devs, ndevs, any_anon, out, names, cap, buffer);
+    free(buffer);
+    return rows;
+}

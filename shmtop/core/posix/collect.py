@@ -33,9 +33,11 @@ def all_pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
 
-def _kind(path: bytes, shm_dir: bool) -> PosixKind:
-    name = path.rsplit(b"/", 1)[-1]
-    return PosixKind.SEM if shm_dir and name.startswith(SEM_PREFIX.encode()) else PosixKind.SHM
+def _kind(path: bytes) -> PosixKind:
+    """sem.NAME directly in a /dev/shm (ours or, as a mapper printed it, a container's)."""
+    directory, _, name = path.removesuffix(b" (deleted)").rpartition(b"/")
+    is_sem = directory == SHM_DIR.encode() and name.startswith(SEM_PREFIX.encode())
+    return PosixKind.SEM if is_sem else PosixKind.SHM
 
 
 class PosixCollector:
@@ -117,6 +119,17 @@ class PosixCollector:
                 found[(info.st_dev, info.st_ino)] = (entry.path, info)
         return found
 
+    def _here(self, path: bytes) -> bytes:
+        return os.fsencode(self.shm_dir) + b"/" + path.rpartition(b"/")[2]
+
+    def _named_here(self, key: _Key, path: bytes) -> bool:
+        """Whether our shm directory has the object under the name a mapper printed."""
+        try:
+            info = os.stat(self._here(path), follow_symlinks=False)
+        except OSError:
+            return False
+        return (info.st_dev, info.st_ino) == key
+
     def _foreign_mount(self, dev: int, pid: int) -> ShmMount | None:
         if dev not in self._foreign:
             self._foreign[dev] = classify_device(dev, pid)
@@ -136,8 +149,10 @@ class PosixCollector:
                 return None  # gone since the scan, or unreachable (no CAP_SYS_ADMIN)
             info = opened
             path = seen_as
-            in_dir = False
-        kind = _kind(path.removesuffix(b" (deleted)"), key[0] == shm_dev)
+            in_dir = info.st_nlink > 0 and key[0] == shm_dev and self._named_here(key, path)
+            if in_dir:
+                path = self._here(path)  # created after the listing: our path for it
+        kind = _kind(path)
         semaphore = None
         if kind is PosixKind.SEM:
             semaphore = content.semaphore_state(
