@@ -26,7 +26,7 @@ from helpers import wait_until
 from maps_reader import MapsReader
 
 from shmtop.core.posix import actions, content, verdicts
-from shmtop.core.posix.collect import PosixCollector, all_pids
+from shmtop.core.posix.collect import PosixCollector, all_pids, take_snapshot
 from shmtop.core.posix.model import SHM_DIR, PosixKind, PosixObject, PosixSnapshot
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="reads every process's maps: root")
@@ -129,7 +129,7 @@ def _key(name: str) -> tuple[int, int]:
 
 
 def scan(pids: list[int]) -> PosixSnapshot:
-    return PosixCollector().snapshot([*pids, os.getpid()])
+    return take_snapshot([*pids, os.getpid()])
 
 
 def test_mappers_read_only_and_read_write_and_a_holder_are_what_the_children_did(
@@ -241,14 +241,14 @@ def test_a_truncated_object_reads_empty_and_never_kills_the_reader(
 def test_content_is_read_at_an_offset_and_reading_moves_no_atime(shm: Objects) -> None:
     name = shm.make(data=bytes(range(256)) * 4)
     os.utime(path_of(name), (1_000_000, 2_000_000))
-    obj = find(PosixCollector().snapshot([os.getpid()]), name)
+    obj = find(take_snapshot([os.getpid()]), name)
     assert content.read_object(obj, 250, 10) == bytes([250, 251, 252, 253, 254, 255, 0, 1, 2, 3])
     assert os.stat(path_of(name)).st_atime == 1_000_000  # O_NOATIME
 
 
 def test_removal_refuses_a_replaced_file_of_the_same_name(shm: Objects) -> None:
     name = shm.make()
-    snapshot = PosixCollector().snapshot([os.getpid()])
+    snapshot = take_snapshot([os.getpid()])
     obj = find(snapshot, name)
     os.unlink(path_of(name))
     fd = os.open(path_of(name), os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)  # same name, new file
@@ -256,7 +256,7 @@ def test_removal_refuses_a_replaced_file_of_the_same_name(shm: Objects) -> None:
     removal = actions.remove(obj, snapshot)
     assert removal.outcome is actions.PosixOutcome.CHANGED
     assert os.path.exists(path_of(name))
-    fresh = PosixCollector().snapshot([os.getpid()])
+    fresh = take_snapshot([os.getpid()])
     new = next(o for o in fresh.objects if o.in_shm_dir and o.name == name)
     assert actions.remove(new, fresh).outcome is actions.PosixOutcome.REMOVED
     assert not os.path.exists(path_of(name))
@@ -277,7 +277,7 @@ def test_removing_a_mapped_name_unlinks_it_and_says_who_still_maps_it(
 
 def test_removal_of_an_idle_choice_refuses_one_written_since(shm: Objects) -> None:
     name = shm.make()
-    snapshot = PosixCollector().snapshot([os.getpid()])
+    snapshot = take_snapshot([os.getpid()])
     obj = find(snapshot, name)
     os.truncate(path_of(name), PAGE)
     assert actions.remove(obj, snapshot, idle=True).outcome is actions.PosixOutcome.CHANGED
@@ -299,14 +299,14 @@ def test_the_leak_rule_needs_no_user_an_owner_gone_and_idleness(
     mapped = shm.make()
     os.chown(path_of(mapped), uid, uid)
     pid, _ = start(kids, mapped, "map-ro")
-    snapshot = PosixCollector().snapshot()  # every process: the rule needs the whole picture
+    snapshot = take_snapshot()  # every process: the rule needs the whole picture
     later = snapshot.taken_at + 2 * verdicts.DEFAULT_GRACE
     if not snapshot.complete:  # e.g. a pid 1 of another user namespace
         blind = verdicts.judge(find(snapshot, owned_by_nobody), snapshot, now=later)
         assert blind.status is verdicts.PosixStatus.UNUSED
         assert "could not be inspected" in blind.reason
         seen = [p for p in all_pids() if p not in snapshot.uninspected]
-        snapshot = PosixCollector().snapshot(seen)  # everything that can be seen
+        snapshot = take_snapshot(seen)  # everything that can be seen
         later = snapshot.taken_at + 2 * verdicts.DEFAULT_GRACE
         assert snapshot.complete, snapshot.uninspected
     orphan = verdicts.judge(find(snapshot, owned_by_nobody), snapshot, now=later)
@@ -324,7 +324,7 @@ def test_a_full_scan_finds_mappers_and_leaves_out_memfd_and_system_v(
 ) -> None:
     name = shm.make()
     pid, _ = start(kids, name, "map-rw", "memfd")
-    snapshot = PosixCollector().snapshot()
+    snapshot = take_snapshot()
     assert pid in find(snapshot, name).mapper_pids
     of_kid = [o for o in snapshot.objects if pid in o.mapper_pids]
     assert [o.name for o in of_kid] == [name]  # the memfd (an internal mount) is not listed
@@ -361,7 +361,7 @@ def test_a_named_semaphore_is_its_own_kind_with_its_value(
     try:
         for _ in range(2):
             assert sems.libc.sem_post(ctypes.c_void_p(sem)) == 0
-        snapshot = PosixCollector().snapshot([os.getpid()])
+        snapshot = take_snapshot([os.getpid()])
         found = [o for o in snapshot.objects if o.name == name]
         assert [o.kind for o in found] == [PosixKind.SEM]
         assert found[0].semaphore is not None
@@ -374,7 +374,7 @@ def test_a_named_semaphore_is_its_own_kind_with_its_value(
 
 def test_an_unreadable_route_is_reported_not_guessed(shm: Objects) -> None:
     name = shm.make()
-    obj = find(PosixCollector().snapshot([os.getpid()]), name)
+    obj = find(take_snapshot([os.getpid()]), name)
     os.unlink(path_of(name))
     with pytest.raises(content.Unreadable) as refused:
         content.read_object(obj)
@@ -408,7 +408,7 @@ def test_a_dev_shm_of_another_mount_namespace_is_found_through_its_mappers_maps(
                "map-rw"])  # fmt: skip
     kids.append(kid)
     said = json.loads(kid.line)
-    snapshot = PosixCollector().snapshot([said["pid"]])
+    snapshot = take_snapshot([said["pid"]])
     found = [o for o in snapshot.objects if said["pid"] in o.mapper_pids]
     assert len(found) == 1
     obj = found[0]
@@ -420,3 +420,17 @@ def test_a_dev_shm_of_another_mount_namespace_is_found_through_its_mappers_maps(
     assert (mount.fstype, mount.mount_point) == ("tmpfs", "")
     assert content.read_object(obj, 0, 7) == b"foreign"
     assert actions.remove(obj, snapshot).outcome is actions.PosixOutcome.REFUSED
+
+
+def test_one_thread_and_two_find_the_same(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid]
+) -> None:
+    name = shm.make()
+    pid, _ = start(kids, name, "map-rw", "hold")
+    seen = []
+    for threads in (1, 2):
+        with PosixCollector(threads=threads) as collector:
+            obj = find(collector.snapshot([pid]), name)
+        seen.append((obj.mappings, obj.holders))
+    assert seen[0] == seen[1]
+    assert [m.pid for m in seen[0][0]] == [pid] and [h.pid for h in seen[0][1]] == [pid]

@@ -9,6 +9,7 @@ import stat
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from shmtop.core.binding import native
 from shmtop.core.posix import content
@@ -43,11 +44,26 @@ def _kind(path: bytes) -> PosixKind:
 class PosixCollector:
     """Takes PosixSnapshots; remembers which devices of other mount namespaces are shm ones."""
 
-    def __init__(self, shm_dir: str = SHM_DIR) -> None:
+    def __init__(self, shm_dir: str = SHM_DIR, *, threads: int = 2) -> None:
         self.shm_dir = shm_dir
         # Devices of major 0 seen in maps but not mounted here: a shm mount of another
         # mount namespace, or None for an internal one (memfd, /dev/zero): read once.
         self._foreign: dict[int, ShmMount | None] = {}
+        # The maps scan and the fd scan are C loops that release the GIL and share
+        # nothing: run side by side, a scan costs about the longer of the two.
+        self._pool = (
+            ThreadPoolExecutor(threads, thread_name_prefix="shmtop-posix") if threads > 1 else None
+        )
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def __enter__(self) -> PosixCollector:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def snapshot(self, pids: Sequence[int] | None = None) -> PosixSnapshot:
         """One scan of every process (or of pids)."""
@@ -55,9 +71,20 @@ class PosixCollector:
         mounts = our_mounts(self.shm_dir)
         shm_dev = next((m.dev for m in mounts.values() if m.shm_dir), None)
         pids = all_pids() if pids is None else list(pids)
-        facts = native.process_facts(pids)
-        listed = self._list_shm_dir()
-        maps = native.scan_file_maps(pids, list(mounts), any_anonymous=True)
+        known = set(mounts) | {dev for dev, mount in self._foreign.items() if mount is not None}
+        if self._pool is not None:
+            maps_job = self._pool.submit(native.scan_file_maps, pids, list(mounts),
+                                         any_anonymous=True)  # fmt: skip
+            fds_job = self._pool.submit(native.scan_fds, pids, sorted(known))
+            facts = native.process_facts(pids)
+            listed = self._list_shm_dir()
+            maps = maps_job.result()
+            fd_rows, fd_failures = fds_job.result()
+        else:
+            facts = native.process_facts(pids)
+            listed = self._list_shm_dir()
+            maps = native.scan_file_maps(pids, list(mounts), any_anonymous=True)
+            fd_rows, fd_failures = native.scan_fds(pids, sorted(known))
         mappings: dict[_Key, list[Mapping]] = defaultdict(list)
         names: dict[_Key, bytes] = {}
         for row in maps.rows:
@@ -67,8 +94,11 @@ class PosixCollector:
             mappings[key].append(Mapping(row.pid, row.start, row.end, bool(row.writable),
                                          row.offset))  # fmt: skip
             names.setdefault(key, row.name)
-        devices = {dev for dev, _ in mappings} | ({shm_dev} if shm_dev is not None else set())
-        fd_rows, fd_failures = native.scan_fds(pids, sorted(devices))
+        new = {dev for dev, _ in mappings} - known  # a shm mount first seen in this scan
+        if new:
+            more, more_failures = native.scan_fds(pids, sorted(new))
+            fd_rows += more
+            fd_failures |= more_failures
         holders: dict[_Key, list[Holder]] = defaultdict(list)
         for fd in fd_rows:
             key = (fd.dev, fd.inode)
@@ -167,4 +197,5 @@ class PosixCollector:
 
 def take_snapshot(pids: Sequence[int] | None = None) -> PosixSnapshot:
     """One POSIX scan with a fresh collector (a long-lived one caches foreign devices)."""
-    return PosixCollector().snapshot(pids)
+    with PosixCollector() as collector:
+        return collector.snapshot(pids)
