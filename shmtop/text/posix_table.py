@@ -1,0 +1,125 @@
+"""`shmtop list pshm|psem`: POSIX shared memory and named semaphores as plain-text tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
+from shmtop.core.posix.verdicts import PosixStatus, judge
+from shmtop.core.snapshot.accounts import user_name
+from shmtop.text.report import counted, human_size, render_table, short_age
+from shmtop.text.sanitize import safe_text
+from shmtop.text.units import octal_perms
+
+TITLES = {PosixKind.SHM: "POSIX shared memory", PosixKind.SEM: "POSIX named semaphores"}
+USERS_SHOWN = 3  # processes named in a MAPPED BY / HELD BY cell, then "+N"
+
+_Cell = Callable[[PosixObject, PosixSnapshot], str]
+
+
+def _process(snapshot: PosixSnapshot, pid: int) -> str:
+    process = snapshot.processes.get(pid)
+    return f"{pid} {safe_text(process.command)}" if process is not None else str(pid)
+
+
+def _listed(labels: Sequence[str]) -> str:
+    if not labels:
+        return "-"
+    more = len(labels) - USERS_SHOWN
+    return ", ".join(labels[:USERS_SHOWN]) + (f" +{more}" if more > 0 else "")
+
+
+def mapped_by(obj: PosixObject, snapshot: PosixSnapshot) -> str:
+    """'12 app rw, 14 cat ro': each mapper once, rw if any of its mappings is writable."""
+    labels = []
+    for pid in obj.mapper_pids:
+        writable = any(m.writable for m in obj.mappings if m.pid == pid)
+        labels.append(f"{_process(snapshot, pid)} {'rw' if writable else 'ro'}")
+    return _listed(labels)
+
+
+def held_by(obj: PosixObject, snapshot: PosixSnapshot) -> str:
+    return _listed([_process(snapshot, pid) for pid in obj.holder_pids])
+
+
+def status(obj: PosixObject, snapshot: PosixSnapshot) -> str:
+    """The leak rule's word ('orphan', 'unused', 'unlinked'), and where the name lives when
+    it is not in our /dev/shm."""
+    verdict = judge(obj, snapshot)
+    words = [str(verdict.status)] if verdict.status is not None else []
+    if obj.linked and not obj.in_shm_dir:
+        words.append("elsewhere")  # a file of another shm mount, or another mount namespace
+    return ",".join(words) or "-"
+
+
+def _value(obj: PosixObject, snapshot: PosixSnapshot) -> str:
+    sem = obj.semaphore
+    if sem is None or sem.value is None:
+        return "?"
+    return str(sem.value)
+
+
+def _waiters(obj: PosixObject, snapshot: PosixSnapshot) -> str:
+    sem = obj.semaphore
+    return "?" if sem is None or sem.nwaiters is None else str(sem.nwaiters)
+
+
+_COMMON: tuple[tuple[str, _Cell], ...] = (
+    ("NAME", lambda o, s: safe_text(o.name)),
+    ("OWNER", lambda o, s: safe_text(user_name(o.uid))),
+    ("PERMS", lambda o, s: octal_perms(o.mode)),
+)
+COLUMNS: dict[PosixKind, tuple[tuple[str, _Cell], ...]] = {
+    PosixKind.SHM: (
+        *_COMMON,
+        ("SIZE", lambda o, s: human_size(o.size)),
+        ("ALLOC", lambda o, s: human_size(o.allocated)),
+        ("CHANGED", lambda o, s: short_age(int(max(o.mtime, o.ctime)), s.taken_at)),
+        ("STATUS", status),
+        ("MAPPED BY", mapped_by),
+        ("HELD BY", held_by),
+    ),
+    PosixKind.SEM: (
+        *_COMMON,
+        ("VALUE", _value),
+        ("NWAITERS", _waiters),  # glibc's count: a hint (a killed waiter never decrements it)
+        ("STATUS", status),
+        ("MAPPED BY", mapped_by),
+    ),
+}
+
+
+def objects_of(snapshot: PosixSnapshot, kind: PosixKind) -> list[PosixObject]:
+    """The objects of kind, named ones by name, then the unlinked ones (they hold memory)."""
+    chosen = [o for o in snapshot.objects if o.kind is kind]
+    return sorted(chosen, key=lambda o: (not o.linked, o.name, o.inode))
+
+
+def table_lines(snapshot: PosixSnapshot, kind: PosixKind) -> list[str]:
+    """The table of one kind, a header line first."""
+    columns = COLUMNS[kind]
+    rows = [tuple(cell(o, snapshot) for _, cell in columns) for o in objects_of(snapshot, kind)]
+    return render_table([header for header, _ in columns], rows)
+
+
+def summary_line(snapshot: PosixSnapshot, kind: PosixKind) -> str:
+    """'POSIX shared memory (3, 1 unlinked holding 64.0K)'."""
+    objects = objects_of(snapshot, kind)
+    unlinked = [o for o in objects if not o.linked]
+    held = f", {len(unlinked)} unlinked holding {human_size(sum(o.allocated for o in unlinked))}"
+    return f"{TITLES[kind]} ({len(objects)}{held if unlinked else ''})"
+
+
+def blind_spot_note(snapshot: PosixSnapshot) -> str | None:
+    """Why a mapper or holder may be missing (None: every process was read)."""
+    if snapshot.complete:
+        return None
+    return (
+        f"{counted(len(snapshot.uninspected), 'process', 'processes')} could not be inspected"
+        " (maps or fds unreadable): mappers and holders may be missing, and nothing is called"
+        " an orphan"
+    )
+
+
+def orphan_count(snapshot: PosixSnapshot) -> int:
+    return sum(1 for o in snapshot.objects if judge(o, snapshot).status is PosixStatus.ORPHAN)

@@ -1,0 +1,90 @@
+"""`shmtop list pshm|psem` in a subprocess, on real objects and a real mapper."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="reads every process's maps: root")
+
+TESTS = Path(__file__).resolve().parent.parent
+PREFIX = f"shmtop-cli-{os.getpid()}-"
+HOSTILE = PREFIX + "\x1b]2;pwned\x07\x1b[41m"
+
+
+def shmtop(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "shmtop", *args], capture_output=True,
+                          timeout=60, check=False)  # fmt: skip
+
+
+@pytest.fixture
+def objects() -> Iterator[list[str]]:
+    made: list[str] = []
+    yield made
+    for path in made:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def make(made: list[str], name: str, size: int = 8192) -> str:
+    path = f"/dev/shm/{name}"
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o640)
+    made.append(path)
+    os.ftruncate(fd, size)
+    os.close(fd)
+    return path
+
+
+def test_list_pshm_shows_mappers_and_unlinked_objects_and_renders_hostile_names_safely(
+    objects: list[str],
+) -> None:
+    hostile = make(objects, HOSTILE)
+    gone = make(objects, PREFIX + "unlinked", size=3 * 4096)
+    kid = subprocess.Popen(
+        [sys.executable, str(TESTS / "pshm_child.py"), hostile, "map-rw"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    gone_kid = subprocess.Popen(
+        [sys.executable, str(TESTS / "pshm_child.py"), gone, "map-ro"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert kid.stdout is not None and gone_kid.stdout is not None
+        pid = json.loads(kid.stdout.readline())["pid"]
+        gone_pid = json.loads(gone_kid.stdout.readline())["pid"]
+        os.unlink(gone)
+        run = shmtop("list", "pshm")
+    finally:
+        for child in (kid, gone_kid):
+            child.kill()
+            child.wait()
+    assert run.returncode == 0, run.stderr
+    out = run.stdout.decode()
+    assert "\x1b" not in out and "\x07" not in out
+    lines = out.splitlines()
+    assert lines[0].startswith("POSIX shared memory (") and "1 unlinked holding" in lines[0]
+    assert lines[1].split()[:2] == ["NAME", "OWNER"]
+    row = next(line for line in lines if "pwned" in line)
+    assert f"/{PREFIX}\u241b]2;pwned\u2407\u241b[41m" in row
+    assert f"{pid} python rw" in row and "640" in row
+    unlinked = next(line for line in lines if PREFIX + "unlinked" in line)
+    assert "unlinked" in unlinked.split() and f"{gone_pid} python ro" in unlinked
+    assert lines.index(unlinked) > lines.index(row)  # unlinked ones after the named
+
+
+def test_list_psem_is_its_own_table_and_json_is_not_offered_yet(objects: list[str]) -> None:
+    make(objects, f"sem.{PREFIX}s", size=32)
+    run = shmtop("list", "psem")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.decode().splitlines()
+    assert lines[0] == "POSIX named semaphores (1)"
+    assert lines[2].split()[0] == f"/{PREFIX}s" and lines[2].split()[3:5] == ["0", "0"]
+    assert PREFIX not in shmtop("list", "pshm").stdout.decode()
+    refused = shmtop("list", "pshm", "--json")
+    assert refused.returncode == 2 and b"not available for pshm yet" in refused.stderr
