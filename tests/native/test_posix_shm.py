@@ -434,3 +434,41 @@ def test_one_thread_and_two_find_the_same(
         seen.append((obj.mappings, obj.holders))
     assert seen[0] == seen[1]
     assert [m.pid for m in seen[0][0]] == [pid] and [h.pid for h in seen[0][1]] == [pid]
+
+
+AS_NOBODY = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+             "--inh-caps=-all", "--bounding-set=-all"]  # fmt: skip
+_REPORT = """
+import json, sys
+from shmtop.core.posix.collect import take_snapshot
+snapshot = take_snapshot([int(sys.argv[1])])
+print(json.dumps({"reader": snapshot.reader, "objects": [
+    [o.inode, o.linked, o.stat_known, o.size, list(o.mapper_pids)]
+    for o in snapshot.objects if o.mappings]}))
+"""
+
+
+def test_without_privilege_an_unlinked_mapped_object_is_still_shown_with_what_is_known(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid]
+) -> None:
+    """No CAP_SYS_ADMIN: map_files cannot be opened, so nothing can stat the unlinked object;
+    it is listed anyway, its size from the mapping, its owner and times unknown."""
+    if shutil.which("setpriv") is None:
+        pytest.skip("needs setpriv(1)")
+    name = shm.make(size=2 * PAGE)
+    key = _key(name)
+    os.chown(path_of(name), 65534, 65534)
+    kid = Kid([*AS_NOBODY, sys.executable, str(TESTS / "pshm_child.py"), path_of(name),
+               "map-rw"])  # fmt: skip
+    kids.append(kid)
+    pid = json.loads(kid.line)["pid"]
+    _posixshmem.shm_unlink(name)
+    env = {**os.environ, **maps_reader.env}
+    run = subprocess.run([*AS_NOBODY, sys.executable, "-c", _REPORT, str(pid)],
+                         capture_output=True, env=env, check=True, timeout=60)  # fmt: skip
+    said = json.loads(run.stdout)
+    maps_reader.used.append(said["reader"])  # the scan ran in the subprocess
+    assert said["objects"] == [[key[1], False, False, 2 * PAGE, [pid]]]
+    # root sees it whole
+    obj = scan([pid]).find(*key)
+    assert obj is not None and obj.stat_known and obj.uid == 65534

@@ -22,6 +22,7 @@ from shmtop.core.posix.model import (
     PosixObject,
     PosixProcess,
     PosixSnapshot,
+    SemState,
     ShmMount,
 )
 from shmtop.core.posix.mounts import classify_device, our_mounts
@@ -85,33 +86,26 @@ class PosixCollector:
             listed = self._list_shm_dir()
             maps = native.scan_file_maps(pids, list(mounts), any_anonymous=True)
             fd_rows, fd_failures = native.scan_fds(pids, sorted(known))
-        mappings: dict[_Key, list[Mapping]] = defaultdict(list)
-        names: dict[_Key, bytes] = {}
+        seen = _Seen()
         for row in maps.rows:
-            if row.dev not in mounts and self._foreign_mount(row.dev, row.pid) is None:
-                continue
-            key = (row.dev, row.inode)
-            mappings[key].append(Mapping(row.pid, row.start, row.end, bool(row.writable),
-                                         row.offset))  # fmt: skip
-            names.setdefault(key, row.name)
-        new = {dev for dev, _ in mappings} - known  # a shm mount first seen in this scan
+            if row.dev in mounts or self._foreign_mount(row.dev, row.pid) is not None:
+                seen.mapped(row)
+        new = {dev for dev, _ in seen.mappings} - known  # a shm mount first seen in this scan
         if new:
             more, more_failures = native.scan_fds(pids, sorted(new))
             fd_rows += more
             fd_failures |= more_failures
-        holders: dict[_Key, list[Holder]] = defaultdict(list)
         for fd in fd_rows:
             key = (fd.dev, fd.inode)
-            if key in listed or key in mappings or fd.dev == shm_dev:
-                holders[key].append(Holder(fd.pid, fd.fd, bool(fd.access & 1),
-                                           bool(fd.access & 2)))  # fmt: skip
-                names.setdefault(key, fd.name)
+            if key in listed or key in seen.mappings or fd.dev == shm_dev:
+                seen.held(fd)
         objects = []
-        for key in sorted(set(listed) | set(mappings) | set(holders)):
-            found = self._object(
-                key, listed.get(key), names.get(key, b""), shm_dev,
-                tuple(mappings.get(key, ())), tuple(holders.get(key, ())),
-            )  # fmt: skip
+        for key in sorted(set(listed) | set(seen.mappings) | set(seen.holders)):
+            mappings, holders = seen.users(key)
+            name = seen.names.get(key, b"")
+            found = self._object(key, listed.get(key), name, shm_dev, mappings, holders)
+            if found is None and key not in listed:  # seen in use, but no stat: what is known
+                found = seen.unstated(key)
             if found is not None:
                 objects.append(found)
         uninspected = {
@@ -176,7 +170,7 @@ class PosixCollector:
             # Not a name in /dev/shm: stat the object itself through a mapper or holder.
             opened = content.stat_through(key, mappings, holders)
             if opened is None:
-                return None  # gone since the scan, or unreachable (no CAP_SYS_ADMIN)
+                return None  # gone since the scan, or no route to it (no CAP_SYS_ADMIN)
             info = opened
             path = seen_as
             in_dir = info.st_nlink > 0 and key[0] == shm_dev and self._named_here(key, path)
@@ -192,6 +186,49 @@ class PosixCollector:
             key[0], key[1], kind, path, in_dir or info.st_nlink > 0, in_dir, info.st_size,
             info.st_blocks * 512, info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode),
             info.st_atime, info.st_mtime, info.st_ctime, mappings, holders, semaphore,
+        )  # fmt: skip
+
+
+class _Seen:
+    """What the maps and fd scans showed of each object, gathered by (device, inode)."""
+
+    def __init__(self) -> None:
+        self.mappings: dict[_Key, list[Mapping]] = defaultdict(list)
+        self.holders: dict[_Key, list[Holder]] = defaultdict(list)
+        self.names: dict[_Key, bytes] = {}  # the path a mapper or holder printed
+        self.unlinked: set[_Key] = set()  # maps said " (deleted)", or an fd's nlink was 0
+        self.sizes: dict[_Key, int] = {}  # the size mappings and fds show
+
+    def mapped(self, row: native.FileMapRow) -> None:
+        key = (row.dev, row.inode)
+        self.mappings[key].append(
+            Mapping(row.pid, row.start, row.end, bool(row.writable), row.offset)
+        )
+        self.names.setdefault(key, row.name)
+        if row.deleted:
+            self.unlinked.add(key)
+        self.sizes[key] = max(self.sizes.get(key, 0), row.offset + row.end - row.start)
+
+    def held(self, fd: native.FdRow) -> None:
+        key = (fd.dev, fd.inode)
+        self.holders[key].append(Holder(fd.pid, fd.fd, bool(fd.access & 1), bool(fd.access & 2)))
+        self.names.setdefault(key, fd.name)
+        if fd.nlink == 0:
+            self.unlinked.add(key)
+        self.sizes[key] = fd.size
+
+    def users(self, key: _Key) -> tuple[tuple[Mapping, ...], tuple[Holder, ...]]:
+        return tuple(self.mappings.get(key, ())), tuple(self.holders.get(key, ()))
+
+    def unstated(self, key: _Key) -> PosixObject:
+        """An object in use that could not be stat'ed: what the maps and fds showed of it."""
+        path = self.names.get(key, b"")
+        kind = _kind(path)
+        sem = SemState(None, None, "unreadable: no route to it") if kind is PosixKind.SEM else None
+        mappings, holders = self.users(key)
+        return PosixObject(
+            key[0], key[1], kind, path, key not in self.unlinked, False, self.sizes.get(key, 0),
+            0, -1, -1, 0, 0.0, 0.0, 0.0, mappings, holders, sem, stat_known=False,
         )  # fmt: skip
 
 

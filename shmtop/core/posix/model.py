@@ -86,6 +86,10 @@ class PosixObject(msgspec.Struct, frozen=True, gc=False):
     mappings: tuple[Mapping, ...] = ()
     holders: tuple[Holder, ...] = ()
     semaphore: SemState | None = None
+    # False: the object could not be stat'ed (no name here, and /proc/PID/map_files needs
+    # CAP_SYS_ADMIN): size is what its mappings or fds show, owner, mode and times unknown
+    # (uid and gid -1, the rest 0).
+    stat_known: bool = True
 
     @property
     def key(self) -> tuple[int, int]:
