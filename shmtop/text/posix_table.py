@@ -64,17 +64,22 @@ def _waiters(obj: PosixObject, snapshot: PosixSnapshot) -> str:
     return "?" if sem is None or sem.nwaiters is None else str(sem.nwaiters)
 
 
+def _stated(cell: _Cell) -> _Cell:
+    """A cell of what only stat tells: '?' for an object that could not be stat'ed."""
+    return lambda o, s: cell(o, s) if o.stat_known else "?"
+
+
 _COMMON: tuple[tuple[str, _Cell], ...] = (
     ("NAME", lambda o, s: safe_text(o.name)),
-    ("OWNER", lambda o, s: safe_text(user_name(o.uid))),
-    ("PERMS", lambda o, s: octal_perms(o.mode)),
+    ("OWNER", _stated(lambda o, s: safe_text(user_name(o.uid)))),
+    ("PERMS", _stated(lambda o, s: octal_perms(o.mode))),
 )
 COLUMNS: dict[PosixKind, tuple[tuple[str, _Cell], ...]] = {
     PosixKind.SHM: (
         *_COMMON,
         ("SIZE", lambda o, s: human_size(o.size)),
-        ("ALLOC", lambda o, s: human_size(o.allocated)),
-        ("CHANGED", lambda o, s: short_age(int(max(o.mtime, o.ctime)), s.taken_at)),
+        ("ALLOC", _stated(lambda o, s: human_size(o.allocated))),
+        ("CHANGED", _stated(lambda o, s: short_age(int(max(o.mtime, o.ctime)), s.taken_at))),
         ("STATUS", status),
         ("MAPPED BY", mapped_by),
         ("HELD BY", held_by),
