@@ -17,14 +17,13 @@ from shmtop.cli import debug as debug_cli
 from shmtop.core.actions import Outcome, Removal, identity_of, remove
 from shmtop.core.errors import no_such_object, object_error
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
-from shmtop.core.posix.collect import take_snapshot as take_posix_snapshot
 from shmtop.core.posix.model import PosixKind
 from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
 from shmtop.core.snapshot import procfs
 from shmtop.core.snapshot.collect import Collector
 from shmtop.core.snapshot.procs import command_line
 from shmtop.core.verdicts import DEFAULT_GRACE, judge, parse_duration
-from shmtop.text import columns, posix_table, report
+from shmtop.text import columns, report
 from shmtop.text.export import (
     blind_spots_dict,
     iso_time,
@@ -99,9 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "nattch, lpid and atime stay untouched")  # fmt: skip
 
     rm = commands.add_parser("rm", help="remove objects, after showing what goes")
-    rm.add_argument("kind", nargs="?", choices=(*KINDS, "all"), help="kind of the ids or key")
+    rm.add_argument("kind", nargs="?", choices=(*KINDS, "all", *POSIX_KINDS),
+                    help="kind of the ids or key (pshm, psem: of the --name)")  # fmt: skip
     rm.add_argument("ids", nargs="*", type=ipc_id, metavar="ID")
     rm.add_argument("--key", type=ipc_key, help="remove the objects with this key")
+    rm.add_argument("--name", action="append", default=[], dest="names", metavar="NAME",
+                    help="pshm, psem: the object named NAME (/NAME); may repeat")  # fmt: skip
     rm.add_argument("--orphans", action="store_true",
                     help="remove orphans of every kind: private, unused, their creator or last "
                          "users gone, untouched for 60 s (see --idle-for)")  # fmt: skip
@@ -271,7 +273,9 @@ def emit_json(data: Any, out: TextIO | None = None) -> None:
 
 def run_list(args: argparse.Namespace) -> int:
     if args.kind in POSIX_KINDS:
-        return run_list_posix(args)
+        from shmtop.cli import posix  # the POSIX commands import what only they need
+
+        return posix.run_list(args)
     snapshot = take_snapshot(attachments=args.kind in ("shm", "all"))
     kinds = KINDS if args.kind == "all" else (args.kind,)
     if args.sort and not any(columns.column(Kind(k), args.sort) for k in kinds):
@@ -297,22 +301,6 @@ def run_list(args: argparse.Namespace) -> int:
             print(("\n" if index else "") + f"{titles[kind]} ({len(chosen[kind])})")
         print("\n".join(columns.table_lines(Kind(kind), snapshot, chosen[kind])))
     note = report.blind_spot_note(snapshot) if "shm" in kinds else None
-    if note:
-        print(note, file=sys.stderr)
-    return 0
-
-
-def run_list_posix(args: argparse.Namespace) -> int:
-    """`list pshm|psem`: plain text only for now (JSON, --sort, --user come with the
-    reworked list plumbing)."""
-    for option in ("json", "sort", "user", "reverse"):
-        if getattr(args, option):
-            raise CliError(f"--{option} is not available for {args.kind} yet", EXIT_USAGE)
-    kind = PosixKind(args.kind)
-    snapshot = take_posix_snapshot()
-    print(posix_table.summary_line(snapshot, kind))
-    print("\n".join(posix_table.table_lines(snapshot, kind)))
-    note = posix_table.blind_spot_note(snapshot)
     if note:
         print(note, file=sys.stderr)
     return 0
@@ -446,6 +434,10 @@ def clamp_range(shmid: int, size: int, offset: int, length: int | None) -> tuple
 
 
 def run_rm(args: argparse.Namespace) -> int:
+    if args.kind in POSIX_KINDS or args.names:
+        from shmtop.cli import posix
+
+        return posix.run_rm(args)
     snapshot = take_snapshot()
     targets = removal_targets(snapshot, args)
     # Ids that name nothing: one line each, and no plan rows for them.

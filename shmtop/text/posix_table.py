@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from shmtop.core.posix.actions import refusal
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
-from shmtop.core.posix.verdicts import PosixStatus, judge
+from shmtop.core.posix.verdicts import judge
 from shmtop.core.snapshot.accounts import user_name
 from shmtop.text.report import counted, human_size, render_table, short_age
 from shmtop.text.sanitize import safe_text
@@ -69,9 +70,13 @@ def _stated(cell: _Cell) -> _Cell:
     return lambda o, s: cell(o, s) if o.stat_known else "?"
 
 
+def _owner(obj: PosixObject, snapshot: PosixSnapshot) -> str:
+    return safe_text(user_name(obj.uid))
+
+
 _COMMON: tuple[tuple[str, _Cell], ...] = (
     ("NAME", lambda o, s: safe_text(o.name)),
-    ("OWNER", _stated(lambda o, s: safe_text(user_name(o.uid)))),
+    ("OWNER", _stated(_owner)),
     ("PERMS", _stated(lambda o, s: octal_perms(o.mode))),
 )
 COLUMNS: dict[PosixKind, tuple[tuple[str, _Cell], ...]] = {
@@ -126,5 +131,15 @@ def blind_spot_note(snapshot: PosixSnapshot) -> str | None:
     )
 
 
-def orphan_count(snapshot: PosixSnapshot) -> int:
-    return sum(1 for o in snapshot.objects if judge(o, snapshot).status is PosixStatus.ORPHAN)
+def plan_lines(snapshot: PosixSnapshot, targets: Sequence[PosixObject], grace: float) -> list[str]:
+    """`rm`'s plan: what goes, each with the leak rule's word and evidence (or why not)."""
+    rows = []
+    for obj in targets:
+        verdict = judge(obj, snapshot, grace=grace)
+        refused = refusal(obj, snapshot)
+        rows.append((
+            safe_text(obj.name), _stated(_owner)(obj, snapshot), human_size(obj.size),
+            str(verdict.status) if verdict.status is not None else "in use",
+            safe_text(f"cannot remove: {refused}" if refused else verdict.reason),
+        ))  # fmt: skip
+    return render_table(("NAME", "OWNER", "SIZE", "STATUS", "EVIDENCE"), rows)

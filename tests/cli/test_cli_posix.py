@@ -88,3 +88,41 @@ def test_list_psem_is_its_own_table_and_json_is_not_offered_yet(objects: list[st
     assert PREFIX not in shmtop("list", "pshm").stdout.decode()
     refused = shmtop("list", "pshm", "--json")
     assert refused.returncode == 2 and b"not available for pshm yet" in refused.stderr
+
+
+def test_rm_pshm_by_name_plans_asks_and_says_who_still_maps_it(objects: list[str]) -> None:
+    mapped = make(objects, PREFIX + "mapped")
+    kid = subprocess.Popen(
+        [sys.executable, str(TESTS / "pshm_child.py"), mapped, "map-rw"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert kid.stdout is not None
+        pid = json.loads(kid.stdout.readline())["pid"]
+        name = "/" + PREFIX + "mapped"
+        dry = shmtop("rm", "pshm", "--name", name, "--dry-run")
+        assert dry.returncode == 0 and os.path.exists(mapped)
+        plan = dry.stdout.decode().splitlines()
+        assert plan[0].split() == ["NAME", "OWNER", "SIZE", "STATUS", "EVIDENCE"]
+        assert plan[1].split()[:5] == [name, "root", "8.0K", "in", "use"]
+        assert f"pid {pid} (python" in plan[1]
+        unasked = shmtop("rm", "pshm", "--name", name)  # no terminal, no --yes
+        assert unasked.returncode == 2 and os.path.exists(mapped)
+        done = shmtop("rm", "pshm", "--name", name, "--yes")
+        assert done.returncode == 0, done.stderr
+        assert not os.path.exists(mapped)
+        assert f"pshm {name}: unlinked (still mapped" in done.stdout.decode()
+        # now unlinked but mapped: refused, saying what would free it
+        again = shmtop("rm", "pshm", "--name", name, "--yes")
+        assert again.returncode == 1
+        assert "already unlinked" in again.stderr.decode() and f"pid {pid}" in again.stderr.decode()
+    finally:
+        kid.kill()
+        kid.wait()
+
+
+def test_rm_pshm_takes_names_not_ids_and_reports_missing_names(objects: list[str]) -> None:
+    bad = shmtop("rm", "pshm", "12")
+    assert bad.returncode == 2 and b"--name NAME or --orphans" in bad.stderr
+    missing = shmtop("rm", "pshm", "--name", "/" + PREFIX + "none", "--yes")
+    assert missing.returncode == 1 and b"no pshm named" in missing.stderr

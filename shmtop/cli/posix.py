@@ -1,0 +1,78 @@
+"""The POSIX commands: `list pshm|psem` and `rm pshm|psem --name NAME | --orphans`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from shmtop.cli.commands import EXIT_ERROR, EXIT_USAGE, CliError, confirmed
+from shmtop.core.posix import actions
+from shmtop.core.posix.collect import take_snapshot
+from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
+from shmtop.core.posix.verdicts import DEFAULT_GRACE, judge
+from shmtop.text import posix_table
+from shmtop.text.sanitize import safe_text
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Plain text only for now: JSON, --sort and --user come with the reworked list plumbing."""
+    for option in ("json", "sort", "user", "reverse"):
+        if getattr(args, option):
+            raise CliError(f"--{option} is not available for {args.kind} yet", EXIT_USAGE)
+    kind = PosixKind(args.kind)
+    snapshot = take_snapshot()
+    print(posix_table.summary_line(snapshot, kind))
+    print("\n".join(posix_table.table_lines(snapshot, kind)))
+    _blind_note(snapshot)
+    return 0
+
+
+def _blind_note(snapshot: PosixSnapshot) -> None:
+    note = posix_table.blind_spot_note(snapshot)
+    if note:
+        print(note, file=sys.stderr)
+
+
+def _targets(args: argparse.Namespace, snapshot: PosixSnapshot) -> list[PosixObject]:
+    if args.kind not in tuple(str(k) for k in PosixKind):
+        raise CliError("--name goes with a POSIX kind: rm pshm --name NAME", EXIT_USAGE)
+    if bool(args.names) == bool(args.orphans) or args.ids or args.key is not None:
+        raise CliError(f"rm {args.kind} takes --name NAME or --orphans (one of them)", EXIT_USAGE)
+    kind = PosixKind(args.kind)
+    objects = [o for o in snapshot.objects if o.kind is kind]
+    if args.orphans:
+        grace = DEFAULT_GRACE if args.idle_for is None else args.idle_for
+        return [o for o in objects if judge(o, snapshot, grace=grace).orphan]
+    chosen = []
+    for name in dict.fromkeys(args.names):
+        found = [o for o in objects if o.name == name]  # named ones, and unlinked (refused)
+        if not found:
+            print(f"shmtop: no {kind} named {safe_text(name)!r}", file=sys.stderr)
+        chosen.extend(found)
+    return chosen
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    snapshot = take_snapshot()
+    targets = _targets(args, snapshot)
+    missing = len(dict.fromkeys(args.names)) - len({o.name for o in targets})
+    if not targets:
+        if args.orphans:
+            _blind_note(snapshot)
+            raise CliError("nothing matches: no orphan to remove")
+        return EXIT_ERROR
+    grace = DEFAULT_GRACE if args.idle_for is None else args.idle_for
+    print("\n".join(posix_table.plan_lines(snapshot, targets, grace)))
+    failed = EXIT_ERROR if missing else 0
+    if args.dry_run:
+        return failed
+    if not args.yes and not confirmed(len(targets)):
+        print("nothing removed")
+        return EXIT_ERROR
+    outcomes = [actions.remove(o, snapshot, idle=args.orphans) for o in targets]
+    for outcome in outcomes:
+        detail = f": {outcome.detail}" if outcome.detail else ""
+        line = safe_text(f"{args.kind} {outcome.name}: {outcome.outcome}{detail}")
+        print(line if outcome.outcome.ok else f"shmtop: {line}",
+              file=sys.stdout if outcome.outcome.ok else sys.stderr)  # fmt: skip
+    return failed if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
