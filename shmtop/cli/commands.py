@@ -86,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     debug_cli.add_show_options(show)
 
     dump = commands.add_parser("dump", help="hex + ASCII dump of a segment (attached read-only)")
-    dump.add_argument("id", type=ipc_id, help="shmid")
+    dump.add_argument("id", type=ipc_id, nargs="?", help="shmid")
+    dump.add_argument("--name", metavar="NAME",
+                      help="a POSIX object instead (/NAME, as list pshm shows it)")  # fmt: skip
     dump.add_argument("--offset", type=byte_offset, default=0, metavar="N")
     dump.add_argument("--length", type=byte_count, default=None, metavar="N")
     dump.add_argument("--raw", action="store_true", help="raw bytes, for a pipe")
@@ -369,6 +371,12 @@ def run_show(args: argparse.Namespace) -> int:
 def run_dump(args: argparse.Namespace) -> int:
     if args.raw and sys.stdout.isatty():
         raise CliError("refusing to write raw bytes to a terminal; pipe them or drop --raw", 2)
+    if (args.id is None) == (args.name is None):
+        raise CliError("dump takes a shmid or --name NAME (one of them)", EXIT_USAGE)
+    if args.name is not None:
+        from shmtop.cli import posix
+
+        return posix.run_dump(args)
     # The viewer's reader: as root pread on the segment's file, holes never read
     # nor allocated; otherwise through the read-only attachment (see SegmentReader).
     try:

@@ -6,11 +6,12 @@ import argparse
 import sys
 
 from shmtop.cli.commands import EXIT_ERROR, EXIT_USAGE, CliError, confirmed
-from shmtop.core.posix import actions
+from shmtop.core.posix import actions, content
 from shmtop.core.posix.collect import take_snapshot
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
 from shmtop.core.posix.verdicts import DEFAULT_GRACE, judge
 from shmtop.text import posix_table
+from shmtop.text.hexdump import hex_lines
 from shmtop.text.sanitize import safe_text
 
 
@@ -76,3 +77,31 @@ def run_rm(args: argparse.Namespace) -> int:
         print(line if outcome.outcome.ok else f"shmtop: {line}",
               file=sys.stdout if outcome.outcome.ok else sys.stderr)  # fmt: skip
     return failed if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
+
+
+DUMP_CHUNK = 1 << 16
+
+
+def run_dump(args: argparse.Namespace) -> int:
+    """`dump --name NAME`: hex (or --raw) of a POSIX object, read with pread only."""
+    snapshot = take_snapshot()
+    found = [o for o in snapshot.objects if o.name == args.name]
+    if not found:
+        raise CliError(f"no POSIX object named {safe_text(args.name)!r}")
+    if len(found) > 1:  # a name and unlinked objects that had it: the named one
+        found = [o for o in found if o.linked] or found[:1]
+    try:
+        reader = content.ObjectReader(found[0])
+    except content.Unreadable as error:
+        raise CliError(safe_text(str(error))) from error
+    with reader:
+        start = min(args.offset, reader.size)
+        stop = reader.size if args.length is None else min(reader.size, start + args.length)
+        chunks = reader.chunks(start, stop, DUMP_CHUNK)
+        if args.raw:
+            for chunk in chunks:
+                sys.stdout.buffer.write(chunk)
+        else:
+            for line in hex_lines(chunks, start):
+                sys.stdout.write(line + "\n")
+    return 0

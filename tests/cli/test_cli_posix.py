@@ -126,3 +126,32 @@ def test_rm_pshm_takes_names_not_ids_and_reports_missing_names(objects: list[str
     assert bad.returncode == 2 and b"--name NAME or --orphans" in bad.stderr
     missing = shmtop("rm", "pshm", "--name", "/" + PREFIX + "none", "--yes")
     assert missing.returncode == 1 and b"no pshm named" in missing.stderr
+
+
+def test_dump_by_name_reads_a_named_and_an_unlinked_object(objects: list[str]) -> None:
+    path = make(objects, PREFIX + "dump", size=4096)
+    with open(path, "r+b") as file:
+        file.write(b"\x1b[31mred" + bytes(8) + b"tail")
+    kid = subprocess.Popen(
+        [sys.executable, str(TESTS / "pshm_child.py"), path, "map-ro"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert kid.stdout is not None
+        kid.stdout.readline()
+        name = "/" + PREFIX + "dump"
+        run = shmtop("dump", "--name", name, "--length", "32")
+        assert run.returncode == 0, run.stderr
+        lines = run.stdout.decode().splitlines()
+        assert lines[0].startswith("00000000  1b 5b 33 31 6d 72 65 64") and "|.[31mred" in lines[0]
+        assert b"\x1b" not in run.stdout
+        raw = shmtop("dump", "--name", name, "--raw", "--offset", "16", "--length", "4")
+        assert (raw.returncode, raw.stdout) == (0, b"tail")
+        os.unlink(path)  # unlinked: read through the mapper's /proc/PID/map_files
+        gone = shmtop("dump", "--name", name, "--raw", "--length", "8")
+        assert (gone.returncode, gone.stdout) == (0, b"\x1b[31mred")
+    finally:
+        kid.kill()
+        kid.wait()
+    assert shmtop("dump").returncode == 2
+    assert shmtop("dump", "--name", name).returncode == 1  # no mapper left: gone

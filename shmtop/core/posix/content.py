@@ -79,20 +79,55 @@ class Unreadable(OSError):
     """The object could not be opened: gone, replaced, or no route to it (which, in words)."""
 
 
+class ObjectReader:
+    """An open POSIX object, read with pread only; its size as fstat says at open time.
+
+    Reading a hole of a tmpfs or hugetlbfs file returns zeros and allocates nothing, so
+    unlike an attach a dump never makes the object hold more memory.
+    """
+
+    def __init__(self, obj: PosixObject) -> None:
+        fd = open_object(obj.key, obj.path if obj.in_shm_dir else None, obj.mappings, obj.holders)
+        if fd is None:
+            raise Unreadable(
+                errno.ENOENT,
+                f"{obj.name}: no longer there as the object the snapshot saw (device "
+                f"{obj.dev}, inode {obj.inode}), and no mapper or holder lets it be opened",
+            )
+        self._fd = fd
+        self.size = os.fstat(fd).st_size
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Up to length bytes from offset: b"" past the end (also if truncated since)."""
+        return os.pread(self._fd, length, offset)
+
+    def chunks(self, start: int, stop: int, chunk: int = 1 << 16) -> Iterator[bytes]:
+        """[start, stop) in chunks; ends early where the object ends now."""
+        at = start
+        while at < stop:
+            data = self.read(at, min(chunk, stop - at))
+            if not data:
+                return
+            yield data
+            at += len(data)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> ObjectReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
 def read_object(obj: PosixObject, offset: int = 0, length: int = 4096) -> bytes:
     """Up to length bytes of obj from offset, with pread (b"" past its end, also when it was
     truncated after the snapshot). Raises Unreadable when no route opens this very object."""
-    fd = open_object(obj.key, obj.path if obj.in_shm_dir else None, obj.mappings, obj.holders)
-    if fd is None:
-        raise Unreadable(
-            errno.ENOENT,
-            f"{obj.name}: no longer there as the object the snapshot saw (device {obj.dev}, "
-            f"inode {obj.inode}), and no mapper or holder lets it be opened",
-        )
-    try:
-        return os.pread(fd, length, offset)
-    finally:
-        os.close(fd)
+    with ObjectReader(obj) as reader:
+        return reader.read(offset, length)
 
 
 # glibc's struct new_sem on 64-bit: u64 data (value in the low 32 bits, nwaiters in the
