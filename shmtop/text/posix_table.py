@@ -124,10 +124,14 @@ def blind_spot_note(snapshot: PosixSnapshot) -> str | None:
     """Why a mapper or holder may be missing (None: every process was read)."""
     if snapshot.complete:
         return None
+    parts = []
+    if snapshot.processes_hidden is not None:
+        parts.append(f"processes are hidden ({snapshot.processes_hidden})")
+    if snapshot.uninspected:
+        count = counted(len(snapshot.uninspected), "process", "processes")
+        parts.append(f"{count} could not be inspected (maps or fds unreadable)")
     return (
-        f"{counted(len(snapshot.uninspected), 'process', 'processes')} could not be inspected"
-        " (maps or fds unreadable): mappers and holders may be missing, and nothing is called"
-        " an orphan"
+        "; ".join(parts) + ": mappers and holders may be missing, and nothing is called an orphan"
     )
 
 

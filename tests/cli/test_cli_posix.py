@@ -155,3 +155,15 @@ def test_dump_by_name_reads_a_named_and_an_unlinked_object(objects: list[str]) -
         kid.wait()
     assert shmtop("dump").returncode == 2
     assert shmtop("dump", "--name", name).returncode == 1  # no mapper left: gone
+
+
+def test_list_pshm_under_a_hidepid_proc_says_processes_are_hidden(objects: list[str]) -> None:
+    import hidden
+
+    if hidden.missing_tools() or not hidden.proc_is_hidden_there():
+        pytest.skip(hidden.missing_tools() or "hidepid does not hide processes here")
+    make(objects, PREFIX + "seen")
+    run = hidden.run(["list", "pshm"], nobody=True, hidepid=True)
+    assert run.code == 0, run
+    assert any(f"/{PREFIX}seen" in line for line in run.lines())
+    assert "processes are hidden" in run.stderr and "nothing is called an orphan" in run.stderr

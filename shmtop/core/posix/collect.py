@@ -27,6 +27,7 @@ from shmtop.core.posix.model import (
 )
 from shmtop.core.posix.mounts import classify_device, our_mounts
 from shmtop.core.snapshot.procs import start_time  # the clock the System V side uses
+from shmtop.core.snapshot.visibility import processes_hidden
 
 _Key = tuple[int, int]
 
@@ -43,13 +44,16 @@ def _kind(path: bytes) -> PosixKind:
 
 
 class PosixCollector:
-    """Takes PosixSnapshots; remembers which devices of other mount namespaces are shm ones."""
+    """Takes PosixSnapshots; remembers which devices of other mount namespaces were shm ones."""
 
     def __init__(self, shm_dir: str = SHM_DIR, *, threads: int = 2) -> None:
         self.shm_dir = shm_dir
         # Devices of major 0 seen in maps but not mounted here: a shm mount of another
-        # mount namespace, or None for an internal one (memfd, /dev/zero): read once.
+        # mount namespace, or None for an internal one (memfd, /dev/zero). Sorted again in
+        # every scan (an anonymous device number is reused once its mount is gone); the
+        # last scan's shm ones are only a hint for the fd scan that runs beside the maps.
         self._foreign: dict[int, ShmMount | None] = {}
+        self._hiding = processes_hidden()  # the /proc mount does not change under us
         # The maps scan and the fd scan are C loops that release the GIL and share
         # nothing: run side by side, a scan costs about the longer of the two.
         self._pool = (
@@ -73,6 +77,7 @@ class PosixCollector:
         shm_dev = next((m.dev for m in mounts.values() if m.shm_dir), None)
         pids = all_pids() if pids is None else list(pids)
         known = set(mounts) | {dev for dev, mount in self._foreign.items() if mount is not None}
+        self._foreign = {}
         if self._pool is not None:
             maps_job = self._pool.submit(native.scan_file_maps, pids, list(mounts),
                                          any_anonymous=True)  # fmt: skip
@@ -110,9 +115,13 @@ class PosixCollector:
                 objects.append(found)
         uninspected = {
             pid: number
-            for pid, number in (*maps.failures.items(), *fd_failures.items())
-            if number != errno.ESRCH
-        }
+            for pid, number in (
+                *maps.failures.items(),
+                *fd_failures.items(),
+                *((pid, f.errno) for pid, f in zip(pids, facts, strict=True)),
+            )
+            if number not in (0, errno.ESRCH)
+        }  # fmt: skip  (a process whose uid is unknown is a blind spot for the leak rule too)
         users = {pid for obj in objects for pid in (*obj.mapper_pids, *obj.holder_pids)}
         processes, uids = {}, set()
         for pid, fact in zip(pids, facts, strict=True):
@@ -125,7 +134,7 @@ class PosixCollector:
                 )
         every_mount = (*mounts.values(), *(m for m in self._foreign.values() if m is not None))
         return PosixSnapshot(taken_at, tuple(objects), every_mount, processes, frozenset(uids),
-                             uninspected, maps.reader, len(pids))  # fmt: skip
+                             uninspected, maps.reader, len(pids), self._hiding)  # fmt: skip
 
     def _list_shm_dir(self) -> dict[_Key, tuple[bytes, os.stat_result]]:
         """Regular files directly in the shm directory (shm_open names have no '/')."""

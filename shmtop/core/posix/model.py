@@ -141,11 +141,12 @@ class PosixSnapshot(msgspec.Struct, frozen=True, gc=False):
     uninspected: dict[int, int]  # pid -> errno of processes whose maps or fds were unreadable
     reader: str  # the maps reader the scan used
     scanned: int  # processes looked at
+    processes_hidden: str | None = None  # why /proc hides processes from us (hidepid=)
 
     @property
     def complete(self) -> bool:
         """Whether every process's maps and fds were read (else a mapper may be missing)."""
-        return not self.uninspected
+        return not self.uninspected and self.processes_hidden is None
 
     def find(self, dev: int, inode: int) -> PosixObject | None:
         return next((o for o in self.objects if o.dev == dev and o.inode == inode), None)

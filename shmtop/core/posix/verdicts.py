@@ -75,7 +75,10 @@ def judge(
         return PosixVerdict(PosixStatus.UNLINKED, f"unlinked, memory held by {held}", idle, grace)
     if obj.in_use:
         return PosixVerdict(None, f"in use: {users_text(obj, snapshot)}", idle, grace)
-    if not snapshot.complete:
+    if snapshot.processes_hidden is not None:
+        why = f"processes are hidden ({snapshot.processes_hidden}): one may use it"
+        return PosixVerdict(PosixStatus.UNUSED, why, idle, grace)
+    if snapshot.uninspected:
         why = f"{len(snapshot.uninspected)} process(es) could not be inspected: one may use it"
         return PosixVerdict(PosixStatus.UNUSED, why, idle, grace)
     if not obj.in_shm_dir:
