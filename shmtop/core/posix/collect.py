@@ -82,12 +82,12 @@ class PosixCollector:
             maps_job = self._pool.submit(native.scan_file_maps, pids, list(mounts),
                                          any_anonymous=True)  # fmt: skip
             fds_job = self._pool.submit(native.scan_fds, pids, sorted(known))
-            facts = native.process_facts(pids)
+            owners = _owners(pids)
             listed = self._list_shm_dir()
             maps = maps_job.result()
             fd_rows, fd_failures = fds_job.result()
         else:
-            facts = native.process_facts(pids)
+            owners = _owners(pids)
             listed = self._list_shm_dir()
             maps = native.scan_file_maps(pids, list(mounts), any_anonymous=True)
             fd_rows, fd_failures = native.scan_fds(pids, sorted(known))
@@ -118,20 +118,19 @@ class PosixCollector:
             for pid, number in (
                 *maps.failures.items(),
                 *fd_failures.items(),
-                *((pid, f.errno) for pid, f in zip(pids, facts, strict=True)),
+                *((pid, -uid) for pid, uid in owners.items() if uid < 0),
             )
             if number not in (0, errno.ESRCH)
         }  # fmt: skip  (a process whose uid is unknown is a blind spot for the leak rule too)
-        users = {pid for obj in objects for pid in (*obj.mapper_pids, *obj.holder_pids)}
-        processes, uids = {}, set()
-        for pid, fact in zip(pids, facts, strict=True):
-            if fact.errno:
-                continue
-            uids.add(fact.uid)
-            if pid in users:
-                processes[pid] = PosixProcess(
-                    pid, fact.comm.decode("utf-8", "replace"), fact.uid, start_time(fact.start)
-                )
+        users = sorted({pid for obj in objects for pid in (*obj.mapper_pids, *obj.holder_pids)})
+        processes = {
+            pid: PosixProcess(
+                pid, fact.comm.decode("utf-8", "replace"), fact.uid, start_time(fact.start)
+            )
+            for pid, fact in zip(users, native.process_facts(users), strict=True)
+            if not fact.errno
+        }  # fmt: skip  (names only of the mappers and holders: a few, read in C)
+        uids = {uid for uid in owners.values() if uid >= 0}
         every_mount = (*mounts.values(), *(m for m in self._foreign.values() if m is not None))
         return PosixSnapshot(taken_at, tuple(objects), every_mount, processes, frozenset(uids),
                              uninspected, maps.reader, len(pids), self._hiding)  # fmt: skip
@@ -196,6 +195,22 @@ class PosixCollector:
             info.st_blocks * 512, info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode),
             info.st_atime, info.st_mtime, info.st_ctime, mappings, holders, semaphore,
         )  # fmt: skip
+
+
+def _owners(pids: Sequence[int]) -> dict[int, int]:
+    """The effective uid of each pid (the owner of /proc/PID, as ps shows), or -errno.
+
+    One stat a process: five times cheaper than reading /proc/PID/stat for all of them.
+    """
+    found = {}
+    for pid in pids:
+        try:
+            found[pid] = os.stat(f"/proc/{pid}").st_uid
+        except OSError as error:
+            found[pid] = (
+                -(error.errno or errno.EIO) if error.errno != errno.ENOENT else -errno.ESRCH
+            )
+    return found
 
 
 class _Seen:
