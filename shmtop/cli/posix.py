@@ -88,8 +88,8 @@ def run_dump(args: argparse.Namespace) -> int:
     found = [o for o in snapshot.objects if o.name == args.name]
     if not found:
         raise CliError(f"no POSIX object named {safe_text(args.name)!r}")
-    if len(found) > 1:  # a name and unlinked objects that had it: the named one
-        found = [o for o in found if o.linked] or found[:1]
+    # One name, several objects (ours, a container's, unlinked ones that had it): ours first.
+    found.sort(key=lambda o: (not o.in_shm_dir, not o.linked))
     try:
         reader = content.ObjectReader(found[0])
     except content.Unreadable as error:

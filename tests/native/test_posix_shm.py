@@ -472,3 +472,55 @@ def test_without_privilege_an_unlinked_mapped_object_is_still_shown_with_what_is
     # root sees it whole
     obj = scan([pid]).find(*key)
     assert obj is not None and obj.stat_known and obj.uid == 65534
+
+
+_CHURN = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_long]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+libc.prctl(1, 9)
+prefix = sys.argv[1]
+print("go", flush=True)
+i = 0
+while True:
+    path = f"{prefix}{i % 8}"
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.ftruncate(fd, 4096 * (1 + i % 3))
+    address = libc.mmap(None, 4096, 3, 1, fd, 0)
+    os.close(fd)
+    if i % 2:
+        os.unlink(path)
+    os.truncate(path, 0) if os.path.exists(path) else None
+    libc.munmap(ctypes.c_void_p(address), 4096)
+    i += 1
+"""
+
+
+def test_scans_and_reads_survive_objects_that_change_under_them(
+    maps_reader: MapsReader, kids: list[Kid]
+) -> None:
+    """A child creates, maps, truncates, unlinks and unmaps objects in a loop while we scan
+    and read them: no scan or read may fail, whatever it finds."""
+    prefix = f"{SHM_DIR}/{PREFIX}churn-"
+    kid = Kid([sys.executable, "-c", _CHURN, prefix])
+    kids.append(kid)
+    seen = 0
+    try:
+        for _ in range(30):
+            snapshot = scan([kid.pid])
+            for obj in snapshot.objects:
+                if not obj.path.startswith(prefix.encode()):
+                    continue
+                seen += 1
+                assert obj.size >= 0 and obj.allocated >= 0
+                with contextlib.suppress(content.Unreadable):
+                    assert len(content.read_object(obj, 0, 8192)) <= 3 * 4096
+    finally:
+        kid.stop()
+        for name in os.listdir(SHM_DIR):
+            if name.startswith(f"{PREFIX}churn-"):
+                os.unlink(f"{SHM_DIR}/{name}")
+    assert seen > 0
