@@ -79,3 +79,10 @@ def test_mountinfo_gives_tmpfs_and_hugetlbfs_mounts_with_their_devices() -> None
         (os.makedev(0, 23), "tmpfs", "/dev/shm"),
         (os.makedev(0, 24), "hugetlbfs", "/mnt/huge pages"),
     ]
+
+
+def test_a_newline_the_text_wrote_as_backslash_012_is_a_newline_again() -> None:
+    line = b"7f0000000000-7f0000001000 rw-s 00000000 00:1b 5  /dev/shm/a\\012b (deleted)\n"
+    rows = parse(line, [SHM])
+    assert rows[0].name == b"/dev/shm/a\nb (deleted)"
+    assert (rows[0].name_length, rows[0].deleted) == (len(rows[0].name), 1)

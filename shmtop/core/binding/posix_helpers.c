@@ -27,6 +27,23 @@ static int shmtop_dev_wanted(unsigned long long dev, const long long *devs, int 
     return any_anon && major(dev) == 0;
 }
 
+/* The text of maps writes a newline in a path as the four bytes \012 (and nothing else
+ * escaped: a path holding a real backslash-0-1-2 reads the same); PROCMAP_QUERY gives the
+ * bytes. Undo it in place so both readers give one name. Returns the new length. */
+static size_t shmtop_unescape_newlines(char *name, size_t length)
+{
+    size_t from, to = 0;
+    for (from = 0; from < length; from++) {
+        if (from + 3 < length && memcmp(name + from, "\\012", 4) == 0) {
+            name[to++] = '\n';
+            from += 3;
+        } else {
+            name[to++] = name[from];
+        }
+    }
+    return to;
+}
+
 static void shmtop_fmap_row(long long *row, char *name_slot, int pid,
                             unsigned long long start, unsigned long long stop, int writable,
                             unsigned long long dev, unsigned long long inode,
@@ -93,6 +110,11 @@ static int shmtop_parse_fmap_line(const char *line, const char *end, int pid,
         return 0; /* no path (anonymous shared memory), or a System V segment */
     shmtop_fmap_row(row, name_slot, pid, start, stop, writable, dev, inode, offset, p,
                     (size_t)(end - p));
+    if (memchr(name_slot, '\\', strlen(name_slot)) != NULL) {
+        size_t kept = strlen(name_slot), now = shmtop_unescape_newlines(name_slot, kept);
+        name_slot[now] = 0;
+        row[8] -= (long long)(kept - now); /* a cut name's full length: its kept part's fix */
+    }
     return 1;
 }
 
