@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import ctypes
 import os
 import signal
@@ -119,7 +120,7 @@ def main() -> None:
                 raise RuntimeError(f"child {pid} failed")
             os.close(read_end)
             kids.append(pid)
-        measure(args, private)
+        measure(args, private, [os.getpid(), *kids])
     finally:
         for pid in kids:
             os.kill(pid, signal.SIGKILL)
@@ -130,7 +131,7 @@ def main() -> None:
                 os.unlink(path)
 
 
-def measure(args: argparse.Namespace, private: bool) -> None:
+def measure(args: argparse.Namespace, private: bool, workload: list[int]) -> None:
     """Print the figures (the workload is running)."""
     pids = all_pids()
     print(f"processes on the machine: {len(pids)} ({args.children} children, each mapping "
@@ -149,6 +150,8 @@ def measure(args: argparse.Namespace, private: bool) -> None:
               f" {sum(len(o.holders) for o in snapshot.objects)} fds, reader"
               f" {snapshot.reader}, uninspected {len(snapshot.uninspected)}")  # fmt: skip
         figures("full scan (steady)", time_calls(collector.snapshot, args.repeat))
+        figures(f"scan of the workload's {len(workload)} pids only",
+                time_calls(functools.partial(collector.snapshot, workload), args.repeat))  # fmt: skip
         collector.close()
         with PosixCollector(threads=1) as serial:
             serial.snapshot()
