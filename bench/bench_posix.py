@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import ctypes
+import functools
 import os
 import signal
 import statistics
@@ -150,8 +150,9 @@ def measure(args: argparse.Namespace, private: bool, workload: list[int]) -> Non
               f" {sum(len(o.holders) for o in snapshot.objects)} fds, reader"
               f" {snapshot.reader}, uninspected {len(snapshot.uninspected)}")  # fmt: skip
         figures("full scan (steady)", time_calls(collector.snapshot, args.repeat))
+        only_workload = functools.partial(collector.snapshot, workload)
         figures(f"scan of the workload's {len(workload)} pids only",
-                time_calls(functools.partial(collector.snapshot, workload), args.repeat))  # fmt: skip
+                time_calls(only_workload, args.repeat))  # fmt: skip
         collector.close()
         with PosixCollector(threads=1) as serial:
             serial.snapshot()
