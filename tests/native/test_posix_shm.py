@@ -546,3 +546,14 @@ def test_both_readers_name_an_unlinked_object_with_a_newline_alike(
     obj = scan([pid]).find(*key)
     assert obj is not None and not obj.linked
     assert obj.name == hostile  # the bytes, whichever reader (text writes \n as \012)
+
+
+def test_more_mappings_than_the_first_buffer_holds_are_all_found(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid]
+) -> None:
+    """1300 mappings of one object: past the scan's first 1024 rows, so it reads again."""
+    name = shm.make(size=PAGE)
+    pid, maps = start(kids, name, *["map-ro"] * 1300)
+    obj = find(scan([pid]), name)
+    assert sorted((m.start, m.end) for m in obj.mappings) == sorted(map(tuple, maps))
+    assert len(obj.mappings) == 1300

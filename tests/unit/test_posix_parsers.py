@@ -86,3 +86,11 @@ def test_a_newline_the_text_wrote_as_backslash_012_is_a_newline_again() -> None:
     rows = parse(line, [SHM])
     assert rows[0].name == b"/dev/shm/a\nb (deleted)"
     assert (rows[0].name_length, rows[0].deleted) == (len(rows[0].name), 1)
+
+
+def test_rows_past_the_capacity_are_counted_not_written() -> None:
+    with tempfile.TemporaryFile() as file:
+        file.write(LINES * 3)
+        file.seek(0)
+        rows = native.parse_file_maps_fd(file.fileno(), 42, [SHM], capacity=3)
+    assert [r.inode for r in rows] == [5, 6, 5]

@@ -900,7 +900,7 @@ def scan_file_maps(
     dev_array = ffi.new("long long[]", list(devices) or [0])
     status = ffi.new("int[]", max(len(pids), 1))
     used = ffi.new("int *")
-    capacity = 256
+    capacity = 1024
     while True:
         out = ffi.new("long long[]", capacity * FMAP_FIELDS)
         names = ffi.new("char[]", capacity * FMAP_NAME)
@@ -911,9 +911,9 @@ def scan_file_maps(
         )  # fmt: skip
         if rows < 0:
             raise OSError(-rows, f"reading /proc/PID/maps: {os.strerror(-rows)}")
-        if rows < capacity:
+        if rows <= capacity:
             break
-        capacity *= 4
+        capacity = rows + rows // 4  # the C counted them all: one more pass, some room to grow
     if asked and not used[0] and reader is None:
         _procmap_query = False
     failures = {pids[i]: status[i] for i in range(len(pids)) if status[i]}
@@ -926,7 +926,7 @@ def scan_fds(pids: Sequence[int], devices: Sequence[int]) -> tuple[list[FdRow], 
     pid_array = ffi.new("int[]", list(pids))
     dev_array = ffi.new("long long[]", list(devices) or [0])
     status = ffi.new("int[]", max(len(pids), 1))
-    capacity = 256
+    capacity = 1024
     while True:
         out = ffi.new("long long[]", capacity * FD_FIELDS)
         names = ffi.new("char[]", capacity * FMAP_NAME)
@@ -934,7 +934,7 @@ def scan_fds(pids: Sequence[int], devices: Sequence[int]) -> tuple[list[FdRow], 
                                    capacity, status)  # fmt: skip
         if rows <= capacity:
             break
-        capacity = rows * 2  # fds opened meanwhile may need a little more
+        capacity = rows + rows // 4  # the C counted them all; fds opened meanwhile: room
     failures = {pids[i]: status[i] for i in range(len(pids)) if status[i]}
     found = [FdRow(*row) for row in _named(out, names, rows, FD_FIELDS)]  # type: ignore[arg-type]
     return found, failures
@@ -944,7 +944,8 @@ def parse_file_maps_fd(
     fd: int, pid: int, devices: Sequence[int], *, any_anonymous: bool = False,
     capacity: int = 1024,
 ) -> list[FileMapRow]:  # fmt: skip
-    """scan_file_maps' text reader on maps text read from fd (up to EOF), pid filled in."""
+    """scan_file_maps' text reader on maps text read from fd (up to EOF), pid filled in; the
+    first capacity rows."""
     dev_array = ffi.new("long long[]", list(devices) or [0])
     out = ffi.new("long long[]", max(capacity, 1) * FMAP_FIELDS)
     names = ffi.new("char[]", max(capacity, 1) * FMAP_NAME)
@@ -952,4 +953,5 @@ def parse_file_maps_fd(
                                      names, capacity)  # fmt: skip
     if rows < 0:
         raise OSError(-rows, f"reading maps text from fd {fd}: {os.strerror(-rows)}")
-    return [FileMapRow(*row) for row in _named(out, names, rows, FMAP_FIELDS)]  # type: ignore[arg-type]
+    kept = min(rows, capacity)  # the C counts rows past capacity, writes only capacity
+    return [FileMapRow(*row) for row in _named(out, names, kept, FMAP_FIELDS)]  # type: ignore[arg-type]

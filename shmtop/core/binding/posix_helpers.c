@@ -140,14 +140,14 @@ static int shmtop_query_fmaps(int fd, int pid, const long long *devs, int ndevs,
             return errno == ENOENT ? rows : -errno;
         address = query.vma_end;
         dev = makedev(query.dev_major, query.dev_minor);
-        if (rows >= cap || query.vma_name_size == 0 ||
-            !shmtop_dev_wanted(dev, devs, ndevs, any_anon) ||
+        if (query.vma_name_size == 0 || !shmtop_dev_wanted(dev, devs, ndevs, any_anon) ||
             shmtop_is_sysv_name(name, query.vma_name_size - 1))
             continue;
-        shmtop_fmap_row(out + (long long)rows * SHMTOP_FMAP_FIELDS,
-                        names + (long long)rows * SHMTOP_FMAP_NAME, pid, query.vma_start,
-                        query.vma_end, (query.vma_flags & PROCMAP_QUERY_VMA_WRITABLE) != 0,
-                        dev, query.inode, query.vma_offset, name, query.vma_name_size - 1);
+        if (rows < cap) /* past cap only counted: the caller retries with room for all */
+            shmtop_fmap_row(out + (long long)rows * SHMTOP_FMAP_FIELDS,
+                            names + (long long)rows * SHMTOP_FMAP_NAME, pid, query.vma_start,
+                            query.vma_end, (query.vma_flags & PROCMAP_QUERY_VMA_WRITABLE) != 0,
+                            dev, query.inode, query.vma_offset, name, query.vma_name_size - 1);
         rows++;
     }
 }
@@ -159,6 +159,8 @@ static int shmtop_read_fmaps_text(int fd, int pid, const long long *devs, int nd
                                   char *buffer)
 {
     const size_t chunk = SHMTOP_FMAP_BUFFER - SHMTOP_FMAP_LINE_MAX;
+    long long scratch[SHMTOP_FMAP_FIELDS];
+    char scratch_name[SHMTOP_FMAP_NAME];
     size_t carried = 0;
     int skipping = 0, rows = 0;
     ssize_t got;
@@ -181,10 +183,11 @@ static int shmtop_read_fmaps_text(int fd, int pid, const long long *devs, int nd
             skipping = 0;
         }
         while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-            if (rows < cap &&
-                shmtop_parse_fmap_line(p, nl, pid, devs, ndevs, any_anon,
-                                       out + (long long)rows * SHMTOP_FMAP_FIELDS,
-                                       names + (long long)rows * SHMTOP_FMAP_NAME))
+            /* past cap a row is parsed into scratch, only counted */
+            if (shmtop_parse_fmap_line(
+                    p, nl, pid, devs, ndevs, any_anon,
+                    rows < cap ? out + (long long)rows * SHMTOP_FMAP_FIELDS : scratch,
+                    rows < cap ? names + (long long)rows * SHMTOP_FMAP_NAME : scratch_name))
                 rows++;
             p = nl + 1;
         }
@@ -200,8 +203,9 @@ static int shmtop_read_fmaps_text(int fd, int pid, const long long *devs, int nd
 }
 
 /* Shared file mappings on the wanted devices of each pid's maps, as shmtop_scan_maps
- * scans /SYSV ones (status, *reader: the same meaning). Returns rows (at most cap: the
- * caller retries with more room when rows == cap), or -ENOMEM. */
+ * scans /SYSV ones (status, *reader: the same meaning). Returns the rows found, of which
+ * the first cap are written (more than cap: the caller retries once with room for all),
+ * or -ENOMEM. */
 static int shmtop_scan_fmaps(const int *pids, int npids, const long long *devs, int ndevs,
                              int any_anon, long long *out, char *names, int cap,
                              int *status, int *reader)
@@ -211,7 +215,7 @@ static int shmtop_scan_fmaps(const int *pids, int npids, const long long *devs, 
     int i, rows = 0;
 
     for (i = 0; i < npids; i++) {
-        int fd, added;
+        int fd, added, room, at;
 
         status[i] = 0;
         snprintf(path, sizeof path, "/proc/%d/maps", pids[i]);
@@ -221,10 +225,12 @@ static int shmtop_scan_fmaps(const int *pids, int npids, const long long *devs, 
             continue;
         }
         added = -ENOTTY;
+        room = rows < cap ? cap - rows : 0;
+        at = rows < cap ? rows : 0; /* no room: nothing is written there */
         if (*reader) {
             added = shmtop_query_fmaps(fd, pids[i], devs, ndevs, any_anon,
-                                       out + (long long)rows * SHMTOP_FMAP_FIELDS,
-                                       names + (long long)rows * SHMTOP_FMAP_NAME, cap - rows);
+                                       out + (long long)at * SHMTOP_FMAP_FIELDS,
+                                       names + (long long)at * SHMTOP_FMAP_NAME, room);
             if (added == -ENOTTY || added == -EINVAL || added == -EOPNOTSUPP)
                 *reader = 0;
         }
@@ -234,9 +240,9 @@ static int shmtop_scan_fmaps(const int *pids, int npids, const long long *devs, 
                 return -ENOMEM;
             }
             added = shmtop_read_fmaps_text(fd, pids[i], devs, ndevs, any_anon,
-                                           out + (long long)rows * SHMTOP_FMAP_FIELDS,
-                                           names + (long long)rows * SHMTOP_FMAP_NAME,
-                                           cap - rows, buffer);
+                                           out + (long long)at * SHMTOP_FMAP_FIELDS,
+                                           names + (long long)at * SHMTOP_FMAP_NAME, room,
+                                           buffer);
         }
         close(fd);
         if (added < 0) {
