@@ -54,9 +54,10 @@ def run_on(name: str) -> Iterator[MapsReader]:
 
     def spy_files(
         pids: Sequence[int], devices: Sequence[int], *, any_anonymous: bool = False,
-        reader: str | None = None,
+        reader: str | None = None, capacity: int = 1024,
     ) -> native.FileMapsScan:  # fmt: skip
-        scan = real_files(pids, devices, any_anonymous=any_anonymous, reader=reader)
+        scan = real_files(pids, devices, any_anonymous=any_anonymous, reader=reader,
+                          capacity=capacity)  # fmt: skip
         chosen.used.append(scan.reader)
         return scan
 

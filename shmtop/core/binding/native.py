@@ -881,13 +881,14 @@ def _named(out: CData, names: CData, rows: int, width: int) -> list[tuple[int | 
 
 def scan_file_maps(
     pids: Sequence[int], devices: Sequence[int], *, any_anonymous: bool = False,
-    reader: str | None = None,
+    reader: str | None = None, capacity: int = 1024,
 ) -> FileMapsScan:  # fmt: skip
     """Shared mappings of files on `devices` in the maps of pids (never /SYSV segments).
 
     any_anonymous: also those on any other device of major 0 (tmpfs mounts of other mount
     namespaces; also internal ones such as memfd's: the caller sorts them). reader as for
     scan_maps; a scan that finds the ioctl missing turns it off for later scans too.
+    capacity: rows to make room for (more cost a second pass over every maps file).
     """
     global _procmap_query
     if reader is None:
@@ -900,7 +901,7 @@ def scan_file_maps(
     dev_array = ffi.new("long long[]", list(devices) or [0])
     status = ffi.new("int[]", max(len(pids), 1))
     used = ffi.new("int *")
-    capacity = 1024
+    capacity = max(capacity, 1)
     while True:
         out = ffi.new("long long[]", capacity * FMAP_FIELDS)
         names = ffi.new("char[]", capacity * FMAP_NAME)
@@ -921,12 +922,15 @@ def scan_file_maps(
     return FileMapsScan(found, failures, PROCMAP_QUERY if used[0] else TEXT)
 
 
-def scan_fds(pids: Sequence[int], devices: Sequence[int]) -> tuple[list[FdRow], dict[int, int]]:
-    """Regular files on `devices` open on the fds of pids, and pid -> errno of those unread."""
+def scan_fds(
+    pids: Sequence[int], devices: Sequence[int], *, capacity: int = 1024
+) -> tuple[list[FdRow], dict[int, int]]:
+    """Regular files on `devices` open on the fds of pids, and pid -> errno of those unread
+    (capacity: rows to make room for, as for scan_file_maps)."""
     pid_array = ffi.new("int[]", list(pids))
     dev_array = ffi.new("long long[]", list(devices) or [0])
     status = ffi.new("int[]", max(len(pids), 1))
-    capacity = 1024
+    capacity = max(capacity, 1)
     while True:
         out = ffi.new("long long[]", capacity * FD_FIELDS)
         names = ffi.new("char[]", capacity * FMAP_NAME)

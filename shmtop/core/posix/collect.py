@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 import time
@@ -54,6 +55,7 @@ class PosixCollector:
         # last scan's shm ones are only a hint for the fd scan that runs beside the maps.
         self._foreign: dict[int, ShmMount | None] = {}
         self._hiding = processes_hidden()  # the /proc mount does not change under us
+        self._room = (_ROOM, _ROOM)  # rows to make room for in the maps and fd scans
         # The maps scan and the fd scan are C loops that release the GIL and share
         # nothing: run side by side, a scan costs about the longer of the two.
         self._pool = (
@@ -78,10 +80,12 @@ class PosixCollector:
         pids = all_pids() if pids is None else list(pids)
         known = set(mounts) | {dev for dev, mount in self._foreign.items() if mount is not None}
         self._foreign = {}
+        scan_maps = functools.partial(native.scan_file_maps, pids, list(mounts),
+                                      any_anonymous=True, capacity=self._room[0])  # fmt: skip
+        scan_fds = functools.partial(native.scan_fds, pids, sorted(known),
+                                     capacity=self._room[1])  # fmt: skip
         if self._pool is not None:
-            maps_job = self._pool.submit(native.scan_file_maps, pids, list(mounts),
-                                         any_anonymous=True)  # fmt: skip
-            fds_job = self._pool.submit(native.scan_fds, pids, sorted(known))
+            maps_job, fds_job = self._pool.submit(scan_maps), self._pool.submit(scan_fds)
             owners = _owners(pids)
             listed = self._list_shm_dir()
             maps = maps_job.result()
@@ -89,8 +93,10 @@ class PosixCollector:
         else:
             owners = _owners(pids)
             listed = self._list_shm_dir()
-            maps = native.scan_file_maps(pids, list(mounts), any_anonymous=True)
-            fd_rows, fd_failures = native.scan_fds(pids, sorted(known))
+            maps = scan_maps()
+            fd_rows, fd_failures = scan_fds()
+        # Room for a quarter more rows next time: a steady scan reads every maps file once.
+        self._room = (_room_for(len(maps.rows)), _room_for(len(fd_rows)))
         seen = _Seen()
         for row in maps.rows:
             if row.dev in mounts or self._foreign_mount(row.dev, row.pid) is not None:
@@ -195,6 +201,13 @@ class PosixCollector:
             info.st_blocks * 512, info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode),
             info.st_atime, info.st_mtime, info.st_ctime, mappings, holders, semaphore,
         )  # fmt: skip
+
+
+_ROOM = 1024
+
+
+def _room_for(rows: int) -> int:
+    return max(_ROOM, rows + rows // 4)
 
 
 def _owners(pids: Sequence[int]) -> dict[int, int]:
