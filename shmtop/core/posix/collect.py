@@ -128,7 +128,8 @@ class PosixCollector:
             )
             if number not in (0, errno.ESRCH)
         }  # fmt: skip  (a process whose uid is unknown is a blind spot for the leak rule too)
-        users = sorted({pid for obj in objects for pid in (*obj.mapper_pids, *obj.holder_pids)})
+        users = sorted({m.pid for o in objects for m in o.mappings}
+                       | {h.pid for o in objects for h in o.holders})  # fmt: skip
         processes = {
             pid: PosixProcess(
                 pid, fact.comm.decode("utf-8", "replace"), fact.uid, start_time(fact.start)
