@@ -25,6 +25,7 @@ import pytest
 from helpers import wait_until
 from maps_reader import MapsReader
 
+from shmtop.core.binding import native
 from shmtop.core.posix import actions, content, verdicts
 from shmtop.core.posix.collect import PosixCollector, all_pids, take_snapshot
 from shmtop.core.posix.model import SHM_DIR, PosixKind, PosixObject, PosixSnapshot
@@ -557,3 +558,47 @@ def test_more_mappings_than_the_first_buffer_holds_are_all_found(
     obj = find(scan([pid]), name)
     assert sorted((m.start, m.end) for m in obj.mappings) == sorted(map(tuple, maps))
     assert len(obj.mappings) == 1300
+
+
+def test_a_name_reused_by_a_new_object_is_two_objects_each_with_its_own_mappers(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid]
+) -> None:
+    """Joined on (device, inode), never on the path: the old object, unlinked, keeps its
+    mapper; the new one under the same name has its own."""
+    name = shm.make(size=PAGE)
+    old_key = _key(name)
+    old_pid, _ = start(kids, name, "map-rw")
+    _posixshmem.shm_unlink(name)
+    fd = _posixshmem.shm_open(name, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    os.ftruncate(fd, 2 * PAGE)
+    os.close(fd)
+    new_pid, _ = start(kids, name, "map-ro")
+    snapshot = scan([old_pid, new_pid])
+    both = [o for o in snapshot.objects if o.name == name]
+    assert len(both) == 2
+    old = next(o for o in both if o.key == old_key)
+    new = next(o for o in both if o.key != old_key)
+    assert (old.linked, old.size, old.mapper_pids) == (False, PAGE, (old_pid,))
+    assert (new.linked, new.size, new.mapper_pids) == (True, 2 * PAGE, (new_pid,))
+
+
+def test_a_named_semaphore_is_joined_through_the_creators_temporary_name(shm: Objects) -> None:
+    """glibc maps a new semaphore under a temporary name (sem.XXXXXX, unlinked once linked to
+    sem.NAME): the creator's maps show that name, the same inode joins it."""
+    if content.semaphore_layout_known() is not None:
+        pytest.skip(content.semaphore_layout_known() or "")
+    sems = _Sem()
+    name = f"/{PREFIX}tmp{next(_count)}"
+    sem = sems.open(name, 1)
+    shm.names.append("/sem." + name[1:])
+    try:
+        key = _key("/sem." + name[1:])
+        rows = native.scan_file_maps([os.getpid()], [key[0]]).rows
+        names = [r.name for r in rows if (r.dev, r.inode) == key]
+        assert len(names) == 1 and names[0] != path_of("/sem." + name[1:]).encode()
+        assert names[0].startswith(b"/dev/shm/sem.") and names[0].endswith(b" (deleted)")
+        obj = take_snapshot([os.getpid()]).find(*key)
+        assert obj is not None and obj.linked and obj.kind is PosixKind.SEM
+        assert obj.mapper_pids == (os.getpid(),)
+    finally:
+        sems.libc.sem_close(ctypes.c_void_p(sem))
