@@ -80,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--user", metavar="U", help="only objects owned by user name or uid U")
 
     show = commands.add_parser("show", help="everything about one object")
-    show.add_argument("kind", choices=KINDS)
-    show.add_argument("id", type=ipc_id)
+    show.add_argument("kind", choices=(*KINDS, *POSIX_KINDS))
+    show.add_argument("id", type=ipc_id, nargs="?")
+    show.add_argument("--name", metavar="NAME", help="pshm, psem: the object named NAME")
     show.add_argument("--json", action="store_true")
     debug_cli.add_show_options(show)
 
@@ -339,6 +340,12 @@ def list_json(snapshot: Snapshot, chosen: dict[str, list[Any]]) -> dict[str, Any
 
 
 def run_show(args: argparse.Namespace) -> int:
+    if args.kind in POSIX_KINDS:
+        from shmtop.cli import posix
+
+        return posix.run_show(args)
+    if args.id is None or args.name is not None:
+        raise CliError(f"show {args.kind} takes an id", EXIT_USAGE)
     if getattr(args, "messages", False):
         return debug_cli.run_show_messages(args)
     snapshot = take_snapshot(attachments=args.kind == "shm")

@@ -82,14 +82,33 @@ def run_rm(args: argparse.Namespace) -> int:
 DUMP_CHUNK = 1 << 16
 
 
+def _named(snapshot: PosixSnapshot, name: str) -> list[PosixObject]:
+    """The objects called name: ours in /dev/shm first, then a container's, then unlinked."""
+    found = [o for o in snapshot.objects if o.name == name]
+    found.sort(key=lambda o: (not o.in_shm_dir, not o.linked))
+    return found
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """`show pshm|psem --name NAME`: every object of that name, in plain text."""
+    if args.name is None or args.id is not None or args.json or args.messages:
+        raise CliError(f"show {args.kind} takes --name NAME (plain text only for now)", EXIT_USAGE)
+    snapshot = take_snapshot()
+    found = [o for o in _named(snapshot, args.name) if o.kind is PosixKind(args.kind)]
+    if not found:
+        raise CliError(f"no {args.kind} named {safe_text(args.name)!r}")
+    pages = [posix_table.detail_lines(snapshot, obj) for obj in found]
+    print("\n\n".join("\n".join(page) for page in pages))
+    _blind_note(snapshot)
+    return 0
+
+
 def run_dump(args: argparse.Namespace) -> int:
     """`dump --name NAME`: hex (or --raw) of a POSIX object, read with pread only."""
     snapshot = take_snapshot()
-    found = [o for o in snapshot.objects if o.name == args.name]
+    found = _named(snapshot, args.name)
     if not found:
         raise CliError(f"no POSIX object named {safe_text(args.name)!r}")
-    # One name, several objects (ours, a container's, unlinked ones that had it): ours first.
-    found.sort(key=lambda o: (not o.in_shm_dir, not o.linked))
     try:
         reader = content.ObjectReader(found[0])
     except content.Unreadable as error:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 
 from shmtop.core.posix.actions import refusal
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
 from shmtop.core.posix.verdicts import judge
 from shmtop.core.snapshot.accounts import user_name
-from shmtop.text.report import counted, human_size, render_table, short_age
+from shmtop.text.report import clock, counted, human_size, render_table, short_age
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import octal_perms
 
@@ -147,3 +148,48 @@ def plan_lines(snapshot: PosixSnapshot, targets: Sequence[PosixObject], grace: f
             safe_text(f"cannot remove: {refused}" if refused else verdict.reason),
         ))  # fmt: skip
     return render_table(("NAME", "OWNER", "SIZE", "STATUS", "EVIDENCE"), rows)
+
+
+def _where(obj: PosixObject) -> str:
+    if obj.in_shm_dir:
+        return "named in /dev/shm"
+    if obj.linked:
+        return "a file of another shm mount or mount namespace"
+    return "unlinked: memory held by its mappers and holders, no name left"
+
+
+def detail_lines(snapshot: PosixSnapshot, obj: PosixObject) -> list[str]:
+    """`show`'s page of one object: identity, owner, times, every mapping with its address
+    range, every holder's fd, the leak rule's verdict."""
+    verdict = judge(obj, snapshot)
+    known = obj.stat_known
+    lines = [
+        f"{TITLES[obj.kind]} {safe_text(obj.name)}",
+        f"  path       {safe_text(obj.path.decode('utf-8', 'replace'))}",
+        f"  where      {_where(obj)}",
+        f"  identity   device {os.major(obj.dev)}:{os.minor(obj.dev)}, inode {obj.inode}",
+        f"  size       {obj.size} bytes ({human_size(obj.size)}), allocated "
+        + (f"{obj.allocated} bytes ({human_size(obj.allocated)})" if known else "?"),
+        "  owner      " + (f"{_owner(obj, snapshot)} ({obj.uid}), group {obj.gid}, mode "
+                           f"{octal_perms(obj.mode)}" if known else "? (could not stat it)"),
+    ]  # fmt: skip
+    if known:
+        lines += [f"  {what:<10} {clock(int(when))}"
+                  for what, when in (("changed", obj.ctime), ("modified", obj.mtime),
+                                     ("accessed", obj.atime))]  # fmt: skip
+    if obj.semaphore is not None:
+        sem = obj.semaphore
+        lines.append(f"  value      {sem.value}, nwaiters {sem.nwaiters} (a hint)"
+                     if sem.value is not None else f"  value      ? ({sem.problem})")  # fmt: skip
+    status = f"{verdict.status}: " if verdict.status is not None else ""  # else "in use: ..."
+    lines.append(f"  verdict    {status}{safe_text(verdict.reason)}")
+    lines.append(f"  mapped by  {counted(len(obj.mappings), 'mapping')}")
+    for m in sorted(obj.mappings, key=lambda m: (m.pid, m.start)):
+        mode = "rw" if m.writable else "ro"
+        where = f"{m.start:x}-{m.end:x} ({human_size(m.size)}) at offset {m.offset}"
+        lines.append(f"    {_process(snapshot, m.pid):<24} {mode}  {where}")
+    lines.append(f"  held by    {counted(len(obj.holders), 'fd')}")
+    for h in sorted(obj.holders, key=lambda h: (h.pid, h.fd)):
+        access = ("r" if h.readable else "") + ("w" if h.writable else "")
+        lines.append(f"    {_process(snapshot, h.pid):<24} fd {h.fd} ({access or '-'})")
+    return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -167,3 +168,30 @@ def test_list_pshm_under_a_hidepid_proc_says_processes_are_hidden(objects: list[
     assert run.code == 0, run
     assert any(f"/{PREFIX}seen" in line for line in run.lines())
     assert "processes are hidden" in run.stderr and "nothing is called an orphan" in run.stderr
+
+
+def test_show_pshm_by_name_gives_every_mapping_with_its_address_range(
+    objects: list[str],
+) -> None:
+    path = make(objects, PREFIX + "show")
+    kid = subprocess.Popen(
+        [sys.executable, str(TESTS / "pshm_child.py"), path, "map-rw", "map-ro", "hold"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert kid.stdout is not None
+        said = json.loads(kid.stdout.readline())
+        run = shmtop("show", "pshm", "--name", "/" + PREFIX + "show")
+    finally:
+        kid.kill()
+        kid.wait()
+    assert run.returncode == 0, run.stderr
+    out = run.stdout.decode()
+    pid = said["pid"]
+    for (start, end), mode in zip(said["maps"], ("rw", "ro"), strict=True):
+        assert f"{pid} python" in out and f"{mode}  {start:x}-{end:x} (8.0K) at offset 0" in out
+    assert "held by    1 fd" in out
+    assert re.search(rf"\n    {pid} python +fd \d+ \(r\)\n", out), out
+    assert "verdict    in use: " in out and "mode 640" in out
+    assert shmtop("show", "pshm", "--name", "/" + PREFIX + "none").returncode == 1
+    assert shmtop("show", "pshm", "7").returncode == 2
