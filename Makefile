@@ -15,7 +15,7 @@ TUI_TESTS := tests/test_tui.py tests/test_tui_debug.py tests/test_tui_debug_fake
 	tests/test_tui_palette.py tests/test_hex_view.py
 
 .PHONY: help venv lint typecheck static test test-text-maps wheel test-floor tests check \
-	format clean
+	format schema clean
 
 help:
 	@echo "make venv       $(VENV) with shmtop (editable) and the dev group (pip >= 25.1)"
@@ -26,6 +26,7 @@ help:
 	@echo "make wheel      build the abi3 wheel, check it, run it from a fresh venv"
 	@echo "make test-floor the TUI tests on Textual $(TEXTUAL_FLOOR) (the floor), from the wheel"
 	@echo "make format     ruff format + ruff check --fix (changes files)"
+	@echo "make schema     regenerate schema/*.json from the document types (shmtop schema NAME)"
 
 venv:
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +88,14 @@ check: static tests
 format:
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The committed JSON Schemas the README links: generated from the Structs, never edited by hand
+# (tests/cli/test_json_contract.py fails when one is stale).
+schema:
+	@echo "== schema/: the JSON Schema of each document --json prints"
+	mkdir -p schema
+	for name in $$($(BIN)/python -c 'from shmtop.text.schemas import DOCUMENTS; print(*DOCUMENTS)'); \
+	do $(BIN)/python -m shmtop schema $$name > schema/$$name.json || exit 1; done
 
 clean:
 	rm -rf $(DIST) build $(WHEEL_VENV) $(FLOOR_VENV)

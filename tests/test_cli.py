@@ -477,6 +477,7 @@ def test_show_shm_text_and_json(make_shm: MakeShm, spawn: Spawn) -> None:
     assert any(word.endswith("helpers.py") for word in command_line), command_line
     shown = as_json.json()
     command_lines = shown.pop("command_lines")
+    assert shown.pop("schema_version") == shmtop("list", "shm", "--json").json()["schema_version"]
     assert list(command_lines) == [str(child.pid)]
     assert "helpers.py" in command_lines[str(child.pid)]
     assert shown == listed
@@ -874,11 +875,14 @@ HEAVY = (
     "shmtop.core.waits.waiters",
     "shmtop.core.waits.wait_report",
     "shmtop.text.wait_pages",
-    "shmtop.text.wait_export",
+    "shmtop.text.wait_documents",
 )
 
 
-@pytest.mark.parametrize("command", [("list",), ("show", "shm", "{id}"), ("limits",)])
+@pytest.mark.parametrize("command", [
+    ("list",), ("show", "shm", "{id}"), ("limits",),
+    ("list", "--json"), ("show", "shm", "{id}", "--json"), ("limits", "--json"),
+])  # fmt: skip
 def test_the_one_shot_commands_import_no_textual_and_no_debugger(
     command: tuple[str, ...], make_shm: MakeShm
 ) -> None:
@@ -916,7 +920,7 @@ def test_a_process_name_with_escapes_is_shown_visibly_and_never_raw(
         assert b"\x1b" not in run.out
         assert b"\x1b" not in run.err
     row = next(line for line in listing.lines() if line.split()[:1] == [str(shmid)])
-    assert f"{child.pid}({visible})" in row
+    assert f"{child.pid} ({visible})" in row
     assert f"{child.pid} ({visible})" in shown.stdout  # the last attacher
     assert any(line.split()[:2] == [str(child.pid), visible] for line in shown.lines())
     # JSON keeps the true name, escaped by the encoder (\u001b), for programs to read.

@@ -30,12 +30,11 @@ import helpers
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 
-from shmtop.core import errors
 from shmtop.core.binding import native
 from shmtop.core.model import BlindSpots, Snapshot
 from shmtop.core.segment.segment_reader import SegmentReader
 from shmtop.core.snapshot.collect import Collector
-from shmtop.text import report
+from shmtop.text import errors, report
 from shmtop.text.export import SHM_NO_LIMIT
 from shmtop.text.filtering import parse_filter
 

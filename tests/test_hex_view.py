@@ -20,8 +20,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from shmtop.cli import commands as cli
-from shmtop.core import errors
 from shmtop.core.binding import native
+from shmtop.text import errors
 from shmtop.text.sanitize import safe_bytes
 from shmtop.tui.screens.segment_view import SegmentViewScreen
 from shmtop.tui.viewer_app import ViewerApp
@@ -263,7 +263,7 @@ def test_attached_view_says_so_labels_itself_and_restores_nattch(make_shm: MakeS
         assert native.shm_stat(shmid).nattch == before + 1
         path = shown(app, "#read-path")
         assert path.startswith("attached read-only: nattch +1")
-        assert f"{os.getpid()} " in path and "(this viewer)" in path
+        assert f"{os.getpid()} (" in path and ", this viewer)" in path
         screen(app).poll()
         assert f"nattch {before + 1}" in shown(app, "#summary")
 

@@ -18,6 +18,7 @@ from shmtop.core.actions import Outcome, Removal, identity_of, remove
 from shmtop.core.binding import native
 from shmtop.core.model import Kind
 from shmtop.core.snapshot.collect import Collector
+from shmtop.text import errors
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.main import MainScreen
@@ -106,7 +107,7 @@ def test_an_id_reused_between_the_plan_and_the_yes_is_not_removed(
     assert f"key 0x{key:08x} -> 0x{other_key:08x}" in outcomes[0].detail
     assert not outcomes[0].outcome.ok
     assert new in helpers.live_rows(kind), "the new object must survive"
-    assert "changed since the plan, not removed" in cli.outcome_line(outcomes[0])
+    assert "changed since the plan, not removed" in errors.removal_text(outcomes[0])
 
 
 def test_an_unchanged_object_is_removed_and_a_missing_one_not_touched(
@@ -171,3 +172,26 @@ def test_the_tui_removal_leaves_an_object_that_took_the_confirmed_ones_id(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(MainScreen, "report_removals", capture)
         run_app(tmp_path, scenario)
+
+
+def test_the_tui_says_an_object_removed_behind_its_back_as_the_cli_does(
+    tmp_path: Path, make_shm: MakeShm
+) -> None:
+    planned = make_shm()
+
+    async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        table = app.main_screen.query_one("#table-shm", IpcTable)
+        await wait_for(pilot, lambda: planned in table.objects, "the segment is listed")
+        assert table.move_to(planned)
+        await pilot.press("d")
+        await wait_armed(app, pilot, ConfirmScreen)
+        assert helpers.remove("shm", planned)  # gone between the plan and the yes
+        await pilot.press("y")
+
+        def said() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        await wait_for(pilot, lambda: bool(said()), "the removal is reported")
+        assert said() == [errors.no_such_object("shm", planned)]
+
+    run_app(tmp_path, scenario)

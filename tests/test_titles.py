@@ -317,7 +317,7 @@ def test_list_and_show_text_name_the_role(make_shm: MakeShm, start_titled: Start
     child = start_titled("shm", shmid, b"fakepg: checkpointer ")
     listed = shmtop("list", "shm").stdout.decode()
     (row,) = [line for line in listed.splitlines() if line.split()[:1] == [str(shmid)]]
-    assert f"{child.pid}(fakepg: checkpointer)" in row
+    assert f"{child.pid} (fakepg: checkpointer)" in row
     shown = shmtop("show", "shm", str(shmid)).stdout.decode().splitlines()
     assert f"  last     {child.pid} (fakepg: checkpointer)" in shown
     (table_row,) = [line for line in shown if line.startswith(f"{child.pid} ")]
@@ -334,7 +334,7 @@ def test_a_long_title_is_cut_to_fit(make_shm: MakeShm, start_titled: Start) -> N
     listed = shmtop("list", "shm").stdout.decode()
     (row,) = [line for line in listed.splitlines() if line.split()[:1] == [str(shmid)]]
     cut = long_title[: SUMMARY_WIDTH - 1]
-    assert f"{child.pid}({cut}…)" in row and cut.endswith("worker for")
+    assert f"{child.pid} ({cut}…)" in row and cut.endswith("worker for")
 
 
 def test_a_hostile_title_reaches_the_terminal_sanitised(
@@ -347,7 +347,7 @@ def test_a_hostile_title_reaches_the_terminal_sanitised(
         assert "\x1b" not in text and "\x07" not in text
         assert not any(is_control(char) or 0x80 <= ord(char) < 0xA0 for char in text), args
         # Markup stays text, ESC is visible; list cuts the title to its column.
-        assert f"{child.pid}({HOSTILE_CUT}" in text if args[0] == "list" else HOSTILE_SHOWN in text
+        assert f"{child.pid} ({HOSTILE_CUT}" in text if args[0] == "list" else HOSTILE_SHOWN in text
     # JSON keeps the text itself (escaped by JSON), for programs to judge.
     (segment,) = [s for s in shmtop_json("list", "shm")["segments"] if s["id"] == shmid]
     assert segment["attachments"][0]["title"] == HOSTILE.decode("utf-8")
@@ -397,7 +397,7 @@ def test_the_tui_shows_and_finds_a_title(
             lambda: child.pid in getattr(table.objects.get(shmid), "attached_pids", ()),
             "the child is listed",
         )
-        assert f"{child.pid}(fakepg: checkpointer)" in table.row_text(shmid)
+        assert f"{child.pid} (fakepg: checkpointer)" in table.row_text(shmid)
         table.move_to(other)
         await pilot.press("slash")
         query = app.main_screen.query_one("#query", Input)
@@ -432,7 +432,7 @@ def test_the_tui_shows_a_hostile_title_as_text(
         await pilot.pause()
         shown = table.row_text(shmid)
         detail = str(app.main_screen.query_one(DetailPane).render())
-        assert f"{child.pid}({HOSTILE_CUT}" in shown, "markup stays text"
+        assert f"{child.pid} ({HOSTILE_CUT}" in shown, "markup stays text"
         assert HOSTILE_SHOWN in detail
         for text in (shown, detail):
             assert not any(is_control(c) or 0x80 <= ord(c) < 0xA0 for c in text), repr(text)

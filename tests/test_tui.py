@@ -60,7 +60,7 @@ def test_a_new_segment_appears_with_its_attached_child(
             lambda: child.pid in getattr(table.objects[shmid], "attached_pids", ()),
             "its attacher is listed",
         )
-        assert f"{child.pid}(tui-kid)" in table.row_text(shmid)
+        assert f"{child.pid} (tui-kid)" in table.row_text(shmid)
 
     run_app(tmp_path, scenario)
 

@@ -93,7 +93,7 @@ def test_the_set_view_follows_values_grows_history_and_names_last_changers(
         assert rows.row_text("1")[1] == "6"
         child.stop()
         await wait_for(
-            pilot, lambda: rows.row_text("1")[4] == f"{child.pid} gone", "the changer is gone"
+            pilot, lambda: rows.row_text("1")[4] == f"{child.pid} (gone)", "the changer is gone"
         )
         assert rows.row_text("0")[4] == me
 

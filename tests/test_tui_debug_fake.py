@@ -27,7 +27,7 @@ from shmtop.tui.widgets.ipc_table import IpcTable
     [
         (MsgPeek((), unsupported=MSG_COPY_MISSING), "this kernel lacks MSG_COPY"),
         (OSError(errno.EACCES, "msgrcv"), "msg 98304: permission denied: reading it needs read"),
-        (OSError(errno.EIDRM, "msgrcv"), "msg 98304 was removed"),
+        (OSError(errno.EIDRM, "msgrcv"), "msg 98304: no such object (removed, or never existed)"),
     ],
 )
 def test_a_queue_that_cannot_be_read_says_why(

@@ -1,21 +1,24 @@
-"""Command line: the TUI, and list/show/dump/rm/limits that print and exit (no Textual import)."""
+"""Command line: the TUI, and list/show/dump/rm/limits/schema that print and exit (no Textual
+import); how each ends (exit codes, errors, JSON) is cli/output.py."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import pwd
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Collection, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from shmtop import __version__
 from shmtop.cli import debug as debug_cli
+from shmtop.cli import output
+from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit, say_error
 from shmtop.core.actions import Outcome, Removal, identity_of, remove
-from shmtop.core.errors import no_such_object, object_error
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.posix.model import PosixKind
 from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
@@ -24,17 +27,17 @@ from shmtop.core.snapshot.collect import Collector
 from shmtop.core.snapshot.procs import command_line
 from shmtop.core.verdicts import DEFAULT_GRACE, judge, parse_duration
 from shmtop.text import columns, report
-from shmtop.text.export import (
-    blind_spots_dict,
-    iso_time,
-    limits_dict,
-    queue_dict,
-    segment_dict,
-    semaphore_set_dict,
+from shmtop.text.errors import (
+    bad_sort,
+    cannot_read,
+    no_such_object,
+    no_such_user,
+    object_error,
+    removal_text,
 )
 from shmtop.text.filtering import owner_matches
 from shmtop.text.hexdump import hex_lines
-from shmtop.text.numbers import byte_count, byte_offset, ipc_id, ipc_key
+from shmtop.text.numbers import byte_count, byte_offset, ipc_id, ipc_key, line_count
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
 from shmtop.tui.prefs import Preferences
@@ -42,19 +45,9 @@ from shmtop.tui.prefs import Preferences
 if TYPE_CHECKING:
     from shmtop.tui.app import ShmtopApp
 
-EXIT_ERROR = 1
-EXIT_USAGE = 2
 KINDS = ("shm", "sem", "msg")
 POSIX_KINDS = tuple(str(kind) for kind in PosixKind)  # "pshm", "psem"
 DUMP_CHUNK = 1 << 16
-
-
-class CliError(Exception):
-    """A one-line message for the user, and the exit code that goes with it."""
-
-    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("--reverse", action="store_true", help="reverse the order")
     listing.add_argument("--user", metavar="U", help="only objects owned by user name or uid U")
+    listing.add_argument("--watch", type=float, metavar="SECONDS",
+                         help="with --json: a snapshot every SECONDS, one a line (JSON Lines),"
+                              " until Ctrl-C")  # fmt: skip
+    listing.add_argument("--count", type=line_count, metavar="N",
+                         help="with --watch: stop after N lines")  # fmt: skip
 
     show = commands.add_parser("show", help="everything about one object")
     show.add_argument("kind", choices=(*KINDS, *POSIX_KINDS))
@@ -129,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     limits = commands.add_parser("limits", help="kernel limits and how much of them is used")
     limits.add_argument("--json", action="store_true")
     debug_cli.add_commands(commands)
+
+    schema = commands.add_parser(
+        "schema", help="the JSON Schema of a document --json prints (none given: the list)"
+    )
+    schema.add_argument("document", nargs="?", metavar="DOCUMENT",
+                        help="list, show, show-messages, waiters or limits")  # fmt: skip
     return parser
 
 
@@ -178,21 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
         None: run_tui, "list": run_list, "show": run_show, "dump": run_dump, "view": run_view,
-        "rm": run_rm, "limits": run_limits, "demo": run_demo, **debug_cli.HANDLERS,
+        "rm": run_rm, "limits": run_limits, "demo": run_demo, "schema": run_schema,
+        **debug_cli.HANDLERS,
     }  # fmt: skip
-    try:
-        code = handlers[args.command](args)
-        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
-        return code
-    except CliError as error:
-        print(f"shmtop: {error}", file=sys.stderr)
-        return error.code
-    except BrokenPipeError:
-        # Output piped to head and the like: not an error of ours.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except KeyboardInterrupt:
-        return 130
+    return output.run(handlers[args.command], args)
 
 
 def run_tui(args: argparse.Namespace) -> int:
@@ -245,7 +238,7 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
         try:
             if play is not None:
                 play(app)
-                return 0
+                return EXIT_OK
             from shmtop.tui.crash import run_app
 
             return run_app(app, "the demo's view")  # a crash: non-zero, and where its traceback is
@@ -255,20 +248,14 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
                 signal.signal(signum, handler)
 
 
-def take_snapshot(*, attachments: bool = True) -> Snapshot:
+def take_snapshot(*, attachments: bool = True, collector: Collector | None = None) -> Snapshot:
+    """A snapshot (by collector, reused between --watch lines); unreadable tables: an error."""
     try:
-        return Collector(attachments=attachments).snapshot()
+        if collector is None:
+            collector = Collector(attachments=attachments)
+        return collector.snapshot()
     except OSError as error:
         raise CliError(f"cannot read the System V IPC tables: {error}") from error
-
-
-def emit_json(data: Any, out: TextIO | None = None) -> None:
-    """Compact JSON on one line: the C encoder (indenting uses the slow Python one).
-
-    The default is the stdout of the moment of the call, not of the import."""
-    out = sys.stdout if out is None else out
-    out.write(json.dumps(data, separators=(",", ":")))
-    out.write("\n")
 
 
 # ---- list ----
@@ -279,13 +266,49 @@ def run_list(args: argparse.Namespace) -> int:
         from shmtop.cli import posix  # the POSIX commands import what only they need
 
         return posix.run_list(args)
-    snapshot = take_snapshot(attachments=args.kind in ("shm", "all"))
     kinds = KINDS if args.kind == "all" else (args.kind,)
-    if args.sort and not any(columns.column(Kind(k), args.sort) for k in kinds):
-        known = sorted({name for k in kinds for name in columns.sort_names(Kind(k))})
-        raise CliError(f"cannot sort by {args.sort!r}; columns: {', '.join(known)}", EXIT_USAGE)
+    check_listing(args, kinds)
+    if args.watch is not None:
+        return watch_list(args, kinds)
+    snapshot = take_snapshot(attachments=args.kind in ("shm", "all"))
     if args.user is not None:
         check_user(args.user, snapshot)
+    chosen = choose(snapshot, args, kinds)
+    if args.json:
+        from shmtop.text.documents import list_document
+
+        emit(list_document(snapshot, chosen))
+        return EXIT_OK
+    titles = {"shm": "Shared memory segments", "sem": "Semaphore sets", "msg": "Message queues"}
+    for index, kind in enumerate(kinds):
+        if len(kinds) > 1:
+            print(("\n" if index else "") + f"{titles[kind]} ({len(chosen[kind])})")
+        print("\n".join(columns.table_lines(Kind(kind), snapshot, chosen[kind])))
+    note = report.blind_spot_note(snapshot) if "shm" in kinds else None
+    if note:
+        print(note, file=sys.stderr)
+    return EXIT_OK
+
+
+def check_listing(args: argparse.Namespace, kinds: Sequence[str]) -> None:
+    """Usage errors of list's options, before any snapshot: --sort's column, --watch, --count."""
+    if args.sort and not any(columns.column(Kind(k), args.sort) for k in kinds):
+        known = {name for k in kinds for name in columns.sort_names(Kind(k))}
+        raise CliError(bad_sort(args.sort, known), EXIT_USAGE)
+    if args.count is not None and args.watch is None:
+        raise CliError("--count goes with --watch", EXIT_USAGE)
+    if args.watch is not None:
+        if not args.json:
+            raise CliError("--watch prints JSON Lines: add --json", EXIT_USAGE)
+        problem = debug_cli.seconds_problem("--watch", args.watch, zero=False)
+        if problem:
+            raise CliError(problem, EXIT_USAGE)
+
+
+def choose(
+    snapshot: Snapshot, args: argparse.Namespace, kinds: Sequence[str]
+) -> dict[str, list[Any]]:
+    """The objects list shows, by kind: --user's, in --sort's order."""
     chosen: dict[str, list[Any]] = {}
     for kind in kinds:
         objects = [
@@ -295,18 +318,35 @@ def run_list(args: argparse.Namespace) -> int:
         chosen[kind] = columns.sort_objects(
             Kind(kind), objects, args.sort or "id", snapshot, reverse=args.reverse
         )
-    if args.json:
-        emit_json(list_json(snapshot, chosen))
-        return 0
-    titles = {"shm": "Shared memory segments", "sem": "Semaphore sets", "msg": "Message queues"}
-    for index, kind in enumerate(kinds):
-        if len(kinds) > 1:
-            print(("\n" if index else "") + f"{titles[kind]} ({len(chosen[kind])})")
-        print("\n".join(columns.table_lines(Kind(kind), snapshot, chosen[kind])))
-    note = report.blind_spot_note(snapshot) if "shm" in kinds else None
-    if note:
-        print(note, file=sys.stderr)
-    return 0
+    return chosen
+
+
+def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
+    """`list --json --watch SECONDS [--count N]`: one snapshot a line, each flushed, by one
+    Collector (a steady line costs a steady snapshot). Ctrl-C ends it between two lines,
+    so the last line is whole, and exits 0: that is how a watch is meant to end."""
+    from shmtop.text.documents import list_document
+
+    collector = Collector(attachments=args.kind in ("shm", "all"))
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        lines, due = 0, time.monotonic()
+        while not stop.is_set():
+            snapshot = take_snapshot(collector=collector)
+            if lines == 0 and args.user is not None:
+                check_user(args.user, snapshot)
+            emit(list_document(snapshot, choose(snapshot, args, kinds)), flush=True)
+            lines += 1
+            if args.count is not None and lines >= args.count:
+                break
+            # Every SECONDS from the first line; after a slow snapshot, no burst to catch up.
+            due = max(due + args.watch, time.monotonic())
+            stop.wait(due - time.monotonic())
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        collector.close()
+    return EXIT_OK
 
 
 def check_user(user: str, snapshot: Snapshot) -> None:
@@ -321,19 +361,7 @@ def check_user(user: str, snapshot: Snapshot) -> None:
         return
     if any(entry.pw_name.lower() == user.lower() for entry in pwd.getpwall()):
         return
-    raise CliError(f"--user {safe_text(user)!r}: no such user (give a user name or a uid)", 2)
-
-
-def list_json(snapshot: Snapshot, chosen: dict[str, list[Any]]) -> dict[str, Any]:
-    builders: dict[str, Callable[[Any, Snapshot], dict[str, Any]]] = {
-        "shm": segment_dict, "sem": semaphore_set_dict, "msg": queue_dict,
-    }  # fmt: skip
-    names = {"shm": "segments", "sem": "semaphore_sets", "msg": "queues"}
-    data: dict[str, Any] = {"taken_at": iso_time(snapshot.taken_at)}
-    for kind, objects in chosen.items():
-        data[names[kind]] = [builders[kind](o, snapshot) for o in objects]
-    data["blind_spots"] = blind_spots_dict(snapshot.blind_spots)
-    return data
+    raise CliError(no_such_user(user), EXIT_USAGE)
 
 
 # ---- show ----
@@ -352,24 +380,25 @@ def run_show(args: argparse.Namespace) -> int:
     found = snapshot.find(Kind(args.kind), args.id)
     if found is None:
         raise CliError(no_such_object(args.kind, args.id))
-    builders: dict[str, Callable[[Any, Snapshot], Any]] = {
-        "shm": segment_dict, "sem": semaphore_set_dict, "msg": queue_dict,
-    }  # fmt: skip
-    pages: dict[str, Callable[[Snapshot, Any], list[str]]] = {
-        "shm": report.segment_detail, "sem": report.semaphore_detail, "msg": report.queue_detail,
-    }  # fmt: skip
-    if isinstance(found, Segment):
-        # Asked one process at a time, only here: the list and the TUI never need them.
-        lines = {pid: command_line(pid) for pid in found.attached_pids}
-        if args.json:
-            emit_json({**segment_dict(found, snapshot), "command_lines": lines})
-        else:
-            print("\n".join(report.segment_detail(snapshot, found, lines)))
-    elif args.json:
-        emit_json(builders[args.kind](found, snapshot))
+    # A segment's attachers' command lines, asked one process at a time, only here: the
+    # list and the TUI never need them.
+    lines = (
+        {pid: command_line(pid) for pid in found.attached_pids}
+        if isinstance(found, Segment)
+        else {}
+    )
+    if args.json:
+        from shmtop.text.documents import show_document
+
+        emit(show_document(found, snapshot, lines))
+    elif isinstance(found, Segment):
+        print("\n".join(report.segment_detail(snapshot, found, lines)))
     else:
+        pages: dict[str, Callable[[Snapshot, Any], list[str]]] = {
+            "sem": report.semaphore_detail, "msg": report.queue_detail,
+        }  # fmt: skip
         print("\n".join(pages[args.kind](snapshot, found)))
-    return 0
+    return EXIT_OK
 
 
 # ---- dump ----
@@ -377,7 +406,9 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_dump(args: argparse.Namespace) -> int:
     if args.raw and sys.stdout.isatty():
-        raise CliError("refusing to write raw bytes to a terminal; pipe them or drop --raw", 2)
+        raise CliError(
+            "refusing to write raw bytes to a terminal; pipe them or drop --raw", EXIT_USAGE
+        )
     if (args.id is None) == (args.name is None):
         raise CliError("dump takes a shmid or --name NAME (one of them)", EXIT_USAGE)
     if args.name is not None:
@@ -389,7 +420,7 @@ def run_dump(args: argparse.Namespace) -> int:
     try:
         reader = SegmentReader.attach(args.id)
     except CannotRead as error:
-        raise CliError(str(error)) from error
+        raise CliError(cannot_read(error)) from error
     with reader:
         start, stop = clamp_range(args.id, reader.size, args.offset, args.length)
         if reader.touches_pages:
@@ -408,7 +439,7 @@ def run_dump(args: argparse.Namespace) -> int:
             raise  # the reader of the pipe is done: main() ends quietly
         except OSError as error:
             raise CliError(object_error(error.errno, "shm", args.id, str(error))) from error
-    return 0
+    return EXIT_OK
 
 
 def run_view(args: argparse.Namespace) -> int:
@@ -416,7 +447,7 @@ def run_view(args: argparse.Namespace) -> int:
     try:
         reader = SegmentReader.open(args.id, no_attach=args.no_attach)
     except CannotRead as error:
-        raise CliError(str(error)) from error
+        raise CliError(cannot_read(error)) from error
     try:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise CliError("the viewer needs a terminal; try 'shmtop dump ID'", EXIT_USAGE)
@@ -440,7 +471,9 @@ def resident_bytes(shmid: int) -> int | None:
 
 def clamp_range(shmid: int, size: int, offset: int, length: int | None) -> tuple[int, int]:
     if offset > size:
-        raise CliError(f"offset {offset} is past the end of segment {shmid} ({size} bytes)", 2)
+        raise CliError(
+            f"offset {offset} is past the end of segment {shmid} ({size} bytes)", EXIT_USAGE
+        )
     stop = size if length is None else min(size, offset + length)
     return offset, stop
 
@@ -458,7 +491,7 @@ def run_rm(args: argparse.Namespace) -> int:
     # Ids that name nothing: one line each, and no plan rows for them.
     missing = list(dict.fromkeys(t for t in targets if snapshot.find(*t) is None))
     for kind, ident in missing:
-        print(f"shmtop: {no_such_object(kind, ident)}", file=sys.stderr)
+        say_error(no_such_object(kind, ident))
     targets = [t for t in targets if t not in missing]
     if not targets:
         if missing:
@@ -467,7 +500,7 @@ def run_rm(args: argparse.Namespace) -> int:
     # A queue's header shows no blocked process: the plan's verdict on one needs a scan.
     blocked = blocked_on() if any(kind is Kind.MSG for kind, _ in targets) else None
     print("\n".join(removal_plan(snapshot, targets, args.idle_for or DEFAULT_GRACE, blocked)))
-    failed = EXIT_ERROR if missing else 0
+    failed = EXIT_ERROR if missing else EXIT_OK
     if args.dry_run:
         return failed
     if not args.yes and not confirmed(len(targets)):
@@ -476,16 +509,16 @@ def run_rm(args: argparse.Namespace) -> int:
     outcomes = carry_out(snapshot, targets, idle=args.orphans)
     for outcome in outcomes:
         if outcome.outcome.ok:
-            print(outcome_line(outcome))
+            print(removal_text(outcome))
         else:
-            print(f"shmtop: {outcome_line(outcome)}", file=sys.stderr)
+            say_error(removal_text(outcome))
     return failed if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
 
 
 def confirmed(count: int) -> bool:
     """Ask on the terminal; end of input (Ctrl-D) is a no."""
     if not sys.stdin.isatty():
-        raise CliError("not a terminal, so nothing was removed; add --yes to confirm", 2)
+        raise CliError("not a terminal, so nothing was removed; add --yes to confirm", EXIT_USAGE)
     try:
         answer = input(f"Remove {count} object(s)? [y/N] ")
     except EOFError:
@@ -528,7 +561,7 @@ def removal_targets(snapshot: Snapshot, args: argparse.Namespace) -> list[tuple[
             if judge(o, snapshot, grace=grace, blocked=blocked).selected(args.idle_for)
         ]  # fmt: skip
     if args.key == 0:
-        raise CliError("key 0 is IPC_PRIVATE and names no object; remove those by id", 2)
+        raise CliError("key 0 is IPC_PRIVATE and names no object; remove those by id", EXIT_USAGE)
     key = args.key & 0xFFFFFFFF
     return [
         (kind, o.id) for kind in sorted(kinds) for o in snapshot.objects(kind)
@@ -578,7 +611,7 @@ def carry_out(
     for kind, ident in targets:
         found = index.get((kind, ident))
         if found is None:
-            outcomes.append(Removal(kind, ident, Outcome.NOT_FOUND, "no such object in the plan"))
+            outcomes.append(Removal(kind, ident, Outcome.NOT_FOUND))
         else:
             outcomes.append(remove(kind, ident, identity_of(found, idle=idle)))
     return outcomes
@@ -589,18 +622,32 @@ def objects_by_id(snapshot: Snapshot) -> dict[tuple[Kind, int], IpcObject]:
     return {(kind, o.id): o for kind in Kind for o in snapshot.objects(kind)}
 
 
-def outcome_line(removal: Removal) -> str:
-    detail = f": {removal.detail}" if removal.detail else ""
-    return f"{removal.kind} {removal.id}: {removal.outcome}{detail}"
-
-
 # ---- limits ----
 
 
 def run_limits(args: argparse.Namespace) -> int:
     snapshot = take_snapshot(attachments=False)
     if args.json:
-        emit_json(limits_dict(snapshot.limits))
+        from shmtop.text.documents import limits_document
+
+        emit(limits_document(snapshot.limits))
     else:
         print("\n".join(report.limits_lines(snapshot)))
-    return 0
+    return EXIT_OK
+
+
+# ---- schema ----
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    """The JSON Schema of one document; without a name, the documents and their commands."""
+    from shmtop.text import schemas
+
+    if args.document is None:
+        print("\n".join(schemas.catalogue()))
+    elif args.document in schemas.DOCUMENTS:
+        sys.stdout.write(schemas.schema_text(args.document))
+    else:
+        names = ", ".join(schemas.DOCUMENTS)
+        raise CliError(f"no document {safe_text(args.document)!r}; documents: {names}", EXIT_USAGE)
+    return EXIT_OK

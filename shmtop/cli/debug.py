@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
+from shmtop.cli.output import EXIT_OK, EXIT_USAGE, CliError, emit
 from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER, MAX_SECONDS
 from shmtop.text.numbers import counted
 
 # The scanner and the pages are imported by the commands that use them: `list`, `show` and
 # `limits` build this parser too, and must not pay for the debugger.
 
-EXIT_ERROR = 1
-EXIT_USAGE = 2
 SHOWN_BYTES = 256
 
 
@@ -73,15 +70,6 @@ def add_show_options(show: argparse.ArgumentParser) -> None:
     )
 
 
-def _fail(message: str, code: int = EXIT_ERROR) -> int:
-    print(f"shmtop: {message}", file=sys.stderr)
-    return code
-
-
-def _emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, separators=(",", ":")) + "\n")
-
-
 # ---- waiters ----
 
 
@@ -98,9 +86,9 @@ def run_waiters(args: argparse.Namespace) -> int:
         "--stuck-after", args.stuck_after, zero=False
     )
     if problem:
-        return _fail(problem, EXIT_USAGE)
+        raise CliError(problem, EXIT_USAGE)
     from shmtop.core.waits.waiters import WaiterScanner
-    from shmtop.text.wait_export import report_dict
+    from shmtop.text.wait_documents import waiters_document
     from shmtop.text.wait_pages import waiter_lines
 
     scanner = WaiterScanner(stuck_after=args.stuck_after)
@@ -111,12 +99,12 @@ def run_waiters(args: argparse.Namespace) -> int:
             time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
             found = scanner.scan()
     except OSError as error:
-        return _fail(f"cannot scan for waiters: {error}")
+        raise CliError(f"cannot scan for waiters: {error}") from error
     if args.json:
-        _emit_json(report_dict(found))
+        emit(waiters_document(found))
     else:
         print("\n".join(waiter_lines(found)))
-    return 0
+    return EXIT_OK
 
 
 # ---- show msg ID --messages ----
@@ -124,22 +112,24 @@ def run_waiters(args: argparse.Namespace) -> int:
 
 def run_show_messages(args: argparse.Namespace) -> int:
     if args.kind != "msg":
-        return _fail("--messages applies to message queues: shmtop show msg ID --messages", 2)
+        raise CliError(
+            "--messages applies to message queues: shmtop show msg ID --messages", EXIT_USAGE
+        )
     from shmtop.core.binding import native
-    from shmtop.core.errors import no_such_object
     from shmtop.core.model import Kind
     from shmtop.core.snapshot.collect import Collector
     from shmtop.core.waits.waiters import WaiterScanner
     from shmtop.text import report
-    from shmtop.text.export import queue_dict
-    from shmtop.text.wait_export import peek_dict, waiter_dict
+    from shmtop.text.documents import QueueRecord, queue_record
+    from shmtop.text.errors import no_such_object
+    from shmtop.text.wait_documents import messages_record, queue_messages_document, waiter_record
     from shmtop.text.wait_pages import message_lines, peek_error, unreadable_note, waiter_table
 
     try:
         snapshot = Collector(attachments=False).snapshot()
         queue = snapshot.queue(args.id)
         if queue is None:
-            return _fail(no_such_object("msg", args.id))
+            raise CliError(no_such_object("msg", args.id))
         found = WaiterScanner().scan()
         peek: native.MsgPeek | OSError
         try:
@@ -147,20 +137,21 @@ def run_show_messages(args: argparse.Namespace) -> int:
         except OSError as error:
             peek = error
     except OSError as error:
-        return _fail(f"cannot read the System V IPC tables: {error}")
+        raise CliError(f"cannot read the System V IPC tables: {error}") from error
     waiters = found.on(Kind.MSG, args.id)
     if args.json:
-        data: dict[str, Any] = {
-            "queue": queue_dict(queue, snapshot),
-            "waiters": [waiter_dict(w, found) for w in waiters],
-            "unreadable_processes": dict(found.unreadable),
-            "messages": peek_dict(peek, args.shown_bytes)
-            if isinstance(peek, native.MsgPeek)
-            else None,
-            "messages_error": None if isinstance(peek, native.MsgPeek) else peek_error(peek, queue),
-        }
-        _emit_json(data)
-        return 0
+        record = queue_record(queue, snapshot, QueueRecord)
+        blocked = [waiter_record(w, found) for w in waiters]
+        if isinstance(peek, native.MsgPeek):
+            document = queue_messages_document(
+                record, blocked, found, messages_record(peek, args.shown_bytes), None
+            )
+        else:
+            document = queue_messages_document(
+                record, blocked, found, None, peek_error(peek, queue)
+            )
+        emit(document)
+        return EXIT_OK
     lines = report.queue_detail(snapshot, queue)
     for direction, title in (("send", "Blocked senders"), ("receive", "Blocked receivers")):
         chosen = [w for w in waiters if w.direction == direction]
@@ -171,7 +162,7 @@ def run_show_messages(args: argparse.Namespace) -> int:
     lines += unreadable_note(found)
     lines += ["", *message_lines(peek, queue, args.shown_bytes)]
     print("\n".join(lines))
-    return 0
+    return EXIT_OK
 
 
 HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {"waiters": run_waiters}

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from shmtop.cli.commands import EXIT_ERROR, EXIT_USAGE, CliError, confirmed
+from shmtop.cli.commands import confirmed
+from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, say_error
 from shmtop.core.posix import actions, content
 from shmtop.core.posix.collect import take_snapshot
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
 from shmtop.core.posix.verdicts import DEFAULT_GRACE, judge
 from shmtop.text import posix_table
+from shmtop.text.errors import no_such_name, not_yet_for, posix_removal_text
 from shmtop.text.hexdump import hex_lines
 from shmtop.text.sanitize import safe_text
 
@@ -19,7 +21,7 @@ def run_list(args: argparse.Namespace) -> int:
     """Plain text only for now: JSON, --sort and --user come with the reworked list plumbing."""
     for option in ("json", "sort", "user", "reverse"):
         if getattr(args, option):
-            raise CliError(f"--{option} is not available for {args.kind} yet", EXIT_USAGE)
+            raise CliError(not_yet_for(f"--{option}", args.kind), EXIT_USAGE)
     kind = PosixKind(args.kind)
     snapshot = take_snapshot()
     print(posix_table.summary_line(snapshot, kind))
@@ -48,7 +50,7 @@ def _targets(args: argparse.Namespace, snapshot: PosixSnapshot) -> list[PosixObj
     for name in dict.fromkeys(args.names):
         found = [o for o in objects if o.name == name]  # named ones, and unlinked (refused)
         if not found:
-            print(f"shmtop: no {kind} named {safe_text(name)!r}", file=sys.stderr)
+            say_error(no_such_name(str(kind), name))
         chosen.extend(found)
     return chosen
 
@@ -72,10 +74,11 @@ def run_rm(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     outcomes = [actions.remove(o, snapshot, idle=args.orphans) for o in targets]
     for outcome in outcomes:
-        detail = f": {outcome.detail}" if outcome.detail else ""
-        line = safe_text(f"{args.kind} {outcome.name}: {outcome.outcome}{detail}")
-        print(line if outcome.outcome.ok else f"shmtop: {line}",
-              file=sys.stdout if outcome.outcome.ok else sys.stderr)  # fmt: skip
+        line = posix_removal_text(args.kind, outcome)
+        if outcome.outcome.ok:
+            print(line)
+        else:
+            say_error(line)
     return failed if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
 
 
@@ -96,7 +99,7 @@ def run_show(args: argparse.Namespace) -> int:
     snapshot = take_snapshot()
     found = [o for o in _named(snapshot, args.name) if o.kind is PosixKind(args.kind)]
     if not found:
-        raise CliError(f"no {args.kind} named {safe_text(args.name)!r}")
+        raise CliError(no_such_name(args.kind, args.name))
     pages = [posix_table.detail_lines(snapshot, obj) for obj in found]
     print("\n\n".join("\n".join(page) for page in pages))
     _blind_note(snapshot)
@@ -108,7 +111,7 @@ def run_dump(args: argparse.Namespace) -> int:
     snapshot = take_snapshot()
     found = _named(snapshot, args.name)
     if not found:
-        raise CliError(f"no POSIX object named {safe_text(args.name)!r}")
+        raise CliError(no_such_name("pshm", args.name))
     try:
         reader = content.ObjectReader(found[0])
     except content.Unreadable as error:

@@ -9,6 +9,7 @@ import signal
 from dataclasses import dataclass
 
 from shmtop.core.binding import native
+from shmtop.core.errors import DENIED, GONE
 from shmtop.core.model import IpcObject, Kind, Segment, SemaphoreSet
 from shmtop.core.snapshot import procfs
 
@@ -106,9 +107,9 @@ def current_identity(kind: Kind, ident: int, *, idle: bool = False) -> Identity 
     try:
         found = _stat_identity(kind, ident)
     except OSError as error:
-        if error.errno in (errno.EINVAL, errno.EIDRM):
+        if error.errno in GONE:
             return None
-        if error.errno not in (errno.EACCES, errno.EPERM):
+        if error.errno not in DENIED:
             raise
         found = _proc_identity(kind, ident)
     if found is None:
@@ -164,7 +165,7 @@ def remove(kind: Kind, ident: int, expected: Identity | None = None) -> Removal:
         except OSError as error:
             return _failed(kind, ident, error)
         if now is None:
-            return Removal(kind, ident, Outcome.NOT_FOUND, "already gone, or never existed")
+            return Removal(kind, ident, Outcome.NOT_FOUND)
         changes = expected.differences(now)
         if changes:
             return Removal(kind, ident, Outcome.CHANGED, "; ".join(changes))
@@ -178,10 +179,11 @@ def remove(kind: Kind, ident: int, expected: Identity | None = None) -> Removal:
 
 
 def _failed(kind: Kind, ident: int, error: OSError) -> Removal:
-    if error.errno in (errno.EINVAL, errno.EIDRM):
-        return Removal(kind, ident, Outcome.NOT_FOUND, "already gone, or never existed")
-    if error.errno in (errno.EPERM, errno.EACCES):
-        return Removal(kind, ident, Outcome.DENIED, "only its owner, creator or root may")
+    """NOT_FOUND and DENIED carry no detail: their sentence is text/errors.py's."""
+    if error.errno in GONE:
+        return Removal(kind, ident, Outcome.NOT_FOUND)
+    if error.errno in DENIED:
+        return Removal(kind, ident, Outcome.DENIED)
     return Removal(kind, ident, Outcome.FAILED, str(error))
 
 
@@ -255,6 +257,6 @@ def _command_of(pid: int) -> str | None:
 def _not_sent(pid: int, signum: int, error: OSError) -> Signalled:
     if error.errno == errno.ESRCH:
         return Signalled(pid, signum, SignalOutcome.GONE)
-    if error.errno in (errno.EPERM, errno.EACCES):
+    if error.errno in DENIED:
         return Signalled(pid, signum, SignalOutcome.DENIED, "only its owner or root may")
     return Signalled(pid, signum, SignalOutcome.FAILED, str(error))

@@ -1,35 +1,36 @@
-"""The one wording of each mistake about one object (unknown id, no permission), for all."""
+"""The facts behind every error shmtop reports: which errno means which mistake.
+
+The sentences a user reads are text/errors.py's; the core only classifies.
+"""
 
 from __future__ import annotations
 
+import enum
 import errno
+import os
 
-GONE = (errno.EINVAL, errno.EIDRM)
+GONE = (errno.EINVAL, errno.EIDRM)  # of an IPC id: no object has it (never did, or removed)
 DENIED = (errno.EACCES, errno.EPERM)
 
 
-def no_such_object(kind: str, ident: int) -> str:
-    """An id that names no object of that kind (never did, or it was removed)."""
-    return (
-        f"{kind} {ident}: no such object (removed, or never existed); "
-        f"'shmtop list {kind}' shows the ids"
-    )
+class Mistake(enum.Enum):
+    """What an errno met on one IPC object means for the user."""
+
+    GONE = "gone"
+    DENIED = "denied"
 
 
-def permission_denied(kind: str, ident: int, *, removing: bool = False) -> str:
-    """The kernel said EACCES/EPERM: who may, instead."""
-    if removing:
-        return f"{kind} {ident}: permission denied: only its owner, creator or root may remove it"
-    return (
-        f"{kind} {ident}: permission denied: reading it needs read permission on it; "
-        "run as its owner or as root"
-    )
-
-
-def object_error(number: int | None, kind: str, ident: int, fallback: str) -> str:
-    """The message for an errno met while reading one object; fallback for the others."""
+def mistake_of(number: int | None) -> Mistake | None:
+    """The mistake an errno of an IPC call on one object is, or None for any other."""
     if number in GONE:
-        return no_such_object(kind, ident)
+        return Mistake.GONE
     if number in DENIED:
-        return permission_denied(kind, ident)
-    return f"{kind} {ident}: {fallback}"
+        return Mistake.DENIED
+    return None
+
+
+def errno_words(number: int) -> str:
+    """A few words for why a process or object could not be read ('permission denied')."""
+    if number in DENIED:
+        return "permission denied"
+    return os.strerror(number).lower()

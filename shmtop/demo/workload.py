@@ -59,7 +59,6 @@ This module never imports textual.
 
 from __future__ import annotations
 
-import errno
 import os
 import random
 import select
@@ -74,6 +73,7 @@ from types import FrameType, TracebackType
 from typing import Any, Literal, TextIO, TypeAlias
 
 from shmtop.core.binding import native
+from shmtop.core.errors import GONE
 from shmtop.core.model import Kind
 from shmtop.demo import children as roles
 from shmtop.demo.children import (
@@ -238,7 +238,7 @@ class Demo:
                 try:
                     _REMOVE[made.kind](made.id)
                 except OSError as error:
-                    if error.errno not in (errno.EINVAL, errno.EIDRM):
+                    if error.errno not in GONE:
                         problems.append(f"{_WORDS[made.kind]} {made.id}: {error}")
                         continue
                 self._pending.remove(made)

@@ -13,20 +13,18 @@ from typing import Any
 
 from shmtop.core.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
 from shmtop.core.verdicts import judge
+from shmtop.text.process_names import pid_note
 from shmtop.text.report import (
-    age,
     attached_summary,
     compact_values,
     creator_label,
     flags_cell,
-    human_size,
     process_label,
     render_table,
-    short_age,
     status_words,
 )
 from shmtop.text.sanitize import safe_text
-from shmtop.text.units import hex_key, octal_perms
+from shmtop.text.units import age, hex_key, human_size, octal_perms, short_age
 
 Cell = Callable[[Any, Snapshot], str]
 SortKey = Callable[[Any, Snapshot], Any]
@@ -74,9 +72,10 @@ def _time(name: str, header: str) -> Column:
 
 
 def _creator(s: Segment, snapshot: Snapshot) -> str:
-    if not s.cpid:
-        return "-"
-    return f"{s.cpid}" + {True: "", False: " gone", None: " ?"}[s.creator_alive]
+    """The creator's pid, and whether it is gone (or cannot be told) as creator_label says."""
+    if not s.cpid or s.creator_alive:
+        return str(s.cpid or "-")
+    return pid_note(s.cpid, "gone" if s.creator_alive is False else "unknown")
 
 
 def _status_words(obj: IpcObject, snapshot: Snapshot) -> tuple[str, ...]:

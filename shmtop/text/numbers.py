@@ -57,6 +57,7 @@ ipc_id = bounded("an IPC id", 0, INT32_MAX)
 byte_offset = bounded("an offset", 0, OFF_MAX)
 byte_count = bounded("a length", 0, OFF_MAX)
 counted = bounded("a count", 0, INT32_MAX)
+line_count = bounded("a number of lines", 1, INT32_MAX)
 _key = bounded(
     "a key", -(2**31), KEY_MAX,
     f"0 to {KEY_MAX:#x} ({KEY_MAX}), or {-(2**31)} to -1 as /proc/sysvipc prints it",

@@ -9,9 +9,9 @@ from shmtop.core.posix.actions import refusal
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
 from shmtop.core.posix.verdicts import judge
 from shmtop.core.snapshot.accounts import user_name
-from shmtop.text.report import clock, counted, human_size, render_table, short_age
+from shmtop.text.report import counted, render_table
 from shmtop.text.sanitize import safe_text
-from shmtop.text.units import octal_perms
+from shmtop.text.units import clock, human_size, octal_perms, short_age
 
 TITLES = {PosixKind.SHM: "POSIX shared memory", PosixKind.SEM: "POSIX named semaphores"}
 USERS_SHOWN = 3  # processes named in a MAPPED BY / HELD BY cell, then "+N"

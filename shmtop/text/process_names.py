@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from shmtop.core.model import Attachment
 from shmtop.text.sanitize import safe_text
 
 ELLIPSIS = "…"
@@ -10,6 +13,7 @@ ELLIPSIS = "…"
 SUMMARY_WIDTH = 28
 CELL_WIDTH = 32
 LINE_WIDTH = 64
+VIEWER = "this viewer"  # what marks shmtop's own mapping (its hex view) among the attachers
 
 
 def cut(text: str, width: int | None) -> str:
@@ -55,12 +59,59 @@ def process_name(command: str, title: str | None, width: int | None = None) -> s
     return cut(shown.rstrip() or name, width)
 
 
+def pid_note(pid: int, note: str) -> str:
+    """'1234 (gone)': a pid and a word about it, the one shape every process label has."""
+    return f"{pid} ({note})"
+
+
 def process_label(
-    pid: int, command: str | None, title: str | None, width: int | None = CELL_WIDTH
+    pid: int,
+    command: str | None,
+    title: str | None,
+    width: int | None = CELL_WIDTH,
+    *,
+    missing: str = "gone",
 ) -> str:
-    """'1234 (postgres: checkpointer)'; '1234 (gone)' when command is None; '-' for pid 0."""
+    """'1234 (postgres: checkpointer)'; '1234 (gone)' when command is None (missing="":
+    '1234'); '-' for pid 0."""
     if not pid:
         return "-"
     if command is None:
-        return f"{pid} (gone)"
-    return f"{pid} ({process_name(command, title, width)})"
+        return pid_note(pid, missing) if missing else str(pid)
+    return pid_note(pid, process_name(command, title, width))
+
+
+def attacher_label(attachment: Attachment, *, access: bool = False) -> str:
+    """'4100 (postgres)', '4242 (shmtop, this viewer)' for shmtop's own mapping; with
+    access, ' rw' after a writable one."""
+    return _attacher(attachment, access and attachment.writable)
+
+
+def _attacher(attachment: Attachment, rw: bool) -> str:
+    name = process_name(attachment.command, attachment.title, SUMMARY_WIDTH)
+    viewer = f", {VIEWER}" if attachment.is_self else ""
+    return pid_note(attachment.pid, name + viewer) + (" rw" if rw else "")
+
+
+def attachers_text(
+    attachments: Iterable[Attachment], width: int | None = None, *, access: bool = False
+) -> str:
+    """Who is attached, one label a process ('4100 (postgres), 4101 (psql) +3'), cut to
+    width with a '+N' tail for the rest; '' for nobody. A process with several mappings is
+    named once, writable (with access) when any of them is. Only the labels that fit are
+    made: a segment of thousands of attachers costs one pass, not thousands of names."""
+    first: dict[int, Attachment] = {}
+    writers: set[int] = set()
+    for attachment in attachments:
+        first.setdefault(attachment.pid, attachment)
+        if attachment.writable:
+            writers.add(attachment.pid)
+    text = ""
+    for shown, attachment in enumerate(first.values()):
+        label = _attacher(attachment, access and attachment.pid in writers)
+        candidate = f"{text}, {label}" if text else label
+        rest = len(first) - shown - 1
+        if width is not None and len(candidate) + (len(f" +{rest}") if rest else 0) > width:
+            return f"{text} +{len(first) - shown}" if text else f"+{len(first)}"
+        text = candidate
+    return text

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping, Sequence
 
 from shmtop.core.model import Coverage, IpcObject, MessageQueue, Segment, SemaphoreSet, Snapshot
 from shmtop.core.verdicts import Verdict, attachments_note, judge
 from shmtop.text.export import limit_rows, percent
-from shmtop.text.process_names import CELL_WIDTH, LINE_WIDTH, SUMMARY_WIDTH, process_name
+from shmtop.text.process_names import (
+    CELL_WIDTH,
+    LINE_WIDTH,
+    SUMMARY_WIDTH,
+    VIEWER,
+    attachers_text,
+    pid_note,
+    process_name,
+)
 from shmtop.text.process_names import process_label as label_of
 from shmtop.text.sanitize import safe_text
-from shmtop.text.units import hex_key, octal_perms
+from shmtop.text.units import age, clock, hex_key, human_size, lasted, octal_perms
 
 ATTACHED_WIDTH = 48
 COMMAND_LINE_WIDTH = 200
@@ -25,47 +32,12 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {plural or (noun + 'es' if noun.endswith('s') else noun + 's')}"
 
 
-def human_size(count: int | None) -> str:
-    """Bytes as 4.0K, 1.5M...; '-' when unknown."""
-    if count is None:
-        return "-"
-    size = float(count)
-    for unit in ("B", "K", "M", "G", "T"):
-        if size < 1024 or unit == "T":
-            return f"{int(size)}{unit}" if unit == "B" else f"{size:.1f}{unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
-def short_age(epoch: int, now: float) -> str:
-    """'5s', '3m', '2h', '4d' since epoch; '-' for never. Coarse, so table cells rarely change."""
-    if not epoch:
-        return "-"
-    seconds = max(int(now - epoch), 0)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def age(epoch: int, now: float | None = None) -> str:
-    """How long ago an epoch second was, compactly ('5s ago'); 'never' for 0."""
-    if not epoch:
-        return "never"
-    return f"{short_age(epoch, now or time.time())} ago"
-
-
-def clock(epoch: int) -> str:
-    """Local date and time of an epoch second; 'never' for 0."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch else "never"
-
-
 def process_label(snapshot: Snapshot, pid: int, width: int | None = CELL_WIDTH) -> str:
     """'1234 (postgres: checkpointer)': the name or title cut to width, sanitised;
     '1234 (gone)' if not running, '1234 (hidden)' if it runs but cannot be seen, '-' for 0."""
     command = snapshot.command_of(pid)
     if pid and command is None and pid in snapshot.hidden:
-        return f"{pid} (hidden)"
+        return pid_note(pid, "hidden")
     return label_of(pid, command, snapshot.title_of(pid), width)
 
 
@@ -74,9 +46,9 @@ def creator_label(snapshot: Snapshot, segment: Segment) -> str:
     name another process by now), '4100 (unknown)' when that cannot be told (hidden, or not in
     our PID namespace); '-' for none."""
     if segment.cpid and segment.creator_alive is False:
-        return f"{segment.cpid} (gone)"
+        return pid_note(segment.cpid, "gone")
     if segment.cpid and segment.creator_alive is None:
-        return f"{segment.cpid} (unknown)"
+        return pid_note(segment.cpid, "unknown")
     return process_label(snapshot, segment.cpid, SUMMARY_WIDTH)
 
 
@@ -110,28 +82,15 @@ def evidence_text(obj: IpcObject, verdict: Verdict, now: float) -> str:
     if verdict.unknown and not any(u.alive is None for u in verdict.users):
         parts.append(verdict.unknown)
     times = ", ".join(f"{what} {age(t, now)}" for what, t in verdict.times)
-    parts.append(f"untouched {age(verdict.last_touched, now).removesuffix(' ago')} ({times})")
+    parts.append(f"untouched {lasted(verdict.last_touched, now)} ({times})")
     if verdict.settling:
         parts.append(f"an orphan once untouched for {int(verdict.grace)}s")
     return "; ".join(parts)
 
 
 def attached_summary(segment: Segment, width: int = ATTACHED_WIDTH) -> str:
-    """Attached PIDs with their commands, shortened to fit width with a '+N' tail."""
-    labels: dict[int, str] = {}
-    for attachment in segment.attachments:
-        viewer = " viewer" if attachment.is_self else ""  # shmtop's own hex view
-        name = process_name(attachment.command, attachment.title, SUMMARY_WIDTH)
-        label = f"{attachment.pid}({name}{viewer})"
-        labels.setdefault(attachment.pid, label)
-    text = ""
-    for shown, label in enumerate(labels.values()):
-        candidate = f"{text}, {label}" if text else label
-        rest = len(labels) - shown - 1
-        if len(candidate) + (len(f" +{rest}") if rest else 0) > width:
-            return f"{text} +{len(labels) - shown}" if text else f"+{len(labels)}"
-        text = candidate
-    return text or "-"
+    """Who is attached, cut to fit width with a '+N' tail; '-' for nobody."""
+    return attachers_text(segment.attachments, width) or "-"
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -237,7 +196,7 @@ def segment_detail(
     ]
     rows = [
         (str(a.pid), process_name(a.command, a.title, LINE_WIDTH)
-         + (" (this viewer)" if a.is_self else ""),
+         + (f" ({VIEWER})" if a.is_self else ""),
          safe_text(a.user), "rw" if a.writable else "ro", f"{a.start:x}-{a.end:x}")
         for a in s.attachments
     ]  # fmt: skip

@@ -1,21 +1,22 @@
-"""The long reads a segment view runs off the UI thread, and the one line each leaves behind."""
+"""What a segment view's long reads mean: the job (core/segment/scans.py) and its one line."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from shmtop.core.binding import native
 from shmtop.core.model import Segment
-from shmtop.core.segment.segment_reader import Cancelled, SegmentReader, find_mappers
-from shmtop.core.snapshot.procs import title_text
+from shmtop.core.segment import scans
+from shmtop.core.segment.segment_reader import Cancelled, SegmentReader
 from shmtop.text.hexdump import hex_lines
-from shmtop.text.process_names import CELL_WIDTH, process_name
-from shmtop.text.report import human_size
+from shmtop.text.process_names import attachers_text
 from shmtop.text.sanitize import safe_text
+from shmtop.text.units import human_size
 from shmtop.text.view_input import ExportRequest
+
+NOBODY = "nobody"  # the attachers line of a segment nobody maps
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,27 +41,18 @@ def search(reader: SegmentReader, pattern: bytes, cursor: int, direction: int) -
     """The next (direction 1) or previous (-1) occurrence of pattern from the cursor."""
     shown = repr(safe_text(pattern.decode("utf-8", errors="replace")))
 
-    def job(cancelled: Cancelled) -> int:
-        if direction > 0:
-            return reader.find(pattern, cursor + 1, cancelled=cancelled)
-        return reader.rfind(pattern, 0, cursor + len(pattern) - 1, cancelled)
-
     def done(found: int, seconds: float) -> Outcome:
         if found < 0:
             where = "after" if direction > 0 else "before"
             return Outcome(f"{shown} not found {where} {cursor:#x}", error=True)
         return Outcome(f"{shown} at {found:#x} ({seconds * 1000:.0f} ms)", goto=found)
 
+    job = partial(scans.find_from, reader, pattern, cursor, direction)
     return Scan(f"searching for {shown}", job, done)
 
 
 def region(reader: SegmentReader, cursor: int, direction: int) -> Scan:
     """The start of the next (1) or previous (-1) run of non-zero bytes."""
-
-    def job(cancelled: Cancelled) -> int:
-        if direction > 0:
-            return reader.next_region(cursor, cancelled)
-        return reader.previous_region(cursor, cancelled)
 
     def done(found: int, seconds: float) -> Outcome:
         if found < 0:
@@ -68,6 +60,7 @@ def region(reader: SegmentReader, cursor: int, direction: int) -> Scan:
                            f"{cursor:#x}")  # fmt: skip
         return Outcome(f"non-zero data at {found:#x}", goto=found)
 
+    job = partial(scans.region_from, reader, cursor, direction)
     return Scan("looking for non-zero bytes", job, done)
 
 
@@ -88,24 +81,10 @@ def export(reader: SegmentReader, request: ExportRequest) -> Scan:
 
 
 def attachers_line(shmid: int) -> str:
-    """Who maps the segment, this process marked as the viewer (reads every maps file)."""
-    mappers = find_mappers(shmid, include_self=True)
-    pids = list(dict.fromkeys(m.pid for m in mappers))
-    facts = zip(pids, native.process_facts(pids, titles=True), strict=True)
-    names = {pid: (f[1].decode(errors="replace"), title_text(f[4] or b"")) for pid, f in facts}
-    own = os.getpid()
-    return ", ".join(
-        f"{m.pid} {process_name(*names.get(m.pid, ('?', None)), CELL_WIDTH)}"
-        f"{' (this viewer)' if m.pid == own else ''}{' rw' if m.writable else ''}"
-        for m in mappers
-    ) or "nobody"  # fmt: skip
+    """Who maps the segment now, this process marked as the viewer (reads every maps file)."""
+    return attachers_text(scans.mapped_by(shmid), access=True) or NOBODY
 
 
 def attachers_of(segment: Segment) -> str:
     """The same line from a snapshot's attachments (is_self marks the viewer)."""
-    return ", ".join(
-        f"{a.pid} {process_name(a.command, a.title, CELL_WIDTH)}"
-        f"{' (this viewer)' if a.is_self else ''}"
-        f"{' rw' if a.writable else ''}"
-        for a in segment.attachments
-    ) or "nobody"  # fmt: skip
+    return attachers_text(segment.attachments, access=True) or NOBODY

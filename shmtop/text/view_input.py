@@ -6,6 +6,8 @@ import os
 import shlex
 from typing import NamedTuple
 
+from shmtop.text import numbers
+
 _UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 OFFSET_HELP = "0x1f0, 496, +16, -0x10, 4k, 2M, 50%, end"
 PATTERN_HELP = "text, or x: and hex bytes (x:de ad be ef)"
@@ -20,13 +22,14 @@ class ExportRequest(NamedTuple):
 
 
 def parse_number(text: str) -> int:
-    """A count of bytes: decimal, 0x hex or 0o octal, with an optional k/M/G (KiB...) unit."""
-    word = text.strip().replace("_", "")
+    """A count of bytes in the commands' number syntax (text/numbers.py: decimal, 0x hex or
+    0o octal) with an optional k/M/G (KiB...) unit."""
+    word = text.strip()
     unit = 1
     if word[-1:].lower() in _UNITS and not word.lower().startswith("0x"):
         unit, word = _UNITS[word[-1].lower()], word[:-1]
     try:
-        return int(word, 0) * unit
+        return numbers.parse_number(word) * unit
     except ValueError:
         raise ValueError(f"not an offset: {text!r} (try {OFFSET_HELP})") from None
 

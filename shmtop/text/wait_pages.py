@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from shmtop.core.binding import native
-from shmtop.core.errors import GONE, object_error
 from shmtop.core.model import Kind, MessageQueue
 from shmtop.core.waits.wait_verdict import HEADLINE, Outcome, Verdict
 from shmtop.text import report
+from shmtop.text.errors import object_error
 from shmtop.text.hexdump import hex_lines
 from shmtop.text.process_names import CELL_WIDTH, LINE_WIDTH, process_label, process_name
-from shmtop.text.sanitize import safe_text
+from shmtop.text.units import clock, since
 
 if TYPE_CHECKING:
     from shmtop.core.waits.records import Waiter
@@ -45,8 +44,7 @@ def released_by(found: WaitReport, waiter: Waiter) -> str:
 
 def who(found: WaitReport, pid: int) -> str:
     """'1234 (name)', or '1234' when its name is not known (it is gone, or unreadable)."""
-    command = found.processes.get(pid)
-    return f"{pid} ({safe_text(command)})" if command is not None else str(pid)
+    return process_label(pid, found.processes.get(pid), found.titles.get(pid), missing="")
 
 
 def because_text(found: WaitReport, verdict: Verdict) -> str:
@@ -60,9 +58,9 @@ def verdict_text(found: WaitReport, verdict: Verdict) -> str:
 
 
 def since_text(found: WaitReport, waiter: Waiter) -> str:
-    """'14:02:11 (42s)': when the wait was first seen, and how long it has lasted."""
-    lasted = report.age(int(waiter.since), found.taken_at).removesuffix(" ago")
-    return f"{time.strftime('%H:%M:%S', time.localtime(waiter.since))} ({lasted})"
+    """'14:02:11 (42s)': when the wait was first seen, and how long it has lasted;
+    ', assumed' inside when the thread may have run since (see Waiter.since_verified)."""
+    return since(waiter.since, found.taken_at, assumed=not waiter.since_verified)
 
 
 def waiter_table(found: WaitReport, waiters: Sequence[Waiter], *, target: bool = True) -> list[str]:
@@ -106,8 +104,8 @@ def banner_lines(found: WaitReport) -> list[str]:
         lines.append(
             f"STUCK: {label(found, stuck.pid, LINE_WIDTH)} thread {stuck.tid} on {stuck.kind} "
             f"{stuck.object_id}: {verdict_text(found, stuck)} (blocked at least since "
-            f"{report.clock(int(stuck.blocked_since))}, {stuck.kind} {stuck.object_id} "
-            f"unchanged since {report.clock(int(stuck.unchanged_since))})"
+            f"{clock(int(stuck.blocked_since))}, {stuck.kind} {stuck.object_id} "
+            f"unchanged since {clock(int(stuck.unchanged_since))})"
         )
     return [*lines, ""] if lines else []
 
@@ -157,9 +155,7 @@ def notes(found: WaitReport) -> list[str]:
 
 
 def peek_error(error: OSError, queue: MessageQueue) -> str:
-    """Why a queue seen a moment ago could not be read."""
-    if error.errno in GONE:
-        return f"msg {queue.id} was removed"
+    """Why a queue seen a moment ago could not be read (removed since: no such object)."""
     return object_error(error.errno, "msg", queue.id, str(error.strerror or error))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -24,6 +23,7 @@ from shmtop.core.actions import Identity, Removal, remove
 from shmtop.core.model import Kind, MessageQueue, Segment, Snapshot
 from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.text.columns import COLUMNS
+from shmtop.text.units import time_of_day
 from shmtop.tui import textual_leaks
 from shmtop.tui.prefs import INTERVALS, Preferences
 from shmtop.tui.probes import (
@@ -243,7 +243,7 @@ class ShmtopApp(App[None]):
             if main is None:
                 return
             if event.state is WorkerState.ERROR:
-                when = time.strftime("%H:%M:%S")
+                when = time_of_day()
                 main.set_status_note(
                     f"{when} refresh failed: {worker.error}; still trying", error=True
                 )

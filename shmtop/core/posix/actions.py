@@ -90,10 +90,7 @@ def remove(obj: PosixObject, snapshot: PosixSnapshot, *, idle: bool = False) -> 
 
 def _failed(name: str, error: OSError) -> PosixRemoval:
     if error.errno == errno.ENOENT:
-        return PosixRemoval(name, PosixOutcome.NOT_FOUND, "already gone")
+        return PosixRemoval(name, PosixOutcome.NOT_FOUND)
     if error.errno in (errno.EPERM, errno.EACCES):
-        return PosixRemoval(
-            name, PosixOutcome.DENIED,
-            "only its owner or root may (/dev/shm is sticky)",
-        )  # fmt: skip
+        return PosixRemoval(name, PosixOutcome.DENIED)  # the text layer says who may
     return PosixRemoval(name, PosixOutcome.FAILED, str(error))

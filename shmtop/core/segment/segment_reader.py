@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shmtop.core.binding import native
-from shmtop.core.errors import object_error
+from shmtop.core.errors import DENIED, mistake_of
 from shmtop.core.snapshot.collect import ipc_namespace_of
 
 CHUNK = 4 << 20  # bytes a scan reads at once: big enough for C speed, small for memory
@@ -32,11 +32,19 @@ class ReadPath(enum.StrEnum):
 
 
 class CannotRead(Exception):
-    """Why a segment cannot be read this way, in one line a user can act on."""
+    """Why a segment cannot be read this way, in one line a user can act on.
 
-    def __init__(self, message: str, error: OSError | None = None) -> None:
+    Where the segment itself refused (shmid and mistake set: gone, no permission) the
+    message is only the kernel's words: text/errors.py says it as every command does.
+    """
+
+    def __init__(
+        self, message: str, error: OSError | None = None, *, shmid: int | None = None
+    ) -> None:
         super().__init__(message)
         self.errno = error.errno if error is not None else None
+        self.shmid = shmid
+        self.mistake = mistake_of(self.errno) if shmid is not None else None
 
 
 class ReaderClosed(OSError):
@@ -74,7 +82,7 @@ def _scan_mappers(shmid: int, include_self: bool) -> tuple[list[Mapper], int]:
             namespaces[pid] = ipc_namespace_of(pid)
         if namespaces[pid] == ours:
             found.append(Mapper(pid, start, end, bool(writable)))
-    hidden = sum(1 for number in scan.failures.values() if number in (errno.EACCES, errno.EPERM))
+    hidden = sum(1 for number in scan.failures.values() if number in DENIED)
     return found, hidden
 
 
@@ -82,11 +90,12 @@ def _size_of(shmid: int) -> int:
     try:
         return native.shm_stat(shmid).size
     except OSError as error:
-        raise CannotRead(_explain(shmid, error), error) from error
+        raise _refused(shmid, error) from error
 
 
-def _explain(shmid: int, error: OSError) -> str:
-    return object_error(error.errno, "shm", shmid, str(error.strerror or error))
+def _refused(shmid: int, error: OSError) -> CannotRead:
+    """The segment itself refused (IPC_STAT, shmat): gone, not permitted, or else."""
+    return CannotRead(f"shm {shmid}: {error.strerror or error}", error, shmid=shmid)
 
 
 def _open_file(pid: int | str, start: int, end: int, shmid: int) -> int:
@@ -134,7 +143,7 @@ class SegmentReader:
         try:
             address = native.shmat(shmid, native.SHM_RDONLY)
         except OSError as error:
-            raise CannotRead(_explain(shmid, error), error) from error
+            raise _refused(shmid, error) from error
         try:
             fd = cls._own_file(shmid)
             return cls(shmid, size, ReadPath.ATTACH, fd=fd, address=address, pid=os.getpid())

@@ -6,7 +6,7 @@ import errno
 import os
 from collections.abc import Collection, Iterable, Mapping
 
-from shmtop.core.snapshot.collect import describe_errno
+from shmtop.core.errors import errno_words as describe_errno
 from shmtop.core.snapshot.procs import start_time
 from shmtop.core.waits.wait_verdict import Liveness, ProcessStatus
 

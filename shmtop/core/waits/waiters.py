@@ -13,9 +13,11 @@ from collections.abc import Callable
 from types import MappingProxyType
 
 from shmtop.core.binding import native
+from shmtop.core.errors import GONE
+from shmtop.core.errors import errno_words as describe_errno
 from shmtop.core.model import Kind
 from shmtop.core.snapshot import procfs
-from shmtop.core.snapshot.collect import describe_errno, ipc_namespace_of, msg_rows, sem_rows
+from shmtop.core.snapshot.collect import ipc_namespace_of, msg_rows, sem_rows
 from shmtop.core.snapshot.procs import ProcessDirectory
 from shmtop.core.waits import wait_procs, waitgraph
 from shmtop.core.waits.records import QueueState, SemOp, SemState, Waiter
@@ -156,7 +158,7 @@ class WaiterScanner:
         for row, values in zip(rows, values_of, strict=True):
             semid, nsems, otime, ctime = row.id, row.nsems, row.otime, row.ctime
             if isinstance(values, OSError):
-                if values.errno in (errno.EINVAL, errno.EIDRM):
+                if values.errno in GONE:
                     continue
                 numbers, changers = None, None
                 why: str | None = describe_errno(values.errno or 0)

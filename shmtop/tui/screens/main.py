@@ -15,6 +15,7 @@ from shmtop.core.actions import Identity, Removal, identity_of
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.verdicts import judge
 from shmtop.text.columns import COLUMNS
+from shmtop.text.errors import removal_text
 from shmtop.text.filtering import parse_filter
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
@@ -420,8 +421,7 @@ class MainScreen(Screen[None]):
         """Say what became of each object, without leaving the screen."""
         for removal in removals:
             self.notify(
-                f"{removal.kind} {removal.id}: {removal.outcome}"
-                + (f" ({removal.detail})" if removal.detail else ""),
+                removal_text(removal),
                 severity="information" if removal.outcome.ok else "error",
                 timeout=6,
                 markup=False,

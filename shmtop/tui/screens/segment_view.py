@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import threading
 import time
 from typing import ClassVar
@@ -17,17 +16,18 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from shmtop.core.binding import native
+from shmtop.core.errors import GONE
 from shmtop.core.model import SHM_DEST, Snapshot
 from shmtop.core.segment.change_map import ChangeMap
 from shmtop.core.segment.segment_reader import CannotRead, ReadPath, SegmentReader
 from shmtop.core.snapshot.accounts import user_name
 from shmtop.text import segment_scans as scans
 from shmtop.text import view_input as typed
+from shmtop.text.errors import cannot_read, object_error
 from shmtop.text.inspect_values import BYTES_NEEDED
-from shmtop.text.report import human_size
 from shmtop.text.sanitize import safe_text
 from shmtop.text.segment_scans import Outcome, Scan, attachers_line
-from shmtop.text.units import hex_key, octal_perms
+from shmtop.text.units import hex_key, human_size, octal_perms
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.change_strip import ChangeStrip
 from shmtop.tui.widgets.data_inspector import DataInspector
@@ -91,7 +91,7 @@ class SegmentViewScreen(Screen[None]):
             try:
                 self.reader = SegmentReader.open(shmid, no_attach=no_attach)
             except CannotRead as error:
-                self.error = str(error)
+                self.error = cannot_read(error)
         self.change_map = ChangeMap(self.reader.size) if self.reader else None
         self.stat: native.ShmStat | None = None
         self._identity: tuple[int, int] | None = None
@@ -178,10 +178,12 @@ class SegmentViewScreen(Screen[None]):
         try:
             stat = native.shm_stat(self.shmid)
         except OSError as error:
-            if error.errno in (errno.EINVAL, errno.EIDRM):
+            if error.errno in GONE:
                 self._segment_gone()
             else:
-                self.set_status(f"cannot check segment {self.shmid}: {error}", error=True)
+                self.set_status(
+                    object_error(error.errno, "shm", self.shmid, str(error)), error=True
+                )
             return
         identity = (stat.cpid, stat.size)
         if self._identity is not None and identity != self._identity:
@@ -409,7 +411,7 @@ class SegmentViewScreen(Screen[None]):
             else:
                 new = SegmentReader.attach(self.shmid)
         except CannotRead as error:
-            self.set_status(str(error), error=True)
+            self.set_status(cannot_read(error), error=True)
             return
         self.workers.cancel_group(self, SWEEP)
         self.reader = new

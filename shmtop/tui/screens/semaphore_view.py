@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from shmtop.core.model import Kind, SemaphoreSet, Snapshot
 from shmtop.core.snapshot.procs import alive_since
-from shmtop.text.process_names import process_label, process_name
+from shmtop.text.process_names import pid_note, process_label, process_name
 from shmtop.text.report import semaphore_detail
 from shmtop.tui.screens.waiter_screen import WaiterScreen
 from shmtop.tui.widgets.alert_banner import AlertBanner
@@ -31,7 +31,7 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
 
 
 def last_changer(snapshot: Snapshot, sem_set: SemaphoreSet, pid: int) -> str:
-    """'4300 (producer) running', '4300 gone', or '-' when no process ever changed it.
+    """'4300 (producer) running', '4300 (gone)', or '-' when no process ever changed it.
 
     A process that started after the set's last change cannot have made it:
     its PID was reused, and the changer is gone.
@@ -40,10 +40,10 @@ def last_changer(snapshot: Snapshot, sem_set: SemaphoreSet, pid: int) -> str:
         return "-"
     process = snapshot.processes.get(pid)
     if process is None:
-        return f"{pid} gone"
+        return process_label(pid, None, None)
     if not alive_since(process, max(sem_set.otime, sem_set.ctime)):
         now_names = process_name(process.command, process.title, CHANGER_WIDTH - 4)
-        return f"{pid} gone (the PID now names {now_names})"
+        return pid_note(pid, f"gone; the PID now names {now_names}")
     return f"{process_label(pid, process.command, process.title, CHANGER_WIDTH)} running"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,6 +17,7 @@ from shmtop.core.model import Kind, Snapshot
 from shmtop.core.waits.records import Waiter
 from shmtop.text.process_names import LINE_WIDTH, process_label
 from shmtop.text.sanitize import safe_text
+from shmtop.text.units import time_of_day
 from shmtop.text.wait_pages import unknown_lines, unreadable_note
 from shmtop.tui.probes import PollRequested, Probes
 from shmtop.tui.screens.confirm import ConfirmScreen
@@ -80,7 +80,7 @@ class WaiterScreen(Screen[None]):
     def mark_gone(self, snapshot: Snapshot) -> None:
         """The object was removed: say so once, and stop updating."""
         self.gone = True
-        when = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
+        when = time_of_day(snapshot.taken_at)
         summary = self.query_one("#summary", Static)
         summary.update(
             Text(f"{self.KIND} {self.ident} no longer exists (gone by {when}): shown as last "

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from shmtop.core.waits.records import Waiter
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text.process_names import process_name
-from shmtop.text.report import short_age
-from shmtop.text.wait_pages import released_by
+from shmtop.text.wait_pages import released_by, since_text
 from shmtop.tui.widgets.keyed_table import Cell, KeyedTable
 
 COMMAND_WIDTH = 22  # a comm (15) or a title cut to fit
@@ -31,14 +29,12 @@ def waiter_key(waiter: Waiter) -> str:
 
 def waiter_cells(report: WaitReport, waiter: Waiter) -> tuple[Cell, ...]:
     """One row: every untrusted name goes through the sanitiser (released_by labels do too)."""
-    since = time.strftime("%H:%M:%S", time.localtime(waiter.since))
-    lasted = short_age(int(waiter.since), report.taken_at)
     return (
         str(waiter.pid),
         str(waiter.tid),
         process_name(waiter.command, waiter.title, COMMAND_WIDTH),
         waiter.operation(),
-        f"{since} ({lasted}{'' if waiter.since_verified else ', assumed'})",
+        since_text(report, waiter),
         str(report.verdict_of(waiter).outcome),
         released_by(report, waiter),
     )

@@ -1,0 +1,433 @@
+"""The JSON documents of `list`, `show` and `limits`: msgspec Structs, the data contract.
+
+Each type here is what one JSON object is, field by field: the encoder writes these Structs
+(no dicts in between) and `shmtop schema` generates the JSON Schema from them, with the
+descriptions below. Field names and meanings are the README's; changing one is a change of
+SCHEMA_VERSION (see its comment). Times are ISO 8601 in UTC or null (the kernel's 0, never);
+text read from processes (commands, titles, user names) is untrusted: JSON-escaped, not
+sanitised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal, TypeVar
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from shmtop.core.model import (
+    Attachment,
+    BlindSpots,
+    Coverage,
+    IpcObject,
+    Limits,
+    MessageQueue,
+    Segment,
+    SemaphoreSet,
+    Snapshot,
+)
+from shmtop.core.verdicts import Status, Verdict, attachments_note, judge
+from shmtop.text.export import iso_moment, iso_time, limit_rows, percent
+from shmtop.text.units import hex_key, octal_perms
+
+# "MAJOR.MINOR", the same for every document. MINOR grows when the contract only grows: a new
+# field, a new document, a new word in a field of words (a status, a state), so a reader of
+# 1.0 still reads 1.x if it ignores what it does not know. MAJOR grows when a field is
+# removed or renamed, changes its type or its meaning, or may be null where it never was.
+SCHEMA_VERSION = "1.0"
+SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
+
+Version = Annotated[
+    str,
+    Meta(
+        pattern=rf"^{SCHEMA_MAJOR}\.[0-9]+$",
+        description="the contract's version, MAJOR.MINOR: a reader of this schema reads every "
+        "document of the same MAJOR (MINOR only adds fields, documents and words)",
+    ),
+]
+Time = Annotated[str, Meta(extra_json_schema={"format": "date-time"})]
+
+
+def time_meta(what: str) -> Meta:
+    """The description of a time field that may be never."""
+    return Meta(description=f"{what}: ISO 8601 in UTC; null: never (the kernel's 0)")
+
+
+class Record(Struct, gc=False):
+    """Every document and part of one: built once and encoded, never changed, holding no
+    cycles, so the garbage collector need not track it (gc=False)."""
+
+
+# ---- the parts of every object ----
+
+
+class EvidenceUser(Record):
+    """A process the orphan rule looked at, and what is known of it."""
+
+    role: Annotated[str, Meta(description="creator, last operation, last sender or last receiver")]
+    pid: int
+    alive: Annotated[bool | None, Meta(description="null: cannot tell (hidden, unreadable)")]
+    state: Annotated[str, Meta(description="runs, gone, or why it cannot be told")]
+
+
+class OrphanEvidence(Record):
+    """The facts the orphan rule rests on (README: Orphans, the rule)."""
+
+    key_private: Annotated[bool, Meta(description="the key is IPC_PRIVATE (0)")]
+    users: Annotated[list[EvidenceUser], Meta(description="the processes that used it")]
+    users_gone: Annotated[
+        bool | None, Meta(description="every user is shown gone; null: cannot tell (unknown)")
+    ]
+    unknown: Annotated[str | None, Meta(description="why users_gone is null")]
+    in_use: Annotated[
+        str | None, Meta(description="why it is in use now whatever its users, or null")
+    ]
+    last_touched: Annotated[Time | None, time_meta("the latest time the rule judges idleness on")]
+    grace_seconds: Annotated[int, Meta(description="how long untouched makes an orphan")]
+    settling: Annotated[
+        bool, Meta(description="it would be an orphan, but was touched within the grace period")
+    ]
+
+
+class ObjectRecord(Record, tag_field="kind"):
+    """What every object has: id, key, owner, creator, permissions and the rule's verdict."""
+
+    id: Annotated[int, Meta(description="the kernel's id (shmid, semid, msqid)")]
+    key: Annotated[int, Meta(description="the key, unsigned 32-bit; 0 is IPC_PRIVATE")]
+    key_hex: Annotated[str, Meta(description="the key as 0x%08x")]
+    uid: int
+    user: Annotated[str, Meta(description="the owner's name (the uid when it has none)")]
+    gid: int
+    group: str
+    cuid: Annotated[int, Meta(description="the creator's uid")]
+    creator_user: str
+    cgid: Annotated[int, Meta(description="the creator's gid")]
+    creator_group: str
+    perms: Annotated[str, Meta(description="the permission bits in octal, e.g. 640")]
+    status: Annotated[
+        Status | None, Meta(description="what the orphan rule calls it; null: nothing")
+    ]
+    orphan: Annotated[bool, Meta(description="status is orphan")]
+    evidence: OrphanEvidence
+
+
+class AttachmentRecord(Record):
+    """One mapping of a segment in one process (a process may have several)."""
+
+    pid: int
+    command: Annotated[str, Meta(description="the process's short name (comm); untrusted")]
+    title: Annotated[
+        str | None, Meta(description="the process's command line as it left it; untrusted")
+    ]
+    user: str
+    access: Annotated[Literal["rw", "ro"], Meta(description="read-write or read-only")]
+    start: Annotated[str, Meta(description="first address of the mapping, hex (0x...)")]
+    end: Annotated[str, Meta(description="the address after the mapping, hex (0x...)")]
+    viewer: Annotated[bool, Meta(description="the mapping is shmtop's own (the viewer)")]
+
+
+class SegmentRecord(ObjectRecord, tag="shm"):
+    """A shared memory segment and who has it mapped."""
+
+    size: Annotated[int, Meta(description="bytes")]
+    rss: Annotated[int | None, Meta(description="resident bytes; null on kernels without it")]
+    swap: Annotated[int | None, Meta(description="swapped bytes; null on kernels without it")]
+    nattch: Annotated[int, Meta(description="attachments the kernel counts")]
+    cpid: Annotated[int, Meta(description="the creator's pid (0: not in our PID namespace)")]
+    cpid_command: Annotated[str | None, Meta(description="its short name; null if gone")]
+    cpid_title: Annotated[str | None, Meta(description="its title; null if none or gone")]
+    creator_alive: Annotated[
+        bool | None, Meta(description="null: cannot tell (hidden, not in our PID namespace)")
+    ]
+    lpid: Annotated[int, Meta(description="the last process to attach or detach")]
+    lpid_command: str | None
+    lpid_title: str | None
+    atime: Annotated[Time | None, time_meta("last attach")]
+    dtime: Annotated[Time | None, time_meta("last detach")]
+    ctime: Annotated[Time | None, time_meta("last change (creation, IPC_SET)")]
+    dest: Annotated[bool, Meta(description="removed (IPC_RMID), it goes at its last detach")]
+    locked: Annotated[bool, Meta(description="SHM_LOCK: kept in memory")]
+    attachments: list[AttachmentRecord]
+    attachments_consistent: Annotated[
+        bool, Meta(description="as many mappings found as nattch says")
+    ]
+    attachments_coverage: Annotated[
+        Coverage, Meta(description="how far the attachment list can be trusted against nattch")
+    ]
+    attachments_note: Annotated[
+        str | None, Meta(description="why the attachments disagree with nattch, or null")
+    ]
+
+
+class SemaphoreRecord(Record):
+    """One semaphore of a set."""
+
+    num: int
+    value: int
+    ncnt: Annotated[int, Meta(description="processes waiting for the value to grow")]
+    zcnt: Annotated[int, Meta(description="processes waiting for it to be 0")]
+    pid: Annotated[int, Meta(description="the last process to change it: a hint, not a holder")]
+    pid_command: str | None
+    pid_title: str | None
+
+
+class SemaphoreSetRecord(ObjectRecord, tag="sem"):
+    """A semaphore set."""
+
+    nsems: int
+    otime: Annotated[Time | None, time_meta("last semop")]
+    ctime: Annotated[Time | None, time_meta("last change")]
+    waiters: Annotated[
+        int | None, Meta(description="processes blocked on it (ncnt + zcnt); null if unreadable")
+    ]
+    semaphores: Annotated[
+        list[SemaphoreRecord] | None, Meta(description="null when they could not be read")
+    ]
+    unreadable: Annotated[str | None, Meta(description="why semaphores is null")]
+
+
+class QueueRecord(ObjectRecord, tag="msg"):
+    """A message queue's header (the messages: show msg ID --messages)."""
+
+    cbytes: Annotated[int, Meta(description="bytes queued")]
+    qnum: Annotated[int, Meta(description="messages queued")]
+    qbytes: Annotated[
+        int | None, Meta(description="capacity in bytes; null if only /proc was readable")
+    ]
+    lspid: Annotated[int, Meta(description="the last sender")]
+    lspid_command: str | None
+    lspid_title: str | None
+    lrpid: Annotated[int, Meta(description="the last receiver")]
+    lrpid_command: str | None
+    lrpid_title: str | None
+    stime: Annotated[Time | None, time_meta("last send")]
+    rtime: Annotated[Time | None, time_meta("last receive")]
+    ctime: Annotated[Time | None, time_meta("last change")]
+
+
+class BlindSpotsRecord(Record):
+    """What the snapshot could not see, so nobody mistakes it for complete."""
+
+    processes_scanned: int
+    uninspected: Annotated[
+        dict[str, int], Meta(description="processes not inspected: reason -> count")
+    ]
+    attachments_missing: Annotated[int, Meta(description="sum of nattch minus mappings found")]
+    other_namespace_mappings: Annotated[
+        int, Meta(description="SysV mappings of processes in other IPC namespaces")
+    ]
+    processes_hidden: Annotated[
+        str | None, Meta(description="why /proc does not list some processes, or null")
+    ]
+
+
+# ---- the documents ----
+
+
+class ListDocument(Record, kw_only=True):
+    """`shmtop list --json`, and each line of `shmtop list --json --watch`."""
+
+    schema_version: Version
+    taken_at: Annotated[Time, Meta(description="when the snapshot was taken")]
+    segments: Annotated[
+        list[SegmentRecord] | UnsetType, Meta(description="present when shm was asked for")
+    ] = UNSET
+    semaphore_sets: Annotated[
+        list[SemaphoreSetRecord] | UnsetType, Meta(description="present when sem was asked for")
+    ] = UNSET
+    queues: Annotated[
+        list[QueueRecord] | UnsetType, Meta(description="present when msg was asked for")
+    ] = UNSET
+    blind_spots: BlindSpotsRecord
+
+
+class ShowSegmentDocument(SegmentRecord):
+    """`shmtop show shm ID --json`: the segment as listed, and its attachers' command lines."""
+
+    command_lines: Annotated[
+        dict[int, str | None],
+        Meta(
+            description="pid -> command line (psutil), null if gone or unreadable; untrusted",
+            extra_json_schema={"propertyNames": {"pattern": "^[0-9]+$"}},
+        ),
+    ]
+    schema_version: Version
+
+
+class ShowSemaphoreSetDocument(SemaphoreSetRecord):
+    """`shmtop show sem ID --json`: the set as listed."""
+
+    schema_version: Version
+
+
+class ShowQueueDocument(QueueRecord):
+    """`shmtop show msg ID --json`: the queue as listed."""
+
+    schema_version: Version
+
+
+ShowDocument = ShowSegmentDocument | ShowSemaphoreSetDocument | ShowQueueDocument
+
+
+class LimitUsage(Record):
+    """One kernel limit and how much of it is used."""
+
+    used: int
+    limit: Annotated[int | None, Meta(description="null: no limit")]
+    percent: Annotated[float | None, Meta(description="used / limit in %, to 0.01; null: none")]
+
+
+class LimitsDocument(Record):
+    """`shmtop limits --json`: each limit with its usage."""
+
+    schema_version: Version
+    shm_segments: Annotated[LimitUsage, Meta(description="segments against SHMMNI")]
+    shm_pages: Annotated[LimitUsage, Meta(description="pages of all segments against SHMALL")]
+    sem_sets: Annotated[LimitUsage, Meta(description="semaphore sets against SEMMNI")]
+    sem_semaphores: Annotated[LimitUsage, Meta(description="semaphores against SEMMNS")]
+    msg_queues: Annotated[LimitUsage, Meta(description="queues against MSGMNI")]
+
+
+# ---- built from the model ----
+# Structs straight from the model, no dict in between. ObjectRecord's fields come first in
+# every kind's record, so object_values() gives them positionally, once for the three kinds.
+
+
+S = TypeVar("S", bound=SegmentRecord)
+M = TypeVar("M", bound=SemaphoreSetRecord)
+Q = TypeVar("Q", bound=QueueRecord)
+
+
+def evidence(verdict: Verdict) -> OrphanEvidence:
+    return OrphanEvidence(
+        key_private=verdict.private,
+        users=[EvidenceUser(role=u.role, pid=u.pid, alive=u.alive, state=u.state)
+               for u in verdict.users],
+        users_gone=verdict.users_gone, unknown=verdict.unknown, in_use=verdict.busy,
+        last_touched=iso_time(verdict.last_touched), grace_seconds=int(verdict.grace),
+        settling=verdict.settling,
+    )  # fmt: skip
+
+
+ObjectValues = tuple[
+    int, int, str, int, str, int, str, int, str, int, str, str, Status | None, bool,
+    OrphanEvidence,
+]  # fmt: skip
+
+
+def object_values(obj: IpcObject, snapshot: Snapshot) -> ObjectValues:
+    """ObjectRecord's fields in its order (id, key ... evidence): what every object shares."""
+    owner, verdict = obj.owner, judge(obj, snapshot)
+    return (
+        obj.id, owner.key, hex_key(owner.key), owner.uid, owner.user, owner.gid, owner.group,
+        owner.cuid, owner.creator_user, owner.cgid, owner.creator_group,
+        octal_perms(owner.perms), verdict.status, verdict.orphan, evidence(verdict),
+    )  # fmt: skip
+
+
+def attachment_record(a: Attachment) -> AttachmentRecord:
+    return AttachmentRecord(
+        pid=a.pid, command=a.command, title=a.title, user=a.user,
+        access="rw" if a.writable else "ro", start=f"0x{a.start:x}", end=f"0x{a.end:x}",
+        viewer=a.is_self,
+    )  # fmt: skip
+
+
+def segment_record(segment: Segment, snapshot: Snapshot, record: type[S], **more: Any) -> S:
+    """The segment as listed; record and more: a document that adds fields (show's)."""
+    command, title = snapshot.command_of, snapshot.title_of
+    return record(
+        *object_values(segment, snapshot),
+        size=segment.size, rss=segment.rss, swap=segment.swap, nattch=segment.nattch,
+        cpid=segment.cpid, cpid_command=command(segment.cpid), cpid_title=title(segment.cpid),
+        creator_alive=segment.creator_alive, lpid=segment.lpid,
+        lpid_command=command(segment.lpid), lpid_title=title(segment.lpid),
+        atime=iso_time(segment.atime), dtime=iso_time(segment.dtime),
+        ctime=iso_time(segment.ctime), dest=segment.dest, locked=segment.locked,
+        attachments=[attachment_record(a) for a in segment.attachments],
+        attachments_consistent=segment.coverage is Coverage.COMPLETE,
+        attachments_coverage=segment.coverage,
+        attachments_note=attachments_note(segment, snapshot.blind_spots), **more,
+    )  # fmt: skip
+
+
+def semaphore_set_record(
+    sem_set: SemaphoreSet, snapshot: Snapshot, record: type[M], **more: Any
+) -> M:
+    semaphores = None
+    if sem_set.semaphores is not None:
+        semaphores = [
+            SemaphoreRecord(
+                num=s.num, value=s.value, ncnt=s.ncnt, zcnt=s.zcnt, pid=s.pid,
+                pid_command=snapshot.command_of(s.pid), pid_title=snapshot.title_of(s.pid),
+            )
+            for s in sem_set.semaphores
+        ]  # fmt: skip
+    return record(
+        *object_values(sem_set, snapshot),
+        nsems=sem_set.nsems, otime=iso_time(sem_set.otime), ctime=iso_time(sem_set.ctime),
+        waiters=sem_set.waiters, semaphores=semaphores, unreadable=sem_set.unreadable, **more,
+    )  # fmt: skip
+
+
+def queue_record(queue: MessageQueue, snapshot: Snapshot, record: type[Q], **more: Any) -> Q:
+    command, title = snapshot.command_of, snapshot.title_of
+    return record(
+        *object_values(queue, snapshot),
+        cbytes=queue.cbytes, qnum=queue.qnum, qbytes=queue.qbytes,
+        lspid=queue.lspid, lspid_command=command(queue.lspid), lspid_title=title(queue.lspid),
+        lrpid=queue.lrpid, lrpid_command=command(queue.lrpid), lrpid_title=title(queue.lrpid),
+        stime=iso_time(queue.stime), rtime=iso_time(queue.rtime), ctime=iso_time(queue.ctime),
+        **more,
+    )  # fmt: skip
+
+
+def blind_spots_record(blind: BlindSpots) -> BlindSpotsRecord:
+    return BlindSpotsRecord(
+        processes_scanned=blind.processes_scanned, uninspected=dict(blind.uninspected),
+        attachments_missing=blind.attachments_missing,
+        other_namespace_mappings=blind.other_namespace_mappings,
+        processes_hidden=blind.processes_hidden,
+    )  # fmt: skip
+
+
+def list_document(snapshot: Snapshot, chosen: Mapping[str, Sequence[Any]]) -> ListDocument:
+    """The list of the kinds in chosen (shm, sem, msg -> their objects, in order); a kind
+    not in chosen is left out of the document (UNSET), as the README says."""
+    shm, sem, msg = chosen.get("shm"), chosen.get("sem"), chosen.get("msg")
+    segments = UNSET if shm is None else [segment_record(o, snapshot, SegmentRecord) for o in shm]
+    sets = UNSET if sem is None else [
+        semaphore_set_record(o, snapshot, SemaphoreSetRecord) for o in sem
+    ]  # fmt: skip
+    queues = UNSET if msg is None else [queue_record(o, snapshot, QueueRecord) for o in msg]
+    return ListDocument(
+        schema_version=SCHEMA_VERSION, taken_at=iso_moment(snapshot.taken_at),
+        segments=segments, semaphore_sets=sets, queues=queues,
+        blind_spots=blind_spots_record(snapshot.blind_spots),
+    )  # fmt: skip
+
+
+def show_document(
+    found: IpcObject, snapshot: Snapshot, command_lines: Mapping[int, str | None] | None = None
+) -> ShowDocument:
+    """One object as `show` prints it: as listed, with the version (and a segment's attachers'
+    command lines)."""
+    version = SCHEMA_VERSION
+    if isinstance(found, Segment):
+        lines = dict(command_lines or {})
+        return segment_record(
+            found, snapshot, ShowSegmentDocument, command_lines=lines, schema_version=version
+        )
+    if isinstance(found, SemaphoreSet):
+        return semaphore_set_record(
+            found, snapshot, ShowSemaphoreSetDocument, schema_version=version
+        )
+    return queue_record(found, snapshot, ShowQueueDocument, schema_version=version)
+
+
+def limits_document(limits: Limits) -> LimitsDocument:
+    usage = {
+        name: LimitUsage(used=used, limit=limit, percent=percent(used, limit))
+        for name, used, limit in limit_rows(limits)
+    }
+    return LimitsDocument(schema_version=SCHEMA_VERSION, **usage)

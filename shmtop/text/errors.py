@@ -1,0 +1,98 @@
+"""The one wording of each mistake a user can make or meet, for every command and the TUI.
+
+Which errno is which mistake is the core's fact (core/errors.py); the sentences are here,
+so `show`, `dump`, `view`, `rm`, `show --messages` and the TUI say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from shmtop.core.actions import Outcome, Removal
+from shmtop.core.errors import Mistake, mistake_of
+from shmtop.core.posix.actions import PosixOutcome, PosixRemoval
+from shmtop.core.segment.segment_reader import CannotRead
+from shmtop.text.sanitize import safe_text
+
+REMOVE_RIGHTS = "only its owner, creator or root may remove it"
+READ_RIGHTS = "reading it needs read permission on it; run as its owner or as root"
+
+
+def no_such_object(kind: str, ident: int) -> str:
+    """An id that names no object of that kind (never did, or it was removed)."""
+    return (
+        f"{kind} {ident}: no such object (removed, or never existed); "
+        f"'shmtop list {kind}' shows the ids"
+    )
+
+
+def permission_denied(kind: str, ident: int, *, removing: bool = False) -> str:
+    """The kernel said EACCES/EPERM: who may, instead."""
+    return f"{kind} {ident}: permission denied: {REMOVE_RIGHTS if removing else READ_RIGHTS}"
+
+
+def object_error(number: int | None, kind: str, ident: int, fallback: str) -> str:
+    """The message for an errno met while reading one object; fallback for the others."""
+    mistake = mistake_of(number)
+    if mistake is Mistake.GONE:
+        return no_such_object(kind, ident)
+    if mistake is Mistake.DENIED:
+        return permission_denied(kind, ident)
+    return f"{kind} {ident}: {fallback}"
+
+
+def cannot_read(error: CannotRead) -> str:
+    """Why a segment cannot be read: the vocabulary's sentence when the segment itself
+    refused (gone, no permission), the reader's own line for the other reasons."""
+    if error.shmid is not None and error.mistake is not None:
+        return object_error(error.errno, "shm", error.shmid, str(error))
+    return str(error)
+
+
+def removal_text(removal: Removal) -> str:
+    """What became of one removal, in the CLI and the TUI alike: 'shm 5: removed',
+    the vocabulary's sentence when it was gone or denied."""
+    if removal.outcome is Outcome.NOT_FOUND:
+        return no_such_object(str(removal.kind), removal.id)
+    if removal.outcome is Outcome.DENIED:
+        return permission_denied(str(removal.kind), removal.id, removing=True)
+    detail = f": {removal.detail}" if removal.detail else ""
+    return f"{removal.kind} {removal.id}: {removal.outcome}{detail}"
+
+
+def bad_sort(name: str, known: Iterable[str]) -> str:
+    """A --sort (or a saved sort) that names no column."""
+    return f"cannot sort by {safe_text(name)!r}; columns: {', '.join(sorted(known))}"
+
+
+def no_such_user(user: str) -> str:
+    """A --user that is neither a uid, a user name nor an owner's name."""
+    return f"--user {safe_text(user)!r}: no such user (give a user name or a uid)"
+
+
+# ---- POSIX objects (named, not numbered) ----
+
+POSIX_REMOVE_RIGHTS = "only its owner or root may remove it (/dev/shm is sticky)"
+
+
+def no_such_name(kind: str, name: str) -> str:
+    """A name that names no POSIX object of that kind (never did, or it was unlinked)."""
+    return (
+        f"{kind} {safe_text(name)!r}: no such object (removed, or never existed); "
+        f"'shmtop list {kind}' shows the names"
+    )
+
+
+def not_yet_for(option: str, kind: str) -> str:
+    """An option the POSIX kinds do not take yet."""
+    return f"{option} is not available for {kind} yet"
+
+
+def posix_removal_text(kind: str, removal: PosixRemoval) -> str:
+    """What became of one unlink, as removal_text says it of a System V removal."""
+    if removal.outcome is PosixOutcome.NOT_FOUND:
+        return no_such_name(kind, removal.name)
+    if removal.outcome is PosixOutcome.DENIED:
+        return f"{kind} {safe_text(removal.name)}: permission denied: {POSIX_REMOVE_RIGHTS}"
+    detail = f": {removal.detail}" if removal.detail else ""
+    return safe_text(f"{kind} {removal.name}: {removal.outcome}{detail}")

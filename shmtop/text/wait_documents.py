@@ -1,0 +1,333 @@
+"""The JSON documents of the debugger: `waiters --json` and `show msg ID --messages --json`.
+
+msgspec Structs like text/documents.py (the same Record, version and time conventions), apart
+so that `list`, `show` and `limits` never import the wait scanner's types.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from msgspec import Meta
+
+from shmtop.core.binding.native import MsgPeek
+from shmtop.core.model import Kind
+from shmtop.core.waits.records import MSG_FLAGS, QueueState, SemState, Waiter, flag_names
+from shmtop.core.waits.wait_report import WaitReport
+from shmtop.core.waits.wait_verdict import Liveness, Outcome, ProcessStatus, Verdict
+from shmtop.core.waits.waitgraph import Evidence, Release, WaitCycle
+from shmtop.text.documents import SCHEMA_VERSION, QueueRecord, Record, Time, Version, time_meta
+from shmtop.text.export import iso_moment, iso_time
+
+WaitKind = Annotated[Literal["sem", "msg"], Meta(description="what is waited on: sem or msg")]
+
+
+def _kind(kind: Kind) -> Literal["sem", "msg"]:
+    return "sem" if kind is Kind.SEM else "msg"
+
+
+class ReleaseRecord(Record):
+    """An edge of the wait-for graph: a process that could release what another waits for."""
+
+    waiter: Annotated[int, Meta(description="the waiting process")]
+    kind: WaitKind
+    id: Annotated[int, Meta(description="the object's id")]
+    sem_num: Annotated[int | None, Meta(description="the semaphore of the set; null for msg")]
+    releaser: Annotated[int, Meta(description="the process that could release it")]
+    releaser_command: Annotated[str | None, Meta(description="its short name; null if gone")]
+    releaser_title: Annotated[str | None, Meta(description="its title, or null")]
+    evidence: Annotated[Evidence, Meta(description="why it is thought able to release it")]
+    hint: Annotated[bool, Meta(description="the evidence is a hint (a last changer...), not proof")]
+
+
+class SemOpRecord(Record):
+    """One struct sembuf of a blocked semop."""
+
+    sem_num: int
+    sem_op: int
+    sem_flg: int
+    flags: Annotated[list[str], Meta(description="names of sem_flg's bits: SEM_UNDO, IPC_NOWAIT")]
+
+
+class BecauseRecord(Record):
+    """One fact a wait's state rests on."""
+
+    pid: Annotated[int | None, Meta(description="the process; null for a fact about the object")]
+    what: Annotated[str, Meta(description="what of it, e.g. 'is gone (exited)', 'runs'")]
+
+
+class WaiterRecord(Record):
+    """A thread blocked in semop/semtimedop/msgsnd/msgrcv, and what it waits for."""
+
+    pid: int
+    tid: int
+    command: Annotated[str, Meta(description="the process's short name; untrusted")]
+    title: Annotated[str | None, Meta(description="the process's title; untrusted")]
+    kind: WaitKind
+    id: Annotated[int, Meta(description="the object's id")]
+    syscall: Annotated[str, Meta(description="semop, semtimedop, msgsnd or msgrcv")]
+    operation: Annotated[str, Meta(description="what it waits to do, as the table shows it")]
+    since: Annotated[Time, Meta(description="blocked at least since (ISO 8601, UTC)")]
+    since_verified: Annotated[
+        bool, Meta(description="the thread did not run between scans; else assumed")
+    ]
+    operations: Annotated[
+        list[SemOpRecord] | None, Meta(description="sem: its operations; null for msg, unreadable")
+    ]
+    waits_for: Annotated[list[int], Meta(description="sem: the semaphore numbers it sleeps on")]
+    timeout_seconds: Annotated[float | None, Meta(description="semtimedop's timeout, or null")]
+    direction: Annotated[Literal["send", "receive"] | None, Meta(description="msg; null for sem")]
+    msg_type: Annotated[int | None, Meta(description="msg: the type wanted or being sent")]
+    msg_flags: Annotated[list[str], Meta(description="msg: names of the call's flags")]
+    msg_size: Annotated[int | None, Meta(description="msg: bytes sent, or the buffer's size")]
+    unreadable: Annotated[str | None, Meta(description="why operations could not be read")]
+    released_by: Annotated[list[ReleaseRecord], Meta(description="its candidate releasers")]
+    state: Annotated[Outcome, Meta(description="the verdict on the wait")]
+    because: Annotated[list[BecauseRecord], Meta(description="the facts the state rests on")]
+
+
+class SemStateRecord(Record):
+    """A semaphore set someone waits on, as the scan read it."""
+
+    id: int
+    nsems: int
+    values: Annotated[list[int] | None, Meta(description="null when unreadable")]
+    last_changers: Annotated[
+        list[int] | None, Meta(description="each semaphore's last changer: hints, not holders")
+    ]
+    unreadable: Annotated[str | None, Meta(description="why values is null")]
+    unchanged_since: Annotated[Time | None, time_meta("the set has not changed since")]
+
+
+class QueueStateRecord(Record):
+    """A message queue someone waits on, as the scan read it."""
+
+    id: int
+    qnum: int
+    cbytes: int
+    lspid: int
+    lrpid: int
+    unchanged_since: Annotated[Time | None, time_meta("the queue has not changed since")]
+
+
+class WaitCycleRecord(Record):
+    """A deadlock: blocked processes each waiting for another of the group."""
+
+    members: Annotated[list[int], Meta(description="every pid of the group, sorted")]
+    hint: Annotated[bool, Meta(description="the cycle rests on at least one hint")]
+    steps: Annotated[list[ReleaseRecord], Meta(description="one concrete cycle through it")]
+
+
+class StuckRecord(Record):
+    """A wait nobody can release whose object has not changed for stuck_after_seconds."""
+
+    pid: int
+    tid: int
+    kind: WaitKind
+    id: int
+    blocked_since: Annotated[Time | None, time_meta("blocked at least since")]
+    unchanged_since: Annotated[Time | None, time_meta("its object has not changed since")]
+    state: Outcome
+    because: list[BecauseRecord]
+
+
+class ProcessStatusRecord(Record):
+    """A waiter or candidate releaser, as the verdicts see it."""
+
+    pid: int
+    command: Annotated[str | None, Meta(description="its short name, or null")]
+    state: Annotated[Liveness, Meta(description="what it is doing")]
+    why: Annotated[str | None, Meta(description="how that is known: exited, permission denied")]
+
+
+class WaitersDocument(Record):
+    """`shmtop waiters --json`: threads blocked on semaphores and queues, and the verdicts."""
+
+    schema_version: Version
+    taken_at: Annotated[Time, Meta(description="when the scan ran")]
+    unsupported: Annotated[str | None, Meta(description="why no scan was possible, or null")]
+    verdict: Annotated[str, Meta(description="the scan in one line")]
+    complete: Annotated[
+        bool, Meta(description="every process was inspected: a wait not listed does not exist")
+    ]
+    hidden: Annotated[str | None, Meta(description="why /proc may hide processes (hidepid)")]
+    stuck_after_seconds: Annotated[
+        float, Meta(description="how long an unreleasable wait's object stays unchanged: stuck")
+    ]
+    processes_scanned: int
+    threads_scanned: int
+    unreadable: Annotated[
+        dict[str, int], Meta(description="processes whose threads could not be read: reason -> n")
+    ]
+    unreadable_total: int
+    ignored: Annotated[dict[str, int], Meta(description="blocked threads left out: reason -> n")]
+    waiters: list[WaiterRecord]
+    semaphore_sets: Annotated[list[SemStateRecord], Meta(description="each set waited on")]
+    queues: Annotated[list[QueueStateRecord], Meta(description="each queue waited on")]
+    cycles: Annotated[list[WaitCycleRecord], Meta(description="deadlocks")]
+    stuck: Annotated[list[StuckRecord], Meta(description="the stuck waits")]
+    processes: Annotated[
+        list[ProcessStatusRecord], Meta(description="each waiter and candidate releaser")
+    ]
+
+
+class PeekedMessageRecord(Record):
+    """One queued message, copied with MSG_COPY (it stays queued)."""
+
+    index: Annotated[int, Meta(description="its position in the queue, from 0")]
+    type: Annotated[int, Meta(description="mtype")]
+    size: Annotated[int, Meta(description="bytes of its text")]
+    data_hex: Annotated[str, Meta(description="the first --bytes bytes of its text, as hex")]
+    truncated: Annotated[bool, Meta(description="data_hex holds less than size bytes")]
+
+
+class MessagesRecord(Record):
+    """What a peek at a queue found, and why it stopped."""
+
+    unsupported: Annotated[str | None, Meta(description="the kernel lacks MSG_COPY: why")]
+    more: Annotated[bool, Meta(description="stopped at --max-messages with messages left")]
+    problem: Annotated[str | None, Meta(description="a message that could not be copied")]
+    changed_while_read: Annotated[bool, Meta(description="messages may be missing")]
+    messages: list[PeekedMessageRecord]
+
+
+class QueueMessagesDocument(Record):
+    """`shmtop show msg ID --messages --json`: a queue, its blocked processes, its messages."""
+
+    schema_version: Version
+    queue: Annotated[QueueRecord, Meta(description="as show msg --json")]
+    waiters: Annotated[list[WaiterRecord], Meta(description="this queue's, as waiters --json")]
+    unreadable_processes: Annotated[
+        dict[str, int], Meta(description="processes whose threads could not be read: reason -> n")
+    ]
+    messages: Annotated[MessagesRecord | None, Meta(description="null: see messages_error")]
+    messages_error: Annotated[str | None, Meta(description="why the queue could not be read")]
+
+
+# ---- built from the wait report ----
+
+
+def release_record(release: Release, report: WaitReport) -> ReleaseRecord:
+    return ReleaseRecord(
+        waiter=release.waiter, kind=_kind(release.kind), id=release.object_id,
+        sem_num=release.sem_num, releaser=release.releaser,
+        releaser_command=report.processes.get(release.releaser),
+        releaser_title=report.titles.get(release.releaser),
+        evidence=release.evidence, hint=release.hint,
+    )  # fmt: skip
+
+
+def because(verdict: Verdict) -> list[BecauseRecord]:
+    return [BecauseRecord(pid=pid or None, what=what) for pid, what in verdict.because]
+
+
+def waiter_record(waiter: Waiter, report: WaitReport) -> WaiterRecord:
+    operations = None
+    if waiter.operations is not None:
+        operations = [
+            SemOpRecord(sem_num=op.num, sem_op=op.op, sem_flg=op.flags, flags=list(op.flag_names))
+            for op in waiter.operations
+        ]
+    verdict = report.verdict_of(waiter)
+    return WaiterRecord(
+        pid=waiter.pid, tid=waiter.tid, command=waiter.command, title=waiter.title,
+        kind=_kind(waiter.kind), id=waiter.object_id, syscall=waiter.syscall,
+        operation=waiter.operation(), since=iso_moment(waiter.since),
+        since_verified=waiter.since_verified, operations=operations,
+        waits_for=list(waiter.waits_for), timeout_seconds=waiter.timeout,
+        direction=waiter.direction, msg_type=waiter.msg_type,
+        msg_flags=list(flag_names(waiter.msg_flags, MSG_FLAGS)), msg_size=waiter.msg_size,
+        unreadable=waiter.unreadable,
+        released_by=[release_record(r, report) for r in report.releases_of(waiter)],
+        state=verdict.outcome, because=because(verdict),
+    )  # fmt: skip
+
+
+def sem_state_record(state: SemState) -> SemStateRecord:
+    return SemStateRecord(
+        id=state.id, nsems=state.nsems,
+        values=None if state.values is None else list(state.values),
+        last_changers=None if state.last_changers is None else list(state.last_changers),
+        unreadable=state.unreadable, unchanged_since=iso_time(state.unchanged_since),
+    )  # fmt: skip
+
+
+def queue_state_record(state: QueueState) -> QueueStateRecord:
+    return QueueStateRecord(
+        id=state.id, qnum=state.qnum, cbytes=state.cbytes, lspid=state.lspid,
+        lrpid=state.lrpid, unchanged_since=iso_time(state.unchanged_since),
+    )  # fmt: skip
+
+
+def cycle_record(cycle: WaitCycle, report: WaitReport) -> WaitCycleRecord:
+    return WaitCycleRecord(
+        members=list(cycle.members), hint=cycle.hint,
+        steps=[release_record(step, report) for step in cycle.steps],
+    )  # fmt: skip
+
+
+def stuck_record(verdict: Verdict) -> StuckRecord:
+    return StuckRecord(
+        pid=verdict.pid, tid=verdict.tid, kind=_kind(verdict.kind), id=verdict.object_id,
+        blocked_since=iso_time(verdict.blocked_since),
+        unchanged_since=iso_time(verdict.unchanged_since), state=verdict.outcome,
+        because=because(verdict),
+    )  # fmt: skip
+
+
+def status_record(status: ProcessStatus, report: WaitReport) -> ProcessStatusRecord:
+    return ProcessStatusRecord(
+        pid=status.pid, command=report.processes.get(status.pid), state=status.liveness,
+        why=status.why or None,
+    )  # fmt: skip
+
+
+def waiters_document(report: WaitReport) -> WaitersDocument:
+    """The whole report: `shmtop waiters --json`."""
+    return WaitersDocument(
+        schema_version=SCHEMA_VERSION, taken_at=iso_moment(report.taken_at),
+        unsupported=report.unsupported, verdict=report.summary(), complete=report.complete,
+        hidden=report.hidden, stuck_after_seconds=report.stuck_after,
+        processes_scanned=report.processes_scanned, threads_scanned=report.tasks_scanned,
+        unreadable=dict(report.unreadable), unreadable_total=report.unreadable_total,
+        ignored=dict(report.ignored),
+        waiters=[waiter_record(w, report) for w in report.waiters],
+        semaphore_sets=[sem_state_record(s) for s in report.semaphore_sets.values()],
+        queues=[queue_state_record(q) for q in report.queues.values()],
+        cycles=[cycle_record(c, report) for c in report.cycles],
+        stuck=[stuck_record(v) for v in report.stuck],
+        processes=[status_record(s, report) for s in report.statuses.values()],
+    )  # fmt: skip
+
+
+def messages_record(peek: MsgPeek, shown_bytes: int) -> MessagesRecord:
+    """Messages of a peek, each with at most shown_bytes of its text as hex."""
+    return MessagesRecord(
+        unsupported=peek.unsupported,
+        more=peek.more,
+        problem=peek.problem,
+        changed_while_read=peek.changed,
+        messages=[
+            PeekedMessageRecord(
+                index=m.index,
+                type=m.mtype,
+                size=m.size,
+                data_hex=m.data[:shown_bytes].hex(),
+                truncated=m.size > min(len(m.data), shown_bytes),
+            )
+            for m in peek.messages
+        ],
+    )
+
+
+def queue_messages_document(
+    queue: QueueRecord,
+    waiters: list[WaiterRecord],
+    report: WaitReport,
+    messages: MessagesRecord | None,
+    error: str | None,
+) -> QueueMessagesDocument:
+    return QueueMessagesDocument(
+        schema_version=SCHEMA_VERSION, queue=queue, waiters=waiters,
+        unreadable_processes=dict(report.unreadable), messages=messages, messages_error=error,
+    )  # fmt: skip

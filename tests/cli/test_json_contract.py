@@ -1,0 +1,364 @@
+"""The data contract: every JSON document the CLI prints validates against `shmtop schema`.
+
+Real objects of every kind (an attached segment, a removed one still attached, sets with
+values, a queue with a message, threads blocked on a set and a queue, a deadlock), read by
+root and by user nobody, who may not read the 0600 set and queue. Each run is a subprocess,
+as a script would run shmtop. The schemas are taken from `shmtop schema`, made strict here
+(no field beyond the schema's) so an undocumented field fails too. `--watch` lines are read
+as they come, and the committed schema/ files are compared with what the command prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache, partial
+from pathlib import Path
+from typing import Any
+
+import helpers
+import hidden
+import pytest
+from blocker import Blocker, Blockers, blockers
+from helpers import MakeMsg, MakeSem, MakeShm, Spawn
+from jsonschema import Draft202012Validator
+
+from shmtop.core.binding import native
+from shmtop.core.model import Kind
+from shmtop.core.waits.waiters import WaiterScanner
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTS = ("list", "show", "show-messages", "waiters", "limits")
+
+
+# ---- the schemas, as `shmtop schema` prints them ----
+
+
+@cache
+def schema_text(name: str) -> str:
+    done = hidden.run(["schema", name], nobody=False)
+    assert done.code == 0, done
+    return done.stdout
+
+
+def strict(node: Any) -> Any:
+    """The schema with additionalProperties false on every object with properties: a field
+    the schema does not name fails (the published schema lets readers meet new fields)."""
+    if isinstance(node, dict):
+        tight = {key: strict(value) for key, value in node.items()}
+        if "properties" in tight:
+            tight["additionalProperties"] = False
+        return tight
+    if isinstance(node, list):
+        return [strict(value) for value in node]
+    return node
+
+
+def validate(name: str, document: Any) -> None:
+    """Fails with every error jsonschema finds, not only the first."""
+    validator = Draft202012Validator(strict(json.loads(schema_text(name))))
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
+    assert errors == [], errors
+
+
+def run_json(args: list[str], *, nobody: bool = False) -> Any:
+    done = hidden.run([*args, "--json"], nobody=nobody)
+    assert done.code == 0, done
+    assert done.stdout.isascii(), "JSON is ASCII: untrusted text escaped"
+    return done.json()
+
+
+# ---- the objects ----
+
+
+@dataclass(frozen=True)
+class World:
+    attached: int  # a segment a child has mapped read-write
+    removed: int  # IPC_RMID'd, still attached read-only: dest
+    plain: int  # unattached
+    values: int  # a set of 3 with values
+    waited: int  # a set a thread is blocked on (semop -1 on 0)
+    queue: int  # a queue with one message and a blocked receiver of type 9
+    cycle: tuple[int, int]  # two sets each held by one of two threads that wait for the other
+
+
+@pytest.fixture
+def kids() -> Iterator[Blockers]:
+    with blockers() as started:
+        yield started
+
+
+def blocked(child: Blocker) -> bool:
+    return any(w.pid == child.pid for w in WaiterScanner().scan().waiters)
+
+
+@pytest.fixture
+def world(
+    make_shm: MakeShm, make_sem: MakeSem, make_msg: MakeMsg, spawn: Spawn, kids: Blockers
+) -> World:
+    """Objects of every kind, in the states the documents describe (0600: root's alone)."""
+    attached, removed, plain = make_shm(8192), make_shm(4096), make_shm(4096, mode=0o644)
+    spawn(name="shmtop-json", attach=[(attached, True), (removed, False)])
+    assert helpers.remove("shm", removed)  # dest: it stays while the child has it attached
+    values, waited = make_sem(3), make_sem(1)
+    native.sem_setall(values, [1, 0, 7])
+    queue = make_msg()
+    native.msgsnd(queue, 5, b"hello \x00\xff")
+    first, second = make_sem(1), make_sem(1)
+    native.sem_setall(first, [1])
+    native.sem_setall(second, [1])
+    holder_a, holder_b = kids.start("shmtop-dl-a"), kids.start("shmtop-dl-b")
+    assert holder_a.call(call="semop", semid=first, ops=[[0, -1, 0]]) == {"ok": True}
+    assert holder_b.call(call="semop", semid=second, ops=[[0, -1, 0]]) == {"ok": True}
+    sem_waiter, receiver = kids.start("shmtop-semw"), kids.start("shmtop-rcv")
+    holder_a.send(call="semop", semid=second, ops=[[0, -1, 0]])
+    holder_b.send(call="semop", semid=first, ops=[[0, -1, 0]])
+    sem_waiter.send(call="semop", semid=waited, ops=[[0, -1, native.SEM_UNDO]])
+    receiver.send(call="msgrcv", msqid=queue, size=64, type=9)
+    for child in (holder_a, holder_b, sem_waiter, receiver):
+        helpers.wait_until(partial(blocked, child), f"{child.name} blocks")
+    return World(attached, removed, plain, values, waited, queue, (first, second))
+
+
+def by_id(objects: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    return {o["id"]: o for o in objects}
+
+
+# ---- every document, as root ----
+
+
+def test_every_document_validates_against_its_schema_for_every_kind(world: World) -> None:
+    listed = run_json(["list"])
+    validate("list", listed)
+    segments, sets = by_id(listed["segments"]), by_id(listed["semaphore_sets"])
+    queues = by_id(listed["queues"])
+    assert segments[world.removed]["dest"] is True
+    assert [a["access"] for a in segments[world.attached]["attachments"]] == ["rw"]
+    assert segments[world.plain]["nattch"] == 0
+    assert [s["value"] for s in sets[world.values]["semaphores"]] == [1, 0, 7]
+    assert sets[world.waited]["waiters"] == 1
+    assert queues[world.queue]["qnum"] == 1
+    assert listed["schema_version"] == "1.0"
+
+    for kind in ("shm", "sem", "msg"):
+        only = run_json(["list", kind])
+        validate("list", only)
+        named = {"shm": "segments", "sem": "semaphore_sets", "msg": "queues"}[kind]
+        assert set(only) == {"schema_version", "taken_at", named, "blind_spots"}
+
+    shows = [("shm", world.attached), ("shm", world.removed), ("sem", world.values),
+             ("sem", world.waited), ("msg", world.queue)]  # fmt: skip
+    for kind, ident in shows:
+        shown = run_json(["show", kind, str(ident)])
+        validate("show", shown)
+        assert (shown["kind"], shown["id"]) == (kind, ident)
+
+    peeked = run_json(["show", "msg", str(world.queue), "--messages"])
+    validate("show-messages", peeked)
+    assert [(m["type"], m["data_hex"]) for m in peeked["messages"]["messages"]] == [
+        (5, b"hello \x00\xff".hex())
+    ]
+    assert [w["msg_type"] for w in peeked["waiters"]] == [9]
+
+    waits = run_json(["waiters"])
+    validate("waiters", waits)
+    kinds = {(w["kind"], w["id"]) for w in waits["waiters"]}
+    assert {("sem", world.waited), ("msg", world.queue)} <= kinds
+    assert any(set(c["members"]) and c["steps"] for c in waits["cycles"]), waits["cycles"]
+
+    limits = run_json(["limits"])
+    validate("limits", limits)
+    assert limits["shm_segments"]["used"] >= 3
+
+
+# ---- as user nobody: what may not be read ----
+
+
+def test_documents_validate_for_objects_nobody_may_not_read(world: World) -> None:
+    if reason := hidden.missing_tools():
+        pytest.skip(reason)
+    listed = run_json(["list"], nobody=True)
+    validate("list", listed)
+    unreadable = by_id(listed["semaphore_sets"])[world.values]
+    assert unreadable["semaphores"] is None
+    assert unreadable["waiters"] is None
+    assert unreadable["unreadable"]  # why, in words
+    assert listed["blind_spots"]["uninspected"]  # root's processes: not inspected
+
+    for kind, ident in (("shm", world.attached), ("sem", world.values), ("msg", world.queue)):
+        validate("show", run_json(["show", kind, str(ident)], nobody=True))
+
+    peeked = run_json(["show", "msg", str(world.queue), "--messages"], nobody=True)
+    validate("show-messages", peeked)
+    assert peeked["messages"] is None
+    assert peeked["messages_error"]
+
+    waits = run_json(["waiters"], nobody=True)
+    validate("waiters", waits)
+    assert waits["complete"] is False
+    validate("limits", run_json(["limits"], nobody=True))
+
+
+def test_untrusted_text_is_escaped_to_ascii_and_reads_back_the_same(
+    make_shm: MakeShm, spawn: Spawn
+) -> None:
+    shmid = make_shm()
+    name = "bidi\u202e\x1b\u0085"  # a right-to-left override, ESC, a C1 control (NEL)
+    child = spawn(name=name, attach=[(shmid, True)])
+
+    done = hidden.run(["list", "shm", "--json"], nobody=False)
+
+    assert done.code == 0, done
+    assert done.stdout.isascii()
+    assert "\\u202e" in done.stdout
+    (segment,) = [s for s in done.json()["segments"] if s["id"] == shmid]
+    assert [(a["pid"], a["command"]) for a in segment["attachments"]] == [(child.pid, name)]
+    validate("list", done.json())
+
+
+# ---- list --json --watch ----
+
+
+def watch(*args: str) -> subprocess.Popen[bytes]:
+    """`shmtop list --json ARGS`, its stdout unbuffered here: a line read leaves the next in
+    the pipe, for communicate() to read."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "shmtop", "list", "--json", *args], cwd=ROOT, bufsize=0,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUTF8": "1"},
+    )  # fmt: skip
+
+
+def read_line(process: subprocess.Popen[bytes]) -> bytes:
+    """The next line the watch flushed, waited for with a bound."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], helpers.PATIENCE)
+    assert ready, "no line in time"
+    return process.stdout.readline()
+
+
+def finish(process: subprocess.Popen[bytes]) -> tuple[int, bytes, bytes]:
+    try:
+        out, err = process.communicate(timeout=helpers.PATIENCE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, out, err
+
+
+def test_watch_count_3_prints_three_valid_lines_and_shows_an_object_made_between(
+    make_shm: MakeShm,
+) -> None:
+    before = make_shm()
+    process = watch("shm", "--watch", "0.2", "--count", "3")
+    first = json.loads(read_line(process))
+    # Stopped the moment its first line is read (the next snapshot is 0.2 s away, the third
+    # 0.4 s) until the object is made: the third line's snapshot is taken after it.
+    process.send_signal(signal.SIGSTOP)
+    made = make_shm()
+    process.send_signal(signal.SIGCONT)
+    code, rest, err = finish(process)
+
+    lines = [first, *(json.loads(line) for line in rest.splitlines())]
+    assert (code, err) == (0, b""), err
+    assert len(lines) == 3
+    for line in lines:
+        validate("list", line)
+    ids = [{s["id"] for s in line["segments"]} for line in lines]
+    assert before in ids[0] and made not in ids[0]
+    assert made in ids[2]
+    assert [line["taken_at"] for line in lines] == sorted({line["taken_at"] for line in lines})
+
+
+def test_watch_ends_on_ctrl_c_with_exit_0_and_whole_lines() -> None:
+    process = watch("--watch", "0.2")
+    read_line(process)
+    read_line(process)
+    process.send_signal(signal.SIGINT)
+    code, rest, err = finish(process)
+
+    assert (code, err) == (0, b""), err
+    for line in rest.splitlines():
+        validate("list", json.loads(line))
+
+
+def test_watch_ends_quietly_when_its_reader_goes() -> None:
+    process = watch("--watch", "0.2")
+    read_line(process)
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone: the next line meets a closed pipe
+    code, _, err = finish(process)
+
+    assert (code, err) == (0, b""), err
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--watch", "1"], "--watch prints JSON Lines: add --json"),
+        (["--json", "--watch", "0"], "--watch takes seconds"),
+        (["--json", "--watch", "-1"], "--watch takes seconds"),
+        (["--json", "--watch", "nan"], "--watch takes seconds"),
+        (["--json", "--watch", "inf"], "--watch takes seconds"),
+        (["--json", "--watch", "3601"], "--watch takes seconds"),
+        (["--json", "--count", "2"], "--count goes with --watch"),
+    ],
+)
+def test_watch_and_count_mistakes_are_one_line_usage_errors(args: list[str], says: str) -> None:
+    done = hidden.run(["list", *args], nobody=False)
+
+    assert (done.code, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"shmtop: {says}"), done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_count_must_be_a_positive_number() -> None:
+    done = hidden.run(["list", "--json", "--watch", "1", "--count", "0"], nobody=False)
+
+    assert (done.code, done.stdout) == (2, "")
+    assert "a number of lines is 1 to 2147483647" in done.stderr
+
+
+# ---- shmtop schema, and the committed files ----
+
+
+def test_schema_lists_the_documents_and_refuses_an_unknown_one() -> None:
+    listing = hidden.run(["schema"], nobody=False)
+    unknown = hidden.run(["schema", "lsit"], nobody=False)
+
+    assert listing.code == 0, listing
+    assert [line.split()[0] for line in listing.lines()] == list(DOCUMENTS)
+    assert (unknown.code, unknown.stdout) == (2, "")
+    assert unknown.stderr == f"shmtop: no document 'lsit'; documents: {', '.join(DOCUMENTS)}\n"
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_the_committed_schema_is_what_shmtop_schema_prints(name: str) -> None:
+    committed = (ROOT / "schema" / f"{name}.json").read_text()
+    schema = json.loads(committed)
+
+    assert committed == schema_text(name), f"schema/{name}.json is stale: run `make schema`"
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_schema_holds_exactly_the_documents() -> None:
+    assert sorted(p.name for p in (ROOT / "schema").iterdir()) == sorted(
+        f"{name}.json" for name in DOCUMENTS
+    )
+
+
+def test_fields_are_described_in_the_schema() -> None:
+    """The schema documents what a field means, not only its type (msgspec.Meta)."""
+    defs = json.loads(schema_text("list"))["$defs"]
+    segment = defs["SegmentRecord"]["properties"]
+    assert "IPC_RMID" in segment["dest"]["description"]
+    assert "MAJOR.MINOR" in defs["ListDocument"]["properties"]["schema_version"]["description"]
+    assert Kind.SHM.value in segment["kind"]["enum"]
