@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from shmtop.core.actions import Outcome, Removal
 from shmtop.core.errors import Mistake, mistake_of
+from shmtop.core.posix.actions import PosixOutcome, PosixRemoval
 from shmtop.core.segment.segment_reader import CannotRead
 from shmtop.text.sanitize import safe_text
 
@@ -67,3 +68,31 @@ def bad_sort(name: str, known: Iterable[str]) -> str:
 def no_such_user(user: str) -> str:
     """A --user that is neither a uid, a user name nor an owner's name."""
     return f"--user {safe_text(user)!r}: no such user (give a user name or a uid)"
+
+
+# ---- POSIX objects (named, not numbered) ----
+
+POSIX_REMOVE_RIGHTS = "only its owner or root may remove it (/dev/shm is sticky)"
+
+
+def no_such_name(kind: str, name: str) -> str:
+    """A name that names no POSIX object of that kind (never did, or it was unlinked)."""
+    return (
+        f"{kind} {safe_text(name)!r}: no such object (removed, or never existed); "
+        f"'shmtop list {kind}' shows the names"
+    )
+
+
+def not_yet_for(option: str, kind: str) -> str:
+    """An option the POSIX kinds do not take yet."""
+    return f"{option} is not available for {kind} yet"
+
+
+def posix_removal_text(kind: str, removal: PosixRemoval) -> str:
+    """What became of one unlink, as removal_text says it of a System V removal."""
+    if removal.outcome is PosixOutcome.NOT_FOUND:
+        return no_such_name(kind, removal.name)
+    if removal.outcome is PosixOutcome.DENIED:
+        return f"{kind} {safe_text(removal.name)}: permission denied: {POSIX_REMOVE_RIGHTS}"
+    detail = f": {removal.detail}" if removal.detail else ""
+    return safe_text(f"{kind} {removal.name}: {removal.outcome}{detail}")
