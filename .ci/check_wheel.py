@@ -30,6 +30,7 @@ def problems(wheel: str) -> list[str]:
         "py.typed": "shmtop/py.typed",
         "the compiled module's type stub": "shmtop/*/_native.pyi",
         "the C helpers (package data)": "shmtop/*/native_helpers.c",
+        "the POSIX C helpers (package data)": "shmtop/*/posix_helpers.c",
         "the screens' CSS": "shmtop/*/*.tcss",
         "LICENSE": "*.dist-info/licenses/LICENSE",
     }

@@ -7,7 +7,10 @@ clean. Children are killed by PID and reaped when their test ends.
 
 As root the whole session runs in a private IPC namespace of its own (entered
 before any test or thread starts, inherited by every child and subprocess), so
-the tests see only their own objects and never touch the machine's.
+the tests see only their own objects and never touch the machine's. /dev/shm
+(POSIX shared memory) belongs to the mount namespace instead: the session also
+enters a private mount namespace with a fresh tmpfs on /dev/shm, gone with the
+session's last process.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from shmtop.core.binding import native
 pytest_plugins = ["pytester"]
 
 _CLONE_NEWIPC = 0x08000000
+_CLONE_NEWNS = 0x00020000
+_MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x4000, 1 << 18
 HOST_IPC_NAMESPACE = os.stat("/proc/self/ns/ipc").st_ino  # before the session left it
 
 
@@ -41,6 +46,25 @@ def pytest_configure(config: pytest.Config) -> None:
     if libc.unshare(_CLONE_NEWIPC) != 0:
         number = ctypes.get_errno()
         raise pytest.UsageError(f"unshare(CLONE_NEWIPC) failed: {os.strerror(number)}")
+    _private_dev_shm(libc)
+
+
+def _private_dev_shm(libc: ctypes.CDLL) -> None:
+    """A mount namespace of the session's own with an empty tmpfs on /dev/shm: the POSIX
+    tests see only their objects, and nothing they make can outlive the session there."""
+
+    def step(what: str, result: int) -> None:
+        if result != 0:
+            number = ctypes.get_errno()
+            raise pytest.UsageError(f"private /dev/shm: {what} failed: {os.strerror(number)}")
+
+    step("unshare(CLONE_NEWNS)", libc.unshare(_CLONE_NEWNS))
+    # no mount event may travel back to the machine's namespace
+    step("mount --make-rprivate /", libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None))
+    step(
+        "mount tmpfs /dev/shm",
+        libc.mount(b"shmtop-tests", b"/dev/shm", b"tmpfs", _MS_NOSUID | _MS_NODEV, b"mode=1777"),
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -50,11 +50,23 @@ def run_on(name: str) -> Iterator[MapsReader]:
         chosen.used.append(scan.reader)  # list.append: safe from the collector's threads
         return scan
 
+    real_files = native.scan_file_maps  # the POSIX scan (core/posix) reads maps too
+
+    def spy_files(
+        pids: Sequence[int], devices: Sequence[int], *, any_anonymous: bool = False,
+        reader: str | None = None, capacity: int = 1024,
+    ) -> native.FileMapsScan:  # fmt: skip
+        scan = real_files(pids, devices, any_anonymous=any_anonymous, reader=reader,
+                          capacity=capacity)  # fmt: skip
+        chosen.used.append(scan.reader)
+        return scan
+
     was = native.procmap_query_enabled()
     native.use_procmap_query(name == native.PROCMAP_QUERY)
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(native, "scan_maps", spy)
+            patch.setattr(native, "scan_file_maps", spy_files)
             yield chosen
     finally:
         native.use_procmap_query(was)

@@ -25,6 +25,7 @@ from shmtop import __version__
 from shmtop.cli import output
 from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit, say_error
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
+from shmtop.core.posix.model import PosixKind
 from shmtop.core.snapshot.collect import Collector
 from shmtop.core.snapshot.procs import command_line
 from shmtop.core.verdicts import DEFAULT_GRACE, judge, parse_duration
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from shmtop.tui.app import ShmtopApp
 
 KINDS = ("shm", "sem", "msg")
+POSIX_KINDS = tuple(str(kind) for kind in PosixKind)  # "pshm", "psem"
 DUMP_CHUNK = 1 << 16
 SHOWN_BYTES = 256  # show msg --messages: bytes shown of each message
 
@@ -95,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     listing = commands.add_parser("list", help="a table of every object, with attached processes")
-    listing.add_argument("kind", nargs="?", default="all", choices=(*KINDS, "all"))
+    listing.add_argument("kind", nargs="?", default="all", choices=(*KINDS, "all", *POSIX_KINDS))
     listing.add_argument("--json", action="store_true", help="typed JSON instead of a table")
     listing.add_argument(
         "--sort",
@@ -112,13 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="with --watch: stop after N lines")  # fmt: skip
 
     show = commands.add_parser("show", help="everything about one object")
-    show.add_argument("kind", choices=KINDS)
-    show.add_argument("id", type=ipc_id)
+    show.add_argument("kind", choices=(*KINDS, *POSIX_KINDS))
+    show.add_argument("id", type=ipc_id, nargs="?")
+    show.add_argument("--name", metavar="NAME", help="pshm, psem: the object named NAME")
     show.add_argument("--json", action="store_true")
     add_show_options(show)
 
     dump = commands.add_parser("dump", help="hex + ASCII dump of a segment (attached read-only)")
-    dump.add_argument("id", type=ipc_id, help="shmid")
+    dump.add_argument("id", type=ipc_id, nargs="?", help="shmid")
+    dump.add_argument("--name", metavar="NAME",
+                      help="a POSIX object instead (/NAME, as list pshm shows it)")  # fmt: skip
     dump.add_argument("--offset", type=byte_offset, default=0, metavar="N")
     dump.add_argument("--length", type=byte_count, default=None, metavar="N")
     dump.add_argument("--raw", action="store_true", help="raw bytes, for a pipe")
@@ -130,9 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "nattch, lpid and atime stay untouched")  # fmt: skip
 
     rm = commands.add_parser("rm", help="remove objects, after showing what goes")
-    rm.add_argument("kind", nargs="?", choices=(*KINDS, "all"), help="kind of the ids or key")
+    rm.add_argument("kind", nargs="?", choices=(*KINDS, "all", *POSIX_KINDS),
+                    help="kind of the ids or key (pshm, psem: of the --name)")  # fmt: skip
     rm.add_argument("ids", nargs="*", type=ipc_id, metavar="ID")
     rm.add_argument("--key", type=ipc_key, help="remove the objects with this key")
+    rm.add_argument("--name", action="append", default=[], dest="names", metavar="NAME",
+                    help="pshm, psem: the object named NAME (/NAME); may repeat")  # fmt: skip
     rm.add_argument("--orphans", action="store_true",
                     help="remove orphans of every kind: private, unused, their creator or last "
                          "users gone, untouched for 60 s (see --idle-for)")  # fmt: skip
@@ -346,6 +354,10 @@ def take_snapshot(*, attachments: bool = True, collector: Collector | None = Non
 
 
 def run_list(args: argparse.Namespace) -> int:
+    if args.kind in POSIX_KINDS:
+        from shmtop.cli import posix  # the POSIX commands import what only they need
+
+        return posix.run_list(args)
     from shmtop.text import columns
 
     kinds = KINDS if args.kind == "all" else (args.kind,)
@@ -459,6 +471,12 @@ def check_user(user: str, snapshot: Snapshot) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    if args.kind in POSIX_KINDS:
+        from shmtop.cli import posix
+
+        return posix.run_show(args)
+    if args.id is None or args.name is not None:
+        raise CliError(f"show {args.kind} takes an id", EXIT_USAGE)
     if getattr(args, "messages", False):
         from shmtop.cli import debug
 
@@ -508,6 +526,12 @@ def run_dump(args: argparse.Namespace) -> int:
         raise CliError(
             "refusing to write raw bytes to a terminal; pipe them or drop --raw", EXIT_USAGE
         )
+    if (args.id is None) == (args.name is None):
+        raise CliError("dump takes a shmid or --name NAME (one of them)", EXIT_USAGE)
+    if args.name is not None:
+        from shmtop.cli import posix
+
+        return posix.run_dump(args)
     # The viewer's reader: as root pread on the segment's file, holes never read
     # nor allocated; otherwise through the read-only attachment (see SegmentReader).
     try:
@@ -579,6 +603,10 @@ def clamp_range(shmid: int, size: int, offset: int, length: int | None) -> tuple
 
 
 def run_rm(args: argparse.Namespace) -> int:
+    if args.kind in POSIX_KINDS or args.names:
+        from shmtop.cli import posix
+
+        return posix.run_rm(args)
     snapshot = take_snapshot()
     targets = removal_targets(snapshot, args)
     # Ids that name nothing: one line each, and no plan rows for them.

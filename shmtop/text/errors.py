@@ -14,6 +14,7 @@ from shmtop.text.sanitize import safe_text
 
 if TYPE_CHECKING:  # the removal and segment-reading code is theirs to import (not list's)
     from shmtop.core.actions import Removal
+    from shmtop.core.posix.actions import PosixRemoval
     from shmtop.core.segment.segment_reader import CannotRead
 
 REMOVE_RIGHTS = "only its owner, creator or root may remove it"
@@ -72,3 +73,33 @@ def bad_sort(name: str, known: Iterable[str]) -> str:
 def no_such_user(user: str) -> str:
     """A --user that is neither a uid, a user name nor an owner's name."""
     return f"--user {safe_text(user)!r}: no such user (give a user name or a uid)"
+
+
+# ---- POSIX objects (named, not numbered) ----
+
+POSIX_REMOVE_RIGHTS = "only its owner or root may remove it (/dev/shm is sticky)"
+
+
+def no_such_name(kind: str, name: str) -> str:
+    """A name that names no POSIX object of that kind (never did, or it was unlinked)."""
+    return (
+        f"{kind} {safe_text(name)!r}: no such object (removed, or never existed); "
+        f"'shmtop list {kind}' shows the names"
+    )
+
+
+def not_yet_for(option: str, kind: str) -> str:
+    """An option the POSIX kinds do not take yet."""
+    return f"{option} is not available for {kind} yet"
+
+
+def posix_removal_text(kind: str, removal: PosixRemoval) -> str:
+    """What became of one unlink, as removal_text says it of a System V removal."""
+    from shmtop.core.posix.actions import PosixOutcome
+
+    if removal.outcome is PosixOutcome.NOT_FOUND:
+        return no_such_name(kind, removal.name)
+    if removal.outcome is PosixOutcome.DENIED:
+        return f"{kind} {safe_text(removal.name)}: permission denied: {POSIX_REMOVE_RIGHTS}"
+    detail = f": {removal.detail}" if removal.detail else ""
+    return safe_text(f"{kind} {removal.name}: {removal.outcome}{detail}")

@@ -121,11 +121,29 @@ int setns(int fd, int nstype);
 """
 NAMESPACE_SOURCE = "\n#include <sched.h>\n"  # after the helpers, which define _GNU_SOURCE
 
+# POSIX shared memory (issue 12): its loops live in posix_helpers.c, appended after
+# native_helpers.c (whose includes and number parsers they use).
+POSIX_CDEF = r"""
+#define SHMTOP_FMAP_FIELDS ...
+#define SHMTOP_FMAP_NAME ...
+#define SHMTOP_FD_FIELDS ...
+int shmtop_scan_fmaps(const int *pids, int npids, const long long *devs, int ndevs,
+                      int any_anon, long long *out, char *names, int cap, int *status,
+                      int *reader);
+int shmtop_scan_fds(const int *pids, int npids, const long long *devs, int ndevs,
+                    long long *out, char *names, int cap, int *status);
+int shmtop_parse_fmaps_fd(int fd, int pid, const long long *devs, int ndevs, int any_anon,
+                          long long *out, char *names, int cap);
+"""
+
 ffibuilder = FFI()
-ffibuilder.cdef(CDEF + NAMESPACE_CDEF)
+ffibuilder.cdef(CDEF + NAMESPACE_CDEF + POSIX_CDEF)
+_HERE = Path(__file__).parent
 ffibuilder.set_source(
     "shmtop.core.binding._native",
-    (Path(__file__).with_name("native_helpers.c")).read_text(encoding="utf-8") + NAMESPACE_SOURCE,
+    (_HERE / "native_helpers.c").read_text(encoding="utf-8")
+    + NAMESPACE_SOURCE
+    + (_HERE / "posix_helpers.c").read_text(encoding="utf-8"),
     extra_compile_args=["-O2"],
     py_limited_api=True,  # the stable ABI only: one abi3 wheel for every 3.11+
 )

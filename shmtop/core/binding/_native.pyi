@@ -196,6 +196,9 @@ class _Lib:
     SHMTOP_MAPS_READ: int
     SHMTOP_TASK_FIELDS: int
     CLONE_NEWIPC: int
+    SHMTOP_FMAP_FIELDS: int
+    SHMTOP_FMAP_NAME: int
+    SHMTOP_FD_FIELDS: int
     CLONE_NEWUSER: int
 
     def shmget(self, key: int, size: int, shmflg: int, /) -> int: ...
@@ -264,6 +267,44 @@ class _Lib:
         cap: int,
         status: CData,
         tasks: CData,
+        /,
+    ) -> int: ...
+    def shmtop_scan_fmaps(
+        self,
+        pids: CData,
+        npids: int,
+        devs: CData,
+        ndevs: int,
+        any_anon: int,
+        out: CData,
+        names: CData,
+        cap: int,
+        status: CData,
+        reader: CData,
+        /,
+    ) -> int: ...
+    def shmtop_scan_fds(
+        self,
+        pids: CData,
+        npids: int,
+        devs: CData,
+        ndevs: int,
+        out: CData,
+        names: CData,
+        cap: int,
+        status: CData,
+        /,
+    ) -> int: ...
+    def shmtop_parse_fmaps_fd(
+        self,
+        fd: int,
+        pid: int,
+        devs: CData,
+        ndevs: int,
+        any_anon: int,
+        out: CData,
+        names: CData,
+        cap: int,
         /,
     ) -> int: ...
     def unshare(self, flags: int, /) -> int: ...

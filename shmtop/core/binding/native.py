@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 2
+NATIVE_ABI = 3
 
 
 def check_native_abi(found: int | None) -> None:
@@ -819,3 +819,146 @@ def unshare(flags: int) -> None:
 def setns(fd: int, nstype: int = 0) -> None:
     """setns(2): join the namespace open as fd (a /proc/PID/ns/* file); nstype 0 = any kind."""
     _check(lib.setns(fd, nstype), f"setns(fd={fd}, {nstype:#x})")
+
+
+# ---- POSIX shared memory (issue 12): files on shm filesystems, mapped or open ----
+
+FMAP_FIELDS: int = lib.SHMTOP_FMAP_FIELDS
+FMAP_NAME: int = lib.SHMTOP_FMAP_NAME
+FD_FIELDS: int = lib.SHMTOP_FD_FIELDS
+
+
+class FileMapRow(NamedTuple):
+    """One shared mapping of a file on a chosen device (scan_file_maps)."""
+
+    pid: int
+    start: int
+    end: int
+    writable: int  # 0 or 1
+    dev: int  # st_dev encoding (os.makedev)
+    inode: int
+    offset: int  # in the file, bytes
+    deleted: int  # 1: maps said " (deleted)": the file was unlinked
+    name_length: int  # of the path as maps printed it (longer than name: cut)
+    name: bytes  # the path as maps printed it (the mapper's mount namespace), untrusted
+
+
+class FdRow(NamedTuple):
+    """One fd open on a regular file of a chosen device (scan_fds)."""
+
+    pid: int
+    fd: int
+    dev: int
+    inode: int
+    access: int  # 1 read | 2 write
+    nlink: int  # 0: unlinked
+    size: int
+    name_length: int
+    name: bytes  # the fd link's text (the holder's mount namespace), untrusted
+
+
+if len(FileMapRow._fields) - 1 != FMAP_FIELDS or len(FdRow._fields) - 1 != FD_FIELDS:
+    raise ImportError(
+        "shmtop's compiled module writes POSIX rows of another width than this shmtop names:"
+        " reinstall shmtop (in a checkout: pip install -e . --no-deps)"
+    )
+
+
+class FileMapsScan(msgspec.Struct, frozen=True, gc=False):
+    """Shared file mappings found in /proc/PID/maps."""
+
+    rows: list[FileMapRow]
+    failures: dict[int, int]  # pid -> errno
+    reader: str  # PROCMAP_QUERY or TEXT
+
+
+def _named(out: CData, names: CData, rows: int, width: int) -> list[tuple[int | bytes, ...]]:
+    flat = _ints(out, rows * width)
+    text = cast(bytes, ffi.unpack(names, rows * FMAP_NAME))
+    return [
+        (*flat[i * width : (i + 1) * width],
+         text[i * FMAP_NAME : (i + 1) * FMAP_NAME].split(b"\0", 1)[0])
+        for i in range(rows)
+    ]  # fmt: skip
+
+
+def scan_file_maps(
+    pids: Sequence[int], devices: Sequence[int], *, any_anonymous: bool = False,
+    reader: str | None = None, capacity: int = 1024,
+) -> FileMapsScan:  # fmt: skip
+    """Shared mappings of files on `devices` in the maps of pids (never /SYSV segments).
+
+    any_anonymous: also those on any other device of major 0 (tmpfs mounts of other mount
+    namespaces; also internal ones such as memfd's: the caller sorts them). reader as for
+    scan_maps; a scan that finds the ioctl missing turns it off for later scans too.
+    capacity: rows to make room for (more cost a second pass over every maps file).
+    """
+    global _procmap_query
+    if reader is None:
+        asked = _procmap_query
+    elif reader in READERS:
+        asked = reader == PROCMAP_QUERY
+    else:
+        raise ValueError(f"unknown maps reader {reader!r}: choose one of {READERS}")
+    pid_array = ffi.new("int[]", list(pids))
+    dev_array = ffi.new("long long[]", list(devices) or [0])
+    status = ffi.new("int[]", max(len(pids), 1))
+    used = ffi.new("int *")
+    capacity = max(capacity, 1)
+    while True:
+        out = ffi.new("long long[]", capacity * FMAP_FIELDS)
+        names = ffi.new("char[]", capacity * FMAP_NAME)
+        used[0] = int(asked)
+        rows = lib.shmtop_scan_fmaps(
+            pid_array, len(pids), dev_array, len(devices), int(any_anonymous), out, names,
+            capacity, status, used,
+        )  # fmt: skip
+        if rows < 0:
+            raise OSError(-rows, f"reading /proc/PID/maps: {os.strerror(-rows)}")
+        if rows <= capacity:
+            break
+        capacity = rows + rows // 4  # the C counted them all: one more pass, some room to grow
+    if asked and not used[0] and reader is None:
+        _procmap_query = False
+    failures = {pids[i]: status[i] for i in range(len(pids)) if status[i]}
+    found = [FileMapRow(*row) for row in _named(out, names, rows, FMAP_FIELDS)]  # type: ignore[arg-type]
+    return FileMapsScan(found, failures, PROCMAP_QUERY if used[0] else TEXT)
+
+
+def scan_fds(
+    pids: Sequence[int], devices: Sequence[int], *, capacity: int = 1024
+) -> tuple[list[FdRow], dict[int, int]]:
+    """Regular files on `devices` open on the fds of pids, and pid -> errno of those unread
+    (capacity: rows to make room for, as for scan_file_maps)."""
+    pid_array = ffi.new("int[]", list(pids))
+    dev_array = ffi.new("long long[]", list(devices) or [0])
+    status = ffi.new("int[]", max(len(pids), 1))
+    capacity = max(capacity, 1)
+    while True:
+        out = ffi.new("long long[]", capacity * FD_FIELDS)
+        names = ffi.new("char[]", capacity * FMAP_NAME)
+        rows = lib.shmtop_scan_fds(pid_array, len(pids), dev_array, len(devices), out, names,
+                                   capacity, status)  # fmt: skip
+        if rows <= capacity:
+            break
+        capacity = rows + rows // 4  # the C counted them all; fds opened meanwhile: room
+    failures = {pids[i]: status[i] for i in range(len(pids)) if status[i]}
+    found = [FdRow(*row) for row in _named(out, names, rows, FD_FIELDS)]  # type: ignore[arg-type]
+    return found, failures
+
+
+def parse_file_maps_fd(
+    fd: int, pid: int, devices: Sequence[int], *, any_anonymous: bool = False,
+    capacity: int = 1024,
+) -> list[FileMapRow]:  # fmt: skip
+    """scan_file_maps' text reader on maps text read from fd (up to EOF), pid filled in; the
+    first capacity rows."""
+    dev_array = ffi.new("long long[]", list(devices) or [0])
+    out = ffi.new("long long[]", max(capacity, 1) * FMAP_FIELDS)
+    names = ffi.new("char[]", max(capacity, 1) * FMAP_NAME)
+    rows = lib.shmtop_parse_fmaps_fd(fd, pid, dev_array, len(devices), int(any_anonymous), out,
+                                     names, capacity)  # fmt: skip
+    if rows < 0:
+        raise OSError(-rows, f"reading maps text from fd {fd}: {os.strerror(-rows)}")
+    kept = min(rows, capacity)  # the C counts rows past capacity, writes only capacity
+    return [FileMapRow(*row) for row in _named(out, names, kept, FMAP_FIELDS)]  # type: ignore[arg-type]

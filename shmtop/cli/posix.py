@@ -1,0 +1,134 @@
+"""The POSIX commands: `list pshm|psem` and `rm pshm|psem --name NAME | --orphans`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from shmtop.cli.commands import confirmed
+from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
+from shmtop.core.posix import actions, content
+from shmtop.core.posix.collect import take_snapshot
+from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
+from shmtop.core.posix.verdicts import DEFAULT_GRACE, judge
+from shmtop.text import posix_table
+from shmtop.text.errors import no_such_name, not_yet_for, posix_removal_text
+from shmtop.text.hexdump import hex_lines
+from shmtop.text.sanitize import safe_text
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """A table, or the posix-list JSON document (--sort, --user and --watch: not yet)."""
+    for option in ("sort", "user", "reverse", "watch"):
+        if getattr(args, option, None):
+            raise CliError(not_yet_for(f"--{option}", args.kind), EXIT_USAGE)
+    kind = PosixKind(args.kind)
+    snapshot = take_snapshot()
+    if args.json:
+        from shmtop.text.posix_documents import posix_list_document
+
+        emit(posix_list_document(snapshot, kind))
+        return 0
+    print(posix_table.summary_line(snapshot, kind))
+    print("\n".join(posix_table.table_lines(snapshot, kind)))
+    _blind_note(snapshot)
+    return 0
+
+
+def _blind_note(snapshot: PosixSnapshot) -> None:
+    note = posix_table.blind_spot_note(snapshot)
+    if note:
+        print(note, file=sys.stderr)
+
+
+def _targets(args: argparse.Namespace, snapshot: PosixSnapshot) -> list[PosixObject]:
+    if args.kind not in tuple(str(k) for k in PosixKind):
+        raise CliError("--name goes with a POSIX kind: rm pshm --name NAME", EXIT_USAGE)
+    if bool(args.names) == bool(args.orphans) or args.ids or args.key is not None:
+        raise CliError(f"rm {args.kind} takes --name NAME or --orphans (one of them)", EXIT_USAGE)
+    kind = PosixKind(args.kind)
+    objects = [o for o in snapshot.objects if o.kind is kind]
+    if args.orphans:
+        grace = DEFAULT_GRACE if args.idle_for is None else args.idle_for
+        return [o for o in objects if judge(o, snapshot, grace=grace).orphan]
+    chosen = []
+    for name in dict.fromkeys(args.names):
+        found = [o for o in objects if o.name == name]  # named ones, and unlinked (refused)
+        if not found:
+            say_error(no_such_name(str(kind), name))
+        chosen.extend(found)
+    return chosen
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    snapshot = take_snapshot()
+    targets = _targets(args, snapshot)
+    missing = len(dict.fromkeys(args.names)) - len({o.name for o in targets})
+    if not targets:
+        if args.orphans:
+            _blind_note(snapshot)
+            raise CliError("nothing matches: no orphan to remove")
+        return EXIT_ERROR
+    grace = DEFAULT_GRACE if args.idle_for is None else args.idle_for
+    print("\n".join(posix_table.plan_lines(snapshot, targets, grace)))
+    failed = EXIT_ERROR if missing else 0
+    if args.dry_run:
+        return failed
+    if not args.yes and not confirmed(len(targets)):
+        print("nothing removed")
+        return EXIT_ERROR
+    outcomes = [actions.remove(o, snapshot, idle=args.orphans) for o in targets]
+    for outcome in outcomes:
+        line = posix_removal_text(args.kind, outcome)
+        if outcome.outcome.ok:
+            print(line)
+        else:
+            say_error(line)
+    return failed if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
+
+
+DUMP_CHUNK = 1 << 16
+
+
+def _named(snapshot: PosixSnapshot, name: str) -> list[PosixObject]:
+    """The objects called name: ours in /dev/shm first, then a container's, then unlinked."""
+    found = [o for o in snapshot.objects if o.name == name]
+    found.sort(key=lambda o: (not o.in_shm_dir, not o.linked))
+    return found
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """`show pshm|psem --name NAME`: every object of that name, in plain text."""
+    if args.name is None or args.id is not None or args.json or args.messages:
+        raise CliError(f"show {args.kind} takes --name NAME (plain text only for now)", EXIT_USAGE)
+    snapshot = take_snapshot()
+    found = [o for o in _named(snapshot, args.name) if o.kind is PosixKind(args.kind)]
+    if not found:
+        raise CliError(no_such_name(args.kind, args.name))
+    pages = [posix_table.detail_lines(snapshot, obj) for obj in found]
+    print("\n\n".join("\n".join(page) for page in pages))
+    _blind_note(snapshot)
+    return 0
+
+
+def run_dump(args: argparse.Namespace) -> int:
+    """`dump --name NAME`: hex (or --raw) of a POSIX object, read with pread only."""
+    snapshot = take_snapshot()
+    found = _named(snapshot, args.name)
+    if not found:
+        raise CliError(no_such_name("pshm", args.name))
+    try:
+        reader = content.ObjectReader(found[0])
+    except content.Unreadable as error:
+        raise CliError(safe_text(str(error))) from error
+    with reader:
+        start = min(args.offset, reader.size)
+        stop = reader.size if args.length is None else min(reader.size, start + args.length)
+        chunks = reader.chunks(start, stop, DUMP_CHUNK)
+        if args.raw:
+            for chunk in chunks:
+                sys.stdout.buffer.write(chunk)
+        else:
+            for line in hex_lines(chunks, start):
+                sys.stdout.write(line + "\n")
+    return 0

@@ -1,0 +1,58 @@
+"""A child process for the POSIX shm tests: maps (ro or rw) and/or holds a /dev/shm file.
+
+    python pshm_child.py PATH [create|map-ro|map-rw|hold|memfd]...
+
+Maps go through libc mmap (Python's mmap keeps a dup of the fd, which would make every
+mapper a holder too). Prints one JSON line {"pid", "maps": [[start, end], ...]} once
+done, then waits for its stdin to close; dies with its parent.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import sys
+
+PROT_READ, PROT_WRITE, MAP_SHARED = 1, 2, 1
+PR_SET_PDEATHSIG = 1
+
+
+def main(path: str, actions: list[str]) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]  # fmt: skip
+    libc.prctl(PR_SET_PDEATHSIG, 9)
+    maps: list[list[int]] = []
+    kept: list[int] = []
+    for action in actions:
+        if action == "create":  # a file of one page (in a mount namespace of the child's own)
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+            os.pwrite(fd, b"foreign", 0)
+            os.ftruncate(fd, 4096)
+            os.close(fd)
+            continue
+        if action == "memfd":
+            fd = os.memfd_create("shmtop-test-memfd")
+            os.ftruncate(fd, 4096)
+            writable = True
+        else:
+            writable = action == "map-rw"
+            fd = os.open(path, os.O_RDWR if writable else os.O_RDONLY)
+        if action == "hold":
+            kept.append(fd)
+            continue
+        size = os.fstat(fd).st_size
+        prot = PROT_READ | (PROT_WRITE if writable else 0)
+        address = libc.mmap(None, size, prot, MAP_SHARED, fd, 0)
+        if address in (None, ctypes.c_void_p(-1).value):
+            raise OSError(ctypes.get_errno(), "mmap")
+        maps.append([address, address + size])
+        os.close(fd)
+    print(json.dumps({"pid": os.getpid(), "maps": maps}), flush=True)
+    sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])
