@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from shmtop import __version__
 from shmtop.cli import debug as debug_cli
-from shmtop.cli import output
+from shmtop.cli import exporter_hook, output
 from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit, say_error
 from shmtop.core.actions import Outcome, Removal, identity_of, remove
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     limits = commands.add_parser("limits", help="kernel limits and how much of them is used")
     limits.add_argument("--json", action="store_true")
     debug_cli.add_commands(commands)
+    exporter_hook.add_command(commands)
 
     schema = commands.add_parser(
         "schema", help="the JSON Schema of a document --json prints (none given: the list)"
@@ -175,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
         None: run_tui, "list": run_list, "show": run_show, "dump": run_dump, "view": run_view,
         "rm": run_rm, "limits": run_limits, "demo": run_demo, "schema": run_schema,
-        **debug_cli.HANDLERS,
+        "exporter": exporter_hook.run, **debug_cli.HANDLERS,
     }  # fmt: skip
     return output.run(handlers[args.command], args)
 

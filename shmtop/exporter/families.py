@@ -1,0 +1,368 @@
+"""The metric families of one reading: every name, HELP text and unit is defined here, once.
+
+Built from a Reading (source.py) by plain functions; collect.py wraps them in
+prometheus_client Collectors. Three groups:
+
+- `health_families`: shmtop_up and the snapshot counters, on every scrape, also when the
+  snapshot failed (then nothing else is served: stale objects would mislead);
+- `snapshot_families`: usage against the kernel's limits, the objects one by one (at most
+  `max_objects` of each kind: orphans first, then the largest), orphans by the rule, the
+  waiter scan's waits, stuck waits and deadlocks;
+- `scrape_families`: what belongs to one scrape (its duration, the snapshot's age).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from shmtop import __version__
+from shmtop.core.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
+from shmtop.core.verdicts import Status, judge
+from shmtop.core.waits.wait_report import WaitReport
+from shmtop.core.waits.wait_verdict import Outcome
+from shmtop.exporter.settings import DEFAULT_MAX_OBJECTS
+from shmtop.exporter.source import Reading
+from shmtop.text.export import limit_rows
+from shmtop.text.sanitize import safe_text
+from shmtop.text.units import hex_key
+
+OBJECT_LABELS = ("kind", "id", "key", "owner", "namespace")
+
+
+@dataclass(frozen=True, slots=True)
+class PerObject:
+    """One per-object family: which kind it describes and how to read its value (None: no
+    sample for that object, e.g. rss on a kernel that does not report it)."""
+
+    name: str
+    help: str
+    kind: Kind
+    value: Callable[[IpcObject], float | None]
+    unit: str = ""
+
+
+def _segment(read: Callable[[Segment], float | None]) -> Callable[[IpcObject], float | None]:
+    return lambda obj: read(obj) if isinstance(obj, Segment) else None
+
+
+def _set(read: Callable[[SemaphoreSet], float | None]) -> Callable[[IpcObject], float | None]:
+    return lambda obj: read(obj) if isinstance(obj, SemaphoreSet) else None
+
+
+def _queue(read: Callable[[MessageQueue], float | None]) -> Callable[[IpcObject], float | None]:
+    return lambda obj: read(obj) if isinstance(obj, MessageQueue) else None
+
+
+PER_OBJECT = (
+    PerObject(
+        "shmtop_segment_size",
+        "Size of a shared memory segment.",
+        Kind.SHM,
+        _segment(lambda s: s.size),
+        "bytes",
+    ),
+    PerObject(
+        "shmtop_segment_rss",
+        "Resident bytes of a segment (where the kernel says).",
+        Kind.SHM,
+        _segment(lambda s: s.rss),
+        "bytes",
+    ),
+    PerObject(
+        "shmtop_segment_swap",
+        "Swapped-out bytes of a segment (where the kernel says).",
+        Kind.SHM,
+        _segment(lambda s: s.swap),
+        "bytes",
+    ),
+    PerObject(
+        "shmtop_segment_attachments",
+        "Attachments of a segment (the kernel's nattch).",
+        Kind.SHM,
+        _segment(lambda s: s.nattch),
+    ),
+    PerObject(
+        "shmtop_semaphore_set_semaphores",
+        "Semaphores in a set (nsems).",
+        Kind.SEM,
+        _set(lambda s: s.nsems),
+    ),
+    PerObject(
+        "shmtop_semaphore_set_waiters",
+        "Processes blocked on a semaphore set (the sum of its semncnt and semzcnt).",
+        Kind.SEM,
+        _set(lambda s: s.waiters),
+    ),
+    PerObject(
+        "shmtop_queue_messages", "Messages on a queue (qnum).", Kind.MSG, _queue(lambda q: q.qnum)
+    ),
+    PerObject(
+        "shmtop_queue",
+        "Bytes of the messages on a queue (cbytes).",
+        Kind.MSG,
+        _queue(lambda q: q.cbytes),
+        "bytes",
+    ),
+    PerObject(
+        "shmtop_queue_capacity",
+        "Capacity of a queue (msg_qbytes).",
+        Kind.MSG,
+        _queue(lambda q: q.qbytes),
+        "bytes",
+    ),
+)
+
+# The resources of text/export.limit_rows whose limit caps the count of a kind.
+OBJECT_LIMITS = {"shm_segments": "SHMMNI", "sem_sets": "SEMMNI", "msg_queues": "MSGMNI"}
+
+
+def health_families(reading: Reading) -> list[Metric]:
+    """shmtop_up and the snapshot counters: served on every scrape, whatever happened."""
+    info = GaugeMetricFamily("shmtop_build_info", "The shmtop release serving.", labels=["version"])
+    info.add_metric([__version__], 1)
+    return [
+        GaugeMetricFamily(
+            "shmtop_up",
+            "1 if the last snapshot of the IPC tables succeeded, "
+            "else 0 (the error is on the exporter's stderr).",
+            value=1 if reading.up else 0,
+        ),
+        CounterMetricFamily(
+            "shmtop_snapshot_errors", "Snapshots that failed since start.", value=reading.failures
+        ),
+        CounterMetricFamily(
+            "shmtop_snapshots",
+            "Snapshots attempted since start (each serves every scrape within the interval).",
+            value=reading.attempts,
+        ),
+        GaugeMetricFamily(
+            "shmtop_snapshot_duration",
+            "Time the last snapshot and its waiter scan took.",
+            value=reading.duration,
+            unit="seconds",
+        ),
+        GaugeMetricFamily(
+            "shmtop_snapshot_timestamp",
+            "When the last snapshot was taken (Unix time).",
+            value=reading.taken_at,
+            unit="seconds",
+        ),
+        info,
+    ]
+
+
+def scrape_families(reading: Reading, started: float, now: float) -> list[Metric]:
+    """What belongs to one scrape: its duration so far and the served snapshot's age."""
+    return [
+        GaugeMetricFamily(
+            "shmtop_scrape_duration",
+            "Time this scrape took to gather (the encoding of a reused snapshot is reused too).",
+            value=max(now - started, 0.0),
+            unit="seconds",
+        ),
+        GaugeMetricFamily(
+            "shmtop_snapshot_age",
+            "Age of the snapshot this scrape serves.",
+            value=max(now - reading.monotonic, 0.0),
+            unit="seconds",
+        ),
+    ]
+
+
+def snapshot_families(reading: Reading, max_objects: int = DEFAULT_MAX_OBJECTS) -> list[Metric]:
+    """Everything a good snapshot says (none when it failed)."""
+    snapshot, waits = reading.snapshot, reading.waits
+    if snapshot is None:
+        return []
+    namespace = str(reading.namespace)
+    blocked = (
+        None
+        if waits is None or waits.unsupported
+        else {(w.kind, w.object_id) for w in waits.waiters}
+    )
+    statuses = {
+        (kind, obj.id): judge(obj, snapshot, blocked=blocked).status
+        for kind in Kind
+        for obj in snapshot.objects(kind)
+    }
+    return [
+        *_usage(snapshot, namespace),
+        *_objects(snapshot, statuses, waits, namespace, max_objects),
+        *_orphans(statuses, namespace),
+        *_waits(waits, namespace),
+    ]
+
+
+def _usage(snapshot: Snapshot, namespace: str) -> Iterable[Metric]:
+    objects = GaugeMetricFamily(
+        "shmtop_objects", "System V objects shmtop sees, by kind.", labels=["kind", "namespace"]
+    )
+    for kind in Kind:
+        objects.add_metric([kind.value, namespace], len(snapshot.objects(kind)))
+    sizes = GaugeMetricFamily(
+        "shmtop_memory",
+        "Bytes the objects of a kind hold: segments' sizes, queued messages.",
+        labels=["kind", "namespace"],
+        unit="bytes",
+    )
+    sizes.add_metric(["shm", namespace], sum(s.size for s in snapshot.segments))
+    sizes.add_metric(["msg", namespace], sum(q.cbytes for q in snapshot.queues))
+    resident = GaugeMetricFamily(
+        "shmtop_shm_resident",
+        "Resident and swapped bytes of all segments (the kernel's SHM_INFO).",
+        labels=["state", "namespace"],
+        unit="bytes",
+    )
+    limits = snapshot.limits
+    resident.add_metric(["resident", namespace], limits.shm_rss_pages * limits.page_size)
+    resident.add_metric(["swapped", namespace], limits.shm_swap_pages * limits.page_size)
+    used = GaugeMetricFamily(
+        "shmtop_resource_used",
+        "Use of a kernel IPC resource: "
+        "shm_segments, shm_pages, sem_sets, sem_semaphores, msg_queues.",
+        labels=["resource", "namespace"],
+    )
+    limit = GaugeMetricFamily(
+        "shmtop_resource_limit",
+        "The kernel's limit on a resource "
+        "(SHMMNI, SHMALL, SEMMNI, SEMMNS, MSGMNI); absent when unlimited.",
+        labels=["resource", "namespace"],
+    )
+    ratio = GaugeMetricFamily(
+        "shmtop_resource_usage",
+        "Use of a resource over its limit (0 to 1); absent when unlimited.",
+        labels=["resource", "namespace"],
+        unit="ratio",
+    )
+    for resource, count, cap in limit_rows(limits):
+        used.add_metric([resource, namespace], count)
+        if cap is not None and cap > 0:
+            limit.add_metric([resource, namespace], cap)
+            ratio.add_metric([resource, namespace], count / cap)
+    return objects, sizes, resident, used, limit, ratio
+
+
+def chosen(objects: Sequence[IpcObject], orphans: set[int], max_objects: int) -> list[IpcObject]:
+    """The objects of one kind that get series: orphans first, then the largest (segment
+    size, queued bytes, semaphores in a set), ties by id; at most max_objects."""
+
+    def size(obj: IpcObject) -> int:
+        if isinstance(obj, Segment):
+            return obj.size
+        return obj.nsems if isinstance(obj, SemaphoreSet) else obj.cbytes
+
+    if len(objects) <= max_objects:
+        return list(objects)
+    return sorted(objects, key=lambda o: (o.id not in orphans, -size(o), o.id))[:max_objects]
+
+
+def _objects(
+    snapshot: Snapshot,
+    statuses: dict[tuple[Kind, int], Status | None],
+    waits: WaitReport | None,
+    namespace: str,
+    max_objects: int,
+) -> Iterable[Metric]:
+    families = {
+        spec: GaugeMetricFamily(spec.name, spec.help, labels=OBJECT_LABELS, unit=spec.unit)
+        for spec in PER_OBJECT
+    }
+    status = GaugeMetricFamily(
+        "shmtop_object_status",
+        "1 for an object the orphan rule "
+        "names: orphan, unattached (a keyed segment) or unused (a "
+        "keyed set or queue).",
+        labels=[*OBJECT_LABELS, "status"],
+    )
+    queue_waiters = GaugeMetricFamily(
+        "shmtop_queue_waiters",
+        "Threads blocked sending to or receiving from a queue (the waiter scan).",
+        labels=OBJECT_LABELS,
+    )
+    omitted = GaugeMetricFamily(
+        "shmtop_objects_omitted",
+        "Objects left out of the per-object series by --max-objects.",
+        labels=["kind", "namespace"],
+    )
+    counts = waits.counts() if waits is not None else {}
+    for kind in Kind:
+        everything = snapshot.objects(kind)
+        orphans = {o.id for o in everything if statuses[kind, o.id] is Status.ORPHAN}
+        picked = chosen(everything, orphans, max_objects)
+        omitted.add_metric([kind.value, namespace], len(everything) - len(picked))
+        specs = [spec for spec in PER_OBJECT if spec.kind is kind]
+        for obj in picked:
+            labels = [
+                kind.value,
+                str(obj.id),
+                hex_key(obj.owner.key),
+                safe_text(obj.owner.user),
+                namespace,
+            ]
+            for spec in specs:
+                value = spec.value(obj)
+                if value is not None:
+                    families[spec].add_metric(labels, value)
+            verdict = statuses[kind, obj.id]
+            if verdict is not None:
+                status.add_metric([*labels, verdict.value], 1)
+            if kind is Kind.MSG and waits is not None and not waits.unsupported:
+                queue_waiters.add_metric(labels, counts.get((kind, obj.id), 0))
+    return [*families.values(), queue_waiters, status, omitted]
+
+
+def _orphans(statuses: dict[tuple[Kind, int], Status | None], namespace: str) -> Iterable[Metric]:
+    family = GaugeMetricFamily(
+        "shmtop_orphans",
+        "Orphans by the rule (README: Orphans): "
+        "private, unused, their users shown gone, untouched 60 s.",
+        labels=["kind", "namespace"],
+    )
+    found = Counter(kind for (kind, _), status in statuses.items() if status is Status.ORPHAN)
+    for kind in Kind:
+        family.add_metric([kind.value, namespace], found[kind])
+    return [family]
+
+
+def _waits(waits: WaitReport | None, namespace: str) -> Iterable[Metric]:
+    complete = GaugeMetricFamily(
+        "shmtop_waiter_scan_complete",
+        "1 if the waiter scan saw every process (a wait not counted does not exist), else 0.",
+        labels=["namespace"],
+    )
+    complete.add_metric([namespace], 1 if waits is not None and waits.complete else 0)
+    if waits is None or waits.unsupported:
+        return [complete]
+    waiters = GaugeMetricFamily(
+        "shmtop_waiters",
+        "Threads blocked in semop/semtimedop (sem), msgsnd or msgrcv (msg).",
+        labels=["kind", "namespace"],
+    )
+    by_kind = Counter(w.kind for w in waits.waiters)
+    for kind in (Kind.SEM, Kind.MSG):
+        waiters.add_metric([kind.value, namespace], by_kind[kind])
+    outcomes = GaugeMetricFamily(
+        "shmtop_waits",
+        "Blocked threads by verdict: waiting (a runner can release it), stuck, deadlock, unknown.",
+        labels=["outcome", "namespace"],
+    )
+    by_outcome = Counter(v.outcome for v in waits.verdicts)
+    for outcome in Outcome:
+        outcomes.add_metric([outcome.value, namespace], by_outcome[outcome])
+    stuck = GaugeMetricFamily(
+        "shmtop_stuck_waits",
+        "Waits nobody can release (their object unchanged for the stuck-after time).",
+        labels=["namespace"],
+    )
+    stuck.add_metric([namespace], len(waits.stuck))
+    deadlocks = GaugeMetricFamily(
+        "shmtop_deadlocks",
+        "Deadlocks: groups of blocked processes only their own members could release.",
+        labels=["namespace"],
+    )
+    deadlocks.add_metric([namespace], len(waits.cycles))
+    return [complete, waiters, outcomes, stuck, deadlocks]
