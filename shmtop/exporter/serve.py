@@ -75,6 +75,21 @@ def _stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
+def make_server(exposition: Exposition, host: str, port: int) -> WSGIServer:
+    """A server bound to host:port (port 0: a free one; server_address says which)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    server_class: type[_Server] = type("Server", (_Server,), {"address_family": family})
+    server = server_class((host, port), _QuietHandler)
+    server.set_app(wsgi_app(exposition))
+    return server
+
+
+def where(server: WSGIServer) -> str:
+    """host:port the server listens on ([host]:port for IPv6)."""
+    host, port = server.server_address[:2]
+    return f"[{host!s}]:{port}" if server.address_family == socket.AF_INET6 else f"{host!s}:{port}"
+
+
 def serve_http(
     exposition: Exposition,
     host: str,
@@ -84,19 +99,14 @@ def serve_http(
     warn: Callable[[str], None] = lambda line: print(f"shmtop: {line}", file=sys.stderr),
 ) -> int:
     """Serve until SIGTERM/SIGINT; announce() the URL (with the port taken) once listening."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    server_class = type("Server", (_Server,), {"address_family": family})
-    server = server_class((host, port), _QuietHandler)
-    server.set_app(wsgi_app(exposition))
-    bound = server.server_address[1]
-    where = f"[{host}]:{bound}" if family == socket.AF_INET6 else f"{host}:{bound}"
-    if not is_loopback(host):
-        warn(BEYOND_LOCALHOST.format(where=where))
     stop = threading.Event()
-    _stop_on_signals(stop)
+    _stop_on_signals(stop)  # before anything is said: whoever reads it may signal at once
+    server = make_server(exposition, host, port)
+    if not is_loopback(host):
+        warn(BEYOND_LOCALHOST.format(where=where(server)))
     worker = threading.Thread(target=server.serve_forever, name="shmtop-exporter", daemon=True)
     worker.start()
-    announce(f"shmtop exporter: serving http://{where}/metrics")
+    announce(f"shmtop exporter: serving http://{where(server)}/metrics")
     sys.stdout.flush()
     try:
         stop.wait()
