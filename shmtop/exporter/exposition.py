@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from prometheus_client.core import Metric
@@ -20,9 +20,12 @@ from prometheus_client.exposition import choose_encoder, gzip_accepted
 from prometheus_client.registry import Collector
 
 from shmtop.exporter.families import (
+    Row,
     health_families,
+    judged,
+    object_families,
     scrape_families,
-    snapshot_families,
+    summary_families,
 )
 from shmtop.exporter.settings import DEFAULT_MAX_OBJECTS
 from shmtop.exporter.source import Reading, SnapshotSource
@@ -48,6 +51,40 @@ class Families(Collector):
         return iter(self._families)
 
 
+class ObjectLines:
+    """The per-object families in one format, each object's sample lines reused while its
+    Row is the same (a steady snapshot changes few objects, and the library's encoder costs
+    tens of microseconds a sample). Every byte is still the library's: a changed object's
+    families are encoded by it, one object at a time, and the headers once."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self._encoder = encoder
+        self._headers = [encode(Families([f]), encoder, False) for f in object_families([])]
+        self._lines: dict[tuple[object, int], tuple[Row, tuple[bytes, ...]]] = {}
+
+    def render(self, rows: Sequence[Row]) -> bytes:
+        kept: dict[tuple[object, int], tuple[Row, tuple[bytes, ...]]] = {}
+        columns: list[list[bytes]] = [[header] for header in self._headers]
+        for row in rows:
+            key = (row.kind, row.obj.id)
+            cached = self._lines.get(key)
+            lines = cached[1] if cached is not None and cached[0].same(row) else self._encode(row)
+            kept[key] = (row, lines)
+            for column, line in zip(columns, lines, strict=True):
+                if line:
+                    column.append(line)
+        self._lines = kept  # objects gone, or left out, are forgotten
+        return b"".join(b"".join(column) for column in columns)
+
+    def _encode(self, row: Row) -> tuple[bytes, ...]:
+        encoded = []
+        for family, header in zip(object_families([row]), self._headers, strict=True):
+            text = encode(Families([family]), self._encoder, False)
+            assert text.startswith(header), (text, header)
+            encoded.append(text[len(header) :])
+        return tuple(encoded)
+
+
 class Exposition:
     """Scrapes of one SnapshotSource: the bytes, cached per reading and format."""
 
@@ -56,8 +93,8 @@ class Exposition:
         self.max_objects = max_objects
         self._lock = threading.Lock()
         self._serial = -1  # the reading the cache belongs to
-        self._families: Families | None = None
         self._encoded: dict[tuple[str, bool], bytes] = {}
+        self._objects: dict[str, ObjectLines] = {}  # by content type
 
     def scrape(
         self, accept: str = "", accept_encoding: str = ""
@@ -85,23 +122,32 @@ class Exposition:
         """The encoding of everything but the per-scrape families, OpenMetrics' EOF cut off."""
         with self._lock:
             if reading.serial < self._serial:  # a newer reading owns the cache: no caching
-                return self._encode(Families(self._all(reading)), encoder, compress)
+                return self._encode(reading, encoder, content_type, compress)
             if reading.serial != self._serial:
                 self._serial, self._encoded = reading.serial, {}
-                self._families = Families(self._all(reading))
             key = (content_type, compress)
             if key not in self._encoded:
-                assert self._families is not None
-                self._encoded[key] = self._encode(self._families, encoder, compress)
+                self._encoded[key] = self._encode(reading, encoder, content_type, compress)
             return self._encoded[key]
 
-    def _all(self, reading: Reading) -> list[Metric]:
-        return [*health_families(reading), *snapshot_families(reading, self.max_objects)]
-
-    @staticmethod
-    def _encode(families: Families, encoder: Encoder, compress: bool) -> bytes:
-        encoded = encoder(families).removesuffix(OPENMETRICS_EOF)
+    def _encode(
+        self, reading: Reading, encoder: Encoder, content_type: str, compress: bool
+    ) -> bytes:
+        found = judged(reading, self.max_objects)
+        head = [*health_families(reading), *(summary_families(found) if found else [])]
+        encoded = encode(Families(head), encoder, False)
+        if found is not None:
+            if content_type not in self._objects:
+                self._objects[content_type] = ObjectLines(encoder)
+            encoded += self._objects[content_type].render(found.rows)
         return gzip.compress(encoded, GZIP_LEVEL) if compress else encoded
+
+
+def encode(families: Families, encoder: Encoder, compress: bool) -> bytes:
+    """Families in one format (OpenMetrics' EOF cut off, the scrape's tail adds it), gzipped
+    if asked."""
+    encoded = encoder(families).removesuffix(OPENMETRICS_EOF)
+    return gzip.compress(encoded, GZIP_LEVEL) if compress else encoded
 
 
 def wsgi_app(exposition: Exposition) -> Callable[..., Iterable[bytes]]:

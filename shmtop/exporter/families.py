@@ -173,27 +173,80 @@ def scrape_families(reading: Reading, started: float, now: float) -> list[Metric
     ]
 
 
-def snapshot_families(reading: Reading, max_objects: int = DEFAULT_MAX_OBJECTS) -> list[Metric]:
-    """Everything a good snapshot says (none when it failed)."""
+@dataclass(frozen=True, slots=True, eq=False)
+class Row:
+    """One object that gets per-object series, with what they say besides the object."""
+
+    kind: Kind
+    obj: IpcObject
+    status: Status | None  # what the orphan rule calls it
+    waiters: int | None  # threads the waiter scan found blocked on a queue (None: no scan)
+    namespace: str
+
+    def same(self, other: Row) -> bool:
+        """Whether its series are other's: the same object (the Collector hands out the same
+        instance while the kernel says the same of it), status, waiters and namespace."""
+        return (
+            self.obj is other.obj and self.status is other.status
+            and self.waiters == other.waiters and self.namespace == other.namespace
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A good snapshot with every object judged by the rule, and the objects that get series."""
+
+    snapshot: Snapshot
+    waits: WaitReport | None
+    namespace: str
+    statuses: dict[tuple[Kind, int], Status | None]
+    rows: tuple[Row, ...]
+    omitted: dict[Kind, int]
+
+
+def judged(reading: Reading, max_objects: int = DEFAULT_MAX_OBJECTS) -> Judged | None:
+    """The reading's objects judged (None when the snapshot failed)."""
     snapshot, waits = reading.snapshot, reading.waits
     if snapshot is None:
-        return []
+        return None
     namespace = str(reading.namespace)
-    blocked = (
-        None
-        if waits is None or waits.unsupported
-        else {(w.kind, w.object_id) for w in waits.waiters}
-    )
+    scanned = waits is not None and not waits.unsupported
+    blocked = {(w.kind, w.object_id) for w in waits.waiters} if waits and scanned else None
     statuses = {
         (kind, obj.id): judge(obj, snapshot, blocked=blocked).status
         for kind in Kind
         for obj in snapshot.objects(kind)
     }
+    counts = waits.counts() if waits is not None else {}
+    rows: list[Row] = []
+    omitted: dict[Kind, int] = {}
+    for kind in Kind:
+        everything = snapshot.objects(kind)
+        orphans = {o.id for o in everything if statuses[kind, o.id] is Status.ORPHAN}
+        picked = chosen(everything, orphans, max_objects)
+        omitted[kind] = len(everything) - len(picked)
+        queue = kind is Kind.MSG and scanned
+        rows += [
+            Row(kind, o, statuses[kind, o.id], counts.get((kind, o.id), 0) if queue else None,
+                namespace)
+            for o in picked
+        ]  # fmt: skip
+    return Judged(snapshot, waits, namespace, statuses, tuple(rows), omitted)
+
+
+def snapshot_families(reading: Reading, max_objects: int = DEFAULT_MAX_OBJECTS) -> list[Metric]:
+    """Everything a good snapshot says (none when it failed)."""
+    found = judged(reading, max_objects)
+    return [] if found is None else [*summary_families(found), *object_families(found.rows)]
+
+
+def summary_families(found: Judged) -> list[Metric]:
+    """The families of counts, not objects: usage, limits, orphans, waits, omitted."""
     return [
-        *_usage(snapshot, namespace),
-        *_objects(snapshot, statuses, waits, namespace, max_objects),
-        *_orphans(statuses, namespace),
-        *_waits(waits, namespace),
+        *_usage(found.snapshot, found.namespace),
+        _omitted(found),
+        *_orphans(found.statuses, found.namespace),
+        *_waits(found.waits, found.namespace),
     ]
 
 
@@ -260,59 +313,46 @@ def chosen(objects: Sequence[IpcObject], orphans: set[int], max_objects: int) ->
     return sorted(objects, key=lambda o: (o.id not in orphans, -size(o), o.id))[:max_objects]
 
 
-def _objects(
-    snapshot: Snapshot,
-    statuses: dict[tuple[Kind, int], Status | None],
-    waits: WaitReport | None,
-    namespace: str,
-    max_objects: int,
-) -> Iterable[Metric]:
-    families = {
-        spec: GaugeMetricFamily(spec.name, spec.help, labels=OBJECT_LABELS, unit=spec.unit)
+def object_families(rows: Sequence[Row]) -> list[Metric]:
+    """The per-object families (always the same ones, in the same order) with rows' samples."""
+    families = [
+        GaugeMetricFamily(spec.name, spec.help, labels=OBJECT_LABELS, unit=spec.unit)
         for spec in PER_OBJECT
-    }
-    status = GaugeMetricFamily(
-        "shmtop_object_status",
-        "1 for an object the orphan rule "
-        "names: orphan, unattached (a keyed segment) or unused (a "
-        "keyed set or queue).",
-        labels=[*OBJECT_LABELS, "status"],
-    )
+    ]
     queue_waiters = GaugeMetricFamily(
         "shmtop_queue_waiters",
         "Threads blocked sending to or receiving from a queue (the waiter scan).",
         labels=OBJECT_LABELS,
     )
+    status = GaugeMetricFamily(
+        "shmtop_object_status",
+        "1 for an object the orphan rule names: orphan, unattached (a keyed segment) or"
+        " unused (a keyed set or queue).",
+        labels=[*OBJECT_LABELS, "status"],
+    )
+    for row in rows:
+        obj = row.obj
+        labels = [row.kind.value, str(obj.id), hex_key(obj.owner.key),
+                  safe_text(obj.owner.user), row.namespace]  # fmt: skip
+        for spec, family in zip(PER_OBJECT, families, strict=True):
+            if spec.kind is row.kind and (value := spec.value(obj)) is not None:
+                family.add_metric(labels, value)
+        if row.waiters is not None:
+            queue_waiters.add_metric(labels, row.waiters)
+        if row.status is not None:
+            status.add_metric([*labels, row.status.value], 1)
+    return [*families, queue_waiters, status]
+
+
+def _omitted(found: Judged) -> Metric:
     omitted = GaugeMetricFamily(
         "shmtop_objects_omitted",
         "Objects left out of the per-object series by --max-objects.",
         labels=["kind", "namespace"],
     )
-    counts = waits.counts() if waits is not None else {}
     for kind in Kind:
-        everything = snapshot.objects(kind)
-        orphans = {o.id for o in everything if statuses[kind, o.id] is Status.ORPHAN}
-        picked = chosen(everything, orphans, max_objects)
-        omitted.add_metric([kind.value, namespace], len(everything) - len(picked))
-        specs = [spec for spec in PER_OBJECT if spec.kind is kind]
-        for obj in picked:
-            labels = [
-                kind.value,
-                str(obj.id),
-                hex_key(obj.owner.key),
-                safe_text(obj.owner.user),
-                namespace,
-            ]
-            for spec in specs:
-                value = spec.value(obj)
-                if value is not None:
-                    families[spec].add_metric(labels, value)
-            verdict = statuses[kind, obj.id]
-            if verdict is not None:
-                status.add_metric([*labels, verdict.value], 1)
-            if kind is Kind.MSG and waits is not None and not waits.unsupported:
-                queue_waiters.add_metric(labels, counts.get((kind, obj.id), 0))
-    return [*families.values(), queue_waiters, status, omitted]
+        omitted.add_metric([kind.value, found.namespace], found.omitted[kind])
+    return omitted
 
 
 def _orphans(statuses: dict[tuple[Kind, int], Status | None], namespace: str) -> Iterable[Metric]:
