@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 
 from shmtop.exporter.families import (
     Row,
+    Verdicts,
     health_families,
     judged,
     object_families,
@@ -95,6 +96,7 @@ class Exposition:
         self._serial = -1  # the reading the cache belongs to
         self._encoded: dict[tuple[str, bool], bytes] = {}
         self._objects: dict[str, ObjectLines] = {}  # by content type
+        self._verdicts = Verdicts()
 
     def scrape(
         self, accept: str = "", accept_encoding: str = ""
@@ -133,7 +135,7 @@ class Exposition:
     def _encode(
         self, reading: Reading, encoder: Encoder, content_type: str, compress: bool
     ) -> bytes:
-        found = judged(reading, self.max_objects)
+        found = judged(reading, self.max_objects, self._verdicts)
         head = [*health_families(reading), *(summary_families(found) if found else [])]
         encoded = encode(Families(head), encoder, False)
         if found is not None:

@@ -204,19 +204,49 @@ class Judged:
     omitted: dict[Kind, int]
 
 
-def judged(reading: Reading, max_objects: int = DEFAULT_MAX_OBJECTS) -> Judged | None:
-    """The reading's objects judged (None when the snapshot failed)."""
+class Verdicts:
+    """The rule's status of every object, from verdicts.judge, with one saving: an object
+    the rule found in use (its `busy`: attached or removed, waited on) is not judged again
+    while the Collector hands out the same instance (it makes a new one whenever the kernel
+    says anything new of the object). What makes an object busy is its own fields, or for
+    a queue the waiter scan, which is part of what is remembered. In use, it has no status."""
+
+    def __init__(self) -> None:
+        self._busy: dict[tuple[Kind, int], tuple[IpcObject, bool]] = {}
+
+    def statuses(
+        self, snapshot: Snapshot, blocked: set[tuple[Kind, int]] | None
+    ) -> dict[tuple[Kind, int], Status | None]:
+        found: dict[tuple[Kind, int], Status | None] = {}
+        busy: dict[tuple[Kind, int], tuple[IpcObject, bool]] = {}
+        for kind in Kind:
+            for obj in snapshot.objects(kind):
+                key = (kind, obj.id)
+                waited = blocked is not None and key in blocked
+                known = self._busy.get(key)
+                if known is not None and known[0] is obj and known[1] == waited:
+                    found[key], busy[key] = None, known
+                    continue
+                verdict = judge(obj, snapshot, blocked=blocked)
+                found[key] = verdict.status
+                if verdict.busy is not None:
+                    busy[key] = (obj, waited)
+        self._busy = busy
+        return found
+
+
+def judged(
+    reading: Reading, max_objects: int = DEFAULT_MAX_OBJECTS, verdicts: Verdicts | None = None
+) -> Judged | None:
+    """The reading's objects judged (None when the snapshot failed); `verdicts` kept from
+    one reading to the next saves judging objects still in use."""
     snapshot, waits = reading.snapshot, reading.waits
     if snapshot is None:
         return None
     namespace = str(reading.namespace)
     scanned = waits is not None and not waits.unsupported
     blocked = {(w.kind, w.object_id) for w in waits.waiters} if waits and scanned else None
-    statuses = {
-        (kind, obj.id): judge(obj, snapshot, blocked=blocked).status
-        for kind in Kind
-        for obj in snapshot.objects(kind)
-    }
+    statuses = (verdicts or Verdicts()).statuses(snapshot, blocked)
     counts = waits.counts() if waits is not None else {}
     rows: list[Row] = []
     omitted: dict[Kind, int] = {}

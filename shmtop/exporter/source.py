@@ -72,6 +72,11 @@ class SnapshotSource:
             self._last = self._take()
             return self._last
 
+    @property
+    def last(self) -> Reading | None:
+        """The last reading, without taking one (None before the first)."""
+        return self._last
+
     def _take(self) -> Reading:
         self._attempts += 1
         taken_at, start = time.time(), time.monotonic()

@@ -14,15 +14,19 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+import helpers
 import pytest
 from blocker import blockers, deadlock
 from helpers import PATIENCE, MakeMsg, MakeSem, MakeShm, Spawn, wait_until
+from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shmtop.core.binding import native
-from shmtop.core.model import Snapshot
+from shmtop.core.model import Kind, Snapshot
 from shmtop.core.snapshot.collect import Collector
-from shmtop.exporter.exposition import Exposition
+from shmtop.core.verdicts import Status, judge
+from shmtop.exporter.exposition import Exposition, Families
+from shmtop.exporter.families import Verdicts, health_families, snapshot_families
 from shmtop.exporter.serve import make_server, where
 from shmtop.exporter.source import SnapshotSource
 
@@ -190,3 +194,73 @@ def test_a_reused_snapshot_is_served_with_fresh_scrape_families(accept: str) -> 
     assert first != second  # the scrape's own duration and the snapshot's age moved
     assert first.count(b"# HELP shmtop_up ") == 1 and second.count(b"# HELP shmtop_up ") == 1
     source.close()
+
+
+def keyed_segment_of_a_gone_creator() -> int:
+    """A keyed segment whose creator (a forked child) has exited."""
+    key = 0x5E0E0000 | (os.getpid() & 0xFFFF)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            native.shmget(key, 4096, native.IPC_CREAT | native.IPC_EXCL | 0o600)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    shmid: int = native.shmget(key, 0, 0)
+    return helpers.record("shm", shmid)
+
+
+def test_statuses_kept_for_objects_in_use_agree_with_the_rule(spawn: Spawn) -> None:
+    shmid = keyed_segment_of_a_gone_creator()
+    try:
+        child = spawn(attach=[(shmid, True)])
+        collector, verdicts = Collector(), Verdicts()
+        try:
+            for attached in (True, True, False):  # in use, still (kept), then not
+                if not attached:
+                    child.stop()
+                snapshot = collector.snapshot()
+                found = verdicts.statuses(snapshot, set())
+                assert found == {
+                    (kind, o.id): judge(o, snapshot, blocked=set()).status
+                    for kind in Kind
+                    for o in snapshot.objects(kind)
+                }
+                expected = None if attached else Status.UNATTACHED
+                assert found[Kind.SHM, shmid] is expected
+        finally:
+            collector.close()
+    finally:
+        helpers.remove("shm", shmid)
+
+
+def everything(body: str) -> set[tuple[str, tuple[tuple[str, str], ...], float]]:
+    return {
+        (s.name, tuple(sorted(s.labels.items())), s.value)
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+        if s.name not in ("shmtop_scrape_duration_seconds", "shmtop_snapshot_age_seconds")
+    }
+
+
+def test_the_kept_lines_say_what_the_library_says_of_the_whole_snapshot(
+    make_shm: MakeShm, make_msg: MakeMsg, spawn: Spawn
+) -> None:
+    """Scrapes reuse each unchanged object's encoded lines: after objects change, what they
+    serve is still what prometheus_client encodes from the snapshot's families whole."""
+    source = SnapshotSource(0)
+    exposition = Exposition(source)
+    try:
+        shmid = make_shm()
+        for step in range(3):
+            body, _ = exposition.scrape()
+            reading = source.last
+            assert reading is not None
+            whole = Families([*health_families(reading), *snapshot_families(reading)])
+            assert everything(body.decode()) == everything(generate_latest(whole).decode())
+            if step == 0:
+                spawn(attach=[(shmid, True)])  # this segment's lines change
+            else:
+                native.msgsnd(make_msg(), 1, b"new")  # a new queue's lines are made
+    finally:
+        source.close()
