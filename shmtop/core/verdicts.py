@@ -161,9 +161,10 @@ def _set_evidence(sem_set: SemaphoreSet, found: _Evidence) -> None:
         return
     if sem_set.waiters:
         found.busy = f"{sem_set.waiters} process(es) waiting on it"
-    for semaphore in sem_set.semaphores:
-        if semaphore.pid:
-            found.user("last operation", semaphore.pid, max(sem_set.otime, sem_set.ctime))
+    since = max(sem_set.otime, sem_set.ctime)
+    # Each distinct last changer once, in order (a set's semaphores mostly share one).
+    for pid in dict.fromkeys(s.pid for s in sem_set.semaphores if s.pid):
+        found.user("last operation", pid, since)
     if not found.users:
         found.unknown = "no process ever operated on it: no evidence"
 

@@ -34,6 +34,7 @@ from shmtop.exporter.source import Reading, SnapshotSource
 OPENMETRICS_EOF = b"# EOF\n"
 GZIP_LEVEL = 6  # the format's usual level: nearly level 9's size at a fraction of its time
 Encoder = Callable[[Collector], bytes]
+Lines = tuple[tuple[int, bytes], ...]  # (family index, encoded sample lines) of one object
 
 _INDEX = (
     b"shmtop exporter: the System V IPC of this machine as Prometheus metrics.\n"
@@ -61,28 +62,31 @@ class ObjectLines:
     def __init__(self, encoder: Encoder) -> None:
         self._encoder = encoder
         self._headers = [encode(Families([f]), encoder, False) for f in object_families([])]
-        self._lines: dict[tuple[object, int], tuple[Row, tuple[bytes, ...]]] = {}
+        self._lines: dict[tuple[object, int], tuple[Row, Lines]] = {}
 
     def render(self, rows: Sequence[Row]) -> bytes:
-        kept: dict[tuple[object, int], tuple[Row, tuple[bytes, ...]]] = {}
+        kept: dict[tuple[object, int], tuple[Row, Lines]] = {}
         columns: list[list[bytes]] = [[header] for header in self._headers]
         for row in rows:
             key = (row.kind, row.obj.id)
             cached = self._lines.get(key)
             lines = cached[1] if cached is not None and cached[0].same(row) else self._encode(row)
             kept[key] = (row, lines)
-            for column, line in zip(columns, lines, strict=True):
-                if line:
-                    column.append(line)
+            for column, line in lines:
+                columns[column].append(line)
         self._lines = kept  # objects gone, or left out, are forgotten
         return b"".join(b"".join(column) for column in columns)
 
-    def _encode(self, row: Row) -> tuple[bytes, ...]:
+    def _encode(self, row: Row) -> Lines:
+        """(family index, sample lines) of each family that has a sample of the row."""
         encoded = []
-        for family, header in zip(object_families([row]), self._headers, strict=True):
+        for column, (family, header) in enumerate(
+            zip(object_families([row]), self._headers, strict=True)
+        ):
             text = encode(Families([family]), self._encoder, False)
             assert text.startswith(header), (text, header)
-            encoded.append(text[len(header) :])
+            if len(text) > len(header):
+                encoded.append((column, text[len(header) :]))
         return tuple(encoded)
 
 

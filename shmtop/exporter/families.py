@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from shmtop import __version__
-from shmtop.core.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
+from shmtop.core.model import (
+    IpcObject,
+    Kind,
+    MessageQueue,
+    Process,
+    Segment,
+    SemaphoreSet,
+    Snapshot,
+)
 from shmtop.core.verdicts import Status, judge
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.wait_verdict import Outcome
@@ -206,33 +214,55 @@ class Judged:
 
 class Verdicts:
     """The rule's status of every object, from verdicts.judge, with one saving: an object
-    the rule found in use (its `busy`: attached or removed, waited on) is not judged again
-    while the Collector hands out the same instance (it makes a new one whenever the kernel
-    says anything new of the object). What makes an object busy is its own fields, or for
-    a queue the waiter scan, which is part of what is remembered. In use, it has no status."""
+    the rule found in use (its `busy`) or with a user that runs (`users_gone` False) has no
+    status, and is not judged again while nothing judge read of it changed: the Collector
+    hands out the same instance (it makes a new one whenever the kernel says anything new
+    of the object), the waiter scan says the same of it, and the processes its verdict
+    named are the same (or as unknown) in the new snapshot."""
 
     def __init__(self) -> None:
-        self._busy: dict[tuple[Kind, int], tuple[IpcObject, bool]] = {}
+        self._kept: dict[tuple[Kind, int], _Kept] = {}
 
     def statuses(
         self, snapshot: Snapshot, blocked: set[tuple[Kind, int]] | None
     ) -> dict[tuple[Kind, int], Status | None]:
         found: dict[tuple[Kind, int], Status | None] = {}
-        busy: dict[tuple[Kind, int], tuple[IpcObject, bool]] = {}
+        kept: dict[tuple[Kind, int], _Kept] = {}
         for kind in Kind:
             for obj in snapshot.objects(kind):
                 key = (kind, obj.id)
                 waited = blocked is not None and key in blocked
-                known = self._busy.get(key)
-                if known is not None and known[0] is obj and known[1] == waited:
-                    found[key], busy[key] = None, known
+                known = self._kept.get(key)
+                if (
+                    known is not None and known.obj is obj and known.waited == waited
+                    and known.facts == _facts(snapshot, known.pids)
+                ):  # fmt: skip
+                    found[key], kept[key] = None, known
                     continue
                 verdict = judge(obj, snapshot, blocked=blocked)
                 found[key] = verdict.status
-                if verdict.busy is not None:
-                    busy[key] = (obj, waited)
-        self._busy = busy
+                if verdict.busy is not None or verdict.users_gone is False:
+                    pids = tuple(u.pid for u in verdict.users)
+                    kept[key] = _Kept(obj, waited, pids, _facts(snapshot, pids))
+        self._kept = kept
         return found
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Kept:
+    """An object without status, and what its verdict rested on."""
+
+    obj: IpcObject
+    waited: bool
+    pids: tuple[int, ...]  # the users its verdict named
+    facts: tuple[tuple[Process | None, str | None], ...]
+
+
+def _facts(
+    snapshot: Snapshot, pids: tuple[int, ...]
+) -> tuple[tuple[Process | None, str | None], ...]:
+    """What the snapshot knows of each pid: its process, or why it is hidden (None, None: gone)."""
+    return tuple((snapshot.processes.get(p), snapshot.hidden.get(p)) for p in pids)
 
 
 def judged(

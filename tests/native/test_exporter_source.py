@@ -264,3 +264,30 @@ def test_the_kept_lines_say_what_the_library_says_of_the_whole_snapshot(
                 native.msgsnd(make_msg(), 1, b"new")  # a new queue's lines are made
     finally:
         source.close()
+
+
+def test_a_status_kept_for_a_running_user_is_judged_again_once_that_user_is_gone() -> None:
+    """A keyed set's last changer exits: the set itself does not change (the Collector hands
+    out the same instance), yet the rule now calls it unused."""
+    key = 0x5E0F0000 | (os.getpid() & 0xFFFF)
+    semid = helpers.record("sem", native.semget(key, 1, native.IPC_CREAT | 0o600))
+    try:
+        with blockers() as kids:
+            user = kids.start("shmtop-user")
+            assert user.call(call="semop", semid=semid, ops=[[0, 1, 0]]) == {"ok": True}
+            collector, verdicts = Collector(), Verdicts()
+            try:
+                first = collector.snapshot()
+                assert verdicts.statuses(first, set())[Kind.SEM, semid] is None
+                user.stop()
+                wait_until(lambda: helpers.process_gone(user.pid), "the set's user is gone")
+                second = collector.snapshot()
+                assert second.find(Kind.SEM, semid) is first.find(Kind.SEM, semid)
+                assert verdicts.statuses(second, set())[Kind.SEM, semid] is Status.UNUSED
+                set_ = second.find(Kind.SEM, semid)
+                assert set_ is not None
+                assert judge(set_, second, blocked=set()).status is Status.UNUSED
+            finally:
+                collector.close()
+    finally:
+        helpers.remove("sem", semid)
