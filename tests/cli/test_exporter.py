@@ -20,6 +20,9 @@ import helpers
 import pytest
 from helpers import MakeShm, Spawn, wait_until
 from paths import ROOT
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_run import (
     Exporter,
@@ -139,6 +142,12 @@ def test_metrics_by_content_negotiation_and_no_endpoint_changes_anything(
         assert headers["Content-Type"].startswith("application/openmetrics-text")
         assert openmetrics.endswith("# EOF\n") and openmetrics.count("# EOF") == 1
         assert "# UNIT shmtop_segment_size_bytes bytes" in openmetrics
+        parsed = {f.name for f in openmetrics_families(openmetrics)}  # the strict parser
+        assert {
+            "shmtop_up",
+            "shmtop_segment_size_bytes",
+            "shmtop_scrape_duration_seconds",
+        } <= parsed
         for method in ("POST", "PUT", "DELETE"):
             run = subprocess.run(
                 ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method,
@@ -237,6 +246,15 @@ def test_bad_options_are_usage_errors(args: list[str], words: str) -> None:
                          text=True, check=False, timeout=helpers.PATIENCE)  # fmt: skip
     assert run.returncode == 2
     assert words in run.stderr
+
+
+def test_a_textfile_that_cannot_be_written_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "missing" / "shmtop.prom"
+    run = subprocess.run(shmtop_command("exporter", "--textfile", str(path)), cwd=ROOT,
+                         capture_output=True, text=True, check=False,
+                         timeout=helpers.PATIENCE)  # fmt: skip
+    assert run.returncode == 1
+    assert run.stderr == f"shmtop: cannot write {path}: No such file or directory\n"
 
 
 def test_the_exporter_serves_while_a_scrape_is_slow_to_read() -> None:
