@@ -124,8 +124,6 @@ PER_OBJECT = (
     ),
 )
 
-# The resources of text/export.limit_rows whose limit caps the count of a kind.
-OBJECT_LIMITS = {"shm_segments": "SHMMNI", "sem_sets": "SEMMNI", "msg_queues": "MSGMNI"}
 
 
 def health_families(reading: Reading) -> list[Metric]:
