@@ -1,7 +1,7 @@
 """The metric families of one reading: every name, HELP text and unit is defined here, once.
 
-Built from a Reading (source.py) by plain functions; collect.py wraps them in
-prometheus_client Collectors. Three groups:
+Built from a Reading (source.py) by plain functions; exposition.py encodes them with
+prometheus_client (as Collectors, the per-object lines kept per object). Three groups:
 
 - `health_families`: shmtop_up and the snapshot counters, on every scrape, also when the
   snapshot failed (then nothing else is served: stale objects would mislead);
@@ -123,7 +123,6 @@ PER_OBJECT = (
         "bytes",
     ),
 )
-
 
 
 def health_families(reading: Reading) -> list[Metric]:
