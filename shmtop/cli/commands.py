@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from shmtop import __version__
-from shmtop.cli import output
+from shmtop.cli import exporter_hook, output
 from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit, say_error
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.posix.model import PosixKind
@@ -163,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     limits = commands.add_parser("limits", help="kernel limits and how much of them is used")
     limits.add_argument("--json", action="store_true")
     add_waiters_command(commands)
+    exporter_hook.add_command(commands)
 
     schema = commands.add_parser(
         "schema", help="the JSON Schema of a document --json prints (none given: the list)"
@@ -274,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         None: run_tui, "list": run_list, "show": run_show, "dump": run_dump, "view": run_view,
         "rm": run_rm, "limits": run_limits, "demo": run_demo, "schema": run_schema,
         "waiters": run_waiters,
+        "exporter": exporter_hook.run,
     }  # fmt: skip
     return output.run(handlers[args.command], args)
 
