@@ -21,6 +21,7 @@ from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit, s
 from shmtop.core.actions import Outcome, Removal, identity_of, remove
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.posix.model import PosixKind
+from shmtop.core.posix.mqueue import MQ_KIND
 from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
 from shmtop.core.snapshot import procfs
 from shmtop.core.snapshot.collect import Collector
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     from shmtop.tui.app import ShmtopApp
 
 KINDS = ("shm", "sem", "msg")
-POSIX_KINDS = tuple(str(kind) for kind in PosixKind)  # "pshm", "psem"
+POSIX_KINDS = (*(str(kind) for kind in PosixKind), MQ_KIND)  # "pshm", "psem", "pmq"
 DUMP_CHUNK = 1 << 16
 
 
@@ -80,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="everything about one object")
     show.add_argument("kind", choices=(*KINDS, *POSIX_KINDS))
     show.add_argument("id", type=ipc_id, nargs="?")
-    show.add_argument("--name", metavar="NAME", help="pshm, psem: the object named NAME")
+    show.add_argument("--name", metavar="NAME", help="pshm, psem, pmq: the object named NAME")
     show.add_argument("--json", action="store_true")
     debug_cli.add_show_options(show)
 
@@ -100,11 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     rm = commands.add_parser("rm", help="remove objects, after showing what goes")
     rm.add_argument("kind", nargs="?", choices=(*KINDS, "all", *POSIX_KINDS),
-                    help="kind of the ids or key (pshm, psem: of the --name)")  # fmt: skip
+                    help="kind of the ids or key (pshm, psem, pmq: of the --name)")  # fmt: skip
     rm.add_argument("ids", nargs="*", type=ipc_id, metavar="ID")
     rm.add_argument("--key", type=ipc_key, help="remove the objects with this key")
     rm.add_argument("--name", action="append", default=[], dest="names", metavar="NAME",
-                    help="pshm, psem: the object named NAME (/NAME); may repeat")  # fmt: skip
+                    help="pshm, psem, pmq: the object named NAME (/NAME); may repeat")  # fmt: skip
     rm.add_argument("--orphans", action="store_true",
                     help="remove orphans of every kind: private, unused, their creator or last "
                          "users gone, untouched for 60 s (see --idle-for)")  # fmt: skip

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from shmtop.core.actions import Outcome, Removal
 from shmtop.core.errors import Mistake, mistake_of
 from shmtop.core.posix.actions import PosixOutcome, PosixRemoval
+from shmtop.core.posix.mqueue import MQ_KIND
 from shmtop.core.segment.segment_reader import CannotRead
 from shmtop.text.sanitize import safe_text
 
@@ -73,6 +74,7 @@ def no_such_user(user: str) -> str:
 # ---- POSIX objects (named, not numbered) ----
 
 POSIX_REMOVE_RIGHTS = "only its owner or root may remove it (/dev/shm is sticky)"
+MQ_REMOVE_RIGHTS = "only its owner or root may remove it (the mqueue fs is sticky)"
 
 
 def no_such_name(kind: str, name: str) -> str:
@@ -93,6 +95,7 @@ def posix_removal_text(kind: str, removal: PosixRemoval) -> str:
     if removal.outcome is PosixOutcome.NOT_FOUND:
         return no_such_name(kind, removal.name)
     if removal.outcome is PosixOutcome.DENIED:
-        return f"{kind} {safe_text(removal.name)}: permission denied: {POSIX_REMOVE_RIGHTS}"
+        rights = MQ_REMOVE_RIGHTS if kind == MQ_KIND else POSIX_REMOVE_RIGHTS
+        return f"{kind} {safe_text(removal.name)}: permission denied: {rights}"
     detail = f": {removal.detail}" if removal.detail else ""
     return safe_text(f"{kind} {removal.name}: {removal.outcome}{detail}")

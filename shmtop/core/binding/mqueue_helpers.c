@@ -1,0 +1,41 @@
+/* ==== POSIX message queues (issue 12 item 4): thin wrappers over mq_* and mount ====
+ *
+ * Appended after posix_helpers.c by _build.py. mq_open is variadic and mq_attr a struct
+ * of longs: these wrappers give cffi fixed signatures and a flat row. On Linux an mqd_t
+ * is a file descriptor (fstat, /proc/PID/fd and close work on it). */
+#include <mqueue.h>
+#include <sys/mount.h>
+
+/* The fields of one mq_getattr row: flags maxmsg msgsize curmsgs. */
+#define SHMTOP_MQ_FIELDS 4
+
+/* mq_open; with O_CREAT, mode and (maxmsg > 0) a queue of maxmsg messages of msgsize
+ * bytes (else the namespace's defaults). Returns the descriptor or -1 (errno set). */
+static int shmtop_mq_open(const char *name, int oflag, int mode, long maxmsg, long msgsize)
+{
+    struct mq_attr attr;
+
+    if (!(oflag & O_CREAT))
+        return (int)mq_open(name, oflag);
+    if (maxmsg <= 0)
+        return (int)mq_open(name, oflag, (mode_t)mode, NULL);
+    memset(&attr, 0, sizeof attr);
+    attr.mq_maxmsg = maxmsg;
+    attr.mq_msgsize = msgsize;
+    return (int)mq_open(name, oflag, (mode_t)mode, &attr);
+}
+
+/* mq_getattr into out[SHMTOP_MQ_FIELDS]; works on any fd open on a queue (an open(2) of
+ * its file in an mqueue mount, or /proc/PID/fd/N of a holder). 0 or -1 (errno set). */
+static int shmtop_mq_getattr(int mqd, long long *out)
+{
+    struct mq_attr attr;
+
+    if (mq_getattr((mqd_t)mqd, &attr) < 0)
+        return -1;
+    out[0] = attr.mq_flags;
+    out[1] = attr.mq_maxmsg;
+    out[2] = attr.mq_msgsize;
+    out[3] = attr.mq_curmsgs;
+    return 0;
+}
