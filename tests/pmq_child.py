@@ -2,7 +2,8 @@
 
     python pmq_child.py NAME MODE [ACTION]...
 
-MODE opens the queue: r, w or rw. ACTIONs: send:TEXT (without blocking), then at most one
+MODE opens the queue: r, w or rw. ACTIONs: send:TEXT (without blocking), notify:SIGNO
+(mq_notify for that signal, ignored by the child), then at most one
 blocking one, done after the ready line: receive (blocks on an empty queue) or
 send-block:TEXT (blocks on a full one). Prints one JSON line {"pid", "fd"} when ready,
 then blocks or waits for its stdin to close; dies with its parent.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import signal
 import sys
 
 from shmtop.core.binding import native
@@ -29,6 +31,9 @@ def main(name: str, mode: str, actions: list[str]) -> None:
         what, _, text = action.partition(":")
         if what == "send":
             native.mq_send(mqd, text.encode())
+        elif what == "notify":
+            signal.signal(int(text), signal.SIG_IGN)
+            native.mq_notify(mqd, int(text))
         else:
             blocking = (what, text)
     print(json.dumps({"pid": os.getpid(), "fd": mqd}), flush=True)

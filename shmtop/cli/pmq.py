@@ -26,9 +26,10 @@ def run_list(args: argparse.Namespace) -> int:
             raise CliError(not_yet_for(f"--{option}", MQ_KIND), EXIT_USAGE)
     snapshot = take_snapshot()
     print(mqueue_table.summary_line(snapshot))
-    print("\n".join(mqueue_table.table_lines(snapshot)))
+    if snapshot.listed:
+        print("\n".join(mqueue_table.table_lines(snapshot)))
     _note(snapshot)
-    return 0
+    return 0 if snapshot.listed else EXIT_ERROR
 
 
 def run_show(args: argparse.Namespace) -> int:

@@ -77,6 +77,8 @@ def table_lines(snapshot: MqSnapshot) -> list[str]:
 
 def summary_line(snapshot: MqSnapshot) -> str:
     """'POSIX message queues (3, 1 unlinked; read through /dev/mqueue)'."""
+    if not snapshot.listed:
+        return f"{TITLE}: none could be listed"
     unlinked = sum(not q.linked for q in snapshot.queues)
     extra = f", {unlinked} unlinked" if unlinked else ""
     return f"{TITLE} ({len(snapshot.queues)}{extra}; read through {snapshot.source})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -151,3 +152,14 @@ def test_pmq_takes_names_only_and_offers_no_json_yet() -> None:
     assert by_id.returncode == 2 and b"rm pmq takes --name NAME" in by_id.stderr
     show = shmtop("show", "pmq", "3")
     assert show.returncode == 2 and b"show pmq takes --name NAME" in show.stderr
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs util-linux setpriv")
+def test_without_cap_sys_admin_and_no_mount_list_pmq_says_why_nothing_was_listed() -> None:
+    run = subprocess.run(
+        ["setpriv", "--bounding-set", "-sys_admin", sys.executable, "-m", "shmtop", "list",
+         "pmq"], capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert run.stdout.decode().splitlines() == ["POSIX message queues: none could be listed"]
+    assert b"a private one needs CAP_SYS_ADMIN" in run.stderr

@@ -9,9 +9,11 @@ the default scan then reads through the helper's private mount.
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -291,3 +293,42 @@ def test_the_status_line_parses_as_the_kernel_writes_it() -> None:
     line = b"QSIZE:21         NOTIFY:0     SIGNO:10    NOTIFY_PID:4242  \n"
     assert mqueue.parse_status(line) == (21, 0, 10, 4242)
     assert mqueue.parse_status(b"garbage") is None
+
+
+def test_a_registered_notification_shows_its_pid_and_signal_and_survives_our_reads(
+    queues: Queues, kids: list[Kid]
+) -> None:
+    name, plain = queues.make(), queues.make()
+    kid = start(kids, name, "r", f"notify:{signal.SIGUSR1}")
+    for _ in range(2):  # our open, read and close leave the registration alone
+        snapshot = take_snapshot([kid.pid])
+        state = only(snapshot, name).entry.state
+        assert (state.notify_pid, state.notify, state.signo) == (kid.pid, 0, signal.SIGUSR1)
+        assert snapshot.processes[kid.pid].pid == kid.pid
+    assert only(snapshot, plain).entry.state.notify_pid == 0  # NOTIFY 0 too: use the pid
+    with pytest.raises(OSError) as taken:  # the kernel still has the child registered
+        mqd = native.mq_open(name, os.O_RDONLY)
+        try:
+            native.mq_notify(mqd, signal.SIGUSR2)
+        finally:
+            native.mq_close(mqd)
+    assert taken.value.errno == errno.EBUSY
+
+
+def test_a_scan_changes_no_count_and_no_mtime_but_moves_atime(
+    queues: Queues, mount_point: str
+) -> None:
+    name = queues.make()
+    mqd = native.mq_open(name, os.O_WRONLY)
+    try:
+        native.mq_send(mqd, b"one")
+    finally:
+        native.mq_close(mqd)
+    native.mount("shmtop-test", mount_point, "mqueue")
+    os.utime(f"{mount_point}{name}", (1000, 2000))  # times no scan could set
+    first = only(take_snapshot([], directory=mount_point), name).entry
+    assert (first.atime, first.mtime) == (1000, 2000)  # stat before our read
+    second = only(take_snapshot([], directory=mount_point), name).entry
+    assert (second.state.messages, second.state.qsize) == (1, 3)
+    assert second.mtime == 2000  # the last send or receive: untouched by our reads
+    assert second.atime > 2000  # the kernel sets atime (and ctime) on every read of the file

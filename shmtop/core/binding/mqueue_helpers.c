@@ -4,6 +4,7 @@
  * of longs: these wrappers give cffi fixed signatures and a flat row. On Linux an mqd_t
  * is a file descriptor (fstat, /proc/PID/fd and close work on it). */
 #include <mqueue.h>
+#include <signal.h>
 #include <sys/mount.h>
 
 /* The fields of one mq_getattr row: flags maxmsg msgsize curmsgs. */
@@ -38,4 +39,18 @@ static int shmtop_mq_getattr(int mqd, long long *out)
     out[2] = attr.mq_msgsize;
     out[3] = attr.mq_curmsgs;
     return 0;
+}
+
+/* mq_notify: signo > 0 registers the caller for signal signo when a message arrives on an
+ * empty queue (SIGEV_SIGNAL); 0 removes its registration. 0 or -1 (errno set). */
+static int shmtop_mq_notify_signal(int mqd, int signo)
+{
+    struct sigevent event;
+
+    if (signo == 0)
+        return mq_notify((mqd_t)mqd, NULL);
+    memset(&event, 0, sizeof event);
+    event.sigev_notify = SIGEV_SIGNAL;
+    event.sigev_signo = signo;
+    return mq_notify((mqd_t)mqd, &event);
 }

@@ -1002,6 +1002,11 @@ def mq_getattr(mqd: int) -> MqAttr:
     return MqAttr(*_ints(out, MQ_FIELDS))
 
 
+def mq_notify(mqd: int, signo: int) -> None:
+    """mq_notify(3): be sent signo when a message arrives on the empty queue (0: stop)."""
+    _check(lib.shmtop_mq_notify_signal(mqd, signo), f"mq_notify({mqd}, {signo})")
+
+
 def mq_close(mqd: int) -> None:
     _check(lib.mq_close(mqd), f"mq_close({mqd})")
 

@@ -138,6 +138,7 @@ class MqSnapshot(msgspec.Struct, frozen=True, gc=False):
     uninspected: dict[int, int]  # pid -> errno: fds or threads unreadable
     scanned: int
     problem: str | None = None  # why queues may be missing (nothing listed, or a note)
+    listed: bool = True  # False: no mqueue fs could be read at all (problem says why)
 
     @property
     def complete(self) -> bool:
@@ -306,7 +307,8 @@ def take_snapshot(
         if not fact.errno
     }  # fmt: skip
     problem = listing.problem or note
-    return MqSnapshot(taken_at, queues, source, processes, uninspected, len(pids), problem)
+    return MqSnapshot(taken_at, queues, source, processes, uninspected, len(pids), problem,
+                      listing.dev is not None)  # fmt: skip
 
 
 def _join_holders(
