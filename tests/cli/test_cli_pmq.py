@@ -2,7 +2,7 @@
 
 The session's IPC namespace is private (conftest): its queues are the session's only;
 each test unlinks what it made. No mqueue fs is mounted in the session's mount
-namespace: the commands read the queues through the helper's private mount.
+namespace: the commands read the queues through a detached mount.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_list_pmq_shows_counts_holders_and_waiters_and_renders_hostile_names_saf
     out = run.stdout.decode()
     assert "\x1b" not in out and "\x07" not in out
     lines = out.splitlines()
-    assert lines[0].startswith("POSIX message queues (2; read through a private mount")
+    assert lines[0].startswith("POSIX message queues (2; read through a detached mount")
     assert lines[1].split() == ["NAME", "OWNER", "PERMS", "MSGS", "MSGSIZE", "QSIZE", "LAST",
                                 "OP", "STATUS", "NOTIFY", "SENDERS", "RECEIVERS", "HELD",
                                 "BY"]  # fmt: skip
@@ -162,4 +162,4 @@ def test_without_cap_sys_admin_and_no_mount_list_pmq_says_why_nothing_was_listed
     )  # fmt: skip
     assert run.returncode == 1
     assert run.stdout.decode().splitlines() == ["POSIX message queues: none could be listed"]
-    assert b"a private one needs CAP_SYS_ADMIN" in run.stderr
+    assert b"reading one needs CAP_SYS_ADMIN" in run.stderr

@@ -3,7 +3,7 @@
 The session runs in a private IPC namespace (conftest), so the queues are the session's
 own; each test still unlinks every queue it made. No mqueue fs is mounted in the
 session's private mount namespace unless a test mounts one (on a temporary directory):
-the default scan then reads through the helper's private mount.
+the default scan then reads through a detached mount (or the helper's private one).
 """
 
 from __future__ import annotations
@@ -199,15 +199,20 @@ def no_dev_mqueue() -> Iterator[None]:
     yield
 
 
-def test_without_a_mount_the_helper_reads_a_private_one_and_our_mount_table_stays(
-    queues: Queues, no_dev_mqueue: None
+@pytest.mark.parametrize("detached", [True, False], ids=["detached-mount", "helper"])
+def test_without_a_mount_queues_are_read_and_our_mount_table_stays(
+    queues: Queues, no_dev_mqueue: None, kids: list[Kid], detached: bool
 ) -> None:
     name = queues.make()
+    kid = start(kids, name, "rw", "send:seen")
     before = _mountinfo()
-    snapshot = take_snapshot([])
+    snapshot = take_snapshot([kid.pid], detached=detached)
     assert _mountinfo() == before
-    assert snapshot.source == mqueue_private.SOURCE and snapshot.problem is None
-    assert only(snapshot, name).key == identity(name)
+    assert snapshot.source == (mqueue.DETACHED if detached else mqueue_private.SOURCE)
+    assert snapshot.problem is None
+    queue = only(snapshot, name)
+    assert queue.key == identity(name) and queue.entry.state.messages == 1
+    assert [h.pid for h in queue.holders] == [kid.pid]  # the same device as the fds
 
 
 @pytest.fixture

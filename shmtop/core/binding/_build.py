@@ -149,6 +149,7 @@ MQUEUE_CDEF = r"""
 int shmtop_mq_open(const char *name, int oflag, int mode, long maxmsg, long msgsize);
 int shmtop_mq_getattr(int mqd, long long *out);
 int shmtop_mq_notify_signal(int mqd, int signo);
+int shmtop_mqueue_detached(void);
 int mq_close(int mqd);
 int mq_unlink(const char *name);
 int mq_send(int mqd, const char *msg, size_t len, unsigned int prio);

@@ -54,3 +54,42 @@ static int shmtop_mq_notify_signal(int mqd, int signo)
     event.sigev_signo = signo;
     return mq_notify((mqd_t)mqd, &event);
 }
+
+/* A detached mount of our IPC namespace's mqueue fs (fsopen + fsmount, Linux >= 5.2): an
+ * fd of its root that no mount namespace's table holds, gone at its close. The calling
+ * thread's IPC namespace picks the fs; threads may do this in a multithreaded process
+ * (unlike unshare(CLONE_NEWNS)). Returns an fd of its root directory, open for
+ * reading, or -errno (-ENOSYS: no such calls). */
+#include <sys/syscall.h>
+#define SHMTOP_FSOPEN_CLOEXEC 0x1       /* linux/mount.h: it clashes with sys/mount.h */
+#define SHMTOP_FSCONFIG_CMD_CREATE 6
+#define SHMTOP_FSMOUNT_CLOEXEC 0x1
+#define SHMTOP_MOUNT_ATTR_SAFE (0x2 | 0x4 | 0x8) /* MOUNT_ATTR_NOSUID | NODEV | NOEXEC */
+static int shmtop_mqueue_detached(void)
+{
+#if defined(SYS_fsopen) && defined(SYS_fsconfig) && defined(SYS_fsmount)
+    int fs, mnt, number;
+
+    fs = (int)syscall(SYS_fsopen, "mqueue", SHMTOP_FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return -errno;
+    if (syscall(SYS_fsconfig, fs, SHMTOP_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+        number = errno;
+        close(fs);
+        return -number;
+    }
+    mnt = (int)syscall(SYS_fsmount, fs, SHMTOP_FSMOUNT_CLOEXEC, SHMTOP_MOUNT_ATTR_SAFE);
+    number = errno;
+    close(fs);
+    if (mnt < 0)
+        return -number;
+    /* fsmount gives an O_PATH fd, which cannot be listed: open its root for reading (the
+     * open directory keeps the detached mount alive). */
+    fs = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    number = errno;
+    close(mnt);
+    return fs < 0 ? -number : fs;
+#else
+    return -ENOSYS;
+#endif
+}

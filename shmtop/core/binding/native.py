@@ -1030,6 +1030,15 @@ def mq_receive(mqd: int, size: int) -> tuple[int, bytes]:
     return priority[0], cast(bytes, ffi.unpack(buffer, got))
 
 
+def mqueue_detached() -> int:
+    """An fd of the root of a detached mount of the calling thread's IPC namespace's mqueue
+    fs (fsopen + fsmount: on no mount table; gone when the fd is closed)."""
+    found = lib.shmtop_mqueue_detached()
+    if found < 0:
+        raise OSError(-found, f"a detached mqueue mount: {os.strerror(-found)}")
+    return found
+
+
 def mount(source: str, target: str, fstype: str | None, flags: int = 0) -> None:
     """mount(2) without data (the mqueue helper's private mounts; tests' too)."""
     kind = fstype.encode() if fstype is not None else ffi.NULL

@@ -8,8 +8,10 @@ last send or receive, so that is the time shown. Holders come from every process
 (device + inode of the queue), blocked senders and receivers from their threads'
 /proc/PID/task/TID/syscall (mq_timedsend/mq_timedreceive, arg0 = the mqd, an fd).
 
-Where /dev/mqueue is not mounted, the listing runs in a helper process that mounts an
-mqueue fs in a private mount namespace of its own (mqueue_private): never on ours.
+Where /dev/mqueue is not mounted, the listing goes through a detached mount (fsopen +
+fsmount: an fd, on no mount table), or on kernels without those calls through a helper
+process that mounts one in a private mount namespace of its own (mqueue_private): never
+on our mount table.
 """
 
 from __future__ import annotations
@@ -202,22 +204,40 @@ def read_opened(raw_name: bytes, opener: Callable[[], int]) -> QueueEntry | None
 
 
 def list_directory(directory: str) -> Listing:
-    """Every queue in an mounted mqueue fs (directory is its root)."""
+    """Every queue in a mounted mqueue fs (directory is its root)."""
     try:
         dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as error:
         return Listing(None, problem=f"cannot open {directory}: {error.strerror}")
     try:
-        dev = os.fstat(dir_fd).st_dev
-        entries = []
-        for raw_name in os.listdir(dir_fd):
-            name = os.fsencode(raw_name)
-            found = _list_one(dir_fd, name)
-            if found is not None:
-                entries.append(found)
+        return list_fd(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def list_fd(dir_fd: int) -> Listing:
+    """Every queue in the mqueue fs whose root directory is open as dir_fd."""
+    dev = os.fstat(dir_fd).st_dev
+    entries = []
+    for raw_name in os.listdir(dir_fd):
+        found = _list_one(dir_fd, os.fsencode(raw_name))
+        if found is not None:
+            entries.append(found)
     return Listing(dev, tuple(sorted(entries, key=lambda e: e.raw_name)))
+
+
+DETACHED = "a detached mount (no mqueue fs is mounted here)"
+
+
+def list_detached() -> Listing:
+    """Our IPC namespace's queues through a detached mount of its mqueue fs (fsmount: on
+    no mount table, gone when closed). OSError where the kernel (< 5.2), a seccomp filter
+    or our privileges (CAP_SYS_ADMIN) refuse it."""
+    dir_fd = native.mqueue_detached()
+    try:
+        return list_fd(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def _list_one(dir_fd: int, name: bytes) -> QueueEntry | None:
@@ -264,26 +284,39 @@ class _Joined:
         self.unlinked: dict[tuple[int, int], QueueEntry] = {}
 
 
-def take_snapshot(
-    pids: Sequence[int] | None = None, *, directory: str = MQUEUE_DIR,
-    machine: str | None = None,
-) -> MqSnapshot:  # fmt: skip
-    """One scan: the queues (through directory if an mqueue fs is mounted there, else
-    through a private mount), then every process's fds and blocked threads."""
+def _unmounted(detached: bool) -> tuple[Listing, str]:
+    """The queues where no mqueue fs of ours is mounted: through a detached mount, else
+    through a helper process's private mount namespace (older kernels, or fsopen
+    filtered); neither is ever on our mount table."""
     from shmtop.core.posix import mqueue_private  # spawns a helper only when needed
 
+    if detached:
+        try:
+            return list_detached(), DETACHED
+        except OSError as error:
+            if error.errno in (errno.EPERM, errno.EACCES):  # the helper would need it too
+                why = f"no mqueue fs is mounted and reading one needs CAP_SYS_ADMIN ({error})"
+                return Listing(None, problem=why), DETACHED
+    return mqueue_private.list_privately(), mqueue_private.SOURCE
+
+
+def take_snapshot(
+    pids: Sequence[int] | None = None, *, directory: str = MQUEUE_DIR,
+    machine: str | None = None, detached: bool = True,
+) -> MqSnapshot:  # fmt: skip
+    """One scan: the queues (through directory if an mqueue fs is mounted there, else see
+    _unmounted; detached=False goes straight to the helper), then every process's fds and
+    blocked threads."""
     taken_at = time.time()
     note = None
     if mqueue_mount(directory):
         listing = list_directory(directory)
         source = directory
         if namespace_mismatch(listing):
-            listing = mqueue_private.list_privately()
-            source = mqueue_private.SOURCE
-            note = f"{directory} shows another IPC namespace's queues: read through a private mount"
+            listing, source = _unmounted(detached)
+            note = f"{directory} shows another IPC namespace's queues: read through {source}"
     else:
-        listing = mqueue_private.list_privately()
-        source = mqueue_private.SOURCE
+        listing, source = _unmounted(detached)
     pids = [int(n) for n in os.listdir("/proc") if n.isdigit()] if pids is None else list(pids)
     joined = _Joined()
     uninspected: dict[int, int] = {}

@@ -1,4 +1,5 @@
-"""Listing the queues where no mqueue fs is mounted: a helper process mounts one.
+"""Listing the queues where no mqueue fs is mounted and no detached mount can be made
+(kernels before 5.2, or fsopen filtered): a helper process mounts one.
 
 The helper is a fresh interpreter (single-threaded, so unshare(CLONE_NEWNS) is allowed;
 a multithreaded process may not change its mount namespace). It leaves our mount
@@ -19,7 +20,7 @@ import msgspec
 from shmtop.core.binding import native
 from shmtop.core.posix.mqueue import MQUEUE_DIR, Listing, list_directory
 
-SOURCE = "a private mount (no mqueue fs is mounted here)"
+SOURCE = "a helper's private mount (no mqueue fs is mounted here)"
 # Where the helper mounts it, in its own namespace only: the first directory that exists.
 _MOUNT_POINTS = (MQUEUE_DIR, "/tmp", "/mnt", "/run", "/dev")
 HELPER_TIMEOUT = 30.0  # seconds: the helper lists a directory; far more means it hangs
