@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from shmtop.cli.commands import confirmed
-from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, say_error
+from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
 from shmtop.core.posix import mqueue_actions
 from shmtop.core.posix.mqueue import MQ_KIND, MqSnapshot, take_snapshot
 from shmtop.text import mqueue_table
@@ -20,11 +20,17 @@ def _note(snapshot: MqSnapshot) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """Plain text only, as for pshm and psem (no JSON document for POSIX kinds yet)."""
-    for option in ("json", "sort", "user", "reverse"):
-        if getattr(args, option):
+    """A table, or the pmq-list JSON document (--sort, --user and --watch: not yet). Exit 1
+    when no mqueue fs could be read at all."""
+    for option in ("sort", "user", "reverse", "watch"):
+        if getattr(args, option, None):
             raise CliError(not_yet_for(f"--{option}", MQ_KIND), EXIT_USAGE)
     snapshot = take_snapshot()
+    if args.json:
+        from shmtop.text.mqueue_documents import pmq_list_document
+
+        emit(pmq_list_document(snapshot))
+        return 0 if snapshot.listed else EXIT_ERROR
     print(mqueue_table.summary_line(snapshot))
     if snapshot.listed:
         print("\n".join(mqueue_table.table_lines(snapshot)))

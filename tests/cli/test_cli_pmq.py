@@ -1,4 +1,5 @@
-"""`shmtop list|show|rm pmq` in a subprocess, on real queues and real child processes.
+"""`shmtop list|show|rm pmq` in a subprocess, on real queues and real child processes
+(`list pmq --json` is validated in test_json_contract).
 
 The session's IPC namespace is private (conftest): its queues are the session's only;
 each test unlinks what it made. No mqueue fs is mounted in the session's mount
@@ -145,9 +146,11 @@ def test_rm_pmq_plans_asks_removes_and_refuses_what_is_gone(
     assert missing.returncode == 1 and b"no such object" in missing.stderr
 
 
-def test_pmq_takes_names_only_and_offers_no_json_yet() -> None:
-    listing = shmtop("list", "pmq", "--json")
-    assert listing.returncode == 2 and b"--json is not available for pmq yet" in listing.stderr
+def test_pmq_takes_names_only_and_offers_no_sort_or_watch_yet() -> None:
+    listing = shmtop("list", "pmq", "--sort", "name")
+    assert listing.returncode == 2 and b"--sort is not available for pmq yet" in listing.stderr
+    watching = shmtop("list", "pmq", "--json", "--watch", "1")
+    assert watching.returncode == 2 and b"--watch is not available for pmq yet" in watching.stderr
     by_id = shmtop("rm", "pmq", "3")
     assert by_id.returncode == 2 and b"rm pmq takes --name NAME" in by_id.stderr
     show = shmtop("show", "pmq", "3")

@@ -295,7 +295,8 @@ def _unmounted(detached: bool) -> tuple[Listing, str]:
             return list_detached(), DETACHED
         except OSError as error:
             if error.errno in (errno.EPERM, errno.EACCES):  # the helper would need it too
-                why = f"no mqueue fs is mounted and reading one needs CAP_SYS_ADMIN ({error})"
+                why = "no mqueue fs is mounted and reading one needs CAP_SYS_ADMIN"
+                why += f" ({error.strerror})"
                 return Listing(None, problem=why), DETACHED
     return mqueue_private.list_privately(), mqueue_private.SOURCE
 
