@@ -294,12 +294,6 @@ def test_a_hostile_name_is_kept_as_bytes_and_removed_by_them(queues: Queues) -> 
     assert mqueue_actions.remove(queue).outcome is PosixOutcome.REMOVED
 
 
-def test_the_status_line_parses_as_the_kernel_writes_it() -> None:
-    line = b"QSIZE:21         NOTIFY:0     SIGNO:10    NOTIFY_PID:4242  \n"
-    assert mqueue.parse_status(line) == (21, 0, 10, 4242)
-    assert mqueue.parse_status(b"garbage") is None
-
-
 def test_a_registered_notification_shows_its_pid_and_signal_and_survives_our_reads(
     queues: Queues, kids: list[Kid]
 ) -> None:
