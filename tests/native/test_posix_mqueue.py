@@ -331,3 +331,14 @@ def test_a_scan_changes_no_count_and_no_mtime_but_moves_atime(
     assert (second.state.messages, second.state.qsize) == (1, 3)
     assert second.mtime == 2000  # the last send or receive: untouched by our reads
     assert second.atime > 2000  # the kernel sets atime (and ctime) on every read of the file
+
+
+def test_a_machine_without_a_system_call_table_says_waiters_are_unknown(
+    queues: Queues, kids: list[Kid]
+) -> None:
+    name = queues.make()
+    kid = start(kids, name, "r", "receive")
+    wait_until(lambda: bool(only(take_snapshot([kid.pid]), name).receivers), "the child blocks")
+    blind = take_snapshot([kid.pid], machine="vax")
+    assert blind.problem == "no system call table for vax: blocked senders and receivers unknown"
+    assert not only(blind, name).waiters and not blind.complete

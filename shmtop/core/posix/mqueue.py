@@ -324,7 +324,11 @@ def take_snapshot(
     listed = {(e.dev, e.inode): e for e in listing.entries}
     if listing.dev is not None:
         _join_holders(pids, listing.dev, listed, joined, uninspected)
-        _join_waiters(pids, listing.dev, machine or platform.machine(), joined, uninspected)
+        machine = machine or platform.machine()
+        if machine.lower() not in MQ_SYSCALLS:
+            note = f"no system call table for {machine}: blocked senders and receivers unknown"
+        elif listed or joined.holders:  # a blocked thread holds its queue open: none, no scan
+            _join_waiters(pids, listing.dev, MQ_SYSCALLS[machine.lower()], joined, uninspected)
     entries = [*listed.values(), *joined.unlinked.values()]
     queues = tuple(
         MqQueue(e, tuple(joined.holders.get((e.dev, e.inode), ())),
@@ -340,7 +344,7 @@ def take_snapshot(
         for pid, fact in zip(users, native.process_facts(users), strict=True)
         if not fact.errno
     }  # fmt: skip
-    problem = listing.problem or note
+    problem = "; ".join(p for p in (listing.problem, note) if p) or None
     return MqSnapshot(taken_at, queues, source, processes, uninspected, len(pids), problem,
                       listing.dev is not None)  # fmt: skip
 
@@ -370,11 +374,9 @@ def _join_holders(
 
 
 def _join_waiters(
-    pids: list[int], dev: int, machine: str, joined: _Joined, uninspected: dict[int, int]
-) -> None:
-    numbers = MQ_SYSCALLS.get(machine.lower())
-    if numbers is None:
-        return  # no table for this machine: no waiters known (the CLI says so)
+    pids: list[int], dev: int, numbers: tuple[int, int], joined: _Joined,
+    uninspected: dict[int, int],
+) -> None:  # fmt: skip
     send, _receive = numbers
     scan = native.scan_syscalls(pids, list(numbers))
     uninspected.update({p: n for p, n in scan.failures.items() if n not in (0, errno.ESRCH)})
