@@ -34,7 +34,7 @@ from shmtop.text.units import hex_key, octal_perms
 # field, a new document, a new word in a field of words (a status, a state), so a reader of
 # 1.0 still reads 1.x if it ignores what it does not know. MAJOR grows when a field is
 # removed or renamed, changes its type or its meaning, or may be null where it never was.
-SCHEMA_VERSION = "1.1"  # 1.1: the posix-list document (list pshm|psem --json)
+SCHEMA_VERSION = "1.1"  # 1.1: the posix-list and pmq-list documents (list pshm|psem|pmq --json)
 SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
 
 Version = Annotated[
