@@ -21,7 +21,7 @@ from shmtop.core.model import Kind
 from shmtop.core.waits.waitgraph import Release, WaitCycle, cycles
 
 if TYPE_CHECKING:
-    from shmtop.core.waits.records import QueueState, SemState, Waiter
+    from shmtop.core.waits.records import QueueState, SemState, Waiter, WaitKind
 
 PID_TIME_SLACK = 1.0  # kernel IPC times are whole seconds
 
@@ -74,7 +74,7 @@ class Verdict:
 
     pid: int
     tid: int
-    kind: Kind
+    kind: WaitKind
     object_id: int
     outcome: Outcome
     because: tuple[Because, ...]  # each candidate releaser (or unknown) and what it is doing
@@ -163,9 +163,11 @@ def _liveness(statuses: Mapping[int, ProcessStatus], pid: int) -> Liveness:
     return Liveness.UNKNOWN if status is None else status.liveness
 
 
-def edges_by_waiter(edges: Sequence[Release]) -> dict[tuple[int, Kind, int], tuple[Release, ...]]:
+def edges_by_waiter(
+    edges: Sequence[Release],
+) -> dict[tuple[int, WaitKind, int], tuple[Release, ...]]:
     """The edges grouped by (waiting pid, kind, object id), so each lookup is cheap."""
-    grouped: defaultdict[tuple[int, Kind, int], list[Release]] = defaultdict(list)
+    grouped: defaultdict[tuple[int, WaitKind, int], list[Release]] = defaultdict(list)
     for edge in edges:
         grouped[edge.waiter, edge.kind, edge.object_id].append(edge)
     return {key: tuple(group) for key, group in grouped.items()}
@@ -190,10 +192,14 @@ class _Facts:
     deadlocked: frozenset[int] = frozenset()  # known once the levels are settled
 
     def unchanged_since(self, waiter: Waiter) -> float:
+        if waiter.futex is not None:  # no change time is kept for a word in memory
+            return waiter.since
         state = (self.sets if waiter.kind is Kind.SEM else self.queues).get(waiter.object_id)
         return state.unchanged_since if state is not None else waiter.since
 
     def changed_at(self, waiter: Waiter) -> float:
+        if waiter.futex is not None:
+            return 0.0
         state = (self.sets if waiter.kind is Kind.SEM else self.queues).get(waiter.object_id)
         return state.changed_at if state is not None else 0.0
 
@@ -235,6 +241,13 @@ class _Facts:
 
     def _unknowns(self, waiter: Waiter) -> list[str]:
         """What keeps the candidates incomplete: unread sets, operations, unknown last users."""
+        if waiter.futex is not None:
+            if waiter.futex.owner_pid is not None:
+                return []
+            if waiter.futex.problem:
+                return [waiter.futex.problem]
+            return [f"a {waiter.futex.what} word names no owner: any process that maps "
+                    f"{waiter.target} may wake it"]  # fmt: skip
         if waiter.kind is Kind.SEM:
             sem = self.sets.get(waiter.object_id)
             if waiter.operations is None:

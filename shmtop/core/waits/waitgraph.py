@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from shmtop.core.model import Kind
-from shmtop.core.waits.records import MSG_EXCEPT, QueueState, SemOp, SemState, Waiter
+from shmtop.core.waits.records import MSG_EXCEPT, QueueState, SemOp, SemState, Waiter, WaitKind
 
 
 class Evidence(enum.StrEnum):
@@ -22,10 +22,11 @@ class Evidence(enum.StrEnum):
     BLOCKED_SENDER = "blocked sender"  # exact: it is blocked sending a message of the wanted type
     SET_USER = "changed another semaphore of the set"  # hint: it uses the set, it may post
     QUEUE_USER = "uses the queue"  # hint: the queue's last sender or receiver, the other way round
+    MUTEX_OWNER = "holds the mutex"  # exact: the futex word (or glibc's __owner) names it
 
     @property
     def hint(self) -> bool:
-        return self not in (Evidence.PENDING_OP, Evidence.BLOCKED_SENDER)
+        return self not in (Evidence.PENDING_OP, Evidence.BLOCKED_SENDER, Evidence.MUTEX_OWNER)
 
     @property
     def direct(self) -> bool:
@@ -38,11 +39,12 @@ class Release:
     """An edge of the graph: waiter waits on an object that releaser could release."""
 
     waiter: int  # pid
-    kind: Kind
+    kind: WaitKind
     object_id: int
     sem_num: int | None  # the semaphore of the set, for kind sem
     releaser: int  # pid
     evidence: Evidence
+    offset: int | None = None  # a futex wait: the word's offset in the object
 
     @property
     def hint(self) -> bool:
@@ -105,6 +107,7 @@ def releases(
     a hint), each other blocked waiter whose own operations would post n (for a
     decrement) or take from it (for a wait-for-zero), exact; and the last
     changers of the set's other semaphores (SET_USER, a hint: it uses the set).
+    For a futex wait on a mutex: the process of the owner TID the word names (exact).
     For msgrcv: the blocked senders of a type it takes (exact), the last sender
     (lspid) and, as a user of the queue, the last receiver (lrpid). For msgsnd:
     the last receiver, and the last sender as a user. Any one may release it.
@@ -122,7 +125,13 @@ def releases(
         elif waiter.direction == "send":
             senders[waiter.object_id].append(waiter)
     for waiter in waiters:
-        if waiter.kind is Kind.SEM:
+        if waiter.futex is not None:
+            owner = waiter.futex.owner_pid
+            edges = [] if owner is None else [
+                Release(waiter.pid, waiter.kind, waiter.object_id, None, owner,
+                        Evidence.MUTEX_OWNER, waiter.futex.offset)
+            ]  # fmt: skip
+        elif waiter.kind is Kind.SEM:
             edges = _sem_releases(waiter, sets.get(waiter.object_id), pending)
         else:
             others = [o for o in senders[waiter.object_id] if o.pid != waiter.pid]
