@@ -34,7 +34,8 @@ from shmtop.text.units import hex_key, octal_perms
 # field, a new document, a new word in a field of words (a status, a state), so a reader of
 # 1.0 still reads 1.x if it ignores what it does not know. MAJOR grows when a field is
 # removed or renamed, changes its type or its meaning, or may be null where it never was.
-SCHEMA_VERSION = "1.0"
+# 1.1: futex waits in shared memory (waiters: futex, named_semaphore(s); kinds shm, pshm, psem).
+SCHEMA_VERSION = "1.1"
 SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
 
 Version = Annotated[

@@ -6,12 +6,16 @@ import dataclasses
 from collections import defaultdict
 
 from shmtop.core.model import Kind
+from shmtop.core.posix.model import PosixKind
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.wait_verdict import Outcome
 from shmtop.text.report import counted
 from shmtop.text.wait_pages import banner_lines, because_text, label
 
-NOUN = {Kind.SEM: "set", Kind.MSG: "queue", Kind.SHM: "segment"}
+NOUN: dict[Kind | PosixKind, str] = {
+    Kind.SEM: "set", Kind.MSG: "queue", Kind.SHM: "segment",
+    PosixKind.SHM: "POSIX object", PosixKind.SEM: "named semaphore",
+}  # fmt: skip
 
 
 def summary_alerts(report: WaitReport) -> list[str]:

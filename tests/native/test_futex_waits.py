@@ -8,17 +8,12 @@ waits are bounded and poll a condition; every child is killed and every object r
 
 from __future__ import annotations
 
-import ctypes
 import os
-import shutil
 import signal
-import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import helpers
-import pytest
+from futex_kids import MUTEX_AT, Child, post, start
 from helpers import MakeSem, MakeShm
 from maps_reader import MapsReader
 
@@ -30,74 +25,6 @@ from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.wait_verdict import Outcome
 from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.core.waits.waitgraph import Evidence
-
-TESTS = Path(__file__).resolve().parent.parent
-MUTEX_AT = 64  # the mutex's offset in the segment
-
-
-@pytest.fixture(scope="module")
-def child_program(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """tests/futex_child.c compiled (the install needs a C compiler anyway)."""
-    compiler = shutil.which("cc")
-    if compiler is None:
-        pytest.skip("no C compiler")
-    program = tmp_path_factory.mktemp("futex") / "futex_child"
-    subprocess.run([compiler, "-O1", "-o", str(program), str(TESTS / "futex_child.c"),
-                    "-lpthread"], check=True)  # fmt: skip
-    return program
-
-
-class Child:
-    """One futex_child, talking by lines on stdin and stdout."""
-
-    def __init__(self, program: Path, *args: str) -> None:
-        self.process = subprocess.Popen([str(program), *args], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE)  # fmt: skip
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def line(self) -> list[str]:
-        """The next line it prints (bounded: it dies with an error rather than hang)."""
-        assert self.process.stdout is not None
-        text = self.process.stdout.readline().decode()
-        assert text, f"futex_child {self.process.args} ended: {self.process.poll()}"
-        return text.split()
-
-    def tell(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(b"\n")
-        self.process.stdin.flush()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-
-
-@pytest.fixture
-def kids() -> Iterator[list[Child]]:
-    started: list[Child] = []
-    yield started
-    for child in started:
-        child.stop()
-
-
-@pytest.fixture
-def sem_name() -> Iterator[str]:
-    """A fresh POSIX semaphore name; unlinked at the end."""
-    name = f"/shmtop-futex-{uuid.uuid4().hex[:10]}"
-    yield name
-    path = f"/dev/shm/sem.{name[1:]}"
-    if os.path.exists(path):
-        os.unlink(path)
-
-
-def start(kids: list[Child], program: Path, *args: str) -> Child:
-    child = Child(program, *args)
-    kids.append(child)
-    return child
 
 
 def futex_waiters(report: WaitReport, pid: int) -> list[Waiter]:
@@ -114,16 +41,6 @@ def scan_until(scanner: WaiterScanner, pid: int, count: int = 1) -> tuple[WaitRe
 
     helpers.wait_until(seen, f"{pid} shows in a futex wait")
     return found[0], futex_waiters(found[0], pid)[0]
-
-
-def post(name: str) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.sem_open.restype = ctypes.c_void_p
-    libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
-    sem = libc.sem_open(name.encode(), 0)
-    assert sem, os.strerror(ctypes.get_errno())
-    assert libc.sem_post(ctypes.c_void_p(sem)) == 0
-    libc.sem_close(ctypes.c_void_p(sem))
 
 
 # ---- the futex word's rules, without processes ----
@@ -187,7 +104,7 @@ def test_a_killed_waiter_leaves_nwaiters_stale(
 
     first.process.send_signal(signal.SIGKILL)
     first.process.wait()
-    report, waiter = scan_until(scanner, second.pid)
+    _, waiter = scan_until(scanner, second.pid)
     assert waiter.semaphore is not None
     assert (waiter.semaphore.nwaiters, waiter.semaphore.live_waiters) == (2, 1)
     assert waiter.semaphore.stale and "stale" in waiter.operation()
@@ -234,7 +151,7 @@ def test_a_mutex_and_a_semaphore_waiting_on_each_other_are_a_deadlock(
     assert holder.line()[0] == "locked"
     locker.tell()  # now it blocks on the mutex the holder holds while it waits on the set
     scanner = WaiterScanner()
-    report, waiter = scan_until(scanner, locker.pid)
+    scan_until(scanner, locker.pid)
 
     def deadlocked() -> bool:
         report = scanner.scan()

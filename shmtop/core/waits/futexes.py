@@ -82,8 +82,13 @@ def locate(rows: Sequence[_Row], ignored: Counter[str], shm_dir: str = SHM_DIR) 
         kind: WaitKind
         mapping = None
         if segment is not None:
-            kind, ident, offset, name, device = Kind.SHM, segment.shmid, address - segment.start, \
-                None, 0
+            kind, ident, offset, name, device = (
+                Kind.SHM,
+                segment.shmid,
+                address - segment.start,
+                None,
+                0,
+            )
         else:
             mapped = next((m for m in files if m.pid == row.pid and m.start <= address < m.end),
                           None)  # fmt: skip
@@ -106,8 +111,9 @@ def locate(rows: Sequence[_Row], ignored: Counter[str], shm_dir: str = SHM_DIR) 
                 glibc[row.pid] = maps_name_glibc(row.pid)
             tid, source = mutex_owner(op, words, expected, glibc[row.pid])
             if tid is not None:
-                futex = dataclasses.replace(futex, what="mutex", owner_tid=tid,
-                                            owner_from=source, owner_pid=process_of(tid))
+                futex = dataclasses.replace(
+                    futex, what="mutex", owner_tid=tid, owner_from=source, owner_pid=process_of(tid)
+                )
         found.append(Located(row, kind, ident, futex, mapping))
     return found
 

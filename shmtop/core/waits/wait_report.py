@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from shmtop.core.model import Kind
 from shmtop.core.waits import waitgraph
 from shmtop.core.waits.records import NamedSemaphore, QueueState, SemState, WaitKind
 from shmtop.core.waits.wait_verdict import (

@@ -150,8 +150,12 @@ def judge(
             outcome = Outcome.STUCK
         else:  # it may be a wake-up in flight: judge once the object stays still
             outcome = Outcome.UNKNOWN
-            wait = (f"{waiter.target} changed {now - unchanged:.0f}s ago: stuck if it stays "
-                    f"unchanged for {stuck_after:g}s")  # fmt: skip
+            if waiter.futex is not None:  # no change time for a word: how long it slept
+                wait = (f"blocked for {now - unchanged:.0f}s: stuck if it stays blocked for "
+                        f"{stuck_after:g}s")  # fmt: skip
+            else:
+                wait = (f"{waiter.target} changed {now - unchanged:.0f}s ago: stuck if it stays "
+                        f"unchanged for {stuck_after:g}s")  # fmt: skip
             because = (*because, (0, wait))
         verdicts.append(Verdict(waiter.pid, waiter.tid, waiter.kind, waiter.object_id, outcome,
                                 because, waiter.since, unchanged))  # fmt: skip
@@ -246,8 +250,8 @@ class _Facts:
                 return []
             if waiter.futex.problem:
                 return [waiter.futex.problem]
-            return [f"a {waiter.futex.what} word names no owner: any process that maps "
-                    f"{waiter.target} may wake it"]  # fmt: skip
+            return [f"its {waiter.futex.what} word names no owner: any process that maps "
+                    "the object may wake it"]  # fmt: skip
         if waiter.kind is Kind.SEM:
             sem = self.sets.get(waiter.object_id)
             if waiter.operations is None:

@@ -70,8 +70,7 @@ class WaiterScanner:
         )
         ignored: Counter[str] = Counter()
         # A private futex (most of them: every idle thread pool) is no IPC wait: not counted.
-        shared = [r for r in scan.rows
-                  if r.nr == self._futex and futexes.shared_wait_op(r.arg1) is not None]  # fmt: skip
+        shared = [r for r in scan.rows if r.nr == self._futex and futexes.shared_wait_op(r.arg1)]
         located = futexes.locate(self._in_our_namespace(shared, ignored, futex=True), ignored)
         semaphores = futexes.named_semaphores(located)
         rows = self._in_our_namespace([r for r in scan.rows if r.nr != self._futex], ignored)
