@@ -95,6 +95,10 @@ class FutexRecord(Record):
     object_name: Annotated[str | None, Meta(description="POSIX: the object's name; untrusted")]
     device: Annotated[int, Meta(description="POSIX: st_dev of the object (id is its inode)")]
     problem: Annotated[str | None, Meta(description="why the word could not be read")]
+    mappers: Annotated[
+        list[int] | None,
+        Meta(description="no owner known: every process mapping the object; null: not read"),
+    ]
 
 
 class NamedSemaphoreRecord(Record):
@@ -316,7 +320,7 @@ def futex_record(futex: FutexWait) -> FutexRecord:
         address=futex.address, offset=futex.offset, op=futex.op, expected=futex.expected,
         word=futex.word, what=futex.what, owner_tid=futex.owner_tid, owner_pid=futex.owner_pid,
         owner_from=futex.owner_from, object_name=futex.object_name, device=futex.device,
-        problem=futex.problem,
+        problem=futex.problem, mappers=None if futex.mappers is None else list(futex.mappers),
     )  # fmt: skip
 
 

@@ -99,8 +99,11 @@ def test_a_killed_waiter_leaves_nwaiters_stale(
     assert second.line()[0] == "ready"
     scanner = WaiterScanner()
     scan_until(scanner, first.pid)
-    _, waiter = scan_until(scanner, second.pid)
+    report, waiter = scan_until(scanner, second.pid)
     assert waiter.semaphore is not None and waiter.semaphore.nwaiters == 2
+    # No owner in a semaphore's word: the other mapper may post it (a hint, not proof).
+    edges = {(e.releaser, e.evidence, e.hint) for e in report.releases_of(waiter)}
+    assert edges == {(first.pid, Evidence.MAPPER, True)}
 
     first.process.send_signal(signal.SIGKILL)
     first.process.wait()

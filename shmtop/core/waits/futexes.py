@@ -150,6 +150,40 @@ def read_memory(pid: int, address: int, length: int) -> bytes:
     return data
 
 
+def with_mappers(located: list[Located], pids: Sequence[int],
+                 shm_dir: str = SHM_DIR) -> list[Located]:  # fmt: skip
+    """The waits that name no owner, with every process mapping their object (a maps scan of
+    pids, only when there is such a wait): any of them may post the semaphore or wake it."""
+    ownerless = [item for item in located if item.futex.owner_pid is None]
+    if not ownerless:
+        return located
+    segments = {item.object_id for item in ownerless if item.kind is Kind.SHM}
+    files = {(item.futex.device, item.object_id) for item in ownerless
+             if item.kind is not Kind.SHM}  # fmt: skip
+    users: dict[tuple[bool, object], set[int]] = {}
+    if segments:
+        for row in native.scan_maps(pids).rows:
+            if row.shmid in segments:
+                users.setdefault((True, row.shmid), set()).add(row.pid)
+    if files:
+        devices = sorted({dev for dev, _ in files})
+        for frow in native.scan_file_maps(pids, devices).rows:
+            if (frow.dev, frow.inode) in files:
+                users.setdefault((False, (frow.dev, frow.inode)), set()).add(frow.pid)
+    found = []
+    for item in located:
+        if item.futex.owner_pid is not None:
+            found.append(item)
+            continue
+        key: tuple[bool, object] = (
+            (True, item.object_id) if item.kind is Kind.SHM
+            else (False, (item.futex.device, item.object_id))
+        )  # fmt: skip
+        futex = dataclasses.replace(item.futex, mappers=tuple(sorted(users.get(key, ()))))
+        found.append(dataclasses.replace(item, futex=futex))
+    return found
+
+
 def _read_words(pid: int, address: int) -> tuple[tuple[int, int, int] | None, str | None]:
     """The lock word and the two u32 after it (a glibc mutex's __count and __owner)."""
     try:

@@ -59,6 +59,9 @@ class FutexWait:
     owner_tid: int | None = None  # the mutex's owner, as the word (or glibc's __owner) says
     owner_from: str | None = None  # which field said so: "futex word", "glibc __owner"
     owner_pid: int | None = None  # the owner's process (its TID itself once it is gone)
+    # Without an owner: every process mapping the object (any may post or unlock); None when
+    # the maps were not read.
+    mappers: tuple[int, ...] | None = None
     object_name: str | None = None  # POSIX: the object's name (untrusted text)
     device: int = 0  # POSIX: st_dev of the object
     problem: str | None = None  # why the word or the layout could not be read

@@ -246,12 +246,12 @@ class _Facts:
     def _unknowns(self, waiter: Waiter) -> list[str]:
         """What keeps the candidates incomplete: unread sets, operations, unknown last users."""
         if waiter.futex is not None:
-            if waiter.futex.owner_pid is not None:
+            if waiter.futex.owner_pid is not None or waiter.futex.mappers:
                 return []
             if waiter.futex.problem:
                 return [waiter.futex.problem]
-            return [f"its {waiter.futex.what} word names no owner: any process that maps "
-                    "the object may wake it"]  # fmt: skip
+            return [f"its {waiter.futex.what} word names no owner, and no other process is "
+                    "known to map the object"]  # fmt: skip
         if waiter.kind is Kind.SEM:
             sem = self.sets.get(waiter.object_id)
             if waiter.operations is None:

@@ -72,6 +72,7 @@ class WaiterScanner:
         # A private futex (most of them: every idle thread pool) is no IPC wait: not counted.
         shared = [r for r in scan.rows if r.nr == self._futex and futexes.shared_wait_op(r.arg1)]
         located = futexes.locate(self._in_our_namespace(shared, ignored, futex=True), ignored)
+        located = futexes.with_mappers(located, pids)
         semaphores = futexes.named_semaphores(located)
         rows = self._in_our_namespace([r for r in scan.rows if r.nr != self._futex], ignored)
         calls = {row.nr: self._syscalls[row.nr] for row in rows}
@@ -79,6 +80,7 @@ class WaiterScanner:
         queues = self._queue_states({r.arg0 for r in rows if calls[r.nr].startswith("msg")}, now)
         pids_named = {row.pid for row in rows} | {item.row.pid for item in located}
         pids_named.update(i.futex.owner_pid for i in located if i.futex.owner_pid is not None)
+        pids_named.update(pid for i in located for pid in i.futex.mappers or ())
         for state in sets.values():
             pids_named.update(state.last_changers or ())
         for queue in queues.values():

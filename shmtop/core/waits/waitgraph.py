@@ -23,6 +23,7 @@ class Evidence(enum.StrEnum):
     SET_USER = "changed another semaphore of the set"  # hint: it uses the set, it may post
     QUEUE_USER = "uses the queue"  # hint: the queue's last sender or receiver, the other way round
     MUTEX_OWNER = "holds the mutex"  # exact: the futex word (or glibc's __owner) names it
+    MAPPER = "maps it"  # hint: a futex word naming no owner may be woken by any mapper
 
     @property
     def hint(self) -> bool:
@@ -31,7 +32,7 @@ class Evidence(enum.StrEnum):
     @property
     def direct(self) -> bool:
         """An edge to what the wait itself needs; user edges only widen who might act."""
-        return self not in (Evidence.SET_USER, Evidence.QUEUE_USER)
+        return self not in (Evidence.SET_USER, Evidence.QUEUE_USER, Evidence.MAPPER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,8 @@ def releases(
     a hint), each other blocked waiter whose own operations would post n (for a
     decrement) or take from it (for a wait-for-zero), exact; and the last
     changers of the set's other semaphores (SET_USER, a hint: it uses the set).
-    For a futex wait on a mutex: the process of the owner TID the word names (exact).
+    For a futex wait on a mutex: the process of the owner TID the word names (exact); on a
+    word that names no owner (a semaphore), every other process mapping the object (hints).
     For msgrcv: the blocked senders of a type it takes (exact), the last sender
     (lspid) and, as a user of the queue, the last receiver (lrpid). For msgsnd:
     the last receiver, and the last sender as a user. Any one may release it.
@@ -126,11 +128,7 @@ def releases(
             senders[waiter.object_id].append(waiter)
     for waiter in waiters:
         if waiter.futex is not None:
-            owner = waiter.futex.owner_pid
-            edges = [] if owner is None else [
-                Release(waiter.pid, waiter.kind, waiter.object_id, None, owner,
-                        Evidence.MUTEX_OWNER, waiter.futex.offset)
-            ]  # fmt: skip
+            edges = _futex_releases(waiter)
         elif waiter.kind is Kind.SEM:
             edges = _sem_releases(waiter, sets.get(waiter.object_id), pending)
         else:
@@ -138,6 +136,19 @@ def releases(
             edges = _msg_releases(waiter, queues.get(waiter.object_id), others)
         found.update(dict.fromkeys(edges))
     return tuple(found)
+
+
+def _futex_releases(waiter: Waiter) -> list[Release]:
+    """The owner of a mutex (exact); with no owner known, every other mapper (hints)."""
+    futex = waiter.futex
+    assert futex is not None
+    if futex.owner_pid is not None:
+        pids, evidence = [futex.owner_pid], Evidence.MUTEX_OWNER
+    else:
+        pids = [pid for pid in futex.mappers or () if pid != waiter.pid]
+        evidence = Evidence.MAPPER
+    return [Release(waiter.pid, waiter.kind, waiter.object_id, None, pid, evidence, futex.offset)
+            for pid in pids]  # fmt: skip
 
 
 def _sem_releases(
