@@ -25,6 +25,8 @@ from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.wait_verdict import Outcome
 from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.core.waits.waitgraph import Evidence
+from shmtop.text.wait_pages import banner_lines
+from shmtop.tui.wait_summary import summary_alerts
 
 
 def futex_waiters(report: WaitReport, pid: int) -> list[Waiter]:
@@ -169,6 +171,11 @@ def test_a_mutex_and_a_semaphore_waiting_on_each_other_are_a_deadlock(
     assert (Kind.SEM, Evidence.LAST_CHANGER) in kinds
     mine = [v for v in report.verdicts if v.pid in (holder.pid, locker.pid)]
     assert {v.outcome for v in mine} == {Outcome.DEADLOCK}
+    banner = "\n".join(banner_lines(report))
+    assert f"waits on shm {shmid} +{MUTEX_AT:#x}, which {holder.pid} " in banner
+    assert "holds the mutex" in banner
+    (alert,) = [a for a in summary_alerts(report) if str(locker.pid) in a]
+    assert alert.startswith("DEADLOCK:") and f"Enter on set {semid} for details" in alert
 
 
 def test_a_private_futex_in_a_segment_is_not_reported(
