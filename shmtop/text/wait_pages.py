@@ -130,6 +130,20 @@ def verdict_object(found: WaitReport, verdict: Verdict) -> str:
     return f"{verdict.kind} {verdict.object_id}"
 
 
+def blocked_words_text(waiters: Sequence[Waiter]) -> str:
+    """'blocked on +0x40 (2 threads), +0x80 (1 thread)': the futex words of an object that
+    threads sleep on, for the content view; '' when none."""
+    counts: dict[int, int] = {}
+    for waiter in waiters:
+        if waiter.futex is not None:
+            counts[waiter.futex.offset] = counts.get(waiter.futex.offset, 0) + 1
+    if not counts:
+        return ""
+    words = ", ".join(f"+{offset:#x} ({report.counted(n, 'thread')})"
+                      for offset, n in sorted(counts.items()))  # fmt: skip
+    return f"blocked on {words}"
+
+
 def named_semaphore_lines(found: WaitReport) -> list[str]:
     """Each named semaphore waited on or with waiters counted: value, nwaiters, live ones."""
     return [semaphore_line(s) for s in found.named_semaphores]

@@ -22,7 +22,7 @@ from shmtop.core.posix.model import PosixKind
 from shmtop.core.waits.futexes import mutex_owner, shared_wait_op
 from shmtop.core.waits.records import Waiter
 from shmtop.core.waits.wait_report import WaitReport
-from shmtop.core.waits.wait_verdict import Outcome
+from shmtop.core.waits.wait_verdict import Liveness, Outcome
 from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.core.waits.waitgraph import Evidence
 from shmtop.text.wait_pages import banner_lines
@@ -141,8 +141,14 @@ def test_a_thread_blocked_on_a_shared_mutex_has_its_holder_as_exact_releaser(
     assert (edge.releaser, edge.evidence, edge.hint) == (holder.pid, Evidence.MUTEX_OWNER, False)
     assert report.verdict_of(waiter).outcome is Outcome.WAITING  # the holder runs (sleeps)
 
-    holder.tell()  # the holder exits: the mutex is free again (normal mutexes are not robust)
+    # The holder exits without unlocking: a normal mutex is not robust, so the waiter
+    # sleeps on for good, and its only releaser is gone.
+    holder.tell()
     holder.process.wait()
+    scanner = WaiterScanner(stuck_after=0.0)
+    report, waiter = scan_until(scanner, waiter_child.pid)
+    assert report.statuses[holder.pid].liveness is Liveness.GONE
+    assert report.verdict_of(waiter).outcome is Outcome.STUCK
 
 
 def test_a_mutex_and_a_semaphore_waiting_on_each_other_are_a_deadlock(

@@ -124,7 +124,7 @@ def mutex_owner(op: str, words: tuple[int, int, int], expected: int | None,
 
     PI operations: the word is the owner's TID (FUTEX_TID_MASK), always. A FUTEX_WAIT whose
     word holds FUTEX_WAITERS and a TID: a robust mutex's word. A FUTEX_WAIT on 2 (glibc's
-    locked-with-waiters) where the C library is glibc: __owner at +8, if it names a thread.
+    locked-with-waiters) where the C library is glibc: __owner at +8, if it is set.
     """
     word, _, owner = words
     tid = word & FUTEX_TID_MASK
@@ -132,8 +132,9 @@ def mutex_owner(op: str, words: tuple[int, int, int], expected: int | None,
         return (tid, "futex word") if tid else (None, None)
     if word & FUTEX_WAITERS and tid and _thread_exists(tid):
         return tid, "futex word"
+    # Also when that thread is gone: a normal mutex whose owner died locked stays locked.
     if glibc and expected == GLIBC_CONTENDED and word == GLIBC_CONTENDED and owner \
-            and owner <= FUTEX_TID_MASK and _thread_exists(owner):  # fmt: skip
+            and owner <= FUTEX_TID_MASK:  # fmt: skip
         return owner, "glibc __owner"
     return None, None
 
