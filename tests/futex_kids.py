@@ -29,6 +29,22 @@ def child_program(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return program
 
 
+@pytest.fixture(scope="session")
+def static_child_program(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """futex_child linked statically: its maps name no libc.so.6, so its C library (and the
+    layout of its semaphores and mutexes) cannot be told from outside."""
+    compiler = shutil.which("cc")
+    if compiler is None:
+        pytest.skip("no C compiler")
+    program = tmp_path_factory.mktemp("futex") / "futex_child_static"
+    command = [compiler, "-O1", "-static", "-o", str(program), str(TESTS / "futex_child.c"),
+               "-lpthread"]  # fmt: skip
+    done = subprocess.run(command, check=False, capture_output=True)
+    if done.returncode:
+        pytest.skip(f"no static C library: {done.stderr.decode(errors='replace')[-200:]}")
+    return program
+
+
 class Child:
     """One futex_child, talking by lines on stdin and stdout."""
 

@@ -121,6 +121,19 @@ def test_a_killed_waiter_leaves_nwaiters_stale(
     assert (state.nwaiters, state.live_waiters, state.stale) == (2, 0, True)
 
 
+def test_a_semaphore_waited_on_by_a_program_without_glibc_has_an_unknown_layout(
+    static_child_program: Path, kids: list[Child], sem_name: str, maps_reader: MapsReader
+) -> None:
+    child = start(kids, static_child_program, "semwait", sem_name)
+    assert child.line()[0] == "ready"
+    _, waiter = scan_until(WaiterScanner(), child.pid)
+
+    assert waiter.semaphore is not None
+    assert (waiter.semaphore.value, waiter.semaphore.nwaiters) == (None, None)
+    assert waiter.semaphore.problem == f"layout unknown: process {child.pid} does not use glibc"
+    assert not waiter.semaphore.stale and "layout unknown" in waiter.operation()
+
+
 def test_a_thread_blocked_on_a_shared_mutex_has_its_holder_as_exact_releaser(
     child_program: Path, kids: list[Child], make_shm: MakeShm, maps_reader: MapsReader
 ) -> None:

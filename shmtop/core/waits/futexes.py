@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from shmtop.core.binding import native
 from shmtop.core.model import Kind
 from shmtop.core.posix import content
-from shmtop.core.posix.model import SEM_PREFIX, SHM_DIR, Mapping, PosixKind
+from shmtop.core.posix.model import SEM_PREFIX, SHM_DIR, Mapping, PosixKind, SemState
 from shmtop.core.posix.mounts import our_mounts
 from shmtop.core.waits.records import FutexWait, NamedSemaphore, WaitKind
 
@@ -238,16 +238,26 @@ def _posix_name(path: bytes) -> str:
     return "/" + name.removeprefix(SEM_PREFIX)
 
 
+def _unless_foreign(state: SemState, pid: int | None) -> SemState:
+    """The words as read, unless a waiter runs another C library than glibc: then unknown."""
+    if pid is None:
+        return state
+    return SemState(None, None, f"layout unknown: process {pid} does not use glibc")
+
+
 def named_semaphores(located: Iterable[Located], shm_dir: str = SHM_DIR) -> list[NamedSemaphore]:
     """Every named semaphore in shm_dir whose nwaiters is not 0, and every one waited on, each
     with its live waiters: a stale nwaiters (more than are live) shows a killed waiter."""
     live: Counter[tuple[int, int]] = Counter()
     routes: dict[tuple[int, int], Located] = {}
+    foreign: dict[tuple[int, int], int] = {}  # waited on by a process without glibc
     for item in located:
         if item.kind is PosixKind.SEM:
             key = (item.futex.device, item.object_id)
             live[key] += 1
             routes.setdefault(key, item)
+            if not maps_name_glibc(item.row.pid):
+                foreign.setdefault(key, item.row.pid)
     found: dict[tuple[int, int], NamedSemaphore] = {}
     try:
         entries = [e for e in os.scandir(shm_dir) if e.name.startswith(SEM_PREFIX)]
@@ -260,6 +270,7 @@ def named_semaphores(located: Iterable[Located], shm_dir: str = SHM_DIR) -> list
             continue
         key = (info.st_dev, info.st_ino)
         state = content.semaphore_state(key, os.fsencode(entry.path), (), (), info.st_size)
+        state = _unless_foreign(state, foreign.get(key))
         if live[key] or state.nwaiters:
             name = "/" + entry.name.removeprefix(SEM_PREFIX)
             found[key] = NamedSemaphore(key[0], key[1], name, state.value, state.nwaiters,
@@ -271,7 +282,8 @@ def named_semaphores(located: Iterable[Located], shm_dir: str = SHM_DIR) -> list
         mappings = () if item.mapping is None else (item.mapping,)
         info_of = content.stat_through(key, mappings, ())
         size = info_of.st_size if info_of is not None else 0
-        state = content.semaphore_state(key, None, mappings, (), size)
+        state = _unless_foreign(content.semaphore_state(key, None, mappings, (), size),
+                                foreign.get(key))  # fmt: skip
         found[key] = NamedSemaphore(key[0], key[1], futex.object_name or "?", state.value,
                                     state.nwaiters, live[key], state.problem)  # fmt: skip
     return sorted(found.values(), key=lambda s: (s.name, s.inode))
