@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import helpers
+import pytest
 from futex_kids import MUTEX_AT, Child, post, start
 from helpers import MakeSem, MakeShm
 from maps_reader import MapsReader
 
+from shmtop.core.binding import native
 from shmtop.core.model import Kind
 from shmtop.core.posix.model import PosixKind
 from shmtop.core.waits.futexes import mutex_owner, shared_wait_op
@@ -109,16 +112,43 @@ def test_a_killed_waiter_leaves_nwaiters_stale(
 
     first.process.send_signal(signal.SIGKILL)
     first.process.wait()
-    _, waiter = scan_until(scanner, second.pid)
+    report, waiter = scan_until(scanner, second.pid)
     assert waiter.semaphore is not None
     assert (waiter.semaphore.nwaiters, waiter.semaphore.live_waiters) == (2, 1)
     assert waiter.semaphore.stale and "stale" in waiter.operation()
+    assert not report.releases_of(waiter)  # its one other mapper is gone: read again
 
     second.process.send_signal(signal.SIGKILL)
     second.process.wait()
     found = WaiterScanner().scan()
     (state,) = [s for s in found.named_semaphores if s.name == sem_name]
     assert (state.nwaiters, state.live_waiters, state.stale) == (2, 0, True)
+
+
+def test_mappers_are_read_once_while_nothing_changes(
+    child_program: Path, kids: list[Child], sem_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = start(kids, child_program, "semwait", sem_name)
+    assert first.line()[0] == "ready"
+    second = start(kids, child_program, "semwait", sem_name)
+    assert second.line()[0] == "ready"
+    scanner = WaiterScanner()
+    scan_until(scanner, first.pid)
+    scan_until(scanner, second.pid)
+    calls: list[int] = []
+    real = native.scan_file_maps
+
+    def counted(*args: Any, **kwargs: Any) -> native.FileMapsScan:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(native, "scan_file_maps", counted)
+    report = scanner.scan()
+    (waiter,) = futex_waiters(report, second.pid)
+    assert {e.releaser for e in report.releases_of(waiter)} == {first.pid}
+    locating = len(calls)  # the waiters' own maps, to find where each word lies
+    scanner.scan()
+    assert len(calls) == 2 * locating  # no scan of every process's maps: the list is reused
 
 
 def test_a_semaphore_waited_on_by_a_program_without_glibc_has_an_unknown_layout(

@@ -151,17 +151,78 @@ def read_memory(pid: int, address: int, length: int) -> bytes:
     return data
 
 
-def with_mappers(located: list[Located], pids: Sequence[int],
-                 shm_dir: str = SHM_DIR) -> list[Located]:  # fmt: skip
-    """The waits that name no owner, with every process mapping their object (a maps scan of
-    pids, only when there is such a wait): any of them may post the semaphore or wake it."""
-    ownerless = [item for item in located if item.futex.owner_pid is None]
-    if not ownerless:
-        return located
-    segments = {item.object_id for item in ownerless if item.kind is Kind.SHM}
-    files = {(item.futex.device, item.object_id) for item in ownerless
-             if item.kind is not Kind.SHM}  # fmt: skip
-    users: dict[tuple[bool, object], set[int]] = {}
+POSIX_MAPPERS_AGE = 10.0  # seconds a POSIX object's mapper list is reused (no nattch to watch)
+_ObjectKey = tuple[bool, int | tuple[int, int]]  # (System V?, shmid or (device, inode))
+
+
+class MapperCache:
+    """Who maps each object waited on without an owner: any of them may post or wake it.
+
+    Finding them reads every process's maps (as costly as an attachment scan), so a list is
+    reused while it can be trusted: a segment's while its nattch, lpid, atime and dtime stay
+    (the collector's own rule); a POSIX object's, which has no such counters, for
+    POSIX_MAPPERS_AGE seconds and while every one of them still exists.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[_ObjectKey, tuple[object, float, tuple[int, ...]]] = {}
+
+    def fill(self, located: list[Located], pids: Sequence[int], now: float) -> list[Located]:
+        """located, each wait that names no owner with the mappers of its object."""
+        keys = {_object_key(item) for item in located if item.futex.owner_pid is None}
+        if not keys:
+            self._known = {}
+            return located
+        signatures = {key: self._signature(key) for key in keys}
+        stale = {key for key in keys if not self._fresh(key, signatures[key], now)}
+        if stale:
+            users = _mappers(stale, pids)
+            for key in stale:
+                self._known[key] = (signatures[key], now, tuple(sorted(users.get(key, ()))))
+        self._known = {key: self._known[key] for key in keys}
+        found = []
+        for item in located:
+            if item.futex.owner_pid is None:
+                mappers = self._known[_object_key(item)][2]
+                item = dataclasses.replace(  # noqa: PLW2901
+                    item, futex=dataclasses.replace(item.futex, mappers=mappers)
+                )
+            found.append(item)
+        return found
+
+    @staticmethod
+    def _signature(key: _ObjectKey) -> object:
+        ident = key[1]
+        if not isinstance(ident, int):
+            return None
+        try:
+            stat = native.shm_stat(ident)
+        except OSError:
+            return None
+        return (stat.nattch, stat.lpid, stat.atime, stat.dtime)
+
+    def _fresh(self, key: _ObjectKey, signature: object, now: float) -> bool:
+        known = self._known.get(key)
+        if known is None or known[0] != signature:
+            return False
+        if key[0]:
+            return signature is not None
+        return now - known[1] < POSIX_MAPPERS_AGE and all(
+            os.path.exists(f"/proc/{pid}") for pid in known[2]
+        )
+
+
+def _object_key(item: Located) -> _ObjectKey:
+    if item.kind is Kind.SHM:
+        return (True, item.object_id)
+    return (False, (item.futex.device, item.object_id))
+
+
+def _mappers(keys: set[_ObjectKey], pids: Sequence[int]) -> dict[_ObjectKey, set[int]]:
+    """Every process of pids mapping each object (one maps scan per kind of object)."""
+    segments = {ident for _, ident in keys if isinstance(ident, int)}
+    files = {ident for _, ident in keys if isinstance(ident, tuple)}
+    users: dict[_ObjectKey, set[int]] = {}
     if segments:
         for row in native.scan_maps(pids).rows:
             if row.shmid in segments:
@@ -171,18 +232,7 @@ def with_mappers(located: list[Located], pids: Sequence[int],
         for frow in native.scan_file_maps(pids, devices).rows:
             if (frow.dev, frow.inode) in files:
                 users.setdefault((False, (frow.dev, frow.inode)), set()).add(frow.pid)
-    found = []
-    for item in located:
-        if item.futex.owner_pid is not None:
-            found.append(item)
-            continue
-        key: tuple[bool, object] = (
-            (True, item.object_id) if item.kind is Kind.SHM
-            else (False, (item.futex.device, item.object_id))
-        )  # fmt: skip
-        futex = dataclasses.replace(item.futex, mappers=tuple(sorted(users.get(key, ()))))
-        found.append(dataclasses.replace(item, futex=futex))
-    return found
+    return users
 
 
 def _read_words(pid: int, address: int) -> tuple[tuple[int, int, int] | None, str | None]:

@@ -51,6 +51,7 @@ class WaiterScanner:
         self._machine = machine or platform.machine()
         self._syscalls = procfs.ipc_syscalls(self._machine)
         self._futex = futexes.futex_number(self._machine)
+        self._mappers = futexes.MapperCache()
         self._clock = clock
         self._namespace = ipc_namespace_of("self")
         self._processes = ProcessDirectory()
@@ -72,7 +73,7 @@ class WaiterScanner:
         # A private futex (most of them: every idle thread pool) is no IPC wait: not counted.
         shared = [r for r in scan.rows if r.nr == self._futex and futexes.shared_wait_op(r.arg1)]
         located = futexes.locate(self._in_our_namespace(shared, ignored, futex=True), ignored)
-        located = futexes.with_mappers(located, pids)
+        located = self._mappers.fill(located, pids, now)
         semaphores = futexes.named_semaphores(located)
         rows = self._in_our_namespace([r for r in scan.rows if r.nr != self._futex], ignored)
         calls = {row.nr: self._syscalls[row.nr] for row in rows}
