@@ -2,8 +2,11 @@
  *
  *   futex_child semwait NAME           sem_open(NAME, O_CREAT, 0600, 0), "ready", sem_wait,
  *                                      then "posted VALUE" and exit
- *   futex_child mutex-hold SHMID OFF   a process-shared mutex made at OFF of the segment,
- *                                      locked; "locked TID"; holds it until stdin closes
+ *   futex_child mutex-hold SHMID OFF [normal|pi|robust]
+ *                                      a process-shared mutex (priority inheritance, or
+ *                                      robust: the owner's TID in the word) made at OFF of
+ *                                      the segment, locked; "locked TID"; holds it until a
+ *                                      line or the end of stdin, then exits still holding it
  *   futex_child mutex-wait SHMID OFF   "ready", then pthread_mutex_lock at OFF (blocks)
  *   futex_child hold-then-semop SHMID OFF SEMID
  *                                      make and lock the mutex, "locked TID", then
@@ -45,12 +48,16 @@ static char *segment(const char *id)
     return at;
 }
 
-static pthread_mutex_t *make_mutex(char *at, const char *offset)
+static pthread_mutex_t *make_mutex(char *at, const char *offset, const char *kind)
 {
     pthread_mutex_t *mutex = (pthread_mutex_t *)(at + atoi(offset));
     pthread_mutexattr_t attr;
     pthread_mutexattr_init(&attr);
     pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    if (strcmp(kind, "pi") == 0)
+        pthread_mutexattr_setprotocol(&attr, PTHREAD_PRIO_INHERIT);
+    else if (strcmp(kind, "robust") == 0)
+        pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
     if (pthread_mutex_init(mutex, &attr) != 0 || pthread_mutex_lock(mutex) != 0) {
         perror("mutex");
         exit(2);
@@ -91,8 +98,8 @@ int main(int argc, char **argv)
         say("posted", value);
         return 0;
     }
-    if (argc == 4 && strcmp(argv[1], "mutex-hold") == 0) {
-        make_mutex(segment(argv[2]), argv[3]);
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "mutex-hold") == 0) {
+        make_mutex(segment(argv[2]), argv[3], argc == 5 ? argv[4] : "normal");
         say("locked", syscall(SYS_gettid));
         wait_stdin();
         return 0;
@@ -105,7 +112,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc == 5 && strcmp(argv[1], "hold-then-semop") == 0) {
-        make_mutex(segment(argv[2]), argv[3]);
+        make_mutex(segment(argv[2]), argv[3], "normal");
         say("locked", syscall(SYS_gettid));
         semop_one(atoi(argv[4]), -1);
         return 0;

@@ -164,11 +164,17 @@ def test_a_semaphore_waited_on_by_a_program_without_glibc_has_an_unknown_layout(
     assert not waiter.semaphore.stale and "layout unknown" in waiter.operation()
 
 
+@pytest.mark.parametrize(("mutex", "said_by", "op"), [
+    ("normal", "glibc __owner", "FUTEX_WAIT"),  # __owner at +8: the word is only 2
+    ("pi", "futex word", "FUTEX_LOCK_PI"),  # the word is the owner's TID
+    ("robust", "futex word", "FUTEX_WAIT"),  # the TID with FUTEX_WAITERS
+])  # fmt: skip
 def test_a_thread_blocked_on_a_shared_mutex_has_its_holder_as_exact_releaser(
-    child_program: Path, kids: list[Child], make_shm: MakeShm, maps_reader: MapsReader
-) -> None:
+    child_program: Path, kids: list[Child], make_shm: MakeShm, maps_reader: MapsReader,
+    mutex: str, said_by: str, op: str,
+) -> None:  # fmt: skip
     shmid = make_shm(4096)
-    holder = start(kids, child_program, "mutex-hold", str(shmid), str(MUTEX_AT))
+    holder = start(kids, child_program, "mutex-hold", str(shmid), str(MUTEX_AT), mutex)
     word, tid = holder.line()
     assert word == "locked"
     waiter_child = start(kids, child_program, "mutex-wait", str(shmid), str(MUTEX_AT))
@@ -179,11 +185,14 @@ def test_a_thread_blocked_on_a_shared_mutex_has_its_holder_as_exact_releaser(
     assert waiter.futex is not None
     assert waiter.futex.offset == MUTEX_AT and waiter.futex.what == "mutex"
     assert waiter.futex.owner_tid == int(tid) and waiter.futex.owner_pid == holder.pid
+    assert (waiter.futex.owner_from, waiter.futex.op) == (said_by, op)
     assert waiter.target == f"shm {shmid} +{MUTEX_AT:#x}"
     (edge,) = report.releases_of(waiter)
     assert (edge.releaser, edge.evidence, edge.hint) == (holder.pid, Evidence.MUTEX_OWNER, False)
     assert report.verdict_of(waiter).outcome is Outcome.WAITING  # the holder runs (sleeps)
 
+    if mutex != "normal":
+        return  # a robust or PI one the kernel hands over when its owner dies (EOWNERDEAD)
     # The holder exits without unlocking: a normal mutex is not robust, so the waiter
     # sleeps on for good, and its only releaser is gone.
     holder.tell()
