@@ -13,12 +13,25 @@ from typing import Any
 import helpers
 from futex_kids import MUTEX_AT, Child, start
 from helpers import MakeShm
+from jsonschema import Draft202012Validator
 
 
 def waiters(*args: str) -> str:
     done = subprocess.run([sys.executable, "-m", "shmtop", "waiters", *args],
                           capture_output=True, text=True, check=True)  # fmt: skip
     return done.stdout
+
+
+def valid(document: Any) -> Any:
+    """The document, checked against the schema `shmtop schema waiters` publishes."""
+    schema = json.loads(
+        subprocess.run([sys.executable, "-m", "shmtop", "schema", "waiters"],
+                       capture_output=True, text=True, check=True).stdout
+    )  # fmt: skip
+    errors = [f"{list(e.absolute_path)}: {e.message}"
+              for e in Draft202012Validator(schema).iter_errors(document)]  # fmt: skip
+    assert errors == [], errors
+    return document
 
 
 def futex_record(pid: int) -> dict[str, Any] | None:
@@ -43,6 +56,7 @@ def test_waiters_shows_a_mutex_waiter_with_its_owner_in_text_and_json(
     helpers.wait_until(listed, "the mutex waiter is listed")
     record = found[0]
     assert record is not None
+    valid(json.loads(waiters("--json")))
     assert (record["kind"], record["id"], record["syscall"]) == ("shm", shmid, "futex")
     futex = record["futex"]
     assert (futex["offset"], futex["what"], futex["owner_tid"], futex["owner_pid"]) == (
@@ -68,7 +82,7 @@ def test_waiters_says_a_named_semaphores_nwaiters_is_stale(
     first.process.send_signal(signal.SIGKILL)
     first.process.wait()
 
-    document = json.loads(waiters("--json"))
+    document = valid(json.loads(waiters("--json")))
     (state,) = [s for s in document["named_semaphores"] if s["name"] == sem_name]
     assert (state["value"], state["nwaiters"], state["live_waiters"], state["stale"]) == (
         0, 2, 1, True)  # fmt: skip
