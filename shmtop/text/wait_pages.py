@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from shmtop.core.binding import native
 from shmtop.core.model import Kind, MessageQueue
-from shmtop.core.waits.wait_verdict import HEADLINE, Outcome, Verdict
+from shmtop.core.waits.wait_verdict import HEADLINE, Liveness, Outcome, Verdict
+from shmtop.core.waits.waitgraph import Evidence
 from shmtop.text import report
 from shmtop.text.errors import object_error
 from shmtop.text.hexdump import hex_lines
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from shmtop.core.waits.records import NamedSemaphore, Waiter, WaitKind
     from shmtop.core.waits.wait_report import WaitReport
 
+SHOWN_MAPPERS = 3  # mapper hints named in COULD BE RELEASED BY; the rest are counted
+SHOWN_FACTS = 6  # facts of a verdict said in a line; the rest are counted (JSON has all)
 SINCE_NOTE = (
     "SINCE: the first scan that saw the wait (it may have begun earlier); "
     "STATE: waiting (someone running can release it), stuck, deadlock or unknown"
@@ -33,14 +36,25 @@ def label(found: WaitReport, pid: int, width: int | None = CELL_WIDTH) -> str:
 
 def released_by(found: WaitReport, waiter: Waiter) -> str:
     """Who could release a waiter, each with its evidence; hints say so."""
-    parts = [
-        f"{label(found, r.releaser)} {r.evidence}{' (hint)' if r.hint else ''}"
-        for r in found.releases_of(waiter)
-    ]
+    edges = found.releases_of(waiter)
+    # Mappers that run first: they are the ones that can post.
+    mappers = sorted((r for r in edges if r.evidence is Evidence.MAPPER),
+                     key=lambda r: not _runs(found, r.releaser))  # fmt: skip
+    shown = [r for r in edges if r.evidence is not Evidence.MAPPER] + mappers[:SHOWN_MAPPERS]
+    parts = [f"{label(found, r.releaser)} {r.evidence}{' (hint)' if r.hint else ''}"
+             for r in shown]  # fmt: skip
+    if len(mappers) > SHOWN_MAPPERS:  # a semaphore all backends map: say how many, not who
+        more = len(mappers) - SHOWN_MAPPERS
+        parts.append(f"{report.counted(more, 'more process', 'more processes')} mapping it")
     state = found.semaphore_sets.get(waiter.object_id) if waiter.kind is Kind.SEM else None
     if state is not None and state.unreadable:
         parts.append(f"? (set unreadable: {state.unreadable})")
     return "; ".join(parts) or "?"
+
+
+def _runs(found: WaitReport, pid: int) -> bool:
+    status = found.statuses.get(pid)
+    return status is not None and status.liveness is Liveness.RUNNING
 
 
 def who(found: WaitReport, pid: int) -> str:
@@ -49,8 +63,13 @@ def who(found: WaitReport, pid: int) -> str:
 
 
 def because_text(found: WaitReport, verdict: Verdict) -> str:
-    """The facts of a verdict: '4300 (holder) runs', '4300 is gone (exited); 4301 ...'."""
-    return "; ".join(f"{who(found, pid)} {what}" if pid else what for pid, what in verdict.because)
+    """The facts of a verdict: '4300 (holder) runs', '4300 is gone (exited); 4301 ...'
+    (the first SHOWN_FACTS of them, and how many more)."""
+    facts = [f"{who(found, pid)} {what}" if pid else what
+             for pid, what in verdict.because[:SHOWN_FACTS]]  # fmt: skip
+    if len(verdict.because) > SHOWN_FACTS:
+        facts.append(f"and {len(verdict.because) - SHOWN_FACTS} more")
+    return "; ".join(facts)
 
 
 def verdict_text(found: WaitReport, verdict: Verdict) -> str:

@@ -88,3 +88,24 @@ def test_waiters_says_a_named_semaphores_nwaiters_is_stale(
         0, 2, 1, True)  # fmt: skip
     text = waiters()
     assert f"psem {sem_name}: value 0, nwaiters 2, 1 live waiters - nwaiters is stale" in text
+
+
+def test_waiters_counts_the_mappers_it_does_not_name(
+    child_program: Path, kids: list[Child], sem_name: str
+) -> None:
+    children = [start(kids, child_program, "semwait", sem_name) for _ in range(5)]
+    for child in children:
+        assert child.line()[0] == "ready"
+    last = children[-1]
+
+    def all_listed() -> bool:
+        document = json.loads(waiters("--json"))
+        return sum(w["pid"] in {c.pid for c in children} for w in document["waiters"]) == 5
+
+    helpers.wait_until(all_listed, "the five waiters are listed")
+    record = futex_record(last.pid)
+    assert record is not None
+    mappers = {edge["releaser"] for edge in record["released_by"]}
+    assert mappers == {c.pid for c in children[:-1]}  # JSON names every one
+    (line,) = [line for line in waiters().splitlines() if line.startswith(f"{last.pid} ")]
+    assert line.count("maps it (hint)") == 3 and line.endswith("; 1 more process mapping it")

@@ -64,7 +64,8 @@ class Located:
     mapping: Mapping | None = None  # POSIX: the waiter's mapping of the object
 
 
-def locate(rows: Sequence[_Row], ignored: Counter[str], shm_dir: str = SHM_DIR) -> list[Located]:
+def locate(rows: Sequence[_Row], ignored: Counter[str], libc: LibcCache,
+           shm_dir: str = SHM_DIR) -> list[Located]:  # fmt: skip
     """Each row's object and what its word says; rows outside shared memory count as ignored."""
     if not rows:
         return []
@@ -73,7 +74,6 @@ def locate(rows: Sequence[_Row], ignored: Counter[str], shm_dir: str = SHM_DIR) 
     mounts = our_mounts(shm_dir)
     files = native.scan_file_maps(pids, list(mounts)).rows if mounts else []
     found = []
-    glibc: dict[int, bool] = {}
     for row in rows:
         address, op = row.arg0, shared_wait_op(row.arg1) or "?"
         expected = row.arg2 & 0xFFFFFFFF if op not in PI_OPS else None
@@ -107,9 +107,7 @@ def locate(rows: Sequence[_Row], ignored: Counter[str], shm_dir: str = SHM_DIR) 
         if kind is PosixKind.SEM:
             futex = dataclasses.replace(futex, what="semaphore")
         elif words is not None:
-            if row.pid not in glibc:
-                glibc[row.pid] = maps_name_glibc(row.pid)
-            tid, source = mutex_owner(op, words, expected, glibc[row.pid])
+            tid, source = mutex_owner(op, words, expected, libc.glibc(row.pid))
             if tid is not None:
                 futex = dataclasses.replace(
                     futex, what="mutex", owner_tid=tid, owner_from=source, owner_pid=process_of(tid)
@@ -273,6 +271,29 @@ def maps_name_glibc(pid: int) -> bool:
         return False
 
 
+class LibcCache:
+    """maps_name_glibc of each process, read once per program it runs: keyed by the pid and
+    the device and inode of its /proc/PID/exe (an exec of another program reads it again)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[int, int, int], bool] = {}
+
+    def glibc(self, pid: int) -> bool:
+        try:
+            exe = os.stat(f"/proc/{pid}/exe")
+        except OSError:
+            return maps_name_glibc(pid)
+        key = (pid, exe.st_dev, exe.st_ino)
+        if key not in self._known:
+            if len(self._known) > _LIBC_ROOM:
+                self._known.clear()  # pids come and go: never grow without bound
+            self._known[key] = maps_name_glibc(pid)
+        return self._known[key]
+
+
+_LIBC_ROOM = 4096
+
+
 def _posix_kind(path: bytes) -> PosixKind:
     directory, _, name = path.removesuffix(b" (deleted)").rpartition(b"/")
     is_sem = directory == SHM_DIR.encode() and name.startswith(SEM_PREFIX.encode())
@@ -295,7 +316,8 @@ def _unless_foreign(state: SemState, pid: int | None) -> SemState:
     return SemState(None, None, f"layout unknown: process {pid} does not use glibc")
 
 
-def named_semaphores(located: Iterable[Located], shm_dir: str = SHM_DIR) -> list[NamedSemaphore]:
+def named_semaphores(located: Iterable[Located], libc: LibcCache,
+                     shm_dir: str = SHM_DIR) -> list[NamedSemaphore]:  # fmt: skip
     """Every named semaphore in shm_dir whose nwaiters is not 0, and every one waited on, each
     with its live waiters: a stale nwaiters (more than are live) shows a killed waiter."""
     live: Counter[tuple[int, int]] = Counter()
@@ -306,7 +328,7 @@ def named_semaphores(located: Iterable[Located], shm_dir: str = SHM_DIR) -> list
             key = (item.futex.device, item.object_id)
             live[key] += 1
             routes.setdefault(key, item)
-            if not maps_name_glibc(item.row.pid):
+            if not libc.glibc(item.row.pid):
                 foreign.setdefault(key, item.row.pid)
     found: dict[tuple[int, int], NamedSemaphore] = {}
     try:

@@ -124,13 +124,20 @@ def judge(
     for waiter in waiters:
         for edge in edges_of[waiter.pid, waiter.tid]:
             dependents[edge.releaser].add(waiter.pid)
+    # Each process is queued at most once at a time, and only while it can still rise: many
+    # waiters that all name each other (the mappers of one semaphore) stay linear.
     work = deque(sorted(blocked))
+    queued = set(blocked)
     while work:
         pid = work.popleft()
-        level = max(facts.level(w, edges_of[w.pid, w.tid])[0] for w in by_pid[pid])
+        queued.discard(pid)
+        level = max(facts.level_only(w, edges_of[w.pid, w.tid]) for w in by_pid[pid])
         if level > can[pid]:
             can[pid] = level
-            work.extend(sorted(dependents[pid] & blocked))
+            rising = sorted(p for p in dependents[pid] & blocked
+                            if can[p] < _YES and p not in queued)  # fmt: skip
+            work.extend(rising)
+            queued.update(rising)
 
     unreleasable = {pid for pid, level in can.items() if level == _NO}
     found = cycles(edges, unreleasable)
@@ -206,6 +213,18 @@ class _Facts:
             return 0.0
         state = (self.sets if waiter.kind is Kind.SEM else self.queues).get(waiter.object_id)
         return state.changed_at if state is not None else 0.0
+
+    def level_only(self, waiter: Waiter, edges: Sequence[Release]) -> int:
+        """level's number alone, stopping at the first releaser that can release it."""
+        best = _NO
+        for edge in edges:
+            found = self._releaser(waiter, edge)[0]
+            if found == _YES:
+                return _YES
+            best = max(best, found)
+        if self._unknowns(waiter) or not edges:
+            best = max(best, _MAYBE)
+        return best
 
     def level(self, waiter: Waiter, edges: Sequence[Release]) -> tuple[int, tuple[Because, ...]]:
         """How far this thread can be released, and the facts for it (the best first)."""

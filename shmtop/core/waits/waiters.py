@@ -52,6 +52,7 @@ class WaiterScanner:
         self._syscalls = procfs.ipc_syscalls(self._machine)
         self._futex = futexes.futex_number(self._machine)
         self._mappers = futexes.MapperCache()
+        self._libc = futexes.LibcCache()
         self._clock = clock
         self._namespace = ipc_namespace_of("self")
         self._processes = ProcessDirectory()
@@ -72,9 +73,10 @@ class WaiterScanner:
         ignored: Counter[str] = Counter()
         # A private futex (most of them: every idle thread pool) is no IPC wait: not counted.
         shared = [r for r in scan.rows if r.nr == self._futex and futexes.shared_wait_op(r.arg1)]
-        located = futexes.locate(self._in_our_namespace(shared, ignored, futex=True), ignored)
+        located = futexes.locate(self._in_our_namespace(shared, ignored, futex=True), ignored,
+                                 self._libc)  # fmt: skip
         located = self._mappers.fill(located, pids, now)
-        semaphores = futexes.named_semaphores(located)
+        semaphores = futexes.named_semaphores(located, self._libc)
         rows = self._in_our_namespace([r for r in scan.rows if r.nr != self._futex], ignored)
         calls = {row.nr: self._syscalls[row.nr] for row in rows}
         sets = self._sem_states({r.arg0 for r in rows if calls[r.nr].startswith("sem")}, now)
