@@ -15,6 +15,9 @@
  *                                      semop +1 then -1 on SEMID 0 (its last changer),
  *                                      "ready", waits for a line, then locks the mutex
  *   futex_child private-wait SHMID OFF FUTEX_WAIT_PRIVATE on the word at OFF (blocks)
+ *   futex_child unnamed-semwait SHMID OFF
+ *                                      sem_init(at OFF, pshared 1, 0), "ready", sem_wait
+ *                                      (PostgreSQL's semaphores are these)
  *
  * Every line goes to stdout, flushed. The process dies with its parent (PR_SET_PDEATHSIG). */
 #define _GNU_SOURCE
@@ -130,6 +133,18 @@ int main(int argc, char **argv)
         unsigned int *word = (unsigned int *)(segment(argv[2]) + atoi(argv[3]));
         say("ready", 0);
         syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, *word, NULL, NULL, 0);
+        return 0;
+    }
+    if (argc == 4 && strcmp(argv[1], "unnamed-semwait") == 0) {
+        sem_t *sem = (sem_t *)(segment(argv[2]) + atoi(argv[3]));
+        if (sem_init(sem, 1, 0) != 0) {
+            perror("sem_init");
+            return 2;
+        }
+        say("ready", 0);
+        while (sem_wait(sem) != 0)
+            ;
+        say("posted", 0);
         return 0;
     }
     fprintf(stderr, "usage: see the comment at the top of futex_child.c\n");

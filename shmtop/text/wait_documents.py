@@ -99,6 +99,9 @@ class FutexRecord(Record):
         list[int] | None,
         Meta(description="no owner known: every process mapping the object; null: not read"),
     ]
+    sem_waiters: Annotated[
+        int | None, Meta(description="a glibc sem_t's nwaiters, when the word looks like one")
+    ]
 
 
 class NamedSemaphoreRecord(Record):
@@ -321,6 +324,7 @@ def futex_record(futex: FutexWait) -> FutexRecord:
         word=futex.word, what=futex.what, owner_tid=futex.owner_tid, owner_pid=futex.owner_pid,
         owner_from=futex.owner_from, object_name=futex.object_name, device=futex.device,
         problem=futex.problem, mappers=None if futex.mappers is None else list(futex.mappers),
+        sem_waiters=futex.sem_waiters,
     )  # fmt: skip
 
 

@@ -22,7 +22,7 @@ from maps_reader import MapsReader
 from shmtop.core.binding import native
 from shmtop.core.model import Kind
 from shmtop.core.posix.model import PosixKind
-from shmtop.core.waits.futexes import mutex_owner, shared_wait_op
+from shmtop.core.waits.futexes import looks_like_glibc_sem, mutex_owner, shared_wait_op
 from shmtop.core.waits.records import Waiter
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.wait_verdict import Liveness, Outcome
@@ -67,7 +67,10 @@ def test_the_owner_comes_from_the_word_only_where_its_layout_says_so() -> None:
         me, "futex word")  # robust: the TID with FUTEX_WAITERS  # fmt: skip
     assert mutex_owner("FUTEX_WAIT", (2, 1, me), 2, True) == (me, "glibc __owner")
     assert mutex_owner("FUTEX_WAIT", (2, 1, me), 2, False) == (None, None)  # not glibc
-    assert mutex_owner("FUTEX_WAIT_BITSET", (0, 1, 0), 0, True) == (None, None)  # a semaphore
+    assert mutex_owner("FUTEX_WAIT_BITSET", (0, 1, 128), 0, True) == (None, None)  # a sem_t
+    assert looks_like_glibc_sem("FUTEX_WAIT_BITSET", (0, 1, 128), 0)
+    assert not looks_like_glibc_sem("FUTEX_WAIT_BITSET", (0, 0, 128), 0)  # nobody counted
+    assert not looks_like_glibc_sem("FUTEX_WAIT", (0, 1, 128), 0)
 
 
 # ---- real children ----
@@ -234,6 +237,25 @@ def test_a_mutex_and_a_semaphore_waiting_on_each_other_are_a_deadlock(
     assert "holds the mutex" in banner
     (alert,) = [a for a in summary_alerts(report) if str(locker.pid) in a]
     assert alert.startswith("DEADLOCK:") and f"Enter on set {semid} for details" in alert
+
+
+def test_an_unnamed_shared_semaphore_in_a_segment_is_a_semaphore_waiter_at_its_offset(
+    child_program: Path, kids: list[Child], make_shm: MakeShm, maps_reader: MapsReader
+) -> None:
+    shmid = make_shm(4096)
+    child = start(kids, child_program, "unnamed-semwait", str(shmid), str(MUTEX_AT))
+    assert child.line()[0] == "ready"
+    report, waiter = scan_until(WaiterScanner(), child.pid)
+
+    assert (waiter.kind, waiter.object_id, waiter.target) == (
+        Kind.SHM, shmid, f"shm {shmid} +{MUTEX_AT:#x}")  # fmt: skip
+    assert waiter.futex is not None
+    assert (waiter.futex.what, waiter.futex.op, waiter.futex.sem_waiters) == (
+        "semaphore", "FUTEX_WAIT_BITSET", 1)  # fmt: skip
+    assert waiter.futex.owner_tid is None and waiter.futex.mappers == (child.pid,)
+    assert waiter.operation() == "sem_wait (value 0, nwaiters 1: glibc's sem_t)"
+    assert not report.releases_of(waiter)  # nobody else maps the segment
+    assert report.verdict_of(waiter).outcome is Outcome.UNKNOWN
 
 
 def test_a_private_futex_in_a_segment_is_not_reported(

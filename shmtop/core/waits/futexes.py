@@ -107,13 +107,26 @@ def locate(rows: Sequence[_Row], ignored: Counter[str], libc: LibcCache,
         if kind is PosixKind.SEM:
             futex = dataclasses.replace(futex, what="semaphore")
         elif words is not None:
-            tid, source = mutex_owner(op, words, expected, libc.glibc(row.pid))
+            glibc = libc.glibc(row.pid)
+            tid, source = mutex_owner(op, words, expected, glibc)
             if tid is not None:
                 futex = dataclasses.replace(
                     futex, what="mutex", owner_tid=tid, owner_from=source, owner_pid=process_of(tid)
                 )
+            elif glibc and looks_like_glibc_sem(op, words, expected):
+                futex = dataclasses.replace(futex, what="semaphore", sem_waiters=words[1])
         found.append(Located(row, kind, ident, futex, mapping))
     return found
+
+
+def looks_like_glibc_sem(op: str, words: tuple[int, int, int], expected: int | None) -> bool:
+    """A process-shared glibc sem_t (sem_init with pshared 1; PostgreSQL's): sem_wait sleeps
+    in FUTEX_WAIT_BITSET while the value is 0, nwaiters (the next u32) counts it, and the
+    private int after them is 0x80 (glibc's FUTEX_SHARED: the flag it XORs into the op).
+    A label only: no owner is claimed from it."""
+    value, nwaiters, private = words
+    return op == "FUTEX_WAIT_BITSET" and expected == 0 and value == 0 and nwaiters > 0 \
+        and private == FUTEX_PRIVATE_FLAG  # fmt: skip
 
 
 def mutex_owner(op: str, words: tuple[int, int, int], expected: int | None,

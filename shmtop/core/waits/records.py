@@ -62,6 +62,7 @@ class FutexWait:
     # Without an owner: every process mapping the object (any may post or unlock); None when
     # the maps were not read.
     mappers: tuple[int, ...] | None = None
+    sem_waiters: int | None = None  # a glibc sem_t's nwaiters (the u32 after the value)
     object_name: str | None = None  # POSIX: the object's name (untrusted text)
     device: int = 0  # POSIX: st_dev of the object
     problem: str | None = None  # why the word or the layout could not be read
@@ -149,6 +150,8 @@ def futex_operation(futex: FutexWait, semaphore: NamedSemaphore | None) -> str:
                 f"{semaphore.live_waiters} live{stale})")  # fmt: skip
     if futex.owner_tid is not None:
         return f"lock mutex (owner tid {futex.owner_tid}, from the {futex.owner_from})"
+    if futex.what == "semaphore" and futex.sem_waiters is not None:
+        return f"sem_wait (value {futex.word}, nwaiters {futex.sem_waiters}: glibc's sem_t)"
     word = "unreadable" if futex.word is None else f"{futex.word:#x}"
     text = f"{futex.op} (word {word}"
     text += "" if futex.expected is None else f", sleeps while {futex.expected:#x}"
