@@ -11,18 +11,28 @@ DIST := dist
 # The lowest Textual the TUI runs on: the floor of the dependency in pyproject.toml.
 TEXTUAL_FLOOR := $(shell sed -n 's/^ *"textual>=\([0-9.]*\),.*/\1/p' pyproject.toml)
 # The TUI tests (Pilot, real objects); the floor pass runs those that compare no SVG.
-TUI_TESTS := tests/test_tui.py tests/test_tui_debug.py tests/test_tui_debug_fake.py \
-	tests/test_tui_palette.py tests/test_hex_view.py
+TUI_TESTS := tests/tui/test_tui.py tests/tui/test_tui_debug.py tests/tui/test_tui_debug_fake.py \
+	tests/tui/test_tui_palette.py tests/tui/test_hex_view.py
+# As root, the unit layer runs as nobody (no root, no kernel objects), from a venv of its own
+# made with an interpreter whose standard library that user can read (pyenv's under /root: no).
+UNIT_USER := 65534
+UNIT_VENV := .venv-unit
+AS_UNIT_USER := setpriv --reuid=$(UNIT_USER) --regid=$(UNIT_USER) --clear-groups
+readable_by_unit_user = $(shell $(AS_UNIT_USER) test -r \
+	"$$($(1) -c 'import os; print(os.__file__)' 2>/dev/null)" 2>/dev/null && echo $(1))
+UNIT_PYTHON ?= $(firstword $(call readable_by_unit_user,$(PYTHON)) \
+	$(call readable_by_unit_user,/usr/bin/python3))
 
-.PHONY: help venv lint typecheck static test test-text-maps wheel test-floor tests check \
+.PHONY: help venv lint typecheck static test test-unit test-text-maps wheel test-floor tests check \
 	format schema clean
 
 help:
 	@echo "make venv       $(VENV) with shmtop (editable) and the dev group (pip >= 25.1)"
 	@echo "make check      what CI runs: static + tests (tests need root)"
 	@echo "make static     lint (ruff, ruff format --check, lint-imports) + typecheck (mypy)"
-	@echo "make tests      test + test-text-maps + test-floor (which builds the wheel)"
+	@echo "make tests      test-unit + test + test-text-maps + test-floor (which builds the wheel)"
 	@echo "make test       the whole suite (python -m pytest)"
+	@echo "make test-unit  tests/unit only, as an unprivileged user (nobody when run as root)"
 	@echo "make wheel      build the abi3 wheel, check it, run it from a fresh venv"
 	@echo "make test-floor the TUI tests on Textual $(TEXTUAL_FLOOR) (the floor), from the wheel"
 	@echo "make format     ruff format + ruff check --fix (changes files)"
@@ -50,11 +60,33 @@ test:
 	@echo "== tests (the README's test command)"
 	$(BIN)/python -m pytest
 
+# No root, no kernel objects: as root, run as nobody (who may read the tree and the venv but
+# write nothing there: no bytecode, no cache), so a test that needs root fails here.
+ifeq ($(shell id -u),0)
+test-unit: $(UNIT_VENV)/bin/pytest
+	@echo "== unit tests (tests/unit) as nobody, from $(UNIT_VENV)"
+	$(AS_UNIT_USER) env PYTHONDONTWRITEBYTECODE=1 \
+	    $(UNIT_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit
+else
+test-unit:
+	@echo "== unit tests (tests/unit), not root"
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+endif
+
+$(UNIT_VENV)/bin/pytest: pyproject.toml
+	@test -n "$(UNIT_PYTHON)" || { echo "no Python whose library user $(UNIT_USER) can read:" \
+	    "set UNIT_PYTHON" >&2; exit 1; }
+	rm -rf $(UNIT_VENV)
+	$(UNIT_PYTHON) -m venv $(UNIT_VENV)
+	$(UNIT_VENV)/bin/pip install --quiet --upgrade pip
+	$(UNIT_VENV)/bin/pip install --quiet -e . --group test
+	touch $@
+
 test-text-maps:
 	@echo "== binding and collector tests on the text maps reader (SHMTOP_PROCMAP_QUERY=0)"
-	SHMTOP_PROCMAP_QUERY=0 $(BIN)/python -m pytest -q tests/test_native.py \
-	    tests/test_procfs.py tests/test_maps_readers.py tests/test_collect.py \
-	    tests/test_collect_namespaces.py
+	SHMTOP_PROCMAP_QUERY=0 $(BIN)/python -m pytest -q tests/native/test_native.py \
+	    tests/native/test_procfs.py tests/native/test_maps_readers.py \
+	    tests/native/test_collect.py tests/native/test_collect_namespaces.py
 
 # Built as a user's pip builds it (isolated, setuptools from the build-system floor up), then
 # installed without the source tree: run from / so nothing imports ./shmtop.
@@ -74,14 +106,14 @@ test-floor: wheel
 	rm -rf $(FLOOR_VENV)
 	$(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/pip install --quiet $(DIST)/shmtop-*.whl "textual==$(TEXTUAL_FLOOR)" \
-	    "pytest>=8,<9" "pytest-textual-snapshot>=1.1,<2"
+	    "pytest>=8,<9" "pytest-textual-snapshot>=1.1,<2" "pytest-asyncio>=1.0,<2"
 	cd / && $(CURDIR)/$(FLOOR_VENV)/bin/python -c \
 	    'import shmtop, importlib.metadata as m; print(shmtop.__file__, m.version("textual"))'
 	$(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider -m "not snapshot" $(TUI_TESTS)
 	@echo "== --snapshot-update refused on Textual $(TEXTUAL_FLOOR)"
-	! $(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider --snapshot-update tests/test_tui_snapshots.py
+	! $(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider --snapshot-update tests/tui/test_tui_snapshots.py
 
-tests: test test-text-maps test-floor
+tests: test-unit test test-text-maps test-floor
 
 check: static tests
 
@@ -98,4 +130,4 @@ schema:
 	do $(BIN)/python -m shmtop schema $$name > schema/$$name.json || exit 1; done
 
 clean:
-	rm -rf $(DIST) build $(WHEEL_VENV) $(FLOOR_VENV)
+	rm -rf $(DIST) build $(WHEEL_VENV) $(FLOOR_VENV) $(UNIT_VENV)

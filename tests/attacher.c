@@ -1,4 +1,4 @@
-/* Many cheap attachers for tests/test_maps_readers.py (compiled there with cc).
+/* Many cheap attachers for tests/native/test_maps_readers.py (compiled there with cc).
  *
  * attacher COUNT SHMID...: forks COUNT children; child k attaches segment
  * k % n read-write and segment (k * 7 + 3) % n read-only, then maps a few

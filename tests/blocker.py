@@ -146,6 +146,20 @@ def accept_mutex(
     return semid, holder, waiting
 
 
+def deadlock(make_sem: Callable[[int], int], kids: Blockers) -> tuple[int, Blocker, Blocker]:
+    """Two children in a deadlock on a new set of two semaphores: shmtop-first holds
+    semaphore 0 and waits for 1, shmtop-second holds 1 and waits for 0 (all with SEM_UNDO, so
+    killing one frees the other). Returns the set and the two children."""
+    semid = make_sem(2)
+    native.sem_setall(semid, [1, 1])
+    first, second = kids.start("shmtop-first"), kids.start("shmtop-second")
+    assert first.call(call="semop", semid=semid, ops=[[0, -1, native.SEM_UNDO]]) == {"ok": True}
+    assert second.call(call="semop", semid=semid, ops=[[1, -1, native.SEM_UNDO]]) == {"ok": True}
+    first.send(call="semop", semid=semid, ops=[[1, -1, native.SEM_UNDO]])
+    second.send(call="semop", semid=semid, ops=[[0, -1, native.SEM_UNDO]])
+    return semid, first, second
+
+
 # ---- the child side ----
 
 

@@ -1,5 +1,5 @@
 """Run `shmtop demo ARGS...` through cli.run_demo, its view driven headless by Pilot, and print
-what the demo's app was given and saw as one JSON line (for tests/test_demo.py).
+what the demo's app was given and saw as one JSON line (for tests/cli/test_demo.py).
 
 A separate process because the demo moves its whole process into a new IPC namespace.
 PROBE_REMOVE (comma-separated shmids) asks the view to remove those ids and every

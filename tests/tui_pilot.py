@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from shmtop.core.binding.native import TITLE_SIZE
+from shmtop.core.model import Kind
 from shmtop.core.snapshot.collect import Collector
 from shmtop.core.snapshot.procs import title_text
 from shmtop.core.waits.wait_report import WaitReport
@@ -26,6 +28,8 @@ from shmtop.tui.probes import Peeker, WaiterSource
 from shmtop.tui.screens.armed import ArmedModalScreen
 from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
+from shmtop.tui.widgets.detail import DetailPane
+from shmtop.tui.widgets.ipc_table import IpcTable
 
 Scenario = Callable[[ShmtopApp, Pilot[None]], Awaitable[None]]
 PATIENCE = 15.0
@@ -43,28 +47,44 @@ class CountingScanner(WaiterScanner):
         return super().scan()
 
 
+@contextlib.asynccontextmanager
+async def app_running(
+    tmp_path: Path, *, readonly: bool = False, interval: float = 0.25,
+    source: SnapshotSource | None = None, waiters: WaiterSource | None = None,
+    peeker: Peeker | None = None,
+) -> AsyncIterator[tuple[ShmtopApp, Pilot[None]]]:  # fmt: skip
+    """The app headless on a real Collector (or the source given), for an async test
+    (@pytest.mark.asyncio): `async with app_running(tmp_path) as (app, pilot): ...`."""
+    collector = Collector() if source is None else None
+    feed = source if source is not None else collector
+    assert feed is not None
+    app = ShmtopApp(
+        feed, readonly=readonly, preferences=Preferences(interval=interval),
+        preferences_path=tmp_path / "prefs.json", show_clock=False, waiter_source=waiters,
+        peeker=peeker,
+    )  # fmt: skip
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            yield app, pilot
+    finally:
+        if collector is not None:
+            collector.close()
+
+
 def run_app(
     tmp_path: Path, scenario: Scenario, *, readonly: bool = False, interval: float = 0.25,
     source: SnapshotSource | None = None, waiters: WaiterSource | None = None,
     peeker: Peeker | None = None,
 ) -> None:  # fmt: skip
-    """Run the app headless on a real Collector (or the source given) and play a scenario."""
+    """Play a scenario on app_running's app from a plain test (its own event loop); new
+    tests are async and use app_running on pytest's loop."""
 
     async def main() -> None:
-        collector = Collector() if source is None else None
-        feed = source if source is not None else collector
-        assert feed is not None
-        app = ShmtopApp(
-            feed, readonly=readonly, preferences=Preferences(interval=interval),
-            preferences_path=tmp_path / "prefs.json", show_clock=False, waiter_source=waiters,
+        async with app_running(
+            tmp_path, readonly=readonly, interval=interval, source=source, waiters=waiters,
             peeker=peeker,
-        )  # fmt: skip
-        try:
-            async with app.run_test(size=(160, 48)) as pilot:
-                await scenario(app, pilot)
-        finally:
-            if collector is not None:
-                collector.close()
+        ) as (app, pilot):  # fmt: skip
+            await scenario(app, pilot)
 
     asyncio.run(main())
 
@@ -118,6 +138,45 @@ async def next_polls(app: ShmtopApp, pilot: Pilot[None], count: int = 2) -> None
     await wait_for(pilot, lambda: app.polls >= seen + count, f"{count} more refreshes")
 
 
+async def tables_filled(app: ShmtopApp, pilot: Pilot[None]) -> None:
+    """Until a refresh has put every object of its snapshot in each table of the main screen
+    (what a screenshot of it waits for, rather than the clock)."""
+    await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
+
+    def filled() -> bool:
+        return all(
+            table.snapshot is not None
+            and set(table.objects) == {o.id for o in table.snapshot.objects(table.kind)}
+            for table in app.main_screen.tables()
+        )
+
+    await wait_for(pilot, filled, "every table shows its snapshot's objects")
+
+
+async def show_tab(app: ShmtopApp, pilot: Pilot[None], key: str, kind: Kind) -> None:
+    """Press a tab's key and wait until its table is the one shown."""
+    await pilot.press(key)
+    await wait_for(pilot, lambda: app.main_screen.table.kind is kind, f"the {kind} tab")
+
+
+async def open_with_waiters(
+    app: ShmtopApp, pilot: Pilot[None], tab: str, ident: int, pids: tuple[int, ...]
+) -> None:
+    """Open an object's view once the tables are filled, and wait until the waiter scan's
+    rows of these processes are listed (and, in a queue's view, its messages read)."""
+    await tables_filled(app, pilot)
+    await open_object(app, pilot, tab, ident)
+    screen = app.screen
+    assert isinstance(screen, SemaphoreSetScreen | QueueScreen)
+
+    def listed() -> bool:
+        return all(waiter_row(screen, pid) is not None for pid in pids)
+
+    await wait_for(pilot, listed, f"the waiters {pids} are listed")
+    if isinstance(screen, QueueScreen):
+        await wait_for(pilot, lambda: bool(screen.messages_text), "the messages are read")
+
+
 def text_of(app: ShmtopApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).content)
 
@@ -133,6 +192,34 @@ async def open_object(app: ShmtopApp, pilot: Pilot[None], tab: str, ident: int) 
     await wait_for(
         pilot, lambda: isinstance(app.screen, SemaphoreSetScreen | QueueScreen), "the view"
     )
+
+
+def is_control(char: str) -> bool:
+    """A character a terminal acts on (C0, DEL, C1) or a format character (bidi, zero-width)."""
+    return unicodedata.category(char) in ("Cc", "Cf") and char != "\n"
+
+
+async def untrusted_text_shown(
+    app: ShmtopApp, pilot: Pilot[None], shmid: int, pid: int
+) -> tuple[str, str]:
+    """Wait until pid is listed as an attacher of segment shmid, put the cursor on it, and
+    return its row and the detail pane's text, having checked that neither holds a control
+    character and that the screen (a screenshot) holds no ESC or BEL."""
+    table = app.main_screen.query_one("#table-shm", IpcTable)
+    await wait_for(
+        pilot,
+        lambda: pid in getattr(table.objects.get(shmid), "attached_pids", ()),
+        f"{pid} is listed as attached to {shmid}",
+    )
+    assert table.move_to(shmid)
+    pane = app.main_screen.query_one(DetailPane)
+    await wait_for(pilot, lambda: f"{pid} (" in str(pane.render()), "the detail pane shows it")
+    shown, detail = table.row_text(shmid), str(pane.render())
+    for text in (shown, detail):
+        assert not any(is_control(char) for char in text), repr(text)
+    screenshot = app.export_screenshot()
+    assert "\x1b" not in screenshot and "\x07" not in screenshot
+    return shown, detail
 
 
 def set_view(app: ShmtopApp) -> SemaphoreSetScreen:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from shmtop.cli.commands import confirmed
-from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, say_error
+from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
 from shmtop.core.posix import actions, content
 from shmtop.core.posix.collect import take_snapshot
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
@@ -18,12 +18,17 @@ from shmtop.text.sanitize import safe_text
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """Plain text only for now: JSON, --sort and --user come with the reworked list plumbing."""
-    for option in ("json", "sort", "user", "reverse"):
-        if getattr(args, option):
+    """A table, or the posix-list JSON document (--sort, --user and --watch: not yet)."""
+    for option in ("sort", "user", "reverse", "watch"):
+        if getattr(args, option, None):
             raise CliError(not_yet_for(f"--{option}", args.kind), EXIT_USAGE)
     kind = PosixKind(args.kind)
     snapshot = take_snapshot()
+    if args.json:
+        from shmtop.text.posix_documents import posix_list_document
+
+        emit(posix_list_document(snapshot, kind))
+        return 0
     print(posix_table.summary_line(snapshot, kind))
     print("\n".join(posix_table.table_lines(snapshot, kind)))
     _blind_note(snapshot)

@@ -55,11 +55,14 @@ def _flag(obj: IpcObject, snapshot: Snapshot, word: str) -> bool:
 
 
 def _pids(obj: IpcObject) -> set[int]:
+    """The processes an object names; 0 (never sent to, never changed...) is no process."""
     if isinstance(obj, Segment):
-        return {a.pid for a in obj.attachments} | {obj.cpid, obj.lpid}
-    if isinstance(obj, MessageQueue):
-        return {obj.lspid, obj.lrpid}
-    return {s.pid for s in obj.semaphores or ()}
+        pids = {a.pid for a in obj.attachments} | {obj.cpid, obj.lpid}
+    elif isinstance(obj, MessageQueue):
+        pids = {obj.lspid, obj.lrpid}
+    else:
+        pids = {s.pid for s in obj.semaphores or ()}
+    return pids - {0}
 
 
 def _field(obj: IpcObject, snapshot: Snapshot, name: str, value: str) -> bool:

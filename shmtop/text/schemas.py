@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from shmtop.text.documents import SCHEMA_VERSION, LimitsDocument, ListDocument, ShowDocument
+from shmtop.text.posix_documents import PosixListDocument
 from shmtop.text.wait_documents import QueueMessagesDocument, WaitersDocument
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -30,6 +31,7 @@ DOCUMENTS: dict[str, Document] = {
     "show-messages": Document("shmtop show msg ID --messages --json", QueueMessagesDocument),
     "waiters": Document("shmtop waiters --json", WaitersDocument),
     "limits": Document("shmtop limits --json", LimitsDocument),
+    "posix-list": Document("shmtop list pshm|psem --json", PosixListDocument),
 }
 
 

@@ -9,7 +9,7 @@
   are two Style objects a colour pair, made again in microseconds.
 
 The second reaches into a private Textual module (there is no public way to it);
-if a Textual version moves it, this does nothing and tests/test_memory.py says so.
+if a Textual version moves it, this does nothing and tests/tui/test_memory.py says so.
 """
 
 from __future__ import annotations

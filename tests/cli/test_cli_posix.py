@@ -79,7 +79,7 @@ def test_list_pshm_shows_mappers_and_unlinked_objects_and_renders_hostile_names_
     assert lines.index(unlinked) > lines.index(row)  # unlinked ones after the named
 
 
-def test_list_psem_is_its_own_table_and_json_is_not_offered_yet(objects: list[str]) -> None:
+def test_list_psem_is_its_own_table_and_sort_is_not_offered_yet(objects: list[str]) -> None:
     make(objects, f"sem.{PREFIX}s", size=32)
     run = shmtop("list", "psem")
     assert run.returncode == 0, run.stderr
@@ -87,8 +87,8 @@ def test_list_psem_is_its_own_table_and_json_is_not_offered_yet(objects: list[st
     assert lines[0] == "POSIX named semaphores (1)"
     assert lines[2].split()[0] == f"/{PREFIX}s" and lines[2].split()[3:5] == ["0", "0"]
     assert PREFIX not in shmtop("list", "pshm").stdout.decode()
-    refused = shmtop("list", "pshm", "--json")
-    assert refused.returncode == 2 and b"not available for pshm yet" in refused.stderr
+    refused = shmtop("list", "pshm", "--sort", "size")
+    assert refused.returncode == 2 and b"--sort is not available for pshm yet" in refused.stderr
 
 
 def test_rm_pshm_by_name_plans_asks_and_says_who_still_maps_it(objects: list[str]) -> None:

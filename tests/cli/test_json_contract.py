@@ -10,6 +10,7 @@ as they come, and the committed schema/ files are compared with what the command
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -34,7 +35,7 @@ from shmtop.core.model import Kind
 from shmtop.core.waits.waiters import WaiterScanner
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = ("list", "show", "show-messages", "waiters", "limits")
+DOCUMENTS = ("list", "show", "show-messages", "waiters", "limits", "posix-list")
 
 
 # ---- the schemas, as `shmtop schema` prints them ----
@@ -144,7 +145,7 @@ def test_every_document_validates_against_its_schema_for_every_kind(world: World
     assert [s["value"] for s in sets[world.values]["semaphores"]] == [1, 0, 7]
     assert sets[world.waited]["waiters"] == 1
     assert queues[world.queue]["qnum"] == 1
-    assert listed["schema_version"] == "1.1"
+    assert listed["schema_version"] == "1.2"
 
     for kind in ("shm", "sem", "msg"):
         only = run_json(["list", kind])
@@ -362,3 +363,52 @@ def test_fields_are_described_in_the_schema() -> None:
     assert "IPC_RMID" in segment["dest"]["description"]
     assert "MAJOR.MINOR" in defs["ListDocument"]["properties"]["schema_version"]["description"]
     assert Kind.SHM.value in segment["kind"]["enum"]
+
+
+POSIX_CHILD = Path(__file__).resolve().parents[1] / "pshm_child.py"
+
+
+def test_the_posix_list_document_validates_with_mappers_holders_and_unlinked_objects() -> None:
+    """`list pshm|psem --json` (posix-list) on a mapped object, an unlinked one still mapped
+    and a semaphore file, as root and as nobody (who reads no other process's maps)."""
+    prefix = f"/dev/shm/shmtop-json-{os.getpid()}-"
+    paths = [f"{prefix}mapped\x1b[2J", f"{prefix}gone", f"/dev/shm/sem.shmtop-json-{os.getpid()}"]
+    for path, size in zip(paths, (8192, 4096, 32), strict=True):
+        with open(path, "wb") as file:
+            file.truncate(size)
+    child = subprocess.Popen(
+        [sys.executable, str(POSIX_CHILD), paths[0], "map-rw", "hold"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    gone = subprocess.Popen(
+        [sys.executable, str(POSIX_CHILD), paths[1], "map-ro"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None and gone.stdout is not None
+        pid = json.loads(child.stdout.readline())["pid"]
+        json.loads(gone.stdout.readline())
+        os.unlink(paths[1])
+        listed = run_json(["list", "pshm"])
+        validate("posix-list", listed)
+        mine = {o["name"]: o for o in listed["objects"] if "shmtop-json" in o["name"]}
+        mapped = mine[paths[0].removeprefix("/dev/shm")]
+        assert [(m["pid"], m["writable"]) for m in mapped["mappings"]] == [(pid, True)]
+        assert [(h["pid"], h["readable"]) for h in mapped["holders"]] == [(pid, True)]
+        assert (mapped["status"], mapped["linked"], mapped["semaphore"]) == (None, True, None)
+        unlinked = mine[paths[1].removeprefix("/dev/shm")]
+        assert (unlinked["status"], unlinked["linked"]) == ("unlinked", False)
+        sems = run_json(["list", "psem"])
+        validate("posix-list", sems)
+        sem = next(o for o in sems["objects"] if "shmtop-json" in o["name"])
+        assert (sem["kind"], sem["semaphore"]["value"], sem["semaphore"]["nwaiters"]) == (
+            "psem", 0, 0,
+        )  # fmt: skip
+        validate("posix-list", run_json(["list", "pshm"], nobody=True))
+    finally:
+        for process in (child, gone):
+            process.kill()
+            process.wait()
+        for path in paths:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)

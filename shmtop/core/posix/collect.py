@@ -55,7 +55,7 @@ class PosixCollector:
         # last scan's shm ones are only a hint for the fd scan that runs beside the maps.
         self._foreign: dict[int, ShmMount | None] = {}
         self._hiding = processes_hidden()  # the /proc mount does not change under us
-        self._room = (_ROOM, _ROOM)  # rows to make room for in the maps and fd scans
+        self._room: tuple[int, int] | None = None  # rows to make room for: maps, fds
         # The maps scan and the fd scan are C loops that release the GIL and share
         # nothing: run side by side, a scan costs about the longer of the two.
         self._pool = (
@@ -80,10 +80,11 @@ class PosixCollector:
         pids = all_pids() if pids is None else list(pids)
         known = set(mounts) | {dev for dev, mount in self._foreign.items() if mount is not None}
         self._foreign = {}
+        # A first scan guesses two rows a process (a second pass costs a whole scan again).
+        room = self._room or (_room_for(2 * len(pids)), _room_for(len(pids)))
         scan_maps = functools.partial(native.scan_file_maps, pids, list(mounts),
-                                      any_anonymous=True, capacity=self._room[0])  # fmt: skip
-        scan_fds = functools.partial(native.scan_fds, pids, sorted(known),
-                                     capacity=self._room[1])  # fmt: skip
+                                      any_anonymous=True, capacity=room[0])  # fmt: skip
+        scan_fds = functools.partial(native.scan_fds, pids, sorted(known), capacity=room[1])
         if self._pool is not None:
             maps_job, fds_job = self._pool.submit(scan_maps), self._pool.submit(scan_fds)
             owners = _owners(pids)
@@ -205,10 +206,11 @@ class PosixCollector:
 
 
 _ROOM = 1024
+_ROOM_MAX = 1 << 16  # a guess stops here: past it the C counts, and one more pass reads all
 
 
 def _room_for(rows: int) -> int:
-    return max(_ROOM, rows + rows // 4)
+    return min(max(_ROOM, rows + rows // 4), max(_ROOM_MAX, rows + 1))
 
 
 def _owners(pids: Sequence[int]) -> dict[int, int]:

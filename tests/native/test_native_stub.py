@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from paths import ROOT
 
 from shmtop.core.binding import _native as compiled
 from shmtop.core.binding import native
 
 STUB = Path(native.__file__).with_name("_native.pyi")
-ROOT = Path(__file__).resolve().parent.parent  # mypy finds the package (and stub) from here
 TREE = ast.parse(STUB.read_text(encoding="utf-8"))
 CLASSES = {node.name: node for node in TREE.body if isinstance(node, ast.ClassDef)}
 # The struct each stub class stands for, and the cdecl ffi.new returns it for.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import struct
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,8 +17,6 @@ from shmtop.core.segment.change_map import ChangeMap
 from shmtop.core.segment.segment_reader import CannotRead, ReadPath, SegmentReader
 from shmtop.text import errors
 from shmtop.text.hexdump import hex_lines
-from shmtop.text.inspect_values import decode
-from shmtop.text.view_input import parse_export, parse_offset, parse_pattern
 
 NOBODY = 65534
 PIECES = [(0, b"hello, segment\0"), (0x1234, bytes(range(256))), (0x7FF8, b"LASTWORD")]
@@ -253,44 +250,3 @@ def test_change_map_finds_the_bucket_that_changed(make_shm: MakeShm) -> None:
     seen = changes.changed_at()
     assert [i for i, when in enumerate(seen) if when != float("-inf")] == [5]
     assert changes.bucket_of(5 * 65536 + 7) == 5
-
-
-# ---- inspector values and what the user types ----
-
-
-def test_inspector_decodes_known_values() -> None:
-    data = struct.pack("<q", 1_700_000_000) + b"name\0"
-    values = {v.name: v for v in decode(data)}
-    assert values["u8"].little == "0"
-    assert values["i32"].little == "1700000000"
-    assert values["u64"].little == "1700000000"
-    assert values["u64"].big == str(int.from_bytes(data[:8], "big"))
-    assert values["time_t"].little == "2023-11-14 22:13:20Z"
-    assert values["cstring"].little == '"" (0 bytes)'  # 1700000000 starts with a zero byte
-    assert {v.name: v for v in decode(struct.pack("<d", -2.5))}["f64"].little == "-2.5"
-    assert {v.name: v for v in decode(struct.pack(">f", 0.5) + bytes(4))}["f32"].big == "0.5"
-    assert {v.name: v for v in decode(b"\x01")}["i16"].little == "-"
-    assert {v.name: v for v in decode(b"\x1b[31m\0")}["cstring"].little == '".[31m" (5 bytes)'
-
-
-def test_offsets_patterns_and_export_requests() -> None:
-    assert parse_offset("0x10", 0, 100) == 16
-    assert parse_offset("+0x10", 32, 100) == 48
-    assert parse_offset("-8", 32, 100) == 24
-    assert parse_offset("1k", 0, 4096) == 1024
-    assert parse_offset("50%", 0, 100) == 50
-    assert parse_offset("end", 0, 100) == 99
-    with pytest.raises(ValueError, match="outside"):
-        parse_offset("200", 0, 100)
-    for typo in ("zz", "010", "1_0", "\u0661"):  # the commands' syntax: no guessing
-        with pytest.raises(ValueError, match="not an offset"):
-            parse_offset(typo, 0, 100)
-    assert parse_pattern("x: de ad BE ef") == b"\xde\xad\xbe\xef"
-    assert parse_pattern("héllo") == "héllo".encode()
-    with pytest.raises(ValueError, match="not hex"):
-        parse_pattern("x:xyz")
-    assert parse_export("out.bin", 5, 100) == ("out.bin", 0, 100, False)
-    assert parse_export("'a b.txt' 0x10 +16 hex", 0, 100) == ("a b.txt", 16, 32, True)
-    assert parse_export("o +0 end raw", 40, 100) == ("o", 40, 100, False)
-    with pytest.raises(ValueError, match="outside"):
-        parse_export("o 90 +20", 0, 100)

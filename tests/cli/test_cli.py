@@ -30,11 +30,11 @@ from typing import Any
 import helpers
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
+from paths import ROOT
 
 from shmtop.core.binding import native
 from shmtop.core.binding._native import ffi
 
-ROOT = Path(__file__).resolve().parent.parent
 ME = pwd.getpwuid(os.geteuid()).pw_name  # owner of the objects the tests make
 SHM_DEST = 0o1000
 # The sanitiser shows ESC as its Control Picture.

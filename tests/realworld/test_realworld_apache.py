@@ -13,6 +13,7 @@ from typing import Any
 
 import helpers
 import pytest
+
 from realworld.apache import PAGE, SERVERS, Apache
 from realworld.namespace import Namespace
 from realworld.observe import Observation, observe, shmtop_attachments

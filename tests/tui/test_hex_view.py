@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import os
 import struct
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import helpers
@@ -35,19 +35,17 @@ ESCAPES = b"\x1b]2;pwned\x1b\\\x1b[41mRED\x1b[2J\x9b31m\x07\x08\r\n\x7f"
 PIECES = [(0, b"hello, segment\0"), (0x1234, bytes(range(256))), (0x2000, ESCAPES),
           (0x7FF8, b"LASTWORD")]  # fmt: skip
 CONTROLS = {chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]}
-Scenario = Callable[[ViewerApp, Pilot[None]], Awaitable[None]]
 
 
-def run_view(shmid: int, scenario: Scenario, *, no_attach: bool = False) -> None:
-    """The viewer app on a real segment; polls only when the scenario says (poll_interval)."""
-
-    async def main() -> None:
-        app = ViewerApp(shmid, no_attach=no_attach, poll_interval=3600, sweep=False)
-        async with app.run_test(size=(160, 45)) as pilot:
-            await pilot.pause()
-            await scenario(app, pilot)
-
-    asyncio.run(main())
+@contextlib.asynccontextmanager
+async def viewing(
+    shmid: int, *, no_attach: bool = False
+) -> AsyncIterator[tuple[ViewerApp, Pilot[None]]]:
+    """The viewer app on a real segment, headless; polls only when the test says (poll_interval)."""
+    app = ViewerApp(shmid, no_attach=no_attach, poll_interval=3600, sweep=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        yield app, pilot
 
 
 def screen(app: ViewerApp) -> SegmentViewScreen:
@@ -94,11 +92,12 @@ def written(make_shm: MakeShm) -> int:
 # ---- what is shown ----
 
 
-def test_rows_shown_equal_the_bytes_another_process_wrote(make_shm: MakeShm) -> None:
+@pytest.mark.asyncio
+async def test_rows_shown_equal_the_bytes_another_process_wrote(make_shm: MakeShm) -> None:
     shmid = written(make_shm)
     content = segment_writer.expected(SIZE, PIECES)
 
-    async def scenario(app: ViewerApp, pilot: Pilot[None]) -> None:
+    async with viewing(shmid) as (app, pilot):
         assert view(app).digits == 4  # 0x7fff needs four hex digits
         shown_rows = [line.rstrip() for line in lines(app)]
         assert shown_rows[0] == row_text(0, content[:16])
@@ -109,13 +108,12 @@ def test_rows_shown_equal_the_bytes_another_process_wrote(make_shm: MakeShm) -> 
             offset = top + 16 * y
             assert line.rstrip() == row_text(offset, content[offset : offset + 16])
 
-    run_view(shmid, scenario)
 
-
-def test_no_control_character_ever_reaches_the_screen(make_shm: MakeShm) -> None:
+@pytest.mark.asyncio
+async def test_no_control_character_ever_reaches_the_screen(make_shm: MakeShm) -> None:
     shmid = written(make_shm)
 
-    async def scenario(app: ViewerApp, pilot: Pilot[None]) -> None:
+    async with viewing(shmid) as (app, pilot):
         for target in ("0x1234", "0x2000", "0x2004"):
             await pilot.press("g", *target, "enter")
             await pilot.pause()
@@ -129,28 +127,26 @@ def test_no_control_character_ever_reaches_the_screen(make_shm: MakeShm) -> None
             assert "&#27;" not in screenshot and "&#x1b;" not in screenshot.lower()
         assert app.screen.query_one(DataInspector).data_shown.startswith(b"pwned\x1b\\\x1b[41m")
 
-    run_view(shmid, scenario)
 
-
-def test_offsets_grow_with_the_segment_size(make_shm: MakeShm) -> None:
+@pytest.mark.asyncio
+async def test_offsets_grow_with_the_segment_size(make_shm: MakeShm) -> None:
     shmid = make_shm(0x123456)
 
-    async def scenario(app: ViewerApp, pilot: Pilot[None]) -> None:
+    async with viewing(shmid) as (app, pilot):
         await pilot.press("end")
         await pilot.pause()
         assert view(app).cursor == 0x123455
         assert any(line.startswith("123450 │ ") for line in lines(app))
 
-    run_view(shmid, scenario)
-
 
 # ---- keys ----
 
 
-def test_goto_search_regions_and_inspector(make_shm: MakeShm) -> None:
+@pytest.mark.asyncio
+async def test_goto_search_regions_and_inspector(make_shm: MakeShm) -> None:
     shmid = written(make_shm)
 
-    async def scenario(app: ViewerApp, pilot: Pilot[None]) -> None:
+    async with viewing(shmid) as (app, pilot):
         hex_view, inspector = view(app), app.screen.query_one(DataInspector)
         await pilot.press("g", *"0x7ff8", "enter")
         await pilot.pause()
@@ -192,14 +188,13 @@ def test_goto_search_regions_and_inspector(make_shm: MakeShm) -> None:
         await pilot.pause()
         assert hex_view.row_bytes == 32 and hex_view.cursor == 17
 
-    run_view(shmid, scenario)
 
-
-def test_export_a_range_raw_and_as_hex(make_shm: MakeShm, tmp_path: Path) -> None:
+@pytest.mark.asyncio
+async def test_export_a_range_raw_and_as_hex(make_shm: MakeShm, tmp_path: Path) -> None:
     shmid = written(make_shm)
     raw, dump = tmp_path / "range.bin", tmp_path / "all.txt"
 
-    async def scenario(app: ViewerApp, pilot: Pilot[None]) -> None:
+    async with viewing(shmid) as (app, pilot):
         for answer in (f"{raw} 0x1234 +256", f"{dump} all hex"):
             await pilot.press("s")
             assert app.screen.query_one("#prompt", Input).value == f"shm-{shmid}.bin"
@@ -208,7 +203,6 @@ def test_export_a_range_raw_and_as_hex(make_shm: MakeShm, tmp_path: Path) -> Non
             await settle(app, pilot)
         assert f"saved 0x0-0x8000 (32.0K) to {dump} as hex dump" == shown(app, "#status")
 
-    run_view(shmid, scenario)
     assert raw.read_bytes() == bytes(range(256))
     text = dump.read_text()
     assert text.startswith("00000000  68 65 6c 6c 6f 2c 20 73  65 67 6d 65 6e 74 00 00  |hello, s")
@@ -219,11 +213,12 @@ def test_export_a_range_raw_and_as_hex(make_shm: MakeShm, tmp_path: Path) -> Non
 # ---- live ----
 
 
-def test_changed_bytes_are_highlighted_fade_and_freeze_holds(make_shm: MakeShm) -> None:
+@pytest.mark.asyncio
+async def test_changed_bytes_are_highlighted_fade_and_freeze_holds(make_shm: MakeShm) -> None:
     shmid = written(make_shm)
     now = [1000.0]
 
-    async def scenario(app: ViewerApp, pilot: Pilot[None]) -> None:
+    async with viewing(shmid) as (app, pilot):
         hex_view = view(app)
         hex_view.clock = lambda: now[0]
         segment_writer.write(shmid, [(0x21, b"!")])
@@ -248,17 +243,16 @@ def test_changed_bytes_are_highlighted_fade_and_freeze_holds(make_shm: MakeShm) 
         assert lines(app)[2].startswith("0020 │ 00 21 3f")
         assert hex_view.highlighted() == {0x22: 3}
 
-    run_view(shmid, scenario)
-
 
 # ---- what viewing changes ----
 
 
-def test_attached_view_says_so_labels_itself_and_restores_nattch(make_shm: MakeShm) -> None:
+@pytest.mark.asyncio
+async def test_attached_view_says_so_labels_itself_and_restores_nattch(make_shm: MakeShm) -> None:
     shmid = written(make_shm)
     before = native.shm_stat(shmid).nattch
 
-    async def scenario(app: ViewerApp, pilot: Pilot[None]) -> None:
+    async with viewing(shmid) as (app, pilot):
         await settle(app, pilot)
         assert native.shm_stat(shmid).nattch == before + 1
         path = shown(app, "#read-path")
@@ -267,11 +261,11 @@ def test_attached_view_says_so_labels_itself_and_restores_nattch(make_shm: MakeS
         screen(app).poll()
         assert f"nattch {before + 1}" in shown(app, "#summary")
 
-    run_view(shmid, scenario)
     assert native.shm_stat(shmid).nattch == before
 
 
-def test_view_through_an_attacher_leaves_counters_and_bytes_alone(
+@pytest.mark.asyncio
+async def test_view_through_an_attacher_leaves_counters_and_bytes_alone(
     make_shm: MakeShm, spawn: Spawn
 ) -> None:
     shmid = written(make_shm)
@@ -279,7 +273,7 @@ def test_view_through_an_attacher_leaves_counters_and_bytes_alone(
     stat = native.shm_stat(shmid)
     before = (stat.nattch, stat.lpid, stat.atime, stat.dtime, helpers.live_rows("shm")[shmid])
 
-    async def scenario(app: ViewerApp, pilot: Pilot[None]) -> None:
+    async with viewing(shmid, no_attach=True) as (app, pilot):
         assert shown(app, "#read-path").startswith(
             f"read through pid {holder.pid}, counters untouched"
         )
@@ -289,7 +283,6 @@ def test_view_through_an_attacher_leaves_counters_and_bytes_alone(
         await settle(app, pilot)
         screen(app).poll()
 
-    run_view(shmid, scenario, no_attach=True)
     stat = native.shm_stat(shmid)
     assert (stat.nattch, stat.lpid, stat.atime, stat.dtime, helpers.live_rows("shm")[shmid]) == (
         before
@@ -300,11 +293,12 @@ def test_view_through_an_attacher_leaves_counters_and_bytes_alone(
     )
 
 
-def test_switching_the_read_path_detaches(make_shm: MakeShm, spawn: Spawn) -> None:
+@pytest.mark.asyncio
+async def test_switching_the_read_path_detaches(make_shm: MakeShm, spawn: Spawn) -> None:
     shmid = written(make_shm)
     holder = spawn(name="holder", attach=[(shmid, False)])
 
-    async def scenario(app: ViewerApp, pilot: Pilot[None]) -> None:
+    async with viewing(shmid) as (app, pilot):
         assert native.shm_stat(shmid).nattch == 2
         await pilot.press("p")
         await pilot.pause()
@@ -312,16 +306,15 @@ def test_switching_the_read_path_detaches(make_shm: MakeShm, spawn: Spawn) -> No
         assert shown(app, "#read-path").startswith(f"read through pid {holder.pid}")
         assert lines(app)[0].startswith(row_text(0, b"hello, segment\0\0"))
 
-    run_view(shmid, scenario)
-
 
 # ---- when the segment goes ----
 
 
-def test_removed_while_attached_keeps_showing_and_says_why(make_shm: MakeShm) -> None:
+@pytest.mark.asyncio
+async def test_removed_while_attached_keeps_showing_and_says_why(make_shm: MakeShm) -> None:
     shmid = written(make_shm)
 
-    async def scenario(app: ViewerApp, pilot: Pilot[None]) -> None:
+    async with viewing(shmid) as (app, _pilot):
         native.shm_rmid(shmid)
         screen(app).poll()
         assert "DEST" in shown(app, "#summary")
@@ -329,15 +322,17 @@ def test_removed_while_attached_keeps_showing_and_says_why(make_shm: MakeShm) ->
         assert "keeps it until you close" in shown(app, "#status")
         assert lines(app)[0].startswith(row_text(0, b"hello, segment\0\0"))
 
-    run_view(shmid, scenario)
     assert shmid not in helpers.live_rows("shm")  # our detach was the last one
 
 
-def test_removed_and_gone_while_read_through_an_attacher(make_shm: MakeShm, spawn: Spawn) -> None:
+@pytest.mark.asyncio
+async def test_removed_and_gone_while_read_through_an_attacher(
+    make_shm: MakeShm, spawn: Spawn
+) -> None:
     shmid = written(make_shm)
     holder = spawn(name="holder", attach=[(shmid, False)])
 
-    async def scenario(app: ViewerApp, pilot: Pilot[None]) -> None:
+    async with viewing(shmid, no_attach=True) as (app, pilot):
         native.shm_rmid(shmid)
         screen(app).poll()
         assert "p attaches" in shown(app, "#status")
@@ -351,21 +346,17 @@ def test_removed_and_gone_while_read_through_an_attacher(make_shm: MakeShm, spaw
         await pilot.pause()
         assert any("unreadable" in line for line in lines(app))
 
-    run_view(shmid, scenario, no_attach=True)
 
-
-def test_an_unknown_segment_shows_why_and_only_closes() -> None:
-    async def main() -> None:
-        app = ViewerApp(0x7FFFFFFF, sweep=False)
-        async with app.run_test(size=(120, 30)) as pilot:
-            await pilot.pause()
-            assert "no such object" in shown(app, "#error")
-            assert not app.screen.query(HexView)
-            await pilot.press("q")
-            await pilot.pause()
-        assert app.return_code == 0
-
-    asyncio.run(main())
+@pytest.mark.asyncio
+async def test_an_unknown_segment_shows_why_and_only_closes() -> None:
+    app = ViewerApp(0x7FFFFFFF, sweep=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert "no such object" in shown(app, "#error")
+        assert not app.screen.query(HexView)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
 
 
 # ---- shmtop view: errors before the TUI starts ----
@@ -426,13 +417,16 @@ def test_view_of_a_segment_without_read_permission_says_so(make_shm: MakeShm) ->
     assert native.shm_stat(shmid).nattch == 0
 
 
-def test_the_view_draws_with_no_color(make_shm: MakeShm, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.asyncio
+async def test_the_view_draws_with_no_color(
+    make_shm: MakeShm, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """NO_COLOR puts Textual's monochrome filter over every line: each segment of a line
     needs a style (a None style crashed the first frame)."""
     monkeypatch.setenv("NO_COLOR", "1")
     shmid = written(make_shm)
 
-    async def scenario(app: ViewerApp, pilot: Pilot[None]) -> None:
+    async with viewing(shmid) as (app, pilot):
         assert app.no_color
         await pilot.press("g", *"0x1234", "enter", "w")
         await settle(app, pilot)
@@ -442,5 +436,3 @@ def test_the_view_draws_with_no_color(make_shm: MakeShm, monkeypatch: pytest.Mon
         app.export_screenshot()
         assert app.is_running
         assert hex_view.cursor == 0x1234
-
-    run_view(shmid, scenario)

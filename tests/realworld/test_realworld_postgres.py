@@ -16,6 +16,7 @@ from typing import Any
 
 import helpers
 import pytest
+
 from realworld.namespace import Namespace
 from realworld.observe import SHM_FIELDS, Observation, observe, shmtop_attachments
 from realworld.postgres import SLOW_ROWS, Postgres

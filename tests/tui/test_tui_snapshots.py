@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from fake_source import FixedSource, FixedWaiters, fixed_peek
 from textual.pilot import Pilot
-from tui_pilot import wait_for
+from tui_pilot import open_with_waiters, show_tab, tables_filled, wait_for
 
+from shmtop.core.model import Kind
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.prefs import Preferences
 from shmtop.tui.screens.confirm import ConfirmScreen
@@ -36,7 +37,7 @@ def test_main_screen(
     snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
     app = fixed_app(tmp_path, monkeypatch)
-    assert snap_compare(app, terminal_size=size, press=["wait:400"])
+    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: tables_filled(app, pilot))
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
@@ -44,19 +45,28 @@ def test_main_screen_no_color(
     snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
     app = fixed_app(tmp_path, monkeypatch, no_color=True)
-    assert snap_compare(app, terminal_size=size, press=["wait:400"])
+    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: tables_filled(app, pilot))
 
 
 def test_semaphores_tab(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = fixed_app(tmp_path, monkeypatch)
-    assert snap_compare(app, terminal_size=(120, 32), press=["wait:400", "2"])
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await tables_filled(app, pilot)
+        await show_tab(app, pilot, "2", Kind.SEM)
+
+    assert snap_compare(app, terminal_size=(120, 32), run_before=run_before)
 
 
 def test_set_view_no_color(
     snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = fixed_app(tmp_path, monkeypatch, no_color=True)
-    assert snap_compare(app, terminal_size=(130, 32), press=["wait:400", "2", "enter", "wait:600"])
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await open_with_waiters(app, pilot, "2", 65536, (4301,))  # the first set of its tab
+
+    assert snap_compare(app, terminal_size=(130, 32), run_before=run_before)
 
 
 async def ask_removal(pilot: Pilot[Any], *, armed: bool) -> None:

@@ -37,7 +37,7 @@ def test_opening_and_closing_views_leaves_no_footer_keys_or_styles_caches_behind
     async def cycle(app: ShmtopApp, pilot: Pilot[None]) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, SegmentViewScreen), "the view")
-        await pilot.pause(0.2)
+        await next_polls(app, pilot, 1)  # the view lives through a refresh
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, SegmentViewScreen), "closed")
         await next_polls(app, pilot, 1)

@@ -16,7 +16,6 @@ from helpers import MakeSem, MakeShm, Spawn
 
 from shmtop.core.binding import native
 from shmtop.core.model import Coverage, IpcObject, Kind, Snapshot
-from shmtop.core.snapshot import visibility
 from shmtop.core.snapshot.collect import Collector
 from shmtop.core.verdicts import (
     DEFAULT_GRACE,
@@ -175,13 +174,6 @@ def plan(result: hidden.Result) -> set[tuple[str, int]]:
     }
 
 
-@pytest.mark.parametrize(
-    ("text", "seconds"), [("90s", 90), ("10m", 600), ("2h", 7200), ("7d", 7 * 86400)]
-)
-def test_durations_parse(text: str, seconds: float) -> None:
-    assert parse_duration(text) == seconds
-
-
 @pytest.mark.parametrize("text", ["", "7", "7x", "1.5h", "-1s", "0s", "366d", "\u0667d", "1_0s"])
 def test_bad_durations_are_one_line_usage_errors(text: str) -> None:
     with pytest.raises(ValueError, match="duration"):
@@ -199,21 +191,6 @@ def test_idle_for_needs_orphans() -> None:
 
 
 # ---- hidden processes: unknown, never gone ----
-
-
-def test_proc_mount_options_take_the_mount_on_top() -> None:
-    info = (
-        "22 27 0:21 / /proc rw,relatime - proc proc rw\n"
-        "66 48 0:40 / /proc rw,relatime - proc proc rw,hidepid=invisible,gid=27\n"
-        "70 48 0:41 / /proc/sys rw - proc proc rw\n"
-    )
-    options = visibility.proc_mount_options(info)
-    assert options["hidepid"] == "invisible"
-    assert visibility.hidden_by_mount(options, euid=1000, groups=[1000]) is not None
-    assert visibility.hidden_by_mount(options, euid=1000, groups=[27]) is None  # gid= group
-    assert visibility.hidden_by_mount(options, euid=0, groups=[0]) is None
-    assert visibility.hidden_by_mount({"hidepid": "2"}, euid=1, groups=[]) is not None
-    assert visibility.hidden_by_mount({}, euid=1, groups=[]) is None
 
 
 @pytest.fixture

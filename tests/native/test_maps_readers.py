@@ -17,11 +17,12 @@ import helpers
 import pytest
 from helpers import MakeShm
 from maps_reader import MapsReader
+from paths import TESTS
 
 from shmtop.core.binding import native
 from shmtop.core.snapshot.collect import Collector
 
-ATTACHER = Path(__file__).with_name("attacher.c")
+ATTACHER = TESTS / "attacher.c"
 CHILDREN = 240
 SEGMENTS = 16
 ROUNDS = 10

@@ -11,9 +11,20 @@ from typing import Any
 import pytest
 from fake_source import FixedSource, FixedWaiters, fixed_peek, fixed_wait_report
 from textual.pilot import Pilot
-from tui_pilot import open_object, run_app, set_view, text_of, wait_for, waiter_row
+from tui_pilot import (
+    open_object,
+    open_with_waiters,
+    run_app,
+    set_view,
+    show_tab,
+    tables_filled,
+    text_of,
+    wait_for,
+    waiter_row,
+)
 
 from shmtop.core.binding.native import MSG_COPY_MISSING, MsgPeek
+from shmtop.core.model import Kind
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.prefs import Preferences
 from shmtop.tui.screens.main import MainScreen
@@ -161,20 +172,36 @@ def fixed_app(tmp_path: Path) -> ShmtopApp:
 
 @pytest.mark.usefixtures("utc")
 def test_set_view_snapshot(snap_compare: Any, tmp_path: Path) -> None:
-    assert snap_compare(
-        fixed_app(tmp_path), terminal_size=(130, 32), press=["wait:400", "2", "enter", "wait:600"]
-    )
+    app = fixed_app(tmp_path)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await open_with_waiters(app, pilot, "2", 65536, (4301,))  # the first set of its tab
+
+    assert snap_compare(app, terminal_size=(130, 32), run_before=run_before)
 
 
 @pytest.mark.usefixtures("utc")
 def test_queue_view_snapshot(snap_compare: Any, tmp_path: Path) -> None:
-    assert snap_compare(
-        fixed_app(tmp_path), terminal_size=(130, 40), press=["wait:400", "3", "enter", "wait:600"]
-    )
+    app = fixed_app(tmp_path)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await open_with_waiters(app, pilot, "3", 98304, (4300, 4302))  # the first queue
+
+    assert snap_compare(app, terminal_size=(130, 40), run_before=run_before)
 
 
 @pytest.mark.usefixtures("utc")
 def test_main_screen_with_the_waiter_scan_on_snapshot(snap_compare: Any, tmp_path: Path) -> None:
-    assert snap_compare(
-        fixed_app(tmp_path), terminal_size=(130, 32), press=["wait:400", "2", "w", "wait:600"]
-    )
+    app = fixed_app(tmp_path)
+
+    def scanned() -> bool:
+        status = text_of(app, "#status")
+        return "WAITERS" in status and "scanning" not in status
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await tables_filled(app, pilot)
+        await show_tab(app, pilot, "2", Kind.SEM)
+        await pilot.press("w")
+        await wait_for(pilot, scanned, "the waiter scan's summary")
+
+    assert snap_compare(app, terminal_size=(130, 32), run_before=run_before)

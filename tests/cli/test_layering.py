@@ -8,10 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from paths import ROOT
+
 import shmtop.core
 import shmtop.text
 
-ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "shmtop"
 # What each layer may not import (a line per arrow the contracts in pyproject.toml forbid).
 FORBIDDEN = {

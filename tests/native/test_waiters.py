@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import helpers
 import pytest
-from blocker import NOBODY, ROOT, Blocker, Blockers, accept_mutex, blockers
+from blocker import NOBODY, ROOT, Blocker, Blockers, accept_mutex, blockers, deadlock
 from helpers import MakeMsg, MakeSem
 
 from shmtop.core.binding import native
@@ -138,13 +138,7 @@ def test_several_operations_wait_on_the_one_that_cannot_proceed_with_the_timeout
 def test_two_children_deadlocked_with_sem_undo_are_reported_as_a_cycle(
     make_sem: MakeSem, kids: Blockers
 ) -> None:
-    semid = make_sem(2)
-    native.sem_setall(semid, [1, 1])
-    first, second = kids.start("shmtop-first"), kids.start("shmtop-second")
-    assert first.call(call="semop", semid=semid, ops=[[0, -1, SEM_UNDO]]) == {"ok": True}
-    assert second.call(call="semop", semid=semid, ops=[[1, -1, SEM_UNDO]]) == {"ok": True}
-    first.send(call="semop", semid=semid, ops=[[1, -1, SEM_UNDO]])
-    second.send(call="semop", semid=semid, ops=[[0, -1, SEM_UNDO]])
+    semid, first, second = deadlock(make_sem, kids)
     scanner = WaiterScanner()
     waiter_of(scanner, first)
     waiter_of(scanner, second)

@@ -28,6 +28,7 @@ from pathlib import Path
 import helpers
 import pytest
 from helpers import PATIENCE, wait_until
+from paths import ROOT, TESTS
 
 from shmtop.core.binding import native
 from shmtop.core.model import Kind
@@ -45,7 +46,6 @@ from shmtop.demo.workload import (
     run_headless,
 )
 
-REPO = Path(__file__).resolve().parent.parent
 HEADLESS = "from shmtop.demo.workload import run_headless; raise SystemExit(run_headless())"
 NAMES = {
     "demo-producer", "demo-consumer1", "demo-consumer2", "demo-reader",
@@ -273,7 +273,7 @@ def test_run_headless_stops_after_a_while_and_says_what_it_made() -> None:
 
 def test_the_module_does_not_import_textual() -> None:
     code = "import sys, shmtop.demo.workload; raise SystemExit('textual' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False).returncode == 0
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
 
 
 # ---- `shmtop demo --no-ui` as a separate process ----
@@ -323,7 +323,7 @@ def headless_demo(*, new_session: bool = False) -> Iterator[Headless]:
     happens, end it and its children and remove what it made."""
     process = subprocess.Popen(
         [sys.executable, "-c", HEADLESS],
-        cwd=REPO,
+        cwd=ROOT,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -462,7 +462,7 @@ def probe(*args: str, remove: list[int] | None = None) -> dict[str, object]:
     if remove is not None:
         env["PROBE_REMOVE"] = ",".join(map(str, remove))
     done = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "demo_probe.py"), *args], cwd=REPO, env=env,
+        [sys.executable, str(TESTS / "demo_probe.py"), *args], cwd=ROOT, env=env,
         capture_output=True, text=True, timeout=4 * PATIENCE, stdin=subprocess.DEVNULL, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -527,7 +527,7 @@ def test_shmtop_demo_no_ui_runs_in_its_own_namespace_and_spares_the_host(
     host_objects: HostObjects,
 ) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "shmtop", "demo", "--no-ui"], cwd=REPO,
+        [sys.executable, "-m", "shmtop", "demo", "--no-ui"], cwd=ROOT,
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     assert process.stderr is not None
@@ -554,7 +554,7 @@ def test_shmtop_demo_no_ui_runs_in_its_own_namespace_and_spares_the_host(
 
 def test_an_unknown_theme_is_refused_before_the_demo_makes_anything() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "shmtop", "demo", "--no-ui", "--theme", "nosuch"], cwd=REPO,
+        [sys.executable, "-m", "shmtop", "demo", "--no-ui", "--theme", "nosuch"], cwd=ROOT,
         capture_output=True, text=True, timeout=PATIENCE, stdin=subprocess.DEVNULL, check=False,
     )  # fmt: skip
     assert done.returncode == 2 and "demo:" not in done.stderr

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import errno
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -16,6 +16,7 @@ import helpers
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 from maps_reader import MapsReader
+from paths import TESTS
 
 from shmtop.core.binding import native
 from shmtop.core.snapshot import procfs
@@ -344,9 +345,30 @@ def test_errors_keep_errno_and_name_the_call(make_shm: MakeShm, make_msg: MakeMs
     assert f"shmat(shmid={shmid})" in str(attach_error.value)
 
 
+def _free_high_key() -> int:
+    """A key with the top bit set (negative as key_t) that no segment has now."""
+    taken = {row["key"] for row in helpers.live_rows("shm").values()}
+    chooser = random.SystemRandom()
+    return next(
+        k for k in iter(lambda: chooser.randrange(1 << 31, 1 << 32), None) if k not in taken
+    )
+
+
 def test_a_key_as_snapshots_report_it_can_be_looked_up() -> None:
-    with contextlib.suppress(FileNotFoundError):  # ENOENT (no such segment) is a fine answer
-        native.shmget(0xDEADBEEF, 0, 0)  # look up only (no IPC_CREAT): never creates
+    key = _free_high_key()
+    with pytest.raises(FileNotFoundError):  # look up only (no IPC_CREAT): never creates
+        native.shmget(key, 0, 0)
+    assert key not in {row["key"] for row in helpers.live_rows("shm").values()}
+    shmid = helpers.record(
+        "shm", native.shmget(key, 4096, native.IPC_CREAT | native.IPC_EXCL | 0o600)
+    )
+    try:
+        reported = native.shm_stat(shmid).key
+        assert reported == key == helpers.live_rows("shm")[shmid]["key"]  # unsigned, as reported
+        assert native.shmget(reported, 0, 0) == shmid
+        assert native.shmget(key - (1 << 32), 0, 0) == shmid  # the signed form names it too
+    finally:
+        helpers.remove("shm", shmid)
 
 
 # ---- which processes map which segment ----
@@ -446,7 +468,7 @@ def test_cleans_up(make_shm, make_sem, make_msg) -> None:
 
 
 def test_the_session_fails_when_an_object_outlives_it(pytester: pytest.Pytester) -> None:
-    here = Path(__file__).parent
+    here = TESTS
     pytester.makeconftest((here / "conftest.py").read_text())
     pytester.makepyfile(helpers=(here / "helpers.py").read_text())
     pytester.makepyfile(maps_reader=(here / "maps_reader.py").read_text())

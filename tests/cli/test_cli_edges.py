@@ -8,7 +8,6 @@ from /proc/sysvipc by the test itself.
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import json
 import os
@@ -29,16 +28,15 @@ from typing import Any
 import helpers
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
+from paths import ROOT
 
 from shmtop.core.binding import native
-from shmtop.core.model import BlindSpots, Snapshot
 from shmtop.core.segment.segment_reader import SegmentReader
 from shmtop.core.snapshot.collect import Collector
-from shmtop.text import errors, report
+from shmtop.text import errors
 from shmtop.text.export import SHM_NO_LIMIT
 from shmtop.text.filtering import parse_filter
 
-ROOT = Path(__file__).resolve().parent.parent
 ME = pwd.getpwuid(os.geteuid()).pw_name
 PAGE = os.sysconf("SC_PAGESIZE")
 SPARSE = 64 << 20
@@ -571,30 +569,6 @@ def test_limits_show_no_shm_page_limit_as_null_and_unlimited(
         else:
             assert entry["percent"] == round(100 * entry["used"] / pages, 2)
             assert row[2] == str(pages)
-
-
-def test_the_blind_spot_note_tells_root_no_lie() -> None:
-    refused = BlindSpots(5, {"permission denied": 1}, 0, 0)
-    churn = BlindSpots(5, {}, 2, 0)
-
-    collector = Collector(attachments=False)
-    try:
-        snapshot = collector.snapshot()
-    finally:
-        collector.close()
-    as_user = report.blind_spot_note(_with(snapshot, refused), root=False)
-    as_root = report.blind_spot_note(_with(snapshot, refused), root=True)
-    moved = report.blind_spot_note(_with(snapshot, churn), root=True)
-
-    assert as_user is not None and "run as root for the full picture" in as_user
-    assert as_root is not None and "run as root" not in as_root and "even as root" in as_root
-    assert moved is not None and "run as root" not in moved
-    assert "2 attachments counted by nattch not found" in moved
-    assert "exited while the scan ran" in moved
-
-
-def _with(snapshot: Snapshot, blind: BlindSpots) -> Snapshot:
-    return dataclasses.replace(snapshot, blind_spots=blind)
 
 
 LEAVER = textwrap.dedent(

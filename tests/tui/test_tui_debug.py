@@ -14,7 +14,7 @@ from pathlib import Path
 
 import helpers
 import pytest
-from blocker import Blocker, Blockers, accept_mutex, blockers
+from blocker import Blocker, Blockers, accept_mutex, blockers, deadlock
 from helpers import MakeMsg, MakeSem
 from textual.pilot import Pilot
 from tui_pilot import (
@@ -153,13 +153,7 @@ def test_a_child_blocked_on_semaphore_2_is_a_waiter_of_the_set(
 def test_a_deadlock_raises_the_banner_and_marks_the_set_only_with_the_scan_on(
     tmp_path: Path, make_sem: MakeSem, kids: Blockers
 ) -> None:
-    semid = make_sem(2)
-    native.sem_setall(semid, [1, 1])
-    first, second = kids.start("shmtop-first"), kids.start("shmtop-second")
-    assert first.call(call="semop", semid=semid, ops=[[0, -1, SEM_UNDO]]) == {"ok": True}
-    assert second.call(call="semop", semid=semid, ops=[[1, -1, SEM_UNDO]]) == {"ok": True}
-    first.send(call="semop", semid=semid, ops=[[1, -1, SEM_UNDO]])
-    second.send(call="semop", semid=semid, ops=[[0, -1, SEM_UNDO]])
+    semid, first, second = deadlock(make_sem, kids)
     scanner = CountingScanner()
 
     async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
