@@ -697,7 +697,7 @@ def blocked_on() -> set[tuple[Kind, int]]:
     from shmtop.core.waits.waiters import WaiterScanner  # only rm --orphans pays for the debugger
 
     report = WaiterScanner().scan()
-    return {(w.kind, w.object_id) for w in report.waiters}
+    return {(w.kind, w.object_id) for w in report.waiters if isinstance(w.kind, Kind)}
 
 
 def removal_plan(

@@ -272,7 +272,11 @@ def judged(
         return None
     namespace = str(reading.namespace)
     scanned = waits is not None and not waits.unsupported
-    blocked = {(w.kind, w.object_id) for w in waits.waiters} if waits and scanned else None
+    blocked = (
+        {(w.kind, w.object_id) for w in waits.waiters if isinstance(w.kind, Kind)}  # System V
+        if waits and scanned
+        else None
+    )
     statuses = (verdicts or Verdicts()).statuses(snapshot, blocked)
     counts = waits.counts() if waits is not None else {}
     rows: list[Row] = []
