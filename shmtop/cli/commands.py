@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from shmtop import __version__
-from shmtop.cli import exporter_hook, output
+from shmtop.cli import exporter_hook, output, serve_hook
 from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit, say_error
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.posix.model import MQ_KIND, PosixKind
@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--json", action="store_true")
     add_waiters_command(commands)
     exporter_hook.add_command(commands)
+    serve_hook.add_command(commands, KINDS)
 
     schema = commands.add_parser(
         "schema", help="the JSON Schema of a document --json prints (none given: the list)"
@@ -275,15 +276,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         None: run_tui, "list": run_list, "show": run_show, "dump": run_dump, "view": run_view,
         "rm": run_rm, "limits": run_limits, "demo": run_demo, "schema": run_schema,
         "waiters": run_waiters,
-        "exporter": exporter_hook.run,
+        "exporter": exporter_hook.run, "serve": serve_hook.run,
     }  # fmt: skip
     return output.run(handlers[args.command], args)
+
+
+def served() -> bool:
+    """A browser session of `shmtop serve`: textual-serve runs the view on pipes and names
+    Textual's web driver, which speaks its protocol on them (no terminal needed)."""
+    return os.environ.get("TEXTUAL_DRIVER", "").endswith("web_driver:WebDriver")
 
 
 def run_tui(args: argparse.Namespace) -> int:
     """The interactive view on this machine's objects (Textual is imported only here)."""
     options = view_options(args)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and not served():
         raise CliError("the interactive view needs a terminal; try 'shmtop list'", EXIT_USAGE)
     from shmtop.tui.app import ShmtopApp
     from shmtop.tui.crash import run_app
@@ -570,7 +577,7 @@ def run_view(args: argparse.Namespace) -> int:
     except CannotRead as error:
         raise CliError(cannot_read(error)) from error
     try:
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        if not (sys.stdin.isatty() and sys.stdout.isatty()) and not served():
             raise CliError("the viewer needs a terminal; try 'shmtop dump ID'", EXIT_USAGE)
         from shmtop.tui.crash import run_app
         from shmtop.tui.viewer_app import ViewerApp
