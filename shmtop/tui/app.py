@@ -304,7 +304,7 @@ class ShmtopApp(App[None]):
         obj = message.obj
         if isinstance(obj, Segment):
             # The screen attaches (read-only) when made: make it only when pushed.
-            self.push_screen(SegmentViewScreen(obj.id))
+            self.push_screen(SegmentViewScreen(obj.id, readonly=self.readonly))
             return
         if isinstance(obj, MessageQueue):
             self.push_screen(QueueScreen(obj.id, self.snapshot, readonly=self.readonly))

@@ -133,6 +133,28 @@ def test_readonly_removes_nothing(tmp_path: Path, make_shm: MakeShm) -> None:
     run_app(tmp_path, scenario, readonly=True)
 
 
+def test_readonly_segment_view_saves_no_file(tmp_path: Path, make_shm: MakeShm) -> None:
+    """A browser session of `shmtop serve` is read-only: `s` (save to a file) is refused."""
+    from shmtop.tui.screens.segment_view import SegmentViewScreen
+
+    async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
+        shmid = make_shm()
+        table = segment_table(app)
+        await wait_for(pilot, lambda: shmid in table.objects, "the segment is listed")
+        table.move_to(shmid)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, SegmentViewScreen), "the view")
+        view = app.screen
+        assert view.check_action("ask", ("export",)) is None  # greyed out
+        await pilot.press("s")
+        await pilot.pause()
+        assert not view.query_one("#prompt", Input).display
+        view.action_ask("export")  # run by name (the command palette): refused too
+        assert not view.query_one("#prompt", Input).display
+
+    run_app(tmp_path, scenario, readonly=True)
+
+
 def test_sort_search_and_filter_keep_the_cursor_on_the_same_object(
     tmp_path: Path, make_shm: MakeShm
 ) -> None:

@@ -80,10 +80,13 @@ class SegmentViewScreen(Screen[None]):
 
     def __init__(
         self, shmid: int, no_attach: bool = False, *, reader: SegmentReader | None = None,
-        poll_interval: float = POLL_INTERVAL, sweep: bool = True,
+        poll_interval: float = POLL_INTERVAL, sweep: bool = True, readonly: bool = False,
     ) -> None:  # fmt: skip
         super().__init__()
         self.shmid = shmid
+        # --readonly writes no file either: a browser session of `shmtop serve` is anyone's
+        # on this machine, and an export creates a file wherever it is told, as our user.
+        self.readonly = readonly
         self.poll_interval = poll_interval
         self.sweep_enabled = sweep
         self.error: str | None = None
@@ -151,6 +154,8 @@ class SegmentViewScreen(Screen[None]):
             return True
         if self.reader is None:
             return False
+        if self.readonly and action == "ask" and parameters == ("export",):
+            return None  # greyed out: --readonly writes no file
         return None if self.gone and action in ("switch_path", "export", "freeze") else True
 
     def set_status(self, message: str, *, error: bool = False) -> None:
@@ -353,6 +358,8 @@ class SegmentViewScreen(Screen[None]):
             self.dismiss(None)
 
     def action_ask(self, kind: str, direction: int = 1) -> None:
+        if kind == "export" and self.readonly:
+            return  # check_action greys it out; an action run by name is refused here too
         prompt = self.query_one("#prompt", Input)
         hints = {"goto": f"go to offset: {typed.OFFSET_HELP}",
                  "search": f"search {'forward' if direction > 0 else 'back'}: {typed.PATTERN_HELP}",
