@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App
 
 from shmtop.core.segment.segment_reader import SegmentReader
-from shmtop.tui.screens.segment_view import SegmentViewScreen
+from shmtop.tui.screens.segment_view import POLL_INTERVAL, SegmentViewScreen
 
 
 class ViewerApp(App[None]):
@@ -25,8 +25,9 @@ class ViewerApp(App[None]):
         self.sweep = sweep
 
     def on_mount(self) -> None:
-        options = {} if self.poll_interval is None else {"poll_interval": self.poll_interval}
+        interval = POLL_INTERVAL if self.poll_interval is None else self.poll_interval
         screen = SegmentViewScreen(
-            self.shmid, self.no_attach, reader=self.reader, sweep=self.sweep, **options
-        )
+            self.shmid, self.no_attach, reader=self.reader, sweep=self.sweep,
+            poll_interval=interval,
+        )  # fmt: skip
         self.push_screen(screen, lambda _: self.exit())

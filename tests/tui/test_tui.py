@@ -145,6 +145,7 @@ def test_readonly_segment_view_saves_no_file(tmp_path: Path, make_shm: MakeShm) 
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, SegmentViewScreen), "the view")
         view = app.screen
+        assert isinstance(view, SegmentViewScreen)
         assert view.check_action("ask", ("export",)) is None  # greyed out
         await pilot.press("s")
         await pilot.pause()
