@@ -16,6 +16,7 @@ import base64
 import contextlib
 import itertools
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -98,13 +99,15 @@ class Page:
     async def screen_text(self) -> str:
         return str(await self.evaluate(SCREEN_TEXT) or "")
 
-    async def wait_for_text(self, wanted: str, what: str) -> str:
-        """The terminal's screen once it contains `wanted` (bounded: TimeoutError)."""
+    async def wait_for_text(self, wanted: str | re.Pattern[str], what: str) -> str:
+        """The terminal's screen once it contains `wanted`, a string or a pattern searched
+        for (bounded: TimeoutError)."""
         deadline = asyncio.get_running_loop().time() + PATIENCE
         text = ""
         while asyncio.get_running_loop().time() < deadline:
             text = await self.screen_text()
-            if wanted in text:
+            found = wanted in text if isinstance(wanted, str) else wanted.search(text)
+            if found:
                 return text
             await asyncio.sleep(0.1)
         raise TimeoutError(f"gave up waiting for {what}; the screen:\n{text}")

@@ -109,6 +109,12 @@ def _until_ready(process: subprocess.Popen[bytes]) -> str:
     return said.decode()
 
 
+def table_row(shmid: int) -> re.Pattern[str]:
+    """The segment's row in the table: its id in the first column, then its key (a bare id
+    could be any number on the screen; in the private namespace the first id is 0)."""
+    return re.compile(rf"^\s*{shmid}\s+0x[0-9a-f]{{8}}\s", re.M)
+
+
 def need_chromium() -> None:
     if chromium_cdp.chromium() is None:
         unavailable("chromium is not installed (Debian's chromium package)")
@@ -140,7 +146,7 @@ def test_the_browser_shows_the_segment_table_and_removes_nothing(
     async def scenario(served: Served) -> None:
         async with chromium_cdp.browser(profile) as page:
             await page.open(served.urls["read-only view"])
-            text = await page.wait_for_text(f" {shmid} ", f"segment {shmid} in the table")
+            text = await page.wait_for_text(table_row(shmid), f"segment {shmid} in the table")
             assert "read-only" in text
             png = await page.screenshot()
             assert png.startswith(b"\x89PNG\r\n\x1a\n")
@@ -177,7 +183,7 @@ def test_with_the_token_the_same_keys_remove_the_segment(make_shm: MakeShm, tmp_
     async def scenario(served: Served) -> None:
         async with chromium_cdp.browser(profile) as page:
             await page.open(served.urls["changes allowed"])
-            text = await page.wait_for_text(f" {shmid} ", f"segment {shmid} in the table")
+            text = await page.wait_for_text(table_row(shmid), f"segment {shmid} in the table")
             assert "read-only" not in text
             assert any("--readonly" not in c for c in served.session_commands() if "shmtop" in c)
             # The cursor starts on the first row: the lower id (both are listed by ID).
