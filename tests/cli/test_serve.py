@@ -17,6 +17,7 @@ import re
 import select
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -256,3 +257,30 @@ def test_a_host_beyond_loopback_is_said() -> None:
     assert served.process.returncode == 0
     with serving() as served:
         assert "beyond this machine" not in served.said
+
+
+def test_usage_errors_start_nothing() -> None:
+    for args, said in (
+        (("--port", "70000"), "--port must be between 0 and 65535"),
+        (("--interval", "0"), "--interval must be between 0.1 and 60 seconds"),
+    ):
+        run = subprocess.run(
+            shmtop_command("serve", *args), cwd=ROOT, capture_output=True, text=True,
+            timeout=PATIENCE, check=False,
+        )  # fmt: skip
+        assert run.returncode == 2 and said in run.stderr, (run.returncode, run.stderr)
+        assert run.stdout == ""
+
+
+def test_without_the_extra_it_says_what_to_install() -> None:
+    """textual-serve not importable (as without `shmtop[serve]`): one line, exit 1."""
+    hide = (
+        "import sys; sys.modules['textual_serve'] = None; from shmtop.cli import main;"
+        " sys.exit(main(['serve', '--port', '0']))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", hide], cwd=ROOT, capture_output=True, text=True,
+        timeout=PATIENCE, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    assert "pip install 'shmtop[serve]'" in run.stderr and run.stderr.count("\n") == 1
