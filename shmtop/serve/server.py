@@ -16,7 +16,7 @@ import contextlib
 import logging
 import shlex
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp_jinja2
@@ -156,16 +156,14 @@ class BrowserServer(Server):
     async def on_shutdown(self, app: web.Application) -> None:
         await asyncio.gather(*(_stop(service) for service in list(self.sessions)))
 
-    async def run(self, started: Any) -> int:
+    async def run(self, started: Callable[[str], None]) -> int:
         """Serve until SIGINT or SIGTERM; `started(url)` is called with the bound address."""
         app = await self._make_app()
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        port = sockets[0].getsockname()[1] if sockets else self.port
+        port = runner.addresses[0][1] if runner.addresses else self.port  # --port 0: chosen
         host = f"[{self.host}]" if ":" in self.host else self.host
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -209,7 +207,7 @@ def serve(
     token: str | None,
     host: str,
     port: int,
-    started: Any,
+    started: Callable[[str], None],
 ) -> int:
     """Run the server in this thread (see BrowserServer.run)."""
     logging.basicConfig(level=logging.WARNING, format="shmtop serve: %(message)s")
