@@ -28,7 +28,7 @@ import chromium_cdp
 import helpers
 import psutil
 import pytest
-from helpers import PATIENCE, MakeShm
+from helpers import PATIENCE, MakeShm, wait_until
 from paths import ROOT
 from prometheus_run import shmtop_command, unavailable
 
@@ -166,6 +166,8 @@ def test_the_browser_shows_the_segment_table_and_removes_nothing(
             await page.press("enter")  # Enter opens the segment (read-only) and proves
             await page.wait_for_text(f"shm {shmid}", "the segment view after d y Enter")
             assert shmid in helpers.live_rows("shm")  # the kernel's word: still there
+        # The browser gone, its session ends with it (not only when the server stops).
+        wait_until(lambda: not served.session_commands(), "the closed tab's session ended")
 
     with serving() as served:
         assert "changes allowed" not in served.said and "token" not in served.said
