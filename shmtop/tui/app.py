@@ -25,6 +25,7 @@ from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.text.columns import COLUMNS
 from shmtop.text.units import time_of_day
 from shmtop.tui import textual_leaks
+from shmtop.tui.keys import first_key
 from shmtop.tui.prefs import INTERVALS, Preferences
 from shmtop.tui.probes import (
     Peeker,
@@ -35,7 +36,9 @@ from shmtop.tui.probes import (
     peek_queue,
     run_probes,
 )
+from shmtop.tui.refusals import explain_refusal
 from shmtop.tui.screens.armed import drop_early_keys
+from shmtop.tui.screens.help import HelpScreen
 from shmtop.tui.screens.main import MainScreen
 from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
@@ -72,12 +75,13 @@ class ShmtopApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "shmtop"
     BINDINGS = [
-        Binding("q,f10", "quit", "Quit", id="app.quit"),
+        Binding("q,f10,ctrl+c", "quit", "Quit", id="app.quit"),
         Binding("z", "pause", "Pause", id="app.pause"),
-        Binding("plus,equals_sign", "interval(-1)", "Faster", key_display="+", id="app.faster"),
-        Binding("minus", "interval(1)", "Slower", key_display="-", id="app.slower"),
-        Binding("f5", "poll_now", "Refresh", id="app.refresh"),
+        Binding("plus,equals_sign", "interval(-1)", "Faster", show=False, id="app.faster"),
+        Binding("minus", "interval(1)", "Slower", show=False, id="app.slower"),
+        Binding("f5", "poll_now", "Refresh now", show=False, id="app.refresh"),
     ]
+    REFRESH_ACTIONS = frozenset({"pause", "interval", "poll_now"})
 
     paused: reactive[bool] = reactive(False)
     interval: reactive[float] = reactive(1.0, init=False)
@@ -134,6 +138,8 @@ class ShmtopApp(App[None]):
             column, reverse = self.preferences.sort.get(str(table.kind), ["id", False])
             if any(c.key == column for c in COLUMNS[table.kind]):
                 table.set_sort(str(column), reverse=bool(reverse))
+            known = {c.key for c in COLUMNS[table.kind]}
+            table.set_hidden(set(self.preferences.hidden.get(str(table.kind), ())) & known)
         self._started = True  # saves from now on keep what was remembered
         self.interval = self._initial_interval
         self._restart_timer()  # the watcher does not run when the value is the default
@@ -252,12 +258,40 @@ class ShmtopApp(App[None]):
 
     # ---- keys ----
 
+    def get_key_display(self, binding: Binding) -> str:
+        """Every footer in one style: the first key, by its readable name (F9, PgUp, ?)."""
+        return first_key(binding)
+
     def on_key(self, event: events.Key) -> None:
-        """Runs before Textual resolves a key's bindings: a dialog still arming drops it."""
-        drop_early_keys(self.screen, event)
+        """Runs before Textual resolves a key's bindings: a dialog still arming drops it,
+        and a key whose action cannot act now says why (Textual would do nothing)."""
+        if not drop_early_keys(self.screen, event):
+            explain_refusal(self.screen, event.key)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The refresh keys belong to the screens that refresh (not the hex view, which
+        reads on its own); F5 does nothing while paused (and says so)."""
+        if action in self.REFRESH_ACTIONS and not getattr(self.screen, "REFRESHES", True):
+            return False
+        return None if self.why_not(action) else True
+
+    def why_not(self, action: str) -> str | None:
+        if action == "poll_now" and self.paused:
+            return "paused: z resumes refreshing (then F5 refreshes at once)"
+        return None
+
+    def action_help(self) -> None:
+        """? or F1 on any screen: that screen's keys and words."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen.of(self.screen))
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C quits, as in htop (an input with the focus takes it first: copy)."""
+        self.exit()
 
     def action_pause(self) -> None:
         self.paused = not self.paused
+        self.refresh_bindings()  # F5 greys out while paused
         if not self.paused:
             self.poll()
 
@@ -327,6 +361,10 @@ class ShmtopApp(App[None]):
         self.preferences.interval = self.interval
         for table in main.tables():
             self.preferences.sort[str(table.kind)] = [table.sort_key, table.sort_reverse]
+            if table.hidden:
+                self.preferences.hidden[str(table.kind)] = sorted(table.hidden)
+            else:
+                self.preferences.hidden.pop(str(table.kind), None)
         self.preferences.save(self.preferences_path)
 
 

@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from shmtop.core.model import Kind, SemaphoreSet, Snapshot
 from shmtop.core.snapshot.procs import alive_since
+from shmtop.text import glossary
 from shmtop.text.process_names import pid_note, process_label, process_name
 from shmtop.text.report import semaphore_detail
 from shmtop.tui.screens.waiter_screen import WaiterScreen
@@ -74,6 +75,7 @@ class SemaphoreSetScreen(WaiterScreen):
 
     KIND = Kind.SEM
     NOUN = "set"
+    HELP_TITLE = "the semaphore set view"
     DEFAULT_CSS = """
     SemaphoreSetScreen #semaphores { height: auto; max-height: 60%; }
     SemaphoreSetScreen #unreadable { height: auto; padding: 0 1; color: $text-error;
@@ -94,11 +96,16 @@ class SemaphoreSetScreen(WaiterScreen):
         yield KeyedTable(COLUMNS, id="semaphores")
         yield Static(id="unreadable")
         yield from self.compose_waiters()
+        yield from self.compose_status()
         yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.first_snapshot is not None:
             self.show_snapshot(self.first_snapshot)
+
+    def help_topics(self) -> list[tuple[str, list[str]]]:
+        pairs = [(header, glossary.SEMAPHORE_COLUMNS[key]) for key, header, _ in COLUMNS]
+        return [("Semaphores", glossary.described_lines(pairs)), *super().help_topics()]
 
     @property
     def semaphores(self) -> KeyedTable:

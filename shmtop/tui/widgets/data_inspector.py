@@ -19,7 +19,9 @@ class DataInspector(Static):
     }  # fmt: skip
     DEFAULT_CSS = """
     DataInspector {
-        width: 62;
+        width: 1fr;
+        min-width: 40;
+        max-width: 62;
         height: 1fr;
         padding: 0 1;
         background: $panel;
