@@ -9,8 +9,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from textual import events, on, work
-from textual.app import App, SystemCommand
+from textual import on, work
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.message import Message
@@ -25,7 +25,7 @@ from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.text.columns import COLUMNS
 from shmtop.text.units import time_of_day
 from shmtop.tui import textual_leaks
-from shmtop.tui.keys import first_key
+from shmtop.tui.app_keys import ExplainedKeys
 from shmtop.tui.prefs import INTERVALS, Preferences
 from shmtop.tui.probes import (
     Peeker,
@@ -36,9 +36,6 @@ from shmtop.tui.probes import (
     peek_queue,
     run_probes,
 )
-from shmtop.tui.refusals import explain_refusal
-from shmtop.tui.screens.armed import drop_early_keys
-from shmtop.tui.screens.help import HelpScreen
 from shmtop.tui.screens.main import MainScreen
 from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
@@ -69,13 +66,14 @@ class SnapshotReady(Message):
         return isinstance(message, SnapshotReady)
 
 
-class ShmtopApp(App[None]):
+class ShmtopApp(ExplainedKeys):
     """htop for System V IPC. The UI only reads snapshots and asks the core to act."""
 
     CSS_PATH = "app.tcss"
     TITLE = "shmtop"
     BINDINGS = [
-        Binding("q,f10,ctrl+c", "quit", "Quit", id="app.quit"),
+        Binding("q,f10", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+c", "help_quit", "Quit (in a box: copy)", show=False, id="app.ctrl_c"),
         Binding("z", "pause", "Pause", id="app.pause"),
         Binding("plus,equals_sign", "interval(-1)", "Faster", show=False, id="app.faster"),
         Binding("minus", "interval(1)", "Slower", show=False, id="app.slower"),
@@ -258,16 +256,6 @@ class ShmtopApp(App[None]):
 
     # ---- keys ----
 
-    def get_key_display(self, binding: Binding) -> str:
-        """Every footer in one style: the first key, by its readable name (F9, PgUp, ?)."""
-        return first_key(binding)
-
-    def on_key(self, event: events.Key) -> None:
-        """Runs before Textual resolves a key's bindings: a dialog still arming drops it,
-        and a key whose action cannot act now says why (Textual would do nothing)."""
-        if not drop_early_keys(self.screen, event):
-            explain_refusal(self.screen, event.key)
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The refresh keys belong to the screens that refresh (not the hex view, which
         reads on its own); F5 does nothing while paused (and says so)."""
@@ -279,15 +267,6 @@ class ShmtopApp(App[None]):
         if action == "poll_now" and self.paused:
             return "paused: z resumes refreshing (then F5 refreshes at once)"
         return None
-
-    def action_help(self) -> None:
-        """? or F1 on any screen: that screen's keys and words."""
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen.of(self.screen))
-
-    def action_help_quit(self) -> None:
-        """Ctrl+C quits, as in htop (an input with the focus takes it first: copy)."""
-        self.exit()
 
     def action_pause(self) -> None:
         self.paused = not self.paused

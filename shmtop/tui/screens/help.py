@@ -38,17 +38,21 @@ def key_lines(screen: Screen[Any]) -> list[Topic]:
     """The keys that act on a screen, grouped by who answers them: the widget with the
     focus, the screen, then the whole app; one line a binding, all its keys named."""
     groups: dict[DOMNode, dict[tuple[str, str], list[str]]] = {}
-    for key, active in screen.active_bindings.items():
-        binding: Binding = active.binding
-        if not binding.description or binding.system or binding.id is None:
-            continue  # Textual's own (focus, copy): every shmtop binding has an id
-        group = groups.setdefault(active.node, {})
-        group.setdefault((binding.action, binding.description), []).append(key_name(key))
+    taken: set[str] = set()  # keys an earlier (nearer) binding answers
+    for node, bindings in screen._modal_binding_chain:  # the order Textual tries them in
+        for key, binding in bindings:
+            if not binding.description or binding.system or binding.id is None:
+                continue  # Textual's own (focus, copy): every shmtop binding has an id
+            if key in taken or screen.app._check_action_state(binding.action, node) is False:
+                continue
+            taken.add(key)
+            group = groups.setdefault(node, {})
+            group.setdefault((binding.action, binding.description), []).append(key_name(key))
     topics = []
-    for node, bindings in groups.items():
+    for node, described in groups.items():
         title = "Everywhere" if node is screen.app else (
             "This screen" if node is screen else "Moving")  # fmt: skip
-        pairs = [("  ".join(keys), what) for (_, what), keys in bindings.items()]
+        pairs = [("  ".join(keys), what) for (_, what), keys in described.items()]
         topics.append((title, described_lines(pairs, width=KEY_WIDTH)))
     order = {"Moving": 0, "This screen": 1, "Everywhere": 2}
     return sorted(topics, key=lambda topic: order[topic[0]])
