@@ -43,8 +43,8 @@ async def viewing(
 ) -> AsyncIterator[tuple[ViewerApp, Pilot[None]]]:
     """The viewer app on a real segment, headless; polls only when the test says (poll_interval)."""
     app = ViewerApp(shmid, no_attach=no_attach, poll_interval=3600, sweep=False)
-    # 120 columns: the inspector shows, and the rows fit 16 bytes next to it
-    async with app.run_test(size=(120, 45)) as pilot:
+    # 140 columns: the inspector shows, and the rows fit 16 bytes next to it
+    async with app.run_test(size=(140, 45)) as pilot:
         await pilot.pause()
         yield app, pilot
 

@@ -126,7 +126,7 @@ async def test_f2_hides_a_column_and_the_choice_is_remembered(tmp_path: Path) ->
 
 
 @pytest.mark.asyncio
-async def test_the_hex_view_fits_its_rows_and_hides_the_inspector_below_118_columns(
+async def test_the_hex_view_fits_its_rows_and_hides_the_inspector_below_132_columns(
     make_shm: MakeShm,
 ) -> None:
     shmid = make_shm(8192)
@@ -145,10 +145,14 @@ async def test_the_hex_view_fits_its_rows_and_hides_the_inspector_below_118_colu
         await wait_for(pilot, lambda: isinstance(app.screen, SegmentViewScreen), "the view")
         view = app.screen
         assert isinstance(view, SegmentViewScreen)
-        await wait_for(pilot, lambda: view.hex_view.row_bytes == 24, "24 bytes and the inspector")
+        await wait_for(pilot, lambda: view.hex_view.row_bytes == 16, "16 bytes and the inspector")
         assert view.query_one("#inspector").display
         region = view.hex_view.region
         assert region.right <= view.query_one("#inspector").region.x
+        await pilot.press("w", "w")  # auto -> 16 -> 32 bytes a row: the inspector makes room
+        await wait_for(pilot, lambda: view.hex_view.row_bytes == 32, "32 bytes a row")
+        assert not view.query_one("#inspector").display
+        assert view.hex_view.virtual_size.width <= view.hex_view.scrollable_content_region.width
 
 
 # ---- 2. help everywhere ----

@@ -74,9 +74,9 @@ class SegmentViewScreen(Screen[None]):
     REFRESHES = False  # it reads on its own: the app's refresh keys are not its own
     HELP_TITLE = "the hex view"
     # Below this many columns the inspector shows only when asked for (i): 16 bytes a row
-    # (76 columns) and the inspector's 40 both fit from here on.
-    INSPECTOR_MIN_WIDTH = 118
-    INSPECTOR_ROOM = 42  # the inspector's least width, with its border
+    # (76 columns) and the inspector's 56 both fit from here on.
+    INSPECTOR_MIN_WIDTH = 132
+    INSPECTOR_ROOM = 56  # the inspector's least width, with its border
     DEFAULT_CSS = """
     SegmentViewScreen #summary { height: 1; background: $primary 30%; color: $foreground;
                                  text-style: bold; padding: 0 1; }
@@ -448,7 +448,7 @@ class SegmentViewScreen(Screen[None]):
 
     def _fit_panes(self) -> None:
         """The hex view as wide as its rows (as many bytes as fit, when auto), the inspector
-        the rest (40 to 62 columns); without the inspector the rows have it all."""
+        the rest (56 columns or more); without the inspector the rows have it all."""
         if self.reader is None:
             return
         view, inspector = self.hex_view, self.query_one(DataInspector)

@@ -20,8 +20,7 @@ class DataInspector(Static):
     DEFAULT_CSS = """
     DataInspector {
         width: 1fr;
-        min-width: 40;
-        max-width: 62;
+        min-width: 56;  /* a u64 and its big-endian reading on one line */
         height: 1fr;
         padding: 0 1;
         background: $panel;
