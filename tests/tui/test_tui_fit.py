@@ -4,11 +4,13 @@ on the fixed snapshot (and a real segment for the hex view), driven by Pilot."""
 from __future__ import annotations
 
 import json
+from contextlib import AbstractAsyncContextManager
+from functools import partial
 from pathlib import Path
 
 import pytest
-from conftest import MakeShm
 from fake_source import FixedSource, FixedWaiters, fixed_peek
+from helpers import MakeShm
 from textual.pilot import Pilot
 from textual.widgets import Input, SelectionList, Static
 from textual.widgets._footer import FooterKey
@@ -16,7 +18,6 @@ from tui_pilot import app_running, open_object, show_tab, tables_filled, wait_fo
 
 from shmtop.core.model import Kind
 from shmtop.text.columns import COLUMNS
-from shmtop.text.filtering import FLAG_WORDS
 from shmtop.text.glossary import STATUS_MEANINGS
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.prefs import Preferences
@@ -35,12 +36,24 @@ MUST_SHOW = {
 }
 
 
-def fixed(tmp_path: Path, *, size: tuple[int, int] = SMALL, readonly: bool = False,
-          preferences: Preferences | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
+def fixed(
+    tmp_path: Path, *, size: tuple[int, int] = SMALL, readonly: bool = False,
+    preferences: Preferences | None = None,
+) -> AbstractAsyncContextManager[tuple[ShmtopApp, Pilot[None]]]:  # fmt: skip
     return app_running(
         tmp_path, source=FixedSource(), waiters=FixedWaiters(), peeker=fixed_peek, size=size,
         readonly=readonly, interval=10.0, preferences=preferences,
     )  # fmt: skip
+
+
+def segment_view_of(app: ViewerApp) -> SegmentViewScreen:
+    screen = app.screen
+    assert isinstance(screen, SegmentViewScreen)
+    return screen
+
+
+def laid_out(table: IpcTable) -> bool:
+    return table.size.width > 0
 
 
 def header(table: IpcTable) -> str:
@@ -61,7 +74,7 @@ async def test_at_80_columns_every_tab_shows_its_key_columns_and_status(tmp_path
         for key, kind in (("1", Kind.SHM), ("2", Kind.SEM), ("3", Kind.MSG)):
             await show_tab(app, pilot, key, kind)
             table = app.main_screen.table
-            await wait_for(pilot, lambda t=table: t.size.width > 0, "the table is laid out")
+            await wait_for(pilot, partial(laid_out, table), "the table is laid out")
             shown = header(table)
             assert len(shown) <= SMALL[0]
             for title in MUST_SHOW[kind]:
@@ -133,8 +146,7 @@ async def test_the_hex_view_fits_its_rows_and_hides_the_inspector_below_132_colu
     app = ViewerApp(shmid, poll_interval=3600, sweep=False)
     async with app.run_test(size=SMALL) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SegmentViewScreen), "the view")
-        view = app.screen
-        assert isinstance(view, SegmentViewScreen)
+        view = segment_view_of(app)
         await wait_for(pilot, lambda: view.hex_view.row_bytes == 16, "16 bytes a row at 80")
         assert not view.query_one("#inspector").display
         await pilot.press("i")  # asked for: shown, and the rows make room
@@ -143,8 +155,7 @@ async def test_the_hex_view_fits_its_rows_and_hides_the_inspector_below_132_colu
     app = ViewerApp(shmid, poll_interval=3600, sweep=False)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SegmentViewScreen), "the view")
-        view = app.screen
-        assert isinstance(view, SegmentViewScreen)
+        view = segment_view_of(app)
         await wait_for(pilot, lambda: view.hex_view.row_bytes == 16, "16 bytes and the inspector")
         assert view.query_one("#inspector").display
         region = view.hex_view.region
@@ -193,11 +204,6 @@ async def test_help_on_the_main_screen_names_keys_status_words_and_columns(
         assert box.max_scroll_y > 0
         await pilot.press("pagedown")
         await wait_for(pilot, lambda: box.scroll_y > 0, "PgDn scrolls the help")
-
-
-def test_every_filter_word_has_a_meaning() -> None:
-    explained = {word for word, _ in STATUS_MEANINGS}
-    assert set(FLAG_WORDS) <= explained
 
 
 @pytest.mark.asyncio

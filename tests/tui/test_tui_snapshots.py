@@ -81,7 +81,7 @@ def test_hex_view(
     snap_compare: Any, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
     """16 bytes a row at 80 columns, and 16 next to the inspector at 160."""
-    monkeypatch.setattr(segment_view.native, "shm_stat", lambda shmid: fixed_stat())
+    monkeypatch.setattr(native, "shm_stat", lambda shmid: fixed_stat())
     monkeypatch.setattr(segment_view, "attachers_line", lambda shmid: "4200 (writer) rw")
     monkeypatch.setattr(segment_view, "user_name", lambda uid: "root")
     reader: Any = FixedReader()
