@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -36,6 +36,7 @@ from shmtop.tui.probes import (
     peek_queue,
     run_probes,
 )
+from shmtop.tui.screens.demo_guide import DemoGuide
 from shmtop.tui.screens.main import MainScreen
 from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
@@ -97,8 +98,12 @@ class ShmtopApp(ExplainedKeys):
         show_clock: bool = True,
         waiter_source: WaiterSource | None = None,
         peeker: Peeker | None = None,
+        guide: list[str] | None = None,
+        semaphore_labels: Mapping[int, tuple[str, ...]] | None = None,
     ) -> None:
         super().__init__()
+        self.guide = guide  # the demo's: shown at start, and in the main screen's help
+        self.semaphore_labels = dict(semaphore_labels or {})  # set id -> what each counts
         self.source = source
         # One scanner for the app's life: it remembers since when each wait has lasted.
         self.waiter_source: WaiterSource = waiter_source or WaiterScanner()
@@ -139,6 +144,8 @@ class ShmtopApp(ExplainedKeys):
             known = {c.key for c in COLUMNS[table.kind]}
             table.set_hidden(set(self.preferences.hidden.get(str(table.kind), ())) & known)
         self._started = True  # saves from now on keep what was remembered
+        if self.guide:
+            self.push_screen(DemoGuide(self.guide))
         self.interval = self._initial_interval
         self._restart_timer()  # the watcher does not run when the value is the default
         self.poll()
@@ -319,7 +326,10 @@ class ShmtopApp(ExplainedKeys):
         if isinstance(obj, MessageQueue):
             self.push_screen(QueueScreen(obj.id, self.snapshot, readonly=self.readonly))
         else:
-            self.push_screen(SemaphoreSetScreen(obj.id, self.snapshot, readonly=self.readonly))
+            labels = self.semaphore_labels.get(obj.id, ())
+            self.push_screen(
+                SemaphoreSetScreen(obj.id, self.snapshot, readonly=self.readonly, labels=labels)
+            )
         self.request_poll()  # its waiters (and messages) now, not at the next tick
 
     @on(MainScreen.SortChanged)

@@ -22,10 +22,12 @@ from shmtop.text.glossary import STATUS_MEANINGS
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.prefs import Preferences
 from shmtop.tui.screens.column_chooser import ColumnChooser
+from shmtop.tui.screens.demo_guide import DemoGuide, guide_lines
 from shmtop.tui.screens.help import HelpScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
 from shmtop.tui.viewer_app import ViewerApp
 from shmtop.tui.widgets.ipc_table import IpcTable
+from shmtop.tui.widgets.keyed_table import KeyedTable
 
 SMALL = (80, 24)
 # What each tab keeps on screen at 80 columns: id, key, owner, its size and use, status.
@@ -313,3 +315,32 @@ async def test_footers_name_keys_in_one_style_and_keep_quit_at_80_columns(
         await wait_for(pilot, lambda: bool(footer_keys(app)), "the set view's footer")
         shown = [(k.key_display, k.description) for k in footer_keys(app)]
         assert ("k", "Signal waiter") in shown and ("Esc", "Back") in shown
+
+
+# ---- the demo's guide and labelled semaphores ----
+
+
+@pytest.mark.asyncio
+async def test_the_guide_shows_first_closes_on_a_key_and_help_shows_it_again(
+    tmp_path: Path,
+) -> None:
+    app = ShmtopApp(
+        FixedSource(), preferences=Preferences(interval=10.0), show_clock=False,
+        preferences_path=tmp_path / "prefs.json", waiter_source=FixedWaiters(),
+        peeker=fixed_peek, guide=guide_lines(["segment 32768: the ring buffer"]),
+        semaphore_labels={65536: ("mutex", "empty slots", "full slots")},
+    )  # fmt: skip
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DemoGuide), "the guide")
+        guide = str(app.screen.query_one("#guide-text", Static).render())
+        assert "the ring buffer" in guide and "Try:" in guide
+        await pilot.press("d")  # closes the guide, and does nothing else
+        await wait_for(pilot, lambda: app.screen is app.main_screen, "the main screen")
+        await tables_filled(app, pilot)
+        assert "segment 32768: the ring buffer" in await help_of(app, pilot, "question_mark")
+        await open_object(app, pilot, "2", 65536)
+        semaphores = app.screen.query_one("#semaphores", KeyedTable)
+        await wait_for(pilot, lambda: bool(semaphores.row_count), "the semaphores")
+        assert [semaphores.row_text(str(n))[0] for n in range(3)] == [
+            "0 mutex", "1 empty slots", "2 full slots",
+        ]  # fmt: skip

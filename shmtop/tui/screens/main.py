@@ -327,6 +327,9 @@ class MainScreen(Screen[None]):
             title = f"Columns of {TAB_TITLES[kind]} (F2 chooses them; ←/→ scroll)"
             topics.append((title, glossary.column_lines(kind)))
         topics.append(("Filter (\\) and search (/)", FILTER_HELP.splitlines()))
+        guide = getattr(self.app, "guide", None)
+        if guide:
+            topics.insert(0, ("The demo", list(guide)))
         return topics
 
     def action_cursor(self, step: int) -> None:

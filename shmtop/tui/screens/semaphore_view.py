@@ -83,8 +83,12 @@ class SemaphoreSetScreen(WaiterScreen):
     SemaphoreSetScreen #unreadable.-on { display: block; }
     """
 
-    def __init__(self, semid: int, snapshot: Snapshot | None, *, readonly: bool = False) -> None:
+    def __init__(
+        self, semid: int, snapshot: Snapshot | None, *, readonly: bool = False,
+        labels: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
         super().__init__(semid, snapshot, readonly=readonly)
+        self.labels = labels  # what each semaphore counts, when known (the demo's sets)
         self.history: dict[int, ValueHistory] = {}
         self.sem_set: SemaphoreSet | None = None
 
@@ -93,7 +97,11 @@ class SemaphoreSetScreen(WaiterScreen):
         yield Static(id="facts")
         yield AlertBanner(id="alerts")
         yield Static(Text("Semaphores"), classes="section")
-        yield KeyedTable(COLUMNS, id="semaphores")
+        columns = COLUMNS
+        if self.labels:  # the number and what it counts: "1 empty slots"
+            width = 2 + max(len(label) for label in self.labels) + len(str(len(self.labels)))
+            columns = (("num", "NUM", max(width, 5)), *COLUMNS[1:])
+        yield KeyedTable(columns, id="semaphores")
         yield Static(id="unreadable")
         yield from self.compose_waiters()
         yield from self.compose_status()
@@ -137,8 +145,9 @@ class SemaphoreSetScreen(WaiterScreen):
         for sem in found.semaphores:
             history = self.history.setdefault(sem.num, ValueHistory())
             history.add(sem.value)
+            label = self.labels[sem.num] if sem.num < len(self.labels) else ""
             rows[str(sem.num)] = (
-                str(sem.num), str(sem.value), str(sem.ncnt), str(sem.zcnt),
+                f"{sem.num} {label}".rstrip(), str(sem.value), str(sem.ncnt), str(sem.zcnt),
                 last_changer(snapshot, found, sem.pid), history.cell(),
             )  # fmt: skip
         self.semaphores.sync(rows)
