@@ -223,8 +223,9 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
 
     with demo.Demo(handle_signals=False) as made:
         collector = Collector()
+        guide = guide_lines(made.describe(processes=False))
         app = ShmtopApp(
-            collector, preferences=Preferences.load(), guide=guide_lines(made.describe(processes=False)),
+            collector, preferences=Preferences.load(), guide=guide,
             semaphore_labels=made.semaphore_labels(), **options,
         )  # fmt: skip
         app.title = f"shmtop demo: {where.title}"
