@@ -69,6 +69,7 @@ class HelpScreen(ModalScreen[None]):
         border: round $primary; background: $surface; padding: 0 1;
         border-title-align: center; border-subtitle-align: center;
     }
+    HelpScreen #help-text { text-wrap: nowrap; }  /* wrapped already, indents kept */
     """
 
     def __init__(self, title: str, topics: list[Topic]) -> None:
