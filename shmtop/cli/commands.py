@@ -321,9 +321,15 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
     from shmtop.tui.app import ShmtopApp
 
     # The demo's children are forked here, in the main thread, before Textual starts.
-    with demo.Demo(handle_signals=False):
+    from shmtop.tui.screens.demo_guide import guide_lines
+
+    with demo.Demo(handle_signals=False) as made:
         collector = Collector()
-        app = ShmtopApp(collector, preferences=Preferences.load(), **options)
+        guide = guide_lines(made.describe(processes=False))
+        app = ShmtopApp(
+            collector, preferences=Preferences.load(), guide=guide,
+            semaphore_labels=made.semaphore_labels(), **options,
+        )  # fmt: skip
         app.title = f"shmtop demo: {where.title}"
         previous = {
             signum: signal.signal(signum, lambda *_: app.call_later(app.exit))
