@@ -10,10 +10,11 @@ sanitised.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
 from msgspec import UNSET, Meta, Struct, UnsetType
+from msgspec.structs import replace
 
 from shmtop.core.model import (
     Attachment,
@@ -400,17 +401,32 @@ def blind_spots_record(blind: BlindSpots) -> BlindSpotsRecord:
 def list_document(snapshot: Snapshot, chosen: Mapping[str, Sequence[Any]]) -> ListDocument:
     """The list of the kinds in chosen (shm, sem, msg -> their objects, in order); a kind
     not in chosen is left out of the document (UNSET), as the README says."""
+    shell, lists = list_records(snapshot, chosen)
+    return replace(shell, **{name: list(records) for name, records in lists.items()})
+
+
+def list_records(
+    snapshot: Snapshot, chosen: Mapping[str, Sequence[Any]]
+) -> tuple[ListDocument, dict[str, Iterator[Record]]]:
+    """list_document() in parts: the document with each list of it empty, and by field name
+    the records of each, made one at a time as they are asked for (cli/output.emit_streamed
+    encodes them so: `list --json` never holds 6000 records and their text at once)."""
     shm, sem, msg = chosen.get("shm"), chosen.get("sem"), chosen.get("msg")
-    segments = UNSET if shm is None else [segment_record(o, snapshot, SegmentRecord) for o in shm]
-    sets = UNSET if sem is None else [
-        semaphore_set_record(o, snapshot, SemaphoreSetRecord) for o in sem
-    ]  # fmt: skip
-    queues = UNSET if msg is None else [queue_record(o, snapshot, QueueRecord) for o in msg]
-    return ListDocument(
+    lists: dict[str, Iterator[Record]] = {}
+    if shm is not None:
+        lists["segments"] = (segment_record(o, snapshot, SegmentRecord) for o in shm)
+    if sem is not None:
+        lists["semaphore_sets"] = (
+            semaphore_set_record(o, snapshot, SemaphoreSetRecord) for o in sem
+        )
+    if msg is not None:
+        lists["queues"] = (queue_record(o, snapshot, QueueRecord) for o in msg)
+    shell = ListDocument(
         schema_version=SCHEMA_VERSION, taken_at=iso_moment(snapshot.taken_at),
-        segments=segments, semaphore_sets=sets, queues=queues,
-        blind_spots=blind_spots_record(snapshot.blind_spots),
+        segments=UNSET if shm is None else [], semaphore_sets=UNSET if sem is None else [],
+        queues=UNSET if msg is None else [], blind_spots=blind_spots_record(snapshot.blind_spots),
     )  # fmt: skip
+    return shell, lists
 
 
 def show_document(
