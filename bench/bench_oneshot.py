@@ -163,7 +163,7 @@ class Timings:
         self.measures.setdefault(name, Measure(name)).samples.append(milliseconds)
 
     def command(self, name: str, argv: Sequence[str], *, rss: bool = False) -> None:
-        run = run_process(argv)
+        run = run_process(argv, peak_rss=rss)
         measure = self.measures.setdefault(name, Measure(name))
         if run.returncode != 0 and measure.error is None:
             measure.error = f"exit {run.returncode}: {run.stderr_first_line or '(no stderr)'}"
