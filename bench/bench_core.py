@@ -124,12 +124,15 @@ def run_process(argv: Sequence[str], *, peak_rss: bool = False) -> Run:
     return Run(seconds, child.returncode, maxrss, first_line)
 
 
-def measure_command(name: str, argv: Sequence[str], repeat: int) -> tuple[Measure, list[int]]:
-    """Time argv `repeat` times; stops at the first non-zero exit. Also each run's RSS in KiB."""
+def measure_command(
+    name: str, argv: Sequence[str], repeat: int, *, peak_rss: bool = False
+) -> tuple[Measure, list[int]]:
+    """Time argv `repeat` times; stops at the first non-zero exit. Also each run's RSS in KiB
+    (with peak_rss, the command's own: see GNU_TIME)."""
     measure = Measure(name)
     rss: list[int] = []
     for _ in range(repeat):
-        run = run_process(argv)
+        run = run_process(argv, peak_rss=peak_rss)
         if run.returncode != 0:
             measure.error = f"exit {run.returncode}: {run.stderr_first_line or '(no stderr)'}"
             return measure, []
@@ -175,7 +178,7 @@ def benchmark(workload: Workload, repeat: int) -> Results:
     """Measure everything against a workload that is up."""
     first = Measure("first full snapshot", time_calls(first_snapshot, repeat))
     steady, warm = measure_steady(repeat)
-    shmtop_list, rss_kib = measure_command("shmtop list --json", SHMTOP_LIST, repeat)
+    shmtop_list, rss_kib = measure_command("shmtop list --json", SHMTOP_LIST, repeat, peak_rss=True)
     ipcs, _ = measure_command("ipcs -a", IPCS, repeat)
     lsof, _ = measure_command("lsof -n | grep SYSV", LSOF, repeat)
     peak_rss_mib = max(rss_kib) / KIB_PER_MIB if rss_kib else None
