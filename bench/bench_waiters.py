@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import signal
 import statistics
@@ -94,8 +95,45 @@ def blocked_children(count: int) -> Iterator[int]:
         native.msg_rmid(msqid)
 
 
-def measure(repeat: int, blocked: int) -> list[tuple[str, float]]:
-    with blocked_children(blocked):  # forked before the collector starts its threads
+@contextmanager
+def semaphore_waiters(count: int) -> Iterator[int]:
+    """count children blocked in sem_wait on one named semaphore (futex waits in shared
+    memory, whose releasers are their mappers); all ended and the name unlinked after."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.sem_open.restype = ctypes.c_void_p
+    libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_uint]
+    name = f"/shmtop-bench-{os.getpid()}".encode()
+    sem = libc.sem_open(name, os.O_CREAT, 0o600, 0)
+    if not sem:
+        raise OSError(ctypes.get_errno(), "sem_open")
+    pids: list[int] = []
+    try:
+        for _ in range(count):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    libc.sem_wait(ctypes.c_void_p(sem))
+                finally:
+                    os._exit(0)
+            pids.append(pid)
+        deadline = time.monotonic() + 60
+        while ctypes.c_uint32.from_address(sem + 4).value < count:  # glibc's nwaiters
+            if time.monotonic() > deadline:
+                raise RuntimeError("the sem_wait children did not block")
+            time.sleep(0.01)
+        yield count
+    finally:
+        for pid in pids:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in pids:
+            with suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        libc.sem_unlink(name)
+
+
+def measure(repeat: int, blocked: int, futex: int = 0) -> list[tuple[str, float]]:
+    with blocked_children(blocked), semaphore_waiters(futex):  # forked before any thread
         scanner = WaiterScanner()
         collector = Collector()
         collector.snapshot()
@@ -113,6 +151,10 @@ def measure(repeat: int, blocked: int) -> list[tuple[str, float]]:
                 median_ms(lambda: Collector().snapshot(), repeat),
             ),
             ("steady snapshot (attachment scan reused)", median_ms(collector.snapshot, repeat)),
+            (
+                "first waiter scan (a new scanner: futex mappers read)",
+                median_ms(lambda: WaiterScanner().scan(), repeat),
+            ),
         ]
 
 
@@ -123,13 +165,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--segments", type=int, default=Workload.segments)
     parser.add_argument("--blocked", type=int, default=0, help="extra children blocked in IPC")
+    parser.add_argument(
+        "--futex", type=int, default=0, help="children blocked in sem_wait on a named semaphore"
+    )
     parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args(argv)
     if not is_root("bench_waiters", "it reads every process"):
         return 2
     with Workload(segments=args.segments, children=args.children):
-        figures = measure(args.repeat, args.blocked)
-    print(f"{args.children} workload children, {args.blocked} blocked; medians of {args.repeat}")
+        figures = measure(args.repeat, args.blocked, args.futex)
+    print(f"{args.children} workload children, {args.blocked} blocked, {args.futex} in sem_wait; "
+          f"medians of {args.repeat}")  # fmt: skip
     for name, value in figures:
         print(f"  {name:<48} {value:8.2f} ms")
     target = Check("waiter scan / attachment scan", figures[1][1] / figures[0][1], 1.0)

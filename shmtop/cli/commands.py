@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from shmtop import __version__
-from shmtop.cli import output
+from shmtop.cli import exporter_hook, output
 from shmtop.cli.output import (
     EXIT_ERROR,
     EXIT_OK,
@@ -33,7 +33,7 @@ from shmtop.cli.output import (
     say_error,
 )
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
-from shmtop.core.posix.model import PosixKind
+from shmtop.core.posix.model import MQ_KIND, PosixKind
 from shmtop.core.snapshot.collect import Collector
 from shmtop.core.snapshot.procs import command_line
 from shmtop.core.verdicts import DEFAULT_GRACE, judge, parse_duration
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from shmtop.tui.app import ShmtopApp
 
 KINDS = ("shm", "sem", "msg")
-POSIX_KINDS = tuple(str(kind) for kind in PosixKind)  # "pshm", "psem"
+POSIX_KINDS = (*(str(kind) for kind in PosixKind), MQ_KIND)  # "pshm", "psem", "pmq"
 DUMP_CHUNK = 1 << 16
 SHOWN_BYTES = 256  # show msg --messages: bytes shown of each message
 
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="everything about one object")
     show.add_argument("kind", choices=(*KINDS, *POSIX_KINDS))
     show.add_argument("id", type=ipc_id, nargs="?")
-    show.add_argument("--name", metavar="NAME", help="pshm, psem: the object named NAME")
+    show.add_argument("--name", metavar="NAME", help="pshm, psem, pmq: the object named NAME")
     show.add_argument("--json", action="store_true")
     add_show_options(show)
 
@@ -144,11 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     rm = commands.add_parser("rm", help="remove objects, after showing what goes")
     rm.add_argument("kind", nargs="?", choices=(*KINDS, "all", *POSIX_KINDS),
-                    help="kind of the ids or key (pshm, psem: of the --name)")  # fmt: skip
+                    help="kind of the ids or key (pshm, psem, pmq: of the --name)")  # fmt: skip
     rm.add_argument("ids", nargs="*", type=ipc_id, metavar="ID")
     rm.add_argument("--key", type=ipc_key, help="remove the objects with this key")
     rm.add_argument("--name", action="append", default=[], dest="names", metavar="NAME",
-                    help="pshm, psem: the object named NAME (/NAME); may repeat")  # fmt: skip
+                    help="pshm, psem, pmq: the object named NAME (/NAME); may repeat")  # fmt: skip
     rm.add_argument("--orphans", action="store_true",
                     help="remove orphans of every kind: private, unused, their creator or last "
                          "users gone, untouched for 60 s (see --idle-for)")  # fmt: skip
@@ -171,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     limits = commands.add_parser("limits", help="kernel limits and how much of them is used")
     limits.add_argument("--json", action="store_true")
     add_waiters_command(commands)
+    exporter_hook.add_command(commands)
 
     schema = commands.add_parser(
         "schema", help="the JSON Schema of a document --json prints (none given: the list)"
@@ -282,6 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         None: run_tui, "list": run_list, "show": run_show, "dump": run_dump, "view": run_view,
         "rm": run_rm, "limits": run_limits, "demo": run_demo, "schema": run_schema,
         "waiters": run_waiters,
+        "exporter": exporter_hook.run,
     }  # fmt: skip
     return output.run(handlers[args.command], args)
 
@@ -703,7 +705,7 @@ def blocked_on() -> set[tuple[Kind, int]]:
     from shmtop.core.waits.waiters import WaiterScanner  # only rm --orphans pays for the debugger
 
     report = WaiterScanner().scan()
-    return {(w.kind, w.object_id) for w in report.waiters}
+    return {(w.kind, w.object_id) for w in report.waiters if isinstance(w.kind, Kind)}
 
 
 def removal_plan(

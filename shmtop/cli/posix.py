@@ -1,4 +1,5 @@
-"""The POSIX commands: `list pshm|psem` and `rm pshm|psem --name NAME | --orphans`."""
+"""The POSIX commands: `list pshm|psem` and `rm pshm|psem --name NAME | --orphans` (pmq:
+cli/pmq.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from shmtop.cli.commands import confirmed
 from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
 from shmtop.core.posix import actions, content
 from shmtop.core.posix.collect import take_snapshot
-from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
+from shmtop.core.posix.model import MQ_KIND, PosixKind, PosixObject, PosixSnapshot
 from shmtop.core.posix.verdicts import DEFAULT_GRACE, judge
 from shmtop.text import posix_table
 from shmtop.text.errors import no_such_name, not_yet_for, posix_removal_text
@@ -19,6 +20,10 @@ from shmtop.text.sanitize import safe_text
 
 def run_list(args: argparse.Namespace) -> int:
     """A table, or the posix-list JSON document (--sort, --user and --watch: not yet)."""
+    if args.kind == MQ_KIND:
+        from shmtop.cli import pmq
+
+        return pmq.run_list(args)
     for option in ("sort", "user", "reverse", "watch"):
         if getattr(args, option, None):
             raise CliError(not_yet_for(f"--{option}", args.kind), EXIT_USAGE)
@@ -61,6 +66,10 @@ def _targets(args: argparse.Namespace, snapshot: PosixSnapshot) -> list[PosixObj
 
 
 def run_rm(args: argparse.Namespace) -> int:
+    if args.kind == MQ_KIND:
+        from shmtop.cli import pmq
+
+        return pmq.run_rm(args)
     snapshot = take_snapshot()
     targets = _targets(args, snapshot)
     missing = len(dict.fromkeys(args.names)) - len({o.name for o in targets})
@@ -99,6 +108,10 @@ def _named(snapshot: PosixSnapshot, name: str) -> list[PosixObject]:
 
 def run_show(args: argparse.Namespace) -> int:
     """`show pshm|psem --name NAME`: every object of that name, in plain text."""
+    if args.kind == MQ_KIND:
+        from shmtop.cli import pmq
+
+        return pmq.run_show(args)
     if args.name is None or args.id is not None or args.json or args.messages:
         raise CliError(f"show {args.kind} takes --name NAME (plain text only for now)", EXIT_USAGE)
     snapshot = take_snapshot()

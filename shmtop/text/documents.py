@@ -35,7 +35,10 @@ from shmtop.text.units import hex_key, octal_perms
 # field, a new document, a new word in a field of words (a status, a state), so a reader of
 # 1.0 still reads 1.x if it ignores what it does not know. MAJOR grows when a field is
 # removed or renamed, changes its type or its meaning, or may be null where it never was.
-SCHEMA_VERSION = "1.1"  # 1.1: the posix-list document (list pshm|psem --json)
+# 1.1: the posix-list and pmq-list documents (list pshm|psem|pmq --json). 1.2: futex waits in
+# shared memory (waiters: futex, named_semaphore, named_semaphores; kinds shm, pshm, psem;
+# evidence words).
+SCHEMA_VERSION = "1.2"
 SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
 
 Version = Annotated[

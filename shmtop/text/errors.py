@@ -78,6 +78,7 @@ def no_such_user(user: str) -> str:
 # ---- POSIX objects (named, not numbered) ----
 
 POSIX_REMOVE_RIGHTS = "only its owner or root may remove it (/dev/shm is sticky)"
+MQ_REMOVE_RIGHTS = "only its owner or root may remove it (the mqueue fs is sticky)"
 
 
 def no_such_name(kind: str, name: str) -> str:
@@ -96,10 +97,12 @@ def not_yet_for(option: str, kind: str) -> str:
 def posix_removal_text(kind: str, removal: PosixRemoval) -> str:
     """What became of one unlink, as removal_text says it of a System V removal."""
     from shmtop.core.posix.actions import PosixOutcome
+    from shmtop.core.posix.model import MQ_KIND
 
     if removal.outcome is PosixOutcome.NOT_FOUND:
         return no_such_name(kind, removal.name)
     if removal.outcome is PosixOutcome.DENIED:
-        return f"{kind} {safe_text(removal.name)}: permission denied: {POSIX_REMOVE_RIGHTS}"
+        rights = MQ_REMOVE_RIGHTS if kind == MQ_KIND else POSIX_REMOVE_RIGHTS
+        return f"{kind} {safe_text(removal.name)}: permission denied: {rights}"
     detail = f": {removal.detail}" if removal.detail else ""
     return safe_text(f"{kind} {removal.name}: {removal.outcome}{detail}")

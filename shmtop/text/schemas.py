@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from shmtop.text.documents import SCHEMA_VERSION, LimitsDocument, ListDocument, ShowDocument
+from shmtop.text.mqueue_documents import PmqListDocument
 from shmtop.text.posix_documents import PosixListDocument
 from shmtop.text.wait_documents import QueueMessagesDocument, WaitersDocument
 
@@ -32,6 +33,7 @@ DOCUMENTS: dict[str, Document] = {
     "waiters": Document("shmtop waiters --json", WaitersDocument),
     "limits": Document("shmtop limits --json", LimitsDocument),
     "posix-list": Document("shmtop list pshm|psem --json", PosixListDocument),
+    "pmq-list": Document("shmtop list pmq --json", PmqListDocument),
 }
 
 

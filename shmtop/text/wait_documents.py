@@ -11,19 +11,35 @@ from typing import Annotated, Literal
 from msgspec import Meta
 
 from shmtop.core.binding.native import MsgPeek
-from shmtop.core.model import Kind
-from shmtop.core.waits.records import MSG_FLAGS, QueueState, SemState, Waiter, flag_names
+from shmtop.core.waits.records import (
+    MSG_FLAGS,
+    FutexWait,
+    NamedSemaphore,
+    QueueState,
+    SemState,
+    Waiter,
+    flag_names,
+)
+from shmtop.core.waits.records import WaitKind as CoreWaitKind
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.wait_verdict import Liveness, Outcome, ProcessStatus, Verdict
 from shmtop.core.waits.waitgraph import Evidence, Release, WaitCycle
 from shmtop.text.documents import SCHEMA_VERSION, QueueRecord, Record, Time, Version, time_meta
 from shmtop.text.export import iso_moment, iso_time
 
-WaitKind = Annotated[Literal["sem", "msg"], Meta(description="what is waited on: sem or msg")]
+KindName = Literal["sem", "msg", "shm", "pshm", "psem"]
+WaitKind = Annotated[
+    KindName,
+    Meta(description="what is waited on: sem or msg; shm (a System V segment), pshm (a POSIX "
+         "shared memory object) or psem (a named semaphore) for a futex wait in it"),
+]  # fmt: skip
+_KIND_NAMES: dict[str, KindName] = {
+    "sem": "sem", "msg": "msg", "shm": "shm", "pshm": "pshm", "psem": "psem"
+}  # fmt: skip
 
 
-def _kind(kind: Kind) -> Literal["sem", "msg"]:
-    return "sem" if kind is Kind.SEM else "msg"
+def _kind(kind: CoreWaitKind) -> KindName:
+    return _KIND_NAMES[str(kind)]
 
 
 class ReleaseRecord(Record):
@@ -38,6 +54,9 @@ class ReleaseRecord(Record):
     releaser_title: Annotated[str | None, Meta(description="its title, or null")]
     evidence: Annotated[Evidence, Meta(description="why it is thought able to release it")]
     hint: Annotated[bool, Meta(description="the evidence is a hint (a last changer...), not proof")]
+    offset: Annotated[
+        int | None, Meta(description="a futex wait: the word's offset in the object; else null")
+    ]
 
 
 class SemOpRecord(Record):
@@ -54,6 +73,50 @@ class BecauseRecord(Record):
 
     pid: Annotated[int | None, Meta(description="the process; null for a fact about the object")]
     what: Annotated[str, Meta(description="what of it, e.g. 'is gone (exited)', 'runs'")]
+
+
+class FutexRecord(Record):
+    """A futex wait on a word in shared memory, and what the word says."""
+
+    address: Annotated[int, Meta(description="the word's address in the waiter")]
+    offset: Annotated[int, Meta(description="the word's offset in the object, bytes")]
+    op: Annotated[str, Meta(description="FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_LOCK_PI...")]
+    expected: Annotated[int | None, Meta(description="the value it sleeps while the word holds")]
+    word: Annotated[int | None, Meta(description="the u32 at the address now; null: unreadable")]
+    what: Annotated[
+        Literal["mutex", "semaphore", "futex"],
+        Meta(description="mutex: its owner is known; semaphore: a named semaphore; else futex"),
+    ]
+    owner_tid: Annotated[int | None, Meta(description="the mutex's owner thread, or null")]
+    owner_pid: Annotated[int | None, Meta(description="its process (the TID once it is gone)")]
+    owner_from: Annotated[
+        str | None, Meta(description="what said so: 'futex word' or 'glibc __owner'")
+    ]
+    object_name: Annotated[str | None, Meta(description="POSIX: the object's name; untrusted")]
+    device: Annotated[int, Meta(description="POSIX: st_dev of the object (id is its inode)")]
+    problem: Annotated[str | None, Meta(description="why the word could not be read")]
+    mappers: Annotated[
+        list[int] | None,
+        Meta(description="no owner known: every process mapping the object; null: not read"),
+    ]
+    sem_waiters: Annotated[
+        int | None, Meta(description="a glibc sem_t's nwaiters, when the word looks like one")
+    ]
+
+
+class NamedSemaphoreRecord(Record):
+    """A glibc named semaphore: its words, and the waiters the scan found alive."""
+
+    device: int
+    inode: int
+    name: Annotated[str, Meta(description="/NAME; untrusted")]
+    value: Annotated[int | None, Meta(description="null: layout unknown or unreadable")]
+    nwaiters: Annotated[
+        int | None, Meta(description="glibc's count: a killed waiter never decrements it")
+    ]
+    live_waiters: Annotated[int, Meta(description="threads found blocked in futex on it")]
+    stale: Annotated[bool, Meta(description="nwaiters counts more waiters than are alive")]
+    problem: Annotated[str | None, Meta(description="why value and nwaiters are null")]
 
 
 class WaiterRecord(Record):
@@ -84,6 +147,12 @@ class WaiterRecord(Record):
     released_by: Annotated[list[ReleaseRecord], Meta(description="its candidate releasers")]
     state: Annotated[Outcome, Meta(description="the verdict on the wait")]
     because: Annotated[list[BecauseRecord], Meta(description="the facts the state rests on")]
+    futex: Annotated[
+        FutexRecord | None, Meta(description="a futex wait in shared memory; null otherwise")
+    ]
+    named_semaphore: Annotated[
+        NamedSemaphoreRecord | None, Meta(description="psem: the named semaphore; else null")
+    ]
 
 
 class SemStateRecord(Record):
@@ -169,6 +238,10 @@ class WaitersDocument(Record):
     processes: Annotated[
         list[ProcessStatusRecord], Meta(description="each waiter and candidate releaser")
     ]
+    named_semaphores: Annotated[
+        list[NamedSemaphoreRecord],
+        Meta(description="named semaphores waited on or whose nwaiters is not 0"),
+    ]
 
 
 class PeekedMessageRecord(Record):
@@ -213,7 +286,7 @@ def release_record(release: Release, report: WaitReport) -> ReleaseRecord:
         sem_num=release.sem_num, releaser=release.releaser,
         releaser_command=report.processes.get(release.releaser),
         releaser_title=report.titles.get(release.releaser),
-        evidence=release.evidence, hint=release.hint,
+        evidence=release.evidence, hint=release.hint, offset=release.offset,
     )  # fmt: skip
 
 
@@ -240,6 +313,26 @@ def waiter_record(waiter: Waiter, report: WaitReport) -> WaiterRecord:
         unreadable=waiter.unreadable,
         released_by=[release_record(r, report) for r in report.releases_of(waiter)],
         state=verdict.outcome, because=because(verdict),
+        futex=None if waiter.futex is None else futex_record(waiter.futex),
+        named_semaphore=None if waiter.semaphore is None else named_record(waiter.semaphore),
+    )  # fmt: skip
+
+
+def futex_record(futex: FutexWait) -> FutexRecord:
+    return FutexRecord(
+        address=futex.address, offset=futex.offset, op=futex.op, expected=futex.expected,
+        word=futex.word, what=futex.what, owner_tid=futex.owner_tid, owner_pid=futex.owner_pid,
+        owner_from=futex.owner_from, object_name=futex.object_name, device=futex.device,
+        problem=futex.problem, mappers=None if futex.mappers is None else list(futex.mappers),
+        sem_waiters=futex.sem_waiters,
+    )  # fmt: skip
+
+
+def named_record(semaphore: NamedSemaphore) -> NamedSemaphoreRecord:
+    return NamedSemaphoreRecord(
+        device=semaphore.device, inode=semaphore.inode, name=semaphore.name,
+        value=semaphore.value, nwaiters=semaphore.nwaiters,
+        live_waiters=semaphore.live_waiters, stale=semaphore.stale, problem=semaphore.problem,
     )  # fmt: skip
 
 
@@ -297,6 +390,7 @@ def waiters_document(report: WaitReport) -> WaitersDocument:
         cycles=[cycle_record(c, report) for c in report.cycles],
         stuck=[stuck_record(v) for v in report.stuck],
         processes=[status_record(s, report) for s in report.statuses.values()],
+        named_semaphores=[named_record(s) for s in report.named_semaphores],
     )  # fmt: skip
 
 

@@ -7,17 +7,21 @@ from typing import TYPE_CHECKING
 
 from shmtop.core.binding import native
 from shmtop.core.model import Kind, MessageQueue
-from shmtop.core.waits.wait_verdict import HEADLINE, Outcome, Verdict
+from shmtop.core.waits.wait_verdict import HEADLINE, Liveness, Outcome, Verdict
+from shmtop.core.waits.waitgraph import Evidence
 from shmtop.text import report
 from shmtop.text.errors import object_error
 from shmtop.text.hexdump import hex_lines
 from shmtop.text.process_names import CELL_WIDTH, LINE_WIDTH, process_label, process_name
+from shmtop.text.sanitize import safe_text
 from shmtop.text.units import clock, since
 
 if TYPE_CHECKING:
-    from shmtop.core.waits.records import Waiter
+    from shmtop.core.waits.records import NamedSemaphore, Waiter, WaitKind
     from shmtop.core.waits.wait_report import WaitReport
 
+SHOWN_MAPPERS = 3  # mapper hints named in COULD BE RELEASED BY; the rest are counted
+SHOWN_FACTS = 6  # facts of a verdict said in a line; the rest are counted (JSON has all)
 SINCE_NOTE = (
     "SINCE: the first scan that saw the wait (it may have begun earlier); "
     "STATE: waiting (someone running can release it), stuck, deadlock or unknown"
@@ -32,14 +36,25 @@ def label(found: WaitReport, pid: int, width: int | None = CELL_WIDTH) -> str:
 
 def released_by(found: WaitReport, waiter: Waiter) -> str:
     """Who could release a waiter, each with its evidence; hints say so."""
-    parts = [
-        f"{label(found, r.releaser)} {r.evidence}{' (hint)' if r.hint else ''}"
-        for r in found.releases_of(waiter)
-    ]
+    edges = found.releases_of(waiter)
+    # Mappers that run first: they are the ones that can post.
+    mappers = sorted((r for r in edges if r.evidence is Evidence.MAPPER),
+                     key=lambda r: not _runs(found, r.releaser))  # fmt: skip
+    shown = [r for r in edges if r.evidence is not Evidence.MAPPER] + mappers[:SHOWN_MAPPERS]
+    parts = [f"{label(found, r.releaser)} {r.evidence}{' (hint)' if r.hint else ''}"
+             for r in shown]  # fmt: skip
+    if len(mappers) > SHOWN_MAPPERS:  # a semaphore all backends map: say how many, not who
+        more = len(mappers) - SHOWN_MAPPERS
+        parts.append(f"{report.counted(more, 'more process', 'more processes')} mapping it")
     state = found.semaphore_sets.get(waiter.object_id) if waiter.kind is Kind.SEM else None
     if state is not None and state.unreadable:
         parts.append(f"? (set unreadable: {state.unreadable})")
     return "; ".join(parts) or "?"
+
+
+def _runs(found: WaitReport, pid: int) -> bool:
+    status = found.statuses.get(pid)
+    return status is not None and status.liveness is Liveness.RUNNING
 
 
 def who(found: WaitReport, pid: int) -> str:
@@ -48,8 +63,13 @@ def who(found: WaitReport, pid: int) -> str:
 
 
 def because_text(found: WaitReport, verdict: Verdict) -> str:
-    """The facts of a verdict: '4300 (holder) runs', '4300 is gone (exited); 4301 ...'."""
-    return "; ".join(f"{who(found, pid)} {what}" if pid else what for pid, what in verdict.because)
+    """The facts of a verdict: '4300 (holder) runs', '4300 is gone (exited); 4301 ...'
+    (the first SHOWN_FACTS of them, and how many more)."""
+    facts = [f"{who(found, pid)} {what}" if pid else what
+             for pid, what in verdict.because[:SHOWN_FACTS]]  # fmt: skip
+    if len(verdict.because) > SHOWN_FACTS:
+        facts.append(f"and {len(verdict.because) - SHOWN_FACTS} more")
+    return "; ".join(facts)
 
 
 def verdict_text(found: WaitReport, verdict: Verdict) -> str:
@@ -71,8 +91,8 @@ def waiter_table(found: WaitReport, waiters: Sequence[Waiter], *, target: bool =
             str(w.pid),
             str(w.tid),
             process_name(w.command, w.title, CELL_WIDTH),
-            w.target,
-            w.operation(),
+            safe_text(w.target),
+            safe_text(w.operation()),
             since_text(found, w),
             str(found.verdict_of(w).outcome),
             released_by(found, w),
@@ -93,7 +113,7 @@ def banner_lines(found: WaitReport) -> list[str]:
         basis = "rests on hints" if cycle.hint else "exact"
         lines.append(f"DEADLOCK: {len(cycle.members)} process(es) wait on each other ({basis})")
         for step in cycle.steps:
-            where = f"{step.kind} {step.object_id}"
+            where = object_text(found, step.kind, step.object_id, step.offset)
             where += f" semaphore {step.sem_num}" if step.sem_num is not None else ""
             hint = " (a hint, not proof)" if step.hint else ""
             lines.append(
@@ -101,19 +121,68 @@ def banner_lines(found: WaitReport) -> list[str]:
                 f"{label(found, step.releaser, LINE_WIDTH)} could release: {step.evidence}{hint}"
             )
     for stuck in found.stuck:
+        where = verdict_object(found, stuck)
         lines.append(
-            f"STUCK: {label(found, stuck.pid, LINE_WIDTH)} thread {stuck.tid} on {stuck.kind} "
-            f"{stuck.object_id}: {verdict_text(found, stuck)} (blocked at least since "
-            f"{clock(int(stuck.blocked_since))}, {stuck.kind} {stuck.object_id} "
+            f"STUCK: {label(found, stuck.pid, LINE_WIDTH)} thread {stuck.tid} on {where}: "
+            f"{verdict_text(found, stuck)} (blocked at least since "
+            f"{clock(int(stuck.blocked_since))}, {where} "
             f"unchanged since {clock(int(stuck.unchanged_since))})"
         )
     return [*lines, ""] if lines else []
 
 
+def object_text(found: WaitReport, kind: WaitKind, ident: int, offset: int | None) -> str:
+    """'sem 3', or for a futex wait its waiter's target: 'shm 5 +0x40', 'psem /NAME'
+    (sanitised: a POSIX name is untrusted)."""
+    if offset is not None:
+        for waiter in found.on(kind, ident):
+            if waiter.futex is not None and waiter.futex.offset == offset:
+                return safe_text(waiter.target)
+    return f"{kind} {ident}"
+
+
+def verdict_object(found: WaitReport, verdict: Verdict) -> str:
+    """What a verdict's thread waits on, as object_text says it."""
+    for waiter in found.on(verdict.kind, verdict.object_id):
+        if waiter.tid == verdict.tid and waiter.futex is not None:
+            return safe_text(waiter.target)
+    return f"{verdict.kind} {verdict.object_id}"
+
+
+def blocked_words_text(waiters: Sequence[Waiter]) -> str:
+    """'blocked on +0x40 (2 threads), +0x80 (1 thread)': the futex words of an object that
+    threads sleep on, for the content view; '' when none."""
+    counts: dict[int, int] = {}
+    for waiter in waiters:
+        if waiter.futex is not None:
+            counts[waiter.futex.offset] = counts.get(waiter.futex.offset, 0) + 1
+    if not counts:
+        return ""
+    words = ", ".join(f"+{offset:#x} ({report.counted(n, 'thread')})"
+                      for offset, n in sorted(counts.items()))  # fmt: skip
+    return f"blocked on {words}"
+
+
+def named_semaphore_lines(found: WaitReport) -> list[str]:
+    """Each named semaphore waited on or with waiters counted: value, nwaiters, live ones."""
+    return [semaphore_line(s) for s in found.named_semaphores]
+
+
+def semaphore_line(semaphore: NamedSemaphore) -> str:
+    name = safe_text(semaphore.name)
+    if semaphore.value is None:
+        return f"psem {name}: {semaphore.problem}; {semaphore.live_waiters} live waiters"
+    text = (f"psem {name}: value {semaphore.value}, nwaiters {semaphore.nwaiters}, "
+            f"{semaphore.live_waiters} live waiters")  # fmt: skip
+    if semaphore.stale:
+        text += " - nwaiters is stale (a waiter killed while blocked never decrements it)"
+    return text
+
+
 def unknown_lines(found: WaitReport, on: tuple[Kind, int] | None = None) -> list[str]:
     """Waits whose verdict is unknown (those on one object, if given), each with its reason."""
     return [
-        f"unknown: {label(found, v.pid)} thread {v.tid} on {v.kind} {v.object_id}: "
+        f"unknown: {label(found, v.pid)} thread {v.tid} on {verdict_object(found, v)}: "
         f"{verdict_text(found, v)}"
         for v in found.verdicts
         if v.outcome is Outcome.UNKNOWN and on in (None, (v.kind, v.object_id))
@@ -128,6 +197,10 @@ def waiter_lines(found: WaitReport) -> list[str]:
         order = sorted(found.waiters, key=lambda w: (w.kind, w.object_id, w.pid, w.tid))
         lines += waiter_table(found, order)
         lines += ["", SINCE_NOTE]
+    if found.named_semaphores:
+        lines += ["", "Named semaphores (glibc's sem_t: value u32 at 0, nwaiters u32 at 4)"]
+        lines += [f"  {line}" for line in named_semaphore_lines(found)]
+        lines.append("")
     lines.append(found.summary())
     return [*lines, *unknown_lines(found), *unreadable_note(found), *notes(found)]
 

@@ -195,12 +195,15 @@ class ShmtopApp(App[None]):
             self.poll()
 
     def probe_request(self) -> ProbeRequest:
-        """Waiters are scanned only while a view shows them (or the main screen asks);
+        """Waiters are scanned only while a view shows them (sets, queues, a segment's content
+        view) or the main screen asks;
         a queue's messages are read only while its view is open."""
         views = [s for s in self.screen_stack if isinstance(s, WaiterScreen) and not s.gone]
+        # A segment's content view marks the futex words threads sleep on: it needs them too.
+        contents = any(isinstance(s, SegmentViewScreen) and not s.gone for s in self.screen_stack)
         main = self.find_main_screen()
         return ProbeRequest(
-            waiters=bool(views) or (main is not None and main.scan_waiters),
+            waiters=bool(views) or contents or (main is not None and main.scan_waiters),
             peek=frozenset(s.ident for s in views if isinstance(s, QueueScreen)),
         )
 

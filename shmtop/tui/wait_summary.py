@@ -6,12 +6,23 @@ import dataclasses
 from collections import defaultdict
 
 from shmtop.core.model import Kind
+from shmtop.core.posix.model import PosixKind
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.wait_verdict import Outcome
 from shmtop.text.report import counted
-from shmtop.text.wait_pages import banner_lines, because_text, label
+from shmtop.text.wait_pages import (
+    banner_lines,
+    because_text,
+    label,
+    object_text,
+    verdict_object,
+)
 
-NOUN = {Kind.SEM: "set", Kind.MSG: "queue", Kind.SHM: "segment"}
+NOUN: dict[Kind | PosixKind, str] = {
+    Kind.SEM: "set", Kind.MSG: "queue", Kind.SHM: "segment",
+    PosixKind.SHM: "POSIX object", PosixKind.SEM: "named semaphore",
+}  # fmt: skip
+VIEWED = (Kind.SEM, Kind.MSG)  # the kinds whose view lists their waiters
 
 
 def summary_alerts(report: WaitReport) -> list[str]:
@@ -23,24 +34,26 @@ def summary_alerts(report: WaitReport) -> list[str]:
     for cycle in report.cycles:
         basis = "rests on hints" if cycle.hint else "exact"
         objects = list(dict.fromkeys((step.kind, step.object_id) for step in cycle.steps))
-        where = ", ".join(f"{kind} {ident}" for kind, ident in objects)
+        where = ", ".join(dict.fromkeys(
+            object_text(report, step.kind, step.object_id, step.offset) for step in cycle.steps
+        ))  # fmt: skip
         if len(cycle.members) == 1:
             who = f"{label(report, cycle.members[0])} waits for itself"
         else:
             members = ", ".join(label(report, pid) for pid in cycle.members)
             who = f"{len(cycle.members)} processes wait on each other: {members}"
-        kind, ident = objects[0]
-        lines.append(
-            f"DEADLOCK: {who} on {where} ({basis}) — Enter on {NOUN[kind]} {ident} for details"
-        )
+        viewed = next(((k, i) for k, i in objects if k in VIEWED), None)  # a view lists waiters
+        enter = "" if viewed is None else f" — Enter on {NOUN[viewed[0]]} {viewed[1]} for details"
+        lines.append(f"DEADLOCK: {who} on {where} ({basis}){enter}")
         deadlocked.update(cycle.members)
     for stuck in report.stuck:
         if stuck.pid in deadlocked:
             continue  # said above, and more
+        where = verdict_object(report, stuck)
+        enter = f" — Enter on {NOUN[stuck.kind]} {stuck.object_id} for details"
         lines.append(
-            f"STUCK: {label(report, stuck.pid)} on {stuck.kind} {stuck.object_id}: nobody can "
-            f"release it ({because_text(report, stuck)}) — Enter on {NOUN[stuck.kind]} "
-            f"{stuck.object_id} for details"
+            f"STUCK: {label(report, stuck.pid)} on {where}: nobody can release it "
+            f"({because_text(report, stuck)}){enter if stuck.kind in VIEWED else ''}"
         )
     return lines
 

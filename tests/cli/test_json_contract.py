@@ -35,7 +35,7 @@ from shmtop.core.model import Kind
 from shmtop.core.waits.waiters import WaiterScanner
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = ("list", "show", "show-messages", "waiters", "limits", "posix-list")
+DOCUMENTS = ("list", "show", "show-messages", "waiters", "limits", "posix-list", "pmq-list")
 
 
 # ---- the schemas, as `shmtop schema` prints them ----
@@ -145,7 +145,7 @@ def test_every_document_validates_against_its_schema_for_every_kind(world: World
     assert [s["value"] for s in sets[world.values]["semaphores"]] == [1, 0, 7]
     assert sets[world.waited]["waiters"] == 1
     assert queues[world.queue]["qnum"] == 1
-    assert listed["schema_version"] == "1.1"
+    assert listed["schema_version"] == "1.2"
 
     for kind in ("shm", "sem", "msg"):
         only = run_json(["list", kind])
@@ -412,3 +412,59 @@ def test_the_posix_list_document_validates_with_mappers_holders_and_unlinked_obj
         for path in paths:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
+
+
+PMQ_CHILD = Path(__file__).resolve().parents[1] / "pmq_child.py"
+
+
+def test_the_pmq_list_document_validates_with_counts_holders_a_receiver_and_a_registration() -> (
+    None
+):
+    """`list pmq --json` (pmq-list) on a queue with messages and a registered holder, and an
+    empty one with a blocked receiver, as root; as nobody (no CAP_SYS_ADMIN to read an
+    unmounted mqueue fs) a valid document that says nothing was listed, and exit 1."""
+    full, empty = f"/shmtop-json-{os.getpid()}\x1b[2J", f"/shmtop-json-{os.getpid()}-empty"
+    for name in (full, empty):
+        native.mq_close(native.mq_open(name, os.O_CREAT | os.O_RDWR, 0o600, max_messages=3,
+                                       max_size=16))  # fmt: skip
+    doings = ((full, "rw", "send:ab", f"notify:{signal.SIGUSR1}"), (empty, "r", "receive"))
+    children = [
+        subprocess.Popen(
+            [sys.executable, str(PMQ_CHILD), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        for args in doings
+    ]
+    try:
+        holder, receiver = (json.loads(c.stdout.readline()) for c in children if c.stdout)
+
+        def receiving() -> bool:
+            listed = run_json(["list", "pmq"])
+            return any(q["waiters"] for q in listed["queues"] if q["name"] == empty)
+
+        helpers.wait_until(receiving, "the receiver blocks")
+        listed = run_json(["list", "pmq"])
+        validate("pmq-list", listed)
+        mine = {q["name"]: q for q in listed["queues"]}
+        one = mine[full]
+        assert (one["messages"], one["max_messages"], one["max_size"], one["qsize"]) == (
+            1, 3, 16, 2,
+        )  # fmt: skip
+        assert (one["notify_pid"], one["signal"]) == (holder["pid"], signal.SIGUSR1)
+        assert [(h["pid"], h["fd"]) for h in one["holders"]] == [(holder["pid"], holder["fd"])]
+        waiting = mine[empty]["waiters"]
+        assert [(w["pid"], w["fd"], w["sending"]) for w in waiting] == [
+            (receiver["pid"], receiver["fd"], False)
+        ]
+        assert listed["listed"] and mine[empty]["notify_pid"] is None
+        unprivileged = hidden.run(["list", "pmq", "--json"], nobody=True)
+        assert unprivileged.code == 1, unprivileged
+        document = json.loads(unprivileged.stdout)
+        validate("pmq-list", document)
+        assert (document["listed"], document["queues"]) == (False, [])
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+        for name in (full, empty):
+            with contextlib.suppress(FileNotFoundError):
+                native.mq_unlink(name)

@@ -16,10 +16,19 @@ import shmtop.text
 PACKAGE = ROOT / "shmtop"
 # What each layer may not import (a line per arrow the contracts in pyproject.toml forbid).
 FORBIDDEN = {
-    "core": ("shmtop.text", "shmtop.cli", "shmtop.tui", "shmtop.demo", "textual", "rich"),
-    "text": ("shmtop.cli", "shmtop.tui", "shmtop.demo", "textual", "rich"),
-    "tui": ("shmtop.cli", "shmtop.demo"),
-    "demo": ("shmtop.cli", "shmtop.tui"),
+    "core": (
+        "shmtop.text",
+        "shmtop.cli",
+        "shmtop.tui",
+        "shmtop.demo",
+        "shmtop.exporter",
+        "textual",
+        "rich",
+    ),
+    "text": ("shmtop.cli", "shmtop.tui", "shmtop.demo", "shmtop.exporter", "textual", "rich"),
+    "tui": ("shmtop.cli", "shmtop.demo", "shmtop.exporter"),
+    "demo": ("shmtop.cli", "shmtop.tui", "shmtop.exporter"),
+    "exporter": ("shmtop.cli", "shmtop.tui", "shmtop.demo", "textual", "rich"),
 }
 IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", re.M)
 NATIVE = re.compile(
@@ -48,7 +57,7 @@ def test_the_import_contracts_are_kept() -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 broken" in run.stdout
-    assert run.stdout.count(" KEPT") == 3, run.stdout  # no contract went missing
+    assert run.stdout.count(" KEPT") == 5, run.stdout  # no contract went missing
 
 
 def test_no_source_of_a_layer_imports_a_layer_above_it() -> None:
@@ -89,3 +98,26 @@ def test_only_native_py_imports_the_compiled_module() -> None:
         if NATIVE.search(path.read_text(encoding="utf-8"))
     ]
     assert importers == ["core/binding/native.py"]
+
+
+def test_only_the_cli_hook_imports_the_exporter_and_the_commands_load_no_prometheus_client() -> (
+    None
+):
+    importers = sorted(
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if "exporter" not in path.relative_to(PACKAGE).parts[:1]
+        for match in IMPORT.finditer(path.read_text(encoding="utf-8"))
+        if (match[1] or match[2]).startswith("shmtop.exporter")
+    )
+    assert set(importers) == {"cli/exporter_hook.py"}
+    code = (
+        "import sys\n"
+        "from shmtop.cli.commands import build_parser\n"
+        "build_parser().parse_args(['exporter', '--max-objects', '5'])\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('prometheus_client'))))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "", f"loaded by the parser: {run.stdout.strip()}"

@@ -136,14 +136,40 @@ int shmtop_parse_fmaps_fd(int fd, int pid, const long long *devs, int ndevs, int
                           long long *out, char *names, int cap);
 """
 
+# POSIX message queues (issue 12 item 4): mqueue_helpers.c, appended after posix_helpers.c;
+# mount and CLONE_NEWNS for the helper that mounts an mqueue fs in a private mount namespace.
+MQUEUE_CDEF = r"""
+#define SHMTOP_MQ_FIELDS ...
+#define CLONE_NEWNS ...
+#define MS_REC ...
+#define MS_PRIVATE ...
+#define MS_NOSUID ...
+#define MS_NODEV ...
+#define MS_NOEXEC ...
+#define MNT_DETACH ...
+int shmtop_mq_open(const char *name, int oflag, int mode, long maxmsg, long msgsize);
+int shmtop_mq_getattr(int mqd, long long *out);
+int shmtop_mq_notify_signal(int mqd, int signo);
+int shmtop_mqueue_detached(void);
+int mq_close(int mqd);
+int mq_unlink(const char *name);
+int mq_send(int mqd, const char *msg, size_t len, unsigned int prio);
+ssize_t mq_receive(int mqd, char *msg, size_t len, unsigned int *prio);
+int mount(const char *source, const char *target, const char *fstype, unsigned long flags,
+          const void *data);
+int umount2(const char *target, int flags);
+"""
+
 ffibuilder = FFI()
-ffibuilder.cdef(CDEF + NAMESPACE_CDEF + POSIX_CDEF)
+ffibuilder.cdef(CDEF + NAMESPACE_CDEF + POSIX_CDEF + MQUEUE_CDEF)
 _HERE = Path(__file__).parent
 ffibuilder.set_source(
     "shmtop.core.binding._native",
     (_HERE / "native_helpers.c").read_text(encoding="utf-8")
     + NAMESPACE_SOURCE
-    + (_HERE / "posix_helpers.c").read_text(encoding="utf-8"),
+    + (_HERE / "posix_helpers.c").read_text(encoding="utf-8")
+    + (_HERE / "mqueue_helpers.c").read_text(encoding="utf-8"),
+    libraries=["rt"],  # mq_* are in libc from glibc 2.34, in librt before (a stub after)
     extra_compile_args=["-O2"],
     py_limited_api=True,  # the stable ABI only: one abi3 wheel for every 3.11+
 )

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 3
+NATIVE_ABI = 4
 
 
 def check_native_abi(found: int | None) -> None:
@@ -962,3 +962,92 @@ def parse_file_maps_fd(
         raise OSError(-rows, f"reading maps text from fd {fd}: {os.strerror(-rows)}")
     kept = min(rows, capacity)  # the C counts rows past capacity, writes only capacity
     return [FileMapRow(*row) for row in _named(out, names, kept, FMAP_FIELDS)]  # type: ignore[arg-type]
+
+
+# ---- POSIX message queues (issue 12 item 4) ----
+
+MQ_FIELDS: int = lib.SHMTOP_MQ_FIELDS
+CLONE_NEWNS: int = lib.CLONE_NEWNS
+MS_REC: int = lib.MS_REC
+MS_PRIVATE: int = lib.MS_PRIVATE
+MS_NOSUID: int = lib.MS_NOSUID
+MS_NODEV: int = lib.MS_NODEV
+MS_NOEXEC: int = lib.MS_NOEXEC
+MNT_DETACH: int = lib.MNT_DETACH
+
+
+class MqAttr(NamedTuple):
+    """mq_getattr of a queue: its O_NONBLOCK flag, limits and the messages queued now."""
+
+    flags: int
+    max_messages: int
+    max_size: int
+    messages: int
+
+
+def mq_open(
+    name: str | bytes, flags: int, mode: int = 0o600, *, max_messages: int = 0,
+    max_size: int = 0,
+) -> int:  # fmt: skip
+    """mq_open(3) ("/NAME"); with os.O_CREAT, mode and max_messages > 0 set the queue's
+    limits. Returns the descriptor (an fd on Linux)."""
+    raw = os.fsencode(name)
+    return _check(
+        lib.shmtop_mq_open(raw, flags, mode, max_messages, max_size),
+        f"mq_open({raw!r})",
+    )
+
+
+def mq_getattr(mqd: int) -> MqAttr:
+    """mq_getattr(3) on any fd open on a queue (mq_open's, or open(2) of its file)."""
+    out = ffi.new("long long[]", MQ_FIELDS)
+    _check(lib.shmtop_mq_getattr(mqd, out), f"mq_getattr({mqd})")
+    return MqAttr(*_ints(out, MQ_FIELDS))
+
+
+def mq_notify(mqd: int, signo: int) -> None:
+    """mq_notify(3): be sent signo when a message arrives on the empty queue (0: stop)."""
+    _check(lib.shmtop_mq_notify_signal(mqd, signo), f"mq_notify({mqd}, {signo})")
+
+
+def mq_close(mqd: int) -> None:
+    _check(lib.mq_close(mqd), f"mq_close({mqd})")
+
+
+def mq_unlink(name: str | bytes) -> None:
+    raw = os.fsencode(name)
+    _check(lib.mq_unlink(raw), f"mq_unlink({raw!r})")
+
+
+def mq_send(mqd: int, payload: bytes, priority: int = 0) -> None:
+    """mq_send(3): blocks while the queue is full unless the descriptor is O_NONBLOCK."""
+    _check(lib.mq_send(mqd, payload, len(payload), priority), f"mq_send({mqd})")
+
+
+def mq_receive(mqd: int, size: int) -> tuple[int, bytes]:
+    """mq_receive(3) with a buffer of size bytes (at least the queue's message size):
+    (priority, payload). Blocks on an empty queue unless O_NONBLOCK."""
+    buffer = ffi.new("char[]", max(size, 1))
+    priority = ffi.new("unsigned int *")
+    got = _check(lib.mq_receive(mqd, buffer, size, priority), f"mq_receive({mqd})")
+    return priority[0], cast(bytes, ffi.unpack(buffer, got))
+
+
+def mqueue_detached() -> int:
+    """An fd of the root of a detached mount of the calling thread's IPC namespace's mqueue
+    fs (fsopen + fsmount: on no mount table; gone when the fd is closed)."""
+    found = lib.shmtop_mqueue_detached()
+    if found < 0:
+        raise OSError(-found, f"a detached mqueue mount: {os.strerror(-found)}")
+    return found
+
+
+def mount(source: str, target: str, fstype: str | None, flags: int = 0) -> None:
+    """mount(2) without data (the mqueue helper's private mounts; tests' too)."""
+    kind = fstype.encode() if fstype is not None else ffi.NULL
+    _check(lib.mount(os.fsencode(source), os.fsencode(target), kind, flags, ffi.NULL),
+           f"mount({target!r})")  # fmt: skip
+
+
+def umount(target: str, flags: int = 0) -> None:
+    _check(lib.umount2(os.fsencode(target), flags), f"umount({target!r})")

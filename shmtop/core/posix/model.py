@@ -10,6 +10,9 @@ SHM_DIR = "/dev/shm"  # where glibc's shm_open and sem_open put their files
 SEM_PREFIX = "sem."  # glibc's named semaphores: /dev/shm/sem.NAME
 
 
+MQ_KIND = "pmq"  # the CLI's kind name of POSIX message queues, beside pshm and psem
+
+
 class PosixKind(enum.StrEnum):
     """What a file on a shm filesystem is to shmtop."""
 

@@ -16,8 +16,11 @@ def _unescape(field: bytes) -> bytes:
     return _ESCAPE.sub(lambda m: bytes([int(m.group(1), 8)]), field)
 
 
-def parse_mountinfo(text: bytes) -> list[tuple[int, str, str]]:
-    """(st_dev, fstype, mount point) of every tmpfs and hugetlbfs mount in mountinfo text."""
+def parse_mountinfo(
+    text: bytes, fstypes: frozenset[str] = SHM_FSTYPES
+) -> list[tuple[int, str, str]]:
+    """(st_dev, fstype, mount point) of every mount of fstypes (tmpfs and hugetlbfs unless
+    told: the mqueue listing asks for "mqueue") in mountinfo text."""
     found = []
     for line in text.splitlines():
         fields = line.split(b" ")
@@ -27,17 +30,20 @@ def parse_mountinfo(text: bytes) -> list[tuple[int, str, str]]:
             fstype = fields[separator + 1].decode("ascii", "replace")
         except (ValueError, IndexError):
             continue  # not a mountinfo line
-        if fstype in SHM_FSTYPES:
+        if fstype in fstypes:
             point = os.fsdecode(_unescape(fields[4]))
             found.append((os.makedev(int(major), int(minor)), fstype, point))
     return found
 
 
-def read_mountinfo(pid: int | str = "self") -> list[tuple[int, str, str]]:
-    """The shm mounts of a process's mount namespace ([] when it cannot be read)."""
+def read_mountinfo(
+    pid: int | str = "self", fstypes: frozenset[str] = SHM_FSTYPES
+) -> list[tuple[int, str, str]]:
+    """The shm mounts (or those of fstypes) of a process's mount namespace ([] when it
+    cannot be read)."""
     try:
         with open(f"/proc/{pid}/mountinfo", "rb") as info:
-            return parse_mountinfo(info.read())
+            return parse_mountinfo(info.read(), fstypes)
     except OSError:
         return []
 

@@ -7,6 +7,10 @@ from typing import Literal
 
 from shmtop.core.binding import native
 from shmtop.core.model import Kind
+from shmtop.core.posix.model import PosixKind
+
+# What a wait is on: a System V object, or a POSIX one (object_id is then its inode).
+WaitKind = Kind | PosixKind
 
 IPC_NOWAIT = native.IPC_NOWAIT
 SEM_UNDO = native.SEM_UNDO
@@ -42,15 +46,59 @@ class SemOp:
 
 
 @dataclass(frozen=True, slots=True)
+class FutexWait:
+    """A shared futex wait: the word a thread sleeps on, inside a System V segment or a POSIX
+    object, and what the word says (a mutex's owner, a named semaphore's counts)."""
+
+    address: int  # in the waiter's address space
+    offset: int  # in the object, bytes
+    op: str  # FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_LOCK_PI, ...
+    expected: int | None  # the value FUTEX_WAIT* sleeps while the word holds
+    word: int | None  # the u32 at the address now; None when unreadable
+    what: Literal["mutex", "semaphore", "futex"]  # a mutex when its owner is known
+    owner_tid: int | None = None  # the mutex's owner, as the word (or glibc's __owner) says
+    owner_from: str | None = None  # which field said so: "futex word", "glibc __owner"
+    owner_pid: int | None = None  # the owner's process (its TID itself once it is gone)
+    # Without an owner: every process mapping the object (any may post or unlock); None when
+    # the maps were not read.
+    mappers: tuple[int, ...] | None = None
+    sem_waiters: int | None = None  # a glibc sem_t's nwaiters (the u32 after the value)
+    object_name: str | None = None  # POSIX: the object's name (untrusted text)
+    device: int = 0  # POSIX: st_dev of the object
+    problem: str | None = None  # why the word or the layout could not be read
+
+    def where(self) -> str:
+        return f"+{self.offset:#x}"
+
+
+@dataclass(frozen=True, slots=True)
+class NamedSemaphore:
+    """A glibc named semaphore (/dev/shm/sem.NAME): its words, and its live waiters."""
+
+    device: int
+    inode: int
+    name: str  # "/NAME", untrusted text
+    value: int | None  # None: layout unknown or unreadable (problem)
+    nwaiters: int | None  # glibc's count: a killed waiter never decrements it
+    live_waiters: int  # threads the scan found blocked in futex on it
+    problem: str | None = None
+
+    @property
+    def stale(self) -> bool:
+        """nwaiters counts waiters that no longer wait (killed while blocked)."""
+        return self.nwaiters is not None and self.live_waiters < self.nwaiters
+
+
+@dataclass(frozen=True, slots=True)
 class Waiter:
     """A thread blocked in an IPC call, and what it waits for."""
 
     pid: int
     tid: int
     command: str  # untrusted text
-    kind: Kind  # sem or msg
-    object_id: int
-    syscall: str  # semop, semtimedop, msgsnd, msgrcv
+    kind: WaitKind  # sem or msg; shm, pshm or psem for a futex wait
+    object_id: int  # the id; a POSIX object's inode
+    syscall: str  # semop, semtimedop, msgsnd, msgrcv, futex
     since: float  # epoch seconds: blocked at least since the first scan that saw this wait
     since_verified: bool  # the thread did not run between scans (schedstat); else assumed
     operations: tuple[SemOp, ...] | None = None  # sem; None when its memory was unreadable
@@ -62,14 +110,24 @@ class Waiter:
     msg_size: int | None = None  # msg: bytes being sent, or the receive buffer's size
     unreadable: str | None = None  # why operations or the sent type could not be read
     title: str | None = None  # the process's title (Process.title); untrusted text
+    futex: FutexWait | None = None  # a futex wait in shared memory
+    semaphore: NamedSemaphore | None = None  # psem: the named semaphore's counts
 
     @property
     def target(self) -> str:
-        """'sem 12' or 'msg 3'."""
-        return f"{self.kind} {self.object_id}"
+        """'sem 12', 'msg 3', 'shm 5 +0x40', 'psem /NAME', 'pshm /NAME +0x40' (untrusted)."""
+        if self.futex is None:
+            return f"{self.kind} {self.object_id}"
+        name = self.futex.object_name if self.futex.object_name is not None else self.object_id
+        if self.kind is PosixKind.SEM and self.futex.offset == 0:
+            return f"{self.kind} {name}"
+        return f"{self.kind} {name} {self.futex.where()}"
 
     def operation(self) -> str:
-        """What it waits to do: 'sem 2 -1 SEM_UNDO', 'receive type 7', 'send type 3, 64 bytes'."""
+        """What it waits to do: 'sem 2 -1 SEM_UNDO', 'receive type 7', 'send type 3, 64 bytes',
+        'lock mutex (owner tid 812)', 'sem_wait (value 0, nwaiters 2, 1 live: stale)'."""
+        if self.futex is not None:
+            return futex_operation(self.futex, self.semaphore)
         if self.kind is Kind.SEM:
             if self.operations is None:
                 return f"? ({self.unreadable})"
@@ -80,6 +138,24 @@ class Waiter:
             sent = f"? ({self.unreadable})" if self.msg_type is None else f"type {self.msg_type}"
             return " ".join((f"send {sent}, {self.msg_size} bytes", *flags))
         return " ".join((f"receive {wanted_type(self.msg_type or 0, self.msg_flags)}", *flags))
+
+
+def futex_operation(futex: FutexWait, semaphore: NamedSemaphore | None) -> str:
+    """A futex wait in words."""
+    if semaphore is not None:
+        if semaphore.value is None:
+            return f"sem_wait ({semaphore.problem})"
+        stale = ": stale" if semaphore.stale else ""
+        return (f"sem_wait (value {semaphore.value}, nwaiters {semaphore.nwaiters}, "
+                f"{semaphore.live_waiters} live{stale})")  # fmt: skip
+    if futex.owner_tid is not None:
+        return f"lock mutex (owner tid {futex.owner_tid}, from the {futex.owner_from})"
+    if futex.what == "semaphore" and futex.sem_waiters is not None:
+        return f"sem_wait (value {futex.word}, nwaiters {futex.sem_waiters}: glibc's sem_t)"
+    word = "unreadable" if futex.word is None else f"{futex.word:#x}"
+    text = f"{futex.op} (word {word}"
+    text += "" if futex.expected is None else f", sleeps while {futex.expected:#x}"
+    return text + (f"; {futex.problem})" if futex.problem else ")")
 
 
 def wanted_type(msgtyp: int, flags: int) -> str:

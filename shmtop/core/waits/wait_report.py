@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from shmtop.core.model import Kind
 from shmtop.core.waits import waitgraph
-from shmtop.core.waits.records import QueueState, SemState
+from shmtop.core.waits.records import NamedSemaphore, QueueState, SemState, WaitKind
 from shmtop.core.waits.wait_verdict import (
     Outcome,
     ProcessStatus,
@@ -47,11 +46,13 @@ class WaitReport:
     unsupported: str | None = None  # why no scan was possible at all
     # Title of each live waiter and releaser that has one (Process.title; untrusted text).
     titles: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Named semaphores waited on, or whose nwaiters is not 0 (stale when above the live ones).
+    named_semaphores: tuple[NamedSemaphore, ...] = ()
     # Lookups by waiter, made from the fields above (also by dataclasses.replace).
-    _edges: Mapping[tuple[int, Kind, int], tuple[Release, ...]] = field(
+    _edges: Mapping[tuple[int, WaitKind, int], tuple[Release, ...]] = field(
         init=False, repr=False, compare=False
     )
-    _verdicts: Mapping[tuple[int, int, Kind, int], Verdict] = field(
+    _verdicts: Mapping[tuple[int, int, WaitKind, int], Verdict] = field(
         init=False, repr=False, compare=False
     )
 
@@ -60,11 +61,11 @@ class WaitReport:
         object.__setattr__(self, "_verdicts", {
             (v.pid, v.tid, v.kind, v.object_id): v for v in self.verdicts})  # fmt: skip
 
-    def on(self, kind: Kind, ident: int) -> tuple[Waiter, ...]:
+    def on(self, kind: WaitKind, ident: int) -> tuple[Waiter, ...]:
         """The waiters of one object."""
         return tuple(w for w in self.waiters if w.kind is kind and w.object_id == ident)
 
-    def counts(self) -> dict[tuple[Kind, int], int]:
+    def counts(self) -> dict[tuple[WaitKind, int], int]:
         """Blocked threads per object, for a count column."""
         return dict(Counter((w.kind, w.object_id) for w in self.waiters))
 

@@ -21,7 +21,7 @@ from shmtop.core.model import Kind
 from shmtop.core.waits.waitgraph import Release, WaitCycle, cycles
 
 if TYPE_CHECKING:
-    from shmtop.core.waits.records import QueueState, SemState, Waiter
+    from shmtop.core.waits.records import QueueState, SemState, Waiter, WaitKind
 
 PID_TIME_SLACK = 1.0  # kernel IPC times are whole seconds
 
@@ -74,7 +74,7 @@ class Verdict:
 
     pid: int
     tid: int
-    kind: Kind
+    kind: WaitKind
     object_id: int
     outcome: Outcome
     because: tuple[Because, ...]  # each candidate releaser (or unknown) and what it is doing
@@ -124,13 +124,20 @@ def judge(
     for waiter in waiters:
         for edge in edges_of[waiter.pid, waiter.tid]:
             dependents[edge.releaser].add(waiter.pid)
+    # Each process is queued at most once at a time, and only while it can still rise: many
+    # waiters that all name each other (the mappers of one semaphore) stay linear.
     work = deque(sorted(blocked))
+    queued = set(blocked)
     while work:
         pid = work.popleft()
-        level = max(facts.level(w, edges_of[w.pid, w.tid])[0] for w in by_pid[pid])
+        queued.discard(pid)
+        level = max(facts.level_only(w, edges_of[w.pid, w.tid]) for w in by_pid[pid])
         if level > can[pid]:
             can[pid] = level
-            work.extend(sorted(dependents[pid] & blocked))
+            rising = sorted(p for p in dependents[pid] & blocked
+                            if can[p] < _YES and p not in queued)  # fmt: skip
+            work.extend(rising)
+            queued.update(rising)
 
     unreleasable = {pid for pid, level in can.items() if level == _NO}
     found = cycles(edges, unreleasable)
@@ -150,8 +157,12 @@ def judge(
             outcome = Outcome.STUCK
         else:  # it may be a wake-up in flight: judge once the object stays still
             outcome = Outcome.UNKNOWN
-            wait = (f"{waiter.target} changed {now - unchanged:.0f}s ago: stuck if it stays "
-                    f"unchanged for {stuck_after:g}s")  # fmt: skip
+            if waiter.futex is not None:  # no change time for a word: how long it slept
+                wait = (f"blocked for {now - unchanged:.0f}s: stuck if it stays blocked for "
+                        f"{stuck_after:g}s")  # fmt: skip
+            else:
+                wait = (f"{waiter.target} changed {now - unchanged:.0f}s ago: stuck if it stays "
+                        f"unchanged for {stuck_after:g}s")  # fmt: skip
             because = (*because, (0, wait))
         verdicts.append(Verdict(waiter.pid, waiter.tid, waiter.kind, waiter.object_id, outcome,
                                 because, waiter.since, unchanged))  # fmt: skip
@@ -163,9 +174,11 @@ def _liveness(statuses: Mapping[int, ProcessStatus], pid: int) -> Liveness:
     return Liveness.UNKNOWN if status is None else status.liveness
 
 
-def edges_by_waiter(edges: Sequence[Release]) -> dict[tuple[int, Kind, int], tuple[Release, ...]]:
+def edges_by_waiter(
+    edges: Sequence[Release],
+) -> dict[tuple[int, WaitKind, int], tuple[Release, ...]]:
     """The edges grouped by (waiting pid, kind, object id), so each lookup is cheap."""
-    grouped: defaultdict[tuple[int, Kind, int], list[Release]] = defaultdict(list)
+    grouped: defaultdict[tuple[int, WaitKind, int], list[Release]] = defaultdict(list)
     for edge in edges:
         grouped[edge.waiter, edge.kind, edge.object_id].append(edge)
     return {key: tuple(group) for key, group in grouped.items()}
@@ -190,12 +203,28 @@ class _Facts:
     deadlocked: frozenset[int] = frozenset()  # known once the levels are settled
 
     def unchanged_since(self, waiter: Waiter) -> float:
+        if waiter.futex is not None:  # no change time is kept for a word in memory
+            return waiter.since
         state = (self.sets if waiter.kind is Kind.SEM else self.queues).get(waiter.object_id)
         return state.unchanged_since if state is not None else waiter.since
 
     def changed_at(self, waiter: Waiter) -> float:
+        if waiter.futex is not None:
+            return 0.0
         state = (self.sets if waiter.kind is Kind.SEM else self.queues).get(waiter.object_id)
         return state.changed_at if state is not None else 0.0
+
+    def level_only(self, waiter: Waiter, edges: Sequence[Release]) -> int:
+        """level's number alone, stopping at the first releaser that can release it."""
+        best = _NO
+        for edge in edges:
+            found = self._releaser(waiter, edge)[0]
+            if found == _YES:
+                return _YES
+            best = max(best, found)
+        if self._unknowns(waiter) or not edges:
+            best = max(best, _MAYBE)
+        return best
 
     def level(self, waiter: Waiter, edges: Sequence[Release]) -> tuple[int, tuple[Because, ...]]:
         """How far this thread can be released, and the facts for it (the best first)."""
@@ -235,6 +264,13 @@ class _Facts:
 
     def _unknowns(self, waiter: Waiter) -> list[str]:
         """What keeps the candidates incomplete: unread sets, operations, unknown last users."""
+        if waiter.futex is not None:
+            if waiter.futex.owner_pid is not None or waiter.futex.mappers:
+                return []
+            if waiter.futex.problem:
+                return [waiter.futex.problem]
+            return [f"its {waiter.futex.what} word names no owner, and no other process is "
+                    "known to map the object"]  # fmt: skip
         if waiter.kind is Kind.SEM:
             sem = self.sets.get(waiter.object_id)
             if waiter.operations is None:

@@ -19,7 +19,8 @@ from shmtop.core.model import Kind
 from shmtop.core.snapshot import procfs
 from shmtop.core.snapshot.collect import ipc_namespace_of, msg_rows, sem_rows
 from shmtop.core.snapshot.procs import ProcessDirectory
-from shmtop.core.waits import wait_procs, waitgraph
+from shmtop.core.waits import futexes, wait_procs, waitgraph
+from shmtop.core.waits.futexes import read_memory
 from shmtop.core.waits.records import QueueState, SemOp, SemState, Waiter
 from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER
 from shmtop.core.waits.wait_report import WaitReport, assemble
@@ -49,6 +50,9 @@ class WaiterScanner:
         self.stuck_after = stuck_after
         self._machine = machine or platform.machine()
         self._syscalls = procfs.ipc_syscalls(self._machine)
+        self._futex = futexes.futex_number(self._machine)
+        self._mappers = futexes.MapperCache()
+        self._libc = futexes.LibcCache()
         self._clock = clock
         self._namespace = ipc_namespace_of("self")
         self._processes = ProcessDirectory()
@@ -61,16 +65,25 @@ class WaiterScanner:
         if self._syscalls is None:
             return _empty(now, self.stuck_after, f"no system call table for {self._machine}")
         pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
-        scan = native.scan_syscalls(pids, sorted(self._syscalls))
+        wanted = sorted(self._syscalls) + ([] if self._futex is None else [self._futex])
+        scan = native.scan_syscalls(pids, wanted)
         unreadable = Counter(
             describe_errno(n) for n in scan.failures.values() if n not in (errno.ESRCH, 0)
         )
         ignored: Counter[str] = Counter()
-        rows = self._in_our_namespace(scan.rows, ignored)
+        # A private futex (most of them: every idle thread pool) is no IPC wait: not counted.
+        shared = [r for r in scan.rows if r.nr == self._futex and futexes.shared_wait_op(r.arg1)]
+        located = futexes.locate(self._in_our_namespace(shared, ignored, futex=True), ignored,
+                                 self._libc)  # fmt: skip
+        located = self._mappers.fill(located, pids, now)
+        semaphores = futexes.named_semaphores(located, self._libc)
+        rows = self._in_our_namespace([r for r in scan.rows if r.nr != self._futex], ignored)
         calls = {row.nr: self._syscalls[row.nr] for row in rows}
         sets = self._sem_states({r.arg0 for r in rows if calls[r.nr].startswith("sem")}, now)
         queues = self._queue_states({r.arg0 for r in rows if calls[r.nr].startswith("msg")}, now)
-        pids_named = {row.pid for row in rows}
+        pids_named = {row.pid for row in rows} | {item.row.pid for item in located}
+        pids_named.update(i.futex.owner_pid for i in located if i.futex.owner_pid is not None)
+        pids_named.update(pid for i in located for pid in i.futex.mappers or ())
         for state in sets.values():
             pids_named.update(state.last_changers or ())
         for queue in queues.values():
@@ -93,6 +106,17 @@ class WaiterScanner:
             else:
                 waiters.append(_msg_waiter(row, name, command, since, verified))
             waiters[-1] = dataclasses.replace(waiters[-1], title=titles.get(row.pid))
+        by_key = {(s.device, s.inode): s for s in semaphores}
+        for item in located:
+            row, futex = item.row, item.futex
+            since, verified = self._since(row, now, waits)
+            semaphore = by_key.get((futex.device, item.object_id))
+            if semaphore is not None:  # sem_open maps a temporary name: the one listed is right
+                futex = dataclasses.replace(futex, object_name=semaphore.name)
+            waiters.append(Waiter(
+                row.pid, row.tid, names.get(row.pid, "?"), item.kind, item.object_id, "futex",
+                since, verified, title=titles.get(row.pid), futex=futex, semaphore=semaphore,
+            ))  # fmt: skip
         self._waits = waits
         self._objects = {
             key: self._objects[key]
@@ -108,11 +132,15 @@ class WaiterScanner:
             processes=MappingProxyType(names), processes_scanned=len(pids),
             tasks_scanned=scan.tasks, unreadable=MappingProxyType(dict(unreadable)),
             ignored=MappingProxyType(dict(ignored)), hidden=wait_procs.hidden_processes(),
-            titles=MappingProxyType(titles),
+            titles=MappingProxyType(titles), named_semaphores=tuple(semaphores),
         )  # fmt: skip
 
-    def _in_our_namespace(self, rows: list[_Row], ignored: Counter[str]) -> list[_Row]:
-        """Rows of processes in our IPC namespace (ids of another one name other objects)."""
+    def _in_our_namespace(
+        self, rows: list[_Row], ignored: Counter[str], *, futex: bool = False
+    ) -> list[_Row]:
+        """Rows of processes in our IPC namespace (ids of another one name other objects).
+
+        futex: the rows are futex calls (an address, an op, a value): kept unsigned."""
         spaces = {pid: ipc_namespace_of(pid) for pid in {row.pid for row in rows}}
         kept = []
         for row in rows:
@@ -121,6 +149,9 @@ class WaiterScanner:
                 ignored["ended during the scan"] += 1
             elif space != self._namespace:
                 ignored["other IPC namespace"] += 1
+            elif futex:
+                kept.append(row._replace(arg0=row.arg0 & _U64, arg1=row.arg1 & 0xFFFFFFFF,
+                                         arg2=row.arg2 & _U64))  # fmt: skip
             else:  # registers as the call saw them: an int id, unsigned longs
                 kept.append(row._replace(
                     arg0=_signed(row.arg0, 32), arg1=row.arg1 & _U64, arg2=row.arg2 & _U64,
@@ -192,18 +223,6 @@ def _empty(now: float, stuck_after: float, why: str) -> WaitReport:
         unreadable=MappingProxyType({}), ignored=MappingProxyType({}), stuck_after=stuck_after,
         unsupported=why,
     )  # fmt: skip
-
-
-def read_memory(pid: int, address: int, length: int) -> bytes:
-    """length bytes of a process's memory at address (needs ptrace access to it)."""
-    fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        data = os.pread(fd, length, address)
-    finally:
-        os.close(fd)
-    if len(data) != length:
-        raise OSError(errno.EIO, f"short read of /proc/{pid}/mem")
-    return data
 
 
 def _sem_waiter(row: _Row, name: str, command: str, since: float, verified: bool,

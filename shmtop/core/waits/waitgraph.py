@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from shmtop.core.model import Kind
-from shmtop.core.waits.records import MSG_EXCEPT, QueueState, SemOp, SemState, Waiter
+from shmtop.core.waits.records import MSG_EXCEPT, QueueState, SemOp, SemState, Waiter, WaitKind
 
 
 class Evidence(enum.StrEnum):
@@ -22,15 +22,17 @@ class Evidence(enum.StrEnum):
     BLOCKED_SENDER = "blocked sender"  # exact: it is blocked sending a message of the wanted type
     SET_USER = "changed another semaphore of the set"  # hint: it uses the set, it may post
     QUEUE_USER = "uses the queue"  # hint: the queue's last sender or receiver, the other way round
+    MUTEX_OWNER = "holds the mutex"  # exact: the futex word (or glibc's __owner) names it
+    MAPPER = "maps it"  # hint: a futex word naming no owner may be woken by any mapper
 
     @property
     def hint(self) -> bool:
-        return self not in (Evidence.PENDING_OP, Evidence.BLOCKED_SENDER)
+        return self not in (Evidence.PENDING_OP, Evidence.BLOCKED_SENDER, Evidence.MUTEX_OWNER)
 
     @property
     def direct(self) -> bool:
         """An edge to what the wait itself needs; user edges only widen who might act."""
-        return self not in (Evidence.SET_USER, Evidence.QUEUE_USER)
+        return self not in (Evidence.SET_USER, Evidence.QUEUE_USER, Evidence.MAPPER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +40,12 @@ class Release:
     """An edge of the graph: waiter waits on an object that releaser could release."""
 
     waiter: int  # pid
-    kind: Kind
+    kind: WaitKind
     object_id: int
     sem_num: int | None  # the semaphore of the set, for kind sem
     releaser: int  # pid
     evidence: Evidence
+    offset: int | None = None  # a futex wait: the word's offset in the object
 
     @property
     def hint(self) -> bool:
@@ -105,6 +108,8 @@ def releases(
     a hint), each other blocked waiter whose own operations would post n (for a
     decrement) or take from it (for a wait-for-zero), exact; and the last
     changers of the set's other semaphores (SET_USER, a hint: it uses the set).
+    For a futex wait on a mutex: the process of the owner TID the word names (exact); on a
+    word that names no owner (a semaphore), every other process mapping the object (hints).
     For msgrcv: the blocked senders of a type it takes (exact), the last sender
     (lspid) and, as a user of the queue, the last receiver (lrpid). For msgsnd:
     the last receiver, and the last sender as a user. Any one may release it.
@@ -122,13 +127,28 @@ def releases(
         elif waiter.direction == "send":
             senders[waiter.object_id].append(waiter)
     for waiter in waiters:
-        if waiter.kind is Kind.SEM:
+        if waiter.futex is not None:
+            edges = _futex_releases(waiter)
+        elif waiter.kind is Kind.SEM:
             edges = _sem_releases(waiter, sets.get(waiter.object_id), pending)
         else:
             others = [o for o in senders[waiter.object_id] if o.pid != waiter.pid]
             edges = _msg_releases(waiter, queues.get(waiter.object_id), others)
         found.update(dict.fromkeys(edges))
     return tuple(found)
+
+
+def _futex_releases(waiter: Waiter) -> list[Release]:
+    """The owner of a mutex (exact); with no owner known, every other mapper (hints)."""
+    futex = waiter.futex
+    assert futex is not None
+    if futex.owner_pid is not None:
+        pids, evidence = [futex.owner_pid], Evidence.MUTEX_OWNER
+    else:
+        pids = [pid for pid in futex.mappers or () if pid != waiter.pid]
+        evidence = Evidence.MAPPER
+    return [Release(waiter.pid, waiter.kind, waiter.object_id, None, pid, evidence, futex.offset)
+            for pid in pids]  # fmt: skip
 
 
 def _sem_releases(

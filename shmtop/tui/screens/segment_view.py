@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from shmtop.core.binding import native
 from shmtop.core.errors import GONE
-from shmtop.core.model import SHM_DEST, Snapshot
+from shmtop.core.model import SHM_DEST, Kind, Snapshot
 from shmtop.core.segment.change_map import ChangeMap
 from shmtop.core.segment.segment_reader import CannotRead, ReadPath, SegmentReader
 from shmtop.core.snapshot.accounts import user_name
@@ -28,6 +28,8 @@ from shmtop.text.inspect_values import BYTES_NEEDED
 from shmtop.text.sanitize import safe_text
 from shmtop.text.segment_scans import Outcome, Scan, attachers_line
 from shmtop.text.units import hex_key, human_size, octal_perms
+from shmtop.text.wait_pages import blocked_words_text
+from shmtop.tui.probes import Probes
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.change_strip import ChangeStrip
 from shmtop.tui.widgets.data_inspector import DataInspector
@@ -101,6 +103,7 @@ class SegmentViewScreen(Screen[None]):
         self._pattern: tuple[bytes, int] | None = None
         self._sweep_paused = threading.Event()
         self._lines: dict[str, str] = {}
+        self._waited = ""  # the words threads are blocked on, for the summary line
 
     # ---- layout ----
 
@@ -216,6 +219,17 @@ class SegmentViewScreen(Screen[None]):
         self._show_summary()
         self.refresh_bindings()
 
+    def show_probes(self, probes: Probes) -> None:
+        """Mark the futex words threads are blocked on (the app scans waiters for this view)."""
+        if self.reader is None or self.gone or probes.waits is None:
+            return
+        waiters = [w for w in probes.waits.on(Kind.SHM, self.shmid) if w.futex is not None]
+        self.hex_view.mark_waited({w.futex.offset: 4 for w in waiters if w.futex is not None})
+        waited = blocked_words_text(waiters)
+        if waited != self._waited:
+            self._waited = waited
+            self._show_summary()
+
     def _show_summary(self) -> None:
         parts = [f"shm {self.shmid}"]
         if self.stat is not None:
@@ -225,6 +239,8 @@ class SegmentViewScreen(Screen[None]):
                       f"owner {safe_text(user_name(s.uid))}", f"nattch {s.nattch}"]  # fmt: skip
             if s.mode & SHM_DEST:
                 parts.append("DEST")
+        if self._waited and not self.gone:
+            parts.append(self._waited)
         if self.gone:
             parts.append("GONE")
         elif self.hex_view.frozen:

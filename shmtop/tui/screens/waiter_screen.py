@@ -154,7 +154,8 @@ class WaiterScreen(Screen[None]):
             name = signal.Signals(signum).name
             question = f"Send {name} to {who}?"
             plan = [
-                f"{who} is blocked in {waiter.syscall} on {waiter.target}: {waiter.operation()}",
+                f"{who} is blocked in {waiter.syscall} on {safe_text(waiter.target)}: "
+                f"{safe_text(waiter.operation())}",
                 f"{name} ({signum}) goes to the whole process; threads are not singled out.",
             ]
             self.app.push_screen(

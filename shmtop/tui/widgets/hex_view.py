@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import ClassVar, Protocol
 
 from rich.segment import Segment
@@ -55,6 +55,7 @@ ROW_WIDTHS = (16, 32, 8, AUTO)  # the order `w` cycles through
 GROUP = 8  # bytes between the wider gaps of the hex column
 FADE = (0.75, 2.0, 4.0)  # seconds a change stays at highlight level 3, 2, 1
 CURSOR = 4  # overlay index of the cursor (1..3: change levels)
+WAITED = 5  # overlay index of a byte some thread is blocked on (a futex word), under a change
 ROW_CACHE = 4096
 
 
@@ -89,7 +90,7 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "hex-view--offset", "hex-view--divider", "hex-view--cursor",
         *(f"hex-view--{name}" for name in CLASS_NAMES),
-        *(f"hex-view--changed-{level}" for level in (1, 2, 3)),
+        *(f"hex-view--changed-{level}" for level in (1, 2, 3)), "hex-view--waited",
     }  # fmt: skip
     DEFAULT_CSS = """
     HexView { background: $surface; scrollbar-gutter: stable; }
@@ -105,6 +106,7 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
     HexView > .hex-view--changed-3 { background: $error 80%; }
     HexView > .hex-view--changed-2 { background: $error 50%; }
     HexView > .hex-view--changed-1 { background: $error 25%; }
+    HexView > .hex-view--waited { background: $warning 45%; text-style: underline; }
     """
 
     cursor: reactive[int] = reactive(0, repaint=False, init=False)
@@ -140,6 +142,7 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
         self._rows: dict[int, bytes] = {}
         self._window: tuple[int, int, int] | None = None
         self._changed: dict[int, float] = {}
+        self._waited: frozenset[int] = frozenset()  # byte offsets threads are blocked on
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._styles: list[Style] | None = None
         self._base = Style()
@@ -317,6 +320,19 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
         levels = {offset: fade_level(now - when) for offset, when in self._changed.items()}
         return {offset: level for offset, level in levels.items() if level}
 
+    def mark_waited(self, words: Mapping[int, int]) -> None:
+        """Mark the words threads are blocked on: offset -> length in bytes."""
+        waited = frozenset(
+            at for offset, size in words.items() for at in range(offset, offset + size)
+        )
+        if waited != self._waited:
+            self._waited = waited
+            self.refresh()
+
+    @property
+    def waited(self) -> frozenset[int]:
+        return self._waited
+
     def forget(self) -> None:
         """Drop what was read (the source changed); the next render reads again."""
         self._rows.clear()
@@ -343,16 +359,22 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
             classes = [get(f"hex-view--{name}") for name in CLASS_NAMES]
             levels = [get(f"hex-view--changed-{level}") for level in (1, 2, 3)]
             cursor = get("hex-view--cursor")
-            overlays = [Style(), *(Style(bgcolor=s.bgcolor) for s in levels), cursor]
+            waited = get("hex-view--waited")
+            overlays = [Style(), *(Style(bgcolor=s.bgcolor) for s in levels), cursor, waited]
             self._styles = [cls + overlay for overlay in overlays for cls in classes]
         return self._styles
 
     def _row_levels(self, row: int) -> tuple[int, ...]:
-        if not self._changed:
+        """Each byte's overlay: a change level (1..3), else WAITED for a waited-on word."""
+        if not self._changed and not self._waited:
             return ()
         now, base = self.clock(), row * self._row_bytes
         whens = [self._changed.get(base + col) for col in range(self._row_bytes)]
-        levels = tuple(0 if when is None else fade_level(now - when) for when in whens)
+        levels = tuple(
+            fade_level(now - when) if when is not None and fade_level(now - when)
+            else WAITED if base + col in self._waited else 0
+            for col, when in enumerate(whens)
+        )  # fmt: skip
         return levels if any(levels) else ()
 
     def render_line(self, y: int) -> Strip:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from shmtop.core.waits.records import Waiter
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text.process_names import process_name
+from shmtop.text.sanitize import safe_text
 from shmtop.text.wait_pages import released_by, since_text
 from shmtop.tui.widgets.keyed_table import Cell, KeyedTable
 
@@ -33,7 +34,7 @@ def waiter_cells(report: WaitReport, waiter: Waiter) -> tuple[Cell, ...]:
         str(waiter.pid),
         str(waiter.tid),
         process_name(waiter.command, waiter.title, COMMAND_WIDTH),
-        waiter.operation(),
+        safe_text(waiter.operation()),
         since_text(report, waiter),
         str(report.verdict_of(waiter).outcome),
         released_by(report, waiter),

@@ -1,0 +1,92 @@
+"""`shmtop exporter`: its options, and the lazy hook that starts it (the only import of
+shmtop.exporter outside it: prometheus_client loads for this command alone)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from shmtop.cli.output import EXIT_USAGE, CliError
+from shmtop.exporter.settings import (
+    DEFAULT_INTERVAL,
+    DEFAULT_LISTEN,
+    DEFAULT_MAX_OBJECTS,
+    MAX_INTERVAL,
+    MAX_OBJECTS,
+)
+
+
+def add_command(subparsers: Any) -> None:
+    """Add `exporter` to the top-level subparsers (argparse's _SubParsersAction)."""
+    exporter = subparsers.add_parser(
+        "exporter", help="serve the IPC facts as Prometheus metrics (or write a textfile)"
+    )
+    exporter.add_argument(
+        "--listen",
+        default=DEFAULT_LISTEN,
+        metavar="ADDR:PORT",
+        help=f"where to serve /metrics (default {DEFAULT_LISTEN}; port 0: a"
+        " free one, printed at start)",
+    )
+    exporter.add_argument(
+        "--interval",
+        type=float,
+        default=DEFAULT_INTERVAL,
+        metavar="SECONDS",
+        help="scrapes within SECONDS of a snapshot reuse it; with --textfile,"
+        f" how often it is written (default {DEFAULT_INTERVAL:g})",
+    )
+    exporter.add_argument(
+        "--max-objects",
+        type=int,
+        default=DEFAULT_MAX_OBJECTS,
+        metavar="N",
+        help="per-object series for at most N objects of each kind: orphans"
+        f" first, then the largest (default {DEFAULT_MAX_OBJECTS})",
+    )
+    exporter.add_argument(
+        "--textfile",
+        type=Path,
+        metavar="PATH",
+        help="write the metrics to PATH every interval (node_exporter's"
+        " textfile collector: name it *.prom) instead of serving",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.interval) and 0.1 <= args.interval <= MAX_INTERVAL):
+        raise CliError(f"--interval must be between 0.1 and {MAX_INTERVAL:g} seconds", EXIT_USAGE)
+    if not 0 <= args.max_objects <= MAX_OBJECTS:
+        raise CliError(f"--max-objects must be between 0 and {MAX_OBJECTS}", EXIT_USAGE)
+    from shmtop.exporter import serve
+    from shmtop.exporter.exposition import Exposition
+    from shmtop.exporter.source import SnapshotSource
+
+    try:
+        host, port = serve.parse_listen(args.listen)
+    except ValueError as error:
+        raise CliError(str(error), EXIT_USAGE) from error
+
+    def said(error: str) -> None:
+        print(f"shmtop: snapshot failed (shmtop_up 0): {error}", file=sys.stderr, flush=True)
+
+    # The textfile gets a new snapshot each write; scrapes share one an interval.
+    source = SnapshotSource(0.0 if args.textfile else args.interval, on_error=said)
+    exposition = Exposition(source, args.max_objects)
+    try:
+        if args.textfile is not None:
+            try:
+                return serve.write_textfile(exposition, args.textfile, args.interval)
+            except OSError as error:
+                raise CliError(
+                    f"cannot write {args.textfile}: {error.strerror or error}"
+                ) from error
+        try:
+            return serve.serve_http(exposition, host, port)
+        except OSError as error:
+            raise CliError(f"cannot listen on {args.listen}: {error.strerror or error}") from error
+    finally:
+        source.close()

@@ -1,0 +1,87 @@
+"""The POSIX message queue commands: `list pmq`, `show pmq --name NAME`, `rm pmq --name NAME`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from shmtop.cli.commands import confirmed
+from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
+from shmtop.core.posix import mqueue_actions
+from shmtop.core.posix.model import MQ_KIND
+from shmtop.core.posix.mqueue import MqSnapshot, take_snapshot
+from shmtop.text import mqueue_table
+from shmtop.text.errors import no_such_name, not_yet_for, posix_removal_text
+
+
+def _note(snapshot: MqSnapshot) -> None:
+    note = mqueue_table.blind_spot_note(snapshot)
+    if note:
+        print(note, file=sys.stderr)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """A table, or the pmq-list JSON document (--sort, --user and --watch: not yet). Exit 1
+    when no mqueue fs could be read at all."""
+    for option in ("sort", "user", "reverse", "watch"):
+        if getattr(args, option, None):
+            raise CliError(not_yet_for(f"--{option}", MQ_KIND), EXIT_USAGE)
+    snapshot = take_snapshot()
+    if args.json:
+        from shmtop.text.mqueue_documents import pmq_list_document
+
+        emit(pmq_list_document(snapshot))
+        return 0 if snapshot.listed else EXIT_ERROR
+    print(mqueue_table.summary_line(snapshot))
+    if snapshot.listed:
+        print("\n".join(mqueue_table.table_lines(snapshot)))
+    _note(snapshot)
+    return 0 if snapshot.listed else EXIT_ERROR
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Every queue of that name (a named one, and unlinked ones still held open)."""
+    if args.name is None or args.id is not None or args.json or args.messages:
+        raise CliError(f"show {MQ_KIND} takes --name NAME (plain text only for now)", EXIT_USAGE)
+    snapshot = take_snapshot()
+    found = snapshot.named(args.name)
+    if not found:
+        _note(snapshot)
+        raise CliError(no_such_name(MQ_KIND, args.name))
+    pages = [mqueue_table.detail_lines(snapshot, queue) for queue in found]
+    print("\n\n".join("\n".join(page) for page in pages))
+    _note(snapshot)
+    return 0
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    """mq_unlink of each --name, after the plan and a confirmation (as rm pshm)."""
+    if not args.names or args.orphans or args.ids or args.key is not None:
+        raise CliError(f"rm {MQ_KIND} takes --name NAME (may repeat)", EXIT_USAGE)
+    snapshot = take_snapshot()
+    names = list(dict.fromkeys(args.names))
+    targets = []
+    for name in names:
+        found = snapshot.named(name)
+        if not found:
+            say_error(no_such_name(MQ_KIND, name))
+        targets.extend(found)
+    missing = len(names) - len({q.name for q in targets})
+    if not targets:
+        _note(snapshot)
+        return EXIT_ERROR
+    print("\n".join(mqueue_table.plan_lines(targets)))
+    failed = EXIT_ERROR if missing else 0
+    if args.dry_run:
+        return failed
+    if not args.yes and not confirmed(len(targets)):
+        print("nothing removed")
+        return EXIT_ERROR
+    outcomes = [mqueue_actions.remove(queue) for queue in targets]
+    for outcome in outcomes:
+        line = posix_removal_text(MQ_KIND, outcome)
+        if outcome.outcome.ok:
+            print(line)
+        else:
+            say_error(line)
+    return failed if all(o.outcome.ok for o in outcomes) else EXIT_ERROR

@@ -1,0 +1,469 @@
+"""The metric families of one reading: every name, HELP text and unit is defined here, once.
+
+Built from a Reading (source.py) by plain functions; exposition.py encodes them with
+prometheus_client (as Collectors, the per-object lines kept per object). Three groups:
+
+- `health_families`: shmtop_up and the snapshot counters, on every scrape, also when the
+  snapshot failed (then nothing else is served: stale objects would mislead);
+- `snapshot_families`: usage against the kernel's limits, the objects one by one (at most
+  `max_objects` of each kind: orphans first, then the largest), orphans by the rule, the
+  waiter scan's waits, stuck waits and deadlocks;
+- `scrape_families`: what belongs to one scrape (its duration, the snapshot's age).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from shmtop import __version__
+from shmtop.core.model import (
+    IpcObject,
+    Kind,
+    MessageQueue,
+    Process,
+    Segment,
+    SemaphoreSet,
+    Snapshot,
+)
+from shmtop.core.verdicts import Status, judge
+from shmtop.core.waits.wait_report import WaitReport
+from shmtop.core.waits.wait_verdict import Outcome
+from shmtop.exporter.settings import DEFAULT_MAX_OBJECTS
+from shmtop.exporter.source import Reading
+from shmtop.text.export import limit_rows
+from shmtop.text.sanitize import safe_text
+from shmtop.text.units import hex_key
+
+OBJECT_LABELS = ("kind", "id", "key", "owner", "namespace")
+
+
+@dataclass(frozen=True, slots=True)
+class PerObject:
+    """One per-object family: which kind it describes and how to read its value (None: no
+    sample for that object, e.g. rss on a kernel that does not report it)."""
+
+    name: str
+    help: str
+    kind: Kind
+    value: Callable[[IpcObject], float | None]
+    unit: str = ""
+
+
+def _segment(read: Callable[[Segment], float | None]) -> Callable[[IpcObject], float | None]:
+    return lambda obj: read(obj) if isinstance(obj, Segment) else None
+
+
+def _set(read: Callable[[SemaphoreSet], float | None]) -> Callable[[IpcObject], float | None]:
+    return lambda obj: read(obj) if isinstance(obj, SemaphoreSet) else None
+
+
+def _queue(read: Callable[[MessageQueue], float | None]) -> Callable[[IpcObject], float | None]:
+    return lambda obj: read(obj) if isinstance(obj, MessageQueue) else None
+
+
+PER_OBJECT = (
+    PerObject(
+        "shmtop_segment_size",
+        "Size of a shared memory segment.",
+        Kind.SHM,
+        _segment(lambda s: s.size),
+        "bytes",
+    ),
+    PerObject(
+        "shmtop_segment_rss",
+        "Resident bytes of a segment (where the kernel says).",
+        Kind.SHM,
+        _segment(lambda s: s.rss),
+        "bytes",
+    ),
+    PerObject(
+        "shmtop_segment_swap",
+        "Swapped-out bytes of a segment (where the kernel says).",
+        Kind.SHM,
+        _segment(lambda s: s.swap),
+        "bytes",
+    ),
+    PerObject(
+        "shmtop_segment_attachments",
+        "Attachments of a segment (the kernel's nattch).",
+        Kind.SHM,
+        _segment(lambda s: s.nattch),
+    ),
+    PerObject(
+        "shmtop_semaphore_set_semaphores",
+        "Semaphores in a set (nsems).",
+        Kind.SEM,
+        _set(lambda s: s.nsems),
+    ),
+    PerObject(
+        "shmtop_semaphore_set_waiters",
+        "Processes blocked on a semaphore set (the sum of its semncnt and semzcnt).",
+        Kind.SEM,
+        _set(lambda s: s.waiters),
+    ),
+    PerObject(
+        "shmtop_queue_messages", "Messages on a queue (qnum).", Kind.MSG, _queue(lambda q: q.qnum)
+    ),
+    PerObject(
+        "shmtop_queue",
+        "Bytes of the messages on a queue (cbytes).",
+        Kind.MSG,
+        _queue(lambda q: q.cbytes),
+        "bytes",
+    ),
+    PerObject(
+        "shmtop_queue_capacity",
+        "Capacity of a queue (msg_qbytes).",
+        Kind.MSG,
+        _queue(lambda q: q.qbytes),
+        "bytes",
+    ),
+)
+
+
+def health_families(reading: Reading) -> list[Metric]:
+    """shmtop_up and the snapshot counters: served on every scrape, whatever happened."""
+    info = GaugeMetricFamily("shmtop_build_info", "The shmtop release serving.", labels=["version"])
+    info.add_metric([__version__], 1)
+    return [
+        GaugeMetricFamily(
+            "shmtop_up",
+            "1 if the last snapshot of the IPC tables succeeded, "
+            "else 0 (the error is on the exporter's stderr).",
+            value=1 if reading.up else 0,
+        ),
+        CounterMetricFamily(
+            "shmtop_snapshot_errors", "Snapshots that failed since start.", value=reading.failures
+        ),
+        CounterMetricFamily(
+            "shmtop_snapshots",
+            "Snapshots attempted since start (each serves every scrape within the interval).",
+            value=reading.attempts,
+        ),
+        GaugeMetricFamily(
+            "shmtop_snapshot_duration",
+            "Time the last snapshot and its waiter scan took.",
+            value=reading.duration,
+            unit="seconds",
+        ),
+        GaugeMetricFamily(
+            "shmtop_snapshot_timestamp",
+            "When the last snapshot was taken (Unix time).",
+            value=reading.taken_at,
+            unit="seconds",
+        ),
+        info,
+    ]
+
+
+def scrape_families(reading: Reading, started: float, now: float) -> list[Metric]:
+    """What belongs to one scrape: its duration so far and the served snapshot's age."""
+    return [
+        GaugeMetricFamily(
+            "shmtop_scrape_duration",
+            "Time this scrape took to gather (the encoding of a reused snapshot is reused too).",
+            value=max(now - started, 0.0),
+            unit="seconds",
+        ),
+        GaugeMetricFamily(
+            "shmtop_snapshot_age",
+            "Age of the snapshot this scrape serves.",
+            value=max(now - reading.monotonic, 0.0),
+            unit="seconds",
+        ),
+    ]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Row:
+    """One object that gets per-object series, with what they say besides the object."""
+
+    kind: Kind
+    obj: IpcObject
+    status: Status | None  # what the orphan rule calls it
+    waiters: int | None  # threads the waiter scan found blocked on a queue (None: no scan)
+    namespace: str
+
+    def same(self, other: Row) -> bool:
+        """Whether its series are other's: the same object (the Collector hands out the same
+        instance while the kernel says the same of it), status, waiters and namespace."""
+        return (
+            self.obj is other.obj and self.status is other.status
+            and self.waiters == other.waiters and self.namespace == other.namespace
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A good snapshot with every object judged by the rule, and the objects that get series."""
+
+    snapshot: Snapshot
+    waits: WaitReport | None
+    namespace: str
+    statuses: dict[tuple[Kind, int], Status | None]
+    rows: tuple[Row, ...]
+    omitted: dict[Kind, int]
+
+
+class Verdicts:
+    """The rule's status of every object, from verdicts.judge, with one saving: an object
+    the rule found in use (its `busy`) or with a user that runs (`users_gone` False) has no
+    status, and is not judged again while nothing judge read of it changed: the Collector
+    hands out the same instance (it makes a new one whenever the kernel says anything new
+    of the object), the waiter scan says the same of it, and the processes its verdict
+    named are the same (or as unknown) in the new snapshot."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[Kind, int], _Kept] = {}
+
+    def statuses(
+        self, snapshot: Snapshot, blocked: set[tuple[Kind, int]] | None
+    ) -> dict[tuple[Kind, int], Status | None]:
+        found: dict[tuple[Kind, int], Status | None] = {}
+        kept: dict[tuple[Kind, int], _Kept] = {}
+        for kind in Kind:
+            for obj in snapshot.objects(kind):
+                key = (kind, obj.id)
+                waited = blocked is not None and key in blocked
+                known = self._kept.get(key)
+                if (
+                    known is not None and known.obj is obj and known.waited == waited
+                    and known.facts == _facts(snapshot, known.pids)
+                ):  # fmt: skip
+                    found[key], kept[key] = None, known
+                    continue
+                verdict = judge(obj, snapshot, blocked=blocked)
+                found[key] = verdict.status
+                if verdict.busy is not None or verdict.users_gone is False:
+                    pids = tuple(u.pid for u in verdict.users)
+                    kept[key] = _Kept(obj, waited, pids, _facts(snapshot, pids))
+        self._kept = kept
+        return found
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Kept:
+    """An object without status, and what its verdict rested on."""
+
+    obj: IpcObject
+    waited: bool
+    pids: tuple[int, ...]  # the users its verdict named
+    facts: tuple[tuple[Process | None, str | None], ...]
+
+
+def _facts(
+    snapshot: Snapshot, pids: tuple[int, ...]
+) -> tuple[tuple[Process | None, str | None], ...]:
+    """What the snapshot knows of each pid: its process, or why it is hidden (None, None: gone)."""
+    return tuple((snapshot.processes.get(p), snapshot.hidden.get(p)) for p in pids)
+
+
+def judged(
+    reading: Reading, max_objects: int = DEFAULT_MAX_OBJECTS, verdicts: Verdicts | None = None
+) -> Judged | None:
+    """The reading's objects judged (None when the snapshot failed); `verdicts` kept from
+    one reading to the next saves judging objects still in use."""
+    snapshot, waits = reading.snapshot, reading.waits
+    if snapshot is None:
+        return None
+    namespace = str(reading.namespace)
+    scanned = waits is not None and not waits.unsupported
+    blocked = (
+        {(w.kind, w.object_id) for w in waits.waiters if isinstance(w.kind, Kind)}  # System V
+        if waits and scanned
+        else None
+    )
+    statuses = (verdicts or Verdicts()).statuses(snapshot, blocked)
+    counts = waits.counts() if waits is not None else {}
+    rows: list[Row] = []
+    omitted: dict[Kind, int] = {}
+    for kind in Kind:
+        everything = snapshot.objects(kind)
+        orphans = {o.id for o in everything if statuses[kind, o.id] is Status.ORPHAN}
+        picked = chosen(everything, orphans, max_objects)
+        omitted[kind] = len(everything) - len(picked)
+        queue = kind is Kind.MSG and scanned
+        rows += [
+            Row(kind, o, statuses[kind, o.id], counts.get((kind, o.id), 0) if queue else None,
+                namespace)
+            for o in picked
+        ]  # fmt: skip
+    return Judged(snapshot, waits, namespace, statuses, tuple(rows), omitted)
+
+
+def snapshot_families(reading: Reading, max_objects: int = DEFAULT_MAX_OBJECTS) -> list[Metric]:
+    """Everything a good snapshot says (none when it failed)."""
+    found = judged(reading, max_objects)
+    return [] if found is None else [*summary_families(found), *object_families(found.rows)]
+
+
+def summary_families(found: Judged) -> list[Metric]:
+    """The families of counts, not objects: usage, limits, orphans, waits, omitted."""
+    return [
+        *_usage(found.snapshot, found.namespace),
+        _omitted(found),
+        *_orphans(found.statuses, found.namespace),
+        *_waits(found.waits, found.namespace),
+    ]
+
+
+def _usage(snapshot: Snapshot, namespace: str) -> Iterable[Metric]:
+    objects = GaugeMetricFamily(
+        "shmtop_objects", "System V objects shmtop sees, by kind.", labels=["kind", "namespace"]
+    )
+    for kind in Kind:
+        objects.add_metric([kind.value, namespace], len(snapshot.objects(kind)))
+    sizes = GaugeMetricFamily(
+        "shmtop_memory",
+        "Bytes the objects of a kind hold: segments' sizes, queued messages.",
+        labels=["kind", "namespace"],
+        unit="bytes",
+    )
+    sizes.add_metric(["shm", namespace], sum(s.size for s in snapshot.segments))
+    sizes.add_metric(["msg", namespace], sum(q.cbytes for q in snapshot.queues))
+    resident = GaugeMetricFamily(
+        "shmtop_shm_resident",
+        "Resident and swapped bytes of all segments (the kernel's SHM_INFO).",
+        labels=["state", "namespace"],
+        unit="bytes",
+    )
+    limits = snapshot.limits
+    resident.add_metric(["resident", namespace], limits.shm_rss_pages * limits.page_size)
+    resident.add_metric(["swapped", namespace], limits.shm_swap_pages * limits.page_size)
+    used = GaugeMetricFamily(
+        "shmtop_resource_used",
+        "Use of a kernel IPC resource: "
+        "shm_segments, shm_pages, sem_sets, sem_semaphores, msg_queues.",
+        labels=["resource", "namespace"],
+    )
+    limit = GaugeMetricFamily(
+        "shmtop_resource_limit",
+        "The kernel's limit on a resource "
+        "(SHMMNI, SHMALL, SEMMNI, SEMMNS, MSGMNI); absent when unlimited.",
+        labels=["resource", "namespace"],
+    )
+    ratio = GaugeMetricFamily(
+        "shmtop_resource_usage",
+        "Use of a resource over its limit (0 to 1); absent when unlimited.",
+        labels=["resource", "namespace"],
+        unit="ratio",
+    )
+    for resource, count, cap in limit_rows(limits):
+        used.add_metric([resource, namespace], count)
+        if cap is not None and cap > 0:
+            limit.add_metric([resource, namespace], cap)
+            ratio.add_metric([resource, namespace], count / cap)
+    return objects, sizes, resident, used, limit, ratio
+
+
+def chosen(objects: Sequence[IpcObject], orphans: set[int], max_objects: int) -> list[IpcObject]:
+    """The objects of one kind that get series: orphans first, then the largest (segment
+    size, queued bytes, semaphores in a set), ties by id; at most max_objects."""
+
+    def size(obj: IpcObject) -> int:
+        if isinstance(obj, Segment):
+            return obj.size
+        return obj.nsems if isinstance(obj, SemaphoreSet) else obj.cbytes
+
+    if len(objects) <= max_objects:
+        return list(objects)
+    return sorted(objects, key=lambda o: (o.id not in orphans, -size(o), o.id))[:max_objects]
+
+
+def object_families(rows: Sequence[Row]) -> list[Metric]:
+    """The per-object families (always the same ones, in the same order) with rows' samples."""
+    families = [
+        GaugeMetricFamily(spec.name, spec.help, labels=OBJECT_LABELS, unit=spec.unit)
+        for spec in PER_OBJECT
+    ]
+    queue_waiters = GaugeMetricFamily(
+        "shmtop_queue_waiters",
+        "Threads blocked sending to or receiving from a queue (the waiter scan).",
+        labels=OBJECT_LABELS,
+    )
+    status = GaugeMetricFamily(
+        "shmtop_object_status",
+        "1 for an object the orphan rule names: orphan, unattached (a keyed segment) or"
+        " unused (a keyed set or queue).",
+        labels=[*OBJECT_LABELS, "status"],
+    )
+    for row in rows:
+        obj = row.obj
+        labels = [row.kind.value, str(obj.id), hex_key(obj.owner.key),
+                  safe_text(obj.owner.user), row.namespace]  # fmt: skip
+        for spec, family in zip(PER_OBJECT, families, strict=True):
+            if spec.kind is row.kind and (value := spec.value(obj)) is not None:
+                family.add_metric(labels, value)
+        if row.waiters is not None:
+            queue_waiters.add_metric(labels, row.waiters)
+        if row.status is not None:
+            status.add_metric([*labels, row.status.value], 1)
+    return [*families, queue_waiters, status]
+
+
+def _omitted(found: Judged) -> Metric:
+    omitted = GaugeMetricFamily(
+        "shmtop_objects_omitted",
+        "Objects left out of the per-object series by --max-objects.",
+        labels=["kind", "namespace"],
+    )
+    for kind in Kind:
+        omitted.add_metric([kind.value, found.namespace], found.omitted[kind])
+    return omitted
+
+
+def _orphans(statuses: dict[tuple[Kind, int], Status | None], namespace: str) -> Iterable[Metric]:
+    family = GaugeMetricFamily(
+        "shmtop_orphans",
+        "Orphans by the rule (README: Orphans): "
+        "private, unused, their users shown gone, untouched 60 s.",
+        labels=["kind", "namespace"],
+    )
+    found = Counter(kind for (kind, _), status in statuses.items() if status is Status.ORPHAN)
+    for kind in Kind:
+        family.add_metric([kind.value, namespace], found[kind])
+    return [family]
+
+
+def _waits(waits: WaitReport | None, namespace: str) -> Iterable[Metric]:
+    complete = GaugeMetricFamily(
+        "shmtop_waiter_scan_complete",
+        "1 if the waiter scan saw every process (a wait not counted does not exist), else 0.",
+        labels=["namespace"],
+    )
+    complete.add_metric([namespace], 1 if waits is not None and waits.complete else 0)
+    if waits is None or waits.unsupported:
+        return [complete]
+    waiters = GaugeMetricFamily(
+        "shmtop_waiters",
+        "Threads blocked in semop/semtimedop (sem), msgsnd or msgrcv (msg).",
+        labels=["kind", "namespace"],
+    )
+    by_kind = Counter(w.kind for w in waits.waiters)
+    for kind in (Kind.SEM, Kind.MSG):
+        waiters.add_metric([kind.value, namespace], by_kind[kind])
+    outcomes = GaugeMetricFamily(
+        "shmtop_waits",
+        "Blocked threads by verdict: waiting (a runner can release it), stuck, deadlock, unknown.",
+        labels=["outcome", "namespace"],
+    )
+    by_outcome = Counter(v.outcome for v in waits.verdicts)
+    for outcome in Outcome:
+        outcomes.add_metric([outcome.value, namespace], by_outcome[outcome])
+    stuck = GaugeMetricFamily(
+        "shmtop_stuck_waits",
+        "Waits nobody can release (their object unchanged for the stuck-after time).",
+        labels=["namespace"],
+    )
+    stuck.add_metric([namespace], len(waits.stuck))
+    deadlocks = GaugeMetricFamily(
+        "shmtop_deadlocks",
+        "Deadlocks: groups of blocked processes only their own members could release.",
+        labels=["namespace"],
+    )
+    deadlocks.add_metric([namespace], len(waits.cycles))
+    return [complete, waiters, outcomes, stuck, deadlocks]

@@ -1,0 +1,8 @@
+"""The exporter's defaults and bounds, defined once (no imports: the CLI's parser reads them
+without loading prometheus_client)."""
+
+DEFAULT_LISTEN = "127.0.0.1:9464"
+DEFAULT_INTERVAL = 5.0  # seconds a snapshot serves scrapes (and between textfile writes)
+DEFAULT_MAX_OBJECTS = 1000  # per-object series for at most this many objects of each kind
+MAX_INTERVAL = 3600.0
+MAX_OBJECTS = 1_000_000
