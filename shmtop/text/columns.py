@@ -247,5 +247,6 @@ def sort_objects(
 def table_lines(kind: Kind, snapshot: Snapshot, objects: Iterable[Any]) -> list[str]:
     """`list`'s table of objects (already chosen and ordered), a header line first."""
     shown = [c for key in LIST_COLUMNS[kind] for c in COLUMNS[kind] if c.key == key]
-    rows = [tuple(c.line_cell(o, snapshot) for c in shown) for o in objects]
+    cells = [c.wide or c.cell for c in shown]  # line_cell's choice, made once, not a cell
+    rows = [[cell(o, snapshot) for cell in cells] for o in objects]
     return render_table([c.header for c in shown], rows)
