@@ -12,7 +12,7 @@ DIST := dist
 TEXTUAL_FLOOR := $(shell sed -n 's/^ *"textual>=\([0-9.]*\),.*/\1/p' pyproject.toml)
 # The TUI tests (Pilot, real objects); the floor pass runs those that compare no SVG.
 TUI_TESTS := tests/tui/test_tui.py tests/tui/test_tui_debug.py tests/tui/test_tui_debug_fake.py \
-	tests/tui/test_tui_palette.py tests/tui/test_hex_view.py
+	tests/tui/test_tui_palette.py tests/tui/test_hex_view.py tests/tui/test_tui_fit.py
 # As root, the unit layer runs as nobody (no root, no kernel objects), from a venv of its own
 # made with an interpreter whose standard library that user can read (pyenv's under /root: no).
 UNIT_USER := 65534

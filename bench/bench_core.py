@@ -90,9 +90,19 @@ def measure_steady(repeat: int) -> tuple[Measure, Snapshot]:
         collector.close()
 
 
-def run_process(argv: Sequence[str]) -> Run:
-    """Run argv with stdout to /dev/null, timing it and reading its peak RSS with wait4."""
-    with tempfile.TemporaryFile() as stderr:
+# GNU time: its %M is the peak RSS of the command alone. wait4's ru_maxrss of a child of
+# this process is not: the kernel carries the parent's high-water mark over fork and exec,
+# so a command spawned by a benchmark holding snapshots "peaks" at the benchmark's size.
+GNU_TIME = Path("/usr/bin/time")
+
+
+def run_process(argv: Sequence[str], *, peak_rss: bool = False) -> Run:
+    """Run argv with stdout to /dev/null, timing it and reading its peak RSS with wait4, or
+    with peak_rss under GNU time (where there is one), whose figure is the command's own."""
+    with tempfile.TemporaryFile() as stderr, tempfile.NamedTemporaryFile("r") as peak:
+        measured = GNU_TIME.exists() and peak_rss
+        if measured:
+            argv = [str(GNU_TIME), "-f", "%M", "-o", peak.name, *argv]
         start = time.perf_counter()
         child = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, cwd=REPO_ROOT
@@ -107,15 +117,22 @@ def run_process(argv: Sequence[str]) -> Run:
         child.returncode = os.waitstatus_to_exitcode(status)
         stderr.seek(0)
         first_line = stderr.readline().decode(errors="replace").strip()
-    return Run(seconds, child.returncode, usage.ru_maxrss, first_line)
+        maxrss = usage.ru_maxrss
+        if measured:
+            figures = peak.read().split()  # "Command exited with non-zero status N" first
+            maxrss = int(figures[-1]) if figures else maxrss
+    return Run(seconds, child.returncode, maxrss, first_line)
 
 
-def measure_command(name: str, argv: Sequence[str], repeat: int) -> tuple[Measure, list[int]]:
-    """Time argv `repeat` times; stops at the first non-zero exit. Also each run's RSS in KiB."""
+def measure_command(
+    name: str, argv: Sequence[str], repeat: int, *, peak_rss: bool = False
+) -> tuple[Measure, list[int]]:
+    """Time argv `repeat` times; stops at the first non-zero exit. Also each run's RSS in KiB
+    (with peak_rss, the command's own: see GNU_TIME)."""
     measure = Measure(name)
     rss: list[int] = []
     for _ in range(repeat):
-        run = run_process(argv)
+        run = run_process(argv, peak_rss=peak_rss)
         if run.returncode != 0:
             measure.error = f"exit {run.returncode}: {run.stderr_first_line or '(no stderr)'}"
             return measure, []
@@ -161,7 +178,7 @@ def benchmark(workload: Workload, repeat: int) -> Results:
     """Measure everything against a workload that is up."""
     first = Measure("first full snapshot", time_calls(first_snapshot, repeat))
     steady, warm = measure_steady(repeat)
-    shmtop_list, rss_kib = measure_command("shmtop list --json", SHMTOP_LIST, repeat)
+    shmtop_list, rss_kib = measure_command("shmtop list --json", SHMTOP_LIST, repeat, peak_rss=True)
     ipcs, _ = measure_command("ipcs -a", IPCS, repeat)
     lsof, _ = measure_command("lsof -n | grep SYSV", LSOF, repeat)
     peak_rss_mib = max(rss_kib) / KIB_PER_MIB if rss_kib else None

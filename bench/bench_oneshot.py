@@ -138,12 +138,13 @@ def watch_line(collector: Collector, out: TextIO) -> None:
     """One line of `list --json --watch` as cli/commands.watch_list makes it: a snapshot of
     the reused collector, sorted as `list` sorts, its document encoded and written."""
     from shmtop.cli import commands
-    from shmtop.cli.output import emit
-    from shmtop.text.documents import list_document
+    from shmtop.cli.output import emit_streamed
+    from shmtop.text.documents import list_records
 
     snapshot = collector.snapshot()
     everything = argparse.Namespace(user=None, sort=None, reverse=False)
-    emit(list_document(snapshot, commands.choose(snapshot, everything, commands.KINDS)), out)
+    chosen = commands.choose(snapshot, everything, commands.KINDS)
+    emit_streamed(*list_records(snapshot, chosen), out)
 
 
 def timed(call: Callable[[], object]) -> float:
@@ -163,7 +164,7 @@ class Timings:
         self.measures.setdefault(name, Measure(name)).samples.append(milliseconds)
 
     def command(self, name: str, argv: Sequence[str], *, rss: bool = False) -> None:
-        run = run_process(argv)
+        run = run_process(argv, peak_rss=rss)
         measure = self.measures.setdefault(name, Measure(name))
         if run.returncode != 0 and measure.error is None:
             measure.error = f"exit {run.returncode}: {run.stderr_first_line or '(no stderr)'}"

@@ -169,3 +169,44 @@ class FixedWaiters:
     def scan(self) -> WaitReport:
         self.scans += 1
         return self.fixed
+
+
+# ---- a segment's bytes for the hex view (fixed, like the snapshot) ----
+
+FIXED_SHMID = 32768
+
+
+def fixed_bytes(size: int = 0x2000) -> bytes:
+    """A ring buffer's header, some records and a run of every byte value."""
+    data = bytearray(size)
+    data[0:16] = (12).to_bytes(8, "little") * 2
+    data[0x18:0x30] = b"shmtop demo ring buffer\0"
+    for n in range(8):
+        record = f"order #{1001 + n} qty {n % 7 + 1} sku {(n * 347) % 1000}".encode()
+        data[0x40 + n * 0x40 : 0x40 + n * 0x40 + len(record)] = record
+    data[0x400:0x500] = bytes(range(256))
+    return bytes(data)
+
+
+class FixedReader:
+    """Reads fixed bytes, as a SegmentReader attached read-only would (for snapshots)."""
+
+    touches_pages = False
+    closed = False
+
+    def __init__(self, data: bytes | None = None) -> None:
+        from shmtop.core.segment.segment_reader import ReadPath
+
+        self.data = data if data is not None else fixed_bytes()
+        self.size = len(self.data)
+        self.path = ReadPath.ATTACH
+        self.shmid = FIXED_SHMID
+
+    def describe(self) -> str:
+        return "attached read-only: nattch +1"
+
+    def read(self, offset: int, length: int) -> bytes:
+        return self.data[max(offset, 0) : max(offset, 0) + max(length, 0)]
+
+    def close(self) -> None:
+        self.closed = True

@@ -51,7 +51,8 @@ class CountingScanner(WaiterScanner):
 async def app_running(
     tmp_path: Path, *, readonly: bool = False, interval: float = 0.25,
     source: SnapshotSource | None = None, waiters: WaiterSource | None = None,
-    peeker: Peeker | None = None,
+    peeker: Peeker | None = None, size: tuple[int, int] = (160, 48),
+    preferences: Preferences | None = None,
 ) -> AsyncIterator[tuple[ShmtopApp, Pilot[None]]]:  # fmt: skip
     """The app headless on a real Collector (or the source given), for an async test
     (@pytest.mark.asyncio): `async with app_running(tmp_path) as (app, pilot): ...`."""
@@ -59,12 +60,12 @@ async def app_running(
     feed = source if source is not None else collector
     assert feed is not None
     app = ShmtopApp(
-        feed, readonly=readonly, preferences=Preferences(interval=interval),
+        feed, readonly=readonly, preferences=preferences or Preferences(interval=interval),
         preferences_path=tmp_path / "prefs.json", show_clock=False, waiter_source=waiters,
         peeker=peeker,
     )  # fmt: skip
     try:
-        async with app.run_test(size=(160, 48)) as pilot:
+        async with app.run_test(size=size) as pilot:
             yield app, pilot
     finally:
         if collector is not None:

@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 from shmtop import __version__
 from shmtop.cli import exporter_hook, output, serve_hook
-from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit, say_error
+from shmtop.cli.output import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    emit,
+    emit_streamed,
+    say_error,
+)
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.posix.model import MQ_KIND, PosixKind
 from shmtop.core.snapshot.collect import Collector
@@ -328,9 +336,15 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
     from shmtop.tui.app import ShmtopApp
 
     # The demo's children are forked here, in the main thread, before Textual starts.
-    with demo.Demo(handle_signals=False):
+    from shmtop.tui.screens.demo_guide import guide_lines
+
+    with demo.Demo(handle_signals=False) as made:
         collector = Collector()
-        app = ShmtopApp(collector, preferences=Preferences.load(), **options)
+        guide = guide_lines(made.describe(processes=False))
+        app = ShmtopApp(
+            collector, preferences=Preferences.load(), guide=guide,
+            semaphore_labels=made.semaphore_labels(), **options,
+        )  # fmt: skip
         app.title = f"shmtop demo: {where.title}"
         previous = {
             signum: signal.signal(signum, lambda *_: app.call_later(app.exit))
@@ -378,9 +392,9 @@ def run_list(args: argparse.Namespace) -> int:
         check_user(args.user, snapshot)
     chosen = choose(snapshot, args, kinds)
     if args.json:
-        from shmtop.text.documents import list_document
+        from shmtop.text.documents import list_records
 
-        emit(list_document(snapshot, chosen))
+        emit_streamed(*list_records(snapshot, chosen))
         return EXIT_OK
     titles = {"shm": "Shared memory segments", "sem": "Semaphore sets", "msg": "Message queues"}
     for index, kind in enumerate(kinds):
@@ -435,7 +449,7 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
     """`list --json --watch SECONDS [--count N]`: one snapshot a line, each flushed, by one
     Collector (a steady line costs a steady snapshot). Ctrl-C ends it between two lines,
     so the last line is whole, and exits 0: that is how a watch is meant to end."""
-    from shmtop.text.documents import list_document
+    from shmtop.text.documents import list_records
 
     collector = Collector(attachments=args.kind in ("shm", "all"))
     stop = threading.Event()
@@ -446,7 +460,7 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
             snapshot = take_snapshot(collector=collector)
             if lines == 0 and args.user is not None:
                 check_user(args.user, snapshot)
-            emit(list_document(snapshot, choose(snapshot, args, kinds)), flush=True)
+            emit_streamed(*list_records(snapshot, choose(snapshot, args, kinds)), flush=True)
             lines += 1
             if args.count is not None and lines >= args.count:
                 break
@@ -577,7 +591,7 @@ def run_view(args: argparse.Namespace) -> int:
     except CannotRead as error:
         raise CliError(cannot_read(error)) from error
     try:
-        if not (sys.stdin.isatty() and sys.stdout.isatty()) and not served():
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise CliError("the viewer needs a terminal; try 'shmtop dump ID'", EXIT_USAGE)
         from shmtop.tui.crash import run_app
         from shmtop.tui.viewer_app import ViewerApp

@@ -11,8 +11,8 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from msgspec import Struct
@@ -66,9 +66,9 @@ def _escaped(match: re.Match[str]) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
-def encode(document: Struct) -> bytes:
-    """A document as compact JSON, ASCII only: untrusted text (process names, titles) reaches
-    a terminal escaped, never as raw bidi or C1 control characters.
+def encode(document: Any) -> bytes:
+    """A document (or any part of one) as compact JSON, ASCII only: untrusted text (process
+    names, titles) reaches a terminal escaped, never as raw bidi or C1 control characters.
 
     msgspec writes UTF-8; the rare document with non-ASCII text has it escaped after, and one
     whose text cannot be UTF-8 at all (a lone surrogate from an undecodable command line)
@@ -88,13 +88,81 @@ def encode(document: Struct) -> bytes:
 
 def emit(document: Struct, out: TextIO | None = None, *, flush: bool = False) -> None:
     """One document on one line of out (default: the stdout of the moment of the call)."""
+    _write([encode(document), b"\n"], out, flush)
+
+
+# How much of a streamed document is gathered before it is written.
+CHUNK_BYTES = 1 << 20
+
+
+def emit_streamed(
+    document: Struct,
+    lists: Mapping[str, Iterable[Any]],
+    out: TextIO | None = None,
+    *,
+    flush: bool = False,
+) -> None:
+    """emit(document) with each field named in lists holding those records instead, the same
+    bytes, written as they are encoded: a list of thousands of objects is never held whole
+    (as records or as its JSON), only a chunk of its text. The records may be made lazily."""
+    chunks: list[bytes] = []
+    size = 0
+
+    def pieces() -> Iterator[bytes]:
+        nonlocal size
+        for piece in _streamed_pieces(document, lists):
+            chunks.append(piece)
+            size += len(piece)
+            if size >= CHUNK_BYTES:
+                yield b"".join(chunks)
+                chunks.clear()
+                size = 0
+        chunks.append(b"\n")
+        yield b"".join(chunks)
+
+    _write(pieces(), out, flush)
+
+
+def _streamed_pieces(document: Struct, lists: Mapping[str, Iterable[Any]]) -> Iterator[bytes]:
+    """The JSON of document, field by field as msgspec writes a Struct (in order, UNSET ones
+    left out), a list of lists one record at a time."""
+    from msgspec import UNSET
+
+    config = document.__struct_config__
+    if config.tag is not None or config.omit_defaults or config.array_like:
+        raise TypeError(f"{type(document).__name__} is not a plain Struct: emit() it whole")
+    sep = b"{"
+    for name, field in zip(
+        document.__struct_fields__, document.__struct_encode_fields__, strict=True
+    ):
+        value = getattr(document, name)
+        if value is UNSET:
+            continue
+        head = sep + encode(field) + b":"
+        sep = b","
+        records = lists.get(name)
+        if records is None:
+            yield head + encode(value)
+            continue
+        yield head + b"["
+        comma = b""
+        for record in records:
+            yield comma + encode(record)
+            comma = b","
+        yield b"]"
+    yield b"}"
+
+
+def _write(data: Iterable[bytes], out: TextIO | None, flush: bool) -> None:
+    """Bytes of a document to out (default: the stdout of the moment of the call)."""
     out = sys.stdout if out is None else out
-    data = encode(document) + b"\n"
     buffer = getattr(out, "buffer", None)
     if buffer is None:  # a text stream without bytes below (a test's StringIO)
-        out.write(data.decode("ascii"))
+        for piece in data:
+            out.write(piece.decode("ascii"))
     else:
         out.flush()  # whatever was printed before goes first
-        buffer.write(data)
+        for piece in data:
+            buffer.write(piece)
     if flush:
         (buffer or out).flush()

@@ -127,75 +127,21 @@ def liveness(
     return False, "gone"
 
 
-class _Evidence:
-    """What one object says for the rule, gathered before the verdict is made.
-
-    Plain slots and loops, no generator per object: `list --json` judges every object
-    (6000 at the benchmark's workload), so this is per-row work of a one-shot command.
-    """
-
-    __slots__ = ("busy", "hidden", "processes", "times", "unknown", "users")
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.processes, self.hidden = snapshot.processes, snapshot.hidden
-        self.times: tuple[tuple[str, int], ...] = ()
-        self.users: list[User] = []
-        self.unknown: str | None = None
-        self.busy: str | None = None
-
-    def user(self, role: str, pid: int, since: int) -> None:
-        for known in self.users:
-            if known.pid == pid:
-                return
-        alive, state = liveness(self.processes, self.hidden, pid, since)
-        self.users.append(User(role, pid, alive, state))
-
-
-def _segment_evidence(segment: Segment, found: _Evidence) -> None:
-    found.times = (("attach", segment.atime), ("detach", segment.dtime), ("change", segment.ctime))
-    if segment.owner.mode & SHM_DEST:
-        found.busy = "removed already: it goes at its last detach"
-    elif segment.nattch:
-        found.busy = f"attached (nattch {segment.nattch})"
-    if segment.cpid:
-        found.user("creator", segment.cpid, segment.ctime)
-    else:
-        found.unknown = "its creator is not in our PID namespace"
-
-
-def _set_evidence(sem_set: SemaphoreSet, found: _Evidence) -> None:
-    found.times = (("operation", sem_set.otime), ("change", sem_set.ctime))
-    semaphores = sem_set.semaphores
-    if semaphores is None:
-        found.unknown = f"its values cannot be read ({sem_set.unreadable})"
-        return
-    waiters = 0
-    since = max(sem_set.otime, sem_set.ctime)
-    last = 0  # most sets were last changed by one process: ask liveness once for it
-    for semaphore in semaphores:
-        waiters += semaphore.ncnt + semaphore.zcnt
-        pid = semaphore.pid
-        if pid and pid != last:
-            found.user("last operation", pid, since)
-            last = pid
-    if waiters:
-        found.busy = f"{waiters} process(es) waiting on it"
-    if not found.users:
-        found.unknown = "no process ever operated on it: no evidence"
-
-
-def _queue_evidence(queue: MessageQueue, found: _Evidence) -> None:
-    found.times = (("send", queue.stime), ("receive", queue.rtime), ("change", queue.ctime))
-    if queue.lspid:
-        found.user("last sender", queue.lspid, queue.stime)
-    if queue.lrpid:
-        found.user("last receiver", queue.lrpid, queue.rtime)
-    if not found.users:
-        found.unknown = "no process ever sent or received: no evidence"
+def _user(
+    role: str, pid: int, since: int, processes: Mapping[int, Process], hidden: Mapping[int, str]
+) -> User:
+    alive, state = liveness(processes, hidden, pid, since)
+    return User(role, pid, alive, state)
 
 
 # Why a queue is not judged without a waiter scan (rm --orphans makes one).
 NO_WAITER_SCAN = "no waiter scan: a process blocked on it would not show"
+
+# The verdicts of one snapshot judged with the defaults (its moment, the default grace, no
+# waiter scan), by id of the object: `list` judges an object for its status cell and again
+# for `--sort status`, the TUI at every repaint of its status column. One snapshot at a
+# time (the newest asked about); the objects judged are held, so an id names one object.
+_memo: tuple[Snapshot | None, dict[int, Verdict], list[IpcObject]] = (None, {}, [])
 
 
 def judge(
@@ -212,15 +158,92 @@ def judge(
     queue's header keeps no trace of a blocked sender or receiver, so only a scan tells.
     None: no scan was made, so whether a queue is in use is unknown.
     """
-    found = _Evidence(snapshot)
+    global _memo
+    if now is not None or blocked is not None or grace is not DEFAULT_GRACE:
+        return _judge(obj, snapshot, snapshot.taken_at if now is None else now, grace, blocked)
+    memo = _memo
+    if memo[0] is not snapshot:
+        memo = _memo = (snapshot, {}, [])
+    verdict = memo[1].get(id(obj))
+    if verdict is None:
+        verdict = memo[1][id(obj)] = _judge(obj, snapshot, snapshot.taken_at, grace, None)
+        memo[2].append(obj)
+    return verdict
+
+
+# What one object says for the rule: (times, the latest of them, users, unknown, busy).
+_Facts = tuple[tuple[tuple[str, int], ...], int, list[User], str | None, str | None]
+
+
+def _segment_facts(
+    segment: Segment, processes: Mapping[int, Process], hidden: Mapping[int, str]
+) -> _Facts:
+    times = (("attach", segment.atime), ("detach", segment.dtime), ("change", segment.ctime))
+    busy = unknown = None
+    if segment.owner.mode & SHM_DEST:
+        busy = "removed already: it goes at its last detach"
+    elif segment.nattch:
+        busy = f"attached (nattch {segment.nattch})"
+    users = []
+    if segment.cpid:
+        users.append(_user("creator", segment.cpid, segment.ctime, processes, hidden))
+    else:
+        unknown = "its creator is not in our PID namespace"
+    return times, max(segment.atime, segment.dtime, segment.ctime), users, unknown, busy
+
+
+def _set_facts(
+    sem_set: SemaphoreSet, processes: Mapping[int, Process], hidden: Mapping[int, str]
+) -> _Facts:
+    times = (("operation", sem_set.otime), ("change", sem_set.ctime))
+    since = max(sem_set.otime, sem_set.ctime)
+    semaphores = sem_set.semaphores
+    users: list[User] = []
+    if semaphores is None:
+        return times, since, users, f"its values cannot be read ({sem_set.unreadable})", None
+    waiters = 0
+    seen: list[int] = []  # most sets were last changed by one process: judged once
+    for semaphore in semaphores:
+        waiters += semaphore.ncnt + semaphore.zcnt
+        pid = semaphore.pid
+        if pid and pid not in seen:
+            seen.append(pid)
+            users.append(_user("last operation", pid, since, processes, hidden))
+    busy = f"{waiters} process(es) waiting on it" if waiters else None
+    unknown = None if users else "no process ever operated on it: no evidence"
+    return times, since, users, unknown, busy
+
+
+def _queue_facts(
+    queue: MessageQueue, processes: Mapping[int, Process], hidden: Mapping[int, str]
+) -> _Facts:
+    times = (("send", queue.stime), ("receive", queue.rtime), ("change", queue.ctime))
+    users = []
+    if queue.lspid:
+        users.append(_user("last sender", queue.lspid, queue.stime, processes, hidden))
+    if queue.lrpid and queue.lrpid != queue.lspid:
+        users.append(_user("last receiver", queue.lrpid, queue.rtime, processes, hidden))
+    unknown = None if users else "no process ever sent or received: no evidence"
+    return times, max(queue.stime, queue.rtime, queue.ctime), users, unknown, None
+
+
+def _judge(
+    obj: IpcObject,
+    snapshot: Snapshot,
+    at: float,
+    grace: float,
+    blocked: Collection[tuple[Kind, int]] | None,
+) -> Verdict:
+    """judge() itself, in plain locals and loops (no object or generator an object: `list`
+    judges every object, 6000 at the benchmark's workload)."""
     kind = type(obj)
     if kind is Segment:
-        _segment_evidence(cast(Segment, obj), found)
+        facts = _segment_facts(cast(Segment, obj), snapshot.processes, snapshot.hidden)
     elif kind is SemaphoreSet:
-        _set_evidence(cast(SemaphoreSet, obj), found)
+        facts = _set_facts(cast(SemaphoreSet, obj), snapshot.processes, snapshot.hidden)
     else:
-        _queue_evidence(cast(MessageQueue, obj), found)
-    busy, unknown, users = found.busy, found.unknown, tuple(found.users)
+        facts = _queue_facts(cast(MessageQueue, obj), snapshot.processes, snapshot.hidden)
+    times, latest, users, unknown, busy = facts
     if busy is None and blocked and (KINDS[kind], obj.id) in blocked:
         busy = "a process is blocked on it"
     users_gone: bool | None = None
@@ -236,8 +259,7 @@ def judge(
         if users_gone is False:
             unknown = None
     private = obj.owner.key == 0
-    at = snapshot.taken_at if now is None else now
-    idle = max(at - max([moment for _, moment in found.times]), 0.0)
+    idle = max(at - latest, 0.0)
     status: Status | None = None
     if busy is None and users_gone is True:
         if blocked is None and kind is MessageQueue:
@@ -246,7 +268,7 @@ def judge(
             status = KEYED[kind]
         elif idle >= grace:
             status = Status.ORPHAN
-    return Verdict(status, private, users, users_gone, unknown, busy, found.times, idle, grace)
+    return Verdict(status, private, tuple(users), users_gone, unknown, busy, times, idle, grace)
 
 
 def parse_duration(text: str) -> float:

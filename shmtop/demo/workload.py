@@ -137,6 +137,7 @@ class DemoObject:
     id: int
     role: Role
     note: str  # one line for people
+    labels: tuple[str, ...] = ()  # a set's semaphores, by number: what each one counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,10 +190,14 @@ class Demo:
                 return made
         raise KeyError(role)
 
-    def describe(self) -> list[str]:
+    def semaphore_labels(self) -> dict[int, tuple[str, ...]]:
+        """What each semaphore of the demo's sets counts, by set id."""
+        return {o.id: o.labels for o in self.objects if o.kind is Kind.SEM and o.labels}
+
+    def describe(self, *, processes: bool = True) -> list[str]:
         """One line per object and per process, e.g. "segment 1234: ring buffer ..."."""
         return [f"{_WORDS[o.kind]} {o.id}: {o.note}" for o in self.objects] + [
-            f"process {p.pid} {p.name}: {p.note}" for p in self.processes
+            f"process {p.pid} {p.name}: {p.note}" for p in self.processes if processes
         ]
 
     # ---- lifetime ----
@@ -323,10 +328,12 @@ class Demo:
         self.processes.append(DemoProcess(pid, name, note))
         return pid
 
-    def _made(self, kind: Kind, ident: int, role: Role, note: str) -> int:
+    def _made(
+        self, kind: Kind, ident: int, role: Role, note: str, labels: tuple[str, ...] = ()
+    ) -> int:
         """Record an object for stop(); call it with stop signals blocked since its creation
         (see _signals_blocked), so that no signal can unwind the build in between."""
-        made = DemoObject(kind, ident, role, note)
+        made = DemoObject(kind, ident, role, note, labels)
         self.objects.append(made)
         self._pending.append(made)
         return ident
@@ -355,6 +362,7 @@ class Demo:
             guard = self._made(
                 Kind.SEM, semid, "ring-guard",
                 f"guards ring buffer {ring}: #0 mutex (SEM_UNDO), #1 empty slots, #2 full slots",
+                ("mutex", "empty slots", "full slots"),
             )  # fmt: skip
         native.sem_setall(guard, [1, RING_SLOTS, 0])
         self._start(
@@ -435,6 +443,7 @@ class Demo:
             blocked = self._made(
                 Kind.SEM, semid, "blocked",
                 "one semaphore kept at 0: demo-blocked waits on it in semop(-1)",
+                ("gate (kept at 0)",),
             )  # fmt: skip
         native.sem_setall(blocked, [0])
         self._start(

@@ -5,7 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-from shmtop.core.model import Coverage, IpcObject, MessageQueue, Segment, SemaphoreSet, Snapshot
+from shmtop.core.model import (
+    SHM_DEST,
+    SHM_LOCKED,
+    Coverage,
+    IpcObject,
+    MessageQueue,
+    Segment,
+    SemaphoreSet,
+    Snapshot,
+)
 from shmtop.core.verdicts import Verdict, attachments_note, judge
 from shmtop.text.export import limit_rows, percent
 from shmtop.text.process_names import (
@@ -58,12 +67,21 @@ COVERAGE_FLAGS = {Coverage.PARTIAL: "partial", Coverage.CHANGED: "inconsistent"}
 def status_words(obj: IpcObject, verdict: Verdict) -> tuple[str, ...]:
     """The kernel's flags (dest, locked), the rule's word (orphan, unattached, unused) and
     whether a segment's attachments could not all be seen (partial) or disagreed (inconsistent)."""
-    words = list(obj.flags) if isinstance(obj, Segment) else []
-    if verdict.status is not None:
+    words: list[str] = []
+    if type(obj) is Segment:
+        if obj.owner.mode & _FLAG_BITS:  # most segments have neither: no flags to ask for
+            words += obj.flags
+        if verdict.status is not None:
+            words.append(str(verdict.status))
+        coverage = COVERAGE_FLAGS.get(obj.coverage)
+        if coverage is not None:
+            words.append(coverage)
+    elif verdict.status is not None:
         words.append(str(verdict.status))
-    if isinstance(obj, Segment) and obj.coverage in COVERAGE_FLAGS:
-        words.append(COVERAGE_FLAGS[obj.coverage])
     return tuple(words)
+
+
+_FLAG_BITS = SHM_DEST | SHM_LOCKED  # the bits Segment.flags names
 
 
 def flags_cell(obj: IpcObject, snapshot: Snapshot) -> str:
@@ -96,14 +114,14 @@ def attached_summary(segment: Segment, width: int = ATTACHED_WIDTH) -> str:
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """Left-aligned columns, two spaces apart; the last column is not padded."""
     widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [cell.ljust(w) for cell, w in zip(cells[:-1], widths, strict=False)]
-        return "  ".join([*padded, cells[-1]]).rstrip()
-
-    return [line(headers), *(line(row) for row in rows)]
+    if rows:
+        columns = list(zip(*rows, strict=True))
+        if len(columns) != len(headers):
+            raise ValueError("a row has not one cell a header")
+        widths = [max(w, *map(len, cells)) for w, cells in zip(widths, columns, strict=True)]
+    # One format a line ({:<w} pads as str.ljust does), the last cell as it is.
+    line = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"]).format
+    return [line(*headers).rstrip(), *(line(*row).rstrip() for row in rows)]
 
 
 def compact_values(sem_set: SemaphoreSet, width: int = 32) -> str:

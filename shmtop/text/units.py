@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
 
 def hex_key(key: int) -> str:
@@ -15,6 +16,7 @@ def octal_perms(perms: int) -> str:
     return f"{perms:03o}"
 
 
+@lru_cache(maxsize=1024)  # a table's sizes repeat (segments made alike): each written once
 def human_size(count: int | None) -> str:
     """Bytes as 4.0K, 1.5M...; '-' when unknown."""
     if count is None:

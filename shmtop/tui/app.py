@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from textual import events, on, work
-from textual.app import App, SystemCommand
+from textual import on, work
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.message import Message
@@ -25,6 +25,7 @@ from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.text.columns import COLUMNS
 from shmtop.text.units import time_of_day
 from shmtop.tui import textual_leaks
+from shmtop.tui.app_keys import ExplainedKeys
 from shmtop.tui.prefs import INTERVALS, Preferences
 from shmtop.tui.probes import (
     Peeker,
@@ -35,7 +36,7 @@ from shmtop.tui.probes import (
     peek_queue,
     run_probes,
 )
-from shmtop.tui.screens.armed import drop_early_keys
+from shmtop.tui.screens.demo_guide import DemoGuide
 from shmtop.tui.screens.main import MainScreen
 from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
@@ -66,18 +67,20 @@ class SnapshotReady(Message):
         return isinstance(message, SnapshotReady)
 
 
-class ShmtopApp(App[None]):
+class ShmtopApp(ExplainedKeys):
     """htop for System V IPC. The UI only reads snapshots and asks the core to act."""
 
     CSS_PATH = "app.tcss"
     TITLE = "shmtop"
     BINDINGS = [
         Binding("q,f10", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+c", "help_quit", "Quit (in a box: copy)", show=False, id="app.ctrl_c"),
         Binding("z", "pause", "Pause", id="app.pause"),
-        Binding("plus,equals_sign", "interval(-1)", "Faster", key_display="+", id="app.faster"),
-        Binding("minus", "interval(1)", "Slower", key_display="-", id="app.slower"),
-        Binding("f5", "poll_now", "Refresh", id="app.refresh"),
+        Binding("plus,equals_sign", "interval(-1)", "Faster", show=False, id="app.faster"),
+        Binding("minus", "interval(1)", "Slower", show=False, id="app.slower"),
+        Binding("f5", "poll_now", "Refresh now", show=False, id="app.refresh"),
     ]
+    REFRESH_ACTIONS = frozenset({"pause", "interval", "poll_now"})
 
     paused: reactive[bool] = reactive(False)
     interval: reactive[float] = reactive(1.0, init=False)
@@ -95,8 +98,12 @@ class ShmtopApp(App[None]):
         show_clock: bool = True,
         waiter_source: WaiterSource | None = None,
         peeker: Peeker | None = None,
+        guide: list[str] | None = None,
+        semaphore_labels: Mapping[int, tuple[str, ...]] | None = None,
     ) -> None:
         super().__init__()
+        self.guide = guide  # the demo's: shown at start, and in the main screen's help
+        self.semaphore_labels = dict(semaphore_labels or {})  # set id -> what each counts
         self.source = source
         # One scanner for the app's life: it remembers since when each wait has lasted.
         self.waiter_source: WaiterSource = waiter_source or WaiterScanner()
@@ -134,7 +141,11 @@ class ShmtopApp(App[None]):
             column, reverse = self.preferences.sort.get(str(table.kind), ["id", False])
             if any(c.key == column for c in COLUMNS[table.kind]):
                 table.set_sort(str(column), reverse=bool(reverse))
+            known = {c.key for c in COLUMNS[table.kind]}
+            table.set_hidden(set(self.preferences.hidden.get(str(table.kind), ())) & known)
         self._started = True  # saves from now on keep what was remembered
+        if self.guide:
+            self.push_screen(DemoGuide(self.guide))
         self.interval = self._initial_interval
         self._restart_timer()  # the watcher does not run when the value is the default
         self.poll()
@@ -255,12 +266,21 @@ class ShmtopApp(App[None]):
 
     # ---- keys ----
 
-    def on_key(self, event: events.Key) -> None:
-        """Runs before Textual resolves a key's bindings: a dialog still arming drops it."""
-        drop_early_keys(self.screen, event)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The refresh keys belong to the screens that refresh (not the hex view, which
+        reads on its own); F5 does nothing while paused (and says so)."""
+        if action in self.REFRESH_ACTIONS and not getattr(self.screen, "REFRESHES", True):
+            return False
+        return None if self.why_not(action) else True
+
+    def why_not(self, action: str) -> str | None:
+        if action == "poll_now" and self.paused:
+            return "paused: z resumes refreshing (then F5 refreshes at once)"
+        return None
 
     def action_pause(self) -> None:
         self.paused = not self.paused
+        self.refresh_bindings()  # F5 greys out while paused
         if not self.paused:
             self.poll()
 
@@ -309,7 +329,10 @@ class ShmtopApp(App[None]):
         if isinstance(obj, MessageQueue):
             self.push_screen(QueueScreen(obj.id, self.snapshot, readonly=self.readonly))
         else:
-            self.push_screen(SemaphoreSetScreen(obj.id, self.snapshot, readonly=self.readonly))
+            labels = self.semaphore_labels.get(obj.id, ())
+            self.push_screen(
+                SemaphoreSetScreen(obj.id, self.snapshot, readonly=self.readonly, labels=labels)
+            )
         self.request_poll()  # its waiters (and messages) now, not at the next tick
 
     @on(MainScreen.SortChanged)
@@ -330,6 +353,10 @@ class ShmtopApp(App[None]):
         self.preferences.interval = self.interval
         for table in main.tables():
             self.preferences.sort[str(table.kind)] = [table.sort_key, table.sort_reverse]
+            if table.hidden:
+                self.preferences.hidden[str(table.kind)] = sorted(table.hidden)
+            else:
+                self.preferences.hidden.pop(str(table.kind), None)
         self.preferences.save(self.preferences_path)
 
 

@@ -27,7 +27,8 @@ def temporary_path(target: Path) -> Path:
 
 @dataclass
 class Preferences:
-    """What the interactive view remembers: theme, refresh interval, sort per tab.
+    """What the interactive view remembers: theme, refresh interval, sort and hidden columns
+    per tab.
 
     `problem` is not saved: why the file was ignored (in whole or in part) when loaded,
     for the view to say once; None when it was fine or absent.
@@ -36,6 +37,7 @@ class Preferences:
     theme: str = DEFAULT_THEME
     interval: float = 1.0
     sort: dict[str, list[Any]] = field(default_factory=dict)  # tab -> [column, reverse]
+    hidden: dict[str, list[str]] = field(default_factory=dict)  # tab -> column keys (F2)
     problem: str | None = field(default=None, compare=False)
 
     @classmethod
@@ -73,12 +75,21 @@ class Preferences:
                 bad.append("sort")
         elif "sort" in data:
             bad.append("sort")
+        hidden = data.get("hidden")
+        if isinstance(hidden, dict):
+            kept = {tab: keys for tab, keys in hidden.items() if _hidden_ok(tab, keys)}
+            prefs.hidden = {tab: list(keys) for tab, keys in kept.items()}
+            if len(prefs.hidden) != len(hidden):
+                bad.append("hidden")
+        elif "hidden" in data:
+            bad.append("hidden")
         if bad:
             prefs.problem = f"preferences {where}: ignored invalid {', '.join(bad)}"
         return prefs
 
     def as_dict(self) -> dict[str, Any]:
-        return {"theme": self.theme, "interval": self.interval, "sort": self.sort}
+        return {"theme": self.theme, "interval": self.interval, "sort": self.sort,
+                "hidden": self.hidden}  # fmt: skip
 
     def save(self, path: Path | None = None) -> None:
         """Write atomically (a crash never leaves half a file) and never through a link: the
@@ -111,6 +122,10 @@ def _sort_ok(tab: object, entry: object) -> bool:
         and isinstance(entry[0], str)
         and isinstance(entry[1], bool)
     )
+
+
+def _hidden_ok(tab: object, keys: object) -> bool:
+    return tab in TABS and isinstance(keys, list) and all(isinstance(k, str) for k in keys)
 
 
 def _create_exclusively(path: Path) -> int:

@@ -11,7 +11,13 @@ from textual.widgets import Input
 
 
 def opens_input(
-    key: str, action: str, description: str, *, id: str, key_display: str | None = None
+    key: str,
+    action: str,
+    description: str,
+    *,
+    id: str,
+    key_display: str | None = None,
+    show: bool = True,
 ) -> Binding:
     """A binding whose action shows an input and focuses it (Screen.set_focus, at once).
 
@@ -24,7 +30,9 @@ def opens_input(
     is taken. While an input has the focus the screen must refuse these actions (see
     typing_into_box), so that the key itself is typed into the box.
     """
-    return Binding(key, action, description, key_display=key_display, id=id, priority=True)
+    return Binding(
+        key, action, description, key_display=key_display, id=id, priority=True, show=show
+    )
 
 
 def opener_actions(bindings: Iterable[BindingType]) -> frozenset[str]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from textual.app import App
-
 from shmtop.core.segment.segment_reader import SegmentReader
+from shmtop.tui.app_keys import ExplainedKeys
 from shmtop.tui.screens.segment_view import POLL_INTERVAL, SegmentViewScreen
 
 
-class ViewerApp(App[None]):
+class ViewerApp(ExplainedKeys):
     """Pushes one SegmentViewScreen and exits when it closes."""
 
     TITLE = "shmtop view"

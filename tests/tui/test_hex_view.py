@@ -43,7 +43,8 @@ async def viewing(
 ) -> AsyncIterator[tuple[ViewerApp, Pilot[None]]]:
     """The viewer app on a real segment, headless; polls only when the test says (poll_interval)."""
     app = ViewerApp(shmid, no_attach=no_attach, poll_interval=3600, sweep=False)
-    async with app.run_test(size=(160, 45)) as pilot:
+    # 140 columns: the inspector shows, and the rows fit 16 bytes next to it
+    async with app.run_test(size=(140, 45)) as pilot:
         await pilot.pause()
         yield app, pilot
 
@@ -168,7 +169,7 @@ async def test_goto_search_regions_and_inspector(make_shm: MakeShm) -> None:
         await settle(app, pilot)
         assert hex_view.cursor == 0x7FF8
         assert "not found after 0x7ff8" in shown(app, "#status")
-        await pilot.press("question_mark", *"hello", "enter")
+        await pilot.press("b", *"hello", "enter")
         await settle(app, pilot)
         assert hex_view.cursor == 0
         await pilot.press("right_square_bracket")
@@ -184,9 +185,10 @@ async def test_goto_search_regions_and_inspector(make_shm: MakeShm) -> None:
         assert hex_view.cursor == 0x1235 + 16 * hex_view.scrollable_content_region.height
         await pilot.press("home", "right", "down")
         assert hex_view.cursor == 17
-        await pilot.press("w")  # 16 -> 32 bytes a row
+        await pilot.press("w", "w")  # auto-fit (16 here) -> 16 -> 32 bytes a row
         await pilot.pause()
         assert hex_view.row_bytes == 32 and hex_view.cursor == 17
+        assert not screen(app).query_one(DataInspector).display  # it made room for them
 
 
 @pytest.mark.asyncio

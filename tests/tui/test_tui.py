@@ -146,11 +146,12 @@ def test_readonly_segment_view_saves_no_file(tmp_path: Path, make_shm: MakeShm) 
         await wait_for(pilot, lambda: isinstance(app.screen, SegmentViewScreen), "the view")
         view = app.screen
         assert isinstance(view, SegmentViewScreen)
-        assert view.check_action("ask", ("export",)) is None  # greyed out
+        assert view.check_action("save", ()) is None  # greyed out
+        assert view.why_not("save") == "read-only (--readonly): no file is saved"
         await pilot.press("s")
         await pilot.pause()
         assert not view.query_one("#prompt", Input).display
-        view.action_ask("export")  # run by name (the command palette): refused too
+        view.action_save()  # run by name (the command palette): refused too
         assert not view.query_one("#prompt", Input).display
 
     run_app(tmp_path, scenario, readonly=True)

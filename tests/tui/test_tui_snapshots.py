@@ -1,5 +1,6 @@
 """SVG snapshots of the main screen on a fixed snapshot, at two terminal sizes, in colour
-and with NO_COLOR (Textual's monochrome filter then runs over every line drawn)."""
+and with NO_COLOR (Textual's monochrome filter then runs over every line drawn); the help
+and the hex view (on fixed bytes) at the same two sizes."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_source import FixedSource, FixedWaiters, fixed_peek
+from fake_source import FIXED_SHMID, FixedReader, FixedSource, FixedWaiters, fixed_peek
 from textual.pilot import Pilot
 from tui_pilot import open_with_waiters, show_tab, tables_filled, wait_for
 
+from shmtop.core.binding import native
 from shmtop.core.model import Kind
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.prefs import Preferences
+from shmtop.tui.screens import segment_view
 from shmtop.tui.screens.confirm import ConfirmScreen
+from shmtop.tui.screens.help import HelpScreen
+from shmtop.tui.screens.segment_view import SegmentViewScreen
+from shmtop.tui.viewer_app import ViewerApp
 
 pytestmark = pytest.mark.usefixtures("utc")
 
@@ -32,7 +38,10 @@ def fixed_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, no_color: bool
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+SIZES = [(80, 24), (160, 45)]  # at 80x24 the STATUS column shows
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_main_screen(
     snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
@@ -40,12 +49,53 @@ def test_main_screen(
     assert snap_compare(app, terminal_size=size, run_before=lambda pilot: tables_filled(app, pilot))
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+@pytest.mark.parametrize("size", SIZES)
 def test_main_screen_no_color(
     snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
     app = fixed_app(tmp_path, monkeypatch, no_color=True)
     assert snap_compare(app, terminal_size=size, run_before=lambda pilot: tables_filled(app, pilot))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    app = fixed_app(tmp_path, monkeypatch)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await tables_filled(app, pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def fixed_stat() -> native.ShmStat:
+    return native.ShmStat(FIXED_SHMID, 0x5EED, 0, 0, 0, 0, 0o640, FixedReader().size,
+                          0, 0, 0, 4200, 4200, 2)  # fmt: skip
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_hex_view(
+    snap_compare: Any, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    """16 bytes a row at 80 columns, and 16 next to the inspector at 160."""
+    monkeypatch.setattr(native, "shm_stat", lambda shmid: fixed_stat())
+    monkeypatch.setattr(segment_view, "attachers_line", lambda shmid: "4200 (writer) rw")
+    monkeypatch.setattr(segment_view, "user_name", lambda uid: "root")
+    reader: Any = FixedReader()
+    app = ViewerApp(FIXED_SHMID, reader=reader, poll_interval=3600, sweep=False)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await wait_for(pilot, lambda: isinstance(app.screen, SegmentViewScreen), "the view")
+        view = app.screen
+        assert isinstance(view, SegmentViewScreen)
+        line = view.query_one("#read-path")
+        await wait_for(pilot, lambda: "4200 (writer)" in str(line.render()), "the attachers")
+        await pilot.press("down", "right")  # the cursor on 0x11 (the inspector reads it)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_semaphores_tab(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

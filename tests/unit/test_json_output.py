@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pytest
 from msgspec import UNSET, Struct, UnsetType
 
-from shmtop.cli.output import emit, encode
+from shmtop.cli import output
+from shmtop.cli.output import emit, emit_streamed, encode
 
 
 class Named(Struct, gc=False):
@@ -49,3 +52,68 @@ def test_emit_writes_one_line_to_text_and_byte_streams() -> None:
 
     assert text.getvalue() == '{"name":"\\u202e"}\n'
     assert raw.getvalue() == b'before\n{"name":"a"}\n'  # what was printed first comes first
+
+
+class Tagged(Struct, tag="t", gc=False):
+    name: str
+
+
+class Listing(Struct, kw_only=True, gc=False):
+    version: str
+    items: list[Named] | UnsetType = UNSET
+    others: list[Tagged] | UnsetType = UNSET
+    tail: Named
+
+
+def streamed(document: Listing, lists: Mapping[str, Sequence[Struct]]) -> bytes:
+    raw = io.BytesIO()
+    wrapped = io.TextIOWrapper(raw, encoding="utf-8")
+    emit_streamed(document, {name: iter(records) for name, records in lists.items()}, wrapped)
+    wrapped.flush()
+    return raw.getvalue()
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_streamed_document_is_the_bytes_emit_writes_of_the_whole(text: str) -> None:
+    items = [Named(name=text, more=[1, 2]), Named(name="x"), Named(name=text)]
+    others = [Tagged(name=text)]
+    whole = Listing(version="1.0", items=items, others=others, tail=Named(name=text))
+    raw = io.BytesIO()
+    wrapped = io.TextIOWrapper(raw, encoding="utf-8")
+    emit(whole, wrapped, flush=True)
+    shell = Listing(version="1.0", items=[], others=[], tail=Named(name=text))
+
+    assert streamed(shell, {"items": items, "others": others}) == raw.getvalue()
+
+
+def test_a_streamed_document_leaves_unset_lists_out_and_writes_empty_ones() -> None:
+    shell = Listing(version="1", items=[], tail=Named(name="t"))
+
+    assert streamed(shell, {"items": []}) == b'{"version":"1","items":[],"tail":{"name":"t"}}\n'
+    assert streamed(shell, {}) == b'{"version":"1","items":[],"tail":{"name":"t"}}\n'
+
+
+def test_a_streamed_document_is_written_in_chunks_and_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    items = [Named(name=f"n{i}") for i in range(50)]
+    shell = Listing(version="1", items=[], tail=Named(name="t"))
+    expected = encode(Listing(version="1", items=items, tail=Named(name="t"))) + b"\n"
+    writes: list[bytes] = []
+
+    class Recorder(io.BytesIO):
+        def write(self, data: Any) -> int:
+            writes.append(bytes(data))
+            return super().write(data)
+
+    monkeypatch.setattr(output, "CHUNK_BYTES", 64)
+    recorder = Recorder()
+    emit_streamed(shell, {"items": iter(items)}, io.TextIOWrapper(recorder, encoding="utf-8"))
+
+    assert b"".join(writes) == expected
+    assert len(writes) > 5 and all(len(w) < 64 + 16 for w in writes)
+
+
+def test_only_a_plain_struct_is_streamed() -> None:
+    with pytest.raises(TypeError, match="not a plain Struct"):
+        emit_streamed(Tagged(name="x"), {}, io.StringIO())

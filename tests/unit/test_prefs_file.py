@@ -108,7 +108,8 @@ def test_a_file_this_user_may_not_read_gives_the_defaults_and_says_why(tmp_path:
      ({"interval": True}, "interval"),
      ({"theme": ""}, "theme"), ({"theme": None}, "theme"), ({"sort": []}, "sort"),
      ({"sort": {"posix": ["size", True]}}, "sort"), ({"sort": {"shm": ["size"]}}, "sort"),
-     ({"sort": {"shm": [1, True]}}, "sort")],
+     ({"sort": {"shm": [1, True]}}, "sort"), ({"hidden": ["rss"]}, "hidden"),
+     ({"hidden": {"shm": "rss"}}, "hidden"), ({"hidden": {"posix": ["rss"]}}, "hidden")],
 )  # fmt: skip
 def test_each_invalid_field_is_named_and_the_rest_kept(
     tmp_path: Path, data: dict[str, object], bad: str
@@ -122,7 +123,8 @@ def test_each_invalid_field_is_named_and_the_rest_kept(
 
 def test_what_is_saved_is_what_loads_and_unknown_fields_are_ignored(tmp_path: Path) -> None:
     path = tmp_path / "preferences.json"
-    saved = Preferences(theme="nord", interval=0.25, sort={"msg": ["qnum", True]})
+    saved = Preferences(theme="nord", interval=0.25, sort={"msg": ["qnum", True]},
+                        hidden={"shm": ["perms", "rss"]})  # fmt: skip
     saved.save(path)
     assert Preferences.load(path) == saved and Preferences.load(path).problem is None
     path.write_text(json.dumps({**saved.as_dict(), "future": 1}), encoding="utf-8")

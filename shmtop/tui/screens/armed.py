@@ -54,7 +54,7 @@ class ArmedModalScreen(ModalScreen[Answer]):
         return self.armed and self._armed_at is not None and event.time >= self._armed_at
 
 
-def drop_early_keys(screen: object, event: events.Key) -> None:
+def drop_early_keys(screen: object, event: events.Key) -> bool:
     """For the app's on_key (run before Textual's own, which resolves the bindings): keys
     not taken by an arming dialog on top go nowhere. It must sit at the app because a key
     routed to the screen below before the dialog was pushed is resolved against the
@@ -62,3 +62,5 @@ def drop_early_keys(screen: object, event: events.Key) -> None:
     if isinstance(screen, ArmedModalScreen) and not screen.takes(event):
         event.stop()
         event.prevent_default()
+        return True
+    return False

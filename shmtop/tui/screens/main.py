@@ -9,12 +9,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from shmtop.core.actions import Identity, Removal, identity_of
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.verdicts import judge
-from shmtop.text.columns import COLUMNS
+from shmtop.text import glossary
 from shmtop.text.errors import removal_text
 from shmtop.text.filtering import parse_filter
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
@@ -22,8 +23,9 @@ from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
 from shmtop.tui import wait_summary
 from shmtop.tui.probes import PollRequested, Probes
+from shmtop.tui.screens.column_chooser import ColumnChooser
 from shmtop.tui.screens.confirm import ConfirmScreen
-from shmtop.tui.screens.help import HelpScreen
+from shmtop.tui.screens.help import FILTER_HELP
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.alert_banner import AlertBanner
 from shmtop.tui.widgets.detail import DetailPane
@@ -33,6 +35,7 @@ from shmtop.tui.widgets.meters import UsageMeters
 
 TAB_TITLES = {Kind.SHM: "Segments", Kind.SEM: "Semaphores", Kind.MSG: "Queues"}
 CHANGING_ACTIONS = frozenset({"remove"})
+KEY_NOTE_SECONDS = 6.0
 
 
 class QueryInput(Input):
@@ -77,32 +80,45 @@ class MainScreen(Screen[None]):
 
     AUTO_FOCUS = ""  # nothing: the screen's keys drive the current table (see IpcTable)
     BINDINGS = [
+        Binding("question_mark,f1", "app.help", "Help", id="main.help"),
         Binding("up", "cursor(-1)", "Up", show=False, id="main.up"),
         Binding("down", "cursor(1)", "Down", show=False, id="main.down"),
+        Binding("left", "scroll_columns(-1)", "Scroll left", show=False, id="main.left"),
+        Binding("right", "scroll_columns(1)", "Scroll right", show=False, id="main.right"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="main.page_up"),
         Binding("pagedown", "page(1)", "Page down", show=False, id="main.page_down"),
         Binding("home", "jump(0)", "First row", show=False, id="main.first"),
         Binding("end", "jump(-1)", "Last row", show=False, id="main.last"),
-        Binding("question_mark,f1", "help", "Help", key_display="?", id="main.help"),
-        opens_input("slash", "search", "Search", key_display="/", id="main.search"),
-        opens_input("backslash", "filter", "Filter", key_display="\\", id="main.filter"),
+        Binding("enter", "open", "Open (hex view, set or queue view)", show=False, id="main.open"),
+        opens_input("slash", "search", "Search", id="main.search"),
         Binding("n", "search_next", "Next match", show=False, id="main.search_next"),
+        opens_input("backslash", "filter", "Filter", id="main.filter"),
         Binding("space", "tag", "Tag", id="main.tag"),
-        Binding("d,delete,f9", "remove", "Remove", key_display="d/F9", id="main.remove"),
-        Binding("enter", "open", "Open", show=False, id="main.open"),
+        Binding("U", "untag_all", "Untag all", show=False, id="main.untag_all"),
+        Binding("d,delete,f9", "remove", "Remove", id="main.remove"),
         Binding(
-            "less_than_sign", "sort_column(-1)", "Sort ←", key_display="<", id="main.sort_prev"
+            "less_than_sign",
+            "sort_column(-1)",
+            "Sort by the previous column",
+            show=False,
+            id="main.sort_prev",
         ),
         Binding(
-            "greater_than_sign", "sort_column(1)", "Sort →", key_display=">", id="main.sort_next"
+            "greater_than_sign",
+            "sort_column(1)",
+            "Sort by the next column",
+            show=False,
+            id="main.sort_next",
         ),
-        Binding("i", "invert_sort", "Invert", id="main.invert"),
-        Binding("1", "tab('shm')", "Segments", show=False, id="main.tab_shm"),
-        Binding("2", "tab('sem')", "Semaphores", show=False, id="main.tab_sem"),
-        Binding("3", "tab('msg')", "Queues", show=False, id="main.tab_msg"),
-        Binding("escape", "clear", "Clear", show=False, id="main.clear"),
-        Binding("w", "scan_waiters", "Waiters", id="main.scan_waiters"),
+        Binding("i", "invert_sort", "Invert the sort", show=False, id="main.invert"),
+        Binding("f2", "choose_columns", "Columns", id="main.columns"),
+        Binding("1", "tab('shm')", "Segments tab", show=False, id="main.tab_shm"),
+        Binding("2", "tab('sem')", "Semaphores tab", show=False, id="main.tab_sem"),
+        Binding("3", "tab('msg')", "Queues tab", show=False, id="main.tab_msg"),
+        Binding("escape", "clear", "Close (tags stay)", show=False, id="main.clear"),
+        Binding("w", "scan_waiters", "Waiters", show=False, id="main.scan_waiters"),
     ]
+    HELP_TITLE = "the main screen"
 
     DEFAULT_CSS = """
     MainScreen #tables { height: 2fr; }
@@ -124,6 +140,8 @@ class MainScreen(Screen[None]):
         self.snapshot: Snapshot | None = None
         self._query_mode: str | None = None  # "search" or "filter" while the box is open
         self._status_note = ""
+        self._key_note = ""  # a key's answer (why it cannot act, what it did)
+        self._key_note_timer: Timer | None = None
         self._search_note = ""  # "no match for ...": one line, replaced as the search changes
         self._ready = False
         self._keys_state: bool | None = None
@@ -194,6 +212,8 @@ class MainScreen(Screen[None]):
 
     def _show_status(self) -> None:
         parts = []
+        if self._key_note:
+            parts.append(self._key_note)
         if self._status_note:
             parts.append(self._status_note)
         if self._search_note:
@@ -270,14 +290,47 @@ class MainScreen(Screen[None]):
     # ---- keys ----
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out what does not apply: changes under --readonly, actions with no row."""
+        """Grey out what does not apply (its key then says why: see refusals)."""
         if typing_into_box(self, action, OPENERS):
             return False
+        return None if self.why_not(action) else True
+
+    def why_not(self, action: str) -> str | None:
+        """Why an action cannot act now: changes under --readonly, actions with no row."""
         if action in CHANGING_ACTIONS and self.readonly:
-            return None
+            return "read-only (--readonly): nothing can be removed"
         if action in ("remove", "tag", "open") and self.table.selected is None:
-            return None
-        return True
+            if self.table.filter.active:
+                return "no row: the filter hides every object (\\ then Esc clears it)"
+            return f"no row: no {TAB_TITLES[self.kind].lower()} to act on"
+        return None
+
+    def say(self, note: str) -> None:
+        """A key's answer in the status line, until the next one (or a few seconds)."""
+        self._key_note = note
+        if self._key_note_timer is not None:
+            self._key_note_timer.stop()
+        self._key_note_timer = self.set_timer(KEY_NOTE_SECONDS, lambda: self.say_clear(note))
+        if self._ready and self.is_attached:
+            self._show_status()
+
+    def say_clear(self, note: str) -> None:
+        if self._key_note == note:
+            self._key_note = ""
+            if self._ready and self.is_attached:
+                self._show_status()
+
+    def help_topics(self) -> list[tuple[str, list[str]]]:
+        """The status words, every tab's columns, and the filter language."""
+        topics = [("Status words", glossary.status_lines())]
+        for kind in (self.kind, *(k for k in TAB_TITLES if k is not self.kind)):
+            title = f"Columns of {TAB_TITLES[kind]} (F2 chooses them; ←/→ scroll)"
+            topics.append((title, glossary.column_lines(kind)))
+        topics.append(("Filter (\\) and search (/)", FILTER_HELP.splitlines()))
+        guide = getattr(self.app, "guide", None)
+        if guide:
+            topics.insert(0, ("The demo", list(guide)))
+        return topics
 
     def action_cursor(self, step: int) -> None:
         self.table.action_cursor(step)
@@ -288,10 +341,19 @@ class MainScreen(Screen[None]):
     def action_jump(self, index: int) -> None:
         self.table.action_jump(index)
 
-    def action_help(self) -> None:
-        bindings = [b for b in self.BINDINGS if isinstance(b, Binding)]
-        app_bindings = [b for b in self.app.BINDINGS if isinstance(b, Binding)]
-        self.app.push_screen(HelpScreen([*bindings, *app_bindings]))
+    def action_scroll_columns(self, step: int) -> None:
+        self.table.scroll_columns(step)
+
+    def action_choose_columns(self) -> None:
+        """F2: the columns this tab shows (remembered)."""
+        table = self.table
+
+        def chosen(hidden: set[str] | None) -> None:
+            if hidden is not None:
+                table.set_hidden(hidden)
+                self.post_message(self.SortChanged())
+
+        self.app.push_screen(ColumnChooser(table.kind, table.hidden), chosen)
 
     def action_tab(self, kind: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{kind}"
@@ -302,10 +364,12 @@ class MainScreen(Screen[None]):
         self._show_status()
 
     def action_sort_column(self, step: int) -> None:
-        keys = [c.key for c in COLUMNS[self.kind]]
+        shown = self.table.shown
+        keys = [c.key for c in shown]
         at = keys.index(self.table.sort_key) if self.table.sort_key in keys else 0
-        self.table.set_sort(keys[(at + step) % len(keys)], reverse=False)
-        self.notify(f"sorted by {keys[(at + step) % len(keys)]}", timeout=1.5, markup=False)
+        column = shown[(at + step) % len(keys)]
+        self.table.set_sort(column.key, reverse=False)
+        self.say(f"sorted by {column.header} (< and > change it, i inverts)")
         self.post_message(self.SortChanged())
 
     def action_invert_sort(self) -> None:
@@ -318,10 +382,18 @@ class MainScreen(Screen[None]):
             self.post_message(self.OpenRequested(self.kind, obj))
 
     def action_clear(self) -> None:
+        """Escape: closes what is open (the search's note); tags stay, and it says so."""
+        self._note_search("")
+        tagged = sum(len(table.tagged) for table in self.tables())
+        if tagged:
+            self.say(f"Esc keeps the tags ({tagged}): U untags all")
+
+    def action_untag_all(self) -> None:
+        tagged = sum(len(table.tagged) for table in self.tables())
         for table in self.tables():
             table.tagged.clear()
             table.refresh()
-        self._show_status()
+        self.say(f"untagged {counted(tagged, 'object')}" if tagged else "nothing was tagged")
 
     # ---- search and filter ----
 

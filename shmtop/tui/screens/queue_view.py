@@ -24,6 +24,7 @@ class QueueScreen(WaiterScreen):
 
     KIND = Kind.MSG
     NOUN = "queue"
+    HELP_TITLE = "the queue view"
     DEFAULT_CSS = """
     QueueScreen #message-pane { height: 1fr; min-height: 4; padding: 0 1; }
     """
@@ -45,6 +46,7 @@ class QueueScreen(WaiterScreen):
         yield Static(Text("Messages"), id="messages-title", classes="section")
         with VerticalScroll(id="message-pane"):
             yield Static(Text("reading the queue…"), id="messages")
+        yield from self.compose_status()
         yield KeyFooter()
 
     def on_mount(self) -> None:

@@ -34,8 +34,15 @@ from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.change_strip import ChangeStrip
 from shmtop.tui.widgets.data_inspector import DataInspector
 from shmtop.tui.widgets.footer import KeyFooter
-from shmtop.tui.widgets.hex_view import ROW_WIDTHS, HexView
+from shmtop.tui.widgets.hex_view import GUTTER, ROW_WIDTHS, HexView, fitting_bytes, row_layout
 
+HEX_LEGEND = [
+    "  offset | hex, 8 bytes a group | text (. for what cannot be shown)",
+    "  colours: NUL dim, printable, whitespace green, other control, non-ASCII yellow",
+    "  a red background: bytes that changed, fading over a few seconds",
+    "  the strip below: where in the segment bytes changed (the frame: rows on screen)",
+    "  w: 16, 32, 8 bytes a row or auto-fit; i: the data inspector (numbers at the cursor)",
+]
 POLL_INTERVAL = 0.25  # seconds between re-reads of the rows on screen
 SWEEP_BUDGET = 0.02  # seconds of each poll the change map may spend reading
 SCAN, SWEEP, ATTACHERS = "segment-scan", "segment-sweep", "segment-attachers"
@@ -46,26 +53,32 @@ class SegmentViewScreen(Screen[None]):
 
     # fmt: off
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark,f1", "app.help", "Help", id="segment-view.help"),
         Binding("escape,q", "close", "Close", id="segment-view.close"),
         opens_input("g", "ask('goto')", "Go to", id="segment-view.goto"),
-        opens_input("slash", "ask('search', 1)", "Search", key_display="/",
-                    id="segment-view.search"),
-        opens_input("question_mark", "ask('search', -1)", "Search back", key_display="?",
+        opens_input("slash", "ask('search', 1)", "Search", id="segment-view.search"),
+        opens_input("b", "ask('search', -1)", "Search back", show=False,
                     id="segment-view.search-back"),
         Binding("n", "search_again(1)", "Next", id="segment-view.next"),
-        Binding("N", "search_again(-1)", "Previous", id="segment-view.previous"),
-        Binding("right_square_bracket", "region(1)", "Next data", key_display="]",
-                id="segment-view.next-region"),
-        Binding("left_square_bracket", "region(-1)", "Prev data", key_display="[",
+        Binding("N", "search_again(-1)", "Previous match", show=False,
+                id="segment-view.previous"),
+        Binding("right_square_bracket", "region(1)", "Next data", id="segment-view.next-region"),
+        Binding("left_square_bracket", "region(-1)", "Previous data", show=False,
                 id="segment-view.previous-region"),
         Binding("z", "freeze", "Freeze", id="segment-view.freeze"),
         Binding("w", "row_width", "Width", id="segment-view.width"),
         Binding("i", "inspector", "Inspector", id="segment-view.inspector"),
-        Binding("p", "switch_path", "Read path", id="segment-view.read-path"),
-        opens_input("s", "ask('export')", "Save", id="segment-view.export"),
+        Binding("p", "switch_path", "Read path", show=False, id="segment-view.read-path"),
+        opens_input("s", "save", "Save", id="segment-view.export"),
     ]
     # fmt: on
     AUTO_FOCUS = "#hex"
+    REFRESHES = False  # it reads on its own: the app's refresh keys are not its own
+    HELP_TITLE = "the hex view"
+    # Below this many columns the inspector shows only when asked for (i): 16 bytes a row
+    # (76 columns) and the inspector's 56 both fit from here on.
+    INSPECTOR_MIN_WIDTH = 132
+    INSPECTOR_ROOM = 56  # the inspector's least width, with its border
     DEFAULT_CSS = """
     SegmentViewScreen #summary { height: 1; background: $primary 30%; color: $foreground;
                                  text-style: bold; padding: 0 1; }
@@ -107,6 +120,7 @@ class SegmentViewScreen(Screen[None]):
         self._sweep_paused = threading.Event()
         self._lines: dict[str, str] = {}
         self._waited = ""  # the words threads are blocked on, for the summary line
+        self._inspector_asked: bool | None = None  # i toggled it: the width decides no more
 
     # ---- layout ----
 
@@ -153,10 +167,24 @@ class SegmentViewScreen(Screen[None]):
         if action == "close":
             return True
         if self.reader is None:
-            return False
-        if self.readonly and action == "ask" and parameters == ("export",):
-            return None  # greyed out: --readonly writes no file
-        return None if self.gone and action in ("switch_path", "export", "freeze") else True
+            return action == "help"
+        return None if self.why_not(action) else True
+
+    def why_not(self, action: str) -> str | None:
+        if self.gone and action in ("switch_path", "save", "freeze"):
+            return f"shm {self.shmid} is gone: only the last bytes read are shown"
+        if self.readonly and action == "save":
+            return "read-only (--readonly): no file is saved"
+        return None
+
+    def say(self, note: str) -> None:
+        self.set_status(note)
+
+    def help_topics(self) -> list[tuple[str, list[str]]]:
+        return [("Bytes", HEX_LEGEND), ("Prompts", [
+            f"  g  {typed.OFFSET_HELP}", f"  /  b  {typed.PATTERN_HELP}",
+            f"  s  {typed.EXPORT_HELP}",
+        ])]  # fmt: skip
 
     def set_status(self, message: str, *, error: bool = False) -> None:
         self._line("#status", message).set_class(error, "-error")
@@ -357,9 +385,14 @@ class SegmentViewScreen(Screen[None]):
         else:
             self.dismiss(None)
 
+    def action_save(self) -> None:
+        if self.readonly:
+            return  # check_action greys it out; an action run by name is refused here too
+        self.action_ask("export")
+
     def action_ask(self, kind: str, direction: int = 1) -> None:
         if kind == "export" and self.readonly:
-            return  # check_action greys it out; an action run by name is refused here too
+            return
         prompt = self.query_one("#prompt", Input)
         hints = {"goto": f"go to offset: {typed.OFFSET_HELP}",
                  "search": f"search {'forward' if direction > 0 else 'back'}: {typed.PATTERN_HELP}",
@@ -418,11 +451,41 @@ class SegmentViewScreen(Screen[None]):
         view = self.hex_view
         at = ROW_WIDTHS.index(view.row_setting) if view.row_setting in ROW_WIDTHS else -1
         view.row_setting = ROW_WIDTHS[(at + 1) % len(ROW_WIDTHS)]
-        self.set_status(f"{view.row_setting or 'auto-fit: ' + str(view.row_bytes)} bytes a row")
+        note = f"{view.row_setting or 'auto-fit: ' + str(view.row_bytes)} bytes a row"
+        inspector = self.query_one(DataInspector)
+        if view.row_setting and inspector.display and not self._inspector_asked:
+            needed = row_layout(view.row_setting, view.digits)[2] + GUTTER
+            if self.size.width - self.INSPECTOR_ROOM < needed:
+                inspector.display = False  # the bytes first: i brings it back
+                note += " (the inspector makes room: i shows it)"
+        self._fit_panes()
+        self.set_status(note)
 
     def action_inspector(self) -> None:
         inspector = self.query_one(DataInspector)
-        inspector.display = not inspector.display
+        self._inspector_asked = not inspector.display
+        inspector.display = self._inspector_asked
+        self._fit_panes()
+
+    def on_resize(self) -> None:
+        """The inspector shows by itself only where the bytes keep their room."""
+        if self.reader is not None and self._inspector_asked is None:
+            wide = self.size.width >= self.INSPECTOR_MIN_WIDTH
+            self.query_one(DataInspector).display = wide
+        self._fit_panes()
+
+    def _fit_panes(self) -> None:
+        """The hex view as wide as its rows (as many bytes as fit, when auto), the inspector
+        the rest (56 columns or more); without the inspector the rows have it all."""
+        if self.reader is None:
+            return
+        view, inspector = self.hex_view, self.query_one(DataInspector)
+        if not inspector.display:
+            view.styles.width = "1fr"
+            return
+        room = self.size.width - self.INSPECTOR_ROOM - GUTTER
+        row_bytes = view.row_setting or fitting_bytes(room, view.digits)
+        view.styles.width = row_layout(row_bytes, view.digits)[2] + GUTTER
 
     def action_switch_path(self) -> None:
         """Attached read-only <-> through another process's mapping (counters untouched)."""

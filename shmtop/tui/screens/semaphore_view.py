@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from shmtop.core.model import Kind, SemaphoreSet, Snapshot
 from shmtop.core.snapshot.procs import alive_since
+from shmtop.text import glossary
 from shmtop.text.process_names import pid_note, process_label, process_name
 from shmtop.text.report import semaphore_detail
 from shmtop.tui.screens.waiter_screen import WaiterScreen
@@ -74,6 +75,7 @@ class SemaphoreSetScreen(WaiterScreen):
 
     KIND = Kind.SEM
     NOUN = "set"
+    HELP_TITLE = "the semaphore set view"
     DEFAULT_CSS = """
     SemaphoreSetScreen #semaphores { height: auto; max-height: 60%; }
     SemaphoreSetScreen #unreadable { height: auto; padding: 0 1; color: $text-error;
@@ -81,8 +83,12 @@ class SemaphoreSetScreen(WaiterScreen):
     SemaphoreSetScreen #unreadable.-on { display: block; }
     """
 
-    def __init__(self, semid: int, snapshot: Snapshot | None, *, readonly: bool = False) -> None:
+    def __init__(
+        self, semid: int, snapshot: Snapshot | None, *, readonly: bool = False,
+        labels: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
         super().__init__(semid, snapshot, readonly=readonly)
+        self.labels = labels  # what each semaphore counts, when known (the demo's sets)
         self.history: dict[int, ValueHistory] = {}
         self.sem_set: SemaphoreSet | None = None
 
@@ -91,14 +97,23 @@ class SemaphoreSetScreen(WaiterScreen):
         yield Static(id="facts")
         yield AlertBanner(id="alerts")
         yield Static(Text("Semaphores"), classes="section")
-        yield KeyedTable(COLUMNS, id="semaphores")
+        columns = COLUMNS
+        if self.labels:  # the number and what it counts: "1 empty slots"
+            width = 2 + max(len(label) for label in self.labels) + len(str(len(self.labels)))
+            columns = (("num", "NUM", max(width, 5)), *COLUMNS[1:])
+        yield KeyedTable(columns, id="semaphores")
         yield Static(id="unreadable")
         yield from self.compose_waiters()
+        yield from self.compose_status()
         yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.first_snapshot is not None:
             self.show_snapshot(self.first_snapshot)
+
+    def help_topics(self) -> list[tuple[str, list[str]]]:
+        pairs = [(header, glossary.SEMAPHORE_COLUMNS[key]) for key, header, _ in COLUMNS]
+        return [("Semaphores", glossary.described_lines(pairs)), *super().help_topics()]
 
     @property
     def semaphores(self) -> KeyedTable:
@@ -130,8 +145,9 @@ class SemaphoreSetScreen(WaiterScreen):
         for sem in found.semaphores:
             history = self.history.setdefault(sem.num, ValueHistory())
             history.add(sem.value)
+            label = self.labels[sem.num] if sem.num < len(self.labels) else ""
             rows[str(sem.num)] = (
-                str(sem.num), str(sem.value), str(sem.ncnt), str(sem.zcnt),
+                f"{sem.num} {label}".rstrip(), str(sem.value), str(sem.ncnt), str(sem.zcnt),
                 last_changer(snapshot, found, sem.pid), history.cell(),
             )  # fmt: skip
         self.semaphores.sync(rows)

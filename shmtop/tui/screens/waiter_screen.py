@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 from shmtop.core.actions import send_signal
 from shmtop.core.model import Kind, Snapshot
 from shmtop.core.waits.records import Waiter
+from shmtop.text import glossary
 from shmtop.text.process_names import LINE_WIDTH, process_label
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import time_of_day
@@ -24,6 +25,7 @@ from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.signal_dialog import SignalDialog
 from shmtop.tui.wait_summary import object_alerts
 from shmtop.tui.widgets.alert_banner import AlertBanner
+from shmtop.tui.widgets.waiters_table import COLUMNS as WAITER_COLUMNS
 from shmtop.tui.widgets.waiters_table import WaitersTable
 
 CHANGING_ACTIONS = frozenset({"signal"})
@@ -45,8 +47,9 @@ class WaiterScreen(Screen[None]):
     KIND: ClassVar[Kind]
     NOUN: ClassVar[str]
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark,f1", "app.help", "Help", id="waiters.help"),
         Binding("escape,q,backspace", "app.pop_screen", "Back", id="waiters.back"),
-        Binding("k,f9", "signal", "Signal waiter", key_display="k", id="waiters.signal"),
+        Binding("k,f9", "signal", "Signal waiter", id="waiters.signal"),
     ]
     AUTO_FOCUS = "#waiters"
     DEFAULT_CSS = """
@@ -57,6 +60,8 @@ class WaiterScreen(Screen[None]):
                             text-style: bold; }
     WaiterScreen #waiters { max-height: 12; }
     WaiterScreen #waiter-notes { height: auto; padding: 0 1; color: $text-warning; }
+    WaiterScreen #status { dock: bottom; height: 1; margin-bottom: 1; padding: 0 1;
+                           background: $panel; }  /* above the footer */
     """
 
     def __init__(self, ident: int, snapshot: Snapshot | None, *, readonly: bool = False) -> None:
@@ -130,12 +135,30 @@ class WaiterScreen(Screen[None]):
     # ---- signals ----
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out the signal under --readonly, once the object is gone, and with no waiter."""
-        if action in CHANGING_ACTIONS and (self.readonly or self.gone):
+        """Grey out the signal under --readonly, once the object is gone, and with no waiter
+        (its key then says which: see refusals)."""
+        return None if self.why_not(action) else True
+
+    def why_not(self, action: str) -> str | None:
+        if action not in CHANGING_ACTIONS:
             return None
-        if action == "signal" and self.waiters.selected is None:
-            return None
-        return True
+        if self.readonly:
+            return "read-only (--readonly): no signal can be sent"
+        if self.gone:
+            return f"this {self.NOUN} is gone: its waiters were woken"
+        if self.waiters.selected is None:
+            return f"no waiter to signal: no thread is blocked on this {self.NOUN}"
+        return None
+
+    def say(self, note: str) -> None:
+        self.query_one("#status", Static).update(Text(note))
+
+    def help_topics(self) -> list[tuple[str, list[str]]]:
+        pairs = [(header, glossary.WAITER_COLUMNS[key]) for key, header, _ in WAITER_COLUMNS]
+        return [(f"Waiters on this {self.NOUN}", glossary.described_lines(pairs))]
+
+    def compose_status(self) -> ComposeResult:
+        yield Static(id="status")
 
     def action_signal(self) -> None:
         """Choose a signal, confirm, send: never without the confirmation."""

@@ -19,7 +19,8 @@ class DataInspector(Static):
     }  # fmt: skip
     DEFAULT_CSS = """
     DataInspector {
-        width: 62;
+        width: 1fr;
+        min-width: 56;  /* a u64 and its big-endian reading on one line */
         height: 1fr;
         padding: 0 1;
         background: $panel;

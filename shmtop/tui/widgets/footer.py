@@ -15,7 +15,14 @@ from textual.widgets import Footer
 
 
 class KeyFooter(Footer):
-    """The footer every shmtop screen shows; it forgets the keys it no longer shows."""
+    """The footer every shmtop screen shows; it forgets the keys it no longer shows.
+
+    It leaves out the command palette (^P still opens it): 80 columns keep room for
+    each screen's own keys and Quit.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(show_command_palette=False)
 
     async def recompose(self) -> None:
         await super().recompose()

@@ -51,7 +51,7 @@ HEX = tuple(f"{value:02x}" for value in range(256))
 TEXT = BYTE_TABLE
 
 AUTO = 0  # bytes a row: fit to the width
-ROW_WIDTHS = (16, 32, 8, AUTO)  # the order `w` cycles through
+ROW_WIDTHS = (AUTO, 16, 32, 8)  # the order `w` cycles through (AUTO first: the default)
 GROUP = 8  # bytes between the wider gaps of the hex column
 FADE = (0.75, 2.0, 4.0)  # seconds a change stays at highlight level 3, 2, 1
 CURSOR = 4  # overlay index of the cursor (1..3: change levels)
@@ -68,6 +68,15 @@ def row_layout(row_bytes: int, digits: int) -> tuple[tuple[int, ...], int, int]:
         x += 4 if col % GROUP == GROUP - 1 else 3
     text_x = columns[-1] + 2 + 3
     return tuple(columns), text_x, text_x + row_bytes
+
+
+GUTTER = 2  # the vertical scrollbar's columns (scrollbar-gutter: stable)
+
+
+def fitting_bytes(room: int, digits: int) -> int:
+    """The most bytes a row (a multiple of 8, at most 64) whose row fits room columns."""
+    fits = [n for n in range(GROUP, 65, GROUP) if row_layout(n, digits)[2] <= room]
+    return fits[-1] if fits else GROUP
 
 
 def fade_level(age: float) -> int:
@@ -111,7 +120,7 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
 
     cursor: reactive[int] = reactive(0, repaint=False, init=False)
     frozen: reactive[bool] = reactive(False, repaint=False)
-    row_setting: reactive[int] = reactive(16, init=False)  # 8, 16, 32 or AUTO
+    row_setting: reactive[int] = reactive(AUTO, init=False)  # 8, 16, 32 or AUTO (fit)
 
     class CursorMoved(Message):
         def __init__(self, offset: int) -> None:
@@ -164,9 +173,7 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
     def _fit(self) -> int:
         if self.row_setting != AUTO:
             return self.row_setting
-        room = self.scrollable_content_region.width or self.size.width
-        fits = [n for n in range(GROUP, 65, GROUP) if row_layout(n, self.digits)[2] <= room]
-        return fits[-1] if fits else GROUP
+        return fitting_bytes(self.scrollable_content_region.width or self.size.width, self.digits)
 
     def _relayout(self) -> None:
         row_bytes = self._fit()

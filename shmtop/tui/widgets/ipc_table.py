@@ -27,6 +27,7 @@ TAG_MARK = "●"
 ALERT_MARK = "!"
 HIGHLIGHT_SECONDS = 2.0
 GAP = 2
+WIDTH_SAMPLE = 256  # objects of each new snapshot (in its own order) that may widen a column
 
 
 class IpcTable(ScrollView, can_focus=False):
@@ -88,7 +89,12 @@ class IpcTable(ScrollView, can_focus=False):
         self._leaving: dict[int, tuple[IpcObject, float]] = {}
         self._source: tuple[IpcObject, ...] | None = None  # the tuple last shown
         self._previous: dict[int, IpcObject] = {}
-        self._widths = [1, *(len(c.header) + 1 for c in self.columns_spec)]
+        self.hidden: set[str] = set()  # column keys the chooser (F2) hides
+        # How wide each column is now: its nature, widened (up to its cap) by the data
+        # kept; never narrowed, so sorting, filtering and refreshing leave it alone.
+        self._natural = {c.key: max(len(c.header) + 1, c.width) for c in self.columns_spec}
+        self._widths = [1, *(self._natural[c.key] for c in self.columns_spec)]
+        self.shown: tuple[Column, ...] = self.columns_spec
 
     # ---- what the user has chosen ----
 
@@ -148,7 +154,29 @@ class IpcTable(ScrollView, can_focus=False):
         obj = self.objects.get(ident) or self._leaving.get(ident, (None, 0.0))[0]
         if obj is None or self.snapshot is None:
             raise KeyError(ident)
-        return " ".join(self._cell(column, obj) for column in self.columns_spec)
+        widths = dict(zip((c.key for c in self.shown), self._widths[1:], strict=True))
+        return " ".join(self._cell(c, obj, widths.get(c.key, 0)) for c in self.columns_spec)
+
+    def set_hidden(self, keys: set[str]) -> None:
+        """Hide these columns (the chooser's choice); the first column always stays."""
+        self.hidden = {k for k in keys if k != self.columns_spec[0].key}
+        self.shown = tuple(c for c in self.columns_spec if c.key not in self.hidden)
+        self._arrange()
+
+    def scroll_columns(self, step: int) -> None:
+        """Scroll sideways to the next (step 1) or previous (-1) column's left edge."""
+        edges, x = [], self._widths[0] + GAP
+        for size in self._widths[1:]:
+            edges.append(x)
+            x += size + GAP
+        now = int(self.scroll_offset.x)
+        if step > 0:
+            target = next((e for e in edges if e > now), now)
+        else:
+            target = next((e for e in reversed(edges) if e < now), 0)
+        if target == edges[0] and step < 0:
+            target = 0
+        self.scroll_to(x=target, animate=False)
 
     def set_waits(self, counts: Mapping[int, tuple[int, int]] | None, marked: set[int]) -> None:
         """A waiter scan's counts for the counted columns (None: no scan) and alerted ids."""
@@ -157,10 +185,12 @@ class IpcTable(ScrollView, can_focus=False):
         self.counts, self.marked = counts, marked
         self._arrange()
 
-    def _cell(self, column: Column, obj: IpcObject) -> str:
+    def _cell(self, column: Column, obj: IpcObject, width: int = 0) -> str:
         assert self.snapshot is not None
         if column.counted and self.counts is not None:
             return "/".join(map(str, self.counts.get(obj.id, (0, 0))))
+        if column.fit is not None and width:
+            return column.fit(obj, self.snapshot, width)
         return column.cell(obj, self.snapshot)
 
     def _sort_key(self, column: Column) -> Callable[[IpcObject], Any]:
@@ -201,6 +231,7 @@ class IpcTable(ScrollView, can_focus=False):
         self._fresh_until = {i: t for i, t in self._fresh_until.items() if t > now and i in shown}
         self._leaving = {i: v for i, v in self._leaving.items() if v[1] > now}
         self._previous = {o.id: o for o in present}
+        self._widen(present[:WIDTH_SAMPLE])
         self.objects = shown
         self.tagged &= set(shown)
         self._arrange()
@@ -215,7 +246,7 @@ class IpcTable(ScrollView, can_focus=False):
         self._order = [o.id for o in ordered(rows, sort, self.sort_reverse)]
         self._position = {ident: at for at, ident in enumerate(self._order)}
         self._widths = self._column_widths()
-        self.virtual_size = Size(sum(self._widths) + GAP * len(self._widths), len(rows) + 1)
+        self.virtual_size = Size(sum(self._widths) + GAP * (len(self._widths) - 1), len(rows) + 1)
         if keep in self.objects:
             self._set_cursor(self._position[keep], scroll=False)
         elif self._order:
@@ -224,14 +255,28 @@ class IpcTable(ScrollView, can_focus=False):
             self._cursor_id = None
         self.refresh()
 
-    def _column_widths(self) -> list[int]:
-        """Widths that fit the header and the widest cell of a sample of rows."""
-        sample = [self._object(i) for i in self._order[:200]]
-        widths = []
+    def _widen(self, objects: Any) -> None:
+        """Let the data kept widen the columns it overflows, up to their caps (never the
+        free-text ones: they take the room left)."""
+        if self.snapshot is None:
+            return
         for column in self.columns_spec:
-            cells = [len(self._cell(column, o)) for o in sample if o and self.snapshot]
-            widths.append(max([len(column.header) + 1, *cells]))  # +1: the sort arrow
-        return [1, *widths]  # the tag mark, then the columns
+            if column.fit is not None or column.cap <= self._natural[column.key]:
+                continue
+            widest = max((len(self._cell(column, o)) for o in objects), default=0)
+            self._natural[column.key] = max(self._natural[column.key], min(widest, column.cap))
+
+    def _column_widths(self) -> list[int]:
+        """Each shown column at its width; the free-text ones share what the others leave."""
+        room = self.scrollable_content_region.width or self.size.width
+        fixed = [self._natural[c.key] for c in self.shown if c.fit is None]
+        free = [c for c in self.shown if c.fit is not None]
+        left = room - (1 + GAP) - sum(fixed) - GAP * len(self.shown)
+        share = left // len(free) if free else 0
+        return [1, *(
+            max(self._natural[c.key], share) if c.fit is not None else self._natural[c.key]
+            for c in self.shown
+        )]  # fmt: skip
 
     def _object(self, ident: int) -> IpcObject | None:
         found = self.objects.get(ident)
@@ -254,7 +299,7 @@ class IpcTable(ScrollView, can_focus=False):
         header = self.get_component_rich_style("ipc-table--header")
         sorted_style = self.get_component_rich_style("ipc-table--sorted")
         segments = [RichSegment(" " * (self._widths[0] + GAP), header)]
-        for column, size in zip(self.columns_spec, self._widths[1:], strict=True):
+        for column, size in zip(self.shown, self._widths[1:], strict=True):
             label = column.header
             style = header
             if column.key == self.sort_key:
@@ -278,9 +323,12 @@ class IpcTable(ScrollView, can_focus=False):
         mark = TAG_MARK if ident in self.tagged else ALERT_MARK if ident in self.marked else " "
         mark_style = style + self.get_component_rich_style("ipc-table--tagged")
         segments = [RichSegment(mark + " " * GAP, mark_style)]
-        for column, size in zip(self.columns_spec, self._widths[1:], strict=True):
-            text = self._cell(column, obj)
+        for column, size in zip(self.shown, self._widths[1:], strict=True):
+            text = self._cell(column, obj, size)
             if len(text) > size:
+                if column.cap > self._natural[column.key]:  # the data kept widens it
+                    self._natural[column.key] = min(len(text), column.cap)
+                    self.call_after_refresh(self._relayout)
                 text = text[: size - 1] + "…"
             segments.append(RichSegment(set_cell_size(text, size + GAP), style))
         return Strip(segments)
@@ -323,11 +371,17 @@ class IpcTable(ScrollView, can_focus=False):
 
     def _header_clicked(self, x: int) -> None:
         edge = self._widths[0] + GAP
-        for column, size in zip(self.columns_spec, self._widths[1:], strict=True):
+        for column, size in zip(self.shown, self._widths[1:], strict=True):
             edge += size + GAP
             if x < edge:
                 self.post_message(self.SortRequested(self, column.key))
                 return
 
-    def on_resize(self, event: Any) -> None:
+    def _relayout(self) -> None:
+        self._widths = self._column_widths()
+        self.virtual_size = Size(sum(self._widths) + GAP * (len(self._widths) - 1),
+                                 self.virtual_size.height)  # fmt: skip
         self.refresh()
+
+    def on_resize(self, event: Any) -> None:
+        self._relayout()

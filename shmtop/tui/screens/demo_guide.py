@@ -1,0 +1,51 @@
+"""The demo's guide: what `shmtop demo` runs, shown once at start; any key closes it, and the
+main screen's help (?) shows it again."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+TRY = [
+    "Try: Enter on the ring buffer (its bytes, live); 2, then Enter on a set (its values "
+    "and the process blocked on it); 3 for the queue; w to scan for waiters; d to remove "
+    "the orphan; ? for every key and word."
+]
+
+
+def guide_lines(described: list[str]) -> list[str]:
+    """The demo's own lines ("segment 3: ring buffer ...") and what to try."""
+    return [*described, "", *TRY]
+
+
+class DemoGuide(ModalScreen[None]):
+    """The guide over the main screen; the key that closes it does nothing else."""
+
+    HELP_TITLE = "the demo's guide"
+    DEFAULT_CSS = """
+    DemoGuide { align: center middle; }
+    DemoGuide > VerticalScroll {
+        width: 100%; max-width: 104; height: auto; max-height: 100%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        box = VerticalScroll()
+        box.border_title = "shmtop demo: what runs here (its own IPC namespace)"
+        box.border_subtitle = "any key closes this · ? on the main screen shows it again"
+        with box:
+            yield Static(Text("\n".join(self.lines)), id="guide-text")
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        event.prevent_default()
+        self.dismiss(None)
