@@ -13,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from ns_helpers import foreign_namespace  # noqa: E402
+from ns_helpers import foreign_namespace
 
-from shmtop.core.namespaces.snapshots import NamespaceCollectors  # noqa: E402
-from shmtop.core.snapshot.collect import Collector  # noqa: E402
+from shmtop.core.namespaces.snapshots import NamespaceCollectors
+from shmtop.core.snapshot.collect import Collector
 
 NAMESPACES, OBJECTS, ROUNDS = 20, 50, 5
 
