@@ -112,10 +112,12 @@ int shmtop_scan_syscalls(const int *pids, int npids, const long long *nums, int 
                          long long *out, int cap, int *status, long long *tasks);
 """
 
-# Namespaces: `shmtop demo` runs in an IPC namespace of its own (unshare); setns joins one.
+# Namespaces: `shmtop demo` runs in an IPC namespace of its own (unshare); setns joins one
+# (the IPC namespaces of other processes, and their UTS namespaces for a hostname).
 NAMESPACE_CDEF = r"""
 #define CLONE_NEWIPC ...
 #define CLONE_NEWUSER ...
+#define CLONE_NEWUTS ...
 int unshare(int flags);
 int setns(int fd, int nstype);
 """

@@ -196,6 +196,7 @@ class _Lib:
     SHMTOP_MAPS_READ: int
     SHMTOP_TASK_FIELDS: int
     CLONE_NEWIPC: int
+    CLONE_NEWUTS: int
     SHMTOP_FMAP_FIELDS: int
     SHMTOP_FMAP_NAME: int
     SHMTOP_FD_FIELDS: int

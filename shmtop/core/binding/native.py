@@ -807,6 +807,7 @@ def msg_peek(msqid: int, max_messages: int = 100, max_bytes: int = 1 << 20) -> M
 # ---- namespaces ----
 
 CLONE_NEWIPC: int = lib.CLONE_NEWIPC
+CLONE_NEWUTS: int = lib.CLONE_NEWUTS
 CLONE_NEWUSER: int = lib.CLONE_NEWUSER
 
 

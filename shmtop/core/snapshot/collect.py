@@ -134,11 +134,22 @@ class Collector:
     steady-state snapshot costs the kernel reads and little more.
     """
 
-    def __init__(self, *, semaphore_values: bool = True, attachments: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        semaphore_values: bool = True,
+        attachments: bool = True,
+        members: Callable[[], list[int]] | None = None,
+    ) -> None:
+        """members: the PIDs whose maps to scan (default every process); a collector of
+        another IPC namespace scans that namespace's processes only, as only they can map
+        its segments. Made in a thread that joined another IPC namespace, it is that one's."""
         self._semaphore_values = semaphore_values
         self._attachments = attachments
         self._processes = ProcessDirectory()
-        self._namespace = ipc_namespace_of("self") or 0
+        # thread-self, not self: setns moves one thread, and /proc/self is the main thread's.
+        self._namespace = ipc_namespace_of("thread-self") or 0
+        self._members = members or _all_pids
         self._own_pid = os.getpid()
         self._hiding = visibility.processes_hidden()  # the /proc mount does not change under us
         # Reuse state: what the last snapshot read, and what it built from it.
@@ -164,6 +175,11 @@ class Collector:
         self._others: set[int] = set()
         self._segments_built: tuple[tuple[object, ...], tuple[Segment, ...]] | None
         self._segments_built = None
+
+    @classmethod
+    def made_for(cls, members: list[int], attachments: bool, values: bool) -> Collector:
+        """A collector of the calling thread's IPC namespace that scans members only."""
+        return cls(attachments=attachments, semaphore_values=values, members=lambda: members)
 
     # ---- the whole snapshot ----
 
@@ -403,7 +419,7 @@ class Collector:
             return lambda: self._remember(signature, _MappingScan({}, 0, {}, 0, {}))
         titles_known = self._processes.known_titles()  # a copy: the scan threads read it
         if self._last_scan is None:
-            pids = _all_pids()
+            pids = self._members()
             halves = [
                 self._executor().submit(_scan_part, pids[n::2], -1, titles_known) for n in (0, 1)
             ]
@@ -447,7 +463,7 @@ class Collector:
     def _scan_maps(
         self, want: int, live_ids: set[int], likely: set[int], titles_known: Mapping[int, int]
     ) -> _MappingScan:
-        pending = sorted(_all_pids(), key=lambda pid: pid not in likely)
+        pending = sorted(self._members(), key=lambda pid: pid not in likely)
         parts: list[_ScanPart] = []
         found = 0
         while pending and found < want:

@@ -1,0 +1,61 @@
+"""Children that live in IPC namespaces of their own (unshare --ipc), holding real objects."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+# Runs inside the new namespaces: names the UTS namespace, makes one object of each kind,
+# attaches the segment read-write, says what it made, and holds it all until stdin closes.
+_CHILD = r"""
+import json, os, socket, sys
+from shmtop.core.binding import native
+if sys.argv[1]:
+    socket.sethostname(sys.argv[1])
+count = int(sys.argv[2])
+shm = [native.shmget(native.IPC_PRIVATE, 4096, native.IPC_CREAT | 0o600) for _ in range(count)]
+address = native.shmat(shm[0], 0)
+sem = native.semget(native.IPC_PRIVATE, 2, native.IPC_CREAT | 0o600)
+msg = native.msgget(native.IPC_PRIVATE, native.IPC_CREAT | 0o600)
+inode = os.stat("/proc/self/ns/ipc").st_ino
+print(json.dumps({"pid": os.getpid(), "inode": inode, "shm": shm, "sem": sem, "msg": msg}),
+      flush=True)
+sys.stdin.read()
+"""
+
+
+@contextmanager
+def foreign_namespace(
+    hostname: str | None = None,
+    *,
+    objects: int = 1,
+    prefix: Sequence[str] = (),
+    user_namespace: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """A child in a new IPC namespace (and UTS namespace, given a hostname) holding a segment
+    it maps, a semaphore set and a queue; yields what it made. The namespace and its objects
+    end with the child, when the block ends. prefix: what runs it (setpriv as another user);
+    user_namespace: in a user namespace of its own too (how an unprivileged user makes one)."""
+    flags = ["--ipc"] + (["--uts"] if hostname is not None else [])
+    flags += ["--user"] if user_namespace else []
+    argv = [*prefix, "unshare", *flags, "--", sys.executable, "-c", _CHILD, hostname or "",
+            str(objects)]  # fmt: skip
+    child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()  # bounded: the child says it or exits (EOF)
+        if not line:
+            raise RuntimeError(f"the namespace child failed (exit {child.wait()})")
+        yield json.loads(line)
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
