@@ -16,7 +16,7 @@ from shmtop.core.posix.mqueue import MqQueue, MqSnapshot
 from shmtop.core.snapshot.accounts import group_name, user_name
 from shmtop.text.documents import SCHEMA_VERSION, Record, Time, Version
 from shmtop.text.export import iso_moment, iso_time
-from shmtop.text.posix_documents import HolderRecord
+from shmtop.text.posix_documents import HolderRecord, command_of
 from shmtop.text.units import octal_perms
 
 
@@ -77,11 +77,6 @@ class PmqListDocument(Record, kw_only=True):
     queues: list[MqQueueRecord]
 
 
-def _command(snapshot: MqSnapshot, pid: int) -> str | None:
-    process = snapshot.processes.get(pid)
-    return process.command if process is not None else None
-
-
 def queue_record(queue: MqQueue, snapshot: MqSnapshot) -> MqQueueRecord:
     entry, state = queue.entry, queue.entry.state
     registered = state.notify_pid != 0
@@ -103,16 +98,16 @@ def queue_record(queue: MqQueue, snapshot: MqSnapshot) -> MqQueueRecord:
         max_size=state.max_size,
         qsize=state.qsize,
         notify_pid=state.notify_pid if registered else None,
-        notify_command=_command(snapshot, state.notify_pid) if registered else None,
+        notify_command=command_of(snapshot.processes, state.notify_pid) if registered else None,
         sigev_notify=state.notify if registered else None,
         signal=(state.signo or None) if registered else None,
         problem=state.problem,
         holders=[
-            HolderRecord(h.pid, _command(snapshot, h.pid), h.fd, h.readable, h.writable)
+            HolderRecord(h.pid, command_of(snapshot.processes, h.pid), h.fd, h.readable, h.writable)
             for h in queue.holders
         ],
         waiters=[
-            MqWaiterRecord(w.pid, _command(snapshot, w.pid), w.tid, w.fd, w.sending)
+            MqWaiterRecord(w.pid, command_of(snapshot.processes, w.pid), w.tid, w.fd, w.sending)
             for w in queue.waiters
         ],
     )

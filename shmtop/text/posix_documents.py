@@ -7,11 +7,12 @@ paths are untrusted bytes decoded as UTF-8 with replacement: JSON-escaped, not s
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
+from shmtop.core.posix.model import PosixKind, PosixObject, PosixProcess, PosixSnapshot
 from shmtop.core.posix.verdicts import PosixStatus, judge
 from shmtop.core.snapshot.accounts import group_name, user_name
 from shmtop.text.documents import SCHEMA_VERSION, Record, Time, Version
@@ -102,8 +103,9 @@ class PosixListDocument(Record, kw_only=True):
     objects: list[PosixObjectRecord]
 
 
-def _command(snapshot: PosixSnapshot, pid: int) -> str | None:
-    process = snapshot.processes.get(pid)
+def command_of(processes: Mapping[int, PosixProcess], pid: int) -> str | None:
+    """The short name of a POSIX scan's process, or None if the scan did not see it."""
+    process = processes.get(pid)
     return process.command if process is not None else None
 
 
@@ -133,11 +135,13 @@ def object_record(obj: PosixObject, snapshot: PosixSnapshot) -> PosixObjectRecor
         status=verdict.status,
         reason=verdict.reason,
         mappings=[
-            MappingRecord(m.pid, _command(snapshot, m.pid), m.start, m.end, m.writable, m.offset)
+            MappingRecord(
+                m.pid, command_of(snapshot.processes, m.pid), m.start, m.end, m.writable, m.offset
+            )
             for m in obj.mappings
         ],
         holders=[
-            HolderRecord(h.pid, _command(snapshot, h.pid), h.fd, h.readable, h.writable)
+            HolderRecord(h.pid, command_of(snapshot.processes, h.pid), h.fd, h.readable, h.writable)
             for h in obj.holders
         ],
         semaphore=SemaphoreRecord(sem.value, sem.nwaiters, sem.problem) if sem else None,
