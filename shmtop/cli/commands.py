@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shmtop import __version__
 from shmtop.cli import exporter_hook, output, serve_hook
@@ -53,7 +53,11 @@ from shmtop.text.units import hex_key
 
 if TYPE_CHECKING:
     from shmtop.core.actions import Removal
+    from shmtop.text.documents import NamespaceRecord
     from shmtop.tui.app import ShmtopApp
+
+T = TypeVar("T")
+Inside = Callable[..., Any]  # inside(call, *args): call(*args) in the objects' IPC namespace
 
 KINDS = ("shm", "sem", "msg")
 POSIX_KINDS = (*(str(kind) for kind in PosixKind), MQ_KIND)  # "pshm", "psem", "pmq"
@@ -158,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask (needed off a terminal)")
     rm.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
 
+    for sub in (listing, show, dump, rm):
+        add_namespace_options(sub, every=sub is listing)
+
     demo = commands.add_parser(
         "demo", help="start a small live workload in an IPC namespace of its own and show it"
     )
@@ -208,6 +215,27 @@ def add_waiters_command(subparsers: Any) -> None:
         help="a wait nobody can release is called stuck once its object has not changed "
         f"for SECONDS (default {DEFAULT_STUCK_AFTER:g}, at most {MAX_SECONDS:g}): "
         "a wake-up on its way is not stuck",
+    )
+    add_namespace_options(waiters)
+
+
+def add_namespace_options(parser: argparse.ArgumentParser, *, every: bool = False) -> None:
+    """--namespace (and, every: -A/--all-namespaces); cli/namespaces.py carries them out."""
+    if every:
+        parser.add_argument("-A", "--all-namespaces", action="store_true",
+                            help="every IPC namespace on the machine (root), with an NS column;"
+                                 " System V kinds")  # fmt: skip
+    parser.add_argument(
+        "--namespace", metavar="NS",
+        help="in the IPC namespace NS: a container (docker:ID, an id prefix), a hostname,"
+        " ipc:[INODE], an inode or a member PID (root)",
+    )  # fmt: skip
+
+
+def namespace_asked(args: argparse.Namespace) -> bool:
+    """Whether the command was given -A or --namespace (else: the caller's namespace)."""
+    return (
+        bool(getattr(args, "all_namespaces", False)) or getattr(args, "namespace", None) is not None
     )
 
 
@@ -378,6 +406,7 @@ def take_snapshot(*, attachments: bool = True, collector: Collector | None = Non
 
 def run_list(args: argparse.Namespace) -> int:
     if args.kind in POSIX_KINDS:
+        posix_in_namespace(args)
         from shmtop.cli import posix  # the POSIX commands import what only they need
 
         return posix.run_list(args)
@@ -385,6 +414,10 @@ def run_list(args: argparse.Namespace) -> int:
 
     kinds = KINDS if args.kind == "all" else (args.kind,)
     check_listing(args, kinds)
+    if namespace_asked(args):
+        from shmtop.cli import namespaces
+
+        return namespaces.run_list(args, kinds)
     if args.watch is not None:
         return watch_list(args, kinds)
     snapshot = take_snapshot(attachments=args.kind in ("shm", "all"))
@@ -493,18 +526,36 @@ def check_user(user: str, snapshot: Snapshot) -> None:
 # ---- show ----
 
 
+def posix_in_namespace(args: argparse.Namespace) -> None:
+    """A usage error for --namespace with a POSIX kind (not yet)."""
+    if namespace_asked(args):
+        raise CliError(f"--namespace acts on System V kinds (not yet {args.kind})", EXIT_USAGE)
+
+
 def run_show(args: argparse.Namespace) -> int:
     if args.kind in POSIX_KINDS:
+        posix_in_namespace(args)
         from shmtop.cli import posix
 
         return posix.run_show(args)
     if args.id is None or args.name is not None:
         raise CliError(f"show {args.kind} takes an id", EXIT_USAGE)
+    if namespace_asked(args):
+        from shmtop.cli import namespaces
+
+        return namespaces.run_show(args)
     if getattr(args, "messages", False):
         from shmtop.cli import debug
 
         return debug.run_show_messages(args)
     snapshot = take_snapshot(attachments=args.kind == "shm")
+    return show_found(snapshot, args)
+
+
+def show_found(
+    snapshot: Snapshot, args: argparse.Namespace, namespace: NamespaceRecord | None = None
+) -> int:
+    """Print the object args name, of snapshot (of namespace: default the caller's)."""
     found = snapshot.find(Kind(args.kind), args.id)
     if found is None:
         raise CliError(no_such_object(args.kind, args.id))
@@ -518,7 +569,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.json:
         from shmtop.text.documents import show_document
 
-        emit(show_document(found, snapshot, lines))
+        emit(show_document(found, snapshot, lines, namespace))
     elif isinstance(found, Segment):
         print("\n".join(report.segment_detail(snapshot, found, lines)))
     else:
@@ -533,6 +584,10 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_waiters(args: argparse.Namespace) -> int:
+    if namespace_asked(args):
+        from shmtop.cli import namespaces
+
+        return namespaces.run_waiters(args)
     from shmtop.cli import debug
 
     return debug.run_waiters(args)
@@ -542,9 +597,6 @@ def run_waiters(args: argparse.Namespace) -> int:
 
 
 def run_dump(args: argparse.Namespace) -> int:
-    from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
-    from shmtop.text.hexdump import hex_lines
-
     if args.raw and sys.stdout.isatty():
         raise CliError(
             "refusing to write raw bytes to a terminal; pipe them or drop --raw", EXIT_USAGE
@@ -552,19 +604,36 @@ def run_dump(args: argparse.Namespace) -> int:
     if (args.id is None) == (args.name is None):
         raise CliError("dump takes a shmid or --name NAME (one of them)", EXIT_USAGE)
     if args.name is not None:
+        if namespace_asked(args):
+            raise CliError("--namespace dumps System V segments (by shmid)", EXIT_USAGE)
         from shmtop.cli import posix
 
         return posix.run_dump(args)
+    if namespace_asked(args):
+        from shmtop.cli import namespaces
+
+        return namespaces.run_dump(args)
+    return dump_segment(args)
+
+
+def dump_segment(args: argparse.Namespace, inside: Inside | None = None) -> int:
+    """dump of a shmid; inside(call, *args): runs call in the segment's namespace (attach and
+    its table are per namespace), default here."""
+    from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
+    from shmtop.text.hexdump import hex_lines
+
+    run = inside or here
     # The viewer's reader: as root pread on the segment's file, holes never read
     # nor allocated; otherwise through the read-only attachment (see SegmentReader).
     try:
-        reader = SegmentReader.attach(args.id)
+        reader = run(SegmentReader.attach, args.id)
     except CannotRead as error:
         raise CliError(cannot_read(error)) from error
     with reader:
         start, stop = clamp_range(args.id, reader.size, args.offset, args.length)
         if reader.touches_pages:
-            note = report.allocating_read_note(args.id, resident_bytes(args.id), reader.size)
+            resident = run(resident_bytes, args.id)
+            note = report.allocating_read_note(args.id, resident, reader.size)
             if note:
                 print(note, file=sys.stderr)
         chunks = reader.chunks(start, stop, DUMP_CHUNK)
@@ -627,11 +696,29 @@ def clamp_range(shmid: int, size: int, offset: int, length: int | None) -> tuple
 
 def run_rm(args: argparse.Namespace) -> int:
     if args.kind in POSIX_KINDS or args.names:
+        posix_in_namespace(args)
         from shmtop.cli import posix
 
         return posix.run_rm(args)
-    snapshot = take_snapshot()
-    targets = removal_targets(snapshot, args)
+    if namespace_asked(args):
+        from shmtop.cli import namespaces
+
+        return namespaces.run_rm(args)
+    return remove_chosen(take_snapshot(), args)
+
+
+def here(call: Callable[..., T], *args: Any) -> T:
+    """Inside the caller's namespace: call it now, in this thread."""
+    return call(*args)
+
+
+def remove_chosen(
+    snapshot: Snapshot, args: argparse.Namespace, inside: Inside | None = None
+) -> int:
+    """rm's plan, confirmation and removals on snapshot; inside(call, *args) runs the waiter
+    scan and the removals in the snapshot's namespace (default: here)."""
+    run = inside or here
+    targets = removal_targets(snapshot, args, lambda: run(blocked_on))
     # Ids that name nothing: one line each, and no plan rows for them.
     missing = list(dict.fromkeys(t for t in targets if snapshot.find(*t) is None))
     for kind, ident in missing:
@@ -642,7 +729,7 @@ def run_rm(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         raise CliError("nothing matches: no object to remove")
     # A queue's header shows no blocked process: the plan's verdict on one needs a scan.
-    blocked = blocked_on() if any(kind is Kind.MSG for kind, _ in targets) else None
+    blocked = run(blocked_on) if any(kind is Kind.MSG for kind, _ in targets) else None
     print("\n".join(removal_plan(snapshot, targets, args.idle_for or DEFAULT_GRACE, blocked)))
     failed = EXIT_ERROR if missing else EXIT_OK
     if args.dry_run:
@@ -650,7 +737,7 @@ def run_rm(args: argparse.Namespace) -> int:
     if not args.yes and not confirmed(len(targets)):
         print("nothing removed")
         return EXIT_ERROR
-    outcomes = carry_out(snapshot, targets, idle=args.orphans)
+    outcomes = run(functools.partial(carry_out, idle=args.orphans), snapshot, targets)
     for outcome in outcomes:
         if outcome.outcome.ok:
             print(removal_text(outcome))
@@ -679,8 +766,13 @@ def duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def removal_targets(snapshot: Snapshot, args: argparse.Namespace) -> list[tuple[Kind, int]]:
-    """What rm was asked to remove, as (kind, id); ids not in the snapshot are kept (reported)."""
+def removal_targets(
+    snapshot: Snapshot,
+    args: argparse.Namespace,
+    blocked_scan: Callable[[], set[tuple[Kind, int]]] | None = None,
+) -> list[tuple[Kind, int]]:
+    """What rm was asked to remove, as (kind, id); ids not in the snapshot are kept (reported).
+    blocked_scan: the waiter scan of the snapshot's namespace (default blocked_on)."""
     chosen = sum(bool(x) for x in (args.ids, args.key is not None, args.orphans))
     if chosen != 1:
         raise CliError("rm takes ids, --key KEY or --orphans (exactly one of them)", EXIT_USAGE)
@@ -699,7 +791,8 @@ def removal_targets(snapshot: Snapshot, args: argparse.Namespace) -> list[tuple[
             for o in snapshot.objects(kind)
             if judge(o, snapshot, grace=grace, blocked=()).selected(args.idle_for)
         ]  # fmt: skip  (as if nothing were blocked: only candidate queues need the scan)
-        blocked = blocked_on() if any(k is Kind.MSG for k, _ in candidates) else set()
+        scan = blocked_scan or blocked_on
+        blocked = scan() if any(k is Kind.MSG for k, _ in candidates) else set()
         return [
             (kind, o.id) for kind, o in candidates
             if judge(o, snapshot, grace=grace, blocked=blocked).selected(args.idle_for)

@@ -145,7 +145,10 @@ def test_every_document_validates_against_its_schema_for_every_kind(world: World
     assert [s["value"] for s in sets[world.values]["semaphores"]] == [1, 0, 7]
     assert sets[world.waited]["waiters"] == 1
     assert queues[world.queue]["qnum"] == 1
-    assert listed["schema_version"] == "1.2"
+    assert listed["schema_version"] == "1.3"
+    ours = os.stat("/proc/self/ns/ipc").st_ino  # every object carries its namespace
+    assert {o["namespace"]["inode"] for o in listed["segments"]} == {ours}
+    assert all(o["namespace"]["current"] for o in listed["queues"])
 
     for kind in ("shm", "sem", "msg"):
         only = run_json(["list", kind])

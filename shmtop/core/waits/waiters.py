@@ -54,7 +54,7 @@ class WaiterScanner:
         self._mappers = futexes.MapperCache()
         self._libc = futexes.LibcCache()
         self._clock = clock
-        self._namespace = ipc_namespace_of("self")
+        self._namespace = ipc_namespace_of("thread-self")  # a joined thread: its namespace
         self._processes = ProcessDirectory()
         self._waits: dict[tuple[int, ...], tuple[float, tuple[int, int]]] = {}
         self._objects: dict[tuple[Kind, int], tuple[object, float]] = {}
