@@ -538,14 +538,14 @@ def list_records_across(
         "sem": ("semaphore_sets", semaphore_set_record, SemaphoreSetRecord),
         "msg": ("queues", queue_record, QueueRecord),
     }
-    lists: dict[str, Iterator[Record]] = {}
-    for kind in kinds:
-        field, make, record = makers[kind]
-        lists[field] = (
-            make(o, part.snapshot, record, part.namespace)
-            for part in parts
-            for o in part.chosen.get(kind, ())
-        )
+
+    def records(kind: str) -> Iterator[Record]:  # a generator a kind: each binds its own maker
+        _, make, record = makers[kind]
+        for part in parts:
+            for o in part.chosen.get(kind, ()):
+                yield make(o, part.snapshot, record, part.namespace)
+
+    lists = {makers[kind][0]: records(kind) for kind in kinds}
     first = parts[0].snapshot if parts else None
     blind = blind_spots_record(first.blind_spots if first is not None else BlindSpots())
     shell = ListDocument(

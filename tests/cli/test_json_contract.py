@@ -19,7 +19,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import hidden
 import pytest
 from blocker import Blocker, Blockers, blockers
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
+from json_schemas import schema_text, validate
 from jsonschema import Draft202012Validator
 
 from shmtop.core.binding import native
@@ -38,34 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = ("list", "show", "show-messages", "waiters", "limits", "posix-list", "pmq-list")
 
 
-# ---- the schemas, as `shmtop schema` prints them ----
-
-
-@cache
-def schema_text(name: str) -> str:
-    done = hidden.run(["schema", name], nobody=False)
-    assert done.code == 0, done
-    return done.stdout
-
-
-def strict(node: Any) -> Any:
-    """The schema with additionalProperties false on every object with properties: a field
-    the schema does not name fails (the published schema lets readers meet new fields)."""
-    if isinstance(node, dict):
-        tight = {key: strict(value) for key, value in node.items()}
-        if "properties" in tight:
-            tight["additionalProperties"] = False
-        return tight
-    if isinstance(node, list):
-        return [strict(value) for value in node]
-    return node
-
-
-def validate(name: str, document: Any) -> None:
-    """Fails with every error jsonschema finds, not only the first."""
-    validator = Draft202012Validator(strict(json.loads(schema_text(name))))
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
-    assert errors == [], errors
+# ---- the schemas, as `shmtop schema` prints them: json_schemas.py ----
 
 
 def run_json(args: list[str], *, nobody: bool = False) -> Any:
