@@ -222,9 +222,12 @@ def add_waiters_command(subparsers: Any) -> None:
 def add_namespace_options(parser: argparse.ArgumentParser, *, every: bool = False) -> None:
     """--namespace (and, every: -A/--all-namespaces); cli/namespaces.py carries them out."""
     if every:
-        parser.add_argument("-A", "--all-namespaces", action="store_true",
-                            help="every IPC namespace on the machine (root), with an NS column;"
-                                 " System V kinds")  # fmt: skip
+        parser.add_argument(
+            "-A",
+            "--all-namespaces",
+            action="store_true",
+            help="every IPC namespace on the machine (root), with an NS column",
+        )
     parser.add_argument(
         "--namespace", metavar="NS",
         help="in the IPC namespace NS: a container (docker:ID, an id prefix), a hostname,"
@@ -405,8 +408,11 @@ def take_snapshot(*, attachments: bool = True, collector: Collector | None = Non
 
 
 def run_list(args: argparse.Namespace) -> int:
+    if args.kind in POSIX_KINDS and namespace_asked(args):
+        from shmtop.cli import posix_namespaces
+
+        return posix_namespaces.run_list(args)
     if args.kind in POSIX_KINDS:
-        posix_in_namespace(args)
         from shmtop.cli import posix  # the POSIX commands import what only they need
 
         return posix.run_list(args)

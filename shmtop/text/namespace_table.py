@@ -46,3 +46,12 @@ def refusal_lines(
         reasons = ", ".join(f"{count} {why}" for why, count in sorted(unplaced.items()))
         lines.append(f"processes whose IPC namespace could not be told: {reasons}")
     return lines
+
+
+def rows_across(
+    headers: Sequence[str], parts: Sequence[tuple[str, Sequence[Sequence[str]]]], *, with_ns: bool
+) -> list[str]:
+    """A table of rows already made, part by part (namespace name, its rows); with_ns: an NS
+    column first (the POSIX tables, whose cells posix_table and mqueue_table make)."""
+    rows = [[*([safe_text(name)] if with_ns else []), *row] for name, made in parts for row in made]
+    return render_table([NS_HEADER] * with_ns + list(headers), rows)

@@ -15,7 +15,7 @@ from typing import Any
 import hidden
 import pytest
 from json_schemas import validate
-from ns_helpers import foreign_namespace
+from ns_helpers import foreign_namespace, foreign_shm
 
 from shmtop.core.binding import native
 from shmtop.core.namespaces.joined import JoinedThread
@@ -166,3 +166,45 @@ def test_an_unknown_namespace_is_an_error_and_A_with_namespace_a_usage_error() -
     assert done.code == 1 and "no IPC namespace 'no-such-namespace-here'" in done.stderr
     both = shmtop("list", "-A", "--namespace", "x")
     assert both.code == 2 and "not both" in both.stderr
+
+
+# ---- the POSIX kinds ----
+
+
+def test_list_pshm_A_reads_a_container_dev_shm_through_a_member_root() -> None:
+    with foreign_shm("shmtop-box-object") as made, foreign_namespace("shmtop-ns-shared"):
+        listed = shmtop("list", "pshm", "-A", "--json").json()
+        text = shmtop("list", "pshm", "-A")
+    validate("posix-list", listed)
+    theirs = [o for o in listed["objects"] if o["namespace"]["inode"] == made["inode"]]
+    assert [o["name"] for o in theirs] == ["/shmtop-box-object"]
+    (found,) = theirs
+    assert found["in_shm_dir"] and found["path"] == "/dev/shm/shmtop-box-object"
+    assert [(m["pid"], m["writable"]) for m in found["mappings"]] == [(made["pid"], True)]
+    # Shown once: the namespace that shares our /dev/shm lists nothing again.
+    keys = [(o["device"], o["inode"]) for o in listed["objects"]]
+    assert len(keys) == len(set(keys))
+    assert text.code == 0 and text.lines()[0].split()[:2] == ["NS", "NAME"]
+    assert f"ipc:[{made['inode']}]" in text.stdout and "/shmtop-box-object" in text.stdout
+
+
+def test_list_pmq_A_shows_a_queue_of_another_namespace_read_from_inside_it() -> None:
+    with foreign_namespace("shmtop-ns-queue") as made:
+        thread = JoinedThread(made["pid"], made["inode"])
+        try:
+            mqd = thread.run(native.mq_open, "/shmtop-ns-q", os.O_CREAT | os.O_RDWR, 0o600)
+            thread.run(native.mq_send, mqd, b"hello")
+            every = shmtop("list", "pmq", "-A", "--json").json()
+            one = shmtop("list", "pmq", "--namespace", "shmtop-ns-queue", "--json").json()
+            ours = shmtop("list", "pmq", "--json").json()
+        finally:
+            thread.run(native.mq_unlink, "/shmtop-ns-q")
+            thread.run(native.mq_close, mqd)
+            thread.close()
+    for document in (every, one):
+        validate("pmq-list", document)
+        (queue,) = [q for q in document["queues"] if q["name"] == "/shmtop-ns-q"]
+        assert queue["namespace"]["name"] == "shmtop-ns-queue"
+        assert queue["messages"] == 1 and queue["qsize"] == 5
+    assert [q["name"] for q in one["queues"]] == ["/shmtop-ns-q"]
+    assert "/shmtop-ns-q" not in [q["name"] for q in ours["queues"]]
