@@ -179,4 +179,4 @@ def run_waiters(args: argparse.Namespace) -> int:
         namespace, _ = _one(seen)
         if not args.json:
             _say_where(namespace)
-        return collectors.run_in(namespace, debug.run_waiters, args)
+        return collectors.run_in(namespace, debug.run_waiters, args, namespace_record(namespace))

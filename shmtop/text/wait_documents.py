@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from msgspec import Meta
 
 from shmtop.core.binding.native import MsgPeek
+from shmtop.core.namespaces.discover import ipc_inode
 from shmtop.core.waits.records import (
     MSG_FLAGS,
     FutexWait,
@@ -24,7 +25,16 @@ from shmtop.core.waits.records import WaitKind as CoreWaitKind
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.wait_verdict import Liveness, Outcome, ProcessStatus, Verdict
 from shmtop.core.waits.waitgraph import Evidence, Release, WaitCycle
-from shmtop.text.documents import SCHEMA_VERSION, QueueRecord, Record, Time, Version, time_meta
+from shmtop.text.documents import (
+    SCHEMA_VERSION,
+    NamespaceRecord,
+    QueueRecord,
+    Record,
+    Time,
+    Version,
+    own_namespace,
+    time_meta,
+)
 from shmtop.text.export import iso_moment, iso_time
 
 KindName = Literal["sem", "msg", "shm", "pshm", "psem"]
@@ -242,6 +252,9 @@ class WaitersDocument(Record):
         list[NamedSemaphoreRecord],
         Meta(description="named semaphores waited on or whose nwaiters is not 0"),
     ]
+    namespace: Annotated[
+        NamespaceRecord, Meta(description="the IPC namespace scanned (its ids, its waiters)")
+    ]
 
 
 class PeekedMessageRecord(Record):
@@ -375,8 +388,13 @@ def status_record(status: ProcessStatus, report: WaitReport) -> ProcessStatusRec
     )  # fmt: skip
 
 
-def waiters_document(report: WaitReport) -> WaitersDocument:
-    """The whole report: `shmtop waiters --json`."""
+def waiters_document(
+    report: WaitReport, namespace: NamespaceRecord | None = None
+) -> WaitersDocument:
+    """The whole report: `shmtop waiters --json`; namespace: the one scanned (default the
+    caller's own)."""
+    if namespace is None:
+        namespace = own_namespace(ipc_inode("thread-self") or 0)
     return WaitersDocument(
         schema_version=SCHEMA_VERSION, taken_at=iso_moment(report.taken_at),
         unsupported=report.unsupported, verdict=report.summary(), complete=report.complete,
@@ -391,6 +409,7 @@ def waiters_document(report: WaitReport) -> WaitersDocument:
         stuck=[stuck_record(v) for v in report.stuck],
         processes=[status_record(s, report) for s in report.statuses.values()],
         named_semaphores=[named_record(s) for s in report.named_semaphores],
+        namespace=namespace,
     )  # fmt: skip
 
 

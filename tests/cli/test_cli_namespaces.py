@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
+import helpers
 import hidden
 import pytest
 from json_schemas import validate
@@ -208,3 +211,42 @@ def test_list_pmq_A_shows_a_queue_of_another_namespace_read_from_inside_it() -> 
         assert queue["messages"] == 1 and queue["qsize"] == 5
     assert [q["name"] for q in one["queues"]] == ["/shmtop-ns-q"]
     assert "/shmtop-ns-q" not in [q["name"] for q in ours["queues"]]
+
+
+# ---- waiters ----
+
+_WAIT = (  # runs in the namespace (nsenter): blocks on its semaphore set's semaphore 0
+    "import sys; from shmtop.core.binding import native;"
+    " native.semop(int(sys.argv[1]), [(0, -1, 0)])"
+)
+
+
+def _in_semop(pid: int) -> bool:
+    """Whether pid's thread is blocked in semop/semtimedop (x86_64 65/220, generic 193/192)."""
+    try:
+        with open(f"/proc/{pid}/syscall", encoding="ascii") as file:
+            number = file.read().split()[0]
+    except (OSError, IndexError):
+        return False
+    return number in {"65", "220", "192", "193"}
+
+
+def test_waiters_in_a_namespace_finds_a_thread_blocked_there() -> None:
+    with foreign_namespace("shmtop-ns-wait") as made:
+        waiter = subprocess.Popen(
+            ["nsenter", f"--ipc=/proc/{made['pid']}/ns/ipc", sys.executable, "-c", _WAIT,
+             str(made["sem"])],
+        )  # fmt: skip
+        try:
+            helpers.wait_until(lambda: _in_semop(waiter.pid), "the waiter blocks in semop")
+            found = shmtop("waiters", "--namespace", "shmtop-ns-wait", "--json").json()
+            ours = shmtop("waiters", "--json").json()
+        finally:
+            waiter.kill()
+            waiter.wait()
+    validate("waiters", found)
+    assert found["namespace"]["name"] == "shmtop-ns-wait"
+    mine = [w for w in found["waiters"] if w["pid"] == waiter.pid]
+    assert len(mine) == 1 and (mine[0]["kind"], mine[0]["id"]) == ("sem", made["sem"]), mine
+    assert ours["namespace"]["current"] is True
+    assert waiter.pid not in [w["pid"] for w in ours["waiters"]]
