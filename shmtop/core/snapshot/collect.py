@@ -132,6 +132,7 @@ class Collector:
         self._namespace = ipc_namespace_of("thread-self") or 0
         self._members = members or _all_pids
         self._shared = shared
+        self._shared_taken = False
         self._own_pid = os.getpid()
         self._hiding = visibility.processes_hidden()  # the /proc mount does not change under us
         # Reuse state: what the last snapshot read, and what it built from it.
@@ -412,8 +413,8 @@ class Collector:
                 self._shared.skip()  # the other namespaces' collectors scan their own
             return lambda: self._remember(signature, _MappingScan({}, 0, {}, 0, {}))
         titles_known = self._processes.known_titles()  # a copy: the scan threads read it
-        if self._shared is not None and self._last_scan is None:
-            shared = self._shared
+        if self._shared is not None and self._last_scan is None and not self._shared_taken:
+            shared, self._shared_taken = self._shared, True  # one round's: never a stale one
             leads = self._members is _all_pids  # the caller's namespace: it scans for all
             if leads:
                 shared.start(titles_known)  # under way while the tables are read
