@@ -44,6 +44,7 @@ async def shoot(demo: Demo, prefs_dir: Path, size: tuple[int, int], suffix: str)
     app = ShmtopApp(
         collector, preferences=Preferences(interval=0.5), show_clock=False,
         preferences_path=prefs_dir / "preferences.json",
+        semaphore_labels=demo.semaphore_labels(),
     )  # fmt: skip
     try:
         async with app.run_test(size=size) as pilot:
@@ -87,7 +88,7 @@ async def shoot_views(demo: Demo, app: ShmtopApp, pilot: Any, settle: Any, foote
                       save: Any) -> None:  # fmt: skip
     """The semaphore and queue tabs and views, and the removal confirmation."""
     views: tuple[tuple[str, str, Role], ...] = (
-        ("2", "semaphores", "ring-guard"),
+        ("2", "semaphores", "blocked"),
         ("3", "queues", "queue"),
     )
     for key, name, role in views:
