@@ -138,13 +138,17 @@ def _number(name: str, text: str, value: str) -> float:
             return int(text, 8)
         return ipc_key(text) if name == "key" else parse_number(text)
     except (ValueError, ArgumentTypeError) as error:
-        reason = str(error) if name in ("age", "perms", "key") else f"not a number ({SYNTAX_HINT[name]})"
+        hint = SYNTAX_HINT.get(name)
+        reason = f"not a number ({hint})" if hint else str(error)
         raise FilterError(f"{name}:{value}: {reason}") from None
 
 
-SYNTAX_HINT = {"size": "bytes, or with k, M, G: 1M", "key": "0x1234, 4660 or -1",
-               "id": "decimal, 0x hex or 0o octal", "nattch": "a count: 0, 2",
-               "pid": "a process id"}  # fmt: skip
+SYNTAX_HINT = {
+    "size": "bytes, or with k, M, G: 1M",
+    "id": "decimal, 0x hex or 0o octal",
+    "nattch": "a count: 0, 2",
+    "pid": "a process id",
+}  # fmt: skip (others explain)
 
 
 def _field(name: str, value: str) -> Test:

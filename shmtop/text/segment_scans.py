@@ -26,6 +26,7 @@ class Outcome:
     message: str
     goto: int | None = None
     error: bool = False
+    match: int | None = None  # a search's: how many bytes from goto matched (None: no search)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +39,20 @@ class Scan:
 
 
 def search(reader: SegmentReader, pattern: bytes, cursor: int, direction: int) -> Scan:
-    """The next (direction 1) or previous (-1) occurrence of pattern from the cursor."""
+    """The next (direction 1) or previous (-1) occurrence of pattern from the cursor, going
+    round the end of the segment once (and saying so)."""
     shown = repr(safe_text(pattern.decode("utf-8", errors="replace")))
 
-    def done(found: int, seconds: float) -> Outcome:
+    def done(result: tuple[int, bool], seconds: float) -> Outcome:
+        found, wrapped = result
         if found < 0:
-            where = "after" if direction > 0 else "before"
-            return Outcome(f"{shown} not found {where} {cursor:#x}", error=True)
-        return Outcome(f"{shown} at {found:#x} ({seconds * 1000:.0f} ms)", goto=found)
+            return Outcome(f"{shown} not found in the segment", error=True, match=0)
+        side = "top" if direction > 0 else "bottom"
+        note = f": search wrapped to the {side}" if wrapped else ""
+        return Outcome(f"{shown} at {found:#x}{note} ({seconds * 1000:.0f} ms)", goto=found,
+                       match=len(pattern))  # fmt: skip
 
-    job = partial(scans.find_from, reader, pattern, cursor, direction)
+    job = partial(scans.find_wrapping, reader, pattern, cursor, direction)
     return Scan(f"searching for {shown}", job, done)
 
 
