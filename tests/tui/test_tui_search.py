@@ -158,6 +158,7 @@ async def test_tag_every_row_the_filter_shows_then_remove_them(
         assert "3 tagged" in status(app)
         await pilot.press("d")
         question = await wait_armed(app, pilot, ConfirmScreen)
+        assert isinstance(question, ConfirmScreen)
         assert question.question.startswith("Remove 3 segments?")
         listed = [line for line in question.plan if line.startswith("shm ")]
         assert sorted(int(line.split()[1]) for line in listed) == sorted(made)
