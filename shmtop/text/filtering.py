@@ -38,10 +38,10 @@ class FilterError(ValueError):
     """A term the language does not take; its text is one line saying what it does take."""
 
 
-def valid_terms() -> str:
-    """The one line that lists what a filter takes (the message of an unknown term)."""
-    fields = " ".join(f"{name}:" for name in FIELD_NAMES)
-    return f"fields {fields}; words {' '.join(FLAG_WORDS)}; !term negates; other words are text"
+def valid_fields() -> str:
+    """The fields a `name:` term may name, as the message of an unknown one lists them (it
+    fits an 80-column status line; the status words are in the help)."""
+    return " ".join(f"{name}:" for name in FIELD_NAMES)
 
 
 def search_text(obj: IpcObject) -> str:
@@ -216,7 +216,7 @@ def parse_filter(expression: str) -> Filter:
             if name == "cmd" and not negate:
                 words.append(value)
         elif colon and _FIELD_LIKE.fullmatch(name):
-            raise FilterError(f"unknown filter term {name}: ({valid_terms()})")
+            raise FilterError(f"unknown term {name}: (fields: {valid_fields()})")
         elif term in FLAG_WORDS:
             test = partial(_flag, word=term)
         else:

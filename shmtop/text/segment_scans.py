@@ -48,8 +48,8 @@ def search(reader: SegmentReader, pattern: bytes, cursor: int, direction: int) -
         if found < 0:
             return Outcome(f"{shown} not found in the segment", error=True, match=0)
         side = "top" if direction > 0 else "bottom"
-        note = f": search wrapped to the {side}" if wrapped else ""
-        return Outcome(f"{shown} at {found:#x}{note} ({seconds * 1000:.0f} ms)", goto=found,
+        note = f"search wrapped to the {side}: " if wrapped else ""  # first: it fits 80 columns
+        return Outcome(f"{note}{shown} at {found:#x} ({seconds * 1000:.0f} ms)", goto=found,
                        match=len(pattern))  # fmt: skip
 
     job = partial(scans.find_wrapping, reader, pattern, cursor, direction)

@@ -18,7 +18,7 @@ from shmtop.text.filtering import Filter
 from shmtop.text.sanitize import safe_text
 
 NOUNS = {Kind.SHM: "segment", Kind.SEM: "semaphore set", Kind.MSG: "queue"}  # one of a kind
-NEXT_KEYS = "n or F3 next, N previous"
+NEXT_KEYS = "n next, N previous"
 CLEAR_FILTER = "\\ then Esc clears it"
 
 
@@ -58,7 +58,7 @@ def wrapped_note(direction: int) -> str:
 
 def search_indicator(text: str) -> str:
     """The status line's reminder of the search the keys repeat."""
-    return f"search: {safe_text(text)!r} ({NEXT_KEYS}, Esc ends it)"
+    return f"search {safe_text(text)!r} ({NEXT_KEYS})"
 
 
 def filter_indicator(expression: str) -> str:

@@ -217,7 +217,7 @@ async def test_search_next_previous_wrap_and_the_whole_match_marked(make_shm: Ma
         assert hex_view.cursor == at[0] and hex_view.match == range(at[0], at[0] + 6)
         # The whole match, in hex and text; the cursor marks its first byte.
         assert match_marked(hex_view, at[0]) == " 45 45 44  4c 45" + "EEDLE"  # 0x108 starts a group
-        assert "search: 'NEEDLE' (n or F3 next, N previous)" in shown(app, "#status")
+        assert "search 'NEEDLE' (n next, N previous)" in shown(app, "#status")
         for key, expected, note in [("n", at[1], ""), ("f3", at[2], ""),
                                     ("n", at[0], "search wrapped to the top"),
                                     ("N", at[2], "search wrapped to the bottom"),

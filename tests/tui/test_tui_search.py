@@ -53,7 +53,7 @@ async def test_search_next_previous_and_wrap_in_a_table(tmp_path: Path, make_shm
         await type_query(app, pilot, "slash", "perms:604")
         await pilot.press("enter")
         assert table.selected_id == first
-        assert "search: 'perms:604' (n or F3 next, N previous" in status(app)
+        assert "search 'perms:604' (n next, N previous)" in status(app)
         await pilot.press("n")
         assert table.selected_id == second
         await pilot.press("f3")
@@ -67,7 +67,7 @@ async def test_search_next_previous_and_wrap_in_a_table(tmp_path: Path, make_shm
         await pilot.press("N")
         assert table.selected_id == second
         await pilot.press("escape")  # ends the search: no reminder, no marks, n says so
-        assert "search:" not in status(app)
+        assert "search '" not in status(app)
         await pilot.press("n")
         assert table.selected_id == second and "nothing searched yet" in status(app)
 
@@ -106,9 +106,8 @@ async def test_an_unknown_filter_term_is_refused_with_the_valid_ones(
         await wait_for(pilot, lambda: shmid in table.objects, "listed")
         box = await type_query(app, pilot, "backslash", "foo:bar")
         line = status(app)
-        assert "unknown filter term foo:" in line and "\n" not in line
-        for term in ("user:", "nattch:", "size:", "age:", "perms:", "orphan", "!term"):
-            assert term in line
+        assert "unknown term foo: (fields: user: key: id: nattch: size: age:" in line
+        assert "\n" not in line
         assert not table.filter.active and shmid in table.objects, "the rows stay"
         await pilot.press("enter")
         assert box.has_class("-open"), "Enter keeps the box open on a refused term"

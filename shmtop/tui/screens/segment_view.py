@@ -29,7 +29,7 @@ from shmtop.text.sanitize import safe_text
 from shmtop.text.segment_scans import Outcome, Scan, attachers_line
 from shmtop.text.units import hex_key, human_size, octal_perms
 from shmtop.text.wait_pages import blocked_words_text
-from shmtop.tui.finder import NEXT_KEYS
+from shmtop.tui.finder import search_indicator
 from shmtop.tui.probes import Probes
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.change_strip import ChangeStrip
@@ -190,8 +190,8 @@ class SegmentViewScreen(Screen[None]):
     def set_status(self, message: str, *, error: bool = False) -> None:
         """The status line: the last answer, then the search the keys repeat (if any)."""
         if self._pattern is not None:
-            shown = safe_text(self._pattern[0].decode("utf-8", errors="replace"))
-            message = "  •  ".join(filter(None, [message, f"search: {shown!r} ({NEXT_KEYS})"]))
+            searched = search_indicator(self._pattern[0].decode("utf-8", errors="replace"))
+            message = "  •  ".join(filter(None, [message, searched]))
         self._line("#status", message).set_class(error, "-error")
 
     def _line(self, selector: str, text: str) -> Static:
