@@ -400,10 +400,10 @@ class MainScreen(Screen[None]):
     def action_tag_shown(self) -> None:
         """T: tag every row the table shows (all the filter keeps), for one removal."""
         table = self.table
-        tagged = table.tag_shown()
-        self._show_status()
-        shown = "the filter's rows" if table.filter.active else "every row"
-        self.say(f"tagged {shown}: {tagged} tagged, d removes them (listed first), U untags")
+        table.tag_shown()
+        where = " the filter shows" if table.filter.active else " shown"
+        shown = counted(len(table.objects), "row") + where
+        self.say(f"tagged the {shown}: d removes the tagged (each listed first), U untags")
 
     def action_untag_all(self) -> None:
         tagged = sum(len(table.tagged) for table in self.tables())
