@@ -38,6 +38,11 @@ class FilterError(ValueError):
     """A term the language does not take; its text is one line saying what it does take."""
 
 
+def wrapped_note(direction: int) -> str:
+    """What a search that went round the end says (the tables' and the hex view's)."""
+    return "search wrapped to the top" if direction > 0 else "search wrapped to the bottom"
+
+
 def valid_fields() -> str:
     """The fields a `name:` term may name, as the message of an unknown one lists them (it
     fits an 80-column status line; the status words are in the help)."""

@@ -10,6 +10,7 @@ from typing import Any
 from shmtop.core.model import Segment
 from shmtop.core.segment import scans
 from shmtop.core.segment.segment_reader import Cancelled, SegmentReader
+from shmtop.text.filtering import wrapped_note
 from shmtop.text.hexdump import hex_lines
 from shmtop.text.process_names import attachers_text
 from shmtop.text.sanitize import safe_text
@@ -47,8 +48,7 @@ def search(reader: SegmentReader, pattern: bytes, cursor: int, direction: int) -
         found, wrapped = result
         if found < 0:
             return Outcome(f"{shown} not found in the segment", error=True, match=0)
-        side = "top" if direction > 0 else "bottom"
-        note = f"search wrapped to the {side}: " if wrapped else ""  # first: it fits 80 columns
+        note = f"{wrapped_note(direction)}: " if wrapped else ""  # first: it fits 80 columns
         return Outcome(f"{note}{shown} at {found:#x} ({seconds * 1000:.0f} ms)", goto=found,
                        match=len(pattern))  # fmt: skip
 

@@ -52,10 +52,6 @@ def find_row(
     return None
 
 
-def wrapped_note(direction: int) -> str:
-    return "search wrapped to the top" if direction > 0 else "search wrapped to the bottom"
-
-
 def search_indicator(text: str) -> str:
     """The status line's reminder of the search the keys repeat."""
     return f"search {safe_text(text)!r} ({NEXT_KEYS})"

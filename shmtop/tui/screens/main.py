@@ -17,7 +17,7 @@ from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.verdicts import judge
 from shmtop.text import glossary
 from shmtop.text.errors import removal_text
-from shmtop.text.filtering import FilterError, parse_filter
+from shmtop.text.filtering import FilterError, parse_filter, wrapped_note
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
@@ -509,7 +509,7 @@ class MainScreen(Screen[None]):
             table.move_to(table.ordered_ids[found.index])
             self._note_search("")
             if found.wrapped and start_after:
-                self.say(finder.wrapped_note(direction))
+                self.say(wrapped_note(direction))
         else:
             self._note_search(f"no match for {safe_text(text)!r}" if text.strip() else "")
         return True
