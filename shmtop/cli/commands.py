@@ -220,7 +220,7 @@ def add_waiters_command(subparsers: Any) -> None:
         f"for SECONDS (default {DEFAULT_STUCK_AFTER:g}, at most {MAX_SECONDS:g}): "
         "a wake-up on its way is not stuck",
     )
-    add_namespace_options(waiters)
+    add_namespace_options(waiters, every=True)
 
 
 def add_namespace_options(parser: argparse.ArgumentParser, *, every: bool = False) -> None:

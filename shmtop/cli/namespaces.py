@@ -172,11 +172,33 @@ def run_rm(args: argparse.Namespace) -> int:
 
 
 def run_waiters(args: argparse.Namespace) -> int:
-    """The waiter scan made in the namespace's joined thread: its ids and its waiters."""
+    """The waiter scan made in the namespace's joined thread: its ids and its waiters. With
+    -A, one scan a namespace, each under a heading (--json: one document a line, JSON
+    Lines, each with its namespace)."""
     from shmtop.cli import debug
 
+    if args.all_namespaces and args.observe:
+        raise CliError("--observe watches one namespace: use --namespace NS", EXIT_USAGE)
     with snapshots(args, attachments=False) as (collectors, seen):
-        namespace, _ = _one(seen)
-        if not args.json:
-            _say_where(namespace)
-        return collectors.run_in(namespace, debug.run_waiters, args, namespace_record(namespace))
+        if not args.all_namespaces:
+            namespace, _ = _one(seen)
+            if not args.json:
+                _say_where(namespace)
+            return collectors.run_in(
+                namespace, debug.run_waiters, args, namespace_record(namespace)
+            )
+        worst = EXIT_OK
+        for index, view in enumerate(seen.views):
+            if view.snapshot is None:
+                continue  # said below, with the processes not placed
+            if not args.json:
+                label = namespace_label(view.namespace.name, view.namespace.inode)
+                print(("\n" if index else "") + f"== IPC namespace {label}", flush=True)
+            record = namespace_record(view.namespace)
+            code = collectors.run_in(view.namespace, debug.run_waiters, args, record)
+            worst = max(worst, code)
+            sys.stdout.flush()  # each namespace's lines before the next one's
+        refused = [(v.namespace.name, v.namespace.inode, v.refused or "") for v in seen.refused]
+        for line in refusal_lines(refused, seen.unplaced):
+            print(line, file=sys.stderr)
+        return worst

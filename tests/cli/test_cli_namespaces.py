@@ -7,6 +7,7 @@ ones they made, found by inode, and at the caller's.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -241,6 +242,8 @@ def test_waiters_in_a_namespace_finds_a_thread_blocked_there() -> None:
             helpers.wait_until(lambda: _in_semop(waiter.pid), "the waiter blocks in semop")
             found = shmtop("waiters", "--namespace", "shmtop-ns-wait", "--json").json()
             ours = shmtop("waiters", "--json").json()
+            every = shmtop("waiters", "-A", "--json")
+            text = shmtop("waiters", "-A")
         finally:
             waiter.kill()
             waiter.wait()
@@ -250,3 +253,16 @@ def test_waiters_in_a_namespace_finds_a_thread_blocked_there() -> None:
     assert len(mine) == 1 and (mine[0]["kind"], mine[0]["id"]) == ("sem", made["sem"]), mine
     assert ours["namespace"]["current"] is True
     assert waiter.pid not in [w["pid"] for w in ours["waiters"]]
+    # -A: one document a line (JSON Lines), each of one namespace, the caller's first.
+    assert every.code == 0, every
+    lines = [json.loads(line) for line in every.lines()]
+    for document in lines:
+        validate("waiters", document)
+    assert lines[0]["namespace"]["current"] is True
+    (theirs,) = [d for d in lines if d["namespace"]["inode"] == made["inode"]]
+    assert [(w["kind"], w["id"]) for w in theirs["waiters"] if w["pid"] == waiter.pid] == [
+        ("sem", made["sem"])
+    ]
+    assert text.code == 0 and f"== IPC namespace shmtop-ns-wait (ipc:[{made['inode']}])" in (
+        text.stdout
+    )
