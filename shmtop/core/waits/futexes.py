@@ -38,6 +38,14 @@ FUTEX_TID_MASK = 0x3FFFFFFF
 FUTEX_WAITERS = 0x80000000
 GLIBC_CONTENDED = 2  # glibc's lll_lock word: locked, with waiters
 GLIBC_OWNER_OFFSET = 8  # pthread_mutex_t.__data.__owner on x86_64 and aarch64
+# futex_waitv(waiters, nr_futexes, flags, timeout, clockid): 449 on x86_64 and in the
+# asm-generic table alike (Linux >= 5.16). Each struct futex_waitv is u64 val, u64 uaddr,
+# u32 flags, u32 reserved; FUTEX2_PRIVATE (128) marks a private word; at most 128 of them.
+FUTEX_WAITV = 449
+WAITV_OP = "futex_waitv"
+FUTEX_WAITV_MAX = 128
+FUTEX2_PRIVATE = FUTEX_PRIVATE_FLAG
+_WAITV_ENTRY = struct.Struct("=QQII")
 
 _Row = native.TaskRow
 
@@ -75,7 +83,8 @@ def locate(rows: Sequence[_Row], ignored: Counter[str], libc: LibcCache,
     files = native.scan_file_maps(pids, list(mounts)).rows if mounts else []
     found = []
     for row in rows:
-        address, op = row.arg0, shared_wait_op(row.arg1) or "?"
+        address = row.arg0
+        op = WAITV_OP if row.nr == FUTEX_WAITV else shared_wait_op(row.arg1) or "?"
         expected = row.arg2 & 0xFFFFFFFF if op not in PI_OPS else None
         segment = next((m for m in sysv if m.pid == row.pid and m.start <= address < m.end),
                        None)  # fmt: skip
@@ -116,6 +125,28 @@ def locate(rows: Sequence[_Row], ignored: Counter[str], libc: LibcCache,
             elif glibc and looks_like_glibc_sem(op, words, expected):
                 futex = dataclasses.replace(futex, what="semaphore", sem_waiters=words[1])
         found.append(Located(row, kind, ident, futex, mapping))
+    return found
+
+
+def waitv_words(rows: Sequence[_Row], ignored: Counter[str]) -> list[_Row]:
+    """The shared words of each blocked futex_waitv, one row each as a futex row has them
+    (arg0 the address, arg2 the value it sleeps while the word holds, arg3 its index in the
+    vector): the vector is read from the waiter's memory. Private words are left out, as
+    private futexes are; a vector that cannot be read is counted in ignored."""
+    found = []
+    for row in rows:
+        count = row.arg1 & 0xFFFFFFFF
+        if not 0 < count <= FUTEX_WAITV_MAX:
+            continue  # the kernel refuses such a call at once: nobody sleeps in it
+        try:
+            raw = read_memory(row.pid, row.arg0, count * _WAITV_ENTRY.size)
+        except OSError as error:
+            ignored[f"futex_waitv vector unreadable ({os.strerror(error.errno or errno.EIO)})"] += 1
+            continue
+        for index, (value, address, flags, _) in enumerate(_WAITV_ENTRY.iter_unpack(raw)):
+            if not flags & FUTEX2_PRIVATE:
+                found.append(row._replace(arg0=address, arg1=0, arg2=value & 0xFFFFFFFF,
+                                          arg3=index))  # fmt: skip
     return found
 
 
