@@ -18,6 +18,10 @@
  *   futex_child unnamed-semwait SHMID OFF
  *                                      sem_init(at OFF, pshared 1, 0), "ready", sem_wait
  *                                      (PostgreSQL's semaphores are these)
+ *   futex_child waitv SHMID OFF PRIVOFF
+ *                                      "ready", then futex_waitv on two words of the
+ *                                      segment: a shared one at OFF and a private one
+ *                                      (FUTEX2_PRIVATE) at PRIVOFF; "woken" when woken
  *
  * Every line goes to stdout, flushed. The process dies with its parent (PR_SET_PDEATHSIG). */
 #define _GNU_SOURCE
@@ -145,6 +149,22 @@ int main(int argc, char **argv)
         while (sem_wait(sem) != 0)
             ;
         say("posted", 0);
+        return 0;
+    }
+    if (argc == 5 && strcmp(argv[1], "waitv") == 0) {
+        char *at = segment(argv[2]);
+        unsigned int *shared = (unsigned int *)(at + atoi(argv[3]));
+        unsigned int *private = (unsigned int *)(at + atoi(argv[4]));
+        struct futex_waitv vector[2] = {
+            {*shared, (unsigned long)shared, FUTEX_32, 0},
+            {*private, (unsigned long)private, FUTEX_32 | FUTEX_PRIVATE_FLAG, 0},
+        };
+        say("ready", 0);
+        if (syscall(SYS_futex_waitv, vector, 2, 0, NULL, 0) < 0) {
+            perror("futex_waitv");
+            return 2;
+        }
+        say("woken", 0);
         return 0;
     }
     fprintf(stderr, "usage: see the comment at the top of futex_child.c\n");

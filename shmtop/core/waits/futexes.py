@@ -23,6 +23,7 @@ from shmtop.core.model import Kind
 from shmtop.core.posix import content
 from shmtop.core.posix.model import SEM_PREFIX, SHM_DIR, Mapping, PosixKind, SemState
 from shmtop.core.posix.mounts import our_mounts
+from shmtop.core.snapshot.collect import ipc_namespace_of
 from shmtop.core.waits.records import FutexWait, NamedSemaphore, WaitKind
 
 # futex(2)'s number, by platform.machine() (arm64 and riscv64: the asm-generic table).
@@ -266,9 +267,16 @@ def _mappers(keys: set[_ObjectKey], pids: Sequence[int]) -> dict[_ObjectKey, set
     files = {ident for _, ident in keys if isinstance(ident, tuple)}
     users: dict[_ObjectKey, set[int]] = {}
     if segments:
+        # A shmid names a segment of one IPC namespace: the same number in another
+        # namespace's maps is another segment.
+        ours = ipc_namespace_of("self")
+        spaces: dict[int, int | None] = {}
         for row in native.scan_maps(pids).rows:
             if row.shmid in segments:
-                users.setdefault((True, row.shmid), set()).add(row.pid)
+                if row.pid not in spaces:
+                    spaces[row.pid] = ipc_namespace_of(row.pid)
+                if spaces[row.pid] == ours:
+                    users.setdefault((True, row.shmid), set()).add(row.pid)
     if files:
         devices = sorted({dev for dev, _ in files})
         for frow in native.scan_file_maps(pids, devices).rows:
