@@ -1,0 +1,198 @@
+"""PostgreSQL with POSIX dynamic shared memory, in its own namespaces: shmtop against /proc.
+
+The server (Debian's package) runs with dynamic_shared_memory_type = posix (its default): its
+dynamic segments are POSIX shm objects /dev/shm/PostgreSQL.N, the control segment mapped by
+the postmaster and every child, a parallel query's by its leader and workers. Its main
+shared memory is a System V segment (shared_memory_type = sysv), which holds the backends'
+semaphores: unnamed POSIX semaphores (sem_init, pshared), so a backend waiting for an LWLock
+sleeps in futex on its own semaphore, "segment X at offset Y". The ground truth is the test's
+own reading of /proc and /dev/shm inside the server's namespaces (truth_posix.py, truth.py).
+
+/dev/shm is the session's private tmpfs (conftest's mount namespace; the server's mount
+namespace is a copy of it): every PostgreSQL.* file the server leaves is removed, and fails
+the test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import helpers
+import pytest
+
+from realworld.namespace import Namespace
+from realworld.postgres import SETTINGS, Postgres, Session
+
+pytestmark = [pytest.mark.realworld, pytest.mark.root]
+
+POSIX_SETTINGS = {**SETTINGS, "dynamic_shared_memory_type": "posix"}
+DSM_PREFIX = "PostgreSQL."
+TRUTH_POSIX = Path(__file__).parent / "truth_posix.py"
+WORKER_TITLE = "postgres: parallel worker for PID"
+FUTEX = {"x86_64": 202, "aarch64": 98, "riscv64": 98}[platform.machine()]
+# Tries at stopping the sequence's user while it holds the page's buffer lock: each is a
+# bounded wait for a condition (the other session answers, or blocks), never a sleep.
+STOP_ATTEMPTS = 200
+SETTLE_PATIENCE = 5.0  # a bound on one try (a spin on a stopped holder's spinlock), not a measure
+HAMMER = "DO $$ BEGIN LOOP PERFORM nextval('hammered'); END LOOP; END $$;"
+
+Mapping = tuple[int, str, int, int, str]  # pid, /NAME, start, end, access
+
+
+def dsm_files() -> set[str]:
+    return {name for name in os.listdir("/dev/shm") if name.startswith(DSM_PREFIX)}
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    before = dsm_files()
+    server = Postgres(POSIX_SETTINGS)
+    try:
+        server.make_slow_table()
+        server.psql("CREATE SEQUENCE hammered;")
+        yield server
+    finally:
+        problems = server.stop()
+        left = sorted(dsm_files() - before)
+        for name in left:
+            os.unlink(f"/dev/shm/{name}")
+    assert not problems, problems
+    assert not left, f"the server left {left} in /dev/shm"
+
+
+def posix_truth(namespace: Namespace) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(
+        namespace.run([sys.executable, "-I", str(TRUTH_POSIX)]).stdout
+    )
+    return found
+
+
+def truth_mappings(truth: dict[str, Any]) -> frozenset[Mapping]:
+    """Every mapping of a PostgreSQL.* object, joined on the inode (never the path)."""
+    names = {f["inode"]: name for name, f in truth["files"].items() if name.startswith(DSM_PREFIX)}
+    return frozenset(
+        (int(pid), "/" + names[m["inode"]], m["start"], m["end"], m["access"])
+        for pid, mappings in truth["processes"].items()
+        for m in mappings
+        if m["inode"] in names
+    )
+
+
+def shmtop_mappings(listing: dict[str, Any]) -> frozenset[Mapping]:
+    return frozenset(
+        (m["pid"], o["name"], m["start"], m["end"], "rw" if m["writable"] else "ro")
+        for o in listing["objects"]
+        if o["name"].startswith("/" + DSM_PREFIX)
+        for m in o["mappings"]
+    )
+
+
+def observe_posix(namespace: Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The truth, `list pshm --json`, the truth again, until both truths agree."""
+    seen = []
+    for _ in range(5):
+        before = posix_truth(namespace)
+        listing = namespace.shmtop_json("list", "pshm")
+        after = posix_truth(namespace)
+        if truth_mappings(before) == truth_mappings(after) and before["files"] == after["files"]:
+            return after, listing
+        seen.append(sorted(truth_mappings(before) ^ truth_mappings(after)))
+    raise AssertionError(f"the server never held still: {seen}")
+
+
+def test_dsm_segments_are_posix_objects_with_the_mappers_proc_shows(postgres: Postgres) -> None:
+    with postgres.sessions(2), postgres.parallel_query():
+
+        def workers_running() -> bool:
+            return len(postgres.namespace.truth().with_title(WORKER_TITLE)) == 2
+
+        helpers.wait_until(workers_running, "the parallel query's workers run")
+        truth, listing = observe_posix(postgres.namespace)
+        processes = postgres.namespace.truth()
+    mappings = truth_mappings(truth)
+    by_name: dict[str, set[int]] = {}
+    for pid, name, *_ in mappings:
+        by_name.setdefault(name, set()).add(pid)
+    # The control segment: the postmaster and every one of its children map it.
+    everyone = set(processes.processes) - {1}
+    assert everyone in by_name.values(), (by_name, everyone)
+    # A parallel query's segment: its leader and its two workers.
+    leader = processes.with_title("postgres: postgres postgres [local] SELECT")
+    assert set(leader) | set(processes.with_title(WORKER_TITLE)) in by_name.values(), by_name
+
+    assert shmtop_mappings(listing) == mappings
+    objects = {o["name"]: o for o in listing["objects"] if o["name"].startswith("/" + DSM_PREFIX)}
+    assert set(objects) == {"/" + name for name in truth["files"] if name.startswith(DSM_PREFIX)}
+    for name, shown in objects.items():
+        file = truth["files"][name[1:]]
+        assert (shown["inode"], shown["size"], shown["linked"], shown["kind"]) == (
+            file["inode"], file["size"], True, "pshm")  # fmt: skip
+
+
+def futex_address(namespace: Namespace, pid: int) -> int | None:
+    """The word a backend's (single) thread sleeps on in futex, or None (from /proc)."""
+    line = namespace.truth().processes[pid].syscalls.get(pid, "")
+    fields = line.split()
+    if not fields or fields[0] != str(FUTEX):
+        return None
+    return int(fields[1], 16)
+
+
+def block_on_lwlock(postgres: Postgres, holder: Session, waiter: Session) -> int:
+    """Stop holder (looping on nextval, which takes the sequence page's buffer lock) until it
+    is stopped holding the lock: waiter's nextval then sleeps on its semaphore. The address.
+
+    Each try waits (bounded) for the waiter to answer or to sleep in futex; a try where it
+    does neither (it spins on a spinlock the stopped holder holds) resumes the holder."""
+    holder.send(HAMMER)
+    stop, resume = (["kill", f"-{sig}", str(holder.backend_pid)] for sig in ("STOP", "CONT"))
+    for _ in range(STOP_ATTEMPTS):
+        postgres.namespace.run(stop)
+        waiter.send("SELECT nextval('hammered');")
+
+        def settled() -> bool:
+            return waiter.answered() or futex_address(postgres.namespace, waiter.backend_pid) \
+                is not None  # fmt: skip
+
+        with contextlib.suppress(TimeoutError):
+            helpers.wait_until(settled, "the other session answers or blocks", SETTLE_PATIENCE)
+        address = futex_address(postgres.namespace, waiter.backend_pid)
+        if address is not None and not waiter.answered():
+            return address
+        postgres.namespace.run(resume)
+        waiter.read_line("the other session's nextval never came back")
+    raise AssertionError(f"never caught the holder holding the lock in {STOP_ATTEMPTS} tries")
+
+
+def test_a_backend_waiting_for_an_lwlock_is_a_futex_waiter_at_its_semaphore_in_the_segment(
+    postgres: Postgres,
+) -> None:
+    with postgres.sessions(2) as (holder, waiter):
+        address = block_on_lwlock(postgres, holder, waiter)
+        try:
+            truth = postgres.namespace.truth()
+            (segment,) = [m for m in truth.processes[waiter.backend_pid].mappings
+                          if m[2] <= address < m[3]]  # fmt: skip
+            shmid, offset = segment[1], address - segment[2]
+            waits = postgres.namespace.shmtop_json("waiters")
+            text = postgres.namespace.shmtop("waiters").stdout
+        finally:
+            postgres.namespace.run(["kill", "-CONT", str(holder.backend_pid)])
+        postgres.psql(f"SELECT pg_cancel_backend({holder.backend_pid})")
+        assert waiter.read_line().isdigit()  # its nextval went through once the holder ran
+
+    (found,) = [w for w in waits["waiters"] if w["pid"] == waiter.backend_pid]
+    assert (found["kind"], found["id"], found["syscall"]) == ("shm", shmid, "futex")
+    assert found["futex"]["offset"] == offset and found["futex"]["address"] == address
+    # PostgreSQL's semaphore is a glibc sem_t (sem_init, pshared): value 0, one waiter.
+    assert (found["futex"]["what"], found["futex"]["sem_waiters"]) == ("semaphore", 1)
+    assert holder.backend_pid in found["futex"]["mappers"]  # it maps the segment: a hint
+    row = next(line for line in text.splitlines() if line.startswith(f"{waiter.backend_pid} "))
+    assert f"shm {shmid} +{offset:#x}" in row and "sem_wait (value 0, nwaiters 1" in row
