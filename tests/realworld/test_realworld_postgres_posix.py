@@ -37,6 +37,7 @@ DSM_PREFIX = "PostgreSQL."
 TRUTH_POSIX = Path(__file__).parent / "truth_posix.py"
 WORKER_TITLE = "postgres: parallel worker for PID"
 FUTEX = {"x86_64": 202, "aarch64": 98, "riscv64": 98}[platform.machine()]
+EPOLL_WAIT = {"x86_64": 232, "aarch64": 22, "riscv64": 22}[platform.machine()]  # epoll_pwait: 22
 # Tries at stopping the sequence's user while it holds the page's buffer lock: each is a
 # bounded wait for a condition (the other session answers, or blocks), never a sleep.
 STOP_ATTEMPTS = 200
@@ -196,3 +197,32 @@ def test_a_backend_waiting_for_an_lwlock_is_a_futex_waiter_at_its_semaphore_in_t
     assert holder.backend_pid in found["futex"]["mappers"]  # it maps the segment: a hint
     row = next(line for line in text.splitlines() if line.startswith(f"{waiter.backend_pid} "))
     assert f"shm {shmid} +{offset:#x}" in row and "sem_wait (value 0, nwaiters 1" in row
+
+
+def test_a_backend_waiting_for_a_table_lock_sleeps_on_its_latch_and_is_no_ipc_waiter(
+    postgres: Postgres,
+) -> None:
+    """A heavyweight lock wait (LOCK TABLE held by another session) sleeps in ProcSleep on
+    the backend's latch: epoll_wait, no semaphore (PostgreSQL >= 9.5). /proc says so, and
+    shmtop lists no wait for it rather than invent one."""
+    with postgres.sessions(2) as (holder, waiter):
+        assert holder.ask("BEGIN; LOCK TABLE slow IN ACCESS EXCLUSIVE MODE; SELECT 'held';") == (
+            "held")  # fmt: skip
+        waiter.send("SELECT count(*) FROM slow;")
+
+        def asleep() -> str | None:
+            """Its syscall line once it waits for the lock and sleeps in a system call."""
+            rows = postgres.psql(f"SELECT wait_event_type FROM pg_stat_activity "
+                                 f"WHERE pid = {waiter.backend_pid}")  # fmt: skip
+            truth = postgres.namespace.truth().processes[waiter.backend_pid]
+            line = truth.syscalls[waiter.backend_pid]
+            return line if rows == "Lock" and not line.startswith("running") else None
+
+        helpers.wait_until(lambda: asleep() is not None, "the second session waits for the lock")
+        line = asleep()
+        assert line is not None
+        waits = postgres.namespace.shmtop_json("waiters")
+        assert holder.ask("COMMIT; SELECT 'released';") == "released"
+        assert waiter.read_line().isdigit()
+    assert line.split()[0] == str(EPOLL_WAIT), line
+    assert not [w for w in waits["waiters"] if w["pid"] == waiter.backend_pid]
