@@ -229,7 +229,7 @@ def test_a_backend_waiting_for_a_table_lock_sleeps_on_its_latch_and_is_no_ipc_wa
 
 
 def address_range(maps_line: str) -> range:
-    start, end = maps_line.split()[0].split("-")
+    start, end = maps_line.split(maxsplit=1)[0].split("-")
     return range(int(start, 16), int(end, 16))
 
 
