@@ -7,7 +7,8 @@ anything but a queue: an fd number reused meanwhile for another file is never ta
 Nothing is read from the queue's file (a read moves its atime); its mtime is the last send or
 receive. Who could release a waiter comes from every process's fds on the queues' devices
 (scan_fds): the access mode of each fd (procfs sets the link's mode bits from f_mode, what
-fdinfo's flags say too) tells who holds a queue open for sending and who for receiving.
+fdinfo's flags say too) tells who holds a queue open for sending and who for receiving;
+those lists are reused for a while (HolderCache).
 """
 
 from __future__ import annotations
@@ -53,9 +54,9 @@ class QueueWait:
 
 
 def locate(rows: Sequence[_Row], calls: dict[int, str], pids: Sequence[int],
-           ignored: Counter[str]) -> list[QueueWait]:  # fmt: skip
-    """Each blocked queue call with its queue, counts and other-direction holders; rows whose
-    fd is gone or no queue are counted in ignored."""
+           ignored: Counter[str], holders: HolderCache, now: float) -> list[QueueWait]:  # fmt: skip
+    """Each blocked queue call with its queue, counts and holders (for the other direction:
+    its releasers); rows whose fd is gone or no queue are counted in ignored."""
     found = []
     for row in rows:
         located = _queue_of(row, calls[row.nr], ignored)
@@ -63,18 +64,54 @@ def locate(rows: Sequence[_Row], calls: dict[int, str], pids: Sequence[int],
             found.append(located)
     if not found:
         return []
-    senders, receivers = _holders({(w.queue.device, w.inode) for w in found}, pids)
+    needs = {(w.queue.device, w.inode): w.direction for w in found}
+    known = holders.holders(needs, pids, now)
     return [
-        QueueWait(w.row, w.syscall, w.inode, _with_holders(w.queue, senders.get(key, ()),
-                                                           receivers.get(key, ())))
+        QueueWait(w.row, w.syscall, w.inode,
+                  replace(w.queue, senders=known[key][0], receivers=known[key][1]))
         for w in found
         for key in [(w.queue.device, w.inode)]
     ]  # fmt: skip
 
 
-def _with_holders(queue: MqWait, senders: Sequence[int], receivers: Sequence[int]) -> MqWait:
-    return replace(queue, senders=tuple(sorted(set(senders))),
-                   receivers=tuple(sorted(set(receivers))))  # fmt: skip
+HOLDERS_AGE = 10.0  # seconds a queue's holder lists are reused (as a POSIX object's mappers)
+_Key = tuple[int, int]  # (device, inode) of a queue
+_Holders = tuple[tuple[int, ...], tuple[int, ...]]  # (senders, receivers)
+
+
+class HolderCache:
+    """Who holds each queue waited on open, for sending and for receiving.
+
+    Finding them reads every process's fds (as costly as a listing of the queues), so the
+    lists of a queue are reused for HOLDERS_AGE seconds while every holder still exists, and
+    only while its waiters have a releaser in them: a queue whose waiters have none is read
+    again at every scan, so a process that opens it is seen at once.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[_Key, tuple[float, _Holders]] = {}
+
+    def holders(self, needs: dict[_Key, Literal["send", "receive"]], pids: Sequence[int],
+                now: float) -> dict[_Key, _Holders]:  # fmt: skip
+        """needs: each queue and the direction of (one of) its waiters."""
+        stale = {key for key, direction in needs.items() if not self._fresh(key, direction, now)}
+        if stale:
+            senders, receivers = _holders(stale, pids)
+            for key in stale:
+                self._known[key] = (now, (tuple(sorted(set(senders.get(key, ())))),
+                                          tuple(sorted(set(receivers.get(key, ()))))))  # fmt: skip
+        self._known = {key: self._known[key] for key in needs}
+        return {key: self._known[key][1] for key in needs}
+
+    def _fresh(self, key: _Key, direction: str, now: float) -> bool:
+        known = self._known.get(key)
+        if known is None or now - known[0] >= HOLDERS_AGE:
+            return False
+        senders, receivers = known[1]
+        releasers = senders if direction == "receive" else receivers
+        return bool(releasers) and all(
+            os.path.exists(f"/proc/{pid}") for pid in {*senders, *receivers}
+        )
 
 
 def _queue_of(row: _Row, syscall: str, ignored: Counter[str]) -> QueueWait | None:

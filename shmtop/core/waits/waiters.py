@@ -53,6 +53,7 @@ class WaiterScanner:
         self._futex = futexes.futex_number(self._machine)
         self._waitv = None if self._futex is None else futexes.FUTEX_WAITV
         self._mq = mq_waits.mq_numbers(self._machine)  # mq_timedsend, mq_timedreceive
+        self._mq_holders = mq_waits.HolderCache()
         self._mappers = futexes.MapperCache()
         self._libc = futexes.LibcCache()
         self._clock = clock
@@ -78,7 +79,7 @@ class WaiterScanner:
         semaphores = futexes.named_semaphores(located, self._libc)
         queued = mq_waits.locate(
             self._in_our_namespace([r for r in scan.rows if r.nr in self._mq], ignored),
-            self._mq, pids, ignored,
+            self._mq, pids, ignored, self._mq_holders, now,
         )  # fmt: skip
         rows = self._in_our_namespace(
             [r for r in scan.rows if r.nr in self._syscalls], ignored
