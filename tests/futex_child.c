@@ -18,6 +18,11 @@
  *   futex_child unnamed-semwait SHMID OFF
  *                                      sem_init(at OFF, pshared 1, 0), "ready", sem_wait
  *                                      (PostgreSQL's semaphores are these)
+ *   futex_child anon-semwait OFF      sem_init(pshared 1) at OFF of shared anonymous memory
+ *                                      (mmap MAP_SHARED | MAP_ANONYMOUS: PostgreSQL's
+ *                                      default), fork a child that sem_waits on it;
+ *                                      "ready CHILDPID"; on a line sem_post, reap the
+ *                                      child, "posted STATUS"
  *   futex_child waitv SHMID OFF PRIVOFF
  *                                      "ready", then futex_waitv on two words of the
  *                                      segment: a shared one at OFF and a private one
@@ -34,9 +39,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void say(const char *text, long number)
@@ -149,6 +156,29 @@ int main(int argc, char **argv)
         while (sem_wait(sem) != 0)
             ;
         say("posted", 0);
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "anon-semwait") == 0) {
+        char *at = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        sem_t *sem = (sem_t *)(at + atoi(argv[2]));
+        int status = -1;
+        pid_t child;
+        if (at == MAP_FAILED || sem_init(sem, 1, 0) != 0) {
+            perror("anonymous semaphore");
+            return 2;
+        }
+        child = fork();
+        if (child == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL); /* not inherited: dies with its parent too */
+            while (sem_wait(sem) != 0)
+                ;
+            _exit(0);
+        }
+        say("ready", child);
+        wait_stdin();
+        sem_post(sem);
+        waitpid(child, &status, 0);
+        say("posted", status);
         return 0;
     }
     if (argc == 5 && strcmp(argv[1], "waitv") == 0) {

@@ -28,15 +28,17 @@ from shmtop.core.waits.waitgraph import Evidence, Release, WaitCycle
 from shmtop.text.documents import SCHEMA_VERSION, QueueRecord, Record, Time, Version, time_meta
 from shmtop.text.export import iso_moment, iso_time
 
-KindName = Literal["sem", "msg", "shm", "pshm", "psem", "pmq"]
+KindName = Literal["sem", "msg", "shm", "pshm", "psem", "anon", "pmq"]
 WaitKind = Annotated[
     KindName,
     Meta(description="what is waited on: sem or msg; shm (a System V segment), pshm (a POSIX "
-         "shared memory object) or psem (a named semaphore) for a futex wait in it; pmq (a "
-         "POSIX message queue, id its inode)"),
+         "shared memory object), psem (a named semaphore) or anon (shared anonymous memory "
+         "or a memfd, id its inode) for a futex wait in it; pmq (a POSIX message queue, id "
+         "its inode)"),
 ]  # fmt: skip
 _KIND_NAMES: dict[str, KindName] = {
-    "sem": "sem", "msg": "msg", "shm": "shm", "pshm": "pshm", "psem": "psem", "pmq": "pmq"
+    "sem": "sem", "msg": "msg", "shm": "shm", "pshm": "pshm", "psem": "psem", "anon": "anon",
+    "pmq": "pmq",
 }  # fmt: skip
 
 
@@ -94,8 +96,11 @@ class FutexRecord(Record):
     owner_from: Annotated[
         str | None, Meta(description="what said so: 'futex word' or 'glibc __owner'")
     ]
-    object_name: Annotated[str | None, Meta(description="POSIX: the object's name; untrusted")]
-    device: Annotated[int, Meta(description="POSIX: st_dev of the object (id is its inode)")]
+    object_name: Annotated[
+        str | None,
+        Meta(description="POSIX: the object's name; anon: /dev/zero or /memfd:NAME; untrusted"),
+    ]
+    device: Annotated[int, Meta(description="POSIX, anon: st_dev of the object (id its inode)")]
     problem: Annotated[str | None, Meta(description="why the word could not be read")]
     mappers: Annotated[
         list[int] | None,

@@ -320,3 +320,38 @@ def test_a_futex_waitv_waiter_is_found_on_its_shared_word_only_and_goes_once_wok
     assert child.line() == ["woken", "0"]
     helpers.wait_until(lambda: not futex_waiters(scanner.scan(), child.pid),
                        "the woken child is no waiter")  # fmt: skip
+
+
+def anonymous_mapping(pid: int) -> tuple[int, int]:
+    """(start, inode) of a process's shared anonymous mapping, from /proc/PID/maps."""
+    with open(f"/proc/{pid}/maps") as file:
+        (line,) = [entry for entry in file if entry.rstrip().endswith("/dev/zero (deleted)")]
+    fields = line.split()
+    assert fields[1].endswith("s"), line  # shared
+    return int(fields[0].split("-")[0], 16), int(fields[4])
+
+
+def test_a_semaphore_in_shared_anonymous_memory_is_a_waiter_on_it_with_its_mappers(
+    child_program: Path, kids: list[Child], maps_reader: MapsReader
+) -> None:
+    parent = start(kids, child_program, "anon-semwait", str(MUTEX_AT))
+    word, pid = parent.line()
+    assert word == "ready"
+    waiter_pid = int(pid)
+    scanner = WaiterScanner()
+    report, waiter = scan_until(scanner, waiter_pid)
+
+    start_at, inode = anonymous_mapping(waiter_pid)
+    assert (waiter.kind, waiter.object_id, waiter.target) == (
+        "anon", inode, f"anon /dev/zero (inode {inode}) +{MUTEX_AT:#x}")  # fmt: skip
+    assert waiter.futex is not None and waiter.futex.address == start_at + MUTEX_AT
+    assert (waiter.futex.what, waiter.futex.sem_waiters) == ("semaphore", 1)
+    assert waiter.futex.mappers == tuple(sorted((parent.pid, waiter_pid)))
+    assert [(r.releaser, r.evidence) for r in report.releases_of(waiter)] == [
+        (parent.pid, Evidence.MAPPER)]  # fmt: skip
+    assert report.verdict_of(waiter).outcome is Outcome.WAITING  # the parent runs
+
+    parent.tell()
+    assert parent.line() == ["posted", "0"]
+    helpers.wait_until(lambda: not futex_waiters(scanner.scan(), waiter_pid),
+                       "the posted child is no waiter")  # fmt: skip

@@ -5,8 +5,11 @@ dynamic segments are POSIX shm objects /dev/shm/PostgreSQL.N, the control segmen
 the postmaster and every child, a parallel query's by its leader and workers. Its main
 shared memory is a System V segment (shared_memory_type = sysv), which holds the backends'
 semaphores: unnamed POSIX semaphores (sem_init, pshared), so a backend waiting for an LWLock
-sleeps in futex on its own semaphore, "segment X at offset Y". The ground truth is the test's
-own reading of /proc and /dev/shm inside the server's namespaces (truth_posix.py, truth.py).
+sleeps in futex on its own semaphore, "segment X at offset Y". A second server, after the
+first, keeps PostgreSQL's own memory settings (shared_memory_type = mmap): the same wait is
+then in shared anonymous memory. A heavyweight lock wait is a latch wait (epoll_wait), no
+IPC. The ground truth is the test's own reading of /proc and /dev/shm inside the server's
+namespaces (truth_posix.py, truth.py, the waiter's maps).
 
 /dev/shm is the session's private tmpfs (conftest's mount namespace; the server's mount
 namespace is a copy of it): every PostgreSQL.* file the server leaves is removed, and fails
@@ -252,23 +255,31 @@ def postgres_defaults(postgres: Postgres) -> Iterator[Postgres]:
     assert not left, f"the server left {left} in /dev/shm"
 
 
-def test_with_default_memory_settings_a_semaphore_wait_is_in_anonymous_memory_and_counted(
+def test_with_default_memory_settings_a_semaphore_wait_is_in_shared_anonymous_memory(
     postgres_defaults: Postgres,
 ) -> None:
-    """shared_memory_type = mmap (the default) puts the semaphores in an anonymous shared
-    mapping (/dev/zero (deleted) in maps), which shmtop does not list yet: the wait is left
-    out and counted, not attributed to a segment it is not in."""
+    """shared_memory_type = mmap (the default) puts the semaphores in shared anonymous memory
+    (MAP_SHARED | MAP_ANONYMOUS, inherited by every backend: /dev/zero (deleted) in maps):
+    the LWLock waiter is a futex waiter on that object, by its inode, at the offset /proc
+    gives, with every postgres process mapping it."""
     server = postgres_defaults
     with server.sessions(2) as (holder, waiter):
         address = block_on_lwlock(server, holder, waiter)
         try:
             maps = server.namespace.run(["cat", f"/proc/{waiter.backend_pid}/maps"]).stdout
             waits = server.namespace.shmtop_json("waiters")
+            everyone = set(server.namespace.truth().processes) - {1}
         finally:
             server.namespace.run(["kill", "-CONT", str(holder.backend_pid)])
         server.psql(f"SELECT pg_cancel_backend({holder.backend_pid})")
         assert waiter.read_line().isdigit()
     (line,) = [entry for entry in maps.splitlines() if address in address_range(entry)]
-    assert line.split()[1].endswith("s") and line.endswith("/dev/zero (deleted)"), line
-    assert not [w for w in waits["waiters"] if w["pid"] == waiter.backend_pid]
-    assert waits["ignored"].get("futex outside System V and POSIX shared memory", 0) >= 1
+    fields = line.split()
+    assert fields[1].endswith("s") and line.endswith("/dev/zero (deleted)"), line
+    inode, offset = int(fields[4]), address - address_range(line).start + int(fields[2], 16)
+
+    (found,) = [w for w in waits["waiters"] if w["pid"] == waiter.backend_pid]
+    assert (found["kind"], found["id"], found["syscall"]) == ("anon", inode, "futex")
+    assert (found["futex"]["offset"], found["futex"]["address"]) == (offset, address)
+    assert (found["futex"]["what"], found["futex"]["sem_waiters"]) == ("semaphore", 1)
+    assert set(found["futex"]["mappers"]) == everyone  # forked from the postmaster: all map it

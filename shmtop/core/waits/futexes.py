@@ -24,7 +24,7 @@ from shmtop.core.posix import content
 from shmtop.core.posix.model import SEM_PREFIX, SHM_DIR, Mapping, PosixKind, SemState
 from shmtop.core.posix.mounts import our_mounts
 from shmtop.core.snapshot.collect import ipc_namespace_of
-from shmtop.core.waits.records import FutexWait, NamedSemaphore, WaitKind
+from shmtop.core.waits.records import AnonKind, FutexWait, NamedSemaphore, WaitKind
 
 # futex(2)'s number, by platform.machine() (arm64 and riscv64: the asm-generic table).
 FUTEX_SYSCALLS = {"x86_64": 202, "amd64": 202, "aarch64": 98, "arm64": 98, "riscv64": 98}
@@ -81,7 +81,8 @@ def locate(rows: Sequence[_Row], ignored: Counter[str], libc: LibcCache,
     pids = sorted({row.pid for row in rows})
     sysv = native.scan_maps(pids).rows
     mounts = our_mounts(shm_dir)
-    files = native.scan_file_maps(pids, list(mounts)).rows if mounts else []
+    # With any_anonymous: also shared anonymous memory and memfds (internal shm devices).
+    files = native.scan_file_maps(pids, list(mounts), any_anonymous=True).rows
     found = []
     for row in rows:
         address = row.arg0
@@ -102,10 +103,12 @@ def locate(rows: Sequence[_Row], ignored: Counter[str], libc: LibcCache,
         else:
             mapped = next((m for m in files if m.pid == row.pid and m.start <= address < m.end),
                           None)  # fmt: skip
-            if mapped is None:
+            anonymous = mapped is not None and mapped.dev not in mounts and is_anonymous(
+                mapped.name)  # fmt: skip
+            if mapped is None or (mapped.dev not in mounts and not anonymous):
                 ignored["futex outside System V and POSIX shared memory"] += 1
                 continue
-            kind = _posix_kind(mapped.name)
+            kind = AnonKind.ANON if anonymous else _posix_kind(mapped.name)
             ident, device = mapped.inode, mapped.dev
             offset = mapped.offset + address - mapped.start
             name = _posix_name(mapped.name)
@@ -344,6 +347,15 @@ class LibcCache:
 
 
 _LIBC_ROOM = 4096
+
+
+def is_anonymous(path: bytes) -> bool:
+    """A shared mapping of no file anyone can open: MAP_SHARED | MAP_ANONYMOUS memory (maps
+    print its shmem file as /dev/zero (deleted)) or a memfd (/memfd:NAME (deleted))."""
+    return path == ANON_PATH or (path.startswith(b"/memfd:") and path.endswith(b" (deleted)"))
+
+
+ANON_PATH = b"/dev/zero (deleted)"
 
 
 def _posix_kind(path: bytes) -> PosixKind:

@@ -17,8 +17,15 @@ class MqKind(enum.StrEnum):
     MQ = MQ_KIND
 
 
+class AnonKind(enum.StrEnum):
+    """Shared anonymous memory (MAP_SHARED | MAP_ANONYMOUS, inherited across fork) or a memfd,
+    as the object of a futex wait: object_id is its inode on the kernel's internal shm mount."""
+
+    ANON = "anon"
+
+
 # What a wait is on: a System V object, or a POSIX one (object_id is then its inode).
-WaitKind = Kind | PosixKind | MqKind
+WaitKind = Kind | PosixKind | MqKind | AnonKind
 
 IPC_NOWAIT = native.IPC_NOWAIT
 SEM_UNDO = native.SEM_UNDO
@@ -155,13 +162,15 @@ class Waiter:
 
     @property
     def target(self) -> str:
-        """'sem 12', 'msg 3', 'shm 5 +0x40', 'psem /NAME', 'pshm /NAME +0x40', 'pmq /NAME'
-        (untrusted)."""
+        """'sem 12', 'msg 3', 'shm 5 +0x40', 'psem /NAME', 'pshm /NAME +0x40', 'pmq /NAME',
+        'anon /dev/zero (inode 5) +0x40' (untrusted)."""
         if self.queue is not None:
             return f"{self.kind} {self.queue.name}" + ("" if self.queue.linked else " (unlinked)")
         if self.futex is None:
             return f"{self.kind} {self.object_id}"
         name = self.futex.object_name if self.futex.object_name is not None else self.object_id
+        if self.kind is AnonKind.ANON:  # many objects print the same name: say the inode
+            return f"{self.kind} {name} (inode {self.object_id}) {self.futex.where()}"
         if self.kind is PosixKind.SEM and self.futex.offset == 0:
             return f"{self.kind} {name}"
         return f"{self.kind} {name} {self.futex.where()}"
