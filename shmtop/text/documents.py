@@ -42,7 +42,9 @@ from shmtop.text.units import hex_key, octal_perms
 # 1.1: the posix-list and pmq-list documents (list pshm|psem|pmq --json). 1.2: futex waits in
 # shared memory (waiters: futex, named_semaphore, named_semaphores; kinds shm, pshm, psem;
 # evidence words). 1.3: every object's IPC namespace (`namespace`), and the namespaces of
-# list -A/--namespace (`namespaces`).
+# list -A/--namespace (`namespaces`); POSIX message queue, futex_waitv and shared anonymous
+# memory waits (waiters: queue; kinds pmq, anon; syscalls mq_timedsend, mq_timedreceive,
+# futex_waitv; evidence words).
 SCHEMA_VERSION = "1.3"
 SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
 
