@@ -333,6 +333,8 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
         raise CliError(str(error)) from error
     if args.no_ui:
         return demo.run_headless(where=where)
+    if not demo.die_with_parent():  # then SIGTERM, below: the view ends, and the demo with it
+        return EXIT_OK
     from shmtop.tui.app import ShmtopApp
 
     # The demo's children are forked here, in the main thread, before Textual starts.
