@@ -53,6 +53,7 @@ from shmtop.text.units import hex_key
 
 if TYPE_CHECKING:
     from shmtop.core.actions import Removal
+    from shmtop.text.watch_records import WatchRecords
     from shmtop.tui.app import ShmtopApp
 
 KINDS = ("shm", "sem", "msg")
@@ -451,9 +452,8 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
     """`list --json --watch SECONDS [--count N]`: one snapshot a line, each flushed, by one
     Collector (a steady line costs a steady snapshot). Ctrl-C ends it between two lines,
     so the last line is whole, and exits 0: that is how a watch is meant to end."""
-    from shmtop.text.documents import list_records
-
     collector = Collector(attachments=args.kind in ("shm", "all"))
+    records = watch_records()
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
@@ -462,7 +462,7 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
             snapshot = take_snapshot(collector=collector)
             if lines == 0 and args.user is not None:
                 check_user(args.user, snapshot)
-            emit_streamed(*list_records(snapshot, choose(snapshot, args, kinds)), flush=True)
+            emit_streamed(*records.records(snapshot, choose(snapshot, args, kinds)), flush=True)
             lines += 1
             if args.count is not None and lines >= args.count:
                 break
@@ -473,6 +473,13 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
         signal.signal(signal.SIGINT, previous)
         collector.close()
     return EXIT_OK
+
+
+def watch_records() -> WatchRecords:
+    """What a watch keeps of its lines' records (the same bytes, encoded once)."""
+    from shmtop.text.watch_records import WatchRecords
+
+    return WatchRecords(output.encode)
 
 
 def check_user(user: str, snapshot: Snapshot) -> None:

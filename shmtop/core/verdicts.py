@@ -271,6 +271,19 @@ def _judge(
     return Verdict(status, private, tuple(users), users_gone, unknown, busy, times, idle, grace)
 
 
+def same_later(verdict: Verdict, at: float) -> bool:
+    """Whether the object judged so would be judged the same at `at` (its facts and processes
+    unchanged). Only idle moves with the clock, and it matters only to an object the rule
+    would call an orphan but for its idleness (private, unused, its users shown gone):
+    settling before the grace is up, orphan after (_judge's `idle >= grace`)."""
+    if not (
+        verdict.private and verdict.busy is None and verdict.users_gone is True
+        and verdict.unknown is None
+    ):  # fmt: skip
+        return True
+    return (max(at - verdict.last_touched, 0.0) >= verdict.grace) is (verdict.idle >= verdict.grace)
+
+
 def parse_duration(text: str) -> float:
     """Seconds in `90s`, `10m`, `2h`, `7d` (1 s to 365 d); ValueError saying what is accepted."""
     match = _DURATION.fullmatch(text.strip())
