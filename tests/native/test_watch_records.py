@@ -29,21 +29,15 @@ _MAKER = (
 )
 
 
-class _Out(io.TextIOBase):
-    """A text stream with the bytes below it, as sys.stdout is."""
-
-    def __init__(self) -> None:
-        self.buffer = io.BytesIO()
-
-
 def line(snapshot: Snapshot, records: WatchRecords | None) -> bytes:
-    out = _Out()
+    written = io.BytesIO()
+    out = io.TextIOWrapper(written, encoding="utf-8")  # the bytes below it, as sys.stdout
     chosen = choose(snapshot, EVERYTHING, KINDS)
     if records is None:
         emit_streamed(*list_records(snapshot, chosen), out)
     else:
         emit_streamed(*records.records(snapshot, chosen), out)
-    return out.buffer.getvalue()
+    return written.getvalue()
 
 
 def test_kept_records_are_the_bytes_a_new_encoding_gives_while_objects_change(
