@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from argparse import ArgumentTypeError
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
+
+from msgspec import Struct
 
 from shmtop.core.model import IpcObject, MessageQueue, Owner, Segment, SemaphoreSet, Snapshot
 from shmtop.core.verdicts import Status, judge
@@ -95,8 +96,7 @@ def _negated(obj: IpcObject, snapshot: Snapshot, test: Test) -> bool:
     return not test(obj, snapshot)
 
 
-@dataclass(frozen=True, slots=True)
-class Filter:
+class Filter(Struct, frozen=True):
     """A parsed filter: every term must hold (free words match the search text)."""
 
     expression: str
