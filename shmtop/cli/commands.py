@@ -55,6 +55,7 @@ from shmtop.text.units import hex_key
 if TYPE_CHECKING:
     from shmtop.core.actions import Removal
     from shmtop.text.documents import NamespaceRecord
+    from shmtop.text.watch_records import WatchRecords
     from shmtop.tui.app import ShmtopApp
 
 T = TypeVar("T")
@@ -368,6 +369,8 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
         raise CliError(str(error)) from error
     if args.no_ui:
         return demo.run_headless(where=where)
+    if not demo.die_with_parent():  # then SIGTERM, below: the view ends, and the demo with it
+        return EXIT_OK
     from shmtop.tui.app import ShmtopApp
 
     # The demo's children are forked here, in the main thread, before Textual starts.
@@ -492,9 +495,8 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
     """`list --json --watch SECONDS [--count N]`: one snapshot a line, each flushed, by one
     Collector (a steady line costs a steady snapshot). Ctrl-C ends it between two lines,
     so the last line is whole, and exits 0: that is how a watch is meant to end."""
-    from shmtop.text.documents import list_records
-
     collector = Collector(attachments=args.kind in ("shm", "all"))
+    records = watch_records()
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
@@ -503,7 +505,7 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
             snapshot = take_snapshot(collector=collector)
             if lines == 0 and args.user is not None:
                 check_user(args.user, snapshot)
-            emit_streamed(*list_records(snapshot, choose(snapshot, args, kinds)), flush=True)
+            emit_streamed(*records.records(snapshot, choose(snapshot, args, kinds)), flush=True)
             lines += 1
             if args.count is not None and lines >= args.count:
                 break
@@ -514,6 +516,13 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
         signal.signal(signal.SIGINT, previous)
         collector.close()
     return EXIT_OK
+
+
+def watch_records() -> WatchRecords:
+    """What a watch keeps of its lines' records (the same bytes, encoded once)."""
+    from shmtop.text.watch_records import WatchRecords
+
+    return WatchRecords(output.encode)
 
 
 def check_user(user: str, snapshot: Snapshot) -> None:
