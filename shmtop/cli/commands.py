@@ -772,13 +772,21 @@ def objects_by_id(snapshot: Snapshot) -> dict[tuple[Kind, int], IpcObject]:
 
 
 def run_limits(args: argparse.Namespace) -> int:
+    from shmtop.core.posix.limits import read_posix_limits
+
     snapshot = take_snapshot(attachments=False)
+    posix = read_posix_limits()
     if args.json:
         from shmtop.text.documents import limits_document
 
-        emit(limits_document(snapshot.limits))
+        emit(limits_document(snapshot.limits, posix))
     else:
-        print("\n".join(report.limits_lines(snapshot)))
+        from shmtop.text import posix_limits
+
+        print("\n".join(report.limits_lines(snapshot, posix_limits.mqueue_rows(posix))))
+        print(posix_limits.defaults_line(posix))
+        print()
+        print("\n".join(posix_limits.filesystem_lines(posix)))
     return EXIT_OK
 
 

@@ -145,7 +145,7 @@ def test_every_document_validates_against_its_schema_for_every_kind(world: World
     assert [s["value"] for s in sets[world.values]["semaphores"]] == [1, 0, 7]
     assert sets[world.waited]["waiters"] == 1
     assert queues[world.queue]["qnum"] == 1
-    assert listed["schema_version"] == "1.2"
+    assert listed["schema_version"] == "1.3"
 
     for kind in ("shm", "sem", "msg"):
         only = run_json(["list", kind])
