@@ -309,11 +309,15 @@ def run_tui(args: argparse.Namespace) -> int:
         collector.snapshot()  # fail here, with a message, rather than inside the UI
     except OSError as error:
         raise CliError(f"cannot read the System V IPC tables: {error}") from error
-    app = ShmtopApp(collector, preferences=Preferences.load(), **options)
+    from shmtop.tui.posix_source import PosixSource
+
+    posix = PosixSource()
+    app = ShmtopApp(collector, preferences=Preferences.load(), posix_source=posix, **options)
     try:
         return run_app(app)  # a crash: non-zero, and one line saying where its traceback is
     finally:
         collector.close()
+        posix.close()
 
 
 def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | None = None) -> int:

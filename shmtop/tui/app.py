@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -26,6 +27,7 @@ from shmtop.text.columns import COLUMNS
 from shmtop.text.units import time_of_day
 from shmtop.tui import textual_leaks
 from shmtop.tui.app_keys import ExplainedKeys
+from shmtop.tui.posix_source import PosixFeed
 from shmtop.tui.prefs import INTERVALS, Preferences
 from shmtop.tui.probes import (
     Peeker,
@@ -100,11 +102,13 @@ class ShmtopApp(ExplainedKeys):
         peeker: Peeker | None = None,
         guide: list[str] | None = None,
         semaphore_labels: Mapping[int, tuple[str, ...]] | None = None,
+        posix_source: PosixFeed | None = None,
     ) -> None:
         super().__init__()
         self.guide = guide  # the demo's: shown at start, and in the main screen's help
         self.semaphore_labels = dict(semaphore_labels or {})  # set id -> what each counts
         self.source = source
+        self.posix_source = posix_source  # None: no POSIX tabs' rows, no POSIX meters
         # One scanner for the app's life: it remembers since when each wait has lasted.
         self.waiter_source: WaiterSource = waiter_source or WaiterScanner()
         self.peeker: Peeker = peeker or peek_queue
@@ -223,6 +227,8 @@ class ShmtopApp(ExplainedKeys):
         # Runs in a thread: touches no widget, only posts the frozen result.
         snapshot = self.source.snapshot()
         probes = run_probes(request, self.waiter_source, self.peeker)
+        if self.posix_source is not None:
+            probes = replace(probes, posix=self.posix_source.snapshot())
         self.post_message(SnapshotReady(snapshot, probes))
 
     @on(SnapshotReady)

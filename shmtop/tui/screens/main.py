@@ -17,11 +17,10 @@ from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.verdicts import judge
 from shmtop.text import glossary
 from shmtop.text.errors import removal_text
-from shmtop.text.filtering import parse_filter
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
-from shmtop.tui import wait_summary
+from shmtop.tui import posix_main, wait_summary
 from shmtop.tui.probes import PollRequested, Probes
 from shmtop.tui.screens.column_chooser import ColumnChooser
 from shmtop.tui.screens.confirm import ConfirmScreen
@@ -32,6 +31,7 @@ from shmtop.tui.widgets.detail import DetailPane
 from shmtop.tui.widgets.footer import KeyFooter
 from shmtop.tui.widgets.ipc_table import IpcTable
 from shmtop.tui.widgets.meters import UsageMeters
+from shmtop.tui.widgets.posix_table import PosixTable
 
 TAB_TITLES = {Kind.SHM: "Segments", Kind.SEM: "Semaphores", Kind.MSG: "Queues"}
 CHANGING_ACTIONS = frozenset({"remove"})
@@ -115,6 +115,7 @@ class MainScreen(Screen[None]):
         Binding("1", "tab('shm')", "Segments tab", show=False, id="main.tab_shm"),
         Binding("2", "tab('sem')", "Semaphores tab", show=False, id="main.tab_sem"),
         Binding("3", "tab('msg')", "Queues tab", show=False, id="main.tab_msg"),
+        *posix_main.TAB_BINDINGS,
         Binding("escape", "clear", "Close (tags stay)", show=False, id="main.clear"),
         Binding("w", "scan_waiters", "Waiters", show=False, id="main.scan_waiters"),
     ]
@@ -157,6 +158,7 @@ class MainScreen(Screen[None]):
             for kind, title in TAB_TITLES.items():
                 with TabPane(title, id=f"tab-{kind}"):
                     yield IpcTable(kind, id=f"table-{kind}")
+            yield from posix_main.panes()
         yield DetailPane(id="detail")
         yield Static(id="status")
         yield QueryInput(id="query")
@@ -173,16 +175,30 @@ class MainScreen(Screen[None]):
     # ---- the current table ----
 
     @property
+    def tab(self) -> str:
+        """The active tab's name: shm, sem, msg, or a POSIX one (pshm, psem, pmq)."""
+        return (self.query_one(TabbedContent).active or f"tab-{self.start_tab}").removeprefix(
+            "tab-"
+        )
+
+    @property
     def kind(self) -> Kind:
-        active = self.query_one(TabbedContent).active or f"tab-{self.start_tab}"
-        return Kind(active.removeprefix("tab-"))
+        """The kind of thing the active tab shows (a POSIX tab's too: pshm is shm)."""
+        return self.table.kind
 
     @property
     def table(self) -> IpcTable:
-        return self.query_one(f"#table-{self.kind}", IpcTable)
+        return self.query_one(f"#table-{self.tab}", IpcTable)
+
+    @property
+    def posix_table(self) -> PosixTable | None:
+        """The active tab's table if it is a POSIX one."""
+        table = self.table
+        return table if isinstance(table, PosixTable) else None
 
     def tables(self) -> list[IpcTable]:
-        return list(self.query(IpcTable))
+        """The System V tables (their sorts and columns are remembered)."""
+        return [t for t in self.query(IpcTable) if not isinstance(t, PosixTable)]
 
     # ---- snapshots ----
 
@@ -192,6 +208,7 @@ class MainScreen(Screen[None]):
         if not self._ready or not self.is_attached:
             return  # not mounted yet (shown once ready), or already torn down
         self.query_one(UsageMeters).show(snapshot.limits)
+        posix_main.show_snapshot(self, snapshot)
         tabs = self.query_one(TabbedContent)
         for table in self.tables():
             table.show(snapshot)
@@ -227,7 +244,9 @@ class MainScreen(Screen[None]):
             waits = self._probes.waits
             parts.append(wait_summary.scan_summary(waits) if waits else
                          self._probes.waits_error or "WAITERS: scanning…")  # fmt: skip
-        if self.snapshot is not None and self.kind is Kind.SHM:
+        if self.posix_table is not None:
+            parts.append(posix_main.status_note(self))
+        elif self.snapshot is not None and self.kind is Kind.SHM:
             blind = self.snapshot.blind_spots
             if blind.uninspected_total:
                 parts.append(f"{counted(blind.uninspected_total, 'process')} not inspected")
@@ -240,6 +259,8 @@ class MainScreen(Screen[None]):
 
     def show_probes(self, probes: Probes) -> None:
         """Waiters found by a scan, when this screen asked for one (`w`): alerts, marks, counts."""
+        if self._ready and self.is_attached:
+            posix_main.show_probes(self, probes)
         if not self.scan_waiters or not probes.scanned or not self._ready:
             return
         self._probes = probes
@@ -262,6 +283,9 @@ class MainScreen(Screen[None]):
         self.post_message(PollRequested())
 
     def _show_detail(self) -> None:
+        if self.posix_table is not None:
+            posix_main.show_detail(self)
+            return
         self.query_one(DetailPane).show(self.table.selected, self.snapshot)
 
     @on(IpcTable.CursorMoved)
@@ -299,6 +323,8 @@ class MainScreen(Screen[None]):
         """Why an action cannot act now: changes under --readonly, actions with no row."""
         if action in CHANGING_ACTIONS and self.readonly:
             return "read-only (--readonly): nothing can be removed"
+        if self.posix_table is not None:
+            return posix_main.why_not(self, action)
         if action in ("remove", "tag", "open") and self.table.selected is None:
             if self.table.filter.active:
                 return "no row: the filter hides every object (\\ then Esc clears it)"
@@ -326,6 +352,7 @@ class MainScreen(Screen[None]):
         for kind in (self.kind, *(k for k in TAB_TITLES if k is not self.kind)):
             title = f"Columns of {TAB_TITLES[kind]} (F2 chooses them; ←/→ scroll)"
             topics.append((title, glossary.column_lines(kind)))
+        topics += posix_main.help_topics()
         topics.append(("Filter (\\) and search (/)", FILTER_HELP.splitlines()))
         guide = getattr(self.app, "guide", None)
         if guide:
@@ -377,6 +404,9 @@ class MainScreen(Screen[None]):
         self.post_message(self.SortChanged())
 
     def action_open(self) -> None:
+        if self.posix_table is not None:
+            posix_main.open_selected(self)
+            return
         obj = self.table.selected
         if obj is not None:
             self.post_message(self.OpenRequested(self.kind, obj))
@@ -448,8 +478,8 @@ class MainScreen(Screen[None]):
 
     def _search(self, text: str, *, start_after: bool) -> None:
         """Move the cursor to the next row (from the cursor on) matching the search terms."""
-        matches = parse_filter(text)
         table = self.table
+        matches = table.parse_query(text)
         rows = [table.objects.get(ident) for ident in table.ordered_ids]
         count = len(rows)
         for step in range(int(start_after), count + int(start_after)):
@@ -471,6 +501,9 @@ class MainScreen(Screen[None]):
     # ---- removal ----
 
     def action_remove(self) -> None:
+        if self.posix_table is not None and not self.readonly:
+            posix_main.remove(self)
+            return
         targets = self.table.targets()
         if not targets or self.readonly:
             return

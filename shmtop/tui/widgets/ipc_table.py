@@ -70,10 +70,12 @@ class IpcTable(ScrollView, can_focus=False):
             self.table = table
             self.key = key
 
-    def __init__(self, kind: Kind, *, id: str | None = None) -> None:
+    def __init__(
+        self, kind: Kind, *, id: str | None = None, columns: tuple[Column, ...] | None = None
+    ) -> None:
         super().__init__(id=id)
         self.kind = kind
-        self.columns_spec: tuple[Column, ...] = COLUMNS[kind]
+        self.columns_spec: tuple[Column, ...] = columns or COLUMNS[kind]
         self.objects: dict[int, IpcObject] = {}  # shown now, by id
         self.tagged: set[int] = set()
         self.marked: set[int] = set()  # in a deadlock or a stuck wait: drawn as alerts
@@ -136,8 +138,16 @@ class IpcTable(ScrollView, can_focus=False):
         self.sort_key, self.sort_reverse = key, reverse
         self._arrange()
 
+    def parse_query(self, expression: str) -> Filter:
+        """The filter (or search) an expression means for this table's rows."""
+        return parse_filter(expression)
+
+    def present(self, snapshot: Snapshot) -> tuple[Any, ...]:
+        """The rows a snapshot holds for this table (the POSIX tables hold their own)."""
+        return snapshot.objects(self.kind)
+
     def set_filter(self, expression: str) -> None:
-        self.filter = parse_filter(expression)
+        self.filter = self.parse_query(expression)
         if self.snapshot is not None:
             self._source = None  # the filter changes what is shown: rebuild
             self.show(self.snapshot)
@@ -208,7 +218,7 @@ class IpcTable(ScrollView, can_focus=False):
         """Take a new snapshot; the work is proportional to what changed, not to the rows."""
         self.snapshot = snapshot
         now = time.monotonic()
-        present = snapshot.objects(self.kind)
+        present = self.present(snapshot)
         expired = any(until <= now for until in self._fresh_until.values()) or any(
             until <= now for _obj, until in self._leaving.values()
         )
