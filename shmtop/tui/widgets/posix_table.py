@@ -9,8 +9,8 @@ from typing import Any, cast
 from shmtop.core.model import Kind, Snapshot
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text.columns import Column
-from shmtop.text.posix_columns import PosixRow
 from shmtop.text.filtering import Filter
+from shmtop.text.posix_columns import PosixRow
 from shmtop.tui.posix_source import PosixView
 from shmtop.tui.widgets.ipc_table import IpcTable
 
