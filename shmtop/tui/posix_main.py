@@ -97,7 +97,8 @@ def status_note(screen: MainScreen) -> str:
     view = view_of(screen)
     if view is None and not getattr(screen.app, "posix_source", None):
         return posix_tabs.NO_FEED
-    return posix_tabs.summary_note(view)
+    table = screen.posix_table
+    return posix_tabs.summary_note(view, table.tab if table is not None else "")
 
 
 def why_not(screen: MainScreen, action: str) -> str | None:

@@ -189,12 +189,16 @@ def label(tab: str, shown: int, total: int) -> str:
     return f"{TABS[tab].title} ({shown}" + (f"/{total})" if shown != total else ")")
 
 
-def summary_note(view: PosixView | None) -> str:
-    """The status line's word on the POSIX scans: what they could not see."""
+def summary_note(view: PosixView | None, tab: str) -> str:
+    """The status line's word on the tab's POSIX scan: what it could not see, what leaks."""
     if view is None:
         return ""
     parts = []
-    if view.shm is not None:
+    if tab == MQ_KIND and view.queues is not None:
+        note = mqueue_table.blind_spot_note(view.queues)
+        if note:
+            parts.append(note)
+    elif view.shm is not None:
         blind = posix_table.blind_spot_note(view.shm)
         unlinked = [o for o in view.shm.objects if not o.linked]
         if unlinked:

@@ -39,6 +39,14 @@ class PosixTable(IpcTable):
         self.waits: WaitReport | None = None  # the last waiter scan (live named-sem waiters)
         self._rows: tuple[Any, ...] = ()
 
+    def show(self, snapshot: Snapshot) -> None:
+        """Kept until the first POSIX scan: rows shown before it would make every first
+        row look new (highlighted) when the scan comes."""
+        if self.view is None:
+            self.snapshot = snapshot
+            return
+        super().show(snapshot)
+
     def present(self, snapshot: Snapshot) -> tuple[Any, ...]:
         return self._rows
 
