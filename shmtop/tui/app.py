@@ -218,7 +218,7 @@ class ShmtopApp(ExplainedKeys):
         contents = any(isinstance(s, SegmentViewScreen) and not s.gone for s in self.screen_stack)
         main = self.find_main_screen()
         return ProbeRequest(
-            waiters=bool(views) or contents or (main is not None and main.scan_waiters),
+            waiters=bool(views) or contents or (main is not None and main.wants_waiters),
             peek=frozenset(s.ident for s in views if isinstance(s, QueueScreen)),
         )
 

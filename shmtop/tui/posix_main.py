@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 
@@ -62,8 +63,7 @@ def show_probes(screen: MainScreen, probes: Probes) -> None:
     view = probes.posix
     tabs = screen.query_one(TabbedContent)
     for table in tables(screen):
-        if probes.scanned:
-            table.waits = probes.waits
+        table.waits = probes.waits  # None when this refresh did not scan: unknown, not old
         if view is None:
             continue
         table.show_view(view)
@@ -88,9 +88,17 @@ def show_detail(screen: MainScreen) -> None:
     if row is None:
         pane.show_text(posix_tabs.empty_text(table.tab, view_of(screen)))
         return
-    waits = table.waits if screen.scan_waiters else None
-    lines = posix_tabs.detail_lines(row, waits, scanning=screen.scan_waiters)
+    lines = posix_tabs.detail_lines(row, table.waits, scanning=screen.wants_waiters)
     pane.show_text("\n".join(lines))
+
+
+def wants_waiters(screen: MainScreen) -> bool:
+    """The psem tab scans for waiters with every refresh (live against stale nwaiters)."""
+    try:
+        table = screen.posix_table if screen.is_attached else None
+    except NoMatches:  # the tabs are still mounting
+        return False
+    return table is not None and table.tab == "psem"
 
 
 def status_note(screen: MainScreen) -> str:

@@ -91,7 +91,7 @@ def semaphore_lines(obj: PosixObject, waits: WaitReport | None, scanning: bool) 
     if sem is None or sem.value is None:
         return []
     if waits is None:
-        how = "scanning…" if scanning else "w scans for them"
+        how = "scanning…" if scanning else "the psem tab or w scans for them"
         return [f"  waiters    nwaiters {sem.nwaiters} (a hint); live waiters unknown ({how})"]
     found = next((n for n in waits.named_semaphores
                   if (n.device, n.inode) == obj.key), None)  # fmt: skip

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from futex_kids import Child, start
 from textual.pilot import Pilot
 from tui_pilot import app_running, text_of, wait_armed, wait_for
 
@@ -268,5 +269,31 @@ async def test_named_semaphore_and_queue_rows(tmp_path: Path, made: Made) -> Non
             await wait_for(pilot, lambda: row_of(queues, queue) is None, "the queue gone")
             with pytest.raises(FileNotFoundError):
                 native.mq_open(queue, os.O_RDONLY)
+    finally:
+        source.close()
+
+
+async def test_a_named_semaphore_shows_its_live_and_stale_waiters(
+    tmp_path: Path, child_program: Path, kids: list[Child], sem_name: str
+) -> None:
+    """Two children blocked in sem_wait, one killed: nwaiters stays 2, one is live."""
+    first = start(kids, child_program, "semwait", sem_name)
+    assert first.line()[0] == "ready"
+    second = start(kids, child_program, "semwait", sem_name)
+    assert second.line()[0] == "ready"
+    source = PosixSource()
+    try:
+        async with app_running(tmp_path, posix=source, size=(160, 45)) as (app, pilot):
+            table = await show_row(app, pilot, "psem", "5", sem_name)
+            await wait_for(pilot, lambda: "2 live, nwaiters 2" in text_of(app, "#detail"),
+                           "both waiters live")  # fmt: skip
+            detail = text_of(app, "#detail")
+            assert f"{first.pid} " in detail and f"{second.pid} " in detail
+            first.process.kill()
+            first.process.wait()
+            await wait_for(pilot, lambda: "1 live, nwaiters 2: 1 stale" in text_of(app, "#detail"),
+                           "the killed waiter counted stale")  # fmt: skip
+            assert f"{first.pid} " not in text_of(app, "#detail").split("nwaiters 2")[1]
+            assert table.row_text(row_of(table, sem_name).id).split()[3:5] == ["0", "2"]
     finally:
         source.close()

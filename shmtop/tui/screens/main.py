@@ -293,8 +293,16 @@ class MainScreen(Screen[None]):
         self._show_detail()
         self._refresh_keys()
 
+    @property
+    def wants_waiters(self) -> bool:
+        """Whether refreshes should scan for waiters: `w`, or the named semaphores' tab
+        (their live waiters tell a stale nwaiters)."""
+        return self.scan_waiters or posix_main.wants_waiters(self)
+
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
+        if posix_main.wants_waiters(self):
+            self.post_message(PollRequested())  # its live waiters now, not at the next tick
         self._show_detail()
         self._show_status()
         self._refresh_keys()

@@ -134,17 +134,24 @@ class UsageMeters(Grid):
         for key, label, _used, _limit in METERS:
             yield UsageMeter(label, id=f"meter-{key}")
         # The POSIX kinds' (show_posix): queues against fs.mqueue.queues_max, /dev/shm's room.
-        yield UsageMeter("POSIX mq", id="meter-pmq")
-        yield UsageMeter("/dev/shm", id="meter-devshm", count=_bytes)
+        # Hidden until a POSIX scan comes (an app without a POSIX feed shows none).
+        for meter in (UsageMeter("POSIX mq", id="meter-pmq"),
+                      UsageMeter("/dev/shm", id="meter-devshm", count=_bytes)):  # fmt: skip
+            meter.display = False
+            yield meter
 
     def show_posix(self, limits: PosixLimits) -> None:
         mq = limits.mqueue
         if mq.queues is not None and mq.queues_max is not None:
-            self.query_one("#meter-pmq", UsageMeter).set_usage(mq.queues, mq.queues_max)
+            meter = self.query_one("#meter-pmq", UsageMeter)
+            meter.display = True
+            meter.set_usage(mq.queues, mq.queues_max)
         shm_dir = next((fs for fs in limits.filesystems if fs.problem is None
                         and fs.mount_point == SHM_DIR), None)  # fmt: skip
         if shm_dir is not None:
-            self.query_one("#meter-devshm", UsageMeter).set_usage(shm_dir.used, shm_dir.size)
+            meter = self.query_one("#meter-devshm", UsageMeter)
+            meter.display = True
+            meter.set_usage(shm_dir.used, shm_dir.size)
 
     def show(self, limits: Limits) -> None:
         for key, _label, used_of, limit_of in METERS:
