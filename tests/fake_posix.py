@@ -85,5 +85,5 @@ def fixed_posix_limits() -> PosixLimits:
 class FixedPosix:
     """Returns the same POSIX scans every time."""
 
-    def snapshot(self) -> PosixView:
+    def snapshot(self, shown: bool = True) -> PosixView:
         return PosixView(fixed_posix_snapshot(), fixed_mq_snapshot(), fixed_posix_limits())

@@ -220,6 +220,7 @@ class ShmtopApp(ExplainedKeys):
         return ProbeRequest(
             waiters=bool(views) or contents or (main is not None and main.wants_waiters),
             peek=frozenset(s.ident for s in views if isinstance(s, QueueScreen)),
+            posix_shown=main is not None and main.posix_shown,
         )
 
     @work(thread=True, group=POLL_GROUP, exit_on_error=False)
@@ -228,7 +229,7 @@ class ShmtopApp(ExplainedKeys):
         snapshot = self.source.snapshot()
         probes = run_probes(request, self.waiter_source, self.peeker)
         if self.posix_source is not None:
-            probes = replace(probes, posix=self.posix_source.snapshot())
+            probes = replace(probes, posix=self.posix_source.snapshot(request.posix_shown))
         self.post_message(SnapshotReady(snapshot, probes))
 
     @on(SnapshotReady)

@@ -92,13 +92,19 @@ def show_detail(screen: MainScreen) -> None:
     pane.show_text("\n".join(lines))
 
 
-def wants_waiters(screen: MainScreen) -> bool:
-    """The psem tab scans for waiters with every refresh (live against stale nwaiters)."""
+def shown_tab(screen: MainScreen) -> str | None:
+    """The POSIX tab on screen (pshm, psem, pmq), or None (a System V one, or still
+    mounting)."""
     try:
         table = screen.posix_table if screen.is_attached else None
     except NoMatches:  # the tabs are still mounting
-        return False
-    return table is not None and table.tab == "psem"
+        return None
+    return table.tab if table is not None else None
+
+
+def wants_waiters(screen: MainScreen) -> bool:
+    """The psem tab scans for waiters with every refresh (live against stale nwaiters)."""
+    return shown_tab(screen) == "psem"
 
 
 def status_note(screen: MainScreen) -> str:

@@ -3,6 +3,7 @@ limits, read in the poll worker beside the System V snapshot."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,19 +25,36 @@ class PosixView:
 
 
 class PosixFeed(Protocol):
-    """Anything that returns PosixViews: the PosixSource, or a fixed one in tests."""
+    """Anything that returns PosixViews: the PosixSource, or a fixed one in tests. `shown`:
+    a POSIX tab is on screen (scan now); else a recent view may be returned again."""
 
-    def snapshot(self) -> PosixView: ...
+    def snapshot(self, shown: bool = True) -> PosixView: ...
+
+
+# While no POSIX tab is shown, the scans (every process's maps, fds and threads: 10-40 ms
+# idle for 1000 processes, several times that on a loaded machine) run at most this often,
+# for the meters and the tabs' counts.
+IDLE_SECONDS = 10.0
 
 
 class PosixSource:
     """A POSIX shm scan (one collector for the app's life: it remembers foreign shm
     devices) and a queue scan a refresh."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle_seconds: float = IDLE_SECONDS) -> None:
         self._collector = PosixCollector()
+        self.idle_seconds = idle_seconds
+        self._last: tuple[float, PosixView] | None = None
 
-    def snapshot(self) -> PosixView:
+    def snapshot(self, shown: bool = True) -> PosixView:
+        now = time.monotonic()
+        if not shown and self._last is not None and now - self._last[0] < self.idle_seconds:
+            return self._last[1]
+        view = self._scan()
+        self._last = (now, view)
+        return view
+
+    def _scan(self) -> PosixView:
         problems = []
         shm: PosixSnapshot | None = None
         queues: MqSnapshot | None = None

@@ -37,6 +37,7 @@ class ProbeRequest:
 
     waiters: bool = False
     peek: frozenset[int] = frozenset()
+    posix_shown: bool = False  # a POSIX tab is on screen: scan POSIX objects now
 
 
 @dataclass(frozen=True, slots=True)

@@ -299,10 +299,15 @@ class MainScreen(Screen[None]):
         (their live waiters tell a stale nwaiters)."""
         return self.scan_waiters or posix_main.wants_waiters(self)
 
+    @property
+    def posix_shown(self) -> bool:
+        """A POSIX tab is on screen: its scans run with every refresh (else now and then)."""
+        return posix_main.shown_tab(self) is not None
+
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
-        if posix_main.wants_waiters(self):
-            self.post_message(PollRequested())  # its live waiters now, not at the next tick
+        if self.posix_shown:
+            self.post_message(PollRequested())  # its rows (and waiters) now, not at the next tick
         self._show_detail()
         self._show_status()
         self._refresh_keys()
