@@ -32,7 +32,10 @@ def posix_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ShmtopApp:
 
 async def posix_tab(app: ShmtopApp, pilot: Pilot[None], key: str, tab: str, rows: int) -> None:
     await tables_filled(app, pilot)
+    polls = app.polls
     await pilot.press(key)
+    # Showing a POSIX tab polls at once: wait for that refresh (the meters' history grows).
+    await wait_for(pilot, lambda: app.polls > polls, "the refresh the tab asked for")
     table = app.screen.query_one(f"#table-{tab}", PosixTable)
     await wait_for(pilot, lambda: len(table.objects) == rows, f"the {tab} rows")
 
