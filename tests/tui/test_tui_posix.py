@@ -297,3 +297,33 @@ async def test_a_named_semaphore_shows_its_live_and_stale_waiters(
             assert table.row_text(row_of(table, sem_name).id).split()[3:5] == ["0", "2"]
     finally:
         source.close()
+
+
+async def test_filter_and_tagged_removal_on_a_posix_tab(tmp_path: Path, made: Made) -> None:
+    first, second, kept = made.shm(b"a"), made.shm(b"b"), made.shm(b"c")
+    source = PosixSource()
+    try:
+        async with app_running(tmp_path, posix=source, size=(160, 45)) as (app, pilot):
+            table = await show_row(app, pilot, "pshm", "4", kept)
+            await pilot.press("backslash", *first)
+            await wait_for(pilot, lambda: row_of(table, kept) is None, "the filter applied")
+            assert row_of(table, first) is not None
+            await pilot.press("escape")  # clears the filter
+            await wait_for(pilot, lambda: row_of(table, kept) is not None, "the filter cleared")
+            for name in (first, second):
+                assert table.move_to(row_of(table, name).id)
+                await pilot.press("space")
+            assert len(table.tagged) == 2
+            await pilot.press("d")
+            confirm = await wait_armed(app, pilot, ConfirmScreen)
+            assert isinstance(confirm, ConfirmScreen)
+            plan = "\n".join(confirm.plan)
+            assert first in plan and second in plan and kept not in plan, plan
+            await pilot.press("y")
+            paths = [f"/dev/shm{first}", f"/dev/shm{second}"]
+            await wait_for(pilot, lambda: not any(map(os.path.exists, paths)), "both unlinked")
+            assert os.path.exists(f"/dev/shm{kept}")
+            await wait_for(pilot, lambda: row_of(table, first) is None, "the rows gone")
+            assert not table.tagged
+    finally:
+        source.close()

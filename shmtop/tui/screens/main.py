@@ -427,13 +427,13 @@ class MainScreen(Screen[None]):
     def action_clear(self) -> None:
         """Escape: closes what is open (the search's note); tags stay, and it says so."""
         self._note_search("")
-        tagged = sum(len(table.tagged) for table in self.tables())
+        tagged = sum(len(table.tagged) for table in self.query(IpcTable))
         if tagged:
             self.say(f"Esc keeps the tags ({tagged}): U untags all")
 
     def action_untag_all(self) -> None:
-        tagged = sum(len(table.tagged) for table in self.tables())
-        for table in self.tables():
+        tagged = sum(len(table.tagged) for table in self.query(IpcTable))
+        for table in self.query(IpcTable):
             table.tagged.clear()
             table.refresh()
         self.say(f"untagged {counted(tagged, 'object')}" if tagged else "nothing was tagged")
