@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
 KINDS = ("shm", "sem", "msg")
 POSIX_KINDS = (*(str(kind) for kind in PosixKind), MQ_KIND)  # "pshm", "psem", "pmq"
+VIEW_TABS = (*KINDS, *POSIX_KINDS)  # the view's tabs: a System V kind's, then the POSIX ones
 DUMP_CHUNK = 1 << 16
 SHOWN_BYTES = 256  # show msg --messages: bytes shown of each message
 
@@ -172,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--json", action="store_true")
     add_waiters_command(commands)
     exporter_hook.add_command(commands)
-    serve_hook.add_command(commands, KINDS)
+    serve_hook.add_command(commands, VIEW_TABS)
 
     schema = commands.add_parser(
         "schema", help="the JSON Schema of a document --json prints (none given: the list)"
@@ -254,7 +255,7 @@ def add_view_options(group: argparse._ActionsContainer, *, after_command: bool =
                        help="a Textual theme, e.g. textual-light")  # fmt: skip
     group.add_argument("--no-color", action="store_true", default=default(False),
                        help="no colours (also: NO_COLOR=1)")  # fmt: skip
-    group.add_argument("--tab", choices=KINDS, default=default("shm"),
+    group.add_argument("--tab", choices=VIEW_TABS, default=default("shm"),
                        help="the tab to start on")  # fmt: skip
 
 
@@ -273,8 +274,9 @@ def view_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.no_color:
         os.environ["NO_COLOR"] = "1"
     return {
-        "readonly": args.readonly, "start_tab": Kind(args.tab), "interval": args.interval,
-        "theme": args.theme,
+        "readonly": args.readonly,
+        "start_tab": Kind(args.tab) if args.tab in KINDS else args.tab,  # pshm... as named
+        "interval": args.interval, "theme": args.theme,
     }  # fmt: skip
 
 

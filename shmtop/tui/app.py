@@ -92,7 +92,7 @@ class ShmtopApp(ExplainedKeys):
         source: SnapshotSource,
         *,
         readonly: bool = False,
-        start_tab: Kind = Kind.SHM,
+        start_tab: Kind | str = Kind.SHM,
         preferences: Preferences | None = None,
         preferences_path: Path | None = None,
         interval: float | None = None,

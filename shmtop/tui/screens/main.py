@@ -132,7 +132,7 @@ class MainScreen(Screen[None]):
     """
 
     def __init__(
-        self, *, start_tab: Kind = Kind.SHM, readonly: bool = False, show_clock: bool = True
+        self, *, start_tab: Kind | str = Kind.SHM, readonly: bool = False, show_clock: bool = True
     ) -> None:
         super().__init__()
         self.show_clock = show_clock
