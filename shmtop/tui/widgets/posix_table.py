@@ -73,9 +73,11 @@ class PosixTable(IpcTable):
     def parse_query(self, expression: str) -> Filter:
         """Free words (all must appear in the row's text), `!word` to negate: the POSIX
         rows have no System V fields for the filter language's terms."""
-        tests = []
+        tests, words = [], []
         for raw in expression.lower().split():
             negate = raw.startswith("!") and len(raw) > 1
             word = raw[1:] if negate else raw
             tests.append(partial(_words, table=self, word=word, negate=negate))
-        return Filter(expression.strip(), tuple(tests))
+            if not negate:
+                words.append(word)
+        return Filter(expression.strip(), tuple(tests), words=tuple(words))
