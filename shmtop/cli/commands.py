@@ -63,6 +63,7 @@ Inside = Callable[..., Any]  # inside(call, *args): call(*args) in the objects' 
 
 KINDS = ("shm", "sem", "msg")
 POSIX_KINDS = (*(str(kind) for kind in PosixKind), MQ_KIND)  # "pshm", "psem", "pmq"
+VIEW_TABS = (*KINDS, *POSIX_KINDS)  # the view's tabs: a System V kind's, then the POSIX ones
 DUMP_CHUNK = 1 << 16
 SHOWN_BYTES = 256  # show msg --messages: bytes shown of each message
 
@@ -188,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--json", action="store_true")
     add_waiters_command(commands)
     exporter_hook.add_command(commands)
-    serve_hook.add_command(commands, KINDS)
+    serve_hook.add_command(commands, VIEW_TABS)
 
     schema = add_command(commands, "schema")
     schema.add_argument("document", nargs="?", metavar="DOCUMENT",
@@ -290,7 +291,7 @@ def add_view_options(group: argparse._ActionsContainer, *, after_command: bool =
                        help="a Textual theme, e.g. textual-light")  # fmt: skip
     group.add_argument("--no-color", action="store_true", default=default(False),
                        help="no colours (also: NO_COLOR=1)")  # fmt: skip
-    group.add_argument("--tab", choices=KINDS, default=default("shm"),
+    group.add_argument("--tab", choices=VIEW_TABS, default=default("shm"),
                        help="the tab to start on")  # fmt: skip
 
 
@@ -309,8 +310,9 @@ def view_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.no_color:
         os.environ["NO_COLOR"] = "1"
     return {
-        "readonly": args.readonly, "start_tab": Kind(args.tab), "interval": args.interval,
-        "theme": args.theme,
+        "readonly": args.readonly,
+        "start_tab": Kind(args.tab) if args.tab in KINDS else args.tab,  # pshm... as named
+        "interval": args.interval, "theme": args.theme,
     }  # fmt: skip
 
 
@@ -345,11 +347,15 @@ def run_tui(args: argparse.Namespace) -> int:
         collector.snapshot()  # fail here, with a message, rather than inside the UI
     except OSError as error:
         raise CliError(f"cannot read the System V IPC tables: {error}") from error
-    app = ShmtopApp(collector, preferences=Preferences.load(), **options)
+    from shmtop.tui.posix_source import PosixSource
+
+    posix = PosixSource()
+    app = ShmtopApp(collector, preferences=Preferences.load(), posix_source=posix, **options)
     try:
         return run_app(app)  # a crash: non-zero, and one line saying where its traceback is
     finally:
         collector.close()
+        posix.close()
 
 
 def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | None = None) -> int:
@@ -884,13 +890,21 @@ def objects_by_id(snapshot: Snapshot) -> dict[tuple[Kind, int], IpcObject]:
 
 
 def run_limits(args: argparse.Namespace) -> int:
+    from shmtop.core.posix.limits import read_posix_limits
+
     snapshot = take_snapshot(attachments=False)
+    posix = read_posix_limits()
     if args.json:
         from shmtop.text.documents import limits_document
 
-        emit(limits_document(snapshot.limits))
+        emit(limits_document(snapshot.limits, posix))
     else:
-        print("\n".join(report.limits_lines(snapshot)))
+        from shmtop.text import posix_limits
+
+        print("\n".join(report.limits_lines(snapshot, posix_limits.mqueue_rows(posix))))
+        print(posix_limits.defaults_line(posix))
+        print()
+        print("\n".join(posix_limits.filesystem_lines(posix)))
     return EXIT_OK
 
 

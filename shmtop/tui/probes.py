@@ -12,6 +12,7 @@ from textual.message import Message
 from shmtop.core.binding import native
 from shmtop.core.binding.native import MsgPeek
 from shmtop.core.waits.wait_report import WaitReport
+from shmtop.tui.posix_source import PosixView
 
 PEEK_MESSAGES = 100  # messages a queue view reads each refresh
 PEEK_BYTES = 256 * 1024  # bytes of message text it keeps in all
@@ -36,6 +37,7 @@ class ProbeRequest:
 
     waiters: bool = False
     peek: frozenset[int] = frozenset()
+    posix_shown: bool = False  # a POSIX tab is on screen: scan POSIX objects now
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class Probes:
     waits: WaitReport | None = None  # None: no scan was asked for (or it failed)
     waits_error: str | None = None  # why the scan failed
     peeks: Mapping[int, MsgPeek | OSError] = field(default_factory=lambda: MappingProxyType({}))
+    posix: PosixView | None = None  # the POSIX scans (None: the app has no POSIX feed)
 
     @property
     def scanned(self) -> bool:

@@ -17,11 +17,11 @@ from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.verdicts import judge
 from shmtop.text import glossary
 from shmtop.text.errors import removal_text
-from shmtop.text.filtering import FilterError, parse_filter, wrapped_note
+from shmtop.text.filtering import FilterError, wrapped_note
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
-from shmtop.tui import finder, wait_summary
+from shmtop.tui import finder, posix_main, wait_summary
 from shmtop.tui.probes import PollRequested, Probes
 from shmtop.tui.screens.column_chooser import ColumnChooser
 from shmtop.tui.screens.confirm import ConfirmScreen
@@ -32,6 +32,7 @@ from shmtop.tui.widgets.detail import DetailPane
 from shmtop.tui.widgets.footer import KeyFooter
 from shmtop.tui.widgets.ipc_table import IpcTable
 from shmtop.tui.widgets.meters import UsageMeters
+from shmtop.tui.widgets.posix_table import PosixTable
 
 TAB_TITLES = {Kind.SHM: "Segments", Kind.SEM: "Semaphores", Kind.MSG: "Queues"}
 CHANGING_ACTIONS = frozenset({"remove"})
@@ -121,6 +122,7 @@ class MainScreen(Screen[None]):
         Binding("1", "tab('shm')", "Segments tab", show=False, id="main.tab_shm"),
         Binding("2", "tab('sem')", "Semaphores tab", show=False, id="main.tab_sem"),
         Binding("3", "tab('msg')", "Queues tab", show=False, id="main.tab_msg"),
+        *posix_main.TAB_BINDINGS,
         Binding("escape", "clear", "Close (tags stay)", show=False, id="main.clear"),
         Binding("w", "scan_waiters", "Waiters", show=False, id="main.scan_waiters"),
     ]
@@ -137,7 +139,7 @@ class MainScreen(Screen[None]):
     """
 
     def __init__(
-        self, *, start_tab: Kind = Kind.SHM, readonly: bool = False, show_clock: bool = True
+        self, *, start_tab: Kind | str = Kind.SHM, readonly: bool = False, show_clock: bool = True
     ) -> None:
         super().__init__()
         self.show_clock = show_clock
@@ -164,6 +166,7 @@ class MainScreen(Screen[None]):
             for kind, title in TAB_TITLES.items():
                 with TabPane(title, id=f"tab-{kind}"):
                     yield IpcTable(kind, id=f"table-{kind}")
+            yield from posix_main.panes()
         yield DetailPane(id="detail")
         yield Static(id="status")
         yield QueryInput(id="query")
@@ -180,16 +183,30 @@ class MainScreen(Screen[None]):
     # ---- the current table ----
 
     @property
+    def tab(self) -> str:
+        """The active tab's name: shm, sem, msg, or a POSIX one (pshm, psem, pmq)."""
+        return (self.query_one(TabbedContent).active or f"tab-{self.start_tab}").removeprefix(
+            "tab-"
+        )
+
+    @property
     def kind(self) -> Kind:
-        active = self.query_one(TabbedContent).active or f"tab-{self.start_tab}"
-        return Kind(active.removeprefix("tab-"))
+        """The kind of thing the active tab shows (a POSIX tab's too: pshm is shm)."""
+        return self.table.kind
 
     @property
     def table(self) -> IpcTable:
-        return self.query_one(f"#table-{self.kind}", IpcTable)
+        return self.query_one(f"#table-{self.tab}", IpcTable)
+
+    @property
+    def posix_table(self) -> PosixTable | None:
+        """The active tab's table if it is a POSIX one."""
+        table = self.table
+        return table if isinstance(table, PosixTable) else None
 
     def tables(self) -> list[IpcTable]:
-        return list(self.query(IpcTable))
+        """The System V tables (their sorts and columns are remembered)."""
+        return [t for t in self.query(IpcTable) if not isinstance(t, PosixTable)]
 
     # ---- snapshots ----
 
@@ -199,6 +216,7 @@ class MainScreen(Screen[None]):
         if not self._ready or not self.is_attached:
             return  # not mounted yet (shown once ready), or already torn down
         self.query_one(UsageMeters).show(snapshot.limits)
+        posix_main.show_snapshot(self, snapshot)
         tabs = self.query_one(TabbedContent)
         for table in self.tables():
             table.show(snapshot)
@@ -236,7 +254,9 @@ class MainScreen(Screen[None]):
             waits = self._probes.waits
             parts.append(wait_summary.scan_summary(waits) if waits else
                          self._probes.waits_error or "WAITERS: scanning…")  # fmt: skip
-        if self.snapshot is not None and self.kind is Kind.SHM:
+        if self.posix_table is not None:
+            parts.append(posix_main.status_note(self))
+        elif self.snapshot is not None and self.kind is Kind.SHM:
             blind = self.snapshot.blind_spots
             if blind.uninspected_total:
                 parts.append(f"{counted(blind.uninspected_total, 'process')} not inspected")
@@ -249,6 +269,8 @@ class MainScreen(Screen[None]):
 
     def show_probes(self, probes: Probes) -> None:
         """Waiters found by a scan, when this screen asked for one (`w`): alerts, marks, counts."""
+        if self._ready and self.is_attached:
+            posix_main.show_probes(self, probes)
         if not self.scan_waiters or not probes.scanned or not self._ready:
             return
         self._probes = probes
@@ -271,6 +293,9 @@ class MainScreen(Screen[None]):
         self.post_message(PollRequested())
 
     def _show_detail(self) -> None:
+        if self.posix_table is not None:
+            posix_main.show_detail(self)
+            return
         self.query_one(DetailPane).show(self.table.selected, self.snapshot)
 
     @on(IpcTable.CursorMoved)
@@ -278,8 +303,21 @@ class MainScreen(Screen[None]):
         self._show_detail()
         self._refresh_keys()
 
+    @property
+    def wants_waiters(self) -> bool:
+        """Whether refreshes should scan for waiters: `w`, or the named semaphores' tab
+        (their live waiters tell a stale nwaiters)."""
+        return self.scan_waiters or posix_main.wants_waiters(self)
+
+    @property
+    def posix_shown(self) -> bool:
+        """A POSIX tab is on screen: its scans run with every refresh (else now and then)."""
+        return posix_main.shown_tab(self) is not None
+
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
+        if self.posix_shown:
+            self.post_message(PollRequested())  # its rows (and waiters) now, not at the next tick
         self._show_detail()
         self._show_status()
         self._refresh_keys()
@@ -308,6 +346,8 @@ class MainScreen(Screen[None]):
         """Why an action cannot act now: changes under --readonly, actions with no row."""
         if action in CHANGING_ACTIONS and self.readonly:
             return "read-only (--readonly): nothing can be removed"
+        if self.posix_table is not None:
+            return posix_main.why_not(self, action)
         if action in ("remove", "tag", "open", "tag_shown") and self.table.selected is None:
             if self.table.filter.active:
                 return f"no row: the filter hides every object ({finder.CLEAR_FILTER})"
@@ -335,6 +375,7 @@ class MainScreen(Screen[None]):
         for kind in (self.kind, *(k for k in TAB_TITLES if k is not self.kind)):
             title = f"Columns of {TAB_TITLES[kind]} (F2 chooses them; ←/→ scroll)"
             topics.append((title, glossary.column_lines(kind)))
+        topics += posix_main.help_topics()
         topics.append(("Filter (\\) and search (/)", FILTER_HELP.splitlines()))
         guide = getattr(self.app, "guide", None)
         if guide:
@@ -386,6 +427,9 @@ class MainScreen(Screen[None]):
         self.post_message(self.SortChanged())
 
     def action_open(self) -> None:
+        if self.posix_table is not None:
+            posix_main.open_selected(self)
+            return
         obj = self.table.selected
         if obj is not None:
             self.post_message(self.OpenRequested(self.kind, obj))
@@ -393,7 +437,7 @@ class MainScreen(Screen[None]):
     def action_clear(self) -> None:
         """Escape: closes what is open (the search and its marks); tags stay, and it says so."""
         self._end_search()
-        tagged = sum(len(table.tagged) for table in self.tables())
+        tagged = sum(len(table.tagged) for table in self.query(IpcTable))
         if tagged:
             self.say(f"Esc keeps the tags ({tagged}): U untags all")
 
@@ -406,8 +450,8 @@ class MainScreen(Screen[None]):
         self.say(f"tagged the {shown}: d removes the tagged (each listed first), U untags")
 
     def action_untag_all(self) -> None:
-        tagged = sum(len(table.tagged) for table in self.tables())
-        for table in self.tables():
+        tagged = sum(len(table.tagged) for table in self.query(IpcTable))
+        for table in self.query(IpcTable):
             table.tagged.clear()
             table.refresh()
         self.say(f"untagged {counted(tagged, 'object')}" if tagged else "nothing was tagged")
@@ -492,13 +536,13 @@ class MainScreen(Screen[None]):
     def _search(self, text: str, *, start_after: bool, direction: int = 1) -> bool:
         """Move the cursor to the next row (from the cursor on) matching the search terms;
         False if the terms are refused (the note says why)."""
+        table = self.table
         try:
-            matches = parse_filter(text)
+            matches = table.parse_query(text)
         except FilterError as error:
             self._note_search(str(error))
             return False
-        table = self.table
-        for each in self.tables():
+        for each in self.query(IpcTable):
             each.set_highlight(matches.words)
         rows = [table.objects.get(ident) for ident in table.ordered_ids]
         found = None
@@ -525,6 +569,9 @@ class MainScreen(Screen[None]):
     # ---- removal ----
 
     def action_remove(self) -> None:
+        if self.posix_table is not None and not self.readonly:
+            posix_main.remove(self)
+            return
         targets = self.table.targets()
         if not targets or self.readonly:
             return

@@ -33,6 +33,10 @@ class DetailPane(Static):
 
     def show(self, obj: IpcObject | None, snapshot: Snapshot | None) -> None:
         text = "\n".join(detail_lines(obj, snapshot)) if obj and snapshot else "Nothing selected."
+        self.show_text(text)
+
+    def show_text(self, text: str) -> None:
+        """Text already sanitised (a POSIX tab's page), shown as plain text."""
         if text != self._shown:
             self._shown = text
             self.update(Text(text))

@@ -75,10 +75,12 @@ class IpcTable(ScrollView, can_focus=False):
             self.table = table
             self.key = key
 
-    def __init__(self, kind: Kind, *, id: str | None = None) -> None:
+    def __init__(
+        self, kind: Kind, *, id: str | None = None, columns: tuple[Column, ...] | None = None
+    ) -> None:
         super().__init__(id=id)
         self.kind = kind
-        self.columns_spec: tuple[Column, ...] = COLUMNS[kind]
+        self.columns_spec: tuple[Column, ...] = columns or COLUMNS[kind]
         self.objects: dict[int, IpcObject] = {}  # shown now, by id
         self.tagged: set[int] = set()
         self.marked: set[int] = set()  # in a deadlock or a stuck wait: drawn as alerts
@@ -142,6 +144,15 @@ class IpcTable(ScrollView, can_focus=False):
         self.sort_key, self.sort_reverse = key, reverse
         self._arrange()
 
+    def parse_query(self, expression: str) -> Filter:
+        """The filter (or search) an expression means for this table's rows (FilterError
+        for a term it does not take)."""
+        return parse_filter(expression)
+
+    def present(self, snapshot: Snapshot) -> tuple[Any, ...]:
+        """The rows a snapshot holds for this table (the POSIX tables hold their own)."""
+        return snapshot.objects(self.kind)
+
     def tag_shown(self) -> int:
         """Tag every row shown (all the filter keeps); how many are tagged now."""
         self.tagged |= set(self.objects)
@@ -155,7 +166,7 @@ class IpcTable(ScrollView, can_focus=False):
 
     def set_filter(self, expression: str) -> None:
         """Filter the rows; FilterError (the filter left as it was) for a term it does not take."""
-        self.filter = parse_filter(expression)
+        self.filter = self.parse_query(expression)
         if self.snapshot is not None:
             self._source = None  # the filter changes what is shown: rebuild
             self.show(self.snapshot)
@@ -226,7 +237,7 @@ class IpcTable(ScrollView, can_focus=False):
         """Take a new snapshot; the work is proportional to what changed, not to the rows."""
         self.snapshot = snapshot
         now = time.monotonic()
-        present = snapshot.objects(self.kind)
+        present = self.present(snapshot)
         expired = any(until <= now for until in self._fresh_until.values()) or any(
             until <= now for _obj, until in self._leaving.values()
         )

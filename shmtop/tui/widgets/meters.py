@@ -11,6 +11,9 @@ from textual.containers import Grid
 from textual.widget import Widget
 
 from shmtop.core.model import Limits
+from shmtop.core.posix.limits import PosixLimits
+from shmtop.core.posix.model import SHM_DIR
+from shmtop.text.units import human_size
 
 HISTORY = 60
 SPARK_WIDTH = 12
@@ -85,9 +88,12 @@ class UsageMeter(Widget):
     UsageMeter > .usage-meter--spark { color: $accent; }
     """
 
-    def __init__(self, label: str, *, id: str | None = None) -> None:
+    def __init__(
+        self, label: str, *, id: str | None = None, count: Callable[[int], str] | None = None
+    ) -> None:
         super().__init__(id=id)
         self.label = label
+        self.count = count or compact_count  # how used and limit are written
         self.used = 0
         self.limit = 0
         self.history: deque[float] = deque(maxlen=HISTORY)
@@ -99,7 +105,7 @@ class UsageMeter(Widget):
 
     def render(self) -> Text:
         style = self.get_component_rich_style
-        counts = f" {compact_count(self.used)}/{compact_count(self.limit)} "
+        counts = f" {self.count(self.used)}/{self.count(self.limit)} "
         spark = sparkline(list(self.history), SPARK_WIDTH)
         bar_width = max(self.size.width - len(self.label) - len(counts) - SPARK_WIDTH - 3, 4)
         share = self.used / self.limit if self.limit > 0 else 0.0
@@ -127,8 +133,31 @@ class UsageMeters(Grid):
     def compose(self) -> ComposeResult:
         for key, label, _used, _limit in METERS:
             yield UsageMeter(label, id=f"meter-{key}")
+        # The POSIX kinds' (show_posix): queues against fs.mqueue.queues_max, /dev/shm's room.
+        # Hidden until a POSIX scan comes (an app without a POSIX feed shows none).
+        for meter in (UsageMeter("POSIX mq", id="meter-pmq"),
+                      UsageMeter("/dev/shm", id="meter-devshm", count=_bytes)):  # fmt: skip
+            meter.display = False
+            yield meter
+
+    def show_posix(self, limits: PosixLimits) -> None:
+        mq = limits.mqueue
+        if mq.queues is not None and mq.queues_max is not None:
+            meter = self.query_one("#meter-pmq", UsageMeter)
+            meter.display = True
+            meter.set_usage(mq.queues, mq.queues_max)
+        shm_dir = next((fs for fs in limits.filesystems if fs.problem is None
+                        and fs.mount_point == SHM_DIR), None)  # fmt: skip
+        if shm_dir is not None:
+            meter = self.query_one("#meter-devshm", UsageMeter)
+            meter.display = True
+            meter.set_usage(shm_dir.used, shm_dir.size)
 
     def show(self, limits: Limits) -> None:
         for key, _label, used_of, limit_of in METERS:
             meter = self.query_one(f"#meter-{key}", UsageMeter)
             meter.set_usage(used_of(limits), limit_of(limits))
+
+
+def _bytes(count: int) -> str:
+    return human_size(count)
