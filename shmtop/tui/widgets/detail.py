@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
 from textual.widgets import Static
 
 from shmtop.core.model import IpcObject, MessageQueue, Segment, SemaphoreSet, Snapshot
 from shmtop.text import report
+
+HISTORY_TEXT = 40  # a history line's indent, name and 'lowest..highest, now N'
 
 
 def detail_lines(obj: IpcObject, snapshot: Snapshot) -> list[str]:
@@ -27,12 +31,22 @@ class DetailPane(Static):
     DetailPane { height: 1fr; padding: 0 1; border-top: solid $primary; overflow-y: auto; }
     """
 
+    def spark_width(self) -> int:
+        """Cells a history sparkline may take: what the name and figures leave, at most 60."""
+        return max(10, min(60, (self.size.width or 80) - 2 - HISTORY_TEXT))
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: str | None = None
 
-    def show(self, obj: IpcObject | None, snapshot: Snapshot | None) -> None:
-        text = "\n".join(detail_lines(obj, snapshot)) if obj and snapshot else "Nothing selected."
+    def show(
+        self, obj: IpcObject | None, snapshot: Snapshot | None, history: Sequence[str] = ()
+    ) -> None:
+        """The object's page, then its history lines (shmtop.text.history_lines)."""
+        if obj is None or snapshot is None:
+            text = "Nothing selected."
+        else:
+            text = "\n".join([*detail_lines(obj, snapshot), *history])
         if text != self._shown:
             self._shown = text
             self.update(Text(text))

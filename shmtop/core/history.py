@@ -1,0 +1,160 @@
+"""A bounded history of each object's moving figures, fed one snapshot at a time.
+
+Queue depth (messages, bytes), a segment's attachments and RSS, each semaphore's
+value: what the detail pane graphs over the last minutes. Headless (no Textual).
+
+Memory is bounded per object and in total: a figure is stored only when it
+changes (a steady object keeps one point), points older than the window go
+(the last one before it stays: the value the window starts with), an object keeps
+at most PER_OBJECT points, and all objects together about TOTAL_POINTS (with many
+objects each keeps fewer, never under MIN_PER_OBJECT). Objects that vanish are dropped.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from shmtop.core.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
+
+WINDOW = 300.0  # seconds of history kept
+PER_OBJECT = 512  # points an object keeps at most
+TOTAL_POINTS = 200_000  # points of all objects together (~50 bytes each with their tuple)
+MIN_PER_OBJECT = 4
+KINDS = (Kind.SHM, Kind.SEM, Kind.MSG)
+
+Figures = tuple[int, ...]
+Key = tuple[Kind, int]
+
+
+def figures_of(obj: IpcObject) -> tuple[tuple[str, ...], Figures]:
+    """The names and values of an object's moving figures."""
+    if isinstance(obj, MessageQueue):
+        return ("messages", "bytes"), (obj.qnum, obj.cbytes)
+    if isinstance(obj, Segment):
+        if obj.rss is None:
+            return ("attached",), (obj.nattch,)
+        return ("attached", "rss"), (obj.nattch, obj.rss)
+    if isinstance(obj, SemaphoreSet):
+        if obj.semaphores is None:
+            return (), ()
+        return (
+            tuple(f"sem {s.num}" for s in obj.semaphores),
+            tuple(s.value for s in obj.semaphores),
+        )
+    raise TypeError(obj)
+
+
+@dataclass(slots=True)
+class Series:
+    """One object's figures over time: (taken_at, figures) at each change."""
+
+    names: tuple[str, ...]
+    first_seen: float
+    points: deque[tuple[float, Figures]] = field(default_factory=deque)
+    last: object = None  # the object last recorded (a snapshot reuses unchanged ones)
+
+    def values(self, index: int) -> list[tuple[float, int]]:
+        """(time, value) of one figure at each point."""
+        return [(when, figures[index]) for when, figures in self.points]
+
+
+class HistoryStore:
+    """Every object's Series, by (kind, id)."""
+
+    def __init__(
+        self,
+        *,
+        window: float = WINDOW,
+        per_object: int = PER_OBJECT,
+        total: int = TOTAL_POINTS,
+    ) -> None:
+        self.window = window
+        self.per_object = per_object
+        self.total = total
+        self._series: dict[Key, Series] = {}
+        self._cap = per_object
+
+    def record(self, snapshot: Snapshot) -> None:
+        """Add a snapshot's figures; drop the objects it no longer has."""
+        now = snapshot.taken_at
+        present: set[Key] = set()
+        for kind in KINDS:
+            for obj in snapshot.objects(kind):
+                key = (kind, obj.id)
+                present.add(key)
+                self._add(key, obj, now)
+        for key in self._series.keys() - present:
+            del self._series[key]
+        self._set_cap()
+
+    def _add(self, key: Key, obj: IpcObject, now: float) -> None:
+        series = self._series.get(key)
+        if series is not None and series.last is obj:
+            return  # the collector reused it: nothing of it changed
+        names, figures = figures_of(obj)
+        if series is None or series.names != names:
+            series = self._series[key] = Series(names, now)
+        series.last = obj
+        points = series.points
+        if points and points[-1][1] == figures:
+            return
+        points.append((now, figures))
+        self._trim(points, now)
+
+    def _trim(self, points: deque[tuple[float, Figures]], now: float) -> None:
+        start = now - self.window
+        while len(points) > 1 and points[1][0] <= start:
+            points.popleft()  # the one left before the window gives its first value
+        while len(points) > self._cap:
+            points.popleft()
+
+    def _set_cap(self) -> None:
+        """Fewer points each when many objects share the total."""
+        cap = max(MIN_PER_OBJECT, min(self.per_object, self.total // max(len(self._series), 1)))
+        shrunk, self._cap = cap < self._cap, cap
+        if shrunk:
+            for series in self._series.values():
+                while len(series.points) > cap:
+                    series.points.popleft()
+
+    def series(self, kind: Kind, ident: int) -> Series | None:
+        return self._series.get((kind, ident))
+
+    def __len__(self) -> int:
+        return len(self._series)
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter(self._series)
+
+    def points(self) -> int:
+        """Points held by all objects."""
+        return sum(len(s.points) for s in self._series.values())
+
+
+def resample(
+    points: list[tuple[float, int]], start: float, end: float, cells: int
+) -> list[int | None]:
+    """The highest value in effect during each of `cells` equal spans of [start, end]
+    (None before the first point): a step function sampled so that spikes show."""
+    if cells <= 0 or not points:
+        return []
+    span = max(end - start, 1e-9) / cells
+    out: list[int | None] = []
+    at, current = 0, None
+    for cell in range(cells):
+        low, high = start + cell * span, start + (cell + 1) * span
+        if cell == cells - 1:
+            high = float("inf")  # the last span ends at `end`, and holds a point taken then
+        while at < len(points) and points[at][0] <= low:
+            current = points[at][1]
+            at += 1
+        peak = current
+        probe = at
+        while probe < len(points) and points[probe][0] < high:
+            value = points[probe][1]
+            peak = value if peak is None else max(peak, value)
+            probe += 1
+        out.append(peak)
+    return out
