@@ -12,6 +12,7 @@ objects each keeps fewer, never under MIN_PER_OBJECT). Objects that vanish are d
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -146,7 +147,7 @@ def resample(
     for cell in range(cells):
         low, high = start + cell * span, start + (cell + 1) * span
         if cell == cells - 1:
-            high = float("inf")  # the last span ends at `end`, and holds a point taken then
+            high = math.nextafter(end, math.inf)  # the last span holds a point taken at end
         while at < len(points) and points[at][0] <= low:
             current = points[at][1]
             at += 1

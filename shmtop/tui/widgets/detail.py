@@ -24,6 +24,13 @@ def detail_lines(obj: IpcObject, snapshot: Snapshot) -> list[str]:
     raise TypeError(obj)
 
 
+def with_history(page: list[str], history: Sequence[str]) -> list[str]:
+    """The history after the page's first block (before its tables: a segment's
+    attachments can be long, and the graph should be in sight)."""
+    at = page.index("") if "" in page else len(page)
+    return [*page[:at], *history, *page[at:]]
+
+
 class DetailPane(Static):
     """Shows one object's details; re-rendered only when they change."""
 
@@ -46,7 +53,7 @@ class DetailPane(Static):
         if obj is None or snapshot is None:
             text = "Nothing selected."
         else:
-            text = "\n".join([*detail_lines(obj, snapshot), *history])
+            text = "\n".join(with_history(detail_lines(obj, snapshot), history))
         if text != self._shown:
             self._shown = text
             self.update(Text(text))

@@ -15,6 +15,8 @@ from shmtop.text.sparkline import sparkline
 
 HISTORY = 60
 SPARK_WIDTH = 12
+MIN_SPARK = 4  # a caption is dropped rather than leave the sparkline fewer cells
+MIN_BAR = 4
 BAR_EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")  # a cell's left 0/8 .. 7/8
 
 Figure = Callable[[Limits], int]
@@ -95,11 +97,13 @@ class UsageMeter(Widget):
     def render(self) -> Text:
         style = self.get_component_rich_style
         counts = f" {compact_count(self.used)}/{compact_count(self.limit)} "
-        spark = sparkline(list(self.history), SPARK_WIDTH)
-        bar_width = max(
-            self.size.width - len(self.label) - len(counts) - len(self.caption) - SPARK_WIDTH - 3,
-            4,
-        )
+        # The bar keeps MIN_BAR cells; the sparkline takes up to SPARK_WIDTH of the rest
+        # (narrower rather than cropped away at 80 columns), the bar whatever is left.
+        room = self.size.width - len(self.label) - len(counts) - 1
+        caption = self.caption if room - MIN_BAR - len(self.caption) >= MIN_SPARK else ""
+        spark_width = max(0, min(SPARK_WIDTH, room - MIN_BAR - len(caption)))
+        spark = sparkline(list(self.history), spark_width)
+        bar_width = max(MIN_BAR, room - spark_width - len(caption))
         share = self.used / self.limit if self.limit > 0 else 0.0
         bar, filled = bar_cells(self.used, self.limit, bar_width)
         bar_class = "usage-meter--high" if share >= 0.8 else "usage-meter--bar"
@@ -109,7 +113,7 @@ class UsageMeter(Widget):
             (bar, style(bar_class)),
             ("░" * (bar_width - filled), style("usage-meter--empty")),
             " ",
-            (self.caption, style("usage-meter--label")),
+            (caption, style("usage-meter--label")),
             (spark, style("usage-meter--spark")),
             no_wrap=True,
             overflow="crop",
