@@ -25,7 +25,7 @@ def test_a_one_off_change_is_not_busy() -> None:
 def test_busy_takes_more_than_half_of_the_window() -> None:
     activity = Activity(window=10)
     for refresh in range(10):
-        activity.observe([1] if refresh % 2 == 0 else [])  # 5 of 10: half is not most
+        activity.observe([1] if refresh % 2 == 1 else [])  # 5 of 10: half is not most
     assert not activity.busy(1)
     activity.observe([1])  # the window now holds 6 changes of 10
     assert activity.busy(1)
