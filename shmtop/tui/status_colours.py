@@ -21,7 +21,7 @@ STATUS_COLOURS: dict[str, tuple[str, ...]] = {
     "dest": ("error",),
     "orphan": ("warning", "accent", "secondary"),
     "locked": ("primary", "secondary", "accent"),
-    "unreadable": ("foreground-muted", "text-muted"),
+    "unreadable": ("foreground-muted", "secondary", "accent", "success"),
     "unlinked": ("accent", "secondary", "success", "primary"),
 }
 WORD = re.compile(r"[a-z]+")
@@ -34,16 +34,22 @@ def variable(word: str) -> str:
 
 def theme_defaults(colours: Mapping[str, str]) -> dict[str, str]:
     """Each word's variable from a theme's colour system (Theme.to_color_system().generate()),
-    every word a colour of its own where the theme has enough."""
-    taken: set[str] = set()
+    every word a colour of its own, none the plain text's, where the theme has enough."""
+    taken = {_base(colours["foreground"])} if "foreground" in colours else set()  # plain text
     defaults: dict[str, str] = {}
     for word, candidates in STATUS_COLOURS.items():
         present = [colours[c] for c in candidates if c in colours]
-        free = [c for c in present if c.lower() not in taken]
+        free = [c for c in present if _base(c) not in taken]
         chosen = (free or present or ["red"])[0]
-        taken.add(chosen.lower())
+        taken.add(_base(chosen))
         defaults[variable(word)] = chosen
     return defaults
+
+
+def _base(colour: str) -> str:
+    """The colour without its alpha: 'ansi_default 50%' draws as ansi_default (ANSI colours
+    have no alpha), '#E0E0E099' as its own blend."""
+    return colour.split(maxsplit=1)[0].lower() if colour.strip() else colour
 
 
 def component_classes(prefix: str) -> set[str]:

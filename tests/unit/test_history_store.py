@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import msgspec
-
 from fake_source import TAKEN_AT, fixed_snapshot
+
 from shmtop.core.history import HistoryStore, figures_of, resample
 from shmtop.core.model import Kind, MessageQueue, Snapshot
 from shmtop.text.history_lines import history_lines
