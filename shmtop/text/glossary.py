@@ -9,6 +9,7 @@ from __future__ import annotations
 import textwrap
 
 from shmtop.core.busy import BUSY_WINDOW
+from shmtop.core.history import WINDOW as HISTORY_WINDOW
 from shmtop.core.model import Kind
 from shmtop.text.columns import COLUMNS
 
@@ -37,6 +38,9 @@ MARKS: tuple[tuple[str, str], ...] = (
           "is not highlighted (it would stay so for ever), the mark goes once it calms down"),
     ("bold row", "appeared or changed at the last refresh (for two seconds; a one-off change)"),
     ("struck red", "removed: it stays two seconds before it goes"),
+    ("history", "the detail pane's sparklines: each figure (messages, bytes, attached, rss, "
+                f"sem N) over the last {int(HISTORY_WINDOW // 60)} minutes, with its "
+                "lowest..highest and current value"),
 )  # fmt: skip
 
 KIND_NAMES = {Kind.SHM: "Segments", Kind.SEM: "Semaphore sets", Kind.MSG: "Queues"}

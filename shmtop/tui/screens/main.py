@@ -334,7 +334,7 @@ class MainScreen(Screen[None]):
     def help_topics(self) -> list[tuple[str, list[str]]]:
         """The status words, every tab's columns, and the filter language."""
         topics = [("Status words", glossary.status_lines())]
-        topics.append(("Marks and highlights", glossary.mark_lines()))
+        topics.append(("Marks, highlights and history", glossary.mark_lines()))
         for kind in (self.kind, *(k for k in TAB_TITLES if k is not self.kind)):
             title = f"Columns of {TAB_TITLES[kind]} (F2 chooses them; ←/→ scroll)"
             topics.append((title, glossary.column_lines(kind)))
