@@ -16,12 +16,15 @@ import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from shmtop.core.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
 
 WINDOW = 300.0  # seconds of history kept
 PER_OBJECT = 512  # points an object keeps at most
-TOTAL_POINTS = 200_000  # points of all objects together (~50 bytes each with their tuple)
+# Points of all objects together: ~250 bytes a point with its deque and tuples (a set of 16's
+# more, a queue's less), ~12 MiB when all are held (bench/bench_history.py measures it).
+TOTAL_POINTS = 50_000
 MIN_PER_OBJECT = 4
 KINDS = (Kind.SHM, Kind.SEM, Kind.MSG)
 
@@ -29,22 +32,29 @@ Figures = tuple[int, ...]
 Key = tuple[Kind, int]
 
 
-def figures_of(obj: IpcObject) -> tuple[tuple[str, ...], Figures]:
-    """The names and values of an object's moving figures."""
+def figures_of(obj: IpcObject) -> Figures:
+    """The values of an object's moving figures (names_of names them)."""
     if isinstance(obj, MessageQueue):
-        return ("messages", "bytes"), (obj.qnum, obj.cbytes)
+        return (obj.qnum, obj.cbytes)
     if isinstance(obj, Segment):
-        if obj.rss is None:
-            return ("attached",), (obj.nattch,)
-        return ("attached", "rss"), (obj.nattch, obj.rss)
+        return (obj.nattch,) if obj.rss is None else (obj.nattch, obj.rss)
     if isinstance(obj, SemaphoreSet):
-        if obj.semaphores is None:
-            return (), ()
-        return (
-            tuple(f"sem {s.num}" for s in obj.semaphores),
-            tuple(s.value for s in obj.semaphores),
-        )
+        return () if obj.semaphores is None else tuple(map(_VALUE, obj.semaphores))
     raise TypeError(obj)
+
+
+def names_of(obj: IpcObject) -> tuple[str, ...]:
+    """What each of figures_of's values is: 'messages', 'rss', 'sem 3'..."""
+    if isinstance(obj, MessageQueue):
+        return ("messages", "bytes")
+    if isinstance(obj, Segment):
+        return ("attached",) if obj.rss is None else ("attached", "rss")
+    if isinstance(obj, SemaphoreSet):
+        return () if obj.semaphores is None else tuple(f"sem {s.num}" for s in obj.semaphores)
+    raise TypeError(obj)
+
+
+_VALUE = attrgetter("value")
 
 
 @dataclass(slots=True)
@@ -74,29 +84,32 @@ class HistoryStore:
         self.window = window
         self.per_object = per_object
         self.total = total
-        self._series: dict[Key, Series] = {}
+        self._series: dict[Kind, dict[int, Series]] = {}
+        self._shown: dict[Kind, tuple[IpcObject, ...]] = {}  # the tuples last recorded
         self._cap = per_object
 
     def record(self, snapshot: Snapshot) -> None:
         """Add a snapshot's figures; drop the objects it no longer has."""
         now = snapshot.taken_at
-        present: set[Key] = set()
         for kind in KINDS:
-            for obj in snapshot.objects(kind):
-                key = (kind, obj.id)
-                present.add(key)
-                self._add(key, obj, now)
-        for key in self._series.keys() - present:
-            del self._series[key]
+            objects = snapshot.objects(kind)
+            if objects is self._shown.get(kind):
+                continue  # the collector reused the whole tuple: nothing of this kind moved
+            self._shown[kind] = objects
+            series = self._series.setdefault(kind, {})
+            for obj in objects:
+                self._add(series, obj, now)
+            for ident in series.keys() - {o.id for o in objects}:
+                del series[ident]  # vanished (another may have come in its place)
         self._set_cap()
 
-    def _add(self, key: Key, obj: IpcObject, now: float) -> None:
-        series = self._series.get(key)
+    def _add(self, by_id: dict[int, Series], obj: IpcObject, now: float) -> None:
+        series = by_id.get(obj.id)
         if series is not None and series.last is obj:
             return  # the collector reused it: nothing of it changed
-        names, figures = figures_of(obj)
-        if series is None or series.names != names:
-            series = self._series[key] = Series(names, now)
+        figures = figures_of(obj)
+        if series is None or len(series.names) != len(figures):
+            series = by_id[obj.id] = Series(names_of(obj), now)
         series.last = obj
         points = series.points
         if points and points[-1][1] == figures:
@@ -113,25 +126,26 @@ class HistoryStore:
 
     def _set_cap(self) -> None:
         """Fewer points each when many objects share the total."""
-        cap = max(MIN_PER_OBJECT, min(self.per_object, self.total // max(len(self._series), 1)))
+        cap = max(MIN_PER_OBJECT, min(self.per_object, self.total // max(len(self), 1)))
         shrunk, self._cap = cap < self._cap, cap
         if shrunk:
-            for series in self._series.values():
-                while len(series.points) > cap:
-                    series.points.popleft()
+            for by_id in self._series.values():
+                for series in by_id.values():
+                    while len(series.points) > cap:
+                        series.points.popleft()
 
     def series(self, kind: Kind, ident: int) -> Series | None:
-        return self._series.get((kind, ident))
+        return self._series.get(kind, {}).get(ident)
 
     def __len__(self) -> int:
-        return len(self._series)
+        return sum(map(len, self._series.values()))
 
     def __iter__(self) -> Iterator[Key]:
-        return iter(self._series)
+        return ((kind, ident) for kind, by_id in self._series.items() for ident in by_id)
 
     def points(self) -> int:
         """Points held by all objects."""
-        return sum(len(s.points) for s in self._series.values())
+        return sum(len(s.points) for by_id in self._series.values() for s in by_id.values())
 
 
 def resample(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 from fake_source import TAKEN_AT, fixed_snapshot
 
-from shmtop.core.history import HistoryStore, figures_of, resample
+from shmtop.core.history import HistoryStore, figures_of, names_of, resample
 from shmtop.core.model import Kind, MessageQueue, Snapshot
 from shmtop.text.history_lines import history_lines
 from shmtop.text.sparkline import SPARK_BLOCKS
@@ -23,12 +23,14 @@ def with_queue(base: Snapshot, at: float, qnum: int, *, keep: bool = True) -> Sn
 
 def test_figures_of_each_kind() -> None:
     snapshot = fixed_snapshot()
-    assert figures_of(snapshot.queues[0]) == (("messages", "bytes"), (3, 120))
-    names, values = figures_of(snapshot.semaphore_sets[0])
-    assert names == ("sem 0", "sem 1", "sem 2") and values == (1, 14, 0)
-    assert figures_of(snapshot.semaphore_sets[2]) == ((), ())  # unreadable: nothing to graph
+    queue, first_set, unreadable = snapshot.queues[0], *snapshot.semaphore_sets[::2]
+    assert (names_of(queue), figures_of(queue)) == (("messages", "bytes"), (3, 120))
+    assert names_of(first_set) == ("sem 0", "sem 1", "sem 2")
+    assert figures_of(first_set) == (1, 14, 0)
+    assert names_of(unreadable) == figures_of(unreadable) == ()  # nothing to graph
     segment = snapshot.segments[0]
-    assert figures_of(segment) == (("attached", "rss"), (segment.nattch, segment.rss))
+    assert names_of(segment) == ("attached", "rss")
+    assert figures_of(segment) == (segment.nattch, segment.rss)
 
 
 def test_a_point_only_when_a_figure_changes() -> None:
@@ -55,6 +57,15 @@ def test_vanished_objects_are_dropped() -> None:
     store.record(with_queue(base, TAKEN_AT + 1, 1, keep=False))
     assert store.series(Kind.MSG, QUEUE) is None
     assert (Kind.MSG, QUEUE) not in set(store)
+
+
+def test_an_object_gone_as_another_comes_is_dropped() -> None:
+    store, base = HistoryStore(), fixed_snapshot()
+    store.record(base)
+    newcomer = msgspec.structs.replace(base.queues[0], id=QUEUE + 7)
+    store.record(msgspec.structs.replace(base, queues=(newcomer, base.queues[1])))
+    assert store.series(Kind.MSG, QUEUE) is None
+    assert store.series(Kind.MSG, QUEUE + 7) is not None
 
 
 def test_points_older_than_the_window_go_but_the_one_before_it_stays() -> None:
