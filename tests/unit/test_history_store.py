@@ -27,7 +27,7 @@ def test_figures_of_each_kind() -> None:
     assert (names_of(queue), figures_of(queue)) == (("messages", "bytes"), (3, 120))
     assert names_of(first_set) == ("sem 0", "sem 1", "sem 2")
     assert figures_of(first_set) == (1, 14, 0)
-    assert names_of(unreadable) == figures_of(unreadable) == ()  # nothing to graph
+    assert names_of(unreadable) == () and figures_of(unreadable) == ()  # nothing to graph
     segment = snapshot.segments[0]
     assert names_of(segment) == ("attached", "rss")
     assert figures_of(segment) == (segment.nattch, segment.rss)
