@@ -18,6 +18,7 @@ from shmtop.core.busy import BUSY_WINDOW
 from shmtop.core.model import Kind, MessageQueue
 from shmtop.text.sparkline import SPARK_BLOCKS
 from shmtop.tui.app import ShmtopApp
+from shmtop.tui.screens.help import HelpScreen
 from shmtop.tui.status_colours import STATUS_COLOURS, variable
 from shmtop.tui.widgets.detail import DetailPane
 from shmtop.tui.widgets.ipc_table import BUSY_MARK, IpcTable
@@ -108,6 +109,13 @@ async def test_an_object_changed_every_refresh_is_busy_not_highlighted(
         await refresh(app, pilot, lambda: value(once) == 7 and value(every) == 99, "both moved")
         assert table.highlighted(once) and not table.busy(once)
         assert table.busy(every) and not table.highlighted(every)
+        # The help says what the mark means.
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        assert isinstance(app.screen, HelpScreen)
+        help_text = app.screen.text
+        assert "Marks, highlights and history:" in help_text
+        assert f"  {BUSY_MARK}" in help_text and "busy: changed in more than half" in help_text
 
 
 def status_colours(app: ShmtopApp) -> dict[str, object]:
