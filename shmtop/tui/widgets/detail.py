@@ -24,10 +24,13 @@ def detail_lines(obj: IpcObject, snapshot: Snapshot) -> list[str]:
     raise TypeError(obj)
 
 
-def with_history(page: list[str], history: Sequence[str]) -> list[str]:
+def with_history(page: list[str], history: Sequence[str], height: int = 0) -> list[str]:
     """The history after the page's first block (before its tables: a segment's
-    attachments can be long, and the graph should be in sight)."""
+    attachments can be long), or right after its title line when a pane `height` rows
+    high would not show it there (80x24): the graph should be in sight."""
     at = page.index("") if "" in page else len(page)
+    if height and at + len(history) > height:
+        at = min(1, len(page))
     return [*page[:at], *history, *page[at:]]
 
 
@@ -53,7 +56,8 @@ class DetailPane(Static):
         if obj is None or snapshot is None:
             text = "Nothing selected."
         else:
-            text = "\n".join(with_history(detail_lines(obj, snapshot), history))
+            page = detail_lines(obj, snapshot)
+            text = "\n".join(with_history(page, history, self.content_region.height))
         if text != self._shown:
             self._shown = text
             self.update(Text(text))
