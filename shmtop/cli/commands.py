@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from shmtop import __version__
 from shmtop.cli import exporter_hook, output, serve_hook
+from shmtop.cli.command_help import add_command
 from shmtop.cli.output import (
     EXIT_ERROR,
     EXIT_OK,
@@ -85,6 +86,14 @@ class HelpFormatter(argparse.HelpFormatter):
     ) -> None:  # fmt: skip
         super().__init__(prog, indent_increment, max_help_position, width or help_width())
 
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        # argparse joins a description's or epilog's lines into one paragraph; keep the
+        # indented lines (the examples of cli/command_help.py) as they are.
+        lines = text.splitlines()
+        if not any(line.startswith("  ") for line in lines):
+            return super()._fill_text(text, width, indent)
+        return "\n".join(indent + line for line in lines)
+
 
 class Parser(argparse.ArgumentParser):
     """argparse's parser with HelpFormatter (its subcommands' parsers are of this class too)."""
@@ -97,14 +106,15 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="shmtop",
-        description="Show and debug System V shared memory, semaphores and message queues.",
+        description="Show and debug System V and POSIX shared memory, semaphores and message"
+        " queues.",
         epilog="Without a command, shmtop starts the interactive view.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     add_view_options(parser.add_argument_group("interactive view (no command, or demo)"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    listing = commands.add_parser("list", help="a table of every object, with attached processes")
+    listing = add_command(commands, "list")
     listing.add_argument("kind", nargs="?", default="all", choices=(*KINDS, "all", *POSIX_KINDS))
     listing.add_argument("--json", action="store_true", help="typed JSON instead of a table")
     listing.add_argument(
@@ -121,14 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--count", type=line_count, metavar="N",
                          help="with --watch: stop after N lines")  # fmt: skip
 
-    show = commands.add_parser("show", help="everything about one object")
+    show = add_command(commands, "show")
     show.add_argument("kind", choices=(*KINDS, *POSIX_KINDS))
     show.add_argument("id", type=ipc_id, nargs="?")
     show.add_argument("--name", metavar="NAME", help="pshm, psem, pmq: the object named NAME")
     show.add_argument("--json", action="store_true")
     add_show_options(show)
 
-    dump = commands.add_parser("dump", help="hex + ASCII dump of a segment (attached read-only)")
+    dump = add_command(commands, "dump")
     dump.add_argument("id", type=ipc_id, nargs="?", help="shmid")
     dump.add_argument("--name", metavar="NAME",
                       help="a POSIX object instead (/NAME, as list pshm shows it)")  # fmt: skip
@@ -136,13 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--length", type=byte_count, default=None, metavar="N")
     dump.add_argument("--raw", action="store_true", help="raw bytes, for a pipe")
 
-    viewer = commands.add_parser("view", help="live read-only hex viewer of a segment")
+    viewer = add_command(commands, "view")
     viewer.add_argument("id", type=ipc_id, help="shmid")
     viewer.add_argument("--no-attach", action="store_true",
                         help="read through a process that has it attached (root): "
                              "nattch, lpid and atime stay untouched")  # fmt: skip
 
-    rm = commands.add_parser("rm", help="remove objects, after showing what goes")
+    rm = add_command(commands, "rm")
     rm.add_argument("kind", nargs="?", choices=(*KINDS, "all", *POSIX_KINDS),
                     help="kind of the ids or key (pshm, psem, pmq: of the --name)")  # fmt: skip
     rm.add_argument("ids", nargs="*", type=ipc_id, metavar="ID")
@@ -158,9 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask (needed off a terminal)")
     rm.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
 
-    demo = commands.add_parser(
-        "demo", help="start a small live workload in an IPC namespace of its own and show it"
-    )
+    demo = add_command(commands, "demo")
     demo.add_argument("--no-ui", action="store_true",
                       help="run the workload only, until Ctrl-C or SIGTERM")  # fmt: skip
     demo.add_argument("--host-ipc", action="store_true",
@@ -168,15 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
                            " view shows, and can remove, every object)")  # fmt: skip
     add_view_options(demo.add_argument_group("interactive view"), after_command=True)
 
-    limits = commands.add_parser("limits", help="kernel limits and how much of them is used")
+    limits = add_command(commands, "limits")
     limits.add_argument("--json", action="store_true")
     add_waiters_command(commands)
     exporter_hook.add_command(commands)
     serve_hook.add_command(commands, KINDS)
 
-    schema = commands.add_parser(
-        "schema", help="the JSON Schema of a document --json prints (none given: the list)"
-    )
+    schema = add_command(commands, "schema")
     schema.add_argument("document", nargs="?", metavar="DOCUMENT",
                         help="list, show, show-messages, waiters or limits")  # fmt: skip
     return parser
@@ -186,9 +192,7 @@ def add_waiters_command(subparsers: Any) -> None:
     """`waiters` in the top-level subparsers (argparse's _SubParsersAction). Its arguments are
     here, not in cli/debug: every command builds the whole parser and must not import the
     debugger (its limits come from core/waits/settings.py, apart from the scanner for this)."""
-    waiters = subparsers.add_parser(
-        "waiters", help="threads blocked on semaphores and queues, deadlocks and stuck waits"
-    )
+    waiters = add_command(subparsers, "waiters")
     waiters.add_argument("--json", action="store_true", help="typed JSON instead of a table")
     waiters.add_argument(
         "--observe",
