@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import textwrap
 
+from shmtop.core.busy import BUSY_WINDOW
+from shmtop.core.history import WINDOW as HISTORY_WINDOW
 from shmtop.core.model import Kind
 from shmtop.text.columns import COLUMNS
 
@@ -25,6 +27,20 @@ STATUS_MEANINGS: tuple[tuple[str, str], ...] = (
     ("unreadable", "a set whose values cannot be read (no read permission)"),
     ("waiting", "a thread is blocked on it (filter term; w scans for waiters)"),
     ("attached", "at least one process is attached (filter term)"),
+)  # fmt: skip
+
+# The marks before a row and its highlights (the TUI draws them; the rule of busy is
+# shmtop.core.busy's, its figures are here so that the text says what the code does).
+MARKS: tuple[tuple[str, str], ...] = (
+    ("●", "tagged (Space): d removes every tagged row"),
+    ("!", "in a deadlock or a stuck wait (w scans for waiters)"),
+    ("~", f"busy: changed in more than half of the last {BUSY_WINDOW} refreshes; a busy row "
+          "is not highlighted (it would stay so for ever), the mark goes once it calms down"),
+    ("bold row", "appeared or changed at the last refresh (for two seconds; a one-off change)"),
+    ("struck red", "removed: it stays two seconds before it goes"),
+    ("history", "the detail pane's sparklines: each figure (messages, bytes, attached, rss, "
+                f"sem N) over the last {int(HISTORY_WINDOW // 60)} minutes, with its "
+                "lowest..highest and current value"),
 )  # fmt: skip
 
 KIND_NAMES = {Kind.SHM: "Segments", Kind.SEM: "Semaphore sets", Kind.MSG: "Queues"}
@@ -55,6 +71,11 @@ NAME_WIDTH = 14  # a longer name gets a line of its own
 def status_lines(indent: str = "  ") -> list[str]:
     """'  dest          removed ... ', a word and its meaning, wrapped."""
     return described_lines(list(STATUS_MEANINGS), indent)
+
+
+def mark_lines(indent: str = "  ") -> list[str]:
+    """The row marks and highlights, and what each means."""
+    return described_lines(list(MARKS), indent)
 
 
 def column_lines(kind: Kind, indent: str = "  ") -> list[str]:

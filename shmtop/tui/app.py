@@ -44,6 +44,7 @@ from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
 from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
 from shmtop.tui.screens.waiter_screen import WaiterScreen
+from shmtop.tui.status_colours import StatusTheme
 
 _T = TypeVar("_T")
 
@@ -69,7 +70,7 @@ class SnapshotReady(Message):
         return isinstance(message, SnapshotReady)
 
 
-class ShmtopApp(ExplainedKeys):
+class ShmtopApp(StatusTheme, ExplainedKeys):
     """htop for System V IPC. The UI only reads snapshots and asks the core to act."""
 
     CSS_PATH = "app.tcss"

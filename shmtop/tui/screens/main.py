@@ -13,11 +13,13 @@ from textual.timer import Timer
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from shmtop.core.actions import Identity, Removal, identity_of
+from shmtop.core.history import HistoryStore
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.verdicts import judge
 from shmtop.text import glossary
 from shmtop.text.errors import removal_text
 from shmtop.text.filtering import FilterError, wrapped_note
+from shmtop.text.history_lines import history_lines
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
@@ -157,6 +159,7 @@ class MainScreen(Screen[None]):
         self._status_shown: str | None = None  # whether a row is selected, as last shown
         self.scan_waiters = False  # `w`: scan for waiters with every refresh
         self._probes = Probes()
+        self.history = HistoryStore()  # each object's figures over the last minutes
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=self.show_clock)
@@ -215,6 +218,7 @@ class MainScreen(Screen[None]):
         self.snapshot = snapshot
         if not self._ready or not self.is_attached:
             return  # not mounted yet (shown once ready), or already torn down
+        self.history.record(snapshot)
         self.query_one(UsageMeters).show(snapshot.limits)
         posix_main.show_snapshot(self, snapshot)
         tabs = self.query_one(TabbedContent)
@@ -296,7 +300,14 @@ class MainScreen(Screen[None]):
         if self.posix_table is not None:
             posix_main.show_detail(self)
             return
-        self.query_one(DetailPane).show(self.table.selected, self.snapshot)
+        pane, selected = self.query_one(DetailPane), self.table.selected
+        history: list[str] = []
+        if selected is not None and self.snapshot is not None:
+            series = self.history.series(self.kind, selected.id)
+            history = history_lines(
+                series, self.snapshot.taken_at, pane.spark_width(), self.history.window
+            )
+        pane.show(selected, self.snapshot, history)
 
     @on(IpcTable.CursorMoved)
     def _cursor_moved(self) -> None:
@@ -372,6 +383,7 @@ class MainScreen(Screen[None]):
     def help_topics(self) -> list[tuple[str, list[str]]]:
         """The status words, every tab's columns, and the filter language."""
         topics = [("Status words", glossary.status_lines())]
+        topics.append(("Marks, highlights and history", glossary.mark_lines()))
         for kind in (self.kind, *(k for k in TAB_TITLES if k is not self.kind)):
             title = f"Columns of {TAB_TITLES[kind]} (F2 chooses them; ←/→ scroll)"
             topics.append((title, glossary.column_lines(kind)))
