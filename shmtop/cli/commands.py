@@ -390,10 +390,11 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
             semaphore_labels=made.semaphore_labels(), **options,
         )  # fmt: skip
         app.title = f"shmtop demo: {where.title}"
+        on_stop = made.stop_signal_handler(lambda: app.call_later(app.exit))
         previous = {
-            signum: signal.signal(signum, lambda *_: app.call_later(app.exit))
-            for signum in (signal.SIGTERM, signal.SIGHUP)
-        }  # leaving the view, whatever the way, ends the demo's processes and objects
+            signum: signal.signal(signum, on_stop) for signum in (signal.SIGTERM, signal.SIGHUP)
+        }
+        # leaving the view, whatever the way, ends the demo's processes and objects
         try:
             if play is not None:
                 play(app)

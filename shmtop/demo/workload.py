@@ -121,6 +121,7 @@ READY_PATIENCE = 10.0  # for a child to report that it is set up
 TERM_GRACE = 2.0  # between SIGTERM and SIGKILL
 BLOCK_PATIENCE = 2.0  # for demo-blocked to be counted by GETNCNT before going on
 
+VIEW_EXIT_GRACE = 5.0  # seconds the view has to close on a stop signal before the demo ends itself
 STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 _PR_SET_PDEATHSIG = 1
@@ -178,6 +179,7 @@ class Demo:
         self._pending: list[DemoObject] = []  # objects not removed yet
         self._old_handlers: dict[int, _Handler] = {}
         self._entered = False
+        self._stopping = threading.RLock()  # stop() from the main thread and a watchdog
 
     # ---- what was made ----
 
@@ -239,7 +241,7 @@ class Demo:
         (RuntimeError) after everything else was tried, and is retried by the
         next call.
         """
-        with self._signals_held_off():
+        with self._stopping, self._signals_held_off():
             self._end_children()
             problems: list[str] = []
             for made in reversed(list(self._pending)):
@@ -252,6 +254,32 @@ class Demo:
                 self._pending.remove(made)
         if problems:
             raise RuntimeError("demo: could not remove " + "; ".join(problems))
+
+    def stop_signal_handler(
+        self, ask_view_to_exit: Callable[[], Any]
+    ) -> Callable[[int, FrameType | None], None]:
+        """A SIGTERM/SIGHUP handler for the demo under its view: it asks the view to exit
+        (the demo ends on the way out) and starts a watchdog. Textual's shutdown can hang
+        when the terminal is gone (seen: its writer thread's queue after tmux was killed),
+        so if the process is still here VIEW_EXIT_GRACE seconds later, the watchdog ends
+        the children, removes the objects and exits the process."""
+        armed = threading.Event()
+
+        def watchdog(signum: int) -> None:
+            time.sleep(VIEW_EXIT_GRACE)
+            try:
+                self.stop()
+            finally:
+                os._exit(128 + signum)
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            ask_view_to_exit()
+            if not armed.is_set():
+                armed.set()
+                threading.Thread(target=watchdog, args=(signum,), name="shmtop-demo-watchdog",
+                                 daemon=True).start()  # fmt: skip
+
+        return handler
 
     # ---- signals ----
 

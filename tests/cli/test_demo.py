@@ -41,6 +41,7 @@ from shmtop.demo.workload import (
     RING_SIZE,
     RING_SLOTS,
     STOP_SIGNALS,
+    VIEW_EXIT_GRACE,
     Demo,
     Stopped,
     run_headless,
@@ -445,6 +446,36 @@ def test_the_headless_demo_ends_with_its_killed_parent_and_removes_everything() 
         wait_until(lambda: reap(left), "the demo ends (and is reaped)")
         assert_no_process([pid, *demo.children])
         assert_all_removed(demo.objects)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="an IPC namespace needs root")
+def test_a_view_that_hangs_on_a_stop_signal_still_ends_the_demo() -> None:
+    """Textual's shutdown can hang when the terminal is gone (tmux killed): the signal's
+    watchdog ends the children, removes the objects and exits 128+signal. (The objects go
+    with the demo's IPC namespace anyway; the children are what would have kept it.)"""
+    env = dict(os.environ, PROBE_HANG="1")
+    with subreaper():
+        process = subprocess.Popen(
+            [sys.executable, str(TESTS / "demo_probe.py"), "demo"], cwd=ROOT, env=env,
+            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        try:
+            assert process.stdout is not None
+            children = json.loads(process.stdout.readline())["children"]
+            assert len(children) >= 8
+            process.send_signal(signal.SIGTERM)
+            bound = VIEW_EXIT_GRACE + PATIENCE
+            assert process.wait(timeout=bound) == 128 + signal.SIGTERM
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        # The watchdog's stop() ended and reaped them before the exit: none was left for
+        # PR_SET_PDEATHSIG to kill and for us (the subreaper) to reap.
+        for pid in children:
+            with pytest.raises(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+        assert_no_process(children)
 
 
 # ---- an IPC namespace of its own, and the view's options ----
