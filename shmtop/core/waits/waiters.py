@@ -91,6 +91,7 @@ class WaiterScanner:
         found = self._processes.lookup(pids_named)
         names = {pid: p.command for pid, p in found.items()}
         titles = {pid: p.title for pid, p in found.items() if p.title is not None}
+        users = {pid: p.user for pid, p in found.items()}
         waits: dict[tuple[int, ...], tuple[float, tuple[int, int]]] = {}
         waiters = []
         for row in rows:
@@ -133,6 +134,7 @@ class WaiterScanner:
             tasks_scanned=scan.tasks, unreadable=MappingProxyType(dict(unreadable)),
             ignored=MappingProxyType(dict(ignored)), hidden=wait_procs.hidden_processes(),
             titles=MappingProxyType(titles), named_semaphores=tuple(semaphores),
+            users=MappingProxyType(users),
         )  # fmt: skip
 
     def _in_our_namespace(

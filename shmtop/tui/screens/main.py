@@ -26,6 +26,7 @@ from shmtop.tui.probes import PollRequested, Probes
 from shmtop.tui.screens.column_chooser import ColumnChooser
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.help import FILTER_HELP
+from shmtop.tui.screens.tree_view import TreeScreen
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.alert_banner import AlertBanner
 from shmtop.tui.widgets.detail import DetailPane
@@ -117,6 +118,7 @@ class MainScreen(Screen[None]):
         Binding("3", "tab('msg')", "Queues tab", show=False, id="main.tab_msg"),
         Binding("escape", "clear", "Close (tags stay)", show=False, id="main.clear"),
         Binding("w", "scan_waiters", "Waiters", show=False, id="main.scan_waiters"),
+        Binding("t", "tree", "Tree", id="main.tree"),
     ]
     HELP_TITLE = "the main screen"
 
@@ -250,6 +252,10 @@ class MainScreen(Screen[None]):
             counts = wait_summary.queue_counts(waits) if waits and table.kind is Kind.MSG else None
             table.set_waits(counts, marked)
         self._show_status()
+
+    def action_tree(self) -> None:
+        """t: the tree view (processes and what they use, owners and what they own)."""
+        self.app.push_screen(TreeScreen(self.snapshot, show_clock=self.show_clock))
 
     def action_scan_waiters(self) -> None:
         self.scan_waiters = not self.scan_waiters
