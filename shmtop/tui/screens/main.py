@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -18,11 +20,12 @@ from shmtop.core.verdicts import judge
 from shmtop.text import glossary
 from shmtop.text.errors import removal_text
 from shmtop.text.filtering import parse_filter
+from shmtop.text.removal_waiters import with_waiters
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
 from shmtop.tui import wait_summary
-from shmtop.tui.probes import PollRequested, Probes
+from shmtop.tui.probes import PollRequested, Probes, scan_waiters
 from shmtop.tui.screens.column_chooser import ColumnChooser
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.help import FILTER_HELP
@@ -493,7 +496,20 @@ class MainScreen(Screen[None]):
                 expected = {o.id: identity_of(o) for o in targets}
                 self.post_message(self.RemoveRequested(kind, [o.id for o in targets], expected))
 
-        self.app.push_screen(ConfirmScreen(question, plan), confirmed)
+        if kind is Kind.SHM:
+            self.app.push_screen(ConfirmScreen(question, plan), confirmed)
+        else:  # name the threads blocked on them: a scan first, off the UI thread
+            self._ask_with_waiters(kind, targets, question, plan, confirmed)
+
+    @work(thread=True, exclusive=True, group="removal-question", exit_on_error=False)
+    def _ask_with_waiters(
+        self, kind: Kind, targets: list[IpcObject], question: str, plan: list[str],
+        confirmed: Callable[[bool | None], None],
+    ) -> None:  # fmt: skip
+        source = getattr(self.app, "waiter_source", None)
+        waits, error = scan_waiters(source) if source is not None else (None, None)
+        lines = with_waiters(plan, kind, targets, waits, error)
+        self.app.call_from_thread(self.app.push_screen, ConfirmScreen(question, lines), confirmed)
 
     def report_removals(self, removals: list[Removal]) -> None:
         """Say what became of each object, without leaving the screen."""
