@@ -58,12 +58,12 @@ def nobodys_segment() -> Iterator[int]:
     with os.fdopen(read_end) as pipe:
         said = pipe.read()
     os.waitpid(pid, 0)
-    shmid = helpers.record(Kind.SHM, int(said))
+    shmid = helpers.record("shm", int(said))
     try:
         assert native.shm_stat(shmid).uid == nobody.pw_uid
         yield shmid
     finally:
-        helpers.remove(Kind.SHM, shmid)
+        helpers.remove("shm", shmid)
 
 
 def rows(app: ShmtopApp) -> dict[str, TreeRow]:
