@@ -14,11 +14,12 @@ INDENT = "  "
 SHOWN = 8  # blocked threads named an object; the rest are counted
 
 
-def wakes(calls: Sequence[str]) -> str:
-    """'removing it wakes them: their semop fails with EIDRM' (calls: the blocked calls)."""
+def wakes(kind: Kind, calls: Sequence[str], count: int) -> str:
+    """'removing the set wakes it (semtimedop fails with EIDRM)'; calls: the blocked ones."""
     names = "/".join(sorted(set(calls))) or "call"
     verb = "fails" if len(set(calls)) <= 1 else "fail"
-    return f"removing it wakes them: their {names} {verb} with EIDRM"
+    noun = "set" if kind is Kind.SEM else "queue"
+    return f"removing the {noun} wakes {'it' if count == 1 else 'them'} ({names} {verb} with EIDRM)"
 
 
 def blocked_lines(
@@ -35,19 +36,20 @@ def blocked_lines(
         why = error or "no waiter scan"
         if counted_by_kernel:
             return [f"{INDENT}{counted(counted_by_kernel, 'thread')} blocked on it, not named "
-                    f"({why}); {wakes(['semop'])}"]  # fmt: skip
+                    f"({why}); {wakes(kind, ['semop'], counted_by_kernel)}"]  # fmt: skip
         return [f"{INDENT}who is blocked on it is unknown ({why})"]
     mine = sorted(waits.on(kind, obj.id), key=lambda w: (w.pid, w.tid))
     if not mine:
         if counted_by_kernel:
             blind = waits.blind_spot() or "they are in another namespace or could not be read"
             return [f"{INDENT}{counted(counted_by_kernel, 'thread')} blocked on it, not named "
-                    f"({blind}); {wakes(['semop'])}"]  # fmt: skip
+                    f"({blind}); {wakes(kind, ['semop'], counted_by_kernel)}"]  # fmt: skip
         unseen = waits.blind_spot()
         return [f"{INDENT}nobody is blocked on it" if unseen is None else
                 f"{INDENT}no blocked thread seen ({unseen})"]  # fmt: skip
+    calls = [w.syscall for w in mine]
     lines = [
-        f"{INDENT}{counted(len(mine), 'thread')} blocked on it, {wakes([w.syscall for w in mine])}:"
+        f"{INDENT}{counted(len(mine), 'thread')} blocked on it; {wakes(kind, calls, len(mine))}:"
     ]
     lines += [f"{INDENT}{INDENT}{waiter_text(w)}" for w in mine[:SHOWN]]
     if len(mine) > SHOWN:

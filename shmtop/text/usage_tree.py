@@ -87,9 +87,14 @@ def build_tree(snapshot: Snapshot, waits: WaitReport | None = None,
 
 
 def object_text(kind: Kind, obj: IpcObject) -> str:
-    """'shm 32768  key 0x0052e2c1  148.0 MiB  nattch 2  dest', 'sem 65536  key 0x00001234
-    3 semaphores', 'msg 98304  key 0x00005678  3 messages, 120 B' (no untrusted text)."""
-    text = f"{kind} {obj.id}  key {hex_key(obj.owner.key)}"
+    """'shm 32768  key 0x0052e2c1  148.0M  nattch 2  dest' (no untrusted text)."""
+    return f"{kind} {obj.id}  {object_facts(obj)}"
+
+
+def object_facts(obj: IpcObject) -> str:
+    """'key 0x0052e2c1  148.0M  nattch 2  dest', 'key 0x00001234  3 semaphores',
+    'key 0x00005678  3 messages, 120B'."""
+    text = f"key {hex_key(obj.owner.key)}"
     if isinstance(obj, Segment):
         text += f"  {human_size(obj.size)}  nattch {obj.nattch}"
         text += "".join(f"  {flag}" for flag in obj.flags)
@@ -214,13 +219,15 @@ def _process_section(snapshot: Snapshot, people: Mapping[int, _Who],
             continue
         children = []
         for (kind, ident), how in sorted(uses[pid].items(), key=_object_order):
+            # How first, the object's facts after: at 80 columns the how is what shows.
             obj = snapshot.find(kind, ident)
-            text = object_text(kind, obj) if obj is not None else f"{kind} {ident} (gone)"
+            facts = object_facts(obj) if obj is not None else "gone"
             if obj is not None and obj.owner.user != who.user:
-                text += f"  owner {safe_text(obj.owner.user)}"
+                facts += f"  owner {safe_text(obj.owner.user)}"
             role = "waiter" if any(h.startswith("WAITING") for h in how) else "object"
-            children.append(TreeRow(f"p{pid}/{kind}{ident}", f"{text}: {'; '.join(how)}", role,
-                                    kind=kind, ident=ident, pid=pid))  # fmt: skip
+            label = f"{kind} {ident}: {'; '.join(how)}  · {facts}"
+            children.append(TreeRow(f"p{pid}/{kind}{ident}", label, role, kind=kind, ident=ident,
+                                    pid=pid))  # fmt: skip
         owner = f"  user {safe_text(who.user)}" if who.user is not None else ""
         label = f"{_process_label(pid, who)}{owner}  ({counted(len(children), 'object')})"
         rows.append(TreeRow(f"p{pid}", label, "process", tuple(children), pid=pid))

@@ -98,14 +98,14 @@ async def test_the_tree_lists_a_process_with_its_segments_and_the_waiter_under_i
             (Kind.SHM, written), (Kind.SHM, read),
         ]  # fmt: skip
         # Its own shmat was the last on each (lpid).
-        assert seen[f"p{attacher.pid}/shm{written}"].label.endswith(
-            ": attached rw; last shmat/shmdt (lpid)"
+        assert seen[f"p{attacher.pid}/shm{written}"].label.startswith(
+            f"shm {written}: attached rw; last shmat/shmdt (lpid)  · key 0x00000000  4.0K"
         )
-        assert seen[f"p{attacher.pid}/shm{read}"].label.endswith(
-            ": attached ro; last shmat/shmdt (lpid)"
+        assert seen[f"p{attacher.pid}/shm{read}"].label.startswith(
+            f"shm {read}: attached ro; last shmat/shmdt (lpid)  · "
         )
         assert seen[wait_key].label == f"BLOCKED {waiter.pid} (shmtop-treewt): sem 0 -1"
-        assert seen[f"p{waiter.pid}/sem{semid}"].label.endswith(": WAITING: sem 0 -1")
+        assert seen[f"p{waiter.pid}/sem{semid}"].label.startswith(f"sem {semid}: WAITING: sem 0 -1")
         assert f"onobody/shm{nobodys_segment}" in seen
 
         # u: the picker offers all users, the owners and those running the processes.
@@ -159,7 +159,7 @@ async def test_the_removal_question_of_a_set_names_its_blocked_waiter(
         (plan,) = question.plan
         assert f"sem {semid}  key 0x00000000  owner root" in plan
         assert (
-            "  1 thread blocked on it, removing it wakes them: their semtimedop fails with EIDRM:"
+            "  1 thread blocked on it; removing the set wakes it (semtimedop fails with EIDRM):"
             in plan.splitlines()
         )
         assert f"    BLOCKED {waiter.pid} (shmtop-rmwait): sem 0 -1" in plan.splitlines()

@@ -29,18 +29,22 @@ def test_each_process_lists_the_objects_it_attached_created_changed_or_waits_on(
     assert producer.label.startswith("4300 (producer)  user app")
     assert children_keys(producer) == ["p4300/shm32769", "p4300/shm32770", "p4300/sem65536",
                                        "p4300/msg98304"]  # fmt: skip
-    assert rows["p4300/shm32770"].label.endswith(
-        ": attached rw; created it (cpid); last shmat/shmdt (lpid)"
+    assert rows["p4300/shm32770"].label == (
+        "shm 32770: attached rw; created it (cpid); last shmat/shmdt (lpid)"
+        "  · key 0x00000000  4.0K  nattch 1  dest"
     )
-    assert "nattch 1  dest" in rows["p4300/shm32770"].label
-    assert rows["p4300/sem65536"].label.endswith("last semop on semaphore 0 (sempid)")
+    assert rows["p4300/sem65536"].label.startswith("sem 65536: last semop on semaphore 0 (sempid)")
     # It sent last, and is blocked sending now: a waiter line.
     queue = rows["p4300/msg98304"]
     assert queue.role == "waiter"
-    assert queue.label.endswith("last msgsnd (lspid); WAITING: send type 9, 16300 bytes")
+    assert queue.label.startswith(
+        "msg 98304: last msgsnd (lspid); WAITING: send type 9, 16300 bytes  · key 0x00005678"
+    )
     consumer = rows["p4301/shm32769"]
-    assert consumer.label.endswith(": attached ro; last shmat/shmdt (lpid)")
-    assert rows["p4100/sem65537"].label.endswith("last semop on semaphores 0-15 (sempid)")
+    assert consumer.label.startswith("shm 32769: attached ro; last shmat/shmdt (lpid)  · ")
+    assert rows["p4100/sem65537"].label.startswith(
+        "sem 65537: last semop on semaphores 0-15 (sempid)"
+    )
 
 
 def test_a_waiter_not_otherwise_in_the_snapshot_is_a_process_of_the_tree() -> None:
@@ -50,7 +54,10 @@ def test_a_waiter_not_otherwise_in_the_snapshot_is_a_process_of_the_tree() -> No
     assert batch.label.startswith("4400 (batch)")
     (on_set,) = batch.children
     assert on_set.kind is Kind.SEM and on_set.ident == 65538
-    assert on_set.label.endswith("owner root: WAITING (tid 4401): sem 0 -1")
+    assert on_set.label == (
+        "sem 65538: WAITING (tid 4401): sem 0 -1  · key 0x00000000  2 semaphores  unreadable"
+        "  owner root"
+    )
 
 
 def test_a_gone_creator_is_not_a_process_of_the_tree() -> None:
@@ -158,7 +165,7 @@ def test_the_removal_question_names_the_threads_blocked_on_a_set_and_says_eidrm(
     lines = blocked_lines(Kind.SEM, sem_set, fixed_wait_report())
 
     assert lines == [
-        "  1 thread blocked on it, removing it wakes them: their semtimedop fails with EIDRM:",
+        "  1 thread blocked on it; removing the set wakes it (semtimedop fails with EIDRM):",
         "    BLOCKED 4301 (consumer␛[31m): sem 2 -1 SEM_UNDO",
     ]
 
@@ -171,7 +178,7 @@ def test_the_removal_question_of_a_queue_names_senders_and_receivers() -> None:
 
     assert plan.splitlines() == [
         "msg 98304",
-        "  2 threads blocked on it, removing it wakes them: their msgrcv/msgsnd fail with EIDRM:",
+        "  2 threads blocked on it; removing the queue wakes them (msgrcv/msgsnd fail with EIDRM):",
         "    BLOCKED 4300 (producer): send type 9, 16300 bytes",
         "    BLOCKED 4302 (reader): receive type 7",
     ]
@@ -187,7 +194,7 @@ def test_a_set_whose_waiters_the_scan_missed_is_counted_by_the_kernel() -> None:
     (line,) = blocked_lines(Kind.SEM, sem_set, empty)
 
     assert line.startswith("  1 thread blocked on it, not named (")
-    assert line.endswith("removing it wakes them: their semop fails with EIDRM")
+    assert line.endswith("removing the set wakes it (semop fails with EIDRM)")
 
 
 def test_a_failed_scan_and_a_set_nobody_waits_on() -> None:

@@ -121,7 +121,7 @@ class MainScreen(Screen[None]):
         Binding("3", "tab('msg')", "Queues tab", show=False, id="main.tab_msg"),
         Binding("escape", "clear", "Close (tags stay)", show=False, id="main.clear"),
         Binding("w", "scan_waiters", "Waiters", show=False, id="main.scan_waiters"),
-        Binding("t", "tree", "Tree", id="main.tree"),
+        Binding("t", "tree", "Tree view (processes and owners)", show=False, id="main.tree"),
     ]
     HELP_TITLE = "the main screen"
 

@@ -15,6 +15,7 @@ from textual.widgets import Header, Static
 
 from shmtop.core.model import Snapshot
 from shmtop.core.waits.wait_report import WaitReport
+from shmtop.text import glossary
 from shmtop.text.glossary import described_lines
 from shmtop.text.sanitize import safe_text
 from shmtop.text.usage_tree import build_tree
@@ -28,16 +29,6 @@ TREE_KEYS = (
     ("Space", "fold or unfold the line (Shift+Space: every line under it)"),
     ("Shift+←", "to the line above it (its process, owner or section)"),
 )
-TREE_WORDS = (
-    ("attached rw/ro", "maps the segment writable or read-only (x2: mapped twice)"),
-    ("created it", "the segment's creator (cpid)"),
-    ("last shmat/shmdt", "the last process to attach or detach it (lpid)"),
-    ("last semop", "the last process to change those semaphores (sempid): a hint, not a holder"),
-    ("last msgsnd/rcv", "the last sender (lspid) or receiver (lrpid) of the queue"),
-    ("WAITING", "the process has a thread blocked on the object, doing what follows"),
-    ("BLOCKED", "under an object: a thread blocked on it (removing the object wakes it "
-                "with EIDRM)"),
-)  # fmt: skip
 
 
 class TreeScreen(Screen[None]):
@@ -145,5 +136,5 @@ class TreeScreen(Screen[None]):
     def help_topics(self) -> list[tuple[str, list[str]]]:
         return [
             ("In the tree", described_lines(list(TREE_KEYS), width=18)),
-            ("What the lines say", described_lines(list(TREE_WORDS), width=18)),
+            ("What the lines say", described_lines(list(glossary.TREE_MEANINGS), width=18)),
         ]

@@ -1,0 +1,106 @@
+"""SVG snapshots of the tree view (t) on the fixed snapshot and waiter scan, at 80x24 and
+160x45, and of the removal question of a set with a blocked waiter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_source import FixedSource, FixedWaiters, fixed_peek
+from textual.pilot import Pilot
+from tui_pilot import show_tab, tables_filled, wait_armed, wait_for
+
+from shmtop.core.model import Kind
+from shmtop.text.glossary import TREE_MEANINGS
+from shmtop.tui.app import ShmtopApp
+from shmtop.tui.prefs import Preferences
+from shmtop.tui.screens.confirm import ConfirmScreen
+from shmtop.tui.screens.help import HelpScreen
+from shmtop.tui.screens.tree_view import TreeScreen
+from shmtop.tui.widgets.usage_tree import UsageTreeView
+
+pytestmark = pytest.mark.usefixtures("utc")
+SIZES = [(80, 24), (160, 45)]
+
+
+def fixed_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ShmtopApp:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return ShmtopApp(
+        FixedSource(), preferences=Preferences(interval=10.0),
+        preferences_path=tmp_path / "prefs.json", show_clock=False,
+        waiter_source=FixedWaiters(), peeker=fixed_peek,
+    )  # fmt: skip
+
+
+async def open_tree(pilot: Pilot[Any]) -> None:
+    """t, then until the tree shows the fixed scan's waiters."""
+    app = pilot.app
+    assert isinstance(app, ShmtopApp)
+    await tables_filled(app, pilot)
+    await pilot.press("t")
+
+    def drawn() -> bool:
+        screen = app.screen
+        if not isinstance(screen, TreeScreen) or screen.waits is None:
+            return False
+        keys = {row.key for row in screen.query_one(UsageTreeView).visible_rows()}
+        return "oapp/sem65536/w4301" in keys
+
+    await wait_for(pilot, drawn, "the tree with the waiters")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_tree_view(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    assert snap_compare(fixed_app(tmp_path, monkeypatch), terminal_size=size, run_before=open_tree)
+
+
+def test_confirm_removal_of_a_set_with_a_waiter(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, ShmtopApp)
+        await tables_filled(app, pilot)
+        await show_tab(app, pilot, "2", Kind.SEM)
+        assert app.main_screen.table.move_to(65536)
+        await pilot.press("d")
+        await wait_armed(app, pilot, ConfirmScreen)
+        await pilot.pause()
+
+    app = fixed_app(tmp_path, monkeypatch)
+    assert snap_compare(app, terminal_size=(120, 32), run_before=run_before)
+
+
+@pytest.mark.asyncio
+async def test_help_of_the_tree_view_names_its_keys_and_words_and_fits_80x24(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = fixed_app(tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tables_filled(app, pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the main help")
+        assert "Tree view (processes and owners)" in help_text(app)
+        await pilot.press("escape")
+        await open_tree(pilot)
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the tree's help")
+        shown = help_text(app)
+        for words in ("Help: the tree view", "t  Esc  q", "Back (tables)", "u ", "User", "Space"):
+            assert words in shown, words
+        for word, _meaning in TREE_MEANINGS:
+            assert word in shown, word
+        box = app.screen.query_one("VerticalScroll")
+        assert box.region.right <= 80 and box.region.bottom <= 24
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, TreeScreen), "back in the tree")
+
+
+def help_text(app: ShmtopApp) -> str:
+    screen = app.screen
+    assert isinstance(screen, HelpScreen)
+    return f"Help: {screen.title_text}\n{screen.text}"
