@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fake_source import FixedSource, FixedWaiters, fixed_peek
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 from tui_pilot import show_tab, tables_filled, wait_armed, wait_for
 
 from shmtop.core.model import Kind
@@ -18,6 +19,7 @@ from shmtop.tui.prefs import Preferences
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.help import HelpScreen
 from shmtop.tui.screens.tree_view import TreeScreen
+from shmtop.tui.screens.user_picker import UserPicker
 from shmtop.tui.widgets.usage_tree import UsageTreeView
 
 pytestmark = pytest.mark.usefixtures("utc")
@@ -104,3 +106,35 @@ def help_text(app: ShmtopApp) -> str:
     screen = app.screen
     assert isinstance(screen, HelpScreen)
     return f"Help: {screen.title_text}\n{screen.text}"
+
+
+@pytest.mark.asyncio
+async def test_a_folded_line_and_the_cursor_stay_when_the_tree_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = fixed_app(tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tree(pilot)
+        tree = app.screen.query_one(UsageTreeView)
+        line = tree.line_of("p4300")
+        assert line is not None
+        tree.cursor_line = line
+        await pilot.press("space")
+        await wait_for(pilot, lambda: "p4300" in tree.folded, "p4300 folded")
+        keys = [row.key for row in tree.visible_rows()]
+        assert "p4300" in keys and "p4300/shm32769" not in keys
+
+        await pilot.press("u")  # user app: other rows, the tree is rebuilt
+        await wait_for(pilot, lambda: isinstance(app.screen, UserPicker), "the user picker")
+        picker = app.screen.query_one(OptionList)
+        ids = [picker.get_option_at_index(n).id for n in range(picker.option_count)]
+        for _ in range(ids.index("uapp")):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "p4100" not in {r.key for r in tree.visible_rows()},
+                       "only app's processes")  # fmt: skip
+
+        keys = [row.key for row in tree.visible_rows()]
+        assert "p4300" in keys and "p4300/shm32769" not in keys and "p4301/shm32769" in keys
+        assert tree.selected is not None and tree.selected.key == "p4300"
+        assert tree.cursor_line == tree.line_of("p4300")

@@ -25,11 +25,6 @@ from shmtop.tui.wait_summary import scan_summary
 from shmtop.tui.widgets.footer import KeyFooter
 from shmtop.tui.widgets.usage_tree import UsageTreeView
 
-TREE_KEYS = (
-    ("Space", "fold or unfold the line (Shift+Space: every line under it)"),
-    ("Shift+←", "to the line above it (its process, owner or section)"),
-)
-
 
 class TreeScreen(Screen[None]):
     """The tree view; `u` shows one user's processes and objects."""
@@ -135,6 +130,5 @@ class TreeScreen(Screen[None]):
 
     def help_topics(self) -> list[tuple[str, list[str]]]:
         return [
-            ("In the tree", described_lines(list(TREE_KEYS), width=18)),
             ("What the lines say", described_lines(list(glossary.TREE_MEANINGS), width=18)),
         ]

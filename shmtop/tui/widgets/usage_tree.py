@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on
+from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -25,6 +26,31 @@ ROLE_STYLES = {
 class UsageTreeView(Tree[TreeRow]):
     """Processes and owners, folded where the user folded them."""
 
+    # Tree's own keys, with ids and readable descriptions (the help lists only those), and
+    # the page and sideways keys it lacks.
+    BINDINGS = [
+        Binding("up", "cursor_up", "Up", show=False, id="tree.up"),
+        Binding("down", "cursor_down", "Down", show=False, id="tree.down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="tree.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="tree.page_down"),
+        Binding("home", "scroll_home", "First line", show=False, id="tree.first"),
+        Binding("end", "scroll_end", "Last line", show=False, id="tree.last"),
+        Binding("left", "scroll_left", "Scroll left", show=False, id="tree.left"),
+        Binding("right", "scroll_right", "Scroll right", show=False, id="tree.right"),
+        Binding(
+            "space,enter", "toggle_node", "Fold / unfold the line", show=False, id="tree.toggle"
+        ),
+        Binding(
+            "shift+space",
+            "toggle_expand_all",
+            "Fold / unfold all under it",
+            show=False,
+            id="tree.toggle_all",
+        ),
+        Binding(
+            "shift+left", "cursor_parent", "To the line above it", show=False, id="tree.parent"
+        ),
+    ]
     DEFAULT_CSS = """
     UsageTreeView { height: 1fr; }
     """
