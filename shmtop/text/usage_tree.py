@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import msgspec
+
 from shmtop.core.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
 from shmtop.core.waits.records import Waiter
 from shmtop.core.waits.wait_report import WaitReport
@@ -27,9 +29,9 @@ NOUNS = {Kind.SHM: ("segment", "segments"), Kind.SEM: ("set", "sets"),
 KIND_ORDER = {Kind.SHM: 0, Kind.SEM: 1, Kind.MSG: 2}
 
 
-@dataclass(frozen=True, slots=True)
-class TreeRow:
-    """One line of the tree and the lines under it.
+class TreeRow(msgspec.Struct, frozen=True, gc=False):
+    """One line of the tree and the lines under it (a Struct, as the model's records: a
+    tree of 1000 processes has tens of thousands of rows, made anew with every refresh).
 
     role says what the line is, for its style: "section", "process", "owner", "object",
     "attacher", "waiter" (a blocked thread) or "note"."""
@@ -44,18 +46,20 @@ class TreeRow:
 
     def walk(self) -> Iterable[TreeRow]:
         """This row and every row under it, depth first."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
+        stack = [self]
+        while stack:
+            row = stack.pop()
+            yield row
+            stack.extend(reversed(row.children))
 
 
-@dataclass(frozen=True, slots=True)
-class UsageTree:
-    """The two sections, and every user the user picker offers (sorted)."""
+class UsageTree(msgspec.Struct, frozen=True, gc=False):
+    """The two sections, every user the user picker offers (sorted), and the rows in all."""
 
     processes: TreeRow
     owners: TreeRow
     users: tuple[str, ...]
+    size: int
 
     @property
     def sections(self) -> tuple[TreeRow, TreeRow]:
@@ -79,11 +83,10 @@ def build_tree(snapshot: Snapshot, waits: WaitReport | None = None,
     people = _processes(snapshot, waits)
     users = {o.owner.user for kind in Kind for o in snapshot.objects(kind)}
     users.update(who.user for who in people.values() if who.user is not None)
-    return UsageTree(
-        _process_section(snapshot, people, waiters, user),
-        _owner_section(snapshot, people, waiters, user),
-        tuple(sorted(users)),
-    )
+    sections = (_process_section(snapshot, people, waiters, user),
+                _owner_section(snapshot, people, waiters, user))  # fmt: skip
+    size = sum(1 for section in sections for _ in section.walk())
+    return UsageTree(*sections, tuple(sorted(users)), size)
 
 
 def object_text(kind: Kind, obj: IpcObject) -> str:
@@ -175,12 +178,13 @@ def _uses(snapshot: Snapshot, waiters: tuple[Waiter, ...]
     uses: dict[int, dict[tuple[Kind, int], list[str]]] = defaultdict(lambda: defaultdict(list))
     for s in snapshot.segments:
         mappings: dict[int, list[bool]] = defaultdict(list)
+        viewers = {a.pid for a in s.attachments if a.is_self}
         for a in s.attachments:
             mappings[a.pid].append(a.writable)
         for pid, writable in mappings.items():
             access = "rw" if any(writable) else "ro"
             times = f" x{len(writable)}" if len(writable) > 1 else ""
-            viewer = f" ({VIEWER})" if any(a.is_self for a in s.attachments if a.pid == pid) else ""
+            viewer = f" ({VIEWER})" if pid in viewers else ""
             uses[pid][Kind.SHM, s.id].append(f"attached {access}{times}{viewer}")
         if s.cpid:
             uses[s.cpid][Kind.SHM, s.id].append("created it (cpid)")
@@ -210,6 +214,8 @@ def _uses(snapshot: Snapshot, waiters: tuple[Waiter, ...]
 def _process_section(snapshot: Snapshot, people: Mapping[int, _Who],
                      waiters: tuple[Waiter, ...], user: str | None) -> TreeRow:  # fmt: skip
     uses = _uses(snapshot, waiters)
+    found = {(kind, o.id): o for kind in Kind for o in snapshot.objects(kind)}
+    facts: dict[tuple[Kind, int], str] = {}  # each object's facts once, however many use it
     rows = []
     for pid in sorted(uses):
         who = people.get(pid)
@@ -220,12 +226,14 @@ def _process_section(snapshot: Snapshot, people: Mapping[int, _Who],
         children = []
         for (kind, ident), how in sorted(uses[pid].items(), key=_object_order):
             # How first, the object's facts after: at 80 columns the how is what shows.
-            obj = snapshot.find(kind, ident)
-            facts = object_facts(obj) if obj is not None else "gone"
+            obj = found.get((kind, ident))
+            text = facts.get((kind, ident))
+            if text is None:
+                text = facts[kind, ident] = object_facts(obj) if obj is not None else "gone"
             if obj is not None and obj.owner.user != who.user:
-                facts += f"  owner {safe_text(obj.owner.user)}"
+                text += f"  owner {safe_text(obj.owner.user)}"
             role = "waiter" if any(h.startswith("WAITING") for h in how) else "object"
-            label = f"{kind} {ident}: {'; '.join(how)}  · {facts}"
+            label = f"{kind} {ident}: {'; '.join(how)}  · {text}"
             children.append(TreeRow(f"p{pid}/{kind}{ident}", label, role, kind=kind, ident=ident,
                                     pid=pid))  # fmt: skip
         owner = f"  user {safe_text(who.user)}" if who.user is not None else ""

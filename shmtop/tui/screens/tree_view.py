@@ -8,22 +8,26 @@ the rows come from shmtop.text.usage_tree, the widget only draws them.
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Header, Static
+from textual.worker import Worker
 
 from shmtop.core.model import Snapshot
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text import glossary
 from shmtop.text.glossary import described_lines
 from shmtop.text.sanitize import safe_text
-from shmtop.text.usage_tree import build_tree
+from shmtop.text.usage_tree import UsageTree, build_tree
 from shmtop.tui.probes import PollRequested, Probes
 from shmtop.tui.screens.user_picker import UserPicker
 from shmtop.tui.wait_summary import scan_summary
 from shmtop.tui.widgets.footer import KeyFooter
 from shmtop.tui.widgets.usage_tree import UsageTreeView
+
+BUILD_GROUP = "tree-rows"
 
 
 class TreeScreen(Screen[None]):
@@ -52,6 +56,8 @@ class TreeScreen(Screen[None]):
         self._note = ""  # a key's answer
         self._user_note = ""  # the user picked owns and runs nothing (any more)
         self._pending = False
+        self._building = False  # a build runs in a worker
+        self._again = False  # and another was asked for meanwhile
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=self.show_clock)
@@ -91,10 +97,34 @@ class TreeScreen(Screen[None]):
             self.call_later(self._rebuild)
 
     def _rebuild(self) -> None:
+        """Build the rows from what was handed over last; one build at a time (a build asked
+        for while one runs starts when it ends, from the newest data)."""
         self._pending = False
         if self.snapshot is None or not self.is_attached:
             return
-        rows = build_tree(self.snapshot, self.waits, self.user)
+        if self._building:
+            self._again = True
+            return
+        self._building = True
+        self._build(self.snapshot, self.waits, self.user)
+
+    @work(thread=True, group=BUILD_GROUP, exit_on_error=False)
+    def _build(self, snapshot: Snapshot, waits: WaitReport | None, user: str | None) -> None:
+        """The rows, off the UI thread (a tree of 1000 processes takes a few hundred ms:
+        bench/bench_tree.py)."""
+        rows = build_tree(snapshot, waits, user)
+        self.app.call_from_thread(self._show_rows, rows, user)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == BUILD_GROUP and event.worker.is_finished:
+            self._building = False
+            if self._again:
+                self._again = False
+                self._rebuild()
+
+    def _show_rows(self, rows: UsageTree, user: str | None) -> None:
+        if not self.is_attached or user != self.user:
+            return  # closed, or another user picked since
         missing = self.user is not None and self.user not in rows.users
         self._user_note = "they own and run nothing here now" if missing else ""
         self.usage_tree.show(rows)
