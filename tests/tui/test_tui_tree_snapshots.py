@@ -6,21 +6,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
-from fake_source import FixedSource, FixedWaiters, fixed_peek
+from fake_source import FixedSource, FixedWaiters, fixed_peek, fixed_snapshot
 from textual.pilot import Pilot
 from textual.widgets import OptionList
+from textual.widgets.tree import TreeNode
 from tui_pilot import show_tab, tables_filled, wait_armed, wait_for
 
-from shmtop.core.model import Kind
+from shmtop.core.model import Attachment, Kind, Snapshot
 from shmtop.text.glossary import TREE_MEANINGS
+from shmtop.text.usage_tree import TreeRow
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.prefs import Preferences
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.help import HelpScreen
 from shmtop.tui.screens.tree_view import TreeScreen
 from shmtop.tui.screens.user_picker import UserPicker
-from shmtop.tui.widgets.usage_tree import UsageTreeView
+from shmtop.tui.widgets.usage_tree import OPEN_LIMIT, UsageTreeView
 
 pytestmark = pytest.mark.usefixtures("utc")
 SIZES = [(80, 24), (160, 45)]
@@ -138,3 +141,86 @@ async def test_a_folded_line_and_the_cursor_stay_when_the_tree_is_rebuilt(
         assert "p4300" in keys and "p4300/shm32769" not in keys and "p4301/shm32769" in keys
         assert tree.selected is not None and tree.selected.key == "p4300"
         assert tree.cursor_line == tree.line_of("p4300")
+
+
+def many_attachers(segments: int = 300, attachers: int = 8) -> Snapshot:
+    """The fixed snapshot with segments of eight attachers each: thousands of rows."""
+    base = fixed_snapshot()
+    template = base.segments[0]
+    made = tuple(
+        msgspec.structs.replace(
+            template, id=1000 + s, cpid=0, lpid=0,
+            attachments=tuple(Attachment(5000 + (s + a) % segments, f"kid{(s + a) % segments}",
+                                         "app", False, 0, 4096) for a in range(attachers)),
+        )
+        for s in range(segments)
+    )  # fmt: skip
+    return msgspec.structs.replace(base, segments=made)
+
+
+@pytest.mark.asyncio
+async def test_a_big_tree_opens_folded_and_makes_a_processs_lines_when_unfolded(
+    tmp_path: Path,
+) -> None:
+    app = ShmtopApp(
+        FixedSource(many_attachers()), preferences=Preferences(interval=10.0),
+        preferences_path=tmp_path / "prefs.json", show_clock=False, waiter_source=FixedWaiters(),
+    )  # fmt: skip
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TreeScreen), "the tree view")
+        tree = app.screen.query_one(UsageTreeView)
+        await wait_for(pilot, lambda: tree.rows is not None, "the rows")
+        assert tree.rows is not None and tree.rows.size > OPEN_LIMIT
+        keys = [row.key for row in tree.visible_rows()]
+        assert "p5000" in keys and "p5000/shm1000" not in keys  # folded to the processes
+
+        line = tree.line_of("p5000")
+        assert line is not None
+        tree.cursor_line = line
+        node = tree.cursor_node
+        assert node is not None and not node.children  # not made while folded
+        await pilot.press("space")
+        await wait_for(pilot, lambda: len(node.children) == 8, "its 8 segments are made")
+        assert "p5000/shm1000" in [row.key for row in tree.visible_rows()]
+
+
+class BusyQueue(FixedSource):
+    """The fixed snapshot, one more message in queue 98304 at each refresh."""
+
+    def snapshot(self) -> Snapshot:
+        self.calls += 1
+        queues = (msgspec.structs.replace(self.fixed.queues[0], qnum=self.calls),
+                  *self.fixed.queues[1:])  # fmt: skip
+        return msgspec.structs.replace(self.fixed, queues=queues)
+
+
+@pytest.mark.asyncio
+async def test_a_refresh_relabels_the_lines_in_place(tmp_path: Path) -> None:
+    app = ShmtopApp(
+        BusyQueue(), preferences=Preferences(interval=0.25),
+        preferences_path=tmp_path / "prefs.json", show_clock=False, waiter_source=FixedWaiters(),
+    )  # fmt: skip
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tree(pilot)
+        tree = app.screen.query_one(UsageTreeView)
+
+        def queue_node() -> TreeNode[TreeRow]:
+            nodes = list(tree.root.children)
+            while nodes:
+                node = nodes.pop()
+                if node.data is not None and node.data.key == "oapp/msg98304":
+                    return node
+                nodes.extend(node.children)
+            raise AssertionError("no line for queue 98304")
+
+        def label_now() -> str:
+            row = queue_node().data
+            return row.label if row is not None else ""
+
+        first = queue_node()
+        label = label_now()
+        await wait_for(pilot, lambda: label_now() != label, "a refresh changed the queue")
+        assert queue_node() is first  # the same line, relabelled
+        assert str(first.label).startswith("msg 98304  key 0x00005678  ")
