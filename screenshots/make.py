@@ -79,6 +79,11 @@ async def shoot(demo: Demo, prefs_dir: Path) -> None:
             await pilot.pause(1.5)
             save("segment-view")
             await pilot.press("escape")
+            await pilot.press("t")  # the tree view: its waiter scan comes with the next polls
+            await settle(3)
+            await footer_drawn()
+            save("tree-view")
+            await pilot.press("t")
             await pilot.press("question_mark")
             await pilot.pause(0.3)
             save("help")
