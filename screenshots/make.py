@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Footer
 
 from shmtop.core.snapshot.collect import Collector
@@ -79,16 +81,24 @@ async def shoot(demo: Demo, prefs_dir: Path) -> None:
             await pilot.pause(1.5)
             save("segment-view")
             await pilot.press("escape")
-            await pilot.press("t")  # the tree view: its waiter scan comes with the next polls
-            await settle(3)
-            await footer_drawn()
-            save("tree-view")
-            await pilot.press("t")
+            await shoot_tree(pilot, settle, footer_drawn, save)
             await pilot.press("question_mark")
             await pilot.pause(0.3)
             save("help")
     finally:
         collector.close()
+
+
+async def shoot_tree(
+    pilot: Pilot[None], settle: Callable[[int], Awaitable[None]],
+    footer_drawn: Callable[[], Awaitable[None]], save: Callable[[str], None],
+) -> None:  # fmt: skip
+    """The tree view (t): its waiter scan comes with the next polls."""
+    await pilot.press("t")
+    await settle(3)
+    await footer_drawn()
+    save("tree-view")
+    await pilot.press("t")
 
 
 def main() -> int:
