@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 from shmtop.core.actions import Identity, Removal, identity_of
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
@@ -509,7 +510,9 @@ class MainScreen(Screen[None]):
         source = getattr(self.app, "waiter_source", None)
         waits, error = scan_waiters(source) if source is not None else (None, None)
         lines = with_waiters(plan, kind, targets, waits, error)
-        self.app.call_from_thread(self.app.push_screen, ConfirmScreen(question, lines), confirmed)
+        if not get_current_worker().is_cancelled:  # a second `d` asks again: one question
+            self.app.call_from_thread(self.app.push_screen, ConfirmScreen(question, lines),
+                                      confirmed)  # fmt: skip
 
     def report_removals(self, removals: list[Removal]) -> None:
         """Say what became of each object, without leaving the screen."""

@@ -28,6 +28,7 @@ from shmtop.tui.widgets.footer import KeyFooter
 from shmtop.tui.widgets.usage_tree import UsageTreeView
 
 BUILD_GROUP = "tree-rows"
+KEY_NOTE_SECONDS = 6.0
 
 
 class TreeScreen(Screen[None]):
@@ -154,9 +155,15 @@ class TreeScreen(Screen[None]):
         self.app.push_screen(UserPicker(users, self.user), picked)
 
     def say(self, note: str) -> None:
-        """A key's answer (see refusals), in the status line."""
+        """A key's answer (see refusals), in the status line for a few seconds."""
         self._note = note
         self._show_status()
+        self.set_timer(KEY_NOTE_SECONDS, lambda: self._unsay(note))
+
+    def _unsay(self, note: str) -> None:
+        if self._note == note and self.is_attached:
+            self._note = ""
+            self._show_status()
 
     def help_topics(self) -> list[tuple[str, list[str]]]:
         return [
