@@ -29,6 +29,8 @@ async def until(pilot: Pilot[None], condition: Any, what: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + PATIENCE
     while not condition():
+        if pilot.app.return_code is not None:  # told to exit (SIGTERM, its parent's death)
+            raise SystemExit(f"the view exited while waiting until {what}")
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting until {what}")
         await pilot.pause(0.05)

@@ -49,7 +49,8 @@ run_headless(stop_after=None) -> int
     What ``shmtop demo --no-ui`` runs: builds a Demo, prints one line per
     object and per process to stderr ("demo: segment 1234: ring buffer ...",
     "demo: process 4321 demo-producer: ..."), then "demo: ready ...", and
-    waits for SIGINT, SIGTERM or SIGHUP (or stop_after seconds). Returns
+    waits for SIGINT, SIGTERM or SIGHUP (or stop_after seconds); the death of its parent
+    comes as a SIGTERM (die_with_parent). Returns
     EXIT_OK (0) once everything is removed, also when ended by one of those
     signals; EXIT_FAILED (1) when the demo could not be built or cleaned up
     (the reason is printed).
@@ -75,6 +76,7 @@ from typing import Any, Literal, TextIO, TypeAlias
 from shmtop.core.binding import native
 from shmtop.core.errors import GONE
 from shmtop.core.model import Kind
+from shmtop.core.verdicts import DEFAULT_GRACE
 from shmtop.demo import children as roles
 from shmtop.demo.children import (
     DEST_SIZE,
@@ -105,6 +107,7 @@ __all__ = [
     "Role",
     "Stopped",
     "Where",
+    "die_with_parent",
     "isolate",
     "run_headless",
 ]
@@ -424,7 +427,8 @@ class Demo:
             with _signals_blocked():
                 self._made(
                     Kind.SHM, int(reported), "orphan",
-                    f"orphan: made by demo-orphan (pid {pid}, exited), attached by nobody",
+                    f"made by demo-orphan (pid {pid}, exited), attached by nobody: STATUS says"
+                    f" orphan once it is untouched for {DEFAULT_GRACE:g} s (the rule's grace)",
                 )  # fmt: skip
         except BaseException:
             _sweep_segments_of(pid)  # made but maybe not recorded: find it by its creator
@@ -562,7 +566,9 @@ def run_headless(
     demo = Demo()
     ending = "" if stop_after is None else f"after {stop_after:g} s"
     try:
-        with demo:
+        with demo:  # its handlers first: the parent's death comes as a SIGTERM
+            if not die_with_parent():
+                raise Stopped(signal.SIGTERM)
             for line in demo.describe():
                 say(line)
             if where is not None:
@@ -584,6 +590,13 @@ def run_headless(
         f" removed {_count(len(demo.objects), 'object', 'objects')}"
     )
     return EXIT_OK
+
+
+def die_with_parent() -> bool:
+    """SIGTERM reaches this process when whoever started it ends (a killed shell, a test
+    runner): the demo then stops as on any SIGTERM, removing what it made, rather than run
+    on unwatched. False when that parent is already gone."""
+    return native.die_with_parent(signal.SIGTERM, os.getppid())
 
 
 def _count(number: int, one: str, many: str) -> str:
