@@ -63,6 +63,18 @@ WAITER_COLUMNS = {
     "released": "which processes could let it go (the last changer, a sender...)",
 }  # fmt: skip
 
+# The words of the tree view's lines (t).
+TREE_MEANINGS: tuple[tuple[str, str], ...] = (
+    ("attached rw/ro", "maps the segment writable or read-only (x2: mapped twice)"),
+    ("created it", "the segment's creator (cpid)"),
+    ("last shmat/shmdt", "the last process to attach or detach it (lpid)"),
+    ("last semop", "the last process to change those semaphores (sempid): a hint, not a holder"),
+    ("last msgsnd/msgrcv", "the last sender (lspid) or receiver (lrpid) of the queue"),
+    ("WAITING", "the process has a thread blocked on the object, doing what follows"),
+    ("BLOCKED", "under an object: a thread blocked on it (removing the object wakes it "
+                "with EIDRM)"),
+)  # fmt: skip
+
 
 WRAP = 74  # the help fits 80 columns (its frame takes the rest)
 NAME_WIDTH = 14  # a longer name gets a line of its own

@@ -218,8 +218,9 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
         # A segment's content view marks the futex words threads sleep on: it needs them too.
         contents = any(isinstance(s, SegmentViewScreen) and not s.gone for s in self.screen_stack)
         main = self.find_main_screen()
+        wanted = any(getattr(s, "WANTS_WAITERS", False) for s in self.screen_stack)  # tree view
         return ProbeRequest(
-            waiters=bool(views) or contents or (main is not None and main.wants_waiters),
+            waiters=bool(views) or contents or wanted or (main is not None and main.wants_waiters),
             peek=frozenset(s.ident for s in views if isinstance(s, QueueScreen)),
             posix_shown=main is not None and main.posix_shown,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -60,10 +61,7 @@ def run_probes(request: ProbeRequest, waiters: WaiterSource, peeker: Peeker) -> 
     waits: WaitReport | None = None
     error: str | None = None
     if request.waiters:
-        try:
-            waits = waiters.scan()
-        except OSError as failure:
-            error = f"the waiter scan failed: {failure}"
+        waits, error = scan_waiters(waiters)
     peeks: dict[int, MsgPeek | OSError] = {}
     for msqid in sorted(request.peek):
         try:
@@ -71,6 +69,18 @@ def run_probes(request: ProbeRequest, waiters: WaiterSource, peeker: Peeker) -> 
         except OSError as failure:
             peeks[msqid] = failure
     return Probes(waits, error, MappingProxyType(peeks))
+
+
+_SCANNING = threading.Lock()  # one scan at a time: a scanner remembers waits between scans
+
+
+def scan_waiters(waiters: WaiterSource) -> tuple[WaitReport | None, str | None]:
+    """One scan (in a worker thread: the poll's, or a removal's question), or why it failed."""
+    with _SCANNING:
+        try:
+            return waiters.scan(), None
+        except OSError as failure:
+            return None, f"the waiter scan failed: {failure}"
 
 
 class PollRequested(Message):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -11,6 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 from shmtop.core.actions import Identity, Removal, identity_of
 from shmtop.core.history import HistoryStore
@@ -20,14 +23,16 @@ from shmtop.text import glossary
 from shmtop.text.errors import removal_text
 from shmtop.text.filtering import FilterError, wrapped_note
 from shmtop.text.history_lines import history_lines
+from shmtop.text.removal_waiters import with_waiters
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
 from shmtop.tui import finder, posix_main, wait_summary
-from shmtop.tui.probes import PollRequested, Probes
+from shmtop.tui.probes import PollRequested, Probes, scan_waiters
 from shmtop.tui.screens.column_chooser import ColumnChooser
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.help import FILTER_HELP
+from shmtop.tui.screens.tree_view import TreeScreen
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.alert_banner import AlertBanner
 from shmtop.tui.widgets.detail import DetailPane
@@ -127,6 +132,7 @@ class MainScreen(Screen[None]):
         *posix_main.TAB_BINDINGS,
         Binding("escape", "clear", "Close (tags stay)", show=False, id="main.clear"),
         Binding("w", "scan_waiters", "Waiters", show=False, id="main.scan_waiters"),
+        Binding("t", "tree", "Tree view (processes and owners)", show=False, id="main.tree"),
     ]
     HELP_TITLE = "the main screen"
 
@@ -285,6 +291,10 @@ class MainScreen(Screen[None]):
             counts = wait_summary.queue_counts(waits) if waits and table.kind is Kind.MSG else None
             table.set_waits(counts, marked)
         self._show_status()
+
+    def action_tree(self) -> None:
+        """t: the tree view (processes and what they use, owners and what they own)."""
+        self.app.push_screen(TreeScreen(self.snapshot, show_clock=self.show_clock))
 
     def action_scan_waiters(self) -> None:
         self.scan_waiters = not self.scan_waiters
@@ -600,7 +610,22 @@ class MainScreen(Screen[None]):
                 expected = {o.id: identity_of(o) for o in targets}
                 self.post_message(self.RemoveRequested(kind, [o.id for o in targets], expected))
 
-        self.app.push_screen(ConfirmScreen(question, plan), confirmed)
+        if kind is Kind.SHM:
+            self.app.push_screen(ConfirmScreen(question, plan), confirmed)
+        else:  # name the threads blocked on them: a scan first, off the UI thread
+            self._ask_with_waiters(kind, targets, question, plan, confirmed)
+
+    @work(thread=True, exclusive=True, group="removal-question", exit_on_error=False)
+    def _ask_with_waiters(
+        self, kind: Kind, targets: list[IpcObject], question: str, plan: list[str],
+        confirmed: Callable[[bool | None], None],
+    ) -> None:  # fmt: skip
+        source = getattr(self.app, "waiter_source", None)
+        waits, error = scan_waiters(source) if source is not None else (None, None)
+        lines = with_waiters(plan, kind, targets, waits, error)
+        if not get_current_worker().is_cancelled:  # a second `d` asks again: one question
+            self.app.call_from_thread(self.app.push_screen, ConfirmScreen(question, lines),
+                                      confirmed)  # fmt: skip
 
     def report_removals(self, removals: list[Removal]) -> None:
         """Say what became of each object, without leaving the screen."""
