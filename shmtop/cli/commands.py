@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from shmtop import __version__
-from shmtop.cli import exporter_hook, output, serve_hook
+from shmtop.cli import exporter_hook, output, record_hook, serve_hook
 from shmtop.cli.output import (
     EXIT_ERROR,
     EXIT_OK,
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                               " until Ctrl-C")  # fmt: skip
     listing.add_argument("--count", type=line_count, metavar="N",
                          help="with --watch: stop after N lines")  # fmt: skip
+    record_hook.add_list_options(listing)
 
     show = commands.add_parser("show", help="everything about one object")
     show.add_argument("kind", choices=(*KINDS, *POSIX_KINDS))
@@ -173,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_waiters_command(commands)
     exporter_hook.add_command(commands)
     serve_hook.add_command(commands, KINDS)
+    record_hook.add_commands(commands, add_view_options)
 
     schema = commands.add_parser(
         "schema", help="the JSON Schema of a document --json prints (none given: the list)"
@@ -285,6 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rm": run_rm, "limits": run_limits, "demo": run_demo, "schema": run_schema,
         "waiters": run_waiters,
         "exporter": exporter_hook.run, "serve": serve_hook.run,
+        "record": record_hook.run_record, "replay": record_hook.run_replay,
     }  # fmt: skip
     return output.run(handlers[args.command], args)
 
@@ -377,6 +380,7 @@ def take_snapshot(*, attachments: bool = True, collector: Collector | None = Non
 
 
 def run_list(args: argparse.Namespace) -> int:
+    recorded = record_hook.recorded_snapshot(args, args.kind in POSIX_KINDS)  # --from FILE
     if args.kind in POSIX_KINDS:
         from shmtop.cli import posix  # the POSIX commands import what only they need
 
@@ -387,7 +391,7 @@ def run_list(args: argparse.Namespace) -> int:
     check_listing(args, kinds)
     if args.watch is not None:
         return watch_list(args, kinds)
-    snapshot = take_snapshot(attachments=args.kind in ("shm", "all"))
+    snapshot = recorded or take_snapshot(attachments=args.kind in ("shm", "all"))
     if args.user is not None:
         check_user(args.user, snapshot)
     chosen = choose(snapshot, args, kinds)

@@ -1,0 +1,162 @@
+"""`shmtop record`, `shmtop replay` and `list --from FILE --at TIME`: their options, and the
+hooks that run them (shmtop.core.recording loads only for them)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shmtop.cli.output import EXIT_OK, EXIT_USAGE, CliError
+
+if TYPE_CHECKING:
+    from shmtop.core.model import Snapshot
+    from shmtop.core.recording.reader import Recording
+
+# The same words as core/recording/moments.MOMENT_HELP (not imported: every command builds
+# the parser, and only these commands may load the recording code).
+MOMENT = "TIME: an ISO time (no offset: local), +30s after the start, -5m before the end, start, end"
+MAX_INTERVAL = 3600.0
+
+
+def add_commands(subparsers: Any, add_view_options: Any) -> None:
+    """Add `record` and `replay` to the top-level subparsers; `add_view_options` adds the
+    interactive view's options (cli/commands.add_view_options) to replay's."""
+    record = subparsers.add_parser(
+        "record", help="record snapshots to a file (only what changed, compressed) until Ctrl-C"
+    )
+    record.add_argument("file", type=Path, metavar="FILE", help="a new file (never overwritten)")
+    record.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
+                        help="seconds between snapshots (default 1)")  # fmt: skip
+    record.add_argument("--duration", metavar="DURATION",
+                        help="stop after this long (30s, 10m, 2h); default: until Ctrl-C"
+                             " or SIGTERM")  # fmt: skip
+    replay = subparsers.add_parser(
+        "replay", help="the interactive view on a recording, with a time cursor"
+    )
+    replay.add_argument("file", type=Path, metavar="FILE")
+    replay.add_argument("--at", default="start", metavar="TIME",
+                        help=f"where the cursor starts (default start); {MOMENT}")  # fmt: skip
+    replay.add_argument("--speed", type=float, default=1.0, metavar="X",
+                        help="playing speed, recorded seconds a second (default 1)")  # fmt: skip
+    add_view_options(replay.add_argument_group("interactive view"), after_command=True)
+
+
+def add_list_options(listing: argparse.ArgumentParser) -> None:
+    listing.add_argument("--from", type=Path, dest="from_file", metavar="FILE",
+                         help="answer from a recording (shmtop record) instead of the"
+                              " kernel")  # fmt: skip
+    listing.add_argument("--at", metavar="TIME",
+                         help=f"with --from: the snapshot shown at TIME (default end); {MOMENT}")  # fmt: skip
+
+
+def open_recording(path: Path) -> Recording:
+    from shmtop.core.recording.reader import Recording, RecordingError
+
+    try:
+        recording = Recording.open(path)
+    except RecordingError as error:
+        raise CliError(f"{path}: {error}") from error
+    if not len(recording):
+        raise CliError(f"{path}: the recording holds no snapshot yet")
+    return recording
+
+
+def moment(recording: Recording, text: str, option: str) -> float:
+    from shmtop.core.recording.moments import parse_moment
+
+    try:
+        return parse_moment(text, recording.start, recording.end)
+    except ValueError as error:
+        raise CliError(f"{option}: {error}", EXIT_USAGE) from error
+
+
+def recorded_snapshot(args: argparse.Namespace, posix: bool) -> Snapshot | None:
+    """list --from: the recorded snapshot at --at (None without --from); usage errors first."""
+    if args.from_file is None:
+        if args.at is not None:
+            raise CliError("--at goes with --from FILE", EXIT_USAGE)
+        return None
+    if posix:
+        raise CliError("a recording holds System V objects only (shm, sem, msg)", EXIT_USAGE)
+    if args.watch is not None:
+        raise CliError("--watch reads the kernel; --from reads a recording: not both", EXIT_USAGE)
+    from shmtop.text.units import clock
+
+    recording = open_recording(args.from_file)
+    when = moment(recording, args.at or "end", "--at")
+    snapshot = recording.snapshot_at(when)
+    print(f"shmtop: from the recording {args.from_file}: the snapshot of"
+          f" {clock(snapshot.taken_at)} (recorded {clock(recording.start)} to"
+          f" {clock(recording.end)})", file=sys.stderr)  # fmt: skip
+    return snapshot
+
+
+def run_record(args: argparse.Namespace) -> int:
+    from shmtop.cli.commands import take_snapshot
+    from shmtop.core.recording.recorder import record
+    from shmtop.core.recording.writer import RecordingWriter
+    from shmtop.core.snapshot.collect import Collector
+    from shmtop.core.verdicts import parse_duration
+    from shmtop.text.units import human_size
+
+    if not (math.isfinite(args.interval) and 0.1 <= args.interval <= MAX_INTERVAL):
+        raise CliError(f"--interval must be between 0.1 and {MAX_INTERVAL:g} seconds", EXIT_USAGE)
+    duration = None
+    if args.duration is not None:
+        try:
+            duration = parse_duration(args.duration)
+        except ValueError as error:
+            raise CliError(f"--duration: {error}", EXIT_USAGE) from error
+    collector = Collector()
+    take_snapshot(collector=collector)  # unreadable tables: an error before the file is made
+    try:
+        writer = RecordingWriter(args.file, interval=args.interval)
+    except OSError as error:
+        raise CliError(f"cannot create {args.file}: {error.strerror or error}") from error
+    stop = threading.Event()
+    previous = {
+        signum: signal.signal(signum, lambda *_: stop.set())
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
+    until = f"for {args.duration}" if duration else "until Ctrl-C"
+    print(f"shmtop: recording to {args.file} every {args.interval:g}s {until}",
+          file=sys.stderr, flush=True)  # fmt: skip
+    try:
+        with writer:
+            record(writer, lambda: take_snapshot(collector=collector), interval=args.interval,
+                   duration=duration, stop=stop)  # fmt: skip
+    except OSError as error:
+        raise CliError(f"cannot write {args.file}: {error.strerror or error}") from error
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        collector.close()
+    print(f"shmtop: {writer.frames} snapshots, {human_size(writer.bytes)} in {args.file}",
+          file=sys.stderr)  # fmt: skip
+    return EXIT_OK
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    from shmtop.cli.commands import served, view_options
+
+    options = view_options(args)
+    if not (math.isfinite(args.speed) and 0 < args.speed <= 1000):
+        raise CliError("--speed must be above 0 and at most 1000", EXIT_USAGE)
+    recording = open_recording(args.file)
+    when = moment(recording, args.at, "--at")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and not served():
+        raise CliError("the replay needs a terminal; try 'shmtop list --from FILE --at TIME'",
+                       EXIT_USAGE)  # fmt: skip
+    from shmtop.tui.crash import run_app
+    from shmtop.tui.prefs import Preferences
+    from shmtop.tui.replay_app import ReplayApp
+
+    options.pop("readonly", None)  # a replay changes nothing, whatever was asked
+    app = ReplayApp(recording, at=when, speed=args.speed, preferences=Preferences.load(),
+                    **options)  # fmt: skip
+    return run_app(app, "the replay")
