@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 # The same words as core/recording/moments.MOMENT_HELP (not imported: every command builds
 # the parser, and only these commands may load the recording code).
-MOMENT = "TIME: an ISO time (no offset: local), +30s after the start, -5m before the end, start, end"
+MOMENT = (
+    "TIME: an ISO time (no offset: local), +30s after the start, -5m before the end, start, end"
+)
 MAX_INTERVAL = 3600.0
 
 
@@ -51,7 +53,8 @@ def add_list_options(listing: argparse.ArgumentParser) -> None:
                          help="answer from a recording (shmtop record) instead of the"
                               " kernel")  # fmt: skip
     listing.add_argument("--at", metavar="TIME",
-                         help=f"with --from: the snapshot shown at TIME (default end); {MOMENT}")  # fmt: skip
+                         help="with --from: the snapshot shown at TIME, the last taken at"
+                              f" or before it (default end); {MOMENT}")  # fmt: skip
 
 
 def open_recording(path: Path) -> Recording:

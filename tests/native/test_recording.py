@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn, libc_semop, remove
+
 from shmtop.core.binding import native
-from shmtop.core.model import Kind, Snapshot
+from shmtop.core.model import Snapshot
 from shmtop.core.recording.frames import HEADER_SIZE, FrameType
 from shmtop.core.recording.reader import Recording, RecordingError
 from shmtop.core.recording.writer import RecordingWriter
@@ -42,9 +42,9 @@ def scripted(
     child.stop()
     taken.append(collector.snapshot())
     other = make_shm(4096)
-    remove(Kind.SHM, shmid)
+    remove("shm", shmid)
     taken.append(collector.snapshot())
-    remove(Kind.SHM, other)
+    remove("shm", other)
     taken.append(collector.snapshot())
     return taken
 

@@ -10,7 +10,7 @@ from helpers import MakeShm, Spawn
 from textual.widgets import Input, Static
 from tui_pilot import wait_for
 
-from shmtop.core.model import Kind, Snapshot
+from shmtop.core.model import Snapshot
 from shmtop.core.recording.reader import Recording
 from shmtop.core.recording.writer import RecordingWriter
 from shmtop.core.snapshot.collect import Collector
@@ -29,7 +29,9 @@ def shown_ids(app: ReplayApp) -> set[int]:
     return set(app.main_screen.query_one("#table-shm", IpcTable).objects)
 
 
-def recorded(tmp_path: Path, make_shm: MakeShm, spawn: Spawn) -> tuple[Path, list[Snapshot], int, int]:
+def recorded(
+    tmp_path: Path, make_shm: MakeShm, spawn: Spawn
+) -> tuple[Path, list[Snapshot], int, int]:
     """Three snapshots: one segment; a second one, attached; the first removed."""
     collector = Collector()
     try:
@@ -38,7 +40,7 @@ def recorded(tmp_path: Path, make_shm: MakeShm, spawn: Spawn) -> tuple[Path, lis
         second = make_shm()
         child = spawn(name="replay-kid", attach=[(second, True)])
         taken.append(collector.snapshot())
-        helpers.remove(Kind.SHM, first)
+        helpers.remove("shm", first)
         taken.append(collector.snapshot())
         child.stop()
     finally:

@@ -47,7 +47,9 @@ class Change(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
     ipc_namespace: int | None = None
 
 
-def _changed(old: Sequence[IpcObject], new: Sequence[IpcObject]) -> tuple[list[Any], list[int], tuple[int, ...] | None]:
+def _changed(
+    old: Sequence[IpcObject], new: Sequence[IpcObject]
+) -> tuple[list[Any], list[int], tuple[int, ...] | None]:
     """(new or changed objects, removed ids, the full order if apply would not get it)."""
     before = {o.id: o for o in old}
     changed = [o for o in new if (b := before.get(o.id)) is not o and b != o]
@@ -107,8 +109,10 @@ class State:
         self.ipc_namespace = snapshot.ipc_namespace
 
     def apply(self, change: Change) -> None:
-        for kind, objects in zip(KINDS, (change.segments, change.semaphore_sets, change.queues),
-                                 strict=True):  # fmt: skip
+        changed: tuple[tuple[IpcObject, ...], ...] = (
+            change.segments, change.semaphore_sets, change.queues,
+        )  # fmt: skip
+        for kind, objects in zip(KINDS, changed, strict=True):
             table = self.objects[kind]
             for ident in change.gone.get(str(kind), ()):
                 table.pop(ident, None)

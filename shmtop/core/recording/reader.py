@@ -11,6 +11,7 @@ from shmtop.core.recording import codec
 from shmtop.core.recording.changes import State
 from shmtop.core.recording.frames import Frame, FrameType, NotARecording, payload, scan_frames
 
+SAME_MOMENT = 1e-5  # seconds: a time printed to the microsecond is that frame's
 KEYS_KEPT = 4  # decoded key frames kept: stepping back and forth around one stays cheap
 
 
@@ -65,8 +66,9 @@ class Recording:
         return self.times[-1] if self.times else self.meta.started
 
     def index_at(self, when: float) -> int:
-        """The frame shown at `when`: the last taken at or before it (the first, before it)."""
-        return max(0, bisect.bisect_right(self.times, when) - 1)
+        """The frame shown at `when`: the last taken at or before it (the first, before it).
+        A frame's own time written to the microsecond (as the JSON's taken_at) names it."""
+        return max(0, bisect.bisect_right(self.times, when + SAME_MOMENT) - 1)
 
     def snapshot_at(self, when: float) -> Snapshot:
         return self.snapshot(self.index_at(when))
