@@ -51,6 +51,8 @@ def _changed(
     old: Sequence[IpcObject], new: Sequence[IpcObject]
 ) -> tuple[list[Any], list[int], tuple[int, ...] | None]:
     """(new or changed objects, removed ids, the full order if apply would not get it)."""
+    if old == new:  # in C, and at once for the same objects: the usual second
+        return [], [], None
     before = {o.id: o for o in old}
     changed = [o for o in new if (b := before.get(o.id)) is not o and b != o]
     now = {o.id for o in new}
@@ -77,12 +79,15 @@ def change_between(old: Snapshot, new: Snapshot) -> Change:
         fields["limits"] = new.limits
     if new.blind_spots != old.blind_spots:
         fields["blind_spots"] = new.blind_spots
-    processes = {
-        pid: p for pid, p in new.processes.items()
-        if (b := old.processes.get(pid)) is not p and b != p
-    }  # fmt: skip
-    gone_pids = tuple(pid for pid in old.processes if pid not in new.processes)
-    if dict(new.hidden) != dict(old.hidden):
+    processes: dict[int, Process] = {}
+    gone_pids: tuple[int, ...] = ()
+    if new.processes != old.processes:
+        processes = {
+            pid: p for pid, p in new.processes.items()
+            if (b := old.processes.get(pid)) is not p and b != p
+        }  # fmt: skip
+        gone_pids = tuple(pid for pid in old.processes if pid not in new.processes)
+    if new.hidden != old.hidden:
         fields["hidden"] = dict(new.hidden)
     if new.viewer_pid != old.viewer_pid:
         fields["viewer_pid"] = new.viewer_pid
