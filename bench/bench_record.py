@@ -11,7 +11,8 @@ It measures the recorder's CPU (utime + stime from /proc, % of one core) over th
 part of the run (after its first snapshot), and the file: its key and change frames, and the
 10-minute size extrapolated from them (10 key frames + 590 changes at the 60-frame key
 interval, as 600 s at 1 s would hold). Then the replay: the first frame (open the file, rebuild
-the first snapshot; and the whole headless ReplayApp until it shows it) and a step (the next
+the first snapshot; and the whole headless ReplayApp until it shows it, beside the live
+view's ShmtopApp on the workload measured the same way) and a step (the next
 snapshot rebuilt; the worst step, the frame before a key frame, rebuilt from the key frame;
 and a `]` in the headless app until the new snapshot is shown). The workload is stopped and
 removed (SIGTERM), also on Ctrl-C; the namespace goes when the script exits.
@@ -211,6 +212,8 @@ def app_figures(path: Path) -> dict[str, float]:
     """The headless ReplayApp: created until its first snapshot is shown; `]` until shown."""
     from textual import events
 
+    from shmtop.core.snapshot.collect import Collector
+    from shmtop.tui.app import ShmtopApp
     from shmtop.tui.prefs import Preferences
     from shmtop.tui.replay_app import ReplayApp
 
@@ -234,7 +237,19 @@ def app_figures(path: Path) -> dict[str, float]:
                 steps.append((time.perf_counter() - at) * 1000)
                 await pilot.pause()
         steps.sort()
-        return {"app_first": first, "app_step": steps[len(steps) // 2]}
+        # The live view's first frame on the same workload, the same way (compared with).
+        collector = Collector()
+        try:
+            started = time.perf_counter()
+            live = ShmtopApp(collector, preferences=Preferences(), preferences_path=prefs)
+            async with live.run_test(size=(160, 48)) as pilot:
+                while live.polls < 1:
+                    await pilot.pause(0.01)
+                await pilot.pause()
+                live_first = (time.perf_counter() - started) * 1000
+        finally:
+            collector.close()
+        return {"app_first": first, "app_step": steps[len(steps) // 2], "live_first": live_first}
 
     return asyncio.run(run())
 
@@ -261,6 +276,8 @@ def report(ready: str, run: dict[str, Any], figures: dict[str, Any], replay: dic
         f"| file after 10 min at 1 s, MiB (extrapolated) | {figures['ten_minutes_mib']:.2f} |",
         f"| replay: open + first snapshot, ms | {replay['first']:.1f} |",
         f"| replay: headless app until the first snapshot shows, ms | {app['app_first']:.1f} |",
+        f"| live view (same workload): headless app until the first snapshot shows, ms |"
+        f" {app['live_first']:.1f} |",
         f"| replay: next snapshot rebuilt (median), ms | {replay['step']:.2f} |",
         f"| replay: worst step (frame {replay['worst_index']:.0f}, from its key frame), ms |"
         f" {replay['worst_step']:.1f} |",
@@ -307,10 +324,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run = record(path, args.seconds, args.churn)
                 say("timing a steady snapshot and its write in-process (no churn)")
                 parts = split(Path(directory))
-            say("recorded; replaying")
-            figures = file_figures(path)
-            replay = replay_figures(path)
-            app = app_figures(path)
+                say("recorded; replaying (the workload stays up for the live view's figure)")
+                figures = file_figures(path)
+                replay = replay_figures(path)
+                app = app_figures(path)
     except KeyboardInterrupt:
         print("bench_record: interrupted; workload removed", file=sys.stderr)
         return 130
