@@ -6,9 +6,9 @@ from pathlib import Path
 
 import helpers
 import pytest
-from helpers import MakeShm, Spawn
+from helpers import MakeSem, MakeShm, Spawn
 from textual.widgets import Input, Static
-from tui_pilot import wait_for
+from tui_pilot import open_object, text_of, wait_for
 
 from shmtop.core.model import Snapshot
 from shmtop.core.recording.reader import Recording
@@ -16,7 +16,8 @@ from shmtop.core.recording.writer import RecordingWriter
 from shmtop.core.snapshot.collect import Collector
 from shmtop.text.units import clock
 from shmtop.tui.prefs import Preferences
-from shmtop.tui.replay_app import ReplayApp
+from shmtop.tui.refusals import replay_refusal
+from shmtop.tui.replay_app import NOT_RECORDED, ReplayApp, ReplaySemaphoreSetScreen
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.widgets.ipc_table import IpcTable
 
@@ -91,3 +92,33 @@ async def test_replay_shows_the_recording_and_steps_through_it(
         await pilot.press("enter")
         await wait_for(pilot, lambda: second not in shown_ids(app), "back at the start")
         assert app.snapshot == taken[0] and "snapshot 1/3" in status(app)
+
+
+@pytest.mark.asyncio
+async def test_replay_opens_a_recorded_set_and_refuses_what_is_live(
+    tmp_path: Path, make_shm: MakeShm, make_sem: MakeSem
+) -> None:
+    shmid, semid = make_shm(), make_sem(3)
+    collector = Collector()
+    try:
+        taken = collector.snapshot()
+    finally:
+        collector.close()
+    path = tmp_path / "one.rec"
+    with RecordingWriter(path, interval=1.0) as writer:
+        writer.add(taken)
+    app = ReplayApp(Recording.open(path), preferences=Preferences(),
+                    preferences_path=tmp_path / "prefs.json")  # fmt: skip
+    async with app.run_test(size=(160, 48)) as pilot:
+        # Enter on a segment: its contents are not recorded, and nothing live is opened.
+        await wait_for(pilot, lambda: shmid in shown_ids(app), "the segment")
+        assert app.main_screen.table.move_to(shmid)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "no segment contents" in status(app), "the refusal")
+        assert app.screen is app.main_screen
+        # A set's view opens on the recorded snapshot; its waiters are not recorded.
+        await open_object(app, pilot, "2", semid)
+        view = app.screen
+        assert isinstance(view, ReplaySemaphoreSetScreen) and view.ident == semid
+        await wait_for(pilot, lambda: NOT_RECORDED in text_of(app, "#waiter-notes"), "the note")
+        assert view.why_not("signal") == replay_refusal("signal")
