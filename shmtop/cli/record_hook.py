@@ -105,7 +105,7 @@ def run_record(args: argparse.Namespace) -> int:
     from shmtop.core.recording.writer import RecordingWriter
     from shmtop.core.snapshot.collect import Collector
     from shmtop.core.verdicts import parse_duration
-    from shmtop.text.units import human_size
+    from shmtop.text.units import human_size, time_of_day
 
     if not (math.isfinite(args.interval) and 0.1 <= args.interval <= MAX_INTERVAL):
         raise CliError(f"--interval must be between 0.1 and {MAX_INTERVAL:g} seconds", EXIT_USAGE)
@@ -129,10 +129,15 @@ def run_record(args: argparse.Namespace) -> int:
     until = f"for {args.duration}" if duration else "until Ctrl-C"
     print(f"shmtop: recording to {args.file} every {args.interval:g}s {until}",
           file=sys.stderr, flush=True)  # fmt: skip
+
+    def failed(error: OSError) -> None:
+        print(f"shmtop: {time_of_day()} snapshot failed, skipped: {error}", file=sys.stderr,
+              flush=True)  # fmt: skip
+
     try:
         with writer:
-            record(writer, lambda: take_snapshot(collector=collector), interval=args.interval,
-                   duration=duration, stop=stop)  # fmt: skip
+            record(writer, collector.snapshot, interval=args.interval, duration=duration,
+                   stop=stop, on_error=failed)  # fmt: skip
     except OSError as error:
         raise CliError(f"cannot write {args.file}: {error.strerror or error}") from error
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from shmtop.core.binding import native
 from shmtop.core.model import Snapshot
 from shmtop.core.recording.frames import HEADER_SIZE, FrameType
 from shmtop.core.recording.reader import Recording, RecordingError
+from shmtop.core.recording.recorder import record
 from shmtop.core.recording.writer import RecordingWriter
 from shmtop.core.snapshot.collect import Collector
 
@@ -126,3 +128,23 @@ def test_what_is_not_a_recording_says_so(tmp_path: Path) -> None:
         Recording(b"shmtop recording\n" + b"\x01\x02")
     with pytest.raises(RecordingError, match="cannot read"):
         Recording.open(tmp_path / "missing.rec")
+
+
+def test_the_recorder_skips_a_failed_snapshot_and_goes_on(
+    tmp_path: Path, collector: Collector
+) -> None:
+    stop, calls, told = threading.Event(), [], []
+
+    def take() -> Snapshot:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(5, "a bad second")
+        if len(calls) == 4:
+            stop.set()
+        return collector.snapshot()
+
+    path = tmp_path / "loop.rec"
+    with RecordingWriter(path, interval=0.01) as writer:
+        assert record(writer, take, interval=0.01, stop=stop, on_error=told.append) == 3
+    assert [str(e) for e in told] == ["[Errno 5] a bad second"]
+    assert len(Recording.open(path)) == 3

@@ -17,17 +17,24 @@ def record(
     interval: float,
     duration: float | None = None,
     stop: threading.Event | None = None,
-    on_frame: Callable[[RecordingWriter], object] | None = None,
+    on_error: Callable[[OSError], object] | None = None,
 ) -> int:
     """Snapshots every `interval` seconds from the first (no burst to catch up after a slow
-    one) for `duration` seconds (None: until `stop` is set); the frames written."""
+    one) for `duration` seconds (None: until `stop` is set); the frames written. A snapshot
+    that fails (OSError) is told to on_error and skipped: a recording left running at night
+    outlives a bad second. A failed write (OSError from the writer) ends it."""
     stop = stop or threading.Event()
     begun = time.monotonic()
     due = begun
     while not stop.is_set():
-        writer.add(take())
-        if on_frame is not None:
-            on_frame(writer)
+        try:
+            snapshot = take()
+        except OSError as error:
+            if on_error is None:
+                raise
+            on_error(error)
+        else:
+            writer.add(snapshot)
         due = max(due + interval, time.monotonic())
         if duration is not None and due - begun > duration + 1e-9:
             break
