@@ -155,6 +155,40 @@ def split(directory: Path, count: int = 10) -> dict[str, float]:
     return {"snapshot": snapshots[count // 2], "write": writes[count // 2]}
 
 
+# The snapshots alone, as the recorder takes them (one Collector, every second from the
+# first), written nowhere: the recorder's CPU less this is what recording adds.
+SNAPSHOTS_ONLY = """
+import sys, time
+from shmtop.core.snapshot.collect import Collector
+collector = Collector()
+collector.snapshot()
+print("first", flush=True)
+due = time.monotonic()
+while True:
+    due = max(due + 1.0, time.monotonic())
+    time.sleep(max(0.0, due - time.monotonic()))
+    collector.snapshot()
+"""
+
+
+def snapshots_only(seconds: float) -> float:
+    """CPU, % of one core, of SNAPSHOTS_ONLY over `seconds` after its first snapshot."""
+    loop = subprocess.Popen([sys.executable, "-c", SNAPSHOTS_ONLY], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert loop.stdout is not None
+        loop.stdout.readline()
+        ticks, begun = cpu_ticks(loop.pid), time.monotonic()
+        time.sleep(seconds)
+        used, elapsed = cpu_ticks(loop.pid) - ticks, time.monotonic() - begun
+    finally:
+        loop.kill()
+        loop.wait()
+        if loop.stdout is not None:
+            loop.stdout.close()
+    return 100.0 * used / TICKS / elapsed
+
+
 def frames(path: Path) -> int:
     try:
         return len(Recording.open(path))
@@ -268,6 +302,8 @@ def report(ready: str, run: dict[str, Any], figures: dict[str, Any], replay: dic
         "|---|---:|",
         f"| recorder CPU, % of one core (steady, {run['elapsed']:.0f} s) |"
         f" {run['cpu_percent']:.2f} |",
+        f"| the snapshots alone (a Collector every second, no file; no churn), % of one core |"
+        f" {run['snapshots_only']:.2f} |",
         f"| in-process, no churn: steady snapshot (median of 10), ms | {parts['snapshot']:.1f} |",
         f"| in-process, no churn: its frame written (diff, encode, compress), ms |"
         f" {parts['write']:.2f} |",
@@ -322,6 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             with running_workload(binary, WORKLOAD_ARGS) as ready:
                 say(f"workload ready; recording for {args.seconds:g} s")
                 run = record(path, args.seconds, args.churn)
+                say(f"the snapshots alone, every second, for {args.seconds:g} s (no churn)")
+                run["snapshots_only"] = snapshots_only(args.seconds)
                 say("timing a steady snapshot and its write in-process (no churn)")
                 parts = split(Path(directory))
                 say("recorded; replaying (the workload stays up for the live view's figure)")

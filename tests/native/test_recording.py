@@ -133,7 +133,8 @@ def test_what_is_not_a_recording_says_so(tmp_path: Path) -> None:
 def test_the_recorder_skips_a_failed_snapshot_and_goes_on(
     tmp_path: Path, collector: Collector
 ) -> None:
-    stop, calls, told = threading.Event(), [], []
+    stop, calls = threading.Event(), []
+    told: list[OSError] = []
 
     def take() -> Snapshot:
         calls.append(1)
