@@ -7,6 +7,7 @@ import argparse
 import math
 import signal
 import sys
+import textwrap
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,22 +25,49 @@ MOMENT = (
 )
 MAX_INTERVAL = 3600.0
 
+# (summary, description, examples) of each command, in the shape of h/nscli's
+# cli/command_help.CommandHelp, so that they move there as they are.
+HELP: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "record": (
+        "record snapshots to a file (only what changed, compressed) until Ctrl-C",
+        "Takes a snapshot every interval and appends it to FILE: a whole one every 60th,"
+        " else only what changed since the one before, compressed, each frame with its"
+        " checksum, so that the file stays readable whenever the recorder stops (a torn"
+        " last frame is left out). Replay it with `shmtop replay`, or ask it with"
+        " `shmtop list --from FILE --at TIME`.",
+        ("shmtop record ipc.rec", "shmtop record ipc.rec --interval 5 --duration 2h"),
+    ),
+    "replay": (
+        "the interactive view on a recording, with a time cursor",
+        "Opens the interactive view on a recording made by `shmtop record`, paused at --at:"
+        " [ and ] step back and forward, t goes to a time, z plays and pauses, + and - set"
+        " the speed. Nothing can be removed or signalled; the status line says which"
+        " recorded moment it shows.",
+        ("shmtop replay ipc.rec", "shmtop replay ipc.rec --at -5m --speed 8"),
+    ),
+}
+
+
+def add_parser(subparsers: Any, name: str) -> Any:
+    summary, description, examples = HELP[name]
+    epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples)
+    # Raw: the examples keep their lines (so the description is wrapped here).
+    return subparsers.add_parser(name, help=summary, description=textwrap.fill(description, 78),
+                                 epilog=epilog,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+
 
 def add_commands(subparsers: Any, add_view_options: Any) -> None:
     """Add `record` and `replay` to the top-level subparsers; `add_view_options` adds the
     interactive view's options (cli/commands.add_view_options) to replay's."""
-    record = subparsers.add_parser(
-        "record", help="record snapshots to a file (only what changed, compressed) until Ctrl-C"
-    )
+    record = add_parser(subparsers, "record")
     record.add_argument("file", type=Path, metavar="FILE", help="a new file (never overwritten)")
     record.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
                         help="seconds between snapshots (default 1)")  # fmt: skip
     record.add_argument("--duration", metavar="DURATION",
                         help="stop after this long (30s, 10m, 2h); default: until Ctrl-C"
                              " or SIGTERM")  # fmt: skip
-    replay = subparsers.add_parser(
-        "replay", help="the interactive view on a recording, with a time cursor"
-    )
+    replay = add_parser(subparsers, "replay")
     replay.add_argument("file", type=Path, metavar="FILE")
     replay.add_argument("--at", default="start", metavar="TIME",
                         help=f"where the cursor starts (default start); {MOMENT}")  # fmt: skip
