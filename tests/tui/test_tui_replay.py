@@ -122,3 +122,21 @@ async def test_replay_opens_a_recorded_set_and_refuses_what_is_live(
         assert isinstance(view, ReplaySemaphoreSetScreen) and view.ident == semid
         await wait_for(pilot, lambda: NOT_RECORDED in text_of(app, "#waiter-notes"), "the note")
         assert view.why_not("signal") == replay_refusal("signal")
+
+
+@pytest.mark.asyncio
+async def test_z_plays_the_recording_to_its_end_and_stops(
+    tmp_path: Path, make_shm: MakeShm, spawn: Spawn
+) -> None:
+    path, taken, _, _ = recorded(tmp_path, make_shm, spawn)
+    app = ReplayApp(Recording.open(path), preferences=Preferences(interval=0.25),
+                    preferences_path=tmp_path / "prefs.json")  # fmt: skip
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.polls >= 1, "the first frame")
+        assert app.paused and app.cursor.index == 0
+        await pilot.press("plus")
+        assert app.speed == 2.0
+        await pilot.press("z")  # the recording spans less than a tick: one reaches its end
+        await wait_for(pilot, lambda: app.paused and app.snapshot == taken[-1], "the end")
+        await wait_for(pilot, lambda: "end of the recording" in status(app), "it says so")
+        assert "snapshot 3/3" in status(app)
