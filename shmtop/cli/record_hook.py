@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import signal
 import sys
 import textwrap
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +37,11 @@ HELP: dict[str, tuple[str, str, tuple[str, ...]]] = {
         " checksum, so that the file stays readable whenever the recorder stops (a torn"
         " last frame is left out). Replay it with `shmtop replay`, or ask it with"
         " `shmtop list --from FILE --at TIME`.",
-        ("shmtop record ipc.rec", "shmtop record ipc.rec --interval 5 --duration 2h"),
+        (
+            "shmtop record ipc.rec",
+            "shmtop record ipc.rec --interval 5 --duration 2h",
+            "shmtop record -A every-namespace.rec",
+        ),
     ),
     "replay": (
         "the interactive view on a recording, with a time cursor",
@@ -64,6 +70,10 @@ def add_commands(subparsers: Any, add_view_options: Any) -> None:
     record.add_argument("file", type=Path, metavar="FILE", help="a new file (never overwritten)")
     record.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
                         help="seconds between snapshots (default 1)")  # fmt: skip
+    record.add_argument("-A", "--all-namespaces", action="store_true",
+                        help="every IPC namespace on the machine (root), each a stream of"
+                             " its own in the file; those made after the start are not"
+                             " recorded")  # fmt: skip
     record.add_argument("--duration", metavar="DURATION",
                         help="stop after this long (30s, 10m, 2h); default: until Ctrl-C"
                              " or SIGTERM")  # fmt: skip
@@ -71,6 +81,10 @@ def add_commands(subparsers: Any, add_view_options: Any) -> None:
     replay.add_argument("file", type=Path, metavar="FILE")
     replay.add_argument("--at", default="start", metavar="TIME",
                         help=f"where the cursor starts (default start); {MOMENT}")  # fmt: skip
+    replay.add_argument("--namespace", type=namespace_inode, metavar="INODE",
+                        help="of a recording of every namespace (record -A): the one to"
+                             " show, by its inode or ipc:[INODE] (default: the recorder's"
+                             " own)")  # fmt: skip
     replay.add_argument("--speed", type=float, default=1.0, metavar="X",
                         help="playing speed, recorded seconds a second (default 1)")  # fmt: skip
     add_view_options(replay.add_argument_group("interactive view"), after_command=True)
@@ -85,11 +99,20 @@ def add_list_options(listing: argparse.ArgumentParser) -> None:
                               f" or before it (default end); {MOMENT}")  # fmt: skip
 
 
-def open_recording(path: Path) -> Recording:
+def namespace_inode(text: str) -> int:
+    """--namespace of replay: 4026531839 or ipc:[4026531839]."""
+    digits = text.removeprefix("ipc:[").removesuffix("]") if text.startswith("ipc:[") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise argparse.ArgumentTypeError(f"not a namespace inode: {text!r} (4026531839 or"
+                                         " ipc:[4026531839])")  # fmt: skip
+    return int(digits)
+
+
+def open_recording(path: Path, namespace: int | None = None) -> Recording:
     from shmtop.core.recording.reader import Recording, RecordingError
 
     try:
-        recording = Recording.open(path)
+        recording = Recording.open(path, namespace)
     except RecordingError as error:
         raise CliError(f"{path}: {error}") from error
     if not len(recording):
@@ -124,14 +147,45 @@ def recorded_snapshot(args: argparse.Namespace, posix: bool) -> Snapshot | None:
     print(f"shmtop: from the recording {args.from_file}: the snapshot of"
           f" {clock(snapshot.taken_at)} (recorded {clock(recording.start)} to"
           f" {clock(recording.end)})", file=sys.stderr)  # fmt: skip
+    others = len(recording.namespaces) - 1
+    if others:
+        print(f"shmtop: it holds {others} more IPC namespace(s); shown: the recorder's own,"
+              f" ipc:[{recording.namespace}] (replay --namespace shows another)",
+              file=sys.stderr)  # fmt: skip
     return snapshot
 
 
-def run_record(args: argparse.Namespace) -> int:
+def snapshot_source(every: bool) -> tuple[Callable[[], Sequence[Snapshot]], Callable[[], None]]:
+    """What record takes each round (one snapshot a namespace) and how to close it; the
+    first round is taken here, so that unreadable tables fail before the file is made."""
     from shmtop.cli.commands import take_snapshot
+    from shmtop.core.snapshot.collect import Collector
+
+    if not every:
+        collector = Collector()
+        take_snapshot(collector=collector)
+        return (lambda: (collector.snapshot(),)), collector.close
+    if os.geteuid() != 0:
+        raise CliError("-A needs root: joining another IPC namespace takes CAP_SYS_ADMIN")
+    from shmtop.core.namespaces.snapshots import NamespaceCollectors
+
+    collectors = NamespaceCollectors()
+
+    def take() -> list[Snapshot]:
+        views = collectors.snapshot().views
+        return [view.snapshot for view in views if view.snapshot is not None]
+
+    try:
+        take()
+    except OSError as error:
+        collectors.close()
+        raise CliError(f"cannot read the System V IPC tables: {error}") from error
+    return take, collectors.close
+
+
+def run_record(args: argparse.Namespace) -> int:
     from shmtop.core.recording.recorder import record
     from shmtop.core.recording.writer import RecordingWriter
-    from shmtop.core.snapshot.collect import Collector
     from shmtop.core.verdicts import parse_duration
     from shmtop.text.units import human_size, time_of_day
 
@@ -143,11 +197,11 @@ def run_record(args: argparse.Namespace) -> int:
             duration = parse_duration(args.duration)
         except ValueError as error:
             raise CliError(f"--duration: {error}", EXIT_USAGE) from error
-    collector = Collector()
-    take_snapshot(collector=collector)  # unreadable tables: an error before the file is made
+    take, close = snapshot_source(args.all_namespaces)
     try:
         writer = RecordingWriter(args.file, interval=args.interval)
     except OSError as error:
+        close()
         raise CliError(f"cannot create {args.file}: {error.strerror or error}") from error
     stop = threading.Event()
     previous = {
@@ -164,14 +218,14 @@ def run_record(args: argparse.Namespace) -> int:
 
     try:
         with writer:
-            record(writer, collector.snapshot, interval=args.interval, duration=duration,
+            record(writer, take, interval=args.interval, duration=duration,
                    stop=stop, on_error=failed)  # fmt: skip
     except OSError as error:
         raise CliError(f"cannot write {args.file}: {error.strerror or error}") from error
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        collector.close()
+        close()
     print(f"shmtop: {writer.frames} snapshots, {human_size(writer.bytes)} in {args.file}",
           file=sys.stderr)  # fmt: skip
     return EXIT_OK
@@ -183,7 +237,7 @@ def run_replay(args: argparse.Namespace) -> int:
     options = view_options(args)
     if not (math.isfinite(args.speed) and 0 < args.speed <= 1000):
         raise CliError("--speed must be above 0 and at most 1000", EXIT_USAGE)
-    recording = open_recording(args.file)
+    recording = open_recording(args.file, args.namespace)
     when = moment(recording, args.at, "--at")
     if not (sys.stdin.isatty() and sys.stdout.isatty()) and not served():
         raise CliError("the replay needs a terminal; try 'shmtop list --from FILE --at TIME'",

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn, libc_semop, remove
+from ns_helpers import foreign_namespace
 
 from shmtop.core.binding import native
 from shmtop.core.model import Snapshot
+from shmtop.core.namespaces.discover import census, find
+from shmtop.core.namespaces.snapshots import NamespaceCollectors
 from shmtop.core.recording.frames import HEADER_SIZE, FrameType
 from shmtop.core.recording.reader import Recording, RecordingError
 from shmtop.core.recording.recorder import record
@@ -136,16 +139,52 @@ def test_the_recorder_skips_a_failed_snapshot_and_goes_on(
     stop, calls = threading.Event(), []
     told: list[OSError] = []
 
-    def take() -> Snapshot:
+    def take() -> list[Snapshot]:
         calls.append(1)
         if len(calls) == 2:
             raise OSError(5, "a bad second")
         if len(calls) == 4:
             stop.set()
-        return collector.snapshot()
+        return [collector.snapshot()]
 
     path = tmp_path / "loop.rec"
     with RecordingWriter(path, interval=0.01) as writer:
         assert record(writer, take, interval=0.01, stop=stop, on_error=told.append) == 3
     assert [str(e) for e in told] == ["[Errno 5] a bad second"]
     assert len(Recording.open(path)) == 3
+
+
+def test_a_recording_of_two_namespaces_keeps_a_stream_for_each(
+    tmp_path: Path, make_shm: MakeShm
+) -> None:
+    with foreign_namespace("rec-ns-box", objects=2) as made:
+        found = census()
+        ours = next(ns for ns in found.namespaces if ns.current)
+        theirs = find(found.namespaces, str(made["inode"]))
+        assert theirs is not None
+        collectors = NamespaceCollectors(only=[ours, theirs], found=found)
+        taken: list[list[Snapshot]] = []
+        path = tmp_path / "both.rec"
+        try:
+            with RecordingWriter(path, interval=1.0, keyframe_every=2) as writer:
+                for step in range(4):
+                    if step == 2:
+                        make_shm()  # ours changes; theirs stays as it was
+                    views = collectors.snapshot().views
+                    round_ = [v.snapshot for v in views if v.snapshot is not None]
+                    assert len(round_) == 2
+                    for snapshot in round_:
+                        writer.add(snapshot)
+                    taken.append(round_)
+        finally:
+            collectors.close()
+    mine = Recording.open(path)
+    assert mine.namespaces == [ours.inode, theirs.inode] and mine.namespace == ours.inode
+    other = Recording.open(path, theirs.inode)
+    for index, (our, their) in enumerate(taken):
+        assert mine.snapshot(index) == our
+        assert other.snapshot(index) == their
+    assert [s.id for s in other.snapshot(3).segments] == made["shm"]
+    assert len(mine.snapshot(3).segments) == len(mine.snapshot(0).segments) + 1
+    with pytest.raises(RecordingError, match="no snapshot of IPC namespace"):
+        Recording.open(path, 1)

@@ -20,10 +20,12 @@ class RecordingError(ValueError):
 
 
 class Recording:
-    """A recording's snapshots by index (0 = first) and by time. A torn end (a recorder
-    stopped mid-write) is left out: `torn` says how many bytes."""
+    """A recording's snapshots of one IPC namespace by index (0 = first) and by time. A torn
+    end (a recorder stopped mid-write) is left out: `torn` says how many bytes."""
 
-    def __init__(self, data: bytes, path: Path | None = None) -> None:
+    def __init__(self, data: bytes, path: Path | None = None, namespace: int | None = None) -> None:
+        """namespace: the inode of the one to read (None: the first recorded, the recorder's
+        own); `namespaces` lists every one the file holds."""
         self.path = path
         self._data = data
         try:
@@ -38,7 +40,12 @@ class Recording:
                 f"recording format {self.meta.format} is newer than this shmtop reads"
                 f" ({codec.FORMAT})"
             )
-        self.frames: list[Frame] = [f for f in frames[1:] if f.type is not FrameType.META]
+        snapshots = [f for f in frames[1:] if f.type is not FrameType.META]
+        self.namespaces = list(dict.fromkeys(f.namespace for f in snapshots))
+        if namespace is not None and namespace not in self.namespaces:
+            raise RecordingError(f"the recording holds no snapshot of IPC namespace {namespace}")
+        self.namespace = namespace if namespace is not None else next(iter(self.namespaces), 0)
+        self.frames: list[Frame] = [f for f in snapshots if f.namespace == self.namespace]
         if self.frames and self.frames[0].type is not FrameType.KEY:
             raise RecordingError("the recording's first snapshot is not whole")
         self.times = [f.taken_at for f in self.frames]
@@ -47,12 +54,12 @@ class Recording:
         self._state: tuple[int, State] | None = None  # the last frame rebuilt, and its state
 
     @classmethod
-    def open(cls, path: Path) -> Recording:
+    def open(cls, path: Path, namespace: int | None = None) -> Recording:
         try:
             data = path.read_bytes()
         except OSError as error:
             raise RecordingError(f"cannot read {path}: {error.strerror or error}") from error
-        return cls(data, path)
+        return cls(data, path, namespace)
 
     def __len__(self) -> int:
         return len(self.frames)

@@ -30,19 +30,24 @@ class RecordingWriter:
         self.keyframe_every = max(1, keyframe_every)
         self.frames = 0  # snapshot frames written
         self.bytes = 0
-        self._last: Snapshot | None = None
+        # Each namespace's stream: its last snapshot, and its frames so far.
+        self._last: dict[int, Snapshot] = {}
+        self._count: dict[int, int] = {}
         meta = codec.meta_now(time.time(), interval, self.keyframe_every)
         self._write(MAGIC + encode_frame(FrameType.META, meta.started, codec.ENCODER.encode(meta)))
 
     def add(self, snapshot: Snapshot) -> None:
-        """One snapshot: whole at every keyframe_every-th, else what changed since the last."""
-        if self._last is None or self.frames % self.keyframe_every == 0:
-            frame = encode_frame(FrameType.KEY, snapshot.taken_at, codec.ENCODER.encode(snapshot))
+        """One snapshot: whole at every keyframe_every-th of its namespace, else what changed
+        since that namespace's last."""
+        namespace = snapshot.ipc_namespace
+        last, count = self._last.get(namespace), self._count.get(namespace, 0)
+        if last is None or count % self.keyframe_every == 0:
+            kind, body = FrameType.KEY, codec.ENCODER.encode(snapshot)
         else:
-            change = change_between(self._last, snapshot)
-            frame = encode_frame(FrameType.CHANGE, snapshot.taken_at, codec.ENCODER.encode(change))
-        self._write(frame)
-        self._last = snapshot
+            kind, body = FrameType.CHANGE, codec.ENCODER.encode(change_between(last, snapshot))
+        self._write(encode_frame(kind, snapshot.taken_at, body, namespace))
+        self._last[namespace] = snapshot
+        self._count[namespace] = count + 1
         self.frames += 1
 
     def _write(self, data: bytes) -> None:
