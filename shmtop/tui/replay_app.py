@@ -56,8 +56,11 @@ def no_messages(msqid: int) -> Any:
 
 
 def offset(seconds: float) -> str:
-    """'+1m05s' from the start of the recording."""
+    """'+1m05s' from the start of the recording ('+2.5s' under a minute: a recording at
+    less than a second a snapshot steps by less than one)."""
     whole = max(int(seconds), 0)
+    if whole < 60:
+        return f"+{max(seconds, 0.0):.1f}s".replace(".0s", "s")
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
