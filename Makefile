@@ -88,7 +88,8 @@ test-text-maps:
 	    tests/native/test_procfs.py tests/native/test_maps_readers.py \
 	    tests/native/test_collect.py tests/native/test_collect_namespaces.py \
 	    tests/native/test_posix_shm.py tests/native/test_futex_waits.py \
-	    tests/native/test_namespaces.py tests/cli/test_cli_posix.py
+	    tests/native/test_namespaces.py tests/native/test_namespace_scan.py \
+	    tests/native/test_mq_waits.py tests/cli/test_cli_posix.py tests/cli/test_cli_namespaces.py
 
 # Built as a user's pip builds it (isolated, setuptools from the build-system floor up), then
 # installed without the source tree: run from / so nothing imports ./shmtop.

@@ -29,7 +29,7 @@ from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 
 from shmtop.core.binding import native
 
-pytest_plugins = ["pytester", "futex_kids"]  # futex_kids: children blocked in futex(2)
+pytest_plugins = ["pytester", "futex_kids", "pmq_kids"]  # children blocked in futex(2), on queues
 
 _CLONE_NEWIPC = 0x08000000
 _CLONE_NEWNS = 0x00020000

@@ -18,6 +18,15 @@
  *   futex_child unnamed-semwait SHMID OFF
  *                                      sem_init(at OFF, pshared 1, 0), "ready", sem_wait
  *                                      (PostgreSQL's semaphores are these)
+ *   futex_child anon-semwait OFF      sem_init(pshared 1) at OFF of shared anonymous memory
+ *                                      (mmap MAP_SHARED | MAP_ANONYMOUS: PostgreSQL's
+ *                                      default), fork a child that sem_waits on it;
+ *                                      "ready CHILDPID"; on a line sem_post, reap the
+ *                                      child, "posted STATUS"
+ *   futex_child waitv SHMID OFF PRIVOFF
+ *                                      "ready", then futex_waitv on two words of the
+ *                                      segment: a shared one at OFF and a private one
+ *                                      (FUTEX2_PRIVATE) at PRIVOFF; "woken" when woken
  *
  * Every line goes to stdout, flushed. The process dies with its parent (PR_SET_PDEATHSIG). */
 #define _GNU_SOURCE
@@ -30,9 +39,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void say(const char *text, long number)
@@ -145,6 +156,45 @@ int main(int argc, char **argv)
         while (sem_wait(sem) != 0)
             ;
         say("posted", 0);
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "anon-semwait") == 0) {
+        char *at = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        sem_t *sem = (sem_t *)(at + atoi(argv[2]));
+        int status = -1;
+        pid_t child;
+        if (at == MAP_FAILED || sem_init(sem, 1, 0) != 0) {
+            perror("anonymous semaphore");
+            return 2;
+        }
+        child = fork();
+        if (child == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL); /* not inherited: dies with its parent too */
+            while (sem_wait(sem) != 0)
+                ;
+            _exit(0);
+        }
+        say("ready", child);
+        wait_stdin();
+        sem_post(sem);
+        waitpid(child, &status, 0);
+        say("posted", status);
+        return 0;
+    }
+    if (argc == 5 && strcmp(argv[1], "waitv") == 0) {
+        char *at = segment(argv[2]);
+        unsigned int *shared = (unsigned int *)(at + atoi(argv[3]));
+        unsigned int *private = (unsigned int *)(at + atoi(argv[4]));
+        struct futex_waitv vector[2] = {
+            {*shared, (unsigned long)shared, FUTEX_32, 0},
+            {*private, (unsigned long)private, FUTEX_32 | FUTEX_PRIVATE_FLAG, 0},
+        };
+        say("ready", 0);
+        if (syscall(SYS_futex_waitv, vector, 2, 0, NULL, 0) < 0) {
+            perror("futex_waitv");
+            return 2;
+        }
+        say("woken", 0);
         return 0;
     }
     fprintf(stderr, "usage: see the comment at the top of futex_child.c\n");

@@ -59,3 +59,42 @@ def foreign_namespace(
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+
+
+# Runs in new IPC and mount namespaces with a tmpfs of their own on /dev/shm: makes a POSIX
+# shm object there, maps it shared, says so, and holds it until stdin closes.
+_SHM_CHILD = r"""
+import json, mmap, os, sys
+name = sys.argv[1]
+fd = os.open("/dev/shm/" + name, os.O_CREAT | os.O_RDWR, 0o600)
+os.ftruncate(fd, 8192)
+mapped = mmap.mmap(fd, 8192)
+inode = os.stat("/proc/self/ns/ipc").st_ino
+print(json.dumps({"pid": os.getpid(), "inode": inode, "name": "/" + name}), flush=True)
+sys.stdin.read()
+"""
+_OWN_SHM = 'mount -t tmpfs shmtop-test /dev/shm && exec "$0" -c "$1" "$2"'
+
+
+@contextmanager
+def foreign_shm(name: str) -> Iterator[dict[str, Any]]:
+    """A child in new IPC and mount namespaces whose /dev/shm is a tmpfs of its own (gone
+    with it: the mount namespace dies with the child), mapping /dev/shm/NAME; yields its
+    pid, IPC namespace inode and the object's POSIX name."""
+    argv = ["unshare", "--ipc", "--mount", "--propagation", "private", "--", "sh", "-c",
+            _OWN_SHM, sys.executable, _SHM_CHILD, name]  # fmt: skip
+    child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the mount namespace child failed (exit {child.wait()})")
+        yield json.loads(line)
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

@@ -19,10 +19,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shmtop import __version__
 from shmtop.cli import exporter_hook, output, record_hook, serve_hook
+from shmtop.cli.command_help import add_command
 from shmtop.cli.output import (
     EXIT_ERROR,
     EXIT_OK,
@@ -53,7 +54,11 @@ from shmtop.text.units import hex_key
 
 if TYPE_CHECKING:
     from shmtop.core.actions import Removal
+    from shmtop.text.documents import NamespaceRecord
     from shmtop.tui.app import ShmtopApp
+
+T = TypeVar("T")
+Inside = Callable[..., Any]  # inside(call, *args): call(*args) in the objects' IPC namespace
 
 KINDS = ("shm", "sem", "msg")
 POSIX_KINDS = (*(str(kind) for kind in PosixKind), MQ_KIND)  # "pshm", "psem", "pmq"
@@ -85,6 +90,14 @@ class HelpFormatter(argparse.HelpFormatter):
     ) -> None:  # fmt: skip
         super().__init__(prog, indent_increment, max_help_position, width or help_width())
 
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        # argparse joins a description's or epilog's lines into one paragraph; keep the
+        # indented lines (the examples of cli/command_help.py) as they are.
+        lines = text.splitlines()
+        if not any(line.startswith("  ") for line in lines):
+            return super()._fill_text(text, width, indent)
+        return "\n".join(indent + line for line in lines)
+
 
 class Parser(argparse.ArgumentParser):
     """argparse's parser with HelpFormatter (its subcommands' parsers are of this class too)."""
@@ -97,14 +110,15 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="shmtop",
-        description="Show and debug System V shared memory, semaphores and message queues.",
+        description="Show and debug System V and POSIX shared memory, semaphores and message"
+        " queues.",
         epilog="Without a command, shmtop starts the interactive view.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     add_view_options(parser.add_argument_group("interactive view (no command, or demo)"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    listing = commands.add_parser("list", help="a table of every object, with attached processes")
+    listing = add_command(commands, "list")
     listing.add_argument("kind", nargs="?", default="all", choices=(*KINDS, "all", *POSIX_KINDS))
     listing.add_argument("--json", action="store_true", help="typed JSON instead of a table")
     listing.add_argument(
@@ -122,14 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="with --watch: stop after N lines")  # fmt: skip
     record_hook.add_list_options(listing)
 
-    show = commands.add_parser("show", help="everything about one object")
+    show = add_command(commands, "show")
     show.add_argument("kind", choices=(*KINDS, *POSIX_KINDS))
     show.add_argument("id", type=ipc_id, nargs="?")
     show.add_argument("--name", metavar="NAME", help="pshm, psem, pmq: the object named NAME")
     show.add_argument("--json", action="store_true")
     add_show_options(show)
 
-    dump = commands.add_parser("dump", help="hex + ASCII dump of a segment (attached read-only)")
+    dump = add_command(commands, "dump")
     dump.add_argument("id", type=ipc_id, nargs="?", help="shmid")
     dump.add_argument("--name", metavar="NAME",
                       help="a POSIX object instead (/NAME, as list pshm shows it)")  # fmt: skip
@@ -137,13 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--length", type=byte_count, default=None, metavar="N")
     dump.add_argument("--raw", action="store_true", help="raw bytes, for a pipe")
 
-    viewer = commands.add_parser("view", help="live read-only hex viewer of a segment")
+    viewer = add_command(commands, "view")
     viewer.add_argument("id", type=ipc_id, help="shmid")
     viewer.add_argument("--no-attach", action="store_true",
                         help="read through a process that has it attached (root): "
                              "nattch, lpid and atime stay untouched")  # fmt: skip
 
-    rm = commands.add_parser("rm", help="remove objects, after showing what goes")
+    rm = add_command(commands, "rm")
     rm.add_argument("kind", nargs="?", choices=(*KINDS, "all", *POSIX_KINDS),
                     help="kind of the ids or key (pshm, psem, pmq: of the --name)")  # fmt: skip
     rm.add_argument("ids", nargs="*", type=ipc_id, metavar="ID")
@@ -159,9 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask (needed off a terminal)")
     rm.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
 
-    demo = commands.add_parser(
-        "demo", help="start a small live workload in an IPC namespace of its own and show it"
-    )
+    for sub in (listing, show, dump, rm):
+        add_namespace_options(sub, every=sub is listing)
+
+    demo = add_command(commands, "demo")
     demo.add_argument("--no-ui", action="store_true",
                       help="run the workload only, until Ctrl-C or SIGTERM")  # fmt: skip
     demo.add_argument("--host-ipc", action="store_true",
@@ -169,16 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
                            " view shows, and can remove, every object)")  # fmt: skip
     add_view_options(demo.add_argument_group("interactive view"), after_command=True)
 
-    limits = commands.add_parser("limits", help="kernel limits and how much of them is used")
+    limits = add_command(commands, "limits")
     limits.add_argument("--json", action="store_true")
     add_waiters_command(commands)
     exporter_hook.add_command(commands)
     serve_hook.add_command(commands, KINDS)
     record_hook.add_commands(commands, add_view_options)
 
-    schema = commands.add_parser(
-        "schema", help="the JSON Schema of a document --json prints (none given: the list)"
-    )
+    schema = add_command(commands, "schema")
     schema.add_argument("document", nargs="?", metavar="DOCUMENT",
                         help="list, show, show-messages, waiters or limits")  # fmt: skip
     return parser
@@ -188,9 +201,7 @@ def add_waiters_command(subparsers: Any) -> None:
     """`waiters` in the top-level subparsers (argparse's _SubParsersAction). Its arguments are
     here, not in cli/debug: every command builds the whole parser and must not import the
     debugger (its limits come from core/waits/settings.py, apart from the scanner for this)."""
-    waiters = subparsers.add_parser(
-        "waiters", help="threads blocked on semaphores and queues, deadlocks and stuck waits"
-    )
+    waiters = add_command(subparsers, "waiters")
     waiters.add_argument("--json", action="store_true", help="typed JSON instead of a table")
     waiters.add_argument(
         "--observe",
@@ -210,6 +221,30 @@ def add_waiters_command(subparsers: Any) -> None:
         help="a wait nobody can release is called stuck once its object has not changed "
         f"for SECONDS (default {DEFAULT_STUCK_AFTER:g}, at most {MAX_SECONDS:g}): "
         "a wake-up on its way is not stuck",
+    )
+    add_namespace_options(waiters, every=True)
+
+
+def add_namespace_options(parser: argparse.ArgumentParser, *, every: bool = False) -> None:
+    """--namespace (and, every: -A/--all-namespaces); cli/namespaces.py carries them out."""
+    if every:
+        parser.add_argument(
+            "-A",
+            "--all-namespaces",
+            action="store_true",
+            help="every IPC namespace on the machine (root), with an NS column",
+        )
+    parser.add_argument(
+        "--namespace", metavar="NS",
+        help="in the IPC namespace NS: a container (docker:ID, an id prefix), a hostname,"
+        " ipc:[INODE], an inode or a member PID (root)",
+    )  # fmt: skip
+
+
+def namespace_asked(args: argparse.Namespace) -> bool:
+    """Whether the command was given -A or --namespace (else: the caller's namespace)."""
+    return (
+        bool(getattr(args, "all_namespaces", False)) or getattr(args, "namespace", None) is not None
     )
 
 
@@ -381,6 +416,10 @@ def take_snapshot(*, attachments: bool = True, collector: Collector | None = Non
 
 def run_list(args: argparse.Namespace) -> int:
     recorded = record_hook.recorded_snapshot(args, args.kind in POSIX_KINDS)  # --from FILE
+    if args.kind in POSIX_KINDS and namespace_asked(args):
+        from shmtop.cli import posix_namespaces
+
+        return posix_namespaces.run_list(args)
     if args.kind in POSIX_KINDS:
         from shmtop.cli import posix  # the POSIX commands import what only they need
 
@@ -389,6 +428,10 @@ def run_list(args: argparse.Namespace) -> int:
 
     kinds = KINDS if args.kind == "all" else (args.kind,)
     check_listing(args, kinds)
+    if namespace_asked(args) and recorded is None:  # --from: --namespace picks its stream
+        from shmtop.cli import namespaces
+
+        return namespaces.run_list(args, kinds)
     if args.watch is not None:
         return watch_list(args, kinds)
     snapshot = recorded or take_snapshot(attachments=args.kind in ("shm", "all"))
@@ -497,18 +540,36 @@ def check_user(user: str, snapshot: Snapshot) -> None:
 # ---- show ----
 
 
+def posix_in_namespace(args: argparse.Namespace) -> None:
+    """A usage error for --namespace with a POSIX kind (not yet)."""
+    if namespace_asked(args):
+        raise CliError(f"--namespace acts on System V kinds (not yet {args.kind})", EXIT_USAGE)
+
+
 def run_show(args: argparse.Namespace) -> int:
     if args.kind in POSIX_KINDS:
+        posix_in_namespace(args)
         from shmtop.cli import posix
 
         return posix.run_show(args)
     if args.id is None or args.name is not None:
         raise CliError(f"show {args.kind} takes an id", EXIT_USAGE)
+    if namespace_asked(args):
+        from shmtop.cli import namespaces
+
+        return namespaces.run_show(args)
     if getattr(args, "messages", False):
         from shmtop.cli import debug
 
         return debug.run_show_messages(args)
     snapshot = take_snapshot(attachments=args.kind == "shm")
+    return show_found(snapshot, args)
+
+
+def show_found(
+    snapshot: Snapshot, args: argparse.Namespace, namespace: NamespaceRecord | None = None
+) -> int:
+    """Print the object args name, of snapshot (of namespace: default the caller's)."""
     found = snapshot.find(Kind(args.kind), args.id)
     if found is None:
         raise CliError(no_such_object(args.kind, args.id))
@@ -522,7 +583,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.json:
         from shmtop.text.documents import show_document
 
-        emit(show_document(found, snapshot, lines))
+        emit(show_document(found, snapshot, lines, namespace))
     elif isinstance(found, Segment):
         print("\n".join(report.segment_detail(snapshot, found, lines)))
     else:
@@ -537,6 +598,10 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_waiters(args: argparse.Namespace) -> int:
+    if namespace_asked(args):
+        from shmtop.cli import namespaces
+
+        return namespaces.run_waiters(args)
     from shmtop.cli import debug
 
     return debug.run_waiters(args)
@@ -546,9 +611,6 @@ def run_waiters(args: argparse.Namespace) -> int:
 
 
 def run_dump(args: argparse.Namespace) -> int:
-    from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
-    from shmtop.text.hexdump import hex_lines
-
     if args.raw and sys.stdout.isatty():
         raise CliError(
             "refusing to write raw bytes to a terminal; pipe them or drop --raw", EXIT_USAGE
@@ -556,19 +618,36 @@ def run_dump(args: argparse.Namespace) -> int:
     if (args.id is None) == (args.name is None):
         raise CliError("dump takes a shmid or --name NAME (one of them)", EXIT_USAGE)
     if args.name is not None:
+        if namespace_asked(args):
+            raise CliError("--namespace dumps System V segments (by shmid)", EXIT_USAGE)
         from shmtop.cli import posix
 
         return posix.run_dump(args)
+    if namespace_asked(args):
+        from shmtop.cli import namespaces
+
+        return namespaces.run_dump(args)
+    return dump_segment(args)
+
+
+def dump_segment(args: argparse.Namespace, inside: Inside | None = None) -> int:
+    """dump of a shmid; inside(call, *args): runs call in the segment's namespace (attach and
+    its table are per namespace), default here."""
+    from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
+    from shmtop.text.hexdump import hex_lines
+
+    run = inside or here
     # The viewer's reader: as root pread on the segment's file, holes never read
     # nor allocated; otherwise through the read-only attachment (see SegmentReader).
     try:
-        reader = SegmentReader.attach(args.id)
+        reader = run(SegmentReader.attach, args.id)
     except CannotRead as error:
         raise CliError(cannot_read(error)) from error
     with reader:
         start, stop = clamp_range(args.id, reader.size, args.offset, args.length)
         if reader.touches_pages:
-            note = report.allocating_read_note(args.id, resident_bytes(args.id), reader.size)
+            resident = run(resident_bytes, args.id)
+            note = report.allocating_read_note(args.id, resident, reader.size)
             if note:
                 print(note, file=sys.stderr)
         chunks = reader.chunks(start, stop, DUMP_CHUNK)
@@ -631,11 +710,29 @@ def clamp_range(shmid: int, size: int, offset: int, length: int | None) -> tuple
 
 def run_rm(args: argparse.Namespace) -> int:
     if args.kind in POSIX_KINDS or args.names:
+        posix_in_namespace(args)
         from shmtop.cli import posix
 
         return posix.run_rm(args)
-    snapshot = take_snapshot()
-    targets = removal_targets(snapshot, args)
+    if namespace_asked(args):
+        from shmtop.cli import namespaces
+
+        return namespaces.run_rm(args)
+    return remove_chosen(take_snapshot(), args)
+
+
+def here(call: Callable[..., T], *args: Any) -> T:
+    """Inside the caller's namespace: call it now, in this thread."""
+    return call(*args)
+
+
+def remove_chosen(
+    snapshot: Snapshot, args: argparse.Namespace, inside: Inside | None = None
+) -> int:
+    """rm's plan, confirmation and removals on snapshot; inside(call, *args) runs the waiter
+    scan and the removals in the snapshot's namespace (default: here)."""
+    run = inside or here
+    targets = removal_targets(snapshot, args, lambda: run(blocked_on))
     # Ids that name nothing: one line each, and no plan rows for them.
     missing = list(dict.fromkeys(t for t in targets if snapshot.find(*t) is None))
     for kind, ident in missing:
@@ -646,7 +743,7 @@ def run_rm(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         raise CliError("nothing matches: no object to remove")
     # A queue's header shows no blocked process: the plan's verdict on one needs a scan.
-    blocked = blocked_on() if any(kind is Kind.MSG for kind, _ in targets) else None
+    blocked = run(blocked_on) if any(kind is Kind.MSG for kind, _ in targets) else None
     print("\n".join(removal_plan(snapshot, targets, args.idle_for or DEFAULT_GRACE, blocked)))
     failed = EXIT_ERROR if missing else EXIT_OK
     if args.dry_run:
@@ -654,7 +751,7 @@ def run_rm(args: argparse.Namespace) -> int:
     if not args.yes and not confirmed(len(targets)):
         print("nothing removed")
         return EXIT_ERROR
-    outcomes = carry_out(snapshot, targets, idle=args.orphans)
+    outcomes = run(functools.partial(carry_out, idle=args.orphans), snapshot, targets)
     for outcome in outcomes:
         if outcome.outcome.ok:
             print(removal_text(outcome))
@@ -683,8 +780,13 @@ def duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def removal_targets(snapshot: Snapshot, args: argparse.Namespace) -> list[tuple[Kind, int]]:
-    """What rm was asked to remove, as (kind, id); ids not in the snapshot are kept (reported)."""
+def removal_targets(
+    snapshot: Snapshot,
+    args: argparse.Namespace,
+    blocked_scan: Callable[[], set[tuple[Kind, int]]] | None = None,
+) -> list[tuple[Kind, int]]:
+    """What rm was asked to remove, as (kind, id); ids not in the snapshot are kept (reported).
+    blocked_scan: the waiter scan of the snapshot's namespace (default blocked_on)."""
     chosen = sum(bool(x) for x in (args.ids, args.key is not None, args.orphans))
     if chosen != 1:
         raise CliError("rm takes ids, --key KEY or --orphans (exactly one of them)", EXIT_USAGE)
@@ -703,7 +805,8 @@ def removal_targets(snapshot: Snapshot, args: argparse.Namespace) -> list[tuple[
             for o in snapshot.objects(kind)
             if judge(o, snapshot, grace=grace, blocked=()).selected(args.idle_for)
         ]  # fmt: skip  (as if nothing were blocked: only candidate queues need the scan)
-        blocked = blocked_on() if any(k is Kind.MSG for k, _ in candidates) else set()
+        scan = blocked_scan or blocked_on
+        blocked = scan() if any(k is Kind.MSG for k, _ in candidates) else set()
         return [
             (kind, o.id) for kind, o in candidates
             if judge(o, snapshot, grace=grace, blocked=blocked).selected(args.idle_for)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from typing import TYPE_CHECKING
 
 from shmtop.cli.output import EXIT_OK, EXIT_USAGE, CliError, emit
 from shmtop.core.waits.settings import MAX_SECONDS
+
+if TYPE_CHECKING:
+    from shmtop.text.documents import NamespaceRecord
 
 # Only `waiters`, `show msg ID --messages` and `list --watch`'s check import this module
 # (cli/commands.py defines their arguments: every command builds the whole parser), and the
@@ -25,7 +29,9 @@ def seconds_problem(name: str, value: float, *, zero: bool) -> str | None:
     return None
 
 
-def run_waiters(args: argparse.Namespace) -> int:
+def run_waiters(args: argparse.Namespace, namespace: NamespaceRecord | None = None) -> int:
+    """The waiter scan (of the calling thread's IPC namespace: namespace names it in JSON,
+    default the caller's)."""
     problem = seconds_problem("--observe", args.observe, zero=True) or seconds_problem(
         "--stuck-after", args.stuck_after, zero=False
     )
@@ -45,7 +51,7 @@ def run_waiters(args: argparse.Namespace) -> int:
     except OSError as error:
         raise CliError(f"cannot scan for waiters: {error}") from error
     if args.json:
-        emit(waiters_document(found))
+        emit(waiters_document(found, namespace))
     else:
         print("\n".join(waiter_lines(found)))
     return EXIT_OK

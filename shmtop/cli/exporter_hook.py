@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from shmtop.cli import command_help
 from shmtop.cli.output import EXIT_USAGE, CliError
 from shmtop.exporter.settings import (
     DEFAULT_INTERVAL,
@@ -21,9 +22,7 @@ from shmtop.exporter.settings import (
 
 def add_command(subparsers: Any) -> None:
     """Add `exporter` to the top-level subparsers (argparse's _SubParsersAction)."""
-    exporter = subparsers.add_parser(
-        "exporter", help="serve the IPC facts as Prometheus metrics (or write a textfile)"
-    )
+    exporter = command_help.add_command(subparsers, "exporter")
     exporter.add_argument(
         "--listen",
         default=DEFAULT_LISTEN,

@@ -6,14 +6,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import signal
 import sys
-import textwrap
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shmtop.cli import command_help
 from shmtop.cli.output import EXIT_OK, EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
@@ -27,46 +28,11 @@ MOMENT = (
 )
 MAX_INTERVAL = 3600.0
 
-# (summary, description, examples) of each command, in the shape of h/nscli's
-# cli/command_help.CommandHelp, so that they move there as they are.
-HELP: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "record": (
-        "record snapshots to a file (only what changed, compressed) until Ctrl-C",
-        "Takes a snapshot every interval and appends it to FILE: a whole one every 60th,"
-        " else only what changed since the one before, compressed, each frame with its"
-        " checksum, so that the file stays readable whenever the recorder stops (a torn"
-        " last frame is left out). Replay it with `shmtop replay`, or ask it with"
-        " `shmtop list --from FILE --at TIME`.",
-        (
-            "shmtop record ipc.rec",
-            "shmtop record ipc.rec --interval 5 --duration 2h",
-            "shmtop record -A every-namespace.rec",
-        ),
-    ),
-    "replay": (
-        "the interactive view on a recording, with a time cursor",
-        "Opens the interactive view on a recording made by `shmtop record`, paused at --at:"
-        " [ and ] step back and forward, t goes to a time, z plays and pauses, + and - set"
-        " the speed. Nothing can be removed or signalled; the status line says which"
-        " recorded moment it shows.",
-        ("shmtop replay ipc.rec", "shmtop replay ipc.rec --at -5m --speed 8"),
-    ),
-}
-
-
-def add_parser(subparsers: Any, name: str) -> Any:
-    summary, description, examples = HELP[name]
-    epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples)
-    # Raw: the examples keep their lines (so the description is wrapped here).
-    return subparsers.add_parser(name, help=summary, description=textwrap.fill(description, 78),
-                                 epilog=epilog,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-
 
 def add_commands(subparsers: Any, add_view_options: Any) -> None:
     """Add `record` and `replay` to the top-level subparsers; `add_view_options` adds the
     interactive view's options (cli/commands.add_view_options) to replay's."""
-    record = add_parser(subparsers, "record")
+    record = command_help.add_command(subparsers, "record")
     record.add_argument("file", type=Path, metavar="FILE", help="a new file (never overwritten)")
     record.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
                         help="seconds between snapshots (default 1)")  # fmt: skip
@@ -77,7 +43,8 @@ def add_commands(subparsers: Any, add_view_options: Any) -> None:
     record.add_argument("--duration", metavar="DURATION",
                         help="stop after this long (30s, 10m, 2h); default: until Ctrl-C"
                              " or SIGTERM")  # fmt: skip
-    replay = add_parser(subparsers, "replay")
+    replay = command_help.add_command(subparsers, "replay")
+    dashes_are_moments(replay)
     replay.add_argument("file", type=Path, metavar="FILE")
     replay.add_argument("--at", default="start", metavar="TIME",
                         help=f"where the cursor starts (default start); {MOMENT}")  # fmt: skip
@@ -90,7 +57,15 @@ def add_commands(subparsers: Any, add_view_options: Any) -> None:
     add_view_options(replay.add_argument_group("interactive view"), after_command=True)
 
 
+def dashes_are_moments(parser: argparse.ArgumentParser) -> None:
+    """Let `--at -5m` through: argparse takes a word that starts with a dash for an option,
+    unless it looks like a negative number; these parsers have no option like that, so a
+    dash and a digit is a value (a moment before the end), as `-5` already is."""
+    parser._negative_number_matcher = re.compile(r"^-\d")
+
+
 def add_list_options(listing: argparse.ArgumentParser) -> None:
+    dashes_are_moments(listing)
     listing.add_argument("--from", type=Path, dest="from_file", metavar="FILE",
                          help="answer from a recording (shmtop record) instead of the"
                               " kernel")  # fmt: skip
@@ -114,7 +89,8 @@ def open_recording(path: Path, namespace: int | None = None) -> Recording:
     try:
         recording = Recording.open(path, namespace)
     except RecordingError as error:
-        raise CliError(f"{path}: {error}") from error
+        said = str(error)
+        raise CliError(said if str(path) in said else f"{path}: {said}") from error
     if not len(recording):
         raise CliError(f"{path}: the recording holds no snapshot yet")
     return recording
@@ -139,9 +115,18 @@ def recorded_snapshot(args: argparse.Namespace, posix: bool) -> Snapshot | None:
         raise CliError("a recording holds System V objects only (shm, sem, msg)", EXIT_USAGE)
     if args.watch is not None:
         raise CliError("--watch reads the kernel; --from reads a recording: not both", EXIT_USAGE)
+    if getattr(args, "all_namespaces", False):
+        raise CliError("-A with --from: not yet; --namespace INODE picks one of the"
+                       " recording's namespaces", EXIT_USAGE)  # fmt: skip
+    namespace = None
+    if getattr(args, "namespace", None) is not None:
+        try:
+            namespace = namespace_inode(args.namespace)
+        except argparse.ArgumentTypeError as error:
+            raise CliError(f"--namespace with --from: {error}", EXIT_USAGE) from error
     from shmtop.text.units import clock
 
-    recording = open_recording(args.from_file)
+    recording = open_recording(args.from_file, namespace)
     when = moment(recording, args.at or "end", "--at")
     snapshot = recording.snapshot_at(when)
     print(f"shmtop: from the recording {args.from_file}: the snapshot of"
@@ -149,9 +134,8 @@ def recorded_snapshot(args: argparse.Namespace, posix: bool) -> Snapshot | None:
           f" {clock(recording.end)})", file=sys.stderr)  # fmt: skip
     others = len(recording.namespaces) - 1
     if others:
-        print(f"shmtop: it holds {others} more IPC namespace(s); shown: the recorder's own,"
-              f" ipc:[{recording.namespace}] (replay --namespace shows another)",
-              file=sys.stderr)  # fmt: skip
+        print(f"shmtop: it holds {others} more IPC namespace(s); shown: ipc:[{recording.namespace}]"
+              " (--namespace INODE shows another)", file=sys.stderr)  # fmt: skip
     return snapshot
 
 

@@ -7,6 +7,7 @@ import argparse
 import sys
 from typing import Any
 
+from shmtop.cli import command_help
 from shmtop.cli.output import EXIT_USAGE, CliError
 from shmtop.serve.settings import DEFAULT_HOST, DEFAULT_PORT
 
@@ -14,9 +15,7 @@ from shmtop.serve.settings import DEFAULT_HOST, DEFAULT_PORT
 def add_command(subparsers: Any, tabs: tuple[str, ...]) -> None:
     """Add `serve` to the top-level subparsers (argparse's _SubParsersAction); `tabs` are
     the view's --tab choices."""
-    serve = subparsers.add_parser(
-        "serve", help="the interactive view in a browser (read-only unless --allow-changes)"
-    )
+    serve = command_help.add_command(subparsers, "serve")
     serve.add_argument(
         "--host",
         default=DEFAULT_HOST,

@@ -75,6 +75,7 @@ from typing import Any, Literal, TextIO, TypeAlias
 from shmtop.core.binding import native
 from shmtop.core.errors import GONE
 from shmtop.core.model import Kind
+from shmtop.core.verdicts import DEFAULT_GRACE
 from shmtop.demo import children as roles
 from shmtop.demo.children import (
     DEST_SIZE,
@@ -424,7 +425,8 @@ class Demo:
             with _signals_blocked():
                 self._made(
                     Kind.SHM, int(reported), "orphan",
-                    f"orphan: made by demo-orphan (pid {pid}, exited), attached by nobody",
+                    f"made by demo-orphan (pid {pid}, exited), attached by nobody: STATUS says"
+                    f" orphan once it is untouched for {DEFAULT_GRACE:g} s (the rule's grace)",
                 )  # fmt: skip
         except BaseException:
             _sweep_segments_of(pid)  # made but maybe not recorded: find it by its creator

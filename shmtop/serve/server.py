@@ -72,6 +72,12 @@ class BrowserServer(Server):
         if why is not None:
             raise web.HTTPForbidden(text=f"shmtop serve: {why}\n")
 
+    async def handle_download(self, request: web.Request) -> web.StreamResponse:
+        """A file a session delivered: its key is unguessable, and the Host and Origin
+        checks of every other route apply too (a rebinding name gets no download)."""
+        self._refuse(request)
+        return await super().handle_download(request)
+
     def _session_command(self, given: str | None) -> str:
         """The command for a session: a token given must be the right one (403 otherwise,
         rather than a silent read-only view the user would take for the changing one)."""

@@ -10,8 +10,11 @@ sanitised.
 
 from __future__ import annotations
 
+import functools
+import os
+import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 from msgspec.structs import replace
@@ -27,6 +30,7 @@ from shmtop.core.model import (
     SemaphoreSet,
     Snapshot,
 )
+from shmtop.core.namespaces.discover import Namespace, name_namespace, uts_inode
 from shmtop.core.verdicts import Status, Verdict, attachments_note, judge
 from shmtop.text.export import iso_moment, iso_time, limit_rows, percent
 from shmtop.text.units import hex_key, octal_perms
@@ -37,8 +41,11 @@ from shmtop.text.units import hex_key, octal_perms
 # removed or renamed, changes its type or its meaning, or may be null where it never was.
 # 1.1: the posix-list and pmq-list documents (list pshm|psem|pmq --json). 1.2: futex waits in
 # shared memory (waiters: futex, named_semaphore, named_semaphores; kinds shm, pshm, psem;
-# evidence words).
-SCHEMA_VERSION = "1.2"
+# evidence words). 1.3: every object's IPC namespace (`namespace`), and the namespaces of
+# list -A/--namespace (`namespaces`); POSIX message queue, futex_waitv and shared anonymous
+# memory waits (waiters: queue; kinds pmq, anon; syscalls mq_timedsend, mq_timedreceive,
+# futex_waitv; evidence words).
+SCHEMA_VERSION = "1.3"
 SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
 
 Version = Annotated[
@@ -63,6 +70,29 @@ class Record(Struct, gc=False):
 
 
 # ---- the parts of every object ----
+
+
+class NamespaceRecord(Record):
+    """The IPC namespace an object is in: ids repeat across namespaces, so (namespace, id)
+    names an object."""
+
+    inode: Annotated[int, Meta(description="the inode of /proc/PID/ns/ipc of its processes")]
+    name: Annotated[
+        str,
+        Meta(
+            description="what a person calls it: a container (docker:ID, containerd:ID, "
+            "podman:ID, crio:ID, k8s:podUID/ID, 12 hex digits of the id), the hostname of its "
+            "UTS namespace, or ipc:[INODE]; untrusted (a hostname)"
+        ),
+    ]
+    source: Annotated[
+        str,
+        Meta(
+            description="where the name comes from: docker, containerd, podman, crio, "
+            "kubernetes, hostname or inode"
+        ),
+    ]
+    current: Annotated[bool, Meta(description="it is shmtop's own (the one ipcs shows)")]
 
 
 class EvidenceUser(Record):
@@ -113,6 +143,7 @@ class ObjectRecord(Record, tag_field="kind"):
     ]
     orphan: Annotated[bool, Meta(description="status is orphan")]
     evidence: OrphanEvidence
+    namespace: NamespaceRecord
 
 
 class AttachmentRecord(Record):
@@ -225,6 +256,19 @@ class BlindSpotsRecord(Record):
     ]
 
 
+class NamespaceViewRecord(NamespaceRecord):
+    """A namespace `list -A` or `--namespace` looked at, and what could be seen of it."""
+
+    processes: Annotated[int, Meta(description="its processes when it was found")]
+    refused: Annotated[
+        str | None, Meta(description="why it could not be read (not joined), or null")
+    ]
+    blind_spots: Annotated[
+        BlindSpotsRecord | None,
+        Meta(description="what its snapshot could not see; null if refused"),
+    ]
+
+
 # ---- the documents ----
 
 
@@ -242,7 +286,17 @@ class ListDocument(Record, kw_only=True):
     queues: Annotated[
         list[QueueRecord] | UnsetType, Meta(description="present when msg was asked for")
     ] = UNSET
-    blind_spots: BlindSpotsRecord
+    blind_spots: Annotated[
+        BlindSpotsRecord, Meta(description="of the first namespace listed (-A: each in namespaces)")
+    ]
+    namespaces: Annotated[
+        list[NamespaceViewRecord] | UnsetType,
+        Meta(description="with -A or --namespace: every namespace looked at, the caller's first"),
+    ] = UNSET
+    unplaced: Annotated[
+        dict[str, int] | UnsetType,
+        Meta(description="with -A: processes whose namespace could not be told, by reason"),
+    ] = UNSET
 
 
 class ShowSegmentDocument(SegmentRecord):
@@ -314,17 +368,32 @@ def evidence(verdict: Verdict) -> OrphanEvidence:
 
 ObjectValues = tuple[
     int, int, str, int, str, int, str, int, str, int, str, str, Status | None, bool,
-    OrphanEvidence,
+    OrphanEvidence, NamespaceRecord,
 ]  # fmt: skip
 
 
-def object_values(obj: IpcObject, snapshot: Snapshot) -> ObjectValues:
-    """ObjectRecord's fields in its order (id, key ... evidence): what every object shares."""
+def namespace_record(namespace: Namespace) -> NamespaceRecord:
+    return NamespaceRecord(namespace.inode, namespace.name, namespace.source, namespace.current)
+
+
+@functools.cache
+def own_namespace(inode: int) -> NamespaceRecord:
+    """The record of the caller's namespace (of that inode), named as discovery names it."""
+    ours = name_namespace(inode, [os.getpid()], current=True, our_uts=uts_inode("thread-self"))
+    return namespace_record(ours)
+
+
+def object_values(
+    obj: IpcObject, snapshot: Snapshot, namespace: NamespaceRecord | None = None
+) -> ObjectValues:
+    """ObjectRecord's fields in its order (id, key ... namespace): what every object shares;
+    namespace: the snapshot's (default: the caller's own)."""
     owner, verdict = obj.owner, judge(obj, snapshot)
     return (
         obj.id, owner.key, hex_key(owner.key), owner.uid, owner.user, owner.gid, owner.group,
         owner.cuid, owner.creator_user, owner.cgid, owner.creator_group,
         octal_perms(owner.perms), verdict.status, verdict.orphan, evidence(verdict),
+        namespace or own_namespace(snapshot.ipc_namespace),
     )  # fmt: skip
 
 
@@ -340,14 +409,17 @@ def attachment_record(a: Attachment) -> AttachmentRecord:
 # document that adds fields (show's) gives them by keyword, in `more`.
 
 
-def segment_record(segment: Segment, snapshot: Snapshot, record: type[S], **more: Any) -> S:
+def segment_record(
+    segment: Segment, snapshot: Snapshot, record: type[S],
+    namespace: NamespaceRecord | None = None, **more: Any,
+) -> S:  # fmt: skip
     """The segment as listed; record and more: a document that adds fields (show's)."""
     names = snapshot.names_of
     cpid_command, cpid_title = names(segment.cpid)
     lpid_command, lpid_title = names(segment.lpid)
     coverage = segment.coverage
     return record(
-        *object_values(segment, snapshot),
+        *object_values(segment, snapshot, namespace),
         segment.size, segment.rss, segment.swap, segment.nattch,
         segment.cpid, cpid_command, cpid_title, segment.creator_alive,
         segment.lpid, lpid_command, lpid_title,
@@ -371,21 +443,25 @@ def _semaphore_records(sem_set: SemaphoreSet, snapshot: Snapshot) -> list[Semaph
 
 
 def semaphore_set_record(
-    sem_set: SemaphoreSet, snapshot: Snapshot, record: type[M], **more: Any
-) -> M:
+    sem_set: SemaphoreSet, snapshot: Snapshot, record: type[M],
+    namespace: NamespaceRecord | None = None, **more: Any,
+) -> M:  # fmt: skip
     semaphores = None if sem_set.semaphores is None else _semaphore_records(sem_set, snapshot)
     return record(
-        *object_values(sem_set, snapshot),
+        *object_values(sem_set, snapshot, namespace),
         sem_set.nsems, iso_time(sem_set.otime), iso_time(sem_set.ctime), sem_set.waiters,
         semaphores, sem_set.unreadable, **more,
     )  # fmt: skip
 
 
-def queue_record(queue: MessageQueue, snapshot: Snapshot, record: type[Q], **more: Any) -> Q:
+def queue_record(
+    queue: MessageQueue, snapshot: Snapshot, record: type[Q],
+    namespace: NamespaceRecord | None = None, **more: Any,
+) -> Q:  # fmt: skip
     lspid_command, lspid_title = snapshot.names_of(queue.lspid)
     lrpid_command, lrpid_title = snapshot.names_of(queue.lrpid)
     return record(
-        *object_values(queue, snapshot),
+        *object_values(queue, snapshot, namespace),
         queue.cbytes, queue.qnum, queue.qbytes,
         queue.lspid, lspid_command, lspid_title, queue.lrpid, lrpid_command, lrpid_title,
         iso_time(queue.stime), iso_time(queue.rtime), iso_time(queue.ctime), **more,
@@ -432,22 +508,78 @@ def list_records(
     return shell, lists
 
 
+class ListPart(NamedTuple):
+    """One namespace's share of a list across namespaces: its snapshot and chosen objects."""
+
+    snapshot: Snapshot
+    namespace: NamespaceRecord
+    chosen: Mapping[str, Sequence[Any]]  # shm, sem, msg -> its objects, in order
+
+
+def namespace_view_record(
+    namespace: Namespace, snapshot: Snapshot | None, refused: str | None
+) -> NamespaceViewRecord:
+    blind = None if snapshot is None else blind_spots_record(snapshot.blind_spots)
+    return NamespaceViewRecord(
+        namespace.inode, namespace.name, namespace.source, namespace.current,
+        len(namespace.pids), refused, blind,
+    )  # fmt: skip
+
+
+def list_records_across(
+    parts: Sequence[ListPart],
+    kinds: Sequence[str],
+    namespaces: Sequence[NamespaceViewRecord],
+    unplaced: Mapping[str, int] | None,
+) -> tuple[ListDocument, dict[str, Iterator[Record]]]:
+    """list_records() of several namespaces (list -A, --namespace): each kind's records of
+    every part in turn, each with its namespace; the namespaces looked at (and, for -A, the
+    processes not placed in one)."""
+    makers: dict[str, tuple[str, Any, Any]] = {
+        "shm": ("segments", segment_record, SegmentRecord),
+        "sem": ("semaphore_sets", semaphore_set_record, SemaphoreSetRecord),
+        "msg": ("queues", queue_record, QueueRecord),
+    }
+
+    def records(kind: str) -> Iterator[Record]:  # a generator a kind: each binds its own maker
+        _, make, record = makers[kind]
+        for part in parts:
+            for o in part.chosen.get(kind, ()):
+                yield make(o, part.snapshot, record, part.namespace)
+
+    lists = {makers[kind][0]: records(kind) for kind in kinds}
+    first = parts[0].snapshot if parts else None
+    blind = blind_spots_record(first.blind_spots if first is not None else BlindSpots())
+    shell = ListDocument(
+        schema_version=SCHEMA_VERSION,
+        taken_at=iso_moment(first.taken_at if first is not None else time.time()),
+        segments=[] if "shm" in kinds else UNSET,
+        semaphore_sets=[] if "sem" in kinds else UNSET,
+        queues=[] if "msg" in kinds else UNSET,
+        blind_spots=blind, namespaces=list(namespaces),
+        unplaced=UNSET if unplaced is None else dict(unplaced),
+    )  # fmt: skip
+    return shell, lists
+
+
 def show_document(
-    found: IpcObject, snapshot: Snapshot, command_lines: Mapping[int, str | None] | None = None
-) -> ShowDocument:
+    found: IpcObject, snapshot: Snapshot, command_lines: Mapping[int, str | None] | None = None,
+    namespace: NamespaceRecord | None = None,
+) -> ShowDocument:  # fmt: skip
     """One object as `show` prints it: as listed, with the version (and a segment's attachers'
-    command lines)."""
+    command lines); namespace: the snapshot's, default the caller's."""
     version = SCHEMA_VERSION
     if isinstance(found, Segment):
         lines = dict(command_lines or {})
         return segment_record(
-            found, snapshot, ShowSegmentDocument, command_lines=lines, schema_version=version
-        )
+            found, snapshot, ShowSegmentDocument, namespace, command_lines=lines,
+            schema_version=version,
+        )  # fmt: skip
     if isinstance(found, SemaphoreSet):
         return semaphore_set_record(
-            found, snapshot, ShowSemaphoreSetDocument, schema_version=version
+            found, snapshot, ShowSemaphoreSetDocument, namespace, schema_version=version
         )
-    return queue_record(found, snapshot, ShowQueueDocument, schema_version=version)
+    return queue_record(found, snapshot, ShowQueueDocument, namespace, schema_version=version)
 
 
 def limits_document(limits: Limits) -> LimitsDocument:

@@ -106,3 +106,20 @@ def posix_removal_text(kind: str, removal: PosixRemoval) -> str:
         return f"{kind} {safe_text(removal.name)}: permission denied: {rights}"
     detail = f": {removal.detail}" if removal.detail else ""
     return safe_text(f"{kind} {removal.name}: {removal.outcome}{detail}")
+
+
+NAMESPACE_RIGHTS = "every IPC namespace needs root (CAP_SYS_ADMIN to join, CAP_SYS_PTRACE to read)"
+
+
+def namespaces_denied(processes: int, namespaces: int) -> str:
+    """-A without the privilege: how much could not be read, and what it takes."""
+    parts = [f"{processes} processes' IPC namespace unreadable"] if processes else []
+    parts += [f"{namespaces} namespaces not joinable"] if namespaces else []
+    return f"permission denied ({', '.join(parts)}): {NAMESPACE_RIGHTS}"
+
+
+def no_such_namespace(wanted: str) -> str:
+    return (
+        f"no IPC namespace {safe_text(wanted)!r} (a name, ipc:[INODE], an inode, a member pid "
+        "or a container id); 'shmtop list -A' shows them"
+    )

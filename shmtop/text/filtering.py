@@ -2,23 +2,51 @@
 
 from __future__ import annotations
 
+import operator
+import re
 from argparse import ArgumentTypeError
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
 from shmtop.core.model import IpcObject, MessageQueue, Owner, Segment, SemaphoreSet, Snapshot
-from shmtop.core.verdicts import Status, judge
+from shmtop.core.verdicts import Status, judge, parse_duration
 from shmtop.text.numbers import ipc_key, parse_number
 from shmtop.text.report import COVERAGE_FLAGS
-from shmtop.text.units import hex_key, octal_perms
+from shmtop.text.units import hex_key
+from shmtop.text.view_input import parse_number as parse_size
 
 STATUS_WORDS = tuple(str(status) for status in Status)  # the orphan rule's words
 COVERAGE_WORDS = tuple(COVERAGE_FLAGS.values())  # attachment lists that disagree with nattch
 FLAG_WORDS = ("dest", "locked", *STATUS_WORDS, *COVERAGE_WORDS, "unreadable", "waiting",
               "attached")  # fmt: skip
 Test = Callable[[IpcObject, Snapshot], bool]
-FIELD_NAMES = ("user", "key", "id", "nattch", "perms", "pid", "cmd")
+FIELD_NAMES = ("user", "key", "id", "nattch", "size", "age", "perms", "pid", "cmd")
+COMPARED = frozenset({"id", "nattch", "size", "age", "perms"})  # take >, <, >=, <=, =
+OPERATORS = {  # the two-character ones first: ">=0" is not ">" and "=0"
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "=": operator.eq,
+}
+_FIELD_LIKE = re.compile(r"[a-z_]+")  # `name:` a field would spell (not a time or address)
+EXAMPLES = "nattch:>0 size:>1M age:>1h perms:600 user:NAME"
+
+
+class FilterError(ValueError):
+    """A term the language does not take; its text is one line saying what it does take."""
+
+
+def wrapped_note(direction: int) -> str:
+    """What a search that went round the end says (the tables' and the hex view's)."""
+    return "search wrapped to the top" if direction > 0 else "search wrapped to the bottom"
+
+
+def valid_fields() -> str:
+    """The fields a `name:` term may name, as the message of an unknown one lists them (it
+    fits an 80-column status line; the status words are in the help)."""
+    return " ".join(f"{name}:" for name in FIELD_NAMES)
 
 
 def search_text(obj: IpcObject) -> str:
@@ -65,26 +93,84 @@ def _pids(obj: IpcObject) -> set[int]:
     return pids - {0}
 
 
-def _field(obj: IpcObject, snapshot: Snapshot, name: str, value: str) -> bool:
+def _measure(obj: IpcObject, snapshot: Snapshot, name: str) -> float | None:
+    """The number a compared field holds for this object (None: the kind has no such thing)."""
+    if name == "id":
+        return obj.id
+    if name == "perms":
+        return obj.owner.perms
+    if name == "age":  # seconds since last touched (attach, detach, op, change): the rule's idle
+        return judge(obj, snapshot).idle
+    if isinstance(obj, Segment):
+        return {"nattch": obj.nattch, "size": obj.size}[name]
+    if isinstance(obj, MessageQueue) and name == "size":
+        return obj.cbytes  # the bytes queued
+    return None
+
+
+def _compare(obj: IpcObject, snapshot: Snapshot, name: str, test: Callable[[float, float], bool],
+             number: float) -> bool:  # fmt: skip
+    measured = _measure(obj, snapshot, name)
+    return measured is not None and test(measured, number)
+
+
+def _text_field(obj: IpcObject, snapshot: Snapshot, name: str, value: str) -> bool:
     if name == "user":
         return owner_matches(obj.owner, value)
-    if name == "perms":
-        return octal_perms(obj.owner.perms) == value.zfill(3)
-    if name == "cmd":
-        return isinstance(obj, Segment) and any(
-            value in a.command.lower() or value in (a.title or "").lower() for a in obj.attachments
-        )
-    try:  # the command line's numbers: a key is 32 bits, never cut down to them
-        number = ipc_key(value) if name == "key" else parse_number(value)
-    except (ValueError, ArgumentTypeError):
-        return False
+    return isinstance(obj, Segment) and any(  # cmd
+        value in a.command.lower() or value in (a.title or "").lower() for a in obj.attachments
+    )
+
+
+def _key_is(obj: IpcObject, snapshot: Snapshot, key: int) -> bool:
+    return obj.owner.key == key
+
+
+def _has_pid(obj: IpcObject, snapshot: Snapshot, pid: int) -> bool:
+    return pid in _pids(obj)
+
+
+def _number(name: str, text: str, value: str) -> float:
+    """The value of a term: a count, a size with k/M/G, a duration, octal permissions..."""
+    try:
+        if name == "size":
+            return parse_size(text)
+        if name == "age":
+            return parse_duration(text)
+        if name == "perms":
+            if not re.fullmatch(r"[0-7]{1,4}", text, re.ASCII):
+                raise ValueError("octal digits, e.g. 600 or 0600")
+            return int(text, 8)
+        return ipc_key(text) if name == "key" else parse_number(text)
+    except (ValueError, ArgumentTypeError) as error:
+        hint = SYNTAX_HINT.get(name)
+        reason = f"not a number ({hint})" if hint else str(error)
+        raise FilterError(f"{name}:{value}: {reason}") from None
+
+
+SYNTAX_HINT = {
+    "size": "bytes, or with k, M, G: 1M",
+    "id": "decimal, 0x hex or 0o octal",
+    "nattch": "a count: 0, 2",
+    "pid": "a process id",
+}  # fmt: skip (others explain)
+
+
+def _field(name: str, value: str) -> Test:
+    """The test of `name:value` (FilterError if the value is not one the field takes)."""
+    if not value:
+        raise FilterError(f"{name}: needs a value, e.g. {EXAMPLES}")
+    if name in ("user", "cmd"):
+        return partial(_text_field, name=name, value=value)
+    sign = next((op for op in OPERATORS if value.startswith(op)), "")
+    if sign and name not in COMPARED:
+        raise FilterError(f"{name}: takes no {sign}; only {', '.join(sorted(COMPARED))} compare")
+    number = _number(name, value[len(sign) :], value)
     if name == "key":
-        return obj.owner.key == number
-    if name == "id":
-        return obj.id == number
-    if name == "nattch":
-        return isinstance(obj, Segment) and obj.nattch == number
-    return number in _pids(obj)  # pid
+        return partial(_key_is, key=int(number))
+    if name == "pid":
+        return partial(_has_pid, pid=int(number))
+    return partial(_compare, name=name, test=OPERATORS[sign or "="], number=number)
 
 
 def _contains(obj: IpcObject, snapshot: Snapshot, word: str) -> bool:
@@ -102,6 +188,7 @@ class Filter:
     expression: str
     tests: tuple[Test, ...]
     timed: bool = False  # a term (orphan...) can change with time alone: filter again each time
+    words: tuple[str, ...] = ()  # the text it looks for (free words, cmd:), to highlight
 
     def __call__(self, obj: IpcObject, snapshot: Snapshot) -> bool:
         return all(test(obj, snapshot) for test in self.tests)
@@ -112,23 +199,34 @@ class Filter:
 
 
 def parse_filter(expression: str) -> Filter:
-    """Terms split on spaces: `user:NAME`, `key:0x..`, `id:N`, `nattch:N`, `perms:600`,
-    `pid:N`, `cmd:TEXT`, flags (`dest`, `locked`, `orphan`, `unattached`, `unused`,
-    `partial`, `inconsistent`, `unreadable`, `waiting`, `attached`), any of them negated
-    with a leading `!`, and free words."""
+    """Terms split on spaces: `user:NAME`, `key:0x..`, `id:N`, `nattch:N`, `size:N`,
+    `age:1h`, `perms:600`, `pid:N`, `cmd:TEXT` (id, nattch, size, age and perms also take
+    `>`, `<`, `>=`, `<=`, `=`: `nattch:>0`, `size:>1M`), flags (`dest`, `locked`, `orphan`,
+    `unattached`, `unused`, `partial`, `inconsistent`, `unreadable`, `waiting`,
+    `attached`), any of them negated with a leading `!`, and free words.
+
+    FilterError (one line) for a `name:` term whose name is no field, or a value a field
+    does not take: a typo must not quietly hide every row."""
     tests: list[Test] = []
+    words: list[str] = []
     timed = False
     for raw in expression.lower().split():
         negate = raw.startswith("!") and len(raw) > 1
         term = raw[1:] if negate else raw
         name, colon, value = term.partition(":")
         test: Test
-        timed = timed or term in STATUS_WORDS
+        timed = timed or term in STATUS_WORDS or (colon != "" and name == "age")
         if colon and name in FIELD_NAMES:
-            test = partial(_field, name=name, value=value)
+            test = _field(name, value)
+            if name == "cmd" and not negate:
+                words.append(value)
+        elif colon and _FIELD_LIKE.fullmatch(name):
+            raise FilterError(f"unknown term {name}: (fields: {valid_fields()})")
         elif term in FLAG_WORDS:
             test = partial(_flag, word=term)
         else:
             test = partial(_contains, word=term)
+            if not negate:
+                words.append(term)
         tests.append(partial(_negated, test=test) if negate else test)
-    return Filter(expression.strip(), tuple(tests), timed)
+    return Filter(expression.strip(), tuple(tests), timed, tuple(words))

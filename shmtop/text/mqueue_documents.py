@@ -8,13 +8,14 @@ UTF-8 with replacement: JSON-escaped, not sanitised.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Annotated
 
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from shmtop.core.posix.mqueue import MqQueue, MqSnapshot
 from shmtop.core.snapshot.accounts import group_name, user_name
-from shmtop.text.documents import SCHEMA_VERSION, Record, Time, Version
+from shmtop.text.documents import SCHEMA_VERSION, NamespaceRecord, Record, Time, Version
 from shmtop.text.export import iso_moment, iso_time
 from shmtop.text.posix_documents import HolderRecord, command_of
 from shmtop.text.units import octal_perms
@@ -60,6 +61,10 @@ class MqQueueRecord(Record):
     problem: Annotated[str | None, Meta(description="why a count is null")]
     holders: list[HolderRecord]
     waiters: list[MqWaiterRecord]
+    namespace: Annotated[
+        NamespaceRecord | UnsetType,
+        Meta(description="with -A or --namespace: the IPC namespace of the queue"),
+    ] = UNSET
 
 
 class PmqListDocument(Record, kw_only=True):
@@ -77,7 +82,9 @@ class PmqListDocument(Record, kw_only=True):
     queues: list[MqQueueRecord]
 
 
-def queue_record(queue: MqQueue, snapshot: MqSnapshot) -> MqQueueRecord:
+def queue_record(
+    queue: MqQueue, snapshot: MqSnapshot, namespace: NamespaceRecord | UnsetType = UNSET
+) -> MqQueueRecord:
     entry, state = queue.entry, queue.entry.state
     registered = state.notify_pid != 0
     return MqQueueRecord(
@@ -110,6 +117,7 @@ def queue_record(queue: MqQueue, snapshot: MqSnapshot) -> MqQueueRecord:
             MqWaiterRecord(w.pid, command_of(snapshot.processes, w.pid), w.tid, w.fd, w.sending)
             for w in queue.waiters
         ],
+        namespace=namespace,
     )
 
 
@@ -123,4 +131,21 @@ def pmq_list_document(snapshot: MqSnapshot) -> PmqListDocument:
         problem=snapshot.problem,
         uninspected=len(snapshot.uninspected),
         queues=[queue_record(q, snapshot) for q in snapshot.queues],
+    )
+
+
+def pmq_list_across(parts: Sequence[tuple[MqSnapshot, NamespaceRecord]]) -> PmqListDocument:
+    """list pmq -A/--namespace: every namespace's queues in turn, each with its namespace; the
+    first namespace's source, problems joined, listed and complete only if all were."""
+    first = parts[0][0]
+    problems = [snapshot.problem for snapshot, _ in parts if snapshot.problem is not None]
+    return PmqListDocument(
+        schema_version=SCHEMA_VERSION,
+        taken_at=iso_moment(first.taken_at),
+        source=first.source,
+        listed=all(snapshot.listed for snapshot, _ in parts),
+        complete=all(snapshot.complete for snapshot, _ in parts),
+        problem="; ".join(problems) or None,
+        uninspected=sum(len(snapshot.uninspected) for snapshot, _ in parts),
+        queues=[queue_record(q, snapshot, ns) for snapshot, ns in parts for q in snapshot.queues],
     )

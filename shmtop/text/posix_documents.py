@@ -7,15 +7,15 @@ paths are untrusted bytes decoded as UTF-8 with replacement: JSON-escaped, not s
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Literal
 
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixProcess, PosixSnapshot
 from shmtop.core.posix.verdicts import PosixStatus, judge
 from shmtop.core.snapshot.accounts import group_name, user_name
-from shmtop.text.documents import SCHEMA_VERSION, Record, Time, Version
+from shmtop.text.documents import SCHEMA_VERSION, NamespaceRecord, Record, Time, Version
 from shmtop.text.export import iso_moment, iso_time
 from shmtop.text.units import octal_perms
 
@@ -87,6 +87,11 @@ class PosixObjectRecord(Record):
     mappings: list[MappingRecord]
     holders: list[HolderRecord]
     semaphore: Annotated[SemaphoreRecord | None, Meta(description="psem only")]
+    namespace: Annotated[
+        NamespaceRecord | UnsetType,
+        Meta(description="with -A or --namespace: the IPC namespace whose member's /dev/shm"
+             " it was found in (POSIX shm is its mount namespace's)"),
+    ] = UNSET  # fmt: skip
 
 
 class PosixListDocument(Record, kw_only=True):
@@ -109,7 +114,9 @@ def command_of(processes: Mapping[int, PosixProcess], pid: int) -> str | None:
     return process.command if process is not None else None
 
 
-def object_record(obj: PosixObject, snapshot: PosixSnapshot) -> PosixObjectRecord:
+def object_record(
+    obj: PosixObject, snapshot: PosixSnapshot, namespace: NamespaceRecord | UnsetType = UNSET
+) -> PosixObjectRecord:
     verdict = judge(obj, snapshot)
     known = obj.stat_known
     sem = obj.semaphore
@@ -145,6 +152,7 @@ def object_record(obj: PosixObject, snapshot: PosixSnapshot) -> PosixObjectRecor
             for h in obj.holders
         ],
         semaphore=SemaphoreRecord(sem.value, sem.nwaiters, sem.problem) if sem else None,
+        namespace=namespace,
     )
 
 
@@ -159,4 +167,27 @@ def posix_list_document(snapshot: PosixSnapshot, kind: PosixKind) -> PosixListDo
         processes_hidden=snapshot.processes_hidden,
         uninspected=len(snapshot.uninspected),
         objects=[object_record(o, snapshot) for o in objects_of(snapshot, kind)],
+    )
+
+
+def posix_list_across(
+    parts: Sequence[tuple[PosixSnapshot, NamespaceRecord]], kind: PosixKind
+) -> PosixListDocument:
+    """list pshm|psem -A/--namespace: one document, every namespace's objects in turn, each
+    with its namespace; complete only if every scan was, uninspected summed."""
+    from shmtop.text.posix_table import objects_of
+
+    first = parts[0][0]
+    return PosixListDocument(
+        schema_version=SCHEMA_VERSION,
+        taken_at=iso_moment(first.taken_at),
+        reader=first.reader,
+        complete=all(snapshot.complete for snapshot, _ in parts),
+        processes_hidden=first.processes_hidden,
+        uninspected=sum(len(snapshot.uninspected) for snapshot, _ in parts),
+        objects=[
+            object_record(o, snapshot, namespace)
+            for snapshot, namespace in parts
+            for o in objects_of(snapshot, kind)
+        ],
     )

@@ -10,6 +10,7 @@ from typing import Any
 from shmtop.core.model import Segment
 from shmtop.core.segment import scans
 from shmtop.core.segment.segment_reader import Cancelled, SegmentReader
+from shmtop.text.filtering import wrapped_note
 from shmtop.text.hexdump import hex_lines
 from shmtop.text.process_names import attachers_text
 from shmtop.text.sanitize import safe_text
@@ -26,6 +27,7 @@ class Outcome:
     message: str
     goto: int | None = None
     error: bool = False
+    match: int | None = None  # a search's: how many bytes from goto matched (None: no search)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +40,19 @@ class Scan:
 
 
 def search(reader: SegmentReader, pattern: bytes, cursor: int, direction: int) -> Scan:
-    """The next (direction 1) or previous (-1) occurrence of pattern from the cursor."""
+    """The next (direction 1) or previous (-1) occurrence of pattern from the cursor, going
+    round the end of the segment once (and saying so)."""
     shown = repr(safe_text(pattern.decode("utf-8", errors="replace")))
 
-    def done(found: int, seconds: float) -> Outcome:
+    def done(result: tuple[int, bool], seconds: float) -> Outcome:
+        found, wrapped = result
         if found < 0:
-            where = "after" if direction > 0 else "before"
-            return Outcome(f"{shown} not found {where} {cursor:#x}", error=True)
-        return Outcome(f"{shown} at {found:#x} ({seconds * 1000:.0f} ms)", goto=found)
+            return Outcome(f"{shown} not found in the segment", error=True, match=0)
+        note = f"{wrapped_note(direction)}: " if wrapped else ""  # first: it fits 80 columns
+        return Outcome(f"{note}{shown} at {found:#x} ({seconds * 1000:.0f} ms)", goto=found,
+                       match=len(pattern))  # fmt: skip
 
-    job = partial(scans.find_from, reader, pattern, cursor, direction)
+    job = partial(scans.find_wrapping, reader, pattern, cursor, direction)
     return Scan(f"searching for {shown}", job, done)
 
 

@@ -11,9 +11,11 @@ from typing import Annotated, Literal
 from msgspec import Meta
 
 from shmtop.core.binding.native import MsgPeek
+from shmtop.core.namespaces.discover import ipc_inode
 from shmtop.core.waits.records import (
     MSG_FLAGS,
     FutexWait,
+    MqWait,
     NamedSemaphore,
     QueueState,
     SemState,
@@ -24,17 +26,29 @@ from shmtop.core.waits.records import WaitKind as CoreWaitKind
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.wait_verdict import Liveness, Outcome, ProcessStatus, Verdict
 from shmtop.core.waits.waitgraph import Evidence, Release, WaitCycle
-from shmtop.text.documents import SCHEMA_VERSION, QueueRecord, Record, Time, Version, time_meta
+from shmtop.text.documents import (
+    SCHEMA_VERSION,
+    NamespaceRecord,
+    QueueRecord,
+    Record,
+    Time,
+    Version,
+    own_namespace,
+    time_meta,
+)
 from shmtop.text.export import iso_moment, iso_time
 
-KindName = Literal["sem", "msg", "shm", "pshm", "psem"]
+KindName = Literal["sem", "msg", "shm", "pshm", "psem", "anon", "pmq"]
 WaitKind = Annotated[
     KindName,
     Meta(description="what is waited on: sem or msg; shm (a System V segment), pshm (a POSIX "
-         "shared memory object) or psem (a named semaphore) for a futex wait in it"),
+         "shared memory object), psem (a named semaphore) or anon (shared anonymous memory "
+         "or a memfd, id its inode) for a futex wait in it; pmq (a POSIX message queue, id "
+         "its inode)"),
 ]  # fmt: skip
 _KIND_NAMES: dict[str, KindName] = {
-    "sem": "sem", "msg": "msg", "shm": "shm", "pshm": "pshm", "psem": "psem"
+    "sem": "sem", "msg": "msg", "shm": "shm", "pshm": "pshm", "psem": "psem", "anon": "anon",
+    "pmq": "pmq",
 }  # fmt: skip
 
 
@@ -92,8 +106,11 @@ class FutexRecord(Record):
     owner_from: Annotated[
         str | None, Meta(description="what said so: 'futex word' or 'glibc __owner'")
     ]
-    object_name: Annotated[str | None, Meta(description="POSIX: the object's name; untrusted")]
-    device: Annotated[int, Meta(description="POSIX: st_dev of the object (id is its inode)")]
+    object_name: Annotated[
+        str | None,
+        Meta(description="POSIX: the object's name; anon: /dev/zero or /memfd:NAME; untrusted"),
+    ]
+    device: Annotated[int, Meta(description="POSIX, anon: st_dev of the object (id its inode)")]
     problem: Annotated[str | None, Meta(description="why the word could not be read")]
     mappers: Annotated[
         list[int] | None,
@@ -102,6 +119,27 @@ class FutexRecord(Record):
     sem_waiters: Annotated[
         int | None, Meta(description="a glibc sem_t's nwaiters, when the word looks like one")
     ]
+
+
+class MqWaitRecord(Record):
+    """The POSIX message queue a thread is blocked on, and who holds it open."""
+
+    name: Annotated[str, Meta(description="/NAME, as the waiter's fd link says; untrusted")]
+    device: Annotated[int, Meta(description="st_dev of its mqueue fs (id is its inode)")]
+    fd: Annotated[int, Meta(description="the mqd the waiter passed: an fd of its process")]
+    linked: Annotated[bool, Meta(description="false: mq_unlink'd, still open")]
+    messages: Annotated[int | None, Meta(description="queued now (mq_getattr); null: unknown")]
+    max_messages: Annotated[int | None, Meta(description="mq_maxmsg; null: unknown")]
+    max_size: Annotated[int | None, Meta(description="mq_msgsize, bytes; null: unknown")]
+    priority: Annotated[int | None, Meta(description="send: the message's priority; else null")]
+    changed_at: Annotated[Time | None, time_meta("its last send or receive (the file's mtime)")]
+    senders: Annotated[
+        list[int] | None, Meta(description="processes holding it open for sending; null: unread")
+    ]
+    receivers: Annotated[
+        list[int] | None, Meta(description="processes holding it open for receiving")
+    ]
+    problem: Annotated[str | None, Meta(description="why the counts are null")]
 
 
 class NamedSemaphoreRecord(Record):
@@ -128,7 +166,11 @@ class WaiterRecord(Record):
     title: Annotated[str | None, Meta(description="the process's title; untrusted")]
     kind: WaitKind
     id: Annotated[int, Meta(description="the object's id")]
-    syscall: Annotated[str, Meta(description="semop, semtimedop, msgsnd or msgrcv")]
+    syscall: Annotated[
+        str,
+        Meta(description="semop, semtimedop, msgsnd, msgrcv, futex, futex_waitv, mq_timedsend "
+             "or mq_timedreceive"),
+    ]  # fmt: skip
     operation: Annotated[str, Meta(description="what it waits to do, as the table shows it")]
     since: Annotated[Time, Meta(description="blocked at least since (ISO 8601, UTC)")]
     since_verified: Annotated[
@@ -152,6 +194,9 @@ class WaiterRecord(Record):
     ]
     named_semaphore: Annotated[
         NamedSemaphoreRecord | None, Meta(description="psem: the named semaphore; else null")
+    ]
+    queue: Annotated[
+        MqWaitRecord | None, Meta(description="pmq: the POSIX message queue; else null")
     ]
 
 
@@ -242,6 +287,9 @@ class WaitersDocument(Record):
         list[NamedSemaphoreRecord],
         Meta(description="named semaphores waited on or whose nwaiters is not 0"),
     ]
+    namespace: Annotated[
+        NamespaceRecord, Meta(description="the IPC namespace scanned (its ids, its waiters)")
+    ]
 
 
 class PeekedMessageRecord(Record):
@@ -315,6 +363,18 @@ def waiter_record(waiter: Waiter, report: WaitReport) -> WaiterRecord:
         state=verdict.outcome, because=because(verdict),
         futex=None if waiter.futex is None else futex_record(waiter.futex),
         named_semaphore=None if waiter.semaphore is None else named_record(waiter.semaphore),
+        queue=None if waiter.queue is None else mq_wait_record(waiter.queue),
+    )  # fmt: skip
+
+
+def mq_wait_record(queue: MqWait) -> MqWaitRecord:
+    return MqWaitRecord(
+        name=queue.name, device=queue.device, fd=queue.fd, linked=queue.linked,
+        messages=queue.messages, max_messages=queue.max_messages, max_size=queue.max_size,
+        priority=queue.priority, changed_at=iso_time(queue.changed_at),
+        senders=None if queue.senders is None else list(queue.senders),
+        receivers=None if queue.receivers is None else list(queue.receivers),
+        problem=queue.problem,
     )  # fmt: skip
 
 
@@ -375,8 +435,13 @@ def status_record(status: ProcessStatus, report: WaitReport) -> ProcessStatusRec
     )  # fmt: skip
 
 
-def waiters_document(report: WaitReport) -> WaitersDocument:
-    """The whole report: `shmtop waiters --json`."""
+def waiters_document(
+    report: WaitReport, namespace: NamespaceRecord | None = None
+) -> WaitersDocument:
+    """The whole report: `shmtop waiters --json`; namespace: the one scanned (default the
+    caller's own)."""
+    if namespace is None:
+        namespace = own_namespace(ipc_inode("thread-self") or 0)
     return WaitersDocument(
         schema_version=SCHEMA_VERSION, taken_at=iso_moment(report.taken_at),
         unsupported=report.unsupported, verdict=report.summary(), complete=report.complete,
@@ -391,6 +456,7 @@ def waiters_document(report: WaitReport) -> WaitersDocument:
         stuck=[stuck_record(v) for v in report.stuck],
         processes=[status_record(s, report) for s in report.statuses.values()],
         named_semaphores=[named_record(s) for s in report.named_semaphores],
+        namespace=namespace,
     )  # fmt: skip
 
 

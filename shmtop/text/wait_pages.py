@@ -65,7 +65,8 @@ def who(found: WaitReport, pid: int) -> str:
 def because_text(found: WaitReport, verdict: Verdict) -> str:
     """The facts of a verdict: '4300 (holder) runs', '4300 is gone (exited); 4301 ...'
     (the first SHOWN_FACTS of them, and how many more)."""
-    facts = [f"{who(found, pid)} {what}" if pid else what
+    # safe_text: a fact may name a POSIX object (untrusted)
+    facts = [f"{who(found, pid)} {safe_text(what)}" if pid else safe_text(what)
              for pid, what in verdict.because[:SHOWN_FACTS]]  # fmt: skip
     if len(verdict.because) > SHOWN_FACTS:
         facts.append(f"and {len(verdict.because) - SHOWN_FACTS} more")
@@ -134,17 +135,18 @@ def banner_lines(found: WaitReport) -> list[str]:
 def object_text(found: WaitReport, kind: WaitKind, ident: int, offset: int | None) -> str:
     """'sem 3', or for a futex wait its waiter's target: 'shm 5 +0x40', 'psem /NAME'
     (sanitised: a POSIX name is untrusted)."""
-    if offset is not None:
-        for waiter in found.on(kind, ident):
-            if waiter.futex is not None and waiter.futex.offset == offset:
-                return safe_text(waiter.target)
+    for waiter in found.on(kind, ident):
+        if waiter.queue is not None or (
+            offset is not None and waiter.futex is not None and waiter.futex.offset == offset
+        ):
+            return safe_text(waiter.target)
     return f"{kind} {ident}"
 
 
 def verdict_object(found: WaitReport, verdict: Verdict) -> str:
     """What a verdict's thread waits on, as object_text says it."""
     for waiter in found.on(verdict.kind, verdict.object_id):
-        if waiter.tid == verdict.tid and waiter.futex is not None:
+        if waiter.tid == verdict.tid and (waiter.futex is not None or waiter.queue is not None):
             return safe_text(waiter.target)
     return f"{verdict.kind} {verdict.object_id}"
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from shmtop.core.model import Kind
 from shmtop.core.posix.model import PosixKind
+from shmtop.core.waits.records import AnonKind, MqKind, WaitKind
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.wait_verdict import Outcome
 from shmtop.text.report import counted
@@ -18,9 +19,10 @@ from shmtop.text.wait_pages import (
     verdict_object,
 )
 
-NOUN: dict[Kind | PosixKind, str] = {
+NOUN: dict[WaitKind, str] = {
     Kind.SEM: "set", Kind.MSG: "queue", Kind.SHM: "segment",
-    PosixKind.SHM: "POSIX object", PosixKind.SEM: "named semaphore",
+    PosixKind.SHM: "POSIX object", PosixKind.SEM: "named semaphore", MqKind.MQ: "POSIX queue",
+    AnonKind.ANON: "shared anonymous memory",
 }  # fmt: skip
 VIEWED = (Kind.SEM, Kind.MSG)  # the kinds whose view lists their waiters
 

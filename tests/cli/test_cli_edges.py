@@ -35,7 +35,7 @@ from shmtop.core.segment.segment_reader import SegmentReader
 from shmtop.core.snapshot.collect import Collector
 from shmtop.text import errors
 from shmtop.text.export import SHM_NO_LIMIT
-from shmtop.text.filtering import parse_filter
+from shmtop.text.filtering import FilterError, parse_filter
 
 ME = pwd.getpwuid(os.geteuid()).pw_name
 PAGE = os.sysconf("SC_PAGESIZE")
@@ -708,6 +708,8 @@ def test_the_views_key_filter_reads_keys_as_the_command_line_does(make_keyed: An
 
     assert made["shm"] in matched(f"key:{key:#x}")
     assert made["shm"] in matched(f"key:{key - (1 << 32)}")  # the signed form
-    assert matched(f"key:{key | 1 << 32:#x}") == set()  # never aliased by its low 32 bits
-    assert matched("key:4294967296") == set()  # nor 0, the key of every private segment
-    assert matched(f"key:{arabic(key)}") == set()
+    # Refused, as the command line refuses them: never aliased by their low 32 bits (nor
+    # 4294967296 as 0, the key of every private segment), no non-ASCII digits.
+    for term in (f"key:{key | 1 << 32:#x}", "key:4294967296", f"key:{arabic(key)}"):
+        with pytest.raises(FilterError, match="key:"):
+            parse_filter(term)

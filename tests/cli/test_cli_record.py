@@ -74,6 +74,16 @@ def test_record_then_list_from_it_at_a_time(
     assert shmid not in listed_ids(path, at_gone)
     assert shmid not in listed_ids(path, "+0s")
     assert shmid not in listed_ids(path, "end")
+    assert shmid not in listed_ids(path, "-0s")  # `--at -0s`: a dash and a digit is a moment
+    before_end = f"-{recording.end - recording.times[seen] - 0.001:.3f}s"
+    assert shmid in listed_ids(path, before_end)
+    ours = f"ipc:[{recording.namespace}]"
+    assert shmid in {r["id"] for r in shmtop("list", "shm", "--json", "--from", str(path),
+                     "--at", at_seen, "--namespace", ours).json()["segments"]}  # fmt: skip
+    assert "no snapshot of IPC namespace 1" in error_line(
+        shmtop("list", "--from", str(path), "--namespace", "1"), 1
+    )
+    assert "-A with --from" in error_line(shmtop("list", "-A", "--from", str(path)), 2)
     document = shmtop("list", "--json", "--from", str(path), "--at", at_seen).json()
     assert document["taken_at"] == at_seen  # the recorded moment, not now
     row = next(r for r in document["segments"] if r["id"] == shmid)

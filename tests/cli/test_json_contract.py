@@ -19,7 +19,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,11 @@ import hidden
 import pytest
 from blocker import Blocker, Blockers, blockers
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
+from json_schemas import schema_text, validate
 from jsonschema import Draft202012Validator
+from pmq_kids import Kid, Queues
+from pmq_kids import identity as mq_identity
+from pmq_kids import start as start_mq
 
 from shmtop.core.binding import native
 from shmtop.core.model import Kind
@@ -38,34 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = ("list", "show", "show-messages", "waiters", "limits", "posix-list", "pmq-list")
 
 
-# ---- the schemas, as `shmtop schema` prints them ----
-
-
-@cache
-def schema_text(name: str) -> str:
-    done = hidden.run(["schema", name], nobody=False)
-    assert done.code == 0, done
-    return done.stdout
-
-
-def strict(node: Any) -> Any:
-    """The schema with additionalProperties false on every object with properties: a field
-    the schema does not name fails (the published schema lets readers meet new fields)."""
-    if isinstance(node, dict):
-        tight = {key: strict(value) for key, value in node.items()}
-        if "properties" in tight:
-            tight["additionalProperties"] = False
-        return tight
-    if isinstance(node, list):
-        return [strict(value) for value in node]
-    return node
-
-
-def validate(name: str, document: Any) -> None:
-    """Fails with every error jsonschema finds, not only the first."""
-    validator = Draft202012Validator(strict(json.loads(schema_text(name))))
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
-    assert errors == [], errors
+# ---- the schemas, as `shmtop schema` prints them: json_schemas.py ----
 
 
 def run_json(args: list[str], *, nobody: bool = False) -> Any:
@@ -145,7 +122,10 @@ def test_every_document_validates_against_its_schema_for_every_kind(world: World
     assert [s["value"] for s in sets[world.values]["semaphores"]] == [1, 0, 7]
     assert sets[world.waited]["waiters"] == 1
     assert queues[world.queue]["qnum"] == 1
-    assert listed["schema_version"] == "1.2"
+    assert listed["schema_version"] == "1.3"
+    ours = os.stat("/proc/self/ns/ipc").st_ino  # every object carries its namespace
+    assert {o["namespace"]["inode"] for o in listed["segments"]} == {ours}
+    assert all(o["namespace"]["current"] for o in listed["queues"])
 
     for kind in ("shm", "sem", "msg"):
         only = run_json(["list", kind])
@@ -468,3 +448,38 @@ def test_the_pmq_list_document_validates_with_counts_holders_a_receiver_and_a_re
         for name in (full, empty):
             with contextlib.suppress(FileNotFoundError):
                 native.mq_unlink(name)
+
+
+def test_the_waiters_document_validates_with_a_blocked_queue_receiver_and_sender(
+    mq_queues: Queues, mq_kids: list[Kid]
+) -> None:
+    """`waiters --json` (1.3) with a child blocked receiving on an empty queue and one blocked
+    sending to a full one: kind pmq, id the queue's inode, its queue record, the releasers."""
+    empty, full = mq_queues.make(max_messages=2, max_size=16), mq_queues.make(max_messages=1)
+    writer = start_mq(mq_kids, empty, "w")
+    receiver = start_mq(mq_kids, empty, "r", "receive")
+    sender = start_mq(mq_kids, full, "w", "send:one", "send-block:two")
+
+    def both_blocked() -> bool:
+        pids = {w.pid for w in WaiterScanner().scan().waiters}
+        return {receiver.pid, sender.pid} <= pids
+
+    helpers.wait_until(both_blocked, "both children block")
+    waits = run_json(["waiters"])
+    validate("waiters", waits)
+    assert waits["schema_version"] == "1.3"
+    mine = {w["pid"]: w for w in waits["waiters"] if w["kind"] == "pmq"}
+    received, sent = mine[receiver.pid], mine[sender.pid]
+    assert (received["id"], received["syscall"], received["direction"]) == (
+        mq_identity(empty)[1], "mq_timedreceive", "receive")  # fmt: skip
+    assert received["queue"] == {
+        "name": empty, "device": mq_identity(empty)[0], "fd": receiver.fd, "linked": True,
+        "messages": 0, "max_messages": 2, "max_size": 16, "priority": None,
+        "changed_at": received["queue"]["changed_at"], "senders": [writer.pid],
+        "receivers": [receiver.pid], "problem": None,
+    }  # fmt: skip
+    assert [(r["releaser"], r["evidence"], r["hint"]) for r in received["released_by"]] == [
+        (writer.pid, "holds it open for sending", True)]  # fmt: skip
+    assert (sent["syscall"], sent["direction"], sent["msg_size"], sent["state"]) == (
+        "mq_timedsend", "send", 3, "unknown")  # fmt: skip
+    assert (sent["queue"]["messages"], sent["queue"]["receivers"]) == (1, [])

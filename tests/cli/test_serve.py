@@ -228,6 +228,12 @@ def test_changes_need_the_exact_token_and_it_is_printed_once() -> None:
             assert refused.value.status == 403
             async with session.get(base, headers={"Host": "example.invalid"}) as answer:
                 assert answer.status == 403
+            # Downloads: an unknown key is not found; a rebinding name is refused first.
+            async with session.get(f"{base}download/nosuchkey") as answer:
+                assert answer.status == 404
+            download = f"{base}download/nosuchkey"
+            async with session.get(download, headers={"Host": "example.invalid"}) as answer:
+                assert answer.status == 403
 
     with serving("--allow-changes") as served:
         asyncio.run(check(served))

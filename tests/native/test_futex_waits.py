@@ -8,6 +8,7 @@ waits are bounded and poll a condition; every child is killed and every object r
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 from pathlib import Path
@@ -272,3 +273,85 @@ def test_a_private_futex_in_a_segment_is_not_reported(
     helpers.wait_until(in_futex, "the child sleeps in futex")
     report = WaiterScanner().scan()
     assert not [w for w in report.waiters if w.pid == child.pid]
+
+
+def _wake_in_segment(shmid: int, offset: int) -> int:
+    """FUTEX_WAKE on a word of a segment, through our own attach of it: threads woken."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+    libc.shmdt.argtypes = [ctypes.c_void_p]
+    libc.syscall.restype = ctypes.c_long
+    at = libc.shmat(shmid, None, 0)
+    assert at not in (None, ctypes.c_void_p(-1).value), os.strerror(ctypes.get_errno())
+    try:
+        woken: int = libc.syscall(
+            202 if os.uname().machine == "x86_64" else 98,
+            ctypes.c_void_p(at + offset),
+            1,
+            1,
+            None,
+            None,
+            0,
+        )  # FUTEX_WAKE
+    finally:
+        libc.shmdt(ctypes.c_void_p(at))
+    return woken
+
+
+def test_a_futex_waitv_waiter_is_found_on_its_shared_word_only_and_goes_once_woken(
+    child_program: Path, kids: list[Child], make_shm: MakeShm, maps_reader: MapsReader
+) -> None:
+    shmid = make_shm(4096)
+    shared, private = MUTEX_AT, MUTEX_AT + 64
+    child = start(kids, child_program, "waitv", str(shmid), str(shared), str(private))
+    assert child.line()[0] == "ready"
+    scanner = WaiterScanner()
+    _, waiter = scan_until(scanner, child.pid)  # one: the private word is no IPC wait
+
+    assert (waiter.syscall, waiter.kind, waiter.object_id, waiter.target) == (
+        "futex_waitv", Kind.SHM, shmid, f"shm {shmid} +{shared:#x}")  # fmt: skip
+    assert waiter.futex is not None
+    assert (waiter.futex.op, waiter.futex.expected, waiter.futex.word) == ("futex_waitv", 0, 0)
+    assert waiter.futex.mappers == (child.pid,)
+    assert waiter.operation() == "futex_waitv (word 0x0, sleeps while 0x0)"
+
+    assert _wake_in_segment(shmid, shared) == 1
+    assert child.line() == ["woken", "0"]
+    helpers.wait_until(lambda: not futex_waiters(scanner.scan(), child.pid),
+                       "the woken child is no waiter")  # fmt: skip
+
+
+def anonymous_mapping(pid: int) -> tuple[int, int]:
+    """(start, inode) of a process's shared anonymous mapping, from /proc/PID/maps."""
+    with open(f"/proc/{pid}/maps") as file:
+        (line,) = [entry for entry in file if entry.rstrip().endswith("/dev/zero (deleted)")]
+    fields = line.split()
+    assert fields[1].endswith("s"), line  # shared
+    return int(fields[0].split("-")[0], 16), int(fields[4])
+
+
+def test_a_semaphore_in_shared_anonymous_memory_is_a_waiter_on_it_with_its_mappers(
+    child_program: Path, kids: list[Child], maps_reader: MapsReader
+) -> None:
+    parent = start(kids, child_program, "anon-semwait", str(MUTEX_AT))
+    word, pid = parent.line()
+    assert word == "ready"
+    waiter_pid = int(pid)
+    scanner = WaiterScanner()
+    report, waiter = scan_until(scanner, waiter_pid)
+
+    start_at, inode = anonymous_mapping(waiter_pid)
+    assert (waiter.kind, waiter.object_id, waiter.target) == (
+        "anon", inode, f"anon /dev/zero (inode {inode}) +{MUTEX_AT:#x}")  # fmt: skip
+    assert waiter.futex is not None and waiter.futex.address == start_at + MUTEX_AT
+    assert (waiter.futex.what, waiter.futex.sem_waiters) == ("semaphore", 1)
+    assert waiter.futex.mappers == tuple(sorted((parent.pid, waiter_pid)))
+    assert [(r.releaser, r.evidence) for r in report.releases_of(waiter)] == [
+        (parent.pid, Evidence.MAPPER)]  # fmt: skip
+    assert report.verdict_of(waiter).outcome is Outcome.WAITING  # the parent runs
+
+    parent.tell()
+    assert parent.line() == ["posted", "0"]
+    helpers.wait_until(lambda: not futex_waiters(scanner.scan(), waiter_pid),
+                       "the posted child is no waiter")  # fmt: skip

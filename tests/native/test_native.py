@@ -475,6 +475,7 @@ def test_the_session_fails_when_an_object_outlives_it(pytester: pytest.Pytester)
     pytester.makepyfile(maps_reader=(here / "maps_reader.py").read_text())
     pytester.makepyfile(snapshot_pin=(here / "snapshot_pin.py").read_text())
     pytester.makepyfile(futex_kids=(here / "futex_kids.py").read_text())  # a conftest plugin
+    pytester.makepyfile(pmq_kids=(here / "pmq_kids.py").read_text())  # another
     pytester.makepyfile(test_inner=INNER_CLEAN)
     clean = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     pytester.makepyfile(test_inner=INNER_LEAK)

@@ -70,10 +70,20 @@ class Session:
     def ask(self, sql: str) -> str:
         """Send a query that prints one line, and return the line."""
         self.send(sql)
+        return self.read_line(f"psql did not answer {sql!r}")
+
+    def answered(self) -> bool:
+        """Whether psql has printed a line not read yet (without waiting)."""
+        assert self._psql.stdout is not None
+        ready, _, _ = select.select([self._psql.stdout], [], [], 0)
+        return bool(ready)
+
+    def read_line(self, what: str = "psql did not answer") -> str:
+        """The next line psql prints (waiting for it, bounded)."""
         assert self._psql.stdout is not None
         ready, _, _ = select.select([self._psql.stdout], [], [], helpers.PATIENCE)
         if not ready:
-            raise TimeoutError(f"psql did not answer {sql!r}")
+            raise TimeoutError(what)
         return self._psql.stdout.readline().strip()
 
     def close(self) -> None:
@@ -92,7 +102,8 @@ class Session:
 class Postgres:
     """A fresh cluster (initdb in a temporary directory) served by PID 1's only child."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
+        """settings: the server's options (default SETTINGS: System V memory throughout)."""
         require_namespace_tools()
         self.bin = bin_dir()
         try:
@@ -106,7 +117,8 @@ class Postgres:
             self.port = free_port()
             self.log = self.root / "server.log"
             self._initdb()
-            options = [f"--{name}={value}" for name, value in SETTINGS.items()]
+            chosen = SETTINGS if settings is None else settings
+            options = [f"--{name}={value}" for name, value in chosen.items()]
             self.namespace = Namespace(
                 [str(self.bin / "postgres"), "-D", str(self.data),
                  f"--unix_socket_directories={self.root}", f"--port={self.port}", *options],

@@ -165,10 +165,15 @@ async def test_goto_search_regions_and_inspector(make_shm: MakeShm) -> None:
         await pilot.press("slash", *"LASTWORD", "enter")
         await settle(app, pilot)
         assert hex_view.cursor == 0x7FF8
-        await pilot.press("n")
+        await pilot.press("n")  # the only one: round the end, back to it
         await settle(app, pilot)
         assert hex_view.cursor == 0x7FF8
-        assert "not found after 0x7ff8" in shown(app, "#status")
+        assert "search wrapped to the top" in shown(app, "#status")
+        await pilot.press("slash", *"NOWHERE", "enter")
+        await settle(app, pilot)
+        assert hex_view.cursor == 0x7FF8
+        assert "'NOWHERE' not found in the segment" in shown(app, "#status")
+        assert not hex_view.match
         await pilot.press("b", *"hello", "enter")
         await settle(app, pilot)
         assert hex_view.cursor == 0
@@ -189,6 +194,41 @@ async def test_goto_search_regions_and_inspector(make_shm: MakeShm) -> None:
         await pilot.pause()
         assert hex_view.row_bytes == 32 and hex_view.cursor == 17
         assert not screen(app).query_one(DataInspector).display  # it made room for them
+
+
+def match_marked(hex_view: HexView, offset: int) -> str:
+    """The text of offset's row drawn in the search's match style (the row on screen)."""
+    y = offset // hex_view.row_bytes - int(hex_view.scroll_offset.y)
+    match = hex_view.get_component_rich_style("hex-view--match").bgcolor
+    strip = hex_view.render_line(y)
+    return "".join(s.text for s in strip if s.style and s.style.bgcolor == match)
+
+
+@pytest.mark.asyncio
+async def test_search_next_previous_wrap_and_the_whole_match_marked(make_shm: MakeShm) -> None:
+    shmid = make_shm(SIZE)
+    at = (0x104, 0x3004, 0x7004)
+    segment_writer.write(shmid, [(offset, b"NEEDLE") for offset in at])
+
+    async with viewing(shmid) as (app, pilot):
+        hex_view = view(app)
+        await pilot.press("slash", *"NEEDLE", "enter")
+        await settle(app, pilot)
+        assert hex_view.cursor == at[0] and hex_view.match == range(at[0], at[0] + 6)
+        # The whole match, in hex and text; the cursor marks its first byte.
+        assert match_marked(hex_view, at[0]) == " 45 45 44  4c 45" + "EEDLE"  # 0x108 starts a group
+        assert "search 'NEEDLE' (n next, N previous)" in shown(app, "#status")
+        for key, expected, note in [("n", at[1], ""), ("f3", at[2], ""),
+                                    ("n", at[0], "search wrapped to the top"),
+                                    ("N", at[2], "search wrapped to the bottom"),
+                                    ("N", at[1], "")]:  # fmt: skip
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert hex_view.cursor == expected, key
+            assert hex_view.match == range(expected, expected + 6)
+            status = shown(app, "#status")
+            assert (note in status) if note else "wrapped" not in status, (key, status)
+        assert match_marked(hex_view, at[1]) == " 45 45 44  4c 45" + "EEDLE"  # 0x108 starts a group
 
 
 @pytest.mark.asyncio

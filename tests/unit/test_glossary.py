@@ -9,12 +9,20 @@ from textual.binding import Binding
 from shmtop.core.model import Kind
 from shmtop.text import glossary
 from shmtop.text.columns import COLUMNS
-from shmtop.text.filtering import FLAG_WORDS
+from shmtop.text.filtering import COMPARED, FIELD_NAMES, FLAG_WORDS
 from shmtop.tui.keys import all_keys, first_key, key_name
+from shmtop.tui.screens.help import FILTER_HELP
 
 
 def test_every_word_the_filter_takes_is_explained() -> None:
     assert set(FLAG_WORDS) <= {word for word, _ in glossary.STATUS_MEANINGS}
+
+
+def test_the_filter_help_names_every_field_and_comparison_within_80_columns() -> None:
+    for name in FIELD_NAMES:
+        assert f"{name}:" in FILTER_HELP, name
+    assert " ".join(sorted(COMPARED, key=FIELD_NAMES.index)) in FILTER_HELP
+    assert all(len(line) <= glossary.WRAP for line in FILTER_HELP.splitlines())
 
 
 @pytest.mark.parametrize("kind", list(Kind))

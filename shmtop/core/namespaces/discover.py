@@ -194,3 +194,19 @@ def find(namespaces: Sequence[Namespace], wanted: str) -> Namespace | None:
         if len(hits) == 1:
             return hits[0]
     return None
+
+
+CAP_SYS_ADMIN = 21  # what setns into another IPC namespace takes
+
+
+def can_join(status_path: str = f"{PROC}/thread-self/status") -> bool:
+    """Whether the calling thread has CAP_SYS_ADMIN in its effective set (CapEff), which
+    joining another namespace needs; False if that cannot be told."""
+    try:
+        with open(status_path, encoding="ascii", errors="replace") as file:
+            for line in file:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) >> CAP_SYS_ADMIN & 1)
+    except (OSError, ValueError):
+        pass
+    return False

@@ -26,6 +26,21 @@ def find_from(
     return reader.rfind(pattern, 0, cursor + len(pattern) - 1, cancelled)
 
 
+def find_wrapping(
+    reader: SegmentReader, pattern: bytes, cursor: int, direction: int, cancelled: Cancelled
+) -> tuple[int, bool]:
+    """find_from, going round the end once (as htop's search does): (offset or -1, whether
+    it went round)."""
+    found = find_from(reader, pattern, cursor, direction, cancelled)
+    if found >= 0:
+        return found, False
+    if direction > 0:
+        found = reader.find(pattern, 0, cancelled=cancelled)
+    else:
+        found = reader.rfind(pattern, 0, reader.size, cancelled)
+    return found, found >= 0
+
+
 def region_from(reader: SegmentReader, cursor: int, direction: int, cancelled: Cancelled) -> int:
     """The start of the next (1) or previous (-1) run of non-zero bytes; -1: none."""
     if direction > 0:

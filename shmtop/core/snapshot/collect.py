@@ -32,6 +32,7 @@ from shmtop.core.model import (
 from shmtop.core.snapshot import procfs, visibility
 from shmtop.core.snapshot.accounts import group_name, user_name
 from shmtop.core.snapshot.procs import ProcessDirectory, ProcessFacts
+from shmtop.core.snapshot.scan_parts import ScanPart, SharedScan, scan_part
 from shmtop.core.snapshot.workers import Workers
 from shmtop.core.verdicts import liveness
 
@@ -65,30 +66,6 @@ def make_owner(key: int, uid: int, gid: int, cuid: int, cgid: int, mode: int) ->
         user=user_name(uid), group=group_name(gid),
         creator_user=user_name(cuid), creator_group=group_name(cgid),
     )  # fmt: skip
-
-
-class _ScanPart(msgspec.Struct, frozen=True, gc=False):
-    """One thread's share of a maps scan, with what the mapping PIDs need next."""
-
-    maps: native.MapsScan
-    namespaces: dict[int, int | None]  # pid -> IPC namespace inode
-    facts: dict[int, ProcessFacts]  # pid -> (errno, comm, start ticks, euid, title)
-
-
-def _scan_part(
-    pids: Sequence[int], want: int = -1, titles_known: Mapping[int, int] | None = None
-) -> _ScanPart:
-    """Scan maps, then stat the namespace and read the facts of the PIDs that map a segment
-    (their titles too, but for those titles_known names: pid -> start ticks).
-
-    Runs in a worker thread: the C calls release the GIL, so the two
-    halves of a first scan and the main thread's work share the cores.
-    """
-    maps = native.scan_maps(pids, want)
-    mapping = sorted({row.pid for row in maps.rows})
-    read = native.process_facts(mapping, titles=True, known=titles_known)
-    facts = dict(zip(mapping, read, strict=True))
-    return _ScanPart(maps, dict(zip(mapping, native.ipc_namespaces(mapping), strict=True)), facts)
 
 
 class _MappingScan(msgspec.Struct, frozen=True, gc=False):
@@ -140,16 +117,22 @@ class Collector:
         semaphore_values: bool = True,
         attachments: bool = True,
         members: Callable[[], list[int]] | None = None,
+        shared: SharedScan | None = None,
     ) -> None:
         """members: the PIDs whose maps to scan (default every process); a collector of
         another IPC namespace scans that namespace's processes only, as only they can map
-        its segments. Made in a thread that joined another IPC namespace, it is that one's."""
+        its segments. Made in a thread that joined another IPC namespace, it is that one's.
+        shared: a first scan (and one after a change) is taken from that scan of every
+        process, which the collectors of the other namespaces share; such a collector
+        starts no thread of its own (there may be one a namespace)."""
         self._semaphore_values = semaphore_values
         self._attachments = attachments
         self._processes = ProcessDirectory()
         # thread-self, not self: setns moves one thread, and /proc/self is the main thread's.
         self._namespace = ipc_namespace_of("thread-self") or 0
         self._members = members or _all_pids
+        self._shared = shared
+        self._shared_taken = False
         self._own_pid = os.getpid()
         self._hiding = visibility.processes_hidden()  # the /proc mount does not change under us
         # Reuse state: what the last snapshot read, and what it built from it.
@@ -177,9 +160,14 @@ class Collector:
         self._segments_built = None
 
     @classmethod
-    def made_for(cls, members: list[int], attachments: bool, values: bool) -> Collector:
+    def made_for(
+        cls, members: list[int], attachments: bool, values: bool, shared: SharedScan | None = None
+    ) -> Collector:
         """A collector of the calling thread's IPC namespace that scans members only."""
-        return cls(attachments=attachments, semaphore_values=values, members=lambda: members)
+        return cls(
+            attachments=attachments, semaphore_values=values, members=lambda: members,
+            shared=shared,
+        )  # fmt: skip
 
     # ---- the whole snapshot ----
 
@@ -195,10 +183,15 @@ class Collector:
         taken_at = time.time()
         # Kernel reads run in worker threads (the C loops release the GIL) while
         # this thread parses and builds: two cores, one wait.
-        semaphores_read = self._executor().submit(self._read_semaphore_values)
+        # (A collector of one namespace among many starts no thread: its own are enough.)
+        semaphores_read = (
+            self._executor().submit(self._read_semaphore_values) if self._shared is None else None
+        )
         columns, shm_rows = self._read_segment_rows()
         scan_result = self._start_scan(columns, shm_rows) if self._attachments else None
-        sem_sets = self._semaphore_sets(semaphores_read.result())
+        sem_sets = self._semaphore_sets(
+            self._read_semaphore_values() if semaphores_read is None else semaphores_read.result()
+        )
         queues = self._read_queues()
         scan = scan_result() if scan_result else None
         processes, hidden = self._lookup_processes(columns, shm_rows, scan, sem_sets, queues)
@@ -416,12 +409,23 @@ class Collector:
         self._last_scan_started = started
         live_ids = {row[columns.id] for row in rows}
         if want == 0:
+            if self._shared is not None and self._members is _all_pids:
+                self._shared.skip()  # the other namespaces' collectors scan their own
             return lambda: self._remember(signature, _MappingScan({}, 0, {}, 0, {}))
         titles_known = self._processes.known_titles()  # a copy: the scan threads read it
+        if self._shared is not None and self._last_scan is None and not self._shared_taken:
+            shared, self._shared_taken = self._shared, True  # one round's: never a stale one
+            leads = self._members is _all_pids  # the caller's namespace: it scans for all
+            if leads:
+                shared.start(titles_known)  # under way while the tables are read
+            members = None if leads else self._members()
+            return lambda: self._remember(
+                signature, self._sort_mappings(shared.parts(members, titles_known), live_ids)
+            )
         if self._last_scan is None:
             pids = self._members()
             halves = [
-                self._executor().submit(_scan_part, pids[n::2], -1, titles_known) for n in (0, 1)
+                self._executor().submit(scan_part, pids[n::2], -1, titles_known) for n in (0, 1)
             ]
             return lambda: self._remember(
                 signature, self._sort_mappings([h.result() for h in halves], live_ids)
@@ -464,19 +468,19 @@ class Collector:
         self, want: int, live_ids: set[int], likely: set[int], titles_known: Mapping[int, int]
     ) -> _MappingScan:
         pending = sorted(self._members(), key=lambda pid: pid not in likely)
-        parts: list[_ScanPart] = []
+        parts: list[ScanPart] = []
         found = 0
         while pending and found < want:
             # The C loop stops once it has seen `want - found` mappings of any kind; only
             # those of live segments in our namespace count, so it may have to go on.
-            part = _scan_part(pending, want - found, titles_known)
+            part = scan_part(pending, want - found, titles_known)
             pending = pending[part.maps.scanned :]
             parts.append(part)
             ours = {pid for pid, inode in part.namespaces.items() if inode == self._namespace}
             found += sum(1 for row in part.maps.rows if row.pid in ours and row.shmid in live_ids)
         return self._sort_mappings(parts, live_ids)
 
-    def _sort_mappings(self, parts: Sequence[_ScanPart], live_ids: set[int]) -> _MappingScan:
+    def _sort_mappings(self, parts: Sequence[ScanPart], live_ids: set[int]) -> _MappingScan:
         """Group found mappings by segment, keeping our namespace's live segments only."""
         mappings: dict[int, list[tuple[int, int, int, bool]]] = defaultdict(list)
         uninspected: Counter[str] = Counter()

@@ -23,7 +23,8 @@ from shmtop.core.model import Kind
 from shmtop.core.posix import content
 from shmtop.core.posix.model import SEM_PREFIX, SHM_DIR, Mapping, PosixKind, SemState
 from shmtop.core.posix.mounts import our_mounts
-from shmtop.core.waits.records import FutexWait, NamedSemaphore, WaitKind
+from shmtop.core.snapshot.collect import ipc_namespace_of
+from shmtop.core.waits.records import AnonKind, FutexWait, NamedSemaphore, WaitKind
 
 # futex(2)'s number, by platform.machine() (arm64 and riscv64: the asm-generic table).
 FUTEX_SYSCALLS = {"x86_64": 202, "amd64": 202, "aarch64": 98, "arm64": 98, "riscv64": 98}
@@ -38,6 +39,14 @@ FUTEX_TID_MASK = 0x3FFFFFFF
 FUTEX_WAITERS = 0x80000000
 GLIBC_CONTENDED = 2  # glibc's lll_lock word: locked, with waiters
 GLIBC_OWNER_OFFSET = 8  # pthread_mutex_t.__data.__owner on x86_64 and aarch64
+# futex_waitv(waiters, nr_futexes, flags, timeout, clockid): 449 on x86_64 and in the
+# asm-generic table alike (Linux >= 5.16). Each struct futex_waitv is u64 val, u64 uaddr,
+# u32 flags, u32 reserved; FUTEX2_PRIVATE (128) marks a private word; at most 128 of them.
+FUTEX_WAITV = 449
+WAITV_OP = "futex_waitv"
+FUTEX_WAITV_MAX = 128
+FUTEX2_PRIVATE = FUTEX_PRIVATE_FLAG
+_WAITV_ENTRY = struct.Struct("=QQII")
 
 _Row = native.TaskRow
 
@@ -72,10 +81,12 @@ def locate(rows: Sequence[_Row], ignored: Counter[str], libc: LibcCache,
     pids = sorted({row.pid for row in rows})
     sysv = native.scan_maps(pids).rows
     mounts = our_mounts(shm_dir)
-    files = native.scan_file_maps(pids, list(mounts)).rows if mounts else []
+    # With any_anonymous: also shared anonymous memory and memfds (internal shm devices).
+    files = native.scan_file_maps(pids, list(mounts), any_anonymous=True).rows
     found = []
     for row in rows:
-        address, op = row.arg0, shared_wait_op(row.arg1) or "?"
+        address = row.arg0
+        op = WAITV_OP if row.nr == FUTEX_WAITV else shared_wait_op(row.arg1) or "?"
         expected = row.arg2 & 0xFFFFFFFF if op not in PI_OPS else None
         segment = next((m for m in sysv if m.pid == row.pid and m.start <= address < m.end),
                        None)  # fmt: skip
@@ -92,10 +103,12 @@ def locate(rows: Sequence[_Row], ignored: Counter[str], libc: LibcCache,
         else:
             mapped = next((m for m in files if m.pid == row.pid and m.start <= address < m.end),
                           None)  # fmt: skip
-            if mapped is None:
+            anonymous = mapped is not None and mapped.dev not in mounts and is_anonymous(
+                mapped.name)  # fmt: skip
+            if mapped is None or (mapped.dev not in mounts and not anonymous):
                 ignored["futex outside System V and POSIX shared memory"] += 1
                 continue
-            kind = _posix_kind(mapped.name)
+            kind = AnonKind.ANON if anonymous else _posix_kind(mapped.name)
             ident, device = mapped.inode, mapped.dev
             offset = mapped.offset + address - mapped.start
             name = _posix_name(mapped.name)
@@ -116,6 +129,28 @@ def locate(rows: Sequence[_Row], ignored: Counter[str], libc: LibcCache,
             elif glibc and looks_like_glibc_sem(op, words, expected):
                 futex = dataclasses.replace(futex, what="semaphore", sem_waiters=words[1])
         found.append(Located(row, kind, ident, futex, mapping))
+    return found
+
+
+def waitv_words(rows: Sequence[_Row], ignored: Counter[str]) -> list[_Row]:
+    """The shared words of each blocked futex_waitv, one row each as a futex row has them
+    (arg0 the address, arg2 the value it sleeps while the word holds, arg3 its index in the
+    vector): the vector is read from the waiter's memory. Private words are left out, as
+    private futexes are; a vector that cannot be read is counted in ignored."""
+    found = []
+    for row in rows:
+        count = row.arg1 & 0xFFFFFFFF
+        if not 0 < count <= FUTEX_WAITV_MAX:
+            continue  # the kernel refuses such a call at once: nobody sleeps in it
+        try:
+            raw = read_memory(row.pid, row.arg0, count * _WAITV_ENTRY.size)
+        except OSError as error:
+            ignored[f"futex_waitv vector unreadable ({os.strerror(error.errno or errno.EIO)})"] += 1
+            continue
+        for index, (value, address, flags, _) in enumerate(_WAITV_ENTRY.iter_unpack(raw)):
+            if not flags & FUTEX2_PRIVATE:
+                found.append(row._replace(arg0=address, arg1=0, arg2=value & 0xFFFFFFFF,
+                                          arg3=index))  # fmt: skip
     return found
 
 
@@ -235,9 +270,16 @@ def _mappers(keys: set[_ObjectKey], pids: Sequence[int]) -> dict[_ObjectKey, set
     files = {ident for _, ident in keys if isinstance(ident, tuple)}
     users: dict[_ObjectKey, set[int]] = {}
     if segments:
+        # A shmid names a segment of one IPC namespace: the same number in another
+        # namespace's maps is another segment.
+        ours = ipc_namespace_of("self")
+        spaces: dict[int, int | None] = {}
         for row in native.scan_maps(pids).rows:
             if row.shmid in segments:
-                users.setdefault((True, row.shmid), set()).add(row.pid)
+                if row.pid not in spaces:
+                    spaces[row.pid] = ipc_namespace_of(row.pid)
+                if spaces[row.pid] == ours:
+                    users.setdefault((True, row.shmid), set()).add(row.pid)
     if files:
         devices = sorted({dev for dev, _ in files})
         for frow in native.scan_file_maps(pids, devices).rows:
@@ -305,6 +347,15 @@ class LibcCache:
 
 
 _LIBC_ROOM = 4096
+
+
+def is_anonymous(path: bytes) -> bool:
+    """A shared mapping of no file anyone can open: MAP_SHARED | MAP_ANONYMOUS memory (maps
+    print its shmem file as /dev/zero (deleted)) or a memfd (/memfd:NAME (deleted))."""
+    return path == ANON_PATH or (path.startswith(b"/memfd:") and path.endswith(b" (deleted)"))
+
+
+ANON_PATH = b"/dev/zero (deleted)"
 
 
 def _posix_kind(path: bytes) -> PosixKind:

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Literal
 
 from shmtop.core.binding import native
 from shmtop.core.model import Kind
-from shmtop.core.posix.model import PosixKind
+from shmtop.core.posix.model import MQ_KIND, PosixKind
+
+
+class MqKind(enum.StrEnum):
+    """A POSIX message queue, as a wait's object (apart from PosixKind: no shm file)."""
+
+    MQ = MQ_KIND
+
+
+class AnonKind(enum.StrEnum):
+    """Shared anonymous memory (MAP_SHARED | MAP_ANONYMOUS, inherited across fork) or a memfd,
+    as the object of a futex wait: object_id is its inode on the kernel's internal shm mount."""
+
+    ANON = "anon"
+
 
 # What a wait is on: a System V object, or a POSIX one (object_id is then its inode).
-WaitKind = Kind | PosixKind
+WaitKind = Kind | PosixKind | MqKind | AnonKind
 
 IPC_NOWAIT = native.IPC_NOWAIT
 SEM_UNDO = native.SEM_UNDO
@@ -90,6 +105,37 @@ class NamedSemaphore:
 
 
 @dataclass(frozen=True, slots=True)
+class MqWait:
+    """A thread blocked in mq_timedsend/mq_timedreceive: its queue (reached through the fd it
+    passed) and who holds the queue open for the other direction (any of them may release it)."""
+
+    fd: int  # the mqd it passed, an fd of its process
+    device: int  # st_dev of the queue's mqueue fs (object_id is its inode)
+    name: str  # "/NAME" as the fd's link says; untrusted text
+    linked: bool  # False: mq_unlink'd, still open
+    messages: int | None  # mq_getattr: queued now; None when unreadable (problem)
+    max_messages: int | None
+    max_size: int | None
+    changed_at: float  # the queue file's mtime: its last send or receive (0: unknown)
+    priority: int | None = None  # send: the message's priority
+    # Processes holding the queue open for sending (a receiver's releasers) and for receiving
+    # (a sender's), from their fds' access modes; None when the fds were not read.
+    senders: tuple[int, ...] | None = None
+    receivers: tuple[int, ...] | None = None
+    problem: str | None = None  # why the counts are unknown
+
+    def releasers(self, direction: Literal["send", "receive"] | None) -> tuple[int, ...] | None:
+        """The holders that could release a waiter: a receiver's senders, a sender's receivers."""
+        return self.senders if direction == "receive" else self.receivers
+
+    def counts(self) -> str:
+        """'0 of 10 messages', or '? messages (why)'."""
+        if self.messages is None:
+            return f"? messages ({self.problem})"
+        return f"{self.messages} of {self.max_messages} messages"
+
+
+@dataclass(frozen=True, slots=True)
 class Waiter:
     """A thread blocked in an IPC call, and what it waits for."""
 
@@ -112,13 +158,19 @@ class Waiter:
     title: str | None = None  # the process's title (Process.title); untrusted text
     futex: FutexWait | None = None  # a futex wait in shared memory
     semaphore: NamedSemaphore | None = None  # psem: the named semaphore's counts
+    queue: MqWait | None = None  # pmq: the POSIX message queue
 
     @property
     def target(self) -> str:
-        """'sem 12', 'msg 3', 'shm 5 +0x40', 'psem /NAME', 'pshm /NAME +0x40' (untrusted)."""
+        """'sem 12', 'msg 3', 'shm 5 +0x40', 'psem /NAME', 'pshm /NAME +0x40', 'pmq /NAME',
+        'anon /dev/zero (inode 5) +0x40' (untrusted)."""
+        if self.queue is not None:
+            return f"{self.kind} {self.queue.name}" + ("" if self.queue.linked else " (unlinked)")
         if self.futex is None:
             return f"{self.kind} {self.object_id}"
         name = self.futex.object_name if self.futex.object_name is not None else self.object_id
+        if self.kind is AnonKind.ANON:  # many objects print the same name: say the inode
+            return f"{self.kind} {name} (inode {self.object_id}) {self.futex.where()}"
         if self.kind is PosixKind.SEM and self.futex.offset == 0:
             return f"{self.kind} {name}"
         return f"{self.kind} {name} {self.futex.where()}"
@@ -128,6 +180,8 @@ class Waiter:
         'lock mutex (owner tid 812)', 'sem_wait (value 0, nwaiters 2, 1 live: stale)'."""
         if self.futex is not None:
             return futex_operation(self.futex, self.semaphore)
+        if self.queue is not None:
+            return queue_operation(self.queue, self.direction, self.msg_size)
         if self.kind is Kind.SEM:
             if self.operations is None:
                 return f"? ({self.unreadable})"
@@ -156,6 +210,14 @@ def futex_operation(futex: FutexWait, semaphore: NamedSemaphore | None) -> str:
     text = f"{futex.op} (word {word}"
     text += "" if futex.expected is None else f", sleeps while {futex.expected:#x}"
     return text + (f"; {futex.problem})" if futex.problem else ")")
+
+
+def queue_operation(queue: MqWait, direction: str | None, size: int | None) -> str:
+    """'receive (buffer 8192 bytes; queue empty: 0 of 10 messages)', 'send 64 bytes, priority 0
+    (queue full: 10 of 10 messages)'."""
+    if direction == "receive":
+        return f"receive (buffer {size} bytes; queue empty: {queue.counts()})"
+    return f"send {size} bytes, priority {queue.priority} (queue full: {queue.counts()})"
 
 
 def wanted_type(msgtyp: int, flags: int) -> str:

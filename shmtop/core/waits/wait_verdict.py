@@ -205,11 +205,13 @@ class _Facts:
     def unchanged_since(self, waiter: Waiter) -> float:
         if waiter.futex is not None:  # no change time is kept for a word in memory
             return waiter.since
+        if waiter.queue is not None:  # its mtime: the last send or receive (ns, exact)
+            return waiter.queue.changed_at or waiter.since
         state = (self.sets if waiter.kind is Kind.SEM else self.queues).get(waiter.object_id)
         return state.unchanged_since if state is not None else waiter.since
 
     def changed_at(self, waiter: Waiter) -> float:
-        if waiter.futex is not None:
+        if waiter.futex is not None or waiter.queue is not None:  # holders: live fds, no PIDs
             return 0.0
         state = (self.sets if waiter.kind is Kind.SEM else self.queues).get(waiter.object_id)
         return state.changed_at if state is not None else 0.0
@@ -271,6 +273,12 @@ class _Facts:
                 return [waiter.futex.problem]
             return [f"its {waiter.futex.what} word names no owner, and no other process is "
                     "known to map the object"]  # fmt: skip
+        if waiter.queue is not None:
+            if waiter.queue.releasers(waiter.direction):
+                return []
+            other = "sending" if waiter.direction == "receive" else "receiving"
+            return [f"no process holds {waiter.queue.name} open for {other} (one may open it "
+                    "later)"]  # fmt: skip
         if waiter.kind is Kind.SEM:
             sem = self.sets.get(waiter.object_id)
             if waiter.operations is None:

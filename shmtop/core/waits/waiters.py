@@ -19,9 +19,9 @@ from shmtop.core.model import Kind
 from shmtop.core.snapshot import procfs
 from shmtop.core.snapshot.collect import ipc_namespace_of, msg_rows, sem_rows
 from shmtop.core.snapshot.procs import ProcessDirectory
-from shmtop.core.waits import futexes, wait_procs, waitgraph
+from shmtop.core.waits import futexes, mq_waits, wait_procs, waitgraph
 from shmtop.core.waits.futexes import read_memory
-from shmtop.core.waits.records import QueueState, SemOp, SemState, Waiter
+from shmtop.core.waits.records import MqKind, QueueState, SemOp, SemState, Waiter
 from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER
 from shmtop.core.waits.wait_report import WaitReport, assemble
 from shmtop.core.waits.wait_verdict import PID_TIME_SLACK
@@ -51,10 +51,13 @@ class WaiterScanner:
         self._machine = machine or platform.machine()
         self._syscalls = procfs.ipc_syscalls(self._machine)
         self._futex = futexes.futex_number(self._machine)
+        self._waitv = None if self._futex is None else futexes.FUTEX_WAITV
+        self._mq = mq_waits.mq_numbers(self._machine)  # mq_timedsend, mq_timedreceive
+        self._mq_holders = mq_waits.HolderCache()
         self._mappers = futexes.MapperCache()
         self._libc = futexes.LibcCache()
         self._clock = clock
-        self._namespace = ipc_namespace_of("self")
+        self._namespace = ipc_namespace_of("thread-self")  # a joined thread: its namespace
         self._processes = ProcessDirectory()
         self._waits: dict[tuple[int, ...], tuple[float, tuple[int, int]]] = {}
         self._objects: dict[tuple[Kind, int], tuple[object, float]] = {}
@@ -65,30 +68,26 @@ class WaiterScanner:
         if self._syscalls is None:
             return _empty(now, self.stuck_after, f"no system call table for {self._machine}")
         pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
-        wanted = sorted(self._syscalls) + ([] if self._futex is None else [self._futex])
+        futex_calls = [n for n in (self._futex, self._waitv) if n is not None]
+        wanted = sorted(self._syscalls) + futex_calls + sorted(self._mq)
         scan = native.scan_syscalls(pids, wanted)
         unreadable = Counter(
             describe_errno(n) for n in scan.failures.values() if n not in (errno.ESRCH, 0)
         )
         ignored: Counter[str] = Counter()
-        # A private futex (most of them: every idle thread pool) is no IPC wait: not counted.
-        shared = [r for r in scan.rows if r.nr == self._futex and futexes.shared_wait_op(r.arg1)]
-        located = futexes.locate(self._in_our_namespace(shared, ignored, futex=True), ignored,
-                                 self._libc)  # fmt: skip
-        located = self._mappers.fill(located, pids, now)
+        located = self._futex_waits(scan.rows, pids, ignored, now)
         semaphores = futexes.named_semaphores(located, self._libc)
-        rows = self._in_our_namespace([r for r in scan.rows if r.nr != self._futex], ignored)
+        queued = mq_waits.locate(
+            self._in_our_namespace([r for r in scan.rows if r.nr in self._mq], ignored),
+            self._mq, pids, ignored, self._mq_holders, now,
+        )  # fmt: skip
+        rows = self._in_our_namespace(
+            [r for r in scan.rows if r.nr in self._syscalls], ignored
+        )  # fmt: skip
         calls = {row.nr: self._syscalls[row.nr] for row in rows}
         sets = self._sem_states({r.arg0 for r in rows if calls[r.nr].startswith("sem")}, now)
         queues = self._queue_states({r.arg0 for r in rows if calls[r.nr].startswith("msg")}, now)
-        pids_named = {row.pid for row in rows} | {item.row.pid for item in located}
-        pids_named.update(i.futex.owner_pid for i in located if i.futex.owner_pid is not None)
-        pids_named.update(pid for i in located for pid in i.futex.mappers or ())
-        for state in sets.values():
-            pids_named.update(state.last_changers or ())
-        for queue in queues.values():
-            pids_named.update((queue.lspid, queue.lrpid))
-        found = self._processes.lookup(pids_named)
+        found = self._processes.lookup(_named_pids(rows, located, queued, sets, queues))
         names = {pid: p.command for pid, p in found.items()}
         titles = {pid: p.title for pid, p in found.items() if p.title is not None}
         waits: dict[tuple[int, ...], tuple[float, tuple[int, int]]] = {}
@@ -113,10 +112,14 @@ class WaiterScanner:
             semaphore = by_key.get((futex.device, item.object_id))
             if semaphore is not None:  # sem_open maps a temporary name: the one listed is right
                 futex = dataclasses.replace(futex, object_name=semaphore.name)
+            syscall = "futex_waitv" if row.nr == self._waitv else "futex"
             waiters.append(Waiter(
-                row.pid, row.tid, names.get(row.pid, "?"), item.kind, item.object_id, "futex",
+                row.pid, row.tid, names.get(row.pid, "?"), item.kind, item.object_id, syscall,
                 since, verified, title=titles.get(row.pid), futex=futex, semaphore=semaphore,
             ))  # fmt: skip
+        for waited in queued:
+            since, verified = self._since(waited.row, now, waits)
+            waiters.append(_queue_waiter(waited, names, titles, since, verified))
         self._waits = waits
         self._objects = {
             key: self._objects[key]
@@ -134,6 +137,19 @@ class WaiterScanner:
             ignored=MappingProxyType(dict(ignored)), hidden=wait_procs.hidden_processes(),
             titles=MappingProxyType(titles), named_semaphores=tuple(semaphores),
         )  # fmt: skip
+
+    def _futex_waits(self, rows: list[_Row], pids: list[int], ignored: Counter[str],
+                     now: float) -> list[futexes.Located]:  # fmt: skip
+        """The shared futex words threads sleep on (futex, and each word of a futex_waitv),
+        each with its object. A private futex (most of them: every idle thread pool) is no
+        IPC wait: not counted."""
+        shared = [r for r in rows if r.nr == self._futex and futexes.shared_wait_op(r.arg1)]
+        vectors = [r for r in rows if r.nr == self._waitv]
+        shared = self._in_our_namespace(shared, ignored, futex=True)
+        shared += futexes.waitv_words(self._in_our_namespace(vectors, ignored, futex=True),
+                                      ignored)  # fmt: skip
+        located = futexes.locate(shared, ignored, self._libc)
+        return self._mappers.fill(located, pids, now)
 
     def _in_our_namespace(
         self, rows: list[_Row], ignored: Counter[str], *, futex: bool = False
@@ -222,6 +238,34 @@ def _empty(now: float, stuck_after: float, why: str) -> WaitReport:
         processes=MappingProxyType({}), processes_scanned=0, tasks_scanned=0,
         unreadable=MappingProxyType({}), ignored=MappingProxyType({}), stuck_after=stuck_after,
         unsupported=why,
+    )  # fmt: skip
+
+
+def _named_pids(
+    rows: list[_Row], located: list[futexes.Located], queued: list[mq_waits.QueueWait],
+    sets: dict[int, SemState], queues: dict[int, QueueState],
+) -> set[int]:  # fmt: skip
+    """Every process a report names: waiters, owners, mappers, holders, last changers."""
+    pids = {row.pid for row in rows} | {item.row.pid for item in located}
+    pids.update(i.futex.owner_pid for i in located if i.futex.owner_pid is not None)
+    pids.update(pid for i in located for pid in i.futex.mappers or ())
+    for waited in queued:
+        pids.update((waited.row.pid, *(waited.queue.releasers(waited.direction) or ())))
+    for state in sets.values():
+        pids.update(state.last_changers or ())
+    for queue in queues.values():
+        pids.update((queue.lspid, queue.lrpid))
+    return pids
+
+
+def _queue_waiter(waited: mq_waits.QueueWait, names: dict[int, str], titles: dict[int, str],
+                  since: float, verified: bool) -> Waiter:  # fmt: skip
+    """A thread blocked on a POSIX queue: msg_size is the call's msg_len (arg2)."""
+    row = waited.row
+    return Waiter(
+        row.pid, row.tid, names.get(row.pid, "?"), MqKind.MQ, waited.inode, waited.syscall,
+        since, verified, direction=waited.direction, msg_size=row.arg2,
+        title=titles.get(row.pid), queue=waited.queue,
     )  # fmt: skip
 
 

@@ -24,6 +24,9 @@ class Evidence(enum.StrEnum):
     QUEUE_USER = "uses the queue"  # hint: the queue's last sender or receiver, the other way round
     MUTEX_OWNER = "holds the mutex"  # exact: the futex word (or glibc's __owner) names it
     MAPPER = "maps it"  # hint: a futex word naming no owner may be woken by any mapper
+    # hints: a POSIX queue's holders for the other direction (any process may open it later)
+    HOLDS_FOR_SENDING = "holds it open for sending"
+    HOLDS_FOR_RECEIVING = "holds it open for receiving"
 
     @property
     def hint(self) -> bool:
@@ -110,6 +113,8 @@ def releases(
     changers of the set's other semaphores (SET_USER, a hint: it uses the set).
     For a futex wait on a mutex: the process of the owner TID the word names (exact); on a
     word that names no owner (a semaphore), every other process mapping the object (hints).
+    For a POSIX queue: a receiver's holders of the queue open for sending, a sender's for
+    receiving (hints: each may send or receive, and any process may open it later).
     For msgrcv: the blocked senders of a type it takes (exact), the last sender
     (lspid) and, as a user of the queue, the last receiver (lrpid). For msgsnd:
     the last receiver, and the last sender as a user. Any one may release it.
@@ -129,6 +134,8 @@ def releases(
     for waiter in waiters:
         if waiter.futex is not None:
             edges = _futex_releases(waiter)
+        elif waiter.queue is not None:
+            edges = _mq_releases(waiter)
         elif waiter.kind is Kind.SEM:
             edges = _sem_releases(waiter, sets.get(waiter.object_id), pending)
         else:
@@ -149,6 +156,17 @@ def _futex_releases(waiter: Waiter) -> list[Release]:
         evidence = Evidence.MAPPER
     return [Release(waiter.pid, waiter.kind, waiter.object_id, None, pid, evidence, futex.offset)
             for pid in pids]  # fmt: skip
+
+
+def _mq_releases(waiter: Waiter) -> list[Release]:
+    """The processes holding a POSIX queue open for the other direction (its own too: another
+    of its threads may send; if it has none, its wait is a cycle of one)."""
+    queue = waiter.queue
+    assert queue is not None
+    evidence = (Evidence.HOLDS_FOR_SENDING if waiter.direction == "receive"
+                else Evidence.HOLDS_FOR_RECEIVING)  # fmt: skip
+    return [Release(waiter.pid, waiter.kind, waiter.object_id, None, pid, evidence)
+            for pid in queue.releasers(waiter.direction) or ()]  # fmt: skip
 
 
 def _sem_releases(

@@ -13,7 +13,7 @@ from textual.widgets import Static
 TRY = [
     "Try: Enter on the ring buffer (its bytes, live); 2, then Enter on a set (its values "
     "and the process blocked on it); 3 for the queue; w to scan for waiters; d to remove "
-    "the orphan; ? for every key and word."
+    "the orphan (once its STATUS says orphan); ? for every key and word."
 ]
 
 

@@ -22,13 +22,22 @@ from shmtop.tui.keys import key_name
 
 FILTER_HELP = """\
 Terms, separated by spaces; all must hold:
-  free words         match id, key, owner, attached pids, commands and titles
-  user:NAME|UID      owner          key:0x1234     id:N        perms:600
-  nattch:N           attach count   pid:N          attached, creator or last pid
-  cmd:TEXT           an attached command or title contains TEXT
-  a status word      dest, orphan, locked... (see Status words)
-  !term              negates a term, e.g. !orphan
-Escape in the filter box clears the filter."""
+  free words       id, key, owner, attached pids, commands and titles
+  user:NAME|UID    the owner           key:0x1234    perms:600 (= 0600)
+  id:N  nattch:N   id, attach count    pid:N  attached, creator or last
+  size:N           4k, 1M... (a queue: its bytes queued)
+  age:1h           untouched that long (attach, detach, op, change)
+  comparisons      id nattch size age perms take > < >= <= =
+                   nattch:>0  size:>1M  age:>1h  perms:>=640
+  cmd:TEXT         an attached command or title contains TEXT
+  a status word    dest, orphan, locked... (see Status words)
+  !term            negates a term, e.g. !orphan
+A name: no field has is refused; the status line lists the valid ones.
+A filter that hides every row says so where the rows were.
+Search (/) takes the same terms and marks its words in the rows:
+  n or F3 the next match, N the previous, round the ends (it says so).
+T tags every row shown (all the filter keeps); d removes them, listed.
+Escape in the filter box clears the filter; Escape ends the search."""
 
 Topic = tuple[str, list[str]]
 KEY_WIDTH = 18

@@ -17,11 +17,11 @@ from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.verdicts import judge
 from shmtop.text import glossary
 from shmtop.text.errors import removal_text
-from shmtop.text.filtering import parse_filter
+from shmtop.text.filtering import FilterError, parse_filter, wrapped_note
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
-from shmtop.tui import wait_summary
+from shmtop.tui import finder, wait_summary
 from shmtop.tui.probes import PollRequested, Probes
 from shmtop.tui.screens.column_chooser import ColumnChooser
 from shmtop.tui.screens.confirm import ConfirmScreen
@@ -91,9 +91,15 @@ class MainScreen(Screen[None]):
         Binding("end", "jump(-1)", "Last row", show=False, id="main.last"),
         Binding("enter", "open", "Open (hex view, set or queue view)", show=False, id="main.open"),
         opens_input("slash", "search", "Search", id="main.search"),
-        Binding("n", "search_next", "Next match", show=False, id="main.search_next"),
+        Binding("n,f3", "search_next(1)", "Next match", show=False, id="main.search_next"),
+        Binding(
+            "N,shift+f3", "search_next(-1)", "Previous match", show=False, id="main.search_previous"
+        ),
         opens_input("backslash", "filter", "Filter", id="main.filter"),
         Binding("space", "tag", "Tag", id="main.tag"),
+        Binding(
+            "T", "tag_shown", "Tag every row shown (the filter's)", show=False, id="main.tag_shown"
+        ),
         Binding("U", "untag_all", "Untag all", show=False, id="main.untag_all"),
         Binding("d,delete,f9", "remove", "Remove", id="main.remove"),
         Binding(
@@ -143,6 +149,7 @@ class MainScreen(Screen[None]):
         self._key_note = ""  # a key's answer (why it cannot act, what it did)
         self._key_note_timer: Timer | None = None
         self._search_note = ""  # "no match for ...": one line, replaced as the search changes
+        self._search_text = ""  # the search n, F3 and N repeat (shown in the status line)
         self._ready = False
         self._keys_state: bool | None = None
         self._status_shown: str | None = None  # whether a row is selected, as last shown
@@ -219,8 +226,10 @@ class MainScreen(Screen[None]):
         if self._search_note:
             parts.append(self._search_note)
         table = self.table
+        if self._search_text and self._query_mode != "search":
+            parts.append(finder.search_indicator(self._search_text))
         if table.filter.active:
-            parts.append(f"filter: {safe_text(table.filter.expression)}  (\\ then Escape clears)")
+            parts.append(finder.filter_indicator(table.filter.expression))
         if table.tagged:
             parts.append(f"{len(table.tagged)} tagged")
         if self.scan_waiters:
@@ -299,9 +308,9 @@ class MainScreen(Screen[None]):
         """Why an action cannot act now: changes under --readonly, actions with no row."""
         if action in CHANGING_ACTIONS and self.readonly:
             return "read-only (--readonly): nothing can be removed"
-        if action in ("remove", "tag", "open") and self.table.selected is None:
+        if action in ("remove", "tag", "open", "tag_shown") and self.table.selected is None:
             if self.table.filter.active:
-                return "no row: the filter hides every object (\\ then Esc clears it)"
+                return f"no row: the filter hides every object ({finder.CLEAR_FILTER})"
             return f"no row: no {TAB_TITLES[self.kind].lower()} to act on"
         return None
 
@@ -382,11 +391,19 @@ class MainScreen(Screen[None]):
             self.post_message(self.OpenRequested(self.kind, obj))
 
     def action_clear(self) -> None:
-        """Escape: closes what is open (the search's note); tags stay, and it says so."""
-        self._note_search("")
+        """Escape: closes what is open (the search and its marks); tags stay, and it says so."""
+        self._end_search()
         tagged = sum(len(table.tagged) for table in self.tables())
         if tagged:
             self.say(f"Esc keeps the tags ({tagged}): U untags all")
+
+    def action_tag_shown(self) -> None:
+        """T: tag every row the table shows (all the filter keeps), for one removal."""
+        table = self.table
+        table.tag_shown()
+        where = " the filter shows" if table.filter.active else " shown"
+        shown = counted(len(table.objects), "row") + where
+        self.say(f"tagged the {shown}: d removes the tagged (each listed first), U untags")
 
     def action_untag_all(self) -> None:
         tagged = sum(len(table.tagged) for table in self.tables())
@@ -408,7 +425,7 @@ class MainScreen(Screen[None]):
         self._note_search("")
         box = self.query_one("#query", Input)
         box.placeholder = "search: text or terms, Enter to stay" if mode == "search" else (
-            "filter: text, user:NAME, nattch:0, dest, orphan, !term... Escape clears"
+            "filter: text, user:NAME, nattch:>0, size:>1M, age:>1h, orphan, !term... Esc clears"
         )  # fmt: skip
         box.value = value
         box.add_class("-open")
@@ -419,12 +436,30 @@ class MainScreen(Screen[None]):
         if self._query_mode == "search":
             self._search(event.value, start_after=False)
         elif self._query_mode == "filter":
-            self.table.set_filter(event.value)
-            self._show_status()
+            self._apply_filter(event.value)
+
+    def _apply_filter(self, expression: str) -> bool:
+        """Filter the table; a term the language does not take is refused, with the terms
+        it takes, and the table keeps its last good filter."""
+        try:
+            self.table.set_filter(expression)
+        except FilterError as error:
+            self._note_search(str(error))
+            return False
+        self._note_search("")
+        self._show_status()
+        return True
 
     @on(Input.Submitted, "#query")
-    def _query_submitted(self) -> None:
+    def _query_submitted(self, event: Input.Submitted) -> None:
+        if self._query_mode == "filter" and not self._apply_filter(event.value):
+            return  # the box stays open on the refused term
+        if self._query_mode == "search":
+            if not self._search(event.value, start_after=False):
+                return
+            self._search_text = event.value.strip()
         self._close_query()
+        self._show_status()
 
     def _close_query(self) -> None:
         box = self.query_one("#query", Input)
@@ -434,31 +469,50 @@ class MainScreen(Screen[None]):
 
     @on(QueryInput.Cancelled)
     def _query_cancelled(self) -> None:
-        """Escape in the query box: a filter is cleared, a search just closes."""
+        """Escape in the query box: a filter is cleared, a search ends."""
         if self._query_mode == "filter":
             self.table.set_filter("")
+        self._close_query()
+        self._end_search()
+
+    def _end_search(self) -> None:
+        self._search_text = ""
+        for table in self.tables():
+            table.set_highlight(())
         self._note_search("")
         self._show_status()
-        self._close_query()
 
-    def action_search_next(self) -> None:
-        text = self.query_one("#query", Input).value
-        if text:
-            self._search(text, start_after=True)
+    def action_search_next(self, direction: int = 1) -> None:
+        """n/F3 the next row the search matches, N the previous one, round the ends."""
+        if not self._search_text:
+            self.say("nothing searched yet: / searches")
+            return
+        self._search(self._search_text, start_after=True, direction=direction)
 
-    def _search(self, text: str, *, start_after: bool) -> None:
-        """Move the cursor to the next row (from the cursor on) matching the search terms."""
-        matches = parse_filter(text)
+    def _search(self, text: str, *, start_after: bool, direction: int = 1) -> bool:
+        """Move the cursor to the next row (from the cursor on) matching the search terms;
+        False if the terms are refused (the note says why)."""
+        try:
+            matches = parse_filter(text)
+        except FilterError as error:
+            self._note_search(str(error))
+            return False
         table = self.table
+        for each in self.tables():
+            each.set_highlight(matches.words)
         rows = [table.objects.get(ident) for ident in table.ordered_ids]
-        count = len(rows)
-        for step in range(int(start_after), count + int(start_after)):
-            obj = rows[(table.cursor_row + step) % count] if count else None
-            if obj is not None and table.snapshot is not None and matches(obj, table.snapshot):
-                table.move_to(obj.id)
-                self._note_search("")
-                return
-        self._note_search(f"no match for {safe_text(text)!r}" if text else "")
+        found = None
+        if text.strip() and table.snapshot is not None:
+            found = finder.find_row(rows, matches, table.snapshot, table.cursor_row,
+                                    direction=direction, start_after=start_after)  # fmt: skip
+        if found is not None:
+            table.move_to(table.ordered_ids[found.index])
+            self._note_search("")
+            if found.wrapped and start_after:
+                self.say(wrapped_note(direction))
+        else:
+            self._note_search(f"no match for {safe_text(text)!r}" if text.strip() else "")
+        return True
 
     def _note_search(self, note: str) -> None:
         """The search's outcome in the status line (plain text, never markup): updated in
@@ -479,7 +533,7 @@ class MainScreen(Screen[None]):
         plan = [removal_line(kind, obj, snapshot) for obj in targets]
         noun = TAB_TITLES[kind].lower()
         if len(targets) == 1:
-            noun = {Kind.SHM: "segment", Kind.SEM: "semaphore set", Kind.MSG: "queue"}[kind]
+            noun = finder.NOUNS[kind]
         question = f"Remove {len(targets)} {noun}? This cannot be undone."
 
         def confirmed(answer: bool | None) -> None:

@@ -29,6 +29,7 @@ from shmtop.text.sanitize import safe_text
 from shmtop.text.segment_scans import Outcome, Scan, attachers_line
 from shmtop.text.units import hex_key, human_size, octal_perms
 from shmtop.text.wait_pages import blocked_words_text
+from shmtop.tui.finder import search_indicator
 from shmtop.tui.probes import Probes
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.change_strip import ChangeStrip
@@ -59,8 +60,8 @@ class SegmentViewScreen(Screen[None]):
         opens_input("slash", "ask('search', 1)", "Search", id="segment-view.search"),
         opens_input("b", "ask('search', -1)", "Search back", show=False,
                     id="segment-view.search-back"),
-        Binding("n", "search_again(1)", "Next", id="segment-view.next"),
-        Binding("N", "search_again(-1)", "Previous match", show=False,
+        Binding("n,f3", "search_again(1)", "Next", id="segment-view.next"),
+        Binding("N,shift+f3", "search_again(-1)", "Previous match", show=False,
                 id="segment-view.previous"),
         Binding("right_square_bracket", "region(1)", "Next data", id="segment-view.next-region"),
         Binding("left_square_bracket", "region(-1)", "Previous data", show=False,
@@ -187,6 +188,10 @@ class SegmentViewScreen(Screen[None]):
         ])]  # fmt: skip
 
     def set_status(self, message: str, *, error: bool = False) -> None:
+        """The status line: the last answer, then the search the keys repeat (if any)."""
+        if self._pattern is not None:
+            searched = search_indicator(self._pattern[0].decode("utf-8", errors="replace"))
+            message = "  •  ".join(filter(None, [message, searched]))
         self._line("#status", message).set_class(error, "-error")
 
     def _line(self, selector: str, text: str) -> Static:
@@ -366,6 +371,8 @@ class SegmentViewScreen(Screen[None]):
         if worker.group != SCAN:
             return
         if state is WorkerState.SUCCESS and isinstance(worker.result, Outcome):
+            if worker.result.match is not None:  # a search: its whole match marked
+                self.hex_view.mark_match(worker.result.goto or 0, worker.result.match)
             if worker.result.goto is not None:
                 self.hex_view.goto(worker.result.goto)
             self.set_status(worker.result.message, error=worker.result.error)
@@ -427,7 +434,7 @@ class SegmentViewScreen(Screen[None]):
 
     def action_search_again(self, direction: int) -> None:
         if self._pattern is None:
-            self.set_status("nothing searched yet: / searches forward, ? back", error=True)
+            self.set_status("nothing searched yet: / searches forward, b back", error=True)
             return
         assert self.reader is not None
         pattern, first = self._pattern

@@ -56,6 +56,7 @@ GROUP = 8  # bytes between the wider gaps of the hex column
 FADE = (0.75, 2.0, 4.0)  # seconds a change stays at highlight level 3, 2, 1
 CURSOR = 4  # overlay index of the cursor (1..3: change levels)
 WAITED = 5  # overlay index of a byte some thread is blocked on (a futex word), under a change
+MATCH = 6  # overlay index of a byte of the search's match (over a change: it was asked for)
 ROW_CACHE = 4096
 
 
@@ -100,6 +101,7 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
         "hex-view--offset", "hex-view--divider", "hex-view--cursor",
         *(f"hex-view--{name}" for name in CLASS_NAMES),
         *(f"hex-view--changed-{level}" for level in (1, 2, 3)), "hex-view--waited",
+        "hex-view--match",
     }  # fmt: skip
     DEFAULT_CSS = """
     HexView { background: $surface; scrollbar-gutter: stable; }
@@ -116,6 +118,7 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
     HexView > .hex-view--changed-2 { background: $error 50%; }
     HexView > .hex-view--changed-1 { background: $error 25%; }
     HexView > .hex-view--waited { background: $warning 45%; text-style: underline; }
+    HexView > .hex-view--match { background: $primary 70%; text-style: bold; }
     """
 
     cursor: reactive[int] = reactive(0, repaint=False, init=False)
@@ -152,6 +155,7 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
         self._window: tuple[int, int, int] | None = None
         self._changed: dict[int, float] = {}
         self._waited: frozenset[int] = frozenset()  # byte offsets threads are blocked on
+        self._match = range(0)  # the offsets of the search's match, marked whole
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._styles: list[Style] | None = None
         self._base = Style()
@@ -340,6 +344,17 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
     def waited(self) -> frozenset[int]:
         return self._waited
 
+    def mark_match(self, offset: int, length: int) -> None:
+        """Mark every byte of the search's match (length 0: none)."""
+        match = range(offset, offset + length) if length > 0 else range(0)
+        if match != self._match:
+            self._match = match
+            self.refresh()
+
+    @property
+    def match(self) -> range:
+        return self._match
+
     def forget(self) -> None:
         """Drop what was read (the source changed); the next render reads again."""
         self._rows.clear()
@@ -367,18 +382,30 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
             levels = [get(f"hex-view--changed-{level}") for level in (1, 2, 3)]
             cursor = get("hex-view--cursor")
             waited = get("hex-view--waited")
-            overlays = [Style(), *(Style(bgcolor=s.bgcolor) for s in levels), cursor, waited]
+            match = get("hex-view--match")
+            overlays = [Style(), *(Style(bgcolor=s.bgcolor) for s in levels), cursor, waited,
+                        Style(bgcolor=match.bgcolor, bold=True)]  # fmt: skip
             self._styles = [cls + overlay for overlay in overlays for cls in classes]
         return self._styles
 
+    def _match_gap(self) -> Style:
+        return self._base + Style(bgcolor=self._style_table()[5 * MATCH].bgcolor)
+
     def _row_levels(self, row: int) -> tuple[int, ...]:
-        """Each byte's overlay: a change level (1..3), else WAITED for a waited-on word."""
-        if not self._changed and not self._waited:
+        """Each byte's overlay: MATCH in the search's match, else a change level (1..3), else
+        WAITED for a waited-on word."""
+        base, match = row * self._row_bytes, self._match
+        if (
+            not self._changed
+            and not self._waited
+            and not (match and match.start < base + self._row_bytes and base < match.stop)
+        ):
             return ()
-        now, base = self.clock(), row * self._row_bytes
+        now = self.clock()
         whens = [self._changed.get(base + col) for col in range(self._row_bytes)]
         levels = tuple(
-            fade_level(now - when) if when is not None and fade_level(now - when)
+            MATCH if base + col in match
+            else fade_level(now - when) if when is not None and fade_level(now - when)
             else WAITED if base + col in self._waited else 0
             for col, when in enumerate(whens)
         )  # fmt: skip
@@ -416,10 +443,14 @@ class HexView(ScrollView, can_focus=True, inherit_bindings=False):
                                              levels[col] if levels else 0)]
             for col, value in enumerate(data)
         ]  # fmt: skip
+        joined = self._match_gap() if MATCH in levels else base
         for col in range(size):
             parts.append((HEX[data[col]], chosen[col]) if col < len(data) else ("  ", base))
-            if col < size - 1:
-                parts.append(("  " if col % GROUP == GROUP - 1 else " ", base))
+            if col < size - 1:  # the gap inside a match is marked too: one block, not pieces
+                inside = levels and levels[col] == MATCH == levels[col + 1]
+                parts.append(
+                    ("  " if col % GROUP == GROUP - 1 else " ", joined if inside else base)
+                )
         parts.append((" │ ", divider))
         parts.extend((TEXT[value], chosen[col]) for col, value in enumerate(data))
         return _strip(parts)

@@ -22,6 +22,7 @@ from textual.strip import Strip
 from shmtop.core.model import IpcObject, Kind, Snapshot
 from shmtop.text.columns import COLUMNS, Column, ordered
 from shmtop.text.filtering import Filter, parse_filter
+from shmtop.tui.finder import NOUNS, empty_note, marked
 
 TAG_MARK = "●"
 ALERT_MARK = "!"
@@ -45,6 +46,8 @@ class IpcTable(ScrollView, can_focus=False):
         "ipc-table--leaving",
         "ipc-table--tagged",
         "ipc-table--alert",
+        "ipc-table--match",
+        "ipc-table--empty",
     }
     DEFAULT_CSS = """
     IpcTable { height: 1fr; }
@@ -57,6 +60,8 @@ class IpcTable(ScrollView, can_focus=False):
     IpcTable > .ipc-table--leaving { color: $error; text-style: strike; }
     IpcTable > .ipc-table--tagged { color: $warning; }
     IpcTable > .ipc-table--alert { background: $error 35%; text-style: bold; }
+    IpcTable > .ipc-table--match { background: $warning 60%; color: $foreground; text-style: bold; }
+    IpcTable > .ipc-table--empty { color: $text-warning; text-style: italic; }
     """
 
     class CursorMoved(Message):
@@ -81,6 +86,7 @@ class IpcTable(ScrollView, can_focus=False):
         self.sort_key = "id"
         self.sort_reverse = False
         self.filter: Filter = parse_filter("")
+        self.highlight: tuple[str, ...] = ()  # the search's words, marked in the rows
         self.snapshot: Snapshot | None = None
         self._order: list[int] = []  # ids in display order (shown and leaving ones)
         self._position: dict[int, int] = {}
@@ -136,7 +142,19 @@ class IpcTable(ScrollView, can_focus=False):
         self.sort_key, self.sort_reverse = key, reverse
         self._arrange()
 
+    def tag_shown(self) -> int:
+        """Tag every row shown (all the filter keeps); how many are tagged now."""
+        self.tagged |= set(self.objects)
+        self.refresh()
+        return len(self.tagged)
+
+    def set_highlight(self, words: tuple[str, ...]) -> None:
+        if words != self.highlight:
+            self.highlight = words
+            self.refresh()
+
     def set_filter(self, expression: str) -> None:
+        """Filter the rows; FilterError (the filter left as it was) for a term it does not take."""
         self.filter = parse_filter(expression)
         if self.snapshot is not None:
             self._source = None  # the filter changes what is shown: rebuild
@@ -291,9 +309,22 @@ class IpcTable(ScrollView, can_focus=False):
             return self._header().crop_extend(scroll_x, scroll_x + width, self.rich_style)
         index = scroll_y + y - 1
         if index >= len(self._order) or self.snapshot is None:
+            if y == 1 and not self._order and self.filter.active and self.snapshot is not None:
+                return self._empty_line(width)
             return Strip.blank(width, self.rich_style)
         ident = self._order[index]
         return self._row(ident).crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def empty_text(self) -> str | None:
+        """What the table says where its rows would be: only when the filter hides them all."""
+        if self._order or not self.filter.active:
+            return None
+        return empty_note(self.filter.expression, NOUNS.get(self.kind, "object"))
+
+    def _empty_line(self, width: int) -> Strip:
+        style = self.rich_style + self.get_component_rich_style("ipc-table--empty")
+        text = set_cell_size("  " + (self.empty_text() or ""), width)
+        return Strip([RichSegment(text, style)])
 
     def _header(self) -> Strip:
         header = self.get_component_rich_style("ipc-table--header")
@@ -323,6 +354,8 @@ class IpcTable(ScrollView, can_focus=False):
         mark = TAG_MARK if ident in self.tagged else ALERT_MARK if ident in self.marked else " "
         mark_style = style + self.get_component_rich_style("ipc-table--tagged")
         segments = [RichSegment(mark + " " * GAP, mark_style)]
+        words = self.highlight
+        match = self.get_component_rich_style("ipc-table--match") if words else style
         for column, size in zip(self.shown, self._widths[1:], strict=True):
             text = self._cell(column, obj, size)
             if len(text) > size:
@@ -330,7 +363,10 @@ class IpcTable(ScrollView, can_focus=False):
                     self._natural[column.key] = min(len(text), column.cap)
                     self.call_after_refresh(self._relayout)
                 text = text[: size - 1] + "…"
-            segments.append(RichSegment(set_cell_size(text, size + GAP), style))
+            if words:
+                segments += marked(set_cell_size(text, size + GAP), words, style, match)
+            else:
+                segments.append(RichSegment(set_cell_size(text, size + GAP), style))
         return Strip(segments)
 
     # ---- cursor ----

@@ -1,0 +1,204 @@
+"""-A/--all-namespaces and --namespace NS: list, show, dump, rm and waiters in other IPC
+namespaces, each read (and acted on) by a thread joined to it (core/namespaces).
+
+Imported only when one of the options is given: the default stays the caller's namespace,
+as ipcs has it, at the cost it always had.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from shmtop.cli import commands
+from shmtop.cli.output import EXIT_OK, EXIT_USAGE, CliError, emit_streamed
+from shmtop.core.model import Kind, Snapshot
+from shmtop.core.namespaces.discover import Census, Namespace, can_join, census, find
+from shmtop.core.namespaces.snapshots import AllNamespaces, NamespaceCollectors, NamespaceView
+from shmtop.text import report
+from shmtop.text.documents import (
+    ListPart,
+    list_records_across,
+    namespace_record,
+    namespace_view_record,
+)
+from shmtop.text.errors import namespaces_denied, no_such_namespace
+from shmtop.text.namespace_table import namespace_label, refusal_lines, table_lines_across
+
+T = TypeVar("T")
+TITLES = {"shm": "Shared memory segments", "sem": "Semaphore sets", "msg": "Message queues"}
+DENIED = "permission denied"
+
+
+def chosen(args: argparse.Namespace) -> tuple[Census, list[Namespace]]:
+    """The census, and the namespaces -A or --namespace asks for (errors: a usage error, no
+    such namespace, -A without the right to read every process's namespace)."""
+    every = bool(getattr(args, "all_namespaces", False))
+    if every and args.namespace is not None:
+        raise CliError("-A or --namespace NS, not both", EXIT_USAGE)
+    found = census()
+    if every:
+        unreadable = found.unplaced.get(DENIED, 0)
+        if unreadable and not can_join():  # not root: the others cannot be told nor read
+            raise CliError(namespaces_denied(unreadable, 0))
+        return found, list(found.namespaces)
+    namespace = find(found.namespaces, args.namespace)
+    if namespace is None:
+        raise CliError(no_such_namespace(args.namespace))
+    return found, [namespace]
+
+
+@contextmanager
+def snapshots(
+    args: argparse.Namespace, *, attachments: bool = True
+) -> Iterator[tuple[NamespaceCollectors, AllNamespaces]]:
+    """The collectors of the namespaces asked for, and their first snapshots; a namespace
+    refused for want of privilege is an error (-A: said once, for all of them)."""
+    found, namespaces = chosen(args)
+    collectors = NamespaceCollectors(attachments=attachments, only=namespaces, found=found)
+    try:
+        try:
+            seen = collectors.snapshot()
+        except OSError as error:
+            raise CliError(f"cannot read the System V IPC tables: {error}") from error
+        denied = [v for v in seen.refused if (v.refused or "").startswith(DENIED)]
+        if denied:
+            raise CliError(namespaces_denied(0, len(denied)))
+        if args.namespace is not None and seen.refused:
+            view = seen.refused[0]
+            label = namespace_label(view.namespace.name, view.namespace.inode)
+            raise CliError(f"IPC namespace {label}: {view.refused}")
+        yield collectors, seen
+    finally:
+        collectors.close()
+
+
+def inside(collectors: NamespaceCollectors, namespace: Namespace) -> Callable[..., Any]:
+    """inside(call, *args): call(*args) in namespace (in its joined thread)."""
+
+    def run(call: Callable[..., T], *args: Any) -> T:
+        return collectors.run_in(namespace, call, *args)
+
+    return run
+
+
+def _one(seen: AllNamespaces) -> tuple[Namespace, Snapshot]:
+    view = seen.views[0]
+    assert view.snapshot is not None  # a refused one is an error in snapshots()
+    return view.namespace, view.snapshot
+
+
+def _say_where(namespace: Namespace) -> None:
+    """The namespace a single-namespace command acts in, on stderr (stdout stays the table)."""
+    print(f"IPC namespace {namespace_label(namespace.name, namespace.inode)}", file=sys.stderr)
+
+
+# ---- list ----
+
+
+def run_list(args: argparse.Namespace, kinds: tuple[str, ...]) -> int:
+    if args.watch is not None:
+        raise CliError("--watch shows the caller's namespace only (not yet -A)", EXIT_USAGE)
+    with snapshots(args, attachments="shm" in kinds) as (_, seen):
+        read = [(v, v.snapshot) for v in seen.views if v.snapshot is not None]
+        if args.user is not None and read:
+            commands.check_user(args.user, read[0][1])
+        parts = [
+            (view, snapshot, commands.choose(snapshot, args, kinds)) for view, snapshot in read
+        ]
+        if args.json:
+            _emit_list(args, kinds, seen, parts)
+            return EXIT_OK
+        with_ns = len(seen.views) > 1
+        if not with_ns and read:
+            _say_where(read[0][0].namespace)
+        for index, kind in enumerate(kinds):
+            rows = [(v.namespace.name, snap, chosen_of[kind]) for v, snap, chosen_of in parts]
+            if len(kinds) > 1:
+                count = sum(len(objects) for *_, objects in rows)
+                print(("\n" if index else "") + f"{TITLES[kind]} ({count})")
+            print("\n".join(table_lines_across(Kind(kind), rows, with_ns=with_ns)))
+        refused = [(v.namespace.name, v.namespace.inode, v.refused or "") for v in seen.refused]
+        for line in refusal_lines(refused, seen.unplaced if args.all_namespaces else {}):
+            print(line, file=sys.stderr)
+        note = report.blind_spot_note(read[0][1]) if read and "shm" in kinds else None
+        if note:
+            print(note, file=sys.stderr)
+    return EXIT_OK
+
+
+def _emit_list(
+    args: argparse.Namespace,
+    kinds: tuple[str, ...],
+    seen: AllNamespaces,
+    parts: list[tuple[NamespaceView, Snapshot, dict[str, list[Any]]]],
+) -> None:
+    records = [ListPart(snap, namespace_record(v.namespace), c) for v, snap, c in parts]
+    views = [namespace_view_record(v.namespace, v.snapshot, v.refused) for v in seen.views]
+    unplaced = seen.unplaced if args.all_namespaces else None
+    emit_streamed(*list_records_across(records, kinds, views, unplaced))
+
+
+# ---- show, dump, rm, waiters: in one namespace ----
+
+
+def run_show(args: argparse.Namespace) -> int:
+    if getattr(args, "messages", False):
+        raise CliError("--messages reads the caller's namespace only (not yet --namespace)",
+                       EXIT_USAGE)  # fmt: skip
+    with snapshots(args, attachments=args.kind == "shm") as (_, seen):
+        namespace, snapshot = _one(seen)
+        if not args.json:
+            _say_where(namespace)
+        return commands.show_found(snapshot, args, namespace_record(namespace))
+
+
+def run_dump(args: argparse.Namespace) -> int:
+    with snapshots(args, attachments=False) as (collectors, seen):
+        namespace, _ = _one(seen)
+        return commands.dump_segment(args, inside(collectors, namespace))
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    """rm in one namespace: the plan from its snapshot, the identity check and removal
+    (IPC_RMID) made by its joined thread, so an id means that namespace's object."""
+    with snapshots(args) as (collectors, seen):
+        namespace, snapshot = _one(seen)
+        print(f"in IPC namespace {namespace_label(namespace.name, namespace.inode)}")
+        return commands.remove_chosen(snapshot, args, inside(collectors, namespace))
+
+
+def run_waiters(args: argparse.Namespace) -> int:
+    """The waiter scan made in the namespace's joined thread: its ids and its waiters. With
+    -A, one scan a namespace, each under a heading (--json: one document a line, JSON
+    Lines, each with its namespace)."""
+    from shmtop.cli import debug
+
+    if args.all_namespaces and args.observe:
+        raise CliError("--observe watches one namespace: use --namespace NS", EXIT_USAGE)
+    with snapshots(args, attachments=False) as (collectors, seen):
+        if not args.all_namespaces:
+            namespace, _ = _one(seen)
+            if not args.json:
+                _say_where(namespace)
+            return collectors.run_in(
+                namespace, debug.run_waiters, args, namespace_record(namespace)
+            )
+        worst = EXIT_OK
+        for index, view in enumerate(seen.views):
+            if view.snapshot is None:
+                continue  # said below, with the processes not placed
+            if not args.json:
+                label = namespace_label(view.namespace.name, view.namespace.inode)
+                print(("\n" if index else "") + f"== IPC namespace {label}", flush=True)
+            record = namespace_record(view.namespace)
+            code = collectors.run_in(view.namespace, debug.run_waiters, args, record)
+            worst = max(worst, code)
+            sys.stdout.flush()  # each namespace's lines before the next one's
+        refused = [(v.namespace.name, v.namespace.inode, v.refused or "") for v in seen.refused]
+        for line in refusal_lines(refused, seen.unplaced):
+            print(line, file=sys.stderr)
+        return worst

@@ -1,0 +1,172 @@
+"""`list pshm|psem|pmq -A` and `--namespace NS`: the POSIX objects of each IPC namespace.
+
+POSIX shared memory and named semaphores are files of a shm mount, which belongs to a mount
+namespace: each IPC namespace's are read through /proc/PID/root/dev/shm of a member, and a
+/dev/shm that an earlier namespace (the caller's first) showed is not shown again. Message
+queues belong to the IPC namespace itself: they are read by a thread joined to it (its
+mq_open and its detached mqueue mount are that namespace's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import msgspec
+
+from shmtop.cli.namespaces import chosen
+from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit
+from shmtop.core.namespaces.discover import Namespace
+from shmtop.core.namespaces.joined import JoinedThread
+from shmtop.core.posix import mqueue
+from shmtop.core.posix.collect import PosixCollector
+from shmtop.core.posix.model import MQ_KIND, SHM_DIR, PosixKind, PosixSnapshot
+from shmtop.text import mqueue_table, posix_table
+from shmtop.text.documents import NamespaceRecord, namespace_record
+from shmtop.text.errors import not_yet_for
+from shmtop.text.namespace_table import namespace_label, rows_across
+
+
+def run_list(args: argparse.Namespace) -> int:
+    for option in ("sort", "user", "reverse", "watch"):
+        if getattr(args, option, None):
+            raise CliError(not_yet_for(f"--{option}", args.kind), EXIT_USAGE)
+    _, namespaces = chosen(args)
+    if args.kind == MQ_KIND:
+        return _list_queues(args, namespaces)
+    return _list_shm(args, namespaces, PosixKind(args.kind))
+
+
+def _shm_dir(namespace: Namespace) -> str:
+    return SHM_DIR if namespace.current else f"/proc/{namespace.pids[0]}/root{SHM_DIR}"
+
+
+def _as_seen_inside(snapshot: PosixSnapshot, root: str) -> PosixSnapshot:
+    """The objects' paths as the namespace's processes name them (without /proc/PID/root)."""
+    prefix = os.fsencode(root)
+    objects = tuple(
+        msgspec.structs.replace(o, path=o.path.removeprefix(prefix), in_shm_dir=True)
+        if o.path.startswith(prefix + SHM_DIR.encode()) else o
+        for o in snapshot.objects
+    )  # fmt: skip
+    return msgspec.structs.replace(snapshot, objects=objects)
+
+
+def _device(namespace: Namespace) -> int | str:
+    """The device of the namespace's /dev/shm, or why it cannot be read."""
+    try:
+        return os.stat(_shm_dir(namespace)).st_dev
+    except OSError as error:
+        return f"its {SHM_DIR} cannot be read ({os.strerror(error.errno or 0).lower()})"
+
+
+def _shm_snapshots(
+    namespaces: list[Namespace],
+) -> tuple[list[tuple[Namespace, PosixSnapshot]], list[tuple[Namespace, str]]]:
+    """A scan of each namespace's /dev/shm (once a device: the first namespace showing it
+    keeps its objects), and the namespaces not scanned, with why."""
+    owners: dict[int, Namespace] = {}
+    devices = {ns.inode: _device(ns) for ns in namespaces}
+    for namespace in namespaces:
+        device = devices[namespace.inode]
+        if isinstance(device, int):
+            owners.setdefault(device, namespace)
+    scans: list[tuple[Namespace, PosixSnapshot]] = []
+    skipped: list[tuple[Namespace, str]] = []
+    for namespace in namespaces:
+        device = devices[namespace.inode]
+        if isinstance(device, str):
+            skipped.append((namespace, device))
+            continue
+        owner = owners[device]
+        if owner is not namespace:
+            skipped.append((namespace, f"shares {SHM_DIR} with "
+                                       f"{namespace_label(owner.name, owner.inode)}"))  # fmt: skip
+            continue
+        with PosixCollector(_shm_dir(namespace)) as collector:
+            snapshot = collector.snapshot(None if namespace.current else namespace.pids)
+        # A scan of every process (ours) sees a container's objects through its mappers:
+        # they are that container's namespace's, shown there.
+        others = set(owners) - {device}
+        kept = tuple(o for o in snapshot.objects if o.dev not in others)
+        snapshot = msgspec.structs.replace(snapshot, objects=kept)
+        if not namespace.current:
+            snapshot = _as_seen_inside(snapshot, f"/proc/{namespace.pids[0]}/root")
+        scans.append((namespace, snapshot))
+    return scans, skipped
+
+
+def _list_shm(args: argparse.Namespace, namespaces: list[Namespace], kind: PosixKind) -> int:
+    scans, skipped = _shm_snapshots(namespaces)
+    if args.json:
+        from shmtop.text.posix_documents import posix_list_across
+
+        if not scans:
+            raise CliError(f"no {SHM_DIR} could be read")
+        emit(posix_list_across([(s, namespace_record(ns)) for ns, s in scans], kind))
+        return EXIT_OK
+    with_ns = len(namespaces) > 1
+    headers = [header for header, _ in posix_table.COLUMNS[kind]]
+    parts = [
+        (ns.name, [[cell(o, s) for _, cell in posix_table.COLUMNS[kind]]
+                   for o in posix_table.objects_of(s, kind)])
+        for ns, s in scans
+    ]  # fmt: skip
+    print("\n".join(rows_across(headers, parts, with_ns=with_ns)))
+    for ns, snapshot in scans:  # only what is worth a line: a partial scan
+        note = posix_table.blind_spot_note(snapshot)
+        if note:
+            print(f"{namespace_label(ns.name, ns.inode)}: {note}", file=sys.stderr)
+    shared = sum(why.startswith("shares") for _, why in skipped)
+    if shared:
+        print(f"{shared} more IPC namespaces share a {SHM_DIR} shown above", file=sys.stderr)
+    for ns, why in skipped:
+        if not why.startswith("shares"):
+            print(f"IPC namespace {namespace_label(ns.name, ns.inode)}: {why}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _queues_of(namespace: Namespace) -> mqueue.MqSnapshot:
+    """The namespace's queues, read by a thread joined to it (ours: here)."""
+    if namespace.current:
+        return mqueue.take_snapshot()
+    thread = JoinedThread(namespace.pids[0], namespace.inode)
+    try:
+        if thread.error is not None:
+            raise thread.error
+        return thread.run(mqueue.take_snapshot, list(namespace.pids))
+    finally:
+        thread.close()
+
+
+def _list_queues(args: argparse.Namespace, namespaces: list[Namespace]) -> int:
+    scans: list[tuple[Namespace, mqueue.MqSnapshot]] = []
+    for namespace in namespaces:
+        try:
+            scans.append((namespace, _queues_of(namespace)))
+        except OSError as error:
+            label = namespace_label(namespace.name, namespace.inode)
+            print(f"IPC namespace {label} not read: {error.strerror}", file=sys.stderr)
+    if not scans:
+        raise CliError("no IPC namespace's queues could be read")
+    listed = all(s.listed for _, s in scans)
+    if args.json:
+        from shmtop.text.mqueue_documents import pmq_list_across
+
+        records: list[tuple[mqueue.MqSnapshot, NamespaceRecord]] = [
+            (s, namespace_record(ns)) for ns, s in scans
+        ]
+        emit(pmq_list_across(records))
+        return EXIT_OK if listed else EXIT_ERROR
+    headers = [header for header, _ in mqueue_table.COLUMNS]
+    parts = [
+        (ns.name, [[cell(q, s) for _, cell in mqueue_table.COLUMNS] for q in s.queues])
+        for ns, s in scans
+    ]
+    print("\n".join(rows_across(headers, parts, with_ns=len(namespaces) > 1)))
+    for ns, snapshot in scans:
+        note = mqueue_table.blind_spot_note(snapshot)
+        if note:
+            print(f"{namespace_label(ns.name, ns.inode)}: {note}", file=sys.stderr)
+    return EXIT_OK if listed else EXIT_ERROR
