@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shmtop import __version__
-from shmtop.cli import exporter_hook, output, serve_hook
+from shmtop.cli import exporter_hook, output, record_hook, serve_hook
 from shmtop.cli.command_help import add_command
 from shmtop.cli.output import (
     EXIT_ERROR,
@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
                               " until Ctrl-C")  # fmt: skip
     listing.add_argument("--count", type=line_count, metavar="N",
                          help="with --watch: stop after N lines")  # fmt: skip
+    record_hook.add_list_options(listing)
 
     show = add_command(commands, "show")
     show.add_argument("kind", choices=(*KINDS, *POSIX_KINDS))
@@ -190,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_waiters_command(commands)
     exporter_hook.add_command(commands)
     serve_hook.add_command(commands, VIEW_TABS)
+    record_hook.add_commands(commands, add_view_options)
 
     schema = add_command(commands, "schema")
     schema.add_argument("document", nargs="?", metavar="DOCUMENT",
@@ -323,6 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rm": run_rm, "limits": run_limits, "demo": run_demo, "schema": run_schema,
         "waiters": run_waiters,
         "exporter": exporter_hook.run, "serve": serve_hook.run,
+        "record": record_hook.run_record, "replay": record_hook.run_replay,
     }  # fmt: skip
     return output.run(handlers[args.command], args)
 
@@ -422,6 +425,7 @@ def take_snapshot(*, attachments: bool = True, collector: Collector | None = Non
 
 
 def run_list(args: argparse.Namespace) -> int:
+    recorded = record_hook.recorded_snapshot(args, args.kind in POSIX_KINDS)  # --from FILE
     if args.kind in POSIX_KINDS and namespace_asked(args):
         from shmtop.cli import posix_namespaces
 
@@ -434,13 +438,13 @@ def run_list(args: argparse.Namespace) -> int:
 
     kinds = KINDS if args.kind == "all" else (args.kind,)
     check_listing(args, kinds)
-    if namespace_asked(args):
+    if namespace_asked(args) and recorded is None:  # --from: --namespace picks its stream
         from shmtop.cli import namespaces
 
         return namespaces.run_list(args, kinds)
     if args.watch is not None:
         return watch_list(args, kinds)
-    snapshot = take_snapshot(attachments=args.kind in ("shm", "all"))
+    snapshot = recorded or take_snapshot(attachments=args.kind in ("shm", "all"))
     if args.user is not None:
         check_user(args.user, snapshot)
     chosen = choose(snapshot, args, kinds)
