@@ -129,7 +129,7 @@ def sanity(full: Full) -> str:
         f"{sum(len(s.attachments) for s in sysv.segments)}"  # type: ignore[attr-defined]
         f" pshm={len(shm)} pshm_mappings={sum(len(o.mappings) for o in shm)}"
         f" psem={len(sem)} psem_mappings={sum(len(o.mappings) for o in sem)}"
-        f" pmq={len(queues.queues)} processes={posix.processes_scanned}"  # type: ignore[attr-defined]
+        f" pmq={len(queues.queues)} processes={posix.scanned}"  # type: ignore[attr-defined]
     )
 
 
