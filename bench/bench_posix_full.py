@@ -2,10 +2,12 @@
 System V-only one, on issue 12's shape: the large workload plus POSIX objects.
 
 Run as root: `sudo .venv/bin/python -m bench.bench_posix_full [--repeat N] [--pshm-maps M]`.
-Before any thread or child the script enters an IPC namespace and a mount namespace of its
-own, makes its mounts private and mounts a fresh tmpfs on /dev/shm and a fresh mqueue fs on
-/dev/mqueue (the namespace's, empty): the workload's objects live there alone, and go with
-the namespaces when the script exits, even if it is killed. It builds bench/workload.c with
+The script runs itself again under `unshare --ipc --mount --pid --fork --mount-proc`, as
+PID 1 of namespaces of its own, with a fresh tmpfs on /dev/shm and a fresh mqueue fs on
+/dev/mqueue (the namespace's, empty): the workload's objects live there alone, every scan
+sees the workload's processes only (not the other jobs of a shared machine, whose number
+would move every figure), and everything goes with the namespaces when the script exits,
+even if it is killed. It builds bench/workload.c with
 `cc -O2`, starts `workload -n 4000 -P 1000 -A 8 -S 1000 -K 16 -Q 1000 --pshm 1000
 --pshm-maps M --psem 100` (1000 C children that attach 8 segments, map M of the 1000 POSIX
 objects, every second read-only, and open one of the 100 named semaphores), and measures in
@@ -30,6 +32,7 @@ import resource
 import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,10 +58,16 @@ from shmtop.core.snapshot.collect import Collector  # noqa: E402
 FIRST_LIMIT, STEADY_LIMIT = 1.3, 1.2
 
 
+def in_namespaces(argv: Sequence[str]) -> int:
+    """This script again, with --inner, as PID 1 of new IPC, mount and PID namespaces."""
+    command = ["unshare", "--ipc", "--mount", "--propagation", "private", "--pid", "--fork",
+               "--mount-proc", sys.executable, str(Path(__file__).resolve()), "--inner",
+               *argv]  # fmt: skip
+    return subprocess.run(command, check=False).returncode
+
+
 def private_mounts() -> None:
-    """A mount namespace of our own (call after the IPC one): fresh /dev/shm and /dev/mqueue."""
-    native.unshare(native.CLONE_NEWNS)
-    native.mount("none", "/", None, native.MS_REC | native.MS_PRIVATE)
+    """In our mount namespace (private mounts): a fresh /dev/shm and /dev/mqueue."""
     native.mount("bench", "/dev/shm", "tmpfs")
     os.chmod("/dev/shm", 0o1777)
     os.makedirs("/dev/mqueue", exist_ok=True)
@@ -169,7 +178,7 @@ def report(ready: str, found: str, figures: dict[str, Figure], repeat: int) -> s
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
         f"Workload said: {ready}",
-        f"Sanity (full snapshot): {found}",
+        f"Sanity (full snapshot; processes: all of the private PID namespace): {found}",
         f"repeat {repeat}, interleaved; load average at the end: {load}",
         "",
         "| measure | wall median ms | min | max | CPU median ms |",
@@ -201,6 +210,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pshm", type=int, default=1000, help="POSIX shm objects")
     parser.add_argument("--pshm-maps", type=int, default=8, help="of them each child maps")
     parser.add_argument("--psem", type=int, default=100, help="named semaphores")
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
@@ -211,11 +221,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if not is_root("bench_posix_full", "it makes IPC and mount namespaces and mounts"):
         return 2
-    if shutil.which("cc") is None:
-        print("bench_posix_full: needs cc", file=sys.stderr)
-        return 2
-    # Before any thread or child: all of them are born in the new namespaces.
-    native.unshare(native.CLONE_NEWIPC)
+    for tool in ("cc", "unshare"):
+        if shutil.which(tool) is None:
+            print(f"bench_posix_full: needs {tool}", file=sys.stderr)
+            return 2
+    if not args.inner:
+        return in_namespaces(sys.argv[1:] if argv is None else argv)
     private_mounts()
     signal.signal(signal.SIGTERM, raise_exit)  # unwinds like Ctrl-C: the finally blocks run
     posix_args = ("--pshm", str(args.pshm), "--pshm-maps", str(args.pshm_maps),
