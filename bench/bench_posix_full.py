@@ -50,9 +50,11 @@ from bench.report import check_table  # noqa: E402
 from bench.stats import Check  # noqa: E402
 from bench.workload import raise_exit  # noqa: E402
 from shmtop.core.binding import native  # noqa: E402
+from shmtop.core.model import Snapshot  # noqa: E402
 from shmtop.core.posix import mqueue  # noqa: E402
 from shmtop.core.posix.collect import PosixCollector  # noqa: E402
-from shmtop.core.posix.model import PosixKind  # noqa: E402
+from shmtop.core.posix.model import PosixKind, PosixSnapshot  # noqa: E402
+from shmtop.core.posix.mqueue import MqSnapshot  # noqa: E402
 from shmtop.core.snapshot.collect import Collector  # noqa: E402
 
 FIRST_LIMIT, STEADY_LIMIT = 1.3, 1.2
@@ -100,7 +102,7 @@ class Full:
         self.sysv = Collector()
         self.posix = PosixCollector()
 
-    def snapshot(self) -> tuple[object, ...]:
+    def snapshot(self) -> tuple[Snapshot, PosixSnapshot, MqSnapshot]:
         return self.sysv.snapshot(), self.posix.snapshot(), mqueue.take_snapshot()
 
     def close(self) -> None:
@@ -131,14 +133,14 @@ def first_posix_only() -> None:
 
 def sanity(full: Full) -> str:
     sysv, posix, queues = full.snapshot()
-    shm = [o for o in posix.objects if o.kind is PosixKind.SHM]  # type: ignore[attr-defined]
-    sem = [o for o in posix.objects if o.kind is PosixKind.SEM]  # type: ignore[attr-defined]
+    shm = [o for o in posix.objects if o.kind is PosixKind.SHM]
+    sem = [o for o in posix.objects if o.kind is PosixKind.SEM]
     return (
-        f"segments={len(sysv.segments)} attachments="  # type: ignore[attr-defined]
-        f"{sum(len(s.attachments) for s in sysv.segments)}"  # type: ignore[attr-defined]
+        f"segments={len(sysv.segments)}"
+        f" attachments={sum(len(s.attachments) for s in sysv.segments)}"
         f" pshm={len(shm)} pshm_mappings={sum(len(o.mappings) for o in shm)}"
         f" psem={len(sem)} psem_mappings={sum(len(o.mappings) for o in sem)}"
-        f" pmq={len(queues.queues)} processes={posix.scanned}"  # type: ignore[attr-defined]
+        f" pmq={len(queues.queues)} processes={posix.scanned} reader={posix.reader}"
     )
 
 
