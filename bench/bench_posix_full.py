@@ -32,7 +32,6 @@ import resource
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -60,12 +59,16 @@ from shmtop.core.snapshot.collect import Collector  # noqa: E402
 FIRST_LIMIT, STEADY_LIMIT = 1.3, 1.2
 
 
-def in_namespaces(argv: Sequence[str]) -> int:
-    """This script again, with --inner, as PID 1 of new IPC, mount and PID namespaces."""
-    command = ["unshare", "--ipc", "--mount", "--propagation", "private", "--pid", "--fork",
-               "--mount-proc", sys.executable, str(Path(__file__).resolve()), "--inner",
-               *argv]  # fmt: skip
-    return subprocess.run(command, check=False).returncode
+def in_namespaces(argv: Sequence[str]) -> None:
+    """Become unshare running this script again, with --inner, as PID 1 of new IPC, mount
+    and PID namespaces. A SIGTERM or Ctrl-C that ends unshare sends the script SIGTERM
+    (--kill-child), which unwinds it: the workload is stopped; and should the script die
+    anyway, every process of the namespace dies with it, its objects with the namespaces."""
+    command = ["unshare", "--ipc", "--mount", "--propagation", "private", "--pid",
+               "--kill-child=SIGTERM", "--mount-proc", sys.executable,
+               str(Path(__file__).resolve()), "--inner", *argv]  # fmt: skip
+    sys.stdout.flush()
+    os.execvp(command[0], command)
 
 
 def private_mounts() -> None:
@@ -228,8 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"bench_posix_full: needs {tool}", file=sys.stderr)
             return 2
     if not args.inner:
-        return in_namespaces(sys.argv[1:] if argv is None else argv)
+        in_namespaces(sys.argv[1:] if argv is None else argv)
     private_mounts()
+    # unshare ignores SIGINT while it waits, so we start with it ignored: take Ctrl-C back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, raise_exit)  # unwinds like Ctrl-C: the finally blocks run
     posix_args = ("--pshm", str(args.pshm), "--pshm-maps", str(args.pshm_maps),
                   "--psem", str(args.psem))  # fmt: skip
