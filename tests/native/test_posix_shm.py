@@ -20,6 +20,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import wait_until
@@ -428,6 +429,46 @@ def test_a_dev_shm_of_another_mount_namespace_is_found_through_its_mappers_maps(
     assert (mount.fstype, mount.mount_point) == ("tmpfs", "")
     assert content.read_object(obj, 0, 7) == b"foreign"
     assert actions.remove(obj, snapshot).outcome is actions.PosixOutcome.REFUSED
+
+
+def test_a_scan_short_of_room_reads_again_only_the_processes_that_did_not_fit(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid]
+) -> None:
+    """Five children of 7 mappings each, a gone pid among them, and room for 10 rows: the
+    rows and failures equal a scan with room for all; the second pass starts at the process
+    whose rows were cut (its first rows are not kept twice)."""
+    name = shm.make(size=PAGE)
+    pids = [start(kids, name, *["map-ro"] * 7)[0] for _ in range(5)]
+    gone = Kid([sys.executable, "-c", "print()"])
+    gone.stop()
+    pids.insert(1, gone.pid)  # before the cut: its failure is the first pass's
+    device = _key(name)[0]
+    calls: list[int] = []
+    lib: Any = vars(native)["lib"]
+    real = lib.shmtop_scan_fmaps
+
+    def counting(*args: Any) -> int:
+        calls.append(args[1])  # the number of pids
+        return int(real(*args))
+
+    roomy = native.scan_file_maps(pids, [device], capacity=1024)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(native, "lib", _LibWith(lib, counting))
+        short = native.scan_file_maps(pids, [device], capacity=10)
+    assert len(roomy.rows) == 35
+    assert short.rows == roomy.rows
+    assert short.failures == roomy.failures == {gone.pid: errno.ESRCH}
+    assert calls == [6, 4]  # rows 1-10: children 1 and 2 (cut); again from child 2 on
+
+
+class _LibWith:
+    """native.lib with shmtop_scan_fmaps replaced (the cffi lib object cannot be patched)."""
+
+    def __init__(self, lib: object, scan: object) -> None:
+        self._lib, self.shmtop_scan_fmaps = lib, scan
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._lib, name)
 
 
 def test_one_thread_and_two_find_the_same(

@@ -900,7 +900,8 @@ def scan_file_maps(
     any_anonymous: also those on any other device of major 0 (tmpfs mounts of other mount
     namespaces; also internal ones such as memfd's: the caller sorts them). reader as for
     scan_maps; a scan that finds the ioctl missing turns it off for later scans too.
-    capacity: rows to make room for (more cost a second pass over every maps file).
+    capacity: rows to make room for (more cost a second pass over the maps files of the
+    processes whose rows did not fit).
     """
     global _procmap_query
     if reader is None:
@@ -909,28 +910,40 @@ def scan_file_maps(
         asked = reader == PROCMAP_QUERY
     else:
         raise ValueError(f"unknown maps reader {reader!r}: choose one of {READERS}")
-    pid_array = ffi.new("int[]", list(pids))
+    pids = list(pids)
     dev_array = ffi.new("long long[]", list(devices) or [0])
-    status = ffi.new("int[]", max(len(pids), 1))
     used = ffi.new("int *")
+    used[0] = int(asked)
+    found: list[FileMapRow] = []
+    failures: dict[int, int] = {}
     capacity = max(capacity, 1)
-    while True:
+    while pids:
+        pid_array = ffi.new("int[]", pids)
+        status = ffi.new("int[]", len(pids))
         out = ffi.new("long long[]", capacity * FMAP_FIELDS)
         names = ffi.new("char[]", capacity * FMAP_NAME)
-        used[0] = int(asked)
         rows = lib.shmtop_scan_fmaps(
             pid_array, len(pids), dev_array, len(devices), int(any_anonymous), out, names,
             capacity, status, used,
         )  # fmt: skip
         if rows < 0:
             raise OSError(-rows, f"reading /proc/PID/maps: {os.strerror(-rows)}")
+        kept = _named(out, names, min(rows, capacity), FMAP_FIELDS)
+        written = [FileMapRow(*row) for row in kept]  # type: ignore[arg-type]
         if rows <= capacity:
-            break
-        capacity = rows + rows // 4  # the C counted them all: one more pass, some room to grow
+            done = len(pids)
+        else:
+            # Rows come in pid order: the pids before the last written row's are whole; read
+            # again only from that one on (the C counted the rest: room for them, and some).
+            partial = written[-1].pid
+            done = pids.index(partial)
+            written = [row for row in written if row.pid != partial]
+            capacity = rows - len(written) + (rows - len(written)) // 4 + 1
+        found += written
+        failures.update((pids[i], status[i]) for i in range(done) if status[i])
+        pids = pids[done:]
     if asked and not used[0] and reader is None:
         _procmap_query = False
-    failures = {pids[i]: status[i] for i in range(len(pids)) if status[i]}
-    found = [FileMapRow(*row) for row in _named(out, names, rows, FMAP_FIELDS)]  # type: ignore[arg-type]
     return FileMapsScan(found, failures, PROCMAP_QUERY if used[0] else TEXT)
 
 
