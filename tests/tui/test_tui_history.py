@@ -153,3 +153,35 @@ async def test_theme_switch_keeps_status_colours_distinct(tmp_path: Path) -> Non
         colour = status_colours(app)["dest"]
         assert colour is not None and colour.triplet is not None  # type: ignore[attr-defined]
         assert colour.triplet.hex == "#123456"  # type: ignore[attr-defined]
+
+
+@pytest.mark.asyncio
+async def test_the_semaphores_meter_sparkline_follows_the_waits(
+    tmp_path: Path, make_sem: MakeSem
+) -> None:
+    """The count of semaphores does not move while a process blocks and is released; the
+    meter's sparkline (caption "waits") follows ncnt + zcnt, which does."""
+    from blocker import blockers
+
+    from shmtop.tui.widgets.meters import UsageMeter
+
+    semid = make_sem(1)
+    async with app_running(tmp_path, interval=QUIET) as (app, pilot):
+        await tables_filled(app, pilot)
+        meter = app.main_screen.query_one("#meter-semaphores", UsageMeter)
+        assert "waits" in meter.caption
+
+        def sets() -> dict[int, int | None]:
+            snapshot = app.snapshot
+            assert snapshot is not None
+            return {s.id: s.waiters for s in snapshot.semaphore_sets}
+
+        with blockers() as kids:
+            waiter = kids.start("shmtop-waits")
+            waiter.send(call="semop", semid=semid, ops=[[0, -1, 0]])
+            await refresh(app, pilot, lambda: sets().get(semid) == 1, "the waiter counted")
+            native.semop(semid, [(0, 1, 0)])  # releases it
+            assert waiter.answer() == {"ok": True}
+            await refresh(app, pilot, lambda: sets().get(semid) == 0, "the waiter released")
+        history = list(meter.history)
+        assert max(history) - min(history) >= 1, history  # it moved with the waits

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widget import Widget
 
-from shmtop.core.model import Limits
+from shmtop.core.model import Limits, Snapshot
 from shmtop.core.posix.limits import PosixLimits
 from shmtop.core.posix.model import SHM_DIR
 from shmtop.text.sparkline import sparkline
@@ -32,11 +32,15 @@ METERS: tuple[tuple[str, str, Figure, Figure], ...] = (
     ("semaphores", "Semaphores", lambda lim: lim.sem_semaphores, lambda lim: lim.semmns),
     ("queues", "Queues", lambda lim: lim.msg_queues, lambda lim: lim.msgmni),
 )
+Activity = Callable[[Snapshot], int]
+
 # A meter whose sparkline follows another figure than its bar, with the caption drawn
-# before it. The number of queues rarely moves (not at all in the demo, which makes
-# no objects after it starts); the messages queued in all of them are what moves.
-SPARKS: dict[str, tuple[str, Figure]] = {
-    "queues": ("msgs", lambda lim: lim.msg_messages),
+# before it. The numbers of objects rarely move (not at all in the demo, which makes no
+# objects after it starts); what moves is the messages queued in all queues and the
+# processes waiting on all semaphores (ncnt + zcnt).
+SPARKS: dict[str, tuple[str, Activity]] = {
+    "queues": ("msgs", lambda snapshot: snapshot.limits.msg_messages),
+    "semaphores": ("waits", lambda snapshot: sum(s.waiters or 0 for s in snapshot.semaphore_sets)),
 }
 
 
@@ -158,10 +162,11 @@ class UsageMeters(Grid):
             meter.display = True
             meter.set_usage(shm_dir.used, shm_dir.size)
 
-    def show(self, limits: Limits) -> None:
+    def show(self, snapshot: Snapshot) -> None:
+        limits = snapshot.limits
         for key, _label, used_of, limit_of in METERS:
             meter = self.query_one(f"#meter-{key}", UsageMeter)
-            spark = SPARKS[key][1](limits) if key in SPARKS else None
+            spark = SPARKS[key][1](snapshot) if key in SPARKS else None
             meter.set_usage(used_of(limits), limit_of(limits), spark)
 
 
