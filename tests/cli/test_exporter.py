@@ -190,7 +190,7 @@ def test_promtool_checks_the_alerting_rules_and_the_metrics() -> None:
     run = subprocess.run([promtool, "check", "rules", str(ALERTS)],
                          capture_output=True, text=True, check=False)  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "SUCCESS: 5 rules found" in run.stdout
+    assert "SUCCESS: 6 rules found" in run.stdout
     with running_exporter() as exporter:
         _, _, body = exporter.scrape()
     lint = subprocess.run([promtool, "check", "metrics"], input=body,
