@@ -55,12 +55,9 @@ class PosixRow:
         return (self.kind, *self.obj.key)
 
     def same(self, other: object) -> bool:
-        """Whether its series are other's: a scan builds new records, so compare by value."""
-        return (
-            isinstance(other, PosixRow) and self.obj == other.obj
-            and self.status is other.status and self.waiters == other.waiters
-            and self.namespace == other.namespace
-        )  # fmt: skip
+        """Whether its series are other's. A scan builds new records, and a queue's atime
+        moves at each of our reads: compare what the series say, labels and values."""
+        return isinstance(other, PosixRow) and _facts(self) == _facts(other)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +241,13 @@ def _labels(row: PosixRow) -> list[str]:
     owner = user_name(uid) if known else ""
     device = f"{os.major(dev)}:{os.minor(dev)}"
     return [row.kind, str(inode), device, safe_text(obj.name), safe_text(owner), row.namespace]
+
+
+def _facts(row: PosixRow) -> tuple[object, ...]:
+    """Everything row's series say: labels, each family's value, the status."""
+    values = tuple(spec.value(row) if row.kind in spec.kinds else None
+                   for spec in POSIX_PER_OBJECT)  # fmt: skip
+    return (*_labels(row), *values, row.status)
 
 
 def posix_object_families(rows: Sequence[PosixRow]) -> list[Metric]:

@@ -28,6 +28,7 @@ from helpers import wait_until
 from pmq_kids import Kid as MqKid
 from pmq_kids import Queues, send
 from pmq_kids import start as start_mq_kid
+from prometheus_client.exposition import generate_latest
 from prometheus_client.openmetrics.parser import (
     text_string_to_metric_families as openmetrics_families,
 )
@@ -35,7 +36,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shmtop.core.binding import native
 from shmtop.core.posix import content
-from shmtop.exporter.exposition import Exposition
+from shmtop.exporter.exposition import Exposition, Families
+from shmtop.exporter.families import health_families, snapshot_families
 from shmtop.exporter.source import SnapshotSource
 from shmtop.text.sanitize import safe_text
 
@@ -330,3 +332,36 @@ def test_max_objects_bounds_the_posix_series_and_counts_the_rest(objects: Object
     total = one(body, "shmtop_objects", kind="pshm")
     assert total >= 3
     assert one(body, "shmtop_objects_omitted", kind="pshm") == total - 2
+
+
+def everything(body: str) -> set[tuple[str, tuple[tuple[str, str], ...], float]]:
+    return {
+        (s.name, tuple(sorted(s.labels.items())), s.value)
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+        if s.name not in ("shmtop_scrape_duration_seconds", "shmtop_snapshot_age_seconds")
+    }
+
+
+def test_the_kept_posix_lines_say_what_the_library_says_of_the_whole_snapshot(
+    objects: Objects, mappers: list[Mapper], queues: Queues
+) -> None:
+    """Each POSIX object's encoded lines are kept while its series say the same: after
+    objects change, a scrape still serves what prometheus_client encodes whole."""
+    source = SnapshotSource(0)
+    exposition = Exposition(source)
+    try:
+        name = objects.make()
+        queue = queues.make()
+        for step in range(3):
+            body, _ = exposition.scrape()
+            reading = source.last
+            assert reading is not None
+            whole = Families([*health_families(reading), *snapshot_families(reading)])
+            assert everything(body.decode()) == everything(generate_latest(whole).decode())
+            if step == 0:
+                mappers.append(Mapper(name))  # this object's mappers change
+            else:
+                send(queue, b"one more")  # this queue's messages change
+    finally:
+        source.close()
