@@ -301,7 +301,13 @@ def posix_summary_families(found: PosixJudged, namespace: str) -> Iterable[Metri
         labels=["namespace"],
     )
     complete.add_metric([namespace], 1 if found.reading.shm.complete else 0)
-    return [unlinked, unlinked_bytes, complete]
+    taken = GaugeMetricFamily(
+        "shmtop_posix_scan_timestamp",
+        "When the POSIX scan served was taken (Unix time; reused for --posix-interval).",
+        unit="seconds",
+        value=found.reading.shm.taken_at,
+    )
+    return [unlinked, unlinked_bytes, complete, taken]
 
 
 def posix_orphans(found: PosixJudged) -> Counter[str]:

@@ -1,12 +1,15 @@
 """The POSIX part of a reading: shared memory and named semaphores (one PosixCollector
 kept for the exporter's life), message queues, and the kernel's limit on queues.
 
-Taken by SnapshotSource beside the System V snapshot, under its lock, so it shares the
-interval and the never-overlapping rule; a failure fails the whole reading (shmtop_up 0).
+Taken by SnapshotSource beside the System V snapshot, under its lock (never two at once),
+and reused while younger than its own interval (`--posix-interval`: it reads every
+process's maps and fds, which the System V collector does only for what changed); a
+failure fails the whole reading (shmtop_up 0).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from shmtop.core.posix import mqueue
@@ -36,13 +39,21 @@ def queues_max(path: str = QUEUES_MAX) -> int | None:
 
 
 class PosixSource:
-    """The exporter's PosixCollector (it remembers other mount namespaces' shm devices)."""
+    """The exporter's PosixCollector (it remembers other mount namespaces' shm devices),
+    and the last reading, reused while younger than interval (0: a new one each time)."""
 
-    def __init__(self, collector: PosixCollector | None = None) -> None:
+    def __init__(self, interval: float = 0.0, collector: PosixCollector | None = None) -> None:
+        self.interval = interval
         self._collector = collector or PosixCollector()
+        self._last: tuple[float, PosixReading] | None = None
 
     def read(self) -> PosixReading:
-        return PosixReading(self._collector.snapshot(), mqueue.take_snapshot(), queues_max())
+        now = time.monotonic()
+        if self._last is not None and now - self._last[0] < self.interval:
+            return self._last[1]
+        reading = PosixReading(self._collector.snapshot(), mqueue.take_snapshot(), queues_max())
+        self._last = (now, reading)
+        return reading
 
     def close(self) -> None:
         self._collector.close()

@@ -240,6 +240,7 @@ def test_a_listen_address_beyond_localhost_is_said() -> None:
         (["--listen", "127.0.0.1:70000"], "0 to 65535"),
         (["--interval", "0"], "--interval must be"),
         (["--max-objects", "-1"], "--max-objects must be"),
+        (["--posix-interval", "-1"], "--posix-interval must be"),
     ],
 )
 def test_bad_options_are_usage_errors(args: list[str], words: str) -> None:

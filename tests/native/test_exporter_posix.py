@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from futex_kids import Child
 from futex_kids import start as start_futex_kid
-from helpers import wait_until
+from helpers import MakeShm, wait_until
 from pmq_kids import Kid as MqKid
 from pmq_kids import Queues, send
 from pmq_kids import start as start_mq_kid
@@ -38,6 +38,7 @@ from shmtop.core.binding import native
 from shmtop.core.posix import content
 from shmtop.exporter.exposition import Exposition, Families
 from shmtop.exporter.families import health_families, snapshot_families
+from shmtop.exporter.posix_source import PosixSource
 from shmtop.exporter.source import SnapshotSource
 from shmtop.text.sanitize import safe_text
 
@@ -365,3 +366,27 @@ def test_the_kept_posix_lines_say_what_the_library_says_of_the_whole_snapshot(
                 send(queue, b"one more")  # this queue's messages change
     finally:
         source.close()
+
+
+def test_the_posix_scan_is_reused_for_its_interval_while_system_v_is_fresh(
+    objects: Objects, make_shm: MakeShm
+) -> None:
+    source = SnapshotSource(0, posix=PosixSource(3600))
+    exposition = Exposition(source)
+    try:
+        first = scrape(exposition)
+        name = objects.make()  # after the POSIX scan: not in the reused one
+        shmid = make_shm()  # System V: in the next snapshot
+        second = scrape(exposition)
+    finally:
+        source.close()
+    assert one(first, "shmtop_snapshots_total") == 1 and one(second, "shmtop_snapshots_total") == 2
+    stamp = "shmtop_posix_scan_timestamp_seconds"
+    assert one(first, stamp) == one(second, stamp)
+    assert not of(second, "shmtop_posix_size_bytes", name=name)
+    assert of(second, "shmtop_segment_size_bytes", id=str(shmid)) == [4096]
+    fresh = SnapshotSource(0, posix=PosixSource(0))
+    try:
+        assert one(scrape(Exposition(fresh)), "shmtop_posix_size_bytes", name=name) == 2 * PAGE
+    finally:
+        fresh.close()
