@@ -42,6 +42,7 @@ from bench.workload import raise_exit  # noqa: E402
 from shmtop.core.binding import native  # noqa: E402
 from shmtop.core.model import Snapshot  # noqa: E402
 from shmtop.core.snapshot.collect import Collector  # noqa: E402
+from shmtop.text.watch_records import WatchRecords  # noqa: E402
 
 WORKLOAD_SOURCE = REPO_ROOT / "bench" / "workload.c"
 # The shape of issue 11: 4000 segments, 1000 C children attaching 8 each (every second
@@ -134,17 +135,17 @@ def first_snapshot() -> Snapshot:
         collector.close()
 
 
-def watch_line(collector: Collector, out: TextIO) -> None:
+def watch_line(collector: Collector, records: WatchRecords, out: TextIO) -> None:
     """One line of `list --json --watch` as cli/commands.watch_list makes it: a snapshot of
-    the reused collector, sorted as `list` sorts, its document encoded and written."""
+    the reused collector, sorted as `list` sorts, its document encoded (each record kept
+    from the line before while it holds: text/watch_records.py) and written."""
     from shmtop.cli import commands
     from shmtop.cli.output import emit_streamed
-    from shmtop.text.documents import list_records
 
     snapshot = collector.snapshot()
     everything = argparse.Namespace(user=None, sort=None, reverse=False)
     chosen = commands.choose(snapshot, everything, commands.KINDS)
-    emit_streamed(*list_records(snapshot, chosen), out)
+    emit_streamed(*records.records(snapshot, chosen), out)
 
 
 def timed(call: Callable[[], object]) -> float:
@@ -190,8 +191,11 @@ def measure_loaded(timings: Timings, repeat: int) -> dict[str, Any]:
         # second than the last attach, as a watch at a 1 s interval would see it.
         collector.snapshot()
         time.sleep(1.1)
+        from shmtop.cli.commands import watch_records
+
+        records = watch_records()
         with open(os.devnull, "w", encoding="utf-8") as null:
-            watch_line(collector, null)
+            watch_line(collector, records, null)
             for _ in range(repeat):
                 timings.command("`shmtop list --json`, whole process", LIST_JSON, rss=True)
                 timings.command("`shmtop list`, whole process", LIST_PLAIN)
@@ -200,7 +204,7 @@ def measure_loaded(timings: Timings, repeat: int) -> dict[str, Any]:
                 timings.add(FIRST, timed(first_snapshot))
                 timings.add(
                     "steady `--watch` line (reused Collector: snapshot + JSON)",
-                    timed(lambda: watch_line(collector, null)),
+                    timed(lambda: watch_line(collector, records, null)),
                 )
     finally:
         collector.close()

@@ -19,9 +19,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import Footer
 
 from shmtop.core.snapshot.collect import Collector
@@ -76,12 +78,25 @@ async def shoot(demo: Demo, prefs_dir: Path, size: tuple[int, int], suffix: str)
             await settle(3)
             save("segment-view")
             await pilot.press("escape")
+            await shoot_tree(pilot, settle, footer_drawn, save)
             if not narrow:
                 await pilot.press("question_mark")
                 await pilot.pause(0.3)
                 save("help")
     finally:
         collector.close()
+
+
+async def shoot_tree(
+    pilot: Pilot[None], settle: Callable[[int], Awaitable[None]],
+    footer_drawn: Callable[[], Awaitable[None]], save: Callable[[str], None],
+) -> None:  # fmt: skip
+    """The tree view (t): its waiter scan comes with the next polls."""
+    await pilot.press("t")
+    await settle(3)
+    await footer_drawn()
+    save("tree-view")
+    await pilot.press("t")
 
 
 async def shoot_views(demo: Demo, app: ShmtopApp, pilot: Any, settle: Any, footer_drawn: Any,

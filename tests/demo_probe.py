@@ -3,7 +3,8 @@ what the demo's app was given and saw as one JSON line (for tests/cli/test_demo.
 
 A separate process because the demo moves its whole process into a new IPC namespace.
 PROBE_REMOVE (comma-separated shmids) asks the view to remove those ids and every
-segment it shows, as a confirmed removal does, then reports what is left.
+segment it shows, as a confirmed removal does, then reports what is left. PROBE_HANG runs a
+view that never exits, after printing the demo's children.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import asyncio
 import json
 import os
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
@@ -29,6 +32,8 @@ async def until(pilot: Pilot[None], condition: Any, what: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + PATIENCE
     while not condition():
+        if pilot.app.return_code is not None:  # told to exit (SIGTERM, its parent's death)
+            raise SystemExit(f"the view exited while waiting until {what}")
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting until {what}")
         await pilot.pause(0.05)
@@ -71,6 +76,17 @@ def main() -> int:
 
     def play(app: ShmtopApp) -> None:
         asyncio.run(drive(app, found, remove))
+
+    def hang(app: ShmtopApp) -> None:
+        """A view that never exits (as Textual's shutdown can hang on a dead terminal): say
+        which children the demo runs, then wait for the signal's watchdog to end us."""
+        children = Path(f"/proc/self/task/{os.getpid()}/children").read_text().split()
+        print(json.dumps({"children": [int(pid) for pid in children]}), flush=True)
+        while True:
+            time.sleep(1)
+
+    if os.environ.get("PROBE_HANG"):
+        return cli.run_demo(args, play=hang)
 
     found["code"] = cli.run_demo(args, play=play)
     print(json.dumps(found))

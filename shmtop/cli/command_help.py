@@ -31,6 +31,7 @@ COMMANDS: dict[str, CommandHelp] = {
             "shmtop list --json --watch 5 --count 12",
             "shmtop list -A",
             "shmtop list shm --namespace docker:3f2a1b9c8d7e --json",
+            "shmtop list --from ipc.rec --at -5m",
         ),
     ),
     "show": CommandHelp(
@@ -123,6 +124,27 @@ COMMANDS: dict[str, CommandHelp] = {
         " that presents the token printed at start; it listens on this machine only"
         " unless --host says otherwise.",
         ("shmtop serve", "shmtop serve --port 0", "shmtop serve --allow-changes --tab sem"),
+    ),
+    "record": CommandHelp(
+        "record snapshots to a file (only what changed, compressed) until Ctrl-C",
+        "Takes a snapshot every interval and appends it to FILE: a whole one every 60th,"
+        " else only what changed since the one before, compressed, each frame with its"
+        " checksum, so that the file stays readable whenever the recorder stops (a torn"
+        " last frame is left out). Replay it with `shmtop replay`, or ask it with"
+        " `shmtop list --from FILE --at TIME`.",
+        (
+            "shmtop record ipc.rec",
+            "shmtop record ipc.rec --interval 5 --duration 2h",
+            "shmtop record -A every-namespace.rec",
+        ),
+    ),
+    "replay": CommandHelp(
+        "the interactive view on a recording, with a time cursor",
+        "Opens the interactive view on a recording made by `shmtop record`, paused at --at:"
+        " [ and ] step back and forward, t goes to a time, z plays and pauses, + and - set"
+        " the speed. Nothing can be removed or signalled; the status line says which"
+        " recorded moment it shows.",
+        ("shmtop replay ipc.rec", "shmtop replay ipc.rec --at -5m --speed 8"),
     ),
     "schema": CommandHelp(
         "the JSON Schema of a document --json prints (none given: the list)",

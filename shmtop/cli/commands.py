@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shmtop import __version__
-from shmtop.cli import exporter_hook, output, serve_hook
+from shmtop.cli import exporter_hook, output, record_hook, serve_hook
 from shmtop.cli.command_help import add_command
 from shmtop.cli.output import (
     EXIT_ERROR,
@@ -55,6 +55,7 @@ from shmtop.text.units import hex_key
 if TYPE_CHECKING:
     from shmtop.core.actions import Removal
     from shmtop.text.documents import NamespaceRecord
+    from shmtop.text.watch_records import WatchRecords
     from shmtop.tui.app import ShmtopApp
 
 T = TypeVar("T")
@@ -62,6 +63,7 @@ Inside = Callable[..., Any]  # inside(call, *args): call(*args) in the objects' 
 
 KINDS = ("shm", "sem", "msg")
 POSIX_KINDS = (*(str(kind) for kind in PosixKind), MQ_KIND)  # "pshm", "psem", "pmq"
+VIEW_TABS = (*KINDS, *POSIX_KINDS)  # the view's tabs: a System V kind's, then the POSIX ones
 DUMP_CHUNK = 1 << 16
 SHOWN_BYTES = 256  # show msg --messages: bytes shown of each message
 
@@ -134,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
                               " until Ctrl-C")  # fmt: skip
     listing.add_argument("--count", type=line_count, metavar="N",
                          help="with --watch: stop after N lines")  # fmt: skip
+    record_hook.add_list_options(listing)
 
     show = add_command(commands, "show")
     show.add_argument("kind", choices=(*KINDS, *POSIX_KINDS))
@@ -187,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--json", action="store_true")
     add_waiters_command(commands)
     exporter_hook.add_command(commands)
-    serve_hook.add_command(commands, KINDS)
+    serve_hook.add_command(commands, VIEW_TABS)
+    record_hook.add_commands(commands, add_view_options)
 
     schema = add_command(commands, "schema")
     schema.add_argument("document", nargs="?", metavar="DOCUMENT",
@@ -289,7 +293,7 @@ def add_view_options(group: argparse._ActionsContainer, *, after_command: bool =
                        help="a Textual theme, e.g. textual-light")  # fmt: skip
     group.add_argument("--no-color", action="store_true", default=default(False),
                        help="no colours (also: NO_COLOR=1)")  # fmt: skip
-    group.add_argument("--tab", choices=KINDS, default=default("shm"),
+    group.add_argument("--tab", choices=VIEW_TABS, default=default("shm"),
                        help="the tab to start on")  # fmt: skip
 
 
@@ -308,8 +312,9 @@ def view_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.no_color:
         os.environ["NO_COLOR"] = "1"
     return {
-        "readonly": args.readonly, "start_tab": Kind(args.tab), "interval": args.interval,
-        "theme": args.theme,
+        "readonly": args.readonly,
+        "start_tab": Kind(args.tab) if args.tab in KINDS else args.tab,  # pshm... as named
+        "interval": args.interval, "theme": args.theme,
     }  # fmt: skip
 
 
@@ -320,6 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rm": run_rm, "limits": run_limits, "demo": run_demo, "schema": run_schema,
         "waiters": run_waiters,
         "exporter": exporter_hook.run, "serve": serve_hook.run,
+        "record": record_hook.run_record, "replay": record_hook.run_replay,
     }  # fmt: skip
     return output.run(handlers[args.command], args)
 
@@ -344,11 +350,15 @@ def run_tui(args: argparse.Namespace) -> int:
         collector.snapshot()  # fail here, with a message, rather than inside the UI
     except OSError as error:
         raise CliError(f"cannot read the System V IPC tables: {error}") from error
-    app = ShmtopApp(collector, preferences=Preferences.load(), **options)
+    from shmtop.tui.posix_source import PosixSource
+
+    posix = PosixSource()
+    app = ShmtopApp(collector, preferences=Preferences.load(), posix_source=posix, **options)
     try:
         return run_app(app)  # a crash: non-zero, and one line saying where its traceback is
     finally:
         collector.close()
+        posix.close()
 
 
 def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | None = None) -> int:
@@ -368,6 +378,8 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
         raise CliError(str(error)) from error
     if args.no_ui:
         return demo.run_headless(where=where)
+    if not demo.die_with_parent():  # then SIGTERM, below: the view ends, and the demo with it
+        return EXIT_OK
     from shmtop.tui.app import ShmtopApp
 
     # The demo's children are forked here, in the main thread, before Textual starts.
@@ -381,10 +393,11 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
             semaphore_labels=made.semaphore_labels(), **options,
         )  # fmt: skip
         app.title = f"shmtop demo: {where.title}"
+        on_stop = made.stop_signal_handler(lambda: app.call_later(app.exit))
         previous = {
-            signum: signal.signal(signum, lambda *_: app.call_later(app.exit))
-            for signum in (signal.SIGTERM, signal.SIGHUP)
-        }  # leaving the view, whatever the way, ends the demo's processes and objects
+            signum: signal.signal(signum, on_stop) for signum in (signal.SIGTERM, signal.SIGHUP)
+        }
+        # leaving the view, whatever the way, ends the demo's processes and objects
         try:
             if play is not None:
                 play(app)
@@ -412,6 +425,7 @@ def take_snapshot(*, attachments: bool = True, collector: Collector | None = Non
 
 
 def run_list(args: argparse.Namespace) -> int:
+    recorded = record_hook.recorded_snapshot(args, args.kind in POSIX_KINDS)  # --from FILE
     if args.kind in POSIX_KINDS and namespace_asked(args):
         from shmtop.cli import posix_namespaces
 
@@ -424,13 +438,13 @@ def run_list(args: argparse.Namespace) -> int:
 
     kinds = KINDS if args.kind == "all" else (args.kind,)
     check_listing(args, kinds)
-    if namespace_asked(args):
+    if namespace_asked(args) and recorded is None:  # --from: --namespace picks its stream
         from shmtop.cli import namespaces
 
         return namespaces.run_list(args, kinds)
     if args.watch is not None:
         return watch_list(args, kinds)
-    snapshot = take_snapshot(attachments=args.kind in ("shm", "all"))
+    snapshot = recorded or take_snapshot(attachments=args.kind in ("shm", "all"))
     if args.user is not None:
         check_user(args.user, snapshot)
     chosen = choose(snapshot, args, kinds)
@@ -492,9 +506,8 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
     """`list --json --watch SECONDS [--count N]`: one snapshot a line, each flushed, by one
     Collector (a steady line costs a steady snapshot). Ctrl-C ends it between two lines,
     so the last line is whole, and exits 0: that is how a watch is meant to end."""
-    from shmtop.text.documents import list_records
-
     collector = Collector(attachments=args.kind in ("shm", "all"))
+    records = watch_records()
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
@@ -503,7 +516,7 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
             snapshot = take_snapshot(collector=collector)
             if lines == 0 and args.user is not None:
                 check_user(args.user, snapshot)
-            emit_streamed(*list_records(snapshot, choose(snapshot, args, kinds)), flush=True)
+            emit_streamed(*records.records(snapshot, choose(snapshot, args, kinds)), flush=True)
             lines += 1
             if args.count is not None and lines >= args.count:
                 break
@@ -514,6 +527,13 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
         signal.signal(signal.SIGINT, previous)
         collector.close()
     return EXIT_OK
+
+
+def watch_records() -> WatchRecords:
+    """What a watch keeps of its lines' records (the same bytes, encoded once)."""
+    from shmtop.text.watch_records import WatchRecords
+
+    return WatchRecords(output.encode)
 
 
 def check_user(user: str, snapshot: Snapshot) -> None:
@@ -875,13 +895,21 @@ def objects_by_id(snapshot: Snapshot) -> dict[tuple[Kind, int], IpcObject]:
 
 
 def run_limits(args: argparse.Namespace) -> int:
+    from shmtop.core.posix.limits import read_posix_limits
+
     snapshot = take_snapshot(attachments=False)
+    posix = read_posix_limits()
     if args.json:
         from shmtop.text.documents import limits_document
 
-        emit(limits_document(snapshot.limits))
+        emit(limits_document(snapshot.limits, posix))
     else:
-        print("\n".join(report.limits_lines(snapshot)))
+        from shmtop.text import posix_limits
+
+        print("\n".join(report.limits_lines(snapshot, posix_limits.mqueue_rows(posix))))
+        print(posix_limits.defaults_line(posix))
+        print()
+        print("\n".join(posix_limits.filesystem_lines(posix)))
     return EXIT_OK
 
 

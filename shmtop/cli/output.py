@@ -104,7 +104,8 @@ def emit_streamed(
 ) -> None:
     """emit(document) with each field named in lists holding those records instead, the same
     bytes, written as they are encoded: a list of thousands of objects is never held whole
-    (as records or as its JSON), only a chunk of its text. The records may be made lazily."""
+    (as records or as its JSON), only a chunk of its text. The records may be made lazily,
+    and may be given as their encode()d bytes."""
     chunks: list[bytes] = []
     size = 0
 
@@ -146,8 +147,8 @@ def _streamed_pieces(document: Struct, lists: Mapping[str, Iterable[Any]]) -> It
             continue
         yield head + b"["
         comma = b""
-        for record in records:
-            yield comma + encode(record)
+        for record in records:  # a record, or its JSON already (text/watch_records.py)
+            yield comma + (record if type(record) is bytes else encode(record))
             comma = b","
         yield b"]"
     yield b"}"

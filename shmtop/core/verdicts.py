@@ -85,14 +85,11 @@ class Verdict(msgspec.Struct, frozen=True, gc=False):
     times: tuple[tuple[str, int], ...]  # (what, epoch second; 0 = never) idle is judged on
     idle: float  # seconds since the latest of times
     grace: float
+    last_touched: int  # the latest of times (kept: every JSON record and report asks)
 
     @property
     def orphan(self) -> bool:
         return self.status is Status.ORPHAN
-
-    @property
-    def last_touched(self) -> int:
-        return max([t for _, t in self.times])  # a list: faster than a generator here
 
     @property
     def settling(self) -> bool:
@@ -268,7 +265,22 @@ def _judge(
             status = KEYED[kind]
         elif idle >= grace:
             status = Status.ORPHAN
-    return Verdict(status, private, tuple(users), users_gone, unknown, busy, times, idle, grace)
+    return Verdict(
+        status, private, tuple(users), users_gone, unknown, busy, times, idle, grace, latest
+    )
+
+
+def same_later(verdict: Verdict, at: float) -> bool:
+    """Whether the object judged so would be judged the same at `at` (its facts and processes
+    unchanged). Only idle moves with the clock, and it matters only to an object the rule
+    would call an orphan but for its idleness (private, unused, its users shown gone):
+    settling before the grace is up, orphan after (_judge's `idle >= grace`)."""
+    if not (
+        verdict.private and verdict.busy is None and verdict.users_gone is True
+        and verdict.unknown is None
+    ):  # fmt: skip
+        return True
+    return (max(at - verdict.last_touched, 0.0) >= verdict.grace) is (verdict.idle >= verdict.grace)
 
 
 def parse_duration(text: str) -> float:
@@ -284,10 +296,10 @@ def parse_duration(text: str) -> float:
 
 def attachments_note(segment: Segment, blind: BlindSpots) -> str | None:
     """Why a segment's attachment list does not agree with its nattch (None: it agrees)."""
+    if segment.coverage is Coverage.COMPLETE:  # first: asked of every segment listed
+        return None
     found, nattch = len(segment.attachments), segment.nattch
     mappings = f"{found} mapping{'' if found == 1 else 's'}"
-    if segment.coverage is Coverage.COMPLETE:
-        return None
     if segment.coverage is Coverage.NOT_SCANNED:
         return f"attachments not scanned (nattch {nattch})"
     if segment.coverage is Coverage.CHANGED:

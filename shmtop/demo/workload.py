@@ -49,7 +49,8 @@ run_headless(stop_after=None) -> int
     What ``shmtop demo --no-ui`` runs: builds a Demo, prints one line per
     object and per process to stderr ("demo: segment 1234: ring buffer ...",
     "demo: process 4321 demo-producer: ..."), then "demo: ready ...", and
-    waits for SIGINT, SIGTERM or SIGHUP (or stop_after seconds). Returns
+    waits for SIGINT, SIGTERM or SIGHUP (or stop_after seconds); the death of its parent
+    comes as a SIGTERM (die_with_parent). Returns
     EXIT_OK (0) once everything is removed, also when ended by one of those
     signals; EXIT_FAILED (1) when the demo could not be built or cleaned up
     (the reason is printed).
@@ -106,6 +107,7 @@ __all__ = [
     "Role",
     "Stopped",
     "Where",
+    "die_with_parent",
     "isolate",
     "run_headless",
 ]
@@ -119,6 +121,7 @@ READY_PATIENCE = 10.0  # for a child to report that it is set up
 TERM_GRACE = 2.0  # between SIGTERM and SIGKILL
 BLOCK_PATIENCE = 2.0  # for demo-blocked to be counted by GETNCNT before going on
 
+VIEW_EXIT_GRACE = 5.0  # seconds the view has to close on a stop signal before the demo ends itself
 STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 _PR_SET_PDEATHSIG = 1
@@ -176,6 +179,7 @@ class Demo:
         self._pending: list[DemoObject] = []  # objects not removed yet
         self._old_handlers: dict[int, _Handler] = {}
         self._entered = False
+        self._stopping = threading.RLock()  # stop() from the main thread and a watchdog
 
     # ---- what was made ----
 
@@ -237,7 +241,7 @@ class Demo:
         (RuntimeError) after everything else was tried, and is retried by the
         next call.
         """
-        with self._signals_held_off():
+        with self._stopping, self._signals_held_off():
             self._end_children()
             problems: list[str] = []
             for made in reversed(list(self._pending)):
@@ -250,6 +254,32 @@ class Demo:
                 self._pending.remove(made)
         if problems:
             raise RuntimeError("demo: could not remove " + "; ".join(problems))
+
+    def stop_signal_handler(
+        self, ask_view_to_exit: Callable[[], Any]
+    ) -> Callable[[int, FrameType | None], None]:
+        """A SIGTERM/SIGHUP handler for the demo under its view: it asks the view to exit
+        (the demo ends on the way out) and starts a watchdog. Textual's shutdown can hang
+        when the terminal is gone (seen: its writer thread's queue after tmux was killed),
+        so if the process is still here VIEW_EXIT_GRACE seconds later, the watchdog ends
+        the children, removes the objects and exits the process."""
+        armed = threading.Event()
+
+        def watchdog(signum: int) -> None:
+            time.sleep(VIEW_EXIT_GRACE)
+            try:
+                self.stop()
+            finally:
+                os._exit(128 + signum)
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            ask_view_to_exit()
+            if not armed.is_set():
+                armed.set()
+                threading.Thread(target=watchdog, args=(signum,), name="shmtop-demo-watchdog",
+                                 daemon=True).start()  # fmt: skip
+
+        return handler
 
     # ---- signals ----
 
@@ -564,7 +594,9 @@ def run_headless(
     demo = Demo()
     ending = "" if stop_after is None else f"after {stop_after:g} s"
     try:
-        with demo:
+        with demo:  # its handlers first: the parent's death comes as a SIGTERM
+            if not die_with_parent():
+                raise Stopped(signal.SIGTERM)
             for line in demo.describe():
                 say(line)
             if where is not None:
@@ -586,6 +618,13 @@ def run_headless(
         f" removed {_count(len(demo.objects), 'object', 'objects')}"
     )
     return EXIT_OK
+
+
+def die_with_parent() -> bool:
+    """SIGTERM reaches this process when whoever started it ends (a killed shell, a test
+    runner): the demo then stops as on any SIGTERM, removing what it made, rather than run
+    on unwatched. False when that parent is already gone."""
+    return native.die_with_parent(signal.SIGTERM, os.getppid())
 
 
 def _count(number: int, one: str, many: str) -> str:

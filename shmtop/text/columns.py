@@ -14,8 +14,9 @@ may widen it (`cap`), so widths never follow one refresh's contents.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from shmtop.core.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
 from shmtop.core.verdicts import judge
@@ -38,8 +39,7 @@ SortKey = Callable[[Any, Snapshot], Any]
 TUI_ATTACHED_WIDTH = 40
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+class Column(Struct, frozen=True):
     """One column: its key (what `--sort` and the TUI's saved sort name), header, cell
     text (sanitised) and sort key.
 

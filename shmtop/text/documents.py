@@ -31,6 +31,7 @@ from shmtop.core.model import (
     Snapshot,
 )
 from shmtop.core.namespaces.discover import Namespace, name_namespace, uts_inode
+from shmtop.core.posix.limits import PosixLimits
 from shmtop.core.verdicts import Status, Verdict, attachments_note, judge
 from shmtop.text.export import iso_moment, iso_time, limit_rows, percent
 from shmtop.text.units import hex_key, octal_perms
@@ -44,7 +45,9 @@ from shmtop.text.units import hex_key, octal_perms
 # evidence words). 1.3: every object's IPC namespace (`namespace`), and the namespaces of
 # list -A/--namespace (`namespaces`); POSIX message queue, futex_waitv and shared anonymous
 # memory waits (waiters: queue; kinds pmq, anon; syscalls mq_timedsend, mq_timedreceive,
-# futex_waitv; evidence words).
+# futex_waitv; evidence words); limits of the POSIX kinds
+# (limits: mq_queues, mq_msg_max, mq_msgsize_max, mq_msg_default, mq_msgsize_default,
+# shm_filesystems).
 SCHEMA_VERSION = "1.3"
 SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
 
@@ -336,6 +339,17 @@ class LimitUsage(Record):
     percent: Annotated[float | None, Meta(description="used / limit in %, to 0.01; null: none")]
 
 
+class ShmFilesystemRecord(Record):
+    """One shm filesystem's size and use (statvfs of its mount point)."""
+
+    mount_point: Annotated[str, Meta(description="in shmtop's mount namespace; untrusted")]
+    fstype: Annotated[str, Meta(description="tmpfs or hugetlbfs (empty: /dev/shm is no mount)")]
+    bytes: LimitUsage
+    inodes: LimitUsage
+    objects: Annotated[int, Meta(description="POSIX objects found on it, unlinked ones too")]
+    problem: Annotated[str | None, Meta(description="why statvfs failed (figures are 0)")]
+
+
 class LimitsDocument(Record):
     """`shmtop limits --json`: each limit with its usage."""
 
@@ -345,6 +359,40 @@ class LimitsDocument(Record):
     sem_sets: Annotated[LimitUsage, Meta(description="semaphore sets against SEMMNI")]
     sem_semaphores: Annotated[LimitUsage, Meta(description="semaphores against SEMMNS")]
     msg_queues: Annotated[LimitUsage, Meta(description="queues against MSGMNI")]
+    mq_queues: Annotated[
+        LimitUsage | None,
+        Meta(
+            description="POSIX message queues against fs.mqueue.queues_max (since 1.3); "
+            "null: the sysctl or the queues could not be read"
+        ),
+    ] = None
+    mq_msg_max: Annotated[
+        LimitUsage | None,
+        Meta(
+            description="the highest mq_maxmsg of any queue against fs.mqueue.msg_max "
+            "(since 1.3); null: unreadable"
+        ),
+    ] = None
+    mq_msgsize_max: Annotated[
+        LimitUsage | None,
+        Meta(
+            description="the highest mq_msgsize of any queue against fs.mqueue.msgsize_max "
+            "(since 1.3); null: unreadable"
+        ),
+    ] = None
+    mq_msg_default: Annotated[
+        int | None, Meta(description="fs.mqueue.msg_default (since 1.3); null: unreadable")
+    ] = None
+    mq_msgsize_default: Annotated[
+        int | None, Meta(description="fs.mqueue.msgsize_default (since 1.3); null: unreadable")
+    ] = None
+    shm_filesystems: Annotated[
+        list[ShmFilesystemRecord],
+        Meta(
+            description="each shm filesystem's room (since 1.3): the /dev/shm mount first, "
+            "then other tmpfs/hugetlbfs mounts holding POSIX objects"
+        ),
+    ] = []
 
 
 # ---- built from the model ----
@@ -582,9 +630,31 @@ def show_document(
     return queue_record(found, snapshot, ShowQueueDocument, namespace, schema_version=version)
 
 
-def limits_document(limits: Limits) -> LimitsDocument:
-    usage = {
-        name: LimitUsage(used=used, limit=limit, percent=percent(used, limit))
-        for name, used, limit in limit_rows(limits)
-    }
-    return LimitsDocument(schema_version=SCHEMA_VERSION, **usage)
+def _usage(used: int, limit: int | None) -> LimitUsage:
+    return LimitUsage(used=used, limit=limit, percent=percent(used, limit))
+
+
+def limits_document(limits: Limits, posix: PosixLimits | None = None) -> LimitsDocument:
+    usage = {name: _usage(used, limit) for name, used, limit in limit_rows(limits)}
+    document = LimitsDocument(
+        schema_version=SCHEMA_VERSION, shm_segments=usage["shm_segments"],
+        shm_pages=usage["shm_pages"], sem_sets=usage["sem_sets"],
+        sem_semaphores=usage["sem_semaphores"], msg_queues=usage["msg_queues"],
+    )  # fmt: skip
+    if posix is None:
+        return document
+    mq = posix.mqueue
+    return replace(
+        document,
+        mq_queues=_usage(mq.queues, mq.queues_max) if mq.queues is not None else None,
+        mq_msg_max=_usage(mq.largest_max_messages, mq.msg_max) if mq.msg_max else None,
+        mq_msgsize_max=_usage(mq.largest_max_size, mq.msgsize_max) if mq.msgsize_max else None,
+        mq_msg_default=mq.msg_default, mq_msgsize_default=mq.msgsize_default,
+        shm_filesystems=[
+            ShmFilesystemRecord(
+                mount_point=fs.mount_point, fstype=fs.fstype, bytes=_usage(fs.used, fs.size),
+                inodes=_usage(fs.inodes_used, fs.inodes), objects=fs.objects, problem=fs.problem,
+            )
+            for fs in posix.filesystems
+        ],
+    )  # fmt: skip

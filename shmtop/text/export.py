@@ -4,7 +4,7 @@ without --json use these)."""
 
 from __future__ import annotations
 
-import ctypes
+import struct
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -27,7 +27,7 @@ def iso_time(epoch: float) -> str | None:
 # The kernel's own "no limit" for SHMMAX and SHMALL (include/uapi/linux/shm.h:
 # ULONG_MAX - 2**24, the default since Linux 3.16). At or above it a limit cannot
 # be reached: shown as unlimited (null in JSON), never as a 20-digit number.
-ULONG_MAX = 2 ** (8 * ctypes.sizeof(ctypes.c_ulong)) - 1
+ULONG_MAX = 2 ** (8 * struct.calcsize("L")) - 1  # native unsigned long (ctypes: ~2 ms to import)
 SHM_NO_LIMIT = ULONG_MAX - 2**24
 
 

@@ -6,8 +6,9 @@ import operator
 import re
 from argparse import ArgumentTypeError
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
+
+from msgspec import Struct
 
 from shmtop.core.model import IpcObject, MessageQueue, Owner, Segment, SemaphoreSet, Snapshot
 from shmtop.core.verdicts import Status, judge, parse_duration
@@ -181,8 +182,7 @@ def _negated(obj: IpcObject, snapshot: Snapshot, test: Test) -> bool:
     return not test(obj, snapshot)
 
 
-@dataclass(frozen=True, slots=True)
-class Filter:
+class Filter(Struct, frozen=True):
     """A parsed filter: every term must hold (free words match the search text)."""
 
     expression: str

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import textwrap
 
+from shmtop.core.busy import BUSY_WINDOW
+from shmtop.core.history import WINDOW as HISTORY_WINDOW
 from shmtop.core.model import Kind
 from shmtop.text.columns import COLUMNS
 
@@ -25,6 +27,20 @@ STATUS_MEANINGS: tuple[tuple[str, str], ...] = (
     ("unreadable", "a set whose values cannot be read (no read permission)"),
     ("waiting", "a thread is blocked on it (filter term; w scans for waiters)"),
     ("attached", "at least one process is attached (filter term)"),
+)  # fmt: skip
+
+# The marks before a row and its highlights (the TUI draws them; the rule of busy is
+# shmtop.core.busy's, its figures are here so that the text says what the code does).
+MARKS: tuple[tuple[str, str], ...] = (
+    ("●", "tagged (Space): d removes every tagged row"),
+    ("!", "in a deadlock or a stuck wait (w scans for waiters)"),
+    ("~", f"busy: changed in more than half of the last {BUSY_WINDOW} refreshes; a busy row "
+          "is not highlighted (it would stay so for ever), the mark goes once it calms down"),
+    ("bold row", "appeared or changed at the last refresh (for two seconds; a one-off change)"),
+    ("struck red", "removed: it stays two seconds before it goes"),
+    ("history", "the detail pane's sparklines: each figure (messages, bytes, attached, rss, "
+                f"sem N) over the last {int(HISTORY_WINDOW // 60)} minutes, with its "
+                "lowest..highest and current value"),
 )  # fmt: skip
 
 KIND_NAMES = {Kind.SHM: "Segments", Kind.SEM: "Semaphore sets", Kind.MSG: "Queues"}
@@ -47,6 +63,18 @@ WAITER_COLUMNS = {
     "released": "which processes could let it go (the last changer, a sender...)",
 }  # fmt: skip
 
+# The words of the tree view's lines (t).
+TREE_MEANINGS: tuple[tuple[str, str], ...] = (
+    ("attached rw/ro", "maps the segment writable or read-only (x2: mapped twice)"),
+    ("created it", "the segment's creator (cpid)"),
+    ("last shmat/shmdt", "the last process to attach or detach it (lpid)"),
+    ("last semop", "the last process to change those semaphores (sempid): a hint, not a holder"),
+    ("last msgsnd/msgrcv", "the last sender (lspid) or receiver (lrpid) of the queue"),
+    ("WAITING", "the process has a thread blocked on the object, doing what follows"),
+    ("BLOCKED", "under an object: a thread blocked on it (removing the object wakes it "
+                "with EIDRM)"),
+)  # fmt: skip
+
 
 WRAP = 74  # the help fits 80 columns (its frame takes the rest)
 NAME_WIDTH = 14  # a longer name gets a line of its own
@@ -55,6 +83,11 @@ NAME_WIDTH = 14  # a longer name gets a line of its own
 def status_lines(indent: str = "  ") -> list[str]:
     """'  dest          removed ... ', a word and its meaning, wrapped."""
     return described_lines(list(STATUS_MEANINGS), indent)
+
+
+def mark_lines(indent: str = "  ") -> list[str]:
+    """The row marks and highlights, and what each means."""
+    return described_lines(list(MARKS), indent)
 
 
 def column_lines(kind: Kind, indent: str = "  ") -> list[str]:

@@ -185,13 +185,14 @@ def allocating_read_note(shmid: int, resident: int | None, size: int) -> str | N
     )
 
 
-def limits_lines(snapshot: Snapshot) -> list[str]:
+def limits_lines(snapshot: Snapshot, extra: Sequence[tuple[str, str, str, str]] = ()) -> list[str]:
+    """The limits table; extra rows (the POSIX kinds': text/posix_limits.py) go last."""
     rows = []
     for name, used, limit in limit_rows(snapshot.limits):
         share = percent(used, limit)
         shown = "unlimited" if limit is None else str(limit)
         rows.append((name, str(used), shown, "-" if share is None else f"{share:.2f}%"))
-    return render_table(("RESOURCE", "USED", "LIMIT", "USE"), rows)
+    return render_table(("RESOURCE", "USED", "LIMIT", "USE"), [*rows, *extra])
 
 
 def segment_detail(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -26,6 +27,7 @@ from shmtop.text.columns import COLUMNS
 from shmtop.text.units import time_of_day
 from shmtop.tui import textual_leaks
 from shmtop.tui.app_keys import ExplainedKeys
+from shmtop.tui.posix_source import PosixFeed
 from shmtop.tui.prefs import INTERVALS, Preferences
 from shmtop.tui.probes import (
     Peeker,
@@ -42,6 +44,7 @@ from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
 from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
 from shmtop.tui.screens.waiter_screen import WaiterScreen
+from shmtop.tui.status_colours import StatusTheme
 
 _T = TypeVar("_T")
 
@@ -67,7 +70,7 @@ class SnapshotReady(Message):
         return isinstance(message, SnapshotReady)
 
 
-class ShmtopApp(ExplainedKeys):
+class ShmtopApp(StatusTheme, ExplainedKeys):
     """htop for System V IPC. The UI only reads snapshots and asks the core to act."""
 
     CSS_PATH = "app.tcss"
@@ -90,7 +93,7 @@ class ShmtopApp(ExplainedKeys):
         source: SnapshotSource,
         *,
         readonly: bool = False,
-        start_tab: Kind = Kind.SHM,
+        start_tab: Kind | str = Kind.SHM,
         preferences: Preferences | None = None,
         preferences_path: Path | None = None,
         interval: float | None = None,
@@ -100,11 +103,13 @@ class ShmtopApp(ExplainedKeys):
         peeker: Peeker | None = None,
         guide: list[str] | None = None,
         semaphore_labels: Mapping[int, tuple[str, ...]] | None = None,
+        posix_source: PosixFeed | None = None,
     ) -> None:
         super().__init__()
         self.guide = guide  # the demo's: shown at start, and in the main screen's help
         self.semaphore_labels = dict(semaphore_labels or {})  # set id -> what each counts
         self.source = source
+        self.posix_source = posix_source  # None: no POSIX tabs' rows, no POSIX meters
         # One scanner for the app's life: it remembers since when each wait has lasted.
         self.waiter_source: WaiterSource = waiter_source or WaiterScanner()
         self.peeker: Peeker = peeker or peek_queue
@@ -213,9 +218,11 @@ class ShmtopApp(ExplainedKeys):
         # A segment's content view marks the futex words threads sleep on: it needs them too.
         contents = any(isinstance(s, SegmentViewScreen) and not s.gone for s in self.screen_stack)
         main = self.find_main_screen()
+        wanted = any(getattr(s, "WANTS_WAITERS", False) for s in self.screen_stack)  # tree view
         return ProbeRequest(
-            waiters=bool(views) or contents or (main is not None and main.scan_waiters),
+            waiters=bool(views) or contents or wanted or (main is not None and main.wants_waiters),
             peek=frozenset(s.ident for s in views if isinstance(s, QueueScreen)),
+            posix_shown=main is not None and main.posix_shown,
         )
 
     @work(thread=True, group=POLL_GROUP, exit_on_error=False)
@@ -223,6 +230,8 @@ class ShmtopApp(ExplainedKeys):
         # Runs in a thread: touches no widget, only posts the frozen result.
         snapshot = self.source.snapshot()
         probes = run_probes(request, self.waiter_source, self.peeker)
+        if self.posix_source is not None:
+            probes = replace(probes, posix=self.posix_source.snapshot(request.posix_shown))
         self.post_message(SnapshotReady(snapshot, probes))
 
     @on(SnapshotReady)

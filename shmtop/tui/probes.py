@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -12,6 +13,7 @@ from textual.message import Message
 from shmtop.core.binding import native
 from shmtop.core.binding.native import MsgPeek
 from shmtop.core.waits.wait_report import WaitReport
+from shmtop.tui.posix_source import PosixView
 
 PEEK_MESSAGES = 100  # messages a queue view reads each refresh
 PEEK_BYTES = 256 * 1024  # bytes of message text it keeps in all
@@ -36,6 +38,7 @@ class ProbeRequest:
 
     waiters: bool = False
     peek: frozenset[int] = frozenset()
+    posix_shown: bool = False  # a POSIX tab is on screen: scan POSIX objects now
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ class Probes:
     waits: WaitReport | None = None  # None: no scan was asked for (or it failed)
     waits_error: str | None = None  # why the scan failed
     peeks: Mapping[int, MsgPeek | OSError] = field(default_factory=lambda: MappingProxyType({}))
+    posix: PosixView | None = None  # the POSIX scans (None: the app has no POSIX feed)
 
     @property
     def scanned(self) -> bool:
@@ -57,10 +61,7 @@ def run_probes(request: ProbeRequest, waiters: WaiterSource, peeker: Peeker) -> 
     waits: WaitReport | None = None
     error: str | None = None
     if request.waiters:
-        try:
-            waits = waiters.scan()
-        except OSError as failure:
-            error = f"the waiter scan failed: {failure}"
+        waits, error = scan_waiters(waiters)
     peeks: dict[int, MsgPeek | OSError] = {}
     for msqid in sorted(request.peek):
         try:
@@ -68,6 +69,18 @@ def run_probes(request: ProbeRequest, waiters: WaiterSource, peeker: Peeker) -> 
         except OSError as failure:
             peeks[msqid] = failure
     return Probes(waits, error, MappingProxyType(peeks))
+
+
+_SCANNING = threading.Lock()  # one scan at a time: a scanner remembers waits between scans
+
+
+def scan_waiters(waiters: WaiterSource) -> tuple[WaitReport | None, str | None]:
+    """One scan (in a worker thread: the poll's, or a removal's question), or why it failed."""
+    with _SCANNING:
+        try:
+            return waiters.scan(), None
+        except OSError as failure:
+            return None, f"the waiter scan failed: {failure}"
 
 
 class PollRequested(Message):

@@ -49,3 +49,18 @@ def explain_refusal(screen: Screen[Any], key: str) -> None:
     reason = reason_for(screen, key)
     if reason is not None:
         tell(screen, reason)
+
+
+# What a replay (shmtop replay) refuses, by action: it shows the past, and the past cannot be
+# changed; what the objects are now is the live view's.
+REPLAY_REFUSES = {
+    "remove": "nothing can be removed",
+    "signal": "no signal can be sent",
+    "poll_now": "nothing to refresh ([ and ] step, t jumps)",
+}
+
+
+def replay_refusal(action: str) -> str | None:
+    """Why a replay refuses the action (None: it does not)."""
+    what = REPLAY_REFUSES.get(action)
+    return None if what is None else f"a recording: {what} (it shows the past)"

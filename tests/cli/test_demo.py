@@ -41,12 +41,19 @@ from shmtop.demo.workload import (
     RING_SIZE,
     RING_SLOTS,
     STOP_SIGNALS,
+    VIEW_EXIT_GRACE,
     Demo,
     Stopped,
     run_headless,
 )
 
 HEADLESS = "from shmtop.demo.workload import run_headless; raise SystemExit(run_headless())"
+# A parent between us and the demo, to be killed: it starts the demo with our stderr pipe.
+PARENT = (
+    "import subprocess, sys; sys.exit(subprocess.call([sys.executable, '-c', sys.argv[1]],"
+    " stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL))"
+)
+READY_LINE = re.compile(r"^demo: ready \(pid (\d+)\)")
 NAMES = {
     "demo-producer", "demo-consumer1", "demo-consumer2", "demo-reader",
     "demo-sender", "demo-receiver", "demo-dest-hold", "demo-blocked",
@@ -311,18 +318,21 @@ class Lines:
 
 @dataclass
 class Headless:
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes]  # the demo, or its parent (with_parent=True)
     lines: Lines
     objects: list[tuple[helpers.Kind, int]] = field(default_factory=list)
     children: dict[int, int | None] = field(default_factory=dict)  # pid -> start ticks
+    demo: tuple[int, int | None] = (0, None)  # the demo process: pid, start ticks
 
 
 @contextmanager
-def headless_demo(*, new_session: bool = False) -> Iterator[Headless]:
-    """Start `run_headless()` in a python process, read until it is ready; whatever
-    happens, end it and its children and remove what it made."""
+def headless_demo(*, new_session: bool = False, with_parent: bool = False) -> Iterator[Headless]:
+    """Start `run_headless()` in a python process (with_parent: a child of one more python
+    process, ours), read until it is ready; whatever happens, end it and its children and
+    remove what it made."""
+    argv = [sys.executable, "-c", HEADLESS]
     process = subprocess.Popen(
-        [sys.executable, "-c", HEADLESS],
+        [sys.executable, "-c", PARENT, HEADLESS] if with_parent else argv,
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -332,12 +342,13 @@ def headless_demo(*, new_session: bool = False) -> Iterator[Headless]:
     assert process.stderr is not None
     demo = Headless(process, Lines(process.stderr.fileno()))
     try:
-        while not (line := demo.lines.line()).startswith("demo: ready"):
+        while not (ready := READY_LINE.match(line := demo.lines.line())):
             if found := OBJECT_LINE.match(line):
                 kind = WORD_KIND[found[1]]
                 demo.objects.append((kind, helpers.record(kind, int(found[2]))))
             elif found := PROCESS_LINE.match(line):
                 demo.children[int(found[1])] = start_ticks(int(found[1]))
+        demo.demo = (int(ready[1]), start_ticks(int(ready[1])))
         assert len(demo.objects) == 6
         assert len(demo.children) == len(NAMES)
         yield demo
@@ -346,6 +357,9 @@ def headless_demo(*, new_session: bool = False) -> Iterator[Headless]:
             process.kill()
         process.wait(timeout=PATIENCE)
         process.stderr.close()
+        if with_parent and not dead(*demo.demo):
+            with suppress(ProcessLookupError):
+                os.kill(demo.demo[0], signal.SIGKILL)
         for pid, started in demo.children.items():
             if not dead(pid, started):  # still ours: same PID, same start time
                 with suppress(ProcessLookupError):
@@ -416,6 +430,52 @@ def test_children_die_with_a_killed_demo() -> None:
         left = set(demo.children)
         wait_until(lambda: reap(left), "every child of the killed demo dies (and is reaped)")
         assert_no_process(list(demo.children))
+
+
+def test_the_headless_demo_ends_with_its_killed_parent_and_removes_everything() -> None:
+    """Its parent (a shell, a test runner) SIGKILLed: PR_SET_PDEATHSIG sends the demo a
+    SIGTERM, so it ends its children and removes its objects as on any SIGTERM."""
+    with subreaper(), headless_demo(with_parent=True) as demo:
+        pid, started = demo.demo
+        assert started is not None and pid != demo.process.pid
+        os.kill(demo.process.pid, signal.SIGKILL)
+        assert demo.process.wait(timeout=PATIENCE) == -signal.SIGKILL
+        rest = demo.lines.rest()  # until the demo, the last writer, closes our pipe
+        assert rest == ["demo: stopped on SIGTERM: ended 8 processes, removed 6 objects"]
+        left = {pid}  # the orphaned demo is ours to reap; it reaped its own children
+        wait_until(lambda: reap(left), "the demo ends (and is reaped)")
+        assert_no_process([pid, *demo.children])
+        assert_all_removed(demo.objects)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="an IPC namespace needs root")
+def test_a_view_that_hangs_on_a_stop_signal_still_ends_the_demo() -> None:
+    """Textual's shutdown can hang when the terminal is gone (tmux killed): the signal's
+    watchdog ends the children, removes the objects and exits 128+signal. (The objects go
+    with the demo's IPC namespace anyway; the children are what would have kept it.)"""
+    env = dict(os.environ, PROBE_HANG="1")
+    with subreaper():
+        process = subprocess.Popen(
+            [sys.executable, str(TESTS / "demo_probe.py"), "demo"], cwd=ROOT, env=env,
+            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        try:
+            assert process.stdout is not None
+            children = json.loads(process.stdout.readline())["children"]
+            assert len(children) >= 8
+            process.send_signal(signal.SIGTERM)
+            bound = VIEW_EXIT_GRACE + PATIENCE
+            assert process.wait(timeout=bound) == 128 + signal.SIGTERM
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        # The watchdog's stop() ended and reaped them before the exit: none was left for
+        # PR_SET_PDEATHSIG to kill and for us (the subreaper) to reap.
+        for pid in children:
+            with pytest.raises(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+        assert_no_process(children)
 
 
 # ---- an IPC namespace of its own, and the view's options ----

@@ -1,4 +1,5 @@
-"""The one-shot commands import only what they use: no TUI, no debugger, no psutil.
+"""The one-shot commands import only what they use: no TUI, no debugger, no psutil, nothing
+that only costs (typing_extensions, inspect, dataclasses, ctypes).
 
 Each command runs for real (main() with its arguments, on real objects, in the session's
 private IPC namespace) in a fresh interpreter, which then lists sys.modules: a one-shot
@@ -29,6 +30,13 @@ FORBIDDEN = (
     "shmtop.text.wait_",
     "shmtop.core.actions",
     "shmtop.core.segment",
+    # What a third of the imports cost: msgspec's typing_extensions (see shmtop/__init__.py)
+    # and the inspect and ast it pulls in, as dataclasses does; ctypes.
+    "typing_extensions",
+    "inspect",
+    "ast",
+    "dataclasses",
+    "ctypes",
 )
 ALLOWED = ("shmtop.core.waits", "shmtop.core.waits.settings")
 

@@ -10,8 +10,11 @@ from shmtop.core.model import Kind
 from shmtop.text import glossary
 from shmtop.text.columns import COLUMNS
 from shmtop.text.filtering import COMPARED, FIELD_NAMES, FLAG_WORDS
+from shmtop.text.glossary import MARKS, STATUS_MEANINGS
 from shmtop.tui.keys import all_keys, first_key, key_name
 from shmtop.tui.screens.help import FILTER_HELP
+from shmtop.tui.status_colours import STATUS_COLOURS
+from shmtop.tui.widgets.ipc_table import ALERT_MARK, BUSY_MARK, TAG_MARK
 
 
 def test_every_word_the_filter_takes_is_explained() -> None:
@@ -58,3 +61,13 @@ def test_a_footer_shows_the_first_key_and_the_help_all_of_them() -> None:
     binding = Binding("d,delete,f9", "remove", "Remove")
     assert first_key(binding) == "d"
     assert all_keys(binding) == "d  Del  F9"
+
+
+def test_every_row_mark_and_status_colour_is_explained() -> None:
+    marks = {mark for mark, _ in MARKS}
+    assert {TAG_MARK, ALERT_MARK, BUSY_MARK} <= marks
+    busy = next(meaning for mark, meaning in MARKS if mark == BUSY_MARK)
+    assert busy.startswith("busy:")
+    # every coloured word but POSIX's "unlinked" is a System V status word explained here
+    words = {word for word, _ in STATUS_MEANINGS}
+    assert set(STATUS_COLOURS) - {"unlinked"} <= words

@@ -90,6 +90,7 @@ int shmtop_semctl_array(int semid, int cmd, unsigned short *values);
 int shmtop_semctl_ds(int semid, int cmd, struct semid_ds *ds);
 int shmtop_semctl_info(int cmd, struct seminfo *info);
 int shmtop_perm_key(const struct ipc_perm *perm);
+int shmtop_set_pdeathsig(int signo);
 int shmtop_sem_table(int cmd, long long *out, int cap);
 int shmtop_msg_table(int cmd, long long *out, int cap);
 long long shmtop_sem_values(const int *ids, const int *nsems, int count,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 5
+NATIVE_ABI = 6
 
 
 def check_native_abi(found: int | None) -> None:
@@ -815,6 +815,14 @@ def unshare(flags: int) -> None:
     """unshare(2): leave the given namespaces (CLONE_NEWIPC...) for new ones, this process only
     when single-threaded (the kernel refuses CLONE_NEWUSER in a threaded process)."""
     _check(lib.unshare(flags), f"unshare({flags:#x})")
+
+
+def die_with_parent(signum: int, parent: int) -> bool:
+    """prctl(PR_SET_PDEATHSIG): signum reaches this process when the thread that started it
+    ends (its parent process, unless that forked it from a thread that ends sooner). False
+    when parent (the pid read before arming) is already gone: no signal will come then."""
+    _check(lib.shmtop_set_pdeathsig(signum), f"prctl(PR_SET_PDEATHSIG, {signum})")
+    return os.getppid() == parent
 
 
 def setns(fd: int, nstype: int = 0) -> None:

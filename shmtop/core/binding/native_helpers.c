@@ -14,13 +14,14 @@
 #include <sys/shm.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <linux/types.h>
 #include <unistd.h>
 
 /* The binding's interface number: bump it with every change to the C interface
  * (a function, a constant, a row layout); native.py refuses a module of another. */
-#define SHMTOP_NATIVE_ABI 5
+#define SHMTOP_NATIVE_ABI 6
 
 #ifndef SHM_STAT_ANY
 #define SHM_STAT_ANY 15
@@ -71,6 +72,13 @@ static int shmtop_semctl_info(int cmd, struct seminfo *info)
     union semun arg;
     arg.__buf = info;
     return semctl(0, 0, cmd, arg);
+}
+
+/* prctl is variadic: this process gets signo when the thread that forked it ends
+ * (`shmtop demo` dies with whoever started it). */
+static int shmtop_set_pdeathsig(int signo)
+{
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)signo, 0UL, 0UL, 0UL);
 }
 
 /* glibc names the key field __key: keep that spelling out of Python. */

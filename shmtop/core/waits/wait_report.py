@@ -48,6 +48,8 @@ class WaitReport:
     titles: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
     # Named semaphores waited on, or whose nwaiters is not 0 (stale when above the live ones).
     named_semaphores: tuple[NamedSemaphore, ...] = ()
+    # User (name) of each live waiter and releaser, for the views that group by user.
+    users: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
     # Lookups by waiter, made from the fields above (also by dataclasses.replace).
     _edges: Mapping[tuple[int, WaitKind, int], tuple[Release, ...]] = field(
         init=False, repr=False, compare=False

@@ -90,6 +90,7 @@ class WaiterScanner:
         found = self._processes.lookup(_named_pids(rows, located, queued, sets, queues))
         names = {pid: p.command for pid, p in found.items()}
         titles = {pid: p.title for pid, p in found.items() if p.title is not None}
+        users = {pid: p.user for pid, p in found.items()}
         waits: dict[tuple[int, ...], tuple[float, tuple[int, int]]] = {}
         waiters = []
         for row in rows:
@@ -136,6 +137,7 @@ class WaiterScanner:
             tasks_scanned=scan.tasks, unreadable=MappingProxyType(dict(unreadable)),
             ignored=MappingProxyType(dict(ignored)), hidden=wait_procs.hidden_processes(),
             titles=MappingProxyType(titles), named_semaphores=tuple(semaphores),
+            users=MappingProxyType(users),
         )  # fmt: skip
 
     def _futex_waits(self, rows: list[_Row], pids: list[int], ignored: Counter[str],

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -11,27 +13,33 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 from shmtop.core.actions import Identity, Removal, identity_of
+from shmtop.core.history import HistoryStore
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.verdicts import judge
 from shmtop.text import glossary
 from shmtop.text.errors import removal_text
-from shmtop.text.filtering import FilterError, parse_filter, wrapped_note
+from shmtop.text.filtering import FilterError, wrapped_note
+from shmtop.text.history_lines import history_lines
+from shmtop.text.removal_waiters import with_waiters
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
-from shmtop.tui import finder, wait_summary
-from shmtop.tui.probes import PollRequested, Probes
+from shmtop.tui import finder, posix_main, wait_summary
+from shmtop.tui.probes import PollRequested, Probes, scan_waiters
 from shmtop.tui.screens.column_chooser import ColumnChooser
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.help import FILTER_HELP
+from shmtop.tui.screens.tree_view import TreeScreen
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.alert_banner import AlertBanner
 from shmtop.tui.widgets.detail import DetailPane
 from shmtop.tui.widgets.footer import KeyFooter
 from shmtop.tui.widgets.ipc_table import IpcTable
 from shmtop.tui.widgets.meters import UsageMeters
+from shmtop.tui.widgets.posix_table import PosixTable
 
 TAB_TITLES = {Kind.SHM: "Segments", Kind.SEM: "Semaphores", Kind.MSG: "Queues"}
 CHANGING_ACTIONS = frozenset({"remove"})
@@ -121,8 +129,10 @@ class MainScreen(Screen[None]):
         Binding("1", "tab('shm')", "Segments tab", show=False, id="main.tab_shm"),
         Binding("2", "tab('sem')", "Semaphores tab", show=False, id="main.tab_sem"),
         Binding("3", "tab('msg')", "Queues tab", show=False, id="main.tab_msg"),
+        *posix_main.TAB_BINDINGS,
         Binding("escape", "clear", "Close (tags stay)", show=False, id="main.clear"),
         Binding("w", "scan_waiters", "Waiters", show=False, id="main.scan_waiters"),
+        Binding("t", "tree", "Tree view (processes and owners)", show=False, id="main.tree"),
     ]
     HELP_TITLE = "the main screen"
 
@@ -137,7 +147,7 @@ class MainScreen(Screen[None]):
     """
 
     def __init__(
-        self, *, start_tab: Kind = Kind.SHM, readonly: bool = False, show_clock: bool = True
+        self, *, start_tab: Kind | str = Kind.SHM, readonly: bool = False, show_clock: bool = True
     ) -> None:
         super().__init__()
         self.show_clock = show_clock
@@ -155,6 +165,7 @@ class MainScreen(Screen[None]):
         self._status_shown: str | None = None  # whether a row is selected, as last shown
         self.scan_waiters = False  # `w`: scan for waiters with every refresh
         self._probes = Probes()
+        self.history = HistoryStore()  # each object's figures over the last minutes
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=self.show_clock)
@@ -164,6 +175,7 @@ class MainScreen(Screen[None]):
             for kind, title in TAB_TITLES.items():
                 with TabPane(title, id=f"tab-{kind}"):
                     yield IpcTable(kind, id=f"table-{kind}")
+            yield from posix_main.panes()
         yield DetailPane(id="detail")
         yield Static(id="status")
         yield QueryInput(id="query")
@@ -180,16 +192,30 @@ class MainScreen(Screen[None]):
     # ---- the current table ----
 
     @property
+    def tab(self) -> str:
+        """The active tab's name: shm, sem, msg, or a POSIX one (pshm, psem, pmq)."""
+        return (self.query_one(TabbedContent).active or f"tab-{self.start_tab}").removeprefix(
+            "tab-"
+        )
+
+    @property
     def kind(self) -> Kind:
-        active = self.query_one(TabbedContent).active or f"tab-{self.start_tab}"
-        return Kind(active.removeprefix("tab-"))
+        """The kind of thing the active tab shows (a POSIX tab's too: pshm is shm)."""
+        return self.table.kind
 
     @property
     def table(self) -> IpcTable:
-        return self.query_one(f"#table-{self.kind}", IpcTable)
+        return self.query_one(f"#table-{self.tab}", IpcTable)
+
+    @property
+    def posix_table(self) -> PosixTable | None:
+        """The active tab's table if it is a POSIX one."""
+        table = self.table
+        return table if isinstance(table, PosixTable) else None
 
     def tables(self) -> list[IpcTable]:
-        return list(self.query(IpcTable))
+        """The System V tables (their sorts and columns are remembered)."""
+        return [t for t in self.query(IpcTable) if not isinstance(t, PosixTable)]
 
     # ---- snapshots ----
 
@@ -198,7 +224,9 @@ class MainScreen(Screen[None]):
         self.snapshot = snapshot
         if not self._ready or not self.is_attached:
             return  # not mounted yet (shown once ready), or already torn down
+        self.history.record(snapshot)
         self.query_one(UsageMeters).show(snapshot.limits)
+        posix_main.show_snapshot(self, snapshot)
         tabs = self.query_one(TabbedContent)
         for table in self.tables():
             table.show(snapshot)
@@ -236,7 +264,9 @@ class MainScreen(Screen[None]):
             waits = self._probes.waits
             parts.append(wait_summary.scan_summary(waits) if waits else
                          self._probes.waits_error or "WAITERS: scanning…")  # fmt: skip
-        if self.snapshot is not None and self.kind is Kind.SHM:
+        if self.posix_table is not None:
+            parts.append(posix_main.status_note(self))
+        elif self.snapshot is not None and self.kind is Kind.SHM:
             blind = self.snapshot.blind_spots
             if blind.uninspected_total:
                 parts.append(f"{counted(blind.uninspected_total, 'process')} not inspected")
@@ -249,6 +279,8 @@ class MainScreen(Screen[None]):
 
     def show_probes(self, probes: Probes) -> None:
         """Waiters found by a scan, when this screen asked for one (`w`): alerts, marks, counts."""
+        if self._ready and self.is_attached:
+            posix_main.show_probes(self, probes)
         if not self.scan_waiters or not probes.scanned or not self._ready:
             return
         self._probes = probes
@@ -259,6 +291,10 @@ class MainScreen(Screen[None]):
             counts = wait_summary.queue_counts(waits) if waits and table.kind is Kind.MSG else None
             table.set_waits(counts, marked)
         self._show_status()
+
+    def action_tree(self) -> None:
+        """t: the tree view (processes and what they use, owners and what they own)."""
+        self.app.push_screen(TreeScreen(self.snapshot, show_clock=self.show_clock))
 
     def action_scan_waiters(self) -> None:
         self.scan_waiters = not self.scan_waiters
@@ -271,15 +307,38 @@ class MainScreen(Screen[None]):
         self.post_message(PollRequested())
 
     def _show_detail(self) -> None:
-        self.query_one(DetailPane).show(self.table.selected, self.snapshot)
+        if self.posix_table is not None:
+            posix_main.show_detail(self)
+            return
+        pane, selected = self.query_one(DetailPane), self.table.selected
+        history: list[str] = []
+        if selected is not None and self.snapshot is not None:
+            series = self.history.series(self.kind, selected.id)
+            history = history_lines(
+                series, self.snapshot.taken_at, pane.spark_width(), self.history.window
+            )
+        pane.show(selected, self.snapshot, history)
 
     @on(IpcTable.CursorMoved)
     def _cursor_moved(self) -> None:
         self._show_detail()
         self._refresh_keys()
 
+    @property
+    def wants_waiters(self) -> bool:
+        """Whether refreshes should scan for waiters: `w`, or the named semaphores' tab
+        (their live waiters tell a stale nwaiters)."""
+        return self.scan_waiters or posix_main.wants_waiters(self)
+
+    @property
+    def posix_shown(self) -> bool:
+        """A POSIX tab is on screen: its scans run with every refresh (else now and then)."""
+        return posix_main.shown_tab(self) is not None
+
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
+        if self.posix_shown:
+            self.post_message(PollRequested())  # its rows (and waiters) now, not at the next tick
         self._show_detail()
         self._show_status()
         self._refresh_keys()
@@ -308,6 +367,8 @@ class MainScreen(Screen[None]):
         """Why an action cannot act now: changes under --readonly, actions with no row."""
         if action in CHANGING_ACTIONS and self.readonly:
             return "read-only (--readonly): nothing can be removed"
+        if self.posix_table is not None:
+            return posix_main.why_not(self, action)
         if action in ("remove", "tag", "open", "tag_shown") and self.table.selected is None:
             if self.table.filter.active:
                 return f"no row: the filter hides every object ({finder.CLEAR_FILTER})"
@@ -332,9 +393,11 @@ class MainScreen(Screen[None]):
     def help_topics(self) -> list[tuple[str, list[str]]]:
         """The status words, every tab's columns, and the filter language."""
         topics = [("Status words", glossary.status_lines())]
+        topics.append(("Marks, highlights and history", glossary.mark_lines()))
         for kind in (self.kind, *(k for k in TAB_TITLES if k is not self.kind)):
             title = f"Columns of {TAB_TITLES[kind]} (F2 chooses them; ←/→ scroll)"
             topics.append((title, glossary.column_lines(kind)))
+        topics += posix_main.help_topics()
         topics.append(("Filter (\\) and search (/)", FILTER_HELP.splitlines()))
         guide = getattr(self.app, "guide", None)
         if guide:
@@ -386,6 +449,9 @@ class MainScreen(Screen[None]):
         self.post_message(self.SortChanged())
 
     def action_open(self) -> None:
+        if self.posix_table is not None:
+            posix_main.open_selected(self)
+            return
         obj = self.table.selected
         if obj is not None:
             self.post_message(self.OpenRequested(self.kind, obj))
@@ -393,7 +459,7 @@ class MainScreen(Screen[None]):
     def action_clear(self) -> None:
         """Escape: closes what is open (the search and its marks); tags stay, and it says so."""
         self._end_search()
-        tagged = sum(len(table.tagged) for table in self.tables())
+        tagged = sum(len(table.tagged) for table in self.query(IpcTable))
         if tagged:
             self.say(f"Esc keeps the tags ({tagged}): U untags all")
 
@@ -406,8 +472,8 @@ class MainScreen(Screen[None]):
         self.say(f"tagged the {shown}: d removes the tagged (each listed first), U untags")
 
     def action_untag_all(self) -> None:
-        tagged = sum(len(table.tagged) for table in self.tables())
-        for table in self.tables():
+        tagged = sum(len(table.tagged) for table in self.query(IpcTable))
+        for table in self.query(IpcTable):
             table.tagged.clear()
             table.refresh()
         self.say(f"untagged {counted(tagged, 'object')}" if tagged else "nothing was tagged")
@@ -492,13 +558,13 @@ class MainScreen(Screen[None]):
     def _search(self, text: str, *, start_after: bool, direction: int = 1) -> bool:
         """Move the cursor to the next row (from the cursor on) matching the search terms;
         False if the terms are refused (the note says why)."""
+        table = self.table
         try:
-            matches = parse_filter(text)
+            matches = table.parse_query(text)
         except FilterError as error:
             self._note_search(str(error))
             return False
-        table = self.table
-        for each in self.tables():
+        for each in self.query(IpcTable):
             each.set_highlight(matches.words)
         rows = [table.objects.get(ident) for ident in table.ordered_ids]
         found = None
@@ -525,6 +591,9 @@ class MainScreen(Screen[None]):
     # ---- removal ----
 
     def action_remove(self) -> None:
+        if self.posix_table is not None and not self.readonly:
+            posix_main.remove(self)
+            return
         targets = self.table.targets()
         if not targets or self.readonly:
             return
@@ -541,7 +610,22 @@ class MainScreen(Screen[None]):
                 expected = {o.id: identity_of(o) for o in targets}
                 self.post_message(self.RemoveRequested(kind, [o.id for o in targets], expected))
 
-        self.app.push_screen(ConfirmScreen(question, plan), confirmed)
+        if kind is Kind.SHM:
+            self.app.push_screen(ConfirmScreen(question, plan), confirmed)
+        else:  # name the threads blocked on them: a scan first, off the UI thread
+            self._ask_with_waiters(kind, targets, question, plan, confirmed)
+
+    @work(thread=True, exclusive=True, group="removal-question", exit_on_error=False)
+    def _ask_with_waiters(
+        self, kind: Kind, targets: list[IpcObject], question: str, plan: list[str],
+        confirmed: Callable[[bool | None], None],
+    ) -> None:  # fmt: skip
+        source = getattr(self.app, "waiter_source", None)
+        waits, error = scan_waiters(source) if source is not None else (None, None)
+        lines = with_waiters(plan, kind, targets, waits, error)
+        if not get_current_worker().is_cancelled:  # a second `d` asks again: one question
+            self.app.call_from_thread(self.app.push_screen, ConfirmScreen(question, lines),
+                                      confirmed)  # fmt: skip
 
     def report_removals(self, removals: list[Removal]) -> None:
         """Say what became of each object, without leaving the screen."""

@@ -13,11 +13,11 @@ from shmtop.core.snapshot.procs import alive_since
 from shmtop.text import glossary
 from shmtop.text.process_names import pid_note, process_label, process_name
 from shmtop.text.report import semaphore_detail
+from shmtop.text.sparkline import sparkline
 from shmtop.tui.screens.waiter_screen import WaiterScreen
 from shmtop.tui.widgets.alert_banner import AlertBanner
 from shmtop.tui.widgets.footer import KeyFooter
 from shmtop.tui.widgets.keyed_table import KeyedTable
-from shmtop.tui.widgets.meters import sparkline
 
 SPARK_WIDTH = 32  # the recent values drawn; the range covers every value seen
 CHANGER_WIDTH = 24  # of the last changer's name, in its 40 columns

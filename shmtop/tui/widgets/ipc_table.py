@@ -19,13 +19,16 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from shmtop.core.busy import Activity
 from shmtop.core.model import IpcObject, Kind, Snapshot
 from shmtop.text.columns import COLUMNS, Column, ordered
 from shmtop.text.filtering import Filter, parse_filter
+from shmtop.tui import status_colours
 from shmtop.tui.finder import NOUNS, empty_note, marked
 
 TAG_MARK = "●"
 ALERT_MARK = "!"
+BUSY_MARK = "~"  # changed in most of the last refreshes (shmtop.core.busy): not highlighted
 HIGHLIGHT_SECONDS = 2.0
 GAP = 2
 WIDTH_SAMPLE = 256  # objects of each new snapshot (in its own order) that may widen a column
@@ -48,6 +51,8 @@ class IpcTable(ScrollView, can_focus=False):
         "ipc-table--alert",
         "ipc-table--match",
         "ipc-table--empty",
+        "ipc-table--busy",
+        *status_colours.component_classes("ipc-table"),
     }
     DEFAULT_CSS = """
     IpcTable { height: 1fr; }
@@ -62,7 +67,8 @@ class IpcTable(ScrollView, can_focus=False):
     IpcTable > .ipc-table--alert { background: $error 35%; text-style: bold; }
     IpcTable > .ipc-table--match { background: $warning 60%; color: $foreground; text-style: bold; }
     IpcTable > .ipc-table--empty { color: $text-warning; text-style: italic; }
-    """
+    IpcTable > .ipc-table--busy { color: $text-accent; text-style: bold; }
+    """ + status_colours.component_css("IpcTable", "ipc-table")
 
     class CursorMoved(Message):
         """The object under the cursor may have changed."""
@@ -75,10 +81,12 @@ class IpcTable(ScrollView, can_focus=False):
             self.table = table
             self.key = key
 
-    def __init__(self, kind: Kind, *, id: str | None = None) -> None:
+    def __init__(
+        self, kind: Kind, *, id: str | None = None, columns: tuple[Column, ...] | None = None
+    ) -> None:
         super().__init__(id=id)
         self.kind = kind
-        self.columns_spec: tuple[Column, ...] = COLUMNS[kind]
+        self.columns_spec: tuple[Column, ...] = columns or COLUMNS[kind]
         self.objects: dict[int, IpcObject] = {}  # shown now, by id
         self.tagged: set[int] = set()
         self.marked: set[int] = set()  # in a deadlock or a stuck wait: drawn as alerts
@@ -95,6 +103,7 @@ class IpcTable(ScrollView, can_focus=False):
         self._leaving: dict[int, tuple[IpcObject, float]] = {}
         self._source: tuple[IpcObject, ...] | None = None  # the tuple last shown
         self._previous: dict[int, IpcObject] = {}
+        self.activity = Activity()  # which rows change at nearly every refresh: busy
         self.hidden: set[str] = set()  # column keys the chooser (F2) hides
         # How wide each column is now: its nature, widened (up to its cap) by the data
         # kept; never narrowed, so sorting, filtering and refreshing leave it alone.
@@ -142,6 +151,15 @@ class IpcTable(ScrollView, can_focus=False):
         self.sort_key, self.sort_reverse = key, reverse
         self._arrange()
 
+    def parse_query(self, expression: str) -> Filter:
+        """The filter (or search) an expression means for this table's rows (FilterError
+        for a term it does not take)."""
+        return parse_filter(expression)
+
+    def present(self, snapshot: Snapshot) -> tuple[Any, ...]:
+        """The rows a snapshot holds for this table (the POSIX tables hold their own)."""
+        return snapshot.objects(self.kind)
+
     def tag_shown(self) -> int:
         """Tag every row shown (all the filter keeps); how many are tagged now."""
         self.tagged |= set(self.objects)
@@ -155,7 +173,7 @@ class IpcTable(ScrollView, can_focus=False):
 
     def set_filter(self, expression: str) -> None:
         """Filter the rows; FilterError (the filter left as it was) for a term it does not take."""
-        self.filter = parse_filter(expression)
+        self.filter = self.parse_query(expression)
         if self.snapshot is not None:
             self._source = None  # the filter changes what is shown: rebuild
             self.show(self.snapshot)
@@ -226,22 +244,30 @@ class IpcTable(ScrollView, can_focus=False):
         """Take a new snapshot; the work is proportional to what changed, not to the rows."""
         self.snapshot = snapshot
         now = time.monotonic()
-        present = snapshot.objects(self.kind)
+        present = self.present(snapshot)
         expired = any(until <= now for until in self._fresh_until.values()) or any(
             until <= now for _obj, until in self._leaving.values()
         )
         if present is self._source and not expired and not self.filter.timed:
+            self.activity.observe(())  # a refresh in which nothing changed
             self.refresh()  # only ages move: redraw the visible rows
             return
         first = self._source is None and not self._previous
         self._source = present
         shown = {o.id: o for o in present if self.filter(o, snapshot)}
         if not first:
-            for ident, obj in shown.items():
-                old = self._previous.get(ident)
-                if old is not obj and (old is None or old != obj):
+            changed = [
+                ident for ident, obj in shown.items()
+                if (old := self._previous.get(ident)) is not obj and (old is None or old != obj)
+            ]  # fmt: skip
+            self.activity.observe(changed)
+            for ident in changed:
+                if self.activity.busy(ident):  # marked busy instead of highlighted for ever
+                    self._fresh_until.pop(ident, None)
+                else:
                     self._fresh_until[ident] = now + HIGHLIGHT_SECONDS
             present_ids = {o.id for o in present}
+            self.activity.forget(i for i in self._previous if i not in present_ids)
             for ident, obj in self.objects.items():
                 vanished = ident not in present_ids  # removed, not merely filtered out
                 if vanished and ident not in self._leaving:
@@ -295,6 +321,14 @@ class IpcTable(ScrollView, can_focus=False):
             max(self._natural[c.key], share) if c.fit is not None else self._natural[c.key]
             for c in self.shown
         )]  # fmt: skip
+
+    def highlighted(self, ident: int) -> bool:
+        """Whether its row is drawn as just changed (or appeared)."""
+        return ident in self._fresh_until
+
+    def busy(self, ident: int) -> bool:
+        """Whether it changed in most of the last refreshes (marked BUSY_MARK instead)."""
+        return self.activity.busy(ident)
 
     def _object(self, ident: int) -> IpcObject | None:
         found = self.objects.get(ident)
@@ -351,11 +385,19 @@ class IpcTable(ScrollView, can_focus=False):
             style += self.get_component_rich_style("ipc-table--alert")
         if ident == self._cursor_id:
             style += self.get_component_rich_style("ipc-table--cursor")
-        mark = TAG_MARK if ident in self.tagged else ALERT_MARK if ident in self.marked else " "
         mark_style = style + self.get_component_rich_style("ipc-table--tagged")
+        if ident in self.tagged:
+            mark = TAG_MARK
+        elif ident in self.marked:
+            mark = ALERT_MARK
+        elif self.activity.busy(ident):
+            mark, mark_style = BUSY_MARK, style + self.get_component_rich_style("ipc-table--busy")
+        else:
+            mark = " "
         segments = [RichSegment(mark + " " * GAP, mark_style)]
         words = self.highlight
         match = self.get_component_rich_style("ipc-table--match") if words else style
+        coloured = ident not in self._leaving and ident != self._cursor_id
         for column, size in zip(self.shown, self._widths[1:], strict=True):
             text = self._cell(column, obj, size)
             if len(text) > size:
@@ -363,11 +405,17 @@ class IpcTable(ScrollView, can_focus=False):
                     self._natural[column.key] = min(len(text), column.cap)
                     self.call_after_refresh(self._relayout)
                 text = text[: size - 1] + "…"
+            cell = set_cell_size(text, size + GAP)
             if words:
-                segments += marked(set_cell_size(text, size + GAP), words, style, match)
+                segments += marked(cell, words, style, match)
+            elif column.key == "status" and coloured:
+                segments += status_colours.status_segments(cell, style, self._status_style)
             else:
-                segments.append(RichSegment(set_cell_size(text, size + GAP), style))
+                segments.append(RichSegment(cell, style))
         return Strip(segments)
+
+    def _status_style(self, word: str) -> Any:
+        return self.get_component_rich_style(f"ipc-table--{status_colours.variable(word)}")
 
     # ---- cursor ----
 

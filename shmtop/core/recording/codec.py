@@ -1,0 +1,41 @@
+"""msgpack of the frames' bodies (msgspec: the model's Structs encode and decode as they are)."""
+
+from __future__ import annotations
+
+import socket
+from types import MappingProxyType
+from typing import Any
+
+import msgspec
+
+from shmtop.core.model import Snapshot
+from shmtop.core.recording.changes import Change
+
+FORMAT = 1  # of the file; a reader refuses a newer one
+
+
+class Meta(msgspec.Struct, frozen=True):
+    """The META frame: what the rest of the file is."""
+
+    format: int
+    started: float  # epoch seconds, when the recorder started
+    interval: float  # seconds between snapshots, as asked
+    hostname: str
+    keyframe_every: int  # a whole snapshot every this many frames
+
+
+def _mapping(value: Any) -> Any:
+    # The model's empty defaults are read-only mappings, which msgpack cannot name.
+    if isinstance(value, MappingProxyType):
+        return dict(value)
+    raise NotImplementedError(f"cannot encode {type(value).__name__}")
+
+
+ENCODER = msgspec.msgpack.Encoder(enc_hook=_mapping)
+SNAPSHOT = msgspec.msgpack.Decoder(Snapshot)
+CHANGE = msgspec.msgpack.Decoder(Change)
+META = msgspec.msgpack.Decoder(Meta)
+
+
+def meta_now(started: float, interval: float, keyframe_every: int) -> Meta:
+    return Meta(FORMAT, started, interval, socket.gethostname(), keyframe_every)

@@ -1,0 +1,114 @@
+"""Reads a recording back: the snapshot at any frame or moment, in about one key frame's time."""
+
+from __future__ import annotations
+
+import bisect
+from collections import OrderedDict
+from pathlib import Path
+
+from shmtop.core.model import Snapshot
+from shmtop.core.recording import codec
+from shmtop.core.recording.changes import State
+from shmtop.core.recording.frames import Frame, FrameType, NotARecording, payload, scan_frames
+
+SAME_MOMENT = 1e-5  # seconds: a time printed to the microsecond is that frame's
+KEYS_KEPT = 4  # decoded key frames kept: stepping back and forth around one stays cheap
+
+
+class RecordingError(ValueError):
+    """Why a file cannot be read as a recording (a sentence for the user)."""
+
+
+class Recording:
+    """A recording's snapshots of one IPC namespace by index (0 = first) and by time. A torn
+    end (a recorder stopped mid-write) is left out: `torn` says how many bytes."""
+
+    def __init__(self, data: bytes, path: Path | None = None, namespace: int | None = None) -> None:
+        """namespace: the inode of the one to read (None: the first recorded, the recorder's
+        own); `namespaces` lists every one the file holds."""
+        self.path = path
+        self._data = data
+        try:
+            frames, whole = scan_frames(data)
+        except NotARecording as error:
+            raise RecordingError(str(error)) from None
+        if not frames or frames[0].type is not FrameType.META:
+            raise RecordingError("the recording is empty (cut before its first frame)")
+        self.meta = codec.META.decode(payload(data, frames[0]))
+        if self.meta.format > codec.FORMAT:
+            raise RecordingError(
+                f"recording format {self.meta.format} is newer than this shmtop reads"
+                f" ({codec.FORMAT})"
+            )
+        snapshots = [f for f in frames[1:] if f.type is not FrameType.META]
+        self.namespaces = list(dict.fromkeys(f.namespace for f in snapshots))
+        if namespace is not None and namespace not in self.namespaces:
+            raise RecordingError(f"the recording holds no snapshot of IPC namespace {namespace}")
+        self.namespace = namespace if namespace is not None else next(iter(self.namespaces), 0)
+        self.frames: list[Frame] = [f for f in snapshots if f.namespace == self.namespace]
+        if self.frames and self.frames[0].type is not FrameType.KEY:
+            raise RecordingError("the recording's first snapshot is not whole")
+        self.times = [f.taken_at for f in self.frames]
+        self.torn = len(data) - whole
+        self._keys: OrderedDict[int, Snapshot] = OrderedDict()
+        self._state: tuple[int, State] | None = None  # the last frame rebuilt, and its state
+
+    @classmethod
+    def open(cls, path: Path, namespace: int | None = None) -> Recording:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise RecordingError(f"cannot read {path}: {error.strerror or error}") from error
+        return cls(data, path, namespace)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def start(self) -> float:
+        return self.times[0] if self.times else self.meta.started
+
+    @property
+    def end(self) -> float:
+        return self.times[-1] if self.times else self.meta.started
+
+    def index_at(self, when: float) -> int:
+        """The frame shown at `when`: the last taken at or before it (the first, before it).
+        A frame's own time written to the microsecond (as the JSON's taken_at) names it."""
+        return max(0, bisect.bisect_right(self.times, when + SAME_MOMENT) - 1)
+
+    def snapshot_at(self, when: float) -> Snapshot:
+        return self.snapshot(self.index_at(when))
+
+    def snapshot(self, index: int) -> Snapshot:
+        """The snapshot of frame `index` (IndexError outside 0..len-1)."""
+        if not 0 <= index < len(self.frames):
+            raise IndexError(f"frame {index} of {len(self.frames)}")
+        frame = self.frames[index]
+        if frame.type is FrameType.KEY:
+            return self._key(index)
+        key = self._key_before(index)
+        if self._state is not None and key <= self._state[0] <= index:
+            start, state = self._state  # forward from the last one rebuilt
+        else:
+            start, state = key, State(self._key(key))
+        for at in range(start + 1, index + 1):
+            state.apply(codec.CHANGE.decode(payload(self._data, self.frames[at])))
+        self._state = (index, state)
+        return state.snapshot(frame.taken_at)
+
+    def _key_before(self, index: int) -> int:
+        while self.frames[index].type is not FrameType.KEY:
+            index -= 1
+        return index
+
+    def _key(self, index: int) -> Snapshot:
+        found = self._keys.get(index)
+        if found is None:
+            found = codec.SNAPSHOT.decode(payload(self._data, self.frames[index]))
+            self._keys[index] = found
+            if len(self._keys) > KEYS_KEPT:
+                self._keys.popitem(last=False)
+        else:
+            self._keys.move_to_end(index)
+        return found

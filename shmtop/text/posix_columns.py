@@ -1,0 +1,200 @@
+"""The TUI's POSIX tabs (pshm, psem, pmq): their rows and columns, in text/columns.py's
+Column type so the one table widget draws, sorts and fits them.
+
+A row carries its object and the POSIX scan it came from (cells read the scan, never the
+System V snapshot the widget also holds). Its id is a number made from the object's
+identity, (device, inode), so cursor, tags and highlights follow the object, not its name.
+The columns keep the 80x24 rule of the System V tabs: the identity (NAME), OWNER, the
+size and use (SIZE and MAPS; VALUE and NWAIT; MSGS and QSIZE) and STATUS first, free text
+(who maps or holds it) last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
+from shmtop.core.posix.mqueue import MqQueue, MqSnapshot
+from shmtop.core.snapshot.accounts import user_name
+from shmtop.text import mqueue_table, posix_table
+from shmtop.text.columns import Column
+from shmtop.text.sanitize import safe_text
+from shmtop.text.units import human_size, octal_perms, short_age
+
+
+def row_id(dev: int, inode: int) -> int:
+    """One number for (device, inode): the row's id (inodes are 64-bit, devices 32)."""
+    return (dev << 64) | inode
+
+
+@dataclass(frozen=True, slots=True)
+class ShmRow:
+    """A POSIX shm object or named semaphore, with its scan (not compared: a row is
+    unchanged while its object is)."""
+
+    id: int
+    obj: PosixObject
+    scan: PosixSnapshot = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """A POSIX message queue, with its scan."""
+
+    id: int
+    queue: MqQueue
+    scan: MqSnapshot = field(compare=False)
+
+
+PosixRow = ShmRow | QueueRow
+
+
+def shm_rows(scan: PosixSnapshot, kind: PosixKind) -> tuple[ShmRow, ...]:
+    return tuple(ShmRow(row_id(*o.key), o, scan) for o in posix_table.objects_of(scan, kind))
+
+
+def queue_rows(scan: MqSnapshot) -> tuple[QueueRow, ...]:
+    return tuple(QueueRow(row_id(*q.key), q, scan) for q in scan.queues)
+
+
+_Cell = Callable[[Any], str]
+
+
+def _col(
+    key: str, header: str, cell: _Cell, sort: Callable[[Any], Any], about: str, width: int,
+    cap: int = 0, fit: Callable[[Any, int], str] | None = None,
+) -> Column:  # fmt: skip
+    """A Column whose cells read only the row (the System V snapshot is ignored)."""
+    return Column(
+        key, header, lambda r, _s: cell(r), lambda r, _s: sort(r), about=about, width=width,
+        cap=cap, fit=(lambda r, _s, w: fit(r, w)) if fit is not None else None,
+    )  # fmt: skip
+
+
+def _fitted(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _stated(row: ShmRow, text: str) -> str:
+    return text if row.obj.stat_known else "?"
+
+
+def _maps(row: ShmRow) -> str:
+    return str(len(row.obj.mapper_pids))
+
+
+def _users(row: ShmRow) -> str:
+    """'12 app rw, 14 cat ro; holds: 20 sh': mappers, then processes holding only an fd."""
+    mapped = posix_table.mapped_by(row.obj, row.scan)
+    holders = [p for p in row.obj.holder_pids if p not in row.obj.mapper_pids]
+    if not holders:
+        return mapped
+    held = posix_table.held_by(row.obj, row.scan)
+    return f"holds: {held}" if mapped == "-" else f"{mapped}; holds: {held}"
+
+
+# fmt: off
+_NAME = _col("name", "NAME", lambda r: safe_text(r.obj.name), lambda r: r.obj.name,
+             "the POSIX name (/NAME), or the path of an object of another mount", 16, 32)
+_OWNER = _col("owner", "OWNER", lambda r: _stated(r, safe_text(user_name(r.obj.uid))),
+              lambda r: r.obj.uid, "the owning user (? when it could not be stat'ed)", 6, 12)
+_PERMS = _col("perms", "PERMS", lambda r: _stated(r, octal_perms(r.obj.mode)),
+              lambda r: r.obj.mode, "permission bits, in octal", 4)
+_STATUS = _col("status", "STATUS", lambda r: posix_table.status(r.obj, r.scan),
+               lambda r: posix_table.status(r.obj, r.scan),
+               "orphan, unused or unlinked (the POSIX leak rule); elsewhere: not in /dev/shm",
+               9, 20)
+_CHANGED = _col("changed", "CHANGED",
+                lambda r: _stated(r, short_age(max(r.obj.mtime, r.obj.ctime), r.scan.taken_at)),
+                lambda r: -max(r.obj.mtime, r.obj.ctime), "the last change, as an age", 4, 6)
+_USERS = _col("users", "MAPPED BY", _users, lambda r: r.obj.mapper_pids,
+              "who maps it (rw or ro), then who only holds it open", 16,
+              fit=lambda r, w: _fitted(_users(r), w))
+# fmt: on
+
+PSHM_COLUMNS = (
+    _NAME, _OWNER, _PERMS,
+    _col("size", "SIZE", lambda r: human_size(r.obj.size), lambda r: r.obj.size,
+         "its size", 7),
+    _col("maps", "MAPS", _maps, lambda r: len(r.obj.mapper_pids),
+         "how many processes map it (found in their maps)", 3, 6),
+    _STATUS,
+    _col("alloc", "ALLOC", lambda r: _stated(r, human_size(r.obj.allocated)),
+         lambda r: r.obj.allocated, "memory it holds (allocated blocks)", 7),
+    _CHANGED, _USERS,
+)  # fmt: skip
+
+
+def _value(row: ShmRow) -> str:
+    sem = row.obj.semaphore
+    return "?" if sem is None or sem.value is None else str(sem.value)
+
+
+def _nwaiters(row: ShmRow) -> str:
+    sem = row.obj.semaphore
+    return "?" if sem is None or sem.nwaiters is None else str(sem.nwaiters)
+
+
+def _sem_sort(word: str) -> Callable[[ShmRow], int]:
+    """Sort by the semaphore's value or nwaiters; unknown ones first (-1)."""
+
+    def key(row: ShmRow) -> int:
+        found = getattr(row.obj.semaphore, word, None) if row.obj.semaphore else None
+        return -1 if found is None else int(found)
+
+    return key
+
+
+PSEM_COLUMNS = (
+    _NAME, _OWNER, _PERMS,
+    _col("value", "VALUE", _value, _sem_sort("value"),
+         "the semaphore's value (glibc's sem_t)", 5, 11),
+    _col("nwaiters", "NWAIT", _nwaiters,
+         _sem_sort("nwaiters"),
+         "glibc's waiter count: a hint (a killed waiter never decrements it)", 3, 11),
+    _col("maps", "MAPS", _maps, lambda r: len(r.obj.mapper_pids),
+         "how many processes map it", 3, 6),
+    _STATUS, _CHANGED, _USERS,
+)  # fmt: skip
+
+
+def _q_messages(row: QueueRow) -> str:
+    return mqueue_table.messages(row.queue, row.scan)
+
+
+def _q_waiters(row: QueueRow) -> str:
+    senders, receivers = len(row.queue.senders), len(row.queue.receivers)
+    return f"{senders}/{receivers}" if senders or receivers else "-"
+
+
+_HELD_BY = dict(mqueue_table.COLUMNS)["HELD BY"]
+
+
+def _q_users(row: QueueRow) -> str:
+    return _HELD_BY(row.queue, row.scan)
+
+
+PMQ_COLUMNS = (
+    _col("name", "NAME", lambda r: safe_text(r.queue.name), lambda r: r.queue.name,
+         "the queue's POSIX name (/NAME)", 16, 32),
+    _col("owner", "OWNER", lambda r: safe_text(user_name(r.queue.entry.uid)),
+         lambda r: r.queue.entry.uid, "the owning user", 6, 12),
+    _col("perms", "PERMS", lambda r: octal_perms(r.queue.entry.mode),
+         lambda r: r.queue.entry.mode, "permission bits, in octal", 4),
+    _col("msgs", "MSGS", _q_messages, lambda r: r.queue.entry.state.messages or 0,
+         "messages queued now / the most it takes", 5, 11),
+    _col("qsize", "QSIZE", lambda r: human_size(r.queue.entry.state.qsize),
+         lambda r: r.queue.entry.state.qsize or 0, "bytes queued", 6),
+    _col("status", "STATUS", lambda r: "-" if r.queue.linked else "unlinked",
+         lambda r: r.queue.linked, "unlinked: mq_unlink'd, kept by its holders", 8, 10),
+    _col("waiting", "WAIT s/r", _q_waiters, lambda r: len(r.queue.waiters),
+         "threads blocked sending (full) / receiving (empty)", 3, 9),
+    _col("msgsize", "MSGSIZE", lambda r: human_size(r.queue.entry.state.max_size),
+         lambda r: r.queue.entry.state.max_size or 0, "the largest message it takes", 6),
+    _col("lastop", "LAST OP", lambda r: short_age(r.queue.entry.mtime, r.scan.taken_at),
+         lambda r: -r.queue.entry.mtime, "the last send or receive, as an age", 4, 6),
+    _col("held", "HELD BY", _q_users, lambda r: r.queue.holder_pids,
+         "the processes that have it open", 16, fit=lambda r, w: _fitted(_q_users(r), w)),
+)  # fmt: skip

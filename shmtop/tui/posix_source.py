@@ -1,0 +1,73 @@
+"""The POSIX side of a refresh: shared memory, named semaphores, message queues and their
+limits, read in the poll worker beside the System V snapshot."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from shmtop.core.posix import mqueue
+from shmtop.core.posix.collect import PosixCollector
+from shmtop.core.posix.limits import PosixLimits, posix_limits
+from shmtop.core.posix.model import PosixSnapshot
+from shmtop.core.posix.mqueue import MqSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class PosixView:
+    """One refresh's POSIX scans; a part that failed is None and `problem` says why."""
+
+    shm: PosixSnapshot | None
+    queues: MqSnapshot | None
+    limits: PosixLimits | None
+    problem: str | None = None
+
+
+class PosixFeed(Protocol):
+    """Anything that returns PosixViews: the PosixSource, or a fixed one in tests. `shown`:
+    a POSIX tab is on screen (scan now); else a recent view may be returned again."""
+
+    def snapshot(self, shown: bool = True) -> PosixView: ...
+
+
+# While no POSIX tab is shown, the scans (every process's maps, fds and threads: 10-40 ms
+# idle for 1000 processes, several times that on a loaded machine) run at most this often,
+# for the meters and the tabs' counts.
+IDLE_SECONDS = 10.0
+
+
+class PosixSource:
+    """A POSIX shm scan (one collector for the app's life: it remembers foreign shm
+    devices) and a queue scan a refresh."""
+
+    def __init__(self, idle_seconds: float = IDLE_SECONDS) -> None:
+        self._collector = PosixCollector()
+        self.idle_seconds = idle_seconds
+        self._last: tuple[float, PosixView] | None = None
+
+    def snapshot(self, shown: bool = True) -> PosixView:
+        now = time.monotonic()
+        if not shown and self._last is not None and now - self._last[0] < self.idle_seconds:
+            return self._last[1]
+        view = self._scan()
+        self._last = (now, view)
+        return view
+
+    def _scan(self) -> PosixView:
+        problems = []
+        shm: PosixSnapshot | None = None
+        queues: MqSnapshot | None = None
+        try:
+            shm = self._collector.snapshot()
+        except OSError as error:
+            problems.append(f"POSIX shared memory could not be scanned: {error}")
+        try:
+            queues = mqueue.take_snapshot()
+        except OSError as error:
+            problems.append(f"POSIX message queues could not be scanned: {error}")
+        limits = posix_limits(shm, queues) if shm is not None else None
+        return PosixView(shm, queues, limits, "; ".join(problems) or None)
+
+    def close(self) -> None:
+        self._collector.close()

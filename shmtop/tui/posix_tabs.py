@@ -1,0 +1,211 @@
+"""The main screen's POSIX tabs: which there are, what the detail pane says of a row, and
+the removal plan (the main screen asks; the core's identity-checked unlinks act).
+
+Separate tabs, not rows in the System V tables: a POSIX object is a name with a (device,
+inode) identity, a System V one an id and a key; their use is counted differently (nattch
+by the kernel, mappers found in /proc) and so are their waiters (the kernel's ncnt, glibc's
+nwaiters hint). One table for both would give columns meaning one thing on one row and
+another on the next (README: POSIX objects in the view).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shmtop.core.model import Kind
+from shmtop.core.posix import actions, mqueue_actions
+from shmtop.core.posix.actions import PosixRemoval
+from shmtop.core.posix.model import MQ_KIND, PosixKind, PosixObject, PosixSnapshot
+from shmtop.core.posix.verdicts import DEFAULT_GRACE, users_text
+from shmtop.core.waits.wait_report import WaitReport
+from shmtop.text import mqueue_table, posix_columns, posix_table
+from shmtop.text.columns import Column
+from shmtop.text.errors import posix_removal_text
+from shmtop.text.report import counted
+from shmtop.text.sanitize import safe_text
+from shmtop.text.units import human_size
+from shmtop.tui.posix_source import PosixView
+from shmtop.tui.widgets.posix_table import RowsOf
+
+Row = posix_columns.PosixRow
+
+
+def _shm_rows(kind: PosixKind) -> RowsOf:
+    def rows(view: PosixView) -> tuple[Any, ...]:
+        return posix_columns.shm_rows(view.shm, kind) if view.shm is not None else ()
+
+    return rows
+
+
+def _queue_rows(view: PosixView) -> tuple[Any, ...]:
+    return posix_columns.queue_rows(view.queues) if view.queues is not None else ()
+
+
+@dataclass(frozen=True, slots=True)
+class PosixTab:
+    key: str  # pshm, psem, pmq: the CLI's kind names
+    title: str  # the tab's label (short: six tabs fit 80 columns)
+    kind: Kind  # the kind of thing: shared memory, semaphores, queues
+    noun: str  # one of them, in the confirmation
+    columns: tuple[Column, ...]
+    rows_of: RowsOf
+
+
+POSIX_TABS = (
+    PosixTab("pshm", "pshm", Kind.SHM, "POSIX shared memory object",
+             posix_columns.PSHM_COLUMNS, _shm_rows(PosixKind.SHM)),
+    PosixTab("psem", "psem", Kind.SEM, "named semaphore",
+             posix_columns.PSEM_COLUMNS, _shm_rows(PosixKind.SEM)),
+    PosixTab("pmq", "pmq", Kind.MSG, "POSIX message queue",
+             posix_columns.PMQ_COLUMNS, _queue_rows),
+)  # fmt: skip
+TABS = {tab.key: tab for tab in POSIX_TABS}
+FULL_TITLES = {
+    "pshm": "POSIX shared memory",
+    "psem": "POSIX named semaphores",
+    "pmq": "POSIX message queues",
+}
+NO_FEED = "POSIX objects are not scanned in this view"
+
+
+# ---- the detail pane ----
+
+
+def leak_lines(obj: PosixObject, scan: PosixSnapshot) -> list[str]:
+    """The flag on an unlinked object still mapped or open: memory no ls shows."""
+    if obj.linked:
+        return []
+    held = human_size(obj.allocated) if obj.stat_known else human_size(obj.size) + " (size)"
+    return [
+        f"LEAK? unlinked but still mapped or open: it holds {held} that no ls of /dev/shm "
+        "shows, and no name is left to remove.",
+        f"  it is freed when these unmap or close it: {safe_text(users_text(obj, scan))}",
+    ]
+
+
+def semaphore_lines(obj: PosixObject, waits: WaitReport | None, scanning: bool) -> list[str]:
+    """Live waiters (threads the waiter scan found in futex on it) against glibc's nwaiters."""
+    sem = obj.semaphore
+    if sem is None or sem.value is None:
+        return []
+    if waits is None:
+        how = "scanning…" if scanning else "the psem tab or w scans for them"
+        return [f"  waiters    nwaiters {sem.nwaiters} (a hint); live waiters unknown ({how})"]
+    found = next((n for n in waits.named_semaphores
+                  if (n.device, n.inode) == obj.key), None)  # fmt: skip
+    live = [w for w in waits.on(PosixKind.SEM, obj.inode) if w.futex is None
+            or w.futex.device in (0, obj.dev)]  # fmt: skip
+    count = found.live_waiters if found is not None else len(live)
+    nwaiters = sem.nwaiters or 0
+    stale = max(nwaiters - count, 0)
+    line = f"  waiters    {count} live, nwaiters {nwaiters}"
+    if stale:
+        line += f": {stale} stale (a waiter killed while blocked never decrements nwaiters)"
+    lines = [line]
+    for waiter in live:
+        lines.append(f"    {waiter.pid} {safe_text(waiter.command)} thread {waiter.tid}: "
+                     f"{safe_text(waiter.operation())}")  # fmt: skip
+    return lines
+
+
+def detail_lines(row: Row, waits: WaitReport | None = None, scanning: bool = False) -> list[str]:
+    """The CLI's `show` page of the row's object, with the leak flag and live waiters."""
+    if isinstance(row, posix_columns.QueueRow):
+        return mqueue_table.detail_lines(row.scan, row.queue)
+    lines = posix_table.detail_lines(row.scan, row.obj)
+    lines[1:1] = leak_lines(row.obj, row.scan)  # first: it is what matters most
+    at = next((i + 1 for i, line in enumerate(lines) if line.startswith("  value ")), len(lines))
+    lines[at:at] = semaphore_lines(row.obj, waits, scanning)
+    return lines
+
+
+def empty_text(tab: str, view: PosixView | None) -> str:
+    if view is None:
+        return f"{FULL_TITLES[tab]}: {NO_FEED}" if tab else "Nothing selected."
+    if view.problem:
+        return safe_text(view.problem)
+    if tab == MQ_KIND and view.queues is not None and not view.queues.listed:
+        return mqueue_table.summary_line(view.queues)
+    return f"No {FULL_TITLES[tab]}."
+
+
+# ---- removal ----
+
+
+def refusal(row: Row) -> str | None:
+    """Why the row's object cannot be unlinked at all (what would free it), else None."""
+    if isinstance(row, posix_columns.QueueRow):
+        return mqueue_actions.refusal(row.queue)
+    return actions.refusal(row.obj, row.scan)
+
+
+def name_of(row: Row) -> str:
+    return row.queue.name if isinstance(row, posix_columns.QueueRow) else row.obj.name
+
+
+def plan_lines(tab: str, rows: Sequence[Row]) -> list[str]:
+    """The confirmation's plan: the CLI's `rm` plan of the same objects."""
+    queues = [r.queue for r in rows if isinstance(r, posix_columns.QueueRow)]
+    if queues:
+        return mqueue_table.plan_lines(queues)
+    shm = [r for r in rows if isinstance(r, posix_columns.ShmRow)]
+    if not shm:
+        return []
+    return posix_table.plan_lines(shm[0].scan, [r.obj for r in shm], DEFAULT_GRACE)
+
+
+def question(tab: str, rows: Sequence[Row]) -> str:
+    noun = TABS[tab].noun if len(rows) == 1 else FULL_TITLES[tab].removeprefix("POSIX ")
+    what = f"{len(rows)} {noun}" if len(rows) > 1 else f"{noun} {safe_text(name_of(rows[0]))}"
+    return f"Unlink {what}? The name goes; who maps or holds it keeps it until they let go."
+
+
+def refused_note(tab: str, rows: Sequence[Row]) -> str:
+    """Why nothing of the choice can go (each refusal, shortened to one line)."""
+    parts = [f"{safe_text(name_of(r))}: {safe_text(refusal(r) or '')}" for r in rows]
+    return f"cannot remove {'; '.join(parts)}"
+
+
+def remove(rows: Sequence[Row]) -> list[PosixRemoval]:
+    """The core's unlinks (run in a worker): each checks the name still is the object."""
+    done = []
+    for row in rows:
+        if isinstance(row, posix_columns.QueueRow):
+            done.append(mqueue_actions.remove(row.queue))
+        else:
+            done.append(actions.remove(row.obj, row.scan))
+    return done
+
+
+def removal_lines(tab: str, removals: Sequence[PosixRemoval]) -> list[tuple[str, bool]]:
+    """Each outcome as the CLI says it, and whether it went well."""
+    kind = tab if tab != "psem" else str(PosixKind.SEM)
+    return [(posix_removal_text(kind, r), r.outcome.ok) for r in removals]
+
+
+def label(tab: str, shown: int, total: int) -> str:
+    return f"{TABS[tab].title} ({shown}" + (f"/{total})" if shown != total else ")")
+
+
+def summary_note(view: PosixView | None, tab: str) -> str:
+    """The status line's word on the tab's POSIX scan: what it could not see, what leaks."""
+    if view is None:
+        return ""
+    parts = []
+    if tab == MQ_KIND and view.queues is not None:
+        note = mqueue_table.blind_spot_note(view.queues)
+        if note:
+            parts.append(note)
+    elif view.shm is not None:
+        blind = posix_table.blind_spot_note(view.shm)
+        unlinked = [o for o in view.shm.objects if not o.linked]
+        if unlinked:
+            held = human_size(sum(o.allocated for o in unlinked))
+            parts.append(f"{counted(len(unlinked), 'unlinked POSIX object')} holding {held}")
+        if blind and view.shm.uninspected:
+            parts.append(f"POSIX: {counted(len(view.shm.uninspected), 'process')} not inspected")
+    if view.problem:
+        parts.append(safe_text(view.problem))
+    return "  •  ".join(parts)
