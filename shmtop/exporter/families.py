@@ -36,11 +36,11 @@ from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.wait_verdict import Outcome
 from shmtop.exporter.posix_families import (
     JUDGED_KINDS,
-    PMQ,
     POSIX_KINDS,
     PosixJudged,
     PosixRow,
     judge_posix,
+    posix_limit_rows,
     posix_object_families,
     posix_orphans,
     posix_summary_families,
@@ -370,13 +370,15 @@ def _usage(snapshot: Snapshot, namespace: str, posix: PosixJudged | None) -> Ite
     used = GaugeMetricFamily(
         "shmtop_resource_used",
         "Use of a kernel IPC resource: "
-        "shm_segments, shm_pages, sem_sets, sem_semaphores, msg_queues, pmq_queues.",
+        "shm_segments, shm_pages, sem_sets, sem_semaphores, msg_queues; pmq_queues,"
+        " dev_shm_bytes, dev_shm_inodes.",
         labels=["resource", "namespace"],
     )
     limit = GaugeMetricFamily(
         "shmtop_resource_limit",
         "The kernel's limit on a resource "
-        "(SHMMNI, SHMALL, SEMMNI, SEMMNS, MSGMNI, fs.mqueue.queues_max); absent when unlimited.",
+        "(SHMMNI, SHMALL, SEMMNI, SEMMNS, MSGMNI; fs.mqueue.queues_max, the size and inodes"
+        " of the /dev/shm filesystem); absent when unlimited.",
         labels=["resource", "namespace"],
     )
     ratio = GaugeMetricFamily(
@@ -386,8 +388,8 @@ def _usage(snapshot: Snapshot, namespace: str, posix: PosixJudged | None) -> Ite
         unit="ratio",
     )
     rows = list(limit_rows(limits))
-    if posix is not None and posix.reading.queues.listed:
-        rows.append(("pmq_queues", posix.counts[PMQ], posix.reading.queues_max))
+    if posix is not None:
+        rows += posix_limit_rows(posix.reading.limits)
     for resource, count, cap in rows:
         used.add_metric([resource, namespace], count)
         if cap is not None and cap > 0:

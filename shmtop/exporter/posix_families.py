@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from shmtop.core.posix.model import PosixKind, PosixObject
+from shmtop.core.posix.limits import PosixLimits
+from shmtop.core.posix.model import SHM_DIR, PosixKind, PosixObject
 from shmtop.core.posix.mqueue import MqQueue
 from shmtop.core.posix.verdicts import PosixStatus, judge
 from shmtop.core.snapshot.accounts import user_name
@@ -308,6 +309,20 @@ def posix_summary_families(found: PosixJudged, namespace: str) -> Iterable[Metri
         value=found.reading.shm.taken_at,
     )
     return [unlinked, unlinked_bytes, complete, taken]
+
+
+def posix_limit_rows(limits: PosixLimits) -> list[tuple[str, int, int | None]]:
+    """(resource, used, limit) of the POSIX kinds: the queues against fs.mqueue.queues_max
+    (when they could be listed), the /dev/shm filesystem's bytes and inodes (where statvfs
+    answered: shm_open and writes to its objects fail with ENOSPC when it is full)."""
+    rows: list[tuple[str, int, int | None]] = []
+    if limits.mqueue.queues is not None:
+        rows.append(("pmq_queues", limits.mqueue.queues, limits.mqueue.queues_max))
+    shm_dir = next((f for f in limits.filesystems if f.mount_point == SHM_DIR), None)
+    if shm_dir is not None and shm_dir.fstype and shm_dir.problem is None:
+        rows.append(("dev_shm_bytes", shm_dir.used, shm_dir.size or None))
+        rows.append(("dev_shm_inodes", shm_dir.inodes_used, shm_dir.inodes or None))
+    return rows
 
 
 def posix_orphans(found: PosixJudged) -> Counter[str]:

@@ -1,5 +1,6 @@
 """The POSIX part of a reading: shared memory and named semaphores (one PosixCollector
-kept for the exporter's life), message queues, and the kernel's limit on queues.
+kept for the exporter's life), message queues, and their limits (core/posix/limits.py:
+the mqueue sysctls, the /dev/shm filesystem's room).
 
 Taken by SnapshotSource beside the System V snapshot, under its lock (never two at once),
 and reused while younger than its own interval (`--posix-interval`: it reads every
@@ -14,28 +15,18 @@ from dataclasses import dataclass
 
 from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector
+from shmtop.core.posix.limits import PosixLimits, posix_limits
 from shmtop.core.posix.model import PosixSnapshot
 from shmtop.core.posix.mqueue import MqSnapshot
-
-QUEUES_MAX = "/proc/sys/fs/mqueue/queues_max"  # per IPC namespace, like MSGMNI
 
 
 @dataclass(frozen=True, slots=True)
 class PosixReading:
-    """One POSIX scan: /dev/shm and its mappers and holders, the queues, queues_max."""
+    """One POSIX scan: /dev/shm and its mappers and holders, the queues, their limits."""
 
     shm: PosixSnapshot
     queues: MqSnapshot
-    queues_max: int | None  # None: unreadable
-
-
-def queues_max(path: str = QUEUES_MAX) -> int | None:
-    """The namespace's limit on message queues (CAP_SYS_RESOURCE goes beyond it)."""
-    try:
-        with open(path, "rb") as limit:
-            return int(limit.read())
-    except (OSError, ValueError):
-        return None
+    limits: PosixLimits
 
 
 class PosixSource:
@@ -51,7 +42,8 @@ class PosixSource:
         now = time.monotonic()
         if self._last is not None and now - self._last[0] < self.interval:
             return self._last[1]
-        reading = PosixReading(self._collector.snapshot(), mqueue.take_snapshot(), queues_max())
+        shm, queues = self._collector.snapshot(), mqueue.take_snapshot()
+        reading = PosixReading(shm, queues, posix_limits(shm, queues))
         self._last = (now, reading)
         return reading
 

@@ -177,6 +177,12 @@ def test_a_mapped_object_has_its_name_size_and_mapper_count(
     assert not of(body, "shmtop_posix_object_status", name=name)  # in use: no status
     assert one(body, "shmtop_objects", kind="pshm") >= 1
     assert one(body, "shmtop_memory_bytes", kind="pshm") >= 3 * PAGE
+    room = os.statvfs("/dev/shm")  # the session's own tmpfs (conftest)
+    assert one(body, "shmtop_resource_limit", resource="dev_shm_bytes") == (
+        room.f_blocks * room.f_frsize
+    )
+    assert one(body, "shmtop_resource_used", resource="dev_shm_bytes") >= 3 * PAGE
+    assert one(body, "shmtop_resource_used", resource="dev_shm_inodes") >= 1
 
 
 def test_an_unlinked_object_still_mapped_is_counted_and_named_unlinked(
