@@ -4,7 +4,9 @@ In an IPC namespace of its own (so other objects on the machine do not count). M
 
 - a *fresh* scrape: every scrape takes its own reading (a steady snapshot, the waiter
   scan), builds the families and encodes them: what a scrape would cost without reuse;
-- its parts, in the same run: the steady snapshot alone, the families and the encoding;
+- its parts, in the same run: the steady snapshot alone, the families and the encoding,
+  and the POSIX scan alone (in every fresh scrape here; `shmtop exporter` reuses it for
+  --posix-interval, 30 s by default);
 - a *warm* scrape: the snapshot is younger than --interval, so the scrape reuses it and its
   encoding (the per-scrape families only are encoded);
 - the real `shmtop exporter` (a subprocess) scraped once every 5 s for 60 s, as Prometheus
@@ -42,6 +44,7 @@ from bench.workload import Workload  # noqa: E402
 from shmtop.core.snapshot.collect import Collector  # noqa: E402
 from shmtop.exporter.exposition import Exposition, Families, encode  # noqa: E402
 from shmtop.exporter.families import health_families, snapshot_families  # noqa: E402
+from shmtop.exporter.posix_source import PosixSource  # noqa: E402
 from shmtop.exporter.serve import make_server, where  # noqa: E402
 from shmtop.exporter.source import SnapshotSource  # noqa: E402
 
@@ -117,8 +120,14 @@ def in_process(repeat: int) -> tuple[list[Measure], int, int]:
         encoder, _ = choose_encoder(PROMETHEUS_ACCEPT)
         encoding = Measure("encoding (OpenMetrics + gzip)",
                            time_calls(lambda: encode(built, encoder, True), repeat))  # fmt: skip
+        posix = PosixSource(0.0)
+        try:  # every process's maps and fds, the queues: reused for --posix-interval
+            scan = Measure("POSIX scan alone (shm, semaphores, queues)",
+                           time_calls(posix.read, repeat))  # fmt: skip
+        finally:
+            posix.close()
         series = sum(len(f.samples) for f in built.collect())
-        return [fresh, warm, steady, families, encoding], series, len(body)
+        return [fresh, warm, steady, families, encoding, scan], series, len(body)
     finally:
         for server in (fresh_server, warm_server):
             server.shutdown()

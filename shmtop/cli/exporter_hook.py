@@ -15,6 +15,7 @@ from shmtop.exporter.settings import (
     DEFAULT_INTERVAL,
     DEFAULT_LISTEN,
     DEFAULT_MAX_OBJECTS,
+    DEFAULT_POSIX_INTERVAL,
     MAX_INTERVAL,
     MAX_OBJECTS,
 )
@@ -39,6 +40,14 @@ def add_command(subparsers: Any) -> None:
         f" how often it is written (default {DEFAULT_INTERVAL:g})",
     )
     exporter.add_argument(
+        "--posix-interval",
+        type=float,
+        default=DEFAULT_POSIX_INTERVAL,
+        metavar="SECONDS",
+        help="reuse the POSIX scan (every process's maps and fds) for SECONDS"
+        f" (default {DEFAULT_POSIX_INTERVAL:g}; 0: with every snapshot)",
+    )
+    exporter.add_argument(
         "--max-objects",
         type=int,
         default=DEFAULT_MAX_OBJECTS,
@@ -58,10 +67,14 @@ def add_command(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.interval) and 0.1 <= args.interval <= MAX_INTERVAL):
         raise CliError(f"--interval must be between 0.1 and {MAX_INTERVAL:g} seconds", EXIT_USAGE)
+    if not (math.isfinite(args.posix_interval) and 0 <= args.posix_interval <= MAX_INTERVAL):
+        raise CliError(f"--posix-interval must be between 0 and {MAX_INTERVAL:g} seconds",
+                       EXIT_USAGE)  # fmt: skip
     if not 0 <= args.max_objects <= MAX_OBJECTS:
         raise CliError(f"--max-objects must be between 0 and {MAX_OBJECTS}", EXIT_USAGE)
     from shmtop.exporter import serve
     from shmtop.exporter.exposition import Exposition
+    from shmtop.exporter.posix_source import PosixSource
     from shmtop.exporter.source import SnapshotSource
 
     try:
@@ -73,7 +86,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"shmtop: snapshot failed (shmtop_up 0): {error}", file=sys.stderr, flush=True)
 
     # The textfile gets a new snapshot each write; scrapes share one an interval.
-    source = SnapshotSource(0.0 if args.textfile else args.interval, on_error=said)
+    source = SnapshotSource(
+        0.0 if args.textfile else args.interval,
+        posix=PosixSource(args.posix_interval),
+        on_error=said,
+    )
     exposition = Exposition(source, args.max_objects)
     try:
         if args.textfile is not None:

@@ -28,6 +28,7 @@ from shmtop.exporter.families import (
     scrape_families,
     summary_families,
 )
+from shmtop.exporter.posix_families import PosixRow
 from shmtop.exporter.settings import DEFAULT_MAX_OBJECTS
 from shmtop.exporter.source import Reading, SnapshotSource
 
@@ -37,7 +38,7 @@ Encoder = Callable[[Collector], bytes]
 Lines = tuple[tuple[int, bytes], ...]  # (family index, encoded sample lines) of one object
 
 _INDEX = (
-    b"shmtop exporter: the System V IPC of this machine as Prometheus metrics.\n"
+    b"shmtop exporter: the IPC of this machine (System V and POSIX) as Prometheus metrics.\n"
     b"GET /metrics (Prometheus text format, or OpenMetrics by the Accept header).\n"
     b"Nothing here changes anything.\n"
 )
@@ -62,13 +63,13 @@ class ObjectLines:
     def __init__(self, encoder: Encoder) -> None:
         self._encoder = encoder
         self._headers = [encode(Families([f]), encoder, False) for f in object_families([])]
-        self._lines: dict[tuple[object, int], tuple[Row, Lines]] = {}
+        self._lines: dict[tuple[object, ...], tuple[Row | PosixRow, Lines]] = {}
 
-    def render(self, rows: Sequence[Row]) -> bytes:
-        kept: dict[tuple[object, int], tuple[Row, Lines]] = {}
+    def render(self, rows: Sequence[Row | PosixRow]) -> bytes:
+        kept: dict[tuple[object, ...], tuple[Row | PosixRow, Lines]] = {}
         columns: list[list[bytes]] = [[header] for header in self._headers]
         for row in rows:
-            key = (row.kind, row.obj.id)
+            key = row.key
             cached = self._lines.get(key)
             lines = cached[1] if cached is not None and cached[0].same(row) else self._encode(row)
             kept[key] = (row, lines)
@@ -77,7 +78,7 @@ class ObjectLines:
         self._lines = kept  # objects gone, or left out, are forgotten
         return b"".join(b"".join(column) for column in columns)
 
-    def _encode(self, row: Row) -> Lines:
+    def _encode(self, row: Row | PosixRow) -> Lines:
         """(family index, sample lines) of each family that has a sample of the row."""
         encoded = []
         for column, (family, header) in enumerate(

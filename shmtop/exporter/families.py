@@ -29,9 +29,22 @@ from shmtop.core.model import (
     SemaphoreSet,
     Snapshot,
 )
+from shmtop.core.posix.model import PosixKind
 from shmtop.core.verdicts import Status, judge
+from shmtop.core.waits.records import AnonKind, MqKind, WaitKind
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.wait_verdict import Outcome
+from shmtop.exporter.posix_families import (
+    JUDGED_KINDS,
+    POSIX_KINDS,
+    PosixJudged,
+    PosixRow,
+    judge_posix,
+    posix_limit_rows,
+    posix_object_families,
+    posix_orphans,
+    posix_summary_families,
+)
 from shmtop.exporter.settings import DEFAULT_MAX_OBJECTS
 from shmtop.exporter.source import Reading
 from shmtop.text.export import limit_rows
@@ -39,6 +52,8 @@ from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
 
 OBJECT_LABELS = ("kind", "id", "key", "owner", "namespace")
+# What shmtop_waiters counts by: System V, POSIX shm and semaphores (futex), queues, anon.
+WAIT_KINDS: tuple[WaitKind, ...] = (*Kind, *PosixKind, *MqKind, *AnonKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,11 +203,15 @@ class Row:
     waiters: int | None  # threads the waiter scan found blocked on a queue (None: no scan)
     namespace: str
 
-    def same(self, other: Row) -> bool:
+    @property
+    def key(self) -> tuple[object, ...]:
+        return (self.kind, self.obj.id)
+
+    def same(self, other: object) -> bool:
         """Whether its series are other's: the same object (the Collector hands out the same
         instance while the kernel says the same of it), status, waiters and namespace."""
         return (
-            self.obj is other.obj and self.status is other.status
+            isinstance(other, Row) and self.obj is other.obj and self.status is other.status
             and self.waiters == other.waiters and self.namespace == other.namespace
         )  # fmt: skip
 
@@ -205,8 +224,9 @@ class Judged:
     waits: WaitReport | None
     namespace: str
     statuses: dict[tuple[Kind, int], Status | None]
-    rows: tuple[Row, ...]
-    omitted: dict[Kind, int]
+    rows: tuple[Row | PosixRow, ...]
+    omitted: dict[str, int]  # by kind: System V and POSIX
+    posix: PosixJudged | None = None  # None: no POSIX scan in the reading
 
 
 class Verdicts:
@@ -279,8 +299,8 @@ def judged(
     )
     statuses = (verdicts or Verdicts()).statuses(snapshot, blocked)
     counts = waits.counts() if waits is not None else {}
-    rows: list[Row] = []
-    omitted: dict[Kind, int] = {}
+    rows: list[Row | PosixRow] = []
+    omitted: dict[str, int] = {}
     for kind in Kind:
         everything = snapshot.objects(kind)
         orphans = {o.id for o in everything if statuses[kind, o.id] is Status.ORPHAN}
@@ -292,7 +312,12 @@ def judged(
                 namespace)
             for o in picked
         ]  # fmt: skip
-    return Judged(snapshot, waits, namespace, statuses, tuple(rows), omitted)
+    posix = None
+    if reading.posix is not None:
+        posix = judge_posix(reading.posix, waits, namespace, max_objects)
+        rows += posix.rows
+        omitted.update(posix.omitted)
+    return Judged(snapshot, waits, namespace, statuses, tuple(rows), omitted, posix)
 
 
 def snapshot_families(reading: Reading, max_objects: int = DEFAULT_MAX_OBJECTS) -> list[Metric]:
@@ -304,27 +329,35 @@ def snapshot_families(reading: Reading, max_objects: int = DEFAULT_MAX_OBJECTS) 
 def summary_families(found: Judged) -> list[Metric]:
     """The families of counts, not objects: usage, limits, orphans, waits, omitted."""
     return [
-        *_usage(found.snapshot, found.namespace),
+        *_usage(found.snapshot, found.namespace, found.posix),
         _omitted(found),
-        *_orphans(found.statuses, found.namespace),
+        *_orphans(found.statuses, found.namespace, found.posix),
         *_waits(found.waits, found.namespace),
+        *(posix_summary_families(found.posix, found.namespace) if found.posix else []),
     ]
 
 
-def _usage(snapshot: Snapshot, namespace: str) -> Iterable[Metric]:
+def _usage(snapshot: Snapshot, namespace: str, posix: PosixJudged | None) -> Iterable[Metric]:
     objects = GaugeMetricFamily(
-        "shmtop_objects", "System V objects shmtop sees, by kind.", labels=["kind", "namespace"]
+        "shmtop_objects",
+        "IPC objects shmtop sees, by kind (System V; POSIX pshm, psem, pmq).",
+        labels=["kind", "namespace"],
     )
     for kind in Kind:
         objects.add_metric([kind.value, namespace], len(snapshot.objects(kind)))
     sizes = GaugeMetricFamily(
         "shmtop_memory",
-        "Bytes the objects of a kind hold: segments' sizes, queued messages.",
+        "Bytes the objects of a kind hold: segments' sizes, queued messages, POSIX objects'"
+        " allocated bytes.",
         labels=["kind", "namespace"],
         unit="bytes",
     )
     sizes.add_metric(["shm", namespace], sum(s.size for s in snapshot.segments))
     sizes.add_metric(["msg", namespace], sum(q.cbytes for q in snapshot.queues))
+    if posix is not None:
+        for posix_kind in POSIX_KINDS:
+            objects.add_metric([posix_kind, namespace], posix.counts[posix_kind])
+            sizes.add_metric([posix_kind, namespace], posix.held[posix_kind])
     resident = GaugeMetricFamily(
         "shmtop_shm_resident",
         "Resident and swapped bytes of all segments (the kernel's SHM_INFO).",
@@ -337,13 +370,15 @@ def _usage(snapshot: Snapshot, namespace: str) -> Iterable[Metric]:
     used = GaugeMetricFamily(
         "shmtop_resource_used",
         "Use of a kernel IPC resource: "
-        "shm_segments, shm_pages, sem_sets, sem_semaphores, msg_queues.",
+        "shm_segments, shm_pages, sem_sets, sem_semaphores, msg_queues; pmq_queues,"
+        " dev_shm_bytes, dev_shm_inodes.",
         labels=["resource", "namespace"],
     )
     limit = GaugeMetricFamily(
         "shmtop_resource_limit",
         "The kernel's limit on a resource "
-        "(SHMMNI, SHMALL, SEMMNI, SEMMNS, MSGMNI); absent when unlimited.",
+        "(SHMMNI, SHMALL, SEMMNI, SEMMNS, MSGMNI; fs.mqueue.queues_max, the size and inodes"
+        " of the /dev/shm filesystem); absent when unlimited.",
         labels=["resource", "namespace"],
     )
     ratio = GaugeMetricFamily(
@@ -352,7 +387,10 @@ def _usage(snapshot: Snapshot, namespace: str) -> Iterable[Metric]:
         labels=["resource", "namespace"],
         unit="ratio",
     )
-    for resource, count, cap in limit_rows(limits):
+    rows = list(limit_rows(limits))
+    if posix is not None:
+        rows += posix_limit_rows(posix.reading.limits)
+    for resource, count, cap in rows:
         used.add_metric([resource, namespace], count)
         if cap is not None and cap > 0:
             limit.add_metric([resource, namespace], cap)
@@ -374,8 +412,10 @@ def chosen(objects: Sequence[IpcObject], orphans: set[int], max_objects: int) ->
     return sorted(objects, key=lambda o: (o.id not in orphans, -size(o), o.id))[:max_objects]
 
 
-def object_families(rows: Sequence[Row]) -> list[Metric]:
-    """The per-object families (always the same ones, in the same order) with rows' samples."""
+def object_families(rows: Sequence[Row | PosixRow]) -> list[Metric]:
+    """The per-object families (always the same ones, in the same order) with rows' samples:
+    System V, then POSIX (posix_families.py)."""
+    posix_rows = [row for row in rows if isinstance(row, PosixRow)]
     families = [
         GaugeMetricFamily(spec.name, spec.help, labels=OBJECT_LABELS, unit=spec.unit)
         for spec in PER_OBJECT
@@ -392,6 +432,8 @@ def object_families(rows: Sequence[Row]) -> list[Metric]:
         labels=[*OBJECT_LABELS, "status"],
     )
     for row in rows:
+        if isinstance(row, PosixRow):
+            continue
         obj = row.obj
         labels = [row.kind.value, str(obj.id), hex_key(obj.owner.key),
                   safe_text(obj.owner.user), row.namespace]  # fmt: skip
@@ -402,7 +444,7 @@ def object_families(rows: Sequence[Row]) -> list[Metric]:
             queue_waiters.add_metric(labels, row.waiters)
         if row.status is not None:
             status.add_metric([*labels, row.status.value], 1)
-    return [*families, queue_waiters, status]
+    return [*families, queue_waiters, status, *posix_object_families(posix_rows)]
 
 
 def _omitted(found: Judged) -> Metric:
@@ -411,21 +453,28 @@ def _omitted(found: Judged) -> Metric:
         "Objects left out of the per-object series by --max-objects.",
         labels=["kind", "namespace"],
     )
-    for kind in Kind:
-        omitted.add_metric([kind.value, found.namespace], found.omitted[kind])
+    for kind, count in found.omitted.items():
+        omitted.add_metric([kind, found.namespace], count)
     return omitted
 
 
-def _orphans(statuses: dict[tuple[Kind, int], Status | None], namespace: str) -> Iterable[Metric]:
+def _orphans(
+    statuses: dict[tuple[Kind, int], Status | None], namespace: str, posix: PosixJudged | None
+) -> Iterable[Metric]:
     family = GaugeMetricFamily(
         "shmtop_orphans",
-        "Orphans by the rule (README: Orphans): "
-        "private, unused, their users shown gone, untouched 60 s.",
+        "Orphans by the rule (README: Orphans): System V private, unused, their users shown"
+        " gone, untouched 60 s; POSIX (pshm, psem) a /dev/shm name nobody maps or holds, its"
+        " owner's processes gone, untouched 60 s.",
         labels=["kind", "namespace"],
     )
     found = Counter(kind for (kind, _), status in statuses.items() if status is Status.ORPHAN)
     for kind in Kind:
         family.add_metric([kind.value, namespace], found[kind])
+    if posix is not None:
+        posix_found = posix_orphans(posix)
+        for posix_kind in JUDGED_KINDS:
+            family.add_metric([posix_kind, namespace], posix_found[posix_kind])
     return [family]
 
 
@@ -440,11 +489,12 @@ def _waits(waits: WaitReport | None, namespace: str) -> Iterable[Metric]:
         return [complete]
     waiters = GaugeMetricFamily(
         "shmtop_waiters",
-        "Threads blocked in semop/semtimedop (sem), msgsnd or msgrcv (msg).",
+        "Threads blocked in semop/semtimedop (sem), msgsnd or msgrcv (msg), mq_timedsend or"
+        " mq_timedreceive (pmq), or futex on a word in shared memory (shm, pshm, psem, anon).",
         labels=["kind", "namespace"],
     )
     by_kind = Counter(w.kind for w in waits.waiters)
-    for kind in (Kind.SEM, Kind.MSG):
+    for kind in WAIT_KINDS:
         waiters.add_metric([kind.value, namespace], by_kind[kind])
     outcomes = GaugeMetricFamily(
         "shmtop_waits",

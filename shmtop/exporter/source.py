@@ -4,8 +4,9 @@ Every scrape asks `SnapshotSource.reading()`. Under one lock it returns the last
 when that is younger than the interval, and otherwise takes a snapshot and a waiter scan
 itself; scrapes that arrive meanwhile wait on the lock and then share that reading. So
 snapshots never overlap, and however many scrapes come, at most one snapshot an interval
-is taken. A failed snapshot is a reading too (with its error), kept for the interval as
-well: a broken /proc costs one attempt an interval, not one a scrape.
+is taken. The POSIX objects (posix_source.py) are read with it. A failed snapshot is a
+reading too (with its error), kept for the interval as well: a broken /proc costs one
+attempt an interval, not one a scrape.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shmtop.core.model import Snapshot
 from shmtop.core.snapshot.collect import Collector, ipc_namespace_of
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.waiters import WaiterScanner
+from shmtop.exporter.posix_source import PosixReading, PosixSource
 from shmtop.exporter.settings import DEFAULT_INTERVAL
 
 
@@ -36,6 +38,7 @@ class Reading:
     attempts: int  # snapshots attempted since start, this one included
     failures: int  # of which failed
     namespace: int  # the collector's IPC namespace (inode of /proc/self/ns/ipc), 0 if unknown
+    posix: PosixReading | None = None  # the POSIX scan taken with it (None when it failed)
 
     @property
     def up(self) -> bool:
@@ -51,11 +54,13 @@ class SnapshotSource:
         *,
         collector: Collector | None = None,
         scanner: WaiterScanner | None = None,
+        posix: PosixSource | None = None,
         on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.interval = interval
         self._collector = collector or Collector()
         self._scanner = scanner or WaiterScanner()
+        self._posix = posix or PosixSource()
         self._on_error = on_error
         self._namespace = ipc_namespace_of("self") or 0
         self._lock = threading.Lock()
@@ -82,14 +87,16 @@ class SnapshotSource:
         taken_at, start = time.time(), time.monotonic()
         snapshot: Snapshot | None = None
         waits: WaitReport | None = None
+        posix: PosixReading | None = None
         error: str | None = None
         try:
             snapshot = self._collector.snapshot()
             waits = self._scanner.scan()
+            posix = self._posix.read()
         # Whatever goes wrong, the exporter keeps answering (shmtop_up 0), and says why.
         except Exception as failure:
             self._failures += 1
-            snapshot, waits = None, None
+            snapshot, waits, posix = None, None, None
             error = f"{type(failure).__name__}: {failure}"
             if self._on_error is not None and (self._last is None or self._last.error != error):
                 self._on_error(error)  # once a cause, not once an interval
@@ -104,7 +111,9 @@ class SnapshotSource:
             attempts=self._attempts,
             failures=self._failures,
             namespace=snapshot.ipc_namespace if snapshot else self._namespace,
+            posix=posix,
         )
 
     def close(self) -> None:
         self._collector.close()
+        self._posix.close()

@@ -190,7 +190,7 @@ def test_promtool_checks_the_alerting_rules_and_the_metrics() -> None:
     run = subprocess.run([promtool, "check", "rules", str(ALERTS)],
                          capture_output=True, text=True, check=False)  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "SUCCESS: 5 rules found" in run.stdout
+    assert "SUCCESS: 6 rules found" in run.stdout
     with running_exporter() as exporter:
         _, _, body = exporter.scrape()
     lint = subprocess.run([promtool, "check", "metrics"], input=body,
@@ -240,6 +240,7 @@ def test_a_listen_address_beyond_localhost_is_said() -> None:
         (["--listen", "127.0.0.1:70000"], "0 to 65535"),
         (["--interval", "0"], "--interval must be"),
         (["--max-objects", "-1"], "--max-objects must be"),
+        (["--posix-interval", "-1"], "--posix-interval must be"),
     ],
 )
 def test_bad_options_are_usage_errors(args: list[str], words: str) -> None:
