@@ -35,6 +35,10 @@ class Where:
     posix: bool = False  # a private /dev/shm and /dev/mqueue: POSIX objects may be made
 
 
+# (mount namespace inode, /dev/shm device) of the private mounts made by isolate(), if any
+_private: tuple[int, int] | None = None
+
+
 class CannotIsolate(Exception):
     """The demo cannot have an IPC namespace of its own; the message says what to do."""
 
@@ -81,8 +85,19 @@ def _private_mounts() -> None:
     /dev/shm and an mqueue fs on /dev/mqueue. The mqueue fs shows the IPC namespace of
     whoever mounts it: ours, the new one. No /dev/mqueue: none is made (that would be a
     directory on the machine's /dev), and the queue scan finds the queues its own way."""
+    global _private
     native.mount("none", "/", None, native.MS_REC | native.MS_PRIVATE)
     flags = native.MS_NOSUID | native.MS_NODEV
     native.mount("shmtop-demo-shm", SHM_DIR, "tmpfs", flags)
     if os.path.isdir(MQUEUE_DIR):
         native.mount("shmtop-demo-mqueue", MQUEUE_DIR, "mqueue", flags | native.MS_NOEXEC)
+    _private = (os.stat("/proc/self/ns/mnt").st_ino, os.stat(SHM_DIR).st_dev)
+
+
+def posix_private() -> bool:
+    """This process is still in the mount namespace isolate() made, with its /dev/shm:
+    POSIX objects made now cannot land in the machine's."""
+    return _private is not None and _private == (
+        os.stat("/proc/self/ns/mnt").st_ino,
+        os.stat(SHM_DIR).st_dev,
+    )

@@ -92,7 +92,7 @@ from shmtop.demo.children import (
     RING_SLOTS,
     SENDER_PACE,
 )
-from shmtop.demo.namespace import CannotIsolate, Where, isolate
+from shmtop.demo.namespace import CannotIsolate, Where, isolate, posix_private
 
 __all__ = [
     "EXIT_FAILED",
@@ -526,6 +526,8 @@ class Demo:
         return name
 
     def _build_posix(self) -> None:
+        if not posix_private():  # a safety belt: never the machine's /dev/shm
+            raise RuntimeError("the demo makes POSIX objects only in its own /dev/shm (isolate)")
         px = posix_objects
         prices = self._named(
             "pshm", px.PRICES, "pshm-ring",
