@@ -2,8 +2,8 @@
 made only in the demo's private /dev/shm and /dev/mqueue (see namespace.isolate), and what
 their children do once forked.
 
-- /demo-prices, 64 KiB: demo-pshm-writer maps it read-write and writes a price line now
-  and then, demo-pshm-viewer maps it read-only and reads it;
+- /demo-prices, 64 KiB: demo-pshm-rw maps it read-write and writes a price line now
+  and then, demo-pshm-ro maps it read-only and reads it;
 - /demo-scratch, 16 KiB: mapped by demo-pshm-hold, then unlinked (shm_unlink) while still
   mapped: memory no `ls /dev/shm` shows, the leak case;
 - /demo-gate, a glibc named semaphore (/dev/shm/sem.demo-gate) kept at 0, on which

@@ -531,13 +531,13 @@ class Demo:
         px = posix_objects
         prices = self._named(
             "pshm", px.PRICES, "pshm-ring",
-            "64 KiB of price lines: mapped read-write by demo-pshm-writer, read-only by"
-            " demo-pshm-viewer",
+            "64 KiB of price lines: mapped read-write by demo-pshm-rw, read-only by"
+            " demo-pshm-ro",
             lambda: px.make_shm(px.PRICES, px.PRICES_SIZE),
         )  # fmt: skip
-        self._start("demo-pshm-writer", f"maps {prices} read-write, writes a line now and then",
+        self._start("demo-pshm-rw", f"maps {prices} read-write, writes a line now and then",
                     px.price_writer)  # fmt: skip
-        self._start("demo-pshm-viewer", f"maps {prices} read-only (PROT_READ), reads it",
+        self._start("demo-pshm-ro", f"maps {prices} read-only (PROT_READ), reads it",
                     px.price_viewer)  # fmt: skip
         scratch = self._named(
             "pshm", px.SCRATCH, "pshm-leak",
