@@ -36,6 +36,9 @@ Demo
     ``demo.orphan_creator`` (the exited creator of the orphan),
     ``demo.object(role)`` and ``demo.describe()`` (one line a thing, for
     people) tell what it made; they stay readable after stop().
+    ``Demo(posix=True)`` also makes the POSIX objects (``demo.posix_objects``:
+    PosixDemoObject with what, name, role, note), unlinked by name at the end; it
+    refuses (RuntimeError) unless isolate() made this process's /dev/shm its own.
 
     While it is active (handle_signals=True, the default) SIGINT raises
     KeyboardInterrupt and SIGTERM/SIGHUP raise Stopped (a SystemExit, code

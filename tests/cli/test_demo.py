@@ -703,10 +703,15 @@ def test_the_demo_view_shows_its_posix_objects_from_its_own_mounts() -> None:
 @needs_root
 def test_the_host_ipc_demo_has_no_posix_feed_and_leaves_dev_shm_alone() -> None:
     mounts, before = ours_mounted(), sorted(os.listdir("/dev/shm"))
+    rows = {k: set(helpers.live_rows(k)) for k in ("shm", "sem", "msg")}
     seen = probe("demo", "--host-ipc")
     assert seen["posix"] is None
-    assert seen["namespace"] == own_namespace()
+    assert seen["namespace"] == own_namespace()  # the session's: its System V objects here
     assert ours_mounted() == mounts and sorted(os.listdir("/dev/shm")) == before
+    wait_until(
+        lambda: {k: set(helpers.live_rows(k)) for k in ("shm", "sem", "msg")} == rows,
+        "the host-ipc demo's System V objects are gone",
+    )
 
 
 def test_an_unknown_theme_is_refused_before_the_demo_makes_anything() -> None:
