@@ -39,6 +39,34 @@ async def until(pilot: Pilot[None], condition: Any, what: str) -> None:
         await pilot.pause(0.05)
 
 
+def comm(pid: int) -> str:
+    return Path(f"/proc/{pid}/comm").read_text().strip()
+
+
+def posix_seen(app: ShmtopApp) -> dict[str, Any] | None:
+    """What the app's POSIX feed shows (None: the app has none): every shm object and
+    semaphore with its mappers (comm, writable), every queue with its holders' comms, and what the
+    demo runs in (its /dev/shm's device, its mount namespace)."""
+    if app.posix_source is None:
+        return None
+    view = app.posix_source.snapshot()
+    assert view.shm is not None and view.queues is not None, view.problem
+    return {
+        "objects": sorted(
+            [o.kind.value, o.path.decode(), o.linked,
+             sorted([comm(m.pid), m.writable] for m in o.mappings),
+             None if o.semaphore is None else o.semaphore.nwaiters]
+            for o in view.shm.objects
+        ),
+        "queues": sorted(
+            [q.entry.raw_name.decode(), sorted(comm(h.pid) for h in q.holders)]
+            for q in view.queues.queues
+        ),
+        "mnt": os.stat("/proc/self/ns/mnt").st_ino,
+        "shm_dev": os.stat("/dev/shm").st_dev,
+    }  # fmt: skip
+
+
 async def drive(app: ShmtopApp, found: dict[str, Any], remove: list[int] | None) -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         await until(pilot, lambda: app.polls >= 1, "the first refresh")
@@ -53,6 +81,7 @@ async def drive(app: ShmtopApp, found: dict[str, Any], remove: list[int] | None)
             segments=sorted(s.id for s in snapshot.segments),
             live=sorted(s.id for s in snapshot.segments if not s.dest),
         )  # fmt: skip
+        found["posix"] = posix_seen(app)
         await pilot.press("1", "d")  # the removal key: a dialog unless read-only
         await pilot.pause(0.3)
         found["dialog"] = isinstance(app.screen, ConfirmScreen)

@@ -54,9 +54,11 @@ from shmtop.text.units import hex_key
 
 if TYPE_CHECKING:
     from shmtop.core.actions import Removal
+    from shmtop.demo.workload import Demo
     from shmtop.text.documents import NamespaceRecord
     from shmtop.text.watch_records import WatchRecords
     from shmtop.tui.app import ShmtopApp
+    from shmtop.tui.posix_source import PosixSource
 
 T = TypeVar("T")
 Inside = Callable[..., Any]  # inside(call, *args): call(*args) in the objects' IPC namespace
@@ -385,12 +387,13 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
     # The demo's children are forked here, in the main thread, before Textual starts.
     from shmtop.tui.screens.demo_guide import guide_lines
 
-    with demo.Demo(handle_signals=False) as made:
+    with demo.Demo(handle_signals=False, posix=where.posix) as made:
         collector = Collector()
-        guide = guide_lines(made.describe(processes=False))
+        posix = demo_posix_feed(made)
+        guide = guide_lines(made.describe(processes=False), posix=where.posix)
         app = ShmtopApp(
             collector, preferences=Preferences.load(), guide=guide,
-            semaphore_labels=made.semaphore_labels(), **options,
+            semaphore_labels=made.semaphore_labels(), posix_source=posix, **options,
         )  # fmt: skip
         app.title = f"shmtop demo: {where.title}"
         on_stop = made.stop_signal_handler(lambda: app.call_later(app.exit))
@@ -407,8 +410,21 @@ def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | 
             return run_app(app, "the demo's view")  # a crash: non-zero, and where its traceback is
         finally:
             collector.close()
+            if posix is not None:
+                posix.close()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+
+
+def demo_posix_feed(made: Demo) -> PosixSource | None:
+    """The demo's POSIX tabs: its private /dev/shm and /dev/mqueue, and only its own
+    processes (the demo and its children) scanned for mappers and waiters; none with
+    --host-ipc, which makes no POSIX objects."""
+    if not made.posix:
+        return None
+    from shmtop.tui.posix_source import PosixSource
+
+    return PosixSource(pids=lambda: [os.getpid(), *made.pids])
 
 
 def take_snapshot(*, attachments: bool = True, collector: Collector | None = None) -> Snapshot:

@@ -15,7 +15,10 @@ processes forked from the demo process, each named with prctl(PR_SET_NAME):
 - a segment removed with IPC_RMID while demo-dest-hold keeps it attached
   (key 0, SHM_DEST; /proc/PID/maps still names it with its old key);
 - an orphan segment: demo-orphan created it and exited (nattch 0, creator gone);
-- a set of one semaphore kept at 0 on which demo-blocked waits in semop(-1).
+- a set of one semaphore kept at 0 on which demo-blocked waits in semop(-1);
+- with posix=True (only in the demo's private mount namespace: namespace.isolate), POSIX
+  objects too, see posix_objects: a shm object mapped read-write and read-only, one
+  unlinked while mapped, a named semaphore with a waiter, a message queue with traffic.
 
 The ring buffer and the removed segment get a random key (created with
 IPC_EXCL, retried on EEXIST); every other object is IPC_PRIVATE.
@@ -33,6 +36,9 @@ Demo
     ``demo.orphan_creator`` (the exited creator of the orphan),
     ``demo.object(role)`` and ``demo.describe()`` (one line a thing, for
     people) tell what it made; they stay readable after stop().
+    ``Demo(posix=True)`` also makes the POSIX objects (``demo.posix_objects``:
+    PosixDemoObject with what, name, role, note), unlinked by name at the end; it
+    refuses (RuntimeError) unless isolate() made this process's /dev/shm its own.
 
     While it is active (handle_signals=True, the default) SIGINT raises
     KeyboardInterrupt and SIGTERM/SIGHUP raise Stopped (a SystemExit, code
@@ -78,6 +84,7 @@ from shmtop.core.errors import GONE
 from shmtop.core.model import Kind
 from shmtop.core.verdicts import DEFAULT_GRACE
 from shmtop.demo import children as roles
+from shmtop.demo import posix_objects
 from shmtop.demo.children import (
     DEST_SIZE,
     HEADER,
@@ -88,7 +95,7 @@ from shmtop.demo.children import (
     RING_SLOTS,
     SENDER_PACE,
 )
-from shmtop.demo.namespace import CannotIsolate, Where, isolate
+from shmtop.demo.namespace import CannotIsolate, Where, isolate, posix_private
 
 __all__ = [
     "EXIT_FAILED",
@@ -170,9 +177,12 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 class Demo:
     """The demo workload; see the module docstring. Not reusable once stopped."""
 
-    def __init__(self, *, handle_signals: bool = True) -> None:
+    def __init__(self, *, handle_signals: bool = True, posix: bool = False) -> None:
         self.handle_signals = handle_signals
+        self.posix = posix  # True only where /dev/shm and /dev/mqueue are the demo's own
         self.objects: list[DemoObject] = []
+        self.posix_objects: list[posix_objects.PosixDemoObject] = []
+        self._posix_pending: list[posix_objects.PosixDemoObject] = []
         self.processes: list[DemoProcess] = []
         self.orphan_creator: int | None = None  # pid of demo-orphan (exited and reaped)
         self._live: list[int] = []  # children not reaped yet: the only pids ever signalled
@@ -201,9 +211,16 @@ class Demo:
 
     def describe(self, *, processes: bool = True) -> list[str]:
         """One line per object and per process, e.g. "segment 1234: ring buffer ..."."""
-        return [f"{_WORDS[o.kind]} {o.id}: {o.note}" for o in self.objects] + [
-            f"process {p.pid} {p.name}: {p.note}" for p in self.processes if processes
-        ]
+        return (
+            [f"{_WORDS[o.kind]} {o.id}: {o.note}" for o in self.objects]
+            + [f"{posix_objects.WORDS[o.what]} {o.name}: {o.note}" for o in self.posix_objects]
+            + [f"process {p.pid} {p.name}: {p.note}" for p in self.processes if processes]
+        )
+
+    @property
+    def made(self) -> int:
+        """How many objects it made, System V and POSIX."""
+        return len(self.objects) + len(self.posix_objects)
 
     # ---- lifetime ----
 
@@ -252,6 +269,13 @@ class Demo:
                         problems.append(f"{_WORDS[made.kind]} {made.id}: {error}")
                         continue
                 self._pending.remove(made)
+            for named in reversed(list(self._posix_pending)):
+                try:
+                    posix_objects.remove(named)
+                except OSError as error:
+                    problems.append(f"{posix_objects.WORDS[named.what]} {named.name}: {error}")
+                    continue
+                self._posix_pending.remove(named)
         if problems:
             raise RuntimeError("demo: could not remove " + "; ".join(problems))
 
@@ -377,6 +401,8 @@ class Demo:
         self._build_dest()
         self._build_orphan()
         self._build_blocked()
+        if self.posix:
+            self._build_posix()
 
     def _build_ring(self) -> None:
         with _signals_blocked():
@@ -488,6 +514,61 @@ class Demo:
         while native.sem_counts(blocked, 0)[0] < 1 and time.monotonic() < deadline:
             time.sleep(0.005)
 
+    # ---- POSIX (its own /dev/shm and /dev/mqueue only) ----
+
+    def _named(
+        self, what: posix_objects.PosixWhat, name: str, role: posix_objects.PosixRole, note: str,
+        make: Callable[[], None],
+    ) -> str:  # fmt: skip
+        """Make a POSIX object and record it for stop(), with no signal in between."""
+        with _signals_blocked():
+            make()
+            made = posix_objects.PosixDemoObject(what, name, role, note)
+            self.posix_objects.append(made)
+            self._posix_pending.append(made)
+        return name
+
+    def _build_posix(self) -> None:
+        if not posix_private():  # a safety belt: never the machine's /dev/shm
+            raise RuntimeError("the demo makes POSIX objects only in its own /dev/shm (isolate)")
+        px = posix_objects
+        prices = self._named(
+            "pshm", px.PRICES, "pshm-ring",
+            "64 KiB of price lines: mapped read-write by demo-pshm-rw, read-only by"
+            " demo-pshm-ro",
+            lambda: px.make_shm(px.PRICES, px.PRICES_SIZE),
+        )  # fmt: skip
+        self._start("demo-pshm-rw", f"maps {prices} read-write, writes a line now and then",
+                    px.price_writer)  # fmt: skip
+        self._start("demo-pshm-ro", f"maps {prices} read-only (PROT_READ), reads it",
+                    px.price_viewer)  # fmt: skip
+        scratch = self._named(
+            "pshm", px.SCRATCH, "pshm-leak",
+            "16 KiB unlinked (shm_unlink) while demo-pshm-hold maps it: memory no"
+            " `ls /dev/shm` shows, gone at the last unmap",
+            lambda: px.make_shm(px.SCRATCH, px.SCRATCH_SIZE),
+        )  # fmt: skip
+        self._start("demo-pshm-hold", f"keeps {scratch} mapped after its unlink",
+                    px.scratch_holder)  # fmt: skip
+        px.unlink_shm(scratch)
+        gate = self._named(
+            "psem", px.GATE, "psem-gate",
+            "named semaphore (/dev/shm/sem.demo-gate) kept at 0: demo-psem-wait waits on it",
+            lambda: px.make_sem(px.GATE, 0),
+        )  # fmt: skip
+        self._start("demo-psem-wait", f"blocked in sem_wait on {gate} until the demo ends",
+                    px.gate_waiter)  # fmt: skip
+        jobs = self._named(
+            "pmq", px.JOBS, "pmq-jobs",
+            f"message queue (at most {px.JOBS_MAX_MESSAGES} of {px.JOBS_MESSAGE_SIZE}"
+            " bytes): jobs from demo-pmq-sender, received more slowly by demo-pmq-recv",
+            lambda: px.make_queue(px.JOBS),
+        )  # fmt: skip
+        self._start("demo-pmq-sender", f"sends a job to {jobs} every {px.PMQ_SEND_PACE:g} s",
+                    px.job_sender)  # fmt: skip
+        self._start("demo-pmq-recv", f"receives from {jobs}, more slowly (waits in mq_receive"
+                    " when it is empty)", px.job_receiver)  # fmt: skip
+
 
 @contextmanager
 def _signals_blocked() -> Iterator[None]:
@@ -591,7 +672,7 @@ def run_headless(
         with suppress(OSError):  # nobody reads any more: keep going, the output is only news
             print(f"demo: {text}", file=stream, flush=True)
 
-    demo = Demo()
+    demo = Demo(posix=where is not None and where.posix)
     ending = "" if stop_after is None else f"after {stop_after:g} s"
     try:
         with demo:  # its handlers first: the parent's death comes as a SIGTERM
@@ -615,7 +696,7 @@ def run_headless(
         return EXIT_FAILED
     say(
         f"stopped {ending}: ended {_count(len(demo.processes), 'process', 'processes')},"
-        f" removed {_count(len(demo.objects), 'object', 'objects')}"
+        f" removed {_count(demo.made, 'object', 'objects')}"
     )
     return EXIT_OK
 

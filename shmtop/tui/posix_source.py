@@ -4,6 +4,7 @@ limits, read in the poll worker beside the System V snapshot."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,11 +40,16 @@ IDLE_SECONDS = 10.0
 
 class PosixSource:
     """A POSIX shm scan (one collector for the app's life: it remembers foreign shm
-    devices) and a queue scan a refresh."""
+    devices) and a queue scan a refresh. `pids`: the processes to scan for mappers,
+    holders and waiters (the demo's own), every process when None."""
 
-    def __init__(self, idle_seconds: float = IDLE_SECONDS) -> None:
+    def __init__(
+        self, idle_seconds: float = IDLE_SECONDS,
+        pids: Callable[[], Sequence[int]] | None = None,
+    ) -> None:  # fmt: skip
         self._collector = PosixCollector()
         self.idle_seconds = idle_seconds
+        self._pids = pids
         self._last: tuple[float, PosixView] | None = None
 
     def snapshot(self, shown: bool = True) -> PosixView:
@@ -58,12 +64,13 @@ class PosixSource:
         problems = []
         shm: PosixSnapshot | None = None
         queues: MqSnapshot | None = None
+        pids = None if self._pids is None else self._pids()
         try:
-            shm = self._collector.snapshot()
+            shm = self._collector.snapshot(pids)
         except OSError as error:
             problems.append(f"POSIX shared memory could not be scanned: {error}")
         try:
-            queues = mqueue.take_snapshot()
+            queues = mqueue.take_snapshot(pids)
         except OSError as error:
             problems.append(f"POSIX message queues could not be scanned: {error}")
         limits = posix_limits(shm, queues) if shm is not None else None

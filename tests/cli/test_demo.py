@@ -58,6 +58,15 @@ NAMES = {
     "demo-producer", "demo-consumer1", "demo-consumer2", "demo-reader",
     "demo-sender", "demo-receiver", "demo-dest-hold", "demo-blocked",
 }  # fmt: skip
+# With a private /dev/shm and /dev/mqueue (`shmtop demo` as root), the POSIX part too.
+POSIX_NAMES = {
+    "demo-pshm-rw", "demo-pshm-ro", "demo-pshm-hold", "demo-psem-wait",
+    "demo-pmq-sender", "demo-pmq-recv",
+}  # fmt: skip
+POSIX_LINE = re.compile(r"^demo: POSIX (shm|semaphore|queue) (/\S+): ")
+# What a Demo without private mounts (in this process, run_headless()) makes: System V only.
+SYSV_ENDED = "ended 8 processes, removed 6 objects"
+ALL_ENDED = "ended 14 processes, removed 10 objects"  # System V and POSIX
 KIND: dict[Kind, helpers.Kind] = {Kind.SHM: "shm", Kind.SEM: "sem", Kind.MSG: "msg"}
 WORD_KIND: dict[str, helpers.Kind] = {"segment": "shm", "semaphores": "sem", "queue": "msg"}
 PR_SET_CHILD_SUBREAPER = 36
@@ -273,7 +282,7 @@ def test_run_headless_stops_after_a_while_and_says_what_it_made() -> None:
     assert len(objects) == 6
     assert len(pids) == len(NAMES)
     assert any(line.startswith("demo: ready") for line in lines)
-    assert lines[-1] == "demo: stopped after 0.2 s: ended 8 processes, removed 6 objects"
+    assert lines[-1] == f"demo: stopped after 0.2 s: {SYSV_ENDED}"
     assert_no_process(pids)
     assert_all_removed(objects)
 
@@ -380,9 +389,7 @@ def test_a_stop_signal_ends_the_headless_demo_and_removes_everything(signum: int
         os.kill(demo.process.pid, signum)
         rest = demo.lines.rest()
         assert demo.process.wait(timeout=PATIENCE) == EXIT_OK
-        assert rest == [
-            f"demo: stopped on {signal.Signals(signum).name}: ended 8 processes, removed 6 objects"
-        ]
+        assert rest == [f"demo: stopped on {signal.Signals(signum).name}: {SYSV_ENDED}"]
         assert_no_process(list(demo.children))
         assert_all_removed(demo.objects)
 
@@ -394,7 +401,7 @@ def test_ctrl_c_reaches_the_whole_group_and_the_demo_still_ends_in_order() -> No
         os.killpg(demo.process.pid, signal.SIGINT)
         rest = demo.lines.rest()
         assert demo.process.wait(timeout=PATIENCE) == EXIT_OK
-        assert rest == ["demo: stopped on SIGINT: ended 8 processes, removed 6 objects"]
+        assert rest == [f"demo: stopped on SIGINT: {SYSV_ENDED}"]
         assert_no_process(list(demo.children))
         assert_all_removed(demo.objects)
 
@@ -441,7 +448,7 @@ def test_the_headless_demo_ends_with_its_killed_parent_and_removes_everything() 
         os.kill(demo.process.pid, signal.SIGKILL)
         assert demo.process.wait(timeout=PATIENCE) == -signal.SIGKILL
         rest = demo.lines.rest()  # until the demo, the last writer, closes our pipe
-        assert rest == ["demo: stopped on SIGTERM: ended 8 processes, removed 6 objects"]
+        assert rest == [f"demo: stopped on SIGTERM: {SYSV_ENDED}"]
         left = {pid}  # the orphaned demo is ours to reap; it reaped its own children
         wait_until(lambda: reap(left), "the demo ends (and is reaped)")
         assert_no_process([pid, *demo.children])
@@ -592,6 +599,7 @@ def test_shmtop_demo_no_ui_runs_in_its_own_namespace_and_spares_the_host(
     )  # fmt: skip
     assert process.stderr is not None
     lines = Lines(process.stderr.fileno())
+    mounts = ours_mounted()
     try:
         said = []
         while not (line := lines.line()).startswith("demo: ready"):
@@ -601,8 +609,15 @@ def test_shmtop_demo_no_ui_runs_in_its_own_namespace_and_spares_the_host(
         ours = {k: set(helpers.live_rows(k)) for k in ("shm", "sem", "msg")}
         assert ours == {"shm": {host_objects.shm}, "sem": {host_objects.sem},
                         "msg": {host_objects.msg}}  # fmt: skip
+        by_name = {m[2]: int(m[1]) for m in map(PROCESS_LINE.match, said) if m}
+        assert set(by_name) == NAMES | POSIX_NAMES
+        named = {m[2] for m in map(POSIX_LINE.match, said) if m}
+        assert named == {"/demo-prices", "/demo-scratch", "/demo-gate", "/demo-jobs"}
+        check_posix_mounts(process.pid, by_name)
+        assert ours_mounted() == mounts  # no mount of the demo's reached ours
+        assert not demo_names_here()
         process.send_signal(signal.SIGTERM)
-        assert lines.rest() == ["demo: stopped on SIGTERM: ended 8 processes, removed 6 objects"]
+        assert lines.rest() == [f"demo: stopped on SIGTERM: {ALL_ENDED}"]
         assert process.wait(timeout=PATIENCE) == EXIT_OK
     finally:
         if process.poll() is None:
@@ -610,6 +625,93 @@ def test_shmtop_demo_no_ui_runs_in_its_own_namespace_and_spares_the_host(
             process.wait(timeout=PATIENCE)
         process.stderr.close()
     assert host_objects.alive()
+    assert ours_mounted() == mounts
+    assert not demo_names_here()
+
+
+def ours_mounted() -> list[str]:
+    """This session's mount table, less the mount ids (a mount's place and source)."""
+    return [line.split(" ", 2)[2] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+
+
+def demo_names_here() -> list[str]:
+    """Names of the demo's POSIX objects in our /dev/shm and /dev/mqueue (none, ever)."""
+    return [
+        entry
+        for directory in ("/dev/shm", "/dev/mqueue")
+        if os.path.isdir(directory)
+        for entry in os.listdir(directory)
+        if "demo-" in entry
+    ]
+
+
+def shm_perms(pid: int, path: str) -> list[str]:
+    """The permission column of each maps line of pid naming path (as its namespace sees it)."""
+    found = []
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5] == path:
+            found.append(fields[1])
+    return found
+
+
+def check_posix_mounts(demo: int, by_name: dict[str, int]) -> None:
+    """The demo's POSIX objects, as its own mount namespace shows them (/proc/PID/root):
+    named in its /dev/shm and /dev/mqueue, mapped as their roles say; the leak case
+    unlinked while still mapped; a waiter on the semaphore."""
+    root = Path(f"/proc/{demo}/root")
+    assert os.stat(f"/proc/{demo}/ns/mnt").st_ino != os.stat("/proc/self/ns/mnt").st_ino
+    assert (root / "dev/shm").stat().st_dev != os.stat("/dev/shm").st_dev
+    assert sorted(os.listdir(root / "dev/shm")) == ["demo-prices", "sem.demo-gate"]
+    assert shm_perms(by_name["demo-pshm-rw"], "/dev/shm/demo-prices") == ["rw-s"]
+    assert shm_perms(by_name["demo-pshm-ro"], "/dev/shm/demo-prices") == ["r--s"]
+    assert shm_perms(by_name["demo-pshm-hold"], "/dev/shm/demo-scratch (deleted)") == ["rw-s"]
+    assert shm_perms(by_name["demo-psem-wait"], "/dev/shm/sem.demo-gate") == ["rw-s"]
+    # glibc's sem_t: the value (u32), then nwaiters: the waiter counted itself
+    gate = root / "dev/shm/sem.demo-gate"
+    wait_until(
+        lambda: int.from_bytes(gate.read_bytes()[4:8], "little") == 1,
+        "demo-psem-wait waits in sem_wait",
+    )
+    assert int.from_bytes(gate.read_bytes()[0:4], "little") == 0
+    if os.path.isdir("/dev/mqueue"):
+        assert os.listdir(root / "dev/mqueue") == ["demo-jobs"]
+        wait_until(
+            lambda: b"QSIZE:0 " not in (root / "dev/mqueue/demo-jobs").read_bytes(),
+            "jobs are queued on /demo-jobs",
+        )
+
+
+@needs_root
+def test_the_demo_view_shows_its_posix_objects_from_its_own_mounts() -> None:
+    mounts = ours_mounted()
+    seen = probe("demo")
+    posix = seen["posix"]
+    assert isinstance(posix, dict)
+    assert posix["mnt"] != os.stat("/proc/self/ns/mnt").st_ino
+    assert posix["shm_dev"] != os.stat("/dev/shm").st_dev
+    assert posix["objects"] == [
+        ["psem", "/dev/shm/sem.demo-gate", True, [["demo-psem-wait", True]], 1],
+        ["pshm", "/dev/shm/demo-prices", True, [["demo-pshm-ro", False], ["demo-pshm-rw", True]],
+         None],
+        ["pshm", "/dev/shm/demo-scratch (deleted)", False, [["demo-pshm-hold", True]], None],
+    ]  # fmt: skip
+    assert posix["queues"] == [["demo-jobs", ["demo-pmq-recv", "demo-pmq-sender"]]]
+    assert ours_mounted() == mounts and not demo_names_here()  # it all went with the demo
+
+
+@needs_root
+def test_the_host_ipc_demo_has_no_posix_feed_and_leaves_dev_shm_alone() -> None:
+    mounts, before = ours_mounted(), sorted(os.listdir("/dev/shm"))
+    rows = {k: set(helpers.live_rows(k)) for k in ("shm", "sem", "msg")}
+    seen = probe("demo", "--host-ipc")
+    assert seen["posix"] is None
+    assert seen["namespace"] == own_namespace()  # the session's: its System V objects here
+    assert ours_mounted() == mounts and sorted(os.listdir("/dev/shm")) == before
+    wait_until(
+        lambda: {k: set(helpers.live_rows(k)) for k in ("shm", "sem", "msg")} == rows,
+        "the host-ipc demo's System V objects are gone",
+    )
 
 
 def test_an_unknown_theme_is_refused_before_the_demo_makes_anything() -> None:

@@ -327,3 +327,21 @@ async def test_filter_and_tagged_removal_on_a_posix_tab(tmp_path: Path, made: Ma
             assert not table.tagged
     finally:
         source.close()
+
+
+async def test_a_source_told_its_pids_scans_only_those(made: Made) -> None:
+    """The demo's feed: its processes only; a named object is listed whoever maps it."""
+    name = made.shm(b"mapped by a child")
+    mapper = made.child(name, "map-rw")
+    everyone, ours = PosixSource(), PosixSource(pids=lambda: [os.getpid()])
+    try:
+        for source, mappers in ((everyone, [mapper]), (ours, [])):
+            view = source.snapshot()
+            assert view.shm is not None and view.queues is not None, view.problem
+            found = [o for o in view.shm.objects if o.path == f"/dev/shm{name}".encode()]
+            assert [[m.pid for m in o.mappings] for o in found] == [mappers]
+        scanned = ours.snapshot().shm
+        assert scanned is not None and scanned.scanned == 1
+    finally:
+        everyone.close()
+        ours.close()

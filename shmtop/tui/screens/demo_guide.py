@@ -15,11 +15,15 @@ TRY = [
     "and the process blocked on it); 3 for the queue; w to scan for waiters; d to remove "
     "the orphan (once its STATUS says orphan); ? for every key and word."
 ]
+TRY_POSIX = [
+    "POSIX: 4 for shared memory (the unlinked one still mapped, its mappers rw and ro), "
+    "5 for the named semaphore and its waiter, 6 for the message queue."
+]
 
 
-def guide_lines(described: list[str]) -> list[str]:
+def guide_lines(described: list[str], *, posix: bool = False) -> list[str]:
     """The demo's own lines ("segment 3: ring buffer ...") and what to try."""
-    return [*described, "", *TRY]
+    return [*described, "", *TRY, *(TRY_POSIX if posix else ())]
 
 
 class DemoGuide(ModalScreen[None]):
