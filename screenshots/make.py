@@ -26,7 +26,9 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Footer
 
+from shmtop.cli.commands import demo_posix_feed
 from shmtop.core.snapshot.collect import Collector
+from shmtop.demo.namespace import isolate
 from shmtop.demo.workload import Demo, Role
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.prefs import Preferences
@@ -46,7 +48,7 @@ async def shoot(demo: Demo, prefs_dir: Path, size: tuple[int, int], suffix: str)
     app = ShmtopApp(
         collector, preferences=Preferences(interval=0.5), show_clock=False,
         preferences_path=prefs_dir / "preferences.json",
-        semaphore_labels=demo.semaphore_labels(),
+        semaphore_labels=demo.semaphore_labels(), posix_source=demo_posix_feed(demo),
     )  # fmt: skip
     try:
         async with app.run_test(size=size) as pilot:
@@ -116,6 +118,9 @@ async def shoot_views(demo: Demo, app: ShmtopApp, pilot: Any, settle: Any, foote
         await footer_drawn()
         save(f"{name}-view")
         await pilot.press("escape")
+    await pilot.press("4")  # the POSIX shared memory tab: its scan comes with the next polls
+    await settle(3)
+    save("posix-shm")
     await pilot.press("1")
     app.main_screen.table.move_to(demo.object("dest").id)
     await pilot.press("d")
@@ -153,7 +158,8 @@ def main() -> int:
         return run_isolated()
     socket.sethostname("demo")
     size, suffix = SHOTS[shot]
-    with tempfile.TemporaryDirectory() as prefs_dir, Demo() as demo:
+    where = isolate()  # the demo's own: a private /dev/shm and /dev/mqueue for its POSIX objects
+    with tempfile.TemporaryDirectory() as prefs_dir, Demo(posix=where.posix) as demo:
         asyncio.run(shoot(demo, Path(prefs_dir), size, suffix))
     return 0
 
