@@ -44,7 +44,7 @@ class DemoGuide(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         box = VerticalScroll()
-        box.border_title = "shmtop demo: what runs here (its own IPC namespace)"
+        box.border_title = "shmtop demo: what runs here"  # where: the title bar says
         box.border_subtitle = "any key closes this · ? on the main screen shows it again"
         with box:
             yield Static(Text("\n".join(self.lines)), id="guide-text")
