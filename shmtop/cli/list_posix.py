@@ -21,13 +21,16 @@ from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
 from shmtop.core.snapshot.accounts import user_name
 from shmtop.text import mqueue_table, posix_table
 from shmtop.text.documents import ListDocument
+from shmtop.text.filtering import user_matches
 from shmtop.text.report import render_table
+from shmtop.text.sanitize import safe_text
 
 if TYPE_CHECKING:
     from shmtop.text.list_all_documents import ListAllDocument
 
+# An empty kind is one line, not a table of no row (a kind absent from /dev/shm is common).
 EMPTY = {
-    PosixKind.SHM: "POSIX shared memory: none (/dev/shm holds no object, none is mapped)",
+    PosixKind.SHM: "POSIX shared memory: none (no object in /dev/shm, none mapped or open)",
     PosixKind.SEM: "POSIX named semaphores: none",
 }
 NO_QUEUES = "POSIX message queues: none"
@@ -39,18 +42,12 @@ class PosixPart(NamedTuple):
     snapshot: PosixSnapshot
     queues: mqueue.MqSnapshot
     objects: dict[PosixKind, list[PosixObject]]
+    user: str | None  # list --user's U: the objects are U's only
 
 
 def _owned(uid: int, known: bool, user: str | None) -> bool:
-    """list --user's rule (text/filtering.owner_matches) for a POSIX owner."""
-    if user is None:
-        return True
-    if not known:
-        return False
-    word = user.lower()
-    return word == user_name(uid).lower() or (
-        word.isascii() and word.isdigit() and int(word) == uid
-    )
+    """list --user's rule for a POSIX owner (an object that could not be stat'ed: no one's)."""
+    return user is None or (known and user_matches(user_name(uid), uid, user))
 
 
 def scan(args: argparse.Namespace) -> PosixPart:
@@ -65,7 +62,11 @@ def scan(args: argparse.Namespace) -> PosixPart:
                if _owned(o.uid, o.stat_known, args.user)]
         for kind in PosixKind
     }  # fmt: skip
-    return PosixPart(snapshot, queues, objects)
+    return PosixPart(snapshot, queues, objects, args.user)
+
+
+def _none(line: str, user: str | None) -> str:
+    return line if user is None else f"{line.split(' (', 1)[0]} of user {safe_text(user)}"
 
 
 def print_tables(part: PosixPart) -> None:
@@ -74,7 +75,7 @@ def print_tables(part: PosixPart) -> None:
     for kind in PosixKind:
         objects = part.objects[kind]
         if not objects:
-            print(f"\n{EMPTY[kind]}")
+            print(f"\n{_none(EMPTY[kind], part.user)}")
             continue
         print(f"\n{posix_table.TITLES[kind]} ({len(objects)})")
         columns = posix_table.COLUMNS[kind]
@@ -82,7 +83,7 @@ def print_tables(part: PosixPart) -> None:
         print("\n".join(render_table([h for h, _ in columns], rows)))
     queues = part.queues
     if queues.listed and not queues.queues:
-        print(f"\n{NO_QUEUES}")
+        print(f"\n{_none(NO_QUEUES, part.user)}")
     else:
         print("\n" + mqueue_table.summary_line(queues))
         if queues.listed:
