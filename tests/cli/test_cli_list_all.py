@@ -103,14 +103,24 @@ def test_list_json_carries_the_posix_objects_and_validates(
     assert {"segments", "semaphore_sets", "queues"} <= document.keys()
 
 
-def test_list_of_one_system_v_kind_has_no_posix_field(mapped: tuple[str, int]) -> None:
-    run = shmtop("list", "shm", "--json")
+@pytest.mark.parametrize(
+    "argv",
+    [["shm"], ["all", "-A"], ["--watch", "1", "--count", "1"]],
+    ids=["one-kind", "all-namespaces", "watch"],
+)
+def test_list_of_one_kind_across_namespaces_or_watched_stays_system_v(
+    argv: list[str], mapped: tuple[str, int]
+) -> None:
+    """The POSIX tables come with every kind, one-shot, in the caller's namespace (README)."""
+    run = shmtop("list", "--json", *argv)
     assert run.returncode == 0, run.stderr
-    document = json.loads(run.stdout)
+    document = json.loads(run.stdout.splitlines()[0])
     validate("list", document)
     assert not any(key.startswith("posix_") for key in document)
-    plain = shmtop("list", "shm")
-    assert "POSIX" not in plain.stdout and mapped[0] not in plain.stdout
+    if "--watch" not in argv:
+        plain = shmtop("list", *argv)
+        assert plain.returncode == 0, plain.stderr
+        assert "POSIX" not in plain.stdout and mapped[0] not in plain.stdout
 
 
 def test_list_user_filters_the_posix_objects_too(mapped: tuple[str, int]) -> None:
