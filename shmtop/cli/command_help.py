@@ -18,7 +18,8 @@ COMMANDS: dict[str, CommandHelp] = {
     "list": CommandHelp(
         "a table of every object, with attached processes",
         "One table per kind (shm, sem, msg; pshm, psem for POSIX shared memory and named"
-        " semaphores in /dev/shm, pmq for POSIX message queues), from one consistent"
+        " semaphores in /dev/shm, pmq for POSIX message queues; none or all: System V,"
+        " then the POSIX ones, which -A, --watch and --from leave out), from one consistent"
         " snapshot: owner, size, attachments with their access (rw/ro), status (dest,"
         " orphan, locked) and who created and last used each object. Run as root to see"
         " every process's mappings; without root shmtop says what it could not inspect.",

@@ -464,10 +464,18 @@ def run_list(args: argparse.Namespace) -> int:
     if args.user is not None:
         check_user(args.user, snapshot)
     chosen = choose(snapshot, args, kinds)
+    posix_part = None
+    if args.kind == "all" and recorded is None:  # and the POSIX tables (cli/list_posix.py)
+        from shmtop.cli import list_posix
+
+        posix_part = list_posix.scan(args)
     if args.json:
         from shmtop.text.documents import list_records
 
-        emit_streamed(*list_records(snapshot, chosen))
+        shell, lists = list_records(snapshot, chosen)
+        if posix_part is not None:
+            shell, lists = list_posix.json_parts(shell, lists, posix_part)
+        emit_streamed(shell, lists)
         return EXIT_OK
     titles = {"shm": "Shared memory segments", "sem": "Semaphore sets", "msg": "Message queues"}
     for index, kind in enumerate(kinds):
@@ -477,6 +485,8 @@ def run_list(args: argparse.Namespace) -> int:
     note = report.blind_spot_note(snapshot) if "shm" in kinds else None
     if note:
         print(note, file=sys.stderr)
+    if posix_part is not None:
+        list_posix.print_tables(posix_part)
     return EXIT_OK
 
 

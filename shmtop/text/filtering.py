@@ -62,10 +62,15 @@ def search_text(obj: IpcObject) -> str:
 def owner_matches(owner: Owner, user: str) -> bool:
     """The one rule of `user:` here and of `list --user`: the owner's name in any case,
     or its uid as ASCII digits."""
+    return user_matches(owner.user, owner.uid, user)
+
+
+def user_matches(name: str, uid: int, user: str) -> bool:
+    """owner_matches() for an owner known by name and uid (a POSIX object's)."""
     word = user.lower()
-    if word == owner.user.lower():
+    if word == name.lower():
         return True
-    return word.isascii() and word.isdigit() and int(word) == owner.uid
+    return word.isascii() and word.isdigit() and int(word) == uid
 
 
 def _flag(obj: IpcObject, snapshot: Snapshot, word: str) -> bool:

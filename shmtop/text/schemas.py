@@ -11,7 +11,8 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from shmtop.text.documents import SCHEMA_VERSION, LimitsDocument, ListDocument, ShowDocument
+from shmtop.text.documents import SCHEMA_VERSION, LimitsDocument, ShowDocument
+from shmtop.text.list_all_documents import ListAllDocument
 from shmtop.text.mqueue_documents import PmqListDocument
 from shmtop.text.posix_documents import PosixListDocument
 from shmtop.text.wait_documents import QueueMessagesDocument, WaitersDocument
@@ -27,7 +28,7 @@ class Document(NamedTuple):
 
 
 DOCUMENTS: dict[str, Document] = {
-    "list": Document("shmtop list --json (and each line of --watch)", ListDocument),
+    "list": Document("shmtop list --json (and each line of --watch)", ListAllDocument),
     "show": Document("shmtop show shm|sem|msg ID --json", ShowDocument),
     "show-messages": Document("shmtop show msg ID --messages --json", QueueMessagesDocument),
     "waiters": Document("shmtop waiters --json", WaitersDocument),

@@ -341,7 +341,7 @@ def test_fields_are_described_in_the_schema() -> None:
     defs = json.loads(schema_text("list"))["$defs"]
     segment = defs["SegmentRecord"]["properties"]
     assert "IPC_RMID" in segment["dest"]["description"]
-    assert "MAJOR.MINOR" in defs["ListDocument"]["properties"]["schema_version"]["description"]
+    assert "MAJOR.MINOR" in defs["ListAllDocument"]["properties"]["schema_version"]["description"]
     assert Kind.SHM.value in segment["kind"]["enum"]
 
 

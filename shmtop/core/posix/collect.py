@@ -10,7 +10,6 @@ import stat
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from shmtop.core.binding import native
 from shmtop.core.posix import content
@@ -29,6 +28,7 @@ from shmtop.core.posix.model import (
 from shmtop.core.posix.mounts import classify_device, our_mounts
 from shmtop.core.snapshot.procs import start_time  # the clock the System V side uses
 from shmtop.core.snapshot.visibility import processes_hidden
+from shmtop.core.snapshot.workers import Workers  # not concurrent.futures: see there
 
 _Key = tuple[int, int]
 
@@ -58,9 +58,7 @@ class PosixCollector:
         self._room: tuple[int, int] | None = None  # rows to make room for: maps, fds
         # The maps scan and the fd scan are C loops that release the GIL and share
         # nothing: run side by side, a scan costs about the longer of the two.
-        self._pool = (
-            ThreadPoolExecutor(threads, thread_name_prefix="shmtop-posix") if threads > 1 else None
-        )
+        self._pool = Workers(threads, "shmtop-posix") if threads > 1 else None
 
     def close(self) -> None:
         if self._pool is not None:

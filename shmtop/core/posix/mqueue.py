@@ -287,8 +287,6 @@ def _unmounted(detached: bool) -> tuple[Listing, str]:
     """The queues where no mqueue fs of ours is mounted: through a detached mount, else
     through a helper process's private mount namespace (older kernels, or fsopen
     filtered); neither is ever on our mount table."""
-    from shmtop.core.posix import mqueue_private  # spawns a helper only when needed
-
     if detached:
         try:
             return list_detached(), DETACHED
@@ -297,6 +295,9 @@ def _unmounted(detached: bool) -> tuple[Listing, str]:
                 why = "no mqueue fs is mounted and reading one needs CAP_SYS_ADMIN"
                 why += f" ({error.strerror})"
                 return Listing(None, problem=why), DETACHED
+    # Imported only here: it spawns a helper, and its subprocess import costs a one-shot ~7 ms.
+    from shmtop.core.posix import mqueue_private
+
     return mqueue_private.list_privately(), mqueue_private.SOURCE
 
 

@@ -1,0 +1,103 @@
+"""The POSIX part of plain `shmtop list` (`list all`): after the System V tables, POSIX shared
+memory, named semaphores and message queues, as `list pshm|psem|pmq` show them.
+
+Only in the caller's namespace and for one-shot lists: `-A`/`--namespace` and `--from` stay
+System V (`list pshm -A` has the POSIX kinds), and `--watch` too: a POSIX scan reads every
+process's maps and fds, a steady System V line does not (README, Commands).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import msgspec
+
+from shmtop.core.posix import mqueue
+from shmtop.core.posix.collect import take_snapshot
+from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
+from shmtop.core.snapshot.accounts import user_name
+from shmtop.text import mqueue_table, posix_table
+from shmtop.text.documents import ListDocument
+from shmtop.text.filtering import user_matches
+from shmtop.text.report import render_table
+from shmtop.text.sanitize import safe_text
+
+if TYPE_CHECKING:
+    from shmtop.text.list_all_documents import ListAllDocument
+
+# An empty kind is one line, not a table of no row (a kind absent from /dev/shm is common).
+EMPTY = {
+    PosixKind.SHM: "POSIX shared memory: none (no object in /dev/shm, none mapped or open)",
+    PosixKind.SEM: "POSIX named semaphores: none",
+}
+NO_QUEUES = "POSIX message queues: none"
+
+
+class PosixPart(NamedTuple):
+    """The POSIX scans of one `list`, and the objects of each kind it shows (--user's)."""
+
+    snapshot: PosixSnapshot
+    queues: mqueue.MqSnapshot
+    objects: dict[PosixKind, list[PosixObject]]
+    user: str | None  # list --user's U: the objects are U's only
+
+
+def _owned(uid: int, known: bool, user: str | None) -> bool:
+    """list --user's rule for a POSIX owner (an object that could not be stat'ed: no one's)."""
+    return user is None or (known and user_matches(user_name(uid), uid, user))
+
+
+def scan(args: argparse.Namespace) -> PosixPart:
+    """Both POSIX scans (shm and semaphores: maps and fds; queues: fds and threads)."""
+    snapshot = take_snapshot()
+    queues = mqueue.take_snapshot()
+    if args.user is not None:
+        kept = tuple(q for q in queues.queues if _owned(q.entry.uid, True, args.user))
+        queues = msgspec.structs.replace(queues, queues=kept)
+    objects = {
+        kind: [o for o in posix_table.objects_of(snapshot, kind)
+               if _owned(o.uid, o.stat_known, args.user)]
+        for kind in PosixKind
+    }  # fmt: skip
+    return PosixPart(snapshot, queues, objects, args.user)
+
+
+def _none(line: str, user: str | None) -> str:
+    return line if user is None else f"{line.split(' (', 1)[0]} of user {safe_text(user)}"
+
+
+def print_tables(part: PosixPart) -> None:
+    """Each kind's title and table (a line saying none when it has no object), its notes on
+    stderr."""
+    for kind in PosixKind:
+        objects = part.objects[kind]
+        if not objects:
+            print(f"\n{_none(EMPTY[kind], part.user)}")
+            continue
+        print(f"\n{posix_table.TITLES[kind]} ({len(objects)})")
+        columns = posix_table.COLUMNS[kind]
+        rows = [tuple(cell(o, part.snapshot) for _, cell in columns) for o in objects]
+        print("\n".join(render_table([h for h, _ in columns], rows)))
+    queues = part.queues
+    if queues.listed and not queues.queues:
+        print(f"\n{_none(NO_QUEUES, part.user)}")
+    else:
+        print("\n" + mqueue_table.summary_line(queues))
+        if queues.listed:
+            print("\n".join(mqueue_table.table_lines(queues)))
+    for note in (posix_table.blind_spot_note(part.snapshot), mqueue_table.blind_spot_note(queues)):
+        if note:
+            print(note, file=sys.stderr)
+
+
+def json_parts(
+    shell: ListDocument, lists: dict[str, Iterator[Any]], part: PosixPart
+) -> tuple[ListAllDocument, dict[str, Iterator[Any]]]:
+    """The list document with the POSIX fields (its records made as they are encoded)."""
+    from shmtop.text.list_all_documents import with_posix  # only list --json needs them
+
+    shm, sem = part.objects[PosixKind.SHM], part.objects[PosixKind.SEM]
+    return with_posix(shell, lists, shm, sem, part.snapshot, part.queues)
