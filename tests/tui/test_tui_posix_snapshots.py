@@ -10,6 +10,7 @@ import pytest
 from fake_posix import FixedPosix
 from fake_source import FixedSource, FixedWaiters, fixed_peek
 from textual.pilot import Pilot
+from textual.widgets._footer import FooterKey
 from tui_pilot import tables_filled, wait_for
 
 from shmtop.tui.app import ShmtopApp
@@ -38,6 +39,13 @@ async def posix_tab(app: ShmtopApp, pilot: Pilot[None], key: str, tab: str, rows
     await wait_for(pilot, lambda: app.polls > polls, "the refresh the tab asked for")
     table = app.screen.query_one(f"#table-{tab}", PosixTable)
     await wait_for(pilot, lambda: len(table.objects) == rows, f"the {tab} rows")
+    # F2 does not apply to a POSIX tab: the footer redraws its key dimmed a moment later.
+    await wait_for(pilot, lambda: columns_key_dimmed(app), "the footer's F2 dimmed")
+
+
+def columns_key_dimmed(app: ShmtopApp) -> bool:
+    keys = [key for key in app.screen.query(FooterKey) if key.action == "choose_columns"]
+    return bool(keys) and all(key.has_class("-disabled") for key in keys)
 
 
 @pytest.mark.parametrize("size", SIZES)
