@@ -161,7 +161,7 @@ class MainScreen(Screen[None]):
         self._search_note = ""  # "no match for ...": one line, replaced as the search changes
         self._search_text = ""  # the search n, F3 and N repeat (shown in the status line)
         self._ready = False
-        self._keys_state: bool | None = None
+        self._keys_state: tuple[str, bool] | None = None  # (tab, a row selected)
         self._status_shown: str | None = None  # whether a row is selected, as last shown
         self.scan_waiters = False  # `w`: scan for waiters with every refresh
         self._probes = Probes()
@@ -344,8 +344,9 @@ class MainScreen(Screen[None]):
         self._refresh_keys()
 
     def _refresh_keys(self) -> None:
-        """Re-grey the footer only when what applies changed: a refresh rebuilds it."""
-        state = self.table.selected is not None
+        """Re-grey the footer only when what applies changed (the tab, or whether a row is
+        selected): a refresh rebuilds it."""
+        state = (posix_main.shown_tab(self) or str(self.kind), self.table.selected is not None)
         if state != self._keys_state:
             self._keys_state = state
             self.refresh_bindings()
