@@ -44,21 +44,8 @@ def foreign_namespace(
     flags += ["--user"] if user_namespace else []
     argv = [*prefix, "unshare", *flags, "--", sys.executable, "-c", _CHILD, hostname or "",
             str(objects)]  # fmt: skip
-    child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None
-        line = child.stdout.readline()  # bounded: the child says it or exits (EOF)
-        if not line:
-            raise RuntimeError(f"the namespace child failed (exit {child.wait()})")
-        yield json.loads(line)
-    finally:
-        if child.stdin is not None:
-            child.stdin.close()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    with _held_child(argv, "the namespace child") as said:
+        yield said
 
 
 # Runs in new IPC and mount namespaces with a tmpfs of their own on /dev/shm: makes a POSIX
@@ -83,12 +70,20 @@ def foreign_shm(name: str) -> Iterator[dict[str, Any]]:
     pid, IPC namespace inode and the object's POSIX name."""
     argv = ["unshare", "--ipc", "--mount", "--propagation", "private", "--", "sh", "-c",
             _OWN_SHM, sys.executable, _SHM_CHILD, name]  # fmt: skip
+    with _held_child(argv, "the mount namespace child") as said:
+        yield said
+
+
+@contextmanager
+def _held_child(argv: list[str], what: str) -> Iterator[dict[str, Any]]:
+    """Start argv, yield the JSON line it prints once ready, and end it by closing its
+    stdin (killed if it is still there 10 s later)."""
     child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None
-        line = child.stdout.readline()
+        line = child.stdout.readline()  # bounded: the child says it or exits (EOF)
         if not line:
-            raise RuntimeError(f"the mount namespace child failed (exit {child.wait()})")
+            raise RuntimeError(f"{what} failed (exit {child.wait()})")
         yield json.loads(line)
     finally:
         if child.stdin is not None:

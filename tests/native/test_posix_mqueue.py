@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import itertools
-import json
 import os
 import signal
 import subprocess
@@ -22,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from helpers import wait_until
+from pmq_kids import Kid, Queues, identity, start
 
 from shmtop.core.binding import native
 from shmtop.core.posix import mqueue, mqueue_actions, mqueue_private
@@ -31,71 +30,16 @@ from shmtop.core.posix.mqueue import MqQueue, MqSnapshot, take_snapshot
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="reads every process's fds: root")
 
 PREFIX = f"/shmtop-pmq-{os.getpid()}-"
-_count = itertools.count()
 TESTS = Path(__file__).resolve().parent.parent
-
-
-class Queues:
-    """Makes queues with mq_open; unlinks whatever is left of them at the end."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def make(self, max_messages: int = 4, max_size: int = 64, suffix: str = "") -> str:
-        name = f"{PREFIX}{next(_count)}{suffix}"
-        flags = os.O_CREAT | os.O_EXCL | os.O_RDWR
-        mqd = native.mq_open(name, flags, 0o640, max_messages=max_messages, max_size=max_size)
-        native.mq_close(mqd)
-        self.names.append(name)
-        return name
-
-    def cleanup(self) -> None:
-        for name in self.names:
-            with contextlib.suppress(FileNotFoundError):
-                native.mq_unlink(name)
 
 
 @pytest.fixture
 def queues() -> Iterator[Queues]:
-    made = Queues()
+    made = Queues(PREFIX)
     yield made
     made.cleanup()
     left = [q.name for q in take_snapshot([]).queues if q.name.startswith(PREFIX)]
     assert not left, f"queues left behind: {left}"
-
-
-class Kid:
-    """A child running tests/pmq_child.py; killed by PID at the end."""
-
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(TESTS / "pmq_child.py"), *args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        )  # fmt: skip
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()  # bounded: the child dies with an error
-        assert line, f"child {args} failed: {self.process.wait()}"
-        said = json.loads(line)
-        self.pid: int = said["pid"]
-        self.fd: int = said["fd"]
-
-    def stop(self) -> None:
-        self.process.kill()
-        self.process.wait()
-
-
-@pytest.fixture
-def kids() -> Iterator[list[Kid]]:
-    started: list[Kid] = []
-    yield started
-    for kid in started:
-        kid.stop()
-
-
-def start(kids: list[Kid], *args: str) -> Kid:
-    kid = Kid(*args)
-    kids.append(kid)
-    return kid
 
 
 def only(snapshot: MqSnapshot, name: str) -> MqQueue:
@@ -104,20 +48,11 @@ def only(snapshot: MqSnapshot, name: str) -> MqQueue:
     return found[0]
 
 
-def identity(name: str) -> tuple[int, int]:
-    mqd = native.mq_open(name, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        info = os.fstat(mqd)
-    finally:
-        native.mq_close(mqd)
-    return (info.st_dev, info.st_ino)
-
-
 def test_counts_and_bytes_after_a_childs_sends_and_its_fd_as_a_holder(
-    queues: Queues, kids: list[Kid]
+    queues: Queues, mq_kids: list[Kid]
 ) -> None:
     name = queues.make(max_messages=5, max_size=48)
-    kid = start(kids, name, "w", "send:hello", "send:1234567", "send:x")
+    kid = start(mq_kids, name, "w", "send:hello", "send:1234567", "send:x")
     queue = only(take_snapshot([kid.pid]), name)
     state = queue.entry.state
     assert (state.messages, state.max_messages, state.max_size) == (3, 5, 48)
@@ -131,11 +66,11 @@ def test_counts_and_bytes_after_a_childs_sends_and_its_fd_as_a_holder(
 
 
 def test_a_blocked_receiver_is_a_waiter_of_its_queue_and_of_no_other(
-    queues: Queues, kids: list[Kid]
+    queues: Queues, mq_kids: list[Kid]
 ) -> None:
     empty, other = queues.make(), queues.make()
-    start(kids, other, "r")  # a holder of the other queue, blocked nowhere
-    kid = start(kids, empty, "r", "receive")
+    start(mq_kids, other, "r")  # a holder of the other queue, blocked nowhere
+    kid = start(mq_kids, empty, "r", "receive")
 
     def receiving() -> bool:
         return bool(only(take_snapshot(), empty).receivers)
@@ -151,10 +86,10 @@ def test_a_blocked_receiver_is_a_waiter_of_its_queue_and_of_no_other(
 
 
 def test_a_blocked_sender_on_a_full_queue_is_found_and_goes_once_a_message_is_taken(
-    queues: Queues, kids: list[Kid]
+    queues: Queues, mq_kids: list[Kid]
 ) -> None:
     full = queues.make(max_messages=1, max_size=16)
-    kid = start(kids, full, "w", "send:first", "send-block:second")
+    kid = start(mq_kids, full, "w", "send:first", "send-block:second")
     wait_until(lambda: bool(only(take_snapshot(), full).senders), "the child blocks in mq_send")
     queue = only(take_snapshot(), full)
     assert [(w.pid, w.fd, w.sending) for w in queue.waiters] == [(kid.pid, kid.fd, True)]
@@ -170,10 +105,10 @@ def test_a_blocked_sender_on_a_full_queue_is_found_and_goes_once_a_message_is_ta
 
 
 def test_an_unlinked_queue_still_held_open_is_found_through_the_holders_fd(
-    queues: Queues, kids: list[Kid]
+    queues: Queues, mq_kids: list[Kid]
 ) -> None:
     name = queues.make()
-    kid = start(kids, name, "rw", "send:kept")
+    kid = start(mq_kids, name, "rw", "send:kept")
     key = identity(name)
     native.mq_unlink(name)
     found = [q for q in take_snapshot().queues if q.key == key]
@@ -201,10 +136,10 @@ def no_dev_mqueue() -> Iterator[None]:
 
 @pytest.mark.parametrize("detached", [True, False], ids=["detached-mount", "helper"])
 def test_without_a_mount_queues_are_read_and_our_mount_table_stays(
-    queues: Queues, no_dev_mqueue: None, kids: list[Kid], detached: bool
+    queues: Queues, no_dev_mqueue: None, mq_kids: list[Kid], detached: bool
 ) -> None:
     name = queues.make()
-    kid = start(kids, name, "rw", "send:seen")
+    kid = start(mq_kids, name, "rw", "send:seen")
     before = _mountinfo()
     snapshot = take_snapshot([kid.pid], detached=detached)
     assert _mountinfo() == before
@@ -235,7 +170,7 @@ def test_a_mounted_mqueue_fs_is_read_directly_and_gives_the_same_queue(
 
 
 def test_a_mount_of_another_ipc_namespaces_queues_is_noticed_and_ours_are_read(
-    queues: Queues, mount_point: str, kids: list[Kid]
+    queues: Queues, mount_point: str, mq_kids: list[Kid]
 ) -> None:
     ours = queues.make()
     # A child in an IPC namespace of its own (our mount namespace) mounts its mqueue fs.
@@ -273,10 +208,10 @@ def test_removal_refuses_a_name_that_now_holds_another_queue(queues: Queues) -> 
 
 
 def test_removal_unlinks_the_queue_and_says_who_still_holds_it(
-    queues: Queues, kids: list[Kid]
+    queues: Queues, mq_kids: list[Kid]
 ) -> None:
     idle, held = queues.make(), queues.make()
-    kid = start(kids, held, "r")
+    kid = start(mq_kids, held, "r")
     snapshot = take_snapshot()
     assert mqueue_actions.remove(only(snapshot, idle)).outcome is PosixOutcome.REMOVED
     removal = mqueue_actions.remove(only(snapshot, held))
@@ -295,10 +230,10 @@ def test_a_hostile_name_is_kept_as_bytes_and_removed_by_them(queues: Queues) -> 
 
 
 def test_a_registered_notification_shows_its_pid_and_signal_and_survives_our_reads(
-    queues: Queues, kids: list[Kid]
+    queues: Queues, mq_kids: list[Kid]
 ) -> None:
     name, plain = queues.make(), queues.make()
-    kid = start(kids, name, "r", f"notify:{signal.SIGUSR1}")
+    kid = start(mq_kids, name, "r", f"notify:{signal.SIGUSR1}")
     for _ in range(2):  # our open, read and close leave the registration alone
         snapshot = take_snapshot([kid.pid])
         state = only(snapshot, name).entry.state
@@ -334,10 +269,10 @@ def test_a_scan_changes_no_count_and_no_mtime_but_moves_atime(
 
 
 def test_a_machine_without_a_system_call_table_says_waiters_are_unknown(
-    queues: Queues, kids: list[Kid]
+    queues: Queues, mq_kids: list[Kid]
 ) -> None:
     name = queues.make()
-    kid = start(kids, name, "r", "receive")
+    kid = start(mq_kids, name, "r", "receive")
     wait_until(lambda: bool(only(take_snapshot([kid.pid]), name).receivers), "the child blocks")
     blind = take_snapshot([kid.pid], machine="vax")
     assert blind.problem == "no system call table for vax: blocked senders and receivers unknown"
