@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shmtop import __version__
@@ -676,7 +676,6 @@ def dump_segment(args: argparse.Namespace, inside: Inside | None = None) -> int:
     """dump of a shmid; inside(call, *args): runs call in the segment's namespace (attach and
     its table are per namespace), default here."""
     from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
-    from shmtop.text.hexdump import hex_lines
 
     run = inside or here
     # The viewer's reader: as root pread on the segment's file, holes never read
@@ -692,19 +691,26 @@ def dump_segment(args: argparse.Namespace, inside: Inside | None = None) -> int:
             note = report.allocating_read_note(args.id, resident, reader.size)
             if note:
                 print(note, file=sys.stderr)
-        chunks = reader.chunks(start, stop, DUMP_CHUNK)
         try:
-            if args.raw:
-                for chunk in chunks:
-                    sys.stdout.buffer.write(chunk)
-            else:
-                for line in hex_lines(chunks, start):
-                    sys.stdout.write(line + "\n")
+            write_dump(reader.chunks(start, stop, DUMP_CHUNK), start, raw=args.raw)
         except BrokenPipeError:
             raise  # the reader of the pipe is done: main() ends quietly
         except OSError as error:
             raise CliError(object_error(error.errno, "shm", args.id, str(error))) from error
     return EXIT_OK
+
+
+def write_dump(chunks: Iterable[bytes], start: int, *, raw: bool) -> None:
+    """`dump`'s output, of a segment or a POSIX object: the bytes as they are (--raw, for a
+    pipe), or hex + ASCII lines with their offsets from `start`."""
+    if raw:
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
+        return
+    from shmtop.text.hexdump import hex_lines
+
+    for line in hex_lines(chunks, start):
+        sys.stdout.write(line + "\n")
 
 
 def run_view(args: argparse.Namespace) -> int:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from shmtop.cli.commands import confirmed
 from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
+from shmtop.cli.posix_removal import remove_after_plan
 from shmtop.core.posix import mqueue_actions
 from shmtop.core.posix.model import MQ_KIND
 from shmtop.core.posix.mqueue import MqSnapshot, take_snapshot
 from shmtop.text import mqueue_table
-from shmtop.text.errors import no_such_name, not_yet_for, posix_removal_text
+from shmtop.text.errors import no_such_name, not_yet_for
 
 
 def _note(snapshot: MqSnapshot) -> None:
@@ -70,18 +70,5 @@ def run_rm(args: argparse.Namespace) -> int:
     if not targets:
         _note(snapshot)
         return EXIT_ERROR
-    print("\n".join(mqueue_table.plan_lines(targets)))
-    failed = EXIT_ERROR if missing else 0
-    if args.dry_run:
-        return failed
-    if not args.yes and not confirmed(len(targets)):
-        print("nothing removed")
-        return EXIT_ERROR
-    outcomes = [mqueue_actions.remove(queue) for queue in targets]
-    for outcome in outcomes:
-        line = posix_removal_text(MQ_KIND, outcome)
-        if outcome.outcome.ok:
-            print(line)
-        else:
-            say_error(line)
-    return failed if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
+    plan = mqueue_table.plan_lines(targets)
+    return remove_after_plan(args, MQ_KIND, plan, targets, mqueue_actions.remove, missing=missing)

@@ -6,15 +6,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from shmtop.cli.commands import confirmed
+from shmtop.cli.commands import write_dump
 from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
+from shmtop.cli.posix_removal import remove_after_plan
 from shmtop.core.posix import actions, content
 from shmtop.core.posix.collect import take_snapshot
 from shmtop.core.posix.model import MQ_KIND, PosixKind, PosixObject, PosixSnapshot
 from shmtop.core.posix.verdicts import DEFAULT_GRACE, judge
 from shmtop.text import posix_table
-from shmtop.text.errors import no_such_name, not_yet_for, posix_removal_text
-from shmtop.text.hexdump import hex_lines
+from shmtop.text.errors import no_such_name, not_yet_for
 from shmtop.text.sanitize import safe_text
 
 
@@ -79,21 +79,10 @@ def run_rm(args: argparse.Namespace) -> int:
             raise CliError("nothing matches: no orphan to remove")
         return EXIT_ERROR
     grace = DEFAULT_GRACE if args.idle_for is None else args.idle_for
-    print("\n".join(posix_table.plan_lines(snapshot, targets, grace)))
-    failed = EXIT_ERROR if missing else 0
-    if args.dry_run:
-        return failed
-    if not args.yes and not confirmed(len(targets)):
-        print("nothing removed")
-        return EXIT_ERROR
-    outcomes = [actions.remove(o, snapshot, idle=args.orphans) for o in targets]
-    for outcome in outcomes:
-        line = posix_removal_text(args.kind, outcome)
-        if outcome.outcome.ok:
-            print(line)
-        else:
-            say_error(line)
-    return failed if all(o.outcome.ok for o in outcomes) else EXIT_ERROR
+    return remove_after_plan(
+        args, args.kind, posix_table.plan_lines(snapshot, targets, grace), targets,
+        lambda o: actions.remove(o, snapshot, idle=args.orphans), missing=missing,
+    )  # fmt: skip
 
 
 DUMP_CHUNK = 1 << 16
@@ -137,11 +126,5 @@ def run_dump(args: argparse.Namespace) -> int:
     with reader:
         start = min(args.offset, reader.size)
         stop = reader.size if args.length is None else min(reader.size, start + args.length)
-        chunks = reader.chunks(start, stop, DUMP_CHUNK)
-        if args.raw:
-            for chunk in chunks:
-                sys.stdout.buffer.write(chunk)
-        else:
-            for line in hex_lines(chunks, start):
-                sys.stdout.write(line + "\n")
+        write_dump(reader.chunks(start, stop, DUMP_CHUNK), start, raw=args.raw)
     return 0

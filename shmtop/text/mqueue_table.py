@@ -8,12 +8,12 @@ from collections.abc import Callable, Sequence
 from shmtop.core.posix.mqueue import MqQueue, MqSnapshot, MqWaiter
 from shmtop.core.posix.mqueue_actions import refusal, users_text
 from shmtop.core.snapshot.accounts import user_name
+from shmtop.text.posix_table import listed, process_label
 from shmtop.text.report import counted, render_table
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import clock, human_size, octal_perms, short_age
 
 TITLE = "POSIX message queues"
-USERS_SHOWN = 3  # processes named in a HELD BY / waiters cell, then "+N"
 TIMES_NOTE = (
     "reading a queue's status line (as shmtop does) sets its atime and ctime; mtime is its "
     "last send or receive"
@@ -23,15 +23,7 @@ _Cell = Callable[[MqQueue, MqSnapshot], str]
 
 
 def _process(snapshot: MqSnapshot, pid: int) -> str:
-    process = snapshot.processes.get(pid)
-    return f"{pid} {safe_text(process.command)}" if process is not None else str(pid)
-
-
-def _listed(labels: Sequence[str]) -> str:
-    if not labels:
-        return "-"
-    more = len(labels) - USERS_SHOWN
-    return ", ".join(labels[:USERS_SHOWN]) + (f" +{more}" if more > 0 else "")
+    return process_label(snapshot.processes, pid)
 
 
 def _known(value: int | None) -> str:
@@ -45,7 +37,7 @@ def messages(queue: MqQueue, snapshot: MqSnapshot) -> str:
 
 
 def _waiting(waiters: Sequence[MqWaiter], snapshot: MqSnapshot) -> str:
-    return _listed([_process(snapshot, pid) for pid in sorted({w.pid for w in waiters})])
+    return listed([_process(snapshot, pid) for pid in sorted({w.pid for w in waiters})])
 
 
 def _notify(queue: MqQueue, snapshot: MqSnapshot) -> str:
@@ -65,7 +57,7 @@ COLUMNS: tuple[tuple[str, _Cell], ...] = (
     ("NOTIFY", _notify),
     ("SENDERS", lambda q, s: _waiting(q.senders, s)),
     ("RECEIVERS", lambda q, s: _waiting(q.receivers, s)),
-    ("HELD BY", lambda q, s: _listed([_process(s, pid) for pid in q.holder_pids])),
+    ("HELD BY", lambda q, s: listed([_process(s, pid) for pid in q.holder_pids])),
 )
 
 

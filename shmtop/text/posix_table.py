@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from shmtop.core.posix.actions import refusal
-from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
+from shmtop.core.posix.model import PosixKind, PosixObject, PosixProcess, PosixSnapshot
 from shmtop.core.posix.verdicts import judge
 from shmtop.core.snapshot.accounts import user_name
 from shmtop.text.report import counted, render_table
@@ -19,12 +19,18 @@ USERS_SHOWN = 3  # processes named in a MAPPED BY / HELD BY cell, then "+N"
 _Cell = Callable[[PosixObject, PosixSnapshot], str]
 
 
-def _process(snapshot: PosixSnapshot, pid: int) -> str:
-    process = snapshot.processes.get(pid)
+def process_label(processes: Mapping[int, PosixProcess], pid: int) -> str:
+    """ "PID command" of a process a POSIX scan found (the queues' table uses it too)."""
+    process = processes.get(pid)
     return f"{pid} {safe_text(process.command)}" if process is not None else str(pid)
 
 
-def _listed(labels: Sequence[str]) -> str:
+def _process(snapshot: PosixSnapshot, pid: int) -> str:
+    return process_label(snapshot.processes, pid)
+
+
+def listed(labels: Sequence[str]) -> str:
+    """A MAPPED BY / HELD BY / waiters cell: the first USERS_SHOWN labels, then "+N"."""
     if not labels:
         return "-"
     more = len(labels) - USERS_SHOWN
@@ -37,11 +43,11 @@ def mapped_by(obj: PosixObject, snapshot: PosixSnapshot) -> str:
     for pid in obj.mapper_pids:
         writable = any(m.writable for m in obj.mappings if m.pid == pid)
         labels.append(f"{_process(snapshot, pid)} {'rw' if writable else 'ro'}")
-    return _listed(labels)
+    return listed(labels)
 
 
 def held_by(obj: PosixObject, snapshot: PosixSnapshot) -> str:
-    return _listed([_process(snapshot, pid) for pid in obj.holder_pids])
+    return listed([_process(snapshot, pid) for pid in obj.holder_pids])
 
 
 def status(obj: PosixObject, snapshot: PosixSnapshot) -> str:
