@@ -22,7 +22,7 @@ STATUS_COLOURS: dict[str, tuple[str, ...]] = {
     "orphan": ("warning", "accent", "secondary"),
     "locked": ("primary", "secondary", "accent"),
     "unreadable": ("foreground-muted", "secondary", "accent", "success"),
-    "unlinked": ("accent", "secondary", "success", "primary"),
+    "unlinked": ("accent", "success", "primary", "secondary"),
 }
 WORD = re.compile(r"[a-z]+")
 
