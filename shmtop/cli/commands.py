@@ -582,15 +582,12 @@ def check_user(user: str, snapshot: Snapshot) -> None:
 # ---- show ----
 
 
-def posix_in_namespace(args: argparse.Namespace) -> None:
-    """A usage error for --namespace with a POSIX kind (not yet)."""
-    if namespace_asked(args):
-        raise CliError(f"--namespace acts on System V kinds (not yet {args.kind})", EXIT_USAGE)
-
-
 def run_show(args: argparse.Namespace) -> int:
+    if args.kind in POSIX_KINDS and namespace_asked(args):
+        from shmtop.cli import posix_ns_objects
+
+        return posix_ns_objects.run_show(args)
     if args.kind in POSIX_KINDS:
-        posix_in_namespace(args)
         from shmtop.cli import posix
 
         return posix.run_show(args)
@@ -659,9 +656,11 @@ def run_dump(args: argparse.Namespace) -> int:
         )
     if (args.id is None) == (args.name is None):
         raise CliError("dump takes a shmid or --name NAME (one of them)", EXIT_USAGE)
+    if args.name is not None and namespace_asked(args):
+        from shmtop.cli import posix_ns_objects
+
+        return posix_ns_objects.run_dump(args)
     if args.name is not None:
-        if namespace_asked(args):
-            raise CliError("--namespace dumps System V segments (by shmid)", EXIT_USAGE)
         from shmtop.cli import posix
 
         return posix.run_dump(args)
@@ -757,8 +756,11 @@ def clamp_range(shmid: int, size: int, offset: int, length: int | None) -> tuple
 
 
 def run_rm(args: argparse.Namespace) -> int:
+    if (args.kind in POSIX_KINDS or args.names) and namespace_asked(args):
+        from shmtop.cli import posix_ns_objects
+
+        return posix_ns_objects.run_rm(args)
     if args.kind in POSIX_KINDS or args.names:
-        posix_in_namespace(args)
         from shmtop.cli import posix
 
         return posix.run_rm(args)

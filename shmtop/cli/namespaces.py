@@ -147,13 +147,25 @@ def _emit_list(
 
 def run_show(args: argparse.Namespace) -> int:
     if getattr(args, "messages", False):
-        raise CliError("--messages reads the caller's namespace only (not yet --namespace)",
-                       EXIT_USAGE)  # fmt: skip
+        return _show_messages(args)
     with snapshots(args, attachments=args.kind == "shm") as (_, seen):
         namespace, snapshot = _one(seen)
         if not args.json:
             _say_where(namespace)
         return commands.show_found(snapshot, args, namespace_record(namespace))
+
+
+def _show_messages(args: argparse.Namespace) -> int:
+    """show msg ID --messages in the namespace: its table, waiter scan and MSG_COPY reads
+    all made by its joined thread (a queue id means that namespace's queue)."""
+    from shmtop.cli import debug
+
+    with snapshots(args, attachments=False) as (collectors, seen):
+        namespace, _ = _one(seen)
+        if not args.json:
+            _say_where(namespace)
+        record = namespace_record(namespace)
+        return collectors.run_in(namespace, debug.run_show_messages, args, record)
 
 
 def run_dump(args: argparse.Namespace) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
 from shmtop.cli.posix_removal import remove_after_plan
@@ -39,11 +41,16 @@ def run_list(args: argparse.Namespace) -> int:
     return 0 if snapshot.listed else EXIT_ERROR
 
 
-def run_show(args: argparse.Namespace) -> int:
-    """Every queue of that name (a named one, and unlinked ones still held open)."""
+def _here(call: Callable[..., Any], *args: Any) -> Any:
+    return call(*args)
+
+
+def run_show(args: argparse.Namespace, snapshot: MqSnapshot | None = None) -> int:
+    """Every queue of that name (a named one, and unlinked ones still held open); snapshot:
+    of another namespace's queues (cli/posix_ns_objects.py), default ours."""
     if args.name is None or args.id is not None or args.json or args.messages:
         raise CliError(f"show {MQ_KIND} takes --name NAME (plain text only for now)", EXIT_USAGE)
-    snapshot = take_snapshot()
+    snapshot = snapshot or take_snapshot()
     found = snapshot.named(args.name)
     if not found:
         _note(snapshot)
@@ -54,11 +61,22 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_rm(args: argparse.Namespace) -> int:
-    """mq_unlink of each --name, after the plan and a confirmation (as rm pshm)."""
+def usage(args: argparse.Namespace) -> None:
+    """rm pmq's usage error, before any scan."""
     if not args.names or args.orphans or args.ids or args.key is not None:
         raise CliError(f"rm {MQ_KIND} takes --name NAME (may repeat)", EXIT_USAGE)
-    snapshot = take_snapshot()
+
+
+def run_rm(
+    args: argparse.Namespace,
+    snapshot: MqSnapshot | None = None,
+    inside: Callable[..., Any] = _here,
+) -> int:
+    """mq_unlink of each --name, after the plan and a confirmation (as rm pshm). snapshot
+    and inside(call, *args): another namespace's queues and its joined thread, where the
+    identity check and mq_unlink run (a name means that namespace's queue)."""
+    usage(args)
+    snapshot = snapshot or take_snapshot()
     names = list(dict.fromkeys(args.names))
     targets = []
     for name in names:
@@ -71,4 +89,6 @@ def run_rm(args: argparse.Namespace) -> int:
         _note(snapshot)
         return EXIT_ERROR
     plan = mqueue_table.plan_lines(targets)
-    return remove_after_plan(args, MQ_KIND, plan, targets, mqueue_actions.remove, missing=missing)
+    return remove_after_plan(
+        args, MQ_KIND, plan, targets, lambda q: inside(mqueue_actions.remove, q), missing=missing
+    )

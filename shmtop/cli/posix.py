@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NamedTuple
+
+import msgspec
 
 from shmtop.cli.commands import write_dump
 from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
@@ -46,6 +49,25 @@ def _blind_note(snapshot: PosixSnapshot) -> None:
         print(note, file=sys.stderr)
 
 
+class Scope(NamedTuple):
+    """One scan, as shown and as acted on: the same objects in the same order. In another
+    namespace (cli/posix_ns_objects.py) `shown` names them as its processes do (/dev/shm)
+    and `acting` has the paths that reach them from here (/proc/PID/root/dev/shm)."""
+
+    shown: PosixSnapshot
+    acting: PosixSnapshot
+
+    @classmethod
+    def here(cls) -> Scope:
+        snapshot = take_snapshot()
+        return cls(snapshot, snapshot)
+
+    def reach(self, obj: PosixObject) -> PosixObject:
+        """The acting twin of a shown object (the same device and inode)."""
+        found = self.acting.find(obj.dev, obj.inode)
+        return obj if found is None else found
+
+
 def _targets(args: argparse.Namespace, snapshot: PosixSnapshot) -> list[PosixObject]:
     if args.kind not in tuple(str(k) for k in PosixKind):
         raise CliError("--name goes with a POSIX kind: rm pshm --name NAME", EXIT_USAGE)
@@ -65,12 +87,13 @@ def _targets(args: argparse.Namespace, snapshot: PosixSnapshot) -> list[PosixObj
     return chosen
 
 
-def run_rm(args: argparse.Namespace) -> int:
+def run_rm(args: argparse.Namespace, scope: Scope | None = None) -> int:
     if args.kind == MQ_KIND:
         from shmtop.cli import pmq
 
         return pmq.run_rm(args)
-    snapshot = take_snapshot()
+    scope = scope or Scope.here()
+    snapshot = scope.shown
     targets = _targets(args, snapshot)
     missing = len(dict.fromkeys(args.names)) - len({o.name for o in targets})
     if not targets:
@@ -81,8 +104,14 @@ def run_rm(args: argparse.Namespace) -> int:
     grace = DEFAULT_GRACE if args.idle_for is None else args.idle_for
     return remove_after_plan(
         args, args.kind, posix_table.plan_lines(snapshot, targets, grace), targets,
-        lambda o: actions.remove(o, snapshot, idle=args.orphans), missing=missing,
+        lambda o: _remove(scope, o, idle=args.orphans), missing=missing,
     )  # fmt: skip
+
+
+def _remove(scope: Scope, obj: PosixObject, *, idle: bool) -> actions.PosixRemoval:
+    """Unlink obj by its acting path (the identity check is on that file), told by its name."""
+    done = actions.remove(scope.reach(obj), scope.acting, idle=idle)
+    return msgspec.structs.replace(done, name=obj.name)
 
 
 DUMP_CHUNK = 1 << 16
@@ -95,7 +124,7 @@ def _named(snapshot: PosixSnapshot, name: str) -> list[PosixObject]:
     return found
 
 
-def run_show(args: argparse.Namespace) -> int:
+def run_show(args: argparse.Namespace, scope: Scope | None = None) -> int:
     """`show pshm|psem --name NAME`: every object of that name, in plain text."""
     if args.kind == MQ_KIND:
         from shmtop.cli import pmq
@@ -103,7 +132,7 @@ def run_show(args: argparse.Namespace) -> int:
         return pmq.run_show(args)
     if args.name is None or args.id is not None or args.json or args.messages:
         raise CliError(f"show {args.kind} takes --name NAME (plain text only for now)", EXIT_USAGE)
-    snapshot = take_snapshot()
+    snapshot = (scope or Scope.here()).shown
     found = [o for o in _named(snapshot, args.name) if o.kind is PosixKind(args.kind)]
     if not found:
         raise CliError(no_such_name(args.kind, args.name))
@@ -113,14 +142,14 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_dump(args: argparse.Namespace) -> int:
+def run_dump(args: argparse.Namespace, scope: Scope | None = None) -> int:
     """`dump --name NAME`: hex (or --raw) of a POSIX object, read with pread only."""
-    snapshot = take_snapshot()
-    found = _named(snapshot, args.name)
+    scope = scope or Scope.here()
+    found = _named(scope.shown, args.name)
     if not found:
         raise CliError(no_such_name("pshm", args.name))
     try:
-        reader = content.ObjectReader(found[0])
+        reader = content.ObjectReader(scope.reach(found[0]))
     except content.Unreadable as error:
         raise CliError(safe_text(str(error))) from error
     with reader:

@@ -38,11 +38,11 @@ def run_list(args: argparse.Namespace) -> int:
     return _list_shm(args, namespaces, PosixKind(args.kind))
 
 
-def _shm_dir(namespace: Namespace) -> str:
+def shm_dir_of(namespace: Namespace) -> str:
     return SHM_DIR if namespace.current else f"/proc/{namespace.pids[0]}/root{SHM_DIR}"
 
 
-def _as_seen_inside(snapshot: PosixSnapshot, root: str) -> PosixSnapshot:
+def as_seen_inside(snapshot: PosixSnapshot, root: str) -> PosixSnapshot:
     """The objects' paths as the namespace's processes name them (without /proc/PID/root)."""
     prefix = os.fsencode(root)
     objects = tuple(
@@ -53,10 +53,10 @@ def _as_seen_inside(snapshot: PosixSnapshot, root: str) -> PosixSnapshot:
     return msgspec.structs.replace(snapshot, objects=objects)
 
 
-def _device(namespace: Namespace) -> int | str:
+def shm_device(namespace: Namespace) -> int | str:
     """The device of the namespace's /dev/shm, or why it cannot be read."""
     try:
-        return os.stat(_shm_dir(namespace)).st_dev
+        return os.stat(shm_dir_of(namespace)).st_dev
     except OSError as error:
         return f"its {SHM_DIR} cannot be read ({os.strerror(error.errno or 0).lower()})"
 
@@ -67,7 +67,7 @@ def _shm_snapshots(
     """A scan of each namespace's /dev/shm (once a device: the first namespace showing it
     keeps its objects), and the namespaces not scanned, with why."""
     owners: dict[int, Namespace] = {}
-    devices = {ns.inode: _device(ns) for ns in namespaces}
+    devices = {ns.inode: shm_device(ns) for ns in namespaces}
     for namespace in namespaces:
         device = devices[namespace.inode]
         if isinstance(device, int):
@@ -84,7 +84,7 @@ def _shm_snapshots(
             skipped.append((namespace, f"shares {SHM_DIR} with "
                                        f"{namespace_label(owner.name, owner.inode)}"))  # fmt: skip
             continue
-        with PosixCollector(_shm_dir(namespace)) as collector:
+        with PosixCollector(shm_dir_of(namespace)) as collector:
             snapshot = collector.snapshot(None if namespace.current else namespace.pids)
         # A scan of every process (ours) sees a container's objects through its mappers:
         # they are that container's namespace's, shown there.
@@ -92,7 +92,7 @@ def _shm_snapshots(
         kept = tuple(o for o in snapshot.objects if o.dev not in others)
         snapshot = msgspec.structs.replace(snapshot, objects=kept)
         if not namespace.current:
-            snapshot = _as_seen_inside(snapshot, f"/proc/{namespace.pids[0]}/root")
+            snapshot = as_seen_inside(snapshot, f"/proc/{namespace.pids[0]}/root")
         scans.append((namespace, snapshot))
     return scans, skipped
 
