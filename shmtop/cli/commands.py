@@ -534,15 +534,28 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
     so the last line is whole, and exits 0: that is how a watch is meant to end."""
     collector = Collector(attachments=args.kind in ("shm", "all"))
     records = watch_records()
+
+    def line(number: int) -> None:
+        snapshot = take_snapshot(collector=collector)
+        if number == 0 and args.user is not None:
+            check_user(args.user, snapshot)
+        emit_streamed(*records.records(snapshot, choose(snapshot, args, kinds)), flush=True)
+
+    try:
+        return watch_lines(args, line)
+    finally:
+        collector.close()
+
+
+def watch_lines(args: argparse.Namespace, line: Callable[[int], None]) -> int:
+    """Call line(0), line(1), ... every --watch seconds from the first, --count times (or
+    until Ctrl-C, between two lines); exit 0."""
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         lines, due = 0, time.monotonic()
         while not stop.is_set():
-            snapshot = take_snapshot(collector=collector)
-            if lines == 0 and args.user is not None:
-                check_user(args.user, snapshot)
-            emit_streamed(*records.records(snapshot, choose(snapshot, args, kinds)), flush=True)
+            line(lines)
             lines += 1
             if args.count is not None and lines >= args.count:
                 break
@@ -551,7 +564,6 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
             stop.wait(due - time.monotonic())
     finally:
         signal.signal(signal.SIGINT, previous)
-        collector.close()
     return EXIT_OK
 
 
