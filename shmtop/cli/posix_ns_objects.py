@@ -20,9 +20,9 @@ from typing import Any
 from shmtop.cli import pmq, posix
 from shmtop.cli.namespaces import chosen
 from shmtop.cli.output import CliError
-from shmtop.cli.posix_namespaces import as_seen_inside, shm_device, shm_dir_of
 from shmtop.core.namespaces.discover import Namespace, ipc_inode
 from shmtop.core.namespaces.joined import JoinedThread
+from shmtop.core.namespaces.posix_roots import as_seen_inside, root_of, shm_device, shm_dir_of
 from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector
 from shmtop.core.posix.model import MQ_KIND
@@ -55,7 +55,7 @@ def _scope(namespace: Namespace) -> posix.Scope:
     # paths are that namespace's (each action checks device and inode besides).
     if ipc_inode(member) != namespace.inode:
         raise CliError(f"IPC namespace {_label(namespace)}: its process {member} ended")
-    return posix.Scope(as_seen_inside(acting, f"/proc/{member}/root"), acting)
+    return posix.Scope(as_seen_inside(acting, root_of(namespace)), acting)
 
 
 @contextmanager
