@@ -16,10 +16,10 @@ from shmtop.cli.namespaces import chosen
 from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit
 from shmtop.core.namespaces.discover import Namespace
 from shmtop.core.namespaces.joined import JoinedThread
-from shmtop.core.namespaces.posix_roots import scan_shm, shm_dir_of, shm_owners
 from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector
 from shmtop.core.posix.model import MQ_KIND, SHM_DIR, PosixKind, PosixSnapshot
+from shmtop.core.posix.namespace_roots import scan_shm, shm_dir_of, shm_owners
 from shmtop.text import mqueue_table, posix_table
 from shmtop.text.documents import NamespaceRecord, namespace_record
 from shmtop.text.errors import not_yet_for

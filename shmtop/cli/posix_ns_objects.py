@@ -22,10 +22,10 @@ from shmtop.cli.namespaces import chosen
 from shmtop.cli.output import CliError
 from shmtop.core.namespaces.discover import Namespace, ipc_inode
 from shmtop.core.namespaces.joined import JoinedThread
-from shmtop.core.namespaces.posix_roots import as_seen_inside, root_of, shm_device, shm_dir_of
 from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector
 from shmtop.core.posix.model import MQ_KIND
+from shmtop.core.posix.namespace_roots import as_seen_inside, root_of, shm_device, shm_dir_of
 from shmtop.text.namespace_table import namespace_label
 
 
