@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from shmtop.exporter.namespace_families import merged
 
@@ -14,8 +14,8 @@ def _family(name: str, namespace: str, value: float) -> GaugeMetricFamily:
 
 
 def test_merged_keeps_one_family_a_name_with_every_namespace_samples_in_order() -> None:
-    ours = [_family("shmtop_objects", "1", 3), _family("shmtop_waiters", "1", 0)]
-    theirs = [_family("shmtop_objects", "2", 5), _family("shmtop_deadlocks", "2", 1)]
+    ours: list[Metric] = [_family("shmtop_objects", "1", 3), _family("shmtop_waiters", "1", 0)]
+    theirs: list[Metric] = [_family("shmtop_objects", "2", 5), _family("shmtop_deadlocks", "2", 1)]
     families = merged([ours, theirs])
     assert [f.name for f in families] == ["shmtop_objects", "shmtop_waiters", "shmtop_deadlocks"]
     objects = families[0]
