@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
 
 from shmtop.core.model import Snapshot
-from shmtop.core.namespaces.discover import Namespace, census
+from shmtop.core.namespaces.discover import Census, Namespace, census
 from shmtop.core.namespaces.snapshots import NamespaceCollectors
 from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector
@@ -68,7 +69,11 @@ class _Other:
     joined thread: the scanner keeps the namespace of the thread that made it)."""
 
     def __init__(self, collectors: NamespaceCollectors, namespace: Namespace) -> None:
-        self.scanner: WaiterScanner = collectors.run_in(namespace, WaiterScanner)
+        self.pids = list(namespace.pids)  # its members now (each reading's census)
+        # Its members only: every process's threads, twenty times over, cost 20x a scan.
+        self.scanner: WaiterScanner = collectors.run_in(
+            namespace, lambda: WaiterScanner(members=lambda: self.pids)
+        )
         self.posix = PosixCollector(shm_dir_of(namespace))
         self.last: tuple[float, PosixReading] | None = None  # reused for --posix-interval
 
@@ -80,13 +85,21 @@ class EveryNamespace:
     """The exporter's reader of every namespace (module docstring); one reading at a time
     (SnapshotSource's lock)."""
 
-    def __init__(self, posix_interval: float | None = 0.0) -> None:
+    def __init__(
+        self,
+        posix_interval: float | None = 0.0,
+        wanted: Callable[[Namespace], bool] | None = None,
+    ) -> None:
         self.posix_interval = posix_interval  # None: no POSIX scan
+        self._wanted = wanted  # which namespaces (a benchmark's own); default every one
         self._collectors: NamespaceCollectors | None = None
         self._others: dict[int, _Other] = {}
 
     def read(self) -> EveryReading:
         found = census()
+        if self._wanted is not None:
+            wanted = self._wanted
+            found = Census(tuple(ns for ns in found.namespaces if wanted(ns)), found.unplaced)
         collectors = self._collectors
         if collectors is None or not collectors.follow(found):
             self.close()
@@ -99,23 +112,24 @@ class EveryNamespace:
         readable = [v.namespace for v in seen.views if v.snapshot is not None]
         owners = shm_owners(readable) if interval is not None else None
         parts = []
+        latest = {ns.inode: ns for ns in found.namespaces}  # the members as of this census
         for view in seen.views:
             if view.namespace.current or view.snapshot is None:
                 continue
-            other = self._others.get(view.namespace.inode)
+            namespace = latest.get(view.namespace.inode, view.namespace)
+            other = self._others.get(namespace.inode)
             if other is None:
-                other = self._others[view.namespace.inode] = _Other(collectors, view.namespace)
-            waits = collectors.run_in(view.namespace, other.scanner.scan)
+                other = self._others[namespace.inode] = _Other(collectors, namespace)
+            other.pids[:] = namespace.pids
+            waits = collectors.run_in(namespace, other.scanner.scan)
             posix = None
             if owners is not None and interval is not None:
                 now = time.monotonic()
                 if other.last is None or now - other.last[0] >= interval:
-                    read = collectors.run_in(
-                        view.namespace, _posix_of, view.namespace, other, owners
-                    )
+                    read = collectors.run_in(namespace, _posix_of, namespace, other, owners)
                     other.last = (now, read)
                 posix = other.last[1]
-            parts.append(NamespacePart(view.namespace, view.snapshot, waits, posix))
+            parts.append(NamespacePart(namespace, view.snapshot, waits, posix))
         elsewhere = frozenset(
             device for device, owner in (owners.owners.items() if owners else ())
             if not owner.current
