@@ -50,7 +50,8 @@ def readings(every: EveryNamespace | None, rounds: int) -> tuple[list[float], li
 def line(what: str, single: list[float], every: list[float]) -> str:
     first = f"first {single[0] * 1000:7.1f} vs {every[0] * 1000:7.1f} ms"
     one, many = statistics.median(single[1:]), statistics.median(every[1:])
-    return f"  {what}: {first}; steady {one * 1000:7.1f} vs {many * 1000:7.1f} ms ({many / one:.2f}x)"
+    steady = f"steady {one * 1000:7.1f} vs {many * 1000:7.1f} ms ({many / one:.2f}x)"
+    return f"  {what}: {first}; {steady}"
 
 
 def main() -> int:
