@@ -1,5 +1,6 @@
-"""The tree view's rows (htop's tree, for IPC): each running process with the objects it uses,
-and each owner with the objects it owns, built from a snapshot and a waiter scan.
+"""The tree view's rows (htop's tree, for IPC): each running process with the objects it uses
+(System V, then POSIX), and each owner with the System V objects it owns, built from a
+snapshot, a waiter scan and the POSIX scans.
 
 Headless: the TUI only draws the rows. Every label is plain text, sanitised here (process
 names, titles and POSIX names are untrusted); keys are stable across refreshes, so that a
@@ -15,8 +16,11 @@ from dataclasses import dataclass
 import msgspec
 
 from shmtop.core.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
+from shmtop.core.posix.model import PosixSnapshot
+from shmtop.core.posix.mqueue import MqSnapshot
 from shmtop.core.waits.records import Waiter
 from shmtop.core.waits.wait_report import WaitReport
+from shmtop.text.posix_usage_tree import PosixUse, posix_users, posix_uses
 from shmtop.text.process_names import LINE_WIDTH, SUMMARY_WIDTH, VIEWER, process_label
 from shmtop.text.report import counted
 from shmtop.text.sanitize import safe_text
@@ -75,15 +79,22 @@ class _Who:
     user: str | None
 
 
-def build_tree(snapshot: Snapshot, waits: WaitReport | None = None,
-               user: str | None = None) -> UsageTree:  # fmt: skip
+def build_tree(
+    snapshot: Snapshot, waits: WaitReport | None = None, user: str | None = None,
+    posix: PosixSnapshot | None = None, queues: MqSnapshot | None = None,
+) -> UsageTree:  # fmt: skip
     """The tree of a snapshot (and of the waiter scan that came with it, if any); given a
-    user, only that user's processes and the objects that user owns."""
+    user, only that user's processes and the objects that user owns. posix and queues:
+    the POSIX scans, whose objects show under the processes that map, hold or wait on
+    them (posix_usage_tree.py)."""
     waiters = _our_waiters(waits)
     people = _processes(snapshot, waits)
+    for pid, found in posix_users(posix, queues).items():
+        people.setdefault(pid, _Who(found.command, None, found.user))
     users = {o.owner.user for kind in Kind for o in snapshot.objects(kind)}
     users.update(who.user for who in people.values() if who.user is not None)
-    sections = (_process_section(snapshot, people, waiters, user),
+    extra = posix_uses(posix, queues, waits) if posix is not None or queues is not None else {}
+    sections = (_process_section(snapshot, people, waiters, user, extra),
                 _owner_section(snapshot, people, waiters, user))  # fmt: skip
     size = sum(1 for section in sections for _ in section.walk())
     return UsageTree(*sections, tuple(sorted(users)), size)
@@ -211,20 +222,22 @@ def _uses(snapshot: Snapshot, waiters: tuple[Waiter, ...]
     return uses
 
 
-def _process_section(snapshot: Snapshot, people: Mapping[int, _Who],
-                     waiters: tuple[Waiter, ...], user: str | None) -> TreeRow:  # fmt: skip
+def _process_section(
+    snapshot: Snapshot, people: Mapping[int, _Who], waiters: tuple[Waiter, ...],
+    user: str | None, posix: Mapping[int, list[PosixUse]],
+) -> TreeRow:  # fmt: skip
     uses = _uses(snapshot, waiters)
     found = {(kind, o.id): o for kind in Kind for o in snapshot.objects(kind)}
     facts: dict[tuple[Kind, int], str] = {}  # each object's facts once, however many use it
     rows = []
-    for pid in sorted(uses):
+    for pid in sorted(set(uses) | set(posix)):
         who = people.get(pid)
         if who is None:
             continue  # a creator or last changer that is gone: it uses nothing now
         if user is not None and who.user != user:
             continue
         children = []
-        for (kind, ident), how in sorted(uses[pid].items(), key=_object_order):
+        for (kind, ident), how in sorted(uses.get(pid, {}).items(), key=_object_order):
             # How first, the object's facts after: at 80 columns the how is what shows.
             obj = found.get((kind, ident))
             text = facts.get((kind, ident))
@@ -236,6 +249,8 @@ def _process_section(snapshot: Snapshot, people: Mapping[int, _Who],
             label = f"{kind} {ident}: {'; '.join(how)}  · {text}"
             children.append(TreeRow(f"p{pid}/{kind}{ident}", label, role, kind=kind, ident=ident,
                                     pid=pid))  # fmt: skip
+        for use in sorted(posix.get(pid, ()), key=lambda use: use.order):  # after System V
+            children.append(TreeRow(f"p{pid}/{use.key}", use.label, use.role, pid=pid))
         owner = f"  user {safe_text(who.user)}" if who.user is not None else ""
         label = f"{_process_label(pid, who)}{owner}  ({counted(len(children), 'object')})"
         rows.append(TreeRow(f"p{pid}", label, "process", tuple(children), pid=pid))
