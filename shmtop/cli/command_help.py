@@ -32,6 +32,7 @@ COMMANDS: dict[str, CommandHelp] = {
             "shmtop list --json --watch 5 --count 12",
             "shmtop list -A",
             "shmtop list -A --json --watch 5",
+            "shmtop list pmq --json --watch 5 -A",
             "shmtop list shm --namespace docker:3f2a1b9c8d7e --json",
             "shmtop list --from ipc.rec --at -5m",
         ),

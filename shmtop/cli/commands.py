@@ -442,6 +442,11 @@ def take_snapshot(*, attachments: bool = True, collector: Collector | None = Non
 
 def run_list(args: argparse.Namespace) -> int:
     recorded = record_hook.recorded_snapshot(args, args.kind in POSIX_KINDS)  # --from FILE
+    if args.kind in POSIX_KINDS and (args.watch is not None or args.count is not None):
+        from shmtop.cli import posix_watch
+
+        check_watch(args)
+        return posix_watch.run(args)
     if args.kind in POSIX_KINDS and namespace_asked(args):
         from shmtop.cli import posix_namespaces
 
@@ -497,6 +502,11 @@ def check_listing(args: argparse.Namespace, kinds: Sequence[str]) -> None:
     if args.sort and not any(columns.column(Kind(k), args.sort) for k in kinds):
         known = {name for k in kinds for name in columns.sort_names(Kind(k))}
         raise CliError(bad_sort(args.sort, known), EXIT_USAGE)
+    check_watch(args)
+
+
+def check_watch(args: argparse.Namespace) -> None:
+    """Usage errors of --watch and --count (every kind's)."""
     if args.count is not None and args.watch is None:
         raise CliError("--count goes with --watch", EXIT_USAGE)
     if args.watch is not None:

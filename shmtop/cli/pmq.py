@@ -8,12 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
+from shmtop.cli.posix import not_yet
 from shmtop.cli.posix_removal import remove_after_plan
 from shmtop.core.posix import mqueue_actions
 from shmtop.core.posix.model import MQ_KIND
 from shmtop.core.posix.mqueue import MqSnapshot, take_snapshot
 from shmtop.text import mqueue_table
-from shmtop.text.errors import no_such_name, not_yet_for
+from shmtop.text.errors import no_such_name
 
 
 def _note(snapshot: MqSnapshot) -> None:
@@ -23,11 +24,9 @@ def _note(snapshot: MqSnapshot) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """A table, or the pmq-list JSON document (--sort, --user and --watch: not yet). Exit 1
+    """A table, or the pmq-list JSON document (--sort and --user: not yet). Exit 1
     when no mqueue fs could be read at all."""
-    for option in ("sort", "user", "reverse", "watch"):
-        if getattr(args, option, None):
-            raise CliError(not_yet_for(f"--{option}", MQ_KIND), EXIT_USAGE)
+    not_yet(args)
     snapshot = take_snapshot()
     if args.json:
         from shmtop.text.mqueue_documents import pmq_list_document

@@ -20,16 +20,23 @@ from shmtop.text import posix_table
 from shmtop.text.errors import no_such_name, not_yet_for
 from shmtop.text.sanitize import safe_text
 
+NOT_YET = ("sort", "user", "reverse")  # list's options the POSIX kinds do not take yet
+
+
+def not_yet(args: argparse.Namespace) -> None:
+    """A usage error for an option of NOT_YET given with a POSIX kind."""
+    for option in NOT_YET:
+        if getattr(args, option, None):
+            raise CliError(not_yet_for(f"--{option}", args.kind), EXIT_USAGE)
+
 
 def run_list(args: argparse.Namespace) -> int:
-    """A table, or the posix-list JSON document (--sort, --user and --watch: not yet)."""
+    """A table, or the posix-list JSON document (--sort and --user: not yet)."""
     if args.kind == MQ_KIND:
         from shmtop.cli import pmq
 
         return pmq.run_list(args)
-    for option in ("sort", "user", "reverse", "watch"):
-        if getattr(args, option, None):
-            raise CliError(not_yet_for(f"--{option}", args.kind), EXIT_USAGE)
+    not_yet(args)
     kind = PosixKind(args.kind)
     snapshot = take_snapshot()
     if args.json:

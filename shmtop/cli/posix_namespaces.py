@@ -13,7 +13,8 @@ import argparse
 import sys
 
 from shmtop.cli.namespaces import chosen
-from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit
+from shmtop.cli.output import EXIT_ERROR, EXIT_OK, CliError, emit
+from shmtop.cli.posix import not_yet
 from shmtop.core.namespaces.discover import Namespace
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.core.posix import mqueue
@@ -22,14 +23,11 @@ from shmtop.core.posix.model import MQ_KIND, SHM_DIR, PosixKind, PosixSnapshot
 from shmtop.core.posix.namespace_roots import scan_shm, shm_dir_of, shm_owners
 from shmtop.text import mqueue_table, posix_table
 from shmtop.text.documents import NamespaceRecord, namespace_record
-from shmtop.text.errors import not_yet_for
 from shmtop.text.namespace_table import namespace_label, rows_across
 
 
 def run_list(args: argparse.Namespace) -> int:
-    for option in ("sort", "user", "reverse", "watch"):
-        if getattr(args, option, None):
-            raise CliError(not_yet_for(f"--{option}", args.kind), EXIT_USAGE)
+    not_yet(args)
     _, namespaces = chosen(args)
     if args.kind == MQ_KIND:
         return _list_queues(args, namespaces)

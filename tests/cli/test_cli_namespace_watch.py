@@ -12,7 +12,7 @@ from typing import Any
 import hidden
 import pytest
 from json_schemas import validate
-from ns_helpers import foreign_namespace
+from ns_helpers import foreign_namespace, foreign_shm
 
 from shmtop.core.binding import native
 from shmtop.core.namespaces.joined import JoinedThread
@@ -77,7 +77,67 @@ def test_watch_in_a_namespace_follows_its_changes_line_to_line() -> None:
             thread.close()
 
 
-def test_watch_of_a_posix_kind_across_namespaces_is_refused_in_one_line() -> None:
-    done = hidden.run(("list", "pshm", "--json", "--watch", "1", "-A"), nobody=False)
-    assert done.code == 2 and done.stdout == ""
-    assert done.stderr.splitlines() == ["shmtop: --watch is not available for pshm yet"]
+def test_watch_of_pshm_A_has_a_namespace_object_in_every_line() -> None:
+    with foreign_shm("shmtop-watch-object") as made:
+        done = hidden.run(("list", "pshm", "--json", "--watch", "0.05", "--count", "2", "-A"),
+                          nobody=False)  # fmt: skip
+    assert done.code == 0, done
+    lines = [json.loads(line) for line in done.lines()]
+    assert len(lines) == 2
+    for document in lines:
+        validate("posix-list", document)
+        theirs = [o for o in document["objects"] if o["namespace"]["inode"] == made["inode"]]
+        assert [o["name"] for o in theirs] == ["/shmtop-watch-object"]
+        assert theirs[0]["path"] == "/dev/shm/shmtop-watch-object"
+
+
+def test_watch_of_pmq_in_a_namespace_follows_its_queues() -> None:
+    with foreign_namespace("shmtop-watch-mq") as made:
+        argv = hidden.command(("list", "pmq", "--json", "--watch", "0.05", "--count", "400",
+                               "--namespace", "shmtop-watch-mq"), nobody=False)  # fmt: skip
+        watch = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                 cwd=hidden.ROOT, text=True)  # fmt: skip
+        thread = JoinedThread(made["pid"], made["inode"])
+        mqd = None
+        try:
+            assert watch.stdout is not None
+            first = json.loads(watch.stdout.readline())
+            validate("pmq-list", first)
+            assert first["queues"] == []
+            mqd = thread.run(native.mq_open, "/shmtop-watch-q", os.O_CREAT | os.O_RDWR, 0o600)
+            seen = None
+            for line in watch.stdout:  # bounded: --count ends the watch
+                document = json.loads(line)
+                if document["queues"]:
+                    seen = document
+                    break
+            assert seen is not None, "the new queue never showed"
+            validate("pmq-list", seen)
+            (queue,) = seen["queues"]
+            assert queue["name"] == "/shmtop-watch-q"
+            assert queue["namespace"]["name"] == "shmtop-watch-mq"
+        finally:
+            watch.kill()
+            watch.wait()
+            if mqd is not None:
+                thread.run(native.mq_unlink, "/shmtop-watch-q")
+                thread.run(native.mq_close, mqd)
+            thread.close()
+    ours = native.mq_open("/shmtop-watch-q", os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    native.mq_close(ours)  # the name was free in ours all along: it was theirs
+    native.mq_unlink("/shmtop-watch-q")
+
+
+def test_watch_of_a_posix_kind_in_ours_and_its_usage_errors() -> None:
+    done = hidden.run(("list", "psem", "--json", "--watch", "0.05", "--count", "2"),
+                      nobody=False)  # fmt: skip
+    assert done.code == 0, done
+    for line in done.lines():
+        validate("posix-list", json.loads(line))
+    assert len(done.lines()) == 2
+    text = hidden.run(("list", "pshm", "--watch", "1"), nobody=False)
+    assert text.code == 2 and text.stderr.splitlines() == [
+        "shmtop: --watch prints JSON Lines: add --json"
+    ]
+    sort = hidden.run(("list", "pmq", "--json", "--watch", "1", "--sort", "size"), nobody=False)
+    assert sort.code == 2 and "--sort is not available for pmq yet" in sort.stderr
