@@ -75,11 +75,16 @@ class Scope(NamedTuple):
         return obj if found is None else found
 
 
-def _targets(args: argparse.Namespace, snapshot: PosixSnapshot) -> list[PosixObject]:
+def rm_usage(args: argparse.Namespace) -> None:
+    """rm pshm|psem's usage errors, before any scan."""
     if args.kind not in tuple(str(k) for k in PosixKind):
         raise CliError("--name goes with a POSIX kind: rm pshm --name NAME", EXIT_USAGE)
     if bool(args.names) == bool(args.orphans) or args.ids or args.key is not None:
         raise CliError(f"rm {args.kind} takes --name NAME or --orphans (one of them)", EXIT_USAGE)
+
+
+def _targets(args: argparse.Namespace, snapshot: PosixSnapshot) -> list[PosixObject]:
+    rm_usage(args)
     kind = PosixKind(args.kind)
     objects = [o for o in snapshot.objects if o.kind is kind]
     if args.orphans:

@@ -92,10 +92,10 @@ def run_dump(args: argparse.Namespace) -> int:
 
 
 def run_rm(args: argparse.Namespace) -> int:
+    (pmq.usage if args.kind == MQ_KIND else posix.rm_usage)(args)  # before any join or scan
     namespace = _the_namespace(args, say=False)
     print(f"in IPC namespace {_label(namespace)}")
     if args.kind == MQ_KIND:
-        pmq.usage(args)
         with _joined(namespace) as inside:
             return pmq.run_rm(args, _queues(namespace, inside), inside)
     return posix.run_rm(args, _scope(namespace))

@@ -219,3 +219,13 @@ def test_list_psem_in_a_namespace_reads_its_semaphores_values(box: dict[str, Any
     validate("posix-list", listed)
     (found,) = [o for o in listed["objects"] if o["name"] == f"/{SEM}"]
     assert found["kind"] == "psem" and found["semaphore"]["value"] == 3, found
+
+
+def test_rm_usage_errors_in_a_namespace_come_before_anything_is_read() -> None:
+    ours = str(os.stat("/proc/self/ns/ipc").st_ino)
+    for args, said in ((("rm", "pshm", "3"), "rm pshm takes --name NAME or --orphans"),
+                       (("rm", "shm", "--name", "/x"), "--name goes with a POSIX kind"),
+                       (("rm", "pmq", "--orphans"), "rm pmq takes --name NAME")):  # fmt: skip
+        done = shmtop(*args, "--namespace", ours)
+        assert done.code == 2 and done.stdout == "", done
+        assert said in done.stderr
