@@ -112,32 +112,44 @@ class EveryNamespace:
         readable = [v.namespace for v in seen.views if v.snapshot is not None]
         owners = shm_owners(readable) if interval is not None else None
         parts = []
+        failed = 0
         latest = {ns.inode: ns for ns in found.namespaces}  # the members as of this census
         for view in seen.views:
             if view.namespace.current or view.snapshot is None:
                 continue
             namespace = latest.get(view.namespace.inode, view.namespace)
-            other = self._others.get(namespace.inode)
-            if other is None:
-                other = self._others[namespace.inode] = _Other(collectors, namespace)
-            other.pids[:] = namespace.pids
-            waits = collectors.run_in(namespace, other.scanner.scan)
-            posix = None
-            if owners is not None and interval is not None:
-                now = time.monotonic()
-                if other.last is None or now - other.last[0] >= interval:
-                    read = collectors.run_in(namespace, _posix_of, namespace, other, owners)
-                    other.last = (now, read)
-                posix = other.last[1]
-            parts.append(NamespacePart(namespace, view.snapshot, waits, posix))
+            try:
+                parts.append(self._part(collectors, namespace, view.snapshot, owners))
+            except OSError:  # it ended while read: counted, the others still served
+                failed += 1
         elsewhere = frozenset(
             device for device, owner in (owners.owners.items() if owners else ())
             if not owner.current
         )  # fmt: skip
         return EveryReading(
-            ours.namespace, ours.snapshot, tuple(parts), len(seen.refused),
+            ours.namespace, ours.snapshot, tuple(parts), len(seen.refused) + failed,
             sum(found.unplaced.values()), elsewhere,
         )  # fmt: skip
+
+    def _part(
+        self, collectors: NamespaceCollectors, namespace: Namespace, snapshot: Snapshot,
+        owners: ShmOwners | None,
+    ) -> NamespacePart:  # fmt: skip
+        """One other namespace's waits and POSIX reading (reused for --posix-interval),
+        each made in its joined thread."""
+        other = self._others.get(namespace.inode)
+        if other is None:
+            other = self._others[namespace.inode] = _Other(collectors, namespace)
+        other.pids[:] = namespace.pids
+        waits = collectors.run_in(namespace, other.scanner.scan)
+        interval = self.posix_interval
+        if owners is None or interval is None:
+            return NamespacePart(namespace, snapshot, waits, None)
+        now = time.monotonic()
+        if other.last is None or now - other.last[0] >= interval:
+            read = collectors.run_in(namespace, _posix_of, namespace, other, owners)
+            other.last = (now, read)
+        return NamespacePart(namespace, snapshot, waits, other.last[1])
 
     def close(self) -> None:
         for other in self._others.values():
