@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import msgspec
+
 from shmtop.cli import pmq, posix
 from shmtop.cli.namespaces import chosen
 from shmtop.cli.output import CliError
@@ -48,8 +50,15 @@ def _scope(namespace: Namespace) -> posix.Scope:
     device = shm_device(namespace)
     if isinstance(device, str):
         raise CliError(f"IPC namespace {_label(namespace)}: {device}")
+    # Every process's maps and fds, not its members' only: whoever maps a file of that
+    # /dev/shm maps it (a /dev/shm shared with ours has mappers outside the namespace),
+    # and rm --orphans must not call an object mapped from elsewhere unused.
     with PosixCollector(shm_dir_of(namespace)) as collector:
-        acting = collector.snapshot(namespace.pids)
+        scanned = collector.snapshot()
+    # Only that /dev/shm's objects: the scan sees ours (and others') through their mappers.
+    acting = msgspec.structs.replace(
+        scanned, objects=tuple(o for o in scanned.objects if o.dev == device)
+    )
     member = namespace.pids[0]
     # The root was reached by PID: still the namespace's member after the scan, so the
     # paths are that namespace's (each action checks device and inode besides).

@@ -10,7 +10,10 @@ import contextlib
 import os
 import shutil
 import struct
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import hidden
@@ -28,6 +31,7 @@ pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("unshare") is None,
     reason="needs root and unshare(1) to make and join IPC and mount namespaces",
 )
+TESTS = Path(__file__).resolve().parent.parent
 NAME = "shmtop-nsrest-obj"
 SEM = "shmtop-nsrest-sem"
 
@@ -81,6 +85,7 @@ def test_show_pshm_and_psem_in_a_namespace_are_that_namespace_objects(
     assert f"  path       /dev/shm/{NAME}" in shown.lines()  # as its processes name it
     assert f"ipc:[{box['inode']}]" in shown.stderr
     assert f"{box['pid']} " in shown.stdout.split("mapped by", 1)[1]  # its child maps it
+    assert sum(line.startswith("  identity") for line in shown.lines()) == 1  # not ours too
     sem = shmtop("show", "psem", "--name", f"/{SEM}", "--namespace", ns)
     assert sem.code == 0, sem
     assert "  value      3, nwaiters 0 (a hint)" in sem.lines()
@@ -229,3 +234,25 @@ def test_rm_usage_errors_in_a_namespace_come_before_anything_is_read() -> None:
         done = shmtop(*args, "--namespace", ours)
         assert done.code == 2 and done.stdout == "", done
         assert said in done.stderr
+
+
+def test_a_namespace_sharing_our_dev_shm_has_the_mappers_from_outside_it() -> None:
+    """unshare --ipc alone: its /dev/shm is ours, mapped by processes of ours too; they are
+    its mappers (what keeps rm --orphans from calling such an object unused)."""
+    path = f"/dev/shm/{NAME}-shared"
+    with open(path, "wb") as file:
+        file.truncate(4096)
+    mapper = subprocess.Popen([sys.executable, str(TESTS / "pshm_child.py"), path, "map-rw"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # fmt: skip
+    try:
+        assert mapper.stdout is not None and mapper.stdout.readline()
+        with foreign_namespace("shmtop-nsrest-shared") as made:
+            shown = shmtop("show", "pshm", "--name", f"/{NAME}-shared", "--namespace",
+                           str(made["inode"]))  # fmt: skip
+        assert shown.code == 0, shown
+        assert f"{mapper.pid} " in shown.stdout.split("mapped by", 1)[1]
+        assert os.path.exists(path)
+    finally:
+        mapper.kill()
+        mapper.wait()
+        os.unlink(path)
