@@ -249,7 +249,10 @@ def test_a_namespace_sharing_our_dev_shm_has_the_mappers_from_outside_it() -> No
         with foreign_namespace("shmtop-nsrest-shared") as made:
             shown = shmtop("show", "pshm", "--name", f"/{NAME}-shared", "--namespace",
                            str(made["inode"]))  # fmt: skip
+            listed = shmtop("list", "pshm", "--namespace", str(made["inode"]), "--json").json()
         assert shown.code == 0, shown
+        (found,) = [o for o in listed["objects"] if o["name"] == f"/{NAME}-shared"]
+        assert [m["pid"] for m in found["mappings"]] == [mapper.pid]
         assert f"{mapper.pid} " in shown.stdout.split("mapped by", 1)[1]
         assert os.path.exists(path)
     finally:

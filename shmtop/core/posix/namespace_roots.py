@@ -51,6 +51,7 @@ class ShmOwners(msgspec.Struct, frozen=True):
 
     devices: dict[int, int | str]  # namespace inode -> device, or the reason
     owners: dict[int, Namespace]  # device -> the namespace its objects are shown under
+    ours: int | None = None  # the caller's /dev/shm device (None: unreadable)
 
     def shown_under(self, namespace: Namespace) -> Namespace | str:
         """The namespace whose scan shows namespace's /dev/shm (itself: scan it), or why it
@@ -66,14 +67,20 @@ def shm_owners(namespaces: Sequence[Namespace]) -> ShmOwners:
         device = devices[namespace.inode]
         if isinstance(device, int):
             owners.setdefault(device, namespace)
-    return ShmOwners(devices, owners)
+    try:
+        ours: int | None = os.stat(SHM_DIR).st_dev
+    except OSError:
+        ours = None
+    return ShmOwners(devices, owners, ours)
 
 
 def scan_shm(namespace: Namespace, collector: PosixCollector, found: ShmOwners) -> PosixSnapshot:
     """A scan of namespace's /dev/shm by collector (made on shm_dir_of(namespace)): its
-    members' mappers (ours: every process's), the objects of another namespace's /dev/shm
+    members' mappers (every process's for ours, and for a namespace that shares our
+    /dev/shm: our processes map it too), the objects of another namespace's /dev/shm
     left to that one, the paths as its processes name them."""
-    snapshot = collector.snapshot(None if namespace.current else namespace.pids)
+    shared = found.devices[namespace.inode] == found.ours
+    snapshot = collector.snapshot(None if namespace.current or shared else namespace.pids)
     # A scan of every process (ours) sees a container's objects through its mappers:
     # they are that container's namespace's, shown there.
     others = set(found.owners) - {found.devices[namespace.inode]}
