@@ -7,10 +7,11 @@ usage_tree.py places them. Names are untrusted: sanitised here.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixProcess, PosixSnapshot
-from shmtop.core.posix.mqueue import MqQueue, MqSnapshot
+from shmtop.core.posix.mqueue import MqQueue, MqSnapshot, MqWaiter
 from shmtop.core.snapshot.accounts import user_name
 from shmtop.core.waits.records import Waiter
 from shmtop.core.waits.wait_report import WaitReport
@@ -91,12 +92,8 @@ def _file_uses(obj: PosixObject, waiters: list[Waiter] | tuple[Waiter, ...]
                ) -> dict[int, list[str]]:  # fmt: skip
     """pid -> 'mapped rw x2', 'holds fd 4 (rw)', 'WAITING: sem_wait (...)'."""
     how: dict[int, list[str]] = defaultdict(list)
-    mapped: dict[int, list[bool]] = defaultdict(list)
-    for m in obj.mappings:
-        mapped[m.pid].append(m.writable)
-    for pid, writable in mapped.items():
-        times = f" x{len(writable)}" if len(writable) > 1 else ""
-        how[pid].append(f"mapped {'rw' if any(writable) else 'ro'}{times}")
+    for pid, mapped in _mapped(obj).items():
+        how[pid].append(mapped.removesuffix(":"))
     for h in sorted(obj.holders, key=lambda h: (h.pid, h.fd)):
         how[h.pid].append(f"holds fd {h.fd} ({_access(h.readable, h.writable)})")
     for w in sorted(waiters, key=lambda w: (w.pid, w.tid)):
@@ -109,9 +106,12 @@ def _queue_uses(queue: MqQueue) -> dict[int, list[str]]:
     for h in sorted(queue.holders, key=lambda h: (h.pid, h.fd)):
         how[h.pid].append(f"holds fd {h.fd} ({_access(h.readable, h.writable)})")
     for w in sorted(queue.waiters, key=lambda w: (w.pid, w.tid)):
-        doing = "mq_timedsend (queue full)" if w.sending else "mq_timedreceive (queue empty)"
-        how[w.pid].append(f"WAITING{_thread(w.pid, w.tid)}: {doing}")
+        how[w.pid].append(f"WAITING{_thread(w.pid, w.tid)}: {_queue_wait(w)}")
     return how
+
+
+def _queue_wait(waiter: MqWaiter) -> str:
+    return "mq_timedsend (queue full)" if waiter.sending else "mq_timedreceive (queue empty)"
 
 
 def _access(readable: bool, writable: bool) -> str:
@@ -134,3 +134,72 @@ def _queue_facts(queue: MqQueue) -> str:
     messages = "? messages" if state.messages is None else counted(state.messages, "message")
     qsize = "" if state.qsize is None else f", {human_size(state.qsize)}"
     return f"{messages}{qsize}" + ("" if queue.linked else "  unlinked")
+
+
+# ---- owners and the POSIX objects each owns ----
+
+
+@dataclass(frozen=True, slots=True)
+class PosixOwned:
+    """One POSIX object under its owner: its key suffix, label, kind, and the lines under
+    it (key suffix, label, role, pid): who maps it, holds it, is blocked on it."""
+
+    key: str
+    label: str
+    kind: str
+    uid: int
+    users: tuple[tuple[str, str, str, int], ...]
+    order: tuple[int, str, int]
+
+
+def posix_owned(
+    shm: PosixSnapshot | None, queues: MqSnapshot | None, waits: WaitReport | None,
+    label_of: Callable[[int], str],
+) -> dict[str, list[PosixOwned]]:  # fmt: skip
+    """owner (user name) -> the POSIX objects it owns (known owners only), each with who
+    maps, holds or waits on it; label_of(pid): a process's label."""
+    owned: dict[str, list[PosixOwned]] = defaultdict(list)
+    futexes = _futex_waiters(waits)
+    for obj in shm.objects if shm is not None else ():
+        if not obj.stat_known:
+            continue  # no owner known
+        kind = str(obj.kind)
+        lines = [(f"m{pid}", f"{how} {label_of(pid)}", "attacher", pid)
+                 for pid, how in _mapped(obj).items()]  # fmt: skip
+        lines += [(f"h{h.pid}:{h.fd}", f"holds fd {h.fd} ({_access(h.readable, h.writable)}):"
+                   f" {label_of(h.pid)}", "attacher", h.pid)
+                  for h in sorted(obj.holders, key=lambda h: (h.pid, h.fd))]  # fmt: skip
+        lines += [(f"w{w.tid}", f"BLOCKED {label_of(w.pid)}{_thread(w.pid, w.tid)}:"
+                   f" {safe_text(w.operation())}", "waiter", w.pid)
+                  for w in sorted(futexes.get((obj.dev, obj.inode), ()),
+                                  key=lambda w: (w.pid, w.tid))]  # fmt: skip
+        label = f"{kind} {safe_text(obj.name)}  {_file_facts(obj)}"
+        owned[user_name(obj.uid)].append(PosixOwned(
+            f"{kind}{obj.dev}:{obj.inode}", label, kind, obj.uid, tuple(lines),
+            (ORDER[kind], obj.name, obj.inode),
+        ))  # fmt: skip
+    for queue in queues.queues if queues is not None else ():
+        entry = queue.entry
+        lines = [(f"h{h.pid}:{h.fd}", f"holds fd {h.fd} ({_access(h.readable, h.writable)}):"
+                  f" {label_of(h.pid)}", "attacher", h.pid)
+                 for h in sorted(queue.holders, key=lambda h: (h.pid, h.fd))]  # fmt: skip
+        lines += [(f"w{w.tid}", f"BLOCKED {label_of(w.pid)}{_thread(w.pid, w.tid)}:"
+                   f" {_queue_wait(w)}", "waiter", w.pid)
+                  for w in sorted(queue.waiters, key=lambda w: (w.pid, w.tid))]  # fmt: skip
+        label = f"{PMQ} {safe_text(queue.name)}  {_queue_facts(queue)}"
+        owned[user_name(entry.uid)].append(PosixOwned(
+            f"{PMQ}{entry.dev}:{entry.inode}", label, PMQ, entry.uid, tuple(lines),
+            (ORDER[PMQ], queue.name, entry.inode),
+        ))  # fmt: skip
+    return owned
+
+
+def _mapped(obj: PosixObject) -> dict[int, str]:
+    """pid -> 'mapped rw x2:' (its mappings of obj)."""
+    mapped: dict[int, list[bool]] = defaultdict(list)
+    for m in obj.mappings:
+        mapped[m.pid].append(m.writable)
+    return {
+        pid: f"mapped {'rw' if any(w) else 'ro'}{f' x{len(w)}' if len(w) > 1 else ''}:"
+        for pid, w in mapped.items()
+    }

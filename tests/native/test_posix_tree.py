@@ -99,6 +99,19 @@ def test_posix_objects_show_under_the_processes_that_map_hold_or_wait_on_them(
     assert under(processes, poster) == [f"psem /{SEM}: mapped rw  · value 2, nwaiters 0"]
     (queue,) = under(processes, holder)
     assert queue.startswith(f"pmq {QUEUE}: holds fd ") and queue.endswith("(r)  · 1 message, 5B")
+    # Under its owner, each object with who maps, holds it.
+    info = os.stat(f"/dev/shm/{NAME}")
+    owned = {row.key: row for row in tree.owners.walk()}
+    pshm_row = owned[f"oroot/pshm{info.st_dev}:{info.st_ino}"]
+    assert pshm_row.label == f"pshm /{NAME}  8.0K  allocated 0B"
+    users = [child.label for child in pshm_row.children]
+    assert users[0].startswith(f"mapped rw x2: {writer} (")
+    assert users[1].startswith(f"mapped ro: {reader} (")
+    assert users[2].startswith("holds fd ") and f"(r): {reader} (" in users[2]
+    (queue_row,) = [row for row in owned.values() if row.label.startswith(f"pmq {QUEUE}  ")]
+    assert [child.pid for child in queue_row.children] == [holder]
+    root = owned["oroot"]
+    assert "1 pshm" in root.label and "1 psem" in root.label and "1 pmq" in root.label
     # Without the POSIX scans the tree is what it was: none of these processes.
     assert {writer, reader, poster, holder}.isdisjoint(row.pid for row in bare.processes.children)
     keys = [row.key for row in processes.walk()]
