@@ -34,6 +34,14 @@ from shmtop.core.model import (  # noqa: E402
     SemaphoreSet,
     Snapshot,
 )  # fmt: skip
+from shmtop.core.posix.model import (  # noqa: E402
+    Holder,
+    Mapping,
+    PosixKind,
+    PosixObject,
+    PosixProcess,
+    PosixSnapshot,
+)
 from shmtop.text.usage_tree import build_tree  # noqa: E402
 from shmtop.tui.widgets.usage_tree import OPEN_LIMIT, UsageTreeView  # noqa: E402
 
@@ -67,6 +75,26 @@ def big_snapshot() -> Snapshot:
         fixed_snapshot(), segments=segments, semaphore_sets=sets, queues=queues,
         processes=MappingProxyType(procs),
     )  # fmt: skip
+
+
+POSIX_OBJECTS = 1000  # each mapped by 2 of the same processes, held by one
+
+
+def big_posix() -> PosixSnapshot:
+    """1000 POSIX shm objects of 64K, each mapped by two of the processes and held by one."""
+    objects = tuple(
+        PosixObject(
+            1, n, PosixKind.SHM, f"/dev/shm/obj{n}".encode(), True, True, 65536, 4096, n % 20,
+            0, 0o600, 0.0, 0.0, 0.0,
+            tuple(Mapping(1000 + (n + m) % PROCESSES, 0x1000, 0x11000, True, 0) for m in (0, 1)),
+            (Holder(1000 + n % PROCESSES, 5, True, True),),
+        )
+        for n in range(POSIX_OBJECTS)
+    )  # fmt: skip
+    processes = {1000 + p: PosixProcess(1000 + p, f"worker{p}", p % 20, 0.0)
+                 for p in range(PROCESSES)}  # fmt: skip
+    return PosixSnapshot(0.0, objects, (), processes, frozenset(range(20)), {}, "text",
+                         PROCESSES)  # fmt: skip
 
 
 class TreeApp(App[None]):
@@ -105,6 +133,9 @@ def main() -> None:
     one_user = min(timeit.repeat(lambda: build_tree(snapshot, None, "user3"), number=1,
                                  repeat=7)) * 1e3  # fmt: skip
     same = min(timeit.repeat(lambda: tree == build_tree(snapshot, None), number=1, repeat=7))
+    posix = big_posix()
+    with_posix = min(timeit.repeat(lambda: build_tree(snapshot, None, None, posix), number=1,
+                                   repeat=7)) * 1e3  # fmt: skip
     drawn = asyncio.run(draw_ms(snapshot))
     print(f"workload: {SEGMENTS} segments x {ATTACHERS} attachers, {PROCESSES} processes, "
           f"{SETS} sets of {NSEMS}, {QUEUES} queues; {lines} rows")  # fmt: skip
@@ -112,6 +143,8 @@ def main() -> None:
     print("|---|---:|")
     print(f"| build_tree, all users | {build:.1f} |")
     print(f"| build_tree, one user | {one_user:.1f} |")
+    print(f"| build_tree, all users, with {POSIX_OBJECTS} POSIX objects (2 mappers, 1 holder"
+          f" each) | {with_posix:.1f} |")  # fmt: skip
     print(f"| build + compare with the rows shown (an unchanged refresh) | {same * 1e3:.1f} |")
     print(f"| show(), drawn anew ({drawn['lines']:.0f} lines: folded past {OPEN_LIMIT} rows) "
           f"| {drawn['anew'] * 1e3:.1f} |")  # fmt: skip

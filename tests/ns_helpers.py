@@ -35,14 +35,17 @@ def foreign_namespace(
     objects: int = 1,
     prefix: Sequence[str] = (),
     user_namespace: bool = False,
+    inside: Sequence[str] = (),
 ) -> Iterator[dict[str, Any]]:
     """A child in a new IPC namespace (and UTS namespace, given a hostname) holding a segment
     it maps, a semaphore set and a queue; yields what it made. The namespace and its objects
     end with the child, when the block ends. prefix: what runs it (setpriv as another user);
-    user_namespace: in a user namespace of its own too (how an unprivileged user makes one)."""
+    user_namespace: in a user namespace of its own too (how an unprivileged user makes one);
+    inside: what runs it once in the namespace (setpriv: a process of another user in a
+    namespace root made)."""
     flags = ["--ipc"] + (["--uts"] if hostname is not None else [])
     flags += ["--user"] if user_namespace else []
-    argv = [*prefix, "unshare", *flags, "--", sys.executable, "-c", _CHILD, hostname or "",
+    argv = [*prefix, "unshare", *flags, "--", *inside, sys.executable, "-c", _CHILD, hostname or "",
             str(objects)]  # fmt: skip
     with _held_child(argv, "the namespace child") as said:
         yield said

@@ -31,6 +31,8 @@ COMMANDS: dict[str, CommandHelp] = {
             "shmtop list --json",
             "shmtop list --json --watch 5 --count 12",
             "shmtop list -A",
+            "shmtop list -A --json --watch 5",
+            "shmtop list pmq --json --watch 5 -A",
             "shmtop list shm --namespace docker:3f2a1b9c8d7e --json",
             "shmtop list --from ipc.rec --at -5m",
         ),
@@ -47,6 +49,8 @@ COMMANDS: dict[str, CommandHelp] = {
             "shmtop show pshm --name /PostgreSQL.1234",
             "shmtop show pmq --name /jobs",
             "shmtop show shm 0 --namespace 4026532190",
+            "shmtop show pshm --name /PostgreSQL.1234 --namespace docker:3f2a1b9c8d7e",
+            "shmtop show msg 1 --messages --namespace web-box",
         ),
     ),
     "dump": CommandHelp(
@@ -58,6 +62,7 @@ COMMANDS: dict[str, CommandHelp] = {
             "shmtop dump 0 --length 256",
             "shmtop dump 0 --offset 4096 --length 64",
             "shmtop dump --name /demo.ring --raw",
+            "shmtop dump --name /demo.ring --namespace web-box --length 64",
         ),
     ),
     "view": CommandHelp(
@@ -79,6 +84,7 @@ COMMANDS: dict[str, CommandHelp] = {
             "shmtop rm --orphans --idle-for 1h --yes",
             "shmtop rm pshm --name /stale.buffer",
             "shmtop rm shm 1 --namespace web-box",
+            "shmtop rm pmq --name /jobs --namespace web-box",
         ),
     ),
     "demo": CommandHelp(
@@ -111,11 +117,13 @@ COMMANDS: dict[str, CommandHelp] = {
         "serve the IPC facts as Prometheus metrics (or write a textfile)",
         "A Prometheus exporter: per-kind counts and usage against each kernel limit,"
         " per-object size, RSS, attachments, waiters and queue depth, orphans, stuck waits"
-        " and deadlocks. It has no endpoint that changes anything.",
+        " and deadlocks, of the caller's IPC namespace or (-A) of every one, each series"
+        " labelled with its namespace. It has no endpoint that changes anything.",
         (
             "shmtop exporter",
             "shmtop exporter --listen 127.0.0.1:9464 --max-objects 200",
             "shmtop exporter --textfile /var/lib/prometheus/node-exporter/shmtop.prom",
+            "shmtop exporter -A",
         ),
     ),
     "serve": CommandHelp(

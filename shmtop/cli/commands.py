@@ -442,6 +442,11 @@ def take_snapshot(*, attachments: bool = True, collector: Collector | None = Non
 
 def run_list(args: argparse.Namespace) -> int:
     recorded = record_hook.recorded_snapshot(args, args.kind in POSIX_KINDS)  # --from FILE
+    if args.kind in POSIX_KINDS and (args.watch is not None or args.count is not None):
+        from shmtop.cli import posix_watch
+
+        check_watch(args)
+        return posix_watch.run(args)
     if args.kind in POSIX_KINDS and namespace_asked(args):
         from shmtop.cli import posix_namespaces
 
@@ -497,6 +502,11 @@ def check_listing(args: argparse.Namespace, kinds: Sequence[str]) -> None:
     if args.sort and not any(columns.column(Kind(k), args.sort) for k in kinds):
         known = {name for k in kinds for name in columns.sort_names(Kind(k))}
         raise CliError(bad_sort(args.sort, known), EXIT_USAGE)
+    check_watch(args)
+
+
+def check_watch(args: argparse.Namespace) -> None:
+    """Usage errors of --watch and --count (every kind's)."""
     if args.count is not None and args.watch is None:
         raise CliError("--count goes with --watch", EXIT_USAGE)
     if args.watch is not None:
@@ -534,15 +544,28 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
     so the last line is whole, and exits 0: that is how a watch is meant to end."""
     collector = Collector(attachments=args.kind in ("shm", "all"))
     records = watch_records()
+
+    def line(number: int) -> None:
+        snapshot = take_snapshot(collector=collector)
+        if number == 0 and args.user is not None:
+            check_user(args.user, snapshot)
+        emit_streamed(*records.records(snapshot, choose(snapshot, args, kinds)), flush=True)
+
+    try:
+        return watch_lines(args, line)
+    finally:
+        collector.close()
+
+
+def watch_lines(args: argparse.Namespace, line: Callable[[int], None]) -> int:
+    """Call line(0), line(1), ... every --watch seconds from the first, --count times (or
+    until Ctrl-C, between two lines); exit 0."""
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         lines, due = 0, time.monotonic()
         while not stop.is_set():
-            snapshot = take_snapshot(collector=collector)
-            if lines == 0 and args.user is not None:
-                check_user(args.user, snapshot)
-            emit_streamed(*records.records(snapshot, choose(snapshot, args, kinds)), flush=True)
+            line(lines)
             lines += 1
             if args.count is not None and lines >= args.count:
                 break
@@ -551,7 +574,6 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
             stop.wait(due - time.monotonic())
     finally:
         signal.signal(signal.SIGINT, previous)
-        collector.close()
     return EXIT_OK
 
 
@@ -582,15 +604,12 @@ def check_user(user: str, snapshot: Snapshot) -> None:
 # ---- show ----
 
 
-def posix_in_namespace(args: argparse.Namespace) -> None:
-    """A usage error for --namespace with a POSIX kind (not yet)."""
-    if namespace_asked(args):
-        raise CliError(f"--namespace acts on System V kinds (not yet {args.kind})", EXIT_USAGE)
-
-
 def run_show(args: argparse.Namespace) -> int:
+    if args.kind in POSIX_KINDS and namespace_asked(args):
+        from shmtop.cli import posix_ns_objects
+
+        return posix_ns_objects.run_show(args)
     if args.kind in POSIX_KINDS:
-        posix_in_namespace(args)
         from shmtop.cli import posix
 
         return posix.run_show(args)
@@ -659,9 +678,11 @@ def run_dump(args: argparse.Namespace) -> int:
         )
     if (args.id is None) == (args.name is None):
         raise CliError("dump takes a shmid or --name NAME (one of them)", EXIT_USAGE)
+    if args.name is not None and namespace_asked(args):
+        from shmtop.cli import posix_ns_objects
+
+        return posix_ns_objects.run_dump(args)
     if args.name is not None:
-        if namespace_asked(args):
-            raise CliError("--namespace dumps System V segments (by shmid)", EXIT_USAGE)
         from shmtop.cli import posix
 
         return posix.run_dump(args)
@@ -757,8 +778,11 @@ def clamp_range(shmid: int, size: int, offset: int, length: int | None) -> tuple
 
 
 def run_rm(args: argparse.Namespace) -> int:
+    if (args.kind in POSIX_KINDS or args.names) and namespace_asked(args):
+        from shmtop.cli import posix_ns_objects
+
+        return posix_ns_objects.run_rm(args)
     if args.kind in POSIX_KINDS or args.names:
-        posix_in_namespace(args)
         from shmtop.cli import posix
 
         return posix.run_rm(args)

@@ -60,7 +60,9 @@ def run_waiters(args: argparse.Namespace, namespace: NamespaceRecord | None = No
 # ---- show msg ID --messages ----
 
 
-def run_show_messages(args: argparse.Namespace) -> int:
+def run_show_messages(args: argparse.Namespace, namespace: NamespaceRecord | None = None) -> int:
+    """The queue, its blocked processes and its messages (MSG_COPY), of the calling thread's
+    IPC namespace (a joined thread: namespace names it in JSON, default the caller's)."""
     if args.kind != "msg":
         raise CliError(
             "--messages applies to message queues: shmtop show msg ID --messages", EXIT_USAGE
@@ -90,7 +92,7 @@ def run_show_messages(args: argparse.Namespace) -> int:
         raise CliError(f"cannot read the System V IPC tables: {error}") from error
     waiters = found.on(Kind.MSG, args.id)
     if args.json:
-        record = queue_record(queue, snapshot, QueueRecord)
+        record = queue_record(queue, snapshot, QueueRecord, namespace)
         blocked = [waiter_record(w, found) for w in waiters]
         if isinstance(peek, native.MsgPeek):
             document = queue_messages_document(

@@ -56,6 +56,13 @@ def add_command(subparsers: Any) -> None:
         f" first, then the largest (default {DEFAULT_MAX_OBJECTS})",
     )
     exporter.add_argument(
+        "-A",
+        "--all-namespaces",
+        action="store_true",
+        help="every IPC namespace on the machine (root): each series labelled with its"
+        " namespace, shmtop_namespace_info naming them",
+    )
+    exporter.add_argument(
         "--textfile",
         type=Path,
         metavar="PATH",
@@ -85,11 +92,24 @@ def run(args: argparse.Namespace) -> int:
     def said(error: str) -> None:
         print(f"shmtop: snapshot failed (shmtop_up 0): {error}", file=sys.stderr, flush=True)
 
+    every = None
+    if args.all_namespaces:
+        from shmtop.core.namespaces.discover import can_join
+        from shmtop.exporter.namespace_source import EveryNamespace
+
+        if not can_join():
+            print(
+                "shmtop: -A without CAP_SYS_ADMIN: only the caller's IPC namespace is read"
+                " (the others count in shmtop_namespaces_unreadable)",
+                file=sys.stderr,
+            )
+        every = EveryNamespace(args.posix_interval)
     # The textfile gets a new snapshot each write; scrapes share one an interval.
     source = SnapshotSource(
         0.0 if args.textfile else args.interval,
         posix=PosixSource(args.posix_interval),
         on_error=said,
+        every=every,
     )
     exposition = Exposition(source, args.max_objects)
     try:

@@ -101,14 +101,10 @@ def _say_where(namespace: Namespace) -> None:
 
 def run_list(args: argparse.Namespace, kinds: tuple[str, ...]) -> int:
     if args.watch is not None:
-        raise CliError("--watch shows the caller's namespace only (not yet -A)", EXIT_USAGE)
+        return _watch(args, kinds)
     with snapshots(args, attachments="shm" in kinds) as (_, seen):
-        read = [(v, v.snapshot) for v in seen.views if v.snapshot is not None]
-        if args.user is not None and read:
-            commands.check_user(args.user, read[0][1])
-        parts = [
-            (view, snapshot, commands.choose(snapshot, args, kinds)) for view, snapshot in read
-        ]
+        parts = _parts(args, kinds, seen, check_user=True)
+        read = [(view, snapshot) for view, snapshot, _ in parts]
         if args.json:
             _emit_list(args, kinds, seen, parts)
             return EXIT_OK
@@ -130,16 +126,53 @@ def run_list(args: argparse.Namespace, kinds: tuple[str, ...]) -> int:
     return EXIT_OK
 
 
+Parts = list[tuple[NamespaceView, Snapshot, dict[str, list[Any]]]]
+
+
+def _parts(
+    args: argparse.Namespace, kinds: tuple[str, ...], seen: AllNamespaces, *, check_user: bool
+) -> Parts:
+    """Each namespace read: its view, snapshot and the objects --sort/--user choose."""
+    read = [(v, v.snapshot) for v in seen.views if v.snapshot is not None]
+    if check_user and args.user is not None and read:
+        commands.check_user(args.user, read[0][1])
+    return [(view, snapshot, commands.choose(snapshot, args, kinds)) for view, snapshot in read]
+
+
 def _emit_list(
     args: argparse.Namespace,
     kinds: tuple[str, ...],
     seen: AllNamespaces,
-    parts: list[tuple[NamespaceView, Snapshot, dict[str, list[Any]]]],
+    parts: Parts,
+    *,
+    flush: bool = False,
 ) -> None:
     records = [ListPart(snap, namespace_record(v.namespace), c) for v, snap, c in parts]
     views = [namespace_view_record(v.namespace, v.snapshot, v.refused) for v in seen.views]
     unplaced = seen.unplaced if args.all_namespaces else None
-    emit_streamed(*list_records_across(records, kinds, views, unplaced))
+    emit_streamed(*list_records_across(records, kinds, views, unplaced), flush=flush)
+
+
+def _watch(args: argparse.Namespace, kinds: tuple[str, ...]) -> int:
+    """`list --json --watch S` with -A or --namespace: a `list -A --json` document a line
+    (JSON Lines), every object with its namespace. The namespaces are those found at the
+    start, each one's collector kept from line to line (a steady line costs steady
+    snapshots); one whose processes end is a refused view in the lines after."""
+    with snapshots(args, attachments="shm" in kinds) as (collectors, first):
+
+        def line(number: int) -> None:
+            seen = first if number == 0 else _again(collectors)
+            parts = _parts(args, kinds, seen, check_user=number == 0)
+            _emit_list(args, kinds, seen, parts, flush=True)
+
+        return commands.watch_lines(args, line)
+
+
+def _again(collectors: NamespaceCollectors) -> AllNamespaces:
+    try:
+        return collectors.snapshot()
+    except OSError as error:
+        raise CliError(f"cannot read the System V IPC tables: {error}") from error
 
 
 # ---- show, dump, rm, waiters: in one namespace ----
@@ -147,13 +180,25 @@ def _emit_list(
 
 def run_show(args: argparse.Namespace) -> int:
     if getattr(args, "messages", False):
-        raise CliError("--messages reads the caller's namespace only (not yet --namespace)",
-                       EXIT_USAGE)  # fmt: skip
+        return _show_messages(args)
     with snapshots(args, attachments=args.kind == "shm") as (_, seen):
         namespace, snapshot = _one(seen)
         if not args.json:
             _say_where(namespace)
         return commands.show_found(snapshot, args, namespace_record(namespace))
+
+
+def _show_messages(args: argparse.Namespace) -> int:
+    """show msg ID --messages in the namespace: its table, waiter scan and MSG_COPY reads
+    all made by its joined thread (a queue id means that namespace's queue)."""
+    from shmtop.cli import debug
+
+    with snapshots(args, attachments=False) as (collectors, seen):
+        namespace, _ = _one(seen)
+        if not args.json:
+            _say_where(namespace)
+        record = namespace_record(namespace)
+        return collectors.run_in(namespace, debug.run_show_messages, args, record)
 
 
 def run_dump(args: argparse.Namespace) -> int:

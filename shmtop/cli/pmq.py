@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
+from shmtop.cli.posix import not_yet
 from shmtop.cli.posix_removal import remove_after_plan
 from shmtop.core.posix import mqueue_actions
 from shmtop.core.posix.model import MQ_KIND
 from shmtop.core.posix.mqueue import MqSnapshot, take_snapshot
 from shmtop.text import mqueue_table
-from shmtop.text.errors import no_such_name, not_yet_for
+from shmtop.text.errors import no_such_name
 
 
 def _note(snapshot: MqSnapshot) -> None:
@@ -21,11 +24,9 @@ def _note(snapshot: MqSnapshot) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """A table, or the pmq-list JSON document (--sort, --user and --watch: not yet). Exit 1
+    """A table, or the pmq-list JSON document (--sort and --user: not yet). Exit 1
     when no mqueue fs could be read at all."""
-    for option in ("sort", "user", "reverse", "watch"):
-        if getattr(args, option, None):
-            raise CliError(not_yet_for(f"--{option}", MQ_KIND), EXIT_USAGE)
+    not_yet(args)
     snapshot = take_snapshot()
     if args.json:
         from shmtop.text.mqueue_documents import pmq_list_document
@@ -39,11 +40,16 @@ def run_list(args: argparse.Namespace) -> int:
     return 0 if snapshot.listed else EXIT_ERROR
 
 
-def run_show(args: argparse.Namespace) -> int:
-    """Every queue of that name (a named one, and unlinked ones still held open)."""
+def _here(call: Callable[..., Any], *args: Any) -> Any:
+    return call(*args)
+
+
+def run_show(args: argparse.Namespace, snapshot: MqSnapshot | None = None) -> int:
+    """Every queue of that name (a named one, and unlinked ones still held open); snapshot:
+    of another namespace's queues (cli/posix_ns_objects.py), default ours."""
     if args.name is None or args.id is not None or args.json or args.messages:
         raise CliError(f"show {MQ_KIND} takes --name NAME (plain text only for now)", EXIT_USAGE)
-    snapshot = take_snapshot()
+    snapshot = snapshot or take_snapshot()
     found = snapshot.named(args.name)
     if not found:
         _note(snapshot)
@@ -54,11 +60,22 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_rm(args: argparse.Namespace) -> int:
-    """mq_unlink of each --name, after the plan and a confirmation (as rm pshm)."""
+def usage(args: argparse.Namespace) -> None:
+    """rm pmq's usage error, before any scan."""
     if not args.names or args.orphans or args.ids or args.key is not None:
         raise CliError(f"rm {MQ_KIND} takes --name NAME (may repeat)", EXIT_USAGE)
-    snapshot = take_snapshot()
+
+
+def run_rm(
+    args: argparse.Namespace,
+    snapshot: MqSnapshot | None = None,
+    inside: Callable[..., Any] = _here,
+) -> int:
+    """mq_unlink of each --name, after the plan and a confirmation (as rm pshm). snapshot
+    and inside(call, *args): another namespace's queues and its joined thread, where the
+    identity check and mq_unlink run (a name means that namespace's queue)."""
+    usage(args)
+    snapshot = snapshot or take_snapshot()
     names = list(dict.fromkeys(args.names))
     targets = []
     for name in names:
@@ -71,4 +88,6 @@ def run_rm(args: argparse.Namespace) -> int:
         _note(snapshot)
         return EXIT_ERROR
     plan = mqueue_table.plan_lines(targets)
-    return remove_after_plan(args, MQ_KIND, plan, targets, mqueue_actions.remove, missing=missing)
+    return remove_after_plan(
+        args, MQ_KIND, plan, targets, lambda q: inside(mqueue_actions.remove, q), missing=missing
+    )

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NamedTuple
+
+import msgspec
 
 from shmtop.cli.commands import write_dump
 from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
@@ -17,16 +20,23 @@ from shmtop.text import posix_table
 from shmtop.text.errors import no_such_name, not_yet_for
 from shmtop.text.sanitize import safe_text
 
+NOT_YET = ("sort", "user", "reverse")  # list's options the POSIX kinds do not take yet
+
+
+def not_yet(args: argparse.Namespace) -> None:
+    """A usage error for an option of NOT_YET given with a POSIX kind."""
+    for option in NOT_YET:
+        if getattr(args, option, None):
+            raise CliError(not_yet_for(f"--{option}", args.kind), EXIT_USAGE)
+
 
 def run_list(args: argparse.Namespace) -> int:
-    """A table, or the posix-list JSON document (--sort, --user and --watch: not yet)."""
+    """A table, or the posix-list JSON document (--sort and --user: not yet)."""
     if args.kind == MQ_KIND:
         from shmtop.cli import pmq
 
         return pmq.run_list(args)
-    for option in ("sort", "user", "reverse", "watch"):
-        if getattr(args, option, None):
-            raise CliError(not_yet_for(f"--{option}", args.kind), EXIT_USAGE)
+    not_yet(args)
     kind = PosixKind(args.kind)
     snapshot = take_snapshot()
     if args.json:
@@ -46,11 +56,35 @@ def _blind_note(snapshot: PosixSnapshot) -> None:
         print(note, file=sys.stderr)
 
 
-def _targets(args: argparse.Namespace, snapshot: PosixSnapshot) -> list[PosixObject]:
+class Scope(NamedTuple):
+    """One scan, as shown and as acted on: the same objects in the same order. In another
+    namespace (cli/posix_ns_objects.py) `shown` names them as its processes do (/dev/shm)
+    and `acting` has the paths that reach them from here (/proc/PID/root/dev/shm)."""
+
+    shown: PosixSnapshot
+    acting: PosixSnapshot
+
+    @classmethod
+    def here(cls) -> Scope:
+        snapshot = take_snapshot()
+        return cls(snapshot, snapshot)
+
+    def reach(self, obj: PosixObject) -> PosixObject:
+        """The acting twin of a shown object (the same device and inode)."""
+        found = self.acting.find(obj.dev, obj.inode)
+        return obj if found is None else found
+
+
+def rm_usage(args: argparse.Namespace) -> None:
+    """rm pshm|psem's usage errors, before any scan."""
     if args.kind not in tuple(str(k) for k in PosixKind):
         raise CliError("--name goes with a POSIX kind: rm pshm --name NAME", EXIT_USAGE)
     if bool(args.names) == bool(args.orphans) or args.ids or args.key is not None:
         raise CliError(f"rm {args.kind} takes --name NAME or --orphans (one of them)", EXIT_USAGE)
+
+
+def _targets(args: argparse.Namespace, snapshot: PosixSnapshot) -> list[PosixObject]:
+    rm_usage(args)
     kind = PosixKind(args.kind)
     objects = [o for o in snapshot.objects if o.kind is kind]
     if args.orphans:
@@ -65,12 +99,13 @@ def _targets(args: argparse.Namespace, snapshot: PosixSnapshot) -> list[PosixObj
     return chosen
 
 
-def run_rm(args: argparse.Namespace) -> int:
+def run_rm(args: argparse.Namespace, scope: Scope | None = None) -> int:
     if args.kind == MQ_KIND:
         from shmtop.cli import pmq
 
         return pmq.run_rm(args)
-    snapshot = take_snapshot()
+    scope = scope or Scope.here()
+    snapshot = scope.shown
     targets = _targets(args, snapshot)
     missing = len(dict.fromkeys(args.names)) - len({o.name for o in targets})
     if not targets:
@@ -81,8 +116,14 @@ def run_rm(args: argparse.Namespace) -> int:
     grace = DEFAULT_GRACE if args.idle_for is None else args.idle_for
     return remove_after_plan(
         args, args.kind, posix_table.plan_lines(snapshot, targets, grace), targets,
-        lambda o: actions.remove(o, snapshot, idle=args.orphans), missing=missing,
+        lambda o: _remove(scope, o, idle=args.orphans), missing=missing,
     )  # fmt: skip
+
+
+def _remove(scope: Scope, obj: PosixObject, *, idle: bool) -> actions.PosixRemoval:
+    """Unlink obj by its acting path (the identity check is on that file), told by its name."""
+    done = actions.remove(scope.reach(obj), scope.acting, idle=idle)
+    return msgspec.structs.replace(done, name=obj.name)
 
 
 DUMP_CHUNK = 1 << 16
@@ -95,7 +136,7 @@ def _named(snapshot: PosixSnapshot, name: str) -> list[PosixObject]:
     return found
 
 
-def run_show(args: argparse.Namespace) -> int:
+def run_show(args: argparse.Namespace, scope: Scope | None = None) -> int:
     """`show pshm|psem --name NAME`: every object of that name, in plain text."""
     if args.kind == MQ_KIND:
         from shmtop.cli import pmq
@@ -103,7 +144,7 @@ def run_show(args: argparse.Namespace) -> int:
         return pmq.run_show(args)
     if args.name is None or args.id is not None or args.json or args.messages:
         raise CliError(f"show {args.kind} takes --name NAME (plain text only for now)", EXIT_USAGE)
-    snapshot = take_snapshot()
+    snapshot = (scope or Scope.here()).shown
     found = [o for o in _named(snapshot, args.name) if o.kind is PosixKind(args.kind)]
     if not found:
         raise CliError(no_such_name(args.kind, args.name))
@@ -113,14 +154,14 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_dump(args: argparse.Namespace) -> int:
+def run_dump(args: argparse.Namespace, scope: Scope | None = None) -> int:
     """`dump --name NAME`: hex (or --raw) of a POSIX object, read with pread only."""
-    snapshot = take_snapshot()
-    found = _named(snapshot, args.name)
+    scope = scope or Scope.here()
+    found = _named(scope.shown, args.name)
     if not found:
         raise CliError(no_such_name("pshm", args.name))
     try:
-        reader = content.ObjectReader(found[0])
+        reader = content.ObjectReader(scope.reach(found[0]))
     except content.Unreadable as error:
         raise CliError(safe_text(str(error))) from error
     with reader:

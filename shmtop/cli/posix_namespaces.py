@@ -10,55 +10,28 @@ mq_open and its detached mqueue mount are that namespace's).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-import msgspec
-
 from shmtop.cli.namespaces import chosen
-from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit
+from shmtop.cli.output import EXIT_ERROR, EXIT_OK, CliError, emit
+from shmtop.cli.posix import not_yet
 from shmtop.core.namespaces.discover import Namespace
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector
 from shmtop.core.posix.model import MQ_KIND, SHM_DIR, PosixKind, PosixSnapshot
+from shmtop.core.posix.namespace_roots import scan_shm, shm_dir_of, shm_owners
 from shmtop.text import mqueue_table, posix_table
 from shmtop.text.documents import NamespaceRecord, namespace_record
-from shmtop.text.errors import not_yet_for
 from shmtop.text.namespace_table import namespace_label, rows_across
 
 
 def run_list(args: argparse.Namespace) -> int:
-    for option in ("sort", "user", "reverse", "watch"):
-        if getattr(args, option, None):
-            raise CliError(not_yet_for(f"--{option}", args.kind), EXIT_USAGE)
+    not_yet(args)
     _, namespaces = chosen(args)
     if args.kind == MQ_KIND:
         return _list_queues(args, namespaces)
     return _list_shm(args, namespaces, PosixKind(args.kind))
-
-
-def _shm_dir(namespace: Namespace) -> str:
-    return SHM_DIR if namespace.current else f"/proc/{namespace.pids[0]}/root{SHM_DIR}"
-
-
-def _as_seen_inside(snapshot: PosixSnapshot, root: str) -> PosixSnapshot:
-    """The objects' paths as the namespace's processes name them (without /proc/PID/root)."""
-    prefix = os.fsencode(root)
-    objects = tuple(
-        msgspec.structs.replace(o, path=o.path.removeprefix(prefix), in_shm_dir=True)
-        if o.path.startswith(prefix + SHM_DIR.encode()) else o
-        for o in snapshot.objects
-    )  # fmt: skip
-    return msgspec.structs.replace(snapshot, objects=objects)
-
-
-def _device(namespace: Namespace) -> int | str:
-    """The device of the namespace's /dev/shm, or why it cannot be read."""
-    try:
-        return os.stat(_shm_dir(namespace)).st_dev
-    except OSError as error:
-        return f"its {SHM_DIR} cannot be read ({os.strerror(error.errno or 0).lower()})"
 
 
 def _shm_snapshots(
@@ -66,34 +39,19 @@ def _shm_snapshots(
 ) -> tuple[list[tuple[Namespace, PosixSnapshot]], list[tuple[Namespace, str]]]:
     """A scan of each namespace's /dev/shm (once a device: the first namespace showing it
     keeps its objects), and the namespaces not scanned, with why."""
-    owners: dict[int, Namespace] = {}
-    devices = {ns.inode: _device(ns) for ns in namespaces}
-    for namespace in namespaces:
-        device = devices[namespace.inode]
-        if isinstance(device, int):
-            owners.setdefault(device, namespace)
+    found = shm_owners(namespaces)
     scans: list[tuple[Namespace, PosixSnapshot]] = []
     skipped: list[tuple[Namespace, str]] = []
     for namespace in namespaces:
-        device = devices[namespace.inode]
-        if isinstance(device, str):
-            skipped.append((namespace, device))
-            continue
-        owner = owners[device]
-        if owner is not namespace:
+        owner = found.shown_under(namespace)
+        if isinstance(owner, str):
+            skipped.append((namespace, owner))
+        elif owner is not namespace:
             skipped.append((namespace, f"shares {SHM_DIR} with "
                                        f"{namespace_label(owner.name, owner.inode)}"))  # fmt: skip
-            continue
-        with PosixCollector(_shm_dir(namespace)) as collector:
-            snapshot = collector.snapshot(None if namespace.current else namespace.pids)
-        # A scan of every process (ours) sees a container's objects through its mappers:
-        # they are that container's namespace's, shown there.
-        others = set(owners) - {device}
-        kept = tuple(o for o in snapshot.objects if o.dev not in others)
-        snapshot = msgspec.structs.replace(snapshot, objects=kept)
-        if not namespace.current:
-            snapshot = _as_seen_inside(snapshot, f"/proc/{namespace.pids[0]}/root")
-        scans.append((namespace, snapshot))
+        else:
+            with PosixCollector(shm_dir_of(namespace)) as collector:
+                scans.append((namespace, scan_shm(namespace, collector, found)))
     return scans, skipped
 
 

@@ -20,14 +20,17 @@ from prometheus_client.exposition import choose_encoder, gzip_accepted
 from prometheus_client.registry import Collector
 
 from shmtop.exporter.families import (
+    Judged,
     Row,
     Verdicts,
     health_families,
     judged,
+    judged_part,
     object_families,
     scrape_families,
     summary_families,
 )
+from shmtop.exporter.namespace_families import merged, namespace_families
 from shmtop.exporter.posix_families import PosixRow
 from shmtop.exporter.settings import DEFAULT_MAX_OBJECTS
 from shmtop.exporter.source import Reading, SnapshotSource
@@ -102,6 +105,7 @@ class Exposition:
         self._encoded: dict[tuple[str, bool], bytes] = {}
         self._objects: dict[str, ObjectLines] = {}  # by content type
         self._verdicts = Verdicts()
+        self._others_verdicts: dict[int, Verdicts] = {}  # -A: by namespace inode
 
     def scrape(
         self, accept: str = "", accept_encoding: str = ""
@@ -141,13 +145,30 @@ class Exposition:
         self, reading: Reading, encoder: Encoder, content_type: str, compress: bool
     ) -> bytes:
         found = judged(reading, self.max_objects, self._verdicts)
-        head = [*health_families(reading), *(summary_families(found) if found else [])]
+        every = [found, *self._others(reading)] if found is not None else []
+        head = [*health_families(reading), *merged(summary_families(f) for f in every)]
+        if reading.every is not None and found is not None:
+            head += namespace_families(reading.every)
         encoded = encode(Families(head), encoder, False)
         if found is not None:
             if content_type not in self._objects:
                 self._objects[content_type] = ObjectLines(encoder)
-            encoded += self._objects[content_type].render(found.rows)
+            rows = [row for part in every for row in part.rows]
+            encoded += self._objects[content_type].render(rows)
         return gzip.compress(encoded, GZIP_LEVEL) if compress else encoded
+
+    def _others(self, reading: Reading) -> list[Judged]:
+        """-A: each other namespace judged (with its own Verdicts: ids repeat)."""
+        if reading.every is None:
+            return []
+        verdicts = {p.namespace.inode: self._others_verdicts.get(p.namespace.inode, Verdicts())
+                    for p in reading.every.others}  # fmt: skip
+        self._others_verdicts = verdicts  # a namespace gone is forgotten
+        return [
+            judged_part(p.snapshot, p.waits, p.posix, str(p.namespace.inode), self.max_objects,
+                        verdicts[p.namespace.inode])
+            for p in reading.every.others
+        ]  # fmt: skip
 
 
 def encode(families: Families, encoder: Encoder, compress: bool) -> bytes:

@@ -45,6 +45,7 @@ from shmtop.exporter.posix_families import (
     posix_orphans,
     posix_summary_families,
 )
+from shmtop.exporter.posix_source import PosixReading
 from shmtop.exporter.settings import DEFAULT_MAX_OBJECTS
 from shmtop.exporter.source import Reading
 from shmtop.text.export import limit_rows
@@ -205,7 +206,7 @@ class Row:
 
     @property
     def key(self) -> tuple[object, ...]:
-        return (self.kind, self.obj.id)
+        return (self.kind, self.obj.id, self.namespace)  # ids repeat across namespaces
 
     def same(self, other: object) -> bool:
         """Whether its series are other's: the same object (the Collector hands out the same
@@ -287,10 +288,19 @@ def judged(
 ) -> Judged | None:
     """The reading's objects judged (None when the snapshot failed); `verdicts` kept from
     one reading to the next saves judging objects still in use."""
-    snapshot, waits = reading.snapshot, reading.waits
-    if snapshot is None:
+    if reading.snapshot is None:
         return None
-    namespace = str(reading.namespace)
+    return judged_part(
+        reading.snapshot, reading.waits, reading.posix, str(reading.namespace), max_objects,
+        verdicts,
+    )  # fmt: skip
+
+
+def judged_part(
+    snapshot: Snapshot, waits: WaitReport | None, posix_reading: PosixReading | None,
+    namespace: str, max_objects: int = DEFAULT_MAX_OBJECTS, verdicts: Verdicts | None = None,
+) -> Judged:  # fmt: skip
+    """One namespace's objects judged (judged(), and each other namespace of -A)."""
     scanned = waits is not None and not waits.unsupported
     blocked = (
         {(w.kind, w.object_id) for w in waits.waiters if isinstance(w.kind, Kind)}  # System V
@@ -313,8 +323,8 @@ def judged(
             for o in picked
         ]  # fmt: skip
     posix = None
-    if reading.posix is not None:
-        posix = judge_posix(reading.posix, waits, namespace, max_objects)
+    if posix_reading is not None:
+        posix = judge_posix(posix_reading, waits, namespace, max_objects)
         rows += posix.rows
         omitted.update(posix.omitted)
     return Judged(snapshot, waits, namespace, statuses, tuple(rows), omitted, posix)

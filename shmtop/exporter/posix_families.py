@@ -53,7 +53,7 @@ class PosixRow:
 
     @property
     def key(self) -> tuple[object, ...]:
-        return (self.kind, *self.obj.key)
+        return (self.kind, *self.obj.key, self.namespace)
 
     def same(self, other: object) -> bool:
         """Whether its series are other's. A scan builds new records, and a queue's atime

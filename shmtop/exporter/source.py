@@ -20,6 +20,7 @@ from shmtop.core.model import Snapshot
 from shmtop.core.snapshot.collect import Collector, ipc_namespace_of
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.waiters import WaiterScanner
+from shmtop.exporter.namespace_source import EveryNamespace, EveryReading
 from shmtop.exporter.posix_source import PosixReading, PosixSource
 from shmtop.exporter.settings import DEFAULT_INTERVAL
 
@@ -39,6 +40,7 @@ class Reading:
     failures: int  # of which failed
     namespace: int  # the collector's IPC namespace (inode of /proc/self/ns/ipc), 0 if unknown
     posix: PosixReading | None = None  # the POSIX scan taken with it (None when it failed)
+    every: EveryReading | None = None  # -A: the other namespaces (None without -A, or failed)
 
     @property
     def up(self) -> bool:
@@ -56,8 +58,10 @@ class SnapshotSource:
         scanner: WaiterScanner | None = None,
         posix: PosixSource | None = None,
         on_error: Callable[[str], None] | None = None,
+        every: EveryNamespace | None = None,
     ) -> None:
         self.interval = interval
+        self._every = every  # -A: every namespace's System V snapshot instead of ours alone
         self._collector = collector or Collector()
         self._scanner = scanner or WaiterScanner()
         self._posix = posix or PosixSource()
@@ -89,14 +93,21 @@ class SnapshotSource:
         waits: WaitReport | None = None
         posix: PosixReading | None = None
         error: str | None = None
+        every: EveryReading | None = None
         try:
-            snapshot = self._collector.snapshot()
+            if self._every is not None:
+                every = self._every.read()
+                snapshot = every.snapshot
+            else:
+                snapshot = self._collector.snapshot()
             waits = self._scanner.scan()
             posix = self._posix.read()
+            if every is not None:
+                posix = every.ours_only(posix)
         # Whatever goes wrong, the exporter keeps answering (shmtop_up 0), and says why.
         except Exception as failure:
             self._failures += 1
-            snapshot, waits, posix = None, None, None
+            snapshot, waits, posix, every = None, None, None, None
             error = f"{type(failure).__name__}: {failure}"
             if self._on_error is not None and (self._last is None or self._last.error != error):
                 self._on_error(error)  # once a cause, not once an interval
@@ -112,8 +123,11 @@ class SnapshotSource:
             failures=self._failures,
             namespace=snapshot.ipc_namespace if snapshot else self._namespace,
             posix=posix,
+            every=every,
         )
 
     def close(self) -> None:
         self._collector.close()
         self._posix.close()
+        if self._every is not None:
+            self._every.close()

@@ -70,6 +70,8 @@ TREE_MEANINGS: tuple[tuple[str, str], ...] = (
     ("last shmat/shmdt", "the last process to attach or detach it (lpid)"),
     ("last semop", "the last process to change those semaphores (sempid): a hint, not a holder"),
     ("last msgsnd/msgrcv", "the last sender (lspid) or receiver (lrpid) of the queue"),
+    ("mapped rw/ro", "POSIX: maps the object (pshm, psem) shared, writable or read-only"),
+    ("holds fd N", "POSIX: has the object or queue open on that descriptor (r, w)"),
     ("WAITING", "the process has a thread blocked on the object, doing what follows"),
     ("BLOCKED", "under an object: a thread blocked on it (removing the object wakes it "
                 "with EIDRM)"),

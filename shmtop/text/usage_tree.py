@@ -1,5 +1,6 @@
-"""The tree view's rows (htop's tree, for IPC): each running process with the objects it uses,
-and each owner with the objects it owns, built from a snapshot and a waiter scan.
+"""The tree view's rows (htop's tree, for IPC): each running process with the objects it uses
+(System V, then POSIX), and each owner with the objects it owns, built from a snapshot,
+a waiter scan and the POSIX scans.
 
 Headless: the TUI only draws the rows. Every label is plain text, sanitised here (process
 names, titles and POSIX names are untrusted); keys are stable across refreshes, so that a
@@ -15,8 +16,18 @@ from dataclasses import dataclass
 import msgspec
 
 from shmtop.core.model import IpcObject, Kind, MessageQueue, Segment, SemaphoreSet, Snapshot
+from shmtop.core.posix.model import PosixSnapshot
+from shmtop.core.posix.mqueue import MqSnapshot
 from shmtop.core.waits.records import Waiter
 from shmtop.core.waits.wait_report import WaitReport
+from shmtop.text.posix_usage_tree import (
+    ORDER,
+    PosixOwned,
+    PosixUse,
+    posix_owned,
+    posix_users,
+    posix_uses,
+)
 from shmtop.text.process_names import LINE_WIDTH, SUMMARY_WIDTH, VIEWER, process_label
 from shmtop.text.report import counted
 from shmtop.text.sanitize import safe_text
@@ -27,6 +38,7 @@ OWNERS = "owners"
 NOUNS = {Kind.SHM: ("segment", "segments"), Kind.SEM: ("set", "sets"),
          Kind.MSG: ("queue", "queues")}  # fmt: skip
 KIND_ORDER = {Kind.SHM: 0, Kind.SEM: 1, Kind.MSG: 2}
+POSIX_ORDER = tuple(sorted(ORDER, key=ORDER.__getitem__))  # pshm, psem, pmq
 
 
 class TreeRow(msgspec.Struct, frozen=True, gc=False):
@@ -75,16 +87,30 @@ class _Who:
     user: str | None
 
 
-def build_tree(snapshot: Snapshot, waits: WaitReport | None = None,
-               user: str | None = None) -> UsageTree:  # fmt: skip
+def build_tree(
+    snapshot: Snapshot, waits: WaitReport | None = None, user: str | None = None,
+    posix: PosixSnapshot | None = None, queues: MqSnapshot | None = None,
+) -> UsageTree:  # fmt: skip
     """The tree of a snapshot (and of the waiter scan that came with it, if any); given a
-    user, only that user's processes and the objects that user owns."""
+    user, only that user's processes and the objects that user owns. posix and queues:
+    the POSIX scans, whose objects show under the processes that map, hold or wait on
+    them, and under their owners (posix_usage_tree.py)."""
     waiters = _our_waiters(waits)
     people = _processes(snapshot, waits)
+    for pid, found in posix_users(posix, queues).items():
+        people.setdefault(pid, _Who(found.command, None, found.user))
     users = {o.owner.user for kind in Kind for o in snapshot.objects(kind)}
     users.update(who.user for who in people.values() if who.user is not None)
-    sections = (_process_section(snapshot, people, waiters, user),
-                _owner_section(snapshot, people, waiters, user))  # fmt: skip
+    scanned = posix is not None or queues is not None
+    extra = posix_uses(posix, queues, waits) if scanned else {}
+
+    def label_of(pid: int) -> str:
+        return _process_label(pid, people.get(pid), SUMMARY_WIDTH)
+
+    owned = posix_owned(posix, queues, waits, label_of) if scanned else {}
+    users.update(owned)
+    sections = (_process_section(snapshot, people, waiters, user, extra),
+                _owner_section(snapshot, people, waiters, user, owned))  # fmt: skip
     size = sum(1 for section in sections for _ in section.walk())
     return UsageTree(*sections, tuple(sorted(users)), size)
 
@@ -211,20 +237,22 @@ def _uses(snapshot: Snapshot, waiters: tuple[Waiter, ...]
     return uses
 
 
-def _process_section(snapshot: Snapshot, people: Mapping[int, _Who],
-                     waiters: tuple[Waiter, ...], user: str | None) -> TreeRow:  # fmt: skip
+def _process_section(
+    snapshot: Snapshot, people: Mapping[int, _Who], waiters: tuple[Waiter, ...],
+    user: str | None, posix: Mapping[int, list[PosixUse]],
+) -> TreeRow:  # fmt: skip
     uses = _uses(snapshot, waiters)
     found = {(kind, o.id): o for kind in Kind for o in snapshot.objects(kind)}
     facts: dict[tuple[Kind, int], str] = {}  # each object's facts once, however many use it
     rows = []
-    for pid in sorted(uses):
+    for pid in sorted(set(uses) | set(posix)):
         who = people.get(pid)
         if who is None:
             continue  # a creator or last changer that is gone: it uses nothing now
         if user is not None and who.user != user:
             continue
         children = []
-        for (kind, ident), how in sorted(uses[pid].items(), key=_object_order):
+        for (kind, ident), how in sorted(uses.get(pid, {}).items(), key=_object_order):
             # How first, the object's facts after: at 80 columns the how is what shows.
             obj = found.get((kind, ident))
             text = facts.get((kind, ident))
@@ -236,6 +264,8 @@ def _process_section(snapshot: Snapshot, people: Mapping[int, _Who],
             label = f"{kind} {ident}: {'; '.join(how)}  · {text}"
             children.append(TreeRow(f"p{pid}/{kind}{ident}", label, role, kind=kind, ident=ident,
                                     pid=pid))  # fmt: skip
+        for use in sorted(posix.get(pid, ()), key=lambda use: use.order):  # after System V
+            children.append(TreeRow(f"p{pid}/{use.key}", use.label, use.role, pid=pid))
         owner = f"  user {safe_text(who.user)}" if who.user is not None else ""
         label = f"{_process_label(pid, who)}{owner}  ({counted(len(children), 'object')})"
         rows.append(TreeRow(f"p{pid}", label, "process", tuple(children), pid=pid))
@@ -258,8 +288,10 @@ def _nobody(user: str | None, text: str) -> str:
 # ---- owners and what each owns ----
 
 
-def _owner_section(snapshot: Snapshot, people: Mapping[int, _Who],
-                   waiters: tuple[Waiter, ...], user: str | None) -> TreeRow:  # fmt: skip
+def _owner_section(
+    snapshot: Snapshot, people: Mapping[int, _Who], waiters: tuple[Waiter, ...],
+    user: str | None, posix: Mapping[str, list[PosixOwned]],
+) -> TreeRow:  # fmt: skip
     blocked: dict[tuple[Kind, int], list[Waiter]] = defaultdict(list)
     for w in waiters:
         assert isinstance(w.kind, Kind)
@@ -270,16 +302,20 @@ def _owner_section(snapshot: Snapshot, people: Mapping[int, _Who],
             owned[obj.owner.user].append((kind, obj))
     rows = []
     total = 0
-    for name in sorted(owned):
+    for name in sorted(set(owned) | set(posix)):
         if user is not None and name != user:
             continue
-        objects = sorted(owned[name], key=lambda item: (KIND_ORDER[item[0]], item[1].id))
-        total += len(objects)
+        objects = sorted(owned.get(name, ()), key=lambda item: (KIND_ORDER[item[0]], item[1].id))
+        theirs = sorted(posix.get(name, ()), key=lambda o: o.order)
+        total += len(objects) + len(theirs)
         children = tuple(_owned_row(name, kind, obj, people, blocked) for kind, obj in objects)
-        uid = objects[0][1].owner.uid
+        children += tuple(_posix_owned_row(name, o) for o in theirs)
+        uid = objects[0][1].owner.uid if objects else theirs[0].uid
         counts = ", ".join(
-            counted(n, *NOUNS[kind]) for kind in Kind
-            if (n := sum(1 for k, _ in objects if k is kind))
+            [counted(n, *NOUNS[kind]) for kind in Kind
+             if (n := sum(1 for k, _ in objects if k is kind))]
+            + [f"{n} {kind}" for kind in POSIX_ORDER
+               if (n := sum(1 for o in theirs if o.kind == kind))]
         )  # fmt: skip
         rows.append(TreeRow(f"o{name}", f"{safe_text(name)} (uid {uid}): {counts}", "owner",
                             children))  # fmt: skip
@@ -287,6 +323,14 @@ def _owner_section(snapshot: Snapshot, people: Mapping[int, _Who],
     if not rows:
         rows.append(TreeRow(f"{OWNERS}/none", _nobody(user, "no objects"), "note"))
     return TreeRow(OWNERS, title, "section", tuple(rows))
+
+
+def _posix_owned_row(name: str, obj: PosixOwned) -> TreeRow:
+    """A POSIX object and, under it, who maps it, holds it or is blocked on it."""
+    key = f"o{name}/{obj.key}"
+    children = tuple(TreeRow(f"{key}/{suffix}", label, role, pid=pid)
+                     for suffix, label, role, pid in obj.users)  # fmt: skip
+    return TreeRow(key, obj.label, "object", children)
 
 
 def _owned_row(name: str, kind: Kind, obj: IpcObject, people: Mapping[int, _Who],

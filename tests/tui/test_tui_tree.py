@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import pwd
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,12 +26,14 @@ from shmtop.core.binding import native
 from shmtop.core.model import Kind
 from shmtop.text.usage_tree import TreeRow
 from shmtop.tui.app import ShmtopApp
+from shmtop.tui.posix_source import PosixSource
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.tree_view import TreeScreen
 from shmtop.tui.screens.user_picker import UserPicker
 from shmtop.tui.widgets.usage_tree import UsageTreeView
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make objects as nobody")
+TESTS = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -167,3 +171,32 @@ async def test_the_removal_question_of_a_set_names_its_blocked_waiter(
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "answered")
 
     assert native.sem_stat(semid).nsems == 1  # not removed: the answer was no
+
+
+@pytest.mark.asyncio
+async def test_the_tree_shows_a_posix_object_under_the_process_that_maps_it(
+    tmp_path: Path,
+) -> None:
+    name = f"shmtop-tree-ui-{os.getpid()}"
+    path = f"/dev/shm/{name}"
+    with open(path, "wb") as file:
+        file.truncate(4096)
+    mapper = subprocess.Popen(
+        [sys.executable, str(TESTS / "pshm_child.py"), path, "map-rw"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    posix = PosixSource()
+    try:
+        assert mapper.stdout is not None and mapper.stdout.readline()  # it maps it now
+        info = os.stat(path)
+        key = f"p{mapper.pid}/pshm{info.st_dev}:{info.st_ino}"
+        async with app_running(tmp_path, posix=posix) as (app, pilot):
+            await tables_filled(app, pilot)
+            await pilot.press("t")
+            await wait_for(pilot, lambda: key in rows(app), "the object under its mapper")
+            assert rows(app)[key].label.startswith(f"pshm /{name}: mapped rw  · 4.0K")
+    finally:
+        mapper.kill()
+        mapper.wait()
+        posix.close()
+        os.unlink(path)

@@ -48,14 +48,14 @@ class _Member:
         self, namespace: Namespace, attachments: bool, values: bool, shared: SharedScan | None
     ) -> None:
         self.namespace = namespace
+        self.pids = list(namespace.pids)  # its collector's members: follow() updates them
         self._pool = Workers(1, f"shmtop-ns-{namespace.inode}")
         self._collector: Collector | None = None  # set and used in the thread only
         self._ready = self._pool.submit(self._join, attachments, values, shared)
 
     def _join(self, attachments: bool, values: bool, shared: SharedScan | None) -> None:
         join(self.namespace.pids[0], CLONE_NEWIPC, self.namespace.inode)
-        pids = list(self.namespace.pids)
-        self._collector = Collector.made_for(pids, attachments, values, shared)
+        self._collector = Collector.made_for(self.pids, attachments, values, shared)
 
     def _snapshot(self) -> Snapshot:
         if self._collector is None:  # the join failed: _ready holds why
@@ -143,6 +143,18 @@ class NamespaceCollectors:
                     self._shared.skip()
         views.extend(member.view(task) for member, task in started)
         return AllNamespaces(tuple(views), self._census.unplaced)
+
+    def follow(self, found: Census) -> bool:
+        """Take a newer census's members for the next snapshots (a long-lived user, the
+        exporter: processes start and end in a container); False when the namespaces are
+        no longer the same ones (a new or ended namespace: make new collectors)."""
+        now = {ns.inode: ns for ns in found.namespaces}
+        if set(now) != {ns.inode for ns in self._chosen}:
+            return False
+        for member in self._members:
+            member.pids[:] = now[member.namespace.inode].pids  # in place: its collector's list
+        self._census = found
+        return True
 
     def run_in(self, namespace: Namespace, call: Callable[..., T], *args: Any) -> T:
         """call(*args) in namespace: in this thread for ours, else in its joined thread."""

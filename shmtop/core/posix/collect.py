@@ -37,10 +37,13 @@ def all_pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
 
-def _kind(path: bytes) -> PosixKind:
-    """sem.NAME directly in a /dev/shm (ours or, as a mapper printed it, a container's)."""
+def _kind(path: bytes, shm_dir: str = SHM_DIR) -> PosixKind:
+    """sem.NAME directly in a /dev/shm (ours or, as a mapper printed it, a container's) or
+    in the directory scanned (a namespace's, through /proc/PID/root)."""
     directory, _, name = path.removesuffix(b" (deleted)").rpartition(b"/")
-    is_sem = directory == SHM_DIR.encode() and name.startswith(SEM_PREFIX.encode())
+    is_sem = directory in (SHM_DIR.encode(), os.fsencode(shm_dir)) and name.startswith(
+        SEM_PREFIX.encode()
+    )
     return PosixKind.SEM if is_sem else PosixKind.SHM
 
 
@@ -192,7 +195,7 @@ class PosixCollector:
             in_dir = info.st_nlink > 0 and key[0] == shm_dev and self._named_here(key, path)
             if in_dir:
                 path = self._here(path)  # created after the listing: our path for it
-        kind = _kind(path)
+        kind = _kind(path, self.shm_dir)
         semaphore = None
         if kind is PosixKind.SEM:
             semaphore = content.semaphore_state(

@@ -46,8 +46,12 @@ class WaiterScanner:
         stuck_after: float = DEFAULT_STUCK_AFTER,
         machine: str | None = None,
         clock: Callable[[], float] = time.time,
+        members: Callable[[], list[int]] | None = None,
     ) -> None:
         self.stuck_after = stuck_after
+        # The PIDs to scan (default every process): a namespace's members (exporter -A)
+        # when the scanner lives in its joined thread; the others' waits are not its own.
+        self._members = members
         self._machine = machine or platform.machine()
         self._syscalls = procfs.ipc_syscalls(self._machine)
         self._futex = futexes.futex_number(self._machine)
@@ -62,12 +66,17 @@ class WaiterScanner:
         self._waits: dict[tuple[int, ...], tuple[float, tuple[int, int]]] = {}
         self._objects: dict[tuple[Kind, int], tuple[object, float]] = {}
 
+    def _pids(self) -> list[int]:
+        if self._members is not None:
+            return self._members()
+        return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
     def scan(self) -> WaitReport:
         """Read every thread's syscall file once (in C) and build the report."""
         now = self._clock()
         if self._syscalls is None:
             return _empty(now, self.stuck_after, f"no system call table for {self._machine}")
-        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+        pids = self._pids()
         futex_calls = [n for n in (self._futex, self._waitv) if n is not None]
         wanted = sorted(self._syscalls) + futex_calls + sorted(self._mq)
         scan = native.scan_syscalls(pids, wanted)

@@ -1,5 +1,6 @@
 """`t`: the tree view (htop's tree, for IPC): each process with the objects it uses (attached,
-created, last operation, blocked on), and each owner with its objects and who waits on them.
+created, last operation, blocked on; POSIX ones mapped, held, blocked on), and each owner
+with its objects and who waits on them.
 
 The app feeds it snapshots and, since it asks for them (WANTS_WAITERS), waiter scans;
 the rows come from shmtop.text.usage_tree, the widget only draws them.
@@ -21,6 +22,7 @@ from shmtop.text import glossary
 from shmtop.text.glossary import described_lines
 from shmtop.text.sanitize import safe_text
 from shmtop.text.usage_tree import UsageTree, build_tree
+from shmtop.tui.posix_source import PosixView
 from shmtop.tui.probes import PollRequested, Probes
 from shmtop.tui.screens.user_picker import UserPicker
 from shmtop.tui.wait_summary import scan_summary
@@ -51,6 +53,7 @@ class TreeScreen(Screen[None]):
         super().__init__()
         self.snapshot = snapshot
         self.waits: WaitReport | None = None
+        self.posix: PosixView | None = None  # the POSIX scans, when the app has them
         self.waits_note = "WAITERS: scanning…"
         self.user: str | None = None  # None: every user
         self.show_clock = show_clock
@@ -82,6 +85,9 @@ class TreeScreen(Screen[None]):
         self._later()
 
     def show_probes(self, probes: Probes) -> None:
+        if probes.posix is not None and probes.posix is not self.posix:
+            self.posix = probes.posix  # a recent one while no POSIX tab is shown
+            self._later()
         if not probes.scanned:
             return
         self.waits = probes.waits
@@ -107,13 +113,17 @@ class TreeScreen(Screen[None]):
             self._again = True
             return
         self._building = True
-        self._build(self.snapshot, self.waits, self.user)
+        self._build(self.snapshot, self.waits, self.user, self.posix)
 
     @work(thread=True, group=BUILD_GROUP, exit_on_error=False)
-    def _build(self, snapshot: Snapshot, waits: WaitReport | None, user: str | None) -> None:
+    def _build(
+        self, snapshot: Snapshot, waits: WaitReport | None, user: str | None,
+        posix: PosixView | None,
+    ) -> None:  # fmt: skip
         """The rows, off the UI thread (a tree of 1000 processes takes a few hundred ms:
         bench/bench_tree.py)."""
-        rows = build_tree(snapshot, waits, user)
+        shm, queues = (posix.shm, posix.queues) if posix is not None else (None, None)
+        rows = build_tree(snapshot, waits, user, shm, queues)
         self.app.call_from_thread(self._show_rows, rows, user)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

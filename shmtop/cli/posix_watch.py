@@ -1,0 +1,108 @@
+"""`list pshm|psem|pmq --json --watch S`: one posix-list (pmq-list) document a line, JSON
+Lines, as `list KIND --json` prints it; with -A or --namespace, as `list KIND -A --json`
+does, every object with its namespace.
+
+The scanners are kept from line to line: a PosixCollector for each /dev/shm shown (it
+remembers other mount namespaces' shm devices), and for queues a thread joined to each
+other namespace (its joins made once). The namespaces are those found at the start.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from msgspec import Struct
+
+from shmtop.cli import commands
+from shmtop.cli.namespaces import chosen
+from shmtop.cli.output import CliError, emit
+from shmtop.cli.posix import not_yet
+from shmtop.core.namespaces.discover import Namespace
+from shmtop.core.namespaces.joined import JoinedThread
+from shmtop.core.posix import mqueue
+from shmtop.core.posix.collect import PosixCollector
+from shmtop.core.posix.model import MQ_KIND, PosixKind
+from shmtop.core.posix.namespace_roots import scan_shm, shm_dir_of, shm_owners
+from shmtop.text.documents import namespace_record
+from shmtop.text.namespace_table import namespace_label
+
+
+def run(args: argparse.Namespace) -> int:
+    not_yet(args)
+    every = commands.namespace_asked(args)
+    namespaces = chosen(args)[1] if every else None
+    watcher = (
+        _Queues(namespaces) if args.kind == MQ_KIND else _Shm(namespaces, PosixKind(args.kind))
+    )
+    try:
+        return commands.watch_lines(args, lambda _: emit(watcher.document(), flush=True))
+    finally:
+        watcher.close()
+
+
+class _Shm:
+    """pshm or psem: each /dev/shm shown, by a collector of its own kept between lines."""
+
+    def __init__(self, namespaces: list[Namespace] | None, kind: PosixKind) -> None:
+        self._kind = kind
+        self._namespaces = namespaces
+        self._owners = shm_owners(namespaces) if namespaces is not None else None
+        shown = [ns for ns in namespaces or () if self._shown(ns)]
+        if namespaces is not None and not shown:
+            raise CliError("no /dev/shm of these namespaces could be read")
+        self._collectors = {ns.inode: PosixCollector(shm_dir_of(ns)) for ns in shown}
+        self._ours = PosixCollector() if namespaces is None else None
+
+    def _shown(self, namespace: Namespace) -> bool:
+        return self._owners is not None and self._owners.shown_under(namespace) is namespace
+
+    def document(self) -> Struct:
+        from shmtop.text.posix_documents import posix_list_across, posix_list_document
+
+        if self._ours is not None:
+            return posix_list_document(self._ours.snapshot(), self._kind)
+        assert self._namespaces is not None and self._owners is not None
+        parts = [
+            (scan_shm(ns, self._collectors[ns.inode], self._owners), namespace_record(ns))
+            for ns in self._namespaces if ns.inode in self._collectors
+        ]  # fmt: skip
+        return posix_list_across(parts, self._kind)
+
+    def close(self) -> None:
+        for collector in (*self._collectors.values(), *([self._ours] if self._ours else [])):
+            collector.close()
+
+
+class _Queues:
+    """pmq: each namespace's queues, ours here, the others' by threads joined once."""
+
+    def __init__(self, namespaces: list[Namespace] | None) -> None:
+        self._namespaces = namespaces
+        self._threads: dict[int, JoinedThread] = {}
+        for ns in namespaces or ():
+            if ns.current:
+                continue
+            thread = JoinedThread(ns.pids[0], ns.inode)
+            self._threads[ns.inode] = thread
+            if thread.error is not None:
+                self.close()
+                label = namespace_label(ns.name, ns.inode)
+                raise CliError(f"IPC namespace {label} not read: {thread.error.strerror}")
+
+    def _scan(self, namespace: Namespace) -> mqueue.MqSnapshot:
+        if namespace.current:
+            return mqueue.take_snapshot()
+        run: Callable[..., mqueue.MqSnapshot] = self._threads[namespace.inode].run
+        return run(mqueue.take_snapshot, list(namespace.pids))
+
+    def document(self) -> Struct:
+        from shmtop.text.mqueue_documents import pmq_list_across, pmq_list_document
+
+        if self._namespaces is None:
+            return pmq_list_document(mqueue.take_snapshot())
+        return pmq_list_across([(self._scan(ns), namespace_record(ns)) for ns in self._namespaces])
+
+    def close(self) -> None:
+        for thread in self._threads.values():
+            thread.close()

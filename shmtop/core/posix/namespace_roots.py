@@ -1,0 +1,89 @@
+"""The POSIX shm objects of each IPC namespace: its mount namespace's /dev/shm, reached
+through /proc/PID/root of a member (the IPC namespace does not hold them, a mount does).
+
+A /dev/shm is one device: namespaces that share one (`unshare --ipc` alone shares the
+caller's) are shown once, under the first that has it (the caller's first).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import msgspec
+
+from shmtop.core.namespaces.discover import Namespace
+from shmtop.core.posix.collect import PosixCollector
+from shmtop.core.posix.model import SHM_DIR, PosixSnapshot
+
+
+def root_of(namespace: Namespace) -> str:
+    """Where the namespace's files are seen from here ("" for ours)."""
+    return "" if namespace.current else f"/proc/{namespace.pids[0]}/root"
+
+
+def shm_dir_of(namespace: Namespace) -> str:
+    return root_of(namespace) + SHM_DIR
+
+
+def as_seen_inside(snapshot: PosixSnapshot, root: str) -> PosixSnapshot:
+    """The objects' paths as the namespace's processes name them (without /proc/PID/root)."""
+    prefix = os.fsencode(root)
+    objects = tuple(
+        msgspec.structs.replace(o, path=o.path.removeprefix(prefix), in_shm_dir=True)
+        if o.path.startswith(prefix + SHM_DIR.encode()) else o
+        for o in snapshot.objects
+    )  # fmt: skip
+    return msgspec.structs.replace(snapshot, objects=objects)
+
+
+def shm_device(namespace: Namespace) -> int | str:
+    """The device of the namespace's /dev/shm, or why it cannot be read."""
+    try:
+        return os.stat(shm_dir_of(namespace)).st_dev
+    except OSError as error:
+        return f"its {SHM_DIR} cannot be read ({os.strerror(error.errno or 0).lower()})"
+
+
+class ShmOwners(msgspec.Struct, frozen=True):
+    """Each namespace's /dev/shm device (or why it cannot be read), and the namespace that
+    shows each device: the first that has it."""
+
+    devices: dict[int, int | str]  # namespace inode -> device, or the reason
+    owners: dict[int, Namespace]  # device -> the namespace its objects are shown under
+    ours: int | None = None  # the caller's /dev/shm device (None: unreadable)
+
+    def shown_under(self, namespace: Namespace) -> Namespace | str:
+        """The namespace whose scan shows namespace's /dev/shm (itself: scan it), or why it
+        cannot be read."""
+        device = self.devices[namespace.inode]
+        return device if isinstance(device, str) else self.owners[device]
+
+
+def shm_owners(namespaces: Sequence[Namespace]) -> ShmOwners:
+    devices = {ns.inode: shm_device(ns) for ns in namespaces}
+    owners: dict[int, Namespace] = {}
+    for namespace in namespaces:
+        device = devices[namespace.inode]
+        if isinstance(device, int):
+            owners.setdefault(device, namespace)
+    try:
+        ours: int | None = os.stat(SHM_DIR).st_dev
+    except OSError:
+        ours = None
+    return ShmOwners(devices, owners, ours)
+
+
+def scan_shm(namespace: Namespace, collector: PosixCollector, found: ShmOwners) -> PosixSnapshot:
+    """A scan of namespace's /dev/shm by collector (made on shm_dir_of(namespace)): its
+    members' mappers (every process's for ours, and for a namespace that shares our
+    /dev/shm: our processes map it too), the objects of another namespace's /dev/shm
+    left to that one, the paths as its processes name them."""
+    shared = found.devices[namespace.inode] == found.ours
+    snapshot = collector.snapshot(None if namespace.current or shared else namespace.pids)
+    # A scan of every process (ours) sees a container's objects through its mappers:
+    # they are that container's namespace's, shown there.
+    others = set(found.owners) - {found.devices[namespace.inode]}
+    kept = tuple(o for o in snapshot.objects if o.dev not in others)
+    snapshot = msgspec.structs.replace(snapshot, objects=kept)
+    return snapshot if namespace.current else as_seen_inside(snapshot, root_of(namespace))
