@@ -200,6 +200,16 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
     Kind.MSG: QUEUE_COLUMNS,
 }
 
+# The IPC namespace of a row that carries one (text/namespace_rows.NsRow: the TUI's tables
+# across namespaces; `list -A` heads its tables with the same header). Not in COLUMNS: a
+# table of one namespace's objects has no namespace to show.
+NS_COLUMN = Column(
+    "ns", "NS", lambda row, snap: safe_text(row.name),
+    _by(lambda row: (not row.current, row.inode)),
+    about="the IPC namespace: a container, a hostname, or ipc:[INODE] (A shows every one)",
+    width=10, cap=18,
+)  # fmt: skip
+
 # The columns `list` prints (a line has no room for every time the TUI shows).
 LIST_COLUMNS: dict[Kind, tuple[str, ...]] = {
     Kind.SHM: ("id", "key", "owner", "perms", "size", "rss", "nattch", "creator", "attached",
