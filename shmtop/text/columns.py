@@ -202,12 +202,13 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
 
 # The IPC namespace of a row that carries one (text/namespace_rows.NsRow: the TUI's tables
 # across namespaces; `list -A` heads its tables with the same header). Not in COLUMNS: a
-# table of one namespace's objects has no namespace to show.
+# table of one namespace's objects has no namespace to show. 10 wide (an inode), widened
+# to 12 at most, so that STATUS stays on an 80-column screen; a longer name is cut (the
+# detail pane names it whole).
 NS_COLUMN = Column(
-    "ns", "NS", lambda row, snap: safe_text(row.name),
-    _by(lambda row: (not row.current, row.inode)),
-    about="the IPC namespace: a container, a hostname, or ipc:[INODE] (A shows every one)",
-    width=10, cap=18,
+    "ns", "NS", lambda row, snap: row.short, _by(lambda row: (not row.current, row.inode)),
+    about="the IPC namespace: a container, a hostname, or its inode (A shows every one)",
+    width=10, cap=12,
 )  # fmt: skip
 
 # The columns `list` prints (a line has no room for every time the TUI shows).

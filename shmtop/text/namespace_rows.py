@@ -42,6 +42,12 @@ class NsRow:
     current: bool = field(compare=False)  # the caller's namespace
 
     @property
+    def short(self) -> str:
+        """The NS cell: the name (sanitised), or the bare inode where the name is
+        ipc:[INODE] (10 columns, not 16)."""
+        return str(self.inode) if self.name == f"ipc:[{self.inode}]" else safe_text(self.name)
+
+    @property
     def label(self) -> str:
         """The namespace as a line names it: its name, and ipc:[INODE] unless that is it."""
         ipc = f"ipc:[{self.inode}]"

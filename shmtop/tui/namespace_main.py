@@ -148,7 +148,7 @@ def show_views(screen: MainScreen, seen: AllNamespaces | None) -> None:
         table.rows = state.rows(table.kind)
         if many != state.many:  # NS shown by default only with more than one namespace
             hidden = table.hidden - {"ns"} if many else table.hidden | {"ns"}
-            table.set_hidden(hidden)
+            table.set_columns(table.columns_spec, hidden)
     state.many = many
 
 
@@ -165,8 +165,7 @@ def _plain(table: IpcTable) -> None:
     table.rows_filter = None
     table.rows = None
     table.start_over()
-    table.set_columns(COLUMNS[table.kind])
-    table.set_hidden(table.hidden - {"ns"})
+    table.set_columns(COLUMNS[table.kind], table.hidden - {"ns"})
     table.filter = table.parse_query(table.filter.expression)
 
 
@@ -238,7 +237,7 @@ def toggle(screen: MainScreen) -> None:
     feed.every = not feed.every
     feed.note = None
     if feed.every:
-        screen.say("every IPC namespace: reading them… (A again goes back)")
+        screen.say("every IPC namespace (A again goes back)")
     else:
         back = feed.start
         where = namespace_label(back.name, back.inode) if back else "the caller's"

@@ -161,15 +161,17 @@ class IpcTable(ScrollView, can_focus=False):
         parsed = parse_filter(expression, self.namespace_name)
         return self.rows_filter(parsed) if self.rows_filter is not None else parsed
 
-    def set_columns(self, columns: tuple[Column, ...]) -> None:
-        """Another set of columns (the same kind's, with NS, across namespaces)."""
-        if columns == self.columns_spec:
-            return
+    def set_columns(self, columns: tuple[Column, ...], hidden: set[str] | None = None) -> None:
+        """Other columns, or other hidden ones (rows across namespaces: the kind's with NS),
+        laid out at once and drawn with the next snapshot (which sorts the rows again): the
+        rows of another form come with it, so nothing is drawn or sorted in between."""
         self.columns_spec = columns
         for c in columns:
             self._natural.setdefault(c.key, max(len(c.header) + 1, c.width))
-        self._source = None  # drawn anew with the next snapshot
-        self.set_hidden(self.hidden)
+        self.hidden = {k for k in (self.hidden if hidden is None else hidden) if k != self.pinned}
+        self.shown = tuple(c for c in columns if c.key not in self.hidden)
+        self._source = None  # the next show() filters and sorts again
+        self._relayout()
 
     def present(self, snapshot: Snapshot) -> tuple[Any, ...]:
         """The rows a snapshot holds for this table (the POSIX tables hold their own, and
