@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
 from shmtop.core.model import Snapshot
@@ -35,8 +35,12 @@ class NamespaceFeed:
     """Which namespaces the tables show (every one, or `start`: --namespace's, None for the
     caller's), and their snapshots a refresh."""
 
-    def __init__(self, *, every: bool = False, start: Namespace | None = None,
-                 census_seconds: float = CENSUS_SECONDS) -> None:  # fmt: skip
+    def __init__(
+        self, *, every: bool = False, start: Namespace | None = None,
+        census_seconds: float = CENSUS_SECONDS, pids: Callable[[], Iterable[int]] | None = None,
+    ) -> None:  # fmt: skip
+        """pids: the processes whose namespaces count (a test's own), else every one."""
+        self._pids = pids
         self._can_join: bool | None = None
         # -A without the privilege: the caller's namespace, and the status line says why.
         self.note = CANNOT_JOIN if every and self.why_not_every() else None
@@ -79,7 +83,7 @@ class NamespaceFeed:
         if (collectors is not None and now - self._counted < self.census_seconds
                 and self._wanted_inodes(collectors.census) == self._chosen):  # fmt: skip
             return collectors
-        found = census()
+        found = census(self._pids() if self._pids is not None else None)
         self._counted = now
         wanted = self._wanted(found)
         inodes = tuple(ns.inode for ns in wanted)

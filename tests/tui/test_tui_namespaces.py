@@ -1,0 +1,177 @@
+"""The view across IPC namespaces (issue 12 item 5): objects of namespaces made with
+`unshare --ipc`, in the System V tables with their NS cell (-A), the A key adding and taking
+them away, the `ns:` filter term, and a removal in another namespace made inside it.
+
+The feeds count only the namespaces of this process and of the children made here (the
+machine may hold other users' namespaces); the census, joins and snapshots are the real ones.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import MakeShm
+from ns_helpers import foreign_namespace
+from textual.widgets import Static
+from tui_pilot import app_running, tables_filled, wait_armed, wait_for
+
+from shmtop.core.binding import native
+from shmtop.core.namespaces.joined import JoinedThread
+from shmtop.core.snapshot import procfs
+from shmtop.text.namespace_rows import NsRow, row_key
+from shmtop.tui.app import ShmtopApp
+from shmtop.tui.namespace_feed import NamespaceFeed
+from shmtop.tui.screens.confirm import ConfirmScreen
+from shmtop.tui.widgets.ipc_table import IpcTable
+
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.skipif(
+        os.geteuid() != 0 or shutil.which("unshare") is None,
+        reason="needs root and unshare(1) to make and join IPC namespaces",
+    ),
+]
+HOST = "shmtop-ns-tui"
+Boxes = tuple[dict[str, Any], dict[str, Any]]
+
+
+@pytest.fixture
+def boxes() -> Iterator[Boxes]:
+    """Two namespaces: one with a hostname of its own (two segments), one without (one)."""
+    with foreign_namespace(HOST, objects=2) as named, foreign_namespace(objects=1) as plain:
+        yield named, plain
+
+
+def feed(boxes: Boxes, *, every: bool) -> NamespaceFeed:
+    pids = [os.getpid(), *(made["pid"] for made in boxes)]
+    return NamespaceFeed(every=every, pids=lambda: pids)
+
+
+def segments(app: ShmtopApp) -> IpcTable:
+    return app.main_screen.query_one("#table-shm", IpcTable)
+
+
+def status(app: ShmtopApp) -> str:
+    return str(app.main_screen.query_one("#status", Static).content)
+
+
+def key_of(made: dict[str, Any], shmid: int) -> int:
+    return row_key(made["inode"], shmid, current=False)
+
+
+def ns_cell(table: IpcTable, key: int) -> str:
+    row = table.objects[key]
+    column = next(c for c in table.shown if c.key == "ns")
+    assert table.snapshot is not None
+    return column.cell(row, table.snapshot)
+
+
+def table_in(made: dict[str, Any]) -> list[int]:
+    """The shmids of a namespace's /proc/sysvipc/shm, read by a thread joined to it."""
+    thread = JoinedThread(made["pid"], made["inode"])
+    try:
+        text = thread.run(procfs.read_sysvipc, "shm").decode()
+    finally:
+        thread.close()
+    return [row["shmid"] for row in procfs.parse_sysvipc(text)]
+
+
+async def test_A_shows_another_namespace_object_with_its_NS_cell_and_attacher(
+    tmp_path: Path, boxes: Boxes, make_shm: MakeShm
+) -> None:
+    named, plain = boxes
+    ours = make_shm()
+    async with app_running(tmp_path, namespaces=feed(boxes, every=True)) as (app, pilot):
+        table = segments(app)
+        wanted = {ours, *(key_of(named, i) for i in named["shm"]), key_of(plain, plain["shm"][0])}
+        await wait_for(pilot, lambda: wanted <= set(table.objects), "every namespace's rows")
+        row = table.objects[key_of(named, named["shm"][0])]
+        assert isinstance(row, NsRow) and row.obj.id == named["shm"][0]
+        assert row.obj.attached_pids == (named["pid"],)  # joined within its namespace
+        assert ns_cell(table, key_of(named, named["shm"][0])) == HOST
+        assert ns_cell(table, key_of(plain, plain["shm"][0])) == str(plain["inode"])
+        assert table.row_text(key_of(named, named["shm"][1])).split()[:2] == [
+            HOST, str(named["shm"][1])
+        ]  # fmt: skip
+        assert table.objects[ours].obj.id == ours  # the caller's keep their ids as row ids
+        await wait_for(pilot, lambda: "3 IPC namespaces shown" in status(app), "the count")
+
+
+async def test_the_A_key_adds_and_takes_away_the_other_namespaces(
+    tmp_path: Path, boxes: Boxes, make_shm: MakeShm
+) -> None:
+    named, _ = boxes
+    ours = make_shm()
+    theirs = key_of(named, named["shm"][0])
+    async with app_running(tmp_path, namespaces=feed(boxes, every=False)) as (app, pilot):
+        table = segments(app)
+        await tables_filled(app, pilot)
+        assert table.rows is None and "ns" not in {c.key for c in table.columns_spec}
+        assert ours in table.objects and theirs not in table.objects
+        await pilot.press("A")
+        await wait_for(pilot, lambda: theirs in table.objects, "the other namespace's rows")
+        assert "ns" in {c.key for c in table.shown}  # more than one namespace: NS shown
+        assert ours in table.objects
+        await pilot.press("A")
+        await wait_for(pilot, lambda: table.rows is None and theirs not in table.objects,
+                       "the caller's objects alone again")  # fmt: skip
+        assert ours in table.objects and "ns" not in {c.key for c in table.shown}
+        assert "IPC namespace" not in status(app).replace("IPC namespace the caller", "")
+
+
+async def test_ns_filter_keeps_one_namespace_by_name_or_inode(
+    tmp_path: Path, boxes: Boxes, make_shm: MakeShm
+) -> None:
+    named, plain = boxes
+    ours = make_shm()
+    async with app_running(tmp_path, namespaces=feed(boxes, every=True)) as (app, pilot):
+        table = segments(app)
+        named_keys = {key_of(named, i) for i in named["shm"]}
+        plain_keys = {key_of(plain, plain["shm"][0])}
+        await wait_for(pilot, lambda: named_keys | plain_keys <= set(table.objects), "rows")
+        for expression, wanted in (
+            (f"ns:{HOST}", named_keys),
+            (f"ns:{plain['inode']}", plain_keys),
+            (f"ns:ipc:[{named['inode']}]", named_keys),
+        ):
+            table.set_filter(expression)
+            await wait_for(pilot, lambda w=wanted: set(table.objects) == w, expression)
+        table.set_filter(f"!ns:{HOST} !ns:{plain['inode']}")
+        await wait_for(pilot, lambda: ours in table.objects and not (named_keys | plain_keys)
+                       & set(table.objects), "the caller's rows only")  # fmt: skip
+
+
+async def test_removal_in_another_namespace_removes_that_one_not_ours_of_the_same_id(
+    tmp_path: Path, boxes: Boxes, make_shm: MakeShm
+) -> None:
+    named, plain = boxes
+    target = named["shm"][1]
+    with open("/proc/sys/kernel/shm_next_id", "w", encoding="ascii") as knob:
+        knob.write(str(target))  # the caller's namespace gets an object of the same id
+    ours = make_shm()
+    assert ours == target
+    async with app_running(tmp_path, namespaces=feed(boxes, every=True)) as (app, pilot):
+        table = segments(app)
+        theirs = key_of(named, target)
+        await wait_for(pilot, lambda: {ours, theirs} <= set(table.objects), "both rows")
+        assert table.move_to(theirs)
+        await pilot.press("d")
+        dialog = await wait_armed(app, pilot, ConfirmScreen)
+        label = f"{HOST} (ipc:[{named['inode']}])"
+        assert isinstance(dialog, ConfirmScreen)
+        assert (
+            dialog.question == f"Remove 1 segment in IPC namespace {label}? This cannot be undone."
+        )
+        assert dialog.plan[0] == f"in IPC namespace {label}:"
+        assert dialog.plan[1].startswith(f"shm {target}  key 0x00000000")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: theirs not in table.objects, "its row goes")
+        assert ours in table.objects
+    assert table_in(named) == [named["shm"][0]]
+    assert table_in(plain) == plain["shm"]
+    assert native.shm_stat(ours) is not None  # still there, in our namespace
