@@ -21,6 +21,7 @@ from textual.widgets import Static
 from tui_pilot import app_running, tables_filled, wait_armed, wait_for
 
 from shmtop.core.binding import native
+from shmtop.core.model import Segment
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.core.snapshot import procfs
 from shmtop.text.namespace_rows import NsRow, row_key
@@ -91,14 +92,16 @@ async def test_A_shows_another_namespace_object_with_its_NS_cell_and_attacher(
         wanted = {ours, *(key_of(named, i) for i in named["shm"]), key_of(plain, plain["shm"][0])}
         await wait_for(pilot, lambda: wanted <= set(table.objects), "every namespace's rows")
         row = table.objects[key_of(named, named["shm"][0])]
-        assert isinstance(row, NsRow) and row.obj.id == named["shm"][0]
+        assert isinstance(row, NsRow) and isinstance(row.obj, Segment)
+        assert row.obj.id == named["shm"][0]
         assert row.obj.attached_pids == (named["pid"],)  # joined within its namespace
         assert ns_cell(table, key_of(named, named["shm"][0])) == HOST
         assert ns_cell(table, key_of(plain, plain["shm"][0])) == str(plain["inode"])
         assert table.row_text(key_of(named, named["shm"][1])).split()[:2] == [
             HOST, str(named["shm"][1])
         ]  # fmt: skip
-        assert table.objects[ours].obj.id == ours  # the caller's keep their ids as row ids
+        mine = table.objects[ours]  # the caller's keep their ids as row ids
+        assert isinstance(mine, NsRow) and mine.obj.id == ours and mine.current
         await wait_for(pilot, lambda: "3 IPC namespaces shown" in status(app), "the count")
 
 
@@ -140,7 +143,7 @@ async def test_ns_filter_keeps_one_namespace_by_name_or_inode(
             (f"ns:ipc:[{named['inode']}]", named_keys),
         ):
             table.set_filter(expression)
-            await wait_for(pilot, lambda w=wanted: set(table.objects) == w, expression)
+            await wait_for(pilot, lambda: set(table.objects) == wanted, expression)  # noqa: B023
         table.set_filter(f"!ns:{HOST} !ns:{plain['inode']}")
         await wait_for(pilot, lambda: ours in table.objects and not (named_keys | plain_keys)
                        & set(table.objects), "the caller's rows only")  # fmt: skip
