@@ -188,7 +188,7 @@ def status_note(screen: MainScreen) -> str | None:
         text += f", {len(refused)} not joined ({'; '.join(reasons)})"
     unplaced = sum(seen.unplaced.values())
     if unplaced:
-        text += f", {counted(unplaced, 'process')} of no known namespace"
+        text += f", namespace unknown for {counted(unplaced, 'process')}"
     return text
 
 
