@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import helpers
+import hidden
 import pytest
 from helpers import MakeShm
 from ns_helpers import foreign_namespace
@@ -24,6 +28,7 @@ from shmtop.core.binding import native
 from shmtop.core.model import Segment
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.core.snapshot import procfs
+from shmtop.text.errors import NAMESPACE_RIGHTS
 from shmtop.text.namespace_rows import NsRow, row_key
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.namespace_feed import NamespaceFeed
@@ -178,3 +183,49 @@ async def test_removal_in_another_namespace_removes_that_one_not_ours_of_the_sam
     assert table_in(named) == [named["shm"][0]]
     assert table_in(plain) == plain["shm"]
     assert native.shm_stat(ours) is not None  # still there, in our namespace
+
+
+# Runs as nobody: the view on a real collector with the real feed; A is refused in the
+# status line (no CAP_SYS_ADMIN) and the view goes on showing the caller's namespace.
+_UNPRIVILEGED = r"""
+import asyncio, sys
+from textual.widgets import Static
+from shmtop.core.snapshot.collect import Collector
+from shmtop.tui.app import ShmtopApp
+from shmtop.tui.namespace_feed import NamespaceFeed
+from shmtop.tui.prefs import Preferences
+
+async def main():
+    collector, feed = Collector(), NamespaceFeed()
+    app = ShmtopApp(collector, preferences=Preferences(interval=0.25),
+                    preferences_path=sys.argv[1], show_clock=False, namespace_feed=feed)
+    async with app.run_test() as pilot:
+        while app.polls < 1:
+            await pilot.pause(0.05)
+        await pilot.press("A")
+        seen = app.polls
+        while app.polls < seen + 2:  # it keeps refreshing
+            await pilot.pause(0.05)
+        status = str(app.main_screen.query_one("#status", Static).content)
+        print(status.split("  •  ")[0])
+        print(feed.every, app.main_screen.table.rows is None, app.is_running)
+    collector.close()
+    feed.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_without_privilege_A_says_why_in_one_line_and_the_view_goes_on(
+    tmp_path: Path,
+) -> None:
+    tmp_path.chmod(0o777)
+    argv = [*hidden.NOBODY, sys.executable, "-c", _UNPRIVILEGED, str(tmp_path / "prefs.json")]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(hidden.ROOT),
+           "HOME": str(tmp_path), "TERM": "xterm-256color"}  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=hidden.ROOT,
+                          timeout=helpers.PATIENCE * 4, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    said, state = done.stdout.splitlines()[-2:]
+    assert said == NAMESPACE_RIGHTS
+    assert state == "False True True"
