@@ -42,6 +42,7 @@ TOGGLE = Binding(
     id="main.all_namespaces",
 )  # fmt: skip
 NO_FEED = "this view shows one IPC namespace (shmtop -A shows every one)"
+KEEP_GONE = 10.0  # seconds a namespace no longer shown keeps its last snapshot (leaving rows)
 FOREIGN_OPEN = ("Enter opens the views of the caller's IPC namespace only (not yet {}): "
                 "the pane below shows the object")  # fmt: skip
 
@@ -61,23 +62,30 @@ class NamespaceState:
         self.namespaces: dict[int, Namespace] = {}
         self.histories: dict[int, HistoryStore] = {}  # other namespaces'
         self.many: bool | None = None  # more than one namespace shown, as last applied to NS
+        self.shown = 0  # namespaces shown (read)
         self._parts: dict[tuple[int, Kind], tuple[tuple[Any, ...], tuple[NsRow, ...]]] = {}
         self._rows: dict[Kind, tuple[list[tuple[NsRow, ...]], tuple[NsRow, ...]]] = {}
 
     def update(self, seen: AllNamespaces) -> None:
         self.seen = seen
         shown = [v for v in seen.views if v.snapshot is not None]
-        self.names = {v.namespace.inode: v.namespace.name for v in seen.views}
-        self.namespaces = {v.namespace.inode: v.namespace for v in seen.views}
-        self.snapshots.clear()  # in place: the tables' columns and filters read this dict
+        self.names.update({v.namespace.inode: v.namespace.name for v in seen.views})
+        self.namespaces.update({v.namespace.inode: v.namespace for v in seen.views})
+        now = max((v.snapshot.taken_at for v in shown if v.snapshot is not None), default=0.0)
+        # In place: the tables' columns and filters read this dict. A namespace no longer
+        # shown keeps its last snapshot a while: its rows are drawn leaving (struck out).
+        for inode in [i for i, s in self.snapshots.items() if s.taken_at < now - KEEP_GONE]:
+            del self.snapshots[inode]
         for view in shown:
             assert view.snapshot is not None
             self.snapshots[view.namespace.inode] = view.snapshot
             if not view.namespace.current:
                 history = self.histories.setdefault(view.namespace.inode, HistoryStore())
                 history.record(view.snapshot)
-        self.histories = {i: h for i, h in self.histories.items() if i in self.snapshots}
-        self._parts = {k: v for k, v in self._parts.items() if k[0] in self.snapshots}
+        inodes = {v.namespace.inode for v in shown}
+        self.shown = len(inodes)
+        self.histories = {i: h for i, h in self.histories.items() if i in inodes}
+        self._parts = {k: v for k, v in self._parts.items() if k[0] in inodes}
 
     def rows(self, kind: Kind) -> tuple[NsRow, ...]:
         """Every shown namespace's rows of a kind; the same tuple while none changed (the
@@ -141,7 +149,7 @@ def show_views(screen: MainScreen, seen: AllNamespaces | None) -> None:
         return
     first = state.seen is None
     state.update(seen)
-    many = len(state.snapshots) > 1
+    many = state.shown > 1
     for table in screen.tables():
         if first:
             _across(table, state)

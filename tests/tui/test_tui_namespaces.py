@@ -22,10 +22,11 @@ import pytest
 from helpers import MakeShm
 from ns_helpers import foreign_namespace
 from textual.widgets import Static
-from tui_pilot import app_running, tables_filled, wait_armed, wait_for
+from tui_pilot import app_running, next_polls, tables_filled, wait_armed, wait_for
 
 from shmtop.core.binding import native
 from shmtop.core.model import Segment
+from shmtop.core.namespaces.discover import census, find
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.core.snapshot import procfs
 from shmtop.text.errors import NAMESPACE_RIGHTS
@@ -229,3 +230,26 @@ async def test_without_privilege_A_says_why_in_one_line_and_the_view_goes_on(
     said, state = done.stdout.splitlines()[-2:]
     assert said == NAMESPACE_RIGHTS
     assert state == "False True True"
+
+
+async def test_namespace_NS_then_A_twice_goes_back_to_that_namespace_alone(
+    tmp_path: Path, boxes: Boxes
+) -> None:
+    named, plain = boxes
+    pids = [os.getpid(), named["pid"], plain["pid"]]
+    start = find(census(pids).namespaces, HOST)
+    assert start is not None and start.inode == named["inode"]
+    shown = NamespaceFeed(start=start, pids=lambda: pids)
+    mine = {key_of(named, i) for i in named["shm"]}
+    other = key_of(plain, plain["shm"][0])
+    async with app_running(tmp_path, namespaces=shown) as (app, pilot):
+        table = segments(app)
+        await wait_for(pilot, lambda: set(table.objects) == mine, "that namespace's rows alone")
+        assert "ns" not in {c.key for c in table.shown}  # one namespace: NS hidden
+        await wait_for(pilot, lambda: f"IPC namespace {HOST} (ipc:[" in status(app), "named")
+        await pilot.press("A")
+        await wait_for(pilot, lambda: other in table.objects, "every namespace")
+        await pilot.press("A")  # the other rows leave (drawn struck out) while it refreshes
+        await wait_for(pilot, lambda: set(table.objects) == mine, "that namespace alone again")
+        await next_polls(app, pilot, 3)
+        assert app.is_running and set(table.objects) == mine
