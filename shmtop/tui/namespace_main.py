@@ -20,7 +20,8 @@ from shmtop.core.model import IpcObject, Kind, Snapshot
 from shmtop.core.namespaces.discover import Namespace
 from shmtop.core.namespaces.snapshots import AllNamespaces
 from shmtop.core.waits.waiters import WaiterScanner
-from shmtop.text.columns import COLUMNS
+from shmtop.text import glossary
+from shmtop.text.columns import COLUMNS, NS_COLUMN
 from shmtop.text.errors import removal_text
 from shmtop.text.history_lines import history_lines
 from shmtop.text.namespace_rows import NsRow, on_rows, row_columns, rows_of
@@ -130,6 +131,16 @@ def rows_shown(screen: MainScreen) -> bool:
 def object_of(selected: Any) -> IpcObject | None:
     """The object of a table's row (a row across namespaces carries it)."""
     return selected.obj if isinstance(selected, NsRow) else selected
+
+
+def help_topics() -> list[tuple[str, list[str]]]:
+    """What the System V tabs show across namespaces (-A, A, --namespace)."""
+    lines = glossary.described_lines([
+        (NS_COLUMN.header, NS_COLUMN.about + "; shown while more than one namespace is"),
+        ("ns:NAME", "filter by namespace: its name, ipc:[INODE] or the inode"),
+        ("A", "every IPC namespace (root), again: back; d removes inside the row's one"),
+    ])  # fmt: skip
+    return [("Every IPC namespace (-A, A)", lines)]
 
 
 # ---- a refresh ----
@@ -306,9 +317,14 @@ def _waits_in(screen: MainScreen, feed: NamespaceFeed, namespace: Namespace) -> 
     if namespace.current:
         return scan_waiters(screen.app.waiter_source)  # type: ignore[attr-defined]
     try:
-        return feed.run_in(namespace, scan_waiters, WaiterScanner())
+        # Made in the joined thread: a scanner takes its namespace from the thread it is made in.
+        return feed.run_in(namespace, _scan_here)
     except (KeyError, OSError) as error:
         return None, f"the waiter scan failed: {error}"
+
+
+def _scan_here() -> Any:
+    return scan_waiters(WaiterScanner())
 
 
 def _remove(

@@ -8,6 +8,7 @@ machine may hold other users' namespaces); the census, joins and snapshots are t
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ from typing import Any
 import helpers
 import hidden
 import pytest
+from blocker import blockers
 from helpers import MakeShm
 from ns_helpers import foreign_namespace
 from textual.widgets import Static
@@ -253,3 +255,46 @@ async def test_namespace_NS_then_A_twice_goes_back_to_that_namespace_alone(
         await wait_for(pilot, lambda: set(table.objects) == mine, "that namespace alone again")
         await next_polls(app, pilot, 3)
         assert app.is_running and set(table.objects) == mine
+
+
+def ids_in(made: dict[str, Any], sysvipc: str) -> list[int]:
+    thread = JoinedThread(made["pid"], made["inode"])
+    try:
+        text = thread.run(procfs.read_sysvipc, sysvipc).decode()
+    finally:
+        thread.close()
+    key = {"sem": "semid", "msg": "msqid"}[sysvipc]
+    return [row[key] for row in procfs.parse_sysvipc(text)]
+
+
+async def test_removing_a_set_in_another_namespace_names_its_waiters_there(
+    tmp_path: Path, boxes: Boxes
+) -> None:
+    named, plain = boxes
+    with blockers() as kids:
+        # A thread of that namespace blocked on its set (value 0): only a scan made inside
+        # the namespace can tell it is this set's waiter (our semid of that number is not).
+        waiter = kids.start(within=("nsenter", "-t", str(named["pid"]), "--ipc", "--"))
+        waiter.send(call="semop", semid=named["sem"], ops=[[0, -1, 0]])
+        async with app_running(tmp_path, namespaces=feed(boxes, every=True)) as (app, pilot):
+            await pilot.press("2")
+            table = app.main_screen.query_one("#table-sem", IpcTable)
+            theirs = row_key(named["inode"], named["sem"], current=False)
+
+            def blocked() -> bool:
+                row = table.objects.get(theirs)
+                return isinstance(row, NsRow) and getattr(row.obj, "waiters", 0) == 1
+
+            await wait_for(pilot, blocked, "the other namespace's set, with its waiter")
+            assert table.move_to(theirs)
+            await pilot.press("d")
+            dialog = await wait_armed(app, pilot, ConfirmScreen)
+            assert isinstance(dialog, ConfirmScreen)
+            assert f"in IPC namespace {HOST} (ipc:[{named['inode']}])" in dialog.question
+            plan = "\n".join(dialog.plan)
+            assert f"sem {named['sem']}" in plan and f"{waiter.pid} (" in plan, plan
+            await pilot.press("y")
+            await wait_for(pilot, lambda: theirs not in table.objects, "its row goes")
+        assert waiter.answer().get("errno") == errno.EIDRM  # woken by the removal
+    assert ids_in(named, "sem") == []
+    assert ids_in(plain, "sem") == [plain["sem"]]

@@ -418,6 +418,7 @@ class MainScreen(Screen[None]):
             title = f"Columns of {TAB_TITLES[kind]} (F2 chooses them; ←/→ scroll)"
             topics.append((title, glossary.column_lines(kind)))
         topics += posix_main.help_topics()
+        topics += namespace_main.help_topics()
         topics.append(("Filter (\\) and search (/)", FILTER_HELP.splitlines()))
         guide = getattr(self.app, "guide", None)
         if guide:
