@@ -55,10 +55,22 @@ class NsRow:
         return shown if shown == ipc else f"{shown} ({ipc})"
 
 
-def rows_of(inode: int, name: str, current: bool, objects: tuple[Any, ...]) -> tuple[NsRow, ...]:
-    return tuple(
-        NsRow(row_key(inode, o.id, current=current), o, inode, name, current) for o in objects
-    )
+def rows_of(
+    inode: int,
+    name: str,
+    current: bool,
+    objects: tuple[Any, ...],
+    before: Mapping[int, NsRow] | None = None,
+) -> tuple[NsRow, ...]:
+    """A namespace's rows of these objects; a row of `before` (last refresh's, by row id)
+    whose object is the same one is kept, so that the table sees it unchanged at once."""
+    rows = []
+    for o in objects:
+        key = row_key(inode, o.id, current=current)
+        row = before.get(key) if before is not None else None
+        rows.append(row if row is not None and row.obj is o and row.name == name
+                    else NsRow(key, o, inode, name, current))  # fmt: skip
+    return tuple(rows)
 
 
 def _on_object(call: Callable[..., Any], snapshots: Snapshots) -> Callable[..., Any]:

@@ -100,7 +100,8 @@ class NamespaceState:
             objects = view.snapshot.objects(kind)
             made = self._parts.get((ns.inode, kind))
             if made is None or made[0] is not objects:
-                made = (objects, rows_of(ns.inode, ns.name, ns.current, objects))
+                before = {row.id: row for row in made[1]} if made is not None else None
+                made = (objects, rows_of(ns.inode, ns.name, ns.current, objects, before))
                 self._parts[(ns.inode, kind)] = made
             parts.append(made[1])
         last = self._rows.get(kind)

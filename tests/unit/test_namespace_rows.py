@@ -80,3 +80,13 @@ def test_a_filter_made_for_rows_tests_each_in_its_namespace() -> None:
     matches = on_rows(parse_filter(f"ns:{THEIRS} nattch:>0"), snapshots)
     kept = [row for row in rows if matches(cast(Any, row), ours)]  # a Filter of rows
     assert kept and all(row.inode == THEIRS and getattr(row.obj, "nattch", 0) > 0 for row in kept)
+
+
+def test_rows_of_the_same_objects_are_kept_and_a_changed_one_is_new() -> None:
+    ours, _ = two_namespaces()
+    first = rows_of(THEIRS, "b", False, ours.segments)
+    changed = msgspec.structs.replace(ours.segments[1], nattch=9)
+    objects = (ours.segments[0], changed, *ours.segments[2:])
+    again = rows_of(THEIRS, "b", False, objects, {row.id: row for row in first})
+    assert again[0] is first[0] and again[2] is first[2]  # the table sees them unchanged
+    assert again[1] is not first[1] and again[1].obj is changed and again[1].id == first[1].id
