@@ -137,7 +137,7 @@ def object_of(selected: Any) -> IpcObject | None:
 def help_topics() -> list[tuple[str, list[str]]]:
     """What the System V tabs show across namespaces (-A, A, --namespace)."""
     lines = glossary.described_lines([
-        (NS_COLUMN.header, NS_COLUMN.about + "; shown while more than one namespace is"),
+        (NS_COLUMN.header, NS_COLUMN.about + "; shown by default with more than one namespace"),
         ("ns:NAME", "filter by namespace: its name, ipc:[INODE] or the inode"),
         ("A", "every IPC namespace (root), again: back; d removes inside the row's one"),
     ])  # fmt: skip
