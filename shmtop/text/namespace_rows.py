@@ -49,10 +49,12 @@ class NsRow:
 
     @property
     def label(self) -> str:
-        """The namespace as a line names it: its name, and ipc:[INODE] unless that is it."""
+        """The namespace as a line names it: its name, and ipc:[INODE] unless that is it;
+        the caller's says so."""
         ipc = f"ipc:[{self.inode}]"
         shown = safe_text(self.name)
-        return shown if shown == ipc else f"{shown} ({ipc})"
+        label = shown if shown == ipc else f"{shown} ({ipc})"
+        return f"{label}, the caller's" if self.current else label
 
 
 def rows_of(
