@@ -346,6 +346,9 @@ def served() -> bool:
 def run_tui(args: argparse.Namespace) -> int:
     """The interactive view on this machine's objects (Textual is imported only here)."""
     options = view_options(args)
+    from shmtop.cli.namespaces import view_feed
+
+    feed = view_feed(args)  # -A, --namespace NS (a usage error, no such namespace: here)
     if not (sys.stdin.isatty() and sys.stdout.isatty()) and not served():
         raise CliError("the interactive view needs a terminal; try 'shmtop list'", EXIT_USAGE)
     from shmtop.tui.app import ShmtopApp
@@ -357,10 +360,8 @@ def run_tui(args: argparse.Namespace) -> int:
         collector.snapshot()  # fail here, with a message, rather than inside the UI
     except OSError as error:
         raise CliError(f"cannot read the System V IPC tables: {error}") from error
-    from shmtop.cli.namespaces import view_feed
     from shmtop.tui.posix_source import PosixSource
 
-    feed = view_feed(args)  # -A, --namespace NS (a usage error, no such namespace: here)
     posix = PosixSource()
     app = ShmtopApp(collector, preferences=Preferences.load(), posix_source=posix,
                     namespace_feed=feed, **options)  # fmt: skip
