@@ -94,8 +94,11 @@ class Blockers:
 
     started: list[Blocker] = field(default_factory=list)
 
-    def start(self, name: str = "shmtop-blk", *, as_nobody: bool = False) -> Blocker:
-        prefix: Sequence[str] = NOBODY if as_nobody else ()
+    def start(
+        self, name: str = "shmtop-blk", *, as_nobody: bool = False, within: Sequence[str] = ()
+    ) -> Blocker:
+        """within: what runs it (nsenter into another namespace), before the user change."""
+        prefix: Sequence[str] = [*within, *(NOBODY if as_nobody else ())]
         env = {**os.environ, "PYTHONPATH": ROOT}
         process = subprocess.Popen(
             [*prefix, sys.executable, os.path.abspath(__file__), name, str(os.getpid())],

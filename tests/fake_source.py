@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import Any
+
+import msgspec
 
 from shmtop.core.binding.native import MsgPeek, PeekedMessage
 from shmtop.core.model import (
@@ -18,9 +21,12 @@ from shmtop.core.model import (
     SemaphoreSet,
     Snapshot,
 )
+from shmtop.core.namespaces.discover import Container, Namespace
+from shmtop.core.namespaces.snapshots import AllNamespaces, NamespaceView
 from shmtop.core.waits.records import QueueState, SemOp, SemState, Waiter
 from shmtop.core.waits.wait_report import WaitReport, assemble
 from shmtop.core.waits.wait_verdict import Liveness, ProcessStatus
+from shmtop.tui.namespace_feed import NamespaceFeed
 
 TAKEN_AT = 1_795_000_000.0  # a fixed moment: ages in the tables never move
 POSTMASTER = "/usr/lib/postgresql/15/bin/postgres -D /srv/pg"  # titles, as /proc has them
@@ -210,3 +216,44 @@ class FixedReader:
 
     def close(self) -> None:
         self.closed = True
+
+
+# ---- the view across IPC namespaces (layout only: the namespaces are tested on the kernel) ----
+
+FOREIGN_INODE = 4026532300
+REFUSED_INODE = 4026532400
+
+
+def fixed_namespaces() -> AllNamespaces:
+    """The fixed snapshot as the caller's namespace, a container's with two of its segments
+    (the same ids as ours), and a namespace that could not be joined."""
+    ours = fixed_snapshot()
+    theirs = msgspec.structs.replace(
+        ours, segments=ours.segments[:2], semaphore_sets=(), queues=(),
+        ipc_namespace=FOREIGN_INODE,
+    )  # fmt: skip
+    box = Container("docker", "0123456789ab" + "cd" * 26)
+    views = (
+        NamespaceView(Namespace(ours.ipc_namespace, f"ipc:[{ours.ipc_namespace}]", "inode",
+                                (1,), True), ours),
+        NamespaceView(Namespace(FOREIGN_INODE, box.name, "docker", (4500,), False, box), theirs),
+        NamespaceView(Namespace(REFUSED_INODE, "web-box", "hostname", (4600,), False,
+                                hostname="web-box"), None, "its processes ended"),
+    )  # fmt: skip
+    return AllNamespaces(views, {"permission denied": 2})
+
+
+class FixedNamespaces(NamespaceFeed):
+    """A feed that shows fixed_namespaces() while on (A toggles it, as the real one)."""
+
+    def __init__(self, *, every: bool = True) -> None:
+        super().__init__(every=every)
+        self.fixed = fixed_namespaces()
+
+    def snapshot(self, ours: Any) -> tuple[Snapshot, AllNamespaces | None]:
+        if not self.active:
+            return ours.snapshot(), None
+        return ours.snapshot(), self.fixed
+
+    def why_not_every(self) -> str | None:
+        return None

@@ -23,6 +23,7 @@ from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.text.process_names import process_label
 from shmtop.tui.app import ShmtopApp, SnapshotSource
+from shmtop.tui.namespace_feed import NamespaceFeed
 from shmtop.tui.posix_source import PosixFeed
 from shmtop.tui.prefs import Preferences
 from shmtop.tui.probes import Peeker, WaiterSource
@@ -54,6 +55,7 @@ async def app_running(
     source: SnapshotSource | None = None, waiters: WaiterSource | None = None,
     peeker: Peeker | None = None, size: tuple[int, int] = (160, 48),
     preferences: Preferences | None = None, posix: PosixFeed | None = None,
+    namespaces: NamespaceFeed | None = None,
 ) -> AsyncIterator[tuple[ShmtopApp, Pilot[None]]]:  # fmt: skip
     """The app headless on a real Collector (or the source given), for an async test
     (@pytest.mark.asyncio): `async with app_running(tmp_path) as (app, pilot): ...`."""
@@ -63,7 +65,7 @@ async def app_running(
     app = ShmtopApp(
         feed, readonly=readonly, preferences=preferences or Preferences(interval=interval),
         preferences_path=tmp_path / "prefs.json", show_clock=False, waiter_source=waiters,
-        peeker=peeker, posix_source=posix,
+        peeker=peeker, posix_source=posix, namespace_feed=namespaces,
     )  # fmt: skip
     try:
         async with app.run_test(size=size) as pilot:
@@ -71,6 +73,8 @@ async def app_running(
     finally:
         if collector is not None:
             collector.close()
+        if namespaces is not None:
+            namespaces.close()
 
 
 def run_app(

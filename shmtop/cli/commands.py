@@ -119,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Without a command, shmtop starts the interactive view.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    add_view_options(parser.add_argument_group("interactive view (no command, or demo)"))
+    add_view_options(parser.add_argument_group("interactive view (no command, or demo)"),
+                     namespaces=True)  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     listing = add_command(commands, "list")
@@ -277,7 +278,9 @@ def add_show_options(show: argparse.ArgumentParser) -> None:
     )
 
 
-def add_view_options(group: argparse._ActionsContainer, *, after_command: bool = False) -> None:
+def add_view_options(
+    group: argparse._ActionsContainer, *, after_command: bool = False, namespaces: bool = False
+) -> None:
     """The interactive view's options, defined once for `shmtop` and for `shmtop demo`.
 
     After a command they default to SUPPRESS: argparse copies a subcommand's defaults
@@ -297,6 +300,8 @@ def add_view_options(group: argparse._ActionsContainer, *, after_command: bool =
                        help="no colours (also: NO_COLOR=1)")  # fmt: skip
     group.add_argument("--tab", choices=VIEW_TABS, default=default("shm"),
                        help="the tab to start on")  # fmt: skip
+    if namespaces:  # the view's own (not demo's: it runs in a namespace of its own)
+        add_namespace_options(group, every=True)  # type: ignore[arg-type]
 
 
 def view_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -341,6 +346,9 @@ def served() -> bool:
 def run_tui(args: argparse.Namespace) -> int:
     """The interactive view on this machine's objects (Textual is imported only here)."""
     options = view_options(args)
+    from shmtop.cli.namespaces import view_feed
+
+    feed = view_feed(args)  # -A, --namespace NS (a usage error, no such namespace: here)
     if not (sys.stdin.isatty() and sys.stdout.isatty()) and not served():
         raise CliError("the interactive view needs a terminal; try 'shmtop list'", EXIT_USAGE)
     from shmtop.tui.app import ShmtopApp
@@ -355,12 +363,14 @@ def run_tui(args: argparse.Namespace) -> int:
     from shmtop.tui.posix_source import PosixSource
 
     posix = PosixSource()
-    app = ShmtopApp(collector, preferences=Preferences.load(), posix_source=posix, **options)
+    app = ShmtopApp(collector, preferences=Preferences.load(), posix_source=posix,
+                    namespace_feed=feed, **options)  # fmt: skip
     try:
         return run_app(app)  # a crash: non-zero, and one line saying where its traceback is
     finally:
         collector.close()
         posix.close()
+        feed.close()
 
 
 def run_demo(args: argparse.Namespace, *, play: Callable[[ShmtopApp], object] | None = None) -> int:

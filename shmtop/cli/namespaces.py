@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shmtop.cli import commands
 from shmtop.cli.output import EXIT_OK, EXIT_USAGE, CliError, emit_streamed
@@ -27,6 +27,9 @@ from shmtop.text.documents import (
 )
 from shmtop.text.errors import namespaces_denied, no_such_namespace
 from shmtop.text.namespace_table import namespace_label, refusal_lines, table_lines_across
+
+if TYPE_CHECKING:
+    from shmtop.tui.namespace_feed import NamespaceFeed
 
 T = TypeVar("T")
 TITLES = {"shm": "Shared memory segments", "sem": "Semaphore sets", "msg": "Message queues"}
@@ -49,6 +52,19 @@ def chosen(args: argparse.Namespace) -> tuple[Census, list[Namespace]]:
     if namespace is None:
         raise CliError(no_such_namespace(args.namespace))
     return found, [namespace]
+
+
+def view_feed(args: argparse.Namespace) -> NamespaceFeed:
+    """The interactive view's namespaces: -A every one (without the privilege: the
+    caller's, and the A key says why), --namespace NS that one, else the caller's (A
+    toggles every one)."""
+    from shmtop.tui.namespace_feed import NamespaceFeed
+
+    every = bool(getattr(args, "all_namespaces", False))
+    if getattr(args, "namespace", None) is None:
+        return NamespaceFeed(every=every)
+    _, (namespace,) = chosen(args)
+    return NamespaceFeed(start=None if namespace.current else namespace)
 
 
 @contextmanager

@@ -200,6 +200,17 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
     Kind.MSG: QUEUE_COLUMNS,
 }
 
+# The IPC namespace of a row that carries one (text/namespace_rows.NsRow: the TUI's tables
+# across namespaces; `list -A` heads its tables with the same header). Not in COLUMNS: a
+# table of one namespace's objects has no namespace to show. 10 wide (an inode), widened
+# to 12 at most, so that STATUS stays on an 80-column screen; a longer name is cut (the
+# detail pane names it whole).
+NS_COLUMN = Column(
+    "ns", "NS", lambda row, snap: row.short, _by(lambda row: (not row.current, row.inode)),
+    about="the IPC namespace: a container, a hostname, or its inode (A shows every one)",
+    width=10, cap=12,
+)  # fmt: skip
+
 # The columns `list` prints (a line has no room for every time the TUI shows).
 LIST_COLUMNS: dict[Kind, tuple[str, ...]] = {
     Kind.SHM: ("id", "key", "owner", "perms", "size", "rss", "nattch", "creator", "attached",

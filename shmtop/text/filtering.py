@@ -22,7 +22,8 @@ COVERAGE_WORDS = tuple(COVERAGE_FLAGS.values())  # attachment lists that disagre
 FLAG_WORDS = ("dest", "locked", *STATUS_WORDS, *COVERAGE_WORDS, "unreadable", "waiting",
               "attached")  # fmt: skip
 Test = Callable[[IpcObject, Snapshot], bool]
-FIELD_NAMES = ("user", "key", "id", "nattch", "size", "age", "perms", "pid", "cmd")
+FIELD_NAMES = ("user", "key", "id", "nattch", "size", "age", "perms", "pid", "cmd", "ns")
+NamespaceName = Callable[[int], "str | None"]  # an IPC namespace's inode -> its name
 COMPARED = frozenset({"id", "nattch", "size", "age", "perms"})  # take >, <, >=, <=, =
 OPERATORS = {  # the two-character ones first: ">=0" is not ">" and "=0"
     ">=": operator.ge,
@@ -162,10 +163,25 @@ SYNTAX_HINT = {
 }  # fmt: skip (others explain)
 
 
-def _field(name: str, value: str) -> Test:
+def namespace_words(inode: int, name: str | None) -> set[str]:
+    """What `ns:` takes for a namespace: its name (any case), ipc:[INODE] or the inode."""
+    return {str(inode), f"ipc:[{inode}]", *([name.lower()] if name else [])}
+
+
+def _namespace_is(
+    obj: IpcObject, snapshot: Snapshot, value: str, name_of: NamespaceName | None
+) -> bool:
+    """The object is in the namespace `value` names (the snapshot's: each is taken in one)."""
+    inode = snapshot.ipc_namespace
+    return value in namespace_words(inode, name_of(inode) if name_of is not None else None)
+
+
+def _field(name: str, value: str, name_of: NamespaceName | None = None) -> Test:
     """The test of `name:value` (FilterError if the value is not one the field takes)."""
     if not value:
         raise FilterError(f"{name}: needs a value, e.g. {EXAMPLES}")
+    if name == "ns":
+        return partial(_namespace_is, value=value, name_of=name_of)
     if name in ("user", "cmd"):
         return partial(_text_field, name=name, value=value)
     sign = next((op for op in OPERATORS if value.startswith(op)), "")
@@ -203,12 +219,13 @@ class Filter(Struct, frozen=True):
         return bool(self.tests)
 
 
-def parse_filter(expression: str) -> Filter:
+def parse_filter(expression: str, name_of: NamespaceName | None = None) -> Filter:
     """Terms split on spaces: `user:NAME`, `key:0x..`, `id:N`, `nattch:N`, `size:N`,
-    `age:1h`, `perms:600`, `pid:N`, `cmd:TEXT` (id, nattch, size, age and perms also take
-    `>`, `<`, `>=`, `<=`, `=`: `nattch:>0`, `size:>1M`), flags (`dest`, `locked`, `orphan`,
-    `unattached`, `unused`, `partial`, `inconsistent`, `unreadable`, `waiting`,
-    `attached`), any of them negated with a leading `!`, and free words.
+    `age:1h`, `perms:600`, `pid:N`, `cmd:TEXT`, `ns:NAME|INODE` (the object's IPC
+    namespace: `name_of` names an inode, else only the inode matches) (id, nattch, size,
+    age and perms also take `>`, `<`, `>=`, `<=`, `=`: `nattch:>0`, `size:>1M`), flags
+    (`dest`, `locked`, `orphan`, `unattached`, `unused`, `partial`, `inconsistent`,
+    `unreadable`, `waiting`, `attached`), any of them negated with a leading `!`, and free words.
 
     FilterError (one line) for a `name:` term whose name is no field, or a value a field
     does not take: a typo must not quietly hide every row."""
@@ -222,7 +239,7 @@ def parse_filter(expression: str) -> Filter:
         test: Test
         timed = timed or term in STATUS_WORDS or (colon != "" and name == "age")
         if colon and name in FIELD_NAMES:
-            test = _field(name, value)
+            test = _field(name, value, name_of)
             if name == "cmd" and not negate:
                 words.append(value)
         elif colon and _FIELD_LIKE.fullmatch(name):

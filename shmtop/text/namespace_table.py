@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shmtop.core.model import Kind, Snapshot
-from shmtop.text.columns import COLUMNS, LIST_COLUMNS
+from shmtop.text.columns import COLUMNS, LIST_COLUMNS, NS_COLUMN
 from shmtop.text.report import render_table
 from shmtop.text.sanitize import safe_text
 
-NS_HEADER = "NS"
+NS_HEADER = NS_COLUMN.header
 
 
 def namespace_label(name: str, inode: int) -> str:

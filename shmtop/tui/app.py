@@ -25,8 +25,9 @@ from shmtop.core.model import Kind, MessageQueue, Segment, Snapshot
 from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.text.columns import COLUMNS
 from shmtop.text.units import time_of_day
-from shmtop.tui import textual_leaks
+from shmtop.tui import namespace_main, textual_leaks
 from shmtop.tui.app_keys import ExplainedKeys
+from shmtop.tui.namespace_feed import NamespaceFeed
 from shmtop.tui.posix_source import PosixFeed
 from shmtop.tui.prefs import INTERVALS, Preferences
 from shmtop.tui.probes import (
@@ -104,12 +105,14 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
         guide: list[str] | None = None,
         semaphore_labels: Mapping[int, tuple[str, ...]] | None = None,
         posix_source: PosixFeed | None = None,
+        namespace_feed: NamespaceFeed | None = None,
     ) -> None:
         super().__init__()
         self.guide = guide  # the demo's: shown at start, and in the main screen's help
         self.semaphore_labels = dict(semaphore_labels or {})  # set id -> what each counts
         self.source = source
         self.posix_source = posix_source  # None: no POSIX tabs' rows, no POSIX meters
+        self.namespace_feed = namespace_feed  # None: the caller's IPC namespace only (no A)
         # One scanner for the app's life: it remembers since when each wait has lasted.
         self.waiter_source: WaiterSource = waiter_source or WaiterScanner()
         self.peeker: Peeker = peeker or peek_queue
@@ -228,8 +231,15 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
     @work(thread=True, group=POLL_GROUP, exit_on_error=False)
     def collect(self, request: ProbeRequest) -> None:
         # Runs in a thread: touches no widget, only posts the frozen result.
-        snapshot = self.source.snapshot()
+        feed = self.namespace_feed
+        seen = None
+        if feed is None:
+            snapshot = self.source.snapshot()
+        else:
+            snapshot, seen = feed.snapshot(self.source)
         probes = run_probes(request, self.waiter_source, self.peeker)
+        if seen is not None:
+            probes = replace(probes, namespaces=seen)
         if self.posix_source is not None:
             probes = replace(probes, posix=self.posix_source.snapshot(request.posix_shown))
         self.post_message(SnapshotReady(snapshot, probes))
@@ -238,6 +248,9 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
     def _snapshot_ready(self, message: SnapshotReady) -> None:
         first = self.snapshot is None
         self.snapshot = message.snapshot
+        main = self.find_main_screen()
+        if main is not None and self.namespace_feed is not None:  # before the snapshot
+            namespace_main.show_views(main, message.probes.namespaces)
         for screen in self.screen_stack:
             show = getattr(screen, "show_snapshot", None)
             if show is not None:

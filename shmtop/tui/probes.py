@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual.message import Message
 
@@ -14,6 +14,9 @@ from shmtop.core.binding import native
 from shmtop.core.binding.native import MsgPeek
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.tui.posix_source import PosixView
+
+if TYPE_CHECKING:
+    from shmtop.core.namespaces.snapshots import AllNamespaces
 
 PEEK_MESSAGES = 100  # messages a queue view reads each refresh
 PEEK_BYTES = 256 * 1024  # bytes of message text it keeps in all
@@ -49,6 +52,7 @@ class Probes:
     waits_error: str | None = None  # why the scan failed
     peeks: Mapping[int, MsgPeek | OSError] = field(default_factory=lambda: MappingProxyType({}))
     posix: PosixView | None = None  # the POSIX scans (None: the app has no POSIX feed)
+    namespaces: AllNamespaces | None = None  # every namespace shown (None: the caller's)
 
     @property
     def scanned(self) -> bool:

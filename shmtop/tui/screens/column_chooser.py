@@ -11,13 +11,13 @@ from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from shmtop.core.model import Kind
-from shmtop.text.columns import COLUMNS
+from shmtop.text.columns import COLUMNS, Column
 from shmtop.text.glossary import KIND_NAMES
 
 
 class ColumnChooser(ModalScreen[set[str] | None]):
     """Space ticks a column, Enter keeps the choice, Esc leaves it as it was; answers the
-    keys of the hidden columns. The first column (id) always shows."""
+    keys of the hidden columns. The id column always shows."""
 
     BINDINGS = [
         Binding("enter", "keep", "Keep", priority=True, id="columns.keep"),
@@ -34,16 +34,21 @@ class ColumnChooser(ModalScreen[set[str] | None]):
     ColumnChooser #columns-hint { color: $text-muted; }
     """
 
-    def __init__(self, kind: Kind, hidden: set[str]) -> None:
+    def __init__(
+        self, kind: Kind, hidden: set[str], columns: tuple[Column, ...] | None = None
+    ) -> None:
         super().__init__()
         self.kind = kind
         self.hidden = set(hidden)
+        self.columns = columns or COLUMNS[kind]  # a table across namespaces: NS too
+        keys = [c.key for c in self.columns]
+        self.pinned = "id" if "id" in keys else keys[0]
 
     def compose(self) -> ComposeResult:
         choices = [
             Selection(Text(f"{c.header:<14} {c.about}"), c.key, c.key not in self.hidden,
-                      disabled=at == 0)
-            for at, c in enumerate(COLUMNS[self.kind])
+                      disabled=c.key == self.pinned)
+            for c in self.columns
         ]  # fmt: skip
         with Vertical() as box:
             box.border_title = f"Columns of {KIND_NAMES[self.kind]}"
@@ -55,4 +60,4 @@ class ColumnChooser(ModalScreen[set[str] | None]):
 
     def action_keep(self) -> None:
         shown = set(self.query_one(SelectionList).selected)
-        self.dismiss({c.key for c in COLUMNS[self.kind][1:] if c.key not in shown})
+        self.dismiss({c.key for c in self.columns if c.key not in shown and c.key != self.pinned})

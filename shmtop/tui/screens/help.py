@@ -30,6 +30,7 @@ Terms, separated by spaces; all must hold:
   comparisons      id nattch size age perms take > < >= <= =
                    nattch:>0  size:>1M  age:>1h  perms:>=640
   cmd:TEXT         an attached command or title contains TEXT
+  ns:NAME|INODE    in that IPC namespace (A shows every one)
   a status word    dest, orphan, locked... (see Status words)
   !term            negates a term, e.g. !orphan
 A name: no field has is refused; the status line lists the valid ones.

@@ -27,7 +27,7 @@ from shmtop.text.removal_waiters import with_waiters
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
-from shmtop.tui import finder, posix_main, wait_summary
+from shmtop.tui import finder, namespace_main, posix_main, wait_summary
 from shmtop.tui.probes import PollRequested, Probes, scan_waiters
 from shmtop.tui.screens.column_chooser import ColumnChooser
 from shmtop.tui.screens.confirm import ConfirmScreen
@@ -133,6 +133,7 @@ class MainScreen(Screen[None]):
         Binding("escape", "clear", "Close (tags stay)", show=False, id="main.clear"),
         Binding("w", "scan_waiters", "Waiters", show=False, id="main.scan_waiters"),
         Binding("t", "tree", "Tree view (processes and owners)", show=False, id="main.tree"),
+        namespace_main.TOGGLE,
     ]
     HELP_TITLE = "the main screen"
 
@@ -166,6 +167,7 @@ class MainScreen(Screen[None]):
         self.scan_waiters = False  # `w`: scan for waiters with every refresh
         self._probes = Probes()
         self.history = HistoryStore()  # each object's figures over the last minutes
+        self.namespaces = namespace_main.NamespaceState()  # rows across IPC namespaces
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=self.show_clock)
@@ -188,6 +190,11 @@ class MainScreen(Screen[None]):
     def _become_ready(self) -> None:
         self._ready = True
         self.post_message(self.Ready())
+
+    @property
+    def ready(self) -> bool:
+        """Every widget is mounted (and the screen not torn down): it can show a refresh."""
+        return self._ready and self.is_attached
 
     # ---- the current table ----
 
@@ -231,7 +238,7 @@ class MainScreen(Screen[None]):
         for table in self.tables():
             table.show(snapshot)
             count = len(table.objects)
-            total = len(snapshot.objects(table.kind))
+            total = len(table.present(snapshot))
             label = f"{TAB_TITLES[table.kind]} ({count}" + (f"/{total})" if count != total else ")")
             tab = tabs.get_tab(f"tab-{table.kind}")
             if tab.label.plain != label:  # relabelling re-renders the tab bar: only on change
@@ -264,6 +271,9 @@ class MainScreen(Screen[None]):
             waits = self._probes.waits
             parts.append(wait_summary.scan_summary(waits) if waits else
                          self._probes.waits_error or "WAITERS: scanning…")  # fmt: skip
+        namespaces = namespace_main.status_note(self)
+        if namespaces and self.posix_table is None:
+            parts.append(namespaces)
         if self.posix_table is not None:
             parts.append(posix_main.status_note(self))
         elif self.snapshot is not None and self.kind is Kind.SHM:
@@ -296,6 +306,10 @@ class MainScreen(Screen[None]):
         """t: the tree view (processes and what they use, owners and what they own)."""
         self.app.push_screen(TreeScreen(self.snapshot, show_clock=self.show_clock))
 
+    def action_all_namespaces(self) -> None:
+        """A: every IPC namespace in the System V tables (again: back)."""
+        namespace_main.toggle(self)
+
     def action_scan_waiters(self) -> None:
         self.scan_waiters = not self.scan_waiters
         if not self.scan_waiters:
@@ -309,6 +323,8 @@ class MainScreen(Screen[None]):
     def _show_detail(self) -> None:
         if self.posix_table is not None:
             posix_main.show_detail(self)
+            return
+        if namespace_main.show_detail(self):
             return
         pane, selected = self.query_one(DetailPane), self.table.selected
         history: list[str] = []
@@ -368,8 +384,11 @@ class MainScreen(Screen[None]):
         """Why an action cannot act now: changes under --readonly, actions with no row."""
         if action in CHANGING_ACTIONS and self.readonly:
             return "read-only (--readonly): nothing can be removed"
-        if self.posix_table is not None:
+        if self.posix_table is not None and action != "all_namespaces":
             return posix_main.why_not(self, action)
+        reason = namespace_main.why_not(self, action)
+        if reason:
+            return reason
         if action in ("remove", "tag", "open", "tag_shown") and self.table.selected is None:
             if self.table.filter.active:
                 return f"no row: the filter hides every object ({finder.CLEAR_FILTER})"
@@ -399,6 +418,7 @@ class MainScreen(Screen[None]):
             title = f"Columns of {TAB_TITLES[kind]} (F2 chooses them; ←/→ scroll)"
             topics.append((title, glossary.column_lines(kind)))
         topics += posix_main.help_topics()
+        topics += namespace_main.help_topics()
         topics.append(("Filter (\\) and search (/)", FILTER_HELP.splitlines()))
         guide = getattr(self.app, "guide", None)
         if guide:
@@ -426,7 +446,7 @@ class MainScreen(Screen[None]):
                 table.set_hidden(hidden)
                 self.post_message(self.SortChanged())
 
-        self.app.push_screen(ColumnChooser(table.kind, table.hidden), chosen)
+        self.app.push_screen(ColumnChooser(table.kind, table.hidden, table.columns_spec), chosen)
 
     def action_tab(self, kind: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{kind}"
@@ -453,7 +473,7 @@ class MainScreen(Screen[None]):
         if self.posix_table is not None:
             posix_main.open_selected(self)
             return
-        obj = self.table.selected
+        obj = namespace_main.object_of(self.table.selected)
         if obj is not None:
             self.post_message(self.OpenRequested(self.kind, obj))
 
@@ -597,6 +617,9 @@ class MainScreen(Screen[None]):
             return
         targets = self.table.targets()
         if not targets or self.readonly:
+            return
+        if namespace_main.rows_shown(self):  # each removed inside its namespace
+            namespace_main.remove_rows(self, targets)
             return
         kind = self.kind
         snapshot = self.table.snapshot

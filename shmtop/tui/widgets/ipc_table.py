@@ -110,6 +110,10 @@ class IpcTable(ScrollView, can_focus=False):
         self._natural = {c.key: max(len(c.header) + 1, c.width) for c in self.columns_spec}
         self._widths = [1, *(self._natural[c.key] for c in self.columns_spec)]
         self.shown: tuple[Column, ...] = self.columns_spec
+        # Rows across IPC namespaces (tui/namespace_main.py), or None: the snapshot's objects.
+        self.rows: tuple[Any, ...] | None = None
+        self.rows_filter: Callable[[Filter], Filter] | None = None  # a filter made for rows
+        self.namespace_name: Callable[[int], str | None] | None = None  # for the ns: term
 
     # ---- what the user has chosen ----
 
@@ -154,11 +158,25 @@ class IpcTable(ScrollView, can_focus=False):
     def parse_query(self, expression: str) -> Filter:
         """The filter (or search) an expression means for this table's rows (FilterError
         for a term it does not take)."""
-        return parse_filter(expression)
+        parsed = parse_filter(expression, self.namespace_name)
+        return self.rows_filter(parsed) if self.rows_filter is not None else parsed
+
+    def set_columns(self, columns: tuple[Column, ...], hidden: set[str] | None = None) -> None:
+        """Other columns, or other hidden ones (rows across namespaces: the kind's with NS),
+        laid out at once and drawn with the next snapshot (which sorts the rows again): the
+        rows of another form come with it, so nothing is drawn or sorted in between."""
+        self.columns_spec = columns
+        for c in columns:
+            self._natural.setdefault(c.key, max(len(c.header) + 1, c.width))
+        self.hidden = {k for k in (self.hidden if hidden is None else hidden) if k != self.pinned}
+        self.shown = tuple(c for c in columns if c.key not in self.hidden)
+        self._source = None  # the next show() filters and sorts again
+        self._relayout()
 
     def present(self, snapshot: Snapshot) -> tuple[Any, ...]:
-        """The rows a snapshot holds for this table (the POSIX tables hold their own)."""
-        return snapshot.objects(self.kind)
+        """The rows a snapshot holds for this table (the POSIX tables hold their own, and
+        so does a table across namespaces)."""
+        return self.rows if self.rows is not None else snapshot.objects(self.kind)
 
     def tag_shown(self) -> int:
         """Tag every row shown (all the filter keeps); how many are tagged now."""
@@ -178,6 +196,14 @@ class IpcTable(ScrollView, can_focus=False):
             self._source = None  # the filter changes what is shown: rebuild
             self.show(self.snapshot)
 
+    def start_over(self) -> None:
+        """Forget the rows last shown (rows of another form come next: none is new or
+        leaving); the cursor, tags and sort stay, by row id."""
+        self._source = None
+        self._previous = {}
+        self._leaving = {}
+        self._fresh_until = {}
+
     def move_to(self, ident: int) -> bool:
         """Put the cursor on an object's row; False if it is not shown."""
         if ident not in self.objects:
@@ -194,10 +220,16 @@ class IpcTable(ScrollView, can_focus=False):
         return " ".join(self._cell(c, obj, widths.get(c.key, 0)) for c in self.columns_spec)
 
     def set_hidden(self, keys: set[str]) -> None:
-        """Hide these columns (the chooser's choice); the first column always stays."""
-        self.hidden = {k for k in keys if k != self.columns_spec[0].key}
+        """Hide these columns (the chooser's choice); the id (else the first) always stays."""
+        self.hidden = {k for k in keys if k != self.pinned}
         self.shown = tuple(c for c in self.columns_spec if c.key not in self.hidden)
         self._arrange()
+
+    @property
+    def pinned(self) -> str:
+        """The column that cannot be hidden: the id, else the first."""
+        keys = [c.key for c in self.columns_spec]
+        return "id" if "id" in keys else keys[0]
 
     def scroll_columns(self, step: int) -> None:
         """Scroll sideways to the next (step 1) or previous (-1) column's left edge."""
@@ -223,7 +255,8 @@ class IpcTable(ScrollView, can_focus=False):
 
     def _cell(self, column: Column, obj: IpcObject, width: int = 0) -> str:
         assert self.snapshot is not None
-        if column.counted and self.counts is not None:
+        # The waiter scan is the caller's namespace's: another's rows were not scanned.
+        if column.counted and self.counts is not None and getattr(obj, "current", True):
             return "/".join(map(str, self.counts.get(obj.id, (0, 0))))
         if column.fit is not None and width:
             return column.fit(obj, self.snapshot, width)
