@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 6
+NATIVE_ABI = 7
 
 
 def check_native_abi(found: int | None) -> None:
@@ -945,6 +945,105 @@ def scan_file_maps(
     if asked and not used[0] and reader is None:
         _procmap_query = False
     return FileMapsScan(found, failures, PROCMAP_QUERY if used[0] else TEXT)
+
+
+class SharedMapsScan(msgspec.Struct, frozen=True, gc=False):
+    """One read of each process's maps for both kinds: its System V segments and its shared
+    files on chosen devices (POSIX shm), with the owner of each /proc/PID."""
+
+    sysv: MapsScan
+    files: FileMapsScan
+    uids: dict[int, int]  # pid -> effective uid (owner of /proc/PID), or -errno
+    raw: bytes  # the file rows as the C wrote them: the same bytes, the same rows
+
+
+def _cut(rows: Sequence[tuple[int, ...]], cap: int, found: int, pids: list[int]) -> int:
+    """Where rows that did not fit begin: the index (in pids) of the last written row's pid
+    when more were found than cap (rows come in pid order), else len(pids)."""
+    return pids.index(rows[-1][0]) if found > cap else len(pids)
+
+
+def scan_shared_maps(
+    pids: Sequence[int], devices: Sequence[int], *, any_anonymous: bool = False,
+    reader: str | None = None, capacity: tuple[int, int] = (4096, 1024),
+    last: SharedMapsScan | None = None,
+) -> SharedMapsScan:  # fmt: skip
+    """scan_maps (every pid, no want) and scan_file_maps in one read of each maps file.
+
+    capacity: (System V, file) rows to make room for; the pids from the first whose rows did
+    not fit are read again with room for them. last: a scan of the same pids whose file rows
+    are taken as they were (the same list) if the C wrote the same bytes: what the kernel
+    said did not change, so neither do the rows (a steady scan makes no row objects).
+    """
+    global _procmap_query
+    if reader is None:
+        asked = _procmap_query
+    elif reader in READERS:
+        asked = reader == PROCMAP_QUERY
+    else:
+        raise ValueError(f"unknown maps reader {reader!r}: choose one of {READERS}")
+    pids = list(pids)
+    scanned = len(pids)
+    dev_array = ffi.new("long long[]", list(devices) or [0])
+    used = ffi.new("int *")
+    used[0] = int(asked)
+    counts = ffi.new("int[2]")
+    sysv_rows: list[MapRow] = []
+    file_rows: list[FileMapRow] = []
+    failures: dict[int, int] = {}
+    uids: dict[int, int] = {}
+    raw = b""
+    sysv_cap, files_cap = max(capacity[0], 1), max(capacity[1], 1)
+    passes = 0
+    while pids:
+        passes += 1
+        pid_array = ffi.new("int[]", pids)
+        status = ffi.new("int[]", len(pids))
+        uid_array = ffi.new("long long[]", len(pids))
+        sysv = ffi.new("long long[]", sysv_cap * MAP_FIELDS)
+        files = ffi.new("long long[]", files_cap * FMAP_FIELDS)
+        names = ffi.new("char[]", files_cap * FMAP_NAME)
+        error = lib.shmtop_scan_shared_maps(
+            pid_array, len(pids), dev_array, len(devices), int(any_anonymous), sysv, sysv_cap,
+            files, names, files_cap, status, uid_array, used, counts,
+        )  # fmt: skip
+        if error < 0:
+            raise OSError(-error, f"reading /proc/PID/maps: {os.strerror(-error)}")
+        sysv_found, files_found = counts[0], counts[1]
+        sysv_kept = _rows(sysv, min(sysv_found, sysv_cap), MAP_FIELDS, MapRow)
+        files_kept = min(files_found, files_cap)
+        fits = sysv_found <= sysv_cap and files_found <= files_cap
+        if fits and passes == 1 and last is not None:
+            raw = bytes(ffi.buffer(files, files_kept * FMAP_FIELDS * 8)) + bytes(
+                ffi.buffer(names, files_kept * FMAP_NAME)
+            )
+        if raw and raw == last.raw:  # type: ignore[union-attr]  (raw is set only with a last)
+            files_written = last.files.rows  # type: ignore[union-attr]
+        else:
+            kept = _named(files, names, files_kept, FMAP_FIELDS)
+            files_written = [FileMapRow(*row) for row in kept]  # type: ignore[arg-type]
+        done = min(_cut(sysv_kept, sysv_cap, sysv_found, pids),
+                   _cut(files_written, files_cap, files_found, pids))  # fmt: skip
+        if done < len(pids):  # read again from the pid whose rows were cut
+            again = set(pids[done:])
+            sysv_kept = [row for row in sysv_kept if row.pid not in again]
+            files_written = [row for row in files_written if row.pid not in again]
+            sysv_cap = sysv_found - len(sysv_kept) + (sysv_found - len(sysv_kept)) // 4 + 1
+            files_cap = files_found - len(files_written)
+            files_cap += files_cap // 4 + 1
+        sysv_rows += sysv_kept
+        # A whole first pass keeps its list: a reused one stays the same object.
+        file_rows = files_written if passes == 1 and done == len(pids) else file_rows + files_written
+        failures.update((pids[i], status[i]) for i in range(done) if status[i])
+        uids.update((pids[i], uid_array[i]) for i in range(done))
+        pids = pids[done:]
+    if asked and not used[0] and reader is None:
+        _procmap_query = False  # no such ioctl here: later scans go straight to text
+    name = PROCMAP_QUERY if used[0] else TEXT
+    return SharedMapsScan(
+        MapsScan(sysv_rows, failures, scanned, name), FileMapsScan(file_rows, failures, name),
+        uids, raw,
+    )  # fmt: skip
 
 
 def scan_fds(
