@@ -1013,12 +1013,12 @@ def scan_shared_maps(
         sysv_kept = _rows(sysv, min(sysv_found, sysv_cap), MAP_FIELDS, MapRow)
         files_kept = min(files_found, files_cap)
         fits = sysv_found <= sysv_cap and files_found <= files_cap
-        if fits and passes == 1 and last is not None:
+        if fits and passes == 1:
             raw = bytes(ffi.buffer(files, files_kept * FMAP_FIELDS * 8)) + bytes(
                 ffi.buffer(names, files_kept * FMAP_NAME)
             )
-        if raw and raw == last.raw:  # type: ignore[union-attr]  (raw is set only with a last)
-            files_written = last.files.rows  # type: ignore[union-attr]
+        if last is not None and raw and raw == last.raw:
+            files_written = last.files.rows
         else:
             kept = _named(files, names, files_kept, FMAP_FIELDS)
             files_written = [FileMapRow(*row) for row in kept]  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ import stat
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from shmtop.core.binding import native
 from shmtop.core.posix import content
@@ -31,6 +32,17 @@ from shmtop.core.snapshot.visibility import processes_hidden
 from shmtop.core.snapshot.workers import Workers  # not concurrent.futures: see there
 
 _Key = tuple[int, int]
+
+
+_Joined = tuple[list[native.FileMapRow], "_Seen", dict[int, ShmMount | None], set[int]]
+
+
+class ScanPlan(NamedTuple):
+    """What one POSIX scan looks for (PosixCollector.plan)."""
+
+    mounts: dict[int, ShmMount]  # our shm mounts by device
+    shm_dev: int | None  # the shm directory's device
+    fd_devices: tuple[int, ...]  # fds open on files of these count
 
 
 def all_pids() -> list[int]:
@@ -56,6 +68,8 @@ class PosixCollector:
         self._foreign: dict[int, ShmMount | None] = {}
         self._hiding = processes_hidden()  # the /proc mount does not change under us
         self._room: tuple[int, int] | None = None  # rows to make room for: maps, fds
+        # The last maps rows joined: (rows, the join, the devices it sorted, our mounts').
+        self._last_mapped: _Joined | None = None
         # The maps scan and the fd scan are C loops that release the GIL and share
         # nothing: run side by side, a scan costs about the longer of the two.
         self._pool = Workers(threads, "shmtop-posix") if threads > 1 else None
@@ -70,19 +84,25 @@ class PosixCollector:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def plan(self) -> ScanPlan:
+        """What this scan looks for: our shm mounts, and the devices whose open files count
+        (ours and the shm mounts of other mount namespaces the last scan found). Once a scan."""
+        mounts = our_mounts(self.shm_dir)
+        shm_dev = next((m.dev for m in mounts.values() if m.shm_dir), None)
+        known = set(mounts) | {dev for dev, mount in self._foreign.items() if mount is not None}
+        self._foreign = {}
+        return ScanPlan(mounts, shm_dev, tuple(sorted(known)))
+
     def snapshot(self, pids: Sequence[int] | None = None) -> PosixSnapshot:
         """One scan of every process (or of pids)."""
         taken_at = time.time()
-        mounts = our_mounts(self.shm_dir)
-        shm_dev = next((m.dev for m in mounts.values() if m.shm_dir), None)
+        plan = self.plan()
         pids = all_pids() if pids is None else list(pids)
-        known = set(mounts) | {dev for dev, mount in self._foreign.items() if mount is not None}
-        self._foreign = {}
         # A first scan guesses two rows a process (a second pass costs a whole scan again).
         room = self._room or (_room_for(2 * len(pids)), _room_for(len(pids)))
-        scan_maps = functools.partial(native.scan_file_maps, pids, list(mounts),
+        scan_maps = functools.partial(native.scan_file_maps, pids, list(plan.mounts),
                                       any_anonymous=True, capacity=room[0])  # fmt: skip
-        scan_fds = functools.partial(native.scan_fds, pids, sorted(known), capacity=room[1])
+        scan_fds = functools.partial(native.scan_fds, pids, plan.fd_devices, capacity=room[1])
         if self._pool is not None:
             maps_job, fds_job = self._pool.submit(scan_maps), self._pool.submit(scan_fds)
             owners = _owners(pids)
@@ -96,13 +116,44 @@ class PosixCollector:
             fd_rows, fd_failures = scan_fds()
         # Room for a quarter more rows next time: a steady scan reads every maps file once.
         self._room = (_room_for(len(maps.rows)), _room_for(len(fd_rows)))
+        return self._build(taken_at, plan, pids, maps, owners, fd_rows, fd_failures, listed)
+
+    def from_scans(
+        self, taken_at: float, plan: ScanPlan, pids: list[int], maps: native.FileMapsScan,
+        owners: dict[int, int], fd_rows: list[native.FdRow], fd_failures: dict[int, int],
+    ) -> PosixSnapshot:  # fmt: skip
+        """A snapshot from scans made by the caller for this plan (core/posix/full.py: one
+        read of every maps file for System V and POSIX): maps of every shared file on
+        plan.mounts' devices and any of major 0; fds on plan.fd_devices (others are left
+        out); owners: pid -> uid or -errno, as _owners."""
+        return self._build(taken_at, plan, pids, maps, owners, fd_rows, fd_failures,
+                           self._list_shm_dir())  # fmt: skip
+
+    def _mapped(self, rows: list[native.FileMapRow], mounts: dict[int, ShmMount]) -> _Seen:
+        """The maps rows joined; the same rows list as last time (the C read the same
+        bytes: core/binding/native.py) gives last time's join, and its devices' sorting:
+        a device that a mapping still holds cannot have been reused by another mount."""
+        last = self._last_mapped
+        if last is not None and last[0] is rows and last[3] == mounts.keys():
+            self._foreign.update(last[2])
+            return last[1].copy()
         seen = _Seen()
-        seen.mapped(maps.rows, self._shm_device(mounts))
+        seen.mapped(rows, self._shm_device(mounts))
+        self._last_mapped = (rows, seen.copy(), dict(self._foreign), set(mounts))
+        return seen
+
+    def _build(
+        self, taken_at: float, plan: ScanPlan, pids: list[int], maps: native.FileMapsScan,
+        owners: dict[int, int], fd_rows: list[native.FdRow], fd_failures: dict[int, int],
+        listed: dict[_Key, tuple[bytes, os.stat_result]],
+    ) -> PosixSnapshot:  # fmt: skip
+        mounts, shm_dev, known = plan.mounts, plan.shm_dev, set(plan.fd_devices)
+        seen = self._mapped(maps.rows, mounts)
         new = {dev for dev, _ in seen.mappings} - known  # a shm mount first seen in this scan
         if new:
             more, more_failures = native.scan_fds(pids, sorted(new))
-            fd_rows += more
-            fd_failures |= more_failures
+            fd_rows = fd_rows + more
+            fd_failures = {**fd_failures, **more_failures}
         for fd in fd_rows:
             key = (fd.dev, fd.inode)
             if key in listed or key in seen.mappings or fd.dev == shm_dev:
@@ -261,6 +312,14 @@ class _Seen:
             extent = offset + end - start
             if extent > sizes.get(key, 0):
                 sizes[key] = extent
+
+    def copy(self) -> _Seen:
+        """A join to add fds to: held() adds to every dict but the mappings' (shared)."""
+        other = _Seen()
+        other.mappings = self.mappings
+        other.names, other.unlinked, other.sizes = dict(self.names), set(self.unlinked), dict(self.sizes)
+        other.holders = defaultdict(list)
+        return other
 
     def held(self, fd: native.FdRow) -> None:
         key = (fd.dev, fd.inode)
