@@ -103,17 +103,20 @@ class FullCollector:
                               not self.sysv.scanned_before)
             for half, last in zip(halves, lasts, strict=True)
         ]  # fmt: skip
-        sysv = self.sysv.snapshot(MapsRound(taken_at, tasks))
+        maps_round = MapsRound(taken_at, tasks)
+        sysv = self.sysv.snapshot_from(maps_round)
         parts = [task.result() for task in tasks]
         self._last = tuple(parts)
         scans = [part.maps for part in parts]
         failures = {pid: n for scan in scans for pid, n in scan.files.failures.items()}
-        reader = native.TEXT if native.TEXT in (s.files.reader for s in scans) else native.PROCMAP_QUERY
+        text = any(scan.files.reader == native.TEXT for scan in scans)
+        reader = native.TEXT if text else native.PROCMAP_QUERY
         files = native.FileMapsScan(self._file_rows(scans), failures, reader)
         owners = {pid: uid for scan in scans for pid, uid in scan.uids.items()}
         fd_rows = [row for part in parts for row in part.fds]
         fd_failures = {pid: n for part in parts for pid, n in part.fd_failures.items()}
-        posix = self.posix.from_scans(taken_at, plan, pids, files, owners, fd_rows, fd_failures)
+        posix = self.posix.from_scans(taken_at, plan, pids, files, owners, fd_rows, fd_failures,
+                                      maps_round.facts())  # fmt: skip
         held = HeldFiles(fd_rows, fd_failures, frozenset(fd_devices))
         queues = mqueue.take_snapshot(pids, directory=self._mqueue_dir, fds=held)
         return FullSnapshot(sysv, posix, queues)

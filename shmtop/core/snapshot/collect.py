@@ -171,14 +171,17 @@ class Collector:
 
     # ---- the whole snapshot ----
 
-    def snapshot(self, maps: MapsRound | None = None) -> Snapshot:
-        """Every segment, semaphore set and queue, with the processes behind them.
-
-        maps: a read of every process's maps under way (core/posix/full.py), taken
-        whenever this snapshot must scan, so that nothing reads them twice."""
+    def snapshot(self) -> Snapshot:
+        """Every segment, semaphore set and queue, with the processes behind them."""
         # A first snapshot makes tens of thousands of small acyclic objects; the
         # cycle collector would walk the heap again and again while they are made
         # (a third of the time at 4000 segments), and there is no cycle to find.
+        with _collector_paused():
+            return self._snapshot(None)
+
+    def snapshot_from(self, maps: MapsRound) -> Snapshot:
+        """snapshot(), taking its maps scan (whenever it must scan) from a read of every
+        process's maps under way (core/posix/full.py), so that nothing reads them twice."""
         with _collector_paused():
             return self._snapshot(maps)
 

@@ -64,11 +64,18 @@ class MapsRound:
     def __init__(self, started: float, parts: Sequence[Task[SharedPart]]) -> None:
         self.started = started
         self.parts = parts
+        self._made: list[ScanPart] = []
 
     def sysv_parts(self, titles_known: Mapping[int, int] | None = None) -> list[ScanPart]:
         done = [task.result() for task in self.parts]
-        return [p.part if p.part is not None else part_of(p.maps.sysv, titles_known)
-                for p in done]  # fmt: skip
+        self._made = [p.part if p.part is not None else part_of(p.maps.sysv, titles_known)
+                      for p in done]  # fmt: skip
+        return self._made
+
+    def facts(self) -> dict[int, ProcessFacts]:
+        """The facts of the System V mappers read in this round (none if the Collector took
+        no scan from it): the POSIX side need not read them again."""
+        return {pid: fact for part in self._made for pid, fact in part.facts.items()}
 
 
 class SharedScan:
