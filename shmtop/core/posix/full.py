@@ -22,7 +22,7 @@ from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector, ScanPlan, all_pids
 from shmtop.core.posix.model import SHM_DIR, PosixSnapshot
 from shmtop.core.posix.mqueue import MQUEUE_DIR, HeldFiles, MqSnapshot
-from shmtop.core.snapshot.collect import Collector
+from shmtop.core.snapshot.collect import Collector, collector_paused
 from shmtop.core.snapshot.scan_parts import MapsRound, SharedPart, part_of
 from shmtop.core.snapshot.workers import Workers
 
@@ -91,6 +91,11 @@ class FullCollector:
         self.close()
 
     def snapshot(self) -> FullSnapshot:
+        """System V, POSIX shm and semaphores, queues: one read of every process."""
+        with collector_paused():  # as the Collector's, for the POSIX objects made too
+            return self._snapshot()
+
+    def _snapshot(self) -> FullSnapshot:
         taken_at = time.time()
         pids = all_pids()
         plan = self.posix.plan()

@@ -176,13 +176,13 @@ class Collector:
         # A first snapshot makes tens of thousands of small acyclic objects; the
         # cycle collector would walk the heap again and again while they are made
         # (a third of the time at 4000 segments), and there is no cycle to find.
-        with _collector_paused():
+        with collector_paused():
             return self._snapshot(None)
 
     def snapshot_from(self, maps: MapsRound) -> Snapshot:
         """snapshot(), taking its maps scan (whenever it must scan) from a read of every
         process's maps under way (core/posix/full.py), so that nothing reads them twice."""
-        with _collector_paused():
+        with collector_paused():
             return self._snapshot(maps)
 
     @property
@@ -610,7 +610,8 @@ def _blind_spots(scan: _MappingScan | None, nattch_total: int, hiding: str | Non
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
+    """The cycle collector off while a snapshot's acyclic objects are made (see snapshot())."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
