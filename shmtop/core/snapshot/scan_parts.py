@@ -73,9 +73,10 @@ class MapsRound:
         return self._made
 
     def facts(self) -> dict[int, ProcessFacts]:
-        """The facts of the System V mappers read in this round (none if the Collector took
-        no scan from it): the POSIX side need not read them again."""
-        return {pid: fact for part in self._made for pid, fact in part.facts.items()}
+        """The facts of the System V mappers read in this round (none if neither the workers
+        nor the Collector read them): the POSIX side need not read them again."""
+        made = self._made or [p.part for p in (t.result() for t in self.parts) if p.part]
+        return {pid: fact for part in made for pid, fact in part.facts.items()}
 
 
 class SharedScan:
