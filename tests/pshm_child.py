@@ -1,9 +1,10 @@
 """A child process for the POSIX shm tests: maps (ro or rw) and/or holds a /dev/shm file.
 
-    python pshm_child.py PATH [create|map-ro|map-rw|hold|memfd|shmat-ro:ID|shmat-rw:ID]...
+    python pshm_child.py PATH [create|map-ro|map-rw|hold|memfd|shmat-ro:ID|shmat-rw:ID|nodump]...
 
 Maps go through libc mmap (Python's mmap keeps a dup of the fd, which would make every
-mapper a holder too); shmat-ro/rw:ID attach System V segment ID (libc shmat). Prints one
+mapper a holder too); shmat-ro/rw:ID attach System V segment ID (libc shmat); nodump makes
+the process not dumpable (PR_SET_DUMPABLE 0: procfs gives its files to root). Prints one
 JSON line {"pid", "maps": [[start, end], ...], "sysv": [[address, ID], ...]} once done,
 then waits for its stdin to close; dies with its parent.
 """
@@ -17,6 +18,7 @@ import sys
 
 PROT_READ, PROT_WRITE, MAP_SHARED = 1, 2, 1
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 SHM_RDONLY = 0o10000
 
 
@@ -32,6 +34,9 @@ def main(path: str, actions: list[str]) -> None:
     sysv: list[list[int]] = []
     kept: list[int] = []
     for action in actions:
+        if action == "nodump":
+            libc.prctl(PR_SET_DUMPABLE, 0)
+            continue
         if action.startswith("shmat-"):
             kind, _, shmid = action.partition(":")
             address = libc.shmat(int(shmid), None, SHM_RDONLY if kind == "shmat-ro" else 0)

@@ -25,6 +25,9 @@ PREFIX = f"shmtop-test-{os.getpid()}-"
 _count = itertools.count()
 TESTS = Path(__file__).resolve().parent
 PAGE = os.sysconf("SC_PAGE_SIZE")
+# A command prefix that runs a child as nobody, with no capability.
+AS_NOBODY = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+             "--inh-caps=-all", "--bounding-set=-all"]  # fmt: skip
 
 
 def next_number() -> int:

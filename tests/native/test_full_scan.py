@@ -13,12 +13,13 @@ from __future__ import annotations
 import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
 import json
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
 from helpers import MakeShm
 from maps_reader import MapsReader
-from pshm_kids import PAGE, Kid, Objects, children, objects, path_of, start
+from pshm_kids import AS_NOBODY, PAGE, TESTS, Kid, Objects, children, objects, path_of, start
 
 from shmtop.core.binding import native
 from shmtop.core.model import Snapshot
@@ -177,3 +178,23 @@ def test_rows_that_do_not_fit_are_read_again_and_none_is_lost(
     assert short.sysv.rows == roomy.sysv.rows
     assert short.uids == roomy.uids == dict.fromkeys(pids, 0)
     assert short.sysv.scanned == len(pids)
+
+
+def test_a_process_that_is_not_dumpable_keeps_its_own_uid(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid], make_shm: MakeShm
+) -> None:
+    name = shm.make()
+    os.chown(path_of(name), 65534, 65534)
+    segment = make_shm(PAGE, 0o666)
+    kid = Kid([*AS_NOBODY, sys.executable, str(TESTS / "pshm_child.py"), path_of(name),
+               "nodump", "map-rw", f"shmat-rw:{segment}"])  # fmt: skip
+    kids.append(kid)
+    pid = json.loads(kid.line)["pid"]
+    assert os.stat(f"/proc/{pid}/maps").st_uid == 0  # procfs gives its files to root
+    assert os.stat(f"/proc/{pid}").st_uid == 65534  # and its directory to its euid
+    full = full_snapshot()
+    assert full.posix.processes[pid].uid == 65534
+    assert 65534 in full.posix.uids_running  # an owner with a running process: no leak to claim
+    assert [m[0] for m in mappers(full.posix.find(*key_of(name)))] == [pid]
+    assert full.sysv.processes[pid].user == "nobody"
+    assert [p for p, _, _ in attachers(full.sysv, segment)] == [pid]

@@ -25,6 +25,7 @@ import pytest
 from helpers import wait_until
 from maps_reader import MapsReader
 from pshm_kids import (
+    AS_NOBODY,
     PAGE,
     PREFIX,
     TESTS,
@@ -431,8 +432,6 @@ def test_one_thread_and_two_find_the_same(
     assert [m.pid for m in seen[0][0]] == [pid] and [h.pid for h in seen[0][1]] == [pid]
 
 
-AS_NOBODY = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
-             "--inh-caps=-all", "--bounding-set=-all"]  # fmt: skip
 _REPORT = """
 import json, sys
 from shmtop.core.posix.collect import take_snapshot

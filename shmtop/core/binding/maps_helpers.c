@@ -295,9 +295,10 @@ static int shmtop_read_maps_text(int fd, struct shmtop_maps_sink *s, char *buffe
 /* Read one pid's maps into the sink. *reader: 1 PROCMAP_QUERY, 0 text; set to 0 when the
  * ioctl turns out missing (ENOTTY, EINVAL, EOPNOTSUPP), and the pid is read as text. *buffer
  * is the text reader's, made at its first use (the caller frees it). uid (NULL: not asked):
- * the owner of /proc/PID (its effective uid, as ps shows; fstat of the open maps file gives
- * the same, procfs sets both from the task), or -errno. A pid that fails adds no row.
- * Returns 0, the errno that kept it from being read (ESRCH: gone), or -ENOMEM. */
+ * the owner of the /proc/PID directory (its effective uid, as ps shows), or -errno: a stat
+ * of its own, as the files in it (maps too) belong to root when the task is not dumpable.
+ * A pid that fails adds no row. Returns 0, the errno that kept it from being read (ESRCH:
+ * gone), or -ENOMEM. */
 static int shmtop_maps_of(int pid, struct shmtop_maps_sink *s, int *reader, char **buffer,
                           long long *uid)
 {
@@ -307,19 +308,15 @@ static int shmtop_maps_of(int pid, struct shmtop_maps_sink *s, int *reader, char
     int fd, got = -ENOTTY;
 
     s->pid = pid;
+    if (uid != NULL) {
+        snprintf(path, sizeof path, "/proc/%d", pid);
+        *uid = stat(path, &info) == 0 ? (long long)info.st_uid
+                                      : -(long long)(errno == ENOENT ? ESRCH : errno);
+    }
     snprintf(path, sizeof path, "/proc/%d/maps", pid);
     fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int number = errno == ENOENT ? ESRCH : errno;
-        if (uid != NULL) {
-            snprintf(path, sizeof path, "/proc/%d", pid);
-            *uid = stat(path, &info) == 0 ? (long long)info.st_uid
-                                          : -(long long)(errno == ENOENT ? ESRCH : errno);
-        }
-        return number;
-    }
-    if (uid != NULL)
-        *uid = fstat(fd, &info) == 0 ? (long long)info.st_uid : -(long long)errno;
+    if (fd < 0)
+        return errno == ENOENT ? ESRCH : errno;
     if (*reader) {
         got = shmtop_query_maps(fd, s);
         if (got == -ENOTTY || got == -EINVAL || got == -EOPNOTSUPP) {

@@ -476,12 +476,19 @@ static void shmtop_process_facts(const int *pids, int count, const long long *kn
             continue;
         }
         got = read(fd, text, sizeof text - 1);
-        if (got < 0 || fstat(fd, &info) < 0) {
+        if (got < 0) {
             row[2] = errno == ENOENT ? ESRCH : errno;
             close(fd);
             continue;
         }
         close(fd);
+        /* The directory, not the stat file: procfs gives the files of a task that is not
+         * dumpable (setuid, PR_SET_DUMPABLE 0) to root, its directory stays its euid's. */
+        snprintf(path, sizeof path, "/proc/%d", pids[i]);
+        if (stat(path, &info) < 0) {
+            row[2] = errno == ENOENT ? ESRCH : errno;
+            continue;
+        }
         text[got] = 0;
         row[2] = shmtop_parse_stat(text, got, name, &row[0]);
         if (row[2] == 0)

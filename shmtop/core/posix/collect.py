@@ -75,6 +75,7 @@ class PosixCollector:
         # The last maps rows joined: (rows, the join, the devices it sorted, our mounts').
         self._last_mapped: _Joined | None = None
         self._last_processes: dict[int, PosixProcess] = {}
+        self._last_owners: dict[int, int] = {}
         # The maps scan and the fd scan are C loops that release the GIL and share
         # nothing: run side by side, a scan costs about the longer of the two.
         self._pool = Workers(threads, "shmtop-posix") if threads > 1 else None
@@ -156,15 +157,15 @@ class PosixCollector:
         benchmark), but for those in facts (read in this round by the caller). A mapper of a
         reused join (its maps read the same bytes: the same mappings at the same addresses,
         so the same process, as the System V side takes an unchanged attacher) keeps last
-        time's name and start; its uid is this scan's."""
+        time's name and start, and its uid while the owner of its /proc/PID is the same."""
         holders = {h.pid for held in seen.holders.values() for h in held}
         users = sorted(seen.mappers | holders)
         last = self._last_processes if seen.reused else {}
         kept = {}
         for pid in seen.mappers:
             known = last.get(pid)
-            if known is not None and owners.get(pid) == known.uid:
-                kept[pid] = known
+            if known is not None and owners.get(pid) == self._last_owners.get(pid):
+                kept[pid] = known  # its uid unchanged too (a setuid: read again)
         unread = []
         for pid in users:
             fact = facts.get(pid)
@@ -182,6 +183,7 @@ class PosixCollector:
                     pid, fact.comm.decode("utf-8", "replace"), fact.uid, start_time(fact.start)
                 )
         self._last_processes = {pid: kept[pid] for pid in users if pid in kept}
+        self._last_owners = owners
         return self._last_processes
 
     def _build(
