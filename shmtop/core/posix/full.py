@@ -101,7 +101,9 @@ class FullCollector:
         plan = self.posix.plan()
         queue_dev = mqueue.queue_device(self._mqueue_dir)
         fd_devices = sorted({*plan.fd_devices, *(() if queue_dev is None else (queue_dev,))})
-        halves = [pids[n::2] for n in (0, 1)]
+        # Split by pid parity, not by place in the list: a process that starts or ends
+        # leaves the other half's pids as they were, so its rows can still be last time's.
+        halves = [[pid for pid in pids if pid % 2 == n] for n in (0, 1)]
         lasts = self._last if len(self._last) == 2 else (None, None)
         tasks = [
             self._pool.submit(_read, self._half(half, last), plan, fd_devices,
