@@ -15,9 +15,10 @@ interleaved rounds:
 
 - the System V-only snapshot (shmtop.core.snapshot Collector: what `shmtop list --json`
   takes), first (a new Collector) and steady (a reused one);
-- the full snapshot: the same plus what `list pshm`/`list psem` take (one PosixCollector
-  scan: /dev/shm, every process's maps and fds) and what `list pmq` takes
-  (core/posix/mqueue.take_snapshot), first (new collectors) and steady (reused ones).
+- the full snapshot: the same plus POSIX shm, named semaphores and queues, as `shmtop list`
+  takes it (core/posix/full.FullCollector: one read of every process's maps for both
+  kinds, one of its fds for shm and queues), first (a new one) and steady (a reused one);
+- for scale, a first POSIX shm + psem scan alone (a new PosixCollector: `list pshm`).
 
 Prints medians of wall time and of CPU time (user + system of this process's threads, which
 other jobs on the machine move less), the ratios and PASS/MISS against issue 12's figures
@@ -50,8 +51,8 @@ from bench.stats import Check  # noqa: E402
 from bench.workload import raise_exit  # noqa: E402
 from shmtop.core.binding import native  # noqa: E402
 from shmtop.core.model import Snapshot  # noqa: E402
-from shmtop.core.posix import mqueue  # noqa: E402
 from shmtop.core.posix.collect import PosixCollector  # noqa: E402
+from shmtop.core.posix.full import FullCollector  # noqa: E402
 from shmtop.core.posix.model import PosixKind, PosixSnapshot  # noqa: E402
 from shmtop.core.posix.mqueue import MqSnapshot  # noqa: E402
 from shmtop.core.snapshot.collect import Collector  # noqa: E402
@@ -99,18 +100,17 @@ class Figure:
 
 
 class Full:
-    """The full snapshot: System V, POSIX shm and semaphores, POSIX queues."""
+    """The full snapshot: System V, POSIX shm and semaphores, POSIX queues, from one read of
+    every process's maps and fds (core/posix/full.py, what `shmtop list` takes)."""
 
     def __init__(self) -> None:
-        self.sysv = Collector()
-        self.posix = PosixCollector()
+        self.collector = FullCollector()
 
     def snapshot(self) -> tuple[Snapshot, PosixSnapshot, MqSnapshot]:
-        return self.sysv.snapshot(), self.posix.snapshot(), mqueue.take_snapshot()
+        return self.collector.snapshot()
 
     def close(self) -> None:
-        self.sysv.close()
-        self.posix.close()
+        self.collector.close()
 
 
 def first_sysv() -> None:
@@ -144,16 +144,32 @@ def sanity(full: Full) -> str:
         f" pshm={len(shm)} pshm_mappings={sum(len(o.mappings) for o in shm)}"
         f" psem={len(sem)} psem_mappings={sum(len(o.mappings) for o in sem)}"
         f" pmq={len(queues.queues)} processes={posix.scanned} reader={posix.reader}"
+        f" same_as_separate_scans={same_as_separate(sysv, posix)}"
     )
+
+
+def same_as_separate(sysv: Snapshot, posix: PosixSnapshot) -> bool:
+    """Whether the shared scan found what a Collector and a PosixCollector of their own find
+    (the workload is idle: the same attachments and mappings)."""
+    alone = Collector()
+    try:
+        segments = alone.snapshot().segments
+    finally:
+        alone.close()
+    with PosixCollector() as collector:
+        objects = collector.snapshot().objects
+    return [s.attachments for s in segments] == [s.attachments for s in sysv.segments] and [
+        (o.inode, o.mappings, o.holders, o.semaphore) for o in objects
+    ] == [(o.inode, o.mappings, o.holders, o.semaphore) for o in posix.objects]
 
 
 def measure(repeat: int) -> tuple[dict[str, Figure], str]:
     figures = {name: Figure() for name in (
         "first System V-only snapshot (new Collector)",
-        "first full snapshot (new Collector + PosixCollector + queues)",
+        "first full snapshot (new FullCollector)",
         "  of which POSIX shm + psem alone (new PosixCollector)",
         "steady System V-only snapshot (reused Collector)",
-        "steady full snapshot (reused collectors + queues)",
+        "steady full snapshot (reused FullCollector)",
     )}  # fmt: skip
     names = list(figures)
     steady_sysv, steady_full = Collector(), Full()

@@ -13,15 +13,16 @@ from shmtop.core.binding import native
 class MapsReader:
     """One of native.READERS, made the process-wide choice for a test.
 
-    Every native.scan_maps call during the test is recorded (the real call, passed
-    through), so the fixture can check at the end that the scans really ran on
-    this reader: a text-reader test that silently used the ioctl would pass for
-    nothing.
+    Every maps scan during the test (native.scan_maps, scan_file_maps, scan_shared_maps)
+    is recorded (the real call, passed through), so the fixture can check at the end that
+    the scans really ran on this reader: a text-reader test that silently used the ioctl
+    would pass for nothing. calls names the function of each, in order.
     """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.used: list[str] = []
+        self.calls: list[str] = []
 
     @property
     def env(self) -> dict[str, str]:
@@ -48,6 +49,7 @@ def run_on(name: str) -> Iterator[MapsReader]:
     def spy(pids: Sequence[int], want: int = -1, *, reader: str | None = None) -> native.MapsScan:
         scan = real(pids, want, reader=reader)
         chosen.used.append(scan.reader)  # list.append: safe from the collector's threads
+        chosen.calls.append("scan_maps")
         return scan
 
     real_files = native.scan_file_maps  # the POSIX scan (core/posix) reads maps too
@@ -59,6 +61,20 @@ def run_on(name: str) -> Iterator[MapsReader]:
         scan = real_files(pids, devices, any_anonymous=any_anonymous, reader=reader,
                           capacity=capacity)  # fmt: skip
         chosen.used.append(scan.reader)
+        chosen.calls.append("scan_file_maps")
+        return scan
+
+    real_shared = native.scan_shared_maps  # both in one read (core/posix/full.py)
+
+    def spy_shared(
+        pids: Sequence[int], devices: Sequence[int], *, any_anonymous: bool = False,
+        reader: str | None = None, capacity: tuple[int, int] = (4096, 1024),
+        last: native.SharedMapsScan | None = None,
+    ) -> native.SharedMapsScan:  # fmt: skip
+        scan = real_shared(pids, devices, any_anonymous=any_anonymous, reader=reader,
+                           capacity=capacity, last=last)  # fmt: skip
+        chosen.used.append(scan.sysv.reader)
+        chosen.calls.append("scan_shared_maps")
         return scan
 
     was = native.procmap_query_enabled()
@@ -67,6 +83,7 @@ def run_on(name: str) -> Iterator[MapsReader]:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(native, "scan_maps", spy)
             patch.setattr(native, "scan_file_maps", spy_files)
+            patch.setattr(native, "scan_shared_maps", spy_shared)
             yield chosen
     finally:
         native.use_procmap_query(was)

@@ -1,10 +1,12 @@
 """A child process for the POSIX shm tests: maps (ro or rw) and/or holds a /dev/shm file.
 
-    python pshm_child.py PATH [create|map-ro|map-rw|hold|memfd]...
+    python pshm_child.py PATH [create|map-ro|map-rw|hold|memfd|shmat-ro:ID|shmat-rw:ID|nodump]...
 
 Maps go through libc mmap (Python's mmap keeps a dup of the fd, which would make every
-mapper a holder too). Prints one JSON line {"pid", "maps": [[start, end], ...]} once
-done, then waits for its stdin to close; dies with its parent.
+mapper a holder too); shmat-ro/rw:ID attach System V segment ID (libc shmat); nodump makes
+the process not dumpable (PR_SET_DUMPABLE 0: procfs gives its files to root). Prints one
+JSON line {"pid", "maps": [[start, end], ...], "sysv": [[address, ID], ...]} once done,
+then waits for its stdin to close; dies with its parent.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import sys
 
 PROT_READ, PROT_WRITE, MAP_SHARED = 1, 2, 1
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+SHM_RDONLY = 0o10000
 
 
 def main(path: str, actions: list[str]) -> None:
@@ -23,10 +27,23 @@ def main(path: str, actions: list[str]) -> None:
     libc.mmap.restype = ctypes.c_void_p
     libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
                           ctypes.c_int, ctypes.c_long]  # fmt: skip
+    libc.shmat.restype = ctypes.c_void_p
+    libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
     libc.prctl(PR_SET_PDEATHSIG, 9)
     maps: list[list[int]] = []
+    sysv: list[list[int]] = []
     kept: list[int] = []
     for action in actions:
+        if action == "nodump":
+            libc.prctl(PR_SET_DUMPABLE, 0)
+            continue
+        if action.startswith("shmat-"):
+            kind, _, shmid = action.partition(":")
+            address = libc.shmat(int(shmid), None, SHM_RDONLY if kind == "shmat-ro" else 0)
+            if address in (None, ctypes.c_void_p(-1).value):
+                raise OSError(ctypes.get_errno(), "shmat")
+            sysv.append([address, int(shmid)])
+            continue
         if action == "create":  # a file of one page (in a mount namespace of the child's own)
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
             os.pwrite(fd, b"foreign", 0)
@@ -50,7 +67,7 @@ def main(path: str, actions: list[str]) -> None:
             raise OSError(ctypes.get_errno(), "mmap")
         maps.append([address, address + size])
         os.close(fd)
-    print(json.dumps({"pid": os.getpid(), "maps": maps}), flush=True)
+    print(json.dumps({"pid": os.getpid(), "maps": maps, "sysv": sysv}), flush=True)
     sys.stdin.read()
 
 

@@ -475,15 +475,16 @@ def run_list(args: argparse.Namespace) -> int:
         return namespaces.run_list(args, kinds)
     if args.watch is not None:
         return watch_list(args, kinds)
-    snapshot = recorded or take_snapshot(attachments=args.kind in ("shm", "all"))
-    if args.user is not None:
-        check_user(args.user, snapshot)
-    chosen = choose(snapshot, args, kinds)
     posix_part = None
     if args.kind == "all" and recorded is None:  # and the POSIX tables (cli/list_posix.py)
         from shmtop.cli import list_posix
 
-        posix_part = list_posix.scan(args)
+        snapshot, posix_part = list_posix.scan(args)  # one maps and fd read for both
+    else:
+        snapshot = recorded or take_snapshot(attachments=args.kind in ("shm", "all"))
+    if args.user is not None:
+        check_user(args.user, snapshot)
+    chosen = choose(snapshot, args, kinds)
     if args.json:
         from shmtop.text.documents import list_records
 

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
+from shmtop.cli.output import CliError
+from shmtop.core.model import Snapshot
 from shmtop.core.posix import mqueue
-from shmtop.core.posix.collect import take_snapshot
+from shmtop.core.posix.full import take_snapshot as take_full_snapshot
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
 from shmtop.core.snapshot.accounts import user_name
 from shmtop.text import mqueue_table, posix_table
@@ -50,10 +52,14 @@ def _owned(uid: int, known: bool, user: str | None) -> bool:
     return user is None or (known and user_matches(user_name(uid), uid, user))
 
 
-def scan(args: argparse.Namespace) -> PosixPart:
-    """Both POSIX scans (shm and semaphores: maps and fds; queues: fds and threads)."""
-    snapshot = take_snapshot()
-    queues = mqueue.take_snapshot()
+def scan(args: argparse.Namespace) -> tuple[Snapshot, PosixPart]:
+    """The System V snapshot and the POSIX scans (shm and semaphores: maps and fds; queues:
+    fds and threads), from one read of every process's maps and fds (core/posix/full.py)."""
+    try:
+        full = take_full_snapshot()
+    except OSError as error:
+        raise CliError(f"cannot read the System V IPC tables: {error}") from error
+    snapshot, queues = full.posix, full.queues
     if args.user is not None:
         kept = tuple(q for q in queues.queues if _owned(q.entry.uid, True, args.user))
         queues = msgspec.structs.replace(queues, queues=kept)
@@ -62,7 +68,7 @@ def scan(args: argparse.Namespace) -> PosixPart:
                if _owned(o.uid, o.stat_known, args.user)]
         for kind in PosixKind
     }  # fmt: skip
-    return PosixPart(snapshot, queues, objects, args.user)
+    return full.sysv, PosixPart(snapshot, queues, objects, args.user)
 
 
 def _none(line: str, user: str | None) -> str:

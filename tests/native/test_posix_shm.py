@@ -12,7 +12,6 @@ import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses,
 import contextlib
 import ctypes
 import errno
-import itertools
 import json
 import os
 import shutil
@@ -25,6 +24,19 @@ from typing import Any
 import pytest
 from helpers import wait_until
 from maps_reader import MapsReader
+from pshm_kids import (
+    AS_NOBODY,
+    PAGE,
+    PREFIX,
+    TESTS,
+    Kid,
+    Objects,
+    children,
+    next_number,
+    objects,
+    path_of,
+    start,
+)
 
 from shmtop.core.binding import native
 from shmtop.core.posix import actions, content, verdicts
@@ -33,82 +45,17 @@ from shmtop.core.posix.model import SHM_DIR, PosixKind, PosixObject, PosixSnapsh
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="reads every process's maps: root")
 
-PREFIX = f"shmtop-test-{os.getpid()}-"
-_count = itertools.count()
-TESTS = Path(__file__).resolve().parent.parent
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-class Objects:
-    """Makes /dev/shm objects with shm_open; unlinks whatever is left of them at the end."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def make(self, size: int = 3 * PAGE, data: bytes = b"", mode: int = 0o600) -> str:
-        name = f"/{PREFIX}{next(_count)}"
-        fd = _posixshmem.shm_open(name, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode)
-        self.names.append(name)
-        try:
-            os.ftruncate(fd, size)
-            if data:
-                os.pwrite(fd, data, 0)
-        finally:
-            os.close(fd)
-        return name
-
-    def cleanup(self) -> None:
-        for name in self.names:
-            with contextlib.suppress(FileNotFoundError):
-                _posixshmem.shm_unlink(name)
-
-
-def path_of(name: str) -> str:
-    return SHM_DIR + name
-
 
 @pytest.fixture
 def shm() -> Iterator[Objects]:
-    made = Objects()
-    yield made
-    made.cleanup()
-    left = [n for n in os.listdir(SHM_DIR) if n.startswith(PREFIX)]
-    assert not left, f"objects left in /dev/shm: {left}"
-
-
-class Kid:
-    """A child process running tests/pshm_child.py (or the C mapper); ended by PID."""
-
-    def __init__(self, command: list[str]) -> None:
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()  # bounded: the child dies with an error
-        assert line, f"child {command} failed: {self.process.wait()}"
-        self.line = line.decode()
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def stop(self) -> None:
-        self.process.kill()
-        self.process.wait()
+    with objects() as made:
+        yield made
 
 
 @pytest.fixture
 def kids() -> Iterator[list[Kid]]:
-    started: list[Kid] = []
-    yield started
-    for kid in started:
-        kid.stop()
-
-
-def start(kids: list[Kid], name: str, *actions_: str) -> tuple[int, list[list[int]]]:
-    """A Python child doing actions on /dev/shm{name}; its pid and mapped ranges."""
-    kid = Kid([sys.executable, str(TESTS / "pshm_child.py"), path_of(name), *actions_])
-    kids.append(kid)
-    said = json.loads(kid.line)
-    return said["pid"], said["maps"]
+    with children() as started:
+        yield started
 
 
 def find(snapshot: PosixSnapshot, name: str) -> PosixObject:
@@ -364,7 +311,7 @@ def test_a_named_semaphore_is_its_own_kind_with_its_value(
     if content.semaphore_layout_known() is not None:
         pytest.skip(content.semaphore_layout_known() or "")
     sems = _Sem()
-    name = f"/{PREFIX}sem{next(_count)}"
+    name = f"/{PREFIX}sem{next_number()}"
     sem = sems.open(name, 3)
     shm.names.append("/sem." + name[1:])  # shm_unlink of sem.NAME is sem_unlink
     try:
@@ -485,8 +432,6 @@ def test_one_thread_and_two_find_the_same(
     assert [m.pid for m in seen[0][0]] == [pid] and [h.pid for h in seen[0][1]] == [pid]
 
 
-AS_NOBODY = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
-             "--inh-caps=-all", "--bounding-set=-all"]  # fmt: skip
 _REPORT = """
 import json, sys
 from shmtop.core.posix.collect import take_snapshot
@@ -629,7 +574,7 @@ def test_a_named_semaphore_is_joined_through_the_creators_temporary_name(shm: Ob
     if content.semaphore_layout_known() is not None:
         pytest.skip(content.semaphore_layout_known() or "")
     sems = _Sem()
-    name = f"/{PREFIX}tmp{next(_count)}"
+    name = f"/{PREFIX}tmp{next_number()}"
     sem = sems.open(name, 1)
     shm.names.append("/sem." + name[1:])
     try:

@@ -124,7 +124,8 @@ int setns(int fd, int nstype);
 """
 NAMESPACE_SOURCE = "\n#include <sched.h>\n"  # after the helpers, which define _GNU_SOURCE
 
-# POSIX shared memory (issue 12): its loops live in posix_helpers.c, appended after
+# POSIX shared memory (issue 12): the maps side lives in maps_helpers.c (one pass reads the
+# System V and the POSIX mappings), the fd scan in posix_helpers.c, both appended after
 # native_helpers.c (whose includes and number parsers they use).
 POSIX_CDEF = r"""
 #define SHMTOP_FMAP_FIELDS ...
@@ -133,6 +134,10 @@ POSIX_CDEF = r"""
 int shmtop_scan_fmaps(const int *pids, int npids, const long long *devs, int ndevs,
                       int any_anon, long long *out, char *names, int cap, int *status,
                       int *reader);
+int shmtop_scan_shared_maps(const int *pids, int npids, const long long *devs, int ndevs,
+                            int any_anon, long long *sysv, int sysv_cap, long long *files,
+                            char *names, int files_cap, int *status, long long *uids,
+                            int *reader, int *counts);
 int shmtop_scan_fds(const int *pids, int npids, const long long *devs, int ndevs,
                     long long *out, char *names, int cap, int *status);
 int shmtop_parse_fmaps_fd(int fd, int pid, const long long *devs, int ndevs, int any_anon,
@@ -170,6 +175,7 @@ ffibuilder.set_source(
     "shmtop.core.binding._native",
     (_HERE / "native_helpers.c").read_text(encoding="utf-8")
     + NAMESPACE_SOURCE
+    + (_HERE / "maps_helpers.c").read_text(encoding="utf-8")
     + (_HERE / "posix_helpers.c").read_text(encoding="utf-8")
     + (_HERE / "mqueue_helpers.c").read_text(encoding="utf-8"),
     libraries=["rt"],  # mq_* are in libc from glibc 2.34, in librt before (a stub after)

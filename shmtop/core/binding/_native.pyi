@@ -292,6 +292,24 @@ class _Lib:
         reader: CData,
         /,
     ) -> int: ...
+    def shmtop_scan_shared_maps(
+        self,
+        pids: CData,
+        npids: int,
+        devs: CData,
+        ndevs: int,
+        any_anon: int,
+        sysv: CData,
+        sysv_cap: int,
+        files: CData,
+        names: CData,
+        files_cap: int,
+        status: CData,
+        uids: CData,
+        reader: CData,
+        counts: CData,
+        /,
+    ) -> int: ...
     def shmtop_scan_fds(
         self,
         pids: CData,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import operator
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 6
+NATIVE_ABI = 7
 
 
 def check_native_abi(found: int | None) -> None:
@@ -564,19 +565,31 @@ class MapsScan(msgspec.Struct, frozen=True, gc=False):
     reader: str  # PROCMAP_QUERY or TEXT: how the last pid was read (TEXT once it fell back)
 
 
+def _reader_asked(reader: str | None) -> bool:
+    """Whether a scan tries PROCMAP_QUERY first: reader's choice, None the process-wide one."""
+    if reader is None:
+        return _procmap_query
+    if reader in READERS:
+        return reader == PROCMAP_QUERY
+    raise ValueError(f"unknown maps reader {reader!r}: choose one of {READERS}")
+
+
+def _reader_used(asked: bool, used: int, reader: str | None) -> str:
+    """The reader a scan ended with; one that found the ioctl missing turns it off for later
+    scans of the process-wide choice (they go straight to text)."""
+    global _procmap_query
+    if asked and not used and reader is None:
+        _procmap_query = False
+    return PROCMAP_QUERY if used else TEXT
+
+
 def scan_maps(pids: Sequence[int], want: int = -1, *, reader: str | None = None) -> MapsScan:
     """Read the maps of pids in order, stopping once `want` mappings are found (-1: all).
 
     reader: PROCMAP_QUERY (falls back to TEXT by itself where the kernel lacks the
     ioctl) or TEXT; None: the process-wide choice (see use_procmap_query).
     """
-    global _procmap_query
-    if reader is None:
-        asked = _procmap_query
-    elif reader in READERS:
-        asked = reader == PROCMAP_QUERY
-    else:
-        raise ValueError(f"unknown maps reader {reader!r}: choose one of {READERS}")
+    asked = _reader_asked(reader)
     pid_array = ffi.new("int[]", list(pids))
     status = ffi.new("int[]", max(len(pids), 1))
     scanned = ffi.new("int *")
@@ -593,13 +606,9 @@ def scan_maps(pids: Sequence[int], want: int = -1, *, reader: str | None = None)
         if rows < capacity:
             break
         capacity *= 4
-    if asked and not used[0] and reader is None:
-        _procmap_query = False  # no such ioctl here: later scans go straight to text
     failures = {pids[i]: status[i] for i in range(scanned[0]) if status[i]}
-    return MapsScan(
-        _rows(out, rows, MAP_FIELDS, MapRow), failures, scanned[0],
-        PROCMAP_QUERY if used[0] else TEXT,
-    )  # fmt: skip
+    return MapsScan(_rows(out, rows, MAP_FIELDS, MapRow), failures, scanned[0],
+                    _reader_used(asked, used[0], reader))  # fmt: skip
 
 
 def use_procmap_query(enabled: bool) -> None:
@@ -881,14 +890,26 @@ class FileMapsScan(msgspec.Struct, frozen=True, gc=False):
     reader: str  # PROCMAP_QUERY or TEXT
 
 
-def _named(out: CData, names: CData, rows: int, width: int) -> list[tuple[int | bytes, ...]]:
+_Named = TypeVar("_Named", FileMapRow, FdRow)
+
+
+def _named(out: CData, names: CData, rows: int, width: int, row: type[_Named]) -> list[_Named]:
+    """rows rows of width numbers and a name each, as row (FileMapRow or FdRow: the last number
+    is the name's length, which the slot holds whole when shorter than it: else cut, or
+    shortened by an unescape, and the slot's NUL ends it). Made in C as _rows does (zip,
+    operator.add, tuple.__new__): 9000 rows cost a third of a tuple a row in Python."""
     flat = _ints(out, rows * width)
     text = cast(bytes, ffi.unpack(names, rows * FMAP_NAME))
-    return [
-        (*flat[i * width : (i + 1) * width],
-         text[i * FMAP_NAME : (i + 1) * FMAP_NAME].split(b"\0", 1)[0])
-        for i in range(rows)
+    cut = FMAP_NAME - 1
+    named = [
+        text[at : at + (length if length < cut else cut)]
+        for at, length in zip(range(0, rows * FMAP_NAME, FMAP_NAME), flat[width - 1 :: width],
+                              strict=True)
     ]  # fmt: skip
+    named = [name.split(b"\0", 1)[0] if b"\0" in name else name for name in named]
+    numbers = zip(*[iter(flat)] * width, strict=True)
+    return cast(list[_Named], list(map(tuple.__new__, repeat(row),
+                                       map(operator.add, numbers, zip(named)))))  # fmt: skip
 
 
 def scan_file_maps(
@@ -903,13 +924,7 @@ def scan_file_maps(
     capacity: rows to make room for (more cost a second pass over the maps files of the
     processes whose rows did not fit).
     """
-    global _procmap_query
-    if reader is None:
-        asked = _procmap_query
-    elif reader in READERS:
-        asked = reader == PROCMAP_QUERY
-    else:
-        raise ValueError(f"unknown maps reader {reader!r}: choose one of {READERS}")
+    asked = _reader_asked(reader)
     pids = list(pids)
     dev_array = ffi.new("long long[]", list(devices) or [0])
     used = ffi.new("int *")
@@ -928,8 +943,7 @@ def scan_file_maps(
         )  # fmt: skip
         if rows < 0:
             raise OSError(-rows, f"reading /proc/PID/maps: {os.strerror(-rows)}")
-        kept = _named(out, names, min(rows, capacity), FMAP_FIELDS)
-        written = [FileMapRow(*row) for row in kept]  # type: ignore[arg-type]
+        written = _named(out, names, min(rows, capacity), FMAP_FIELDS, FileMapRow)
         if rows <= capacity:
             done = len(pids)
         else:
@@ -942,9 +956,121 @@ def scan_file_maps(
         found += written
         failures.update((pids[i], status[i]) for i in range(done) if status[i])
         pids = pids[done:]
-    if asked and not used[0] and reader is None:
-        _procmap_query = False
-    return FileMapsScan(found, failures, PROCMAP_QUERY if used[0] else TEXT)
+    return FileMapsScan(found, failures, _reader_used(asked, used[0], reader))
+
+
+class SharedMapsScan(msgspec.Struct, frozen=True, gc=False):
+    """One read of each process's maps for both kinds: its System V segments and its shared
+    files on chosen devices (POSIX shm), with the owner of each /proc/PID."""
+
+    sysv: MapsScan
+    files: FileMapsScan
+    uids: dict[int, int]  # pid -> effective uid (owner of /proc/PID), or -errno
+    raw: bytes  # the file rows as the C wrote them: the same bytes, the same rows
+
+
+def _cut(
+    rows: Sequence[MapRow] | Sequence[FileMapRow], cap: int, found: int, pids: list[int]
+) -> int:
+    """Where rows that did not fit begin: the index (in pids) of the last written row's pid
+    when more were found than cap (rows come in pid order), else len(pids)."""
+    return pids.index(rows[-1][0]) if found > cap else len(pids)
+
+
+class _SharedRead(NamedTuple):
+    """One call of shmtop_scan_shared_maps: what it found and wrote."""
+
+    sysv: list[MapRow]  # the written ones
+    sysv_found: int
+    files: CData
+    names: CData
+    files_found: int
+    status: CData
+    uids: CData
+
+
+def _read_shared(
+    pids: list[int], devices: CData, ndevs: int, any_anonymous: bool, caps: tuple[int, int],
+    used: CData,
+) -> _SharedRead:  # fmt: skip
+    status = ffi.new("int[]", len(pids))
+    uids = ffi.new("long long[]", len(pids))
+    sysv = ffi.new("long long[]", caps[0] * MAP_FIELDS)
+    files = ffi.new("long long[]", caps[1] * FMAP_FIELDS)
+    names = ffi.new("char[]", caps[1] * FMAP_NAME)
+    counts = ffi.new("int[2]")
+    error = lib.shmtop_scan_shared_maps(
+        ffi.new("int[]", pids), len(pids), devices, ndevs, int(any_anonymous), sysv, caps[0],
+        files, names, caps[1], status, uids, used, counts,
+    )  # fmt: skip
+    if error < 0:
+        raise OSError(-error, f"reading /proc/PID/maps: {os.strerror(-error)}")
+    written = _rows(sysv, min(counts[0], caps[0]), MAP_FIELDS, MapRow)
+    return _SharedRead(written, counts[0], files, names, counts[1], status, uids)
+
+
+def _room_left(found: int, kept: int) -> int:
+    return found - kept + (found - kept) // 4 + 1
+
+
+def scan_shared_maps(
+    pids: Sequence[int], devices: Sequence[int], *, any_anonymous: bool = False,
+    reader: str | None = None, capacity: tuple[int, int] = (4096, 1024),
+    last: SharedMapsScan | None = None,
+) -> SharedMapsScan:  # fmt: skip
+    """scan_maps (every pid, no want) and scan_file_maps in one read of each maps file.
+
+    capacity: (System V, file) rows to make room for; the pids from the first whose rows did
+    not fit are read again with room for them. last: a scan of the same pids whose file rows
+    are taken as they were (the same list) if the C wrote the same bytes: what the kernel
+    said did not change, so neither do the rows (a steady scan makes no row objects).
+    """
+    asked = _reader_asked(reader)
+    pids = list(pids)
+    scanned = len(pids)
+    dev_array = ffi.new("long long[]", list(devices) or [0])
+    used = ffi.new("int *")
+    used[0] = int(asked)
+    sysv_rows: list[MapRow] = []
+    file_rows: list[FileMapRow] = []
+    failures: dict[int, int] = {}
+    uids: dict[int, int] = {}
+    raw = b""
+    caps = (max(capacity[0], 1), max(capacity[1], 1))
+    first = True
+    while pids:
+        read = _read_shared(pids, dev_array, len(devices), any_anonymous, caps, used)
+        files_kept = min(read.files_found, caps[1])
+        if first and read.sysv_found <= caps[0] and read.files_found <= caps[1]:
+            raw = bytes(ffi.buffer(read.files, files_kept * FMAP_FIELDS * 8))
+            raw += bytes(ffi.buffer(read.names, files_kept * FMAP_NAME))
+        if last is not None and raw and raw == last.raw:
+            files = last.files.rows
+        else:
+            files = _named(read.files, read.names, files_kept, FMAP_FIELDS, FileMapRow)
+        sysv = read.sysv
+        done = min(_cut(sysv, caps[0], read.sysv_found, pids),
+                   _cut(files, caps[1], read.files_found, pids))  # fmt: skip
+        if done < len(pids):  # read again from the pid whose rows were cut
+            again = set(pids[done:])
+            sysv = [row for row in sysv if row.pid not in again]
+            files = [row for row in files if row.pid not in again]
+            caps = (
+                _room_left(read.sysv_found, len(sysv)),
+                _room_left(read.files_found, len(files)),
+            )
+        sysv_rows += sysv
+        # A whole first pass keeps its list: a reused one stays the same object.
+        file_rows = files if first and done == len(pids) else file_rows + files
+        failures.update((pids[i], read.status[i]) for i in range(done) if read.status[i])
+        uids.update((pids[i], read.uids[i]) for i in range(done))
+        pids = pids[done:]
+        first = False
+    name = _reader_used(asked, used[0], reader)
+    return SharedMapsScan(
+        MapsScan(sysv_rows, failures, scanned, name), FileMapsScan(file_rows, failures, name),
+        uids, raw,
+    )  # fmt: skip
 
 
 def scan_fds(
@@ -965,7 +1091,7 @@ def scan_fds(
             break
         capacity = rows + rows // 4  # the C counted them all; fds opened meanwhile: room
     failures = {pids[i]: status[i] for i in range(len(pids)) if status[i]}
-    found = [FdRow(*row) for row in _named(out, names, rows, FD_FIELDS)]  # type: ignore[arg-type]
+    found = _named(out, names, rows, FD_FIELDS, FdRow)
     return found, failures
 
 
@@ -983,7 +1109,7 @@ def parse_file_maps_fd(
     if rows < 0:
         raise OSError(-rows, f"reading maps text from fd {fd}: {os.strerror(-rows)}")
     kept = min(rows, capacity)  # the C counts rows past capacity, writes only capacity
-    return [FileMapRow(*row) for row in _named(out, names, kept, FMAP_FIELDS)]  # type: ignore[arg-type]
+    return _named(out, names, kept, FMAP_FIELDS, FileMapRow)
 
 
 # ---- POSIX message queues (issue 12 item 4) ----

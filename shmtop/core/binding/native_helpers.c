@@ -21,7 +21,7 @@
 
 /* The binding's interface number: bump it with every change to the C interface
  * (a function, a constant, a row layout); native.py refuses a module of another. */
-#define SHMTOP_NATIVE_ABI 6
+#define SHMTOP_NATIVE_ABI 7
 
 #ifndef SHM_STAT_ANY
 #define SHM_STAT_ANY 15
@@ -364,252 +364,6 @@ static int shmtop_is_sysv_name(const char *name, size_t length)
     return length == 13 || memcmp(name + 13, " (deleted)", 10) == 0;
 }
 
-/* Parse one maps line [line, end) (end is its newline, never read); if it is a
- * System V segment (a "/SYSVxxxxxxxx" path on an internal device of major 0,
- * shared), write pid start end writable inode to row and return 1. */
-static int shmtop_parse_map_line(const char *line, const char *end, int pid,
-                                 long long *row)
-{
-    const char *p = line, *mark;
-    unsigned long long start, stop, inode;
-    int writable;
-
-    mark = p;
-    start = shmtop_hex(&p, end);
-    if (p == mark || p >= end || *p != '-')
-        return 0;
-    p++;
-    mark = p;
-    stop = shmtop_hex(&p, end);
-    /* " rw-s ": only shared mappings */
-    if (p == mark || end - p < 6 || p[0] != ' ' || p[4] != 's' || p[5] != ' ')
-        return 0;
-    writable = p[2] == 'w';
-    p += 6;
-    mark = p;
-    shmtop_hex(&p, end); /* offset */
-    if (p == mark || p >= end || *p != ' ')
-        return 0;
-    p++;
-    mark = p;
-    if (shmtop_hex(&p, end) != 0 || p == mark) /* device major: internal mounts are 0 */
-        return 0;
-    if (p >= end || *p != ':')
-        return 0;
-    p++;
-    mark = p;
-    shmtop_hex(&p, end); /* minor */
-    if (p == mark || p >= end || *p != ' ')
-        return 0;
-    p++;
-    if (!shmtop_decimal(&p, end, &inode) || p >= end || *p != ' ')
-        return 0; /* no inode field, or a truncated line */
-    while (p < end && *p == ' ')
-        p++;
-    if (!shmtop_is_sysv_name(p, (size_t)(end - p)))
-        return 0;
-    row[0] = pid;
-    row[1] = (long long)start;
-    row[2] = (long long)stop;
-    row[3] = writable;
-    row[4] = (long long)inode;
-    return 1;
-}
-
-/* PROCMAP_QUERY (Linux >= 6.11) asks the kernel for the next VMA matching
- * flags, so only shared file mappings cross to user space and no path is
- * formatted except theirs. Declared here for older headers. */
-#ifndef PROCMAP_QUERY
-struct procmap_query {
-    __u64 size;
-    __u64 query_flags;
-    __u64 query_addr;
-    __u64 vma_start;
-    __u64 vma_end;
-    __u64 vma_flags;
-    __u64 vma_page_size;
-    __u64 vma_offset;
-    __u64 inode;
-    __u32 dev_major;
-    __u32 dev_minor;
-    __u32 vma_name_size;
-    __u32 build_id_size;
-    __u64 vma_name_addr;
-    __u64 build_id_addr;
-};
-#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
-#define PROCMAP_QUERY_VMA_READABLE 0x01
-#define PROCMAP_QUERY_VMA_WRITABLE 0x02
-#define PROCMAP_QUERY_VMA_SHARED 0x08
-#define PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
-#define PROCMAP_QUERY_FILE_BACKED_VMA 0x20
-#endif
-
-/* Collect the System V mappings of the maps file open on fd through
- * PROCMAP_QUERY. Returns rows added, or -errno (-ENOTTY: no such ioctl). */
-static int shmtop_query_maps(int fd, int pid, long long *out, int cap)
-{
-    struct procmap_query query;
-    char name[4096];
-    unsigned long long address = 0;
-    int rows = 0;
-
-    for (;;) {
-        memset(&query, 0, sizeof query);
-        query.size = sizeof query;
-        query.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA |
-                            PROCMAP_QUERY_VMA_SHARED | PROCMAP_QUERY_FILE_BACKED_VMA;
-        query.query_addr = address;
-        query.vma_name_addr = (unsigned long long)(unsigned long)name;
-        query.vma_name_size = sizeof name;
-        if (ioctl(fd, PROCMAP_QUERY, &query) < 0)
-            return errno == ENOENT ? rows : -errno; /* ENOENT: no more VMAs */
-        address = query.vma_end;
-        /* vma_name_size counts the name's NUL. */
-        if (query.dev_major != 0 || query.vma_name_size == 0 || rows >= cap ||
-            !shmtop_is_sysv_name(name, query.vma_name_size - 1))
-            continue;
-        out[(long long)rows * SHMTOP_MAP_FIELDS] = pid;
-        out[(long long)rows * SHMTOP_MAP_FIELDS + 1] = (long long)query.vma_start;
-        out[(long long)rows * SHMTOP_MAP_FIELDS + 2] = (long long)query.vma_end;
-        out[(long long)rows * SHMTOP_MAP_FIELDS + 3] =
-            (query.vma_flags & PROCMAP_QUERY_VMA_WRITABLE) != 0;
-        out[(long long)rows * SHMTOP_MAP_FIELDS + 4] = (long long)query.inode;
-        rows++;
-    }
-}
-
-/* The text reader: maps lines are parsed as reads bring them, a partial last
- * line carried over to the next read. A line still without its newline after
- * SHMTOP_MAPS_LINE_MAX bytes is skipped up to its newline (no System V line is
- * that long), never parsed from its middle; a last line without a newline was
- * cut short and is not parsed either. */
-#define SHMTOP_MAPS_BUFFER (1 << 16)
-#define SHMTOP_MAPS_LINE_MAX 512
-#define SHMTOP_MAPS_READ (SHMTOP_MAPS_BUFFER - SHMTOP_MAPS_LINE_MAX)
-
-/* Collect the System V mappings of the maps text readable on fd, asking each
- * read() for at most chunk bytes (tests make lines span reads), into buffer
- * (SHMTOP_MAPS_BUFFER bytes, the caller's: concurrent scans share nothing).
- * Returns rows added (at most cap), or -errno of a failed read. */
-static int shmtop_read_maps_text(int fd, int pid, long long *out, int cap,
-                                 char *buffer, size_t chunk)
-{
-    size_t carried = 0;
-    int skipping = 0, rows = 0;
-    ssize_t got;
-
-    if (chunk == 0 || chunk > SHMTOP_MAPS_READ)
-        chunk = SHMTOP_MAPS_READ;
-    for (;;) {
-        const char *p = buffer, *end, *nl;
-        /* carried <= SHMTOP_MAPS_LINE_MAX, so there is always room for chunk */
-        got = read(fd, buffer + carried, chunk);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        end = buffer + carried + got;
-        if (skipping) {
-            nl = memchr(p, '\n', (size_t)(end - p));
-            if (nl == NULL) {
-                carried = 0; /* still inside the over-long line */
-                continue;
-            }
-            p = nl + 1;
-            skipping = 0;
-        }
-        while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-            if (rows < cap &&
-                shmtop_parse_map_line(p, nl, pid, out + (long long)rows * SHMTOP_MAP_FIELDS))
-                rows++;
-            p = nl + 1;
-        }
-        carried = (size_t)(end - p);
-        if (carried > SHMTOP_MAPS_LINE_MAX) {
-            skipping = 1;
-            carried = 0;
-        } else {
-            memmove(buffer, p, carried);
-        }
-    }
-    return got < 0 ? -errno : rows;
-}
-
-/* The text reader on an fd the caller opened (tests feed it crafted text
- * through pipes and files); chunk as above, 0 for the scan's read size. */
-static int shmtop_parse_maps_fd(int fd, int pid, long long *out, int cap, int chunk)
-{
-    char *buffer = malloc(SHMTOP_MAPS_BUFFER);
-    int rows;
-
-    if (buffer == NULL)
-        return -ENOMEM;
-    rows = shmtop_read_maps_text(fd, pid, out, cap, buffer, chunk > 0 ? (size_t)chunk : 0);
-    free(buffer);
-    return rows;
-}
-
-/* Read /proc/PID/maps for each pid in order and collect its System V
- * mappings (SHMTOP_MAP_FIELDS longs a row). status[i] is 0, or the errno
- * that kept pid i from being read (ESRCH for a process that is gone).
- * Stops after the pid whose mappings bring the total to want (want < 0:
- * never); *scanned tells how many pids were looked at. *reader is the
- * caller's choice, 1: PROCMAP_QUERY, 0: text; it is set to 0 when the ioctl
- * turned out missing (ENOTTY, EINVAL, EOPNOTSUPP) and the scan went on in
- * text. Nothing is shared between calls: scans may run in many threads at
- * once. Returns rows, or -ENOMEM. */
-static int shmtop_scan_maps(const int *pids, int npids, long long want,
-                            long long *out, int cap, int *status, int *scanned,
-                            int *reader)
-{
-    char path[64];
-    char *buffer = NULL;
-    int i, rows = 0;
-
-    for (i = 0; i < npids && rows < cap; i++) {
-        int fd, added;
-
-        status[i] = 0;
-        snprintf(path, sizeof path, "/proc/%d/maps", pids[i]);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            status[i] = errno == ENOENT ? ESRCH : errno;
-            continue;
-        }
-        added = -ENOTTY;
-        if (*reader) {
-            added = shmtop_query_maps(fd, pids[i],
-                                      out + (long long)rows * SHMTOP_MAP_FIELDS, cap - rows);
-            if (added == -ENOTTY || added == -EINVAL || added == -EOPNOTSUPP)
-                *reader = 0;
-        }
-        if (!*reader) {
-            if (buffer == NULL && (buffer = malloc(SHMTOP_MAPS_BUFFER)) == NULL) {
-                close(fd);
-                *scanned = i;
-                return -ENOMEM;
-            }
-            added = shmtop_read_maps_text(fd, pids[i],
-                                          out + (long long)rows * SHMTOP_MAP_FIELDS,
-                                          cap - rows, buffer, 0);
-        }
-        close(fd);
-        if (added < 0) {
-            status[i] = added == -ENOENT ? ESRCH : -added;
-            continue;
-        }
-        rows += added;
-        if (want >= 0 && rows >= want) {
-            i++;
-            break;
-        }
-    }
-    free(buffer);
-    *scanned = i;
-    return rows;
-}
-
 /* ---- process facts: name, start time and effective uid, many at once ---- */
 
 #define SHMTOP_COMM_SIZE 16
@@ -722,12 +476,19 @@ static void shmtop_process_facts(const int *pids, int count, const long long *kn
             continue;
         }
         got = read(fd, text, sizeof text - 1);
-        if (got < 0 || fstat(fd, &info) < 0) {
+        if (got < 0) {
             row[2] = errno == ENOENT ? ESRCH : errno;
             close(fd);
             continue;
         }
         close(fd);
+        /* The directory, not the stat file: procfs gives the files of a task that is not
+         * dumpable (setuid, PR_SET_DUMPABLE 0) to root, its directory stays its euid's. */
+        snprintf(path, sizeof path, "/proc/%d", pids[i]);
+        if (stat(path, &info) < 0) {
+            row[2] = errno == ENOENT ? ESRCH : errno;
+            continue;
+        }
         text[got] = 0;
         row[2] = shmtop_parse_stat(text, got, name, &row[0]);
         if (row[2] == 0)

@@ -10,6 +10,7 @@ import stat
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from shmtop.core.binding import native
 from shmtop.core.posix import content
@@ -33,17 +34,30 @@ from shmtop.core.snapshot.workers import Workers  # not concurrent.futures: see 
 _Key = tuple[int, int]
 
 
+_Joined = tuple[list[native.FileMapRow], "_Seen", dict[int, ShmMount | None], set[int]]
+
+
+class ScanPlan(NamedTuple):
+    """What one POSIX scan looks for (PosixCollector.plan)."""
+
+    mounts: dict[int, ShmMount]  # our shm mounts by device
+    shm_dev: int | None  # the shm directory's device
+    fd_devices: tuple[int, ...]  # fds open on files of these count
+
+
 def all_pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
 
+_SHM_DIR, _SEM_PREFIX = SHM_DIR.encode(), SEM_PREFIX.encode()
+
+
+@functools.lru_cache(maxsize=4096)  # a steady scan asks it of the same paths again
 def _kind(path: bytes, shm_dir: str = SHM_DIR) -> PosixKind:
     """sem.NAME directly in a /dev/shm (ours or, as a mapper printed it, a container's) or
     in the directory scanned (a namespace's, through /proc/PID/root)."""
     directory, _, name = path.removesuffix(b" (deleted)").rpartition(b"/")
-    is_sem = directory in (SHM_DIR.encode(), os.fsencode(shm_dir)) and name.startswith(
-        SEM_PREFIX.encode()
-    )
+    is_sem = directory in (_SHM_DIR, os.fsencode(shm_dir)) and name.startswith(_SEM_PREFIX)
     return PosixKind.SEM if is_sem else PosixKind.SHM
 
 
@@ -59,6 +73,10 @@ class PosixCollector:
         self._foreign: dict[int, ShmMount | None] = {}
         self._hiding = processes_hidden()  # the /proc mount does not change under us
         self._room: tuple[int, int] | None = None  # rows to make room for: maps, fds
+        # The last maps rows joined: (rows, the join, the devices it sorted, our mounts').
+        self._last_mapped: _Joined | None = None
+        self._last_processes: dict[int, PosixProcess] = {}
+        self._last_owners: dict[int, int] = {}
         # The maps scan and the fd scan are C loops that release the GIL and share
         # nothing: run side by side, a scan costs about the longer of the two.
         self._pool = Workers(threads, "shmtop-posix") if threads > 1 else None
@@ -73,19 +91,25 @@ class PosixCollector:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def plan(self) -> ScanPlan:
+        """What this scan looks for: our shm mounts, and the devices whose open files count
+        (ours and the shm mounts of other mount namespaces the last scan found). Once a scan."""
+        mounts = our_mounts(self.shm_dir)
+        shm_dev = next((m.dev for m in mounts.values() if m.shm_dir), None)
+        known = set(mounts) | {dev for dev, mount in self._foreign.items() if mount is not None}
+        self._foreign = {}
+        return ScanPlan(mounts, shm_dev, tuple(sorted(known)))
+
     def snapshot(self, pids: Sequence[int] | None = None) -> PosixSnapshot:
         """One scan of every process (or of pids)."""
         taken_at = time.time()
-        mounts = our_mounts(self.shm_dir)
-        shm_dev = next((m.dev for m in mounts.values() if m.shm_dir), None)
+        plan = self.plan()
         pids = all_pids() if pids is None else list(pids)
-        known = set(mounts) | {dev for dev, mount in self._foreign.items() if mount is not None}
-        self._foreign = {}
         # A first scan guesses two rows a process (a second pass costs a whole scan again).
         room = self._room or (_room_for(2 * len(pids)), _room_for(len(pids)))
-        scan_maps = functools.partial(native.scan_file_maps, pids, list(mounts),
+        scan_maps = functools.partial(native.scan_file_maps, pids, list(plan.mounts),
                                       any_anonymous=True, capacity=room[0])  # fmt: skip
-        scan_fds = functools.partial(native.scan_fds, pids, sorted(known), capacity=room[1])
+        scan_fds = functools.partial(native.scan_fds, pids, plan.fd_devices, capacity=room[1])
         if self._pool is not None:
             maps_job, fds_job = self._pool.submit(scan_maps), self._pool.submit(scan_fds)
             owners = _owners(pids)
@@ -99,13 +123,83 @@ class PosixCollector:
             fd_rows, fd_failures = scan_fds()
         # Room for a quarter more rows next time: a steady scan reads every maps file once.
         self._room = (_room_for(len(maps.rows)), _room_for(len(fd_rows)))
+        return self._build(taken_at, plan, pids, maps, owners, fd_rows, fd_failures, listed, {})
+
+    def from_scans(
+        self, taken_at: float, plan: ScanPlan, pids: list[int], maps: native.FileMapsScan,
+        owners: dict[int, int], fd_rows: list[native.FdRow], fd_failures: dict[int, int],
+        facts: dict[int, native.ProcessFacts] | None = None,
+    ) -> PosixSnapshot:  # fmt: skip
+        """A snapshot from scans made by the caller for this plan (core/posix/full.py: one
+        read of every maps file for System V and POSIX): maps of every shared file on
+        plan.mounts' devices and any of major 0; fds on plan.fd_devices (others are left
+        out); owners: pid -> uid or -errno, as _owners; facts: of processes read in the same
+        round (the System V side's attachers), not read again."""
+        return self._build(taken_at, plan, pids, maps, owners, fd_rows, fd_failures,
+                           self._list_shm_dir(), facts or {})  # fmt: skip
+
+    def _mapped(self, rows: list[native.FileMapRow], mounts: dict[int, ShmMount]) -> _Seen:
+        """The maps rows joined; the same rows list as last time (the C read the same
+        bytes: core/binding/native.py) gives last time's join, and its devices' sorting:
+        a device that a mapping still holds cannot have been reused by another mount."""
+        last = self._last_mapped
+        if last is not None and last[0] is rows and last[3] == mounts.keys():
+            self._foreign.update(last[2])
+            return last[1].copy(reused=True)
         seen = _Seen()
-        seen.mapped(maps.rows, self._shm_device(mounts))
+        seen.mapped(rows, self._shm_device(mounts))
+        self._last_mapped = (rows, seen.copy(), dict(self._foreign), set(mounts))
+        return seen
+
+    def _processes(
+        self, seen: _Seen, owners: dict[int, int], facts: dict[int, native.ProcessFacts]
+    ) -> dict[int, PosixProcess]:  # fmt: skip
+        """Name, uid and start of every mapper and holder, read in C (a few, or 1000 on the
+        benchmark), but for those in facts (read in this round by the caller). A mapper of a
+        reused join (its maps read the same bytes: the same mappings at the same addresses,
+        so the same process, as the System V side takes an unchanged attacher) keeps last
+        time's name and start, and its uid while the owner of its /proc/PID is the same."""
+        holders = {h.pid for held in seen.holders.values() for h in held}
+        users = sorted(seen.mappers | holders)
+        last = self._last_processes if seen.reused else {}
+        kept = {}
+        for pid in seen.mappers:
+            known = last.get(pid)
+            if known is not None and owners.get(pid) == self._last_owners.get(pid):
+                kept[pid] = known  # its uid unchanged too (a setuid: read again)
+        unread = []
+        for pid in users:
+            fact = facts.get(pid)
+            if pid in kept:
+                continue
+            if fact is not None and not fact.errno:
+                kept[pid] = PosixProcess(
+                    pid, fact.comm.decode("utf-8", "replace"), fact.uid, start_time(fact.start)
+                )
+            else:
+                unread.append(pid)
+        for pid, fact in zip(unread, native.process_facts(unread), strict=True):
+            if not fact.errno:
+                kept[pid] = PosixProcess(
+                    pid, fact.comm.decode("utf-8", "replace"), fact.uid, start_time(fact.start)
+                )
+        self._last_processes = {pid: kept[pid] for pid in users if pid in kept}
+        self._last_owners = owners
+        return self._last_processes
+
+    def _build(
+        self, taken_at: float, plan: ScanPlan, pids: list[int], maps: native.FileMapsScan,
+        owners: dict[int, int], fd_rows: list[native.FdRow], fd_failures: dict[int, int],
+        listed: dict[_Key, tuple[bytes, os.stat_result]],
+        facts: dict[int, native.ProcessFacts],
+    ) -> PosixSnapshot:  # fmt: skip
+        mounts, shm_dev, known = plan.mounts, plan.shm_dev, set(plan.fd_devices)
+        seen = self._mapped(maps.rows, mounts)
         new = {dev for dev, _ in seen.mappings} - known  # a shm mount first seen in this scan
         if new:
             more, more_failures = native.scan_fds(pids, sorted(new))
-            fd_rows += more
-            fd_failures |= more_failures
+            fd_rows = fd_rows + more
+            fd_failures = {**fd_failures, **more_failures}
         for fd in fd_rows:
             key = (fd.dev, fd.inode)
             if key in listed or key in seen.mappings or fd.dev == shm_dev:
@@ -128,15 +222,7 @@ class PosixCollector:
             )
             if number not in (0, errno.ESRCH)
         }  # fmt: skip  (a process whose uid is unknown is a blind spot for the leak rule too)
-        users = sorted({m.pid for o in objects for m in o.mappings}
-                       | {h.pid for o in objects for h in o.holders})  # fmt: skip
-        processes = {
-            pid: PosixProcess(
-                pid, fact.comm.decode("utf-8", "replace"), fact.uid, start_time(fact.start)
-            )
-            for pid, fact in zip(users, native.process_facts(users), strict=True)
-            if not fact.errno
-        }  # fmt: skip  (names only of the mappers and holders: a few, read in C)
+        processes = self._processes(seen, owners, facts)
         uids = {uid for uid in owners.values() if uid >= 0}
         every_mount = (*mounts.values(), *(m for m in self._foreign.values() if m is not None))
         return PosixSnapshot(taken_at, tuple(objects), every_mount, processes, frozenset(uids),
@@ -241,6 +327,8 @@ class _Seen:
         self.names: dict[_Key, bytes] = {}  # the path a mapper or holder printed
         self.unlinked: set[_Key] = set()  # maps said " (deleted)", or an fd's nlink was 0
         self.sizes: dict[_Key, int] = {}  # the size mappings and fds show
+        self.mappers: set[int] = set()  # the pids of the mappings
+        self.reused = False  # the mappings are last scan's join (the maps read the same)
 
     def mapped(self, rows: Sequence[native.FileMapRow], is_shm: Callable[[int, int], bool]) -> None:
         """The rows on shm devices (is_shm asked once a device, with its first row's pid).
@@ -264,6 +352,17 @@ class _Seen:
             extent = offset + end - start
             if extent > sizes.get(key, 0):
                 sizes[key] = extent
+        self.mappers = {m.pid for found in mappings.values() for m in found}
+
+    def copy(self, *, reused: bool = False) -> _Seen:
+        """A join to add fds to: held() adds to every dict but the mappings' (shared)."""
+        other = _Seen()
+        other.reused = reused
+        other.mappings, other.mappers = self.mappings, self.mappers
+        other.names, other.unlinked = dict(self.names), set(self.unlinked)
+        other.sizes = dict(self.sizes)
+        other.holders = defaultdict(list)
+        return other
 
     def held(self, fd: native.FdRow) -> None:
         key = (fd.dev, fd.inode)

@@ -25,6 +25,7 @@ import stat
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import msgspec
 
@@ -149,6 +150,14 @@ class MqSnapshot(msgspec.Struct, frozen=True, gc=False):
         return [q for q in self.queues if q.name == name]
 
 
+class HeldFiles(NamedTuple):
+    """An fd scan made by the caller (native.scan_fds) and the devices it looked for."""
+
+    rows: list[native.FdRow]
+    failures: dict[int, int]
+    devices: frozenset[int]
+
+
 def parse_status(text: bytes) -> tuple[int, int, int, int] | None:
     """(qsize, notify, signo, notify_pid) of a queue file's line, or None."""
     found = _STATUS.search(text)
@@ -255,6 +264,15 @@ def mqueue_mount(directory: str = MQUEUE_DIR) -> bool:
     return any(point == directory for _, _, point in read_mountinfo("self", MQUEUE_FSTYPE))
 
 
+def queue_device(directory: str = MQUEUE_DIR) -> int | None:
+    """The device of the mqueue fs mounted on directory (its open queues are fds on it), or
+    None where none is (take_snapshot then reads the queues another way)."""
+    try:
+        return os.stat(directory).st_dev if mqueue_mount(directory) else None
+    except OSError:
+        return None
+
+
 def namespace_mismatch(listing: Listing) -> bool:
     """Whether a mounted mqueue fs shows another IPC namespace's queues (mounted before
     we, or a container, moved to ours): a listed name that mq_open finds as another file.
@@ -303,11 +321,12 @@ def _unmounted(detached: bool) -> tuple[Listing, str]:
 
 def take_snapshot(
     pids: Sequence[int] | None = None, *, directory: str = MQUEUE_DIR,
-    machine: str | None = None, detached: bool = True,
+    machine: str | None = None, detached: bool = True, fds: HeldFiles | None = None,
 ) -> MqSnapshot:  # fmt: skip
     """One scan: the queues (through directory if an mqueue fs is mounted there, else see
     _unmounted; detached=False goes straight to the helper), then every process's fds and
-    blocked threads."""
+    blocked threads. fds: a scan of the same pids' fds the caller made (core/posix/full.py:
+    one fd scan for shm and queues), used if it covered the queues' device."""
     taken_at = time.time()
     note = None
     if mqueue_mount(directory):
@@ -323,7 +342,8 @@ def take_snapshot(
     uninspected: dict[int, int] = {}
     listed = {(e.dev, e.inode): e for e in listing.entries}
     if listing.dev is not None:
-        _join_holders(pids, listing.dev, listed, joined, uninspected)
+        held = fds if fds is not None and listing.dev in fds.devices else None
+        _join_holders(pids, listing.dev, listed, joined, uninspected, held)
         machine = machine or platform.machine()
         if machine.lower() not in MQ_SYSCALLS:
             note = f"no system call table for {machine}: blocked senders and receivers unknown"
@@ -351,9 +371,12 @@ def take_snapshot(
 
 def _join_holders(
     pids: list[int], dev: int, listed: dict[tuple[int, int], QueueEntry], joined: _Joined,
-    uninspected: dict[int, int],
+    uninspected: dict[int, int], held: HeldFiles | None = None,
 ) -> None:  # fmt: skip
-    rows, failures = native.scan_fds(pids, [dev])
+    if held is None:
+        rows, failures = native.scan_fds(pids, [dev])
+    else:
+        rows, failures = [row for row in held.rows if row.dev == dev], held.failures
     uninspected.update({p: n for p, n in failures.items() if n not in (0, errno.ESRCH)})
     for row in rows:
         key = (row.dev, row.inode)

@@ -32,7 +32,7 @@ from shmtop.core.model import (
 from shmtop.core.snapshot import procfs, visibility
 from shmtop.core.snapshot.accounts import group_name, user_name
 from shmtop.core.snapshot.procs import ProcessDirectory, ProcessFacts
-from shmtop.core.snapshot.scan_parts import ScanPart, SharedScan, scan_part
+from shmtop.core.snapshot.scan_parts import MapsRound, ScanPart, SharedScan, scan_part
 from shmtop.core.snapshot.workers import Workers
 from shmtop.core.verdicts import liveness
 
@@ -176,10 +176,21 @@ class Collector:
         # A first snapshot makes tens of thousands of small acyclic objects; the
         # cycle collector would walk the heap again and again while they are made
         # (a third of the time at 4000 segments), and there is no cycle to find.
-        with _collector_paused():
-            return self._snapshot()
+        with collector_paused():
+            return self._snapshot(None)
 
-    def _snapshot(self) -> Snapshot:
+    def snapshot_from(self, maps: MapsRound) -> Snapshot:
+        """snapshot(), taking its maps scan (whenever it must scan) from a read of every
+        process's maps under way (core/posix/full.py), so that nothing reads them twice."""
+        with collector_paused():
+            return self._snapshot(maps)
+
+    @property
+    def scanned_before(self) -> bool:
+        """Whether a maps scan was taken (a first snapshot's surely scans)."""
+        return self._last_scan is not None
+
+    def _snapshot(self, maps: MapsRound | None) -> Snapshot:
         taken_at = time.time()
         # Kernel reads run in worker threads (the C loops release the GIL) while
         # this thread parses and builds: two cores, one wait.
@@ -188,7 +199,7 @@ class Collector:
             self._executor().submit(self._read_semaphore_values) if self._shared is None else None
         )
         columns, shm_rows = self._read_segment_rows()
-        scan_result = self._start_scan(columns, shm_rows) if self._attachments else None
+        scan_result = self._start_scan(columns, shm_rows, maps) if self._attachments else None
         sem_sets = self._semaphore_sets(
             self._read_semaphore_values() if semaphores_read is None else semaphores_read.result()
         )
@@ -386,7 +397,7 @@ class Collector:
     # ---- attachments ----
 
     def _start_scan(
-        self, columns: _ShmColumns, rows: list[tuple[int, ...]]
+        self, columns: _ShmColumns, rows: list[tuple[int, ...]], maps: MapsRound | None = None
     ) -> Callable[[], _MappingScan]:
         """Begin finding who maps which segment; call the result for the answer.
 
@@ -398,7 +409,7 @@ class Collector:
         likely attachers and stop once every attachment (sum of nattch) is found.
         """
         signature, newest, want = self._summary(columns, rows)
-        started = time.time()
+        started = time.time() if maps is None else maps.started
         if (
             signature == self._last_signature
             and self._last_scan is not None
@@ -413,6 +424,10 @@ class Collector:
                 self._shared.skip()  # the other namespaces' collectors scan their own
             return lambda: self._remember(signature, _MappingScan({}, 0, {}, 0, {}))
         titles_known = self._processes.known_titles()  # a copy: the scan threads read it
+        if maps is not None:  # every process's maps, read already
+            return lambda: self._remember(
+                signature, self._sort_mappings(maps.sysv_parts(titles_known), live_ids)
+            )
         if self._shared is not None and self._last_scan is None and not self._shared_taken:
             shared, self._shared_taken = self._shared, True  # one round's: never a stale one
             leads = self._members is _all_pids  # the caller's namespace: it scans for all
@@ -595,7 +610,8 @@ def _blind_spots(scan: _MappingScan | None, nattch_total: int, hiding: str | Non
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
+    """The cycle collector off while a snapshot's acyclic objects are made (see snapshot())."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

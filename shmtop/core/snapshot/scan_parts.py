@@ -34,11 +34,49 @@ def scan_part(
     Runs in a worker thread: the C calls release the GIL, so the two
     halves of a first scan and the main thread's work share the cores.
     """
-    maps = native.scan_maps(pids, want)
+    return part_of(native.scan_maps(pids, want), titles_known)
+
+
+def part_of(maps: native.MapsScan, titles_known: Mapping[int, int] | None = None) -> ScanPart:
+    """A scan's rows with the namespace and facts of the PIDs that map a segment."""
     mapping = sorted({row.pid for row in maps.rows})
     read = native.process_facts(mapping, titles=True, known=titles_known)
     facts = dict(zip(mapping, read, strict=True))
     return ScanPart(maps, dict(zip(mapping, native.ipc_namespaces(mapping), strict=True)), facts)
+
+
+class SharedPart(msgspec.Struct, frozen=True, gc=False):
+    """What one worker read of its share of the processes for a whole snapshot: their maps
+    (both kinds), the System V part when it was known to be needed, their open files."""
+
+    maps: native.SharedMapsScan
+    part: ScanPart | None  # None: the System V facts were not read (part_of reads them)
+    fds: list[native.FdRow]
+    fd_failures: dict[int, int]
+
+
+class MapsRound:
+    """One read of every process's maps made for System V and POSIX (core/posix/full.py),
+    in parts that worker threads read. A Collector given one takes its scan from it whenever
+    it must scan (first, or after a change) instead of reading the maps again; started is
+    when the reads began (the reuse rule's second counts from there)."""
+
+    def __init__(self, started: float, parts: Sequence[Task[SharedPart]]) -> None:
+        self.started = started
+        self.parts = parts
+        self._made: list[ScanPart] = []
+
+    def sysv_parts(self, titles_known: Mapping[int, int] | None = None) -> list[ScanPart]:
+        done = [task.result() for task in self.parts]
+        self._made = [p.part if p.part is not None else part_of(p.maps.sysv, titles_known)
+                      for p in done]  # fmt: skip
+        return self._made
+
+    def facts(self) -> dict[int, ProcessFacts]:
+        """The facts of the System V mappers read in this round (none if neither the workers
+        nor the Collector read them): the POSIX side need not read them again."""
+        made = self._made or [p.part for p in (t.result() for t in self.parts) if p.part]
+        return {pid: fact for part in made for pid, fact in part.facts.items()}
 
 
 class SharedScan:
