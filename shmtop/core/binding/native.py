@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import repeat
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 6
+NATIVE_ABI = 7
 
 
 def check_native_abi(found: int | None) -> None:
@@ -384,8 +385,60 @@ def sem_values_flat(sets: Sequence[tuple[int, int]]) -> tuple[list[int], list[in
     total = 4 * sum(nsems for _, nsems in sets)
     out = ffi.new("long long[]", max(total, 1))
     errs = ffi.new("int[]", len(sets))
-    lib.shmtop_sem_values(ids, sizes, len(sets), out, errs)
+    lib.shmtop_sem_values(ids, sizes, len(sets), out, errs, ffi.NULL, 0)
     return _ints(out, total), _ints(errs, len(sets))
+
+
+class SemValueReader:
+    """sem_values_flat() again and again (a Collector's), each semaphore's pid read again
+    only when it may have changed: GETPID is a third of the calls, and a set nobody
+    touches keeps its sempid (native_helpers.c, shmtop_sem_values, says why that is exact).
+
+    Its pids are kept when the set's otime and ctime are those they were read under and
+    both are older than the second of that read, less one: the kernel writes the time of
+    every change of a sempid in whole seconds, so one after the read shows as a later
+    second. Only a wall clock set back could hide one (a change stamped with an earlier
+    second): when the clock moved back against the monotonic one since the last read,
+    every pid is read again. The same sets in the same order keep the buffers (and pids);
+    any other list starts anew. One caller at a time."""
+
+    # How far the wall clock may seem to go back against the monotonic one (two reads
+    # that are not simultaneous) before a step back is assumed: below the second kept.
+    CLOCK_SLACK = 0.25
+
+    def __init__(self) -> None:
+        self._sets: list[tuple[int, int]] | None = None
+        self._buffers: tuple[CData, CData, CData, CData, CData] | None = None
+        self._total = 0
+        self._read_at = 0.0  # wall clock of the last read
+        self._offset = 0.0  # wall minus monotonic then
+
+    def read(self, sets: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]:
+        """As sem_values_flat(sets)."""
+        if not sets:
+            self._sets = None
+            return [], []
+        wall, monotonic = time.time(), time.monotonic()
+        offset = wall - monotonic
+        keep_before = 0
+        wanted = list(sets)
+        if self._buffers is not None and self._sets == wanted:
+            if offset >= self._offset - self.CLOCK_SLACK:
+                keep_before = int(self._read_at) - 1
+        else:
+            total = 4 * sum(nsems for _, nsems in sets)
+            self._buffers = (
+                ffi.new("int[]", [semid for semid, _ in sets]),
+                ffi.new("int[]", [nsems for _, nsems in sets]),
+                ffi.new("long long[]", max(total, 1)),
+                ffi.new("int[]", len(sets)),
+                ffi.new("long long[]", [-1] * (2 * len(sets))),  # no pids read yet
+            )
+            self._sets, self._total = wanted, total
+        self._read_at, self._offset = wall, offset
+        ids, sizes, out, errs, stamps = self._buffers
+        lib.shmtop_sem_values(ids, sizes, len(sets), out, errs, stamps, keep_before)
+        return _ints(out, self._total), _ints(errs, len(sets))
 
 
 def sem_values(sets: Sequence[tuple[int, int]]) -> list[list[SemValue] | OSError]:
