@@ -514,14 +514,14 @@ def choose(
 ) -> dict[str, list[Any]]:
     """The objects list shows, by kind: --user's, in --sort's order."""
     from shmtop.text import columns
-    from shmtop.text.filtering import owner_matches
 
     chosen: dict[str, list[Any]] = {}
     for kind in kinds:
-        objects = [
-            o for o in snapshot.objects(Kind(kind))
-            if args.user is None or owner_matches(o.owner, args.user)
-        ]  # fmt: skip
+        objects = list(snapshot.objects(Kind(kind)))
+        if args.user is not None:  # the filter language is imported only to be used
+            from shmtop.text.filtering import owner_matches
+
+            objects = [o for o in objects if owner_matches(o.owner, args.user)]
         chosen[kind] = columns.sort_objects(
             Kind(kind), objects, args.sort or "id", snapshot, reverse=args.reverse
         )

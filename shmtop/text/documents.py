@@ -14,7 +14,7 @@ import functools
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Annotated, Any, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeVar
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 from msgspec.structs import replace
@@ -31,10 +31,12 @@ from shmtop.core.model import (
     Snapshot,
 )
 from shmtop.core.namespaces.discover import Namespace, name_namespace, uts_inode
-from shmtop.core.posix.limits import PosixLimits
 from shmtop.core.verdicts import Status, Verdict, attachments_note, judge
 from shmtop.text.export import iso_moment, iso_time, limit_rows, percent
 from shmtop.text.units import hex_key, octal_perms
+
+if TYPE_CHECKING:  # `list` and `show` need no POSIX limits (their import is `limits`' cost)
+    from shmtop.core.posix.limits import PosixLimits
 
 # "MAJOR.MINOR", the same for every document. MINOR grows when the contract only grows: a new
 # field, a new document, a new word in a field of words (a status, a state), so a reader of
