@@ -4,8 +4,9 @@ Run as root: `.venv/bin/python -m bench.check_documents [--against REV]` (defaul
 script moves into a private IPC namespace, starts the C workload of bench_oneshot (issue 11's
 shape) plus a few odd objects (a removed attached segment, a set never operated on, a queue
 with a message), takes one snapshot and encodes its list document twice: with this tree's
-text/documents.py and core/verdicts.py, and with REV's (loaded from `git show` as modules of
-their own, everything else shared). It also encodes the steady `--watch` line of this tree
+text/documents.py and core/verdicts.py, streamed as `list --json` writes it (cli/output.py),
+and with REV's (loaded from `git show` as modules of their own, everything else shared) as
+one document in one encode() call. It also encodes the steady `--watch` line of this tree
 (text/watch_records.py) on the same snapshot. Prints the sizes and the first difference;
 exits 1 if any output differs. The JSON is a contract (schema/): a change that is meant to
 be faster must leave every byte as it was.
@@ -110,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 collector.close()
     chosen = commands.choose(snapshot, everything, commands.KINDS)
     new = encoded(*documents.list_records(snapshot, chosen))
-    old = encoded(*old_documents.list_records(snapshot, chosen))
+    old = encode(old_documents.list_document(snapshot, chosen))  # whole, in one call
     watched = encoded(*watch_records().records(snapshot, chosen))
     old_show = old_documents.show_document
     shown = [
