@@ -168,19 +168,28 @@ def _record_runs(records: Iterable[Any]) -> Iterator[bytes]:
     so written, by msgspec and by the json fallback of encode()); a record given as its
     JSON already (text/watch_records.py) as it is."""
     run: list[Any] = []
+    encoded: list[bytes] = []  # a run of records given as JSON, joined as one piece too
     for record in records:
         if type(record) is bytes:
             if run:
                 yield encode(run)[1:-1]
                 run = []
-            yield record
+            encoded.append(record)
+            if len(encoded) >= RUN_RECORDS:
+                yield b",".join(encoded)
+                encoded = []
             continue
+        if encoded:
+            yield b",".join(encoded)
+            encoded = []
         run.append(record)
         if len(run) >= RUN_RECORDS:
             yield encode(run)[1:-1]
             run = []
     if run:
         yield encode(run)[1:-1]
+    if encoded:
+        yield b",".join(encoded)
 
 
 def _write(data: Iterable[bytes], out: TextIO | None, flush: bool) -> None:
