@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shmtop import __version__
-from shmtop.cli import exporter_hook, output, record_hook, serve_hook
+from shmtop.cli import exporter_hook, output, parser_text, record_hook, serve_hook
 from shmtop.cli.command_help import add_command
 from shmtop.cli.output import (
     EXIT_ERROR,
@@ -326,7 +326,9 @@ def view_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    with parser_text.words_looked_up_once():  # argparse's words: 42 lookups, 5 words
+        parser = build_parser()
+    args = parser.parse_args(argv)
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
         None: run_tui, "list": run_list, "show": run_show, "dump": run_dump, "view": run_view,
         "rm": run_rm, "limits": run_limits, "demo": run_demo, "schema": run_schema,
@@ -535,14 +537,14 @@ def choose(
 ) -> dict[str, list[Any]]:
     """The objects list shows, by kind: --user's, in --sort's order."""
     from shmtop.text import columns
-    from shmtop.text.filtering import owner_matches
 
     chosen: dict[str, list[Any]] = {}
     for kind in kinds:
-        objects = [
-            o for o in snapshot.objects(Kind(kind))
-            if args.user is None or owner_matches(o.owner, args.user)
-        ]  # fmt: skip
+        objects = list(snapshot.objects(Kind(kind)))
+        if args.user is not None:  # the filter language is imported only to be used
+            from shmtop.text.filtering import owner_matches
+
+            objects = [o for o in objects if owner_matches(o.owner, args.user)]
         chosen[kind] = columns.sort_objects(
             Kind(kind), objects, args.sort or "id", snapshot, reverse=args.reverse
         )

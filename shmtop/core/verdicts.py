@@ -124,11 +124,27 @@ def liveness(
     return False, "gone"
 
 
+# The users of one snapshot's objects by (role, pid, since), held with the processes and
+# hidden PIDs they were judged on (a snapshot's are read-only): objects made or used by one
+# process in one second (thousands of segments of one creator) share one User, made once.
+# Right for any `now`, grace or waiter scan: liveness reads nothing else.
+_UserKey = tuple[str, int, int]
+_users: tuple[Mapping[int, Process], Mapping[int, str], dict[_UserKey, User]] = ({}, {}, {})
+
+
 def _user(
     role: str, pid: int, since: int, processes: Mapping[int, Process], hidden: Mapping[int, str]
 ) -> User:
-    alive, state = liveness(processes, hidden, pid, since)
-    return User(role, pid, alive, state)
+    global _users
+    seen = _users
+    if seen[0] is not processes or seen[1] is not hidden:
+        seen = _users = (processes, hidden, {})
+    key = (role, pid, since)
+    user = seen[2].get(key)
+    if user is None:
+        alive, state = liveness(processes, hidden, pid, since)
+        user = seen[2][key] = User(role, pid, alive, state)
+    return user
 
 
 # Why a queue is not judged without a waiter scan (rm --orphans makes one).
@@ -186,7 +202,9 @@ def _segment_facts(
         users.append(_user("creator", segment.cpid, segment.ctime, processes, hidden))
     else:
         unknown = "its creator is not in our PID namespace"
-    return times, max(segment.atime, segment.dtime, segment.ctime), users, unknown, busy
+    latest = segment.atime if segment.atime > segment.dtime else segment.dtime  # no max():
+    latest = latest if latest > segment.ctime else segment.ctime  # 4000 calls, 3x dearer
+    return times, latest, users, unknown, busy
 
 
 def _set_facts(

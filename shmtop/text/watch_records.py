@@ -75,8 +75,9 @@ class WatchRecords:
     ) -> Iterator[bytes]:
         at, keep, encode = snapshot.taken_at, self._kept, self._encode
         for obj in objects:
-            entry = kept.get(id(obj))
+            key = id(obj)
+            entry = kept.get(key)
             if entry is None or entry[0] is not obj or not same_later(entry[1], at):
                 entry = (obj, judge(obj, snapshot), encode(maker(obj, snapshot)))
-            keep[id(obj)] = entry
+            keep[key] = entry
             yield entry[2]

@@ -107,11 +107,30 @@ def test_a_streamed_document_is_written_in_chunks_and_the_same(
             return super().write(data)
 
     monkeypatch.setattr(output, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(output, "RUN_RECORDS", 1)  # a run encoded at once is one piece
     recorder = Recorder()
     emit_streamed(shell, {"items": iter(items)}, io.TextIOWrapper(recorder, encoding="utf-8"))
 
     assert b"".join(writes) == expected
     assert len(writes) > 5 and all(len(w) < 64 + 16 for w in writes)
+
+
+@pytest.mark.parametrize("run", [1, 2, 3, 256])
+def test_records_encoded_in_runs_are_the_bytes_of_each_alone(
+    monkeypatch: pytest.MonkeyPatch, run: int
+) -> None:
+    """A run of records is one encode() call: the same bytes, whatever its length, with text
+    to escape or one only json can write (a lone surrogate) anywhere in it, and with records
+    given as their JSON already between the runs (as a --watch line gives them)."""
+    monkeypatch.setattr(output, "RUN_RECORDS", run)
+    items: list[Any] = [Named(name=text, more=[n]) for n, text in enumerate(TEXTS * 3)]
+    items[4] = encode(items[4])  # already encoded
+    items[5] = encode(items[5])
+    shell = Listing(version="1", items=[], tail=Named(name="t"))
+    whole = [item if type(item) is bytes else encode(item) for item in items]
+    expected = b'{"version":"1","items":[' + b",".join(whole) + b'],"tail":{"name":"t"}}\n'
+
+    assert streamed(shell, {"items": items}) == expected
 
 
 def test_only_a_plain_struct_is_streamed() -> None:

@@ -94,7 +94,8 @@ int shmtop_set_pdeathsig(int signo);
 int shmtop_sem_table(int cmd, long long *out, int cap);
 int shmtop_msg_table(int cmd, long long *out, int cap);
 long long shmtop_sem_values(const int *ids, const int *nsems, int count,
-                            long long *out, int *errs);
+                            long long *out, int *errs, long long *stamps,
+                            long long keep_before);
 int shmtop_parse_columns(const char *text, long long length, const int *bases,
                          int ncols, long long *out, int cap);
 void shmtop_process_facts(const int *pids, int count, const long long *known,

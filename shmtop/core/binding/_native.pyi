@@ -231,7 +231,15 @@ class _Lib:
     def shmtop_sem_table(self, cmd: int, out: CData, cap: int, /) -> int: ...
     def shmtop_msg_table(self, cmd: int, out: CData, cap: int, /) -> int: ...
     def shmtop_sem_values(
-        self, ids: CData, nsems: CData, count: int, out: CData, errs: CData, /
+        self,
+        ids: CData,
+        nsems: CData,
+        count: int,
+        out: CData,
+        errs: CData,
+        stamps: CData,
+        keep_before: int,
+        /,
     ) -> int: ...
     def shmtop_parse_columns(
         self, text: bytes | CData, length: int, bases: CData, ncols: int, out: CData, cap: int, /

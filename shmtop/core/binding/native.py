@@ -5,13 +5,15 @@ from __future__ import annotations
 import errno
 import operator
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import repeat
-from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import msgspec
 
+from shmtop.core.binding import rows
 from shmtop.core.binding._native import ffi, lib
 
 if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
@@ -54,84 +56,16 @@ TASK_FIELDS: int = lib.SHMTOP_TASK_FIELDS
 
 
 # ---- the rows the C loops write, SHMTOP_*_FIELDS numbers each, named in their order ----
-
-
-class SemRow(NamedTuple):
-    """One semaphore set, as sem_table reads it (SEM_STAT_ANY)."""
-
-    id: int
-    key: int
-    uid: int
-    gid: int
-    cuid: int
-    cgid: int
-    mode: int
-    nsems: int
-    otime: int
-    ctime: int
-
-
-class MsgRow(NamedTuple):
-    """One queue, as msg_table reads it (MSG_STAT_ANY); qbytes is -1 where unknown."""
-
-    id: int
-    key: int
-    uid: int
-    gid: int
-    cuid: int
-    cgid: int
-    mode: int
-    cbytes: int
-    qnum: int
-    qbytes: int
-    lspid: int
-    lrpid: int
-    stime: int
-    rtime: int
-    ctime: int
-    spare: int  # always 0: room for a field without a new row width
-
-
-class MapRow(NamedTuple):
-    """One System V mapping found in /proc/PID/maps (writable is 0 or 1)."""
-
-    pid: int
-    start: int
-    end: int
-    writable: int
-    shmid: int
-
-
-class TaskRow(NamedTuple):
-    """One thread in a chosen system call: its registers (/proc/PID/task/TID/syscall) and
-    schedstat (run_ns, timeslices: -1 when unreadable)."""
-
-    pid: int
-    tid: int
-    nr: int
-    arg0: int
-    arg1: int
-    arg2: int
-    arg3: int
-    arg4: int
-    arg5: int
-    run_ns: int
-    timeslices: int
-
-    @property
-    def call(self) -> tuple[int, ...]:
-        """pid, tid, call number and arguments: the same while the thread is in the same call."""
-        return (self.pid, self.tid, self.nr, self.arg0, self.arg1, self.arg2, self.arg3,
-                self.arg4, self.arg5)  # fmt: skip
-
-
-class SemValue(NamedTuple):
-    """One semaphore, as sem_values reads it."""
-
-    value: int
-    ncnt: int  # callers waiting for the value to grow
-    zcnt: int  # callers waiting for it to be 0
-    pid: int  # the last to change it (sempid)
+# (defined in rows.py, which says why; named here too: native.SemRow ...)
+SemRow = rows.SemRow
+MsgRow = rows.MsgRow
+MapRow = rows.MapRow
+TaskRow = rows.TaskRow
+SemValue = rows.SemValue
+ProcessFacts = rows.ProcessFacts
+FileMapRow = rows.FileMapRow
+FdRow = rows.FdRow
+MqAttr = rows.MqAttr
 
 
 def check_row_widths(
@@ -385,8 +319,60 @@ def sem_values_flat(sets: Sequence[tuple[int, int]]) -> tuple[list[int], list[in
     total = 4 * sum(nsems for _, nsems in sets)
     out = ffi.new("long long[]", max(total, 1))
     errs = ffi.new("int[]", len(sets))
-    lib.shmtop_sem_values(ids, sizes, len(sets), out, errs)
+    lib.shmtop_sem_values(ids, sizes, len(sets), out, errs, ffi.NULL, 0)
     return _ints(out, total), _ints(errs, len(sets))
+
+
+class SemValueReader:
+    """sem_values_flat() again and again (a Collector's), each semaphore's pid read again
+    only when it may have changed: GETPID is a third of the calls, and a set nobody
+    touches keeps its sempid (native_helpers.c, shmtop_sem_values, says why that is exact).
+
+    Its pids are kept when the set's otime and ctime are those they were read under and
+    both are older than the second of that read, less one: the kernel writes the time of
+    every change of a sempid in whole seconds, so one after the read shows as a later
+    second. Only a wall clock set back could hide one (a change stamped with an earlier
+    second): when the clock moved back against the monotonic one since the last read,
+    every pid is read again. The same sets in the same order keep the buffers (and pids);
+    any other list starts anew. One caller at a time."""
+
+    # How far the wall clock may seem to go back against the monotonic one (two reads
+    # that are not simultaneous) before a step back is assumed: below the second kept.
+    CLOCK_SLACK = 0.25
+
+    def __init__(self) -> None:
+        self._sets: list[tuple[int, int]] | None = None
+        self._buffers: tuple[CData, CData, CData, CData, CData] | None = None
+        self._total = 0
+        self._read_at = 0.0  # wall clock of the last read
+        self._offset = 0.0  # wall minus monotonic then
+
+    def read(self, sets: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]:
+        """As sem_values_flat(sets)."""
+        if not sets:
+            self._sets = None
+            return [], []
+        wall, monotonic = time.time(), time.monotonic()
+        offset = wall - monotonic
+        keep_before = 0
+        wanted = list(sets)
+        if self._buffers is not None and self._sets == wanted:
+            if offset >= self._offset - self.CLOCK_SLACK:
+                keep_before = int(self._read_at) - 1
+        else:
+            total = 4 * sum(nsems for _, nsems in sets)
+            self._buffers = (
+                ffi.new("int[]", [semid for semid, _ in sets]),
+                ffi.new("int[]", [nsems for _, nsems in sets]),
+                ffi.new("long long[]", max(total, 1)),
+                ffi.new("int[]", len(sets)),
+                ffi.new("long long[]", [-1] * (2 * len(sets))),  # no pids read yet
+            )
+            self._sets, self._total = wanted, total
+        self._read_at, self._offset = wall, offset
+        ids, sizes, out, errs, stamps = self._buffers
+        lib.shmtop_sem_values(ids, sizes, len(sets), out, errs, stamps, keep_before)
+        return _ints(out, self._total), _ints(errs, len(sets))
 
 
 def sem_values(sets: Sequence[tuple[int, int]]) -> list[list[SemValue] | OSError]:
@@ -648,16 +634,6 @@ def parse_stat(text: bytes) -> tuple[int, bytes, int]:
 TITLE_SIZE: int = lib.SHMTOP_TITLE_SIZE
 
 
-class ProcessFacts(NamedTuple):
-    """What process_facts read of one pid."""
-
-    errno: int  # 0 when read, ESRCH when the process is gone
-    comm: bytes
-    start: int  # clock ticks since boot (field 22 of /proc/PID/stat)
-    uid: int  # the effective uid (the owner of /proc/PID), as ps and htop show
-    title: bytes | None  # see process_facts
-
-
 def process_facts(
     pids: Sequence[int], *, titles: bool = False, known: Mapping[int, int] | None = None
 ) -> list[ProcessFacts]:
@@ -844,35 +820,6 @@ def setns(fd: int, nstype: int = 0) -> None:
 FMAP_FIELDS: int = lib.SHMTOP_FMAP_FIELDS
 FMAP_NAME: int = lib.SHMTOP_FMAP_NAME
 FD_FIELDS: int = lib.SHMTOP_FD_FIELDS
-
-
-class FileMapRow(NamedTuple):
-    """One shared mapping of a file on a chosen device (scan_file_maps)."""
-
-    pid: int
-    start: int
-    end: int
-    writable: int  # 0 or 1
-    dev: int  # st_dev encoding (os.makedev)
-    inode: int
-    offset: int  # in the file, bytes
-    deleted: int  # 1: maps said " (deleted)": the file was unlinked
-    name_length: int  # of the path as maps printed it (longer than name: cut)
-    name: bytes  # the path as maps printed it (the mapper's mount namespace), untrusted
-
-
-class FdRow(NamedTuple):
-    """One fd open on a regular file of a chosen device (scan_fds)."""
-
-    pid: int
-    fd: int
-    dev: int
-    inode: int
-    access: int  # 1 read | 2 write
-    nlink: int  # 0: unlinked
-    size: int
-    name_length: int
-    name: bytes  # the fd link's text (the holder's mount namespace), untrusted
 
 
 if len(FileMapRow._fields) - 1 != FMAP_FIELDS or len(FdRow._fields) - 1 != FD_FIELDS:
@@ -1122,15 +1069,6 @@ MS_NOSUID: int = lib.MS_NOSUID
 MS_NODEV: int = lib.MS_NODEV
 MS_NOEXEC: int = lib.MS_NOEXEC
 MNT_DETACH: int = lib.MNT_DETACH
-
-
-class MqAttr(NamedTuple):
-    """mq_getattr of a queue: its O_NONBLOCK flag, limits and the messages queued now."""
-
-    flags: int
-    max_messages: int
-    max_size: int
-    messages: int
 
 
 def mq_open(

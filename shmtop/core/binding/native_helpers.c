@@ -209,9 +209,23 @@ static unsigned short *shmtop_guarded_values(struct shmtop_guarded *area, size_t
  * are then left as they were). A set's size never changes in its life: when
  * the kernel's count differs from nsems[i], the id now names another set and
  * errs[i] is EIDRM (the set the caller knew was removed). Returns the number
- * of longs used. */
+ * of longs used.
+ *
+ * stamps (NULL: read every pid) holds two numbers a set, the otime and ctime
+ * its pids in out were read under (-1: none), and is updated. A set's pids
+ * are left as out has them, without GETPID, when IPC_STAT shows the same
+ * otime and ctime and both are older than keep_before (0: read them all).
+ * The kernel sets a semaphore's sempid only in a successful semop (the set's
+ * otime moves to now: do_semtimedop, and update_queue/wake_const_ops for a
+ * sleeper, via do_smart_update), SETVAL and SETALL (ctime moves) and the
+ * undo at exit (exit_sem: do_smart_update with otime forced), each in the
+ * same locked section (ipc/sem.c). Those times have one-second resolution,
+ * so the caller passes keep_before = the second at which the pids were read,
+ * less one (the kernel's seconds can lag the clock by a tick): a change after
+ * that read writes a time at or after keep_before, which no kept stamp is. */
 static long long shmtop_sem_values(const int *ids, const int *nsems, int count,
-                                   long long *out, int *errs)
+                                   long long *out, int *errs,
+                                   long long *stamps, long long keep_before)
 {
     struct shmtop_guarded area = {NULL, 0};
     long long used = 0;
@@ -223,33 +237,39 @@ static long long shmtop_sem_values(const int *ids, const int *nsems, int count,
         struct semid_ds ds;
         unsigned short *values;
         union semun arg;
+        int keep;
 
         used += 4LL * n;
         errs[i] = 0;
+        keep = stamps != NULL && keep_before > 0 && stamps[2 * i] >= 0;
         arg.buf = &ds;
         if (semctl(ids[i], 0, IPC_STAT, arg) < 0) {
             errs[i] = errno;
-            continue;
+            goto unread;
         }
         if ((long long)ds.sem_nsems != n) {
             errs[i] = EIDRM;
-            continue;
+            goto unread;
         }
+        keep = keep && stamps[2 * i] == (long long)ds.sem_otime
+            && stamps[2 * i + 1] == (long long)ds.sem_ctime
+            && (long long)ds.sem_otime < keep_before
+            && (long long)ds.sem_ctime < keep_before;
         values = shmtop_guarded_values(&area, ds.sem_nsems);
         if (values == NULL) {
             errs[i] = ENOMEM;
-            continue;
+            goto unread;
         }
         arg.array = values;
         if (semctl(ids[i], 0, GETALL, arg) < 0) {
             /* EFAULT: the id grew a bigger set between IPC_STAT and GETALL */
             errs[i] = errno == EFAULT ? EIDRM : errno;
-            continue;
+            goto unread;
         }
         for (s = 0; s < n; s++) {
             int ncnt = semctl(ids[i], s, GETNCNT);
             int zcnt = semctl(ids[i], s, GETZCNT);
-            int pid = semctl(ids[i], s, GETPID);
+            int pid = keep ? 0 : semctl(ids[i], s, GETPID);
             if (ncnt < 0 || zcnt < 0 || pid < 0) {
                 errs[i] = errno; /* removed while we read it */
                 break;
@@ -257,8 +277,19 @@ static long long shmtop_sem_values(const int *ids, const int *nsems, int count,
             row[4 * s] = values[s];
             row[4 * s + 1] = ncnt;
             row[4 * s + 2] = zcnt;
-            row[4 * s + 3] = pid;
+            if (!keep)
+                row[4 * s + 3] = pid;
         }
+        if (errs[i] != 0)
+            goto unread;
+        if (stamps != NULL) {
+            stamps[2 * i] = (long long)ds.sem_otime;
+            stamps[2 * i + 1] = (long long)ds.sem_ctime;
+        }
+        continue;
+    unread:
+        if (stamps != NULL)
+            stamps[2 * i] = stamps[2 * i + 1] = -1;
     }
     if (area.base != NULL)
         munmap(area.base, area.size + (size_t)sysconf(_SC_PAGESIZE));

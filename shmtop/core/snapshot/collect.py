@@ -146,6 +146,7 @@ class Collector:
         self._attachers: dict[int, Process] = {}
         self._segments: dict[int, tuple[tuple[object, ...], Segment]] = {}
         self._sem_read: tuple[list[native.SemRow], list[int], list[int]] | None = None
+        self._sem_values = native.SemValueReader()  # keeps the pids of untouched sets
         self._sem_sets: tuple[SemaphoreSet, ...] = ()
         self._sem_cache: dict[int, tuple[object, SemaphoreSet]] = {}
         self._queues: dict[native.MsgRow, MessageQueue] = {}
@@ -523,7 +524,7 @@ class Collector:
         """The sets' table and all their values, straight from the kernel (a worker's job)."""
         rows = sem_rows()
         if self._semaphore_values:
-            flat, errs = native.sem_values_flat([(r.id, r.nsems) for r in rows])
+            flat, errs = self._sem_values.read([(r.id, r.nsems) for r in rows])
         else:
             flat, errs = [], [0] * len(rows)
         return rows, flat, errs
