@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import repeat
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
 
 import msgspec
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 7
+NATIVE_ABI = 8
 
 
 def check_native_abi(found: int | None) -> None:
