@@ -1,0 +1,197 @@
+"""The views of another IPC namespace's objects (issue 12 item 5, follow-up): Enter on its
+row opens its segment, set or queue view, read inside that namespace (an object is its
+namespace and its id: our same-id object is never shown instead), and the main screen's
+waiter scan (`w`) covers every shown namespace.
+
+Real objects in real namespaces (unshare --ipc, tests/ns_helpers.py); the feeds count only
+the namespaces of this process and of the children made here.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from blocker import blockers
+from helpers import MakeMsg, MakeShm
+from ns_helpers import foreign_namespace
+from textual.widgets import Static
+from tui_pilot import app_running, wait_for
+
+from shmtop.core.binding import native
+from shmtop.core.binding._native import ffi, lib
+from shmtop.core.namespaces.joined import JoinedThread
+from shmtop.text.namespace_rows import row_key
+from shmtop.tui.namespace_feed import NamespaceFeed
+from shmtop.tui.screens.queue_view import QueueScreen
+from shmtop.tui.screens.segment_view import SegmentViewScreen
+from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
+from shmtop.tui.widgets.ipc_table import IpcTable
+
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.skipif(
+        os.geteuid() != 0 or shutil.which("unshare") is None,
+        reason="needs root and unshare(1) to make and join IPC namespaces",
+    ),
+]
+HOST = "shmtop-ns-views"
+LOW_ADDRESS = 0x2_0000_0000  # below every mapping of this process (8 GiB, page aligned)
+THEIRS, OURS = b"bytes of the other namespace", b"OUR NAMESPACE'S SEGMENT"
+
+
+@pytest.fixture
+def box() -> Iterator[dict[str, Any]]:
+    """A namespace with a hostname of its own and two segments, a set and a queue."""
+    with foreign_namespace(HOST, objects=2) as made:
+        yield made
+
+
+def feed(made: dict[str, Any]) -> NamespaceFeed:
+    pids = [os.getpid(), made["pid"]]
+    return NamespaceFeed(every=True, pids=lambda: pids)
+
+
+def next_id(kind: str, ident: int) -> None:
+    """The caller's namespace's next object of a kind gets this id (a same-id twin)."""
+    with open(f"/proc/sys/kernel/{kind}_next_id", "w", encoding="ascii") as knob:
+        knob.write(str(ident))
+
+
+def write_at(address: Any, data: bytes) -> None:
+    ctypes.memmove(int(ffi.cast("uintptr_t", address)), data, len(data))
+
+
+def write_inside(made: dict[str, Any], shmid: int, data: bytes) -> None:
+    """Write data at the start of a segment of the namespace, attached inside it."""
+
+    def write() -> None:
+        address = native.shmat(shmid, 0)
+        try:
+            write_at(address, data)
+        finally:
+            native.shmdt(address)
+
+    thread = JoinedThread(made["pid"], made["inode"])
+    try:
+        thread.run(write)
+    finally:
+        thread.close()
+
+
+def text(screen: Any, selector: str) -> str:
+    return str(screen.query_one(selector, Static).content)
+
+
+async def open_row(app: Any, pilot: Any, table_id: str, key: int) -> None:
+    table = app.main_screen.query_one(table_id, IpcTable)
+    await wait_for(pilot, lambda: key in table.objects, "the other namespace's row")
+    assert table.move_to(key)
+    await pilot.press("enter")
+
+
+async def test_enter_on_another_namespaces_segment_shows_its_bytes_not_ours_of_that_id(
+    tmp_path: Path, box: dict[str, Any], make_shm: MakeShm
+) -> None:
+    target = box["shm"][1]
+    next_id("shm", target)
+    ours = make_shm()
+    assert ours == target
+    write_inside(box, target, THEIRS)
+    # Ours stays mapped here, low (first in our maps, before the view's attachment of
+    # theirs): a reader that found its file by the id alone would read ours.
+    address = lib.shmat(ours, ffi.cast("void *", LOW_ADDRESS), 0)
+    assert int(ffi.cast("uintptr_t", address)) == LOW_ADDRESS
+    try:
+        write_at(address, OURS)
+        async with app_running(tmp_path, namespaces=feed(box)) as (app, pilot):
+            await pilot.press("1")
+            await open_row(app, pilot, "#table-shm", row_key(box["inode"], target, current=False))
+            await wait_for(pilot, lambda: isinstance(app.screen, SegmentViewScreen), "the view")
+            view = app.screen
+            assert isinstance(view, SegmentViewScreen) and view.reader is not None
+            assert view.reader.read(0, len(THEIRS)) == THEIRS
+            assert view.hex_view.peek(0, len(THEIRS)) == THEIRS  # what its rows draw
+            label = f"in IPC namespace {HOST} (ipc:[{box['inode']}])"
+            await wait_for(pilot, lambda: label in text(view, "#summary") and "nattch 1"
+                           in text(view, "#summary"), "its header: the namespace, nattch")  # fmt: skip
+            assert view.why_not("switch_path")  # through a process: not offered here
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, SegmentViewScreen), "back")
+        assert native.shm_stat(ours).nattch == 1  # ours: only this test's attachment
+        assert bytes(ffi.buffer(address, len(OURS))) == OURS
+    finally:
+        native.shmdt(address)
+
+
+async def test_the_set_view_of_another_namespace_lists_its_waiter(
+    tmp_path: Path, box: dict[str, Any]
+) -> None:
+    with blockers() as kids:
+        waiter = kids.start(within=("nsenter", "-t", str(box["pid"]), "--ipc", "--"))
+        waiter.send(call="semop", semid=box["sem"], ops=[[0, -1, 0]])
+        async with app_running(tmp_path, namespaces=feed(box)) as (app, pilot):
+            await pilot.press("2")
+            key = row_key(box["inode"], box["sem"], current=False)
+            await open_row(app, pilot, "#table-sem", key)
+            await wait_for(pilot, lambda: isinstance(app.screen, SemaphoreSetScreen), "the view")
+            view = app.screen
+            assert isinstance(view, SemaphoreSetScreen) and view.namespace == box["inode"]
+
+            def listed() -> bool:
+                return any(w.pid == waiter.pid for w in view.waiters.waiters.values())
+
+            await wait_for(pilot, listed, "its waiter, scanned inside the namespace")
+            assert f"in IPC namespace {HOST}" in text(view, "#facts")
+            assert view.sem_set is not None and view.sem_set.id == box["sem"]
+            await pilot.press("escape")
+        waiter.process.kill()
+
+
+async def test_the_queue_view_of_another_namespace_shows_its_messages(
+    tmp_path: Path, box: dict[str, Any], make_msg: MakeMsg
+) -> None:
+    next_id("msg", box["msg"])
+    ours = make_msg()
+    assert ours == box["msg"]
+    native.msgsnd(ours, 1, b"ours, not to be shown")
+    thread = JoinedThread(box["pid"], box["inode"])
+    try:
+        thread.run(native.msgsnd, box["msg"], 7, b"a message of the other namespace")
+    finally:
+        thread.close()
+    async with app_running(tmp_path, namespaces=feed(box)) as (app, pilot):
+        await pilot.press("3")
+        await open_row(app, pilot, "#table-msg", row_key(box["inode"], box["msg"], current=False))
+        await wait_for(pilot, lambda: isinstance(app.screen, QueueScreen), "the view")
+        view = app.screen
+        assert isinstance(view, QueueScreen)
+        await wait_for(pilot, lambda: "other namespace" in view.messages_text, "its message")
+        assert "ours, not" not in view.messages_text
+        assert f"in IPC namespace {HOST}" in text(view, "#facts")
+
+
+async def test_w_counts_a_receiver_blocked_in_another_namespace(
+    tmp_path: Path, box: dict[str, Any]
+) -> None:
+    with blockers() as kids:
+        waiter = kids.start(within=("nsenter", "-t", str(box["pid"]), "--ipc", "--"))
+        waiter.send(call="msgrcv", msqid=box["msg"], size=64, type=0)
+        async with app_running(tmp_path, namespaces=feed(box)) as (app, pilot):
+            await pilot.press("3")
+            table = app.main_screen.query_one("#table-msg", IpcTable)
+            key = row_key(box["inode"], box["msg"], current=False)
+            await wait_for(pilot, lambda: key in table.objects, "the other namespace's queue")
+            await pilot.press("w")
+            await wait_for(pilot, lambda: table.counts is not None and table.counts.get(key)
+                           == (0, 1), "its blocked receiver counted")  # fmt: skip
+            assert box["inode"] in table.scanned_namespaces
+            status = str(app.main_screen.query_one("#status", Static).content)
+            await wait_for(pilot, lambda: "+1 in 1 other IPC namespace" in str(
+                app.main_screen.query_one("#status", Static).content), status)  # fmt: skip
+        waiter.process.kill()
