@@ -118,9 +118,12 @@ async def test_enter_on_another_namespaces_segment_shows_its_bytes_not_ours_of_t
             assert view.reader.read(0, len(THEIRS)) == THEIRS
             assert view.hex_view.peek(0, len(THEIRS)) == THEIRS  # what its rows draw
             label = f"in IPC namespace {HOST} (ipc:[{box['inode']}])"
-            summary = lambda: text(view, "#summary")  # noqa: E731
-            await wait_for(pilot, lambda: label in summary() and "nattch 1" in summary(),
-                           "its header: the namespace, nattch")  # fmt: skip
+
+            def header() -> bool:
+                summary = text(view, "#summary")
+                return label in summary and "nattch 1" in summary
+
+            await wait_for(pilot, header, "its header: the namespace, nattch")
             assert view.why_not("switch_path")  # through a process: not offered here
             await pilot.press("escape")
             await wait_for(pilot, lambda: not isinstance(app.screen, SegmentViewScreen), "back")
