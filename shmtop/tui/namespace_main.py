@@ -188,6 +188,17 @@ def _plain(table: IpcTable) -> None:
     table.filter = table.parse_query(table.filter.expression)
 
 
+def meters_snapshot(screen: MainScreen, snapshot: Snapshot) -> Snapshot:
+    """What the meters read: the one namespace shown when it is another's (--namespace NS:
+    its limits and usage, read by IPC_INFO in its joined thread, for IPC limits are per
+    namespace), else the caller's."""
+    seen = screen.namespaces.seen
+    if seen is None or len(seen.views) != 1:
+        return snapshot
+    view = seen.views[0]
+    return snapshot if view.namespace.current or view.snapshot is None else view.snapshot
+
+
 def status_note(screen: MainScreen) -> str | None:
     """How many namespaces the tables show, how many could not be joined (and why), and
     the processes whose namespace could not be told."""

@@ -25,6 +25,7 @@ from tui_pilot import app_running, wait_for
 
 from shmtop.core.binding import native
 from shmtop.core.binding._native import ffi, lib
+from shmtop.core.namespaces.discover import census, find
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.text.namespace_rows import row_key
 from shmtop.tui.namespace_feed import NamespaceFeed
@@ -32,6 +33,7 @@ from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
 from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
 from shmtop.tui.widgets.ipc_table import IpcTable
+from shmtop.tui.widgets.meters import UsageMeter
 
 pytestmark = [
     pytest.mark.asyncio,
@@ -199,3 +201,32 @@ async def test_w_counts_a_receiver_blocked_in_another_namespace(
             await wait_for(pilot, lambda: "+1 in 1 other IPC namespace" in str(
                 app.main_screen.query_one("#status", Static).content), status)  # fmt: skip
         waiter.process.kill()
+
+
+async def test_namespace_NS_meters_show_that_namespaces_limits_and_usage(
+    tmp_path: Path, box: dict[str, Any]
+) -> None:
+    pids = [os.getpid(), box["pid"]]
+    start = find(census(pids).namespaces, HOST)
+    assert start is not None
+    with open("/proc/sys/kernel/msgmni", encoding="ascii") as knob:
+        ours = int(knob.read())
+    theirs = ours - 7  # IPC sysctls are per namespace: set there, in a joined thread
+
+    def set_there() -> None:
+        with open("/proc/sys/kernel/msgmni", "w", encoding="ascii") as knob:
+            knob.write(str(theirs))
+
+    thread = JoinedThread(box["pid"], box["inode"])
+    try:
+        thread.run(set_there)
+    finally:
+        thread.close()
+    shown = NamespaceFeed(start=start, pids=lambda: pids)
+    async with app_running(tmp_path, namespaces=shown) as (app, pilot):
+        meter = app.main_screen.query_one("#meter-queues", UsageMeter)
+        segments = app.main_screen.query_one("#meter-segments", UsageMeter)
+        await wait_for(pilot, lambda: meter.limit == theirs, "that namespace's msgmni")
+        assert meter.used == 1 and segments.used == len(box["shm"])  # its objects
+    with open("/proc/sys/kernel/msgmni", encoding="ascii") as knob:
+        assert int(knob.read()) == ours  # ours untouched

@@ -232,7 +232,7 @@ class MainScreen(Screen[None]):
         if not self._ready or not self.is_attached:
             return  # not mounted yet (shown once ready), or already torn down
         self.history.record(snapshot)
-        self.query_one(UsageMeters).show(snapshot)
+        self.query_one(UsageMeters).show(namespace_main.meters_snapshot(self, snapshot))
         posix_main.show_snapshot(self, snapshot)
         tabs = self.query_one(TabbedContent)
         for table in self.tables():
