@@ -306,8 +306,6 @@ class SegmentViewScreen(Screen[None]):
 
     def _show_summary(self) -> None:
         parts = [f"shm {self.shmid}"]
-        if self.where:
-            parts.append(f"in IPC namespace {self.where}")
         if self.stat is not None:
             s = self.stat
             parts += [f"key {hex_key(s.key)}", f"{human_size(s.size)} ({s.size} bytes)",
@@ -315,6 +313,8 @@ class SegmentViewScreen(Screen[None]):
                       f"owner {safe_text(user_name(s.uid))}", f"nattch {s.nattch}"]  # fmt: skip
             if s.mode & SHM_DEST:
                 parts.append("DEST")
+        if self.where:  # after the figures: at 80 columns they come first
+            parts.append(f"in IPC namespace {self.where}")
         if self._waited and not self.gone:
             parts.append(self._waited)
         if self.gone:
