@@ -217,15 +217,17 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
         """Waiters are scanned only while a view shows them (sets, queues, a segment's content
         view) or the main screen asks;
         a queue's messages are read only while its view is open."""
-        views = [s for s in self.screen_stack if isinstance(s, WaiterScreen) and not s.gone]
+        # The caller's namespace's views (another's are scanned inside it: namespace_views).
+        views = [s for s in self.screen_stack if isinstance(s, WaiterScreen) and not s.gone
+                 and s.namespace is None]  # fmt: skip
         # A segment's content view marks the futex words threads sleep on: it needs them too.
-        contents = any(isinstance(s, SegmentViewScreen) and not s.gone for s in self.screen_stack)
+        contents = any(isinstance(s, SegmentViewScreen) and not s.gone and s.namespace is None
+                       for s in self.screen_stack)  # fmt: skip
         main = self.find_main_screen()
         wanted = any(getattr(s, "WANTS_WAITERS", False) for s in self.screen_stack)  # tree view
         request = ProbeRequest(
             waiters=bool(views) or contents or wanted or (main is not None and main.wants_waiters),
-            peek=frozenset(s.ident for s in views if isinstance(s, QueueScreen)
-                           and s.namespace is None),
+            peek=frozenset(s.ident for s in views if isinstance(s, QueueScreen)),
             posix_shown=main is not None and main.posix_shown,
         )  # fmt: skip
         if self.namespace_feed is None:

@@ -139,6 +139,8 @@ def help_topics() -> list[tuple[str, list[str]]]:
         (NS_COLUMN.header, NS_COLUMN.about + "; shown by default with more than one namespace"),
         ("ns:NAME", "filter by namespace: its name, ipc:[INODE] or the inode"),
         ("A", "every IPC namespace (root), again: back; d removes inside the row's one"),
+        ("Enter", "another namespace's segment, set or queue: its view, read inside it"),
+        ("w", "the waiter scan covers every namespace shown (each scanned inside it)"),
     ])  # fmt: skip
     return [("Every IPC namespace (-A, A)", lines)]
 
