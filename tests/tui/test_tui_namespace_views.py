@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from blocker import blockers
-from helpers import MakeMsg, MakeShm
+from helpers import MakeMsg, MakeSem, MakeShm
 from ns_helpers import foreign_namespace
 from textual.widgets import Static
 from tui_pilot import app_running, wait_for
@@ -201,6 +201,41 @@ async def test_w_counts_a_receiver_blocked_in_another_namespace(
             await wait_for(pilot, lambda: "+1 in 1 other IPC namespace" in str(
                 app.main_screen.query_one("#status", Static).content), status)  # fmt: skip
         waiter.process.kill()
+
+
+async def test_w_marks_a_deadlock_in_another_namespace_on_its_set_only(
+    tmp_path: Path, box: dict[str, Any], make_sem: MakeSem
+) -> None:
+    next_id("sem", box["sem"])
+    ours = make_sem(2)
+    assert ours == box["sem"]  # the caller's set of that id: never marked for theirs
+    semid = box["sem"]
+    thread = JoinedThread(box["pid"], box["inode"])
+    try:
+        thread.run(native.semop, semid, [(0, 1, 0), (1, 1, 0)])  # both free, inside it
+    finally:
+        thread.close()
+    inside = ("nsenter", "-t", str(box["pid"]), "--ipc", "--")
+    with blockers() as kids:
+        first, second = (
+            kids.start("shmtop-first", within=inside),
+            kids.start("shmtop-second", within=inside),
+        )
+        undo = native.SEM_UNDO
+        assert first.call(call="semop", semid=semid, ops=[[0, -1, undo]]) == {"ok": True}
+        assert second.call(call="semop", semid=semid, ops=[[1, -1, undo]]) == {"ok": True}
+        first.send(call="semop", semid=semid, ops=[[1, -1, undo]])
+        second.send(call="semop", semid=semid, ops=[[0, -1, undo]])
+        async with app_running(tmp_path, namespaces=feed(box)) as (app, pilot):
+            await pilot.press("2")
+            table = app.main_screen.query_one("#table-sem", IpcTable)
+            key = row_key(box["inode"], semid, current=False)
+            await wait_for(pilot, lambda: key in table.objects, "the other namespace's set")
+            await pilot.press("w")
+            await wait_for(pilot, lambda: key in table.marked, "its deadlock marked")
+            assert ours not in table.marked
+        first.process.kill()
+        second.process.kill()
 
 
 async def test_namespace_NS_meters_show_that_namespaces_limits_and_usage(
