@@ -15,7 +15,14 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
 from shmtop.core.model import Snapshot
-from shmtop.core.namespaces.discover import Census, Namespace, can_join, census
+from shmtop.core.namespaces.discover import (
+    Census,
+    Namespace,
+    all_pids,
+    can_join,
+    census,
+    group_by_namespace,
+)
 from shmtop.core.namespaces.snapshots import AllNamespaces, NamespaceCollectors
 from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER
 from shmtop.core.waits.wait_report import WaitReport
@@ -62,6 +69,7 @@ class NamespaceFeed:
         # takes its namespace from the thread it is made in, and learns how long waits
         # last by living across scans); dropped with the collectors.
         self._scanners: dict[int, WaiterScanner] = {}
+        self._members: dict[int, list[int]] = {}  # inode -> its processes, this probe's
 
     @property
     def active(self) -> bool:
@@ -140,6 +148,8 @@ class NamespaceFeed:
             if collectors is None:
                 return waits, messages
             shown = {ns.inode: ns for ns in collectors.census.namespaces if not ns.current}
+            if waiters:  # each scan reads its namespace's processes only (of all: 20x)
+                self._members = group_by_namespace(all_pids())[0]
             for inode in sorted(set(waiters)):
                 namespace = shown.get(inode)
                 if namespace is None:
@@ -161,12 +171,13 @@ class NamespaceFeed:
         return waits, messages
 
     def _scan(self, namespace: Namespace) -> tuple[WaitReport | None, str | None]:
-        """In the namespace's joined thread: its scanner's scan. Of every process, not the
-        census's members: a process started since the census waits too (the scan keeps
-        only the threads of its namespace)."""
+        """In the namespace's joined thread: its scanner's scan of the processes in it now
+        (not the census's members: one started since waits too)."""
         scanner = self._scanners.get(namespace.inode)
         if scanner is None:
-            scanner = WaiterScanner(stuck_after=self.stuck_after)
+            inode = namespace.inode
+            scanner = WaiterScanner(stuck_after=self.stuck_after,
+                                    members=lambda: self._members.get(inode, []))  # fmt: skip
             self._scanners[namespace.inode] = scanner
         return scan_waiters(scanner)
 

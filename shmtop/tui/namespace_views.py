@@ -104,6 +104,10 @@ def snapshot_for(screen: Any, snapshot: Snapshot, probes: Probes) -> Snapshot | 
     if inode is None:
         return snapshot
     seen = probes.namespaces
-    if seen is None:
-        return None
-    return next((v.snapshot for v in seen.views if v.namespace.inode == inode), None)
+    view = next((v for v in seen.views if v.namespace.inode == inode), None) if seen else None
+    if view is not None and view.snapshot is not None:
+        return view.snapshot
+    if isinstance(screen, WaiterScreen) and not screen.gone:  # say why it stands still
+        why = view.refused if view is not None else "no longer shown"
+        screen.say(f"IPC namespace {screen.where}: {why}; shown as last read")
+    return None
