@@ -21,7 +21,7 @@ from blocker import blockers
 from helpers import MakeMsg, MakeSem, MakeShm
 from ns_helpers import foreign_namespace
 from textual.widgets import Static
-from tui_pilot import app_running, wait_for
+from tui_pilot import app_running, next_polls, wait_for
 
 from shmtop.core.binding import native
 from shmtop.core.binding._native import ffi, lib
@@ -157,6 +157,32 @@ async def test_the_set_view_of_another_namespace_lists_its_waiter(
             assert view.sem_set is not None and view.sem_set.id == box["sem"]
             await pilot.press("escape")
         waiter.process.kill()
+
+
+async def test_the_set_view_of_another_namespace_follows_that_set_not_ours_of_its_id(
+    tmp_path: Path, box: dict[str, Any], make_sem: MakeSem
+) -> None:
+    next_id("sem", box["sem"])
+    ours = make_sem(3)
+    assert ours == box["sem"]
+    async with app_running(tmp_path, namespaces=feed(box)) as (app, pilot):
+        await pilot.press("2")
+        await open_row(app, pilot, "#table-sem", row_key(box["inode"], box["sem"], current=False))
+        await wait_for(pilot, lambda: isinstance(app.screen, SemaphoreSetScreen), "the view")
+        view = app.screen
+        assert isinstance(view, SemaphoreSetScreen)
+        await wait_for(pilot, lambda: view.sem_set is not None, "its set")
+        assert view.sem_set is not None and view.sem_set.nsems == 2  # theirs: ours has 3
+        native.sem_rmid(ours)  # ours goes: theirs is still there, so is the view
+        await next_polls(app, pilot, 3)
+        assert not view.gone and view.sem_set.nsems == 2
+        thread = JoinedThread(box["pid"], box["inode"])
+        try:
+            thread.run(native.sem_rmid, box["sem"])  # theirs goes, inside its namespace
+        finally:
+            thread.close()
+        await wait_for(pilot, lambda: view.gone, "the view says it is gone")
+        assert "no longer exists" in text(view, "#summary")
 
 
 async def test_the_queue_view_of_another_namespace_shows_its_messages(
