@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from shmtop.core.model import MessageQueue, Segment, Snapshot
+from shmtop.core.namespaces.discover import ipc_inode
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.text.namespace_rows import NsRow
 from shmtop.tui.namespace_feed import NamespaceFeed
@@ -51,7 +52,10 @@ def open_row(app: ShmtopApp, row: NsRow) -> None:
     snapshot = main.namespaces.snapshots.get(row.inode)
     obj = row.obj
     if isinstance(obj, Segment):
-        pid = namespace.pids[0] if namespace is not None and namespace.pids else 0
+        # A member still in it (the census's first may have ended since); none: the
+        # join fails (pid 0) and the view says so.
+        members = namespace.pids if namespace is not None else ()
+        pid = next((p for p in members if ipc_inode(p) == row.inode), 0)
         place = JoinedThread(pid, row.inode)
         app.push_screen(SegmentViewScreen(obj.id, readonly=app.readonly, place=place,
                                           namespace=row.inode, where=row.label))  # fmt: skip

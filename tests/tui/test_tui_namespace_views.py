@@ -291,3 +291,15 @@ async def test_namespace_NS_meters_show_that_namespaces_limits_and_usage(
         assert meter.used == 1 and segments.used == len(box["shm"])  # its objects
     with open("/proc/sys/kernel/msgmni", encoding="ascii") as knob:
         assert int(knob.read()) == ours  # ours untouched
+
+
+async def test_a_segment_view_whose_namespace_cannot_be_joined_says_so(tmp_path: Path) -> None:
+    place = JoinedThread(0, 1)  # no process 0: the join fails, as for a namespace that ended
+    async with app_running(tmp_path) as (app, pilot):
+        await app.push_screen(SegmentViewScreen(0, place=place, namespace=1, where="gone-box"))
+        view = app.screen
+        assert isinstance(view, SegmentViewScreen) and view.reader is None
+        assert view.error is not None and view.error.startswith("shm 0: IPC namespace gone-box")
+        await wait_for(pilot, lambda: "gone-box" in text(view, "#status"), "the error shown")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SegmentViewScreen), "back")
