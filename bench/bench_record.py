@@ -1,6 +1,7 @@
 """Records the large C workload at 1 s with `shmtop record`, then replays the file.
 
-Run as root: `.venv/bin/python -m bench.bench_record [--seconds 90] [--churn 20]`. Like
+Run as root: `.venv/bin/python -m bench.bench_record [--seconds 90] [--churn 20] [--keep FILE]`
+(--keep: a copy of the recording, to replay or profile later). Like
 bench_oneshot, the script moves itself into a private IPC namespace first, builds
 bench/workload.c and starts `workload -n 4000 -P 1000 -A 8 -S 1000 -K 16 -Q 1000`. The workload
 sits still once ready, so while the recorder runs this script changes the IPC every second
@@ -24,6 +25,7 @@ import argparse
 import asyncio
 import compileall
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -341,6 +343,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--churn", type=int, default=20,
                         help="sets and queues changed a second (default 20; 0: the workload"
                              " as it is, still)")  # fmt: skip
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="FILE",
+        help="copy the recording to FILE (to replay or profile it later)",
+    )
     return parser.parse_args(argv)
 
 
@@ -364,6 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parts = split(Path(directory))
                 say("recorded; replaying (the workload stays up for the live view's figure)")
                 figures = file_figures(path)
+                if args.keep is not None:
+                    shutil.copyfile(path, args.keep)
                 replay = replay_figures(path)
                 app = app_figures(path)
     except KeyboardInterrupt:
