@@ -248,12 +248,9 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
         self.polls += 1
         textual_leaks.release_styles_caches()  # once a refresh: see textual_leaks
         if first:
-            # Everything alive now lives as long as the app (and snapshots are acyclic,
-            # freed by reference counting): keep the cycle collector from walking it all
-            # again in a full collection, a pause that can land on a key press. Collect
-            # first: a garbage cycle frozen is never freed (the start-up left ~9000).
-            gc.collect()
-            gc.freeze()
+            # After the first frame is drawn, not before it: the collection takes a tenth
+            # of the start-up (more on a loaded machine) and the first frame waited for it.
+            self.call_after_refresh(_freeze_heap)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -367,6 +364,15 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
             else:
                 self.preferences.hidden.pop(str(table.kind), None)
         self.preferences.save(self.preferences_path)
+
+
+def _freeze_heap() -> None:
+    """Everything alive after the first snapshot lives as long as the app (and snapshots are
+    acyclic, freed by reference counting): keep the cycle collector from walking it all again
+    in a full collection, a pause that can land on a key press. Collect first: a garbage
+    cycle frozen is never freed (the start-up left ~9000)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _deliver(show: Callable[[_T], object], result: _T) -> None:

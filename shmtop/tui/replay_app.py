@@ -9,18 +9,19 @@ status line and the header say it is a recording, and of when.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from textual import on
 from textual.binding import Binding
-from textual.worker import Worker
 
 from shmtop.core.model import MessageQueue, Segment, Snapshot
 from shmtop.core.recording.moments import parse_moment
-from shmtop.core.recording.reader import Recording
+from shmtop.core.recording.reader import Recording, RecordingError
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text.units import clock
-from shmtop.tui.app import ShmtopApp
+from shmtop.tui.app import ShmtopApp, SnapshotReady
+from shmtop.tui.probes import run_probes
 from shmtop.tui.refusals import replay_refusal
 from shmtop.tui.screens.main import MainScreen
 from shmtop.tui.screens.queue_view import QueueScreen
@@ -108,6 +109,10 @@ class ReplayApp(ShmtopApp):
         self.speed = speed
         self.at = recording.times[start]  # the cursor as a moment (playing moves it smoothly)
         self.set_reactive(ShmtopApp.paused, True)
+        # The first snapshot decoded before Textual starts (it is then handed out at once);
+        # a frame that cannot be read says so in the status line at the first poll instead.
+        with contextlib.suppress(RecordingError):
+            recording.snapshot(start)
 
     def get_default_screen(self) -> MainScreen:
         return ReplayMainScreen(start_tab=self.start_tab, readonly=True, show_clock=False)
@@ -132,12 +137,32 @@ class ReplayApp(ShmtopApp):
             self.say("end of the recording: z plays it again from the start")
 
     def poll(self) -> None:
-        """Show the snapshot at the cursor (live: take one); never more than one at a time."""
-        if self._polling:
-            self._poll_again = True
+        """Show the snapshot at the cursor now, on the UI thread (live: taken in a worker).
+        The recording is in memory and a step applies one frame's changes (a jump at most a
+        key frame and a minute of them): a worker thread would only add its start and the
+        hand-over to the UI, most of a step's time on a loaded machine."""
+        main = self.find_main_screen()
+        try:
+            snapshot = self.cursor.snapshot()
+        except RecordingError as error:
+            if main is not None:
+                main.set_status_note(f"{self.replay_line()} · {error}", error=True)
             return
-        self._polling = True
-        self.collect(self.probe_request())
+        probes = run_probes(self.probe_request(), self.waiter_source, self.peeker)
+        self._snapshot_ready(SnapshotReady(snapshot, probes))
+        self._show_replay()
+
+    def request_poll(self) -> None:
+        """A view just opened (or a scan was switched on) asks: its snapshot once it is
+        drawn, since a screen still mounting misses a snapshot (live, the next poll comes
+        within a second; a paused replay has none)."""
+        self.call_after_refresh(self._poll_when_mounted)
+
+    def _poll_when_mounted(self) -> None:
+        if not self.screen.is_mounted:
+            self.call_after_refresh(self._poll_when_mounted)
+            return
+        self.poll()
 
     def move_to(self, index: int, *, keep_at: bool = False) -> None:
         index = max(0, min(len(self.recording) - 1, index))
@@ -218,12 +243,6 @@ class ReplayApp(ShmtopApp):
     def watch_paused(self, paused: bool) -> None:
         super().watch_paused(paused)
         self._show_replay()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Textual calls the live app's handler too, after this one (a handler of each class
-        # in the MRO), and it clears the status note when a poll ends: put it back after.
-        if event.worker.is_finished:
-            self.call_later(self._show_replay)
 
     # ---- views: only what a snapshot holds ----
 
