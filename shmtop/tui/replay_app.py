@@ -145,6 +145,7 @@ class ReplayApp(ShmtopApp):
         try:
             snapshot = self.cursor.snapshot()
         except RecordingError as error:
+            self._startup_gc.resume()  # perhaps no first frame: do not wait for one
             if main is not None:
                 main.set_status_note(f"{self.replay_line()} · {error}", error=True)
             return
