@@ -15,7 +15,7 @@ from typing import Any
 from textual import on
 from textual.binding import Binding
 
-from shmtop.core.model import MessageQueue, Segment, Snapshot
+from shmtop.core.model import Kind, MessageQueue, Segment, Snapshot
 from shmtop.core.recording.moments import parse_moment
 from shmtop.core.recording.reader import Recording, RecordingError
 from shmtop.core.waits.wait_report import WaitReport
@@ -23,7 +23,7 @@ from shmtop.text.units import clock
 from shmtop.tui.app import ShmtopApp, SnapshotReady
 from shmtop.tui.probes import run_probes
 from shmtop.tui.refusals import replay_refusal
-from shmtop.tui.screens.main import MainScreen
+from shmtop.tui.screens.main import MainScreen, tab_label
 from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.replay_jump import JumpScreen
 from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
@@ -70,6 +70,18 @@ def offset(seconds: float) -> str:
 
 
 class ReplayMainScreen(MainScreen):
+    def __init__(self, first: Snapshot | None, **options: Any) -> None:
+        super().__init__(**options)
+        self.first = first
+
+    def first_tab_title(self, kind: Kind) -> str:
+        """The counts of the first snapshot shown already: the tab bar is not laid out again
+        when it comes (nor its underline slid to the wider title)."""
+        if self.first is None:
+            return super().first_tab_title(kind)
+        count = len(self.first.objects(kind))
+        return tab_label(kind, count, count)
+
     def why_not(self, action: str) -> str | None:
         return replay_refusal(action) or super().why_not(action)
 
@@ -111,11 +123,13 @@ class ReplayApp(ShmtopApp):
         self.set_reactive(ShmtopApp.paused, True)
         # The first snapshot decoded before Textual starts (it is then handed out at once);
         # a frame that cannot be read says so in the status line at the first poll instead.
+        self._first: Snapshot | None = None
         with contextlib.suppress(RecordingError):
-            recording.snapshot(start)
+            self._first = recording.snapshot(start)
 
     def get_default_screen(self) -> MainScreen:
-        return ReplayMainScreen(start_tab=self.start_tab, readonly=True, show_clock=False)
+        return ReplayMainScreen(self._first, start_tab=self.start_tab, readonly=True,
+                                show_clock=False)  # fmt: skip
 
     # ---- the cursor ----
 
