@@ -244,7 +244,7 @@ class ReplayApp(ShmtopApp):
         return (f"RECORDING {name} · {clock(shown)} ({offset(shown - recording.start)} of"
                 f" {offset(recording.end - recording.start)[1:]}) · snapshot"
                 f" {self.cursor.index + 1}/{len(recording)} · {state}"
-                " · [ ] step, t go to, z play, +/- speed")  # fmt: skip
+                " · [ ] step, g go to, z play, +/- speed")  # fmt: skip
 
     def _show_subtitle(self) -> None:
         state = "paused" if self.paused else f"playing x{self.speed:g}"
