@@ -1,6 +1,7 @@
 """Records the large C workload at 1 s with `shmtop record`, then replays the file.
 
-Run as root: `.venv/bin/python -m bench.bench_record [--seconds 90] [--churn 20]`. Like
+Run as root: `.venv/bin/python -m bench.bench_record [--seconds 90] [--churn 20] [--keep FILE]`
+(--keep: a copy of the recording, to replay or profile later). Like
 bench_oneshot, the script moves itself into a private IPC namespace first, builds
 bench/workload.c and starts `workload -n 4000 -P 1000 -A 8 -S 1000 -K 16 -Q 1000`. The workload
 sits still once ready, so while the recorder runs this script changes the IPC every second
@@ -24,6 +25,7 @@ import argparse
 import asyncio
 import compileall
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -130,29 +132,51 @@ def record(path: Path, seconds: float, churn: int) -> dict[str, Any]:
     }
 
 
-def split(directory: Path, count: int = 10) -> dict[str, float]:
-    """In-process medians, ms: a steady snapshot, and writing it (diff, encode, compress)."""
-    from shmtop.core.recording.writer import RecordingWriter
+def split(directory: Path, churn: int, count: int = 10) -> dict[str, float]:
+    """In-process medians of CPU time, ms: a steady snapshot (no churn; the process's, its
+    threads too) and writing it (diff, encode, compress, write; the thread's), then `count`
+    frames written under the churn, and the key frame (the first, written whole). The
+    recorder's own work, % of a core at 1 s: a key frame every 60, changes the rest."""
+    from shmtop.core.recording.writer import KEYFRAME_EVERY, RecordingWriter
     from shmtop.core.snapshot.collect import Collector
 
     collector = Collector()
-    snapshots, writes = [], []
+    snapshots: list[float] = []
+    writes: list[float] = []
+    churned: list[float] = []
+    changes = Churn(churn)
     try:
         with RecordingWriter(directory / "split.rec", interval=1.0) as writer:
-            writer.add(collector.snapshot())  # the key frame: cold, not the steady cost
-            for _ in range(count):
+            first = collector.snapshot()
+            at = time.thread_time()  # the writer works in this thread only
+            writer.add(first)  # the key frame
+            key = (time.thread_time() - at) * 1000
+            for round_ in range(2 * count if churn else count):
+                if churn and round_ == count:
+                    changes.start()
                 time.sleep(1.0)
-                at = time.perf_counter()
+                at = time.process_time()  # the collector's threads too
                 snapshot = collector.snapshot()
-                middle = time.perf_counter()
+                taken = (time.process_time() - at) * 1000
+                middle = time.thread_time()
                 writer.add(snapshot)
-                snapshots.append((middle - at) * 1000)
-                writes.append((time.perf_counter() - middle) * 1000)
+                written = (time.thread_time() - middle) * 1000
+                if round_ < count:
+                    snapshots.append(taken)
+                    writes.append(written)
+                else:
+                    churned.append(written)
     finally:
         collector.close()
+        if changes.ident is not None:  # started
+            changes.close()
     snapshots.sort()
     writes.sort()
-    return {"snapshot": snapshots[count // 2], "write": writes[count // 2]}
+    churned.sort()
+    change = (churned or writes)[len(churned or writes) // 2]
+    own = (key + (KEYFRAME_EVERY - 1) * change) / KEYFRAME_EVERY / 1000 * 100
+    return {"snapshot": snapshots[count // 2], "write": writes[count // 2], "key_write": key,
+            "churn_write": change, "own_percent": own}  # fmt: skip
 
 
 # The snapshots alone, as the recorder takes them (one Collector, every second from the
@@ -304,9 +328,15 @@ def report(ready: str, run: dict[str, Any], figures: dict[str, Any], replay: dic
         f" {run['cpu_percent']:.2f} |",
         f"| the snapshots alone (a Collector every second, no file; no churn), % of one core |"
         f" {run['snapshots_only']:.2f} |",
-        f"| in-process, no churn: steady snapshot (median of 10), ms | {parts['snapshot']:.1f} |",
-        f"| in-process, no churn: its frame written (diff, encode, compress), ms |"
+        f"| in-process, no churn: steady snapshot (median of 10), CPU ms |"
+        f" {parts['snapshot']:.1f} |",
+        f"| in-process, no churn: its frame written (diff, encode, compress), CPU ms |"
         f" {parts['write']:.2f} |",
+        f"| in-process, churn {churn}: a change frame written (median), CPU ms |"
+        f" {parts['churn_write']:.2f} |",
+        f"| in-process: the key frame written, CPU ms | {parts['key_write']:.1f} |",
+        f"| the recorder's own work (frames written: a key frame a minute), % of one core |"
+        f" {parts['own_percent']:.2f} |",
         f"| key frame, KiB (mean of {figures['keys']}) | {figures['key_mean'] / 1024:.1f} |",
         f"| change frame, KiB (mean) | {figures['change_mean'] / 1024:.2f} |",
         f"| file after 10 min at 1 s, MiB (extrapolated) | {figures['ten_minutes_mib']:.2f} |",
@@ -341,6 +371,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--churn", type=int, default=20,
                         help="sets and queues changed a second (default 20; 0: the workload"
                              " as it is, still)")  # fmt: skip
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="FILE",
+        help="copy the recording to FILE (to replay or profile it later)",
+    )
     return parser.parse_args(argv)
 
 
@@ -360,10 +396,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run = record(path, args.seconds, args.churn)
                 say(f"the snapshots alone, every second, for {args.seconds:g} s (no churn)")
                 run["snapshots_only"] = snapshots_only(args.seconds)
-                say("timing a steady snapshot and its write in-process (no churn)")
-                parts = split(Path(directory))
+                say("timing a steady snapshot and its write in-process (then under the churn)")
+                parts = split(Path(directory), args.churn)
                 say("recorded; replaying (the workload stays up for the live view's figure)")
                 figures = file_figures(path)
+                if args.keep is not None:
+                    shutil.copyfile(path, args.keep)
                 replay = replay_figures(path)
                 app = app_figures(path)
     except KeyboardInterrupt:

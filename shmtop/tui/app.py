@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import partial
@@ -45,6 +44,7 @@ from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
 from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
 from shmtop.tui.screens.waiter_screen import WaiterScreen
+from shmtop.tui.startup_gc import StartupCollector
 from shmtop.tui.status_colours import StatusTheme
 
 _T = TypeVar("_T")
@@ -129,6 +129,13 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
         self._poll_again = False  # a poll was asked for while one was running
         self._timer: Timer | None = None
         self._started = False  # preferences are saved only for the user's own changes
+        self._startup_gc = StartupCollector()
+
+    def on_load(self) -> None:
+        self._startup_gc.pause()  # until the first frame is drawn (startup_gc)
+
+    def on_unmount(self) -> None:
+        self._startup_gc.resume()  # an app that ends before its first snapshot
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(
@@ -270,12 +277,8 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
         self.polls += 1
         textual_leaks.release_styles_caches()  # once a refresh: see textual_leaks
         if first:
-            # Everything alive now lives as long as the app (and snapshots are acyclic,
-            # freed by reference counting): keep the cycle collector from walking it all
-            # again in a full collection, a pause that can land on a key press. Collect
-            # first: a garbage cycle frozen is never freed (the start-up left ~9000).
-            gc.collect()
-            gc.freeze()
+            # After the first frame is drawn, not before it: the first frame waited for it.
+            self.call_after_refresh(self._startup_gc.freeze_heap)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -288,6 +291,7 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
             if main is None:
                 return
             if event.state is WorkerState.ERROR:
+                self._startup_gc.resume()  # no first frame yet, perhaps for long
                 when = time_of_day()
                 main.set_status_note(
                     f"{when} refresh failed: {worker.error}; still trying", error=True

@@ -9,20 +9,21 @@ status line and the header say it is a recording, and of when.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from textual import on
 from textual.binding import Binding
-from textual.worker import Worker
 
-from shmtop.core.model import MessageQueue, Segment, Snapshot
+from shmtop.core.model import Kind, MessageQueue, Segment, Snapshot
 from shmtop.core.recording.moments import parse_moment
-from shmtop.core.recording.reader import Recording
+from shmtop.core.recording.reader import Recording, RecordingError
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text.units import clock
-from shmtop.tui.app import ShmtopApp
+from shmtop.tui.app import ShmtopApp, SnapshotReady
+from shmtop.tui.probes import run_probes
 from shmtop.tui.refusals import replay_refusal
-from shmtop.tui.screens.main import MainScreen
+from shmtop.tui.screens.main import MainScreen, tab_label
 from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.replay_jump import JumpScreen
 from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
@@ -69,6 +70,18 @@ def offset(seconds: float) -> str:
 
 
 class ReplayMainScreen(MainScreen):
+    def __init__(self, first: Snapshot | None, **options: Any) -> None:
+        super().__init__(**options)
+        self.first = first
+
+    def first_tab_title(self, kind: Kind) -> str:
+        """The counts of the first snapshot shown already: the tab bar is not laid out again
+        when it comes (nor its underline slid to the wider title)."""
+        if self.first is None:
+            return super().first_tab_title(kind)
+        count = len(self.first.objects(kind))
+        return tab_label(kind, count, count)
+
     def why_not(self, action: str) -> str | None:
         return replay_refusal(action) or super().why_not(action)
 
@@ -108,9 +121,15 @@ class ReplayApp(ShmtopApp):
         self.speed = speed
         self.at = recording.times[start]  # the cursor as a moment (playing moves it smoothly)
         self.set_reactive(ShmtopApp.paused, True)
+        # The first snapshot decoded before Textual starts (it is then handed out at once);
+        # a frame that cannot be read says so in the status line at the first poll instead.
+        self._first: Snapshot | None = None
+        with contextlib.suppress(RecordingError):
+            self._first = recording.snapshot(start)
 
     def get_default_screen(self) -> MainScreen:
-        return ReplayMainScreen(start_tab=self.start_tab, readonly=True, show_clock=False)
+        return ReplayMainScreen(self._first, start_tab=self.start_tab, readonly=True,
+                                show_clock=False)  # fmt: skip
 
     # ---- the cursor ----
 
@@ -132,12 +151,33 @@ class ReplayApp(ShmtopApp):
             self.say("end of the recording: z plays it again from the start")
 
     def poll(self) -> None:
-        """Show the snapshot at the cursor (live: take one); never more than one at a time."""
-        if self._polling:
-            self._poll_again = True
+        """Show the snapshot at the cursor now, on the UI thread (live: taken in a worker).
+        The recording is in memory and a step applies one frame's changes (a jump at most a
+        key frame and a minute of them): a worker thread would only add its start and the
+        hand-over to the UI, most of a step's time on a loaded machine."""
+        main = self.find_main_screen()
+        try:
+            snapshot = self.cursor.snapshot()
+        except RecordingError as error:
+            self._startup_gc.resume()  # perhaps no first frame: do not wait for one
+            if main is not None:
+                main.set_status_note(f"{self.replay_line()} · {error}", error=True)
             return
-        self._polling = True
-        self.collect(self.probe_request())
+        probes = run_probes(self.probe_request(), self.waiter_source, self.peeker)
+        self._snapshot_ready(SnapshotReady(snapshot, probes))
+        self._show_replay()
+
+    def request_poll(self) -> None:
+        """A view just opened (or a scan was switched on) asks: its snapshot once it is
+        drawn, since a screen still mounting misses a snapshot (live, the next poll comes
+        within a second; a paused replay has none)."""
+        self.call_after_refresh(self._poll_when_mounted)
+
+    def _poll_when_mounted(self) -> None:
+        if not self.screen.is_mounted:
+            self.call_after_refresh(self._poll_when_mounted)
+            return
+        self.poll()
 
     def move_to(self, index: int, *, keep_at: bool = False) -> None:
         index = max(0, min(len(self.recording) - 1, index))
@@ -204,7 +244,7 @@ class ReplayApp(ShmtopApp):
         return (f"RECORDING {name} · {clock(shown)} ({offset(shown - recording.start)} of"
                 f" {offset(recording.end - recording.start)[1:]}) · snapshot"
                 f" {self.cursor.index + 1}/{len(recording)} · {state}"
-                " · [ ] step, t go to, z play, +/- speed")  # fmt: skip
+                " · [ ] step, g go to, z play, +/- speed")  # fmt: skip
 
     def _show_subtitle(self) -> None:
         state = "paused" if self.paused else f"playing x{self.speed:g}"
@@ -218,12 +258,6 @@ class ReplayApp(ShmtopApp):
     def watch_paused(self, paused: bool) -> None:
         super().watch_paused(paused)
         self._show_replay()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Textual calls the live app's handler too, after this one (a handler of each class
-        # in the MRO), and it clears the status note when a poll ends: put it back after.
-        if event.worker.is_finished:
-            self.call_later(self._show_replay)
 
     # ---- views: only what a snapshot holds ----
 

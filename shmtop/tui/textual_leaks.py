@@ -10,6 +10,7 @@
 
 The second reaches into a private Textual module (there is no public way to it);
 if a Textual version moves it, this does nothing and tests/tui/test_memory.py says so.
+So does forget_closed_watchers (the footer's prune, without the cost of the public way).
 """
 
 from __future__ import annotations
@@ -40,3 +41,19 @@ def release_styles_caches() -> None:
     """Let go of the StylesCache objects (and their rendered lines) Textual's lru_cache holds."""
     if _CLEAR is not None:
         _CLEAR()
+
+
+def forget_closed_watchers(node: object, name: str) -> bool:
+    """Drop the watchers of reactive `name` that closed widgets left on node, as Textual
+    itself does only when the value changes (Reactive._check_watchers), without calling the
+    live ones (mutate_reactive would: a style update of each footer key, ~5 ms a key on the
+    loaded machine, at every recompose). False if this Textual keeps them elsewhere."""
+    watchers = getattr(node, "__watchers", None)
+    if not isinstance(watchers, dict):
+        return False
+    entries = watchers.get(name, [])
+    if not all(hasattr(reactable, "_closing") for reactable, _callback in entries):
+        return False
+    entries[:] = [(reactable, callback) for reactable, callback in entries
+                  if not reactable._closing]  # fmt: skip
+    return True

@@ -16,6 +16,7 @@ from tui_pilot import next_polls, run_app, wait_for
 from shmtop.tui import textual_leaks
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.screens.segment_view import SegmentViewScreen
+from shmtop.tui.widgets.footer import KeyFooter
 
 CYCLES = 6
 
@@ -44,6 +45,8 @@ def test_opening_and_closing_views_leaves_no_footer_keys_or_styles_caches_behind
 
     async def scenario(app: ShmtopApp, pilot: Pilot[None]) -> None:
         await wait_for(pilot, lambda: app.polls >= 1, "the first refresh")
+        # The footer's prune found Textual's watchers (else it falls back to mutate_reactive).
+        assert textual_leaks.forget_closed_watchers(app.screen.query_one(KeyFooter), "compact")
         for _ in range(2):  # the footer's keys: shown, and those of the recompose before
             await cycle(app, pilot)
         caches_before = len(alive("StylesCache"))

@@ -140,3 +140,53 @@ async def test_z_plays_the_recording_to_its_end_and_stops(
         await wait_for(pilot, lambda: app.paused and app.snapshot == taken[-1], "the end")
         await wait_for(pilot, lambda: "end of the recording" in status(app), "it says so")
         assert "snapshot 3/3" in status(app)
+
+
+def table_state(app: ReplayApp) -> dict[str, list[tuple[int, str]]]:
+    """Every System V table's rows as drawn (plain text), in order."""
+    return {
+        str(table.kind): [(ident, table.row_text(ident)) for ident in table.ordered_ids]
+        for table in app.main_screen.tables()
+    }
+
+
+@pytest.mark.asyncio
+async def test_a_step_redraws_the_changed_rows_and_shows_what_a_fresh_open_shows(
+    tmp_path: Path, make_shm: MakeShm, make_sem: MakeSem, spawn: Spawn
+) -> None:
+    still, attached = make_shm(), make_shm()
+    make_sem(2)
+    collector = Collector()
+    try:
+        taken = [collector.snapshot()]
+        child = spawn(name="step-kid", attach=[(attached, True)])
+        taken.append(collector.snapshot())
+        child.stop()
+    finally:
+        collector.close()
+    path = tmp_path / "step.rec"
+    with RecordingWriter(path, interval=1.0) as writer:
+        for snapshot in taken:
+            writer.add(snapshot)
+    prefs = tmp_path / "prefs.json"
+    app = ReplayApp(Recording.open(path), preferences=Preferences(), preferences_path=prefs)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.polls >= 1 and attached in shown_ids(app), "frame 1")
+        sets_before = app.main_screen.query_one("#table-sem", IpcTable).snapshot
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: "snapshot 2/2" in status(app), "frame 2")
+        segments = app.main_screen.query_one("#table-shm", IpcTable)
+        assert {i for i in segments.objects if segments.highlighted(i)} == {attached}
+        assert not segments.highlighted(still)
+        sets = app.main_screen.query_one("#table-sem", IpcTable)
+        assert sets_before is not None and sets.snapshot is not None
+        assert sets.snapshot.semaphore_sets is sets_before.semaphore_sets  # untouched kind
+        assert not any(sets.highlighted(i) for i in sets.objects)
+        stepped = table_state(app)
+    fresh = ReplayApp(Recording.open(path), at=taken[1].taken_at, preferences=Preferences(),
+                      preferences_path=prefs)  # fmt: skip
+    async with fresh.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: fresh.polls >= 1, "the fresh open")
+        await wait_for(pilot, lambda: "snapshot 2/2" in status(fresh), "at frame 2")
+        assert table_state(fresh) == stepped
+    assert any(attached == ident and "step-kid" in text for ident, text in stepped["shm"])

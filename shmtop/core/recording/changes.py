@@ -97,10 +97,14 @@ def change_between(old: Snapshot, new: Snapshot) -> Change:
 
 
 class State:
-    """A reader's snapshot under construction: a key frame, then Changes applied in place."""
+    """A reader's snapshot under construction: a key frame, then Changes applied in place.
 
-    __slots__ = ("blind_spots", "hidden", "ipc_namespace", "limits", "objects", "processes",
-                 "viewer_pid")  # fmt: skip
+    Its snapshots hand back the very same tuple of a kind (and mapping of processes) while
+    no Change touched it, as the Collector does live: the view's tables and history then
+    skip a kind that did not move (an identity test), instead of walking every object."""
+
+    __slots__ = ("_processes_view", "_tuples", "blind_spots", "hidden", "ipc_namespace",
+                 "limits", "objects", "processes", "viewer_pid")  # fmt: skip
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.objects: dict[Kind, dict[int, Any]] = {
@@ -112,6 +116,9 @@ class State:
         self.hidden: Mapping[int, str] = snapshot.hidden
         self.viewer_pid = snapshot.viewer_pid
         self.ipc_namespace = snapshot.ipc_namespace
+        # What the snapshots share while nothing changes (the key frame's own, at first).
+        self._tuples: dict[Kind, tuple[Any, ...]] = {k: snapshot.objects(k) for k in KINDS}
+        self._processes_view: Mapping[int, Process] | None = snapshot.processes
 
     def apply(self, change: Change) -> None:
         changed: tuple[tuple[IpcObject, ...], ...] = (
@@ -119,17 +126,22 @@ class State:
         )  # fmt: skip
         for kind, objects in zip(KINDS, changed, strict=True):
             table = self.objects[kind]
-            for ident in change.gone.get(str(kind), ()):
+            removed = change.gone.get(str(kind), ())
+            full = change.order.get(str(kind))
+            if objects or removed or full is not None:
+                self._tuples.pop(kind, None)
+            for ident in removed:
                 table.pop(ident, None)
             for obj in objects:
                 table[obj.id] = obj
-            full = change.order.get(str(kind))
             if full is not None:
                 self.objects[kind] = {ident: table[ident] for ident in full}
         if change.limits is not None:
             self.limits = change.limits
         if change.blind_spots is not None:
             self.blind_spots = change.blind_spots
+        if change.processes or change.processes_gone:
+            self._processes_view = None
         for pid in change.processes_gone:
             self.processes.pop(pid, None)
         self.processes.update(change.processes)
@@ -140,15 +152,44 @@ class State:
         if change.ipc_namespace is not None:
             self.ipc_namespace = change.ipc_namespace
 
+    def adopt(self, shown: Snapshot) -> None:
+        """Take a snapshot shown before as the source of every object equal to one of it (a
+        state rebuilt from a key frame, going back or jumping, decodes them anew): the view
+        then finds the same objects, and the same tuple for a kind where all are the same."""
+        for kind in KINDS:
+            before = shown.objects(kind)
+            if self._tuples.get(kind) is before:
+                continue
+            old = {o.id: o for o in before}
+            table = self.objects[kind]
+            for ident, obj in table.items():  # values replaced, no key added: safe
+                was = old.get(ident)
+                if was is not None and was is not obj and was == obj:
+                    table[ident] = was
+            if len(table) == len(before) and all(
+                a is b for a, b in zip(table.values(), before, strict=True)
+            ):
+                self._tuples[kind] = before
+            else:
+                self._tuples.pop(kind, None)  # made again from the objects adopted
+        if self._processes_view is not shown.processes and self.processes == shown.processes:
+            self._processes_view = shown.processes
+
     def snapshot(self, taken_at: float) -> Snapshot:
         """The snapshot as it was at taken_at (its objects shared with the state: frozen)."""
+        tuples = self._tuples
+        for kind in KINDS:
+            if kind not in tuples:
+                tuples[kind] = tuple(self.objects[kind].values())
+        if self._processes_view is None:  # a copy: the state goes on changing
+            self._processes_view = MappingProxyType(dict(self.processes))
         return Snapshot(
             taken_at=taken_at,
-            segments=tuple(self.objects[Kind.SHM].values()),
-            semaphore_sets=tuple(self.objects[Kind.SEM].values()),
-            queues=tuple(self.objects[Kind.MSG].values()),
+            segments=tuples[Kind.SHM],
+            semaphore_sets=tuples[Kind.SEM],
+            queues=tuples[Kind.MSG],
             limits=self.limits,
-            processes=MappingProxyType(dict(self.processes)),
+            processes=self._processes_view,
             blind_spots=self.blind_spots,
             viewer_pid=self.viewer_pid,
             ipc_namespace=self.ipc_namespace,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import zlib
 from collections import OrderedDict
 from pathlib import Path
+
+import msgspec
 
 from shmtop.core.model import Snapshot
 from shmtop.core.recording import codec
@@ -52,6 +55,7 @@ class Recording:
         self.torn = len(data) - whole
         self._keys: OrderedDict[int, Snapshot] = OrderedDict()
         self._state: tuple[int, State] | None = None  # the last frame rebuilt, and its state
+        self._shown: tuple[int, Snapshot] | None = None  # the last snapshot handed out
 
     @classmethod
     def open(cls, path: Path, namespace: int | None = None) -> Recording:
@@ -81,21 +85,33 @@ class Recording:
         return self.snapshot(self.index_at(when))
 
     def snapshot(self, index: int) -> Snapshot:
-        """The snapshot of frame `index` (IndexError outside 0..len-1)."""
+        """The snapshot of frame `index` (IndexError outside 0..len-1). Asked again, the same
+        one; the next one shares every object (and each kind's tuple) that did not change,
+        and so does one rebuilt from its key frame (going back, or jumping) with the one
+        before it wherever they are equal: a viewer compares them by identity first."""
         if not 0 <= index < len(self.frames):
             raise IndexError(f"frame {index} of {len(self.frames)}")
+        if self._shown is not None and self._shown[0] == index:
+            return self._shown[1]
         frame = self.frames[index]
-        if frame.type is FrameType.KEY:
-            return self._key(index)
         key = self._key_before(index)
-        if self._state is not None and key <= self._state[0] <= index:
-            start, state = self._state  # forward from the last one rebuilt
+        last = self._state
+        if last is not None and key <= last[0] <= index:
+            (start, state), rebuilt = last, False  # forward from the last one rebuilt
         else:
-            start, state = key, State(self._key(key))
-        for at in range(start + 1, index + 1):
-            state.apply(codec.CHANGE.decode(payload(self._data, self.frames[at])))
+            start, state, rebuilt = key, State(self._key(key)), True
+        try:
+            for at in range(start + 1, index + 1):
+                state.apply(codec.CHANGE.decode(payload(self._data, self.frames[at])))
+        except (msgspec.DecodeError, zlib.error) as error:
+            self._state = None
+            raise RecordingError(f"snapshot {index + 1} cannot be read: {error}") from error
+        if rebuilt and self._shown is not None:
+            state.adopt(self._shown[1])
         self._state = (index, state)
-        return state.snapshot(frame.taken_at)
+        snapshot = state.snapshot(frame.taken_at)
+        self._shown = (index, snapshot)
+        return snapshot
 
     def _key_before(self, index: int) -> int:
         while self.frames[index].type is not FrameType.KEY:
@@ -105,7 +121,10 @@ class Recording:
     def _key(self, index: int) -> Snapshot:
         found = self._keys.get(index)
         if found is None:
-            found = codec.SNAPSHOT.decode(payload(self._data, self.frames[index]))
+            try:
+                found = codec.SNAPSHOT.decode(payload(self._data, self.frames[index]))
+            except (msgspec.DecodeError, zlib.error) as error:
+                raise RecordingError(f"snapshot {index + 1} cannot be read: {error}") from error
             self._keys[index] = found
             if len(self._keys) > KEYS_KEPT:
                 self._keys.popitem(last=False)

@@ -174,14 +174,18 @@ class MainScreen(Screen[None]):
         yield UsageMeters(id="meters")
         yield AlertBanner(id="alerts")
         with Vertical(id="tables"), TabbedContent(initial=f"tab-{self.start_tab}", id="tabs"):
-            for kind, title in TAB_TITLES.items():
-                with TabPane(title, id=f"tab-{kind}"):
+            for kind in TAB_TITLES:
+                with TabPane(self.first_tab_title(kind), id=f"tab-{kind}"):
                     yield IpcTable(kind, id=f"table-{kind}")
             yield from posix_main.panes()
         yield DetailPane(id="detail")
         yield Static(id="status")
         yield QueryInput(id="query")
         yield KeyFooter()
+
+    def first_tab_title(self, kind: Kind) -> str:
+        """A tab's title until the first snapshot (a replay knows its counts already)."""
+        return TAB_TITLES[kind]
 
     def on_mount(self) -> None:
         # The tabs finish mounting after this handler: route snapshots from then on.
@@ -239,7 +243,7 @@ class MainScreen(Screen[None]):
             table.show(snapshot)
             count = len(table.objects)
             total = len(table.present(snapshot))
-            label = f"{TAB_TITLES[table.kind]} ({count}" + (f"/{total})" if count != total else ")")
+            label = tab_label(table.kind, count, total)
             tab = tabs.get_tab(f"tab-{table.kind}")
             if tab.label.plain != label:  # relabelling re-renders the tab bar: only on change
                 tab.label = label
@@ -677,6 +681,11 @@ class MainScreen(Screen[None]):
 
 
 OPENERS = opener_actions(MainScreen.BINDINGS)
+
+
+def tab_label(kind: Kind, count: int, total: int) -> str:
+    """A System V tab's title: the rows it shows, of how many when a filter hides some."""
+    return f"{TAB_TITLES[kind]} ({count}" + (f"/{total})" if count != total else ")")
 
 
 def removal_line(kind: Kind, obj: IpcObject, snapshot: Snapshot | None = None) -> str:

@@ -292,13 +292,19 @@ class IpcTable(ScrollView, can_focus=False):
             self.activity.observe(())  # a refresh in which nothing changed
             self.refresh()  # only ages move: redraw the visible rows
             return
-        first = self._source is None and not self._previous
+        rebuild = self._source is None  # the first show, or the filter changed
+        first = rebuild and not self._previous
         self._source = present
-        shown = {o.id: o for o in present if self.filter(o, snapshot)}
+        if self.filter.active:
+            shown = {o.id: o for o in present if self.filter(o, snapshot)}
+        else:  # no filter: no call for each row
+            shown = {o.id: o for o in present}
+        previous = self._previous
+        moved = [o for o in present if previous.get(o.id) is not o]  # new, or made again
         if not first:
             changed = [
-                ident for ident, obj in shown.items()
-                if (old := self._previous.get(ident)) is not obj and (old is None or old != obj)
+                o.id for o in moved
+                if o.id in shown and ((old := previous.get(o.id)) is None or old != o)
             ]  # fmt: skip
             self.activity.observe(changed)
             for ident in changed:
@@ -315,7 +321,9 @@ class IpcTable(ScrollView, can_focus=False):
         self._fresh_until = {i: t for i, t in self._fresh_until.items() if t > now and i in shown}
         self._leaving = {i: v for i, v in self._leaving.items() if v[1] > now}
         self._previous = {o.id: o for o in present}
-        self._widen(present[:WIDTH_SAMPLE])
+        # Only what is new can widen a column (the rest was measured when it came);
+        # a row drawn wider than its column widens it too (_row).
+        self._widen(present[:WIDTH_SAMPLE] if rebuild else moved[:WIDTH_SAMPLE])
         self.objects = shown
         self.tagged &= set(shown)
         self._arrange()
