@@ -35,7 +35,7 @@ from shmtop.tui.screens.help import FILTER_HELP
 from shmtop.tui.screens.tree_view import TreeScreen
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.alert_banner import AlertBanner
-from shmtop.tui.widgets.detail import DetailPane
+from shmtop.tui.widgets.detail import DetailBox, DetailPane
 from shmtop.tui.widgets.footer import KeyFooter
 from shmtop.tui.widgets.ipc_table import IpcTable
 from shmtop.tui.widgets.meters import UsageMeters
@@ -130,6 +130,16 @@ class MainScreen(Screen[None]):
         Binding("2", "tab('sem')", "Semaphores tab", show=False, id="main.tab_sem"),
         Binding("3", "tab('msg')", "Queues tab", show=False, id="main.tab_msg"),
         *posix_main.TAB_BINDINGS,
+        Binding(
+            "J",
+            "scroll_detail(3)",
+            "Scroll the detail pane down",
+            show=False,
+            id="main.detail_down",
+        ),
+        Binding(
+            "K", "scroll_detail(-3)", "Scroll the detail pane up", show=False, id="main.detail_up"
+        ),
         Binding("escape", "clear", "Close (tags stay)", show=False, id="main.clear"),
         Binding("w", "scan_waiters", "Waiters", show=False, id="main.scan_waiters"),
         Binding("t", "tree", "Tree view (processes and owners)", show=False, id="main.tree"),
@@ -139,7 +149,7 @@ class MainScreen(Screen[None]):
 
     DEFAULT_CSS = """
     MainScreen #tables { height: 2fr; }
-    MainScreen #detail { height: 1fr; min-height: 6; }
+    MainScreen DetailBox { height: 1fr; min-height: 6; }
     MainScreen #query { dock: bottom; display: none; }
     MainScreen #query.-open { display: block; }
     MainScreen #status { height: 1; padding: 0 1; background: $panel; }
@@ -178,7 +188,7 @@ class MainScreen(Screen[None]):
                 with TabPane(title, id=f"tab-{kind}"):
                     yield IpcTable(kind, id=f"table-{kind}")
             yield from posix_main.panes()
-        yield DetailPane(id="detail")
+        yield DetailBox()
         yield Static(id="status")
         yield QueryInput(id="query")
         yield KeyFooter()
@@ -433,6 +443,9 @@ class MainScreen(Screen[None]):
 
     def action_jump(self, index: int) -> None:
         self.table.action_jump(index)
+
+    def action_scroll_detail(self, lines: int) -> None:
+        self.query_one(DetailBox).scroll_lines(lines)
 
     def action_scroll_columns(self, step: int) -> None:
         self.table.scroll_columns(step)
