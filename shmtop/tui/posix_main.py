@@ -124,8 +124,6 @@ def why_not(screen: MainScreen, action: str) -> str | None:
         return f"no row: no {posix_tabs.FULL_TITLES[table.tab]} to act on"
     if action == "open" and table.tab == "pmq":
         return f"{posix_tabs.PMQ_NOT_OPENED}: the pane below shows its counts and waiters"
-    if action == "choose_columns":
-        return "the POSIX tabs show every column (← → scroll sideways)"
     return None
 
 

@@ -27,7 +27,7 @@ from shmtop.text.removal_waiters import with_waiters
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
-from shmtop.tui import finder, namespace_main, posix_main, wait_summary
+from shmtop.tui import finder, namespace_main, posix_main, posix_tabs, wait_summary
 from shmtop.tui.probes import PollRequested, Probes, scan_waiters
 from shmtop.tui.screens.column_chooser import ColumnChooser
 from shmtop.tui.screens.confirm import ConfirmScreen
@@ -459,7 +459,11 @@ class MainScreen(Screen[None]):
                 table.set_hidden(hidden)
                 self.post_message(self.SortChanged())
 
-        self.app.push_screen(ColumnChooser(table.kind, table.hidden, table.columns_spec), chosen)
+        posix = self.posix_table
+        title = posix_tabs.FULL_TITLES[posix.tab] if posix is not None else None
+        self.app.push_screen(
+            ColumnChooser(table.kind, table.hidden, table.columns_spec, title), chosen
+        )
 
     def action_tab(self, kind: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{kind}"
