@@ -1,5 +1,6 @@
 """The detail pane at 80x24 (Pilot, a real set): a set's history leaves its semaphores out
-of view; the top border says how many lines are below, and J/K scroll to them and back."""
+of view; the top border says how many lines are below, and J/K scroll to them and back;
+another object's page starts at its top."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def in_view(box: DetailBox) -> list[str]:
 async def test_j_and_k_scroll_a_sets_page_to_its_semaphores_and_back(
     tmp_path: Path, make_sem: MakeSem
 ) -> None:
-    semid = make_sem(3)
+    semid, other = make_sem(3), make_sem(3)
     async with app_running(tmp_path, size=(80, 24)) as (app, pilot):
         await tables_filled(app, pilot)
         await show_tab(app, pilot, "2", Kind.SEM)
@@ -50,3 +51,12 @@ async def test_j_and_k_scroll_a_sets_page_to_its_semaphores_and_back(
             await pilot.press("K")
         await wait_for(pilot, lambda: box.scroll_y == 0, "back at the top")
         assert in_view(box)[0].startswith(f"semaphore set {semid}")
+
+        # Scrolled down, then another set: its page starts at its top.
+        await pilot.press("J", "J")
+        await wait_for(pilot, lambda: box.scroll_y > 0, "scrolled down")
+        await wait_for(pilot, lambda: other in table.objects, "the other set is listed")
+        assert table.move_to(other)
+        await wait_for(pilot, lambda: f"semaphore set {other}" in str(pane.content), "its page")
+        assert box.scroll_y == 0
+        assert in_view(box)[0].startswith(f"semaphore set {other}")
