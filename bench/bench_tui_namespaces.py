@@ -7,7 +7,8 @@ Figures: the poll worker's snapshot(s) of a steady refresh (Collector.snapshot v
 NamespaceFeed's, with and without a census that refresh), and the UI thread's rows across
 namespaces (tui/namespace_main.NamespaceState): made anew (all changed), steady, and with
 every table a new tuple of the same objects (what a refresh in which some object of each
-kind changed costs at most).
+kind changed costs at most); with `w`, the caller's waiter scan and the other namespaces'
+(one inside each, in its joined thread).
 Prints medians; other load on the machine moves them."""
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from bench.harness import add_workload_args, is_root, workload_of
 from shmtop.core.model import Kind
 from shmtop.core.namespaces.snapshots import AllNamespaces, NamespaceView
 from shmtop.core.snapshot.collect import Collector
+from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.tui.namespace_feed import NamespaceFeed
 from shmtop.tui.namespace_main import NamespaceState
 
@@ -68,6 +70,15 @@ def refreshes(members: list[int], rounds: int) -> dict[str, tuple[float, float]]
         }
         _, seen = feed.snapshot(collector)
         assert seen is not None
+        # `w`: the caller's waiter scan, and one made inside each other namespace (its
+        # joined thread, a scanner of its own: namespace_views.py) on top of it.
+        scanner = WaiterScanner()
+        others = [v.namespace.inode for v in seen.views if not v.namespace.current]
+        for _ in range(2):
+            scanner.scan()
+            feed.probe(others, ())
+        figures["w: caller's scan"] = timed(scanner.scan, rounds)
+        figures["w: others' scans"] = timed(lambda: feed.probe(others, ()), rounds)
         figures["rows (UI), all changed"] = timed(lambda: rows(fresh(seen)), rounds)
         state = NamespaceState()
         state.update(seen)
@@ -128,7 +139,7 @@ def main() -> int:
           f" namespaces x {OBJECTS} segments; median of {args.rounds}")  # fmt: skip
     base = figures["caller's only"]
     for name, (wall, cpu) in figures.items():
-        ratio = "" if name.startswith("rows") else f" ({wall / base[0]:.2f}x wall)"
+        ratio = "" if name.startswith(("rows", "w:")) else f" ({wall / base[0]:.2f}x wall)"
         print(f"  {name:24} wall {wall:7.1f} ms  CPU {cpu:7.1f} ms{ratio}")
     return 0
 

@@ -47,6 +47,7 @@ from shmtop.text.errors import (
     no_such_user,
     object_error,
     removal_text,
+    tables_unreadable,
 )
 from shmtop.text.numbers import byte_count, byte_offset, counted, ipc_id, ipc_key, line_count
 from shmtop.text.sanitize import safe_text
@@ -370,7 +371,7 @@ def run_tui(args: argparse.Namespace) -> int:
     try:
         collector.snapshot()  # fail here, with a message, rather than inside the UI
     except OSError as error:
-        raise CliError(f"cannot read the System V IPC tables: {error}") from error
+        raise CliError(tables_unreadable(error)) from error
     from shmtop.tui.posix_source import PosixSource
 
     posix = PosixSource()
@@ -455,7 +456,7 @@ def take_snapshot(*, attachments: bool = True, collector: Collector | None = Non
             collector = Collector(attachments=attachments)
         return collector.snapshot()
     except OSError as error:
-        raise CliError(f"cannot read the System V IPC tables: {error}") from error
+        raise CliError(tables_unreadable(error)) from error
 
 
 # ---- list ----

@@ -73,7 +73,7 @@ def run_show_messages(args: argparse.Namespace, namespace: NamespaceRecord | Non
     from shmtop.core.waits.waiters import WaiterScanner
     from shmtop.text import report
     from shmtop.text.documents import QueueRecord, queue_record
-    from shmtop.text.errors import no_such_object
+    from shmtop.text.errors import no_such_object, tables_unreadable
     from shmtop.text.wait_documents import messages_record, queue_messages_document, waiter_record
     from shmtop.text.wait_pages import message_lines, peek_error, unreadable_note, waiter_table
 
@@ -89,7 +89,7 @@ def run_show_messages(args: argparse.Namespace, namespace: NamespaceRecord | Non
         except OSError as error:
             peek = error
     except OSError as error:
-        raise CliError(f"cannot read the System V IPC tables: {error}") from error
+        raise CliError(tables_unreadable(error)) from error
     waiters = found.on(Kind.MSG, args.id)
     if args.json:
         record = queue_record(queue, snapshot, QueueRecord, namespace)

@@ -23,6 +23,7 @@ from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
 from shmtop.core.snapshot.accounts import user_name
 from shmtop.text import mqueue_table, posix_table
 from shmtop.text.documents import ListDocument
+from shmtop.text.errors import tables_unreadable
 from shmtop.text.filtering import user_matches
 from shmtop.text.report import render_table
 from shmtop.text.sanitize import safe_text
@@ -58,7 +59,7 @@ def scan(args: argparse.Namespace) -> tuple[Snapshot, PosixPart]:
     try:
         full = take_full_snapshot()
     except OSError as error:
-        raise CliError(f"cannot read the System V IPC tables: {error}") from error
+        raise CliError(tables_unreadable(error)) from error
     snapshot, queues = full.posix, full.queues
     if args.user is not None:
         kept = tuple(q for q in queues.queues if _owned(q.entry.uid, True, args.user))

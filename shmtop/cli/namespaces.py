@@ -25,7 +25,7 @@ from shmtop.text.documents import (
     namespace_record,
     namespace_view_record,
 )
-from shmtop.text.errors import namespaces_denied, no_such_namespace
+from shmtop.text.errors import namespaces_denied, no_such_namespace, tables_unreadable
 from shmtop.text.namespace_table import namespace_label, refusal_lines, table_lines_across
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def snapshots(
         try:
             seen = collectors.snapshot()
         except OSError as error:
-            raise CliError(f"cannot read the System V IPC tables: {error}") from error
+            raise CliError(tables_unreadable(error)) from error
         denied = [v for v in seen.refused if (v.refused or "").startswith(DENIED)]
         if denied:
             raise CliError(namespaces_denied(0, len(denied)))
@@ -188,7 +188,7 @@ def _again(collectors: NamespaceCollectors) -> AllNamespaces:
     try:
         return collectors.snapshot()
     except OSError as error:
-        raise CliError(f"cannot read the System V IPC tables: {error}") from error
+        raise CliError(tables_unreadable(error)) from error
 
 
 # ---- show, dump, rm, waiters: in one namespace ----

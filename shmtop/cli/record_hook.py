@@ -144,6 +144,7 @@ def snapshot_source(every: bool) -> tuple[Callable[[], Sequence[Snapshot]], Call
     first round is taken here, so that unreadable tables fail before the file is made."""
     from shmtop.cli.commands import take_snapshot
     from shmtop.core.snapshot.collect import Collector
+    from shmtop.text.errors import tables_unreadable
 
     if not every:
         collector = Collector()
@@ -163,7 +164,7 @@ def snapshot_source(every: bool) -> tuple[Callable[[], Sequence[Snapshot]], Call
         take()
     except OSError as error:
         collectors.close()
-        raise CliError(f"cannot read the System V IPC tables: {error}") from error
+        raise CliError(tables_unreadable(error)) from error
     return take, collectors.close
 
 

@@ -70,6 +70,11 @@ def bad_sort(name: str, known: Iterable[str]) -> str:
     return f"cannot sort by {safe_text(name)!r}; columns: {', '.join(sorted(known))}"
 
 
+def tables_unreadable(error: OSError) -> str:
+    """The System V tables (or /proc/sysvipc) could not be read at all."""
+    return f"cannot read the System V IPC tables: {error}"
+
+
 def no_such_user(user: str) -> str:
     """A --user that is neither a uid, a user name nor an owner's name."""
     return f"--user {safe_text(user)!r}: no such user (give a user name or a uid)"

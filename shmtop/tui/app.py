@@ -25,7 +25,7 @@ from shmtop.core.model import Kind, MessageQueue, Segment, Snapshot
 from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.text.columns import COLUMNS
 from shmtop.text.units import time_of_day
-from shmtop.tui import namespace_main, posix_main, posix_prefs, textual_leaks
+from shmtop.tui import namespace_main, namespace_views, posix_main, posix_prefs, textual_leaks
 from shmtop.tui.app_keys import ExplainedKeys
 from shmtop.tui.namespace_feed import NamespaceFeed
 from shmtop.tui.posix_source import PosixFeed
@@ -218,16 +218,22 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
         """Waiters are scanned only while a view shows them (sets, queues, a segment's content
         view) or the main screen asks;
         a queue's messages are read only while its view is open."""
-        views = [s for s in self.screen_stack if isinstance(s, WaiterScreen) and not s.gone]
+        # The caller's namespace's views (another's are scanned inside it: namespace_views).
+        views = [s for s in self.screen_stack if isinstance(s, WaiterScreen) and not s.gone
+                 and s.namespace is None]  # fmt: skip
         # A segment's content view marks the futex words threads sleep on: it needs them too.
-        contents = any(isinstance(s, SegmentViewScreen) and not s.gone for s in self.screen_stack)
+        contents = any(isinstance(s, SegmentViewScreen) and not s.gone and s.namespace is None
+                       for s in self.screen_stack)  # fmt: skip
         main = self.find_main_screen()
         wanted = any(getattr(s, "WANTS_WAITERS", False) for s in self.screen_stack)  # tree view
-        return ProbeRequest(
+        request = ProbeRequest(
             waiters=bool(views) or contents or wanted or (main is not None and main.wants_waiters),
             peek=frozenset(s.ident for s in views if isinstance(s, QueueScreen)),
             posix_shown=main is not None and main.posix_shown,
-        )
+        )  # fmt: skip
+        if self.namespace_feed is None:
+            return request
+        return namespace_views.extend_request(self, request)  # other namespaces' views
 
     @work(thread=True, group=POLL_GROUP, exit_on_error=False)
     def collect(self, request: ProbeRequest) -> None:
@@ -241,6 +247,8 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
         probes = run_probes(request, self.waiter_source, self.peeker)
         if seen is not None:
             probes = replace(probes, namespaces=seen)
+        if feed is not None:  # scans and queue copies inside other namespaces
+            probes = namespace_views.probe(feed, request, probes)
         if self.posix_source is not None:
             probes = replace(probes, posix=self.posix_source.snapshot(request.posix_shown))
         self.post_message(SnapshotReady(snapshot, probes))
@@ -254,8 +262,9 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
             namespace_main.show_views(main, message.probes.namespaces)
         for screen in self.screen_stack:
             show = getattr(screen, "show_snapshot", None)
-            if show is not None:
-                _deliver(show, message.snapshot)
+            shown = namespace_views.snapshot_for(screen, message.snapshot, message.probes)
+            if show is not None and shown is not None:  # another namespace's view: its own
+                _deliver(show, shown)
             show_probes = getattr(screen, "show_probes", None)
             if show_probes is not None:
                 _deliver(show_probes, message.probes)

@@ -15,9 +15,20 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
 from shmtop.core.model import Snapshot
-from shmtop.core.namespaces.discover import Census, Namespace, can_join, census
+from shmtop.core.namespaces.discover import (
+    Census,
+    Namespace,
+    all_pids,
+    can_join,
+    census,
+    group_by_namespace,
+)
 from shmtop.core.namespaces.snapshots import AllNamespaces, NamespaceCollectors
+from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER
+from shmtop.core.waits.wait_report import WaitReport
+from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.text.errors import NAMESPACE_RIGHTS
+from shmtop.tui.probes import peek_queue, scan_waiters
 
 T = TypeVar("T")
 
@@ -38,9 +49,12 @@ class NamespaceFeed:
     def __init__(
         self, *, every: bool = False, start: Namespace | None = None,
         census_seconds: float = CENSUS_SECONDS, pids: Callable[[], Iterable[int]] | None = None,
+        stuck_after: float = DEFAULT_STUCK_AFTER,
     ) -> None:  # fmt: skip
-        """pids: the processes whose namespaces count (a test's own), else every one."""
+        """pids: the processes whose namespaces count (a test's own), else every one;
+        stuck_after: the other namespaces' waiter scans' (the caller's is the app's)."""
         self._pids = pids
+        self.stuck_after = stuck_after
         self._can_join: bool | None = None
         # -A without the privilege: the caller's namespace, and the status line says why.
         self.note = CANNOT_JOIN if every and self.why_not_every() else None
@@ -51,6 +65,11 @@ class NamespaceFeed:
         self._collectors: NamespaceCollectors | None = None
         self._chosen: tuple[int, ...] = ()  # the inodes the collectors read
         self._counted = 0.0  # when the census was taken (monotonic)
+        # One waiter scanner a namespace, made and used in its joined thread (a scanner
+        # takes its namespace from the thread it is made in, and learns how long waits
+        # last by living across scans); dropped with the collectors.
+        self._scanners: dict[int, WaiterScanner] = {}
+        self._members: dict[int, list[int]] = {}  # inode -> its processes, this probe's
 
     @property
     def active(self) -> bool:
@@ -117,7 +136,53 @@ class NamespaceFeed:
                 raise KeyError(namespace.inode)
             return self._collectors.run_in(namespace, call, *args)
 
+    def probe(
+        self, waiters: Iterable[int], peeks: Iterable[tuple[int, int]]
+    ) -> tuple[dict[int, tuple[WaitReport | None, str | None]], dict[tuple[int, int], Any]]:
+        """Waiter scans inside the other namespaces asked for (by inode), and their queues'
+        messages (inode, msqid) copied inside them; in the poll worker, after snapshot()."""
+        waits: dict[int, tuple[WaitReport | None, str | None]] = {}
+        messages: dict[tuple[int, int], Any] = {}
+        with self._lock:
+            collectors = self._collectors
+            if collectors is None:
+                return waits, messages
+            shown = {ns.inode: ns for ns in collectors.census.namespaces if not ns.current}
+            if waiters:  # each scan reads its namespace's processes only (of all: 20x)
+                self._members = group_by_namespace(all_pids())[0]
+            for inode in sorted(set(waiters)):
+                namespace = shown.get(inode)
+                if namespace is None:
+                    continue
+                try:
+                    waits[inode] = collectors.run_in(namespace, self._scan, namespace)
+                except (KeyError, OSError) as error:
+                    waits[inode] = None, f"the waiter scan failed: {error}"
+            for inode, msqid in sorted(set(peeks)):
+                namespace = shown.get(inode)
+                if namespace is None:
+                    continue
+                try:
+                    messages[(inode, msqid)] = collectors.run_in(namespace, peek_queue, msqid)
+                except KeyError:
+                    continue
+                except OSError as error:
+                    messages[(inode, msqid)] = error
+        return waits, messages
+
+    def _scan(self, namespace: Namespace) -> tuple[WaitReport | None, str | None]:
+        """In the namespace's joined thread: its scanner's scan of the processes in it now
+        (not the census's members: one started since waits too)."""
+        scanner = self._scanners.get(namespace.inode)
+        if scanner is None:
+            inode = namespace.inode
+            scanner = WaiterScanner(stuck_after=self.stuck_after,
+                                    members=lambda: self._members.get(inode, []))  # fmt: skip
+            self._scanners[namespace.inode] = scanner
+        return scan_waiters(scanner)
+
     def _close(self) -> None:
+        self._scanners.clear()
         if self._collectors is not None:
             self._collectors.close()
             self._collectors = None

@@ -24,13 +24,14 @@ from shmtop.text import glossary
 from shmtop.text.columns import COLUMNS, NS_COLUMN
 from shmtop.text.errors import removal_text
 from shmtop.text.history_lines import history_lines
-from shmtop.text.namespace_rows import NsRow, on_rows, row_columns, rows_of
+from shmtop.text.namespace_rows import NsRow, on_rows, row_columns, row_key, rows_of
 from shmtop.text.namespace_table import namespace_label
 from shmtop.text.removal_waiters import with_waiters
 from shmtop.text.report import counted
+from shmtop.tui import wait_summary
 from shmtop.tui.finder import NOUNS
 from shmtop.tui.namespace_feed import NamespaceFeed
-from shmtop.tui.probes import PollRequested, scan_waiters
+from shmtop.tui.probes import PollRequested, Probes, scan_waiters
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.widgets.detail import DetailPane, detail_lines, with_history
 
@@ -44,8 +45,6 @@ TOGGLE = Binding(
 )  # fmt: skip
 NO_FEED = "this view shows one IPC namespace (shmtop -A shows every one)"
 KEEP_GONE = 10.0  # seconds a namespace no longer shown keeps its last snapshot (leaving rows)
-FOREIGN_OPEN = ("Enter opens the views of the caller's IPC namespace only (not yet {}): "
-                "the pane below shows the object")  # fmt: skip
 
 
 class NamespaceState:
@@ -140,6 +139,8 @@ def help_topics() -> list[tuple[str, list[str]]]:
         (NS_COLUMN.header, NS_COLUMN.about + "; shown by default with more than one namespace"),
         ("ns:NAME", "filter by namespace: its name, ipc:[INODE] or the inode"),
         ("A", "every IPC namespace (root), again: back; d removes inside the row's one"),
+        ("Enter", "another namespace's segment, set or queue: its view, read inside it"),
+        ("w", "the waiter scan covers every namespace shown (each scanned inside it)"),
     ])  # fmt: skip
     return [("Every IPC namespace (-A, A)", lines)]
 
@@ -189,6 +190,17 @@ def _plain(table: IpcTable) -> None:
     table.filter = table.parse_query(table.filter.expression)
 
 
+def meters_snapshot(screen: MainScreen, snapshot: Snapshot) -> Snapshot:
+    """What the meters read: the one namespace shown when it is another's (--namespace NS:
+    its limits and usage, read by IPC_INFO in its joined thread, for IPC limits are per
+    namespace), else the caller's."""
+    seen = screen.namespaces.seen
+    if seen is None or len(seen.views) != 1:
+        return snapshot
+    view = seen.views[0]
+    return snapshot if view.namespace.current or view.snapshot is None else view.snapshot
+
+
 def status_note(screen: MainScreen) -> str | None:
     """How many namespaces the tables show, how many could not be joined (and why), and
     the processes whose namespace could not be told."""
@@ -234,6 +246,41 @@ def show_detail(screen: MainScreen) -> bool:
     return True
 
 
+# ---- the waiter scan (`w`) ----
+
+
+def waits_across(
+    probes: Probes, kind: Kind, counts: dict[int, tuple[int, int]] | None, marked: set[int]
+) -> tuple[dict[int, tuple[int, int]] | None, set[int], frozenset[int]]:
+    """The caller's scan's counts and alerted ids, with each other namespace's scan (made
+    inside it) added by row id; and the namespaces whose rows were scanned."""
+    marked = set(marked)
+    scanned: set[int] = set()
+    for inode, (report, _error) in probes.foreign_waits.items():
+        if report is None:
+            continue
+        scanned.add(inode)
+        marked |= {row_key(inode, i, current=False) for i in wait_summary.alerted(report, kind)}
+        if kind is Kind.MSG:
+            theirs = wait_summary.queue_counts(report)
+            counts = dict(counts or {})
+            counts.update({row_key(inode, i, current=False): c for i, c in theirs.items()})
+    return counts, marked, frozenset(scanned)
+
+
+def waiters_note(probes: Probes) -> list[str]:
+    """The other namespaces' waiters, for the status line after the caller's WAITERS."""
+    found = [report for report, _ in probes.foreign_waits.values() if report is not None]
+    failed = [error for report, error in probes.foreign_waits.values() if report is None]
+    parts = []
+    if found:
+        waiting = sum(len(report.waiters) for report in found)
+        parts.append(f"+{waiting} in {counted(len(found), 'other IPC namespace')}")
+    if failed:
+        parts.append(f"{counted(len(failed), 'other namespace')} not scanned ({failed[0]})")
+    return parts
+
+
 # ---- keys ----
 
 
@@ -243,9 +290,6 @@ def why_not(screen: MainScreen, action: str) -> str | None:
         if feed is None:
             return NO_FEED
         return None if feed.every else feed.why_not_every()
-    row = screen.table.selected
-    if action == "open" and isinstance(row, NsRow) and not row.current:
-        return FOREIGN_OPEN.format(row.label)
     return None
 
 

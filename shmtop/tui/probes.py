@@ -42,6 +42,10 @@ class ProbeRequest:
     waiters: bool = False
     peek: frozenset[int] = frozenset()
     posix_shown: bool = False  # a POSIX tab is on screen: scan POSIX objects now
+    # Other IPC namespaces (by inode): those to scan for waiters inside, and their queues
+    # whose messages a view shows (namespace_views.py).
+    foreign_waiters: frozenset[int] = frozenset()
+    foreign_peek: frozenset[tuple[int, int]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +57,26 @@ class Probes:
     peeks: Mapping[int, MsgPeek | OSError] = field(default_factory=lambda: MappingProxyType({}))
     posix: PosixView | None = None  # the POSIX scans (None: the app has no POSIX feed)
     namespaces: AllNamespaces | None = None  # every namespace shown (None: the caller's)
+    # Each other namespace's waiter scan (report, or why it failed), made inside it, and
+    # its queues' messages: by inode, and by (inode, msqid).
+    foreign_waits: Mapping[int, tuple[WaitReport | None, str | None]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    foreign_peeks: Mapping[tuple[int, int], MsgPeek | OSError] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @property
     def scanned(self) -> bool:
         """A scan was asked for: it either found something or says why not."""
         return self.waits is not None or self.waits_error is not None
+
+    def inside(self, inode: int) -> Probes:
+        """What this refresh read inside another IPC namespace, as a view of its objects
+        reads it: its waiter scan and its queues' messages (nothing: not scanned)."""
+        waits, error = self.foreign_waits.get(inode, (None, None))
+        peeks = {msqid: peek for (ns, msqid), peek in self.foreign_peeks.items() if ns == inode}
+        return Probes(waits, error, MappingProxyType(peeks), namespaces=self.namespaces)
 
 
 def run_probes(request: ProbeRequest, waiters: WaiterSource, peeker: Peeker) -> Probes:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shmtop.core.binding import native
+from shmtop.core.binding._native import ffi
 from shmtop.core.errors import DENIED, mistake_of
 from shmtop.core.snapshot.collect import ipc_namespace_of
 
@@ -145,18 +146,19 @@ class SegmentReader:
         except OSError as error:
             raise _refused(shmid, error) from error
         try:
-            fd = cls._own_file(shmid)
+            fd = cls._own_file(shmid, int(ffi.cast("uintptr_t", address)))
             return cls(shmid, size, ReadPath.ATTACH, fd=fd, address=address, pid=os.getpid())
         except BaseException:
             native.shmdt(address)
             raise
 
     @staticmethod
-    def _own_file(shmid: int) -> int | None:
-        """Our attachment's file, for pread; None without the right to open map_files.
-        Any mapping of the segment in this process opens the same file."""
+    def _own_file(shmid: int, start: int) -> int | None:
+        """Our attachment's file (the mapping at start), for pread; None without the right
+        to open map_files. By address, not by id alone: this process may also map a
+        same-id segment of another IPC namespace (the views across namespaces)."""
         for _pid, begin, end, _writable, inode in native.scan_maps([os.getpid()]).rows:
-            if inode == shmid:
+            if inode == shmid and begin == start:
                 try:
                     return _open_file("self", begin, end, shmid)
                 except OSError:

@@ -27,7 +27,8 @@ from shmtop.text.removal_waiters import with_waiters
 from shmtop.text.report import attached_summary, counted, evidence_text, status_words
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
-from shmtop.tui import finder, namespace_main, posix_main, posix_tabs, wait_summary
+from shmtop.tui import finder, namespace_main, namespace_views, posix_main, wait_summary
+from shmtop.tui.posix_tabs import FULL_TITLES as POSIX_TITLES
 from shmtop.tui.probes import PollRequested, Probes, scan_waiters
 from shmtop.tui.screens.column_chooser import ColumnChooser
 from shmtop.tui.screens.confirm import ConfirmScreen
@@ -242,7 +243,7 @@ class MainScreen(Screen[None]):
         if not self._ready or not self.is_attached:
             return  # not mounted yet (shown once ready), or already torn down
         self.history.record(snapshot)
-        self.query_one(UsageMeters).show(snapshot)
+        self.query_one(UsageMeters).show(namespace_main.meters_snapshot(self, snapshot))
         posix_main.show_snapshot(self, snapshot)
         tabs = self.query_one(TabbedContent)
         for table in self.tables():
@@ -281,6 +282,8 @@ class MainScreen(Screen[None]):
             waits = self._probes.waits
             parts.append(wait_summary.scan_summary(waits) if waits else
                          self._probes.waits_error or "WAITERS: scanning…")  # fmt: skip
+            if namespace_main.rows_shown(self):
+                parts += namespace_main.waiters_note(self._probes)
         namespaces = namespace_main.status_note(self)
         if namespaces and self.posix_table is None:
             parts.append(namespaces)
@@ -309,6 +312,11 @@ class MainScreen(Screen[None]):
         for table in self.tables():
             marked = wait_summary.alerted(waits, table.kind) if waits else set()
             counts = wait_summary.queue_counts(waits) if waits and table.kind is Kind.MSG else None
+            if namespace_main.rows_shown(self):  # and the other namespaces' scans
+                counts, marked, scanned = namespace_main.waits_across(probes, table.kind,
+                                                                      counts, marked)  # fmt: skip
+                table.set_waits(counts, marked, scanned)
+                continue
             table.set_waits(counts, marked)
         self._show_status()
 
@@ -460,7 +468,7 @@ class MainScreen(Screen[None]):
                 self.post_message(self.SortChanged())
 
         posix = self.posix_table
-        title = posix_tabs.FULL_TITLES[posix.tab] if posix is not None else None
+        title = POSIX_TITLES[posix.tab] if posix is not None else None
         self.app.push_screen(
             ColumnChooser(table.kind, table.hidden, table.columns_spec, title), chosen
         )
@@ -489,6 +497,10 @@ class MainScreen(Screen[None]):
     def action_open(self) -> None:
         if self.posix_table is not None:
             posix_main.open_selected(self)
+            return
+        row = namespace_views.foreign(self.table.selected)
+        if row is not None:  # another IPC namespace's: its view reads inside it
+            namespace_views.open_row(self.app, row)  # type: ignore[arg-type]
             return
         obj = namespace_main.object_of(self.table.selected)
         if obj is not None:

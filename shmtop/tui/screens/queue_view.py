@@ -29,8 +29,11 @@ class QueueScreen(WaiterScreen):
     QueueScreen #message-pane { height: 1fr; min-height: 4; padding: 0 1; }
     """
 
-    def __init__(self, msqid: int, snapshot: Snapshot | None, *, readonly: bool = False) -> None:
-        super().__init__(msqid, snapshot, readonly=readonly)
+    def __init__(
+        self, msqid: int, snapshot: Snapshot | None, *, readonly: bool = False,
+        namespace: int | None = None, where: str = "",
+    ) -> None:  # fmt: skip
+        super().__init__(msqid, snapshot, readonly=readonly, namespace=namespace, where=where)
         self.queue: MessageQueue | None = None
         self.messages_text = ""
 
@@ -63,9 +66,7 @@ class QueueScreen(WaiterScreen):
         self.queue = found
         header = queue_detail(snapshot, found)
         self.query_one("#summary", Static).update(Text(header[0]))
-        self.query_one("#facts", Static).update(
-            Text("\n".join(line.strip() for line in header[1:]))
-        )
+        self.query_one("#facts", Static).update(self.facts(header[1:]))
 
     def waiters_title(self, waiters: tuple[Waiter, ...]) -> str:
         senders = sum(w.direction == "send" for w in waiters)
@@ -74,6 +75,8 @@ class QueueScreen(WaiterScreen):
 
     def show_probes(self, probes: Probes) -> None:
         super().show_probes(probes)
+        if self.namespace is not None:
+            probes = probes.inside(self.namespace)
         peek = probes.peeks.get(self.ident)
         if self.gone or peek is None or self.queue is None:
             return

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -47,6 +48,18 @@ HEX_LEGEND = [
 POLL_INTERVAL = 0.25  # seconds between re-reads of the rows on screen
 SWEEP_BUDGET = 0.02  # seconds of each poll the change map may spend reading
 SCAN, SWEEP, ATTACHERS = "segment-scan", "segment-sweep", "segment-attachers"
+FOREIGN_PATH = ("attached only: reading through another process is not offered for another "
+                "IPC namespace's segment")  # fmt: skip
+T = TypeVar("T")
+
+
+class Place(Protocol):
+    """Where System V calls on the segment are made: a thread joined to its IPC namespace
+    (core/namespaces/joined.py), for a segment of another namespace."""
+
+    def run(self, call: Callable[..., T], *args: Any) -> T: ...
+
+    def close(self) -> None: ...
 
 
 class SegmentViewScreen(Screen[None]):
@@ -95,9 +108,16 @@ class SegmentViewScreen(Screen[None]):
     def __init__(
         self, shmid: int, no_attach: bool = False, *, reader: SegmentReader | None = None,
         poll_interval: float = POLL_INTERVAL, sweep: bool = True, readonly: bool = False,
+        place: Place | None = None, namespace: int | None = None, where: str = "",
     ) -> None:  # fmt: skip
+        """place: a thread joined to the segment's IPC namespace (namespace: its inode,
+        where: its name) when another's: the segment is attached and stat'ed there (the
+        mapping is then ours, read from any thread)."""
         super().__init__()
         self.shmid = shmid
+        self.place = place
+        self.namespace = namespace
+        self.where = where
         # --readonly writes no file either: a browser session of `shmtop serve` is anyone's
         # on this machine, and an export creates a file wherever it is told, as our user.
         self.readonly = readonly
@@ -106,7 +126,14 @@ class SegmentViewScreen(Screen[None]):
         self.error: str | None = None
         self.gone = False
         self.reader = reader
-        if reader is None:
+        if reader is None and place is not None:
+            try:
+                self.reader = place.run(SegmentReader.attach, shmid)
+            except CannotRead as error:
+                self.error = cannot_read(error)
+            except OSError as error:  # the namespace could not be joined (it ended)
+                self.error = f"shm {shmid}: IPC namespace {where}: {error}"
+        elif reader is None:
             try:
                 self.reader = SegmentReader.open(shmid, no_attach=no_attach)
             except CannotRead as error:
@@ -160,7 +187,9 @@ class SegmentViewScreen(Screen[None]):
     def on_unmount(self) -> None:
         self.workers.cancel_node(self)
         if self.reader is not None:
-            self.reader.close()
+            self.reader.close()  # shmdt from here: the mapping is this process's
+        if self.place is not None:
+            self.place.close()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if typing_into_box(self, action, OPENERS):
@@ -176,6 +205,8 @@ class SegmentViewScreen(Screen[None]):
             return f"shm {self.shmid} is gone: only the last bytes read are shown"
         if self.readonly and action == "save":
             return "read-only (--readonly): no file is saved"
+        if self.place is not None and action == "switch_path":
+            return FOREIGN_PATH
         return None
 
     def say(self, note: str) -> None:
@@ -216,8 +247,8 @@ class SegmentViewScreen(Screen[None]):
         self._show_path()
 
     def _check_segment(self) -> None:
-        try:
-            stat = native.shm_stat(self.shmid)
+        try:  # in the segment's IPC namespace: the id names its segment there
+            stat = self._in_place(native.shm_stat, self.shmid)
         except OSError as error:
             if error.errno in GONE:
                 self._segment_gone()
@@ -237,6 +268,9 @@ class SegmentViewScreen(Screen[None]):
         if stat.mode & SHM_DEST and (before is None or not before.mode & SHM_DEST):
             self.set_status(self._dest_note(), error=True)
         self._show_summary()
+
+    def _in_place(self, call: Callable[..., T], *args: Any) -> T:
+        return call(*args) if self.place is None else self.place.run(call, *args)
 
     def _dest_note(self) -> str:
         note = "marked for destruction (IPC_RMID): it goes when its last process detaches"
@@ -259,6 +293,8 @@ class SegmentViewScreen(Screen[None]):
 
     def show_probes(self, probes: Probes) -> None:
         """Mark the futex words threads are blocked on (the app scans waiters for this view)."""
+        if self.namespace is not None:  # its namespace's scan: ids there are its own
+            probes = probes.inside(self.namespace)
         if self.reader is None or self.gone or probes.waits is None:
             return
         waiters = [w for w in probes.waits.on(Kind.SHM, self.shmid) if w.futex is not None]
@@ -277,6 +313,8 @@ class SegmentViewScreen(Screen[None]):
                       f"owner {safe_text(user_name(s.uid))}", f"nattch {s.nattch}"]  # fmt: skip
             if s.mode & SHM_DEST:
                 parts.append("DEST")
+        if self.where:  # after the figures: at 80 columns they come first
+            parts.append(f"in IPC namespace {self.where}")
         if self._waited and not self.gone:
             parts.append(self._waited)
         if self.gone:
@@ -349,7 +387,9 @@ class SegmentViewScreen(Screen[None]):
     @work(thread=True, group=ATTACHERS, exclusive=True, exit_on_error=False)
     def scan_attachers(self) -> str:
         """Who maps the segment, as one line (unless the main app's snapshots tell)."""
-        return self._attachers if self._attachers_from_snapshots else attachers_line(self.shmid)
+        if self._attachers_from_snapshots or self.place is not None:
+            return self._attachers  # another namespace's: its snapshots alone tell (ids repeat)
+        return attachers_line(self.shmid)
 
     def run_scan(self, scan: Scan) -> None:
         """Run a scan of the segment in a thread, one at a time; its outcome lands in poll."""
@@ -498,6 +538,9 @@ class SegmentViewScreen(Screen[None]):
         """Attached read-only <-> through another process's mapping (counters untouched)."""
         old = self.reader
         assert old is not None
+        if self.place is not None:
+            self.set_status(FOREIGN_PATH, error=True)
+            return
         try:
             if old.path is ReadPath.ATTACH:
                 new = SegmentReader.through_process(self.shmid)

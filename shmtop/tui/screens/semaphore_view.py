@@ -85,9 +85,9 @@ class SemaphoreSetScreen(WaiterScreen):
 
     def __init__(
         self, semid: int, snapshot: Snapshot | None, *, readonly: bool = False,
-        labels: tuple[str, ...] = (),
+        labels: tuple[str, ...] = (), namespace: int | None = None, where: str = "",
     ) -> None:  # fmt: skip
-        super().__init__(semid, snapshot, readonly=readonly)
+        super().__init__(semid, snapshot, readonly=readonly, namespace=namespace, where=where)
         self.labels = labels  # what each semaphore counts, when known (the demo's sets)
         self.history: dict[int, ValueHistory] = {}
         self.sem_set: SemaphoreSet | None = None
@@ -129,9 +129,7 @@ class SemaphoreSetScreen(WaiterScreen):
         self.sem_set = found
         header = semaphore_detail(snapshot, found)
         self.query_one("#summary", Static).update(Text(header[0]))
-        self.query_one("#facts", Static).update(
-            Text("\n".join(line.strip() for line in header[1:3]))
-        )
+        self.query_one("#facts", Static).update(self.facts(header[1:3]))
         unreadable = self.query_one("#unreadable", Static)
         unreadable.set_class(found.semaphores is None, "-on")
         self.semaphores.display = found.semaphores is not None

@@ -64,9 +64,16 @@ class WaiterScreen(Screen[None]):
                            background: $panel; }  /* above the footer */
     """
 
-    def __init__(self, ident: int, snapshot: Snapshot | None, *, readonly: bool = False) -> None:
+    def __init__(
+        self, ident: int, snapshot: Snapshot | None, *, readonly: bool = False,
+        namespace: int | None = None, where: str = "",
+    ) -> None:  # fmt: skip
+        """namespace: the inode of the object's IPC namespace when it is another's (the
+        app then feeds that namespace's snapshots and scans, namespace_views.py)."""
         super().__init__()
         self.ident = ident
+        self.namespace = namespace
+        self.where = where
         self.readonly = readonly
         self.gone = False
         self.first_snapshot = snapshot
@@ -99,7 +106,14 @@ class WaiterScreen(Screen[None]):
 
     # ---- waiters ----
 
+    def facts(self, lines: list[str]) -> Text:
+        """The lines under the summary, the object's IPC namespace first when another's."""
+        where = [f"in IPC namespace {self.where}"] if self.where else []
+        return Text("\n".join([*where, *(line.strip() for line in lines)]))
+
     def show_probes(self, probes: Probes) -> None:
+        if self.namespace is not None:  # its namespace's scan: ids there are its own
+            probes = probes.inside(self.namespace)
         if self.gone or not probes.scanned:
             return
         if probes.waits is None:

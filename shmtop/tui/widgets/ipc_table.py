@@ -91,6 +91,7 @@ class IpcTable(ScrollView, can_focus=False):
         self.tagged: set[int] = set()
         self.marked: set[int] = set()  # in a deadlock or a stuck wait: drawn as alerts
         self.counts: Mapping[int, tuple[int, int]] | None = None  # waiter counts, if scanned
+        self.scanned_namespaces: frozenset[int] = frozenset()  # other namespaces counted too
         self.sort_key = "id"
         self.sort_reverse = False
         self.filter: Filter = parse_filter("")
@@ -246,17 +247,23 @@ class IpcTable(ScrollView, can_focus=False):
             target = 0
         self.scroll_to(x=target, animate=False)
 
-    def set_waits(self, counts: Mapping[int, tuple[int, int]] | None, marked: set[int]) -> None:
-        """A waiter scan's counts for the counted columns (None: no scan) and alerted ids."""
-        if counts == self.counts and marked == self.marked:
+    def set_waits(
+        self, counts: Mapping[int, tuple[int, int]] | None, marked: set[int],
+        scanned: frozenset[int] = frozenset(),
+    ) -> None:  # fmt: skip
+        """A waiter scan's counts for the counted columns (None: no scan) and alerted ids,
+        by row id; scanned: the other IPC namespaces (inodes) whose rows they cover."""
+        if counts == self.counts and marked == self.marked and scanned == self.scanned_namespaces:
             return
-        self.counts, self.marked = counts, marked
+        self.counts, self.marked, self.scanned_namespaces = counts, marked, scanned
         self._arrange()
 
     def _cell(self, column: Column, obj: IpcObject, width: int = 0) -> str:
         assert self.snapshot is not None
-        # The waiter scan is the caller's namespace's: another's rows were not scanned.
-        if column.counted and self.counts is not None and getattr(obj, "current", True):
+        # Another namespace's rows are counted only where a scan was made inside it.
+        counted_here = (getattr(obj, "current", True)
+                        or getattr(obj, "inode", None) in self.scanned_namespaces)  # fmt: skip
+        if column.counted and self.counts is not None and counted_here:
             return "/".join(map(str, self.counts.get(obj.id, (0, 0))))
         if column.fit is not None and width:
             return column.fit(obj, self.snapshot, width)
