@@ -207,5 +207,10 @@ class TreeScreen(Screen[None]):
 
     def help_topics(self) -> list[tuple[str, list[str]]]:
         return [
+            ("Enter and Space", [
+                "Enter on an object's line (or on who has it attached or is blocked on it)",
+                "opens its view, as Enter on its tab does; on a process, owner or section",
+                "line it folds or unfolds, as Space does.",
+            ]),
             ("What the lines say", described_lines(list(glossary.TREE_MEANINGS), width=18)),
-        ]
+        ]  # fmt: skip

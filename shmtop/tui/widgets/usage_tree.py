@@ -48,8 +48,9 @@ class UsageTreeView(Tree[TreeRow]):
         Binding("end", "scroll_end", "Last line", show=False, id="tree.last"),
         Binding("left", "scroll_left", "Scroll left", show=False, id="tree.left"),
         Binding("right", "scroll_right", "Scroll right", show=False, id="tree.right"),
-        Binding("enter", "open_line", "Open the object (its view)", id="tree.open"),
-        Binding("space", "toggle_node", "Fold / unfold", id="tree.toggle"),
+        # Short words: at 80 columns the footer keeps room for the screen's keys and Quit.
+        Binding("enter", "open_line", "Open", id="tree.open"),
+        Binding("space", "toggle_node", "Fold", id="tree.toggle"),
         Binding(
             "shift+space",
             "toggle_expand_all",
