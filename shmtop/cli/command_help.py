@@ -22,11 +22,13 @@ COMMANDS: dict[str, CommandHelp] = {
         " then the POSIX ones, which -A, --watch and --from leave out), from one consistent"
         " snapshot: owner, size, attachments with their access (rw/ro), status (dest,"
         " orphan, locked) and who created and last used each object. Run as root to see"
-        " every process's mappings; without root shmtop says what it could not inspect.",
+        " every process's mappings; without root shmtop says what it could not inspect."
+        " --filter takes the interactive view's filter terms (System V kinds).",
         (
             "shmtop list",
             "shmtop list shm --sort size",
             "shmtop list sem --user postgres",
+            "shmtop list shm --filter 'nattch:>0 size:>1M age:>1h'",
             "shmtop list pshm",
             "shmtop list --json",
             "shmtop list --json --watch 5 --count 12",

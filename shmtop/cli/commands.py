@@ -112,6 +112,22 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
+def add_selection_options(listing: argparse.ArgumentParser) -> None:
+    """list's choice of objects and their order: --sort, --reverse, --user, --filter."""
+    listing.add_argument(
+        "--sort",
+        metavar="COL",
+        help="sort by a column key, the TUI's too (id, key, size, creator, atime, status...);"
+        " times sort as ages, newest first",
+    )
+    listing.add_argument("--reverse", action="store_true", help="reverse the order")
+    listing.add_argument("--user", metavar="U", help="only objects owned by user name or uid U")
+    listing.add_argument("--filter", metavar="EXPR", dest="filter_expr",
+                         help="System V kinds: only objects every term of EXPR matches, the TUI's"
+                              " filter language (nattch:>0 size:>1M age:>1h user:NAME key:0x..,"
+                              " !dest, orphan...)")  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="shmtop",
@@ -127,14 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = add_command(commands, "list")
     listing.add_argument("kind", nargs="?", default="all", choices=(*KINDS, "all", *POSIX_KINDS))
     listing.add_argument("--json", action="store_true", help="typed JSON instead of a table")
-    listing.add_argument(
-        "--sort",
-        metavar="COL",
-        help="sort by a column key, the TUI's too (id, key, size, creator, atime, status...);"
-        " times sort as ages, newest first",
-    )
-    listing.add_argument("--reverse", action="store_true", help="reverse the order")
-    listing.add_argument("--user", metavar="U", help="only objects owned by user name or uid U")
+    add_selection_options(listing)
     listing.add_argument("--watch", type=float, metavar="SECONDS",
                          help="with --json: a snapshot every SECONDS, one a line (JSON Lines),"
                               " until Ctrl-C")  # fmt: skip
@@ -479,7 +488,12 @@ def run_list(args: argparse.Namespace) -> int:
     if args.watch is not None:
         return watch_list(args, kinds)
     posix_part = None
-    if args.kind == "all" and recorded is None:  # and the POSIX tables (cli/list_posix.py)
+    if args.kind == "all" and recorded is None and args.filter_test is not None:
+        from shmtop.cli.list_filter import POSIX_LEFT_OUT
+
+        print(POSIX_LEFT_OUT, file=sys.stderr)
+        snapshot = take_snapshot(attachments=True)
+    elif args.kind == "all" and recorded is None:  # and the POSIX tables (cli/list_posix.py)
         from shmtop.cli import list_posix
 
         snapshot, posix_part = list_posix.scan(args)  # one maps and fd read for both
@@ -516,6 +530,11 @@ def check_listing(args: argparse.Namespace, kinds: Sequence[str]) -> None:
     if args.sort and not any(columns.column(Kind(k), args.sort) for k in kinds):
         known = {name for k in kinds for name in columns.sort_names(Kind(k))}
         raise CliError(bad_sort(args.sort, known), EXIT_USAGE)
+    args.filter_test = None
+    if args.filter_expr is not None:  # the filter language is imported only to be used
+        from shmtop.cli import list_filter
+
+        args.filter_test = list_filter.parse(args.filter_expr)
     check_watch(args)
 
 
@@ -536,7 +555,7 @@ def check_watch(args: argparse.Namespace) -> None:
 def choose(
     snapshot: Snapshot, args: argparse.Namespace, kinds: Sequence[str]
 ) -> dict[str, list[Any]]:
-    """The objects list shows, by kind: --user's, in --sort's order."""
+    """The objects list shows, by kind: --user's and --filter's, in --sort's order."""
     from shmtop.text import columns
 
     chosen: dict[str, list[Any]] = {}
@@ -546,6 +565,8 @@ def choose(
             from shmtop.text.filtering import owner_matches
 
             objects = [o for o in objects if owner_matches(o.owner, args.user)]
+        if args.filter_test is not None:
+            objects = [o for o in objects if args.filter_test(o, snapshot)]
         chosen[kind] = columns.sort_objects(
             Kind(kind), objects, args.sort or "id", snapshot, reverse=args.reverse
         )

@@ -20,14 +20,16 @@ from shmtop.text import posix_table
 from shmtop.text.errors import no_such_name, not_yet_for
 from shmtop.text.sanitize import safe_text
 
-NOT_YET = ("sort", "user", "reverse")  # list's options the POSIX kinds do not take yet
+# list's options the POSIX kinds do not take yet (dests)
+NOT_YET = ("sort", "user", "reverse", "filter_expr")
 
 
 def not_yet(args: argparse.Namespace) -> None:
     """A usage error for an option of NOT_YET given with a POSIX kind."""
     for option in NOT_YET:
         if getattr(args, option, None):
-            raise CliError(not_yet_for(f"--{option}", args.kind), EXIT_USAGE)
+            flag = "--filter" if option == "filter_expr" else f"--{option}"
+            raise CliError(not_yet_for(flag, args.kind), EXIT_USAGE)
 
 
 def run_list(args: argparse.Namespace) -> int:

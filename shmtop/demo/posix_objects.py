@@ -54,6 +54,16 @@ WORDS: dict[PosixWhat, str] = {
     "psem": "POSIX semaphore",
     "pmq": "POSIX queue",
 }
+# What each object is for, as the guide and the "demo: ..." lines say it (the guide has
+# 22 rows at 80x24: keep each short).
+NOTES: dict[PosixRole, str] = {
+    "pshm-ring": "64 KiB price lines, rw demo-pshm-rw, ro demo-pshm-ro",
+    "pshm-leak": "16 KiB unlinked (shm_unlink) while demo-pshm-hold maps it: memory no"
+    " `ls /dev/shm` shows, gone at the last unmap",
+    "psem-gate": "named semaphore (/dev/shm/sem.demo-gate) kept at 0: demo-psem-wait waits on it",
+    "pmq-jobs": f"message queue (at most {JOBS_MAX_MESSAGES} of {JOBS_MESSAGE_SIZE} bytes): jobs"
+    " from demo-pmq-sender, received more slowly by demo-pmq-recv",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +74,10 @@ class PosixDemoObject:
     name: str
     role: PosixRole
     note: str
+
+    def described(self) -> str:
+        """'POSIX shm /demo-prices: 64 KiB ...' (Demo.describe's line)."""
+        return f"{WORDS[self.what]} {self.name}: {self.note}"
 
 
 def shm_path(name: str) -> str:

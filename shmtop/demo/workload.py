@@ -213,7 +213,7 @@ class Demo:
         """One line per object and per process, e.g. "segment 1234: ring buffer ..."."""
         return (
             [f"{_WORDS[o.kind]} {o.id}: {o.note}" for o in self.objects]
-            + [f"{posix_objects.WORDS[o.what]} {o.name}: {o.note}" for o in self.posix_objects]
+            + [o.described() for o in self.posix_objects]
             + [f"process {p.pid} {p.name}: {p.note}" for p in self.processes if processes]
         )
 
@@ -409,16 +409,15 @@ class Demo:
             shmid, key = _keyed_segment(RING_SIZE, 0o640)
             ring = self._made(
                 Kind.SHM, shmid, "ring",
-                f"ring buffer (key {key:#010x}), 64 KiB: header (write index, read index, count"
-                f" as u64) then {RING_SLOTS} records of {RECORD_SIZE} bytes; attached by"
-                " demo-producer, demo-consumer1, demo-consumer2 (read-write) and demo-reader"
-                " (read-only)",
+                f"ring buffer (key {key:#010x}), 64 KiB: u64 header (write index, read index,"
+                f" count), {RING_SLOTS} records of {RECORD_SIZE} bytes; attached rw by"
+                " demo-producer, demo-consumer1, demo-consumer2, ro by demo-reader",
             )  # fmt: skip
         with _signals_blocked():
             semid = native.semget(native.IPC_PRIVATE, 3, native.IPC_CREAT | 0o640)
             guard = self._made(
                 Kind.SEM, semid, "ring-guard",
-                f"guards ring buffer {ring}: #0 mutex (SEM_UNDO), #1 empty slots, #2 full slots",
+                f"guards segment {ring}: #0 mutex (SEM_UNDO), #1 empty, #2 full slots",
                 ("mutex", "empty slots", "full slots"),
             )  # fmt: skip
         native.sem_setall(guard, [1, RING_SLOTS, 0])
@@ -444,8 +443,8 @@ class Demo:
             msqid = native.msgget(native.IPC_PRIVATE, native.IPC_CREAT | 0o600)
             queue = self._made(
                 Kind.MSG, msqid, "queue",
-                "typed messages (1 order, 2 invoice, 3 alert) from demo-sender, received more"
-                " slowly by demo-receiver: a few stay queued",
+                "typed messages (1 order, 2 invoice, 3 alert) from demo-sender; demo-receiver is"
+                " slower: a few stay queued",
             )  # fmt: skip
         self._start(
             "demo-sender",
@@ -534,8 +533,7 @@ class Demo:
         px = posix_objects
         prices = self._named(
             "pshm", px.PRICES, "pshm-ring",
-            "64 KiB of price lines: mapped read-write by demo-pshm-rw, read-only by"
-            " demo-pshm-ro",
+            px.NOTES["pshm-ring"],
             lambda: px.make_shm(px.PRICES, px.PRICES_SIZE),
         )  # fmt: skip
         self._start("demo-pshm-rw", f"maps {prices} read-write, writes a line now and then",
@@ -544,8 +542,7 @@ class Demo:
                     px.price_viewer)  # fmt: skip
         scratch = self._named(
             "pshm", px.SCRATCH, "pshm-leak",
-            "16 KiB unlinked (shm_unlink) while demo-pshm-hold maps it: memory no"
-            " `ls /dev/shm` shows, gone at the last unmap",
+            px.NOTES["pshm-leak"],
             lambda: px.make_shm(px.SCRATCH, px.SCRATCH_SIZE),
         )  # fmt: skip
         self._start("demo-pshm-hold", f"keeps {scratch} mapped after its unlink",
@@ -553,15 +550,14 @@ class Demo:
         px.unlink_shm(scratch)
         gate = self._named(
             "psem", px.GATE, "psem-gate",
-            "named semaphore (/dev/shm/sem.demo-gate) kept at 0: demo-psem-wait waits on it",
+            px.NOTES["psem-gate"],
             lambda: px.make_sem(px.GATE, 0),
         )  # fmt: skip
         self._start("demo-psem-wait", f"blocked in sem_wait on {gate} until the demo ends",
                     px.gate_waiter)  # fmt: skip
         jobs = self._named(
             "pmq", px.JOBS, "pmq-jobs",
-            f"message queue (at most {px.JOBS_MAX_MESSAGES} of {px.JOBS_MESSAGE_SIZE}"
-            " bytes): jobs from demo-pmq-sender, received more slowly by demo-pmq-recv",
+            px.NOTES["pmq-jobs"],
             lambda: px.make_queue(px.JOBS),
         )  # fmt: skip
         self._start("demo-pmq-sender", f"sends a job to {jobs} every {px.PMQ_SEND_PACE:g} s",

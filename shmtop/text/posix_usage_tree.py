@@ -31,6 +31,7 @@ class PosixUse:
     label: str
     role: str  # "object", or "waiter" when the process has a thread blocked on it
     order: tuple[int, str, int]
+    ref: tuple[str, int, int]  # the object: its kind, device and inode (what Enter opens)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,9 @@ def posix_users(shm: PosixSnapshot | None, queues: MqSnapshot | None) -> dict[in
 def _use(kind: str, dev: int, inode: int, name: str, how: list[str], facts: str) -> PosixUse:
     role = "waiter" if any(h.startswith("WAITING") for h in how) else "object"
     label = f"{kind} {safe_text(name)}: {'; '.join(how)}  · {facts}"
-    return PosixUse(f"{kind}{dev}:{inode}", label, role, (ORDER[kind], name, inode))
+    return PosixUse(
+        f"{kind}{dev}:{inode}", label, role, (ORDER[kind], name, inode), (kind, dev, inode)
+    )
 
 
 def _futex_waiters(waits: WaitReport | None) -> dict[tuple[int, int], list[Waiter]]:
@@ -150,6 +153,7 @@ class PosixOwned:
     uid: int
     users: tuple[tuple[str, str, str, int], ...]
     order: tuple[int, str, int]
+    ref: tuple[str, int, int]  # its kind, device and inode (what Enter opens)
 
 
 def posix_owned(
@@ -176,7 +180,7 @@ def posix_owned(
         label = f"{kind} {safe_text(obj.name)}  {_file_facts(obj)}"
         owned[user_name(obj.uid)].append(PosixOwned(
             f"{kind}{obj.dev}:{obj.inode}", label, kind, obj.uid, tuple(lines),
-            (ORDER[kind], obj.name, obj.inode),
+            (ORDER[kind], obj.name, obj.inode), (kind, obj.dev, obj.inode),
         ))  # fmt: skip
     for queue in queues.queues if queues is not None else ():
         entry = queue.entry
@@ -189,7 +193,7 @@ def posix_owned(
         label = f"{PMQ} {safe_text(queue.name)}  {_queue_facts(queue)}"
         owned[user_name(entry.uid)].append(PosixOwned(
             f"{PMQ}{entry.dev}:{entry.inode}", label, PMQ, entry.uid, tuple(lines),
-            (ORDER[PMQ], queue.name, entry.inode),
+            (ORDER[PMQ], queue.name, entry.inode), (PMQ, entry.dev, entry.inode),
         ))  # fmt: skip
     return owned
 

@@ -55,6 +55,7 @@ class TreeRow(msgspec.Struct, frozen=True, gc=False):
     kind: Kind | None = None  # the object the line is (or is about), with its id
     ident: int | None = None
     pid: int | None = None
+    posix: tuple[str, int, int] | None = None  # a POSIX object's kind, device and inode
 
     def walk(self) -> Iterable[TreeRow]:
         """This row and every row under it, depth first."""
@@ -265,7 +266,8 @@ def _process_section(
             children.append(TreeRow(f"p{pid}/{kind}{ident}", label, role, kind=kind, ident=ident,
                                     pid=pid))  # fmt: skip
         for use in sorted(posix.get(pid, ()), key=lambda use: use.order):  # after System V
-            children.append(TreeRow(f"p{pid}/{use.key}", use.label, use.role, pid=pid))
+            children.append(TreeRow(f"p{pid}/{use.key}", use.label, use.role, pid=pid,
+                                    posix=use.ref))  # fmt: skip
         owner = f"  user {safe_text(who.user)}" if who.user is not None else ""
         label = f"{_process_label(pid, who)}{owner}  ({counted(len(children), 'object')})"
         rows.append(TreeRow(f"p{pid}", label, "process", tuple(children), pid=pid))
@@ -328,9 +330,9 @@ def _owner_section(
 def _posix_owned_row(name: str, obj: PosixOwned) -> TreeRow:
     """A POSIX object and, under it, who maps it, holds it or is blocked on it."""
     key = f"o{name}/{obj.key}"
-    children = tuple(TreeRow(f"{key}/{suffix}", label, role, pid=pid)
+    children = tuple(TreeRow(f"{key}/{suffix}", label, role, pid=pid, posix=obj.ref)
                      for suffix, label, role, pid in obj.users)  # fmt: skip
-    return TreeRow(key, obj.label, "object", children)
+    return TreeRow(key, obj.label, "object", children, posix=obj.ref)
 
 
 def _owned_row(name: str, kind: Kind, obj: IpcObject, people: Mapping[int, _Who],

@@ -24,7 +24,7 @@ from shmtop.core.model import Kind, MessageQueue, Segment, Snapshot
 from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.text.columns import COLUMNS
 from shmtop.text.units import time_of_day
-from shmtop.tui import namespace_main, namespace_views, textual_leaks
+from shmtop.tui import namespace_main, namespace_views, posix_main, posix_prefs, textual_leaks
 from shmtop.tui.app_keys import ExplainedKeys
 from shmtop.tui.namespace_feed import NamespaceFeed
 from shmtop.tui.posix_source import PosixFeed
@@ -158,6 +158,7 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
                 table.set_sort(str(column), reverse=bool(reverse))
             known = {c.key for c in COLUMNS[table.kind]}
             table.set_hidden(set(self.preferences.hidden.get(str(table.kind), ())) & known)
+        posix_prefs.apply(self.preferences, posix_main.tables(self.main_screen))
         self._started = True  # saves from now on keep what was remembered
         if self.guide:
             self.push_screen(DemoGuide(self.guide))
@@ -392,6 +393,7 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
                 self.preferences.hidden[str(table.kind)] = sorted(table.hidden)
             else:
                 self.preferences.hidden.pop(str(table.kind), None)
+        posix_prefs.store(self.preferences, posix_main.tables(main))
         self.preferences.save(self.preferences_path)
 
 

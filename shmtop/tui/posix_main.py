@@ -123,10 +123,7 @@ def why_not(screen: MainScreen, action: str) -> str | None:
             return "no row: the filter hides every object (\\ then Esc clears it)"
         return f"no row: no {posix_tabs.FULL_TITLES[table.tab]} to act on"
     if action == "open" and table.tab == "pmq":
-        return ("a POSIX queue's messages cannot be read without taking them (no MSG_COPY): "
-                "the pane below shows its counts and waiters")  # fmt: skip
-    if action == "choose_columns":
-        return "the POSIX tabs show every column (← → scroll sideways)"
+        return f"{posix_tabs.PMQ_NOT_OPENED}: the pane below shows its counts and waiters"
     return None
 
 

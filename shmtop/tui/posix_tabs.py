@@ -68,6 +68,7 @@ FULL_TITLES = {
     "pmq": "POSIX message queues",
 }
 NO_FEED = "POSIX objects are not scanned in this view"
+PMQ_NOT_OPENED = "a POSIX queue's messages cannot be read without taking them (no MSG_COPY)"
 
 
 # ---- the detail pane ----

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 INTERVALS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
-TABS = ("shm", "sem", "msg")
+TABS = ("shm", "sem", "msg", "pshm", "psem", "pmq")  # System V, then POSIX (posix_prefs.py)
 DEFAULT_THEME = "textual-dark"
 
 

@@ -84,6 +84,7 @@ def objects(
         ("list",),
         ("list", "--json"),
         ("list", "shm", "--sort", "size"),
+        ("list", "shm", "--filter", "nattch:>0 size:>1k"),
         ("limits",),
         ("limits", "--json"),
         ("show", "shm"),
@@ -103,6 +104,15 @@ def test_a_one_shot_command_imports_no_tui_debugger_or_psutil(
     if argv[0] == "show":
         assert argv[2] in found["output"]
     assert forbidden(found["modules"]) == []
+
+
+def test_list_imports_the_filter_language_only_for_filter(objects: dict[str, int]) -> None:
+    plain = run_main("list", "shm")
+    assert plain["code"] == 0
+    assert not {"shmtop.text.filtering", "shmtop.cli.list_filter"} & set(plain["modules"])
+    filtered = run_main("list", "shm", "--filter", "nattch:>0")
+    assert filtered["code"] == 0 and str(objects["shm"]) in filtered["output"]
+    assert "shmtop.text.filtering" in filtered["modules"]
 
 
 def test_the_check_would_see_the_debugger_if_it_were_imported() -> None:

@@ -24,15 +24,19 @@ from typing import Any
 import pytest
 from futex_kids import Child, start
 from textual.pilot import Pilot
+from textual.widgets import SelectionList
 from tui_pilot import app_running, text_of, wait_armed, wait_for
 
 from shmtop.core.binding import native
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.posix_source import PosixSource
+from shmtop.tui.prefs import Preferences
+from shmtop.tui.screens.column_chooser import ColumnChooser
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.main import MainScreen
 from shmtop.tui.screens.posix_view import PosixObjectScreen
 from shmtop.tui.widgets.hex_view import HexView
+from shmtop.tui.widgets.ipc_table import IpcTable
 from shmtop.tui.widgets.posix_table import PosixTable
 
 pytestmark = [
@@ -345,3 +349,43 @@ async def test_a_source_told_its_pids_scans_only_those(made: Made) -> None:
     finally:
         everyone.close()
         ours.close()
+
+
+async def test_a_posix_tabs_sort_and_hidden_columns_are_remembered(
+    tmp_path: Path, made: Made
+) -> None:
+    """< > and F2 on the pshm tab, saved under its own name; the next start applies them."""
+    name = made.shm(b"sorted")
+    prefs_path = tmp_path / "prefs.json"
+    source = PosixSource()
+    try:
+        async with app_running(tmp_path, posix=source) as (app, pilot):
+            table = await show_row(app, pilot, "pshm", "4", name)
+            assert table.sort_key == "name"
+            await pilot.press("greater_than_sign")  # the next column: owner
+            await wait_for(pilot, lambda: table.sort_key == "owner", "sorted by owner")
+            await pilot.press("f2")
+            await wait_for(pilot, lambda: isinstance(app.screen, ColumnChooser), "F2's chooser")
+            chooser = app.screen
+            assert isinstance(chooser, ColumnChooser)
+            assert chooser.title == "POSIX shared memory"
+            choices = chooser.query_one(SelectionList)
+            choices.highlighted = [c.key for c in chooser.columns].index("perms")
+            await pilot.press("space", "enter")
+            await wait_for(pilot, lambda: table.hidden == {"perms"}, "perms hidden")
+            assert "perms" not in [c.key for c in table.shown]
+            await wait_for(pilot, prefs_path.exists, "the preferences saved")
+            saved = json.loads(prefs_path.read_text())
+            assert saved["sort"]["pshm"] == ["owner", False]
+            assert saved["hidden"]["pshm"] == ["perms"]
+            assert "shm" not in saved["hidden"]  # the System V segments' columns untouched
+
+        again = Preferences.load(prefs_path)
+        async with app_running(tmp_path, posix=source, preferences=again) as (app, pilot):
+            table = await show_row(app, pilot, "pshm", "4", name)
+            assert (table.sort_key, table.sort_reverse) == ("owner", False)
+            assert table.hidden == {"perms"}
+            segments = app.main_screen.query_one("#table-shm", IpcTable)
+            assert segments.sort_key == "id" and not segments.hidden
+    finally:
+        source.close()

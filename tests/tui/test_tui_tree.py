@@ -28,6 +28,9 @@ from shmtop.text.usage_tree import TreeRow
 from shmtop.tui.app import ShmtopApp
 from shmtop.tui.posix_source import PosixSource
 from shmtop.tui.screens.confirm import ConfirmScreen
+from shmtop.tui.screens.posix_view import PosixObjectScreen
+from shmtop.tui.screens.segment_view import SegmentViewScreen
+from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
 from shmtop.tui.screens.tree_view import TreeScreen
 from shmtop.tui.screens.user_picker import UserPicker
 from shmtop.tui.widgets.usage_tree import UsageTreeView
@@ -195,8 +198,64 @@ async def test_the_tree_shows_a_posix_object_under_the_process_that_maps_it(
             await pilot.press("t")
             await wait_for(pilot, lambda: key in rows(app), "the object under its mapper")
             assert rows(app)[key].label.startswith(f"pshm /{name}: mapped rw  · 4.0K")
+            # Enter on it: its hex view, as Enter on the pshm tab opens.
+            tree = app.screen.query_one(UsageTreeView)
+            at = tree.line_of(key)
+            assert at is not None
+            tree.cursor_line = at
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, PosixObjectScreen), "hex view")
+            opened = app.screen
+            assert isinstance(opened, PosixObjectScreen) and opened.obj.inode == info.st_ino
     finally:
         mapper.kill()
         mapper.wait()
         posix.close()
         os.unlink(path)
+
+
+@pytest.mark.asyncio
+async def test_enter_opens_an_objects_view_and_space_folds(
+    tmp_path: Path, make_shm: MakeShm, make_sem: MakeSem, spawn: Spawn
+) -> None:
+    shmid = make_shm()
+    semid = make_sem(2)
+    attacher = spawn(name="shmtop-tropen", attach=[(shmid, True)])
+    line = f"p{attacher.pid}/shm{shmid}"
+
+    async with app_running(tmp_path) as (app, pilot):
+        await tables_filled(app, pilot)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: line in rows(app), "the segment under its attacher")
+        tree = app.screen.query_one(UsageTreeView)
+
+        # Space on the process folds it, Enter (a process is no object) unfolds it.
+        at = tree.line_of(f"p{attacher.pid}")
+        assert at is not None
+        tree.cursor_line = at
+        await pilot.press("space")
+        await wait_for(pilot, lambda: line not in rows(app), "Space folded the process")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: line in rows(app), "Enter unfolded it")
+
+        # Enter on the segment's line: its content view, as from the Segments tab.
+        at = tree.line_of(line)
+        assert at is not None
+        tree.cursor_line = at
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, SegmentViewScreen), "the hex view")
+        hex_view = app.screen
+        assert isinstance(hex_view, SegmentViewScreen) and hex_view.shmid == shmid
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, TreeScreen), "back in the tree")
+
+        # Enter on the set's line under its owner: the set view.
+        owned = f"oroot/sem{semid}"
+        await wait_for(pilot, lambda: owned in rows(app), "the set under its owner")
+        at = tree.line_of(owned)
+        assert at is not None
+        tree.cursor_line = at
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, SemaphoreSetScreen), "the set view")
+        set_view = app.screen
+        assert isinstance(set_view, SemaphoreSetScreen) and set_view.ident == semid

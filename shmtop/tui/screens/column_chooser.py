@@ -35,10 +35,12 @@ class ColumnChooser(ModalScreen[set[str] | None]):
     """
 
     def __init__(
-        self, kind: Kind, hidden: set[str], columns: tuple[Column, ...] | None = None
-    ) -> None:
+        self, kind: Kind, hidden: set[str], columns: tuple[Column, ...] | None = None,
+        title: str | None = None,
+    ) -> None:  # fmt: skip
         super().__init__()
         self.kind = kind
+        self.title = title or KIND_NAMES[kind]  # a POSIX tab's: its own
         self.hidden = set(hidden)
         self.columns = columns or COLUMNS[kind]  # a table across namespaces: NS too
         keys = [c.key for c in self.columns]
@@ -51,7 +53,7 @@ class ColumnChooser(ModalScreen[set[str] | None]):
             for c in self.columns
         ]  # fmt: skip
         with Vertical() as box:
-            box.border_title = f"Columns of {KIND_NAMES[self.kind]}"
+            box.border_title = f"Columns of {self.title}"
             yield SelectionList[str](*choices, id="columns")
             yield Static(Text("Space shows/hides · Enter keeps · Esc cancels"), id="columns-hint")
 

@@ -28,6 +28,7 @@ from shmtop.text.report import attached_summary, counted, evidence_text, status_
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import hex_key
 from shmtop.tui import finder, namespace_main, namespace_views, posix_main, wait_summary
+from shmtop.tui.posix_tabs import FULL_TITLES as POSIX_TITLES
 from shmtop.tui.probes import PollRequested, Probes, scan_waiters
 from shmtop.tui.screens.column_chooser import ColumnChooser
 from shmtop.tui.screens.confirm import ConfirmScreen
@@ -35,7 +36,7 @@ from shmtop.tui.screens.help import FILTER_HELP
 from shmtop.tui.screens.tree_view import TreeScreen
 from shmtop.tui.typeahead import opener_actions, opens_input, typing_into_box
 from shmtop.tui.widgets.alert_banner import AlertBanner
-from shmtop.tui.widgets.detail import DetailPane
+from shmtop.tui.widgets.detail import DetailBox, DetailPane
 from shmtop.tui.widgets.footer import KeyFooter
 from shmtop.tui.widgets.ipc_table import IpcTable
 from shmtop.tui.widgets.meters import UsageMeters
@@ -130,6 +131,16 @@ class MainScreen(Screen[None]):
         Binding("2", "tab('sem')", "Semaphores tab", show=False, id="main.tab_sem"),
         Binding("3", "tab('msg')", "Queues tab", show=False, id="main.tab_msg"),
         *posix_main.TAB_BINDINGS,
+        Binding(
+            "J",
+            "scroll_detail(3)",
+            "Scroll the detail pane down",
+            show=False,
+            id="main.detail_down",
+        ),
+        Binding(
+            "K", "scroll_detail(-3)", "Scroll the detail pane up", show=False, id="main.detail_up"
+        ),
         Binding("escape", "clear", "Close (tags stay)", show=False, id="main.clear"),
         Binding("w", "scan_waiters", "Waiters", show=False, id="main.scan_waiters"),
         Binding("t", "tree", "Tree view (processes and owners)", show=False, id="main.tree"),
@@ -139,7 +150,7 @@ class MainScreen(Screen[None]):
 
     DEFAULT_CSS = """
     MainScreen #tables { height: 2fr; }
-    MainScreen #detail { height: 1fr; min-height: 6; }
+    MainScreen DetailBox { height: 1fr; min-height: 6; }
     MainScreen #query { dock: bottom; display: none; }
     MainScreen #query.-open { display: block; }
     MainScreen #status { height: 1; padding: 0 1; background: $panel; }
@@ -178,7 +189,7 @@ class MainScreen(Screen[None]):
                 with TabPane(self.first_tab_title(kind), id=f"tab-{kind}"):
                     yield IpcTable(kind, id=f"table-{kind}")
             yield from posix_main.panes()
-        yield DetailPane(id="detail")
+        yield DetailBox()
         yield Static(id="status")
         yield QueryInput(id="query")
         yield KeyFooter()
@@ -445,6 +456,9 @@ class MainScreen(Screen[None]):
     def action_jump(self, index: int) -> None:
         self.table.action_jump(index)
 
+    def action_scroll_detail(self, lines: int) -> None:
+        self.query_one(DetailBox).scroll_lines(lines)
+
     def action_scroll_columns(self, step: int) -> None:
         self.table.scroll_columns(step)
 
@@ -457,7 +471,11 @@ class MainScreen(Screen[None]):
                 table.set_hidden(hidden)
                 self.post_message(self.SortChanged())
 
-        self.app.push_screen(ColumnChooser(table.kind, table.hidden, table.columns_spec), chosen)
+        posix = self.posix_table
+        title = POSIX_TITLES[posix.tab] if posix is not None else None
+        self.app.push_screen(
+            ColumnChooser(table.kind, table.hidden, table.columns_spec, title), chosen
+        )
 
     def action_tab(self, kind: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{kind}"

@@ -9,7 +9,7 @@ the rows come from shmtop.text.usage_tree, the widget only draws them.
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -20,10 +20,13 @@ from shmtop.core.model import Snapshot
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text import glossary
 from shmtop.text.glossary import described_lines
+from shmtop.text.posix_usage_tree import PMQ
 from shmtop.text.sanitize import safe_text
 from shmtop.text.usage_tree import UsageTree, build_tree
 from shmtop.tui.posix_source import PosixView
+from shmtop.tui.posix_tabs import PMQ_NOT_OPENED
 from shmtop.tui.probes import PollRequested, Probes
+from shmtop.tui.screens.posix_view import PosixObjectScreen
 from shmtop.tui.screens.user_picker import UserPicker
 from shmtop.tui.wait_summary import scan_summary
 from shmtop.tui.widgets.footer import KeyFooter
@@ -152,6 +155,33 @@ class TreeScreen(Screen[None]):
 
     # ---- keys ----
 
+    @on(UsageTreeView.OpenLine)
+    def _open_line(self, event: UsageTreeView.OpenLine) -> None:
+        """Enter on an object's line: the view its tab's Enter opens (the app opens System V
+        ones, as from the tables); one gone since says so."""
+        row = event.row
+        if row.kind is not None and row.ident is not None:
+            obj = self.snapshot.find(row.kind, row.ident) if self.snapshot is not None else None
+            if obj is None:
+                self.say(f"{row.kind} {row.ident} is gone")
+            else:
+                from shmtop.tui.screens.main import MainScreen  # here: main imports this module
+
+                self.app.post_message(MainScreen.OpenRequested(row.kind, obj))
+            return
+        if row.posix is None:
+            return
+        kind = row.posix[0]
+        scan = self.posix.shm if self.posix is not None else None
+        found = next((o for o in scan.objects if (str(o.kind), o.dev, o.inode) == row.posix),
+                     None) if scan is not None else None  # fmt: skip
+        if found is not None and scan is not None:
+            self.app.push_screen(PosixObjectScreen(found, scan))
+        elif kind == PMQ:
+            self.say(f"{PMQ_NOT_OPENED}: tab 6 shows its counts and waiters")
+        else:
+            self.say(f"that {kind} object is gone")
+
     def action_pick_user(self) -> None:
         users = self.usage_tree.rows.users if self.usage_tree.rows is not None else ()
 
@@ -177,5 +207,10 @@ class TreeScreen(Screen[None]):
 
     def help_topics(self) -> list[tuple[str, list[str]]]:
         return [
+            ("Enter and Space", [
+                "Enter on an object's line (or on who has it attached or is blocked on it)",
+                "opens its view, as Enter on its tab does; on a process, owner or section",
+                "line it folds or unfolds, as Space does.",
+            ]),
             ("What the lines say", described_lines(list(glossary.TREE_MEANINGS), width=18)),
-        ]
+        ]  # fmt: skip

@@ -2,9 +2,10 @@
 
 A Textual Tree, not a DataTable with indents: the lines are of different sorts (a
 process, an object, a blocked thread) that share no columns, and a Tree folds and
-unfolds a line (Space), as htop's tree does, and draws the guides. Each refresh relabels
-the lines in place where the rows kept their order; what was folded and the cursor's line
-are kept by the rows' stable keys.
+unfolds a line (Space), as htop's tree does, and draws the guides; Enter on an object's
+line asks the screen to open that object's view. Each refresh relabels the lines in place
+where the rows kept their order; what was folded and the cursor's line are kept by the
+rows' stable keys.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -28,6 +30,13 @@ ROLE_STYLES = {
 class UsageTreeView(Tree[TreeRow]):
     """Processes and owners, folded where the user folded them."""
 
+    class OpenLine(Message):
+        """Enter on a line that is (or is about) an object: open that object's view."""
+
+        def __init__(self, row: TreeRow) -> None:
+            super().__init__()
+            self.row = row
+
     # Tree's own keys, with ids and readable descriptions (the help lists only those), and
     # the page and sideways keys it lacks.
     BINDINGS = [
@@ -39,9 +48,9 @@ class UsageTreeView(Tree[TreeRow]):
         Binding("end", "scroll_end", "Last line", show=False, id="tree.last"),
         Binding("left", "scroll_left", "Scroll left", show=False, id="tree.left"),
         Binding("right", "scroll_right", "Scroll right", show=False, id="tree.right"),
-        Binding(
-            "space,enter", "toggle_node", "Fold / unfold the line", show=False, id="tree.toggle"
-        ),
+        # Short words: at 80 columns the footer keeps room for the screen's keys and Quit.
+        Binding("enter", "open_line", "Open", id="tree.open"),
+        Binding("space", "toggle_node", "Fold", id="tree.toggle"),
         Binding(
             "shift+space",
             "toggle_expand_all",
@@ -152,6 +161,17 @@ class UsageTreeView(Tree[TreeRow]):
             if row.children and self.is_open(row):
                 stack.extend(reversed(row.children))
         return rows
+
+    def action_open_line(self) -> None:
+        """Enter: an object's line (or a line about one: its attacher, its waiter) opens the
+        object; a process, an owner or a section folds or unfolds, as Space does."""
+        row = self.selected
+        if row is None:
+            return
+        if (row.kind is not None and row.ident is not None) or row.posix is not None:
+            self.post_message(self.OpenLine(row))
+        elif row.children:
+            self.action_toggle_node()
 
     @property
     def selected(self) -> TreeRow | None:
