@@ -242,7 +242,7 @@ def show_detail(screen: MainScreen) -> bool:
     history = history_lines(series, snapshot.taken_at, pane.spark_width(),
                             store.window if store is not None else 0)  # fmt: skip
     page = [f"IPC namespace {row.label}", *detail_lines(row.obj, snapshot)]
-    pane.show_text("\n".join(with_history(page, history, pane.content_region.height)))
+    pane.show_text("\n".join(with_history(page, history, pane.view_height())))
     return True
 
 
