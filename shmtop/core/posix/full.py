@@ -68,8 +68,13 @@ class FullCollector:
     """Takes FullSnapshots; keep one alive and call snapshot() every refresh (the System V
     side reuses what did not change, as its Collector does)."""
 
-    def __init__(self, shm_dir: str = SHM_DIR, mqueue_dir: str = MQUEUE_DIR) -> None:
-        self.sysv = Collector()
+    def __init__(
+        self, shm_dir: str = SHM_DIR, mqueue_dir: str = MQUEUE_DIR,
+        sysv: Collector | None = None,
+    ) -> None:  # fmt: skip
+        # sysv: the System V Collector to feed (the exporter's: it also takes snapshots of
+        # its own, System V alone, between full ones); closed with this one.
+        self.sysv = sysv or Collector()
         self.posix = PosixCollector(shm_dir, threads=1)  # it starts no scan of its own here
         self._mqueue_dir = mqueue_dir
         self._pool = Workers(2, "shmtop-full")
