@@ -21,7 +21,9 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
@@ -97,7 +99,16 @@ def unlink_pshm(count: int) -> None:
         Path(f"/dev/shm/{PREFIX}{n}").unlink(missing_ok=True)
 
 
-def benchmark(workload: Workload, rounds: int, posix_interval: float, pshm: int) -> str:
+@dataclass
+class Parts:
+    text: str
+    medians: dict[str, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"medians_ms": self.medians}
+
+
+def benchmark(workload: Workload, rounds: int, posix_interval: float, pshm: int) -> Parts:
     maps = pshm_objects(pshm)
     try:
         source = SnapshotSource(0.0)
@@ -135,7 +146,7 @@ def benchmark(workload: Workload, rounds: int, posix_interval: float, pshm: int)
                      f" {max(values):.1f} |")  # fmt: skip
     median = statistics.median(whole)
     lines += ["", f"at one reading every 5 s: {median / 50.0:.2f} % of a core"]
-    return "\n".join(lines)
+    return Parts("\n".join(lines), {name: statistics.median(v) for name, v in rows.items()})
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -160,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_benchmark(
         "bench_exporter_parts", workload_of(args),
         lambda workload: benchmark(workload, args.rounds, args.posix_interval, args.pshm),
-        lambda text: text, json_too=False,
+        lambda parts: parts.text, json_too=False,
     )  # fmt: skip
 
 
