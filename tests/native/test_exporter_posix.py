@@ -468,7 +468,7 @@ def any_format(body: str, metric: str, **labels: str) -> list[float]:
         return of(body, metric, **labels)
     return [
         s.value
-        for family in openmetrics_families(body)
+        for family in openmetrics_families(body)  # type: ignore[no-untyped-call]
         for s in family.samples
         if s.name == metric and all(s.labels.get(k) == w for k, w in labels.items())
     ]
