@@ -65,19 +65,17 @@ class Timed:
 
 
 def instrument(source: SnapshotSource, timed: Timed) -> None:
-    """Time the source's parts where it calls them (whatever this tree's source is made of)."""
-    for attribute, name in (
-        ("_collector", "snapshot (System V, or full)"),
-        ("_scanner", "waiter scan"),
-        ("_posix", "POSIX scan (its own)"),
-    ):
+    """Time the source's parts where it calls them (this tree's, or an older one's: a
+    Collector and a PosixSource.read of their own)."""
+    parts = (
+        ("_collector", "snapshot", "System V snapshot"),
+        ("_posix", "read", "POSIX scan (its own)"),
+        ("_posix", "with_sysv", "System V snapshot + POSIX (one full read when due)"),
+        ("_scanner", "scan", "waiter scan"),
+    )
+    for attribute, method, name in parts:
         part = getattr(source, attribute, None)
-        if part is None:
-            continue
-        method = (
-            "scan" if attribute == "_scanner" else "read" if attribute == "_posix" else "snapshot"
-        )
-        if hasattr(part, method):
+        if part is not None and hasattr(part, method):
             setattr(part, method, timed.wrap(name, getattr(part, method)))
 
 
