@@ -83,6 +83,7 @@ class FullCollector:
         # (the POSIX join is reused for the same list object).
         self._files: tuple[list[native.FileMapRow], ...] = ()
         self._joined_files: list[native.FileMapRow] = []
+        self._queue_dev: int | None = None  # the device the last queue scan read
 
     def close(self) -> None:
         self.sysv.close()
@@ -104,8 +105,10 @@ class FullCollector:
         taken_at = time.time()
         pids = all_pids()
         plan = self.posix.plan()
-        queue_dev = mqueue.queue_device(self._mqueue_dir)
-        fd_devices = sorted({*plan.fd_devices, *(() if queue_dev is None else (queue_dev,))})
+        # The queues' device: the mount's, and the one the last queue scan read (where the
+        # mount shows another namespace's queues, ours are read through a detached mount).
+        queue_devs = {mqueue.queue_device(self._mqueue_dir), self._queue_dev} - {None}
+        fd_devices = sorted({*plan.fd_devices, *(d for d in queue_devs if d is not None)})
         # Split by pid parity, not by place in the list: a process that starts or ends
         # leaves the other half's pids as they were, so its rows can still be last time's.
         halves = [[pid for pid in pids if pid % 2 == n] for n in (0, 1)]
@@ -131,6 +134,7 @@ class FullCollector:
                                       maps_round.facts())  # fmt: skip
         held = HeldFiles(fd_rows, fd_failures, frozenset(fd_devices))
         queues = mqueue.take_snapshot(pids, directory=self._mqueue_dir, fds=held)
+        self._queue_dev = queues.device
         return FullSnapshot(sysv, posix, queues)
 
     def _half(self, pids: list[int], last: SharedPart | None) -> _Half:
