@@ -365,23 +365,21 @@ def run_tui(args: argparse.Namespace) -> int:
         raise CliError("the interactive view needs a terminal; try 'shmtop list'", EXIT_USAGE)
     from shmtop.tui.app import ShmtopApp
     from shmtop.tui.crash import run_app
+    from shmtop.tui.full_feed import FullFeed
     from shmtop.tui.prefs import Preferences
 
-    collector = Collector()
+    shared = FullFeed()  # System V and POSIX from one read of every process a refresh
     try:
-        collector.snapshot()  # fail here, with a message, rather than inside the UI
+        shared.full.sysv.snapshot()  # fail here, with a message, rather than inside the UI
     except OSError as error:
+        shared.close()
         raise CliError(tables_unreadable(error)) from error
-    from shmtop.tui.posix_source import PosixSource
-
-    posix = PosixSource()
-    app = ShmtopApp(collector, preferences=Preferences.load(), posix_source=posix,
+    app = ShmtopApp(shared.system_v, preferences=Preferences.load(), posix_source=shared.posix,
                     namespace_feed=feed, **options)  # fmt: skip
     try:
         return run_app(app)  # a crash: non-zero, and one line saying where its traceback is
     finally:
-        collector.close()
-        posix.close()
+        shared.close()
         feed.close()
 
 

@@ -10,6 +10,7 @@ the other are one valid gzip stream (RFC 1952; Go's reader, Prometheus', reads t
 from __future__ import annotations
 
 import gzip
+import operator
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -67,14 +68,26 @@ class ObjectLines:
         self._encoder = encoder
         self._headers = [encode(Families([f]), encoder, False) for f in object_families([])]
         self._lines: dict[tuple[object, ...], tuple[Row | PosixRow, Lines]] = {}
+        self._last: tuple[tuple[Row | PosixRow, ...], bytes] = ((), b"")
 
     def render(self, rows: Sequence[Row | PosixRow]) -> bytes:
+        """The per-object families' bytes: last time's bytes object itself when every row is
+        last time's instance (Verdicts hands out the same rows while nothing changed)."""
+        last_rows, last_bytes = self._last
+        if last_bytes and len(rows) == len(last_rows) and all(map(operator.is_, rows, last_rows)):
+            return last_bytes
+        rendered = self._render(rows)
+        self._last = (tuple(rows), rendered)
+        return rendered
+
+    def _render(self, rows: Sequence[Row | PosixRow]) -> bytes:
         kept: dict[tuple[object, ...], tuple[Row | PosixRow, Lines]] = {}
         columns: list[list[bytes]] = [[header] for header in self._headers]
         for row in rows:
             key = row.key
             cached = self._lines.get(key)
-            lines = cached[1] if cached is not None and cached[0].same(row) else self._encode(row)
+            same = cached is not None and (cached[0] is row or cached[0].same(row))
+            lines = cached[1] if same and cached is not None else self._encode(row)
             kept[key] = (row, lines)
             for column, line in lines:
                 columns[column].append(line)
@@ -104,6 +117,7 @@ class Exposition:
         self._serial = -1  # the reading the cache belongs to
         self._encoded: dict[tuple[str, bool], bytes] = {}
         self._objects: dict[str, ObjectLines] = {}  # by content type
+        self._objects_gzip: dict[str, tuple[bytes, bytes]] = {}  # by content type: in, out
         self._verdicts = Verdicts()
         self._others_verdicts: dict[int, Verdicts] = {}  # -A: by namespace inode
 
@@ -150,12 +164,21 @@ class Exposition:
         if reading.every is not None and found is not None:
             head += namespace_families(reading.every)
         encoded = encode(Families(head), encoder, False)
-        if found is not None:
-            if content_type not in self._objects:
-                self._objects[content_type] = ObjectLines(encoder)
-            rows = [row for part in every for row in part.rows]
-            encoded += self._objects[content_type].render(rows)
-        return gzip.compress(encoded, GZIP_LEVEL) if compress else encoded
+        if found is None:
+            return gzip.compress(encoded, GZIP_LEVEL) if compress else encoded
+        if content_type not in self._objects:
+            self._objects[content_type] = ObjectLines(encoder)
+        objects = self._objects[content_type].render([row for p in every for row in p.rows])
+        if not compress:
+            return encoded + objects
+        # Two gzip members, the objects' kept while render gives the same bytes object.
+        return gzip.compress(encoded, GZIP_LEVEL) + self._gzipped(content_type, objects)
+
+    def _gzipped(self, content_type: str, objects: bytes) -> bytes:
+        kept = self._objects_gzip.get(content_type)
+        if kept is None or kept[0] is not objects:
+            kept = self._objects_gzip[content_type] = (objects, gzip.compress(objects, GZIP_LEVEL))
+        return kept[1]
 
     def _others(self, reading: Reading) -> list[Judged]:
         """-A: each other namespace judged (with its own Verdicts: ids repeat)."""

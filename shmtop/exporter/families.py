@@ -13,6 +13,8 @@ prometheus_client (as Collectors, the per-object lines kept per object). Three g
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -236,34 +238,137 @@ class Verdicts:
     status, and is not judged again while nothing judge read of it changed: the Collector
     hands out the same instance (it makes a new one whenever the kernel says anything new
     of the object), the waiter scan says the same of it, and the processes its verdict
-    named are the same (or as unknown) in the new snapshot."""
+    named are the same (or as unknown) in the new snapshot.
+
+    It also keeps, from one reading to the next, each kind's rows while nothing they say
+    changed, and the POSIX objects judged while the POSIX reading served is the same one
+    (reused for --posix-interval): the rows are then the same instances, and the encoder
+    (exposition.ObjectLines) recognises them at once."""
 
     def __init__(self) -> None:
         self._kept: dict[tuple[Kind, int], _Kept] = {}
+        self._kinds: dict[Kind, _KindVerdicts] = {}
+        self._world: tuple[object, ...] | None = None  # processes, hidden, blocked
+        self._posix: tuple[PosixReading, tuple[object, ...], PosixJudged] | None = None
+        # by kind: the verdicts and what else the rows said, the rows, how many left out
+        self._picked: dict[Kind, tuple[_KindVerdicts | None, tuple[object, ...], list[Row], int]]
+        self._picked = {}
+
+    def posix_judged(
+        self, reading: PosixReading, waits: WaitReport | None, namespace: str, max_objects: int
+    ) -> PosixJudged:
+        """judge_posix(...), last reading's while the POSIX reading is the same one (reused
+        for --posix-interval) and the waiter scan finds as many threads on each semaphore."""
+        scanned = waits is not None and not waits.unsupported
+        on_sems = (
+            {k: n for k, n in waits.counts().items() if k[0] is PosixKind.SEM}
+            if waits is not None and scanned else None
+        )  # fmt: skip
+        extra = (on_sems, namespace, max_objects)
+        last = self._posix
+        if last is not None and last[0] is reading and last[1] == extra:
+            return last[2]
+        found = judge_posix(reading, waits, namespace, max_objects)
+        self._posix = (reading, extra, found)
+        return found
+
+    def kind_rows(
+        self, kind: Kind, extra: tuple[object, ...], build: Callable[[], tuple[list[Row], int]]
+    ) -> tuple[list[Row], int]:
+        """kind's rows and how many were left out: last reading's when its verdicts are last
+        reading's (the same objects in the same world, none judged again: statuses()) and
+        extra (what else the rows say: waiter counts, max_objects, namespace) is equal;
+        else build()'s, each Row that says what last reading's said replaced by that one."""
+        verdicts = self._kinds.get(kind)
+        last = self._picked.get(kind)
+        if last is not None and last[0] is verdicts and last[1] == extra:
+            return last[2], last[3]
+        rows, omitted = build()
+        if last is not None:
+            old = {row.obj.id: row for row in last[2]}
+            rows = [known if (known := old.get(row.obj.id)) is not None and known.same(row)
+                    else row for row in rows]  # fmt: skip
+        self._picked[kind] = (verdicts, extra, rows, omitted)
+        return rows, omitted
 
     def statuses(
         self, snapshot: Snapshot, blocked: set[tuple[Kind, int]] | None
     ) -> dict[tuple[Kind, int], Status | None]:
+        # What judge reads besides the objects: when it is as last time, a kind whose objects
+        # are last time's instances, in order, keeps its kept verdicts without a look at each.
+        world = (snapshot.processes, snapshot.hidden, blocked)
+        same_world = self._world is not None and all(
+            a == b for a, b in zip(self._world, world, strict=True)
+        )
+        self._world = world
         found: dict[tuple[Kind, int], Status | None] = {}
         kept: dict[tuple[Kind, int], _Kept] = {}
+        kinds: dict[Kind, _KindVerdicts] = {}
         for kind in Kind:
-            for obj in snapshot.objects(kind):
-                key = (kind, obj.id)
-                waited = blocked is not None and key in blocked
-                known = self._kept.get(key)
-                if (
-                    known is not None and known.obj is obj and known.waited == waited
-                    and known.facts == _facts(snapshot, known.pids)
-                ):  # fmt: skip
-                    found[key], kept[key] = None, known
-                    continue
-                verdict = judge(obj, snapshot, blocked=blocked)
-                found[key] = verdict.status
-                if verdict.busy is not None or verdict.users_gone is False:
-                    pids = tuple(u.pid for u in verdict.users)
-                    kept[key] = _Kept(obj, waited, pids, _facts(snapshot, pids))
-        self._kept = kept
+            objects = snapshot.objects(kind)
+            last = self._kinds.get(kind)
+            if same_world and last is not None and _same_objects(last.objects, objects):
+                kinds[kind] = last.again(snapshot, blocked)
+            else:
+                kinds[kind] = self._judge(kind, objects, snapshot, blocked)
+            found.update(kinds[kind].found)
+            kept.update(kinds[kind].kept)
+        self._kept, self._kinds = kept, kinds
         return found
+
+    def _judge(
+        self, kind: Kind, objects: tuple[IpcObject, ...], snapshot: Snapshot,
+        blocked: set[tuple[Kind, int]] | None,
+    ) -> _KindVerdicts:  # fmt: skip
+        """One kind's objects, each kept verdict checked, the others judged."""
+        found: dict[tuple[Kind, int], Status | None] = {}
+        kept: dict[tuple[Kind, int], _Kept] = {}
+        judged_again: list[IpcObject] = []
+        for obj in objects:
+            key = (kind, obj.id)
+            waited = blocked is not None and key in blocked
+            known = self._kept.get(key)
+            if (
+                known is not None and known.obj is obj and known.waited == waited
+                and _same_facts(snapshot, known)
+            ):  # fmt: skip
+                found[key], kept[key] = None, known
+                continue
+            judged_again.append(obj)
+            verdict = judge(obj, snapshot, blocked=blocked)
+            found[key] = verdict.status
+            if verdict.busy is not None or verdict.users_gone is False:
+                pids = tuple(u.pid for u in verdict.users)
+                kept[key] = _Kept(obj, waited, pids, _facts(snapshot, pids))
+        rest = tuple(o for o in judged_again if (kind, o.id) not in kept)
+        return _KindVerdicts(kind, objects, found, kept, rest)
+
+
+def _same_objects(last: tuple[IpcObject, ...], now: tuple[IpcObject, ...]) -> bool:
+    """The same instances in the same order (the Collector's: nothing new of any)."""
+    return len(last) == len(now) and all(map(operator.is_, last, now))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _KindVerdicts:
+    """One kind's statuses in a reading: the verdicts kept, and the objects judged each time
+    (those with a status, or whose users are unknown)."""
+
+    kind: Kind
+    objects: tuple[IpcObject, ...]
+    found: dict[tuple[Kind, int], Status | None]
+    kept: dict[tuple[Kind, int], _Kept]
+    rest: tuple[IpcObject, ...]
+
+    def again(self, snapshot: Snapshot, blocked: set[tuple[Kind, int]] | None) -> _KindVerdicts:
+        """The same objects and the same world: the kept verdicts hold, the rest are judged
+        again (an orphan's grace period runs on the snapshot's clock)."""
+        if not self.rest:
+            return self
+        found = dict(self.found)
+        for obj in self.rest:
+            found[(self.kind, obj.id)] = judge(obj, snapshot, blocked=blocked).status
+        return _KindVerdicts(self.kind, self.objects, found, self.kept, self.rest)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -281,6 +386,16 @@ def _facts(
 ) -> tuple[tuple[Process | None, str | None], ...]:
     """What the snapshot knows of each pid: its process, or why it is hidden (None, None: gone)."""
     return tuple((snapshot.processes.get(p), snapshot.hidden.get(p)) for p in pids)
+
+
+def _same_facts(snapshot: Snapshot, known: _Kept) -> bool:
+    """Whether the snapshot knows of known's pids what it knew (known.facts == _facts(...),
+    without building the tuple: this runs for every object in use, every reading)."""
+    processes, hidden = snapshot.processes, snapshot.hidden
+    for pid, (process, why) in zip(known.pids, known.facts, strict=True):
+        if processes.get(pid) != process or hidden.get(pid) != why:
+            return False
+    return True
 
 
 def judged(
@@ -307,27 +422,43 @@ def judged_part(
         if waits and scanned
         else None
     )
-    statuses = (verdicts or Verdicts()).statuses(snapshot, blocked)
+    verdicts = verdicts or Verdicts()
+    statuses = verdicts.statuses(snapshot, blocked)
     counts = waits.counts() if waits is not None else {}
     rows: list[Row | PosixRow] = []
     omitted: dict[str, int] = {}
     for kind in Kind:
-        everything = snapshot.objects(kind)
-        orphans = {o.id for o in everything if statuses[kind, o.id] is Status.ORPHAN}
-        picked = chosen(everything, orphans, max_objects)
-        omitted[kind] = len(everything) - len(picked)
         queue = kind is Kind.MSG and scanned
-        rows += [
-            Row(kind, o, statuses[kind, o.id], counts.get((kind, o.id), 0) if queue else None,
-                namespace)
-            for o in picked
-        ]  # fmt: skip
+        waiting = {k: n for k, n in counts.items() if k[0] is kind} if queue else None
+        kind_rows, omitted[kind] = verdicts.kind_rows(
+            kind, (waiting, max_objects, namespace),
+            functools.partial(_kind_rows, snapshot, kind, statuses, waiting, namespace,
+                              max_objects),
+        )  # fmt: skip
+        rows += kind_rows
     posix = None
     if posix_reading is not None:
-        posix = judge_posix(posix_reading, waits, namespace, max_objects)
+        posix = verdicts.posix_judged(posix_reading, waits, namespace, max_objects)
         rows += posix.rows
         omitted.update(posix.omitted)
     return Judged(snapshot, waits, namespace, statuses, tuple(rows), omitted, posix)
+
+
+def _kind_rows(
+    snapshot: Snapshot, kind: Kind, statuses: dict[tuple[Kind, int], Status | None],
+    waiting: dict[tuple[WaitKind, int], int] | None, namespace: str, max_objects: int,
+) -> tuple[list[Row], int]:  # fmt: skip
+    """The rows of kind's picked objects (waiting: queue waiters, None without a scan), and
+    how many objects were left out."""
+    everything = snapshot.objects(kind)
+    orphans = {o.id for o in everything if statuses[kind, o.id] is Status.ORPHAN}
+    picked = chosen(everything, orphans, max_objects)
+    rows = [
+        Row(kind, o, statuses[kind, o.id],
+            None if waiting is None else waiting.get((kind, o.id), 0), namespace)
+        for o in picked
+    ]  # fmt: skip
+    return rows, len(everything) - len(picked)
 
 
 def snapshot_families(reading: Reading, max_objects: int = DEFAULT_MAX_OBJECTS) -> list[Metric]:

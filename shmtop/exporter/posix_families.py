@@ -57,8 +57,16 @@ class PosixRow:
 
     def same(self, other: object) -> bool:
         """Whether its series are other's. A scan builds new records, and a queue's atime
-        moves at each of our reads: compare what the series say, labels and values."""
-        return isinstance(other, PosixRow) and _facts(self) == _facts(other)
+        moves at each of our reads: compare what the series say, labels and values (but
+        the same record, as a reused POSIX scan gives, says the same)."""
+        if not isinstance(other, PosixRow):
+            return False
+        if (
+            self.obj is other.obj and self.status is other.status
+            and self.waiters == other.waiters and self.namespace == other.namespace
+        ):  # fmt: skip
+            return True
+        return _facts(self) == _facts(other)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +74,7 @@ class PosixJudged:
     """A POSIX reading with every shm and semaphore object judged, and the rows picked."""
 
     reading: PosixReading
-    statuses: dict[tuple[str, int, int], PosixStatus | None]  # (kind, dev, inode)
+    statuses: dict[tuple[str, int, int], PosixStatus | None]  # (kind, dev, inode): Statuses
     rows: tuple[PosixRow, ...]
     omitted: dict[str, int]
     counts: dict[str, int]  # objects by kind
@@ -77,21 +85,30 @@ def _kind(obj: PosixThing) -> str:
     return PMQ if isinstance(obj, MqQueue) else obj.kind.value
 
 
+Statuses = dict[tuple[str, int, int], PosixStatus | None]  # (kind, dev, inode)
+
+
+def posix_statuses(reading: PosixReading) -> Statuses:
+    """Every object's status by the POSIX rule: the reading's alone (not the waiter scan's)."""
+    shm = reading.shm
+    statuses: Statuses = {}
+    for obj in shm.objects:
+        statuses[(obj.kind.value, *obj.key)] = judge(obj, shm).status
+    for queue in reading.queues.queues:
+        statuses[(PMQ, *queue.key)] = None if queue.linked else PosixStatus.UNLINKED
+    return statuses
+
+
 def judge_posix(
     reading: PosixReading, waits: WaitReport | None, namespace: str, max_objects: int
 ) -> PosixJudged:
     """Every object judged, and at most max_objects of each kind picked: orphans, then the
     unlinked ones, then the largest (allocated bytes; queued bytes), ties by inode."""
-    shm = reading.shm
-    statuses: dict[tuple[str, int, int], PosixStatus | None] = {}
-    for obj in shm.objects:
-        statuses[(obj.kind.value, *obj.key)] = judge(obj, shm).status
-    for queue in reading.queues.queues:
-        statuses[(PMQ, *queue.key)] = None if queue.linked else PosixStatus.UNLINKED
+    statuses = posix_statuses(reading)
     scanned = waits is not None and not waits.unsupported
     live = waits.counts() if waits is not None and scanned else {}
     by_kind: dict[str, list[PosixThing]] = {kind: [] for kind in POSIX_KINDS}
-    for obj in shm.objects:
+    for obj in reading.shm.objects:
         by_kind[obj.kind.value].append(obj)
     by_kind[PMQ].extend(reading.queues.queues)
     rows: list[PosixRow] = []

@@ -4,7 +4,8 @@ Every scrape asks `SnapshotSource.reading()`. Under one lock it returns the last
 when that is younger than the interval, and otherwise takes a snapshot and a waiter scan
 itself; scrapes that arrive meanwhile wait on the lock and then share that reading. So
 snapshots never overlap, and however many scrapes come, at most one snapshot an interval
-is taken. The POSIX objects (posix_source.py) are read with it. A failed snapshot is a
+is taken. The POSIX objects are read with it (posix_source.py: when due, one read of
+every process gives both the System V snapshot and the POSIX objects). A failed snapshot is a
 reading too (with its error), kept for the interval as well: a broken /proc costs one
 attempt an interval, not one a scrape.
 """
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shmtop.core.model import Snapshot
+from shmtop.core.posix.full import FullCollector
 from shmtop.core.snapshot.collect import Collector, ipc_namespace_of
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.waiters import WaiterScanner
@@ -62,9 +64,12 @@ class SnapshotSource:
     ) -> None:
         self.interval = interval
         self._every = every  # -A: every namespace's System V snapshot instead of ours alone
-        self._collector = collector or Collector()
+        if posix is not None and collector is not None:
+            raise ValueError("give the Collector to the PosixSource's FullCollector")
+        # One System V Collector: the PosixSource's FullCollector feeds it (collector: a
+        # Collector of the caller's, e.g. a test's counting one, fed by a new FullCollector).
+        self._posix = posix or PosixSource(collector=FullCollector(sysv=collector))
         self._scanner = scanner or WaiterScanner()
-        self._posix = posix or PosixSource()
         self._on_error = on_error
         self._namespace = ipc_namespace_of("self") or 0
         self._lock = threading.Lock()
@@ -98,12 +103,10 @@ class SnapshotSource:
             if self._every is not None:
                 every = self._every.read()
                 snapshot = every.snapshot
+                posix = every.ours_only(self._posix.read())
             else:
-                snapshot = self._collector.snapshot()
+                snapshot, posix = self._posix.with_sysv()
             waits = self._scanner.scan()
-            posix = self._posix.read()
-            if every is not None:
-                posix = every.ours_only(posix)
         # Whatever goes wrong, the exporter keeps answering (shmtop_up 0), and says why.
         except Exception as failure:
             self._failures += 1
@@ -127,7 +130,6 @@ class SnapshotSource:
         )
 
     def close(self) -> None:
-        self._collector.close()
-        self._posix.close()
+        self._posix.close()  # and the System V Collector it feeds
         if self._every is not None:
             self._every.close()

@@ -46,8 +46,12 @@ class PosixSource:
     def __init__(
         self, idle_seconds: float = IDLE_SECONDS,
         pids: Callable[[], Sequence[int]] | None = None,
+        collector: PosixCollector | None = None,
     ) -> None:  # fmt: skip
-        self._collector = PosixCollector()
+        """collector: a PosixCollector of the caller's (full_feed.py: its FullCollector's),
+        closed by the caller; else one of its own."""
+        self._owned = collector is None
+        self._collector = collector or PosixCollector()
         self.idle_seconds = idle_seconds
         self._pids = pids
         self._last: tuple[float, PosixView] | None = None
@@ -59,6 +63,10 @@ class PosixSource:
         view = self._scan()
         self._last = (now, view)
         return view
+
+    def kept(self, view: PosixView) -> None:
+        """view, scanned by the caller this refresh (full_feed.py), is the last one."""
+        self._last = (time.monotonic(), view)
 
     def _scan(self) -> PosixView:
         problems = []
@@ -77,4 +85,5 @@ class PosixSource:
         return PosixView(shm, queues, limits, "; ".join(problems) or None)
 
     def close(self) -> None:
-        self._collector.close()
+        if self._owned:
+            self._collector.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
 import contextlib
 import ctypes
+import gzip
 import itertools
 import json
 import os
@@ -88,8 +89,9 @@ def objects() -> Iterator[Objects]:
 class Mapper:
     """A child (tests/pshm_child.py) mapping a /dev/shm object shared; killed by PID."""
 
-    def __init__(self, name: str) -> None:
-        command = [sys.executable, str(TESTS / "pshm_child.py"), "/dev/shm" + name, "map-rw"]
+    def __init__(self, name: str, *more: str) -> None:
+        command = [sys.executable, str(TESTS / "pshm_child.py"), "/dev/shm" + name, "map-rw",
+                   *more]  # fmt: skip
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()  # bounded: the child dies with an error
@@ -396,3 +398,77 @@ def test_the_posix_scan_is_reused_for_its_interval_while_system_v_is_fresh(
         assert one(scrape(Exposition(fresh)), "shmtop_posix_size_bytes", name=name) == 2 * PAGE
     finally:
         fresh.close()
+
+
+def test_one_reading_sees_a_segment_and_a_posix_object_mapped_by_the_same_child(
+    exposition: Exposition, objects: Objects, mappers: list[Mapper], make_shm: MakeShm
+) -> None:
+    """The POSIX scan and the System V snapshot of a reading come from one read of the
+    child's maps (core/posix/full.py): both attachments are in the first scrape."""
+    name, shmid = objects.make(), make_shm()
+    mapper = Mapper(name, f"shmat-rw:{shmid}")
+    mappers.append(mapper)
+    body = scrape(exposition)
+    assert one(body, "shmtop_snapshots_total") == 1
+    assert one(body, "shmtop_segment_attachments", id=str(shmid)) == 1
+    assert one(body, "shmtop_posix_mappers", kind="pshm", name=name) == 1
+    mapper.stop()
+    body = scrape(exposition)  # the same child gone from both sides at once
+    assert one(body, "shmtop_segment_attachments", id=str(shmid)) == 0
+    assert one(body, "shmtop_posix_mappers", kind="pshm", name=name) == 0
+
+
+def test_a_posix_object_unlinked_between_scrapes_is_gone_from_the_next(
+    exposition: Exposition, objects: Objects, make_shm: MakeShm
+) -> None:
+    name, shmid = objects.make(), make_shm()
+    first = scrape(exposition)
+    second = scrape(exposition)  # a steady reading: the kept rows and bytes
+    for body in (first, second):
+        assert one(body, "shmtop_posix_size_bytes", name=name) == 2 * PAGE
+        assert one(body, "shmtop_segment_size_bytes", id=str(shmid)) == 4096
+    _posixshmem.shm_unlink(name)
+    third = scrape(exposition)
+    assert not of(third, "shmtop_posix_size_bytes", name=name)
+    assert not of(third, "shmtop_posix_object_status", name=name)
+    assert one(third, "shmtop_segment_size_bytes", id=str(shmid)) == 4096
+
+
+def test_steady_readings_with_a_reused_posix_scan_follow_system_v_changes(
+    objects: Objects, mappers: list[Mapper], make_shm: MakeShm
+) -> None:
+    """Between POSIX scans the rows and bytes of unchanged objects are kept: a segment that
+    gains an attacher is served with it, in both formats, gzipped or not, and the POSIX
+    object's series stay as the reused scan said."""
+    source = SnapshotSource(0, posix=PosixSource(3600))
+    exposition = Exposition(source, max_objects=100_000)
+    try:
+        name, shmid = objects.make(), make_shm()
+        scrape(exposition)  # the POSIX scan, kept from here on
+        for accept in ("", OPENMETRICS):
+            body = scrape(exposition, accept)
+            assert any_format(body, "shmtop_segment_attachments", id=str(shmid)) == [0]
+        mappers.append(Mapper(name, f"shmat-rw:{shmid}"))
+        for accept in ("", OPENMETRICS):
+            body = scrape(exposition, accept)
+            assert any_format(body, "shmtop_segment_attachments", id=str(shmid)) == [1]
+            assert any_format(body, "shmtop_posix_mappers", name=name) == [0]  # the scan before
+        zipped, headers = exposition.scrape(OPENMETRICS, "gzip")
+        assert ("Content-Encoding", "gzip") in headers
+        text = gzip.decompress(zipped).decode()  # every member: head, objects, tail
+        assert any_format(text, "shmtop_segment_attachments", id=str(shmid)) == [1]
+        assert text.endswith("# EOF\n")
+    finally:
+        source.close()
+
+
+def any_format(body: str, metric: str, **labels: str) -> list[float]:
+    """of(), the body parsed by its format's parser (OpenMetrics ends with # EOF)."""
+    if not body.endswith("# EOF\n"):
+        return of(body, metric, **labels)
+    return [
+        s.value
+        for family in openmetrics_families(body)  # type: ignore[no-untyped-call]
+        for s in family.samples
+        if s.name == metric and all(s.labels.get(k) == w for k, w in labels.items())
+    ]

@@ -68,8 +68,13 @@ class FullCollector:
     """Takes FullSnapshots; keep one alive and call snapshot() every refresh (the System V
     side reuses what did not change, as its Collector does)."""
 
-    def __init__(self, shm_dir: str = SHM_DIR, mqueue_dir: str = MQUEUE_DIR) -> None:
-        self.sysv = Collector()
+    def __init__(
+        self, shm_dir: str = SHM_DIR, mqueue_dir: str = MQUEUE_DIR,
+        sysv: Collector | None = None,
+    ) -> None:  # fmt: skip
+        # sysv: the System V Collector to feed (the exporter's: it also takes snapshots of
+        # its own, System V alone, between full ones); closed with this one.
+        self.sysv = sysv or Collector()
         self.posix = PosixCollector(shm_dir, threads=1)  # it starts no scan of its own here
         self._mqueue_dir = mqueue_dir
         self._pool = Workers(2, "shmtop-full")
@@ -78,6 +83,7 @@ class FullCollector:
         # (the POSIX join is reused for the same list object).
         self._files: tuple[list[native.FileMapRow], ...] = ()
         self._joined_files: list[native.FileMapRow] = []
+        self._queue_dev: int | None = None  # the device the last queue scan read
 
     def close(self) -> None:
         self.sysv.close()
@@ -99,8 +105,10 @@ class FullCollector:
         taken_at = time.time()
         pids = all_pids()
         plan = self.posix.plan()
-        queue_dev = mqueue.queue_device(self._mqueue_dir)
-        fd_devices = sorted({*plan.fd_devices, *(() if queue_dev is None else (queue_dev,))})
+        # The queues' device: the mount's, and the one the last queue scan read (where the
+        # mount shows another namespace's queues, ours are read through a detached mount).
+        queue_devs = {mqueue.queue_device(self._mqueue_dir), self._queue_dev} - {None}
+        fd_devices = sorted({*plan.fd_devices, *(d for d in queue_devs if d is not None)})
         # Split by pid parity, not by place in the list: a process that starts or ends
         # leaves the other half's pids as they were, so its rows can still be last time's.
         halves = [[pid for pid in pids if pid % 2 == n] for n in (0, 1)]
@@ -126,6 +134,7 @@ class FullCollector:
                                       maps_round.facts())  # fmt: skip
         held = HeldFiles(fd_rows, fd_failures, frozenset(fd_devices))
         queues = mqueue.take_snapshot(pids, directory=self._mqueue_dir, fds=held)
+        self._queue_dev = queues.device
         return FullSnapshot(sysv, posix, queues)
 
     def _half(self, pids: list[int], last: SharedPart | None) -> _Half:

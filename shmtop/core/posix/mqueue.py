@@ -141,6 +141,9 @@ class MqSnapshot(msgspec.Struct, frozen=True, gc=False):
     scanned: int
     problem: str | None = None  # why queues may be missing (nothing listed, or a note)
     listed: bool = True  # False: no mqueue fs could be read at all (problem says why)
+    # The device of the mqueue fs read (its queues' open files are fds on it; the same one
+    # scan after scan, also through a detached mount: one per IPC namespace), None: none.
+    device: int | None = None
 
     @property
     def complete(self) -> bool:
@@ -366,7 +369,7 @@ def take_snapshot(
     }  # fmt: skip
     problem = "; ".join(p for p in (listing.problem, note) if p) or None
     return MqSnapshot(taken_at, queues, source, processes, uninspected, len(pids), problem,
-                      listing.dev is not None)  # fmt: skip
+                      listing.dev is not None, listing.dev)  # fmt: skip
 
 
 def _join_holders(
