@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+import msgspec
 from msgspec import Struct
 
 from shmtop.cli import commands
 from shmtop.cli.namespaces import chosen
 from shmtop.cli.output import CliError, emit
 from shmtop.cli.posix import not_yet
-from shmtop.core.namespaces.discover import Namespace
+from shmtop.core.namespaces.discover import Namespace, ipc_inode
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector
@@ -63,11 +64,28 @@ class _Shm:
         if self._ours is not None:
             return posix_list_document(self._ours.snapshot(), self._kind)
         assert self._namespaces is not None and self._owners is not None
+        self._namespaces = [self._followed(ns) for ns in self._namespaces]
         parts = [
             (scan_shm(ns, self._collectors[ns.inode], self._owners), namespace_record(ns))
             for ns in self._namespaces if ns.inode in self._collectors
         ]  # fmt: skip
         return posix_list_across(parts, self._kind)
+
+    def _followed(self, namespace: Namespace) -> Namespace:
+        """The namespace read through a process still in it: /proc/PID/root of a member that
+        left (or whose pid now names another process) is another namespace's /dev/shm."""
+        if namespace.current or namespace.inode not in self._collectors:
+            return namespace
+        members = [pid for pid in namespace.pids if ipc_inode(pid) == namespace.inode]
+        if not members:
+            label = namespace_label(namespace.name, namespace.inode)
+            raise CliError(f"IPC namespace {label} ended: every process of it exited")
+        if members[0] == namespace.pids[0]:
+            return namespace
+        followed = msgspec.structs.replace(namespace, pids=tuple(members))
+        self._collectors.pop(namespace.inode).close()
+        self._collectors[namespace.inode] = PosixCollector(shm_dir_of(followed))
+        return followed
 
     def close(self) -> None:
         for collector in (*self._collectors.values(), *([self._ours] if self._ours else [])):

@@ -141,6 +141,9 @@ class EveryNamespace:
         if other is None:
             other = self._others[namespace.inode] = _Other(collectors, namespace)
         other.pids[:] = namespace.pids
+        if other.posix.shm_dir != shm_dir_of(namespace):  # the member it was read through left
+            other.posix.close()
+            other.posix, other.last = PosixCollector(shm_dir_of(namespace)), None
         waits = collectors.run_in(namespace, other.scanner.scan)
         interval = self.posix_interval
         if owners is None or interval is None:

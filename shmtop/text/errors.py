@@ -70,6 +70,11 @@ def bad_sort(name: str, known: Iterable[str]) -> str:
     return f"cannot sort by {safe_text(name)!r}; columns: {', '.join(sorted(known))}"
 
 
+def waiter_scan_failed(error: object) -> str:
+    """A waiter scan (of /proc's threads) that failed, in the TUI's notes and questions."""
+    return f"the waiter scan failed: {error}"
+
+
 def tables_unreadable(error: OSError) -> str:
     """The System V tables (or /proc/sysvipc) could not be read at all."""
     return f"cannot read the System V IPC tables: {error}"

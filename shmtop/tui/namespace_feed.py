@@ -27,7 +27,7 @@ from shmtop.core.namespaces.snapshots import AllNamespaces, NamespaceCollectors
 from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.core.waits.waiters import WaiterScanner
-from shmtop.text.errors import NAMESPACE_RIGHTS
+from shmtop.text.errors import NAMESPACE_RIGHTS, waiter_scan_failed
 from shmtop.tui.probes import peek_queue, scan_waiters
 
 T = TypeVar("T")
@@ -157,7 +157,7 @@ class NamespaceFeed:
                 try:
                     waits[inode] = collectors.run_in(namespace, self._scan, namespace)
                 except (KeyError, OSError) as error:
-                    waits[inode] = None, f"the waiter scan failed: {error}"
+                    waits[inode] = None, waiter_scan_failed(error)
             for inode, msqid in sorted(set(peeks)):
                 namespace = shown.get(inode)
                 if namespace is None:

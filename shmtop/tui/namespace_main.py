@@ -13,6 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
+from textual.worker import get_current_worker
 
 from shmtop.core.actions import Outcome, Removal, identity_of, remove
 from shmtop.core.history import HistoryStore
@@ -22,14 +23,13 @@ from shmtop.core.namespaces.snapshots import AllNamespaces
 from shmtop.core.waits.waiters import WaiterScanner
 from shmtop.text import glossary
 from shmtop.text.columns import COLUMNS, NS_COLUMN
-from shmtop.text.errors import removal_text
+from shmtop.text.errors import removal_text, waiter_scan_failed
 from shmtop.text.history_lines import history_lines
 from shmtop.text.namespace_rows import NsRow, on_rows, row_columns, row_key, rows_of
 from shmtop.text.namespace_table import namespace_label
 from shmtop.text.removal_waiters import with_waiters
 from shmtop.text.report import counted
 from shmtop.tui import wait_summary
-from shmtop.tui.finder import NOUNS
 from shmtop.tui.namespace_feed import NamespaceFeed
 from shmtop.tui.probes import PollRequested, Probes, scan_waiters
 from shmtop.tui.screens.confirm import ConfirmScreen
@@ -316,6 +316,8 @@ def remove_rows(screen: MainScreen, targets: Sequence[Any]) -> None:
     """d: the plan, namespace by namespace (with each set's or queue's blocked threads,
     scanned inside its namespace), then the armed confirmation, then the removals, each
     made by its namespace's joined thread."""
+    from shmtop.tui.screens.main import removal_line, removal_question  # main imports us
+
     feed = feed_of(screen)
     rows = [row for row in targets if isinstance(row, NsRow)]
     if feed is None or not rows:
@@ -326,17 +328,13 @@ def remove_rows(screen: MainScreen, targets: Sequence[Any]) -> None:
     for row in rows:
         groups.setdefault(row.inode, []).append(row)
     labels = {inode: group[0].label for inode, group in groups.items()}
-    noun = NOUNS[kind] if len(rows) == 1 else {Kind.SHM: "segments", Kind.SEM: "semaphore sets",
-                                               Kind.MSG: "queues"}[kind]  # fmt: skip
     where = (f"in IPC namespace {next(iter(labels.values()))}" if len(groups) == 1
              else f"in {len(groups)} IPC namespaces")  # fmt: skip
-    question = f"Remove {len(rows)} {noun} {where}? This cannot be undone."
+    question = removal_question(kind, len(rows), where)
     snapshots = dict(state.snapshots)
     namespaces = {inode: state.namespaces[inode] for inode in groups}
 
     def ask() -> None:  # in a worker: the waiter scans read /proc
-        from shmtop.tui.screens.main import removal_line
-
         plan: list[str] = []
         for inode, group in groups.items():
             objects = [row.obj for row in group]
@@ -345,8 +343,9 @@ def remove_rows(screen: MainScreen, targets: Sequence[Any]) -> None:
                 waits, error = _waits_in(screen, feed, namespaces[inode])
                 lines = with_waiters(lines, kind, objects, waits, error)
             plan += [f"in IPC namespace {labels[inode]}:", *lines]
-        screen.app.call_from_thread(screen.app.push_screen, ConfirmScreen(question, plan),
-                                    confirmed)  # fmt: skip
+        if not get_current_worker().is_cancelled:  # a second `d` asks again: one question
+            screen.app.call_from_thread(screen.app.push_screen, ConfirmScreen(question, plan),
+                                        confirmed)  # fmt: skip
 
     def confirmed(answer: bool | None) -> None:
         if answer:
@@ -365,7 +364,7 @@ def _waits_in(screen: MainScreen, feed: NamespaceFeed, namespace: Namespace) -> 
         # Made in the joined thread: a scanner takes its namespace from the thread it is made in.
         return feed.run_in(namespace, _scan_here)
     except (KeyError, OSError) as error:
-        return None, f"the waiter scan failed: {error}"
+        return None, waiter_scan_failed(error)
 
 
 def _scan_here() -> Any:

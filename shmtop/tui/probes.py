@@ -13,6 +13,7 @@ from textual.message import Message
 from shmtop.core.binding import native
 from shmtop.core.binding.native import MsgPeek
 from shmtop.core.waits.wait_report import WaitReport
+from shmtop.text.errors import waiter_scan_failed
 from shmtop.tui.posix_source import PosixView
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def scan_waiters(waiters: WaiterSource) -> tuple[WaitReport | None, str | None]:
         try:
             return waiters.scan(), None
         except OSError as failure:
-            return None, f"the waiter scan failed: {failure}"
+            return None, waiter_scan_failed(failure)
 
 
 class PollRequested(Message):

@@ -11,10 +11,12 @@ from typing import Any
 
 import hidden
 import pytest
+from helpers import wait_until
 from json_schemas import validate
 from ns_helpers import foreign_namespace, foreign_shm
 
 from shmtop.core.binding import native
+from shmtop.core.namespaces.discover import ipc_inode
 from shmtop.core.namespaces.joined import JoinedThread
 
 pytestmark = pytest.mark.skipif(
@@ -141,3 +143,37 @@ def test_watch_of_a_posix_kind_in_ours_and_its_usage_errors() -> None:
     ]
     sort = hidden.run(("list", "pmq", "--json", "--watch", "1", "--sort", "size"), nobody=False)
     assert sort.code == 2 and "--sort is not available for pmq yet" in sort.stderr
+
+
+def test_watch_of_pshm_reads_through_a_member_still_there() -> None:
+    # The namespace's /dev/shm is read through /proc/PID/root of a member: when that one
+    # exits, the watch must go on through another member, not list nothing (or, after a
+    # pid reuse, another namespace's files).
+    with foreign_shm("shmtop-watch-follow") as made:
+        second = subprocess.Popen(
+            ["nsenter", "-t", str(made["pid"]), "--ipc", "--mount", "sleep", "60"],
+            stdin=subprocess.DEVNULL,
+        )
+        watch = None
+        try:
+            wait_until(lambda: ipc_inode(second.pid) == made["inode"], "nsenter joined")
+            wanted = ("--namespace", str(made["inode"]))
+            argv = hidden.command(("list", "pshm", "--json", "--watch", "0.05", "--count",
+                                   "400", *wanted), nobody=False)  # fmt: skip
+            watch = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                     cwd=hidden.ROOT, text=True)  # fmt: skip
+            assert watch.stdout is not None
+            first = json.loads(watch.stdout.readline())
+            assert [o["name"] for o in first["objects"]] == ["/shmtop-watch-follow"]
+            os.kill(made["pid"], 9)  # the first member goes; the tmpfs stays with `second`
+            wait_until(lambda: ipc_inode(made["pid"]) is None, "the first member gone")
+            watch.stdout.readline()  # a line may have been read before the kill
+            later = json.loads(watch.stdout.readline())
+            validate("posix-list", later)
+            assert [o["name"] for o in later["objects"]] == ["/shmtop-watch-follow"]
+        finally:
+            if watch is not None:
+                watch.kill()
+                watch.wait()
+            second.kill()
+            second.wait()

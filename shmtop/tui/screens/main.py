@@ -657,10 +657,7 @@ class MainScreen(Screen[None]):
         kind = self.kind
         snapshot = self.table.snapshot
         plan = [removal_line(kind, obj, snapshot) for obj in targets]
-        noun = TAB_TITLES[kind].lower()
-        if len(targets) == 1:
-            noun = finder.NOUNS[kind]
-        question = f"Remove {len(targets)} {noun}? This cannot be undone."
+        question = removal_question(kind, len(targets))
 
         def confirmed(answer: bool | None) -> None:
             if answer:
@@ -704,6 +701,12 @@ OPENERS = opener_actions(MainScreen.BINDINGS)
 def tab_label(kind: Kind, count: int, total: int) -> str:
     """A System V tab's title: the rows it shows, of how many when a filter hides some."""
     return f"{TAB_TITLES[kind]} ({count}" + (f"/{total})" if count != total else ")")
+
+
+def removal_question(kind: Kind, count: int, where: str = "") -> str:
+    """The confirmation's question: how many of what go (where: "in IPC namespace N")."""
+    noun = finder.NOUNS[kind] + ("" if count == 1 else "s")  # segments, semaphore sets, queues
+    return f"Remove {count} {noun}{' ' + where if where else ''}? This cannot be undone."
 
 
 def removal_line(kind: Kind, obj: IpcObject, snapshot: Snapshot | None = None) -> str:

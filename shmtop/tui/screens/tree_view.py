@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 from textual.worker import Worker
 
+from shmtop.core.actions import identity_of
 from shmtop.core.model import Snapshot
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text import glossary
@@ -58,6 +59,7 @@ class TreeScreen(Screen[None]):
         self.waits: WaitReport | None = None
         self.posix: PosixView | None = None  # the POSIX scans, when the app has them
         self.waits_note = "WAITERS: scanning…"
+        self._rows_snapshot: Snapshot | None = None  # what the shown lines were built from
         self.user: str | None = None  # None: every user
         self.show_clock = show_clock
         self._note = ""  # a key's answer
@@ -127,7 +129,7 @@ class TreeScreen(Screen[None]):
         bench/bench_tree.py)."""
         shm, queues = (posix.shm, posix.queues) if posix is not None else (None, None)
         rows = build_tree(snapshot, waits, user, shm, queues)
-        self.app.call_from_thread(self._show_rows, rows, user)
+        self.app.call_from_thread(self._show_rows, rows, user, snapshot)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == BUILD_GROUP and event.worker.is_finished:
@@ -136,9 +138,10 @@ class TreeScreen(Screen[None]):
                 self._again = False
                 self._rebuild()
 
-    def _show_rows(self, rows: UsageTree, user: str | None) -> None:
+    def _show_rows(self, rows: UsageTree, user: str | None, snapshot: Snapshot) -> None:
         if not self.is_attached or user != self.user:
             return  # closed, or another user picked since
+        self._rows_snapshot = snapshot  # Enter opens what a line shows, not a reused id
         missing = self.user is not None and self.user not in rows.users
         self._user_note = "they own and run nothing here now" if missing else ""
         self.usage_tree.show(rows)
@@ -161,13 +164,15 @@ class TreeScreen(Screen[None]):
         ones, as from the tables); one gone since says so."""
         row = event.row
         if row.kind is not None and row.ident is not None:
-            obj = self.snapshot.find(row.kind, row.ident) if self.snapshot is not None else None
-            if obj is None:
+            shown, now = self._rows_snapshot, self.snapshot
+            obj = shown.find(row.kind, row.ident) if shown is not None else None
+            current = now.find(row.kind, row.ident) if now is not None else None
+            if obj is None or current is None or identity_of(current) != identity_of(obj):
                 self.say(f"{row.kind} {row.ident} is gone")
             else:
                 from shmtop.tui.screens.main import MainScreen  # here: main imports this module
 
-                self.app.post_message(MainScreen.OpenRequested(row.kind, obj))
+                self.app.post_message(MainScreen.OpenRequested(row.kind, current))
             return
         if row.posix is None:
             return
