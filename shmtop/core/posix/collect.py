@@ -77,6 +77,7 @@ class PosixCollector:
         self._last_mapped: _Joined | None = None
         self._last_processes: dict[int, PosixProcess] = {}
         self._last_owners: dict[int, int] = {}
+        self._last_facts_at = -FACTS_KEPT_FOR  # monotonic time of the facts last read
         # The maps scan and the fd scan are C loops that release the GIL and share
         # nothing: run side by side, a scan costs about the longer of the two.
         self._pool = Workers(threads, "shmtop-posix") if threads > 1 else None
@@ -158,10 +159,14 @@ class PosixCollector:
         benchmark), but for those in facts (read in this round by the caller). A mapper of a
         reused join (its maps read the same bytes: the same mappings at the same addresses,
         so the same process, as the System V side takes an unchanged attacher) keeps last
-        time's name and start, and its uid while the owner of its /proc/PID is the same."""
+        time's name and start, and its uid while the owner of its /proc/PID is the same:
+        only within FACTS_KEPT_FOR of that read, since a forked child has its parent's
+        mappings, so a pid reused by a sibling reads the same bytes."""
         holders = {h.pid for held in seen.holders.values() for h in held}
         users = sorted(seen.mappers | holders)
-        last = self._last_processes if seen.reused else {}
+        now = time.monotonic()
+        recent = now - self._last_facts_at <= FACTS_KEPT_FOR
+        last = self._last_processes if seen.reused and recent else {}
         kept = {}
         for pid in seen.mappers:
             known = last.get(pid)
@@ -185,6 +190,8 @@ class PosixCollector:
                 )
         self._last_processes = {pid: kept[pid] for pid in users if pid in kept}
         self._last_owners = owners
+        if not last:  # read now, every one: kept from this read on
+            self._last_facts_at = now
         return self._last_processes
 
     def _build(
@@ -295,6 +302,11 @@ class PosixCollector:
 
 
 _ROOM = 1024
+# How long the name and start of a mapper whose maps read the same bytes are kept without
+# reading them again: a pid is reused only once the kernel's pids wrapped around (pid_max,
+# 32768 at the least), which takes longer than this even on a host forking thousands a
+# second; the TUI's idle views and the exporter's 30 s POSIX interval read them again.
+FACTS_KEPT_FOR = 2.0
 _ROOM_MAX = 1 << 16  # a guess stops here: past it the C counts, and one more pass reads all
 
 
