@@ -125,6 +125,11 @@ def shmat(shmid: int, flags: int = SHM_RDONLY) -> CData:
     return address
 
 
+def address_of(pointer: CData) -> int:
+    """A pointer's address as a number (as /proc/PID/maps prints it)."""
+    return int(ffi.cast("uintptr_t", pointer))
+
+
 def shmdt(address: CData) -> None:
     """Detach what shmat attached."""
     _check(lib.shmdt(address), "shmdt")

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from shmtop.core.binding import native
-from shmtop.core.binding._native import ffi
 from shmtop.core.errors import DENIED, mistake_of
 from shmtop.core.snapshot.collect import ipc_namespace_of
 
@@ -146,7 +145,7 @@ class SegmentReader:
         except OSError as error:
             raise _refused(shmid, error) from error
         try:
-            fd = cls._own_file(shmid, int(ffi.cast("uintptr_t", address)))
+            fd = cls._own_file(shmid, native.address_of(address))
             return cls(shmid, size, ReadPath.ATTACH, fd=fd, address=address, pid=os.getpid())
         except BaseException:
             native.shmdt(address)
