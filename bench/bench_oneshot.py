@@ -143,7 +143,7 @@ def watch_line(collector: Collector, records: WatchRecords, out: TextIO) -> None
     from shmtop.cli.output import emit_streamed
 
     snapshot = collector.snapshot()
-    everything = argparse.Namespace(user=None, sort=None, reverse=False)
+    everything = commands.build_parser().parse_args(["list", "--json"])  # list's defaults
     chosen = commands.choose(snapshot, everything, commands.KINDS)
     emit_streamed(*records.records(snapshot, chosen), out)
 

@@ -46,7 +46,7 @@ collector = Collector()
 collector.snapshot()
 time.sleep(2.1)  # attach times have whole seconds: a later scan is a steady one
 records = commands.watch_records()
-everything = argparse.Namespace(user=None, sort=None, reverse=False)
+everything = commands.build_parser().parse_args(["list", "--json"])  # list's defaults
 lines = []
 with open(os.devnull, "w") as null:
     for index in range(int(sys.argv[1]) + 1):

@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from shmtop.core.snapshot.collect import Collector
     from shmtop.text import documents
 
-    everything = argparse.Namespace(user=None, sort=None, reverse=False)
+    everything = commands.build_parser().parse_args(["list", "--json"])  # list's defaults
     with tempfile.TemporaryDirectory() as directory:
         binary = build_workload(Path(directory))
         with running_workload(binary, WORKLOAD_ARGS):
