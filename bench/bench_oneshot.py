@@ -144,6 +144,7 @@ def watch_line(collector: Collector, records: WatchRecords, out: TextIO) -> None
 
     snapshot = collector.snapshot()
     everything = commands.build_parser().parse_args(["list", "--json"])  # list's defaults
+    commands.check_listing(everything, commands.KINDS)  # as run_list: its filter, none
     chosen = commands.choose(snapshot, everything, commands.KINDS)
     emit_streamed(*records.records(snapshot, chosen), out)
 

@@ -47,6 +47,7 @@ collector.snapshot()
 time.sleep(2.1)  # attach times have whole seconds: a later scan is a steady one
 records = commands.watch_records()
 everything = commands.build_parser().parse_args(["list", "--json"])  # list's defaults
+commands.check_listing(everything, commands.KINDS)  # as run_list: its filter, none
 lines = []
 with open(os.devnull, "w") as null:
     for index in range(int(sys.argv[1]) + 1):

@@ -98,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from shmtop.text import documents
 
     everything = commands.build_parser().parse_args(["list", "--json"])  # list's defaults
+    commands.check_listing(everything, commands.KINDS)  # as run_list: its filter, none
     with tempfile.TemporaryDirectory() as directory:
         binary = build_workload(Path(directory))
         with running_workload(binary, WORKLOAD_ARGS):
