@@ -12,7 +12,7 @@ import helpers
 from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 from msgspec.structs import replace
 
-from shmtop.cli.commands import KINDS, choose, watch_records
+from shmtop.cli.commands import KINDS, build_parser, check_listing, choose, watch_records
 from shmtop.cli.output import emit_streamed
 from shmtop.core.binding import native
 from shmtop.core.model import Kind, Snapshot
@@ -21,7 +21,15 @@ from shmtop.core.verdicts import DEFAULT_GRACE, Status, judge
 from shmtop.text.documents import list_records
 from shmtop.text.watch_records import WatchRecords
 
-EVERYTHING = argparse.Namespace(user=None, sort=None, reverse=False)
+
+def _everything() -> argparse.Namespace:
+    """`list --json`'s options, checked as run_list checks them (which sets its filter)."""
+    args = build_parser().parse_args(["list", "--json"])
+    check_listing(args, KINDS)
+    return args
+
+
+EVERYTHING = _everything()
 # Makes a private segment and exits: its creator is gone, so it settles, then is an orphan.
 _MAKER = (
     "from shmtop.core.binding import native;"
