@@ -76,13 +76,15 @@ class _Shm:
         left (or whose pid now names another process) is another namespace's /dev/shm."""
         if namespace.current or namespace.inode not in self._collectors:
             return namespace
-        members = [pid for pid in namespace.pids if ipc_inode(pid) == namespace.inode]
-        if not members:
+        pids = namespace.pids
+        # The first member still in it (most lines: the first one, one stat).
+        first = next((n for n, pid in enumerate(pids) if ipc_inode(pid) == namespace.inode), None)
+        if first is None:
             label = namespace_label(namespace.name, namespace.inode)
             raise CliError(f"IPC namespace {label} ended: every process of it exited")
-        if members[0] == namespace.pids[0]:
+        if first == 0:
             return namespace
-        followed = msgspec.structs.replace(namespace, pids=tuple(members))
+        followed = msgspec.structs.replace(namespace, pids=pids[first:])
         self._collectors.pop(namespace.inode).close()
         self._collectors[namespace.inode] = PosixCollector(shm_dir_of(followed))
         return followed
