@@ -6,7 +6,9 @@ Maps go through libc mmap (Python's mmap keeps a dup of the fd, which would make
 mapper a holder too); shmat-ro/rw:ID attach System V segment ID (libc shmat); nodump makes
 the process not dumpable (PR_SET_DUMPABLE 0: procfs gives its files to root). Prints one
 JSON line {"pid", "maps": [[start, end], ...], "sysv": [[address, ID], ...]} once done,
-then waits for its stdin to close; dies with its parent.
+then does each line of its stdin as more actions on PATH (and "unmap" of its last map,
+"close" of its last held fd), answering a line {"maps", "held"} for each, until its stdin
+closes; dies with its parent.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ SHM_RDONLY = 0o10000
 
 def main(path: str, actions: list[str]) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
     libc.mmap.restype = ctypes.c_void_p
     libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
                           ctypes.c_int, ctypes.c_long]  # fmt: skip
@@ -33,6 +36,24 @@ def main(path: str, actions: list[str]) -> None:
     maps: list[list[int]] = []
     sysv: list[list[int]] = []
     kept: list[int] = []
+    _act(libc, path, actions, maps, sysv, kept)
+    print(json.dumps({"pid": os.getpid(), "maps": maps, "sysv": sysv}), flush=True)
+    for line in sys.stdin:
+        for word in line.split():
+            if word == "unmap":
+                start, end = maps.pop()
+                libc.munmap(start, end - start)
+            elif word == "close":
+                os.close(kept.pop())
+            else:
+                _act(libc, path, [word], maps, sysv, kept)
+        print(json.dumps({"maps": maps, "held": kept}), flush=True)
+
+
+def _act(
+    libc: ctypes.CDLL, path: str, actions: list[str], maps: list[list[int]],
+    sysv: list[list[int]], kept: list[int],
+) -> None:  # fmt: skip
     for action in actions:
         if action == "nodump":
             libc.prctl(PR_SET_DUMPABLE, 0)
@@ -67,8 +88,6 @@ def main(path: str, actions: list[str]) -> None:
             raise OSError(ctypes.get_errno(), "mmap")
         maps.append([address, address + size])
         os.close(fd)
-    print(json.dumps({"pid": os.getpid(), "maps": maps, "sysv": sysv}), flush=True)
-    sys.stdin.read()
 
 
 if __name__ == "__main__":

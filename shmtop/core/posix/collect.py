@@ -78,6 +78,10 @@ class PosixCollector:
         self._last_processes: dict[int, PosixProcess] = {}
         self._last_owners: dict[int, int] = {}
         self._last_facts_at = -FACTS_KEPT_FOR  # monotonic time of the facts last read
+        # Objects that left the shm directory's listing while in use: unlinked, though the
+        # rows of a mapper that has not run since (core/posix/carry.py) still name them.
+        self._listed_before: set[_Key] = set()
+        self._left: set[_Key] = set()
         # The maps scan and the fd scan are C loops that release the GIL and share
         # nothing: run side by side, a scan costs about the longer of the two.
         self._pool = Workers(threads, "shmtop-posix") if threads > 1 else None
@@ -211,6 +215,7 @@ class PosixCollector:
             key = (fd.dev, fd.inode)
             if key in listed or key in seen.mappings or fd.dev == shm_dev:
                 seen.held(fd)
+        self._mark_left(seen, listed)
         objects = []
         for key in sorted(set(listed) | set(seen.mappings) | set(seen.holders)):
             mappings, holders = seen.users(key)
@@ -234,6 +239,15 @@ class PosixCollector:
         every_mount = (*mounts.values(), *(m for m in self._foreign.values() if m is not None))
         return PosixSnapshot(taken_at, tuple(objects), every_mount, processes, frozenset(uids),
                              uninspected, maps.reader, len(pids), self._hiding)  # fmt: skip
+
+    def _mark_left(self, seen: _Seen, listed: dict[_Key, tuple[bytes, os.stat_result]]) -> None:
+        """Mark unlinked what left the listing since an earlier scan and is still in use: a
+        carried row says what maps said when its process last ran, not an unlink since."""
+        used = seen.mappings.keys() | seen.holders.keys()
+        self._left = {key for key in (self._left | (self._listed_before - listed.keys()))
+                      if key in used and key not in listed}  # fmt: skip
+        seen.unlinked |= self._left
+        self._listed_before = set(listed)
 
     def _list_shm_dir(self) -> dict[_Key, tuple[bytes, os.stat_result]]:
         """Regular files directly in the shm directory (shm_open names have no '/')."""

@@ -6,9 +6,13 @@ PosixCollector and the queues' scan each read every fd directory. Here two worke
 read each half of the processes once: maps for both kinds (native.scan_shared_maps), then
 fds on the shm devices and the queues' device; the Collector takes its scan from that read
 whenever it must scan (snapshot/scan_parts.MapsRound), and the POSIX side and the queues
-take theirs. A steady snapshot still reads every maps file (an mmap or munmap of a tmpfs
-file changes nothing else the kernel shows), but where the C read the same bytes as last
-time the POSIX join is last time's (no row object is made again).
+take theirs. An mmap or munmap of a tmpfs file changes nothing else the kernel shows, so a
+steady snapshot reads again the processes that ran since the last one (their threads'
+schedstat moved: core/snapshot/activity.py), appeared, or are the parent of one that
+appeared, and carries the others' rows (core/posix/carry.py); where nothing differs, the
+POSIX join is last time's (no row object is made again). Without that evidence (a first
+snapshot, or tasks whose schedstat cannot be read) it reads every process, and where the C
+read the same bytes as last time the join is last time's too.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from typing import NamedTuple
 from shmtop.core.binding import native
 from shmtop.core.model import Snapshot
 from shmtop.core.posix import mqueue
+from shmtop.core.posix.carry import CarriedHalf
 from shmtop.core.posix.collect import PosixCollector, ScanPlan, all_pids
 from shmtop.core.posix.model import SHM_DIR, PosixSnapshot
 from shmtop.core.posix.mqueue import MQUEUE_DIR, HeldFiles, MqSnapshot
+from shmtop.core.snapshot.activity import TaskActivity
 from shmtop.core.snapshot.collect import Collector, collector_paused
 from shmtop.core.snapshot.scan_parts import MapsRound, SharedPart, part_of
 from shmtop.core.snapshot.workers import Workers
@@ -64,6 +70,39 @@ def _room(rows: int) -> int:
     return max(_ROOM_MIN, rows + rows // 4)
 
 
+class _SteadyRead:
+    """A worker's share of a steady snapshot: the processes of its half that may have
+    changed read, the others carried (kept in .carried for the next snapshot)."""
+
+    def __init__(self, carried: CarriedHalf, pids: list[int], changed: frozenset[int]) -> None:
+        self.carried = carried
+        self.pids = pids
+        self.read_pids = [pid for pid in pids if pid in changed]
+
+    def __call__(self, plan: ScanPlan, fd_devices: list[int]) -> SharedPart:
+        n = max(len(self.read_pids), 1)
+        room = tuple(_room(n * first) for first in _FIRST_ROOM)
+        read = _read(_Half(self.read_pids, None, (room[0], room[1], room[2])), plan,
+                     fd_devices, False)  # fmt: skip
+        self.carried = self.carried.merged(self.pids, read, self.read_pids)
+        return self.carried.part
+
+
+def _parents(pids: frozenset[int]) -> set[int]:
+    """The parents of pids (a vfork child runs in its parent's memory until it execs, so
+    its mmap would change the parent's maps though the parent did not run)."""
+    found = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 1 and fields[1].isdigit():
+            found.add(int(fields[1]))
+    return found
+
+
 class FullCollector:
     """Takes FullSnapshots; keep one alive and call snapshot() every refresh (the System V
     side reuses what did not change, as its Collector does)."""
@@ -84,6 +123,11 @@ class FullCollector:
         self._files: tuple[list[native.FileMapRow], ...] = ()
         self._joined_files: list[native.FileMapRow] = []
         self._queue_dev: int | None = None  # the device the last queue scan read
+        # Which processes ran since the last snapshot; the halves to carry from, and the
+        # plan they were read under (another plan: read every process again).
+        self._activity = TaskActivity()
+        self._carried: tuple[CarriedHalf, ...] = ()
+        self._carried_plan: tuple[ScanPlan, list[int]] | None = None
 
     def close(self) -> None:
         self.sysv.close()
@@ -112,16 +156,29 @@ class FullCollector:
         # Split by pid parity, not by place in the list: a process that starts or ends
         # leaves the other half's pids as they were, so its rows can still be last time's.
         halves = [[pid for pid in pids if pid % 2 == n] for n in (0, 1)]
-        lasts = self._last if len(self._last) == 2 else (None, None)
-        tasks = [
-            self._pool.submit(_read, self._half(half, last), plan, fd_devices,
-                              not self.sysv.scanned_before)
-            for half, last in zip(halves, lasts, strict=True)
-        ]  # fmt: skip
+        changed = self._changed((plan, fd_devices))
+        steady: list[_SteadyRead] = []
+        if changed is not None and len(self._carried) == 2:
+            steady = [_SteadyRead(carried, half, changed)
+                      for carried, half in zip(self._carried, halves, strict=True)]  # fmt: skip
+            tasks = [self._pool.submit(read, plan, fd_devices) for read in steady]
+        else:
+            lasts = self._last if len(self._last) == 2 else (None, None)
+            tasks = [
+                self._pool.submit(_read, self._half(half, last), plan, fd_devices,
+                                  not self.sysv.scanned_before)
+                for half, last in zip(halves, lasts, strict=True)
+            ]  # fmt: skip
         maps_round = MapsRound(taken_at, tasks)
         sysv = self.sysv.snapshot_from(maps_round)
         parts = [task.result() for task in tasks]
         self._last = tuple(parts)
+        if steady:
+            self._carried = tuple(read.carried for read in steady)
+        else:
+            self._carried = tuple(CarriedHalf(part, half)
+                                  for part, half in zip(parts, halves, strict=True))  # fmt: skip
+        self._carried_plan = (plan, fd_devices)
         scans = [part.maps for part in parts]
         failures = {pid: n for scan in scans for pid, n in scan.files.failures.items()}
         text = any(scan.files.reader == native.TEXT for scan in scans)
@@ -136,6 +193,14 @@ class FullCollector:
         queues = mqueue.take_snapshot(pids, directory=self._mqueue_dir, fds=held)
         self._queue_dev = queues.device
         return FullSnapshot(sysv, posix, queues)
+
+    def _changed(self, plan: tuple[ScanPlan, list[int]]) -> frozenset[int] | None:
+        """The processes a steady snapshot must read again, or None: read every one."""
+        activity = self._activity.refresh()
+        if not activity.processes_known or plan != self._carried_plan:
+            return None
+        appeared = activity.appeared
+        return activity.changed | _parents(appeared) if appeared else activity.changed
 
     def _half(self, pids: list[int], last: SharedPart | None) -> _Half:
         if last is None:

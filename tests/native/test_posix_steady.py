@@ -1,0 +1,169 @@
+"""A steady full snapshot reads again only the processes that ran (core/posix/carry.py), on
+real objects and real children, on both maps readers.
+
+Children map and hold /dev/shm objects and then sleep on their stdin: a steady snapshot
+carries their rows without reading their maps or fds. Each change a process can make (map,
+unmap, open, close, start, end) makes it run, and each must show in the next steady
+snapshot exactly as a fresh collector sees it; an unlink by someone else (the sleeping
+mapper does not run) must show too.
+"""
+
+from __future__ import annotations
+
+import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
+import json
+import os
+from collections.abc import Iterator, Sequence
+
+import pytest
+from maps_reader import MapsReader
+from pshm_kids import PAGE, Kid, Objects, children, objects, path_of, start
+
+from shmtop.core.binding import native
+from shmtop.core.posix.full import FullCollector, FullSnapshot
+from shmtop.core.posix.model import PosixObject
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="reads every process's maps: root")
+
+
+@pytest.fixture
+def shm() -> Iterator[Objects]:
+    with objects() as made:
+        yield made
+
+
+@pytest.fixture
+def kids() -> Iterator[list[Kid]]:
+    with children() as started:
+        yield started
+
+
+class ReadPids:
+    """The pids each maps scan of the test was given (the real scan runs)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.rounds: list[set[int]] = []
+        real = native.scan_shared_maps
+
+        def spy(pids: Sequence[int], *args: object, **kwargs: object) -> native.SharedMapsScan:
+            self.rounds.append(set(pids))
+            return real(pids, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(native, "scan_shared_maps", spy)
+
+    def take(self) -> set[int]:
+        """The pids read since the last take."""
+        read = set().union(*self.rounds)
+        self.rounds.clear()
+        return read
+
+
+@pytest.fixture
+def read_pids(monkeypatch: pytest.MonkeyPatch) -> ReadPids:
+    return ReadPids(monkeypatch)
+
+
+def tell(kid: Kid, words: str) -> dict[str, list[list[int]]]:
+    """Have a child do more actions (pshm_child.py), and its answer."""
+    assert kid.process.stdin is not None and kid.process.stdout is not None
+    kid.process.stdin.write(words.encode() + b"\n")
+    kid.process.stdin.flush()
+    answer: dict[str, list[list[int]]] = json.loads(kid.process.stdout.readline())
+    return answer
+
+
+def key_of(name: str) -> tuple[int, int]:
+    info = os.stat(path_of(name))
+    return info.st_dev, info.st_ino
+
+
+def users(obj: PosixObject | None) -> tuple[list[tuple[int, int, bool]], list[int]]:
+    """Its mappings (pid, start, writable) and holders' pids."""
+    assert obj is not None, "the object is not in the snapshot"
+    return (
+        sorted((m.pid, m.start, m.writable) for m in obj.mappings),
+        sorted(h.pid for h in obj.holders),
+    )
+
+
+def fresh() -> FullSnapshot:
+    with FullCollector() as collector:
+        return collector.snapshot()
+
+
+def same_as_fresh(steady: FullSnapshot, key: tuple[int, int]) -> PosixObject:
+    """The object in the steady snapshot, checked against a fresh collector's view."""
+    now = fresh().posix.find(*key)
+    found = steady.posix.find(*key)
+    assert users(found) == users(now)
+    assert found is not None and now is not None and found.linked == now.linked
+    return found
+
+
+def settled(collector: FullCollector, read_pids: ReadPids, idle: Sequence[int]) -> None:
+    """Snapshots until one carries every idle child (the first reads everything; one after
+    it may still see the children's last steps to sleep)."""
+    for _ in range(20):
+        collector.snapshot()
+        if not read_pids.take() & set(idle):
+            return
+    pytest.fail(f"children {list(idle)} were read in every steady snapshot")
+
+
+def test_sleeping_mappers_are_carried_and_a_mapper_that_runs_is_read(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid], read_pids: ReadPids
+) -> None:
+    name = shm.make()
+    key = key_of(name)
+    start(kids, name, "map-rw")
+    start(kids, name, "map-ro", "hold")
+    pids = [kid.pid for kid in kids]
+    with FullCollector() as collector:
+        settled(collector, read_pids, pids)
+        steady = collector.snapshot()
+        assert not read_pids.take() & set(pids), "a sleeping child was read again"
+        mapped, held = users(same_as_fresh(steady, key))
+        assert [pid for pid, _, _ in mapped] == sorted(pids) and held == [pids[1]]
+        more = tell(kids[0], "map-ro")["maps"][-1]
+        grown = collector.snapshot()
+        assert pids[0] in read_pids.take()
+        assert (pids[0], more[0], False) in users(same_as_fresh(grown, key))[0]
+        tell(kids[0], "unmap")
+        tell(kids[1], "close")
+        shrunk = collector.snapshot()
+        assert users(same_as_fresh(shrunk, key)) == (
+            [(pids[0], mapped[0][1], True), (pids[1], mapped[1][1], False)], []
+        )
+
+
+def test_a_new_mapper_and_an_ended_one_show_in_a_steady_snapshot(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid], read_pids: ReadPids
+) -> None:
+    name = shm.make()
+    key = key_of(name)
+    first, _ = start(kids, name, "map-rw")
+    with FullCollector() as collector:
+        settled(collector, read_pids, [first])
+        second, second_maps = start(kids, name, "map-ro")
+        grown = collector.snapshot()
+        assert (second, second_maps[0][0], False) in users(same_as_fresh(grown, key))[0]
+        kids[0].stop()
+        shrunk = collector.snapshot()
+        assert users(same_as_fresh(shrunk, key))[0] == [(second, second_maps[0][0], False)]
+        assert first not in shrunk.posix.processes
+
+
+def test_an_unlink_by_another_process_shows_though_the_mapper_sleeps(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid], read_pids: ReadPids
+) -> None:
+    name = shm.make(size=2 * PAGE)
+    key = key_of(name)
+    pid, maps = start(kids, name, "map-rw", "hold")
+    with FullCollector() as collector:
+        settled(collector, read_pids, [pid])
+        _posixshmem.shm_unlink(name)  # the test unlinks it: the mapper does not run
+        after = collector.snapshot()
+        assert pid not in read_pids.take()
+        found = same_as_fresh(after, key)
+        assert not found.linked
+        assert users(found) == ([(pid, maps[0][0], True)], [pid])
