@@ -95,7 +95,7 @@ int shmtop_sem_table(int cmd, long long *out, int cap);
 int shmtop_msg_table(int cmd, long long *out, int cap);
 long long shmtop_sem_values(const int *ids, const int *nsems, int count,
                             long long *out, int *errs, long long *stamps,
-                            long long keep_before, const unsigned char *settled);
+                            long long keep_before, const int *sleepers);
 int shmtop_parse_columns(const char *text, long long length, const int *bases,
                          int ncols, long long *out, int cap);
 void shmtop_process_facts(const int *pids, int count, const long long *known,
@@ -189,6 +189,7 @@ int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int cap, int 
 int shmtop_activity_events(const struct shmtop_activity *a, int *out, int cap);
 int shmtop_activity_semids(const struct shmtop_activity *a, int *out, int cap);
 int shmtop_activity_tasks(const struct shmtop_activity *a);
+int shmtop_activity_sleepers(const struct shmtop_activity *a, long long *out, int cap);
 """
 
 ffibuilder = FFI()

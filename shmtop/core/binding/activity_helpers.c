@@ -61,6 +61,7 @@ struct shmtop_task {
     unsigned long long exec, delay, count;
     int blocked; /* semid, or SHMTOP_BLOCKED_* */
     int fd; /* its schedstat kept open (-1: opened each time) */
+    unsigned long long ipc_ns; /* of the set it sleeps in (0: unknown) */
 };
 
 struct shmtop_activity {
@@ -265,9 +266,20 @@ static int shmtop_unsure_syscall(long long nr)
 #endif
 }
 
-/* The set task sleeps in now: a semid, NONE, or UNKNOWN; previous is kept
- * when the task is on a CPU (see the top of this file). */
-static int shmtop_blocked_on(struct shmtop_refresh *r, int tgid, int tid, int previous)
+/* The IPC namespace of a task asleep in semop (0: unknown): a semid means a
+ * set of its namespace only. */
+static unsigned long long shmtop_ipc_namespace(int proc, int tgid, int tid)
+{
+    char path[64];
+    struct stat info;
+
+    snprintf(path, sizeof path, "%d/task/%d/ns/ipc", tgid, tid);
+    return fstatat(proc, path, &info, 0) < 0 ? 0 : (unsigned long long)info.st_ino;
+}
+
+/* Learn the set task sleeps in now (blocked: a semid, NONE or UNKNOWN, and
+ * its namespace); a task on a CPU keeps the one before (see the top). */
+static void shmtop_learn_blocked(struct shmtop_refresh *r, struct shmtop_task *task)
 {
     char path[64], buf[256];
     long long nr;
@@ -277,44 +289,53 @@ static int shmtop_blocked_on(struct shmtop_refresh *r, int tgid, int tid, int pr
     if (r->reads >= r->cap) {
         if (r->reason == 0)
             r->reason = SHMTOP_ACTIVITY_TOO_MANY;
-        return SHMTOP_BLOCKED_UNKNOWN;
+        task->blocked = SHMTOP_BLOCKED_UNKNOWN;
+        return;
     }
     r->reads++;
-    snprintf(path, sizeof path, "%d/task/%d/syscall", tgid, tid);
+    snprintf(path, sizeof path, "%d/task/%d/syscall", task->tgid, task->tid);
     got = shmtop_read_tiny(r->proc, path, buf, sizeof buf);
     if (got < 0) {
         if (got == -ENOENT || got == -ESRCH)
-            return previous; /* ended: the caller sees it gone next time */
-        if (r->nvouched > 0 && bsearch(&tgid, r->vouched, (size_t)r->nvouched, sizeof(int),
-                                       shmtop_compare_tid) != NULL)
-            return SHMTOP_BLOCKED_NONE;
+            return; /* ended: the caller sees it gone next time */
+        if (r->nvouched > 0 && bsearch(&task->tgid, r->vouched, (size_t)r->nvouched,
+                                       sizeof(int), shmtop_compare_tid) != NULL) {
+            task->blocked = SHMTOP_BLOCKED_NONE;
+            return;
+        }
         if (r->reason == 0)
             r->reason = SHMTOP_ACTIVITY_UNREADABLE;
-        return SHMTOP_BLOCKED_UNKNOWN;
+        task->blocked = SHMTOP_BLOCKED_UNKNOWN;
+        return;
     }
     if (strncmp(buf, "running", 7) == 0)
-        return previous;
-    if (sscanf(buf, "%lld %llx", &nr, &arg0) < 1)
-        return SHMTOP_BLOCKED_UNKNOWN;
+        return;
+    task->ipc_ns = 0;
+    if (sscanf(buf, "%lld %llx", &nr, &arg0) < 1) {
+        task->blocked = SHMTOP_BLOCKED_UNKNOWN;
+        return;
+    }
+    task->blocked = SHMTOP_BLOCKED_NONE; /* nr < 0: asleep outside any syscall */
     if (nr < 0)
-        return SHMTOP_BLOCKED_NONE; /* asleep outside any syscall */
+        return;
 #ifdef SYS_semop
     if (nr == SYS_semop)
-        return (int)arg0;
+        task->blocked = (int)arg0;
 #endif
 #ifdef SYS_semtimedop
     if (nr == SYS_semtimedop)
-        return (int)arg0;
+        task->blocked = (int)arg0;
 #endif
-    if (shmtop_unsure_syscall(nr))
-        return SHMTOP_BLOCKED_UNKNOWN;
-    return SHMTOP_BLOCKED_NONE;
+    if (task->blocked >= 0)
+        task->ipc_ns = shmtop_ipc_namespace(r->proc, task->tgid, task->tid);
+    else if (shmtop_unsure_syscall(nr))
+        task->blocked = SHMTOP_BLOCKED_UNKNOWN;
 }
 
 /* A task first seen: its schedstat and (semops) its set. */
 static void shmtop_add_new(struct shmtop_refresh *r, int tgid, int tid)
 {
-    struct shmtop_task task = {tid, tgid, 0, 0, 0, SHMTOP_BLOCKED_NONE, -1};
+    struct shmtop_task task = {tid, tgid, 0, 0, 0, SHMTOP_BLOCKED_NONE, -1, 0};
     int got = shmtop_read_schedstat(r, tgid, tid, &task);
 
     if (got == -ENOENT || got == -ESRCH)
@@ -325,7 +346,7 @@ static void shmtop_add_new(struct shmtop_refresh *r, int tgid, int tid)
         task.blocked = SHMTOP_BLOCKED_UNKNOWN;
         task.count = ~0ULL; /* never equal: looked at again next time */
     } else if (r->semops) {
-        task.blocked = shmtop_blocked_on(r, tgid, tid, SHMTOP_BLOCKED_NONE);
+        shmtop_learn_blocked(r, &task);
     }
     if (r->semops && r->a->primed)
         shmtop_note_semid(r, task.blocked);
@@ -429,7 +450,7 @@ static void shmtop_refresh_process(struct shmtop_refresh *r, int tgid,
             } else if (task->exec != old[j].exec || task->delay != old[j].delay
                        || task->count != old[j].count) {
                 if (r->semops) {
-                    task->blocked = shmtop_blocked_on(r, tgid, task->tid, old[j].blocked);
+                    shmtop_learn_blocked(r, task);
                     shmtop_note_semid(r, old[j].blocked);
                     shmtop_note_semid(r, task->blocked);
                 }
@@ -588,6 +609,26 @@ static int shmtop_activity_semids(const struct shmtop_activity *a, int *out, int
     if (n > 0)
         memcpy(out, a->semids, (size_t)n * sizeof(int));
     return a->nsemids;
+}
+
+/* The tasks seen asleep in semop, as pairs (semid, IPC namespace inode or 0)
+ * into out (at most cap pairs); returns how many there are. A set's ncnt and
+ * zcnt together count each task queued on it once (count_semcnt: a task on a
+ * per-semaphore list, or check_qop on the one op that blocks a complex one),
+ * so a caller can check kept counts against this. */
+static int shmtop_activity_sleepers(const struct shmtop_activity *a, long long *out, int cap)
+{
+    int i, n = 0;
+    for (i = 0; i < a->ntasks; i++) {
+        if (a->tasks[i].blocked < 0)
+            continue;
+        if (n < cap) {
+            out[2 * n] = a->tasks[i].blocked;
+            out[2 * n + 1] = (long long)a->tasks[i].ipc_ns;
+        }
+        n++;
+    }
+    return n;
 }
 
 static int shmtop_activity_tasks(const struct shmtop_activity *a)

@@ -341,9 +341,10 @@ class SemValueReader:
     every pid is read again. The same sets in the same order keep the buffers (and pids);
     any other list starts anew. One caller at a time.
 
-    read(sets, unsettled): unsettled (None: read every count) is the semids some task that
-    ran since the last read sleeps or slept in (core/snapshot/activity.py): every other
-    set keeps its ncnt and zcnt under the rule that keeps its pids."""
+    read(sets, unsettled, sleepers): unsettled (None: read every count) is the semids some
+    task that ran since the last read sleeps or slept in (core/snapshot/activity.py), and
+    sleepers how many tasks were seen asleep in each set: every other set keeps its ncnt
+    and zcnt under the rule that keeps its pids, if they add up to its sleepers."""
 
     # How far the wall clock may seem to go back against the monotonic one (two reads
     # that are not simultaneous) before a step back is assumed: below the second kept.
@@ -357,7 +358,10 @@ class SemValueReader:
         self._offset = 0.0  # wall minus monotonic then
 
     def read(
-        self, sets: Sequence[tuple[int, int]], unsettled: Collection[int] | None = None
+        self,
+        sets: Sequence[tuple[int, int]],
+        unsettled: Collection[int] | None = None,
+        sleepers: Mapping[int, int] | None = None,
     ) -> tuple[list[int], list[int]]:
         """As sem_values_flat(sets)."""
         if not sets:
@@ -382,10 +386,13 @@ class SemValueReader:
             self._sets, self._total = wanted, total
         self._read_at, self._offset = wall, offset
         ids, sizes, out, errs, stamps = self._buffers
-        settled = ffi.NULL
+        expected = ffi.NULL
         if unsettled is not None and keep_before:
-            settled = ffi.new("unsigned char[]", [semid not in unsettled for semid, _ in wanted])
-        lib.shmtop_sem_values(ids, sizes, len(sets), out, errs, stamps, keep_before, settled)
+            seen = sleepers or {}
+            expected = ffi.new(
+                "int[]", [-1 if i in unsettled else seen.get(i, 0) for i, _ in wanted]
+            )
+        lib.shmtop_sem_values(ids, sizes, len(sets), out, errs, stamps, keep_before, expected)
         return _ints(out, self._total), _ints(errs, len(sets))
 
 
@@ -434,6 +441,15 @@ class TaskTable:
         out = ffi.new("int[]", width * count)
         call(self._table, out, count)
         return _ints(out, width * count)
+
+    def sleepers(self) -> list[int]:
+        """The tasks seen asleep in semop: flat (semid, IPC namespace inode or 0) pairs."""
+        count = lib.shmtop_activity_sleepers(self._table, ffi.NULL, 0)
+        if not count:
+            return []
+        out = ffi.new("long long[]", 2 * count)
+        lib.shmtop_activity_sleepers(self._table, out, count)
+        return _ints(out, 2 * count)
 
     @property
     def tasks(self) -> int:

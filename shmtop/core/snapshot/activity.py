@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import resource
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from shmtop.core.binding import native
 from shmtop.core.snapshot import visibility
@@ -35,6 +37,9 @@ class Activity:
     complete: bool
     why: str | None = None
     semids: frozenset[int] = frozenset()  # sets a task that ran sleeps or slept in
+    # semid: how many tasks were seen asleep in it (tasks of another IPC namespace left out
+    # when theirs is known: a semid names a set of its own namespace only)
+    sleepers: Mapping[int, int] = field(default_factory=dict)
 
     @property
     def changed(self) -> frozenset[int]:
@@ -80,10 +85,14 @@ class TaskActivity:
     semops: also learn which semaphore sets the tasks that ran sleep in (one syscall
     file each; past max_reads of them the evidence is incomplete: reading every
     count is then cheaper). vouched: processes whose unreadable syscall files do not
-    make that evidence incomplete (VOUCHED_VARIABLE)."""
+    make that evidence incomplete (VOUCHED_VARIABLE). ipc_namespace: the inode of the
+    namespace whose sets are read (its sleepers are those that count)."""
 
-    def __init__(self, semops: bool = False, vouched: frozenset[int] = frozenset()) -> None:
+    def __init__(
+        self, semops: bool = False, vouched: frozenset[int] = frozenset(), ipc_namespace: int = 0
+    ) -> None:
         self._semops = semops
+        self._namespace = ipc_namespace  # of the sets (0: unknown, every sleeper counts)
         self._vouched = vouched
         self._table = native.TaskTable()
         self._outside = _outside_view()  # neither changes while we run
@@ -107,12 +116,18 @@ class TaskActivity:
                 appeared.add(tgid)
             else:
                 ran.add(tgid)
+        sleepers: Counter[int] = Counter()
+        if self._semops and reason == 0:
+            pairs = self._table.sleepers()
+            for semid, namespace in zip(pairs[0::2], pairs[1::2], strict=True):
+                if not namespace or not self._namespace or namespace == self._namespace:
+                    sleepers[semid] += 1
         why = self._outside or (
             native.TaskTable.REASONS.get(reason, str(reason)) if reason else None
         )
         return Activity(
             frozenset(ran), frozenset(appeared), frozenset(vanished), why is None, why,
-            frozenset(semids),
+            frozenset(semids), sleepers,
         )  # fmt: skip
 
     @property

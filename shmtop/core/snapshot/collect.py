@@ -151,7 +151,11 @@ class Collector:
         self._sem_values = native.SemValueReader()  # keeps the pids of untouched sets
         # ... and their ncnt/zcnt, when no task that ran since sleeps or slept in them
         self._sem_activity = (
-            activity.TaskActivity(semops=True, vouched=activity.vouched_from_environment())
+            activity.TaskActivity(
+                semops=True,
+                vouched=activity.vouched_from_environment(),
+                ipc_namespace=self._namespace,
+            )
             if semaphore_values and activity.count_skip_enabled()
             else None
         )
@@ -533,17 +537,20 @@ class Collector:
         rows = sem_rows()
         if self._semaphore_values:
             sets = [(r.id, r.nsems) for r in rows]
-            flat, errs = self._sem_values.read(sets, self._sem_unsettled(sets))
+            flat, errs = self._sem_values.read(sets, *self._sem_evidence(sets))
         else:
             flat, errs = [], [0] * len(rows)
         return rows, flat, errs
 
-    def _sem_unsettled(self, sets: list[tuple[int, int]]) -> frozenset[int] | None:
-        """The sets whose ncnt/zcnt must be read again (None: all of them)."""
+    def _sem_evidence(
+        self, sets: list[tuple[int, int]]
+    ) -> tuple[frozenset[int] | None, Mapping[int, int] | None]:
+        """The sets whose ncnt/zcnt must be read again (None: all of them), and how many
+        tasks sleep in each of the others."""
         if self._sem_activity is None:
-            return None
+            return None, None
         evidence = self._sem_activity.refresh(sem_task_reads(sum(n for _, n in sets)))
-        return evidence.semids if evidence.complete else None
+        return (evidence.semids, evidence.sleepers) if evidence.complete else (None, None)
 
     def _semaphore_sets(
         self, read: tuple[list[native.SemRow], list[int], list[int]]
