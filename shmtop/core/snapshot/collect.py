@@ -29,7 +29,7 @@ from shmtop.core.model import (
     SemaphoreSet,
     Snapshot,
 )
-from shmtop.core.snapshot import procfs, visibility
+from shmtop.core.snapshot import activity, procfs, visibility
 from shmtop.core.snapshot.accounts import group_name, user_name
 from shmtop.core.snapshot.procs import ProcessDirectory, ProcessFacts
 from shmtop.core.snapshot.scan_parts import MapsRound, ScanPart, SharedScan, scan_part
@@ -37,6 +37,8 @@ from shmtop.core.snapshot.workers import Workers
 from shmtop.core.verdicts import liveness
 
 PROC = "/proc"
+# What one /proc/PID/task/TID/syscall read costs, in semctl calls (bench/bench_steady.py).
+SYSCALL_READ_SEMCTLS = 16
 _SHM_HEADER_NEEDED = ("key", "shmid", "perms", "size", "cpid", "lpid", "nattch",
                       "uid", "gid", "cuid", "cgid", "atime", "dtime", "ctime")  # fmt: skip
 
@@ -147,6 +149,16 @@ class Collector:
         self._segments: dict[int, tuple[tuple[object, ...], Segment]] = {}
         self._sem_read: tuple[list[native.SemRow], list[int], list[int]] | None = None
         self._sem_values = native.SemValueReader()  # keeps the pids of untouched sets
+        # ... and their ncnt/zcnt, when no task that ran since sleeps or slept in them
+        self._sem_activity = (
+            activity.TaskActivity(
+                semops=True,
+                vouched=activity.vouched_from_environment(),
+                ipc_namespace=self._namespace,
+            )
+            if semaphore_values and activity.count_skip_enabled()
+            else None
+        )
         self._sem_sets: tuple[SemaphoreSet, ...] = ()
         self._sem_cache: dict[int, tuple[object, SemaphoreSet]] = {}
         self._queues: dict[native.MsgRow, MessageQueue] = {}
@@ -524,10 +536,21 @@ class Collector:
         """The sets' table and all their values, straight from the kernel (a worker's job)."""
         rows = sem_rows()
         if self._semaphore_values:
-            flat, errs = self._sem_values.read([(r.id, r.nsems) for r in rows])
+            sets = [(r.id, r.nsems) for r in rows]
+            flat, errs = self._sem_values.read(sets, *self._sem_evidence(sets))
         else:
             flat, errs = [], [0] * len(rows)
         return rows, flat, errs
+
+    def _sem_evidence(
+        self, sets: list[tuple[int, int]]
+    ) -> tuple[frozenset[int] | None, Mapping[int, int] | None]:
+        """The sets whose ncnt/zcnt must be read again (None: all of them), and how many
+        tasks sleep in each of the others."""
+        if self._sem_activity is None:
+            return None, None
+        evidence = self._sem_activity.refresh(sem_task_reads(sum(n for _, n in sets)))
+        return (evidence.semids, evidence.sleepers) if evidence.complete else (None, None)
 
     def _semaphore_sets(
         self, read: tuple[list[native.SemRow], list[int], list[int]]
@@ -620,6 +643,13 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def sem_task_reads(semaphores: int) -> int:
+    """How many tasks that ran are worth a syscall file each rather than reading every
+    count: one costs about what SYSCALL_READ_SEMCTLS semctl calls do (bench_steady.py),
+    and a semaphore's counts are two."""
+    return max(64, 2 * semaphores // SYSCALL_READ_SEMCTLS)
 
 
 def _all_pids() -> list[int]:
