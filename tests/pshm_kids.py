@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
 import contextlib
+import ctypes
 import itertools
 import json
 import os
@@ -111,3 +112,21 @@ def start(kids: list[Kid], name: str, *actions_: str) -> tuple[int, list[list[in
     kids.append(kid)
     said = json.loads(kid.line)
     return said["pid"], said["maps"]
+
+
+class NamedSemaphores:
+    """glibc's sem_open family through ctypes (for the tests: the binding needs no sem_open)."""
+
+    def __init__(self) -> None:
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.libc.sem_open.restype = ctypes.c_void_p
+        self.libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint,
+                                       ctypes.c_uint]  # fmt: skip
+        self.libc.sem_post.argtypes = [ctypes.c_void_p]
+        self.libc.sem_close.argtypes = [ctypes.c_void_p]
+
+    def open(self, name: str, value: int) -> int:
+        sem = self.libc.sem_open(name.encode(), os.O_CREAT | os.O_EXCL, 0o600, value)
+        if not sem or sem == ctypes.c_void_p(-1).value:
+            raise OSError(ctypes.get_errno(), "sem_open")
+        return int(sem)

@@ -30,6 +30,7 @@ from pshm_kids import (
     PREFIX,
     TESTS,
     Kid,
+    NamedSemaphores,
     Objects,
     children,
     next_number,
@@ -287,30 +288,12 @@ def test_a_full_scan_finds_mappers_and_leaves_out_memfd_and_system_v(
     assert snapshot.scanned > 2
 
 
-class _Sem:
-    """glibc's sem_open family through ctypes (the binding has no POSIX calls yet)."""
-
-    def __init__(self) -> None:
-        self.libc = ctypes.CDLL(None, use_errno=True)
-        self.libc.sem_open.restype = ctypes.c_void_p
-        self.libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint,
-                                       ctypes.c_uint]  # fmt: skip
-        self.libc.sem_post.argtypes = [ctypes.c_void_p]
-        self.libc.sem_close.argtypes = [ctypes.c_void_p]
-
-    def open(self, name: str, value: int) -> int:
-        sem = self.libc.sem_open(name.encode(), os.O_CREAT | os.O_EXCL, 0o600, value)
-        if not sem or sem == ctypes.c_void_p(-1).value:
-            raise OSError(ctypes.get_errno(), "sem_open")
-        return int(sem)
-
-
 def test_a_named_semaphore_is_its_own_kind_with_its_value(
     maps_reader: MapsReader, shm: Objects
 ) -> None:
     if content.semaphore_layout_known() is not None:
         pytest.skip(content.semaphore_layout_known() or "")
-    sems = _Sem()
+    sems = NamedSemaphores()
     name = f"/{PREFIX}sem{next_number()}"
     sem = sems.open(name, 3)
     shm.names.append("/sem." + name[1:])  # shm_unlink of sem.NAME is sem_unlink
@@ -573,7 +556,7 @@ def test_a_named_semaphore_is_joined_through_the_creators_temporary_name(shm: Ob
     sem.NAME): the creator's maps show that name, the same inode joins it."""
     if content.semaphore_layout_known() is not None:
         pytest.skip(content.semaphore_layout_known() or "")
-    sems = _Sem()
+    sems = NamedSemaphores()
     name = f"/{PREFIX}tmp{next_number()}"
     sem = sems.open(name, 1)
     shm.names.append("/sem." + name[1:])

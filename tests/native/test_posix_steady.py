@@ -11,15 +11,29 @@ mapper does not run) must show too.
 from __future__ import annotations
 
 import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
+import ctypes
 import json
 import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 from maps_reader import MapsReader
-from pshm_kids import PAGE, Kid, Objects, children, objects, path_of, start
+from pshm_kids import (
+    PAGE,
+    PREFIX,
+    Kid,
+    NamedSemaphores,
+    Objects,
+    children,
+    next_number,
+    objects,
+    path_of,
+    start,
+)
 
 from shmtop.core.binding import native
+from shmtop.core.posix import content
 from shmtop.core.posix.full import FullCollector, FullSnapshot
 from shmtop.core.posix.model import PosixObject
 
@@ -132,7 +146,8 @@ def test_sleeping_mappers_are_carried_and_a_mapper_that_runs_is_read(
         tell(kids[1], "close")
         shrunk = collector.snapshot()
         assert users(same_as_fresh(shrunk, key)) == (
-            [(pids[0], mapped[0][1], True), (pids[1], mapped[1][1], False)], []
+            [(pids[0], mapped[0][1], True), (pids[1], mapped[1][1], False)],
+            [],
         )
 
 
@@ -167,3 +182,55 @@ def test_an_unlink_by_another_process_shows_though_the_mapper_sleeps(
         found = same_as_fresh(after, key)
         assert not found.linked
         assert users(found) == ([(pid, maps[0][0], True)], [pid])
+
+
+def test_a_resize_and_a_semaphore_post_show_though_the_mappers_sleep(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid], read_pids: ReadPids
+) -> None:
+    if content.semaphore_layout_known() is not None:
+        pytest.skip(content.semaphore_layout_known() or "")
+    name = shm.make(size=PAGE)
+    key = key_of(name)
+    sems = NamedSemaphores()
+    sem_name = f"/{PREFIX}sem{next_number()}"
+    sem = sems.open(sem_name, 1)
+    shm.names.append("/sem." + sem_name[1:])  # shm_unlink of sem.NAME is sem_unlink
+    try:
+        sem_key = key_of("/sem." + sem_name[1:])
+        pid, _ = start(kids, name, "map-rw")
+        with FullCollector() as collector:
+            settled(collector, read_pids, [pid])
+            before = collector.snapshot()
+            assert (before.posix.find(*key) or pytest.fail("no object")).size == PAGE
+            fd = os.open(path_of(name), os.O_RDWR)
+            try:
+                os.ftruncate(fd, 2 * PAGE)  # the test resizes it: the mapper sleeps
+            finally:
+                os.close(fd)
+            assert sems.libc.sem_post(ctypes.c_void_p(sem)) == 0
+            after = collector.snapshot()
+            assert pid not in read_pids.take()
+            assert same_as_fresh(after, key).size == 2 * PAGE
+            state = (after.posix.find(*sem_key) or pytest.fail("no semaphore")).semaphore
+            assert state is not None and state.value == 2
+    finally:
+        sems.libc.sem_close(ctypes.c_void_p(sem))
+
+
+def test_list_files_gives_each_regular_file_with_its_lstat(tmp_path: Path) -> None:
+    (tmp_path / "plain").write_bytes(b"x" * 5000)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "plain")
+    os.mkfifo(tmp_path / "fifo")
+    listing = native.list_files(str(tmp_path), capacity=1)  # too small: read again
+    assert [name for name, _ in listing.files] == [b"plain"]
+    info, real = listing.files[0][1], os.lstat(tmp_path / "plain")
+    assert (info.st_dev, info.st_ino, info.st_mode, info.st_nlink, info.st_uid, info.st_gid,
+            info.st_size, info.st_blocks) == (real.st_dev, real.st_ino, real.st_mode,
+            real.st_nlink, real.st_uid, real.st_gid, real.st_size, real.st_blocks)  # fmt: skip
+    assert info.st_mtime == pytest.approx(real.st_mtime_ns / 1e9)
+    assert native.list_files(str(tmp_path)).raw == listing.raw  # nothing changed
+    os.utime(tmp_path / "plain", ns=(1, 2))
+    assert native.list_files(str(tmp_path)).raw != listing.raw
+    with pytest.raises(OSError):
+        native.list_files(str(tmp_path / "missing"))

@@ -201,6 +201,8 @@ class _Lib:
     SHMTOP_FMAP_FIELDS: int
     SHMTOP_FMAP_NAME: int
     SHMTOP_FD_FIELDS: int
+    SHMTOP_DIRENT_FIELDS: int
+    SHMTOP_DIRENT_NAME: int
     CLONE_NEWUSER: int
     SHMTOP_MQ_FIELDS: int
     CLONE_NEWNS: int
@@ -219,6 +221,7 @@ class _Lib:
     SHMTOP_ACTIVITY_UNSURE: int
     SHMTOP_ACTIVITY_TOO_MANY: int
     SHMTOP_ACTIVITY_NO_MEMORY: int
+    SHMTOP_ACTIVITY_NO_PROC: int
 
     def shmget(self, key: int, size: int, shmflg: int, /) -> int: ...
     def shmat(self, shmid: int, shmaddr: CData, shmflg: int, /) -> CData: ...
@@ -350,6 +353,7 @@ class _Lib:
         status: CData,
         /,
     ) -> int: ...
+    def shmtop_list_files(self, directory: bytes, out: CData, names: CData, cap: int, /) -> int: ...
     def shmtop_parse_fmaps_fd(
         self,
         fd: int,

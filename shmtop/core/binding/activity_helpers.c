@@ -52,6 +52,7 @@
 #define SHMTOP_ACTIVITY_UNSURE 4
 #define SHMTOP_ACTIVITY_TOO_MANY 5
 #define SHMTOP_ACTIVITY_NO_MEMORY 6
+#define SHMTOP_ACTIVITY_NO_PROC 7 /* /proc itself could not be listed: nothing told */
 
 #define SHMTOP_BLOCKED_NONE (-1)
 #define SHMTOP_BLOCKED_UNKNOWN (-2) /* a set we could not learn */
@@ -515,7 +516,7 @@ static int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int ca
     a->nevents = a->nsemids = 0;
     r.proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (r.proc < 0)
-        return SHMTOP_ACTIVITY_UNREADABLE;
+        return SHMTOP_ACTIVITY_NO_PROC;
     if (!shmtop_sched_info_on(r.proc)) {
         close(r.proc);
         a->primed = 0;
@@ -524,7 +525,7 @@ static int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int ca
     dir = fdopendir(dup(r.proc));
     if (dir == NULL) {
         close(r.proc);
-        return SHMTOP_ACTIVITY_UNREADABLE;
+        return SHMTOP_ACTIVITY_NO_PROC;
     }
     while ((entry = readdir(dir)) != NULL) {
         if (entry->d_name[0] < '0' || entry->d_name[0] > '9')

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 9
+NATIVE_ABI = 10
 
 
 def check_native_abi(found: int | None) -> None:
@@ -403,6 +403,11 @@ class TaskTable:
     RAN: int = lib.SHMTOP_ACTIVITY_RAN
     NEW: int = lib.SHMTOP_ACTIVITY_NEW
     GONE: int = lib.SHMTOP_ACTIVITY_GONE
+    # Reasons after which the events may miss a process that changed (nothing was compared).
+    TOLD_NOTHING: frozenset[int] = frozenset((
+        lib.SHMTOP_ACTIVITY_FIRST, lib.SHMTOP_ACTIVITY_SCHED_OFF, lib.SHMTOP_ACTIVITY_NO_MEMORY,
+        lib.SHMTOP_ACTIVITY_NO_PROC,
+    ))  # fmt: skip
     # Why a refresh's evidence is incomplete (0: it is complete).
     REASONS: Mapping[int, str] = {
         lib.SHMTOP_ACTIVITY_FIRST: "first look",
@@ -411,6 +416,7 @@ class TaskTable:
         lib.SHMTOP_ACTIVITY_UNSURE: "a task sleeps in a call of another ABI",
         lib.SHMTOP_ACTIVITY_TOO_MANY: "too many tasks ran",
         lib.SHMTOP_ACTIVITY_NO_MEMORY: "out of memory",
+        lib.SHMTOP_ACTIVITY_NO_PROC: "/proc cannot be listed",
     }
 
     def __init__(self) -> None:
@@ -1122,6 +1128,60 @@ def scan_fds(
     failures = {pids[i]: status[i] for i in range(len(pids)) if status[i]}
     found = _named(out, names, rows, FD_FIELDS, FdRow)
     return found, failures
+
+
+DIRENT_FIELDS: int = lib.SHMTOP_DIRENT_FIELDS
+DIRENT_NAME: int = lib.SHMTOP_DIRENT_NAME
+_NS = 1e-9
+
+
+class FileStat(NamedTuple):
+    """What list_files read of one regular file (os.stat_result's names, times in seconds)."""
+
+    st_dev: int
+    st_ino: int
+    st_mode: int
+    st_nlink: int
+    st_uid: int
+    st_gid: int
+    st_size: int
+    st_blocks: int
+    st_atime: float
+    st_mtime: float
+    st_ctime: float
+
+
+class FileListing(NamedTuple):
+    """A directory's regular files: (name, stat) each, and the bytes the C wrote for them
+    (the same bytes: the same files with the same stats)."""
+
+    files: list[tuple[bytes, FileStat]]
+    raw: bytes
+
+
+def list_files(directory: str, *, capacity: int = 1024) -> FileListing:
+    """The regular files directly in directory, each with its lstat, in one C loop (a shm
+    directory holds thousands); OSError if the directory cannot be read."""
+    capacity = max(capacity, 1)
+    while True:
+        out = ffi.new("long long[]", capacity * DIRENT_FIELDS)
+        names = ffi.new("char[]", capacity * DIRENT_NAME)
+        found = lib.shmtop_list_files(os.fsencode(directory), out, names, capacity)
+        if found < 0:
+            raise OSError(-found, os.strerror(-found), directory)
+        if found <= capacity:
+            break
+        capacity = found + found // 4  # files made meanwhile: room for them too
+    raw = bytes(ffi.buffer(out, found * DIRENT_FIELDS * 8))
+    raw += bytes(ffi.buffer(names, found * DIRENT_NAME))
+    numbers = _ints(out, found * DIRENT_FIELDS)
+    files = []
+    for i in range(found):
+        n = numbers[i * DIRENT_FIELDS : (i + 1) * DIRENT_FIELDS]
+        name = cast(bytes, ffi.string(names + i * DIRENT_NAME))
+        files.append((name, FileStat(n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7],
+                                     n[8] * _NS, n[9] * _NS, n[10] * _NS)))  # fmt: skip
+    return FileListing(files, raw)
 
 
 def parse_file_maps_fd(

@@ -73,3 +73,65 @@ static int shmtop_scan_fds(const int *pids, int npids, const long long *devs, in
     }
     return rows;
 }
+
+/* ==== A shm directory's regular files, each with its stat (issue 12: the steady listing) ====
+ *
+ * One record each: SHMTOP_DIRENT_FIELDS numbers (dev inode mode nlink uid gid size blocks
+ * atime_ns mtime_ns ctime_ns) and its name in a SHMTOP_DIRENT_NAME slot, NUL-padded, so
+ * that an unchanged directory gives the same bytes (the caller keeps last time's rows).
+ * Entries that are not regular files, or gone before their stat, are left out. Returns
+ * how many there are (records are written for the first cap), or -errno. */
+#define SHMTOP_DIRENT_FIELDS 11
+#define SHMTOP_DIRENT_NAME 256
+
+static long long shmtop_ns(struct timespec t)
+{
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static int shmtop_list_files(const char *directory, long long *out, char *names, int cap)
+{
+    int fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0;
+    struct dirent *entry;
+    DIR *dir;
+
+    if (fd < 0)
+        return -errno;
+    dir = fdopendir(fd);
+    if (dir == NULL) {
+        int number = errno;
+        close(fd);
+        return -number;
+    }
+    while ((entry = readdir(dir)) != NULL) {
+        struct stat st;
+        size_t length = strlen(entry->d_name);
+
+        if (entry->d_type != DT_REG && entry->d_type != DT_UNKNOWN)
+            continue;
+        if (length >= SHMTOP_DIRENT_NAME
+            || fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0
+            || !S_ISREG(st.st_mode))
+            continue;
+        if (n < cap) {
+            long long *row = out + (size_t)n * SHMTOP_DIRENT_FIELDS;
+            char *name = names + (size_t)n * SHMTOP_DIRENT_NAME;
+            row[0] = (long long)st.st_dev;
+            row[1] = (long long)st.st_ino;
+            row[2] = st.st_mode;
+            row[3] = (long long)st.st_nlink;
+            row[4] = st.st_uid;
+            row[5] = st.st_gid;
+            row[6] = st.st_size;
+            row[7] = st.st_blocks;
+            row[8] = shmtop_ns(st.st_atim);
+            row[9] = shmtop_ns(st.st_mtim);
+            row[10] = shmtop_ns(st.st_ctim);
+            memset(name, 0, SHMTOP_DIRENT_NAME);
+            memcpy(name, entry->d_name, length);
+        }
+        n++;
+    }
+    closedir(dir);
+    return n;
+}

@@ -34,6 +34,8 @@ from shmtop.core.snapshot.workers import Workers  # not concurrent.futures: see 
 _Key = tuple[int, int]
 
 
+_Listed = dict[_Key, tuple[bytes, native.FileStat]]  # the shm directory: path and stat
+_Made = tuple[bytes, native.FileStat, tuple[Mapping, ...], tuple[Holder, ...]]
 _Joined = tuple[list[native.FileMapRow], "_Seen", dict[int, ShmMount | None], set[int]]
 
 
@@ -82,6 +84,12 @@ class PosixCollector:
         # rows of a mapper that has not run since (core/posix/carry.py) still name them.
         self._listed_before: set[_Key] = set()
         self._left: set[_Key] = set()
+        # The last listing of the shm directory (its C bytes and its dict) and the objects
+        # made from it: an object whose stat, mappings and holders are those it was made
+        # from is that object again (but a semaphore, whose value its file's stat misses).
+        self._listed_raw = b""
+        self._listed: _Listed = {}
+        self._made: dict[_Key, tuple[_Made, PosixObject]] = {}
         # The maps scan and the fd scan are C loops that release the GIL and share
         # nothing: run side by side, a scan costs about the longer of the two.
         self._pool = Workers(threads, "shmtop-posix") if threads > 1 else None
@@ -201,7 +209,7 @@ class PosixCollector:
     def _build(
         self, taken_at: float, plan: ScanPlan, pids: list[int], maps: native.FileMapsScan,
         owners: dict[int, int], fd_rows: list[native.FdRow], fd_failures: dict[int, int],
-        listed: dict[_Key, tuple[bytes, os.stat_result]],
+        listed: _Listed,
         facts: dict[int, native.ProcessFacts],
     ) -> PosixSnapshot:  # fmt: skip
         mounts, shm_dev, known = plan.mounts, plan.shm_dev, set(plan.fd_devices)
@@ -217,14 +225,26 @@ class PosixCollector:
                 seen.held(fd)
         self._mark_left(seen, listed)
         objects = []
+        made: dict[_Key, tuple[_Made, PosixObject]] = {}
         for key in sorted(set(listed) | set(seen.mappings) | set(seen.holders)):
             mappings, holders = seen.users(key)
+            entry = listed.get(key)
+            if entry is not None:
+                last = self._made.get(key)
+                inputs = (entry[0], entry[1], mappings, holders)
+                if last is not None and last[0] == inputs:
+                    made[key] = last
+                    objects.append(last[1])
+                    continue
             name = seen.names.get(key, b"")
-            found = self._object(key, listed.get(key), name, shm_dev, mappings, holders)
+            found = self._object(key, entry, name, shm_dev, mappings, holders)
             if found is None and key not in listed:  # seen in use, but no stat: what is known
                 found = seen.unstated(key)
             if found is not None:
                 objects.append(found)
+                if entry is not None and found.kind is not PosixKind.SEM:
+                    made[key] = ((entry[0], entry[1], mappings, holders), found)
+        self._made = made
         uninspected = {
             pid: number
             for pid, number in (
@@ -240,7 +260,7 @@ class PosixCollector:
         return PosixSnapshot(taken_at, tuple(objects), every_mount, processes, frozenset(uids),
                              uninspected, maps.reader, len(pids), self._hiding)  # fmt: skip
 
-    def _mark_left(self, seen: _Seen, listed: dict[_Key, tuple[bytes, os.stat_result]]) -> None:
+    def _mark_left(self, seen: _Seen, listed: _Listed) -> None:
         """Mark unlinked what left the listing since an earlier scan and is still in use: a
         carried row says what maps said when its process last ran, not an unlink since."""
         used = seen.mappings.keys() | seen.holders.keys()
@@ -249,21 +269,19 @@ class PosixCollector:
         seen.unlinked |= self._left
         self._listed_before = set(listed)
 
-    def _list_shm_dir(self) -> dict[_Key, tuple[bytes, os.stat_result]]:
-        """Regular files directly in the shm directory (shm_open names have no '/')."""
-        found = {}
+    def _list_shm_dir(self) -> _Listed:
+        """Regular files directly in the shm directory (shm_open names have no '/'): last
+        time's dict when the C read the same files with the same stats."""
         try:
-            entries = list(os.scandir(os.fsencode(self.shm_dir)))
+            listing = native.list_files(self.shm_dir, capacity=len(self._listed) + 64)
         except OSError:
             return {}
-        for entry in entries:
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue  # unlinked since the listing
-            if stat.S_ISREG(info.st_mode):
-                found[(info.st_dev, info.st_ino)] = (entry.path, info)
-        return found
+        if listing.raw != self._listed_raw:
+            directory = os.fsencode(self.shm_dir) + b"/"
+            self._listed = {(info.st_dev, info.st_ino): (directory + name, info)
+                            for name, info in listing.files}  # fmt: skip
+            self._listed_raw = listing.raw
+        return self._listed
 
     def _here(self, path: bytes) -> bytes:
         return os.fsencode(self.shm_dir) + b"/" + path.rpartition(b"/")[2]
@@ -286,9 +304,10 @@ class PosixCollector:
         return self._foreign[dev]
 
     def _object(
-        self, key: _Key, listed: tuple[bytes, os.stat_result] | None, seen_as: bytes,
+        self, key: _Key, listed: tuple[bytes, native.FileStat] | None, seen_as: bytes,
         shm_dev: int | None, mappings: tuple[Mapping, ...], holders: tuple[Holder, ...],
     ) -> PosixObject | None:  # fmt: skip
+        info: native.FileStat | os.stat_result
         if listed is not None:
             path, info = listed
             in_dir = True

@@ -40,6 +40,12 @@ class Activity:
     # semid: how many tasks were seen asleep in it (tasks of another IPC namespace left out
     # when theirs is known: a semid names a set of its own namespace only)
     sleepers: Mapping[int, int] = field(default_factory=dict)
+    # Whether ran, appeared and vanished name every process of our /proc view that may have
+    # changed, even where complete is False for the semaphores: a task whose schedstat
+    # cannot be read is told as ran at every refresh, and a pid namespace view, a syscall
+    # file or a cap matter to the waits only. False on a first look, with sched_info off or
+    # out of memory. (Maps and fds of a process that did not run: core/posix/carry.py.)
+    processes_known: bool = False
 
     @property
     def changed(self) -> frozenset[int]:
@@ -127,7 +133,7 @@ class TaskActivity:
         )
         return Activity(
             frozenset(ran), frozenset(appeared), frozenset(vanished), why is None, why,
-            frozenset(semids), sleepers,
+            frozenset(semids), sleepers, reason not in native.TaskTable.TOLD_NOTHING,
         )  # fmt: skip
 
     @property
