@@ -1159,9 +1159,12 @@ class FileListing(NamedTuple):
     raw: bytes
 
 
-def list_files(directory: str, *, capacity: int = 1024) -> FileListing:
+def list_files(
+    directory: str, *, capacity: int = 1024, last: FileListing | None = None
+) -> FileListing:
     """The regular files directly in directory, each with its lstat, in one C loop (a shm
-    directory holds thousands); OSError if the directory cannot be read."""
+    directory holds thousands); last itself when the C wrote last's bytes (no row made
+    again); OSError if the directory cannot be read."""
     capacity = max(capacity, 1)
     while True:
         out = ffi.new("long long[]", capacity * DIRENT_FIELDS)
@@ -1174,6 +1177,8 @@ def list_files(directory: str, *, capacity: int = 1024) -> FileListing:
         capacity = found + found // 4  # files made meanwhile: room for them too
     raw = bytes(ffi.buffer(out, found * DIRENT_FIELDS * 8))
     raw += bytes(ffi.buffer(names, found * DIRENT_NAME))
+    if last is not None and raw == last.raw:
+        return last
     numbers = _ints(out, found * DIRENT_FIELDS)
     files = []
     for i in range(found):

@@ -87,7 +87,7 @@ class PosixCollector:
         # The last listing of the shm directory (its C bytes and its dict) and the objects
         # made from it: an object whose stat, mappings and holders are those it was made
         # from is that object again (but a semaphore, whose value its file's stat misses).
-        self._listed_raw = b""
+        self._listing: native.FileListing | None = None
         self._listed: _Listed = {}
         self._made: dict[_Key, tuple[_Made, PosixObject]] = {}
         # The maps scan and the fd scan are C loops that release the GIL and share
@@ -272,15 +272,16 @@ class PosixCollector:
     def _list_shm_dir(self) -> _Listed:
         """Regular files directly in the shm directory (shm_open names have no '/'): last
         time's dict when the C read the same files with the same stats."""
+        last = self._listing
         try:
-            listing = native.list_files(self.shm_dir, capacity=len(self._listed) + 64)
+            listing = native.list_files(self.shm_dir, capacity=len(self._listed) + 64, last=last)
         except OSError:
             return {}
-        if listing.raw != self._listed_raw:
+        if listing is not last:
             directory = os.fsencode(self.shm_dir) + b"/"
             self._listed = {(info.st_dev, info.st_ino): (directory + name, info)
                             for name, info in listing.files}  # fmt: skip
-            self._listed_raw = listing.raw
+            self._listing = listing
         return self._listed
 
     def _here(self, path: bytes) -> bytes:
