@@ -10,36 +10,49 @@ another on the next (README: POSIX objects in the view).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from shmtop.core.model import Kind
 from shmtop.core.posix import actions, mqueue_actions
-from shmtop.core.posix.actions import PosixRemoval
+from shmtop.core.posix.actions import PosixOutcome, PosixRemoval
 from shmtop.core.posix.model import MQ_KIND, PosixKind, PosixObject, PosixSnapshot
 from shmtop.core.posix.verdicts import DEFAULT_GRACE, users_text
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text import mqueue_table, posix_columns, posix_table
 from shmtop.text.columns import Column
 from shmtop.text.errors import posix_removal_text
+from shmtop.text.namespace_rows import Where
 from shmtop.text.report import counted
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import human_size
-from shmtop.tui.posix_source import PosixView
+from shmtop.tui.posix_source import PosixPart, PosixView
 from shmtop.tui.widgets.posix_table import RowsOf
 
 Row = posix_columns.PosixRow
 
 
+def _where(part: PosixPart) -> Where:
+    ns = part.namespace
+    return (ns.inode, ns.name, ns.current)
+
+
 def _shm_rows(kind: PosixKind) -> RowsOf:
     def rows(view: PosixView) -> tuple[Any, ...]:
+        if view.parts is not None:  # across namespaces: each one's, with it
+            return tuple(row for part in view.parts if part.shm is not None
+                         for row in posix_columns.shm_rows(part.shm, kind, _where(part),
+                                                           part.acting))  # fmt: skip
         return posix_columns.shm_rows(view.shm, kind) if view.shm is not None else ()
 
     return rows
 
 
 def _queue_rows(view: PosixView) -> tuple[Any, ...]:
+    if view.parts is not None:
+        return tuple(row for part in view.parts if part.queues is not None
+                     for row in posix_columns.queue_rows(part.queues, _where(part)))  # fmt: skip
     return posix_columns.queue_rows(view.queues) if view.queues is not None else ()
 
 
@@ -112,11 +125,14 @@ def semaphore_lines(obj: PosixObject, waits: WaitReport | None, scanning: bool) 
 
 
 def detail_lines(row: Row, waits: WaitReport | None = None, scanning: bool = False) -> list[str]:
-    """The CLI's `show` page of the row's object, with the leak flag and live waiters."""
+    """The CLI's `show` page of the row's object, with the leak flag and live waiters (and
+    its IPC namespace, across namespaces)."""
+    where = [f"IPC namespace {row.label}"] if row.inode else []
     if isinstance(row, posix_columns.QueueRow):
-        return mqueue_table.detail_lines(row.scan, row.queue)
-    lines = posix_table.detail_lines(row.scan, row.obj)
-    lines[1:1] = leak_lines(row.obj, row.scan)  # first: it is what matters most
+        return where + mqueue_table.detail_lines(row.scan, row.queue)
+    lines = where + posix_table.detail_lines(row.scan, row.obj)
+    at = len(where) + 1
+    lines[at:at] = leak_lines(row.obj, row.scan)  # first: it is what matters most
     at = next((i + 1 for i, line in enumerate(lines) if line.startswith("  value ")), len(lines))
     lines[at:at] = semaphore_lines(row.obj, waits, scanning)
     return lines
@@ -169,15 +185,40 @@ def refused_note(tab: str, rows: Sequence[Row]) -> str:
     return f"cannot remove {'; '.join(parts)}"
 
 
-def remove(rows: Sequence[Row]) -> list[PosixRemoval]:
-    """The core's unlinks (run in a worker): each checks the name still is the object."""
+Placed = Callable[[int], tuple[Any, Any]]  # inode -> (the NamespaceFeed, its Namespace)
+
+
+def remove(rows: Sequence[Row], placed: Placed | None = None) -> list[PosixRemoval]:
+    """The core's unlinks (run in a worker): each checks the name still is the object,
+    inside the row's namespace: another's shm file by the path reachable from here (its
+    member's root), its queue by mq_unlink in the thread joined to it (`placed`)."""
     done = []
     for row in rows:
         if isinstance(row, posix_columns.QueueRow):
-            done.append(mqueue_actions.remove(row.queue))
+            done.append(_remove_queue(row, placed))
+        elif row.acting is not None:
+            obj = row.acting.find(*row.obj.key)
+            done.append(actions.remove(obj, row.acting) if obj is not None else
+                        PosixRemoval(row.obj.name, PosixOutcome.REFUSED, NOT_SHOWN))  # fmt: skip
         else:
             done.append(actions.remove(row.obj, row.scan))
     return done
+
+
+NOT_SHOWN = "its IPC namespace is not shown now"
+
+
+def _remove_queue(row: posix_columns.QueueRow, placed: Placed | None) -> PosixRemoval:
+    if row.current:
+        return mqueue_actions.remove(row.queue)
+    feed, namespace = placed(row.inode) if placed is not None else (None, None)
+    if feed is None or namespace is None:
+        return PosixRemoval(row.queue.name, PosixOutcome.REFUSED, NOT_SHOWN)
+    try:
+        removal: PosixRemoval = feed.run_in(namespace, mqueue_actions.remove, row.queue)
+    except KeyError:
+        return PosixRemoval(row.queue.name, PosixOutcome.REFUSED, NOT_SHOWN)
+    return removal
 
 
 def removal_lines(tab: str, removals: Sequence[PosixRemoval]) -> list[tuple[str, bool]]:
