@@ -92,6 +92,7 @@ def _table(app: ShmtopApp, tab: str) -> PosixTable:
 
 def _rows(table: PosixTable, name: str) -> list[Any]:
     found = []
+    row: Any
     for row in table.objects.values():
         obj = row.queue if isinstance(row, QueueRow) else row.obj
         if obj.name == name:
