@@ -241,13 +241,19 @@ def summary_note(view: PosixView | None, tab: str) -> str:
         if note:
             parts.append(note)
     elif view.shm is not None:
-        blind = posix_table.blind_spot_note(view.shm)
-        unlinked = [o for o in view.shm.objects if not o.linked]
+        # Across namespaces: every one shown (each /dev/shm once), not the caller's alone.
+        scans = [p.shm for p in view.parts if p.shm] if view.parts is not None else [view.shm]
+        unlinked = [o for scan in scans for o in scan.objects if not o.linked]
         if unlinked:
             held = human_size(sum(o.allocated for o in unlinked))
-            parts.append(f"{counted(len(unlinked), 'unlinked POSIX object')} holding {held}")
-        if blind and view.shm.uninspected:
+            where = f" in {counted(len(scans), 'IPC namespace')}" if len(scans) > 1 else ""
+            parts.append(f"{counted(len(unlinked), 'unlinked POSIX object')} holding {held}"
+                         f"{where}")  # fmt: skip
+        if posix_table.blind_spot_note(view.shm) and view.shm.uninspected:
             parts.append(f"POSIX: {counted(len(view.shm.uninspected), 'process')} not inspected")
     if view.problem:
         parts.append(safe_text(view.problem))
+    notes = [f"{p.namespace.name}: {p.note}" for p in view.parts or () if p.note]
+    if notes:  # what a namespace did not show (its /dev/shm shared with another, unread)
+        parts.append(safe_text(notes[0]) + (f" (+{len(notes) - 1} more)" if len(notes) > 1 else ""))
     return "  •  ".join(parts)
