@@ -291,9 +291,12 @@ async def test_w_marks_a_deadlock_in_another_namespace_on_its_set_only(
             await wait_for(pilot, lambda: key in table.marked, "its deadlock marked")
             assert ours not in table.marked
             banner = app.main_screen.query_one(AlertBanner)  # it covers what is shown
-            await wait_for(pilot, lambda: any(line.startswith("DEADLOCK") and
-                                              f"(IPC namespace {HOST} (ipc:[" in line
-                                              for line in banner.lines), "its banner line")  # fmt: skip
+            named = f"(IPC namespace {HOST} (ipc:["
+
+            def said() -> bool:
+                return any(line.startswith("DEADLOCK") and named in line for line in banner.lines)
+
+            await wait_for(pilot, said, "its banner line")
         first.process.kill()
         second.process.kill()
 
