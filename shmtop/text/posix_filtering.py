@@ -59,7 +59,9 @@ def _not_for(kind: str, term: str) -> FilterError:
         why = "a POSIX object has a name, no key or id: use a word of its name"
     else:
         takes = " ".join(sorted(FLAGS[kind]))
-        why = f"System V or another kind only ({kind} flags: {takes})"
+        others = [k for k, flags in FLAGS.items() if term in flags]
+        whose = f"a flag of {' and '.join(others)}" if others else "a System V flag"
+        why = f"{whose} ({kind} takes {takes})"
     return FilterError(f"{term} does not apply to {kind}: {why}")
 
 
