@@ -123,9 +123,10 @@ def add_selection_options(listing: argparse.ArgumentParser) -> None:
     listing.add_argument("--reverse", action="store_true", help="reverse the order")
     listing.add_argument("--user", metavar="U", help="only objects owned by user name or uid U")
     listing.add_argument("--filter", metavar="EXPR", dest="filter_expr",
-                         help="System V kinds: only objects every term of EXPR matches, the TUI's"
-                              " filter language (nattch:>0 size:>1M age:>1h user:NAME key:0x..,"
-                              " !dest, orphan...)")  # fmt: skip
+                         help="only objects every term of EXPR matches, the TUI's filter"
+                              " language (nattch:>0 size:>1M age:>1h user:NAME key:0x..,"
+                              " ns:NAME, !dest, orphan...; POSIX kinds: the terms that apply"
+                              " to them)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -43,6 +43,18 @@ from shmtop.text.filtering import (
 from shmtop.text.posix_columns import PosixRow, QueueRow, ShmRow
 
 Test = Callable[[Any, Any], bool]  # (row, the System V snapshot: unused)
+# What each term means on POSIX rows (the help's lines; the module docstring's table).
+TERMS = (
+    ("user: perms: ns:", "the owner, permission bits, IPC namespace: every kind"),
+    ("pid: cmd:", "a process that maps or holds it (a queue: holds it, or its notify pid)"),
+    ("size:", "pshm, psem: its size; pmq: the bytes queued"),
+    ("nattch:", "the processes that map it (pshm, psem), hold it open (pmq)"),
+    ("age:", "since its last access or change (pmq: its last send or receive)"),
+    ("attached unlinked", "mapped or held; unlinked but kept: every kind"),
+    ("orphan unused", "the POSIX leak rule's words: pshm, psem"),
+    ("waiting", "psem: nwaiters > 0 (a hint); pmq: a blocked sender or receiver"),
+    ("key: id: dest locked", "System V only: on a POSIX tab, an error that says so"),
+)
 SYSTEM_V_ONLY = frozenset({"key", "id"})
 PMQ = "pmq"
 # The flags a kind takes (the others are System V's, or another kind's).

@@ -19,6 +19,7 @@ from shmtop.core.posix.actions import PosixRemoval
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text import glossary, posix_columns
 from shmtop.text.columns import NS_COLUMN
+from shmtop.text.posix_filtering import TERMS
 from shmtop.tui import posix_tabs
 from shmtop.tui.posix_source import PosixView
 from shmtop.tui.probes import PollRequested, Probes
@@ -212,7 +213,9 @@ def _removed(screen: MainScreen, tab: str, removals: list[PosixRemoval]) -> None
 
 def help_topics() -> list[tuple[str, list[str]]]:
     return [
-        (f"Columns of {tab.title} ({posix_tabs.FULL_TITLES[tab.key]}; ←/→ scroll)",
-         glossary.described_lines([(c.header, c.about) for c in tab.columns]))
-        for tab in posix_tabs.POSIX_TABS
+        *((f"Columns of {tab.title} ({posix_tabs.FULL_TITLES[tab.key]}; ←/→ scroll)",
+           glossary.described_lines([(c.header, c.about) for c in tab.columns]))
+          for tab in posix_tabs.POSIX_TABS),
+        ("Filter terms on the POSIX tabs (\\; free words match a row's cells)",
+         glossary.described_lines(list(TERMS))),
     ]  # fmt: skip
