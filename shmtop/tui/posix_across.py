@@ -24,6 +24,7 @@ from shmtop.core.posix.mqueue import MqSnapshot
 from shmtop.core.posix.namespace_roots import ShmOwners, scan_shm_acting, shm_dir_of, shm_owners
 from shmtop.text.namespace_table import namespace_label
 from shmtop.tui.posix_source import IDLE_SECONDS, PosixPart, PosixView
+from shmtop.tui.posix_tabs import SHARES
 
 if TYPE_CHECKING:
     from shmtop.tui.namespace_feed import NamespaceFeed
@@ -71,7 +72,7 @@ class PosixAcross:
             return PosixPart(namespace, None, None, queues, "; ".join(notes))
         if owner is not namespace:
             label = namespace_label(owner.name, owner.inode)
-            notes.append(f"shares {SHM_DIR} with {label}: its objects are shown there")
+            notes.append(f"{SHARES}{SHM_DIR} with {label}: its objects are shown there")
             return PosixPart(namespace, None, None, queues, "; ".join(notes))
         if namespace.current:
             shm = _ours_only(ours.shm, owners) if ours.shm is not None else None

@@ -199,11 +199,13 @@ def _unlink(screen: MainScreen, tab: str, rows: list[posix_tabs.Row]) -> None:
     feed = getattr(screen.app, "namespace_feed", None)
     namespaces = screen.namespaces.namespaces
     removals = posix_tabs.remove(rows, lambda inode: (feed, namespaces.get(inode)))
-    screen.app.call_from_thread(_removed, screen, tab, removals)
+    screen.app.call_from_thread(_removed, screen, tab, removals, rows)
 
 
-def _removed(screen: MainScreen, tab: str, removals: list[PosixRemoval]) -> None:
-    for line, ok in posix_tabs.removal_lines(tab, removals):
+def _removed(
+    screen: MainScreen, tab: str, removals: list[PosixRemoval], rows: list[posix_tabs.Row]
+) -> None:  # fmt: skip
+    for line, ok in posix_tabs.removal_lines(tab, removals, rows):
         screen.notify(line, severity="information" if ok else "error", timeout=6, markup=False)
     for table in tables(screen):
         table.tagged.clear()

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from shmtop.core.model import Kind
 from shmtop.core.posix import actions, mqueue_actions
 from shmtop.core.posix.actions import PosixOutcome, PosixRemoval
@@ -81,6 +83,7 @@ FULL_TITLES = {
     "pmq": "POSIX message queues",
 }
 NO_FEED = "POSIX objects are not scanned in this view"
+SHARES = "shares "  # a PosixPart's note: its /dev/shm is shown under another namespace
 PMQ_NOT_OPENED = "a POSIX queue's messages cannot be read without taking them (no MSG_COPY)"
 
 
@@ -162,8 +165,26 @@ def name_of(row: Row) -> str:
     return row.queue.name if isinstance(row, posix_columns.QueueRow) else row.obj.name
 
 
+def _across(rows: Sequence[Row]) -> bool:
+    """Rows of another IPC namespace among them (the question and plan then name each)."""
+    return any(not r.current for r in rows)
+
+
 def plan_lines(tab: str, rows: Sequence[Row]) -> list[str]:
-    """The confirmation's plan: the CLI's `rm` plan of the same objects."""
+    """The confirmation's plan: the CLI's `rm` plan of the same objects; across namespaces,
+    namespace by namespace, each named."""
+    if not _across(rows):
+        return _plan(tab, rows)
+    groups: dict[int, list[Row]] = {}
+    for row in rows:
+        groups.setdefault(row.inode, []).append(row)
+    lines = []
+    for group in groups.values():
+        lines += [f"in IPC namespace {group[0].label}:", *_plan(tab, group)]
+    return lines
+
+
+def _plan(tab: str, rows: Sequence[Row]) -> list[str]:
     queues = [r.queue for r in rows if isinstance(r, posix_columns.QueueRow)]
     if queues:
         return mqueue_table.plan_lines(queues)
@@ -176,6 +197,10 @@ def plan_lines(tab: str, rows: Sequence[Row]) -> list[str]:
 def question(tab: str, rows: Sequence[Row]) -> str:
     noun = TABS[tab].noun if len(rows) == 1 else FULL_TITLES[tab].removeprefix("POSIX ")
     what = f"{len(rows)} {noun}" if len(rows) > 1 else f"{noun} {safe_text(name_of(rows[0]))}"
+    if _across(rows):
+        labels = {r.label for r in rows}
+        what += (f" in IPC namespace {next(iter(labels))}" if len(labels) == 1
+                 else f" in {len(labels)} IPC namespaces")  # fmt: skip
     return f"Unlink {what}? The name goes; who maps or holds it keeps it until they let go."
 
 
@@ -198,8 +223,12 @@ def remove(rows: Sequence[Row], placed: Placed | None = None) -> list[PosixRemov
             done.append(_remove_queue(row, placed))
         elif row.acting is not None:
             obj = row.acting.find(*row.obj.key)
-            done.append(actions.remove(obj, row.acting) if obj is not None else
-                        PosixRemoval(row.obj.name, PosixOutcome.REFUSED, NOT_SHOWN))  # fmt: skip
+            if obj is None:
+                done.append(PosixRemoval(row.obj.name, PosixOutcome.REFUSED, NOT_SHOWN))
+                continue
+            # Said by the name its processes use, not by the path through its member's root.
+            removal = actions.remove(obj, row.acting)
+            done.append(msgspec.structs.replace(removal, name=row.obj.name))
         else:
             done.append(actions.remove(row.obj, row.scan))
     return done
@@ -221,10 +250,15 @@ def _remove_queue(row: posix_columns.QueueRow, placed: Placed | None) -> PosixRe
     return removal
 
 
-def removal_lines(tab: str, removals: Sequence[PosixRemoval]) -> list[tuple[str, bool]]:
-    """Each outcome as the CLI says it, and whether it went well."""
+def removal_lines(
+    tab: str, removals: Sequence[PosixRemoval], rows: Sequence[Row] = ()
+) -> list[tuple[str, bool]]:
+    """Each outcome as the CLI says it (after its namespace, for another's row: rows are
+    the removals' own, in order), and whether it went well."""
     kind = tab if tab != "psem" else str(PosixKind.SEM)
-    return [(posix_removal_text(kind, r), r.outcome.ok) for r in removals]
+    where = [f"{r.label}: " if not r.current else "" for r in rows] or [""] * len(removals)
+    return [(w + posix_removal_text(kind, r), r.outcome.ok)
+            for w, r in zip(where, removals, strict=True)]  # fmt: skip
 
 
 def label(tab: str, shown: int, total: int) -> str:
@@ -246,14 +280,18 @@ def summary_note(view: PosixView | None, tab: str) -> str:
         unlinked = [o for scan in scans for o in scan.objects if not o.linked]
         if unlinked:
             held = human_size(sum(o.allocated for o in unlinked))
-            where = f" in {counted(len(scans), 'IPC namespace')}" if len(scans) > 1 else ""
+            holding = sum(any(not o.linked for o in scan.objects) for scan in scans)
+            where = f" in {holding} IPC namespaces" if holding > 1 else ""
             parts.append(f"{counted(len(unlinked), 'unlinked POSIX object')} holding {held}"
                          f"{where}")  # fmt: skip
         if posix_table.blind_spot_note(view.shm) and view.shm.uninspected:
             parts.append(f"POSIX: {counted(len(view.shm.uninspected), 'process')} not inspected")
     if view.problem:
         parts.append(safe_text(view.problem))
-    notes = [f"{p.namespace.name}: {p.note}" for p in view.parts or () if p.note]
-    if notes:  # what a namespace did not show (its /dev/shm shared with another, unread)
+    # What a namespace could not show (unread); not one sharing a /dev/shm shown already
+    # (`unshare --ipc` alone: common, and its objects are on screen).
+    notes = [f"{p.namespace.name}: {p.note}" for p in view.parts or ()
+             if p.note and not p.note.startswith(SHARES)]  # fmt: skip
+    if notes:
         parts.append(safe_text(notes[0]) + (f" (+{len(notes) - 1} more)" if len(notes) > 1 else ""))
     return "  •  ".join(parts)

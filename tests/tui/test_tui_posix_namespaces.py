@@ -171,7 +171,10 @@ async def test_removal_in_another_namespace_unlinks_its_object_not_ours(
         assert table.move_to(row.id)
         await pilot.press("d")
         dialog = await wait_armed(app, pilot, ConfirmScreen)
-        assert isinstance(dialog, ConfirmScreen) and SEM in dialog.question
+        assert isinstance(dialog, ConfirmScreen)
+        assert dialog.question.startswith(f"Unlink named semaphore /{SEM} in IPC namespace "
+                                          f"ipc:[{inode}]?")  # fmt: skip
+        assert dialog.plan[0] == f"in IPC namespace ipc:[{inode}]:"
         await pilot.press("y")
         await wait_for(pilot, lambda: _theirs(table, f"/{SEM}", inode) is None, "its row goes")
         assert not os.path.exists(f"{box['root']}/sem.{SEM}")
