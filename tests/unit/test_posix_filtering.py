@@ -26,7 +26,9 @@ SNAPSHOT = fixed_snapshot()  # what the TUI passes (the POSIX tests ignore it)
 def kept(kind: str, expression: str, rows: tuple[Any, ...]) -> list[str]:
     matches = parse_posix_filter(expression, kind, row_text)
     return [
-        (row.queue.name if kind == "pmq" else row.obj.name) for row in rows if matches(row, SNAPSHOT)
+        (row.queue.name if kind == "pmq" else row.obj.name)
+        for row in rows
+        if matches(row, SNAPSHOT)
     ]
 
 
