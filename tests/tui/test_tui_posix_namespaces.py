@@ -23,6 +23,7 @@ from textual.pilot import Pilot
 from tui_pilot import app_running, text_of, wait_armed, wait_for
 
 from shmtop.core.binding import native
+from shmtop.core.namespaces.discover import census
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.text.filtering import FilterError
 from shmtop.text.posix_columns import QueueRow, ShmRow
@@ -30,6 +31,8 @@ from shmtop.tui.app import ShmtopApp
 from shmtop.tui.namespace_feed import NamespaceFeed
 from shmtop.tui.posix_source import PosixSource
 from shmtop.tui.screens.confirm import ConfirmScreen
+from shmtop.tui.screens.posix_view import PosixObjectScreen
+from shmtop.tui.widgets.hex_view import HexView
 from shmtop.tui.widgets.posix_table import PosixTable
 
 pytestmark = [
@@ -189,3 +192,28 @@ async def test_removal_in_another_namespace_unlinks_its_object_not_ours(
         await wait_for(pilot, lambda: _theirs(queues, QUEUE, inode) is None, "the queue goes")
     assert QUEUE.lstrip("/") not in _in(box, _queue_names)  # mq_unlink'd inside it
     assert os.path.exists(f"/dev/shm/{NAME}")  # ours untouched
+
+
+async def test_namespace_NS_shows_its_posix_objects_alone_and_enter_reads_theirs(
+    tmp_path: Path, box: dict[str, Any]
+) -> None:
+    inode = box["inode"]
+    with open(f"{box['root']}/{NAME}", "r+b") as file:
+        file.write(b"THEIR BYTES")
+    pids = [os.getpid(), box["pid"]]
+    start = next(ns for ns in census(pids).namespaces if ns.inode == inode)
+    shown = NamespaceFeed(start=start, pids=lambda: pids)
+    source = PosixSource(pids=lambda: pids)
+    async with app_running(tmp_path, posix=source, namespaces=shown) as (app, pilot):
+        await pilot.press("4")
+        table = _table(app, "pshm")
+        row = await _shown(pilot, table, f"/{NAME}", inode)
+        assert all(not r.current for r in table.objects.values())  # ours is not shown
+        assert "ns" not in {c.key for c in table.shown}  # one namespace: NS hidden
+        assert table.move_to(row.id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PosixObjectScreen), "its view")
+        hex_view = app.screen.query_one(HexView)
+        await wait_for(pilot, lambda: hex_view.size.height > 0, "the hex view laid out")
+        first = hex_view.render_line(0).text
+        assert "THEIR BYTES" in first, first  # read through its member's root, not ours

@@ -54,6 +54,11 @@ class PosixTable(IpcTable):
             return
         super().show(snapshot)
 
+    @property
+    def pinned(self) -> str:
+        """NAME cannot be hidden (the identity, as ID is on the System V tabs), NS first or not."""
+        return "name"
+
     def present(self, snapshot: Snapshot) -> tuple[Any, ...]:
         return self._rows
 
