@@ -135,9 +135,11 @@ def _pid_is(row: PosixRow, _snap: Any, pid: int) -> bool:
     return pid in _users(row)
 
 
-def _ns_is(row: PosixRow, _snap: Any, value: str, name_of: NamespaceName | None) -> bool:
-    name = row.ns_name or (name_of(row.inode) if name_of is not None else None)
-    return value in namespace_words(row.inode, name)
+def _ns_is(row: PosixRow, snap: Any, value: str, name_of: NamespaceName | None) -> bool:
+    # A row of the caller's namespace alone (no -A) is in the System V snapshot's namespace.
+    inode = row.inode or getattr(snap, "ipc_namespace", 0)
+    name = row.ns_name or (name_of(inode) if name_of is not None else None)
+    return value in namespace_words(inode, name)
 
 
 def _flag(row: PosixRow, _snap: Any, word: str) -> bool:

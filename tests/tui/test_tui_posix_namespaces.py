@@ -135,6 +135,19 @@ async def test_A_shows_another_namespace_posix_objects_with_their_NS_cell(
         queue = await _shown(pilot, _table(app, "pmq"), QUEUE, inode)
         assert queue.queue.entry.state.messages == 1
         assert QUEUE.lstrip("/") not in _queue_names()  # theirs: not in our namespace
+        await pilot.press("A")  # back to the caller's namespace: its queues alone, no NS
+        queues = _table(app, "pmq")
+        await wait_for(pilot, lambda: _theirs(queues, QUEUE, inode) is None, "theirs gone")
+        await pilot.press("4")
+        await wait_for(pilot, lambda: all(r.current for r in shm.objects.values())  # type: ignore[union-attr]
+                       and "ns" not in {c.key for c in shm.shown}, "ours alone, no NS")  # fmt: skip
+        ours_inode = os.stat("/proc/self/ns/ipc").st_ino
+        device = os.stat("/dev/shm").st_dev
+        shm.set_filter(f"ns:{ours_inode} {NAME}")  # ns: still names the caller's namespace
+        await wait_for(pilot, lambda: any(r.obj.dev == device for r in _rows(shm, f"/{NAME}")),
+                       "ours by ns:")  # fmt: skip
+        shm.set_filter(f"!ns:{ours_inode} {NAME}")
+        await wait_for(pilot, lambda: not shm.objects, "nothing outside ours")
 
 
 async def test_ns_and_other_filter_terms_on_the_posix_tabs(
