@@ -9,6 +9,7 @@ alone shares the caller's) shows none of its own and says so. Runs in the poll w
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -19,7 +20,8 @@ from shmtop.core.namespaces.discover import Namespace
 from shmtop.core.namespaces.snapshots import AllNamespaces
 from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector
-from shmtop.core.posix.model import SHM_DIR, PosixSnapshot
+from shmtop.core.posix.limits import PosixLimits, posix_limits, statvfs_of
+from shmtop.core.posix.model import SHM_DIR, PosixSnapshot, ShmMount
 from shmtop.core.posix.mqueue import MqSnapshot
 from shmtop.core.posix.namespace_roots import ShmOwners, scan_shm_acting, shm_dir_of, shm_owners
 from shmtop.text.namespace_table import namespace_label
@@ -53,15 +55,34 @@ class PosixAcross:
         now = time.monotonic()
         last = self._last
         if not shown and last is not None and now - last[0] < self.idle_seconds:
-            return replace(last[1], shm=ours.shm, queues=ours.queues, limits=ours.limits)
+            return replace(last[1], shm=ours.shm, queues=ours.queues,
+                           limits=self._limits(last[1].parts or (), ours))  # fmt: skip
         readable = [v.namespace for v in seen.views if v.snapshot is not None]
         owners = shm_owners(readable)
         parts = tuple(self._part(ns, ours, owners) for ns in readable)
         for inode in set(self._readers) - {ns.inode for ns in readable}:
             self._readers.pop(inode).collector.close()
-        view = replace(ours, parts=parts)
+        view = replace(ours, parts=parts, limits=self._limits(parts, ours, fresh=True))
         self._last = (now, view)
         return view
+
+    def _limits(
+        self, parts: tuple[PosixPart, ...], ours: PosixView, fresh: bool = False
+    ) -> PosixLimits | None:
+        """What the POSIX meters read: the one namespace shown when it is another's
+        (--namespace NS: its mqueue sysctls, read in its joined thread, and its /dev/shm's
+        room), else the caller's (as the System V meters do)."""
+        if len(parts) != 1 or parts[0].namespace.current:
+            return ours.limits
+        last = self._last
+        if not fresh and last is not None:
+            return last[1].limits
+        part = parts[0]
+        try:
+            found: PosixLimits = self._feed.run_in(part.namespace, _limits_inside, part)
+        except (KeyError, OSError):
+            return None
+        return found
 
     def _part(self, namespace: Namespace, ours: PosixView, owners: ShmOwners) -> PosixPart:
         notes: list[str] = []
@@ -113,6 +134,20 @@ class PosixAcross:
             reader.collector.close()
         self._readers.clear()
         self._last = None
+
+
+def _limits_inside(part: PosixPart) -> PosixLimits:
+    """In the namespace's joined thread: its mqueue sysctls and queue count (per IPC
+    namespace), and the room of its /dev/shm (statvfs through its member's root)."""
+    empty = PosixSnapshot(time.time(), (), (), {}, frozenset(), {}, "", 0)
+    limits = posix_limits(empty, part.queues)
+    shm = part.acting
+    if shm is None:
+        return limits
+    where = ShmMount(0, "tmpfs", shm_dir_of(part.namespace), True)
+    room = statvfs_of(where, len(shm.objects))
+    room = msgspec.structs.replace(room, mount_point=SHM_DIR, dev=os.stat(where.mount_point).st_dev)
+    return msgspec.structs.replace(limits, filesystems=(room,))
 
 
 def _ours_only(shm: PosixSnapshot, owners: ShmOwners) -> PosixSnapshot:

@@ -25,6 +25,7 @@ from tui_pilot import app_running, text_of, wait_armed, wait_for
 from shmtop.core.binding import native
 from shmtop.core.namespaces.discover import census
 from shmtop.core.namespaces.joined import JoinedThread
+from shmtop.core.posix import mqueue
 from shmtop.text.filtering import FilterError
 from shmtop.text.posix_columns import QueueRow, ShmRow
 from shmtop.tui.app import ShmtopApp
@@ -33,6 +34,7 @@ from shmtop.tui.posix_source import PosixSource
 from shmtop.tui.screens.confirm import ConfirmScreen
 from shmtop.tui.screens.posix_view import PosixObjectScreen
 from shmtop.tui.widgets.hex_view import HexView
+from shmtop.tui.widgets.meters import UsageMeter
 from shmtop.tui.widgets.posix_table import PosixTable
 
 pytestmark = [
@@ -62,7 +64,9 @@ def _make_queue() -> None:
 
 
 def _queue_names() -> list[str]:
-    return sorted(os.listdir("/dev/mqueue")) if os.path.isdir("/dev/mqueue") else []
+    """The queues of the calling thread's IPC namespace (its own mqueue mount, not the
+    host's /dev/mqueue), by POSIX name."""
+    return sorted(q.name for q in mqueue.take_snapshot(pids=[]).queues)
 
 
 @pytest.fixture
@@ -75,6 +79,7 @@ def box() -> Iterator[dict[str, Any]]:
         with open(f"{root}/sem.{SEM}", "wb") as file:
             file.write(struct.pack("<II", 3, 0).ljust(32, b"\0"))
         _in(made, _make_queue)
+        assert QUEUE in _in(made, _queue_names)  # listed inside it (the checks below: gone)
         with open(ours, "wb") as file:
             file.write(b"ours")
         try:
@@ -134,7 +139,7 @@ async def test_A_shows_another_namespace_posix_objects_with_their_NS_cell(
         await pilot.press("6")
         queue = await _shown(pilot, _table(app, "pmq"), QUEUE, inode)
         assert queue.queue.entry.state.messages == 1
-        assert QUEUE.lstrip("/") not in _queue_names()  # theirs: not in our namespace
+        assert QUEUE not in _queue_names()  # theirs: not in our namespace
         await pilot.press("A")  # back to the caller's namespace: its queues alone, no NS
         queues = _table(app, "pmq")
         await wait_for(pilot, lambda: _theirs(queues, QUEUE, inode) is None, "theirs gone")
@@ -203,7 +208,7 @@ async def test_removal_in_another_namespace_unlinks_its_object_not_ours(
         await wait_armed(app, pilot, ConfirmScreen)
         await pilot.press("y")
         await wait_for(pilot, lambda: _theirs(queues, QUEUE, inode) is None, "the queue goes")
-    assert QUEUE.lstrip("/") not in _in(box, _queue_names)  # mq_unlink'd inside it
+    assert QUEUE not in _in(box, _queue_names)  # mq_unlink'd inside it
     assert os.path.exists(f"/dev/shm/{NAME}")  # ours untouched
 
 
@@ -230,3 +235,10 @@ async def test_namespace_NS_shows_its_posix_objects_alone_and_enter_reads_theirs
         await wait_for(pilot, lambda: hex_view.size.height > 0, "the hex view laid out")
         first = hex_view.render_line(0).text
         assert "THEIR BYTES" in first, first  # read through its member's root, not ours
+        # The POSIX meters are that namespace's: its queues, its /dev/shm's room.
+        queues = app.main_screen.query_one("#meter-pmq", UsageMeter)
+        devshm = app.main_screen.query_one("#meter-devshm", UsageMeter)
+        room = os.statvfs(box["root"])
+        used = (room.f_blocks - room.f_bfree) * room.f_frsize
+        await wait_for(pilot, lambda: queues.used == 1 and devshm.used == used, "its meters")
+        assert QUEUE not in _queue_names()  # the 1 is theirs
