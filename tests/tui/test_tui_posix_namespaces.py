@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import shutil
 import struct
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,7 @@ pytestmark = [
         reason="needs root and unshare(1) to make and join IPC and mount namespaces",
     ),
 ]
+TESTS = Path(__file__).resolve().parent.parent
 NAME = f"shmtop-tui-nsposix-{os.getpid()}"
 SEM = f"shmtop-tui-nssem-{os.getpid()}"
 QUEUE = f"/shmtop-tui-nsq-{os.getpid()}"
@@ -242,3 +245,34 @@ async def test_namespace_NS_shows_its_posix_objects_alone_and_enter_reads_theirs
         used = (room.f_blocks - room.f_bfree) * room.f_frsize
         await wait_for(pilot, lambda: queues.used == 1 and devshm.used == used, "its meters")
         assert QUEUE not in _queue_names()  # the 1 is theirs
+
+
+async def test_the_unlinked_count_covers_every_namespace_shown(
+    tmp_path: Path, box: dict[str, Any]
+) -> None:
+    """Ours holds one unlinked object (mapped by a child), theirs another (its child's
+    mapping, its name unlinked through its root): the status line counts both, and says
+    they are in two namespaces."""
+    gone = f"/dev/shm/{NAME}-gone"
+    with open(gone, "wb") as file:
+        file.truncate(4096)
+    kid = subprocess.Popen([sys.executable, str(TESTS / "pshm_child.py"), gone, "map-rw"],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # fmt: skip
+    try:
+        assert kid.stdout is not None and kid.stdout.readline()  # mapped
+        os.unlink(gone)
+        os.unlink(f"{box['root']}/{NAME}")  # their child keeps mapping it
+        pids = [os.getpid(), box["pid"], kid.pid]
+        source = PosixSource(pids=lambda: pids)
+        every = NamespaceFeed(every=True, pids=lambda: pids)
+        async with app_running(tmp_path, posix=source, namespaces=every) as (app, pilot):
+            await pilot.press("4")
+            table = _table(app, "pshm")
+            theirs = await _shown(pilot, table, f"/{NAME}", box["inode"])
+            assert not theirs.obj.linked
+            await wait_for(pilot, lambda: "2 unlinked POSIX objects holding" in text_of(
+                app, "#status") and "in 2 IPC namespaces" in text_of(app, "#status"),
+                "both counted")  # fmt: skip
+    finally:
+        kid.kill()
+        kid.wait()
