@@ -1,19 +1,9 @@
 """The filter language (text/filtering.py) on POSIX rows (text/posix_columns.py): the TUI's
 POSIX tabs and `list pshm|psem|pmq --filter`.
 
-The same terms where they mean the same thing; a term that means nothing for a kind is a
-one-line error saying so (a typo, or a System V habit, must not quietly hide every row):
-
-  user: perms: ns: pid: cmd:   every kind (pid/cmd: a process that maps or holds it;
-                               for a queue, that holds it open or is its notification pid)
-  size:   pshm, psem: its size; pmq: the bytes queued (as msg's size: is cbytes)
-  nattch: the processes that map it (pshm, psem), that hold it open (pmq)
-  age:    pshm, psem: since its last access or change (the POSIX rule's idle);
-          pmq: since its last send or receive
-  flags   attached (mapped or held), unlinked; pshm, psem: orphan, unused;
-          psem: waiting (glibc's nwaiters > 0, a hint), unreadable (value unknown);
-          pmq: waiting (a blocked sender or receiver)
-  key: id: dest locked partial inconsistent: System V only
+The same terms where they mean the same thing (TERMS says what each means on POSIX rows;
+FLAGS which flags each kind takes); a term that means nothing for a kind is a one-line
+error saying so: a typo, or a System V habit (key:, dest), must not quietly hide every row.
 """
 
 from __future__ import annotations
@@ -43,7 +33,7 @@ from shmtop.text.filtering import (
 from shmtop.text.posix_columns import PosixRow, QueueRow, ShmRow
 
 Test = Callable[[Any, Any], bool]  # (row, the System V snapshot: unused)
-# What each term means on POSIX rows (the help's lines; the module docstring's table).
+# What each term means on POSIX rows (the TUI help's lines; README: Filter terms on POSIX kinds).
 TERMS = (
     ("user: perms: ns:", "the owner, permission bits, IPC namespace: every kind"),
     ("pid: cmd:", "a process that maps or holds it (a queue: holds it, or its notify pid)"),
