@@ -123,9 +123,10 @@ def add_selection_options(listing: argparse.ArgumentParser) -> None:
     listing.add_argument("--reverse", action="store_true", help="reverse the order")
     listing.add_argument("--user", metavar="U", help="only objects owned by user name or uid U")
     listing.add_argument("--filter", metavar="EXPR", dest="filter_expr",
-                         help="System V kinds: only objects every term of EXPR matches, the TUI's"
-                              " filter language (nattch:>0 size:>1M age:>1h user:NAME key:0x..,"
-                              " !dest, orphan...)")  # fmt: skip
+                         help="only objects every term of EXPR matches, the TUI's filter"
+                              " language (nattch:>0 size:>1M age:>1h user:NAME key:0x..,"
+                              " ns:NAME, !dest, orphan...; POSIX kinds: the terms that apply"
+                              " to them)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -486,10 +487,13 @@ def run_list(args: argparse.Namespace) -> int:
     if args.watch is not None:
         return watch_list(args, kinds)
     posix_part = None
-    if args.kind == "all" and recorded is None and args.filter_test is not None:
-        from shmtop.cli.list_filter import POSIX_LEFT_OUT
-
-        print(POSIX_LEFT_OUT, file=sys.stderr)
+    if (
+        args.kind == "all"
+        and recorded is None
+        and args.filter_test is not None
+        and (left_out := _posix_left_out(args.filter_expr))
+    ):
+        print(left_out, file=sys.stderr)  # a term no POSIX kind takes: System V tables only
         snapshot = take_snapshot(attachments=True)
     elif args.kind == "all" and recorded is None:  # and the POSIX tables (cli/list_posix.py)
         from shmtop.cli import list_posix
@@ -519,6 +523,12 @@ def run_list(args: argparse.Namespace) -> int:
     if posix_part is not None:
         list_posix.print_tables(posix_part)
     return EXIT_OK
+
+
+def _posix_left_out(expression: str) -> str | None:
+    from shmtop.cli.list_filter import posix_refusal
+
+    return posix_refusal(expression)
 
 
 def check_listing(args: argparse.Namespace, kinds: Sequence[str]) -> None:

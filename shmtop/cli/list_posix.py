@@ -64,6 +64,14 @@ def scan(args: argparse.Namespace) -> tuple[Snapshot, PosixPart]:
     if args.user is not None:
         kept = tuple(q for q in queues.queues if _owned(q.entry.uid, True, args.user))
         queues = msgspec.structs.replace(queues, queues=kept)
+    if args.filter_expr is not None:  # list all --filter: each kind's terms (list_filter.py)
+        from shmtop.cli import list_filter
+
+        expression = args.filter_expr
+        for kind in PosixKind:
+            matches = list_filter.parse_posix(expression, kind)
+            snapshot = list_filter.keep_shm(snapshot, kind, matches)
+        queues = list_filter.keep_queues(queues, list_filter.parse_posix(expression, "pmq"))
     objects = {
         kind: [o for o in posix_table.objects_of(snapshot, kind)
                if _owned(o.uid, o.stat_known, args.user)]
