@@ -5,7 +5,9 @@ A child maps a POSIX object (read-write and read-only) and attaches System V seg
 (read-write and read-only): the one read must find both kinds, as the System V Collector
 and the PosixCollector find them on their own; an unlinked object still mapped is found;
 a steady snapshot (the join reused when the maps read the same) still sees a mapper come
-and one go; rows that do not fit the first buffers are read again, and nothing is lost.
+and one go; rows that do not fit the first buffers are read again, and nothing is lost;
+a queue's holder comes from the same one read of every process's fds, also where no mqueue
+fs of ours is mounted (the queues then read through a detached mount).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from collections.abc import Iterator
 import pytest
 from helpers import MakeShm
 from maps_reader import MapsReader
+from pmq_kids import Kid as MqKid
+from pmq_kids import Queues
+from pmq_kids import start as start_mq_kid
 from pshm_kids import AS_NOBODY, PAGE, TESTS, Kid, Objects, children, objects, path_of, start
 
 from shmtop.core.binding import native
@@ -198,3 +203,29 @@ def test_a_process_that_is_not_dumpable_keeps_its_own_uid(
     assert [m[0] for m in mappers(full.posix.find(*key_of(name)))] == [pid]
     assert full.sysv.processes[pid].user == "nobody"
     assert [p for p, _, _ in attachers(full.sysv, segment)] == [pid]
+
+
+def test_a_first_snapshot_finds_a_queues_holder_in_its_one_read_of_the_fds(
+    maps_reader: MapsReader, mq_queues: Queues, mq_kids: list[MqKid],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    name = mq_queues.make()
+    kid = start_mq_kid(mq_kids, name, "r")
+    real = native.scan_fds
+    scans: list[int] = []
+
+    def counted(
+        pids: list[int], devices: list[int], **kwargs: int
+    ) -> tuple[list[native.FdRow], dict[int, int]]:
+        scans.append(len(pids))
+        return real(pids, devices, **kwargs)
+
+    monkeypatch.setattr(native, "scan_fds", counted)
+    full = full_snapshot()  # a fresh collector: it knows no queue device from before
+    queue = full.queues.named(name)
+    assert [(h.pid, h.fd, h.readable) for q in queue for h in q.holders] == [
+        (kid.pid, kid.fd, True)
+    ]
+    # The two workers' halves, and no read of every process's fds for the queues alone
+    # (which a first snapshot made when the queues' device was that of a detached mount).
+    assert len(scans) == 2

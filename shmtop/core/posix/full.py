@@ -107,7 +107,12 @@ class FullCollector:
         plan = self.posix.plan()
         # The queues' device: the mount's, and the one the last queue scan read (where the
         # mount shows another namespace's queues, ours are read through a detached mount).
-        queue_devs = {mqueue.queue_device(self._mqueue_dir), self._queue_dev} - {None}
+        # A first snapshot asks a detached mount for ours: else, where /dev/mqueue is not
+        # mounted or is another namespace's, the queues' scan read every process's fds
+        # again (native.scan_fds in the calling thread, after the workers' scan: 30-60 ms of
+        # `list` at the benchmark's workload, bench/bench_oneshot_phases.py).
+        last = self._queue_dev if self._queue_dev is not None else mqueue.detached_device()
+        queue_devs = {mqueue.queue_device(self._mqueue_dir), last} - {None}
         fd_devices = sorted({*plan.fd_devices, *(d for d in queue_devs if d is not None)})
         # Split by pid parity, not by place in the list: a process that starts or ends
         # leaves the other half's pids as they were, so its rows can still be last time's.
