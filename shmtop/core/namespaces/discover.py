@@ -159,8 +159,6 @@ def name_namespace(
 ) -> Namespace:
     """Name one namespace from its members: a container, else a hostname of a UTS namespace
     that is not ours (ours would name every namespace after the host), else its inode."""
-    from shmtop.core.namespaces.hostname import hostname_of  # threads: only when needed
-
     members = tuple(pids)
     for pid in members[:8]:  # a few members: a namespace's processes share a cgroup subtree
         text = read_cgroup(pid)
@@ -172,6 +170,10 @@ def name_namespace(
         uts = uts_inode(pid)
         if uts is None or uts == our_uts:
             continue
+        # Threads, imported only when needed: not for a namespace in our own UTS namespace
+        # (every one-shot command's own, named for its records: ~1-3 ms of imports).
+        from shmtop.core.namespaces.hostname import hostname_of
+
         name = hostname_of(pid)
         if name:
             return Namespace(inode, name, "hostname", members, current, hostname=name)
