@@ -24,7 +24,6 @@ from shmtop.core.snapshot.accounts import user_name
 from shmtop.text import mqueue_table, posix_table
 from shmtop.text.documents import ListDocument
 from shmtop.text.errors import tables_unreadable
-from shmtop.text.filtering import user_matches
 from shmtop.text.report import render_table
 from shmtop.text.sanitize import safe_text
 
@@ -50,7 +49,11 @@ class PosixPart(NamedTuple):
 
 def _owned(uid: int, known: bool, user: str | None) -> bool:
     """list --user's rule for a POSIX owner (an object that could not be stat'ed: no one's)."""
-    return user is None or (known and user_matches(user_name(uid), uid, user))
+    if user is None:
+        return True
+    from shmtop.text.filtering import user_matches  # imported only to be used (--user)
+
+    return known and user_matches(user_name(uid), uid, user)
 
 
 def scan(args: argparse.Namespace) -> tuple[Snapshot, PosixPart]:
