@@ -90,6 +90,7 @@ class CarriedHalf:
         part = SharedPart(
             maps, None, [fd for r in rows.values() for fd in r.fds],
             {pid: r.fd_failure for pid, r in rows.items() if r.fd_failure is not None},
+            self.part.fd_devices | read.fd_devices,  # read's is a superset (_SteadyRead)
         )  # fmt: skip
         merged = CarriedHalf(part, pids)
         merged._by_pid = rows
