@@ -234,3 +234,19 @@ def test_list_files_gives_each_regular_file_with_its_lstat(tmp_path: Path) -> No
     assert native.list_files(str(tmp_path)).raw != listing.raw
     with pytest.raises(OSError):
         native.list_files(str(tmp_path / "missing"))
+
+
+def test_a_system_v_snapshot_in_between_makes_the_next_full_one_read_everything(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid], read_pids: ReadPids
+) -> None:
+    """The exporter's Collector takes System V snapshots of its own between full ones: their
+    refreshes answer "since the one before", so the runs they saw are not the full one's."""
+    name = shm.make()
+    key = key_of(name)
+    pid, _ = start(kids, name, "map-rw")
+    with FullCollector() as collector:
+        settled(collector, read_pids, [pid])
+        more = tell(kids[0], "map-ro")["maps"][-1]  # it runs, then sleeps again
+        collector.sysv.snapshot()  # its refresh sees that run
+        after = collector.snapshot()
+        assert (pid, more[0], False) in users(same_as_fresh(after, key))[0]

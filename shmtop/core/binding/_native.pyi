@@ -120,6 +120,7 @@ class _FFI:
 
     NULL: CData
     errno: int
+    def release(self, cdata: CData, /) -> None: ...
     @overload
     def new(self, cdecl: Literal["struct shmid_ds *"], init: None = None) -> _ShmidDs: ...  # type: ignore[overload-overlap]
     @overload

@@ -424,6 +424,12 @@ class TaskTable:
         if self._table == ffi.NULL:
             raise MemoryError("shmtop_activity_new")
 
+    def close(self) -> None:
+        """Free the table now, with the schedstat files it keeps open (else when collected);
+        a closed table starts again empty: its next refresh is a first look."""
+        ffi.release(self._table)
+        self._table = ffi.gc(lib.shmtop_activity_new(), lib.shmtop_activity_free)
+
     def refresh(
         self, semops: bool, cap: int, max_fds: int, vouched: Collection[int] = ()
     ) -> tuple[int, list[int], list[int]]:

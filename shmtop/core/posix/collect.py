@@ -90,6 +90,7 @@ class PosixCollector:
         self._listing: native.FileListing | None = None
         self._listed: _Listed = {}
         self._made: dict[_Key, tuple[_Made, PosixObject]] = {}
+        self._last_join: _Join | None = None
         # The maps scan and the fd scan are C loops that release the GIL and share
         # nothing: run side by side, a scan costs about the longer of the two.
         self._pool = Workers(threads, "shmtop-posix") if threads > 1 else None
@@ -142,14 +143,17 @@ class PosixCollector:
         self, taken_at: float, plan: ScanPlan, pids: list[int], maps: native.FileMapsScan,
         owners: dict[int, int], fd_rows: list[native.FdRow], fd_failures: dict[int, int],
         facts: dict[int, native.ProcessFacts] | None = None,
+        changed: frozenset[int] | None = None,
     ) -> PosixSnapshot:  # fmt: skip
         """A snapshot from scans made by the caller for this plan (core/posix/full.py: one
         read of every maps file for System V and POSIX): maps of every shared file on
         plan.mounts' devices and any of major 0; fds on plan.fd_devices (others are left
         out); owners: pid -> uid or -errno, as _owners; facts: of processes read in the same
-        round (the System V side's attachers), not read again."""
+        round (the System V side's attachers), not read again; changed: the processes that
+        ran, appeared or vanished since the last call (core/snapshot/activity.py), whose
+        names are read again (None: unknown; the others' are kept while recent)."""
         return self._build(taken_at, plan, pids, maps, owners, fd_rows, fd_failures,
-                           self._list_shm_dir(), facts or {})  # fmt: skip
+                           self._list_shm_dir(), facts or {}, changed)  # fmt: skip
 
     def _mapped(self, rows: list[native.FileMapRow], mounts: dict[int, ShmMount]) -> _Seen:
         """The maps rows joined; the same rows list as last time (the C read the same
@@ -165,7 +169,8 @@ class PosixCollector:
         return seen
 
     def _processes(
-        self, seen: _Seen, owners: dict[int, int], facts: dict[int, native.ProcessFacts]
+        self, seen: _Seen, owners: dict[int, int], facts: dict[int, native.ProcessFacts],
+        changed: frozenset[int] | None,
     ) -> dict[int, PosixProcess]:  # fmt: skip
         """Name, uid and start of every mapper and holder, read in C (a few, or 1000 on the
         benchmark), but for those in facts (read in this round by the caller). A mapper of a
@@ -173,17 +178,26 @@ class PosixCollector:
         so the same process, as the System V side takes an unchanged attacher) keeps last
         time's name and start, and its uid while the owner of its /proc/PID is the same:
         only within FACTS_KEPT_FOR of that read, since a forked child has its parent's
-        mappings, so a pid reused by a sibling reads the same bytes."""
+        mappings, so a pid reused by a sibling reads the same bytes. Where changed tells
+        which processes ran since the last call, every other mapper or holder keeps its
+        facts, however old (a name, a uid and a pid change only by running or ending)."""
         holders = {h.pid for held in seen.holders.values() for h in held}
         users = sorted(seen.mappers | holders)
         now = time.monotonic()
-        recent = now - self._last_facts_at <= FACTS_KEPT_FOR
-        last = self._last_processes if seen.reused and recent else {}
         kept = {}
-        for pid in seen.mappers:
-            known = last.get(pid)
-            if known is not None and owners.get(pid) == self._last_owners.get(pid):
-                kept[pid] = known  # its uid unchanged too (a setuid: read again)
+        if changed is not None:
+            last = self._last_processes
+            for pid in users:
+                known = last.get(pid)
+                if known is not None and pid not in changed:
+                    kept[pid] = known
+        else:
+            recent = now - self._last_facts_at <= FACTS_KEPT_FOR
+            last = self._last_processes if seen.reused and recent else {}
+            for pid in seen.mappers:
+                known = last.get(pid)
+                if known is not None and owners.get(pid) == self._last_owners.get(pid):
+                    kept[pid] = known  # its uid unchanged too (a setuid: read again)
         unread = []
         for pid in users:
             fact = facts.get(pid)
@@ -210,7 +224,7 @@ class PosixCollector:
         self, taken_at: float, plan: ScanPlan, pids: list[int], maps: native.FileMapsScan,
         owners: dict[int, int], fd_rows: list[native.FdRow], fd_failures: dict[int, int],
         listed: _Listed,
-        facts: dict[int, native.ProcessFacts],
+        facts: dict[int, native.ProcessFacts], changed: frozenset[int] | None = None,
     ) -> PosixSnapshot:  # fmt: skip
         mounts, shm_dev, known = plan.mounts, plan.shm_dev, set(plan.fd_devices)
         seen = self._mapped(maps.rows, mounts)
@@ -223,28 +237,19 @@ class PosixCollector:
             key = (fd.dev, fd.inode)
             if key in listed or key in seen.mappings or fd.dev == shm_dev:
                 seen.held(fd)
-        self._mark_left(seen, listed)
-        objects = []
-        made: dict[_Key, tuple[_Made, PosixObject]] = {}
-        for key in sorted(set(listed) | set(seen.mappings) | set(seen.holders)):
-            mappings, holders = seen.users(key)
-            entry = listed.get(key)
-            if entry is not None:
-                last = self._made.get(key)
-                inputs = (entry[0], entry[1], mappings, holders)
-                if last is not None and last[0] == inputs:
-                    made[key] = last
-                    objects.append(last[1])
-                    continue
-            name = seen.names.get(key, b"")
-            found = self._object(key, entry, name, shm_dev, mappings, holders)
-            if found is None and key not in listed:  # seen in use, but no stat: what is known
-                found = seen.unstated(key)
-            if found is not None:
-                objects.append(found)
-                if entry is not None and found.kind is not PosixKind.SEM:
-                    made[key] = ((entry[0], entry[1], mappings, holders), found)
-        self._made = made
+        last = self._last_join
+        if (
+            last is not None and last.rows is maps.rows and last.listed is listed
+            and last.fd_rows == fd_rows and last.devices == mounts.keys()
+        ):  # fmt: skip
+            # The same maps rows, fds and listing: last time's objects, but those whose
+            # state the scans do not show (semaphore values, unlisted objects' stats).
+            keys, same = [o.key for o in last.objects], True
+        else:
+            self._mark_left(seen, listed)
+            keys, same = sorted(set(listed) | set(seen.mappings) | set(seen.holders)), False
+        objects = self._objects(keys, seen, listed, shm_dev, same)
+        self._last_join = _Join(maps.rows, listed, fd_rows, set(mounts), tuple(objects))
         uninspected = {
             pid: number
             for pid, number in (
@@ -254,11 +259,43 @@ class PosixCollector:
             )
             if number not in (0, errno.ESRCH)
         }  # fmt: skip  (a process whose uid is unknown is a blind spot for the leak rule too)
-        processes = self._processes(seen, owners, facts)
+        processes = self._processes(seen, owners, facts, changed)
         uids = {uid for uid in owners.values() if uid >= 0}
         every_mount = (*mounts.values(), *(m for m in self._foreign.values() if m is not None))
         return PosixSnapshot(taken_at, tuple(objects), every_mount, processes, frozenset(uids),
                              uninspected, maps.reader, len(pids), self._hiding)  # fmt: skip
+
+    def _objects(
+        self, keys: list[_Key], seen: _Seen, listed: _Listed, shm_dev: int | None, same: bool
+    ) -> list[PosixObject]:
+        """The object of each key; one whose stat, mappings and holders are those it was
+        made from is that object again (but a semaphore: its value is not in its stat).
+        same: the rows and listing are last time's, so every one made from them holds."""
+        objects = []
+        before, made = self._made, {}
+        for key in keys:
+            kept = before.get(key)
+            if kept is not None and same:
+                made[key] = kept
+                objects.append(kept[1])
+                continue
+            mappings, holders = seen.users(key)
+            entry = listed.get(key)
+            inputs = None if entry is None else (entry[0], entry[1], mappings, holders)
+            if kept is not None and kept[0] == inputs:
+                made[key] = kept
+                objects.append(kept[1])
+                continue
+            found = self._object(key, entry, seen.names.get(key, b""), shm_dev, mappings,
+                                 holders)  # fmt: skip
+            if found is None and key not in listed:  # seen in use, but no stat: what is known
+                found = seen.unstated(key)
+            if found is not None:
+                objects.append(found)
+                if inputs is not None and found.kind is not PosixKind.SEM:
+                    made[key] = (inputs, found)
+        self._made = made
+        return objects
 
     def _mark_left(self, seen: _Seen, listed: _Listed) -> None:
         """Mark unlinked what left the listing since an earlier scan and is still in use: a
@@ -362,6 +399,17 @@ def _owners(pids: Sequence[int]) -> dict[int, int]:
                 -(error.errno or errno.EIO) if error.errno != errno.ENOENT else -errno.ESRCH
             )
     return found
+
+
+class _Join(NamedTuple):
+    """What the last snapshot's objects were made from (the same rows and listing: the
+    same keys, so their order need not be made again)."""
+
+    rows: list[native.FileMapRow]
+    listed: _Listed
+    fd_rows: list[native.FdRow]
+    devices: set[int]
+    objects: tuple[PosixObject, ...]
 
 
 class _Seen:

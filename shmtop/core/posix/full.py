@@ -28,7 +28,7 @@ from shmtop.core.posix.collect import PosixCollector, ScanPlan, all_pids
 from shmtop.core.posix.model import SHM_DIR, PosixSnapshot
 from shmtop.core.posix.mounts import classify_device
 from shmtop.core.posix.mqueue import MQUEUE_DIR, HeldFiles, MqSnapshot
-from shmtop.core.snapshot.activity import TaskActivity
+from shmtop.core.snapshot.activity import Activity, TaskActivity
 from shmtop.core.snapshot.collect import Collector, collector_paused
 from shmtop.core.snapshot.scan_parts import MapsRound, SharedPart, part_of
 from shmtop.core.snapshot.workers import Workers
@@ -158,11 +158,14 @@ class FullCollector:
         self._queue_dev: int | None = None  # the device the last queue scan read
         # Which processes ran since the last snapshot; the halves to carry from, and the
         # plan they were read under (another plan: read every process again).
-        self._activity = TaskActivity()
+        self._activity: TaskActivity | None = None  # where the Collector keeps none
+        self._refreshes_seen = -1
         self._carried: tuple[CarriedHalf, ...] = ()
         self._carried_plan: tuple[ScanPlan, list[int]] | None = None
 
     def close(self) -> None:
+        if self._activity is not None:
+            self._activity.close()
         self.sysv.close()
         self.posix.close()
         self._pool.shutdown()
@@ -194,7 +197,12 @@ class FullCollector:
         # Split by pid parity, not by place in the list: a process that starts or ends
         # leaves the other half's pids as they were, so its rows can still be last time's.
         halves = [[pid for pid in pids if pid % 2 == n] for n in (0, 1)]
-        changed = self._changed((plan, fd_devices))
+        # One refresh, for the semaphores too; since the last one of ours only if the
+        # Collector made none of its own in between (the exporter's System V snapshots).
+        own_before = self.sysv.activity_refreshes == self._refreshes_seen
+        evidence = self.sysv.refresh_activity()
+        self._refreshes_seen = self.sysv.activity_refreshes
+        changed = self._changed(evidence, (plan, fd_devices)) if own_before else None
         steady: list[_SteadyRead] = []
         if changed is not None and len(self._carried) == 2:
             steady = [_SteadyRead(carried, half, changed)
@@ -208,7 +216,7 @@ class FullCollector:
                 for half, last in zip(halves, lasts, strict=True)
             ]  # fmt: skip
         maps_round = MapsRound(taken_at, tasks)
-        sysv = self.sysv.snapshot_from(maps_round)
+        sysv = self.sysv.snapshot_from(maps_round, evidence)
         parts = [task.result() for task in tasks]
         self._last = tuple(parts)
         if steady:
@@ -226,16 +234,22 @@ class FullCollector:
         fd_rows, fd_failures, read_on = self._fd_rows(pids, halves, parts, fd_devices)
         posix = self.posix.from_scans(
             taken_at, plan._replace(fd_devices=tuple(sorted(read_on))), pids, files, owners,
-            fd_rows, fd_failures, maps_round.facts(),
+            fd_rows, fd_failures, maps_round.facts(), changed if steady else None,
         )  # fmt: skip
         held = HeldFiles(fd_rows, fd_failures, frozenset(fd_devices))
         queues = mqueue.take_snapshot(pids, directory=self._mqueue_dir, fds=held)
         self._queue_dev = queues.device
         return FullSnapshot(sysv, posix, queues)
 
-    def _changed(self, plan: tuple[ScanPlan, list[int]]) -> frozenset[int] | None:
+    def _changed(
+        self, evidence: Activity | None, plan: tuple[ScanPlan, list[int]]
+    ) -> frozenset[int] | None:
         """The processes a steady snapshot must read again, or None: read every one."""
-        activity = self._activity.refresh()
+        if evidence is None:
+            if self._activity is None:
+                self._activity = TaskActivity()
+            evidence = self._activity.refresh()
+        activity = evidence
         if not activity.processes_known or plan != self._carried_plan:
             return None
         appeared = activity.appeared

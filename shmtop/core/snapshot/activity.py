@@ -23,7 +23,9 @@ from shmtop.core.snapshot import visibility
 
 # The initial pid namespace's inode (a constant of the kernel: PROC_PID_INIT_INO).
 INITIAL_PID_NAMESPACE = "pid:[4026531836]"
-MAX_KEPT_FILES = 8192
+# Schedstat files kept open at most: few enough that the fds a process opens besides stay
+# below FD_SETSIZE (1024), where select() still takes them (a script's, a library's).
+MAX_KEPT_FILES = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,10 @@ class TaskActivity:
             frozenset(ran), frozenset(appeared), frozenset(vanished), why is None, why,
             frozenset(semids), sleepers, reason not in native.TaskTable.TOLD_NOTHING,
         )  # fmt: skip
+
+    def close(self) -> None:
+        """Close the files the table keeps open; the next refresh is a first look."""
+        self._table.close()
 
     @property
     def tasks(self) -> int:

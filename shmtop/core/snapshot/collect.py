@@ -159,6 +159,10 @@ class Collector:
             if semaphore_values and activity.count_skip_enabled()
             else None
         )
+        self._semaphores_seen = 0  # semaphores in the last read (the refresh's budget)
+        # Refreshes of the task evidence so far: each answers "since the one before", so a
+        # caller of refresh_activity that sees another in between lost what it told.
+        self.activity_refreshes = 0
         self._sem_sets: tuple[SemaphoreSet, ...] = ()
         self._sem_cache: dict[int, tuple[object, SemaphoreSet]] = {}
         self._queues: dict[native.MsgRow, MessageQueue] = {}
@@ -192,29 +196,46 @@ class Collector:
         with collector_paused():
             return self._snapshot(None)
 
-    def snapshot_from(self, maps: MapsRound) -> Snapshot:
+    def snapshot_from(self, maps: MapsRound, evidence: activity.Activity | None = None) -> Snapshot:
         """snapshot(), taking its maps scan (whenever it must scan) from a read of every
-        process's maps under way (core/posix/full.py), so that nothing reads them twice."""
+        process's maps under way (core/posix/full.py), so that nothing reads them twice;
+        evidence: refresh_activity()'s, for the semaphores (else they refresh their own)."""
         with collector_paused():
-            return self._snapshot(maps)
+            return self._snapshot(maps, evidence)
+
+    def refresh_activity(self) -> activity.Activity | None:
+        """Which tasks ran since the last refresh, read now for the next snapshot_from and
+        for its caller (core/posix/full.py reads again only the processes that ran): one
+        refresh a round. None when this Collector keeps no such evidence."""
+        if self._sem_activity is None:
+            return None
+        seen = self._semaphores_seen
+        self.activity_refreshes += 1
+        return self._sem_activity.refresh(sem_task_reads(seen) if seen else 1 << 30)
 
     @property
     def scanned_before(self) -> bool:
         """Whether a maps scan was taken (a first snapshot's surely scans)."""
         return self._last_scan is not None
 
-    def _snapshot(self, maps: MapsRound | None) -> Snapshot:
+    def _snapshot(
+        self, maps: MapsRound | None, evidence: activity.Activity | None = None
+    ) -> Snapshot:
         taken_at = time.time()
         # Kernel reads run in worker threads (the C loops release the GIL) while
         # this thread parses and builds: two cores, one wait.
         # (A collector of one namespace among many starts no thread: its own are enough.)
         semaphores_read = (
-            self._executor().submit(self._read_semaphore_values) if self._shared is None else None
+            self._executor().submit(self._read_semaphore_values, evidence)
+            if self._shared is None
+            else None
         )
         columns, shm_rows = self._read_segment_rows()
         scan_result = self._start_scan(columns, shm_rows, maps) if self._attachments else None
         sem_sets = self._semaphore_sets(
-            self._read_semaphore_values() if semaphores_read is None else semaphores_read.result()
+            self._read_semaphore_values(evidence)
+            if semaphores_read is None
+            else semaphores_read.result()
         )
         queues = self._read_queues()
         scan = scan_result() if scan_result else None
@@ -487,7 +508,10 @@ class Collector:
         return self._pool
 
     def close(self) -> None:
-        """Stop the scan threads (they also end with the interpreter)."""
+        """Stop the scan threads (they also end with the interpreter) and close the task
+        evidence's files."""
+        if self._sem_activity is not None:
+            self._sem_activity.close()
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
@@ -532,24 +556,29 @@ class Collector:
 
     # ---- semaphores ----
 
-    def _read_semaphore_values(self) -> tuple[list[native.SemRow], list[int], list[int]]:
+    def _read_semaphore_values(
+        self, evidence: activity.Activity | None = None
+    ) -> tuple[list[native.SemRow], list[int], list[int]]:
         """The sets' table and all their values, straight from the kernel (a worker's job)."""
         rows = sem_rows()
         if self._semaphore_values:
             sets = [(r.id, r.nsems) for r in rows]
-            flat, errs = self._sem_values.read(sets, *self._sem_evidence(sets))
+            flat, errs = self._sem_values.read(sets, *self._sem_evidence(sets, evidence))
         else:
             flat, errs = [], [0] * len(rows)
         return rows, flat, errs
 
     def _sem_evidence(
-        self, sets: list[tuple[int, int]]
+        self, sets: list[tuple[int, int]], given: activity.Activity | None = None
     ) -> tuple[frozenset[int] | None, Mapping[int, int] | None]:
         """The sets whose ncnt/zcnt must be read again (None: all of them), and how many
-        tasks sleep in each of the others."""
+        tasks sleep in each of the others (given: this round's refresh, made already)."""
         if self._sem_activity is None:
             return None, None
-        evidence = self._sem_activity.refresh(sem_task_reads(sum(n for _, n in sets)))
+        self._semaphores_seen = sum(n for _, n in sets)
+        if given is None:
+            self.activity_refreshes += 1
+        evidence = given or self._sem_activity.refresh(sem_task_reads(self._semaphores_seen))
         return (evidence.semids, evidence.sleepers) if evidence.complete else (None, None)
 
     def _semaphore_sets(
