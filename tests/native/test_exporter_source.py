@@ -23,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shmtop.core.binding import native
 from shmtop.core.model import Kind, Snapshot
+from shmtop.core.snapshot.activity import Activity
 from shmtop.core.snapshot.collect import Collector
 from shmtop.core.snapshot.scan_parts import MapsRound
 from shmtop.core.verdicts import Status, judge
@@ -45,13 +46,13 @@ class CountingCollector(Collector):
         self.running = 0
         self.most_at_once = 0
 
-    def _snapshot(self, maps: MapsRound | None) -> Snapshot:
+    def _snapshot(self, maps: MapsRound | None, evidence: Activity | None = None) -> Snapshot:
         """Every snapshot: System V alone (snapshot) and a full one's (snapshot_from)."""
         with self._guard:
             self.running += 1
             self.most_at_once = max(self.most_at_once, self.running)
         try:
-            return super()._snapshot(maps)
+            return super()._snapshot(maps, evidence)
         finally:
             with self._guard:
                 self.running -= 1
