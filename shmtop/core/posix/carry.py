@@ -7,8 +7,12 @@ activity.py says how that is known, from each thread's schedstat). What another 
 can change in them without the owner running is taken care of elsewhere: an unlink by
 someone else shows in the shm directory's listing (core/posix/collect.py marks a carried
 object that left it unlinked), and a vfork child, which runs in its parent's memory until
-it execs, is new, so its parent is read again with it (CarriedHalf.read's caller adds
-parents of new processes).
+it execs, is new, so its parent is read again with it (full.py adds the parents of new
+processes). Two processes that share a memory or an fd table without being threads of one
+(CLONE_VM or CLONE_FILES alone: rare outside vfork), or a seccomp supervisor installing an
+fd (ADDFD) in a process it holds stopped, can change what one that did not run shows: the
+one that ran is read, so the object still shows in use (by that pid), and full.py reads
+every process again at least every READ_ALL_EVERY seconds.
 """
 
 from __future__ import annotations

@@ -38,6 +38,11 @@ from shmtop.core.snapshot.workers import Workers
 # the last found.
 _FIRST_ROOM = (8, 4, 4)  # System V mappings, shared file mappings, fds on shm devices
 _ROOM_MIN = 256
+# A steady snapshot reads every process again at least this often (seconds): what a process
+# that did not run can still have changed in its maps or fds through another (one sharing
+# its memory or fd table without being its thread, or a seccomp supervisor's ADDFD: the
+# one that ran is read, so the object shows as used, by that pid) is at most this old.
+READ_ALL_EVERY = 10.0
 
 
 class FullSnapshot(NamedTuple):
@@ -160,6 +165,7 @@ class FullCollector:
         # plan they were read under (another plan: read every process again).
         self._activity: TaskActivity | None = None  # where the Collector keeps none
         self._refreshes_seen = -1
+        self._read_all_at = 0.0  # monotonic time of the last read of every process
         self._carried: tuple[CarriedHalf, ...] = ()
         self._carried_plan: tuple[ScanPlan, list[int]] | None = None
 
@@ -203,6 +209,11 @@ class FullCollector:
         evidence = self.sysv.refresh_activity()
         self._refreshes_seen = self.sysv.activity_refreshes
         changed = self._changed(evidence, (plan, fd_devices)) if own_before else None
+        now = time.monotonic()
+        if changed is not None and now - self._read_all_at > READ_ALL_EVERY:
+            changed = None
+        if changed is None:
+            self._read_all_at = now
         steady: list[_SteadyRead] = []
         if changed is not None and len(self._carried) == 2:
             steady = [_SteadyRead(carried, half, changed)
