@@ -33,7 +33,7 @@ from pshm_kids import (
 )
 
 from shmtop.core.binding import native
-from shmtop.core.posix import content
+from shmtop.core.posix import content, full
 from shmtop.core.posix.full import FullCollector, FullSnapshot
 from shmtop.core.posix.model import PosixObject
 
@@ -74,6 +74,9 @@ class ReadPids:
 
 @pytest.fixture
 def read_pids(monkeypatch: pytest.MonkeyPatch) -> ReadPids:
+    # However slow the machine, no read of every process in the middle of a test (one
+    # test below sets it to 0 to see that read).
+    monkeypatch.setattr(full, "READ_ALL_EVERY", 3600.0)
     return ReadPids(monkeypatch)
 
 
@@ -250,3 +253,16 @@ def test_a_system_v_snapshot_in_between_makes_the_next_full_one_read_everything(
         collector.sysv.snapshot()  # its refresh sees that run
         after = collector.snapshot()
         assert (pid, more[0], False) in users(same_as_fresh(after, key))[0]
+
+
+def test_every_process_is_read_again_every_read_all_every_seconds(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid], read_pids: ReadPids,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    name = shm.make()
+    pid, _ = start(kids, name, "map-rw")
+    with FullCollector() as collector:
+        settled(collector, read_pids, [pid])
+        monkeypatch.setattr(full, "READ_ALL_EVERY", 0.0)
+        collector.snapshot()
+        assert pid in read_pids.take()
