@@ -21,8 +21,8 @@ import signal
 import sys
 import tempfile
 import time
-from functools import partial
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from statistics import median
 

@@ -12,6 +12,7 @@ operator do; they cannot wait on the sets of this session's private IPC namespac
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -335,3 +336,21 @@ def test_a_count_its_sleepers_do_not_account_for_is_read_again(
     assert reader.last.complete and semid not in reader.last.semids  # nothing ran there
     assert (values, errs) == plain(sets)
     assert values[1] == 0 and values[5] == 1
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_outside_the_initial_pid_namespace_there_is_no_evidence() -> None:
+    """Tasks outside our pid namespace could wait on our sets unseen: never complete, and
+    refresh_if_worth does not even look."""
+    script = (
+        "from shmtop.core.snapshot.activity import TaskActivity\n"
+        "tasks = TaskActivity(semops=True)\n"
+        "tasks.refresh()\n"
+        "second = tasks.refresh()\n"
+        "print(second.complete, second.why, tasks.refresh_if_worth())\n"
+    )
+    done = subprocess.run(
+        ["unshare", "--pid", "--fork", sys.executable, "-c", script],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip() == "False not in the initial pid namespace None"

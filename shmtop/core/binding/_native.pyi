@@ -255,7 +255,15 @@ class _Lib:
     def shmtop_activity_new(self) -> CData: ...
     def shmtop_activity_free(self, a: CData, /) -> None: ...
     def shmtop_activity_refresh(
-        self, a: CData, semops: int, cap: int, max_fds: int, vouched: CData, nvouched: int, /
+        self,
+        a: CData,
+        semops: int,
+        cap: int,
+        max_fds: int,
+        fd_floor: int,
+        vouched: CData,
+        nvouched: int,
+        /,
     ) -> int: ...
     def shmtop_activity_events(self, a: CData, out: CData, cap: int, /) -> int: ...
     def shmtop_activity_semids(self, a: CData, out: CData, cap: int, /) -> int: ...

@@ -84,7 +84,7 @@ struct shmtop_refresh {
     struct shmtop_activity *a;
     struct shmtop_table next;
     int proc; /* fd of /proc */
-    int semops, cap, reads, reason, oom, max_fds;
+    int semops, cap, reads, reason, oom, max_fds, fd_floor;
     const int *vouched; /* sorted tgids the caller says wait on none of its sets */
     int nvouched;
 };
@@ -234,11 +234,15 @@ static int shmtop_read_schedstat(struct shmtop_refresh *r, int tgid, int tid,
     }
     buf[got] = '\0';
     if (r->a->nfds < r->max_fds) {
-        task->fd = fd;
-        r->a->nfds++;
-    } else {
-        close(fd);
+        /* kept high (at fd_floor or above), out of the numbers select() can take and the
+         * process's own files get first */
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, r->fd_floor);
+        if (high >= 0) {
+            task->fd = high;
+            r->a->nfds++;
+        }
     }
+    close(fd);
     return shmtop_parse_schedstat(buf, task);
 }
 
@@ -489,14 +493,16 @@ static int shmtop_sched_info_on(int proc)
 
 /* Compare every task with the table and update it. semops: also learn the
  * set each task that ran sleeps in (at most cap syscall reads). At most
- * max_fds schedstat files stay open between refreshes. vouched (sorted):
+ * max_fds schedstat files stay open between refreshes, as fds at fd_floor or
+ * above. vouched (sorted):
  * processes whose unreadable syscall files the caller knows do not matter
  * (they cannot wait on its sets); any other unreadable one makes the
  * evidence incomplete. Returns 0 if
  * the evidence is complete, else a SHMTOP_ACTIVITY_* reason; the events and
  * semids are then read with shmtop_activity_events/_semids. */
 static int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int cap,
-                                   int max_fds, const int *vouched, int nvouched)
+                                   int max_fds, int fd_floor, const int *vouched,
+                                   int nvouched)
 {
     struct shmtop_refresh r;
     struct shmtop_task *now = NULL;
@@ -510,6 +516,7 @@ static int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int ca
     r.semops = semops;
     r.cap = cap;
     r.max_fds = max_fds;
+    r.fd_floor = fd_floor;
     r.vouched = vouched;
     r.nvouched = nvouched;
     a->nevents = a->nsemids = 0;

@@ -403,6 +403,7 @@ class TaskTable:
     RAN: int = lib.SHMTOP_ACTIVITY_RAN
     NEW: int = lib.SHMTOP_ACTIVITY_NEW
     GONE: int = lib.SHMTOP_ACTIVITY_GONE
+    FIRST: int = lib.SHMTOP_ACTIVITY_FIRST
     # Why a refresh's evidence is incomplete (0: it is complete).
     REASONS: Mapping[int, str] = {
         lib.SHMTOP_ACTIVITY_FIRST: "first look",
@@ -419,15 +420,21 @@ class TaskTable:
             raise MemoryError("shmtop_activity_new")
 
     def refresh(
-        self, semops: bool, cap: int, max_fds: int, vouched: Collection[int] = ()
+        self,
+        semops: bool,
+        cap: int,
+        kept_files: tuple[int, int] = (0, 0),
+        vouched: Collection[int] = (),
     ) -> tuple[int, list[int], list[int]]:
         """(reason, events as flat (tgid, flags) pairs, semids to read again). semops:
         learn the semaphore set each task that ran sleeps in (at most cap syscall reads);
-        at most max_fds schedstat files stay open (a kept one reads cheaper); vouched:
-        processes whose unreadable syscall files do not make the evidence incomplete."""
+        kept_files (most, lowest fd): schedstat files kept open, at fds from the lowest
+        up (a kept one reads cheaper); vouched: processes whose unreadable syscall files
+        do not make the evidence incomplete."""
         ordered = sorted(vouched)
+        most, floor = kept_files
         reason = lib.shmtop_activity_refresh(
-            self._table, int(semops), cap, max_fds,
+            self._table, int(semops), cap, most, floor,
             ffi.new("int[]", ordered) if ordered else ffi.NULL, len(ordered),
         )  # fmt: skip
         events = self._fetch(lib.shmtop_activity_events, 2)

@@ -549,8 +549,10 @@ class Collector:
         tasks sleep in each of the others."""
         if self._sem_activity is None:
             return None, None
-        evidence = self._sem_activity.refresh(sem_task_reads(sum(n for _, n in sets)))
-        return (evidence.semids, evidence.sleepers) if evidence.complete else (None, None)
+        evidence = self._sem_activity.refresh_if_worth(sem_task_reads(sum(n for _, n in sets)))
+        if evidence is None or not evidence.complete:
+            return None, None
+        return evidence.semids, evidence.sleepers
 
     def _semaphore_sets(
         self, read: tuple[list[native.SemRow], list[int], list[int]]
