@@ -290,7 +290,8 @@ static void shmtop_learn_blocked(struct shmtop_refresh *r, struct shmtop_task *t
     unsigned long long arg0;
     int got;
 
-    if (r->reads >= r->cap) {
+    /* (a first refresh reads them all: every task's set is needed from then on) */
+    if (r->reads >= r->cap && r->a->primed) {
         if (r->reason == 0)
             r->reason = SHMTOP_ACTIVITY_TOO_MANY;
         task->blocked = SHMTOP_BLOCKED_UNKNOWN;
