@@ -28,10 +28,14 @@
  *
  * A task on a CPU at the read has "running" in its syscall file: it keeps the
  * set it slept in before (it may still be queued there, woken and about to
- * unlink itself), which is read again when it next runs. The one case left is
- * a task caught between queueing itself and sleeping (a few instructions under
- * the set's lock) that then leaves by a signal or timeout before it is seen
- * asleep: the set keeps its count until it is read again for another reason.
+ * unlink itself), which is read again when it next runs. What two looks cannot
+ * see is a task that came to a set after one and left it (a signal, a timeout)
+ * before the next, while we read that set in between: its count would stay.
+ * shmtop_activity_sleepers gives the caller what to check kept counts against
+ * (each queued task counts once in a set's ncnt+zcnt: count_semcnt), so such a
+ * set, whose counts add up to more than the tasks seen asleep in it, is read
+ * again (shmtop_sem_values). Tasks asleep in semop carry their IPC namespace
+ * (a semid names a set of its own namespace only).
  *
  * Evidence is incomplete (the refresh returns a reason, and the caller reads
  * everything) on the first refresh, when sched_info is off (every schedstat
