@@ -334,11 +334,16 @@ def test_a_count_its_sleepers_do_not_account_for_is_read_again(
     steady(reader, sets)
     assert reader.last is not None and reader.last.sleepers.get(semid) == 1
     out = reader.values._buffers[2]  # type: ignore[index]
-    out[1] += 1  # a visitor's ncnt left behind on semaphore 0
-    values, errs = reader.read(sets)
-    assert reader.last.complete and semid not in reader.last.semids  # nothing ran there
-    assert (values, errs) == plain(sets)
-    assert values[1] == 0 and values[5] == 1
+
+    def corrected() -> bool:
+        out[1] += 1  # a visitor's ncnt left behind on semaphore 0
+        values, errs = reader.read(sets)
+        assert (values, errs) == plain(sets)
+        assert values[1] == 0 and values[5] == 1
+        assert reader.last is not None
+        return reader.last.complete and semid not in reader.last.semids  # nothing ran there
+
+    wait_until(corrected, "a read with complete evidence, the set unsettled by no task")
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
@@ -357,3 +362,76 @@ def test_outside_the_initial_pid_namespace_there_is_no_evidence() -> None:
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     assert done.stdout.strip() == "False not in the initial pid namespace None"
+
+
+# A child whose main thread waits for a line, then starts a thread that does one
+# semtimedop (timeout argv[2] seconds, 0: none) and says when it returned.
+THREAD_CHILD = """
+import sys, threading
+from shmtop.core.binding._native import ffi, lib
+semid, seconds = int(sys.argv[1]), int(sys.argv[2])
+def wait():
+    sops = ffi.new("struct sembuf[]", 1)
+    sops[0].sem_num, sops[0].sem_op, sops[0].sem_flg = 0, -1, 0
+    timeout = ffi.new("struct timespec *")
+    timeout.tv_sec = seconds
+    lib.semtimedop(semid, sops, 1, timeout if seconds else ffi.NULL)
+    print("returned", flush=True)
+print("ready", flush=True)
+sys.stdin.readline()
+threading.Thread(target=wait, daemon=True).start()
+sys.stdin.read()
+"""
+
+
+def thread_child(semid: int, seconds: int) -> subprocess.Popen[str]:
+    child = subprocess.Popen(
+        [sys.executable, "-c", THREAD_CHILD, str(semid), str(seconds)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert child.stdout is not None and child.stdout.readline() == "ready\n"
+    return child
+
+
+def a_thread_asleep_in(pid: int, semid: int) -> bool:
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    return any(asleep_in_task(pid, int(tid), semid) for tid in tids if int(tid) != pid)
+
+
+def asleep_in_task(pid: int, tid: int, semid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/task/{tid}/syscall", encoding="ascii") as file:
+            fields = file.read().split()
+    except OSError:
+        return False
+    return len(fields) > 2 and fields[0] in SEMOP_CALLS and fields[1] == hex(semid)
+
+
+@pytest.mark.parametrize("seconds", [0, 3], ids=["stays", "times-out"])
+def test_a_new_thread_of_a_known_process_that_waits_and_one_that_times_out(
+    make_sem: MakeSem, children: list[subprocess.Popen[str]], seconds: int
+) -> None:
+    """The thread is new in a process already seen (its task/ is listed again because its
+    main thread ran); a timeout ends a wait without moving any time of the set."""
+    semid = make_sem(1)
+    child = thread_child(semid, seconds)
+    children.append(child)
+    wait_until_old(semid)
+    sets = [(semid, 1)]
+    reader = Reader()
+    steady(reader, sets)
+    assert child.stdin is not None
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    wait_until(lambda: a_thread_asleep_in(child.pid, semid), "the new thread sleeps in semop")
+    values, errs = reader.read(sets)
+    assert (values, errs) == plain(sets)
+    assert values[1] == 1
+    if seconds:
+        assert child.stdout is not None and child.stdout.readline() == "returned\n"
+        values, errs = reader.read(sets)
+        assert (values, errs) == plain(sets)
+        assert values[1] == 0
