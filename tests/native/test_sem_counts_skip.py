@@ -435,3 +435,24 @@ def test_a_new_thread_of_a_known_process_that_waits_and_one_that_times_out(
         values, errs = reader.read(sets)
         assert (values, errs) == plain(sets)
         assert values[1] == 0
+
+
+def test_looks_back_off_while_the_evidence_stays_incomplete(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tasks = TaskActivity(semops=True)
+    tasks._outside = None  # as in the initial pid namespace, whatever this one is
+    answers = iter([False] * 5 + [True, True])
+    looks: list[bool] = []
+
+    def refresh(max_reads: int = 1 << 30) -> Activity:
+        complete = next(answers)
+        looks.append(complete)
+        empty: frozenset[int] = frozenset()
+        return Activity(empty, empty, empty, complete, None if complete else "too many tasks ran")
+
+    monkeypatch.setattr(tasks, "refresh", refresh)
+    pattern = "".join("-" if tasks.refresh_if_worth() is None else "L" for _ in range(38))
+    # looked (incomplete), skipped 1, 2, 4, 8, 16; then complete looks, none skipped
+    assert pattern == "L-L--L----L--------L" + "-" * 16 + "LL"
+    assert looks == [False] * 5 + [True, True]

@@ -25,7 +25,7 @@ from shmtop.core.snapshot import visibility
 INITIAL_PID_NAMESPACE = "pid:[4026531836]"
 MAX_KEPT_FILES = 8192
 FD_SETSIZE = 1024
-MAX_SKIPPED = 32  # calls refresh_if_worth skips at most after incomplete evidence
+MAX_SKIPPED = 128  # calls refresh_if_worth skips at most after incomplete evidence
 
 
 @dataclass(frozen=True, slots=True)
