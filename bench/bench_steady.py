@@ -21,8 +21,8 @@ import signal
 import sys
 import tempfile
 import time
-from functools import partial
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from statistics import median
 
@@ -114,8 +114,11 @@ def parts(sets: list[tuple[int, int]], repeat: int) -> list[str]:
         every.append(cpu_and_wall(lambda: native.sem_values_flat(sets))[1])
         start = time.perf_counter()
         for path in readable:
-            with open(path, "rb") as file:
-                file.read()
+            try:
+                with open(path, "rb") as file:
+                    file.read()
+            except OSError:
+                pass  # ended meanwhile
         syscall.append((time.perf_counter() - start) * 1e6 / max(1, len(readable)))
         semid, _ = sets[0]
         start = time.perf_counter()

@@ -12,6 +12,7 @@ operator do; they cannot wait on the sets of this session's private IPC namespac
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -261,6 +262,9 @@ def test_the_collector_keeps_and_falls_back_alike(
     monkeypatch.setenv(activity.VOUCHED_VARIABLE, ",".join(map(str, closed_to_us())))
     # however many tasks of a loaded machine run, read their syscall files (no fallback)
     monkeypatch.setattr(collect, "sem_task_reads", lambda semaphores: 1 << 30)
+    # and look at the tasks for this one semaphore (worth it only for many, as a rule)
+    monkeypatch.setattr(collect, "SKIP_MIN_SEMAPHORES", 0)
+    monkeypatch.setattr(collect, "SCHEDSTAT_READ_SEMCTLS", 0)
     semid = make_sem(1)
     wait_until_old(semid)
 
@@ -330,8 +334,125 @@ def test_a_count_its_sleepers_do_not_account_for_is_read_again(
     steady(reader, sets)
     assert reader.last is not None and reader.last.sleepers.get(semid) == 1
     out = reader.values._buffers[2]  # type: ignore[index]
-    out[1] += 1  # a visitor's ncnt left behind on semaphore 0
+
+    def corrected() -> bool:
+        out[1] += 1  # a visitor's ncnt left behind on semaphore 0
+        values, errs = reader.read(sets)
+        assert (values, errs) == plain(sets)
+        assert values[1] == 0 and values[5] == 1
+        assert reader.last is not None
+        return reader.last.complete and semid not in reader.last.semids  # nothing ran there
+
+    wait_until(corrected, "a read with complete evidence, the set unsettled by no task")
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_outside_the_initial_pid_namespace_there_is_no_evidence() -> None:
+    """Tasks outside our pid namespace could wait on our sets unseen: never complete, and
+    refresh_if_worth does not even look."""
+    script = (
+        "from shmtop.core.snapshot.activity import TaskActivity\n"
+        "tasks = TaskActivity(semops=True)\n"
+        "tasks.refresh()\n"
+        "second = tasks.refresh()\n"
+        "print(second.complete, second.why, tasks.refresh_if_worth())\n"
+    )
+    done = subprocess.run(
+        ["unshare", "--pid", "--fork", sys.executable, "-c", script],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip() == "False not in the initial pid namespace None"
+
+
+# A child whose main thread waits for a line, then starts a thread that does one
+# semtimedop (timeout argv[2] seconds, 0: none) and says when it returned.
+THREAD_CHILD = """
+import sys, threading
+from shmtop.core.binding._native import ffi, lib
+semid, seconds = int(sys.argv[1]), int(sys.argv[2])
+def wait():
+    sops = ffi.new("struct sembuf[]", 1)
+    sops[0].sem_num, sops[0].sem_op, sops[0].sem_flg = 0, -1, 0
+    timeout = ffi.new("struct timespec *")
+    timeout.tv_sec = seconds
+    lib.semtimedop(semid, sops, 1, timeout if seconds else ffi.NULL)
+    print("returned", flush=True)
+print("ready", flush=True)
+sys.stdin.readline()
+threading.Thread(target=wait, daemon=True).start()
+sys.stdin.read()
+"""
+
+
+def thread_child(semid: int, seconds: int) -> subprocess.Popen[str]:
+    child = subprocess.Popen(
+        [sys.executable, "-c", THREAD_CHILD, str(semid), str(seconds)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert child.stdout is not None and child.stdout.readline() == "ready\n"
+    return child
+
+
+def a_thread_asleep_in(pid: int, semid: int) -> bool:
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    return any(asleep_in_task(pid, int(tid), semid) for tid in tids if int(tid) != pid)
+
+
+def asleep_in_task(pid: int, tid: int, semid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/task/{tid}/syscall", encoding="ascii") as file:
+            fields = file.read().split()
+    except OSError:
+        return False
+    return len(fields) > 2 and fields[0] in SEMOP_CALLS and fields[1] == hex(semid)
+
+
+@pytest.mark.parametrize("seconds", [0, 3], ids=["stays", "times-out"])
+def test_a_new_thread_of_a_known_process_that_waits_and_one_that_times_out(
+    make_sem: MakeSem, children: list[subprocess.Popen[str]], seconds: int
+) -> None:
+    """The thread is new in a process already seen (its task/ is listed again because its
+    main thread ran); a timeout ends a wait without moving any time of the set."""
+    semid = make_sem(1)
+    child = thread_child(semid, seconds)
+    children.append(child)
+    wait_until_old(semid)
+    sets = [(semid, 1)]
+    reader = Reader()
+    steady(reader, sets)
+    assert child.stdin is not None
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    wait_until(lambda: a_thread_asleep_in(child.pid, semid), "the new thread sleeps in semop")
     values, errs = reader.read(sets)
-    assert reader.last.complete and semid not in reader.last.semids  # nothing ran there
     assert (values, errs) == plain(sets)
-    assert values[1] == 0 and values[5] == 1
+    assert values[1] == 1
+    if seconds:
+        assert child.stdout is not None and child.stdout.readline() == "returned\n"
+        values, errs = reader.read(sets)
+        assert (values, errs) == plain(sets)
+        assert values[1] == 0
+
+
+def test_looks_back_off_while_the_evidence_stays_incomplete(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tasks = TaskActivity(semops=True)
+    tasks._outside = None  # as in the initial pid namespace, whatever this one is
+    answers = iter([False] * 5 + [True, True])
+    looks: list[bool] = []
+
+    def refresh(max_reads: int = 1 << 30) -> Activity:
+        complete = next(answers)
+        looks.append(complete)
+        empty: frozenset[int] = frozenset()
+        return Activity(empty, empty, empty, complete, None if complete else "too many tasks ran")
+
+    monkeypatch.setattr(tasks, "refresh", refresh)
+    pattern = "".join("-" if tasks.refresh_if_worth() is None else "L" for _ in range(38))
+    # looked (incomplete), skipped 1, 2, 4, 8, 16; then complete looks, none skipped
+    assert pattern == "L-L--L----L--------L" + "-" * 16 + "LL"
+    assert looks == [False] * 5 + [True, True]

@@ -189,7 +189,7 @@ struct shmtop_activity;
 struct shmtop_activity *shmtop_activity_new(void);
 void shmtop_activity_free(struct shmtop_activity *a);
 int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int cap, int max_fds,
-                            const int *vouched, int nvouched);
+                            int fd_floor, const int *vouched, int nvouched);
 int shmtop_activity_events(const struct shmtop_activity *a, int *out, int cap);
 int shmtop_activity_semids(const struct shmtop_activity *a, int *out, int cap);
 int shmtop_activity_tasks(const struct shmtop_activity *a);

@@ -28,10 +28,14 @@
  *
  * A task on a CPU at the read has "running" in its syscall file: it keeps the
  * set it slept in before (it may still be queued there, woken and about to
- * unlink itself), which is read again when it next runs. The one case left is
- * a task caught between queueing itself and sleeping (a few instructions under
- * the set's lock) that then leaves by a signal or timeout before it is seen
- * asleep: the set keeps its count until it is read again for another reason.
+ * unlink itself), which is read again when it next runs. What two looks cannot
+ * see is a task that came to a set after one and left it (a signal, a timeout)
+ * before the next, while we read that set in between: its count would stay.
+ * shmtop_activity_sleepers gives the caller what to check kept counts against
+ * (each queued task counts once in a set's ncnt+zcnt: count_semcnt), so such a
+ * set, whose counts add up to more than the tasks seen asleep in it, is read
+ * again (shmtop_sem_values). Tasks asleep in semop carry their IPC namespace
+ * (a semid names a set of its own namespace only).
  *
  * Evidence is incomplete (the refresh returns a reason, and the caller reads
  * everything) on the first refresh, when sched_info is off (every schedstat
@@ -85,7 +89,7 @@ struct shmtop_refresh {
     struct shmtop_activity *a;
     struct shmtop_table next;
     int proc; /* fd of /proc */
-    int semops, cap, reads, reason, oom, max_fds;
+    int semops, cap, reads, reason, oom, max_fds, fd_floor;
     const int *vouched; /* sorted tgids the caller says wait on none of its sets */
     int nvouched;
 };
@@ -235,11 +239,15 @@ static int shmtop_read_schedstat(struct shmtop_refresh *r, int tgid, int tid,
     }
     buf[got] = '\0';
     if (r->a->nfds < r->max_fds) {
-        task->fd = fd;
-        r->a->nfds++;
-    } else {
-        close(fd);
+        /* kept high (at fd_floor or above), out of the numbers select() can take and the
+         * process's own files get first */
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, r->fd_floor);
+        if (high >= 0) {
+            task->fd = high;
+            r->a->nfds++;
+        }
     }
+    close(fd);
     return shmtop_parse_schedstat(buf, task);
 }
 
@@ -287,7 +295,8 @@ static void shmtop_learn_blocked(struct shmtop_refresh *r, struct shmtop_task *t
     unsigned long long arg0;
     int got;
 
-    if (r->reads >= r->cap) {
+    /* (a first refresh reads them all: every task's set is needed from then on) */
+    if (r->reads >= r->cap && r->a->primed) {
         if (r->reason == 0)
             r->reason = SHMTOP_ACTIVITY_TOO_MANY;
         task->blocked = SHMTOP_BLOCKED_UNKNOWN;
@@ -490,14 +499,16 @@ static int shmtop_sched_info_on(int proc)
 
 /* Compare every task with the table and update it. semops: also learn the
  * set each task that ran sleeps in (at most cap syscall reads). At most
- * max_fds schedstat files stay open between refreshes. vouched (sorted):
+ * max_fds schedstat files stay open between refreshes, as fds at fd_floor or
+ * above. vouched (sorted):
  * processes whose unreadable syscall files the caller knows do not matter
  * (they cannot wait on its sets); any other unreadable one makes the
  * evidence incomplete. Returns 0 if
  * the evidence is complete, else a SHMTOP_ACTIVITY_* reason; the events and
  * semids are then read with shmtop_activity_events/_semids. */
 static int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int cap,
-                                   int max_fds, const int *vouched, int nvouched)
+                                   int max_fds, int fd_floor, const int *vouched,
+                                   int nvouched)
 {
     struct shmtop_refresh r;
     struct shmtop_task *now = NULL;
@@ -511,6 +522,7 @@ static int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int ca
     r.semops = semops;
     r.cap = cap;
     r.max_fds = max_fds;
+    r.fd_floor = fd_floor;
     r.vouched = vouched;
     r.nvouched = nvouched;
     a->nevents = a->nsemids = 0;

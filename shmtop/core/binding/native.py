@@ -403,6 +403,7 @@ class TaskTable:
     RAN: int = lib.SHMTOP_ACTIVITY_RAN
     NEW: int = lib.SHMTOP_ACTIVITY_NEW
     GONE: int = lib.SHMTOP_ACTIVITY_GONE
+    FIRST: int = lib.SHMTOP_ACTIVITY_FIRST
     # Reasons after which the events may miss a process that changed (nothing was compared).
     TOLD_NOTHING: frozenset[int] = frozenset((
         lib.SHMTOP_ACTIVITY_FIRST, lib.SHMTOP_ACTIVITY_SCHED_OFF, lib.SHMTOP_ACTIVITY_NO_MEMORY,
@@ -431,15 +432,21 @@ class TaskTable:
         self._table = ffi.gc(lib.shmtop_activity_new(), lib.shmtop_activity_free)
 
     def refresh(
-        self, semops: bool, cap: int, max_fds: int, vouched: Collection[int] = ()
+        self,
+        semops: bool,
+        cap: int,
+        kept_files: tuple[int, int] = (0, 0),
+        vouched: Collection[int] = (),
     ) -> tuple[int, list[int], list[int]]:
         """(reason, events as flat (tgid, flags) pairs, semids to read again). semops:
         learn the semaphore set each task that ran sleeps in (at most cap syscall reads);
-        at most max_fds schedstat files stay open (a kept one reads cheaper); vouched:
-        processes whose unreadable syscall files do not make the evidence incomplete."""
+        kept_files (most, lowest fd): schedstat files kept open, at fds from the lowest
+        up (a kept one reads cheaper); vouched: processes whose unreadable syscall files
+        do not make the evidence incomplete."""
         ordered = sorted(vouched)
+        most, floor = kept_files
         reason = lib.shmtop_activity_refresh(
-            self._table, int(semops), cap, max_fds,
+            self._table, int(semops), cap, most, floor,
             ffi.new("int[]", ordered) if ordered else ffi.NULL, len(ordered),
         )  # fmt: skip
         events = self._fetch(lib.shmtop_activity_events, 2)

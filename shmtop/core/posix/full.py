@@ -25,7 +25,7 @@ from shmtop.core.model import Snapshot
 from shmtop.core.posix import mqueue
 from shmtop.core.posix.carry import CarriedHalf
 from shmtop.core.posix.collect import PosixCollector, ScanPlan, all_pids
-from shmtop.core.posix.model import SHM_DIR, PosixSnapshot
+from shmtop.core.posix.model import SHM_DIR, PosixSnapshot, ShmMount
 from shmtop.core.posix.mounts import classify_device
 from shmtop.core.posix.mqueue import MQUEUE_DIR, HeldFiles, MqSnapshot
 from shmtop.core.snapshot.activity import Activity, TaskActivity
@@ -117,7 +117,7 @@ class _SteadyRead:
         devices = sorted(carried_on.union(fd_devices))
         read = _read(_Half(self.read_pids, None, _room_for(len(self.read_pids))), plan,
                      devices, False)  # fmt: skip
-        if read.fd_devices - carried_on:
+        if read.fd_devices - carried_on:  # (fd_devices among them: the plan's, the queues')
             read = _read(_Half(self.pids, None, _room_for(len(self.pids))), plan, fd_devices,
                          False)  # fmt: skip
             self.carried = CarriedHalf(read, self.pids)
@@ -167,7 +167,7 @@ class FullCollector:
         self._refreshes_seen = -1
         self._read_all_at = 0.0  # monotonic time of the last read of every process
         self._carried: tuple[CarriedHalf, ...] = ()
-        self._carried_plan: tuple[ScanPlan, list[int]] | None = None
+        self._carried_plan: tuple[dict[int, ShmMount], int | None] | None = None
 
     def close(self) -> None:
         if self._activity is not None:
@@ -208,7 +208,7 @@ class FullCollector:
         own_before = self.sysv.activity_refreshes == self._refreshes_seen
         evidence = self.sysv.refresh_activity()
         self._refreshes_seen = self.sysv.activity_refreshes
-        changed = self._changed(evidence, (plan, fd_devices)) if own_before else None
+        changed = self._changed(evidence, (plan.mounts, plan.shm_dev)) if own_before else None
         now = time.monotonic()
         if changed is not None and now - self._read_all_at > READ_ALL_EVERY:
             changed = None
@@ -235,7 +235,7 @@ class FullCollector:
         else:
             self._carried = tuple(CarriedHalf(part, half)
                                   for part, half in zip(parts, halves, strict=True))  # fmt: skip
-        self._carried_plan = (plan, fd_devices)
+        self._carried_plan = (plan.mounts, plan.shm_dev)
         scans = [part.maps for part in parts]
         failures = {pid: n for scan in scans for pid, n in scan.files.failures.items()}
         text = any(scan.files.reader == native.TEXT for scan in scans)
@@ -253,7 +253,7 @@ class FullCollector:
         return FullSnapshot(sysv, posix, queues)
 
     def _changed(
-        self, evidence: Activity | None, plan: tuple[ScanPlan, list[int]]
+        self, evidence: Activity | None, plan: tuple[dict[int, ShmMount], int | None]
     ) -> frozenset[int] | None:
         """The processes a steady snapshot must read again, or None: read every one."""
         if evidence is None:

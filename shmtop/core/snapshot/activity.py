@@ -23,9 +23,9 @@ from shmtop.core.snapshot import visibility
 
 # The initial pid namespace's inode (a constant of the kernel: PROC_PID_INIT_INO).
 INITIAL_PID_NAMESPACE = "pid:[4026531836]"
-# Schedstat files kept open at most: few enough that the fds a process opens besides stay
-# below FD_SETSIZE (1024), where select() still takes them (a script's, a library's).
-MAX_KEPT_FILES = 512
+MAX_KEPT_FILES = 8192
+FD_SETSIZE = 1024
+MAX_SKIPPED = 128  # calls refresh_if_worth skips at most after incomplete evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +87,18 @@ def vouched_from_environment() -> frozenset[int]:
     return frozenset(int(word) for word in words if word.isdigit())
 
 
+def kept_files() -> tuple[int, int]:
+    """(how many schedstat files to keep open, the lowest fd for them). A kept one reads
+    three to five times cheaper (activity_helpers.c); they go in the upper half of our fd
+    limit, above every number select() takes (FD_SETSIZE) and the files we open (which get
+    the lowest free numbers). None under a limit of 2048 or less (a common 1024)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        soft = 1 << 20
+    floor = max(FD_SETSIZE, soft // 2)
+    return max(0, min(MAX_KEPT_FILES, soft - floor - 64)) if soft > 2 * FD_SETSIZE else 0, floor
+
+
 class TaskActivity:
     """refresh() again and again, each answering "since the previous one".
 
@@ -101,18 +113,16 @@ class TaskActivity:
     ) -> None:
         self._semops = semops
         self._namespace = ipc_namespace  # of the sets (0: unknown, every sleeper counts)
+        self._backoff = self._skipping = 0  # refresh_if_worth's
         self._vouched = vouched
         self._table = native.TaskTable()
         self._outside = _outside_view()  # neither changes while we run
-        # A schedstat kept open reads three to five times cheaper (activity_helpers.c): a
-        # quarter of our fd limit, so that they never crowd out the files we open.
-        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-        self._max_fds = max(0, min(MAX_KEPT_FILES, soft // 4))
+        self._kept_files = kept_files()
 
     def refresh(self, max_reads: int = 1 << 30) -> Activity:
         """What ran since the previous refresh (the first one is never complete)."""
         reason, events, semids = self._table.refresh(
-            self._semops, max_reads, self._max_fds, self._vouched
+            self._semops, max_reads, self._kept_files, self._vouched
         )
         ran: set[int] = set()
         appeared: set[int] = set()
@@ -141,6 +151,25 @@ class TaskActivity:
     def close(self) -> None:
         """Close the files the table keeps open; the next refresh is a first look."""
         self._table.close()
+
+    def refresh_if_worth(self, max_reads: int = 1 << 30) -> Activity | None:
+        """refresh(), or None without looking while the evidence keeps being incomplete:
+        after each incomplete refresh (but the first) twice as many calls are skipped, up
+        to MAX_SKIPPED; a complete one starts again at every call. A skipped look loses
+        nothing: the next one answers since the previous one. Never looks when some tasks
+        are outside our view (that will not change)."""
+        if self._outside is not None:
+            return None
+        if self._skipping > 0:
+            self._skipping -= 1
+            return None
+        report = self.refresh(max_reads)
+        if report.complete or report.why == native.TaskTable.REASONS[native.TaskTable.FIRST]:
+            self._backoff = 0
+        else:
+            self._backoff = min(MAX_SKIPPED, max(1, 2 * self._backoff))
+            self._skipping = self._backoff
+        return report
 
     @property
     def tasks(self) -> int:

@@ -37,8 +37,13 @@ from shmtop.core.snapshot.workers import Workers
 from shmtop.core.verdicts import liveness
 
 PROC = "/proc"
-# What one /proc/PID/task/TID/syscall read costs, in semctl calls (bench/bench_steady.py).
+# What one /proc/PID/task/TID/syscall read and one task's schedstat in a refresh cost, in
+# semctl calls (bench/bench_steady.py: 17 and 10 on the loaded 2-core machine). A refresh
+# looks at every task, so it is worth it only for many semaphores (two calls each); a set
+# of namespaces (-A) has a collector each, and a small one reads its counts.
 SYSCALL_READ_SEMCTLS = 16
+SCHEDSTAT_READ_SEMCTLS = 10
+SKIP_MIN_SEMAPHORES = 1024
 _SHM_HEADER_NEEDED = ("key", "shmid", "perms", "size", "cpid", "lpid", "nattch",
                       "uid", "gid", "cuid", "cgid", "atime", "dtime", "ctime")  # fmt: skip
 
@@ -572,14 +577,25 @@ class Collector:
         self, sets: list[tuple[int, int]], given: activity.Activity | None = None
     ) -> tuple[frozenset[int] | None, Mapping[int, int] | None]:
         """The sets whose ncnt/zcnt must be read again (None: all of them), and how many
-        tasks sleep in each of the others (given: this round's refresh, made already)."""
-        if self._sem_activity is None:
+        tasks sleep in each of the others (given: this round's refresh, made already by
+        refresh_activity)."""
+        semaphores = sum(n for _, n in sets)
+        self._semaphores_seen = semaphores
+        tasks = self._sem_activity.tasks if self._sem_activity is not None else 0
+        if (
+            self._sem_activity is None
+            or semaphores < SKIP_MIN_SEMAPHORES
+            or 2 * semaphores < SCHEDSTAT_READ_SEMCTLS * tasks
+        ):
+            return None, None  # reading every count costs less than looking at every task
+        evidence = given
+        if evidence is None:
+            evidence = self._sem_activity.refresh_if_worth(sem_task_reads(semaphores))
+            if evidence is not None:
+                self.activity_refreshes += 1
+        if evidence is None or not evidence.complete:
             return None, None
-        self._semaphores_seen = sum(n for _, n in sets)
-        if given is None:
-            self.activity_refreshes += 1
-        evidence = given or self._sem_activity.refresh(sem_task_reads(self._semaphores_seen))
-        return (evidence.semids, evidence.sleepers) if evidence.complete else (None, None)
+        return evidence.semids, evidence.sleepers
 
     def _semaphore_sets(
         self, read: tuple[list[native.SemRow], list[int], list[int]]
