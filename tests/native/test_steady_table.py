@@ -3,16 +3,19 @@ reuse after it): each read still sees every change of real segments, and nothing
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 
 import pytest
-from helpers import MakeShm
+from helpers import MakeShm, Spawn
 
 from shmtop.core.binding import native
 from shmtop.core.binding._native import ffi
 from shmtop.core.model import Segment, Snapshot
 from shmtop.core.snapshot import procfs
 from shmtop.core.snapshot.collect import Collector
+from shmtop.core.snapshot.procs import SETTLE_SECONDS, ProcessDirectory
 from shmtop.core.snapshot.table_lines import TableLines
 
 PAGE = 4096
@@ -108,3 +111,26 @@ def test_table_lines_answer_as_the_whole_parse(make_shm: MakeShm) -> None:
     assert len(third) == len(ids) - 1
     make_shm()
     assert len(check()) == len(ids)
+
+
+def test_a_process_read_young_is_read_again_until_settled(spawn: Spawn) -> None:
+    """ProcessDirectory.unsettled answers at once when every entry is settled, and still
+    names a process read in its first seconds (its title may be its parent's yet)."""
+    directory = ProcessDirectory()
+    me = os.getpid()  # the test session: it has run longer than SETTLE_SECONDS
+    assert me in directory.lookup([me])
+    assert directory.unsettled([me]) == []
+    young = spawn().pid
+    before = time.time()
+    found = directory.lookup([me, young])
+    after = time.time()
+    assert young in found
+    age = found[young].started
+    # Settled or not by its age at the lookup (a loaded machine may start a child slowly).
+    if after - age < SETTLE_SECONDS:
+        assert directory.unsettled([me, young]) == [young]
+    elif before - age >= SETTLE_SECONDS:
+        assert directory.unsettled([me, young]) == []
+    directory.prune({me: found[me]})  # the young one no longer matters
+    assert directory.unsettled([me, young]) == []
+    assert directory.known_titles() == {me: directory.known_titles()[me]}
