@@ -149,8 +149,9 @@ def snapshots(repeat: int, directory: Path) -> list[tuple[str, float]]:
     pages = ffi.cast("char *", address)
     try:
         with RecordingWriter(directory / "parts.rec", interval=1.0) as writer:
+            first = collector.snapshot()
             at = time.thread_time()
-            writer.add(collector.snapshot())
+            writer.add(first)
             key = (time.thread_time() - at) * 1000  # the first frame is a key frame
             time.sleep(1.1)  # attach times fall in a second before the scan's
             writer.add(collector.snapshot())

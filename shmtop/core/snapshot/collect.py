@@ -162,6 +162,7 @@ class Collector:
         self._named = NamedPids()
         self._segments_built: tuple[tuple[object, ...], tuple[Segment, ...]] | None
         self._segments_built = None
+        self._plain_rows: list[tuple[int, ...]] | None = None  # what they were made of
 
     @classmethod
     def made_for(
@@ -295,9 +296,18 @@ class Collector:
             return last[1]
         settled, coverage = self._settle(columns, rows, scan)
         maker = self._segment_maker(columns, scan, processes, hidden, coverage, reuse=same)
-        segments = tuple(map(maker, settled))
-        self._segments = {s.id: self._segments[s.id] for s in segments}
+        # Each row in its place and no coverage to tell: only the rows that moved are made
+        # (the rest are the very segments of last time, in C), and no id came or went.
+        again = None
+        if same and not coverage and last is not None and self._plain_rows is not None:
+            again = row_changes.remade(self._plain_rows, settled, last[1], maker, columns.id)
+        if again is not None:
+            segments = tuple(again)
+        else:
+            segments = tuple(map(maker, settled))
+            self._segments = {s.id: self._segments[s.id] for s in segments}
         self._segments_built = (inputs, segments)
+        self._plain_rows = None if coverage else settled
         return segments
 
     def _settle(

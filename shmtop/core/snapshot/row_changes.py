@@ -4,10 +4,12 @@ the rows that moved did not move in the columns it depends on."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import is_
+from typing import TypeVar
 
 Row = tuple[int, ...]
+T = TypeVar("T")
 
 
 def moved(old: Sequence[Row] | None, new: Sequence[Row]) -> list[int] | None:
@@ -24,3 +26,24 @@ def same_in(old: Sequence[Row] | None, new: Sequence[Row], columns: Sequence[int
     if positions is None or old is None:
         return False
     return all(old[i][c] == new[i][c] for i in positions for c in columns)
+
+
+def remade(
+    old: Sequence[Row] | None,
+    new: Sequence[Row],
+    made: Sequence[T],
+    make: Callable[[Row], T],
+    id_column: int,
+) -> list[T] | None:
+    """What make gives for each of new, where made[i] is what it gave for old[i]: made again
+    only for the rows that moved (each keeping its id). None when the rows do not line up
+    so (rows came, went or changed place): then make each."""
+    positions = moved(old, new)
+    if positions is None or old is None or len(made) != len(old):
+        return None
+    if any(old[i][id_column] != new[i][id_column] for i in positions):
+        return None
+    out = list(made)
+    for i in positions:
+        out[i] = make(new[i])
+    return out
