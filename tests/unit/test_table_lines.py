@@ -55,3 +55,15 @@ def test_a_short_line_raises_as_the_whole_parse() -> None:
     reader = TableLines()
     with pytest.raises(ValueError):
         reader.rows(table(A, b"         0          9"), BASES)
+
+
+def test_lines_shifted_in_place_are_found_by_content() -> None:
+    """One gone and one made keep the count but shift every line between: still reused."""
+    many = [b"%10d %10d   600       4096    0" % (0, shmid) for shmid in range(1, 201)]
+    reader = TableLines()
+    first = reader.rows(table(*many), BASES)
+    made = b"%10d %10d   600       4096    0" % (0, 999)
+    shifted = [*many[1:], made]
+    second = reader.rows(table(*shifted), BASES)
+    assert second == native.parse_columns(table(*shifted), BASES)
+    assert all(a is b for a, b in zip(second[:-1], first[1:], strict=True))

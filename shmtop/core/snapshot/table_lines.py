@@ -16,6 +16,9 @@ from operator import eq
 from shmtop.core.binding import native
 
 Row = tuple[int, ...]
+# More lines unlike the one in their place than this: look them up by content instead (one
+# segment gone and one made shifts every line between them).
+IN_PLACE_MOST = 64
 
 
 class TableLines:
@@ -39,10 +42,11 @@ class TableLines:
         lines = body.split(b"\n")
         if lines and not lines[-1]:  # the table ends with a newline
             lines.pop()
+        fresh: list[int] | None = None
         if len(lines) == len(self._lines):  # the same count: most likely each in its place
             fresh = [i for i, same in enumerate(map(eq, lines, self._lines)) if not same]
             rows = list(self._rows)
-        else:
+        if fresh is None or len(fresh) > IN_PLACE_MOST:  # lines came, went or moved place
             by_line = dict(zip(self._lines, self._rows, strict=True))
             found = [by_line.get(line) for line in lines]
             fresh = [i for i, row in enumerate(found) if row is None]
