@@ -7,7 +7,7 @@ ffibuilder; ffibuilder.compile(tmpdir='/tmp/b')"` and copy /tmp/b/shmtop/core/bi
 _native.abi3.so into DIR's shmtop/core/binding/). Both trees run on this interpreter, each
 by PYTHONPATH, from a neutral directory. In a private IPC namespace (as bench_oneshot):
 `shmtop list --json` on the empty namespace against `python -c pass`, then on bench_oneshot's
-C workload `list --json` against `ipcs -a`, a process of each tree a round; then steady
+C workload `list --json` and `list` against `ipcs -a`, a process of each tree a round; then steady
 `--watch` lines, 15 a process, two processes a tree. Prints medians of the CPU time (user +
 system, all threads: the other jobs of a shared machine move it far less than wall time)
 and of the wall time. Wall time is what the issue's targets are in: use bench_oneshot
@@ -17,6 +17,7 @@ for those; this says what changed between two trees.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import resource
 import statistics
@@ -36,6 +37,7 @@ from bench.harness import is_root  # noqa: E402
 from shmtop.core.binding import native  # noqa: E402
 
 LIST_JSON = [sys.executable, "-m", "shmtop", "list", "--json"]
+LIST_PLAIN = [sys.executable, "-m", "shmtop", "list"]
 # One process's steady --watch lines (as bench_oneshot.watch_line makes them), in CPU ms.
 WATCH_LINES = r"""
 import argparse, os, sys, time, statistics
@@ -107,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not is_root("bench_oneshot_ab", "it makes an IPC namespace and reads every process's maps"):
         return 2
     trees = {f"base ({args.base.name})": args.base.resolve(), "this tree": REPO_ROOT}
+    for tree in trees.values():  # as pip leaves an install (see bench_oneshot)
+        compileall.compile_dir(tree / "shmtop", quiet=1)
     native.unshare(native.CLONE_NEWIPC)
     samples = Samples()
     for _ in range(args.rounds):
@@ -121,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 samples.run("`ipcs -a`", ["ipcs", "-a"], REPO_ROOT)
                 for name, tree in trees.items():
                     samples.run(f"`list --json`, {name}", LIST_JSON, tree)
+                    samples.run(f"`list`, {name}", LIST_PLAIN, tree)
             for _ in range(2):
                 for name, tree in trees.items():
                     samples.watch(f"steady `--watch` line (CPU only), {name}", tree, 15)

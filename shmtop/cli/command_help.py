@@ -23,13 +23,15 @@ COMMANDS: dict[str, CommandHelp] = {
         " snapshot: owner, size, attachments with their access (rw/ro), status (dest,"
         " orphan, locked) and who created and last used each object. Run as root to see"
         " every process's mappings; without root shmtop says what it could not inspect."
-        " --filter takes the interactive view's filter terms (System V kinds).",
+        " --filter takes the interactive view's filter terms, every kind's (a term that"
+        " means nothing for a POSIX kind, such as key:, is a usage error that says so).",
         (
             "shmtop list",
             "shmtop list shm --sort size",
             "shmtop list sem --user postgres",
             "shmtop list shm --filter 'nattch:>0 size:>1M age:>1h'",
             "shmtop list pshm",
+            "shmtop list pshm -A --filter 'ns:web nattch:0'",
             "shmtop list --json",
             "shmtop list --json --watch 5 --count 12",
             "shmtop list -A",

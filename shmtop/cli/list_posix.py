@@ -24,7 +24,6 @@ from shmtop.core.snapshot.accounts import user_name
 from shmtop.text import mqueue_table, posix_table
 from shmtop.text.documents import ListDocument
 from shmtop.text.errors import tables_unreadable
-from shmtop.text.filtering import user_matches
 from shmtop.text.report import render_table
 from shmtop.text.sanitize import safe_text
 
@@ -50,7 +49,11 @@ class PosixPart(NamedTuple):
 
 def _owned(uid: int, known: bool, user: str | None) -> bool:
     """list --user's rule for a POSIX owner (an object that could not be stat'ed: no one's)."""
-    return user is None or (known and user_matches(user_name(uid), uid, user))
+    if user is None:
+        return True
+    from shmtop.text.filtering import user_matches  # imported only to be used (--user)
+
+    return known and user_matches(user_name(uid), uid, user)
 
 
 def scan(args: argparse.Namespace) -> tuple[Snapshot, PosixPart]:
@@ -64,6 +67,14 @@ def scan(args: argparse.Namespace) -> tuple[Snapshot, PosixPart]:
     if args.user is not None:
         kept = tuple(q for q in queues.queues if _owned(q.entry.uid, True, args.user))
         queues = msgspec.structs.replace(queues, queues=kept)
+    if args.filter_expr is not None:  # list all --filter: each kind's terms (list_filter.py)
+        from shmtop.cli import list_filter
+
+        expression = args.filter_expr
+        for kind in PosixKind:
+            matches = list_filter.parse_posix(expression, kind)
+            snapshot = list_filter.keep_shm(snapshot, kind, matches)
+        queues = list_filter.keep_queues(queues, list_filter.parse_posix(expression, "pmq"))
     objects = {
         kind: [o for o in posix_table.objects_of(snapshot, kind)
                if _owned(o.uid, o.stat_known, args.user)]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
-from shmtop.cli.posix import not_yet
+from shmtop.cli.posix import not_yet, posix_filter
 from shmtop.cli.posix_removal import remove_after_plan
 from shmtop.core.posix import mqueue_actions
 from shmtop.core.posix.model import MQ_KIND
@@ -27,7 +27,8 @@ def run_list(args: argparse.Namespace) -> int:
     """A table, or the pmq-list JSON document (--sort and --user: not yet). Exit 1
     when no mqueue fs could be read at all."""
     not_yet(args)
-    snapshot = take_snapshot()
+    matches = posix_filter(args)
+    snapshot = queues_filtered(matches, take_snapshot())
     if args.json:
         from shmtop.text.mqueue_documents import pmq_list_document
 
@@ -38,6 +39,15 @@ def run_list(args: argparse.Namespace) -> int:
         print("\n".join(mqueue_table.table_lines(snapshot)))
     _note(snapshot)
     return 0 if snapshot.listed else EXIT_ERROR
+
+
+def queues_filtered(matches: Any, snapshot: MqSnapshot, where: Any = None) -> MqSnapshot:
+    """The queue scan with only what --filter keeps (unchanged without --filter)."""
+    if matches is None:
+        return snapshot
+    from shmtop.cli import list_filter
+
+    return list_filter.keep_queues(snapshot, matches, where)
 
 
 def _here(call: Callable[..., Any], *args: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -21,7 +21,7 @@ from shmtop.text.errors import no_such_name, not_yet_for
 from shmtop.text.sanitize import safe_text
 
 # list's options the POSIX kinds do not take yet (dests)
-NOT_YET = ("sort", "user", "reverse", "filter_expr")
+NOT_YET = ("sort", "user", "reverse")
 
 
 def not_yet(args: argparse.Namespace) -> None:
@@ -32,6 +32,26 @@ def not_yet(args: argparse.Namespace) -> None:
             raise CliError(not_yet_for(flag, args.kind), EXIT_USAGE)
 
 
+def posix_filter(args: argparse.Namespace) -> Any:
+    """list --filter's Filter of args.kind's rows (None without --filter); a usage error
+    (exit 2) for a term the kind does not take, before any scan."""
+    if getattr(args, "filter_expr", None) is None:
+        return None
+    from shmtop.cli import list_filter  # the filter language is imported only to be used
+
+    return list_filter.parse_posix(args.filter_expr, args.kind)
+
+
+def filtered(matches: Any, snapshot: PosixSnapshot, kind: PosixKind, where: Any = None
+             ) -> PosixSnapshot:  # fmt: skip
+    """The scan with only what --filter keeps of kind (unchanged without --filter)."""
+    if matches is None:
+        return snapshot
+    from shmtop.cli import list_filter
+
+    return list_filter.keep_shm(snapshot, kind, matches, where)
+
+
 def run_list(args: argparse.Namespace) -> int:
     """A table, or the posix-list JSON document (--sort and --user: not yet)."""
     if args.kind == MQ_KIND:
@@ -40,7 +60,8 @@ def run_list(args: argparse.Namespace) -> int:
         return pmq.run_list(args)
     not_yet(args)
     kind = PosixKind(args.kind)
-    snapshot = take_snapshot()
+    matches = posix_filter(args)
+    snapshot = filtered(matches, take_snapshot(), kind)
     if args.json:
         from shmtop.text.posix_documents import posix_list_document
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from shmtop.cli.namespaces import chosen
 from shmtop.cli.output import EXIT_ERROR, EXIT_OK, CliError, emit
-from shmtop.cli.posix import not_yet
+from shmtop.cli.pmq import queues_filtered
+from shmtop.cli.posix import filtered, not_yet, posix_filter
 from shmtop.core.namespaces.discover import Namespace
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.core.posix import mqueue
@@ -28,10 +30,15 @@ from shmtop.text.namespace_table import namespace_label, rows_across
 
 def run_list(args: argparse.Namespace) -> int:
     not_yet(args)
+    matches = posix_filter(args)  # before any join or scan
     _, namespaces = chosen(args)
     if args.kind == MQ_KIND:
-        return _list_queues(args, namespaces)
-    return _list_shm(args, namespaces, PosixKind(args.kind))
+        return _list_queues(args, namespaces, matches)
+    return _list_shm(args, namespaces, PosixKind(args.kind), matches)
+
+
+def _where(namespace: Namespace) -> tuple[int, str, bool]:
+    return (namespace.inode, namespace.name, namespace.current)
 
 
 def _shm_snapshots(
@@ -55,8 +62,11 @@ def _shm_snapshots(
     return scans, skipped
 
 
-def _list_shm(args: argparse.Namespace, namespaces: list[Namespace], kind: PosixKind) -> int:
+def _list_shm(
+    args: argparse.Namespace, namespaces: list[Namespace], kind: PosixKind, matches: Any
+) -> int:
     scans, skipped = _shm_snapshots(namespaces)
+    scans = [(ns, filtered(matches, s, kind, _where(ns))) for ns, s in scans]
     if args.json:
         from shmtop.text.posix_documents import posix_list_across
 
@@ -98,11 +108,12 @@ def _queues_of(namespace: Namespace) -> mqueue.MqSnapshot:
         thread.close()
 
 
-def _list_queues(args: argparse.Namespace, namespaces: list[Namespace]) -> int:
+def _list_queues(args: argparse.Namespace, namespaces: list[Namespace], matches: Any) -> int:
     scans: list[tuple[Namespace, mqueue.MqSnapshot]] = []
     for namespace in namespaces:
         try:
-            scans.append((namespace, _queues_of(namespace)))
+            found = _queues_of(namespace)
+            scans.append((namespace, queues_filtered(matches, found, _where(namespace))))
         except OSError as error:
             label = namespace_label(namespace.name, namespace.inode)
             print(f"IPC namespace {label} not read: {error.strerror}", file=sys.stderr)

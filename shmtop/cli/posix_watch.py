@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import Any
 
 import msgspec
 from msgspec import Struct
@@ -18,7 +19,8 @@ from msgspec import Struct
 from shmtop.cli import commands
 from shmtop.cli.namespaces import chosen
 from shmtop.cli.output import CliError, emit
-from shmtop.cli.posix import not_yet
+from shmtop.cli.pmq import queues_filtered
+from shmtop.cli.posix import filtered, not_yet, posix_filter
 from shmtop.core.namespaces.discover import Namespace, ipc_inode
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.core.posix import mqueue
@@ -31,11 +33,13 @@ from shmtop.text.namespace_table import namespace_label
 
 def run(args: argparse.Namespace) -> int:
     not_yet(args)
+    matches = posix_filter(args)
     every = commands.namespace_asked(args)
     namespaces = chosen(args)[1] if every else None
     watcher = (
-        _Queues(namespaces) if args.kind == MQ_KIND else _Shm(namespaces, PosixKind(args.kind))
-    )
+        _Queues(namespaces, matches) if args.kind == MQ_KIND
+        else _Shm(namespaces, PosixKind(args.kind), matches)
+    )  # fmt: skip
     try:
         return commands.watch_lines(args, lambda _: emit(watcher.document(), flush=True))
     finally:
@@ -45,8 +49,9 @@ def run(args: argparse.Namespace) -> int:
 class _Shm:
     """pshm or psem: each /dev/shm shown, by a collector of its own kept between lines."""
 
-    def __init__(self, namespaces: list[Namespace] | None, kind: PosixKind) -> None:
+    def __init__(self, namespaces: list[Namespace] | None, kind: PosixKind, matches: Any) -> None:
         self._kind = kind
+        self._matches = matches  # list --filter's (None: every object)
         self._namespaces = namespaces
         self._owners = shm_owners(namespaces) if namespaces is not None else None
         shown = [ns for ns in namespaces or () if self._shown(ns)]
@@ -61,12 +66,14 @@ class _Shm:
     def document(self) -> Struct:
         from shmtop.text.posix_documents import posix_list_across, posix_list_document
 
+        kind, matches = self._kind, self._matches
         if self._ours is not None:
-            return posix_list_document(self._ours.snapshot(), self._kind)
+            return posix_list_document(filtered(matches, self._ours.snapshot(), kind), kind)
         assert self._namespaces is not None and self._owners is not None
         self._namespaces = [self._followed(ns) for ns in self._namespaces]
         parts = [
-            (scan_shm(ns, self._collectors[ns.inode], self._owners), namespace_record(ns))
+            (filtered(matches, scan_shm(ns, self._collectors[ns.inode], self._owners), kind,
+                      (ns.inode, ns.name, ns.current)), namespace_record(ns))
             for ns in self._namespaces if ns.inode in self._collectors
         ]  # fmt: skip
         return posix_list_across(parts, self._kind)
@@ -97,8 +104,9 @@ class _Shm:
 class _Queues:
     """pmq: each namespace's queues, ours here, the others' by threads joined once."""
 
-    def __init__(self, namespaces: list[Namespace] | None) -> None:
+    def __init__(self, namespaces: list[Namespace] | None, matches: Any) -> None:
         self._namespaces = namespaces
+        self._matches = matches
         self._threads: dict[int, JoinedThread] = {}
         for ns in namespaces or ():
             if ns.current:
@@ -111,16 +119,18 @@ class _Queues:
                 raise CliError(f"IPC namespace {label} not read: {thread.error.strerror}")
 
     def _scan(self, namespace: Namespace) -> mqueue.MqSnapshot:
+        where = (namespace.inode, namespace.name, namespace.current)
         if namespace.current:
-            return mqueue.take_snapshot()
+            return queues_filtered(self._matches, mqueue.take_snapshot(), where)
         run: Callable[..., mqueue.MqSnapshot] = self._threads[namespace.inode].run
-        return run(mqueue.take_snapshot, list(namespace.pids))
+        return queues_filtered(self._matches, run(mqueue.take_snapshot, list(namespace.pids)),
+                               where)  # fmt: skip
 
     def document(self) -> Struct:
         from shmtop.text.mqueue_documents import pmq_list_across, pmq_list_document
 
         if self._namespaces is None:
-            return pmq_list_document(mqueue.take_snapshot())
+            return pmq_list_document(queues_filtered(self._matches, mqueue.take_snapshot()))
         return pmq_list_across([(self._scan(ns), namespace_record(ns)) for ns in self._namespaces])
 
     def close(self) -> None:

@@ -433,10 +433,6 @@ def own_namespace(inode: int) -> NamespaceRecord:
     return namespace_record(ours)
 
 
-# A table's objects share a few permission words: each written once (octal_perms, cached).
-_perms = functools.lru_cache(maxsize=512)(octal_perms)
-
-
 def object_values(
     obj: IpcObject, snapshot: Snapshot, namespace: NamespaceRecord | None = None
 ) -> ObjectValues:
@@ -446,7 +442,7 @@ def object_values(
     return (
         obj.id, owner.key, hex_key(owner.key), owner.uid, owner.user, owner.gid, owner.group,
         owner.cuid, owner.creator_user, owner.cgid, owner.creator_group,
-        _perms(owner.perms), verdict.status, verdict.orphan, evidence(verdict),
+        octal_perms(owner.perms), verdict.status, verdict.orphan, evidence(verdict),
         namespace or own_namespace(snapshot.ipc_namespace),
     )  # fmt: skip
 

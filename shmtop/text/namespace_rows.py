@@ -24,6 +24,22 @@ from shmtop.text.sanitize import safe_text
 
 ID_BITS = 32  # System V ids are 31-bit (INT_MAX)
 Snapshots = Mapping[int, Snapshot]  # namespace inode -> its latest snapshot
+Where = tuple[int, str, bool]  # a row's IPC namespace: inode, name, the caller's
+
+
+def ns_short(inode: int, name: str) -> str:
+    """The NS cell: the name (sanitised), or the bare inode where the name is ipc:[INODE]
+    (10 columns, not 16)."""
+    return str(inode) if name in (f"ipc:[{inode}]", "") else safe_text(name)
+
+
+def ns_label(inode: int, name: str, *, current: bool) -> str:
+    """The namespace as a line names it: its name, and ipc:[INODE] unless that is it; the
+    caller's says so."""
+    ipc = f"ipc:[{inode}]"
+    shown = safe_text(name) if name else ipc
+    label = shown if shown == ipc else f"{shown} ({ipc})"
+    return f"{label}, the caller's" if current else label
 
 
 def row_key(inode: int, ident: int, *, current: bool) -> int:
@@ -43,18 +59,11 @@ class NsRow:
 
     @property
     def short(self) -> str:
-        """The NS cell: the name (sanitised), or the bare inode where the name is
-        ipc:[INODE] (10 columns, not 16)."""
-        return str(self.inode) if self.name == f"ipc:[{self.inode}]" else safe_text(self.name)
+        return ns_short(self.inode, self.name)
 
     @property
     def label(self) -> str:
-        """The namespace as a line names it: its name, and ipc:[INODE] unless that is it;
-        the caller's says so."""
-        ipc = f"ipc:[{self.inode}]"
-        shown = safe_text(self.name)
-        label = shown if shown == ipc else f"{shown} ({ipc})"
-        return f"{label}, the caller's" if self.current else label
+        return ns_label(self.inode, self.name, current=self.current)
 
 
 def rows_of(

@@ -20,6 +20,7 @@ from shmtop.core.posix.mqueue import MqQueue, MqSnapshot
 from shmtop.core.snapshot.accounts import user_name
 from shmtop.text import mqueue_table, posix_table
 from shmtop.text.columns import Column
+from shmtop.text.namespace_rows import Where, ns_label, ns_short
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import human_size, octal_perms, short_age
 
@@ -37,6 +38,21 @@ class ShmRow:
     id: int
     obj: PosixObject
     scan: PosixSnapshot = field(compare=False)
+    # The IPC namespace it is shown under (across namespaces; 0: the caller's, alone).
+    inode: int = field(default=0, compare=False)
+    ns_name: str = field(default="", compare=False)  # untrusted: a hostname
+    current: bool = field(default=True, compare=False)
+    # Another namespace's: the scan with the paths reachable from here (/proc/PID/root/...),
+    # what removal and the hex view act on (`scan` names them as its processes do).
+    acting: PosixSnapshot | None = field(default=None, compare=False)
+
+    @property
+    def short(self) -> str:
+        return ns_short(self.inode, self.ns_name)
+
+    @property
+    def label(self) -> str:
+        return ns_label(self.inode, self.ns_name, current=self.current)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,17 +62,55 @@ class QueueRow:
     id: int
     queue: MqQueue
     scan: MqSnapshot = field(compare=False)
+    inode: int = field(default=0, compare=False)  # its IPC namespace (ShmRow's)
+    ns_name: str = field(default="", compare=False)
+    current: bool = field(default=True, compare=False)
+
+    @property
+    def short(self) -> str:
+        return ns_short(self.inode, self.ns_name)
+
+    @property
+    def label(self) -> str:
+        return ns_label(self.inode, self.ns_name, current=self.current)
 
 
 PosixRow = ShmRow | QueueRow
 
 
-def shm_rows(scan: PosixSnapshot, kind: PosixKind) -> tuple[ShmRow, ...]:
-    return tuple(ShmRow(row_id(*o.key), o, scan) for o in posix_table.objects_of(scan, kind))
+def shm_rows(
+    scan: PosixSnapshot, kind: PosixKind, where: Where | None = None,
+    acting: PosixSnapshot | None = None,
+) -> tuple[ShmRow, ...]:  # fmt: skip
+    """The rows of kind; where: their IPC namespace (inode, name, the caller's), when shown
+    across namespaces; acting: the same scan with paths reachable from here."""
+    if where is None:
+        return tuple(ShmRow(row_id(*o.key), o, scan) for o in posix_table.objects_of(scan, kind))
+    inode, name, current = where
+    found = {o.key: o for o in acting.objects} if acting is not None else {}
+    return tuple(
+        ShmRow(_across(row_id(*o.key), inode, current), o, scan, inode, name, current,
+               _acting(acting, found.get(o.key)))
+        for o in posix_table.objects_of(scan, kind)
+    )  # fmt: skip
 
 
-def queue_rows(scan: MqSnapshot) -> tuple[QueueRow, ...]:
-    return tuple(QueueRow(row_id(*q.key), q, scan) for q in scan.queues)
+def _acting(acting: PosixSnapshot | None, obj: PosixObject | None) -> PosixSnapshot | None:
+    return acting if obj is not None else None
+
+
+def queue_rows(scan: MqSnapshot, where: Where | None = None) -> tuple[QueueRow, ...]:
+    if where is None:
+        return tuple(QueueRow(row_id(*q.key), q, scan) for q in scan.queues)
+    inode, name, current = where
+    return tuple(QueueRow(_across(row_id(*q.key), inode, current), q, scan, inode, name, current)
+                 for q in scan.queues)  # fmt: skip
+
+
+def _across(ident: int, inode: int, current: bool) -> int:
+    """Another namespace's row id: its inode above (device, inode), so that (namespace,
+    object) is the identity; the caller's rows keep theirs (as namespace_rows.row_key)."""
+    return ident if current else (inode << 128) | ident
 
 
 _Cell = Callable[[Any], str]

@@ -11,6 +11,7 @@ def hex_key(key: int) -> str:
     return f"0x{key:08x}"
 
 
+@lru_cache(maxsize=512)  # a table's objects share a few permission words: each written once
 def octal_perms(perms: int) -> str:
     """Permission bits as 3 octal digits (644)."""
     return f"{perms:03o}"

@@ -257,7 +257,10 @@ class ShmtopApp(StatusTheme, ExplainedKeys):
         if feed is not None:  # scans and queue copies inside other namespaces
             probes = namespace_views.probe(feed, request, probes)
         if self.posix_source is not None:
-            probes = replace(probes, posix=self.posix_source.snapshot(request.posix_shown))
+            posix = self.posix_source.snapshot(request.posix_shown)
+            if feed is not None and seen is not None:  # each namespace's too
+                posix = feed.posix.view(posix, seen, request.posix_shown)
+            probes = replace(probes, posix=posix)
         self.post_message(SnapshotReady(snapshot, probes))
 
     @on(SnapshotReady)

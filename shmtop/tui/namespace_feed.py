@@ -70,6 +70,9 @@ class NamespaceFeed:
         # last by living across scans); dropped with the collectors.
         self._scanners: dict[int, WaiterScanner] = {}
         self._members: dict[int, list[int]] = {}  # inode -> its processes, this probe's
+        from shmtop.tui.posix_across import PosixAcross  # it calls run_in: imports us
+
+        self.posix = PosixAcross(self)  # the POSIX tabs' scans of each namespace shown
 
     @property
     def active(self) -> bool:
@@ -183,6 +186,7 @@ class NamespaceFeed:
 
     def _close(self) -> None:
         self._scanners.clear()
+        self.posix.close()
         if self._collectors is not None:
             self._collectors.close()
             self._collectors = None

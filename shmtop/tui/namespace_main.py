@@ -268,6 +268,36 @@ def waits_across(
     return counts, marked, frozenset(scanned)
 
 
+def alerts_across(screen: MainScreen, probes: Probes) -> list[str]:
+    """The banner's lines of the other namespaces' scans (deadlocks, stuck waits), each
+    naming its namespace: the banner covers every namespace shown."""
+    names = screen.namespaces.names
+    lines = []
+    for inode, (report, _error) in sorted(probes.foreign_waits.items()):
+        if report is None:
+            continue
+        label = namespace_label(names.get(inode, f"ipc:[{inode}]"), inode)
+        lines += [f"{line} (IPC namespace {label})" for line in wait_summary.summary_alerts(report)]
+    return lines
+
+
+def waiters_status(probes: Probes) -> str | None:
+    """The status line's WAITERS when only other namespaces were scanned (--namespace NS:
+    the caller's is not shown, so not scanned); None when the caller's was."""
+    if probes.scanned or not probes.foreign_waits:
+        return None
+    found = [report for report, _ in probes.foreign_waits.values() if report is not None]
+    failed = [error for report, error in probes.foreign_waits.values() if report is None]
+    if not found:
+        return f"WAITERS ? ({failed[0]})" if failed else "WAITERS: scanning…"
+    text = f"WAITERS {sum(len(report.waiters) for report in found)}"
+    if len(found) > 1:
+        text += f" in {counted(len(found), 'IPC namespace')}"
+    if failed:
+        text += f", {counted(len(failed), 'namespace')} not scanned ({failed[0]})"
+    return text
+
+
 def waiters_note(probes: Probes) -> list[str]:
     """The other namespaces' waiters, for the status line after the caller's WAITERS."""
     found = [report for report, _ in probes.foreign_waits.values() if report is not None]

@@ -85,11 +85,25 @@ def extend_request(app: ShmtopApp, request: ProbeRequest) -> ProbeRequest:
         if isinstance(screen, QueueScreen):
             peeks.add((inode, screen.ident))
     main = app.find_main_screen()
-    if main is not None and main.wants_waiters and main.namespaces.seen is not None:
+    seen = main.namespaces.seen if main is not None else None
+    if main is not None and main.wants_waiters and seen is not None:
         inodes |= {i for i, ns in main.namespaces.namespaces.items() if not ns.current}
+        if not any(v.namespace.current for v in seen.views) and not _caller_views(app):
+            # --namespace NS: the main screen's scan is NS's alone, not the caller's too.
+            request = replace(request, waiters=False)
     if not inodes and not peeks:
         return request
     return replace(request, foreign_waiters=frozenset(inodes), foreign_peek=frozenset(peeks))
+
+
+def _caller_views(app: ShmtopApp) -> bool:
+    """A view open on the caller's namespace wants its waiter scan (a set's, a queue's, a
+    segment's content, the tree)."""
+    return any(
+        (isinstance(s, WaiterScreen | SegmentViewScreen) and s.namespace is None and not s.gone)
+        or getattr(s, "WANTS_WAITERS", False)
+        for s in app.screen_stack
+    )  # fmt: skip
 
 
 def probe(feed: NamespaceFeed, request: ProbeRequest, probes: Probes) -> Probes:

@@ -16,7 +16,10 @@ from textual.widgets import TabbedContent, TabPane
 
 from shmtop.core.model import Snapshot
 from shmtop.core.posix.actions import PosixRemoval
+from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text import glossary, posix_columns
+from shmtop.text.columns import NS_COLUMN
+from shmtop.text.posix_filtering import TERMS
 from shmtop.tui import posix_tabs
 from shmtop.tui.posix_source import PosixView
 from shmtop.tui.probes import PollRequested, Probes
@@ -64,8 +67,10 @@ def show_probes(screen: MainScreen, probes: Probes) -> None:
     tabs = screen.query_one(TabbedContent)
     for table in tables(screen):
         table.waits = probes.waits  # None when this refresh did not scan: unknown, not old
+        table.foreign_waits = probes.foreign_waits
         if view is None:
             continue
+        _namespace_column(table, view)
         table.show_view(view)
         label = posix_tabs.label(table.tab, len(table.objects), table.total)
         tab = tabs.get_tab(f"tab-{table.tab}")
@@ -80,6 +85,30 @@ def show_probes(screen: MainScreen, probes: Probes) -> None:
         screen._show_status()
 
 
+def _namespace_column(table: PosixTable, view: PosixView) -> None:
+    """NS first while the view is across namespaces (shown with more than one), else none."""
+    parts = view.parts
+    many = None if parts is None else len(parts) > 1
+    if many == table.across:
+        return
+    base = posix_tabs.TABS[table.tab].columns
+    if many is None:
+        table.set_columns(base, table.hidden - {"ns"})
+    else:
+        hidden = table.hidden - {"ns"} if many else table.hidden | {"ns"}
+        table.set_columns((NS_COLUMN, *base), hidden)
+    table.across = many
+    table.filter = table.parse_query(table.filter.expression)  # accepted before: parses
+
+
+def _waits_of(table: PosixTable, row: posix_columns.PosixRow) -> WaitReport | None:
+    """The waiter scan of the row's namespace (another's: made inside it)."""
+    if row.current:
+        return table.waits
+    found = table.foreign_waits.get(row.inode)
+    return found[0] if found is not None else None
+
+
 def show_detail(screen: MainScreen) -> None:
     table = screen.posix_table
     assert table is not None
@@ -88,7 +117,7 @@ def show_detail(screen: MainScreen) -> None:
     if row is None:
         pane.show_text(posix_tabs.empty_text(table.tab, view_of(screen)))
         return
-    lines = posix_tabs.detail_lines(row, table.waits, scanning=screen.wants_waiters)
+    lines = posix_tabs.detail_lines(row, _waits_of(table, row), scanning=screen.wants_waiters)
     pane.show_text("\n".join(lines))
 
 
@@ -132,7 +161,10 @@ def open_selected(screen: MainScreen) -> None:
     table = screen.posix_table
     row = table.selected_row if table is not None else None
     if isinstance(row, posix_columns.ShmRow):
-        screen.app.push_screen(PosixObjectScreen(row.obj, row.scan))
+        # Another namespace's: read through the path reachable from here (its member's root).
+        scan = row.acting if row.acting is not None else row.scan
+        obj = scan.find(*row.obj.key) or row.obj
+        screen.app.push_screen(PosixObjectScreen(obj, scan))
 
 
 def remove(screen: MainScreen) -> None:
@@ -164,12 +196,16 @@ def remove(screen: MainScreen) -> None:
 
 
 def _unlink(screen: MainScreen, tab: str, rows: list[posix_tabs.Row]) -> None:
-    removals = posix_tabs.remove(rows)
-    screen.app.call_from_thread(_removed, screen, tab, removals)
+    feed = getattr(screen.app, "namespace_feed", None)
+    namespaces = screen.namespaces.namespaces
+    removals = posix_tabs.remove(rows, lambda inode: (feed, namespaces.get(inode)))
+    screen.app.call_from_thread(_removed, screen, tab, removals, rows)
 
 
-def _removed(screen: MainScreen, tab: str, removals: list[PosixRemoval]) -> None:
-    for line, ok in posix_tabs.removal_lines(tab, removals):
+def _removed(
+    screen: MainScreen, tab: str, removals: list[PosixRemoval], rows: list[posix_tabs.Row]
+) -> None:  # fmt: skip
+    for line, ok in posix_tabs.removal_lines(tab, removals, rows):
         screen.notify(line, severity="information" if ok else "error", timeout=6, markup=False)
     for table in tables(screen):
         table.tagged.clear()
@@ -179,7 +215,9 @@ def _removed(screen: MainScreen, tab: str, removals: list[PosixRemoval]) -> None
 
 def help_topics() -> list[tuple[str, list[str]]]:
     return [
-        (f"Columns of {tab.title} ({posix_tabs.FULL_TITLES[tab.key]}; ←/→ scroll)",
-         glossary.described_lines([(c.header, c.about) for c in tab.columns]))
-        for tab in posix_tabs.POSIX_TABS
+        *((f"Columns of {tab.title} ({posix_tabs.FULL_TITLES[tab.key]}; ←/→ scroll)",
+           glossary.described_lines([(c.header, c.about) for c in tab.columns]))
+          for tab in posix_tabs.POSIX_TABS),
+        ("Filter terms on the POSIX tabs (\\; free words match a row's cells)",
+         glossary.described_lines(list(TERMS))),
     ]  # fmt: skip

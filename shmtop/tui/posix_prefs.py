@@ -25,7 +25,8 @@ def store(preferences: Preferences, tables: Iterable[PosixTable]) -> None:
     """Each POSIX table's sort and hidden columns, into the preferences (then saved)."""
     for table in tables:
         preferences.sort[table.tab] = [table.sort_key, table.sort_reverse]
-        if table.hidden:
-            preferences.hidden[table.tab] = sorted(table.hidden)
+        hidden = table.hidden - {"ns"}  # NS comes and goes with the namespaces shown
+        if hidden:
+            preferences.hidden[table.tab] = sorted(hidden)
         else:
             preferences.hidden.pop(table.tab, None)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from shmtop.core.namespaces.discover import Namespace
 from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector
 from shmtop.core.posix.limits import PosixLimits, posix_limits
@@ -16,13 +17,26 @@ from shmtop.core.posix.mqueue import MqSnapshot
 
 
 @dataclass(frozen=True, slots=True)
+class PosixPart:
+    """One IPC namespace's POSIX scans, shown across namespaces (tui/posix_across.py)."""
+
+    namespace: Namespace
+    shm: PosixSnapshot | None  # its /dev/shm, named as its processes name them (None: not read)
+    acting: PosixSnapshot | None  # another's: the same, paths reachable from here
+    queues: MqSnapshot | None
+    note: str | None = None  # why a part is missing (not read, shared with another)
+
+
+@dataclass(frozen=True, slots=True)
 class PosixView:
-    """One refresh's POSIX scans; a part that failed is None and `problem` says why."""
+    """One refresh's POSIX scans (the caller's namespace's); a part that failed is None and
+    `problem` says why; parts: every namespace shown's, across namespaces (else None)."""
 
     shm: PosixSnapshot | None
     queues: MqSnapshot | None
     limits: PosixLimits | None
     problem: str | None = None
+    parts: tuple[PosixPart, ...] | None = None
 
 
 class PosixFeed(Protocol):

@@ -10,36 +10,51 @@ another on the next (README: POSIX objects in the view).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from shmtop.core.model import Kind
 from shmtop.core.posix import actions, mqueue_actions
-from shmtop.core.posix.actions import PosixRemoval
+from shmtop.core.posix.actions import PosixOutcome, PosixRemoval
 from shmtop.core.posix.model import MQ_KIND, PosixKind, PosixObject, PosixSnapshot
 from shmtop.core.posix.verdicts import DEFAULT_GRACE, users_text
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text import mqueue_table, posix_columns, posix_table
 from shmtop.text.columns import Column
 from shmtop.text.errors import posix_removal_text
+from shmtop.text.namespace_rows import Where
 from shmtop.text.report import counted
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import human_size
-from shmtop.tui.posix_source import PosixView
+from shmtop.tui.posix_source import PosixPart, PosixView
 from shmtop.tui.widgets.posix_table import RowsOf
 
 Row = posix_columns.PosixRow
 
 
+def _where(part: PosixPart) -> Where:
+    ns = part.namespace
+    return (ns.inode, ns.name, ns.current)
+
+
 def _shm_rows(kind: PosixKind) -> RowsOf:
     def rows(view: PosixView) -> tuple[Any, ...]:
+        if view.parts is not None:  # across namespaces: each one's, with it
+            return tuple(row for part in view.parts if part.shm is not None
+                         for row in posix_columns.shm_rows(part.shm, kind, _where(part),
+                                                           part.acting))  # fmt: skip
         return posix_columns.shm_rows(view.shm, kind) if view.shm is not None else ()
 
     return rows
 
 
 def _queue_rows(view: PosixView) -> tuple[Any, ...]:
+    if view.parts is not None:
+        return tuple(row for part in view.parts if part.queues is not None
+                     for row in posix_columns.queue_rows(part.queues, _where(part)))  # fmt: skip
     return posix_columns.queue_rows(view.queues) if view.queues is not None else ()
 
 
@@ -68,6 +83,7 @@ FULL_TITLES = {
     "pmq": "POSIX message queues",
 }
 NO_FEED = "POSIX objects are not scanned in this view"
+SHARES = "shares "  # a PosixPart's note: its /dev/shm is shown under another namespace
 PMQ_NOT_OPENED = "a POSIX queue's messages cannot be read without taking them (no MSG_COPY)"
 
 
@@ -112,11 +128,14 @@ def semaphore_lines(obj: PosixObject, waits: WaitReport | None, scanning: bool) 
 
 
 def detail_lines(row: Row, waits: WaitReport | None = None, scanning: bool = False) -> list[str]:
-    """The CLI's `show` page of the row's object, with the leak flag and live waiters."""
+    """The CLI's `show` page of the row's object, with the leak flag and live waiters (and
+    its IPC namespace, across namespaces)."""
+    where = [f"IPC namespace {row.label}"] if row.inode else []
     if isinstance(row, posix_columns.QueueRow):
-        return mqueue_table.detail_lines(row.scan, row.queue)
-    lines = posix_table.detail_lines(row.scan, row.obj)
-    lines[1:1] = leak_lines(row.obj, row.scan)  # first: it is what matters most
+        return where + mqueue_table.detail_lines(row.scan, row.queue)
+    lines = where + posix_table.detail_lines(row.scan, row.obj)
+    at = len(where) + 1
+    lines[at:at] = leak_lines(row.obj, row.scan)  # first: it is what matters most
     at = next((i + 1 for i, line in enumerate(lines) if line.startswith("  value ")), len(lines))
     lines[at:at] = semaphore_lines(row.obj, waits, scanning)
     return lines
@@ -146,8 +165,26 @@ def name_of(row: Row) -> str:
     return row.queue.name if isinstance(row, posix_columns.QueueRow) else row.obj.name
 
 
+def _across(rows: Sequence[Row]) -> bool:
+    """Rows of another IPC namespace among them (the question and plan then name each)."""
+    return any(not r.current for r in rows)
+
+
 def plan_lines(tab: str, rows: Sequence[Row]) -> list[str]:
-    """The confirmation's plan: the CLI's `rm` plan of the same objects."""
+    """The confirmation's plan: the CLI's `rm` plan of the same objects; across namespaces,
+    namespace by namespace, each named."""
+    if not _across(rows):
+        return _plan(tab, rows)
+    groups: dict[int, list[Row]] = {}
+    for row in rows:
+        groups.setdefault(row.inode, []).append(row)
+    lines = []
+    for group in groups.values():
+        lines += [f"in IPC namespace {group[0].label}:", *_plan(tab, group)]
+    return lines
+
+
+def _plan(tab: str, rows: Sequence[Row]) -> list[str]:
     queues = [r.queue for r in rows if isinstance(r, posix_columns.QueueRow)]
     if queues:
         return mqueue_table.plan_lines(queues)
@@ -160,6 +197,10 @@ def plan_lines(tab: str, rows: Sequence[Row]) -> list[str]:
 def question(tab: str, rows: Sequence[Row]) -> str:
     noun = TABS[tab].noun if len(rows) == 1 else FULL_TITLES[tab].removeprefix("POSIX ")
     what = f"{len(rows)} {noun}" if len(rows) > 1 else f"{noun} {safe_text(name_of(rows[0]))}"
+    if _across(rows):
+        labels = {r.label for r in rows}
+        what += (f" in IPC namespace {next(iter(labels))}" if len(labels) == 1
+                 else f" in {len(labels)} IPC namespaces")  # fmt: skip
     return f"Unlink {what}? The name goes; who maps or holds it keeps it until they let go."
 
 
@@ -169,21 +210,55 @@ def refused_note(tab: str, rows: Sequence[Row]) -> str:
     return f"cannot remove {'; '.join(parts)}"
 
 
-def remove(rows: Sequence[Row]) -> list[PosixRemoval]:
-    """The core's unlinks (run in a worker): each checks the name still is the object."""
+Placed = Callable[[int], tuple[Any, Any]]  # inode -> (the NamespaceFeed, its Namespace)
+
+
+def remove(rows: Sequence[Row], placed: Placed | None = None) -> list[PosixRemoval]:
+    """The core's unlinks (run in a worker): each checks the name still is the object,
+    inside the row's namespace: another's shm file by the path reachable from here (its
+    member's root), its queue by mq_unlink in the thread joined to it (`placed`)."""
     done = []
     for row in rows:
         if isinstance(row, posix_columns.QueueRow):
-            done.append(mqueue_actions.remove(row.queue))
+            done.append(_remove_queue(row, placed))
+        elif row.acting is not None:
+            obj = row.acting.find(*row.obj.key)
+            if obj is None:
+                done.append(PosixRemoval(row.obj.name, PosixOutcome.REFUSED, NOT_SHOWN))
+                continue
+            # Said by the name its processes use, not by the path through its member's root.
+            removal = actions.remove(obj, row.acting)
+            done.append(msgspec.structs.replace(removal, name=row.obj.name))
         else:
             done.append(actions.remove(row.obj, row.scan))
     return done
 
 
-def removal_lines(tab: str, removals: Sequence[PosixRemoval]) -> list[tuple[str, bool]]:
-    """Each outcome as the CLI says it, and whether it went well."""
+NOT_SHOWN = "its IPC namespace is not shown now"
+
+
+def _remove_queue(row: posix_columns.QueueRow, placed: Placed | None) -> PosixRemoval:
+    if row.current:
+        return mqueue_actions.remove(row.queue)
+    feed, namespace = placed(row.inode) if placed is not None else (None, None)
+    if feed is None or namespace is None:
+        return PosixRemoval(row.queue.name, PosixOutcome.REFUSED, NOT_SHOWN)
+    try:
+        removal: PosixRemoval = feed.run_in(namespace, mqueue_actions.remove, row.queue)
+    except KeyError:
+        return PosixRemoval(row.queue.name, PosixOutcome.REFUSED, NOT_SHOWN)
+    return removal
+
+
+def removal_lines(
+    tab: str, removals: Sequence[PosixRemoval], rows: Sequence[Row] = ()
+) -> list[tuple[str, bool]]:
+    """Each outcome as the CLI says it (after its namespace, for another's row: rows are
+    the removals' own, in order), and whether it went well."""
     kind = tab if tab != "psem" else str(PosixKind.SEM)
-    return [(posix_removal_text(kind, r), r.outcome.ok) for r in removals]
+    where = [f"{r.label}: " if not r.current else "" for r in rows] or [""] * len(removals)
+    return [(w + posix_removal_text(kind, r), r.outcome.ok)
+            for w, r in zip(where, removals, strict=True)]  # fmt: skip
 
 
 def label(tab: str, shown: int, total: int) -> str:
@@ -200,13 +275,23 @@ def summary_note(view: PosixView | None, tab: str) -> str:
         if note:
             parts.append(note)
     elif view.shm is not None:
-        blind = posix_table.blind_spot_note(view.shm)
-        unlinked = [o for o in view.shm.objects if not o.linked]
+        # Across namespaces: every one shown (each /dev/shm once), not the caller's alone.
+        scans = [p.shm for p in view.parts if p.shm] if view.parts is not None else [view.shm]
+        unlinked = [o for scan in scans for o in scan.objects if not o.linked]
         if unlinked:
             held = human_size(sum(o.allocated for o in unlinked))
-            parts.append(f"{counted(len(unlinked), 'unlinked POSIX object')} holding {held}")
-        if blind and view.shm.uninspected:
+            holding = sum(any(not o.linked for o in scan.objects) for scan in scans)
+            where = f" in {holding} IPC namespaces" if holding > 1 else ""
+            parts.append(f"{counted(len(unlinked), 'unlinked POSIX object')} holding {held}"
+                         f"{where}")  # fmt: skip
+        if posix_table.blind_spot_note(view.shm) and view.shm.uninspected:
             parts.append(f"POSIX: {counted(len(view.shm.uninspected), 'process')} not inspected")
     if view.problem:
         parts.append(safe_text(view.problem))
+    # What a namespace could not show (unread); not one sharing a /dev/shm shown already
+    # (`unshare --ipc` alone: common, and its objects are on screen).
+    notes = [f"{p.namespace.name}: {p.note}" for p in view.parts or ()
+             if p.note and not p.note.startswith(SHARES)]  # fmt: skip
+    if notes:
+        parts.append(safe_text(notes[0]) + (f" (+{len(notes) - 1} more)" if len(notes) > 1 else ""))
     return "  •  ".join(parts)

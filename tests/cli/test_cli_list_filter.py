@@ -49,14 +49,17 @@ def test_filter_keeps_the_objects_every_term_matches(
         assert ids(every, kind) <= {semid}
 
 
-def test_filter_on_the_table_and_all_says_posix_is_left_out(make_shm: MakeShm) -> None:
+def test_filter_on_the_table_and_all_filters_posix_too_or_says_why_not(make_shm: MakeShm) -> None:
     shmid = make_shm(2 << 20)
     run = shmtop("list", "--filter", "size:>1M")
     assert run.returncode == 0, run.stderr
     rows = [line.split()[0] for line in run.stdout.splitlines() if line[:1].isdigit()]
     assert str(shmid) in rows
-    assert "POSIX" not in run.stdout
-    assert "--filter keeps System V objects only" in run.stderr
+    assert "POSIX shared memory" in run.stdout  # size: means something there too
+    assert "--filter keeps System V objects only" not in run.stderr
+    locked = shmtop("list", "--filter", f"id:{shmid}")  # id: is System V's alone
+    assert locked.returncode == 0 and "POSIX" not in locked.stdout, locked.stderr
+    assert "--filter keeps System V objects only: id: does not apply to pshm" in locked.stderr
 
 
 def test_an_unknown_term_is_a_usage_error_naming_the_fields() -> None:
@@ -67,8 +70,8 @@ def test_an_unknown_term_is_a_usage_error_naming_the_fields() -> None:
     assert "unknown term colour:" in line and "nattch:" in line and "size:" in line
 
 
-def test_a_bad_value_and_a_posix_kind_are_refused() -> None:
+def test_a_bad_value_and_a_system_v_term_on_a_posix_kind_are_refused() -> None:
     bad = shmtop("list", "--filter", "size:big")
     assert bad.returncode == 2 and "size:big: not a number" in bad.stderr
-    posix = shmtop("list", "pshm", "--filter", "size:>1")
-    assert posix.returncode == 2 and "--filter is not available for pshm yet" in posix.stderr
+    posix = shmtop("list", "pshm", "--filter", "key:0x1")
+    assert posix.returncode == 2 and "key: does not apply to pshm" in posix.stderr

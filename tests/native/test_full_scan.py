@@ -5,7 +5,10 @@ A child maps a POSIX object (read-write and read-only) and attaches System V seg
 (read-write and read-only): the one read must find both kinds, as the System V Collector
 and the PosixCollector find them on their own; an unlinked object still mapped is found;
 a steady snapshot (the join reused when the maps read the same) still sees a mapper come
-and one go; rows that do not fit the first buffers are read again, and nothing is lost.
+and one go; rows that do not fit the first buffers are read again, and nothing is lost;
+a queue's holder comes from the same one read of every process's fds, also where no mqueue
+fs of ours is mounted (the queues then read through a detached mount), and so does the holder
+of a file on a /dev/shm of another mount namespace, known only from a mapping of it.
 """
 
 from __future__ import annotations
@@ -13,12 +16,16 @@ from __future__ import annotations
 import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 
 import pytest
 from helpers import MakeShm
 from maps_reader import MapsReader
+from pmq_kids import Kid as MqKid
+from pmq_kids import Queues
+from pmq_kids import start as start_mq_kid
 from pshm_kids import AS_NOBODY, PAGE, TESTS, Kid, Objects, children, objects, path_of, start
 
 from shmtop.core.binding import native
@@ -198,3 +205,68 @@ def test_a_process_that_is_not_dumpable_keeps_its_own_uid(
     assert [m[0] for m in mappers(full.posix.find(*key_of(name)))] == [pid]
     assert full.sysv.processes[pid].user == "nobody"
     assert [p for p, _, _ in attachers(full.sysv, segment)] == [pid]
+
+
+def test_a_first_snapshot_finds_a_queues_holder_in_its_one_read_of_the_fds(
+    maps_reader: MapsReader, mq_queues: Queues, mq_kids: list[MqKid],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    name = mq_queues.make()
+    kid = start_mq_kid(mq_kids, name, "r")
+    real = native.scan_fds
+    scans: list[int] = []
+
+    def counted(
+        pids: list[int], devices: list[int], **kwargs: int
+    ) -> tuple[list[native.FdRow], dict[int, int]]:
+        scans.append(len(pids))
+        return real(pids, devices, **kwargs)
+
+    monkeypatch.setattr(native, "scan_fds", counted)
+    full = full_snapshot()  # a fresh collector: it knows no queue device from before
+    queue = full.queues.named(name)
+    assert [(h.pid, h.fd, h.readable) for q in queue for h in q.holders] == [
+        (kid.pid, kid.fd, True)
+    ]
+    # The two workers' halves, and no read of every process's fds for the queues alone
+    # (which a first snapshot made when the queues' device was that of a detached mount).
+    assert len(scans) == 2
+
+
+def test_a_holder_on_another_mount_namespaces_dev_shm_is_read_with_the_fds(
+    maps_reader: MapsReader, kids: list[Kid], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A container's /dev/shm (a tmpfs in the child's own mount namespace), known only from
+    the child's mapping: its fd is read in the workers' one read of the fds (and the other
+    half's fds on that device alone), and found as PosixCollector finds it on its own."""
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare(1)")
+    script = 'mount -t tmpfs shmtop-foreign /dev/shm && exec "$0" "$@"'
+    kid = Kid(["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+               sys.executable, str(TESTS / "pshm_child.py"), "/dev/shm/foreign", "create",
+               "map-rw", "hold"])  # fmt: skip
+    kids.append(kid)
+    pid = json.loads(kid.line)["pid"]
+    real = native.scan_fds
+    scans: list[list[int]] = []
+
+    def counted(
+        pids: list[int], devices: list[int], **kwargs: int
+    ) -> tuple[list[native.FdRow], dict[int, int]]:
+        scans.append(list(pids))
+        return real(pids, devices, **kwargs)
+
+    monkeypatch.setattr(native, "scan_fds", counted)
+    full = full_snapshot()
+    monkeypatch.undo()
+    found = [o for o in full.posix.objects if pid in o.mapper_pids]
+    assert len(found) == 1
+    holders = [(h.pid, h.fd) for h in found[0].holders]
+    assert len(holders) == 1 and holders[0][0] == pid
+    with PosixCollector() as alone:  # reads the device's fds on every process again
+        again = next(o for o in alone.snapshot().objects if pid in o.mapper_pids)
+    assert [(h.pid, h.fd) for h in again.holders] == holders
+    # The two halves, then the other half's fds on the new device only: no read of every
+    # process's fds again.
+    assert len(scans) == 3
+    assert scans[2] and all(p % 2 != pid % 2 for p in scans[2])

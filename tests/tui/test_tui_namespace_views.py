@@ -32,6 +32,7 @@ from shmtop.tui.namespace_feed import NamespaceFeed
 from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
 from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
+from shmtop.tui.widgets.alert_banner import AlertBanner
 from shmtop.tui.widgets.ipc_table import IpcTable
 from shmtop.tui.widgets.meters import UsageMeter
 
@@ -229,6 +230,35 @@ async def test_w_counts_a_receiver_blocked_in_another_namespace(
         waiter.process.kill()
 
 
+async def test_w_with_namespace_NS_scans_that_namespace_not_the_callers(
+    tmp_path: Path, box: dict[str, Any], make_msg: MakeMsg
+) -> None:
+    ours = make_msg()  # a receiver blocked on ours: never counted while NS alone is shown
+    pids = [os.getpid(), box["pid"]]
+    start = find(census(pids).namespaces, HOST)
+    assert start is not None
+    with blockers() as kids:
+        mine = kids.start("shmtop-ours")
+        mine.send(call="msgrcv", msqid=ours, size=64, type=0)
+        theirs = kids.start(within=("nsenter", "-t", str(box["pid"]), "--ipc", "--"))
+        theirs.send(call="msgrcv", msqid=box["msg"], size=64, type=0)
+        shown = NamespaceFeed(start=start, pids=lambda: pids)
+        async with app_running(tmp_path, namespaces=shown) as (app, pilot):
+            await pilot.press("3")
+            table = app.main_screen.query_one("#table-msg", IpcTable)
+            key = row_key(box["inode"], box["msg"], current=False)
+            await wait_for(pilot, lambda: key in table.objects, "that namespace's queue")
+            await pilot.press("w")
+            await wait_for(pilot, lambda: table.counts is not None and table.counts.get(key)
+                           == (0, 1), "its blocked receiver counted")  # fmt: skip
+            await wait_for(pilot, lambda: "WAITERS 1" in text(app.main_screen, "#status"),
+                           "that namespace's waiter alone")  # fmt: skip
+            probes = app.main_screen._probes
+            assert probes.waits is None and box["inode"] in probes.foreign_waits  # ours: unscanned
+        mine.process.kill()
+        theirs.process.kill()
+
+
 async def test_w_marks_a_deadlock_in_another_namespace_on_its_set_only(
     tmp_path: Path, box: dict[str, Any], make_sem: MakeSem
 ) -> None:
@@ -260,6 +290,13 @@ async def test_w_marks_a_deadlock_in_another_namespace_on_its_set_only(
             await pilot.press("w")
             await wait_for(pilot, lambda: key in table.marked, "its deadlock marked")
             assert ours not in table.marked
+            banner = app.main_screen.query_one(AlertBanner)  # it covers what is shown
+            named = f"(IPC namespace {HOST} (ipc:["
+
+            def said() -> bool:
+                return any(line.startswith("DEADLOCK") and named in line for line in banner.lines)
+
+            await wait_for(pilot, said, "its banner line")
         first.process.kill()
         second.process.kill()
 

@@ -95,7 +95,7 @@ int shmtop_sem_table(int cmd, long long *out, int cap);
 int shmtop_msg_table(int cmd, long long *out, int cap);
 long long shmtop_sem_values(const int *ids, const int *nsems, int count,
                             long long *out, int *errs, long long *stamps,
-                            long long keep_before);
+                            long long keep_before, const int *sleepers);
 int shmtop_parse_columns(const char *text, long long length, const int *bases,
                          int ncols, long long *out, int cap);
 void shmtop_process_facts(const int *pids, int count, const long long *known,
@@ -169,8 +169,31 @@ int mount(const char *source, const char *target, const char *fstype, unsigned l
 int umount2(const char *target, int flags);
 """
 
+# Which tasks ran since the last look (issues 11/14, the steady snapshot): activity_helpers.c,
+# appended last; its table is opaque to Python.
+ACTIVITY_CDEF = r"""
+#define SHMTOP_ACTIVITY_RAN ...
+#define SHMTOP_ACTIVITY_NEW ...
+#define SHMTOP_ACTIVITY_GONE ...
+#define SHMTOP_ACTIVITY_FIRST ...
+#define SHMTOP_ACTIVITY_SCHED_OFF ...
+#define SHMTOP_ACTIVITY_UNREADABLE ...
+#define SHMTOP_ACTIVITY_UNSURE ...
+#define SHMTOP_ACTIVITY_TOO_MANY ...
+#define SHMTOP_ACTIVITY_NO_MEMORY ...
+struct shmtop_activity;
+struct shmtop_activity *shmtop_activity_new(void);
+void shmtop_activity_free(struct shmtop_activity *a);
+int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int cap, int max_fds,
+                            int fd_floor, const int *vouched, int nvouched);
+int shmtop_activity_events(const struct shmtop_activity *a, int *out, int cap);
+int shmtop_activity_semids(const struct shmtop_activity *a, int *out, int cap);
+int shmtop_activity_tasks(const struct shmtop_activity *a);
+int shmtop_activity_sleepers(const struct shmtop_activity *a, long long *out, int cap);
+"""
+
 ffibuilder = FFI()
-ffibuilder.cdef(CDEF + NAMESPACE_CDEF + POSIX_CDEF + MQUEUE_CDEF)
+ffibuilder.cdef(CDEF + NAMESPACE_CDEF + POSIX_CDEF + MQUEUE_CDEF + ACTIVITY_CDEF)
 _HERE = Path(__file__).parent
 ffibuilder.set_source(
     "shmtop.core.binding._native",
@@ -178,7 +201,8 @@ ffibuilder.set_source(
     + NAMESPACE_SOURCE
     + (_HERE / "maps_helpers.c").read_text(encoding="utf-8")
     + (_HERE / "posix_helpers.c").read_text(encoding="utf-8")
-    + (_HERE / "mqueue_helpers.c").read_text(encoding="utf-8"),
+    + (_HERE / "mqueue_helpers.c").read_text(encoding="utf-8")
+    + (_HERE / "activity_helpers.c").read_text(encoding="utf-8"),
     libraries=["rt"],  # mq_* are in libc from glibc 2.34, in librt before (a stub after)
     extra_compile_args=["-O2"],
     py_limited_api=True,  # the stable ABI only: one abi3 wheel for every 3.11+

@@ -6,7 +6,7 @@
 # cdecl is also a str, hence the overload-overlap ignores: the first match wins.)
 
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal, TypeAlias, overload, type_check_only
 
 import _cffi_backend
@@ -149,6 +149,7 @@ class _FFI:
         self, dest: CData | WriteableBuffer, src: CData | ReadableBuffer, n: int
     ) -> None: ...
     def sizeof(self, cdecl: str | CData) -> int: ...
+    def gc(self, cdata: CData, destructor: Callable[[CData], object], size: int = 0) -> CData: ...
     def typeof(
         self, cdecl: str | CData | types.BuiltinFunctionType | types.FunctionType, /
     ) -> _cffi_backend.CType: ...
@@ -209,6 +210,15 @@ class _Lib:
     MS_NODEV: int
     MS_NOEXEC: int
     MNT_DETACH: int
+    SHMTOP_ACTIVITY_RAN: int
+    SHMTOP_ACTIVITY_NEW: int
+    SHMTOP_ACTIVITY_GONE: int
+    SHMTOP_ACTIVITY_FIRST: int
+    SHMTOP_ACTIVITY_SCHED_OFF: int
+    SHMTOP_ACTIVITY_UNREADABLE: int
+    SHMTOP_ACTIVITY_UNSURE: int
+    SHMTOP_ACTIVITY_TOO_MANY: int
+    SHMTOP_ACTIVITY_NO_MEMORY: int
 
     def shmget(self, key: int, size: int, shmflg: int, /) -> int: ...
     def shmat(self, shmid: int, shmaddr: CData, shmflg: int, /) -> CData: ...
@@ -239,8 +249,26 @@ class _Lib:
         errs: CData,
         stamps: CData,
         keep_before: int,
+        sleepers: CData,
         /,
     ) -> int: ...
+    def shmtop_activity_new(self, /) -> CData: ...
+    def shmtop_activity_free(self, a: CData, /) -> None: ...
+    def shmtop_activity_refresh(
+        self,
+        a: CData,
+        semops: int,
+        cap: int,
+        max_fds: int,
+        fd_floor: int,
+        vouched: CData,
+        nvouched: int,
+        /,
+    ) -> int: ...
+    def shmtop_activity_events(self, a: CData, out: CData, cap: int, /) -> int: ...
+    def shmtop_activity_semids(self, a: CData, out: CData, cap: int, /) -> int: ...
+    def shmtop_activity_tasks(self, a: CData, /) -> int: ...
+    def shmtop_activity_sleepers(self, a: CData, out: CData, cap: int, /) -> int: ...
     def shmtop_parse_columns(
         self, text: bytes | CData, length: int, bases: CData, ncols: int, out: CData, cap: int, /
     ) -> int: ...

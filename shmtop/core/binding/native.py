@@ -6,7 +6,7 @@ import errno
 import operator
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import repeat
 from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 8
+NATIVE_ABI = 9
 
 
 def check_native_abi(found: int | None) -> None:
@@ -324,7 +324,7 @@ def sem_values_flat(sets: Sequence[tuple[int, int]]) -> tuple[list[int], list[in
     total = 4 * sum(nsems for _, nsems in sets)
     out = ffi.new("long long[]", max(total, 1))
     errs = ffi.new("int[]", len(sets))
-    lib.shmtop_sem_values(ids, sizes, len(sets), out, errs, ffi.NULL, 0)
+    lib.shmtop_sem_values(ids, sizes, len(sets), out, errs, ffi.NULL, 0, ffi.NULL)
     return _ints(out, total), _ints(errs, len(sets))
 
 
@@ -339,7 +339,12 @@ class SemValueReader:
     second. Only a wall clock set back could hide one (a change stamped with an earlier
     second): when the clock moved back against the monotonic one since the last read,
     every pid is read again. The same sets in the same order keep the buffers (and pids);
-    any other list starts anew. One caller at a time."""
+    any other list starts anew. One caller at a time.
+
+    read(sets, unsettled, sleepers): unsettled (None: read every count) is the semids some
+    task that ran since the last read sleeps or slept in (core/snapshot/activity.py), and
+    sleepers how many tasks were seen asleep in each set: every other set keeps its ncnt
+    and zcnt under the rule that keeps its pids, if they add up to its sleepers."""
 
     # How far the wall clock may seem to go back against the monotonic one (two reads
     # that are not simultaneous) before a step back is assumed: below the second kept.
@@ -352,7 +357,12 @@ class SemValueReader:
         self._read_at = 0.0  # wall clock of the last read
         self._offset = 0.0  # wall minus monotonic then
 
-    def read(self, sets: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    def read(
+        self,
+        sets: Sequence[tuple[int, int]],
+        unsettled: Collection[int] | None = None,
+        sleepers: Mapping[int, int] | None = None,
+    ) -> tuple[list[int], list[int]]:
         """As sem_values_flat(sets)."""
         if not sets:
             self._sets = None
@@ -376,8 +386,82 @@ class SemValueReader:
             self._sets, self._total = wanted, total
         self._read_at, self._offset = wall, offset
         ids, sizes, out, errs, stamps = self._buffers
-        lib.shmtop_sem_values(ids, sizes, len(sets), out, errs, stamps, keep_before)
+        expected = ffi.NULL
+        if unsettled is not None and keep_before:
+            seen = sleepers or {}
+            expected = ffi.new(
+                "int[]", [-1 if i in unsettled else seen.get(i, 0) for i, _ in wanted]
+            )
+        lib.shmtop_sem_values(ids, sizes, len(sets), out, errs, stamps, keep_before, expected)
         return _ints(out, self._total), _ints(errs, len(sets))
+
+
+class TaskTable:
+    """The C table of every task and its schedstat (activity_helpers.c), kept between
+    refreshes; core/snapshot/activity.py makes its report. One caller at a time."""
+
+    RAN: int = lib.SHMTOP_ACTIVITY_RAN
+    NEW: int = lib.SHMTOP_ACTIVITY_NEW
+    GONE: int = lib.SHMTOP_ACTIVITY_GONE
+    FIRST: int = lib.SHMTOP_ACTIVITY_FIRST
+    # Why a refresh's evidence is incomplete (0: it is complete).
+    REASONS: Mapping[int, str] = {
+        lib.SHMTOP_ACTIVITY_FIRST: "first look",
+        lib.SHMTOP_ACTIVITY_SCHED_OFF: "sched_info is off",
+        lib.SHMTOP_ACTIVITY_UNREADABLE: "a task's /proc files are unreadable",
+        lib.SHMTOP_ACTIVITY_UNSURE: "a task sleeps in a call of another ABI",
+        lib.SHMTOP_ACTIVITY_TOO_MANY: "too many tasks ran",
+        lib.SHMTOP_ACTIVITY_NO_MEMORY: "out of memory",
+    }
+
+    def __init__(self) -> None:
+        self._table = ffi.gc(lib.shmtop_activity_new(), lib.shmtop_activity_free)
+        if self._table == ffi.NULL:
+            raise MemoryError("shmtop_activity_new")
+
+    def refresh(
+        self,
+        semops: bool,
+        cap: int,
+        kept_files: tuple[int, int] = (0, 0),
+        vouched: Collection[int] = (),
+    ) -> tuple[int, list[int], list[int]]:
+        """(reason, events as flat (tgid, flags) pairs, semids to read again). semops:
+        learn the semaphore set each task that ran sleeps in (at most cap syscall reads);
+        kept_files (most, lowest fd): schedstat files kept open, at fds from the lowest
+        up (a kept one reads cheaper); vouched: processes whose unreadable syscall files
+        do not make the evidence incomplete."""
+        ordered = sorted(vouched)
+        most, floor = kept_files
+        reason = lib.shmtop_activity_refresh(
+            self._table, int(semops), cap, most, floor,
+            ffi.new("int[]", ordered) if ordered else ffi.NULL, len(ordered),
+        )  # fmt: skip
+        events = self._fetch(lib.shmtop_activity_events, 2)
+        semids = self._fetch(lib.shmtop_activity_semids, 1) if semops else []
+        return reason, events, semids
+
+    def _fetch(self, call: Callable[[CData, CData, int], int], width: int) -> list[int]:
+        count = call(self._table, ffi.NULL, 0)
+        if not count:
+            return []
+        out = ffi.new("int[]", width * count)
+        call(self._table, out, count)
+        return _ints(out, width * count)
+
+    def sleepers(self) -> list[int]:
+        """The tasks seen asleep in semop: flat (semid, IPC namespace inode or 0) pairs."""
+        count = lib.shmtop_activity_sleepers(self._table, ffi.NULL, 0)
+        if not count:
+            return []
+        out = ffi.new("long long[]", 2 * count)
+        lib.shmtop_activity_sleepers(self._table, out, count)
+        return _ints(out, 2 * count)
+
+    @property
+    def tasks(self) -> int:
+        """How many tasks the table holds."""
+        return lib.shmtop_activity_tasks(self._table)
 
 
 def sem_values(sets: Sequence[tuple[int, int]]) -> list[list[SemValue] | OSError]:

@@ -21,7 +21,7 @@
 
 /* The binding's interface number: bump it with every change to the C interface
  * (a function, a constant, a row layout); native.py refuses a module of another. */
-#define SHMTOP_NATIVE_ABI 8
+#define SHMTOP_NATIVE_ABI 9
 
 #ifndef SHM_STAT_ANY
 #define SHM_STAT_ANY 15
@@ -222,10 +222,23 @@ static unsigned short *shmtop_guarded_values(struct shmtop_guarded *area, size_t
  * same locked section (ipc/sem.c). Those times have one-second resolution,
  * so the caller passes keep_before = the second at which the pids were read,
  * less one (the kernel's seconds can lag the clock by a tick): a change after
- * that read writes a time at or after keep_before, which no kept stamp is. */
+ * that read writes a time at or after keep_before, which no kept stamp is.
+ *
+ * sleepers (NULL: read every count) holds, one a set, -1 for a set some
+ * task that ran since the last read sleeps or slept in (activity_helpers.c
+ * says how that is known), else the number of tasks seen asleep in it. Such
+ * a set keeps its ncnt and zcnt under the same rule as its pids, and only if
+ * they add up to that number (each queued task counts once: count_semcnt), so
+ * a task that came and went between two looks at it but was queued while we
+ * read the set cannot leave its count behind. Every other change of a count
+ * (a sleeper's op done or failed by another's semop, SETVAL, SETALL, the undo
+ * at exit: do_smart_update and its update_queue/wake_const_ops unlink the
+ * entry under the lock that moves otime or ctime; IPC_RMID: the set goes)
+ * leaves a later stamp. */
 static long long shmtop_sem_values(const int *ids, const int *nsems, int count,
                                    long long *out, int *errs,
-                                   long long *stamps, long long keep_before)
+                                   long long *stamps, long long keep_before,
+                                   const int *sleepers)
 {
     struct shmtop_guarded area = {NULL, 0};
     long long used = 0;
@@ -237,7 +250,7 @@ static long long shmtop_sem_values(const int *ids, const int *nsems, int count,
         struct semid_ds ds;
         unsigned short *values;
         union semun arg;
-        int keep;
+        int keep, keep_counts;
 
         used += 4LL * n;
         errs[i] = 0;
@@ -255,6 +268,13 @@ static long long shmtop_sem_values(const int *ids, const int *nsems, int count,
             && stamps[2 * i + 1] == (long long)ds.sem_ctime
             && (long long)ds.sem_otime < keep_before
             && (long long)ds.sem_ctime < keep_before;
+        keep_counts = keep && sleepers != NULL && sleepers[i] >= 0;
+        if (keep_counts) {
+            long long waiting = 0;
+            for (s = 0; s < n; s++)
+                waiting += row[4 * s + 1] + row[4 * s + 2];
+            keep_counts = waiting == sleepers[i];
+        }
         values = shmtop_guarded_values(&area, ds.sem_nsems);
         if (values == NULL) {
             errs[i] = ENOMEM;
@@ -267,16 +287,18 @@ static long long shmtop_sem_values(const int *ids, const int *nsems, int count,
             goto unread;
         }
         for (s = 0; s < n; s++) {
-            int ncnt = semctl(ids[i], s, GETNCNT);
-            int zcnt = semctl(ids[i], s, GETZCNT);
+            int ncnt = keep_counts ? 0 : semctl(ids[i], s, GETNCNT);
+            int zcnt = keep_counts ? 0 : semctl(ids[i], s, GETZCNT);
             int pid = keep ? 0 : semctl(ids[i], s, GETPID);
             if (ncnt < 0 || zcnt < 0 || pid < 0) {
                 errs[i] = errno; /* removed while we read it */
                 break;
             }
             row[4 * s] = values[s];
-            row[4 * s + 1] = ncnt;
-            row[4 * s + 2] = zcnt;
+            if (!keep_counts) {
+                row[4 * s + 1] = ncnt;
+                row[4 * s + 2] = zcnt;
+            }
             if (!keep)
                 row[4 * s + 3] = pid;
         }

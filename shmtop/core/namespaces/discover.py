@@ -8,10 +8,12 @@ hostname of its UTS namespace when that is not ours, else "ipc:[INODE]".
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import msgspec
 
@@ -19,19 +21,35 @@ PROC = "/proc"
 
 _HEX_ID = r"([0-9a-f]{64})"
 # (runtime, pattern) tried in order on each cgroup path; the first that matches names it.
-_RUNTIMES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("docker", re.compile(rf"docker-{_HEX_ID}\.scope")),
-    ("docker", re.compile(rf"/docker/{_HEX_ID}")),
-    ("containerd", re.compile(rf"cri-containerd-{_HEX_ID}\.scope")),
-    ("containerd", re.compile(rf"/containerd/{_HEX_ID}")),
-    ("podman", re.compile(rf"libpod-{_HEX_ID}\.scope")),
-    ("crio", re.compile(rf"crio-{_HEX_ID}\.scope")),
+_RUNTIME_SOURCES = (
+    ("docker", rf"docker-{_HEX_ID}\.scope"),
+    ("docker", rf"/docker/{_HEX_ID}"),
+    ("containerd", rf"cri-containerd-{_HEX_ID}\.scope"),
+    ("containerd", rf"/containerd/{_HEX_ID}"),
+    ("podman", rf"libpod-{_HEX_ID}\.scope"),
+    ("crio", rf"crio-{_HEX_ID}\.scope"),
 )
 # kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid with _>.slice/...
 # or cgroup v1 /kubepods/besteffort/pod<uid>/<container id>
-_POD = re.compile(r"kubepods.*?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}"
-                  r"[-_][0-9a-f]{12})")  # fmt: skip
-_ANY_ID = re.compile(_HEX_ID)
+_POD_SOURCE = (r"kubepods.*?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}"
+               r"[-_][0-9a-f]{12})")  # fmt: skip
+# Every pattern above holds one of these words: a path with none of them matches none, and
+# is passed without a regex (the patterns are compiled at the first path that may match:
+# compiling them cost every one-shot command ~2.5 ms of imports, for a check of its own
+# namespace's cgroup that is seldom a container's).
+_WORDS = ("docker", "containerd", "libpod", "crio", "kubepods")
+
+
+class _Patterns(NamedTuple):
+    runtimes: tuple[tuple[str, re.Pattern[str]], ...]
+    pod: re.Pattern[str]
+    any_id: re.Pattern[str]
+
+
+@functools.cache
+def _patterns() -> _Patterns:
+    runtimes = tuple((runtime, re.compile(source)) for runtime, source in _RUNTIME_SOURCES)
+    return _Patterns(runtimes, re.compile(_POD_SOURCE), re.compile(_HEX_ID))
 
 
 class Container(msgspec.Struct, frozen=True, gc=False):
@@ -53,14 +71,17 @@ def container_of(cgroup: str) -> Container | None:
     """The container named in the text of a /proc/PID/cgroup file, or None."""
     for line in cgroup.splitlines():
         path = line.split(":", 2)[-1]
-        pod = _POD.search(path)
-        for runtime, pattern in _RUNTIMES:
+        if not any(word in path for word in _WORDS):
+            continue  # no pattern can match (see _WORDS)
+        patterns = _patterns()
+        pod = patterns.pod.search(path)
+        for runtime, pattern in patterns.runtimes:
             found = pattern.search(path)
             if found:
                 uid = pod.group(1).replace("_", "-") if pod else None
                 return Container(runtime, found.group(1), uid)
         if pod:
-            any_id = _ANY_ID.search(path[pod.end() :])
+            any_id = patterns.any_id.search(path[pod.end() :])
             return Container("kubernetes", any_id.group(1) if any_id else "",
                              pod.group(1).replace("_", "-"))  # fmt: skip
     return None
@@ -138,8 +159,6 @@ def name_namespace(
 ) -> Namespace:
     """Name one namespace from its members: a container, else a hostname of a UTS namespace
     that is not ours (ours would name every namespace after the host), else its inode."""
-    from shmtop.core.namespaces.hostname import hostname_of  # threads: only when needed
-
     members = tuple(pids)
     for pid in members[:8]:  # a few members: a namespace's processes share a cgroup subtree
         text = read_cgroup(pid)
@@ -151,6 +170,10 @@ def name_namespace(
         uts = uts_inode(pid)
         if uts is None or uts == our_uts:
             continue
+        # Threads, imported only when needed: not for a namespace in our own UTS namespace
+        # (every one-shot command's own, named for its records: ~1-3 ms of imports).
+        from shmtop.core.namespaces.hostname import hostname_of
+
         name = hostname_of(pid)
         if name:
             return Namespace(inode, name, "hostname", members, current, hostname=name)

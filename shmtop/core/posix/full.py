@@ -21,6 +21,7 @@ from shmtop.core.model import Snapshot
 from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector, ScanPlan, all_pids
 from shmtop.core.posix.model import SHM_DIR, PosixSnapshot
+from shmtop.core.posix.mounts import classify_device
 from shmtop.core.posix.mqueue import MQUEUE_DIR, HeldFiles, MqSnapshot
 from shmtop.core.snapshot.collect import Collector, collector_paused
 from shmtop.core.snapshot.scan_parts import MapsRound, SharedPart, part_of
@@ -50,14 +51,31 @@ class _Half(NamedTuple):
 
 
 def _read(half: _Half, plan: ScanPlan, fd_devices: list[int], facts: bool) -> SharedPart:
-    """A worker's share: maps (both kinds), the System V facts if surely needed, fds."""
+    """A worker's share: maps (both kinds), the System V facts if surely needed, fds (on
+    fd_devices and on the shm mounts of other mount namespaces its maps show)."""
     maps = native.scan_shared_maps(
         half.pids, list(plan.mounts), any_anonymous=True, capacity=half.room[:2],
         last=half.last,
     )  # fmt: skip
     part = part_of(maps.sysv, {}) if facts else None  # a first scan: no title known yet
-    fds, failures = native.scan_fds(half.pids, fd_devices, capacity=half.room[2])
-    return SharedPart(maps, part, fds, failures)
+    devices = frozenset(fd_devices)
+    devices |= _foreign_shm_devices(maps.files.rows, devices)
+    fds, failures = native.scan_fds(half.pids, sorted(devices), capacity=half.room[2])
+    return SharedPart(maps, part, fds, failures, devices)
+
+
+def _foreign_shm_devices(rows: list[native.FileMapRow], known: frozenset[int]) -> set[int]:
+    """The shm mounts of other mount namespaces (a container's /dev/shm) that rows map files
+    of, as a mapper's mountinfo tells (mounts.classify_device, as PosixCollector asks it).
+    Such a mount is known only from a mapping of one of its files, and its open files count
+    too: read here, in the same read of each process's fds, they spare the read of every
+    process's fds again that PosixCollector makes for a device its plan did not have (a
+    first snapshot's, so every `list`'s)."""
+    mappers: dict[int, int] = {}
+    for row in rows:
+        if row.dev not in known:
+            mappers.setdefault(row.dev, row.pid)
+    return {dev for dev, pid in mappers.items() if classify_device(dev, pid) is not None}
 
 
 def _room(rows: int) -> int:
@@ -107,7 +125,12 @@ class FullCollector:
         plan = self.posix.plan()
         # The queues' device: the mount's, and the one the last queue scan read (where the
         # mount shows another namespace's queues, ours are read through a detached mount).
-        queue_devs = {mqueue.queue_device(self._mqueue_dir), self._queue_dev} - {None}
+        # A first snapshot asks a detached mount for ours: else, where /dev/mqueue is not
+        # mounted or is another namespace's, the queues' scan read every process's fds
+        # again (native.scan_fds in the calling thread, after the workers' scan: 30-60 ms of
+        # `list` at the benchmark's workload, bench/bench_oneshot_phases.py).
+        last = self._queue_dev if self._queue_dev is not None else mqueue.detached_device()
+        queue_devs = {mqueue.queue_device(self._mqueue_dir), last} - {None}
         fd_devices = sorted({*plan.fd_devices, *(d for d in queue_devs if d is not None)})
         # Split by pid parity, not by place in the list: a process that starts or ends
         # leaves the other half's pids as they were, so its rows can still be last time's.
@@ -128,14 +151,41 @@ class FullCollector:
         reader = native.TEXT if text else native.PROCMAP_QUERY
         files = native.FileMapsScan(self._file_rows(scans), failures, reader)
         owners = {pid: uid for scan in scans for pid, uid in scan.uids.items()}
-        fd_rows = [row for part in parts for row in part.fds]
-        fd_failures = {pid: n for part in parts for pid, n in part.fd_failures.items()}
-        posix = self.posix.from_scans(taken_at, plan, pids, files, owners, fd_rows, fd_failures,
-                                      maps_round.facts())  # fmt: skip
+        fd_rows, fd_failures, read_on = self._fd_rows(pids, halves, parts, fd_devices)
+        posix = self.posix.from_scans(
+            taken_at, plan._replace(fd_devices=tuple(sorted(read_on))), pids, files, owners,
+            fd_rows, fd_failures, maps_round.facts(),
+        )  # fmt: skip
         held = HeldFiles(fd_rows, fd_failures, frozenset(fd_devices))
         queues = mqueue.take_snapshot(pids, directory=self._mqueue_dir, fds=held)
         self._queue_dev = queues.device
         return FullSnapshot(sysv, posix, queues)
+
+    @staticmethod
+    def _fd_rows(
+        pids: list[int], halves: list[list[int]], parts: list[SharedPart], fd_devices: list[int]
+    ) -> tuple[list[native.FdRow], dict[int, int], frozenset[int]]:
+        """Both halves' fd rows, their failures and the devices read on for every process.
+
+        A device only one half's maps show is read on the other half's fds too (only that
+        device). The rows on the plan's devices come in the halves' order; those on devices
+        the maps showed after them, in the order of pids (a holder list is in row order: as
+        PosixCollector made them when it read such a device on every process's fds)."""
+        planned = frozenset(fd_devices)
+        fd_rows = [row for part in parts for row in part.fds if row.dev in planned]
+        later = [row for part in parts for row in part.fds if row.dev not in planned]
+        fd_failures = {pid: n for part in parts for pid, n in part.fd_failures.items()}
+        read_on = planned.union(*(part.fd_devices for part in parts))
+        for half, part in zip(halves, parts, strict=True):
+            missing = read_on - part.fd_devices
+            if missing:
+                more, more_failures = native.scan_fds(half, sorted(missing))
+                later += more
+                fd_failures.update(more_failures)
+        if later:
+            place = {pid: n for n, pid in enumerate(pids)}
+            fd_rows += sorted(later, key=lambda row: place.get(row.pid, -1))  # stable
+        return fd_rows, fd_failures, read_on
 
     def _half(self, pids: list[int], last: SharedPart | None) -> _Half:
         if last is None:

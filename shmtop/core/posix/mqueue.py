@@ -251,6 +251,20 @@ def list_detached() -> Listing:
         os.close(dir_fd)
 
 
+def detached_device() -> int | None:
+    """The device of our IPC namespace's mqueue fs, as list_detached() will find it (the
+    kernel keeps one mqueue superblock a namespace: a mount of ours has it too); None where
+    no detached mount can be made (list_detached() fails alike)."""
+    try:
+        dir_fd = native.mqueue_detached()
+    except OSError:
+        return None
+    try:
+        return os.fstat(dir_fd).st_dev
+    finally:
+        os.close(dir_fd)
+
+
 def _list_one(dir_fd: int, name: bytes) -> QueueEntry | None:
     try:
         return read_opened(name, functools.partial(os.open, name, _READ, dir_fd=dir_fd))

@@ -79,6 +79,14 @@ def scan_shm(namespace: Namespace, collector: PosixCollector, found: ShmOwners) 
     members' mappers (every process's for ours, and for a namespace that shares our
     /dev/shm: our processes map it too), the objects of another namespace's /dev/shm
     left to that one, the paths as its processes name them."""
+    return scan_shm_acting(namespace, collector, found)[0]
+
+
+def scan_shm_acting(
+    namespace: Namespace, collector: PosixCollector, found: ShmOwners
+) -> tuple[PosixSnapshot, PosixSnapshot]:
+    """scan_shm()'s scan, and the same with the paths reachable from here (through
+    /proc/PID/root): what an unlink or a read acts on."""
     shared = found.devices[namespace.inode] == found.ours
     snapshot = collector.snapshot(None if namespace.current or shared else namespace.pids)
     # A scan of every process (ours) sees a container's objects through its mappers:
@@ -86,4 +94,6 @@ def scan_shm(namespace: Namespace, collector: PosixCollector, found: ShmOwners) 
     others = set(found.owners) - {found.devices[namespace.inode]}
     kept = tuple(o for o in snapshot.objects if o.dev not in others)
     snapshot = msgspec.structs.replace(snapshot, objects=kept)
-    return snapshot if namespace.current else as_seen_inside(snapshot, root_of(namespace))
+    if namespace.current:
+        return snapshot, snapshot
+    return as_seen_inside(snapshot, root_of(namespace)), snapshot

@@ -29,7 +29,7 @@ from shmtop.core.model import (
     SemaphoreSet,
     Snapshot,
 )
-from shmtop.core.snapshot import procfs, row_changes, visibility
+from shmtop.core.snapshot import activity, procfs, row_changes, visibility
 from shmtop.core.snapshot.accounts import group_name, user_name
 from shmtop.core.snapshot.named_pids import NamedPids
 from shmtop.core.snapshot.procs import ProcessDirectory, ProcessFacts
@@ -39,6 +39,13 @@ from shmtop.core.snapshot.workers import Workers
 from shmtop.core.verdicts import liveness
 
 PROC = "/proc"
+# What one /proc/PID/task/TID/syscall read and one task's schedstat in a refresh cost, in
+# semctl calls (bench/bench_steady.py: 17 and 10 on the loaded 2-core machine). A refresh
+# looks at every task, so it is worth it only for many semaphores (two calls each); a set
+# of namespaces (-A) has a collector each, and a small one reads its counts.
+SYSCALL_READ_SEMCTLS = 16
+SCHEDSTAT_READ_SEMCTLS = 10
+SKIP_MIN_SEMAPHORES = 1024
 _SHM_HEADER_NEEDED = ("key", "shmid", "perms", "size", "cpid", "lpid", "nattch",
                       "uid", "gid", "cuid", "cgid", "atime", "dtime", "ctime")  # fmt: skip
 
@@ -150,6 +157,16 @@ class Collector:
         self._segments: dict[int, tuple[tuple[object, ...], Segment]] = {}
         self._sem_read: tuple[list[native.SemRow], list[int], list[int]] | None = None
         self._sem_values = native.SemValueReader()  # keeps the pids of untouched sets
+        # ... and their ncnt/zcnt, when no task that ran since sleeps or slept in them
+        self._sem_activity = (
+            activity.TaskActivity(
+                semops=True,
+                vouched=activity.vouched_from_environment(),
+                ipc_namespace=self._namespace,
+            )
+            if semaphore_values and activity.count_skip_enabled()
+            else None
+        )
         self._sem_sets: tuple[SemaphoreSet, ...] = ()
         self._sem_cache: dict[int, tuple[object, SemaphoreSet]] = {}
         self._queues: dict[native.MsgRow, MessageQueue] = {}
@@ -563,10 +580,29 @@ class Collector:
         """The sets' table and all their values, straight from the kernel (a worker's job)."""
         rows = sem_rows()
         if self._semaphore_values:
-            flat, errs = self._sem_values.read([(r.id, r.nsems) for r in rows])
+            sets = [(r.id, r.nsems) for r in rows]
+            flat, errs = self._sem_values.read(sets, *self._sem_evidence(sets))
         else:
             flat, errs = [], [0] * len(rows)
         return rows, flat, errs
+
+    def _sem_evidence(
+        self, sets: list[tuple[int, int]]
+    ) -> tuple[frozenset[int] | None, Mapping[int, int] | None]:
+        """The sets whose ncnt/zcnt must be read again (None: all of them), and how many
+        tasks sleep in each of the others."""
+        semaphores = sum(n for _, n in sets)
+        tasks = self._sem_activity.tasks if self._sem_activity is not None else 0
+        if (
+            self._sem_activity is None
+            or semaphores < SKIP_MIN_SEMAPHORES
+            or 2 * semaphores < SCHEDSTAT_READ_SEMCTLS * tasks
+        ):
+            return None, None  # reading every count costs less than looking at every task
+        evidence = self._sem_activity.refresh_if_worth(sem_task_reads(semaphores))
+        if evidence is None or not evidence.complete:
+            return None, None
+        return evidence.semids, evidence.sleepers
 
     def _semaphore_sets(
         self, read: tuple[list[native.SemRow], list[int], list[int]]
@@ -659,6 +695,13 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def sem_task_reads(semaphores: int) -> int:
+    """How many tasks that ran are worth a syscall file each rather than reading every
+    count: one costs about what SYSCALL_READ_SEMCTLS semctl calls do (bench_steady.py),
+    and a semaphore's counts are two."""
+    return max(64, 2 * semaphores // SYSCALL_READ_SEMCTLS)
 
 
 def _all_pids() -> list[int]:

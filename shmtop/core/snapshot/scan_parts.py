@@ -53,6 +53,7 @@ class SharedPart(msgspec.Struct, frozen=True, gc=False):
     part: ScanPart | None  # None: the System V facts were not read (part_of reads them)
     fds: list[native.FdRow]
     fd_failures: dict[int, int]
+    fd_devices: frozenset[int] = frozenset()  # the devices the fds were read on
 
 
 class MapsRound:

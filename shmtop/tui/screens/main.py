@@ -282,7 +282,10 @@ class MainScreen(Screen[None]):
             parts.append(finder.filter_indicator(table.filter.expression))
         if table.tagged:
             parts.append(f"{len(table.tagged)} tagged")
-        if self.scan_waiters:
+        theirs = namespace_main.waiters_status(self._probes) if self.scan_waiters else None
+        if theirs is not None:  # only other namespaces are shown, and scanned
+            parts.append(theirs)
+        elif self.scan_waiters:
             waits = self._probes.waits
             parts.append(wait_summary.scan_summary(waits) if waits else
                          self._probes.waits_error or "WAITERS: scanning…")  # fmt: skip
@@ -308,11 +311,14 @@ class MainScreen(Screen[None]):
         """Waiters found by a scan, when this screen asked for one (`w`): alerts, marks, counts."""
         if self._ready and self.is_attached:
             posix_main.show_probes(self, probes)
-        if not self.scan_waiters or not probes.scanned or not self._ready:
+        if not self.scan_waiters or not self._ready:
+            return
+        if not probes.scanned and not probes.foreign_waits:  # (--namespace NS: NS's alone)
             return
         self._probes = probes
         waits = probes.waits
-        self.query_one(AlertBanner).show(wait_summary.summary_alerts(waits) if waits else [])
+        alerts = wait_summary.summary_alerts(waits) if waits else []
+        self.query_one(AlertBanner).show(alerts + namespace_main.alerts_across(self, probes))
         for table in self.tables():
             marked = wait_summary.alerted(waits, table.kind) if waits else set()
             counts = wait_summary.queue_counts(waits) if waits and table.kind is Kind.MSG else None

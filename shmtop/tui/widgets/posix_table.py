@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, cast
 
@@ -11,15 +11,19 @@ from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text.columns import Column
 from shmtop.text.filtering import Filter
 from shmtop.text.posix_columns import PosixRow
+from shmtop.text.posix_filtering import parse_posix_filter
 from shmtop.tui.posix_source import PosixView
 from shmtop.tui.widgets.ipc_table import IpcTable
 
 RowsOf = Callable[[PosixView], tuple[Any, ...]]
 
 
-def _words(row: Any, snapshot: Snapshot, *, table: PosixTable, word: str, negate: bool) -> bool:
-    text = " ".join(c.cell(row, snapshot) for c in table.columns_spec).lower()
-    return (word in text) != negate
+def _text(row: Any, *, table: PosixTable) -> str:
+    """What a free word looks in: the row's cells (hidden ones too)."""
+    snapshot = table.snapshot
+    if snapshot is None:  # no row is drawn before the first System V snapshot
+        return ""
+    return " ".join(c.cell(row, snapshot) for c in table.columns_spec).lower()
 
 
 class PosixTable(IpcTable):
@@ -37,6 +41,9 @@ class PosixTable(IpcTable):
         self.rows_of = rows_of
         self.view: PosixView | None = None
         self.waits: WaitReport | None = None  # the last waiter scan (live named-sem waiters)
+        # Other namespaces' scans (inode -> report, error), made inside each.
+        self.foreign_waits: Mapping[int, tuple[WaitReport | None, str | None]] = {}
+        self.across: bool | None = None  # rows across namespaces: more than one (NS shown)
         self._rows: tuple[Any, ...] = ()
 
     def show(self, snapshot: Snapshot) -> None:
@@ -46,6 +53,11 @@ class PosixTable(IpcTable):
             self.snapshot = snapshot
             return
         super().show(snapshot)
+
+    @property
+    def pinned(self) -> str:
+        """NAME cannot be hidden (the identity, as ID is on the System V tabs), NS first or not."""
+        return "name"
 
     def present(self, snapshot: Snapshot) -> tuple[Any, ...]:
         return self._rows
@@ -71,13 +83,7 @@ class PosixTable(IpcTable):
             self.show(self.snapshot)
 
     def parse_query(self, expression: str) -> Filter:
-        """Free words (all must appear in the row's text), `!word` to negate: the POSIX
-        rows have no System V fields for the filter language's terms."""
-        tests, words = [], []
-        for raw in expression.lower().split():
-            negate = raw.startswith("!") and len(raw) > 1
-            word = raw[1:] if negate else raw
-            tests.append(partial(_words, table=self, word=word, negate=negate))
-            if not negate:
-                words.append(word)
-        return Filter(expression.strip(), tuple(tests), words=tuple(words))
+        """The filter language's terms that mean something for the kind (user:, size:,
+        ns:...; text/posix_filtering.py), and free words in the row's cells."""
+        return parse_posix_filter(expression, self.tab, partial(_text, table=self),
+                                  self.namespace_name)  # fmt: skip
