@@ -1,12 +1,17 @@
 """Records the large C workload at 1 s with `shmtop record`, then replays the file.
 
-Run as root: `.venv/bin/python -m bench.bench_record [--seconds 90] [--churn 20] [--keep FILE]`
+Run as root: `.venv/bin/python -m bench.bench_record [--seconds 90] [--churn 20] [--touch N]
+[--keep FILE]`
 (--keep: a copy of the recording, to replay or profile later). Like
 bench_oneshot, the script moves itself into a private IPC namespace first, builds
 bench/workload.c and starts `workload -n 4000 -P 1000 -A 8 -S 1000 -K 16 -Q 1000`. The workload
 sits still once ready, so while the recorder runs this script changes the IPC every second
 (--churn N: N semaphore sets get a new value, N queues a message sent or taken, and one
-segment in ten of N made or removed), as a busy machine would.
+segment in ten of N made or removed), as a busy machine would. --touch N: this script makes
+N more segments of 1 MiB, attaches them, and writes to one new page of each every second for
+the whole run (the snapshots alone and the in-process timings too): N lines of
+/proc/sysvipc/shm move their RSS each second, nothing else moves (a workload filling its
+segments).
 
 It measures the recorder's CPU (utime + stime from /proc, % of one core) over the steady
 part of the run (after its first snapshot), and the file: its key and change frames, and the
@@ -32,7 +37,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +65,43 @@ from shmtop.core.recording.reader import Recording  # noqa: E402
 TICKS = os.sysconf("SC_CLK_TCK")
 MIB = 1024 * 1024
 TEN_MINUTES = 600
+
+
+TOUCH_PAGES = 256  # of each touched segment: a new page every second for over 4 minutes
+
+
+class Toucher(threading.Thread):
+    """Makes `count` segments, attaches them here and writes a new page of each a second."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(daemon=True)
+        self.stop = threading.Event()
+        page = os.sysconf("SC_PAGE_SIZE")
+        self.page = page
+        self.made = [
+            native.shmget(native.IPC_PRIVATE, TOUCH_PAGES * page, native.IPC_CREAT | 0o600)
+            for _ in range(count)
+        ]
+        self.addresses = [native.shmat(shmid, 0) for shmid in self.made]
+
+    def run(self) -> None:
+        from shmtop.core.binding._native import ffi
+
+        pages = [ffi.cast("char *", address) for address in self.addresses]
+        touched = 0
+        while not self.stop.wait(1.0):
+            for base in pages:
+                base[(touched % TOUCH_PAGES) * self.page] = b"t"
+            touched += 1
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.ident is not None:
+            self.join()
+        for address in self.addresses:
+            native.shmdt(address)
+        for shmid in self.made:
+            native.shm_rmid(shmid)
 
 
 class Churn(threading.Thread):
@@ -313,9 +356,11 @@ def app_figures(path: Path) -> dict[str, float]:
 
 
 def report(ready: str, run: dict[str, Any], figures: dict[str, Any], replay: dict[str, float],
-           app: dict[str, float], churn: int, parts: dict[str, float]) -> str:  # fmt: skip
+           app: dict[str, float], churn: int, parts: dict[str, float],
+           touch: int = 0) -> str:  # fmt: skip
     lines = [
-        f"Workload (C children): workload {' '.join(WORKLOAD_ARGS)}; churn {churn} a second",
+        f"Workload (C children): workload {' '.join(WORKLOAD_ARGS)}; churn {churn} a second;"
+        f" RSS moved in {touch} more segments a second (--touch)",
         f"Workload said: {ready}",
         f"Recorder said: {' '.join(run['said'])}",
         f"Recorded {figures['frames']} snapshots over {figures['seconds']:.0f} s"
@@ -364,6 +409,21 @@ def say(text: str) -> None:
     print(f"bench_record: {text}", file=sys.stderr, flush=True)
 
 
+@contextmanager
+def touching(count: int) -> Iterator[None]:
+    """A Toucher at work (none for 0), its segments removed afterwards whatever happens."""
+    if count <= 0:
+        yield
+        return
+    toucher = Toucher(count)
+    try:
+        time.sleep(1.1)  # our attach times fall in a second before the recorder's first scan
+        toucher.start()
+        yield
+    finally:
+        toucher.close()
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=90.0,
@@ -371,6 +431,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--churn", type=int, default=20,
                         help="sets and queues changed a second (default 20; 0: the workload"
                              " as it is, still)")  # fmt: skip
+    parser.add_argument("--touch", type=int, default=0, metavar="N",
+                        help="N more segments whose RSS grows a page a second throughout"
+                             " (default 0)")  # fmt: skip
     parser.add_argument(
         "--keep",
         type=Path,
@@ -391,7 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="shmtop-bench-") as directory:
             binary = build_workload(Path(directory))
             path = Path(directory) / "large.rec"
-            with running_workload(binary, WORKLOAD_ARGS) as ready:
+            with running_workload(binary, WORKLOAD_ARGS) as ready, touching(args.touch):
                 say(f"workload ready; recording for {args.seconds:g} s")
                 run = record(path, args.seconds, args.churn)
                 say(f"the snapshots alone, every second, for {args.seconds:g} s (no churn)")
@@ -410,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:
         print("bench_record: terminated; workload removed", file=sys.stderr)
         return stop.code if isinstance(stop.code, int) else 1
-    print(report(ready, run, figures, replay, app, args.churn, parts))
+    print(report(ready, run, figures, replay, app, args.churn, parts, args.touch))
     left = leftovers()
     if any(left.values()):
         print(f"bench_record: left in the namespace: {left}", file=sys.stderr)

@@ -53,6 +53,12 @@ def _changed(
     """(new or changed objects, removed ids, the full order if apply would not get it)."""
     if old == new:  # in C, and at once for the same objects: the usual second
         return [], [], None
+    if len(old) == len(new):
+        # The same ids in the same order, a few objects rebuilt (a segment's RSS moved): a
+        # walk by position finds them without two tables of every id.
+        moved = [(o, n) for o, n in zip(old, new, strict=True) if o is not n]
+        if all(o.id == n.id for o, n in moved):
+            return [n for o, n in moved if o != n], [], None
     before = {o.id: o for o in old}
     changed = [o for o in new if (b := before.get(o.id)) is not o and b != o]
     now = {o.id for o in new}

@@ -29,10 +29,12 @@ from shmtop.core.model import (
     SemaphoreSet,
     Snapshot,
 )
-from shmtop.core.snapshot import activity, procfs, visibility
+from shmtop.core.snapshot import activity, procfs, row_changes, visibility
 from shmtop.core.snapshot.accounts import group_name, user_name
+from shmtop.core.snapshot.named_pids import NamedPids
 from shmtop.core.snapshot.procs import ProcessDirectory, ProcessFacts
 from shmtop.core.snapshot.scan_parts import MapsRound, ScanPart, SharedScan, scan_part
+from shmtop.core.snapshot.table_lines import TableLines
 from shmtop.core.snapshot.workers import Workers
 from shmtop.core.verdicts import liveness
 
@@ -145,6 +147,7 @@ class Collector:
         # Reuse state: what the last snapshot read, and what it built from it.
         self._shm_table = b""
         self._shm_rows: list[tuple[int, ...]] = []
+        self._shm_lines = TableLines()  # a changed table parses only its changed lines
         self._shm_columns: _ShmColumns | None = None
         self._last_signature: tuple[tuple[int, ...], ...] | None = None
         self._last_scan: _MappingScan | None = None
@@ -172,14 +175,15 @@ class Collector:
         self._sem_cache: dict[int, tuple[object, SemaphoreSet]] = {}
         self._queues: dict[native.MsgRow, MessageQueue] = {}
         self._pool: Workers | None = None
-        self._summarised: list[tuple[int, ...]] | None = None
+        self._summarised: tuple[_ShmColumns, list[tuple[int, ...]]] | None = None
+        self._agreed: tuple[_ShmColumns, list[tuple[int, ...]], _MappingScan] | None = None
         self._summary_of_rows: tuple[tuple[tuple[int, ...], ...], int, int] = ((), 0, 0)
         self._queue_rows: list[native.MsgRow] | None = None
         self._queue_objects: tuple[MessageQueue, ...] = ()
-        self._others_from: tuple[object, object, object] | None = None
-        self._others: set[int] = set()
+        self._named = NamedPids()
         self._segments_built: tuple[tuple[object, ...], tuple[Segment, ...]] | None
         self._segments_built = None
+        self._plain_rows: list[tuple[int, ...]] | None = None  # what they were made of
 
     @classmethod
     def made_for(
@@ -280,17 +284,8 @@ class Collector:
                 attachers = {**attachers, **self._processes.lookup(unsettled)}
         else:
             attachers = self._processes.lookup(scan.pids, known=scan.facts)
-        if self._others_from != (shm_rows, sem_sets, queues):
-            # Each identical to last time when nothing changed: then so are the PIDs.
-            self._others_from = (shm_rows, sem_sets, queues)
-            self._others = set()
-            for row in shm_rows:
-                self._others.update((row[columns.cpid], row[columns.lpid]))
-            for queue in queues:
-                self._others.update((queue.lspid, queue.lrpid))
-            for sem_set in sem_sets:
-                self._others.update(s.pid for s in sem_set.semaphores or ())
-        others = self._others - attachers.keys()
+        named = self._named.of(shm_rows, (columns.cpid, columns.lpid), sem_sets, queues)
+        others = named - attachers.keys()
         self._attachers, self._attachers_scan = attachers, scan
         unreadable: dict[int, int] = {}
         found = {**attachers, **self._processes.lookup(others, unreadable=unreadable)}
@@ -312,7 +307,7 @@ class Collector:
             names = procfs.header_columns(table)
             if self._shm_columns is None or self._shm_columns.names != names:
                 self._shm_columns = _ShmColumns(names)
-            self._shm_rows = native.parse_columns(table, self._shm_columns.bases)
+            self._shm_rows = self._shm_lines.rows(table, self._shm_columns.bases)
             self._shm_table = table
         return self._shm_columns, self._shm_rows
 
@@ -327,19 +322,30 @@ class Collector:
         """Every Segment; the whole tuple is reused when rows, scan and processes are the same."""
         inputs = (rows, scan, processes, hidden)
         last = self._segments_built
-        if (
+        # The same scan and processes: a row that is the very row of last time (TableLines)
+        # makes the very segment of last time.
+        same = (
             last is not None
-            and last[0][0] is rows
             and last[0][1] is scan
             and last[0][2] == processes
             and last[0][3] == hidden
-        ):
+        )
+        if same and last is not None and last[0][0] is rows:
             return last[1]
         settled, coverage = self._settle(columns, rows, scan)
-        segments = tuple(map(self._segment_maker(columns, scan, processes, hidden, coverage),
-                             settled))  # fmt: skip
-        self._segments = {s.id: self._segments[s.id] for s in segments}
+        maker = self._segment_maker(columns, scan, processes, hidden, coverage, reuse=same)
+        # Each row in its place and no coverage to tell: only the rows that moved are made
+        # (the rest are the very segments of last time, in C), and no id came or went.
+        again = None
+        if same and not coverage and last is not None and self._plain_rows is not None:
+            again = row_changes.remade(self._plain_rows, settled, last[1], maker, columns.id)
+        if again is not None:
+            segments = tuple(again)
+        else:
+            segments = tuple(map(maker, settled))
+            self._segments = {s.id: self._segments[s.id] for s in segments}
         self._segments_built = (inputs, segments)
+        self._plain_rows = None if coverage else settled
         return segments
 
     def _settle(
@@ -355,11 +361,22 @@ class Collector:
         c = columns
         if scan is None:
             return rows, {row[c.id]: Coverage.NOT_SCANNED for row in rows if row[c.nattch]}
+        agreed = self._agreed  # the rows last found to agree with this scan, if any
+        if (
+            agreed is not None
+            and agreed[0] is c
+            and agreed[2] is scan
+            and row_changes.same_in(agreed[1], rows, (c.id, c.nattch))
+        ):
+            self._agreed = (c, rows, scan)
+            return rows, {}
         mappings = scan.mappings
         disagree = [i for i, row in enumerate(rows)
                     if len(mappings.get(row[c.id], ())) != row[c.nattch]]  # fmt: skip
         if not disagree:
+            self._agreed = (c, rows, scan)
             return rows, {}
+        self._agreed = None
         again = {
             row[c.id]: row for row in native.parse_columns(procfs.read_sysvipc("shm"), c.bases)
         }
@@ -385,10 +402,13 @@ class Collector:
         processes: dict[int, Process],
         hidden: dict[int, str],
         coverage: dict[int, Coverage],
+        *,
+        reuse: bool = False,
     ) -> Callable[[tuple[int, ...]], Segment]:
         """What makes the Segment of a row, reused from the last snapshot when nothing about it
         changed. One closure a snapshot: the columns and lookups are bound once, not per row
-        (4000 rows: most of the Python time of a first snapshot)."""
+        (4000 rows: most of the Python time of a first snapshot). reuse: the scan, processes
+        and hidden PIDs are those of the last build, so the very row gives its segment."""
         c = columns
         i_id, i_key, i_uid, i_gid, i_cuid, i_cgid = c.id, c.key, c.uid, c.gid, c.cuid, c.cgid
         i_perms, i_size, i_rss, i_swap, i_nattch = c.perms, c.size, c.rss, c.swap, c.nattch
@@ -400,7 +420,16 @@ class Collector:
         complete = Coverage.COMPLETE
 
         def make(row: tuple[int, ...]) -> Segment:
-            shmid, cpid, ctime = row[i_id], row[i_cpid], row[i_ctime]
+            shmid = row[i_id]
+            if reuse:
+                kept = cache.get(shmid)
+                if (
+                    kept is not None
+                    and kept[0][0] is row
+                    and kept[1].coverage is coverage.get(shmid, complete)
+                ):
+                    return kept[1]
+            cpid, ctime = row[i_cpid], row[i_ctime]
             maps = mappings.get(shmid, ())
             creator_alive = liveness(processes, hidden, cpid, ctime)[0]
             owners = tuple([process_of(m[0]) for m in maps])
@@ -495,11 +524,21 @@ class Collector:
     ) -> tuple[tuple[tuple[int, ...], ...], int, int]:
         """(signature, newest attach/detach time, sum of nattch) of the segment rows; the
         same list as last time means the same table bytes, so the same answer."""
-        if rows is not self._summarised:
-            self._summarised = rows
-            signature = tuple(columns.signature(row) for row in rows)
-            newest = max((max(row[columns.atime], row[columns.dtime]) for row in rows), default=0)
-            self._summary_of_rows = (signature, newest, sum(row[columns.nattch] for row in rows))
+        last = self._summarised
+        if last is None or last[1] is not rows:
+            c = columns
+            # Rows that moved only in other columns (RSS, swap) leave all three as they were.
+            if (
+                last is None
+                or last[0] is not c
+                or not row_changes.same_in(
+                    last[1], rows, (c.id, c.nattch, c.lpid, c.atime, c.dtime)
+                )
+            ):
+                signature = tuple(c.signature(row) for row in rows)
+                newest = max((max(row[c.atime], row[c.dtime]) for row in rows), default=0)
+                self._summary_of_rows = (signature, newest, sum(row[c.nattch] for row in rows))
+            self._summarised = (c, rows)
         return self._summary_of_rows
 
     def _remember(self, signature: tuple[tuple[int, ...], ...], scan: _MappingScan) -> _MappingScan:

@@ -79,6 +79,9 @@ class ProcessDirectory:
 
     def __init__(self) -> None:
         self._cache: dict[int, _Entry] = {}
+        # The PIDs whose entry is not settled: none, once a steady view's processes have run
+        # a while, so that unsettled() needs no walk of a thousand attachers a snapshot.
+        self._unsettled: set[int] = set()
 
     def known_titles(self, pids: Iterable[int] | None = None) -> dict[int, int]:
         """PID -> start ticks of the cached processes (of pids, default all) whose title need
@@ -90,6 +93,8 @@ class ProcessDirectory:
 
     def unsettled(self, pids: Iterable[int]) -> list[int]:
         """The pids whose cached entry was read too early to be trusted (read them again)."""
+        if not self._unsettled:
+            return []
         return [pid for pid in pids if (e := self._cache.get(pid)) is not None and not e.settled]
 
     def lookup(
@@ -134,9 +139,12 @@ class ProcessDirectory:
                                   title=title)  # fmt: skip
             if cached is not None and cached.process == process:
                 process = cached.process  # the same facts: keep the object (reuse downstream)
-            self._cache[pid] = _Entry(
-                process, ticks, number != 0 or now - started >= SETTLE_SECONDS
-            )
+            settled = number != 0 or now - started >= SETTLE_SECONDS
+            self._cache[pid] = _Entry(process, ticks, settled)
+            if settled:
+                self._unsettled.discard(pid)
+            else:
+                self._unsettled.add(pid)
             found[pid] = process
         return found
 
@@ -153,8 +161,10 @@ class ProcessDirectory:
 
     def prune(self, keep: Iterable[int]) -> None:
         """Forget every PID but these (the ones that still matter), so the cache stays small."""
-        kept = set(keep)
-        self._cache = {pid: e for pid, e in self._cache.items() if pid in kept}
+        kept = keep if isinstance(keep, (set, frozenset, dict)) else set(keep)
+        for pid in self._cache.keys() - kept:  # in C: most snapshots drop none
+            del self._cache[pid]
+            self._unsettled.discard(pid)
 
 
 def command_line(pid: int) -> str | None:
