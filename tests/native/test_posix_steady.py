@@ -33,6 +33,7 @@ from pshm_kids import (
 )
 
 from shmtop.core.binding import native
+from shmtop.core.posix import collect as posix_collect
 from shmtop.core.posix import content, full
 from shmtop.core.posix.full import FullCollector, FullSnapshot
 from shmtop.core.posix.model import PosixObject
@@ -266,3 +267,40 @@ def test_every_process_is_read_again_every_read_all_every_seconds(
         monkeypatch.setattr(full, "READ_ALL_EVERY", 0.0)
         collector.snapshot()
         assert pid in read_pids.take()
+
+
+def test_a_process_one_listing_missed_is_read_by_the_next_snapshot(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid], read_pids: ReadPids,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A child forked between a snapshot's listing of /proc and its task refresh is told as
+    new by that refresh but not read; it is no longer new to the next one, and it sleeps:
+    the next snapshot must read it all the same (its half has no rows for it)."""
+    name = shm.make()
+    key = key_of(name)
+    with FullCollector() as collector:
+        collector.snapshot()  # read every process: the halves to carry from
+        pid, maps = start(kids, name, "map-rw")
+        listed = posix_collect.all_pids
+        monkeypatch.setattr(full, "all_pids", lambda: [p for p in listed() if p != pid])
+        told: list[frozenset[int] | None] = []
+        real_changed = collector._changed
+
+        def changed(*args: object) -> frozenset[int] | None:
+            found = real_changed(*args)  # type: ignore[arg-type]
+            told.append(found)
+            return found
+
+        monkeypatch.setattr(collector, "_changed", changed)
+        for _ in range(20):  # until a refresh knows the child and it has not run since
+            collector.snapshot()
+            if len(told) > 1 and told[-1] is not None and pid not in told[-1]:
+                break
+        else:
+            pytest.fail("the child kept running")
+        monkeypatch.setattr(full, "all_pids", listed)
+        read_pids.take()
+        after = collector.snapshot()
+        assert told[-1] is not None and pid not in told[-1]  # not told: read all the same
+        assert pid in read_pids.take()
+        assert users(same_as_fresh(after, key))[0] == [(pid, maps[0][0], True)]

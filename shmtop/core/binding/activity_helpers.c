@@ -269,6 +269,8 @@ static int shmtop_unsure_syscall(long long nr)
     return nr == 117 || nr == 420 || (nr & 0x40000000LL) != 0;
 #elif defined(__aarch64__)
     return nr == 298 || nr == 312 || nr == 420;
+#elif defined(SYS_ipc)
+    return nr == SYS_ipc; /* i386, ppc, s390, mips: semop may go through ipc(2) */
 #else
     (void)nr;
     return 0;
@@ -318,16 +320,25 @@ static void shmtop_learn_blocked(struct shmtop_refresh *r, struct shmtop_task *t
         task->blocked = SHMTOP_BLOCKED_UNKNOWN;
         return;
     }
-    if (strncmp(buf, "running", 7) == 0)
+    if (strncmp(buf, "running", 7) == 0) {
+        /* Looked at again next time whatever its schedstat says: with the tick off
+         * (nohz_full) a task that stays on its CPU may not move it for a while. */
+        task->count = ~0ULL;
         return;
+    }
     task->ipc_ns = 0;
-    if (sscanf(buf, "%lld %llx", &nr, &arg0) < 1) {
+    got = sscanf(buf, "%lld %llx", &nr, &arg0);
+    if (got < 1) {
         task->blocked = SHMTOP_BLOCKED_UNKNOWN;
         return;
     }
     task->blocked = SHMTOP_BLOCKED_NONE; /* nr < 0: asleep outside any syscall */
     if (nr < 0)
         return;
+    if (got < 2) { /* a syscall number without its arguments: which set is unknown */
+        task->blocked = SHMTOP_BLOCKED_UNKNOWN;
+        return;
+    }
 #ifdef SYS_semop
     if (nr == SYS_semop)
         task->blocked = (int)arg0;
@@ -432,11 +443,15 @@ static void shmtop_refresh_process(struct shmtop_refresh *r, int tgid,
             r->oom = 1;
         else if (n != -ENOENT && n != -ESRCH && r->reason == 0)
             r->reason = SHMTOP_ACTIVITY_UNREADABLE;
-        n = 0; /* gone: every old task ended */
-        if (nold > 0)
-            flags = SHMTOP_ACTIVITY_GONE;
-        else
+        if (nold == 0) {
+            /* A new process whose tasks cannot be listed, not one that ended: told as
+             * new every time, so that a consumer reads it rather than carrying nothing. */
+            if (n != -ENOENT && n != -ESRCH && n != -ENOMEM)
+                shmtop_note_event(r, tgid, SHMTOP_ACTIVITY_NEW);
             return;
+        }
+        n = 0; /* gone: every old task ended */
+        flags = SHMTOP_ACTIVITY_GONE;
     }
     /* Merge the sorted listing with the sorted old tasks. */
     for (i = 0, j = 0; i < n || j < nold;) {
@@ -534,8 +549,11 @@ static int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int ca
         a->primed = 0;
         return SHMTOP_ACTIVITY_SCHED_OFF;
     }
-    dir = fdopendir(dup(r.proc));
+    i = dup(r.proc);
+    dir = i < 0 ? NULL : fdopendir(i);
     if (dir == NULL) {
+        if (i >= 0)
+            close(i);
         close(r.proc);
         return SHMTOP_ACTIVITY_NO_PROC;
     }

@@ -103,7 +103,7 @@ static int shmtop_list_files(const char *directory, long long *out, char *names,
         close(fd);
         return -number;
     }
-    while ((entry = readdir(dir)) != NULL) {
+    for (errno = 0; (entry = readdir(dir)) != NULL; errno = 0) {
         struct stat st;
         size_t length = strlen(entry->d_name);
 
@@ -131,6 +131,11 @@ static int shmtop_list_files(const char *directory, long long *out, char *names,
             memcpy(name, entry->d_name, length);
         }
         n++;
+    }
+    if (errno != 0) { /* a listing cut short is no listing: the caller says so */
+        int number = errno;
+        closedir(dir);
+        return -number;
     }
     closedir(dir);
     return n;

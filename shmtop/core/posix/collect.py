@@ -180,7 +180,8 @@ class PosixCollector:
         only within FACTS_KEPT_FOR of that read, since a forked child has its parent's
         mappings, so a pid reused by a sibling reads the same bytes. Where changed tells
         which processes ran since the last call, every other mapper or holder keeps its
-        facts, however old (a name, a uid and a pid change only by running or ending)."""
+        facts, however old (a name, a uid and a pid change only by running or ending:
+        /proc/PID/comm takes a write from the process's own threads only)."""
         holders = {h.pid for held in seen.holders.values() for h in held}
         users = sorted(seen.mappers | holders)
         now = time.monotonic()

@@ -106,7 +106,11 @@ class _SteadyRead:
     def __init__(self, carried: CarriedHalf, pids: list[int], changed: frozenset[int]) -> None:
         self.carried = carried
         self.pids = pids
-        self.read_pids = [pid for pid in pids if pid in changed]
+        # Those that may have changed, and any the carried half has no rows for (a process
+        # that appeared between the last listing of /proc and that refresh: told as new
+        # then, it is not new to the next one, and it may not have run since).
+        known = set(carried.pids)
+        self.read_pids = [pid for pid in pids if pid in changed or pid not in known]
 
     def __call__(self, plan: ScanPlan, fd_devices: list[int]) -> SharedPart:
         # The fds of the processes read on every device the carried ones were read on (a

@@ -218,9 +218,8 @@ class Collector:
         refresh a round. None when this Collector keeps no such evidence."""
         if self._sem_activity is None:
             return None
-        seen = self._semaphores_seen
-        self.activity_refreshes += 1
-        return self._sem_activity.refresh(sem_task_reads(seen) if seen else 1 << 30)
+        self.activity_refreshes += 1  # (a first refresh reads every task whatever the cap)
+        return self._sem_activity.refresh(sem_task_reads(self._semaphores_seen))
 
     @property
     def scanned_before(self) -> bool:
@@ -553,12 +552,12 @@ class Collector:
 
     def close(self) -> None:
         """Stop the scan threads (they also end with the interpreter) and close the task
-        evidence's files."""
-        if self._sem_activity is not None:
-            self._sem_activity.close()
+        evidence's files (after the threads: one may be reading them)."""
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+        if self._sem_activity is not None:
+            self._sem_activity.close()
 
     def _scan_maps(
         self, want: int, live_ids: set[int], likely: set[int], titles_known: Mapping[int, int]
