@@ -15,8 +15,6 @@ from shmtop.core.posix.model import MQ_KIND, PosixKind, PosixSnapshot
 from shmtop.core.posix.mqueue import MqSnapshot
 from shmtop.text.filtering import EXAMPLES, Filter, FilterError, parse_filter
 from shmtop.text.namespace_rows import Where
-from shmtop.text.posix_columns import queue_rows, shm_rows
-from shmtop.text.posix_filtering import parse_posix_filter, row_text
 
 POSIX_KINDS = (str(PosixKind.SHM), str(PosixKind.SEM), MQ_KIND)
 # `list all --filter` with a term no POSIX kind takes (key:, dest...): the POSIX tables are
@@ -38,6 +36,9 @@ def parse(expression: str) -> Filter:
 def parse_posix(expression: str, kind: str) -> Filter:
     """The filter of a POSIX kind's rows (pshm, psem, pmq), or a usage error (exit 2) whose
     one line says which term does not apply to the kind, or what the language takes."""
+    # Here, not at the top: the POSIX rows' modules cost a System V `--filter` ~20 ms.
+    from shmtop.text.posix_filtering import parse_posix_filter, row_text
+
     try:
         found = parse_posix_filter(expression, kind, row_text)
     except FilterError as error:
@@ -50,6 +51,8 @@ def parse_posix(expression: str, kind: str) -> Filter:
 def posix_refusal(expression: str) -> str | None:
     """Why the POSIX tables of `list all --filter` are left out (a term one of the POSIX
     kinds does not take), or None: each kind's filter applies."""
+    from shmtop.text.posix_filtering import parse_posix_filter, row_text
+
     for kind in POSIX_KINDS:
         try:
             parse_posix_filter(expression, kind, row_text)
@@ -63,6 +66,8 @@ def keep_shm(
 ) -> PosixSnapshot:
     """The scan with only the objects of kind the filter keeps (other kinds' untouched);
     where: the IPC namespace its rows are in (for ns:; the caller's when None)."""
+    from shmtop.text.posix_columns import shm_rows
+
     rows = shm_rows(snapshot, kind, where or _ours())
     gone = {row.obj.key for row in rows if not matches(row, None)}  # type: ignore[arg-type]
     kept = tuple(o for o in snapshot.objects if o.kind is not kind or o.key not in gone)
@@ -71,6 +76,8 @@ def keep_shm(
 
 def keep_queues(snapshot: MqSnapshot, matches: Filter, where: Where | None = None) -> MqSnapshot:
     """The queue scan with only the queues the filter keeps."""
+    from shmtop.text.posix_columns import queue_rows
+
     rows = queue_rows(snapshot, where or _ours())
     kept = tuple(row.queue for row in rows if matches(row, None))  # type: ignore[arg-type]
     return msgspec.structs.replace(snapshot, queues=kept)
