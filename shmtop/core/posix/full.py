@@ -209,10 +209,16 @@ class FullCollector:
         halves = [[pid for pid in pids if pid % 2 == n] for n in (0, 1)]
         # One refresh, for the semaphores too; since the last one of ours only if the
         # Collector made none of its own in between (the exporter's System V snapshots).
+        # None on a first snapshot: a one-shot command takes no other, and a first look at
+        # the tasks (a schedstat and a syscall file each) would cost it 10-40 ms for nothing.
         own_before = self.sysv.activity_refreshes == self._refreshes_seen
-        evidence = self.sysv.refresh_activity()
+        evidence = self.sysv.refresh_activity() if self._carried else None
         self._refreshes_seen = self.sysv.activity_refreshes
-        changed = self._changed(evidence, (plan.mounts, plan.shm_dev)) if own_before else None
+        changed = (
+            self._changed(evidence, (plan.mounts, plan.shm_dev))
+            if own_before and self._carried
+            else None
+        )
         now = time.monotonic()
         if changed is not None and now - self._read_all_at > READ_ALL_EVERY:
             changed = None

@@ -168,6 +168,7 @@ class Collector:
             else None
         )
         self._semaphores_seen = 0  # semaphores in the last read (the refresh's budget)
+        self._sem_looked = False  # the semaphores were read once (their first snapshot)
         # Refreshes of the task evidence so far: each answers "since the one before", so a
         # caller of refresh_activity that sees another in between lost what it told.
         self.activity_refreshes = 0
@@ -619,6 +620,9 @@ class Collector:
         refresh_activity)."""
         semaphores = sum(n for _, n in sets)
         self._semaphores_seen = semaphores
+        if not self._sem_looked:  # a first snapshot (a one-shot command's only one): no
+            self._sem_looked = True  # look at the tasks, which would cost it 10-40 ms
+            return None, None
         tasks = self._sem_activity.tasks if self._sem_activity is not None else 0
         if (
             self._sem_activity is None
