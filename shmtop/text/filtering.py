@@ -229,25 +229,43 @@ def parse_filter(expression: str, name_of: NamespaceName | None = None) -> Filte
 
     FilterError (one line) for a `name:` term whose name is no field, or a value a field
     does not take: a typo must not quietly hide every row."""
-    tests: list[Test] = []
+    return parse_terms(
+        expression,
+        field=lambda name, value: _field(name, value, name_of),
+        flag=lambda word: partial(_flag, word=word) if word in FLAG_WORDS else None,
+        contains=lambda word: partial(_contains, word=word),
+    )
+
+
+def parse_terms(
+    expression: str,
+    *,
+    field: Callable[[str, str], Callable[..., bool]],
+    flag: Callable[[str], Callable[..., bool] | None],
+    contains: Callable[[str], Callable[..., bool]],
+) -> Filter:
+    """The filter language's grammar, for any kind of row: each term split on spaces is a
+    field (`name:value`, field(name, value)), a flag (flag(word), None: not a flag) or a
+    free word (contains(word)), any of them negated by a leading `!`. A `name:` whose name
+    is no field is a FilterError (one line): a typo must not quietly hide every row."""
+    tests: list[Callable[..., bool]] = []
     words: list[str] = []
     timed = False
     for raw in expression.lower().split():
         negate = raw.startswith("!") and len(raw) > 1
         term = raw[1:] if negate else raw
         name, colon, value = term.partition(":")
-        test: Test
         timed = timed or term in STATUS_WORDS or (colon != "" and name == "age")
         if colon and name in FIELD_NAMES:
-            test = _field(name, value, name_of)
+            test = field(name, value)
             if name == "cmd" and not negate:
                 words.append(value)
         elif colon and _FIELD_LIKE.fullmatch(name):
             raise FilterError(f"unknown term {name}: (fields: {valid_fields()})")
-        elif term in FLAG_WORDS:
-            test = partial(_flag, word=term)
+        elif (flagged := flag(term)) is not None:
+            test = flagged
         else:
-            test = partial(_contains, word=term)
+            test = contains(term)
             if not negate:
                 words.append(term)
         tests.append(partial(_negated, test=test) if negate else test)

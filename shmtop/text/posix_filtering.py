@@ -15,20 +15,17 @@ from typing import Any
 from shmtop.core.posix.verdicts import judge
 from shmtop.core.snapshot.accounts import user_name
 from shmtop.text.filtering import (
-    _FIELD_LIKE,
     COMPARED,
     EXAMPLES,
-    FIELD_NAMES,
     FLAG_WORDS,
     OPERATORS,
-    STATUS_WORDS,
     Filter,
     FilterError,
     NamespaceName,
     _number,
     namespace_words,
+    parse_terms,
     user_matches,
-    valid_fields,
 )
 from shmtop.text.posix_columns import PosixRow, QueueRow, ShmRow
 
@@ -153,10 +150,6 @@ def _contains(row: PosixRow, _snap: Any, word: str, text: Callable[[PosixRow], s
     return word in text(row)
 
 
-def _negated(row: PosixRow, snap: Any, test: Test) -> bool:
-    return not test(row, snap)
-
-
 def _field(kind: str, name: str, value: str, name_of: NamespaceName | None) -> Test:
     if name in SYSTEM_V_ONLY:
         raise _not_for(kind, f"{name}:")
@@ -183,31 +176,20 @@ def parse_posix_filter(
 ) -> Filter:  # fmt: skip
     """The filter of kind's rows (pshm, psem, pmq); free words look in text(row) (the row's
     cells). FilterError (one line) for a term the kind does not take (module docstring)."""
-    tests: list[Test] = []
-    words: list[str] = []
-    timed = False
-    for raw in expression.lower().split():
-        negate = raw.startswith("!") and len(raw) > 1
-        term = raw[1:] if negate else raw
-        name, colon, value = term.partition(":")
-        test: Test
-        timed = timed or term in STATUS_WORDS or (colon != "" and name == "age")
-        if colon and name in FIELD_NAMES:
-            test = _field(kind, name, value, name_of)
-            if name == "cmd" and not negate:
-                words.append(value)
-        elif colon and _FIELD_LIKE.fullmatch(name):
-            raise FilterError(f"unknown term {name}: (fields: {valid_fields()})")
-        elif term in ALL_FLAGS:
-            if term not in FLAGS[kind]:
-                raise _not_for(kind, term)
-            test = partial(_flag, word=term)
-        else:
-            test = partial(_contains, word=term, text=text)
-            if not negate:
-                words.append(term)
-        tests.append(partial(_negated, test=test) if negate else test)
-    return Filter(expression.strip(), tuple(tests), timed, tuple(words))
+
+    def flag(word: str) -> Test | None:
+        if word not in ALL_FLAGS:
+            return None
+        if word not in FLAGS[kind]:
+            raise _not_for(kind, word)
+        return partial(_flag, word=word)
+
+    return parse_terms(
+        expression,
+        field=lambda name, value: _field(kind, name, value, name_of),
+        flag=flag,
+        contains=lambda word: partial(_contains, word=word, text=text),
+    )
 
 
 def row_text(row: ShmRow | QueueRow) -> str:
