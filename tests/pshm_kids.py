@@ -76,6 +76,12 @@ def path_of(name: str) -> str:
     return SHM_DIR + name
 
 
+def key_of(name: str) -> tuple[int, int]:
+    """The object's identity (device, inode), as the scans join on it."""
+    info = os.stat(path_of(name))
+    return info.st_dev, info.st_ino
+
+
 class Kid:
     """A child process running tests/pshm_child.py (or the C mapper); ended by PID."""
 

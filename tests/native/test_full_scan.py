@@ -26,7 +26,18 @@ from maps_reader import MapsReader
 from pmq_kids import Kid as MqKid
 from pmq_kids import Queues
 from pmq_kids import start as start_mq_kid
-from pshm_kids import AS_NOBODY, PAGE, TESTS, Kid, Objects, children, objects, path_of, start
+from pshm_kids import (
+    AS_NOBODY,
+    PAGE,
+    TESTS,
+    Kid,
+    Objects,
+    children,
+    key_of,
+    objects,
+    path_of,
+    start,
+)
 
 from shmtop.core.binding import native
 from shmtop.core.model import Snapshot
@@ -48,11 +59,6 @@ def shm() -> Iterator[Objects]:
 def kids() -> Iterator[list[Kid]]:
     with children() as started:
         yield started
-
-
-def key_of(name: str) -> tuple[int, int]:
-    info = os.stat(path_of(name))
-    return info.st_dev, info.st_ino
 
 
 def attachers(snapshot: Snapshot, shmid: int) -> list[tuple[int, int, bool]]:

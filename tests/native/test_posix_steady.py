@@ -26,6 +26,7 @@ from pshm_kids import (
     NamedSemaphores,
     Objects,
     children,
+    key_of,
     next_number,
     objects,
     path_of,
@@ -88,11 +89,6 @@ def tell(kid: Kid, words: str) -> dict[str, list[list[int]]]:
     kid.process.stdin.flush()
     answer: dict[str, list[list[int]]] = json.loads(kid.process.stdout.readline())
     return answer
-
-
-def key_of(name: str) -> tuple[int, int]:
-    info = os.stat(path_of(name))
-    return info.st_dev, info.st_ino
 
 
 def users(obj: PosixObject | None) -> tuple[list[tuple[int, int, bool]], list[int]]:

@@ -159,7 +159,6 @@ class FullCollector:
         self.posix = PosixCollector(shm_dir, threads=1)  # it starts no scan of its own here
         self._mqueue_dir = mqueue_dir
         self._pool = Workers(2, "shmtop-full")
-        self._last: tuple[SharedPart, ...] = ()
         # The halves' file rows and the one list made of them: the same lists, the same list
         # (the POSIX join is reused for the same list object).
         self._files: tuple[list[native.FileMapRow], ...] = ()
@@ -230,7 +229,7 @@ class FullCollector:
                       for carried, half in zip(self._carried, halves, strict=True)]  # fmt: skip
             tasks = [self._pool.submit(read, plan, fd_devices) for read in steady]
         else:
-            lasts = self._last if len(self._last) == 2 else (None, None)
+            lasts = [c.part for c in self._carried] if len(self._carried) == 2 else [None, None]
             tasks = [
                 self._pool.submit(_read, self._half(half, last), plan, fd_devices,
                                   not self.sysv.scanned_before)
@@ -239,7 +238,6 @@ class FullCollector:
         maps_round = MapsRound(taken_at, tasks)
         sysv = self.sysv.snapshot_from(maps_round, evidence)
         parts = [task.result() for task in tasks]
-        self._last = tuple(parts)
         if steady:
             self._carried = tuple(read.carried for read in steady)
         else:

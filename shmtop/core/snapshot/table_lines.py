@@ -42,6 +42,11 @@ class TableLines:
         lines = body.split(b"\n")
         if lines and not lines[-1]:  # the table ends with a newline
             lines.pop()
+        if not self._lines:  # nothing to reuse (a first table): one parse of it as it is
+            rows = native.parse_columns(table, bases)
+            if len(rows) == len(lines):  # (a blank line, which the kernel writes none of:
+                self._lines, self._rows = lines, rows  # no reuse next time)
+            return rows
         fresh: list[int] | None = None
         if len(lines) == len(self._lines):  # the same count: most likely each in its place
             fresh = [i for i, same in enumerate(map(eq, lines, self._lines)) if not same]
