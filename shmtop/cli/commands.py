@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shmtop import __version__
@@ -35,7 +35,7 @@ from shmtop.cli.output import (
 )
 from shmtop.core.model import IpcObject, Kind, Segment, Snapshot
 from shmtop.core.posix.model import MQ_KIND, PosixKind
-from shmtop.core.snapshot.collect import Collector
+from shmtop.core.snapshot.collect import Collector, collector_paused
 from shmtop.core.snapshot.procs import command_line
 from shmtop.core.verdicts import DEFAULT_GRACE, judge, parse_duration
 from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER, MAX_SECONDS
@@ -537,8 +537,7 @@ def _posix_left_out(expression: str) -> str | None:
     return posix_refusal(expression)
 
 
-@contextlib.contextmanager
-def one_shot_gc() -> Iterator[None]:
+def one_shot_gc() -> contextlib.AbstractContextManager[None]:
     """The cycle collector off for a one-shot command's snapshot and output.
 
     The snapshot's and the records' objects hold no cycles and go by reference counting;
@@ -547,15 +546,7 @@ def one_shot_gc() -> Iterator[None]:
     had made, 10-17 ms, and about 40 more ~6 ms while the records were made (4000 segments
     of the benchmark's workload, bench/bench_oneshot_phases.py). The collector is as it was
     after (a test may run main() in its own process)."""
-    import gc
-
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+    return collector_paused()  # the same switch, held over the output too
 
 
 def check_listing(args: argparse.Namespace, kinds: Sequence[str]) -> None:

@@ -34,6 +34,7 @@ from prometheus_client.openmetrics.parser import (
     text_string_to_metric_families as openmetrics_families,
 )
 from prometheus_client.parser import text_string_to_metric_families
+from pshm_kids import NamedSemaphores
 
 from shmtop.core.binding import native
 from shmtop.core.posix import content
@@ -209,27 +210,10 @@ def test_an_unlinked_object_still_mapped_is_counted_and_named_unlinked(
     )
 
 
-class _Sem:
-    """glibc's sem_open family through ctypes (the binding has no POSIX semaphore calls)."""
-
-    def __init__(self) -> None:
-        self.libc = ctypes.CDLL(None, use_errno=True)
-        self.libc.sem_open.restype = ctypes.c_void_p
-        self.libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint,
-                                       ctypes.c_uint]  # fmt: skip
-        self.libc.sem_close.argtypes = [ctypes.c_void_p]
-
-    def open(self, name: str, value: int) -> int:
-        sem = self.libc.sem_open(name.encode(), os.O_CREAT | os.O_EXCL, 0o600, value)
-        if not sem or sem == ctypes.c_void_p(-1).value:
-            raise OSError(ctypes.get_errno(), "sem_open")
-        return int(sem)
-
-
 def test_a_named_semaphore_has_its_value(exposition: Exposition, objects: Objects) -> None:
     if (why := content.semaphore_layout_known()) is not None:
         pytest.skip(why)
-    sems = _Sem()
+    sems = NamedSemaphores()
     name = f"{PREFIX}sem{next(_count)}"
     sem = sems.open(name, 7)
     objects.names.append("/sem." + name[1:])  # shm_unlink of sem.NAME is sem_unlink
