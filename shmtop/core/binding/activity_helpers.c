@@ -384,21 +384,15 @@ static int shmtop_compare_tid(const void *x, const void *y)
 static int shmtop_list_tids(int proc, int tgid, int **tids, int *cap)
 {
     char path[32];
-    int fd, n = 0;
+    int n = 0, error = 0;
     DIR *dir;
     struct dirent *entry;
 
     snprintf(path, sizeof path, "%d/task", tgid);
-    fd = openat(proc, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    dir = fdopendir(fd);
-    if (dir == NULL) {
-        int number = errno;
-        close(fd);
-        return -number;
-    }
-    while ((entry = readdir(dir)) != NULL) {
+    dir = shmtop_open_dir(proc, path, &error);
+    if (dir == NULL)
+        return error;
+    for (errno = 0; (entry = readdir(dir)) != NULL; errno = 0) {
         if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
             continue;
         if (shmtop_grow((void **)tids, cap, n + 1, sizeof(int)) < 0) {
@@ -406,6 +400,11 @@ static int shmtop_list_tids(int proc, int tgid, int **tids, int *cap)
             return -ENOMEM;
         }
         (*tids)[n++] = atoi(entry->d_name);
+    }
+    if (errno != 0) { /* a listing cut short: not every thread is known */
+        error = -errno;
+        closedir(dir);
+        return error;
     }
     closedir(dir);
     qsort(*tids, (size_t)n, sizeof(int), shmtop_compare_tid);

@@ -44,6 +44,25 @@ union semun {
     struct seminfo *__buf;
 };
 
+/* The directory at path (relative to the directory fd at, or AT_FDCWD), or NULL with
+ * *error = -errno: open + fdopendir, the fd closed if fdopendir fails. */
+static DIR *shmtop_open_dir(int at, const char *path, int *error)
+{
+    int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir;
+
+    if (fd < 0) {
+        *error = -errno;
+        return NULL;
+    }
+    dir = fdopendir(fd);
+    if (dir == NULL) {
+        *error = -errno;
+        close(fd);
+    }
+    return dir;
+}
+
 /* ---- thin wrappers the variadic semctl and private field names need ---- */
 
 static int shmtop_semctl_val(int semid, int semnum, int cmd, int val)

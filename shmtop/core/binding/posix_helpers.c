@@ -91,18 +91,12 @@ static long long shmtop_ns(struct timespec t)
 
 static int shmtop_list_files(const char *directory, long long *out, char *names, int cap)
 {
-    int fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0;
+    int n = 0, error = 0;
     struct dirent *entry;
-    DIR *dir;
+    DIR *dir = shmtop_open_dir(AT_FDCWD, directory, &error);
 
-    if (fd < 0)
-        return -errno;
-    dir = fdopendir(fd);
-    if (dir == NULL) {
-        int number = errno;
-        close(fd);
-        return -number;
-    }
+    if (dir == NULL)
+        return error;
     for (errno = 0; (entry = readdir(dir)) != NULL; errno = 0) {
         struct stat st;
         size_t length = strlen(entry->d_name);
