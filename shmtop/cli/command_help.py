@@ -102,7 +102,8 @@ COMMANDS: dict[str, CommandHelp] = {
     "limits": CommandHelp(
         "kernel limits and how much of them is used",
         "Each kernel limit on System V IPC (SHMMNI, SHMALL, SEMMNI, SEMMNS, MSGMNI, ...)"
-        " beside how much of it is in use now.",
+        " and on POSIX message queues (/proc/sys/fs/mqueue), and the size of each shm"
+        " filesystem, beside how much of it is in use now.",
         ("shmtop limits", "shmtop limits --json"),
     ),
     "waiters": CommandHelp(
