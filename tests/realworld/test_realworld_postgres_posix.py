@@ -9,8 +9,8 @@ sleeps in futex on its own semaphore, "segment X at offset Y". A second server, 
 first, runs with PostgreSQL's default settings (but for no TCP listener): its
 /dev/shm/PostgreSQL.* objects have the same right mappers, and the same wait is then in
 shared anonymous memory (shared_memory_type = mmap). A heavyweight lock wait is a latch
-wait (epoll_wait), no IPC. The ground truth is the test's own reading of /proc and /dev/shm inside the server's
-namespaces (truth_posix.py, truth.py, the waiter's maps).
+wait (epoll_wait), no IPC. The ground truth is the test's own reading of /proc and /dev/shm
+inside the server's namespaces (truth_posix.py, truth.py, the waiter's maps).
 
 /dev/shm is the session's private tmpfs (conftest's mount namespace; the server's mount
 namespace is a copy of it): every PostgreSQL.* file the server leaves is removed, and fails
