@@ -51,7 +51,7 @@ COMMANDS: dict[str, CommandHelp] = {
             "shmtop show sem 3 --json",
             "shmtop show msg 1 --messages",
             "shmtop show pshm --name /PostgreSQL.1234",
-            "shmtop show pmq --name /jobs",
+            "shmtop show pmq --name /jobs --json",
             "shmtop show shm 0 --namespace 4026532190",
             "shmtop show pshm --name /PostgreSQL.1234 --namespace docker:3f2a1b9c8d7e",
             "shmtop show msg 1 --messages --namespace web-box",
