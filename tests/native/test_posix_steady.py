@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
 import ctypes
+import errno
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -300,3 +301,29 @@ def test_a_process_one_listing_missed_is_read_by_the_next_snapshot(
         assert told[-1] is not None and pid not in told[-1]  # not told: read all the same
         assert pid in read_pids.take()
         assert users(same_as_fresh(after, key))[0] == [(pid, maps[0][0], True)]
+
+
+def test_a_snapshot_that_fails_after_its_refresh_loses_no_process_that_ran(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid], read_pids: ReadPids,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The refresh of a snapshot that then raises (here the System V side fails, as a read
+    of /proc/sysvipc can) told which processes ran; the next refresh answers since that
+    one. A child that mapped more before it and sleeps since must still show next time."""
+    name = shm.make()
+    key = key_of(name)
+    pid, _ = start(kids, name, "map-rw")
+    with FullCollector() as collector:
+        settled(collector, read_pids, [pid])
+        more = tell(kids[0], "map-ro")["maps"][-1]  # it runs, then sleeps again
+
+        def failing(*args: object) -> object:
+            raise OSError(errno.EIO, "reading /proc/sysvipc/shm failed (the test says so)")
+
+        monkeypatch.setattr(collector.sysv, "snapshot_from", failing)
+        with pytest.raises(OSError):
+            collector.snapshot()
+        monkeypatch.undo()  # the System V side works again (READ_ALL_EVERY too: see below)
+        monkeypatch.setattr(full, "READ_ALL_EVERY", 3600.0)  # no read of all by the clock
+        after = collector.snapshot()
+        assert (pid, more[0], False) in users(same_as_fresh(after, key))[0]

@@ -192,6 +192,7 @@ class _Lib:
     SHMTOP_MSG_FIELDS: int
     SHMTOP_MAP_FIELDS: int
     SHMTOP_NATIVE_ABI: int
+    SHMTOP_SEM_SHORT: int
     SHMTOP_COMM_SIZE: int
     SHMTOP_TITLE_SIZE: int
     SHMTOP_MAPS_LINE_MAX: int
@@ -363,6 +364,7 @@ class _Lib:
         /,
     ) -> int: ...
     def shmtop_list_files(self, directory: bytes, out: CData, names: CData, cap: int, /) -> int: ...
+    def shmtop_read_sems(self, paths: bytes, keys: CData, n: int, out: CData, /) -> None: ...
     def shmtop_parse_fmaps_fd(
         self,
         fd: int,

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 10
+NATIVE_ABI = 11
 
 
 def check_native_abi(found: int | None) -> None:
@@ -1200,6 +1200,33 @@ def list_files(
         files.append((name, FileStat(n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7],
                                      n[8] * _NS, n[9] * _NS, n[10] * _NS)))  # fmt: skip
     return FileListing(files, raw)
+
+
+SEM_SHORT: int = lib.SHMTOP_SEM_SHORT  # read_named_semaphores: fewer than 8 bytes
+
+
+class SemWords(NamedTuple):
+    """read_named_semaphores' answer for one file: status 0 (value and nwaiters read),
+    SEM_SHORT (truncated), ESTALE (its path names another file now) or the open's errno."""
+
+    status: int
+    value: int
+    nwaiters: int
+
+
+def read_named_semaphores(files: Sequence[tuple[bytes, int, int]]) -> list[SemWords]:
+    """The first two 32-bit words (glibc: value, nwaiters) of each (path, device, inode),
+    read with pread in one C loop, each file checked to be that (device, inode) first."""
+    if not files:
+        return []
+    for path, _, _ in files:
+        if b"\0" in path:
+            raise ValueError(f"a path with a NUL byte: {path!r}")
+    paths = b"\0".join(path for path, _, _ in files) + b"\0"
+    keys = ffi.new("long long[]", [n for _, dev, ino in files for n in (dev, ino)])
+    out = ffi.new("long long[]", 3 * len(files))
+    lib.shmtop_read_sems(paths, keys, len(files), out)
+    return _rows(out, len(files), 3, SemWords)
 
 
 def parse_file_maps_fd(

@@ -188,7 +188,14 @@ class FullCollector:
     def snapshot(self) -> FullSnapshot:
         """System V, POSIX shm and semaphores, queues: one read of every process."""
         with collector_paused():  # as the Collector's, for the POSIX objects made too
-            return self._snapshot()
+            try:
+                return self._snapshot()
+            except BaseException:
+                # Its refresh told which processes ran since the last one, and the next
+                # answers since this one: carried rows of a process that ran would be
+                # kept unseen. The next snapshot reads every process (as a first does).
+                self._carried, self._carried_plan = (), None
+                raise
 
     def _snapshot(self) -> FullSnapshot:
         taken_at = time.time()

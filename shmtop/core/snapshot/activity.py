@@ -56,6 +56,18 @@ class Activity(msgspec.Struct, frozen=True, gc=False):
         return self.ran | self.appeared | self.vanished
 
 
+def merged(earlier: Activity, later: Activity) -> Activity:
+    """What ran since the refresh before earlier: for a consumer whose snapshot failed
+    after earlier's refresh (what it told would be lost, the next refresh answering
+    "since earlier"). The sleepers are later's: they are what the tasks do now."""
+    return Activity(
+        earlier.ran | later.ran, earlier.appeared | later.appeared,
+        earlier.vanished | later.vanished, earlier.complete and later.complete,
+        earlier.why or later.why, earlier.semids | later.semids, later.sleepers,
+        earlier.processes_known and later.processes_known,
+    )  # fmt: skip
+
+
 def _outside_view() -> str | None:
     """Why some tasks may be missing from our /proc (None: we see every task)."""
     try:
