@@ -22,18 +22,15 @@ static int shmtop_proc_self(void)
     return atoi(text);
 }
 
-/* What an fd of our own is open on, and its access bits (1 read, 2 write), without the
- * path lookup and magic-link walk of /proc/self/fd/N: fstat and F_GETFL on the fd itself.
- * A steady snapshot reads our process every time (it runs), and the task evidence keeps
- * a schedstat file open a task (1000+ fds at the benchmark's workload: 7 ms a scan by
- * fstatat). Returns 0, or -1 (closed meanwhile). */
-static int shmtop_own_fd(int fd, struct stat *target, long long *access)
+/* The access bits (1 read, 2 write) of an fd of our own, from F_GETFL on the fd itself:
+ * with fstat on it (not fstatat on /proc/self/fd/N, a path lookup and a magic-link walk
+ * each) our own fds cost little to read. A steady snapshot reads our process every time
+ * (it runs), and the task evidence keeps a schedstat file open a task (1000+ fds at the
+ * benchmark's workload: 7 ms a scan by fstatat). Returns 0, or -1 (closed meanwhile). */
+static int shmtop_own_access(int fd, long long *access)
 {
-    int flags;
+    int flags = fcntl(fd, F_GETFL);
 
-    if (fstat(fd, target) < 0)
-        return -1;
-    flags = fcntl(fd, F_GETFL);
     if (flags < 0)
         return -1;
 #ifdef O_PATH
@@ -52,7 +49,7 @@ static int shmtop_own_fd(int fd, struct stat *target, long long *access)
 
 /* For each pid, the regular files open on its fds that live on one of the ndevs devices
  * (fstatat follows the fd's magic link to the open file itself, whatever its path in
- * the holder's mount namespace; our own fds are asked directly, shmtop_own_fd). status[i]
+ * the holder's mount namespace; our own fds by fstat and shmtop_own_access). status[i]
  * as for maps. Returns rows (at most cap). */
 static int shmtop_scan_fds(const int *pids, int npids, const long long *devs, int ndevs,
                            long long *out, char *names, int cap, int *status)
@@ -87,12 +84,13 @@ static int shmtop_scan_fds(const int *pids, int npids, const long long *devs, in
 
             if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
                 continue;
-            if (own ? (atoi(entry->d_name) == dfd ||
-                       shmtop_own_fd(atoi(entry->d_name), &target, &access) < 0)
+            if (own ? (atoi(entry->d_name) == dfd || fstat(atoi(entry->d_name), &target) < 0)
                     : fstatat(dfd, entry->d_name, &target, 0) < 0)
                 continue; /* closed meanwhile (or the listing's own fd) */
             if (!S_ISREG(target.st_mode) || !shmtop_dev_wanted(target.st_dev, devs, ndevs, 0))
                 continue; /* not a file, or elsewhere */
+            if (own && shmtop_own_access(atoi(entry->d_name), &access) < 0)
+                continue;
             if (rows >= cap) {
                 rows++; /* counted, not kept: the caller retries with more room */
                 continue;
