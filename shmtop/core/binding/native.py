@@ -1035,6 +1035,7 @@ class _SharedRead(NamedTuple):
     files_found: int
     status: CData
     uids: CData
+    looked: int  # the pids read: it stops after the first whose rows did not fit
 
 
 def _read_shared(
@@ -1046,7 +1047,7 @@ def _read_shared(
     sysv = ffi.new("long long[]", caps[0] * MAP_FIELDS)
     files = ffi.new("long long[]", caps[1] * FMAP_FIELDS)
     names = ffi.new("char[]", caps[1] * FMAP_NAME)
-    counts = ffi.new("int[2]")
+    counts = ffi.new("int[3]")
     error = lib.shmtop_scan_shared_maps(
         ffi.new("int[]", pids), len(pids), devices, ndevs, int(any_anonymous), sysv, caps[0],
         files, names, caps[1], status, uids, used, counts,
@@ -1054,7 +1055,7 @@ def _read_shared(
     if error < 0:
         raise OSError(-error, f"reading /proc/PID/maps: {os.strerror(-error)}")
     written = _rows(sysv, min(counts[0], caps[0]), MAP_FIELDS, MapRow)
-    return _SharedRead(written, counts[0], files, names, counts[1], status, uids)
+    return _SharedRead(written, counts[0], files, names, counts[1], status, uids, counts[2])
 
 
 def _room_left(found: int, kept: int) -> int:
@@ -1103,9 +1104,12 @@ def scan_shared_maps(
             again = set(pids[done:])
             sysv = [row for row in sysv if row.pid not in again]
             files = [row for row in files if row.pid not in again]
+            # Room for the rows the rest would have at the rate of those read (the C read
+            # no further than the pid whose rows did not fit).
+            rest = (len(pids) - done) / max(read.looked, 1)
             caps = (
-                _room_left(read.sysv_found, len(sysv)),
-                _room_left(read.files_found, len(files)),
+                max(_room_left(read.sysv_found, len(sysv)), int(read.sysv_found * rest) + 1),
+                max(_room_left(read.files_found, len(files)), int(read.files_found * rest) + 1),
             )
         sysv_rows += sysv
         # A whole first pass keeps its list: a reused one stays the same object.
