@@ -1196,14 +1196,16 @@ def list_files(
     raw += bytes(ffi.buffer(names, found * DIRENT_NAME))
     if last is not None and raw == last.raw:
         return last
+    # Column at a time, the stats made by tuple.__new__ as _rows does (no Python call a
+    # file: a first listing of 1100 files cost 5 ms a row at a time).
     numbers = _ints(out, found * DIRENT_FIELDS)
-    files = []
-    for i in range(found):
-        n = numbers[i * DIRENT_FIELDS : (i + 1) * DIRENT_FIELDS]
-        name = cast(bytes, ffi.string(names + i * DIRENT_NAME))
-        files.append((name, FileStat(n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7],
-                                     n[8] * _NS, n[9] * _NS, n[10] * _NS)))  # fmt: skip
-    return FileListing(files, raw)
+    columns = [numbers[n::DIRENT_FIELDS] for n in range(DIRENT_FIELDS)]
+    times = [[t * _NS for t in column] for column in columns[8:]]
+    stats = map(tuple.__new__, repeat(FileStat), zip(*columns[:8], *times, strict=True))
+    text = raw[found * DIRENT_FIELDS * 8 :]  # the names' slots, NUL-padded
+    slots = (text[at : at + DIRENT_NAME] for at in range(0, found * DIRENT_NAME, DIRENT_NAME))
+    listed = [slot.split(b"\0", 1)[0] for slot in slots]
+    return FileListing(list(zip(listed, stats, strict=True)), raw)
 
 
 SEM_SHORT: int = lib.SHMTOP_SEM_SHORT  # read_named_semaphores: fewer than 8 bytes

@@ -93,6 +93,7 @@ class PosixCollector:
         self._listed: _Listed = {}
         self._made: dict[_Key, tuple[_Made, PosixObject]] = {}
         self._last_join: _Join | None = None
+        self._sem_files: tuple[_Listed | None, list[tuple[bytes, _Key, int]]] = (None, [])
         # The maps scan and the fd scan are C loops that release the GIL and share
         # nothing: run side by side, a scan costs about the longer of the two.
         self._pool = Workers(threads, "shmtop-posix") if threads > 1 else None
@@ -277,7 +278,7 @@ class PosixCollector:
         made from them holds."""
         objects = []
         before, made = self._made, {}
-        states = self._listed_semaphores(keys, listed)
+        states = self._listed_semaphores(listed)
         for key in keys:
             kept = before.get(key)
             state = states.get(key)
@@ -303,15 +304,19 @@ class PosixCollector:
         self._made = made
         return objects
 
-    def _listed_semaphores(self, keys: list[_Key], listed: _Listed) -> dict[_Key, SemState]:
-        """The words of the named semaphores among keys that the listing has, read in one C
-        loop (content.listed_semaphore_states; those it could not read by their path are
-        read one by one in _object, through a mapper or holder)."""
-        files = []
-        for key in keys:
-            entry = listed.get(key)
-            if entry is not None and _kind(entry[0], self.shm_dir) is PosixKind.SEM:
-                files.append((entry[0], key, entry[1].st_size))
+    def _listed_semaphores(self, listed: _Listed) -> dict[_Key, SemState]:
+        """The words of the listing's named semaphores (every key of the listing is an
+        object's), read in one C loop (content.listed_semaphore_states; those it could not
+        read by their path are read one by one in _object, through a mapper or holder).
+        Which files they are is kept while the listing is the same dict."""
+        if self._sem_files[0] is not listed:
+            files = [
+                (path, key, info.st_size)
+                for key, (path, info) in listed.items()
+                if _kind(path, self.shm_dir) is PosixKind.SEM
+            ]
+            self._sem_files = (listed, files)
+        files = self._sem_files[1]
         return content.listed_semaphore_states(files) if files else {}
 
     def _mark_left(self, seen: _Seen, listed: _Listed) -> None:
