@@ -955,9 +955,11 @@ def _named(out: CData, names: CData, rows: int, width: int, row: type[_Named]) -
                               strict=True)
     ]  # fmt: skip
     named = [name.split(b"\0", 1)[0] if b"\0" in name else name for name in named]
-    numbers = zip(*[iter(flat)] * width, strict=True)
+    # width numbers then the name, as one tuple a row: zip draws width of them from one
+    # iterator over the numbers, then one name (one tuple made a row, then retyped).
+    numbers = iter(flat)
     return cast(list[_Named], list(map(tuple.__new__, repeat(row),
-                                       map(operator.add, numbers, zip(named)))))  # fmt: skip
+                                       zip(*[numbers] * width, named, strict=True))))  # fmt: skip
 
 
 def scan_file_maps(
