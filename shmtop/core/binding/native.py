@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import operator
 import os
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -945,7 +944,7 @@ def _named(out: CData, names: CData, rows: int, width: int, row: type[_Named]) -
     """rows rows of width numbers and a name each, as row (FileMapRow or FdRow: the last number
     is the name's length, which the slot holds whole when shorter than it: else cut, or
     shortened by an unescape, and the slot's NUL ends it). Made in C as _rows does (zip,
-    operator.add, tuple.__new__): 9000 rows cost a third of a tuple a row in Python."""
+    tuple.__new__): 9000 rows cost a third of a tuple a row in Python."""
     flat = _ints(out, rows * width)
     text = cast(bytes, ffi.unpack(names, rows * FMAP_NAME))
     cut = FMAP_NAME - 1
