@@ -1,14 +1,19 @@
 """Where the full snapshot's time goes, on bench_posix_full's workload (issue 12).
 
-Run as root: `sudo .venv/bin/python -m bench.bench_posix_parts [--repeat N] [--profile]`.
+Run as root: `sudo .venv/bin/python -m bench.bench_posix_parts [--repeat N] [--profile]`
+(the workload's shape is bench_posix_full's default one).
 It sets up what bench_posix_full does (private IPC, mount and PID namespaces, a fresh
 /dev/shm and /dev/mqueue, bench/workload.c with 1000 POSIX objects and 100 named
 semaphores), then takes first and steady full snapshots (FullCollector) with the functions
 below wrapped: each call's thread CPU time (time.thread_time of the thread that ran it, so
 a worker's reads count once) is summed by name. Prints the median a snapshot of each, over
 --repeat rounds of each kind. Nested wrapped calls count in both (a name's figure is
-inclusive). --profile also prints cProfile's top functions of one first and one steady
-snapshot (main thread only).
+inclusive); "worker: NAME" is a worker thread's whole job. --profile also prints
+cProfile's top functions of one first and one steady snapshot (main thread only). Other
+modes, each instead of the above: --micro (the native reads alone, on every process),
+--phases (a first snapshot's process CPU: make the collector, snapshot, close, drop, then
+gc.collect), --loop KIND (only --repeat snapshots of that kind: for `perf record -g`),
+--script FILE (run FILE with runpy on the running workload: a probe of one's own).
 """
 
 from __future__ import annotations
