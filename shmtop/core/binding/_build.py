@@ -195,6 +195,7 @@ int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int cap, int 
 int shmtop_activity_events(const struct shmtop_activity *a, int *out, int cap);
 int shmtop_activity_semids(const struct shmtop_activity *a, int *out, int cap);
 int shmtop_activity_tasks(const struct shmtop_activity *a);
+int shmtop_activity_listed(const struct shmtop_activity *a, int *out, int cap);
 int shmtop_activity_sleepers(const struct shmtop_activity *a, long long *out, int cap);
 """
 

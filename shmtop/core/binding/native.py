@@ -469,6 +469,16 @@ class TaskTable:
         lib.shmtop_activity_sleepers(self._table, out, count)
         return _ints(out, 2 * count)
 
+    def listed(self) -> list[int] | None:
+        """The last refresh's listing of /proc (tgids, ascending), or None where it made
+        none: a caller that lists /proc for the same round takes this one."""
+        count = lib.shmtop_activity_listed(self._table, ffi.NULL, 0)
+        if count < 0:
+            return None
+        out = ffi.new("int[]", max(count, 1))
+        lib.shmtop_activity_listed(self._table, out, count)
+        return _ints(out, count)
+
     @property
     def tasks(self) -> int:
         """How many tasks the table holds."""
