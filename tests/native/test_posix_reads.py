@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import errno
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -203,10 +204,18 @@ def test_our_own_fds_read_by_fstat_are_what_a_holders_fds_show(shm: Objects) -> 
     try:
         _posixshmem.shm_unlink(names[1])  # held open, unlinked: nlink 0
         device = os.stat(SHM_DIR).st_dev
-        with forked_copy() as child:
+        with forked_copy() as child, forked_copy() as other:
             ours, failures = native.scan_fds([os.getpid()], [device])
             theirs, their_failures = native.scan_fds([child], [device])
+            # Rows that do not fit: read again from the pid they did not fit in, none lost.
+            pids = [child, ended_pid(), os.getpid(), other]
+            roomy = native.scan_fds(pids, [device], capacity=1024)
+            short = native.scan_fds(pids, [device], capacity=1)
         assert not failures and not their_failures
+        assert short == roomy and roomy[1] == {pids[1]: errno.ESRCH}
+        assert [row.pid for row in roomy[0] if row.fd in fds] == [child] * 3 + [pids[2]] * 3 + [
+            other
+        ] * 3
         mine = sorted(row for row in ours if row.fd in fds)
         assert [row._replace(pid=0) for row in mine] == sorted(
             row._replace(pid=0) for row in theirs if row.fd in fds
@@ -217,3 +226,10 @@ def test_our_own_fds_read_by_fstat_are_what_a_holders_fds_show(shm: Objects) -> 
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def ended_pid() -> int:
+    """The pid of a child that ended and was reaped (no process has it now, most likely)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid

@@ -140,7 +140,7 @@ int shmtop_scan_shared_maps(const int *pids, int npids, const long long *devs, i
                             char *names, int files_cap, int *status, long long *uids,
                             int *reader, int *counts);
 int shmtop_scan_fds(const int *pids, int npids, const long long *devs, int ndevs,
-                    long long *out, char *names, int cap, int *status);
+                    long long *out, char *names, int cap, int *status, int *looked);
 int shmtop_parse_fmaps_fd(int fd, int pid, const long long *devs, int ndevs, int any_anon,
                           long long *out, char *names, int cap);
 #define SHMTOP_DIRENT_FIELDS ...

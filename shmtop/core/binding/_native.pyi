@@ -362,6 +362,7 @@ class _Lib:
         names: CData,
         cap: int,
         status: CData,
+        looked: CData,
         /,
     ) -> int: ...
     def shmtop_list_files(self, directory: bytes, out: CData, names: CData, cap: int, /) -> int: ...

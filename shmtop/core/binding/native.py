@@ -1140,22 +1140,33 @@ def scan_fds(
     pids: Sequence[int], devices: Sequence[int], *, capacity: int = 1024
 ) -> tuple[list[FdRow], dict[int, int]]:
     """Regular files on `devices` open on the fds of pids, and pid -> errno of those unread
-    (capacity: rows to make room for, as for scan_file_maps)."""
-    pid_array = ffi.new("int[]", list(pids))
+    (capacity: rows to make room for; where they do not fit, the C stops after the pid
+    whose rows did not, and the rest are read from that one with room for them at the
+    rate of those read: no process is read twice but that one)."""
+    pids = list(pids)
     dev_array = ffi.new("long long[]", list(devices) or [0])
-    status = ffi.new("int[]", max(len(pids), 1))
+    looked = ffi.new("int *")
     capacity = max(capacity, 1)
+    found: list[FdRow] = []
+    failures: dict[int, int] = {}
     while True:
+        status = ffi.new("int[]", max(len(pids), 1))
         out = ffi.new("long long[]", capacity * FD_FIELDS)
         names = ffi.new("char[]", capacity * FMAP_NAME)
-        rows = lib.shmtop_scan_fds(pid_array, len(pids), dev_array, len(devices), out, names,
-                                   capacity, status)  # fmt: skip
-        if rows <= capacity:
-            break
-        capacity = rows + rows // 4  # the C counted them all; fds opened meanwhile: room
-    failures = {pids[i]: status[i] for i in range(len(pids)) if status[i]}
-    found = _named(out, names, rows, FD_FIELDS, FdRow)
-    return found, failures
+        rows = lib.shmtop_scan_fds(ffi.new("int[]", pids), len(pids), dev_array, len(devices),
+                                   out, names, capacity, status, looked)  # fmt: skip
+        read = looked[0]
+        if rows <= capacity:  # every pid read, every row written
+            found += _named(out, names, rows, FD_FIELDS, FdRow)
+            failures.update((pids[i], status[i]) for i in range(read) if status[i])
+            return found, failures
+        cut = pids[read - 1]  # its rows did not all fit: read again, with the rest
+        kept = [row for row in _named(out, names, capacity, FD_FIELDS, FdRow) if row.pid != cut]
+        found += kept
+        failures.update((pids[i], status[i]) for i in range(read - 1) if status[i])
+        rest = len(pids) - (read - 1)
+        capacity = max(rows - len(kept), int(rows * rest / read)) + rows // 4 + 1
+        pids = pids[read - 1 :]
 
 
 DIRENT_FIELDS: int = lib.SHMTOP_DIRENT_FIELDS

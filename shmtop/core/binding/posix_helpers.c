@@ -50,9 +50,11 @@ static int shmtop_own_access(int fd, long long *access)
 /* For each pid, the regular files open on its fds that live on one of the ndevs devices
  * (fstatat follows the fd's magic link to the open file itself, whatever its path in
  * the holder's mount namespace; our own fds by fstat and shmtop_own_access). status[i]
- * as for maps. Returns rows (at most cap). */
+ * as for maps. Returns the rows found, of which the first cap are written; it stops after
+ * the first pid whose rows did not fit (the caller reads on from it with more room),
+ * *looked the pids read (status is set for those). */
 static int shmtop_scan_fds(const int *pids, int npids, const long long *devs, int ndevs,
-                           long long *out, char *names, int cap, int *status)
+                           long long *out, char *names, int cap, int *status, int *looked)
 {
     char path[64];
     int i, rows = 0, self = shmtop_proc_self();
@@ -114,7 +116,12 @@ static int shmtop_scan_fds(const int *pids, int npids, const long long *devs, in
             rows++;
         }
         closedir(dir); /* closes dfd */
+        if (rows > cap) {
+            i++;
+            break;
+        }
     }
+    *looked = i;
     return rows;
 }
 
