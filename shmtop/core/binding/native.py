@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 10
+NATIVE_ABI = 11
 
 
 def check_native_abi(found: int | None) -> None:
@@ -230,6 +230,55 @@ def shm_limits() -> tuple[dict[str, int], dict[str, int]]:
         {name: getattr(limits, name) for name in ("shmmax", "shmmin", "shmmni", "shmall")},
         {name: getattr(usage, name) for name in ("used_ids", "shm_tot", "shm_rss", "shm_swp")},
     )
+
+
+class ShmStateLook:
+    """Every segment's shmid_ds by SHM_STAT_ANY in one C loop (shm_state_helpers.c), told
+    apart from a kept look in C: look() says whether the rows are exactly the kept ones,
+    rows() gives this look's rows (in /proc/sysvipc/shm's order of columns up to ctime:
+    STATE_COLUMNS) and keep() keeps this look for the next. One caller at a time."""
+
+    FIELDS: int = lib.SHMTOP_SHM_STATE_FIELDS
+    STATE_COLUMNS = ("key", "shmid", "perms", "size", "cpid", "lpid", "nattch",
+                     "uid", "gid", "cuid", "cgid", "atime", "dtime", "ctime")  # fmt: skip
+
+    def __init__(self) -> None:
+        self._cap = 0
+        self._out = self._kept = ffi.NULL
+        self._rows = 0
+        self._kept_rows = -1  # nothing kept
+        self._same = ffi.new("int *")
+
+    def look(self) -> bool:
+        """Read every segment again; True when the rows are exactly the kept look's."""
+        while True:
+            if self._out == ffi.NULL:
+                self._out = ffi.new("long long[]", max(1, self._cap) * self.FIELDS)
+            found = lib.shmtop_shm_state(
+                self._out, self._cap, self._kept, self._kept_rows, self._same
+            )
+            if found < 0:
+                raise OSError(-found, f"shmctl(IPC_INFO): {os.strerror(-found)}")
+            if found <= self._cap:
+                self._rows = found
+                return bool(self._same[0])
+            self._cap = 2 * found + 64  # some room for segments made while we look
+            self._out = ffi.NULL
+
+    def rows(self) -> list[int]:
+        """The last look's rows, flat (FIELDS numbers a segment)."""
+        return _ints(self._out, self._rows * self.FIELDS)
+
+    def keep(self) -> None:
+        """The last look is the one the next look() compares with."""
+        if self._kept == ffi.NULL or len(self._kept) < len(self._out):
+            self._kept = ffi.new("long long[]", len(self._out))
+        ffi.memmove(self._kept, self._out, self._rows * self.FIELDS * ffi.sizeof("long long"))
+        self._kept_rows = self._rows
+
+    def forget(self) -> None:
+        """Nothing kept: the next look() is never the same."""
+        self._kept_rows = -1
 
 
 # ---- semaphores ----
