@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import repeat
-from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar, cast
 
 import msgspec
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
 NATIVE_ABI = 11
+_LONG = ffi.sizeof("long long")
+_INT = ffi.sizeof("int")
 
 
 def check_native_abi(found: int | None) -> None:
@@ -405,6 +407,8 @@ class SemValueReader:
         self._total = 0
         self._read_at = 0.0  # wall clock of the last read
         self._offset = 0.0  # wall minus monotonic then
+        self._raw = b""  # the last read's numbers and errnos, as C wrote them
+        self._last: tuple[list[int], list[int]] = ([], [])
 
     def read(
         self,
@@ -433,6 +437,7 @@ class SemValueReader:
                 ffi.new("long long[]", [-1] * (2 * len(sets))),  # no pids read yet
             )
             self._sets, self._total = wanted, total
+            self._raw = b""  # (the last lists were of other sets)
         self._read_at, self._offset = wall, offset
         ids, sizes, out, errs, stamps = self._buffers
         expected = ffi.NULL
@@ -442,7 +447,14 @@ class SemValueReader:
                 "int[]", [-1 if i in unsettled else seen.get(i, 0) for i, _ in wanted]
             )
         lib.shmtop_sem_values(ids, sizes, len(sets), out, errs, stamps, keep_before, expected)
-        return _ints(out, self._total), _ints(errs, len(sets))
+        # Numbers byte for byte the last read's give back the very lists of last time: no
+        # list of 4 ints a semaphore made, and the caller knows them unchanged by identity.
+        raw = bytes(ffi.buffer(out, self._total * _LONG)) + bytes(
+            ffi.buffer(errs, len(sets) * _INT)
+        )
+        if raw != self._raw:
+            self._raw, self._last = raw, (_ints(out, self._total), _ints(errs, len(sets)))
+        return self._last
 
 
 class TaskTable:
@@ -646,6 +658,51 @@ def _table(
         if rows < capacity:
             return _rows(out, rows, width, row)
         capacity *= 4  # objects appeared between SEM_INFO and the loop, or many
+
+
+class TableReader(Generic[_NamedRow]):
+    """_table() again and again (a Collector's sets' or queues' table): the buffer is kept at
+    the size last needed (a first read starts at 256 rows and goes again, from the start,
+    each time that is too few), and a table whose numbers are byte for byte the last one's
+    gives back the very list of last time (its callers then know it unchanged by identity,
+    with no NamedTuple made a row). One caller at a time."""
+
+    def __init__(
+        self, loop: Callable[[int, CData, int], int], command: int, row: type[_NamedRow],
+        call: str,
+    ) -> None:  # fmt: skip
+        self._loop, self._command, self._call = loop, command, call
+        self._row: type[_NamedRow] = row
+        self._width = len(row._fields)
+        self._capacity = 256
+        self._out = ffi.new("long long[]", self._capacity * self._width)
+        self._raw = b""
+        self._last: list[_NamedRow] = []
+
+    def read(self) -> list[_NamedRow]:
+        """The rows, as _table() gives them."""
+        while True:
+            rows = self._loop(self._command, self._out, self._capacity)
+            if rows < 0:
+                raise OSError(-rows, f"{self._call}: {os.strerror(-rows)}")
+            if rows < self._capacity:
+                break
+            self._capacity *= 4  # objects appeared since, or many
+            self._out = ffi.new("long long[]", self._capacity * self._width)
+        raw = bytes(ffi.buffer(self._out, rows * self._width * _LONG))
+        if raw != self._raw:
+            self._raw, self._last = raw, _rows(self._out, rows, self._width, self._row)
+        return self._last
+
+
+def sem_table_reader() -> TableReader[SemRow]:
+    """A TableReader of sem_table()'s rows (SemRow)."""
+    return TableReader(lib.shmtop_sem_table, lib.SEM_STAT_ANY, SemRow, "semctl(SEM_STAT_ANY)")
+
+
+def msg_table_reader() -> TableReader[MsgRow]:
+    """A TableReader of msg_table()'s rows (MsgRow)."""
+    return TableReader(lib.shmtop_msg_table, lib.MSG_STAT_ANY, MsgRow, "msgctl(MSG_STAT_ANY)")
 
 
 def _ints(out: CData, count: int) -> list[int]:

@@ -178,6 +178,9 @@ class Collector:
         self._sem_sets: tuple[SemaphoreSet, ...] = ()
         self._sem_cache: dict[int, tuple[object, SemaphoreSet]] = {}
         self._queues: dict[native.MsgRow, MessageQueue] = {}
+        # The tables, read into kept buffers: an unchanged one is the very list of last time.
+        self._sem_table = native.sem_table_reader()
+        self._msg_table = native.msg_table_reader()
         self._pool: Workers | None = None
         self._summarised: tuple[_ShmColumns, list[tuple[int, ...]]] | None = None
         self._agreed: tuple[_ShmColumns, list[tuple[int, ...]], _MappingScan] | None = None
@@ -613,7 +616,7 @@ class Collector:
         self, evidence: activity.Activity | None = None
     ) -> tuple[list[native.SemRow], list[int], list[int]]:
         """The sets' table and all their values, straight from the kernel (a worker's job)."""
-        rows = sem_rows()
+        rows = sem_rows(self._sem_table)
         if self._semaphore_values:
             sets = [(r.id, r.nsems) for r in rows]
             flat, errs = self._sem_values.read(sets, *self._sem_evidence(sets, evidence))
@@ -695,8 +698,8 @@ class Collector:
     # ---- queues ----
 
     def _read_queues(self) -> tuple[MessageQueue, ...]:
-        rows = msg_rows()
-        if rows == self._queue_rows:
+        rows = msg_rows(self._msg_table)
+        if rows is self._queue_rows or rows == self._queue_rows:
             return self._queue_objects
         built: dict[native.MsgRow, MessageQueue] = {}
         for row in rows:
@@ -755,14 +758,16 @@ def _all_pids() -> list[int]:
 # ---- the sets' and queues' tables, from /proc/sysvipc on kernels without *_STAT_ANY (< 4.17) ----
 
 
-def sem_rows() -> list[native.SemRow]:
-    """Every semaphore set: native.sem_table, or the same rows from /proc/sysvipc/sem."""
-    return native.sem_table() or _sem_rows_from_proc()
+def sem_rows(table: native.TableReader[native.SemRow] | None = None) -> list[native.SemRow]:
+    """Every semaphore set: native.sem_table (or table's read), or the same rows from
+    /proc/sysvipc/sem."""
+    return (table.read() if table is not None else native.sem_table()) or _sem_rows_from_proc()
 
 
-def msg_rows() -> list[native.MsgRow]:
-    """Every queue: native.msg_table, or the same rows (qbytes -1) from /proc/sysvipc/msg."""
-    return native.msg_table() or _msg_rows_from_proc()
+def msg_rows(table: native.TableReader[native.MsgRow] | None = None) -> list[native.MsgRow]:
+    """Every queue: native.msg_table (or table's read), or the same rows (qbytes -1) from
+    /proc/sysvipc/msg."""
+    return (table.read() if table is not None else native.msg_table()) or _msg_rows_from_proc()
 
 
 def _sem_rows_from_proc() -> list[native.SemRow]:
