@@ -67,8 +67,8 @@ class SegmentCarry:
     """One Collector's: carried(limits) before it reads the file (the rows to take instead,
     or None), read(...) after it read it. One caller at a time."""
 
-    __slots__ = ("_look", "_pending", "_read_at", "_rows", "_rss", "_state", "_sums", "_swap",
-                 "_swapouts", "_verified", "carries", "reads")  # fmt: skip
+    __slots__ = ("_blind", "_look", "_pending", "_read_at", "_rows", "_rss", "_state", "_sums",
+                 "_swap", "_swapouts", "_verified", "carries", "reads")  # fmt: skip
 
     def __init__(self) -> None:
         self._look = native.ShmStateLook()
@@ -78,6 +78,7 @@ class SegmentCarry:
         self._swap: int | None = None
         self._sums: tuple[int, int, int] | None = None  # (rows, rss, swap bytes), once needed
         self._verified = False  # the kept look is the rows' shmid_ds
+        self._blind = False  # SHM_STAT_ANY found nothing the file lists (Linux < 4.17)
         self._read_at = 0.0
         self._swapouts: int | None = None  # swap-outs before the last read (None: not read)
         self._pending: int | None = None  # swap-outs before the read that may follow
@@ -90,7 +91,7 @@ class SegmentCarry:
         swapped = limits.shm_swap_pages > 0
         self._pending = swap_outs() if swapped else None  # before any read that follows
         rows = self._rows
-        if rows is None or time.monotonic() - self._read_at > READ_EVERY:
+        if rows is None or self._blind or time.monotonic() - self._read_at > READ_EVERY:
             return None
         if self._sums is None:
             self._sums = self._sums_of(rows)
@@ -106,7 +107,12 @@ class SegmentCarry:
             return None
         same = self._look.look()
         if not self._verified:  # the first look since the read: are its rows the file's?
-            if self._look.rows() != list(chain.from_iterable(map(self._state, rows))):
+            looked = self._look.rows()
+            if looked != list(chain.from_iterable(map(self._state, rows))):
+                # SHM_INFO counted the rows' segments but SHM_STAT_ANY saw none: a kernel
+                # without it (< 4.17) whose file is read every time, with no more looks (a
+                # race that removed them all meanwhile costs only this shortcut).
+                self._blind = not looked and bool(rows)
                 return None
             self._look.keep()
             self._verified = True
