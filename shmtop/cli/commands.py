@@ -105,11 +105,37 @@ class HelpFormatter(argparse.HelpFormatter):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse's parser with HelpFormatter (its subcommands' parsers are of this class too)."""
+    """argparse's parser with HelpFormatter (its subcommands' parsers are of this class too).
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    A command's parser is given its arguments (`arguments(parser)`, cli/command_help.py)
+    when it is first used: parsing, help or usage. argparse hands the words after a command
+    to that command's parser alone, so a command line builds only the command it names (the
+    others' arguments were ~7 ms of every one-shot command); what it parses and prints is
+    the same as a parser built whole.
+    """
+
+    def __init__(
+        self, *args: Any, arguments: Callable[[Parser], object] | None = None, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+        self._arguments = arguments
+
+    def filled(self) -> Parser:
+        """This parser with its arguments added (once)."""
+        arguments, self._arguments = self._arguments, None
+        if arguments is not None:
+            arguments(self)
+        return self
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        return super(Parser, self.filled()).parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        return super(Parser, self.filled()).format_usage()
+
+    def format_help(self) -> str:
+        return super(Parser, self.filled()).format_help()
 
 
 def add_selection_options(listing: argparse.ArgumentParser) -> None:
@@ -130,6 +156,8 @@ def add_selection_options(listing: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """shmtop's parser: its own options and every command's name and summary; a command's
+    arguments are added when its parser is first used (Parser.filled)."""
     parser = Parser(
         prog="shmtop",
         description="Show and debug System V and POSIX shared memory, semaphores and message"
@@ -140,8 +168,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_view_options(parser.add_argument_group("interactive view (no command, or demo)"),
                      namespaces=True)  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_command(commands, "list", list_arguments)
+    add_command(commands, "show", show_arguments)
+    add_command(commands, "dump", dump_arguments)
+    add_command(commands, "view", view_arguments)
+    add_command(commands, "rm", rm_arguments)
+    add_command(commands, "demo", demo_arguments)
+    add_command(commands, "limits", limits_arguments)
+    add_command(commands, "waiters", waiters_arguments)
+    add_command(commands, "exporter", exporter_hook.add_arguments)
+    add_command(commands, "serve", functools.partial(serve_hook.add_arguments, tabs=VIEW_TABS))
+    add_command(commands, "record", record_hook.record_arguments)
+    replay = functools.partial(record_hook.replay_arguments, add_view_options=add_view_options)
+    add_command(commands, "replay", replay)
+    add_command(commands, "schema", schema_arguments)
+    return parser
 
-    listing = add_command(commands, "list")
+
+def list_arguments(listing: argparse.ArgumentParser) -> None:
     listing.add_argument("kind", nargs="?", default="all", choices=(*KINDS, "all", *POSIX_KINDS))
     listing.add_argument("--json", action="store_true", help="typed JSON instead of a table")
     add_selection_options(listing)
@@ -151,29 +195,36 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--count", type=line_count, metavar="N",
                          help="with --watch: stop after N lines")  # fmt: skip
     record_hook.add_list_options(listing)
+    add_namespace_options(listing, every=True)
 
-    show = add_command(commands, "show")
+
+def show_arguments(show: argparse.ArgumentParser) -> None:
     show.add_argument("kind", choices=(*KINDS, *POSIX_KINDS))
     show.add_argument("id", type=ipc_id, nargs="?")
     show.add_argument("--name", metavar="NAME", help="pshm, psem, pmq: the object named NAME")
     show.add_argument("--json", action="store_true")
     add_show_options(show)
+    add_namespace_options(show)
 
-    dump = add_command(commands, "dump")
+
+def dump_arguments(dump: argparse.ArgumentParser) -> None:
     dump.add_argument("id", type=ipc_id, nargs="?", help="shmid")
     dump.add_argument("--name", metavar="NAME",
                       help="a POSIX object instead (/NAME, as list pshm shows it)")  # fmt: skip
     dump.add_argument("--offset", type=byte_offset, default=0, metavar="N")
     dump.add_argument("--length", type=byte_count, default=None, metavar="N")
     dump.add_argument("--raw", action="store_true", help="raw bytes, for a pipe")
+    add_namespace_options(dump)
 
-    viewer = add_command(commands, "view")
+
+def view_arguments(viewer: argparse.ArgumentParser) -> None:
     viewer.add_argument("id", type=ipc_id, help="shmid")
     viewer.add_argument("--no-attach", action="store_true",
                         help="read through a process that has it attached (root): "
                              "nattch, lpid and atime stay untouched")  # fmt: skip
 
-    rm = add_command(commands, "rm")
+
+def rm_arguments(rm: argparse.ArgumentParser) -> None:
     rm.add_argument("kind", nargs="?", choices=(*KINDS, "all", *POSIX_KINDS),
                     help="kind of the ids or key (pshm, psem, pmq: of the --name)")  # fmt: skip
     rm.add_argument("ids", nargs="*", type=ipc_id, metavar="ID")
@@ -188,11 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "keyed objects (unattached, unused) untouched that long too")  # fmt: skip
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask (needed off a terminal)")
     rm.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
+    add_namespace_options(rm)
 
-    for sub in (listing, show, dump, rm):
-        add_namespace_options(sub, every=sub is listing)
 
-    demo = add_command(commands, "demo")
+def demo_arguments(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--no-ui", action="store_true",
                       help="run the workload only, until Ctrl-C or SIGTERM")  # fmt: skip
     demo.add_argument("--host-ipc", action="store_true",
@@ -200,24 +250,19 @@ def build_parser() -> argparse.ArgumentParser:
                            " view shows, and can remove, every object)")  # fmt: skip
     add_view_options(demo.add_argument_group("interactive view"), after_command=True)
 
-    limits = add_command(commands, "limits")
-    limits.add_argument("--json", action="store_true")
-    add_waiters_command(commands)
-    exporter_hook.add_command(commands)
-    serve_hook.add_command(commands, VIEW_TABS)
-    record_hook.add_commands(commands, add_view_options)
 
-    schema = add_command(commands, "schema")
+def limits_arguments(limits: argparse.ArgumentParser) -> None:
+    limits.add_argument("--json", action="store_true")
+
+
+def schema_arguments(schema: argparse.ArgumentParser) -> None:
     schema.add_argument("document", nargs="?", metavar="DOCUMENT",
                         help="list, show, show-messages, waiters or limits")  # fmt: skip
-    return parser
 
 
-def add_waiters_command(subparsers: Any) -> None:
-    """`waiters` in the top-level subparsers (argparse's _SubParsersAction). Its arguments are
-    here, not in cli/debug: every command builds the whole parser and must not import the
-    debugger (its limits come from core/waits/settings.py, apart from the scanner for this)."""
-    waiters = add_command(subparsers, "waiters")
+def waiters_arguments(waiters: argparse.ArgumentParser) -> None:
+    """`waiters`'s arguments. They are here, not in cli/debug: building them must not import
+    the debugger (its limits come from core/waits/settings.py, apart from the scanner)."""
     waiters.add_argument("--json", action="store_true", help="typed JSON instead of a table")
     waiters.add_argument(
         "--observe",
@@ -337,9 +382,8 @@ def view_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    with parser_text.words_looked_up_once():  # argparse's words: 42 lookups, 5 words
-        parser = build_parser()
-    args = parser.parse_args(argv)
+    with parser_text.words_looked_up_once():  # argparse's words, looked up once
+        args = build_parser().parse_args(argv)  # the command's parser is built in here
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
         None: run_tui, "list": run_list, "show": run_show, "dump": run_dump, "view": run_view,
         "rm": run_rm, "limits": run_limits, "demo": run_demo, "schema": run_schema,
