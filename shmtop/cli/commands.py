@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shmtop import __version__
-from shmtop.cli import exporter_hook, output, parser_text, record_hook, serve_hook
+from shmtop.cli import output, parser_text, record_hook
 from shmtop.cli.command_help import add_command
 from shmtop.cli.output import (
     EXIT_ERROR,
@@ -38,7 +38,6 @@ from shmtop.core.posix.model import MQ_KIND, PosixKind
 from shmtop.core.snapshot.collect import Collector, collector_paused
 from shmtop.core.snapshot.procs import command_line
 from shmtop.core.verdicts import DEFAULT_GRACE, judge, parse_duration
-from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER, MAX_SECONDS
 from shmtop.text import report
 from shmtop.text.errors import (
     bad_sort,
@@ -176,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_command(commands, "demo", demo_arguments)
     add_command(commands, "limits", limits_arguments)
     add_command(commands, "waiters", waiters_arguments)
-    add_command(commands, "exporter", exporter_hook.add_arguments)
-    add_command(commands, "serve", functools.partial(serve_hook.add_arguments, tabs=VIEW_TABS))
+    add_command(commands, "exporter", exporter_arguments)
+    add_command(commands, "serve", serve_arguments)
     add_command(commands, "record", record_hook.record_arguments)
     replay = functools.partial(record_hook.replay_arguments, add_view_options=add_view_options)
     add_command(commands, "replay", replay)
@@ -260,9 +259,23 @@ def schema_arguments(schema: argparse.ArgumentParser) -> None:
                         help="list, show, show-messages, waiters or limits")  # fmt: skip
 
 
+def exporter_arguments(exporter: argparse.ArgumentParser) -> None:
+    from shmtop.cli import exporter_hook  # its settings, for this command alone
+
+    exporter_hook.add_arguments(exporter)
+
+
+def serve_arguments(serve: argparse.ArgumentParser) -> None:
+    from shmtop.cli import serve_hook  # its settings, for this command alone
+
+    serve_hook.add_arguments(serve, VIEW_TABS)
+
+
 def waiters_arguments(waiters: argparse.ArgumentParser) -> None:
     """`waiters`'s arguments. They are here, not in cli/debug: building them must not import
     the debugger (its limits come from core/waits/settings.py, apart from the scanner)."""
+    from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER, MAX_SECONDS
+
     waiters.add_argument("--json", action="store_true", help="typed JSON instead of a table")
     waiters.add_argument(
         "--observe",
@@ -388,10 +401,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         None: run_tui, "list": run_list, "show": run_show, "dump": run_dump, "view": run_view,
         "rm": run_rm, "limits": run_limits, "demo": run_demo, "schema": run_schema,
         "waiters": run_waiters,
-        "exporter": exporter_hook.run, "serve": serve_hook.run,
+        "exporter": run_exporter, "serve": run_serve,
         "record": record_hook.run_record, "replay": record_hook.run_replay,
     }  # fmt: skip
     return output.run(handlers[args.command], args)
+
+
+def run_exporter(args: argparse.Namespace) -> int:
+    from shmtop.cli import exporter_hook
+
+    return exporter_hook.run(args)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from shmtop.cli import serve_hook
+
+    return serve_hook.run(args)
 
 
 def served() -> bool:
