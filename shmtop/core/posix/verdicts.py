@@ -49,8 +49,7 @@ class PosixVerdict(msgspec.Struct, frozen=True, gc=False):
 def users_text(obj: PosixObject, snapshot: PosixSnapshot) -> str:
     """Who maps and who holds obj, e.g. "pid 12 (app) maps rw, pid 14 (cat) holds fd 3"."""
     # One pass over each list, grouped by pid (in pid order, a pid's fds in their order):
-    # `list` asks it of every object in use, 1100 at the benchmark's workload, most mapped
-    # by a few processes each.
+    # `list` asks it of every object in use (it went over every mapping for each mapper).
     modes: dict[int, set[str]] = {}
     for m in obj.mappings:
         modes.setdefault(m.pid, set()).add("rw" if m.writable else "ro")
