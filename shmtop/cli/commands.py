@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import operator
 import os
 import pwd
 import signal
@@ -38,7 +39,6 @@ from shmtop.core.posix.model import MQ_KIND, PosixKind
 from shmtop.core.snapshot.collect import Collector, collector_paused
 from shmtop.core.snapshot.procs import command_line
 from shmtop.core.verdicts import DEFAULT_GRACE, judge, parse_duration
-from shmtop.text import report
 from shmtop.text.errors import (
     bad_sort,
     cannot_read,
@@ -68,6 +68,7 @@ POSIX_KINDS = (*(str(kind) for kind in PosixKind), MQ_KIND)  # "pshm", "psem", "
 VIEW_TABS = (*KINDS, *POSIX_KINDS)  # the view's tabs: a System V kind's, then the POSIX ones
 DUMP_CHUNK = 1 << 16
 SHOWN_BYTES = 256  # show msg --messages: bytes shown of each message
+_OBJECT_ID = operator.attrgetter("id")
 
 
 @functools.cache
@@ -559,8 +560,6 @@ def run_list(args: argparse.Namespace) -> int:
 
 def list_once(args: argparse.Namespace, kinds: Sequence[str], recorded: Snapshot | None) -> int:
     """`list` of the caller's namespace, once: the snapshot, then its tables or its JSON."""
-    from shmtop.text import columns
-
     posix_part = None
     if (
         args.kind == "all"
@@ -587,11 +586,15 @@ def list_once(args: argparse.Namespace, kinds: Sequence[str], recorded: Snapshot
             shell, lists = list_posix.json_parts(shell, lists, posix_part)
         emit_streamed(shell, lists)
         return EXIT_OK
+    from shmtop.text import columns
+
     titles = {"shm": "Shared memory segments", "sem": "Semaphore sets", "msg": "Message queues"}
     for index, kind in enumerate(kinds):
         if len(kinds) > 1:
             print(("\n" if index else "") + f"{titles[kind]} ({len(chosen[kind])})")
         print("\n".join(columns.table_lines(Kind(kind), snapshot, chosen[kind])))
+    from shmtop.text import report
+
     note = report.blind_spot_note(snapshot) if "shm" in kinds else None
     if note:
         print(note, file=sys.stderr)
@@ -620,11 +623,12 @@ def one_shot_gc() -> contextlib.AbstractContextManager[None]:
 
 def check_listing(args: argparse.Namespace, kinds: Sequence[str]) -> None:
     """Usage errors of list's options, before any snapshot: --sort's column, --watch, --count."""
-    from shmtop.text import columns
+    if args.sort:
+        from shmtop.text import columns
 
-    if args.sort and not any(columns.column(Kind(k), args.sort) for k in kinds):
-        known = {name for k in kinds for name in columns.sort_names(Kind(k))}
-        raise CliError(bad_sort(args.sort, known), EXIT_USAGE)
+        if not any(columns.column(Kind(k), args.sort) for k in kinds):
+            known = {name for k in kinds for name in columns.sort_names(Kind(k))}
+            raise CliError(bad_sort(args.sort, known), EXIT_USAGE)
     args.filter_test = None
     if args.filter_expr is not None:  # the filter language is imported only to be used
         from shmtop.cli import list_filter
@@ -650,9 +654,9 @@ def check_watch(args: argparse.Namespace) -> None:
 def choose(
     snapshot: Snapshot, args: argparse.Namespace, kinds: Sequence[str]
 ) -> dict[str, list[Any]]:
-    """The objects list shows, by kind: --user's and --filter's, in --sort's order."""
-    from shmtop.text import columns
-
+    """The objects list shows, by kind: --user's and --filter's, in --sort's order (none
+    given: by id, as columns.sort_objects orders them, whose table code `list --json` and a
+    --watch line need not import)."""
     chosen: dict[str, list[Any]] = {}
     for kind in kinds:
         objects = list(snapshot.objects(Kind(kind)))
@@ -662,8 +666,13 @@ def choose(
             objects = [o for o in objects if owner_matches(o.owner, args.user)]
         if args.filter_test is not None:
             objects = [o for o in objects if args.filter_test(o, snapshot)]
+        if not args.sort:
+            chosen[kind] = sorted(objects, key=_OBJECT_ID, reverse=args.reverse)
+            continue
+        from shmtop.text import columns
+
         chosen[kind] = columns.sort_objects(
-            Kind(kind), objects, args.sort or "id", snapshot, reverse=args.reverse
+            Kind(kind), objects, args.sort, snapshot, reverse=args.reverse
         )
     return chosen
 
@@ -775,7 +784,10 @@ def show_found(
         from shmtop.text.documents import show_document
 
         emit(show_document(found, snapshot, lines, namespace))
-    elif isinstance(found, Segment):
+        return EXIT_OK
+    from shmtop.text import report  # the text pages' code: `show --json` has none
+
+    if isinstance(found, Segment):
         print("\n".join(report.segment_detail(snapshot, found, lines)))
     else:
         pages: dict[str, Callable[[Snapshot, Any], list[str]]] = {
@@ -839,6 +851,8 @@ def dump_segment(args: argparse.Namespace, inside: Inside | None = None) -> int:
         start, stop = clamp_range(args.id, reader.size, args.offset, args.length)
         if reader.touches_pages:
             resident = run(resident_bytes, args.id)
+            from shmtop.text import report
+
             note = report.allocating_read_note(args.id, resident, reader.size)
             if note:
                 print(note, file=sys.stderr)
@@ -1037,6 +1051,8 @@ def removal_plan(
     blocked: Collection[tuple[Kind, int]] | None = None,
 ) -> list[str]:
     """The table of what goes, each object with the evidence the orphan rule sees."""
+    from shmtop.text import report
+
     rows = []
     index = objects_by_id(snapshot)
     for kind, ident in targets:
@@ -1090,7 +1106,7 @@ def run_limits(args: argparse.Namespace) -> int:
 
         emit(limits_document(snapshot.limits, posix))
     else:
-        from shmtop.text import posix_limits
+        from shmtop.text import posix_limits, report
 
         print("\n".join(report.limits_lines(snapshot, posix_limits.mqueue_rows(posix))))
         print(posix_limits.defaults_line(posix))
