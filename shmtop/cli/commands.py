@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from shmtop import __version__
 from shmtop.cli import output, parser_text, record_hook
@@ -396,8 +396,31 @@ def view_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command argv names (default: sys.argv's), run: its exit code."""
+    return run_command(parse_command_line(argv))
+
+
+def script() -> NoReturn:
+    """The program (`shmtop`, `python -m shmtop`): main() of sys.argv, then the exit; a
+    one-shot command's without tearing down the heap (cli/output.leave)."""
+    args = parse_command_line(None)
+    code = run_command(args)
+    if args.command in ONE_SHOT:
+        output.leave(code)
+    raise SystemExit(code)
+
+
+# The commands that print and end: read-only, no child, thread or file of theirs left once
+# their output is written (the workers of a snapshot are stopped by its collector's close).
+ONE_SHOT = frozenset({"list", "show", "limits", "schema"})
+
+
+def parse_command_line(argv: Sequence[str] | None) -> argparse.Namespace:
     with parser_text.words_looked_up_once():  # argparse's words, looked up once
-        args = build_parser().parse_args(argv)  # the command's parser is built in here
+        return build_parser().parse_args(argv)  # the command's parser is built in here
+
+
+def run_command(args: argparse.Namespace) -> int:
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
         None: run_tui, "list": run_list, "show": run_show, "dump": run_dump, "view": run_view,
         "rm": run_rm, "limits": run_limits, "demo": run_demo, "schema": run_schema,
