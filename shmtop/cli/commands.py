@@ -405,7 +405,7 @@ def script() -> NoReturn:
     """The program (`shmtop`, `python -m shmtop`): main() of sys.argv, then the exit; a
     one-shot command's without tearing down the heap (cli/output.leave)."""
     args = parse_command_line(None)
-    one_shot = args.command in ONE_SHOT
+    one_shot = args.command in ONE_SHOT and getattr(args, "watch", None) is None
     if one_shot:
         # The cycle collector off until the exit, not only over the snapshot and output
         # (one_shot_gc): its first collection once on again walked every object they left
@@ -417,8 +417,9 @@ def script() -> NoReturn:
     raise SystemExit(code)
 
 
-# The commands that print and end: read-only, no child, thread or file of theirs left once
-# their output is written (the workers of a snapshot are stopped by its collector's close).
+# The commands that print and end (`list --watch` excepted: it runs on): read-only, no
+# child, thread or file of theirs left once their output is written (the workers of a
+# snapshot are stopped by its collector's close).
 ONE_SHOT = frozenset({"list", "show", "limits", "schema"})
 
 

@@ -53,3 +53,26 @@ def test_other_commands_and_traced_runs_end_through_the_interpreter() -> None:
     traced = program("limits", "--json", traced=True)
     assert traced.returncode == 0 and json.loads(traced.stdout)["schema_version"]
     assert "atexit ran" in traced.stderr
+
+
+def test_a_watch_runs_with_the_cycle_collector_and_ends_through_the_interpreter() -> None:
+    probe = PROGRAM.replace(
+        "script()",
+        "import gc\n"
+        "from shmtop.cli import commands\n"
+        "plain = commands.watch_list\n"
+        "def watched(*args):\n"
+        "    print('gc on' if gc.isenabled() else 'gc off', file=sys.stderr)\n"
+        "    return plain(*args)\n"
+        "commands.watch_list = watched\n"
+        "script()",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "plain", "list", "--json", "--watch", "0.1", "--count",
+         "2"],
+        check=False, capture_output=True, text=True, timeout=helpers.PATIENCE,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 2
+    assert "gc on" in done.stderr and "atexit ran" in done.stderr
