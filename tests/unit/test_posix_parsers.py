@@ -56,10 +56,17 @@ def test_a_path_longer_than_the_kept_name_is_cut_and_says_so() -> None:
     assert rows[0].name == long_path[: native.FMAP_NAME - 1]
 
 
-def test_a_line_longer_than_a_path_can_be_is_skipped_not_parsed_from_its_middle() -> None:
-    huge = b"7f0000000000-7f0000001000 rw-s 00000000 00:1b 5  /" + b"x" * 70000 + b"\n"
+def test_a_line_longer_than_the_buffer_keeps_its_row_and_is_never_parsed_from_its_middle() -> None:
+    # A path longer than the line bound (a deep tree reached by relative opens can be longer
+    # than PATH_MAX): its row is kept from the line's prefix, its name cut; what its middle
+    # holds (here the text of another mapping, inode 99) is never taken for a line.
+    fake = b" 7f0000002000-7f0000003000 rw-s 00000000 00:1b 99  /dev/shm/evil "
+    path = b"/dev/shm/" + b"x" * 30000 + fake + b"y" * 40000
+    huge = b"7f0000000000-7f0000001000 rw-s 00000000 00:1b 7  " + path + b"\n"
     rows = parse(huge + LINES, [SHM])
-    assert [r.inode for r in rows] == [5, 6]
+    assert [r.inode for r in rows] == [7, 5, 6]
+    assert (rows[0].name_length, rows[0].deleted) == (len(path), 0)
+    assert rows[0].name == path[: native.FMAP_NAME - 1]
 
 
 def test_a_cut_last_line_is_not_parsed() -> None:
