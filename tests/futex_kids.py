@@ -3,7 +3,6 @@ session) and the fixtures that start them, kill them and unlink their semaphores
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import subprocess
@@ -12,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from shmtop.core.binding import native
 
 TESTS = Path(__file__).resolve().parent
 MUTEX_AT = 64  # the mutex's offset in the segment
@@ -99,11 +100,9 @@ def start(kids: list[Child], program: Path, *args: str) -> Child:
 
 
 def post(name: str) -> None:
-    """sem_post on a named semaphore, through glibc."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.sem_open.restype = ctypes.c_void_p
-    libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
-    sem = libc.sem_open(name.encode(), 0)
-    assert sem, os.strerror(ctypes.get_errno())
-    assert libc.sem_post(ctypes.c_void_p(sem)) == 0
-    libc.sem_close(ctypes.c_void_p(sem))
+    """sem_post on a named semaphore, through the binding (glibc's sem_open, sem_post)."""
+    sem = native.NamedSemaphore(name)
+    try:
+        sem.post()
+    finally:
+        sem.close()

@@ -1,16 +1,15 @@
 """POSIX shm objects and the child processes that map them, for the native POSIX tests.
 
-Objects are made with shm_open (_posixshmem, what multiprocessing.shared_memory uses) under
-a prefix of this test run's own; children run tests/pshm_child.py (its actions: map-ro,
-map-rw, hold, shmat-ro:SHMID, shmat-rw:SHMID, ...). Each test module has thin fixtures
-around them (shm, kids) that clean up.
+Objects are made with shm_open and sem_open through the binding (native.shm_open,
+native.NamedSemaphore: the calls programs make) under a prefix of this test run's own;
+children run tests/pshm_child.py (its actions: map-ro, map-rw, hold, shmat-ro:SHMID,
+shmat-rw:SHMID, ...). Each test module has thin fixtures around them (shm, kids) that
+clean up.
 """
 
 from __future__ import annotations
 
-import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
 import contextlib
-import ctypes
 import itertools
 import json
 import os
@@ -20,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from shmtop.core.binding import native
 from shmtop.core.posix.model import SHM_DIR
 
 PREFIX = f"shmtop-test-{os.getpid()}-"
@@ -44,7 +44,7 @@ class Objects:
 
     def make(self, size: int = 3 * PAGE, data: bytes = b"", mode: int = 0o600) -> str:
         name = f"/{PREFIX}{next_number()}"
-        fd = _posixshmem.shm_open(name, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode)
+        fd = native.shm_open(name, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode)
         self.names.append(name)
         try:
             os.ftruncate(fd, size)
@@ -57,7 +57,7 @@ class Objects:
     def cleanup(self) -> None:
         for name in self.names:
             with contextlib.suppress(FileNotFoundError):
-                _posixshmem.shm_unlink(name)
+                native.shm_unlink(name)
 
 
 @contextmanager
@@ -121,18 +121,8 @@ def start(kids: list[Kid], name: str, *actions_: str) -> tuple[int, list[list[in
 
 
 class NamedSemaphores:
-    """glibc's sem_open family through ctypes (for the tests: the binding needs no sem_open)."""
+    """glibc's sem_open family through the binding (native.NamedSemaphore)."""
 
-    def __init__(self) -> None:
-        self.libc = ctypes.CDLL(None, use_errno=True)
-        self.libc.sem_open.restype = ctypes.c_void_p
-        self.libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint,
-                                       ctypes.c_uint]  # fmt: skip
-        self.libc.sem_post.argtypes = [ctypes.c_void_p]
-        self.libc.sem_close.argtypes = [ctypes.c_void_p]
-
-    def open(self, name: str, value: int) -> int:
-        sem = self.libc.sem_open(name.encode(), os.O_CREAT | os.O_EXCL, 0o600, value)
-        if not sem or sem == ctypes.c_void_p(-1).value:
-            raise OSError(ctypes.get_errno(), "sem_open")
-        return int(sem)
+    def open(self, name: str, value: int) -> native.NamedSemaphore:
+        """A new semaphore (O_CREAT | O_EXCL) at value; the caller closes it."""
+        return native.NamedSemaphore(name, os.O_CREAT | os.O_EXCL, 0o600, value)

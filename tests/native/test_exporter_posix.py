@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
 import contextlib
-import ctypes
 import gzip
 import itertools
 import json
@@ -225,7 +224,7 @@ def test_a_named_semaphore_has_its_value(exposition: Exposition, objects: Object
         assert one(body, "shmtop_posix_mappers", kind="psem", name=name) == 1  # we map it
         assert one(body, "shmtop_objects", kind="psem") >= 1
     finally:
-        sems.libc.sem_close(ctypes.c_void_p(sem))
+        sem.close()
 
 
 def test_a_semaphore_waiter_is_counted_by_kind_and_on_its_semaphore(

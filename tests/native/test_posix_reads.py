@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
 import contextlib
-import ctypes
 import errno
 import os
 import subprocess
@@ -39,32 +38,27 @@ class Semaphores(NamedSemaphores):
     """Named semaphores of this test, closed and unlinked at the end; sem_getvalue too."""
 
     def __init__(self, shm: Objects) -> None:
-        super().__init__()
-        self.libc.sem_getvalue.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int)]
-        self.libc.sem_wait.argtypes = [ctypes.c_void_p]
         self._shm = shm
-        self.opened: list[int] = []
+        self.opened: list[native.NamedSemaphore] = []
 
-    def make(self, value: int) -> tuple[int, str]:
-        """A new semaphore at value: its sem_t and its file's path."""
+    def make(self, value: int) -> tuple[native.NamedSemaphore, str]:
+        """A new semaphore at value and its file's path."""
         name = f"{PREFIX}sem{next_number()}"
         sem = self.open("/" + name, value)
         self.opened.append(sem)
         self._shm.names.append("/sem." + name)  # shm_unlink of sem.NAME is sem_unlink
         return sem, f"{SHM_DIR}/sem.{name}"
 
-    def value(self, sem: int) -> int:
-        got = ctypes.c_int()
-        assert self.libc.sem_getvalue(ctypes.c_void_p(sem), ctypes.byref(got)) == 0
-        return got.value
+    def value(self, sem: native.NamedSemaphore) -> int:
+        return sem.value()
 
-    def post(self, sem: int, times: int = 1) -> None:
+    def post(self, sem: native.NamedSemaphore, times: int = 1) -> None:
         for _ in range(times):
-            assert self.libc.sem_post(ctypes.c_void_p(sem)) == 0
+            sem.post()
 
     def close(self) -> None:
         for sem in self.opened:
-            self.libc.sem_close(ctypes.c_void_p(sem))
+            sem.close()
 
 
 @pytest.fixture
@@ -103,8 +97,8 @@ def test_a_blocked_waiter_is_counted_in_nwaiters_and_leaves_it_once_posted(
     sems: Semaphores,
 ) -> None:
     sem, path = sems.make(0)
-    waiter = threading.Thread(target=sems.libc.sem_wait, args=(ctypes.c_void_p(sem),))
-    waiter.start()  # ctypes lets go of the GIL: the thread blocks in the futex
+    waiter = threading.Thread(target=sem.wait)
+    waiter.start()  # cffi lets go of the GIL: the thread blocks in the futex
     try:
         deadline = time.monotonic() + WAIT
         while words(path).nwaiters != 1 and time.monotonic() < deadline:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
 import contextlib
-import ctypes
 import errno
 import json
 import os
@@ -299,7 +298,7 @@ def test_a_named_semaphore_is_its_own_kind_with_its_value(
     shm.names.append("/sem." + name[1:])  # shm_unlink of sem.NAME is sem_unlink
     try:
         for _ in range(2):
-            assert sems.libc.sem_post(ctypes.c_void_p(sem)) == 0
+            sem.post()
         snapshot = take_snapshot([os.getpid()])
         found = [o for o in snapshot.objects if o.name == name]
         assert [o.kind for o in found] == [PosixKind.SEM]
@@ -308,7 +307,7 @@ def test_a_named_semaphore_is_its_own_kind_with_its_value(
         assert os.getpid() in found[0].mapper_pids
         assert all(o.kind is PosixKind.SHM for o in snapshot.objects if o.name != name)
     finally:
-        sems.libc.sem_close(ctypes.c_void_p(sem))
+        sem.close()
 
 
 def test_an_unreadable_route_is_reported_not_guessed(shm: Objects) -> None:
@@ -570,4 +569,4 @@ def test_a_named_semaphore_is_joined_through_the_creators_temporary_name(shm: Ob
         assert obj is not None and obj.linked and obj.kind is PosixKind.SEM
         assert obj.mapper_pids == (os.getpid(),)
     finally:
-        sems.libc.sem_close(ctypes.c_void_p(sem))
+        sem.close()

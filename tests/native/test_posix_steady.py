@@ -11,7 +11,6 @@ mapper does not run) must show too.
 from __future__ import annotations
 
 import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
-import ctypes
 import errno
 import json
 import os
@@ -209,14 +208,14 @@ def test_a_resize_and_a_semaphore_post_show_though_the_mappers_sleep(
                 os.ftruncate(fd, 2 * PAGE)  # the test resizes it: the mapper sleeps
             finally:
                 os.close(fd)
-            assert sems.libc.sem_post(ctypes.c_void_p(sem)) == 0
+            sem.post()
             after = collector.snapshot()
             assert pid not in read_pids.take()
             assert same_as_fresh(after, key).size == 2 * PAGE
             state = (after.posix.find(*sem_key) or pytest.fail("no semaphore")).semaphore
             assert state is not None and state.value == 2
     finally:
-        sems.libc.sem_close(ctypes.c_void_p(sem))
+        sem.close()
 
 
 def test_list_files_gives_each_regular_file_with_its_lstat(tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ rows only (by name).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import itertools
 import json
 import os
@@ -57,12 +56,6 @@ class Made:
         self.queues: list[str] = []
         self.sems: list[bytes] = []
         self.kids: list[subprocess.Popen[bytes]] = []
-        self.libc = ctypes.CDLL(None, use_errno=True)
-        self.libc.sem_open.restype = ctypes.c_void_p
-        self.libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint,
-                                       ctypes.c_uint]  # fmt: skip
-        self.libc.sem_post.argtypes = [ctypes.c_void_p]
-        self.libc.sem_close.argtypes = [ctypes.c_void_p]
 
     def shm(self, data: bytes, size: int = 8192) -> str:
         name = f"{PREFIX}{next(_count)}"
@@ -87,12 +80,13 @@ class Made:
 
     def semaphore(self, value: int) -> str:
         name = f"{PREFIX}{next(_count)}"
-        sem = self.libc.sem_open(name.encode(), os.O_CREAT | os.O_EXCL, 0o600, 0)
-        assert sem not in (None, 0), ctypes.get_errno()
+        sem = native.NamedSemaphore(name, os.O_CREAT | os.O_EXCL, 0o600, 0)
         self.sems.append(name.encode())
-        for _ in range(value):
-            self.libc.sem_post(sem)
-        self.libc.sem_close(sem)
+        try:
+            for _ in range(value):
+                sem.post()
+        finally:
+            sem.close()
         return name
 
     def queue(self, *messages: bytes) -> str:
@@ -118,7 +112,8 @@ class Made:
             with contextlib.suppress(FileNotFoundError):
                 native.mq_unlink(name)
         for raw in self.sems:
-            self.libc.sem_unlink(raw)
+            with contextlib.suppress(FileNotFoundError):
+                native.sem_unlink(raw)
         left = [n for n in os.listdir("/dev/shm") if PREFIX[1:] in n]
         assert not left, f"left behind: {left}"
 

@@ -123,6 +123,16 @@ NAMESPACE_CDEF = r"""
 int unshare(int flags);
 int setns(int fd, int nstype);
 int shmtop_open_in_root(int pid, const char *path, int flags);
+typedef ... sem_t;
+sem_t *shmtop_sem_open(const char *name, int oflag, int mode, unsigned int value);
+int sem_post(sem_t *sem);
+int sem_wait(sem_t *sem);
+int sem_trywait(sem_t *sem);
+int sem_getvalue(sem_t *sem, int *value);
+int sem_close(sem_t *sem);
+int sem_unlink(const char *name);
+int shmtop_shm_open(const char *name, int oflag, int mode);
+int shm_unlink(const char *name);
 long long shmtop_fs_magic(int fd);
 #define TMPFS_MAGIC ...
 #define HUGETLBFS_MAGIC ...
@@ -222,8 +232,10 @@ ffibuilder.set_source(
     + (_HERE / "mqueue_helpers.c").read_text(encoding="utf-8")
     + (_HERE / "activity_helpers.c").read_text(encoding="utf-8")
     + (_HERE / "confined_helpers.c").read_text(encoding="utf-8")
-    + (_HERE / "shm_state_helpers.c").read_text(encoding="utf-8"),
-    libraries=["rt"],  # mq_* are in libc from glibc 2.34, in librt before (a stub after)
+    + (_HERE / "shm_state_helpers.c").read_text(encoding="utf-8")
+    + (_HERE / "named_helpers.c").read_text(encoding="utf-8"),
+    # mq_* and shm_* are in libc from glibc 2.34, in librt before; sem_* in libpthread
+    libraries=["rt", "pthread"],
     extra_compile_args=["-O2"],
     py_limited_api=True,  # the stable ABI only: one abi3 wheel for every 3.11+
 )

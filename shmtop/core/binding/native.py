@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import repeat
-from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
 
 import msgspec
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 13
+NATIVE_ABI = 14
 _LONG = ffi.sizeof("long long")
 _INT = ffi.sizeof("int")
 
@@ -1401,6 +1401,63 @@ def parse_file_maps_fd(
         raise OSError(-rows, f"reading maps text from fd {fd}: {os.strerror(-rows)}")
     kept = min(rows, capacity)  # the C counts rows past capacity, writes only capacity
     return _named(out, names, kept, FMAP_FIELDS, FileMapRow)
+
+
+# ---- POSIX named objects, made as programs make them (scripts and the tests) ----
+# shmtop's commands never make, post or shm_unlink: they read with pread and remove after an
+# identity check through one directory fd (core/posix/actions.py).
+
+
+def shm_open(name: str | bytes, flags: int, mode: int = 0o600) -> int:
+    """shm_open(3) ("/NAME" in /dev/shm): an fd."""
+    raw = os.fsencode(name)
+    return _check(lib.shmtop_shm_open(raw, flags, mode), f"shm_open({raw!r})")
+
+
+def shm_unlink(name: str | bytes) -> None:
+    raw = os.fsencode(name)
+    _check(lib.shm_unlink(raw), f"shm_unlink({raw!r})")
+
+
+class NamedSemaphore:
+    """A glibc named semaphore open in this process (sem_open(3)); close() it."""
+
+    def __init__(self, name: str | bytes, flags: int = 0, mode: int = 0o600, value: int = 0):
+        self.name = os.fsencode(name)
+        handle = lib.shmtop_sem_open(self.name, flags, mode, value)
+        if handle == ffi.NULL:
+            raise _fail(f"sem_open({self.name!r})")
+        self._handle: Any = handle
+
+    def post(self) -> None:
+        _check(lib.sem_post(self._handle), f"sem_post({self.name!r})")
+
+    def wait(self) -> None:
+        """sem_wait(3): blocks (the GIL released) until the value is above 0."""
+        _check(lib.sem_wait(self._handle), f"sem_wait({self.name!r})")
+
+    def try_wait(self) -> bool:
+        """sem_trywait(3): False where sem_wait would block."""
+        if lib.sem_trywait(self._handle) == 0:
+            return True
+        if ffi.errno == errno.EAGAIN:
+            return False
+        raise _fail(f"sem_trywait({self.name!r})")
+
+    def value(self) -> int:
+        got = ffi.new("int *")
+        _check(lib.sem_getvalue(self._handle, got), f"sem_getvalue({self.name!r})")
+        return int(got[0])
+
+    def close(self) -> None:
+        if self._handle is not None:
+            lib.sem_close(self._handle)
+            self._handle = None
+
+
+def sem_unlink(name: str | bytes) -> None:
+    raw = os.fsencode(name)
+    _check(lib.sem_unlink(raw), f"sem_unlink({raw!r})")
 
 
 # ---- POSIX message queues (issue 12 item 4) ----
