@@ -13,14 +13,13 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import msgspec
-
+from shmtop.cli import posix_choice
 from shmtop.cli.output import CliError
 from shmtop.core.model import Snapshot
 from shmtop.core.posix import mqueue
+from shmtop.core.posix.full import FullSnapshot
 from shmtop.core.posix.full import take_snapshot as take_full_snapshot
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
-from shmtop.core.snapshot.accounts import user_name
 from shmtop.text import mqueue_table, posix_table
 from shmtop.text.documents import ListDocument
 from shmtop.text.errors import tables_unreadable
@@ -47,13 +46,23 @@ class PosixPart(NamedTuple):
     user: str | None  # list --user's U: the objects are U's only
 
 
-def _owned(uid: int, known: bool, user: str | None) -> bool:
-    """list --user's rule for a POSIX owner (an object that could not be stat'ed: no one's)."""
-    if user is None:
-        return True
-    from shmtop.text.filtering import user_matches  # imported only to be used (--user)
+class Filters(NamedTuple):
+    """list all --filter's filter of each POSIX kind, parsed once (a watch's every line)."""
 
-    return known and user_matches(user_name(uid), uid, user)
+    shm: dict[PosixKind, Any]
+    queues: Any
+
+
+def filters(args: argparse.Namespace) -> Filters | None:
+    """--filter parsed for each POSIX kind (None without --filter); list_filter.py says why
+    a term no POSIX kind takes leaves their tables out (commands.list_once, before this)."""
+    if args.filter_expr is None:
+        return None
+    from shmtop.cli import list_filter  # the filter language is imported only to be used
+
+    expression = args.filter_expr
+    return Filters({kind: list_filter.parse_posix(expression, kind) for kind in PosixKind},
+                   list_filter.parse_posix(expression, "pmq"))  # fmt: skip
 
 
 def scan(args: argparse.Namespace) -> tuple[Snapshot, PosixPart]:
@@ -63,24 +72,24 @@ def scan(args: argparse.Namespace) -> tuple[Snapshot, PosixPart]:
         full = take_full_snapshot()
     except OSError as error:
         raise CliError(tables_unreadable(error)) from error
+    return full.sysv, part_of(full, args, filters(args))
+
+
+def part_of(full: FullSnapshot, args: argparse.Namespace, kept: Filters | None) -> PosixPart:
+    """What `list` shows of a full snapshot's POSIX half: --filter's (kept), --user's
+    objects, in --sort's order (posix_choice; a column a kind has not: its own order)."""
     snapshot, queues = full.posix, full.queues
-    if args.user is not None:
-        kept = tuple(q for q in queues.queues if _owned(q.entry.uid, True, args.user))
-        queues = msgspec.structs.replace(queues, queues=kept)
-    if args.filter_expr is not None:  # list all --filter: each kind's terms (list_filter.py)
+    if kept is not None:
         from shmtop.cli import list_filter
 
-        expression = args.filter_expr
         for kind in PosixKind:
-            matches = list_filter.parse_posix(expression, kind)
-            snapshot = list_filter.keep_shm(snapshot, kind, matches)
-        queues = list_filter.keep_queues(queues, list_filter.parse_posix(expression, "pmq"))
-    objects = {
-        kind: [o for o in posix_table.objects_of(snapshot, kind)
-               if _owned(o.uid, o.stat_known, args.user)]
-        for kind in PosixKind
-    }  # fmt: skip
-    return full.sysv, PosixPart(snapshot, queues, objects, args.user)
+            snapshot = list_filter.keep_shm(snapshot, kind, kept.shm[kind])
+        queues = list_filter.keep_queues(queues, kept.queues)
+    order = posix_choice.order(args)
+    objects = {}
+    for kind in PosixKind:
+        objects[kind] = order(posix_choice.shm(args, snapshot, kind), kind)
+    return PosixPart(snapshot, posix_choice.queues(args, queues), objects, args.user)
 
 
 def _none(line: str, user: str | None) -> str:

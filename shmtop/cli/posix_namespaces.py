@@ -13,10 +13,11 @@ import argparse
 import sys
 from typing import Any
 
+from shmtop.cli import posix_choice
 from shmtop.cli.namespaces import chosen
 from shmtop.cli.output import EXIT_ERROR, EXIT_OK, CliError, emit
 from shmtop.cli.pmq import queues_filtered
-from shmtop.cli.posix import filtered, not_yet, posix_filter
+from shmtop.cli.posix import filtered, posix_filter
 from shmtop.core.namespaces.discover import Namespace
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.core.posix import mqueue
@@ -29,7 +30,7 @@ from shmtop.text.namespace_table import namespace_label, rows_across
 
 
 def run_list(args: argparse.Namespace) -> int:
-    not_yet(args)
+    posix_choice.check(args, args.kind)
     matches = posix_filter(args)  # before any join or scan
     _, namespaces = chosen(args)
     if args.kind == MQ_KIND:
@@ -67,18 +68,21 @@ def _list_shm(
 ) -> int:
     scans, skipped = _shm_snapshots(namespaces)
     scans = [(ns, filtered(matches, s, kind, _where(ns))) for ns, s in scans]
+    posix_choice.check_user(args, (o.uid for _, s in scans for o in s.objects if o.stat_known))
+    scans = [(ns, posix_choice.shm(args, s, kind)) for ns, s in scans]
+    order = posix_choice.order(args)  # within each namespace, as System V tables across
     if args.json:
         from shmtop.text.posix_documents import posix_list_across
 
         if not scans:
             raise CliError(f"no {SHM_DIR} could be read")
-        emit(posix_list_across([(s, namespace_record(ns)) for ns, s in scans], kind))
+        emit(posix_list_across([(s, namespace_record(ns)) for ns, s in scans], kind, order))
         return EXIT_OK
     with_ns = len(namespaces) > 1
     headers = [header for header, _ in posix_table.COLUMNS[kind]]
     parts = [
         (ns.name, [[cell(o, s) for _, cell in posix_table.COLUMNS[kind]]
-                   for o in posix_table.objects_of(s, kind)])
+                   for o in order(s, kind)])
         for ns, s in scans
     ]  # fmt: skip
     print("\n".join(rows_across(headers, parts, with_ns=with_ns)))
@@ -119,6 +123,8 @@ def _list_queues(args: argparse.Namespace, namespaces: list[Namespace], matches:
             print(f"IPC namespace {label} not read: {error.strerror}", file=sys.stderr)
     if not scans:
         raise CliError("no IPC namespace's queues could be read")
+    posix_choice.check_user(args, (q.entry.uid for _, s in scans for q in s.queues))
+    scans = [(ns, posix_choice.queues(args, s)) for ns, s in scans]
     listed = all(s.listed for _, s in scans)
     if args.json:
         from shmtop.text.mqueue_documents import pmq_list_across

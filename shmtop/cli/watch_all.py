@@ -1,0 +1,45 @@
+"""`list --json --watch SECONDS` of every kind (plain `list`, `list all`): each line the
+`list --json` document plain `list --json` prints, System V and POSIX (posix_shm,
+posix_semaphores, posix_queues, posix_scan), JSON Lines.
+
+One FullCollector serves every line: a steady line reads again only the processes that ran
+since the last one and carries the others' maps and fds rows (core/posix/carry.py), so it
+costs a steady full snapshot, not a new scan; the System V records are encoded once and
+written again while they hold (text/watch_records.py), the POSIX ones encoded each line.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from shmtop.cli import commands, list_posix
+from shmtop.cli.output import CliError, emit_streamed
+from shmtop.core.posix.full import FullCollector, FullSnapshot
+from shmtop.text.errors import tables_unreadable
+
+
+def _snapshot(collector: FullCollector) -> FullSnapshot:
+    try:
+        return collector.snapshot()
+    except OSError as error:
+        raise CliError(tables_unreadable(error)) from error
+
+
+def run(args: argparse.Namespace, kinds: Sequence[str]) -> int:
+    kept = list_posix.filters(args)  # parsed once, not every line
+    collector = FullCollector()
+    records = commands.watch_records()
+
+    def line(number: int) -> None:
+        full = _snapshot(collector)
+        if number == 0 and args.user is not None:
+            commands.check_user(args.user, full.sysv)
+        part = list_posix.part_of(full, args, kept)
+        shell, lists = records.records(full.sysv, commands.choose(full.sysv, args, kinds))
+        emit_streamed(*list_posix.json_parts(shell, lists, part), flush=True)
+
+    try:
+        return commands.watch_lines(args, line)
+    finally:
+        collector.close()
