@@ -92,7 +92,8 @@ def part_of(full: FullSnapshot, args: argparse.Namespace, kept: Filters | None) 
     return PosixPart(snapshot, posix_choice.queues(args, queues), objects, args.user)
 
 
-def _none(line: str, user: str | None) -> str:
+def none_line(line: str, user: str | None) -> str:
+    """The line of a kind with no object (of --user's user)."""
     return line if user is None else f"{line.split(' (', 1)[0]} of user {safe_text(user)}"
 
 
@@ -102,7 +103,7 @@ def print_tables(part: PosixPart) -> None:
     for kind in PosixKind:
         objects = part.objects[kind]
         if not objects:
-            print(f"\n{_none(EMPTY[kind], part.user)}")
+            print(f"\n{none_line(EMPTY[kind], part.user)}")
             continue
         print(f"\n{posix_table.TITLES[kind]} ({len(objects)})")
         columns = posix_table.COLUMNS[kind]
@@ -110,7 +111,7 @@ def print_tables(part: PosixPart) -> None:
         print("\n".join(render_table([h for h, _ in columns], rows)))
     queues = part.queues
     if queues.listed and not queues.queues:
-        print(f"\n{_none(NO_QUEUES, part.user)}")
+        print(f"\n{none_line(NO_QUEUES, part.user)}")
     else:
         print("\n" + mqueue_table.summary_line(queues))
         if queues.listed:

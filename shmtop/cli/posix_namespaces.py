@@ -27,6 +27,7 @@ from shmtop.core.posix.namespace_roots import scan_shm, shm_dir_of, shm_owners
 from shmtop.text import mqueue_table, posix_table
 from shmtop.text.documents import NamespaceRecord, namespace_record
 from shmtop.text.namespace_table import namespace_label, rows_across
+from shmtop.text.posix_table import Order
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -42,7 +43,7 @@ def _where(namespace: Namespace) -> tuple[int, str, bool]:
     return (namespace.inode, namespace.name, namespace.current)
 
 
-def _shm_snapshots(
+def shm_snapshots(
     namespaces: list[Namespace],
 ) -> tuple[list[tuple[Namespace, PosixSnapshot]], list[tuple[Namespace, str]]]:
     """A scan of each namespace's /dev/shm (once a device: the first namespace showing it
@@ -66,7 +67,7 @@ def _shm_snapshots(
 def _list_shm(
     args: argparse.Namespace, namespaces: list[Namespace], kind: PosixKind, matches: Any
 ) -> int:
-    scans, skipped = _shm_snapshots(namespaces)
+    scans, skipped = shm_snapshots(namespaces)
     scans = [(ns, filtered(matches, s, kind, _where(ns))) for ns, s in scans]
     posix_choice.check_user(args, (o.uid for _, s in scans for o in s.objects if o.stat_known))
     scans = [(ns, posix_choice.shm(args, s, kind)) for ns, s in scans]
@@ -78,14 +79,29 @@ def _list_shm(
             raise CliError(f"no {SHM_DIR} could be read")
         emit(posix_list_across([(s, namespace_record(ns)) for ns, s in scans], kind, order))
         return EXIT_OK
-    with_ns = len(namespaces) > 1
+    print("\n".join(shm_lines(scans, kind, order, with_ns=len(namespaces) > 1)))
+    shm_notes(scans, skipped)
+    return EXIT_OK
+
+
+def shm_lines(
+    scans: list[tuple[Namespace, PosixSnapshot]], kind: PosixKind, order: Order, *, with_ns: bool
+) -> list[str]:
+    """The table of kind across the scans (an NS column first with_ns), in order's order
+    within each namespace."""
     headers = [header for header, _ in posix_table.COLUMNS[kind]]
     parts = [
         (ns.name, [[cell(o, s) for _, cell in posix_table.COLUMNS[kind]]
                    for o in order(s, kind)])
         for ns, s in scans
     ]  # fmt: skip
-    print("\n".join(rows_across(headers, parts, with_ns=with_ns)))
+    return rows_across(headers, parts, with_ns=with_ns)
+
+
+def shm_notes(
+    scans: list[tuple[Namespace, PosixSnapshot]], skipped: list[tuple[Namespace, str]]
+) -> None:
+    """On stderr: each partial scan, the namespaces sharing a /dev/shm shown, the unread."""
     for ns, snapshot in scans:  # only what is worth a line: a partial scan
         note = posix_table.blind_spot_note(snapshot)
         if note:
@@ -96,7 +112,6 @@ def _list_shm(
     for ns, why in skipped:
         if not why.startswith("shares"):
             print(f"IPC namespace {namespace_label(ns.name, ns.inode)}: {why}", file=sys.stderr)
-    return EXIT_OK
 
 
 def _queues_of(namespace: Namespace) -> mqueue.MqSnapshot:
@@ -112,7 +127,10 @@ def _queues_of(namespace: Namespace) -> mqueue.MqSnapshot:
         thread.close()
 
 
-def _list_queues(args: argparse.Namespace, namespaces: list[Namespace], matches: Any) -> int:
+def queue_snapshots(
+    namespaces: list[Namespace], matches: Any
+) -> list[tuple[Namespace, mqueue.MqSnapshot]]:
+    """Each namespace's queues (--filter's: matches), one line on stderr for each not read."""
     scans: list[tuple[Namespace, mqueue.MqSnapshot]] = []
     for namespace in namespaces:
         try:
@@ -121,6 +139,11 @@ def _list_queues(args: argparse.Namespace, namespaces: list[Namespace], matches:
         except OSError as error:
             label = namespace_label(namespace.name, namespace.inode)
             print(f"IPC namespace {label} not read: {error.strerror}", file=sys.stderr)
+    return scans
+
+
+def _list_queues(args: argparse.Namespace, namespaces: list[Namespace], matches: Any) -> int:
+    scans = queue_snapshots(namespaces, matches)
     if not scans:
         raise CliError("no IPC namespace's queues could be read")
     posix_choice.check_user(args, (q.entry.uid for _, s in scans for q in s.queues))
@@ -134,14 +157,22 @@ def _list_queues(args: argparse.Namespace, namespaces: list[Namespace], matches:
         ]
         emit(pmq_list_across(records))
         return EXIT_OK if listed else EXIT_ERROR
+    print("\n".join(queue_lines(scans, with_ns=len(namespaces) > 1)))
+    queue_notes(scans)
+    return EXIT_OK if listed else EXIT_ERROR
+
+
+def queue_lines(scans: list[tuple[Namespace, mqueue.MqSnapshot]], *, with_ns: bool) -> list[str]:
     headers = [header for header, _ in mqueue_table.COLUMNS]
     parts = [
         (ns.name, [[cell(q, s) for _, cell in mqueue_table.COLUMNS] for q in s.queues])
         for ns, s in scans
     ]
-    print("\n".join(rows_across(headers, parts, with_ns=len(namespaces) > 1)))
+    return rows_across(headers, parts, with_ns=with_ns)
+
+
+def queue_notes(scans: list[tuple[Namespace, mqueue.MqSnapshot]]) -> None:
     for ns, snapshot in scans:
         note = mqueue_table.blind_spot_note(snapshot)
         if note:
             print(f"{namespace_label(ns.name, ns.inode)}: {note}", file=sys.stderr)
-    return EXIT_OK if listed else EXIT_ERROR

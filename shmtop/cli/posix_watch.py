@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
     every = commands.namespace_asked(args)
     namespaces = chosen(args)[1] if every else None
     watcher = (
-        _Queues(namespaces, matches, args) if args.kind == MQ_KIND
-        else _Shm(namespaces, PosixKind(args.kind), matches, args)
+        QueueWatch(namespaces, matches, args) if args.kind == MQ_KIND
+        else ShmWatch(namespaces, PosixKind(args.kind), matches, args)
     )  # fmt: skip
     try:
         return commands.watch_lines(args, lambda _: emit(watcher.document(), flush=True))
@@ -55,7 +55,7 @@ def _chosen(args: argparse.Namespace, kind: PosixKind, scans: list[PosixSnapshot
     return [posix_choice.shm(args, scan, kind) for scan in scans]
 
 
-class _Shm:
+class ShmWatch:
     """pshm or psem: each /dev/shm shown, by a collector of its own kept between lines."""
 
     def __init__(
@@ -83,16 +83,21 @@ class _Shm:
         if self._ours is not None:
             (scan,) = _chosen(self._args, kind, [filtered(matches, self._ours.snapshot(), kind)])
             return posix_list_document(scan, kind, order)
+        raw = self.scans()
+        scans = _chosen(self._args, kind, [
+            filtered(matches, scan, kind, (ns.inode, ns.name, ns.current)) for ns, scan in raw
+        ])  # fmt: skip
+        parts = [(scan, namespace_record(ns)) for scan, (ns, _) in zip(scans, raw, strict=True)]
+        return posix_list_across(parts, self._kind, order)
+
+    def scans(self) -> list[tuple[Namespace, PosixSnapshot]]:
+        """Each /dev/shm shown (with -A or --namespace), scanned again, nothing filtered."""
         assert self._namespaces is not None and self._owners is not None
         self._namespaces = [self._followed(ns) for ns in self._namespaces]
-        shown = [ns for ns in self._namespaces if ns.inode in self._collectors]
-        scans = _chosen(self._args, kind, [
-            filtered(matches, scan_shm(ns, self._collectors[ns.inode], self._owners), kind,
-                     (ns.inode, ns.name, ns.current))
-            for ns in shown
-        ])  # fmt: skip
-        parts = [(scan, namespace_record(ns)) for scan, ns in zip(scans, shown, strict=True)]
-        return posix_list_across(parts, self._kind, order)
+        return [
+            (ns, scan_shm(ns, self._collectors[ns.inode], self._owners))
+            for ns in self._namespaces if ns.inode in self._collectors
+        ]  # fmt: skip
 
     def _followed(self, namespace: Namespace) -> Namespace:
         """The namespace read through a process still in it: /proc/PID/root of a member that
@@ -117,7 +122,7 @@ class _Shm:
             collector.close()
 
 
-class _Queues:
+class QueueWatch:
     """pmq: each namespace's queues, ours here, the others' by threads joined once."""
 
     def __init__(
@@ -139,11 +144,14 @@ class _Queues:
 
     def _scan(self, namespace: Namespace) -> mqueue.MqSnapshot:
         where = (namespace.inode, namespace.name, namespace.current)
+        return queues_filtered(self._matches, self.scan(namespace), where)
+
+    def scan(self, namespace: Namespace) -> mqueue.MqSnapshot:
+        """The namespace's queues now, nothing filtered (ours here, others' joined)."""
         if namespace.current:
-            return queues_filtered(self._matches, mqueue.take_snapshot(), where)
+            return mqueue.take_snapshot()
         run: Callable[..., mqueue.MqSnapshot] = self._threads[namespace.inode].run
-        return queues_filtered(self._matches, run(mqueue.take_snapshot, list(namespace.pids)),
-                               where)  # fmt: skip
+        return run(mqueue.take_snapshot, list(namespace.pids))
 
     def document(self) -> Struct:
         from shmtop.text.mqueue_documents import pmq_list_across, pmq_list_document
