@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple
+from itertools import chain
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shmtop.cli import list_posix, posix_choice, posix_namespaces
 from shmtop.cli.list_posix import EMPTY, NO_QUEUES
@@ -19,6 +20,9 @@ from shmtop.core.posix.model import SHM_DIR, PosixKind, PosixSnapshot
 from shmtop.core.posix.mqueue import MqSnapshot
 from shmtop.text import posix_table
 from shmtop.text.documents import ListDocument, namespace_record
+
+if TYPE_CHECKING:
+    from shmtop.text.posix_watch_records import PosixWatchRecords
 
 ShmScans = list[tuple[Namespace, PosixSnapshot]]
 QueueScans = list[tuple[Namespace, MqSnapshot]]
@@ -93,9 +97,11 @@ def json_parts(
     shell: ListDocument,
     lists: dict[str, Iterator[Any]],
     across: Across,
+    records: PosixWatchRecords | None = None,
 ) -> tuple[ListDocument, dict[str, Iterator[Any]]]:
     """The list document with the POSIX fields, every object with its namespace (as they
-    are without: no /dev/shm of the namespaces could be read)."""
+    are without: no /dev/shm of the namespaces could be read); records: a watch's, each
+    kept encoded from the line before while it holds."""
     if not across.shm:
         return shell, lists
     from shmtop.text.list_all_documents import with_posix_across
@@ -104,7 +110,14 @@ def json_parts(
     shm = [(s, namespace_record(ns), order(s, PosixKind.SHM), order(s, PosixKind.SEM))
            for ns, s in across.shm]  # fmt: skip
     queues = [(s, namespace_record(ns)) for ns, s in across.queues]
-    return with_posix_across(shell, lists, shm, queues)
+    document, made = with_posix_across(shell, lists, shm, queues)
+    if records is not None:
+        records.begin()
+        made["posix_shm"] = chain.from_iterable(records.encoded(o, s, ns) for s, ns, o, _ in shm)
+        made["posix_semaphores"] = chain.from_iterable(
+            records.encoded(o, s, ns) for s, ns, _, o in shm
+        )
+    return document, made
 
 
 def watcher(

@@ -28,6 +28,7 @@ from shmtop.text.sanitize import safe_text
 
 if TYPE_CHECKING:
     from shmtop.text.list_all_documents import ListAllDocument
+    from shmtop.text.posix_watch_records import PosixWatchRecords
 
 # An empty kind is one line, not a table of no row (a kind absent from /dev/shm is common).
 EMPTY = {
@@ -122,10 +123,19 @@ def print_tables(part: PosixPart) -> None:
 
 
 def json_parts(
-    shell: ListDocument, lists: dict[str, Iterator[Any]], part: PosixPart
+    shell: ListDocument,
+    lists: dict[str, Iterator[Any]],
+    part: PosixPart,
+    records: PosixWatchRecords | None = None,
 ) -> tuple[ListAllDocument, dict[str, Iterator[Any]]]:
-    """The list document with the POSIX fields (its records made as they are encoded)."""
+    """The list document with the POSIX fields (its records made as they are encoded;
+    records: a watch's, each kept encoded from the line before while it holds)."""
     from shmtop.text.list_all_documents import with_posix  # only list --json needs them
 
     shm, sem = part.objects[PosixKind.SHM], part.objects[PosixKind.SEM]
-    return with_posix(shell, lists, shm, sem, part.snapshot, part.queues)
+    document, made = with_posix(shell, lists, shm, sem, part.snapshot, part.queues)
+    if records is not None:
+        records.begin()
+        made["posix_shm"] = records.encoded(shm, part.snapshot)
+        made["posix_semaphores"] = records.encoded(sem, part.snapshot)
+    return document, made

@@ -30,6 +30,7 @@ from shmtop.text.namespace_table import namespace_label, refusal_lines, table_li
 
 if TYPE_CHECKING:
     from shmtop.cli.list_all_namespaces import Across
+    from shmtop.text.posix_watch_records import PosixWatchRecords
     from shmtop.tui.namespace_feed import NamespaceFeed
 
 T = TypeVar("T")
@@ -180,6 +181,7 @@ def _emit_list(
     *,
     flush: bool = False,
     posix: Across | None = None,
+    posix_records: PosixWatchRecords | None = None,
 ) -> None:
     records = [ListPart(snap, namespace_record(v.namespace), c) for v, snap, c in parts]
     views = [namespace_view_record(v.namespace, v.snapshot, v.refused) for v in seen.views]
@@ -188,7 +190,7 @@ def _emit_list(
     if posix is not None:  # every kind: the POSIX fields, each object with its namespace
         from shmtop.cli import list_all_namespaces
 
-        shell, lists = list_all_namespaces.json_parts(args, shell, lists, posix)
+        shell, lists = list_all_namespaces.json_parts(args, shell, lists, posix, posix_records)
     emit_streamed(shell, lists, flush=flush)
 
 
@@ -201,12 +203,16 @@ def _watch(args: argparse.Namespace, kinds: tuple[str, ...], *, every: bool) -> 
     (cli/list_all_namespaces.watcher)."""
     with snapshots(args, attachments="shm" in kinds) as (collectors, first):
         posix, close = _posix_watch(args, first) if every else (None, None)
+        from shmtop.cli.output import encode
+        from shmtop.text.posix_watch_records import PosixWatchRecords
+
+        records = PosixWatchRecords(encode)
 
         def line(number: int) -> None:
             seen = first if number == 0 else _again(collectors)
             parts = _parts(args, kinds, seen, check_user=number == 0)
             across = posix() if posix is not None else None
-            _emit_list(args, kinds, seen, parts, flush=True, posix=across)
+            _emit_list(args, kinds, seen, parts, flush=True, posix=across, posix_records=records)
 
         try:
             return commands.watch_lines(args, line)

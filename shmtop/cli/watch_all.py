@@ -4,8 +4,9 @@ posix_semaphores, posix_queues, posix_scan), JSON Lines.
 
 One FullCollector serves every line: a steady line reads again only the processes that ran
 since the last one and carries the others' maps and fds rows (core/posix/carry.py), so it
-costs a steady full snapshot, not a new scan; the System V records are encoded once and
-written again while they hold (text/watch_records.py), the POSIX ones encoded each line.
+costs a steady full snapshot, not a new scan; the System V records and the POSIX shm and
+semaphore ones are encoded once and written again while they hold (text/watch_records.py,
+text/posix_watch_records.py; queues are encoded each line).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from shmtop.cli import commands, list_posix
+from shmtop.cli import commands, list_posix, output
 from shmtop.cli.output import CliError, emit_streamed
 from shmtop.core.posix.full import FullCollector, FullSnapshot
 from shmtop.text.errors import tables_unreadable
+from shmtop.text.posix_watch_records import PosixWatchRecords
 
 
 def _snapshot(collector: FullCollector) -> FullSnapshot:
@@ -30,6 +32,7 @@ def run(args: argparse.Namespace, kinds: Sequence[str]) -> int:
     kept = list_posix.filters(args)  # parsed once, not every line
     collector = FullCollector()
     records = commands.watch_records()
+    posix_records = PosixWatchRecords(output.encode)
 
     def line(number: int) -> None:
         full = _snapshot(collector)
@@ -37,7 +40,7 @@ def run(args: argparse.Namespace, kinds: Sequence[str]) -> int:
             commands.check_user(args.user, full.sysv)
         part = list_posix.part_of(full, args, kept)
         shell, lists = records.records(full.sysv, commands.choose(full.sysv, args, kinds))
-        emit_streamed(*list_posix.json_parts(shell, lists, part), flush=True)
+        emit_streamed(*list_posix.json_parts(shell, lists, part, posix_records), flush=True)
 
     try:
         return commands.watch_lines(args, line)
