@@ -35,7 +35,7 @@ from bench.bench_oneshot import WORKLOAD_ARGS, build_workload, running_workload 
 from bench.bench_posix_full import Figure, private_mounts  # noqa: E402
 from bench.harness import is_root  # noqa: E402
 from bench.workload import raise_exit  # noqa: E402
-from shmtop.cli import commands, list_posix  # noqa: E402
+from shmtop.cli import commands, watch_all  # noqa: E402
 from shmtop.cli.output import emit_streamed  # noqa: E402
 from shmtop.core.posix.full import FullCollector  # noqa: E402
 from shmtop.core.snapshot.collect import Collector  # noqa: E402
@@ -70,28 +70,23 @@ def sysv_line(collector: Collector, records: WatchRecords, out: TextIO) -> Calla
     return line
 
 
-def every_line(collector: FullCollector, records: WatchRecords, out: TextIO) -> Callable[[], None]:
-    """The line it prints now: every kind (cli/watch_all.run's line)."""
-    args = listing()
-
-    def line() -> None:
-        full = collector.snapshot()
-        part = list_posix.part_of(full, args, None)
-        chosen = commands.choose(full.sysv, args, commands.KINDS)
-        shell, lists = records.records(full.sysv, chosen)
-        emit_streamed(*list_posix.json_parts(shell, lists, part), out)
-
-    return line
+def every_line(collector: FullCollector, out: TextIO) -> Callable[[], None]:
+    """The line it prints now: every kind (cli/watch_all.Lines, as the watch makes it)."""
+    lines = watch_all.Lines(listing(), commands.KINDS, collector)
+    return lambda: lines.line(1, out)
 
 
 def measure(repeat: int) -> dict[str, Figure]:
-    names = ("steady System V-only line (Collector)", "steady every-kind line (FullCollector)")
+    names = ("steady System V-only line (Collector)", "steady every-kind line (FullCollector)",
+             "  for scale: a steady full snapshot alone (another FullCollector)")  # fmt: skip
     figures = {name: Figure() for name in names}
-    sysv, full = Collector(), FullCollector()
+    sysv, full, alone = Collector(), FullCollector(), FullCollector()
     with open(os.devnull, "w", encoding="utf-8") as out:
         try:
-            lines = (sysv_line(sysv, commands.watch_records(), out),
-                     every_line(full, commands.watch_records(), out))  # fmt: skip
+            lines: tuple[Callable[[], object], ...] = (
+                     sysv_line(sysv, commands.watch_records(), out),
+                     every_line(full, out), alone.snapshot,
+            )  # fmt: skip
             for line in lines:  # the first lines: first snapshots, not measured
                 line()
             for _ in range(repeat):
@@ -101,7 +96,30 @@ def measure(repeat: int) -> dict[str, Figure]:
         finally:
             sysv.close()
             full.close()
+            alone.close()
     return figures
+
+
+def profile(repeat: int) -> str:
+    """--profile: where a steady every-kind line's time goes (cProfile, by cumulative time)."""
+    import cProfile
+    import io
+    import pstats
+
+    full = FullCollector()
+    with open(os.devnull, "w", encoding="utf-8") as out:
+        try:
+            line = every_line(full, out)
+            line()
+            profiler = cProfile.Profile()
+            for _ in range(repeat):
+                time.sleep(1.0)
+                profiler.runcall(line)
+        finally:
+            full.close()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
+    return text.getvalue()
 
 
 def report(ready: str, figures: dict[str, Figure], repeat: int) -> str:
@@ -119,7 +137,7 @@ def report(ready: str, figures: dict[str, Figure], repeat: int) -> str:
             f"| {max(figure.wall):.1f} | {statistics.median(figure.cpu):.1f} "
             f"| {min(figure.cpu):.1f} |"
         )
-    sysv, every = figures.values()
+    sysv, every, _ = figures.values()
     lines.append("")
     cpu = statistics.median(every.cpu) / statistics.median(sysv.cpu)
     wall = statistics.median(every.wall) / statistics.median(sysv.wall)
@@ -130,6 +148,8 @@ def report(ready: str, figures: dict[str, Figure], repeat: int) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=15, help="rounds, 1 s apart")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the every-kind line instead (cProfile)")  # fmt: skip
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not is_root("bench_watch_all", "it makes IPC and mount namespaces and mounts"):
@@ -148,6 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="shmtop-bench-") as directory:
             binary = build_workload(Path(directory))
             with running_workload(binary, (*WORKLOAD_ARGS, *posix_args)) as ready:
+                if args.profile:
+                    print(profile(args.repeat))
+                    return 0
                 figures = measure(args.repeat)
     except KeyboardInterrupt:
         print("bench_watch_all: interrupted; workload removed", file=sys.stderr)

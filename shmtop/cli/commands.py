@@ -117,8 +117,9 @@ def add_selection_options(listing: argparse.ArgumentParser) -> None:
     listing.add_argument(
         "--sort",
         metavar="COL",
-        help="sort by a column key, the TUI's too (id, key, size, creator, atime, status...);"
-        " times sort as ages, newest first",
+        help="sort by a column key, the TUI's too (id, key, size, creator, atime, status...;"
+        " POSIX kinds: name, size, alloc, value, msgs, lastop...); times sort as ages,"
+        " newest first",
     )
     listing.add_argument("--reverse", action="store_true", help="reverse the order")
     listing.add_argument("--user", metavar="U", help="only objects owned by user name or uid U")

@@ -1,9 +1,10 @@
 """The POSIX part of plain `shmtop list` (`list all`): after the System V tables, POSIX shared
 memory, named semaphores and message queues, as `list pshm|psem|pmq` show them.
 
-Only in the caller's namespace and for one-shot lists: `-A`/`--namespace` and `--from` stay
-System V (`list pshm -A` has the POSIX kinds), and `--watch` too: a POSIX scan reads every
-process's maps and fds, a steady System V line does not (README, Commands).
+In the caller's namespace: a one-shot list from one full snapshot (scan), and each line of
+`list --json --watch` from a kept FullCollector (part_of, cli/watch_all.py); `-A` and
+`--namespace` are cli/list_all_namespaces.py's, `--from` stays System V (a recording holds
+no POSIX scan).
 """
 
 from __future__ import annotations

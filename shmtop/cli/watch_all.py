@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import TextIO
 
 from shmtop.cli import commands, list_posix, output
 from shmtop.cli.output import CliError, emit_streamed
@@ -28,21 +29,33 @@ def _snapshot(collector: FullCollector) -> FullSnapshot:
         raise CliError(tables_unreadable(error)) from error
 
 
-def run(args: argparse.Namespace, kinds: Sequence[str]) -> int:
-    kept = list_posix.filters(args)  # parsed once, not every line
-    collector = FullCollector()
-    records = commands.watch_records()
-    posix_records = PosixWatchRecords(output.encode)
+class Lines:
+    """The lines of one watch of every kind, by one FullCollector (the caller closes it)."""
 
-    def line(number: int) -> None:
-        full = _snapshot(collector)
+    def __init__(
+        self, args: argparse.Namespace, kinds: Sequence[str], collector: FullCollector
+    ) -> None:
+        self._args, self._kinds, self._collector = args, kinds, collector
+        self._kept = list_posix.filters(args)  # parsed once, not every line
+        self._records = commands.watch_records()
+        self._posix_records = PosixWatchRecords(output.encode)
+
+    def line(self, number: int, out: TextIO | None = None) -> None:
+        """Line `number` (0: the first), written to out (default stdout) and flushed."""
+        args = self._args
+        full = _snapshot(self._collector)
         if number == 0 and args.user is not None:
             commands.check_user(args.user, full.sysv)
-        part = list_posix.part_of(full, args, kept)
-        shell, lists = records.records(full.sysv, commands.choose(full.sysv, args, kinds))
-        emit_streamed(*list_posix.json_parts(shell, lists, part, posix_records), flush=True)
+        part = list_posix.part_of(full, args, self._kept)
+        chosen = commands.choose(full.sysv, args, self._kinds)
+        shell, lists = self._records.records(full.sysv, chosen)
+        shell, lists = list_posix.json_parts(shell, lists, part, self._posix_records)
+        emit_streamed(shell, lists, out, flush=True)
 
+
+def run(args: argparse.Namespace, kinds: Sequence[str]) -> int:
+    collector = FullCollector()
     try:
-        return commands.watch_lines(args, line)
+        return commands.watch_lines(args, Lines(args, kinds, collector).line)
     finally:
         collector.close()

@@ -57,9 +57,13 @@ class PosixWatchRecords:
         kept, keep, encode = self._kept, self._next, self._encode
         for obj in objects:
             key = id(obj)
+            entry = kept.get(key) if same else None
+            if entry is not None and entry[0] is obj and (obj.in_use or not obj.linked):
+                keep[key] = entry  # in use or unlinked: a verdict the clock does not turn
+                yield entry[2]
+                continue
             verdict = judge(obj, snapshot)
             said = (verdict.status, verdict.reason)
-            entry = kept.get(key) if same else None
             if entry is None or entry[0] is not obj or entry[1] != said:
                 entry = (obj, said, encode(object_record(obj, snapshot, namespace)))
             keep[key] = entry
