@@ -148,15 +148,22 @@ def queue_box() -> Iterator[tuple[dict[str, Any], str]]:
 
 
 def test_list_all_namespaces_has_every_namespace_posix_tables_text_and_json(
-    queue_box: tuple[dict[str, Any], str],
+    queue_box: tuple[dict[str, Any], str], made_later: list[str]
 ) -> None:
     _, queue = queue_box
+    hostile = f"/dev/shm/{HOSTILE}"  # ours, with a title change, a bell, a bidi override
+    made_later.append(hostile)
+    with open(hostile, "xb"):
+        pass
     with foreign_shm(f"{TAG}-shm") as shm_box:
         text = shmtop("list", "-A")
         document = shmtop("list", "-A", "--json").json()
         one = shmtop("list", "--namespace", str(shm_box["inode"]), "--json").json()
     assert text.code == 0, text
+    assert not any(c in text.stdout for c in "\x1b\x07\u202e")
     lines = text.lines()
+    (hostile_row,) = [line for line in lines if f"/{TAG}-\u241b]2;pwned\u2407" in line]
+    assert hostile_row.split()[0] == document["namespaces"][0]["name"]  # ours: the first
     titles = [line for line in lines if line.startswith(("POSIX shared memory", "POSIX message"))]
     assert titles[0].startswith("POSIX shared memory (") and lines.index(titles[0]) > 0
     shm_row = next(line for line in lines if f"/{TAG}-shm " in line)
@@ -205,3 +212,35 @@ def test_list_from_a_recording_says_it_holds_no_posix_table(tmp_path: Path) -> N
     assert refused.code == 2 and refused.stderr.splitlines() == [
         "shmtop: a recording holds System V objects only (shm, sem, msg)"
     ]
+
+
+RUN_COUNTING = """
+import sys
+from shmtop.cli import main
+from shmtop.core.posix import full
+made, snapshots = [], []
+class Counted(full.FullCollector):
+    def __init__(self, *args, **kwargs):
+        made.append(self)
+        super().__init__(*args, **kwargs)
+    def snapshot(self):
+        snapshots.append(made.index(self))
+        return super().snapshot()
+full.FullCollector = Counted
+from shmtop.cli import watch_all
+watch_all.FullCollector = Counted
+code = main(sys.argv[1:])
+print("COUNTED", len(made), snapshots, code, file=sys.stderr)
+"""
+
+
+def test_a_watch_of_every_kind_takes_every_line_from_one_collector() -> None:
+    """The steady lines reuse the collector (so its carried rows: core/posix/carry.py), never
+    a new scan a line; the real collector runs, only its instances are counted."""
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_COUNTING, "list", "--json", "--watch", "0.05", "--count", "3"],
+        cwd=ROOT, capture_output=True, text=True, timeout=helpers.PATIENCE, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 3
+    assert done.stderr.splitlines()[-1] == "COUNTED 1 [0, 0, 0] 0"
