@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shmtop.cli import list_posix, posix_choice, posix_namespaces
 from shmtop.cli.list_posix import EMPTY, NO_QUEUES
+from shmtop.cli.output import CliError, say_error
 from shmtop.core.namespaces.discover import Namespace
 from shmtop.core.posix.model import SHM_DIR, PosixKind, PosixSnapshot
 from shmtop.core.posix.mqueue import MqSnapshot
@@ -129,19 +130,25 @@ def watcher(
 
     kept = list_posix.filters(args)
     every = list(namespaces)
-    shm = ShmWatch(every, PosixKind.SHM, None, args)
+    try:
+        shm: ShmWatch | None = ShmWatch(every, PosixKind.SHM, None, args)
+    except CliError as error:  # no /dev/shm of them readable: the lines have no POSIX part
+        say_error(str(error))
+        shm = None
     try:
         queues = QueueWatch(every, None, args)
     except BaseException:
-        shm.close()
+        if shm is not None:
+            shm.close()
         raise
 
     def line() -> Across:  # (a watch is JSON: no note of the namespaces not shown)
         raw = [(ns, queues.scan(ns)) for ns in every]
-        return chosen(args, kept, shm.scans(), [], raw)
+        return chosen(args, kept, shm.scans() if shm is not None else [], [], raw)
 
     def close() -> None:
-        shm.close()
+        if shm is not None:
+            shm.close()
         queues.close()
 
     return line, close
