@@ -198,6 +198,10 @@ class SegmentReader:
             except OSError as error:
                 last = error  # that process went away or changed: try the next
                 continue
+            if os.fstat(fd).st_size != size:  # a same-id segment of another namespace
+                os.close(fd)  # (a mapper that left it keeps its maps): not this one
+                last = FileNotFoundError(errno.ENOENT, "its mapping is another segment")
+                continue
             return cls(shmid, size, ReadPath.PROCESS, fd=fd, pid=mapper.pid)
         raise CannotRead(f"shm {shmid}: its attachers went away while opening: {last}", last)
 
