@@ -90,7 +90,10 @@ test-text-maps:
 	    tests/native/test_posix_shm.py tests/native/test_full_scan.py tests/native/test_posix_steady.py tests/native/test_futex_waits.py \
 	    tests/native/test_namespaces.py tests/native/test_namespace_scan.py \
 	    tests/native/test_mq_waits.py tests/cli/test_cli_posix.py tests/cli/test_cli_namespaces.py \
-	    tests/cli/test_cli_list_all.py
+	    tests/cli/test_cli_list_all.py tests/native/test_long_map_paths.py \
+	    tests/native/test_exporter_posix.py tests/native/test_posix_mapper_facts.py \
+	    tests/native/test_posix_tree.py tests/tui/test_tui_posix.py \
+	    tests/cli/test_cli_posix_namespaces.py tests/native/test_confined_roots.py
 
 # Built as a user's pip builds it (isolated, setuptools from the build-system floor up), then
 # installed without the source tree: run from / so nothing imports ./shmtop.

@@ -5,9 +5,10 @@ bench_oneshot (in a private IPC namespace, removed at exit, also on Ctrl-C), it 
 interleaved rounds: bench/floor.c (the work of `list --json` written plainly in C, one pass,
 no caches: its header says what it reads), `python3 -c pass` (the interpreter alone),
 `shmtop list --json`, `ipcs -a` and `lsof -n | grep SYSV`; and it prints the floor's own
-parts (processes, shm, sem, msg, posix) from one run. A Python program doing that work
-cannot take less than the interpreter plus the floor, so the table ends with that sum
-against half of lsof.
+parts (processes, shm, sem, msg, posix) from one run; the floor runs twice, reading maps
+as text (as lsof does) and through PROCMAP_QUERY (as shmtop does where the kernel has it).
+A Python program doing that work cannot take less than the interpreter plus the floor, so
+the table ends with that sum against half of lsof.
 """
 
 from __future__ import annotations
@@ -54,10 +55,13 @@ def build_floor(directory: Path) -> Path:
     return binary
 
 
-def floor_parts(binary: Path) -> str:
+QUERY_FLOOR = "C floor, PROCMAP_QUERY (FLOOR_PROCMAP_QUERY=1)"
+
+
+def floor_parts(binary: Path, env: Sequence[str] = ()) -> str:
     """One run of the floor with its parts' times (ms) on stderr."""
     run = subprocess.run(
-        [str(binary), "--parts"],
+        ["env", *env, str(binary), "--parts"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -87,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             binary = build_workload(Path(directory))
             commands = {
                 "C floor (bench/floor.c)": [str(floor)],
+                QUERY_FLOOR: ["env", "FLOOR_PROCMAP_QUERY=1", str(floor)],
                 "`python3 -c pass`": PYTHON_PASS,
                 "`shmtop list --json`": LIST_JSON,
                 "`ipcs -a`": IPCS,
@@ -95,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             measures = {name: Measure(name) for name in commands}
             with running_workload(binary, WORKLOAD_ARGS) as ready:
                 parts = floor_parts(floor)
+                query_parts = floor_parts(floor, ["FLOOR_PROCMAP_QUERY=1"])
                 for _ in range(args.repeat):
                     for name, argv_ in commands.items():
                         measures[name].samples.append(run_process(argv_).seconds * 1000)
@@ -112,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Workload (C children): workload {' '.join(WORKLOAD_ARGS)}; repeat {args.repeat}",
         f"Workload said: {ready}",
         f"Floor's parts (one run): {parts}",
+        f"PROCMAP_QUERY floor's parts (one run): {query_parts}",
         "",
         "| measure | median ms | min | max |",
         "|---|---:|---:|---:|",
@@ -121,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"C floor / ipcs -a: {floor_ms / median['`ipcs -a`']:.2f}",
         f"interpreter + C floor: {python_ms + floor_ms:.1f} ms = "
         f"{(python_ms + floor_ms) / lsof_ms:.2f}x lsof (issue 11's limit for list --json: 0.5)",
+        f"interpreter + PROCMAP_QUERY floor: {python_ms + median[QUERY_FLOOR]:.1f} ms = "
+        f"{(python_ms + median[QUERY_FLOOR]) / lsof_ms:.2f}x lsof",
         f"`shmtop list --json` / lsof: {median['`shmtop list --json`'] / lsof_ms:.2f}",
     ]
     print("\n".join(lines))

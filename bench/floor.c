@@ -7,15 +7,21 @@
  * and it prints one JSON document of the same shape (objects, their attachments, their
  * semaphores), unsorted and without verdicts, users or namespaces. No caches, one pass,
  * no threads. bench/bench_floor.py builds and times it next to shmtop, ipcs and lsof.
+ * With FLOOR_PROCMAP_QUERY=1 in the environment it asks each maps file for its shared
+ * file mappings with the PROCMAP_QUERY ioctl (Linux 6.11+), as shmtop does by default,
+ * instead of reading its text (as lsof does): the floor of shmtop's own read path.
  *
  * cc -O2 -o floor floor.c && ./floor > /dev/null
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/sem.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -92,6 +98,36 @@ static void add_attach(long shmid, int pid, unsigned long start, unsigned long e
 }
 
 static size_t holders;
+static int use_query; /* FLOOR_PROCMAP_QUERY=1 */
+
+#ifdef PROCMAP_QUERY
+/* The shared file mappings of an open maps file through PROCMAP_QUERY; 0, or -1 if the
+ * kernel has no such ioctl (then the text is read). */
+static int query_maps(int fd, int pid)
+{
+    struct procmap_query q;
+    char name[4096 + 16];
+    unsigned long long address = 0;
+    for (;;) {
+        memset(&q, 0, sizeof q);
+        q.size = sizeof q;
+        q.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA | PROCMAP_QUERY_VMA_SHARED |
+                        PROCMAP_QUERY_FILE_BACKED_VMA;
+        q.query_addr = address;
+        q.vma_name_addr = (unsigned long long)(unsigned long)name;
+        q.vma_name_size = sizeof name;
+        if (ioctl(fd, PROCMAP_QUERY, &q) < 0)
+            return errno == ENOENT ? 0 : (errno == ENAMETOOLONG ? 0 : -1);
+        address = q.vma_end;
+        if (q.vma_name_size == 0)
+            continue;
+        if (strstr(name, "SYSV") || strncmp(name, "/dev/shm/", 9) == 0)
+            add_attach(strstr(name, "SYSV") ? (long)q.inode : -1, pid,
+                       (unsigned long)q.vma_start, (unsigned long)q.vma_end,
+                       (q.vma_flags & PROCMAP_QUERY_VMA_WRITABLE) != 0);
+    }
+}
+#endif
 
 static void scan_process(int pid)
 {
@@ -104,6 +140,16 @@ static void scan_process(int pid)
         free(c);
     }
     snprintf(path, sizeof path, "/proc/%d/maps", pid);
+#ifdef PROCMAP_QUERY
+    if (use_query) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int done = fd >= 0 && query_maps(fd, pid) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (done || fd < 0)
+            goto fds;
+    }
+#endif
     char *maps = slurp(path, &len);
     if (maps) {
         for (char *line = maps; *line;) {
@@ -123,6 +169,9 @@ static void scan_process(int pid)
         }
         free(maps);
     }
+#ifdef PROCMAP_QUERY
+fds:
+#endif
     snprintf(path, sizeof path, "/proc/%d/fd", pid);
     DIR *fds = opendir(path);
     if (fds) {
@@ -151,6 +200,8 @@ static double now_ms(void)
 int main(int argc, char **argv)
 {
     int parts = argc > 1;
+    const char *query = getenv("FLOOR_PROCMAP_QUERY");
+    use_query = query != NULL && strcmp(query, "1") == 0;
     double mark = now_ms();
 #define PART(name)                                                             \
     do {                                                                       \

@@ -56,7 +56,7 @@ COMMANDS: dict[str, CommandHelp] = {
             "shmtop show sem 3 --json",
             "shmtop show msg 1 --messages",
             "shmtop show pshm --name /PostgreSQL.1234",
-            "shmtop show pmq --name /jobs",
+            "shmtop show pmq --name /jobs --json",
             "shmtop show shm 0 --namespace 4026532190",
             "shmtop show pshm --name /PostgreSQL.1234 --namespace docker:3f2a1b9c8d7e",
             "shmtop show msg 1 --messages --namespace web-box",
@@ -107,7 +107,8 @@ COMMANDS: dict[str, CommandHelp] = {
     "limits": CommandHelp(
         "kernel limits and how much of them is used",
         "Each kernel limit on System V IPC (SHMMNI, SHMALL, SEMMNI, SEMMNS, MSGMNI, ...)"
-        " beside how much of it is in use now.",
+        " and on POSIX message queues (/proc/sys/fs/mqueue), and the size of each shm"
+        " filesystem, beside how much of it is in use now.",
         ("shmtop limits", "shmtop limits --json"),
     ),
     "waiters": CommandHelp(

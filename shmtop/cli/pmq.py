@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shmtop.cli import posix_choice
 from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
@@ -16,6 +16,9 @@ from shmtop.core.posix.model import MQ_KIND
 from shmtop.core.posix.mqueue import MqSnapshot, take_snapshot
 from shmtop.text import mqueue_table
 from shmtop.text.errors import no_such_name
+
+if TYPE_CHECKING:  # the JSON's types, imported only to be used
+    from shmtop.text.documents import NamespaceRecord
 
 
 def _note(snapshot: MqSnapshot) -> None:
@@ -57,16 +60,28 @@ def _here(call: Callable[..., Any], *args: Any) -> Any:
     return call(*args)
 
 
-def run_show(args: argparse.Namespace, snapshot: MqSnapshot | None = None) -> int:
-    """Every queue of that name (a named one, and unlinked ones still held open); snapshot:
-    of another namespace's queues (cli/posix_ns_objects.py), default ours."""
-    if args.name is None or args.id is not None or args.json or args.messages:
-        raise CliError(f"show {MQ_KIND} takes --name NAME (plain text only for now)", EXIT_USAGE)
+def run_show(
+    args: argparse.Namespace, snapshot: MqSnapshot | None = None,
+    namespace: NamespaceRecord | None = None,
+) -> int:  # fmt: skip
+    """Every queue of that name (a named one, and unlinked ones still held open), in text or
+    the pmq-show document; snapshot: of another namespace's queues (cli/posix_ns_objects.py),
+    default ours, and namespace its record for the JSON."""
+    if args.name is None or args.id is not None or args.messages:
+        raise CliError(f"show {MQ_KIND} takes --name NAME", EXIT_USAGE)
     snapshot = snapshot or take_snapshot()
     found = snapshot.named(args.name)
     if not found:
         _note(snapshot)
         raise CliError(no_such_name(MQ_KIND, args.name))
+    if args.json:
+        from shmtop.core.snapshot.procs import command_line
+        from shmtop.text.posix_show_documents import pmq_show_document, queue_users
+
+        lines = {pid: command_line(pid) for pid in queue_users(found)}
+        emit(pmq_show_document(args.name, found, snapshot, lines, namespace))
+        _note(snapshot)
+        return 0
     pages = [mqueue_table.detail_lines(snapshot, queue) for queue in found]
     print("\n\n".join("\n".join(page) for page in pages))
     _note(snapshot)

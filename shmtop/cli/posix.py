@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
@@ -20,6 +20,9 @@ from shmtop.core.posix.verdicts import DEFAULT_GRACE, judge
 from shmtop.text import posix_table
 from shmtop.text.errors import no_such_name
 from shmtop.text.sanitize import safe_text
+
+if TYPE_CHECKING:  # the JSON's types, imported only to be used
+    from shmtop.text.documents import NamespaceRecord
 
 
 def posix_filter(args: argparse.Namespace) -> Any:
@@ -152,18 +155,28 @@ def _named(snapshot: PosixSnapshot, name: str) -> list[PosixObject]:
     return found
 
 
-def run_show(args: argparse.Namespace, scope: Scope | None = None) -> int:
-    """`show pshm|psem --name NAME`: every object of that name, in plain text."""
+def run_show(
+    args: argparse.Namespace, scope: Scope | None = None, namespace: NamespaceRecord | None = None
+) -> int:
+    """`show pshm|psem --name NAME [--json]`: every object of that name; namespace: the
+    IPC namespace of scope (--namespace), written into the JSON's records."""
     if args.kind == MQ_KIND:
         from shmtop.cli import pmq
 
         return pmq.run_show(args)
-    if args.name is None or args.id is not None or args.json or args.messages:
-        raise CliError(f"show {args.kind} takes --name NAME (plain text only for now)", EXIT_USAGE)
+    if args.name is None or args.id is not None or args.messages:
+        raise CliError(f"show {args.kind} takes --name NAME", EXIT_USAGE)
     snapshot = (scope or Scope.here()).shown
     found = [o for o in _named(snapshot, args.name) if o.kind is PosixKind(args.kind)]
     if not found:
         raise CliError(no_such_name(args.kind, args.name))
+    if args.json:
+        from shmtop.core.snapshot.procs import command_line
+        from shmtop.text.posix_show_documents import posix_show_document, users_of
+
+        lines = {pid: command_line(pid) for pid in users_of(found)}
+        emit(posix_show_document(args.name, found, snapshot, lines, namespace))
+        return 0
     pages = [posix_table.detail_lines(snapshot, obj) for obj in found]
     print("\n\n".join("\n".join(page) for page in pages))
     _blind_note(snapshot)

@@ -28,6 +28,7 @@ from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector
 from shmtop.core.posix.model import MQ_KIND
 from shmtop.core.posix.namespace_roots import as_seen_inside, root_of, shm_device, shm_dir_of
+from shmtop.text.documents import namespace_record
 from shmtop.text.namespace_table import namespace_label
 
 
@@ -90,10 +91,11 @@ def _queues(namespace: Namespace, inside: Callable[..., Any]) -> mqueue.MqSnapsh
 
 def run_show(args: argparse.Namespace) -> int:
     namespace = _the_namespace(args)
+    record = namespace_record(namespace)
     if args.kind == MQ_KIND:
         with _joined(namespace) as inside:
-            return pmq.run_show(args, _queues(namespace, inside))
-    return posix.run_show(args, _scope(namespace))
+            return pmq.run_show(args, _queues(namespace, inside), record)
+    return posix.run_show(args, _scope(namespace), record)
 
 
 def run_dump(args: argparse.Namespace) -> int:

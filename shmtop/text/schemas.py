@@ -15,6 +15,7 @@ from shmtop.text.documents import SCHEMA_VERSION, LimitsDocument, ShowDocument
 from shmtop.text.list_all_documents import ListAllDocument
 from shmtop.text.mqueue_documents import PmqListDocument
 from shmtop.text.posix_documents import PosixListDocument
+from shmtop.text.posix_show_documents import PmqShowDocument, PosixShowDocument
 from shmtop.text.wait_documents import QueueMessagesDocument, WaitersDocument
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -35,6 +36,8 @@ DOCUMENTS: dict[str, Document] = {
     "limits": Document("shmtop limits --json", LimitsDocument),
     "posix-list": Document("shmtop list pshm|psem --json", PosixListDocument),
     "pmq-list": Document("shmtop list pmq --json", PmqListDocument),
+    "posix-show": Document("shmtop show pshm|psem --name NAME --json", PosixShowDocument),
+    "pmq-show": Document("shmtop show pmq --name NAME --json", PmqShowDocument),
 }
 
 

@@ -21,6 +21,7 @@ from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.text.namespace_rows import NsRow
 from shmtop.tui.namespace_feed import NamespaceFeed
 from shmtop.tui.probes import ProbeRequest, Probes
+from shmtop.tui.screens.posix_view import PosixObjectScreen
 from shmtop.tui.screens.queue_view import QueueScreen
 from shmtop.tui.screens.segment_view import SegmentViewScreen
 from shmtop.tui.screens.semaphore_view import SemaphoreSetScreen
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 def inode_of(screen: Any) -> int | None:
     """The other IPC namespace a view shows an object of (None: the caller's)."""
-    if isinstance(screen, WaiterScreen | SegmentViewScreen):
+    if isinstance(screen, WaiterScreen | SegmentViewScreen | PosixObjectScreen):
         return screen.namespace
     return None
 

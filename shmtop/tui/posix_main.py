@@ -164,7 +164,7 @@ def open_selected(screen: MainScreen) -> None:
         # Another namespace's: read through the path reachable from here (its member's root).
         scan = row.acting if row.acting is not None else row.scan
         obj = scan.find(*row.obj.key) or row.obj
-        screen.app.push_screen(PosixObjectScreen(obj, scan))
+        screen.app.push_screen(PosixObjectScreen(obj, scan, None if row.current else row.inode))
 
 
 def remove(screen: MainScreen) -> None:

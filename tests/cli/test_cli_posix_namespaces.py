@@ -91,6 +91,11 @@ def test_show_pshm_and_psem_in_a_namespace_are_that_namespace_objects(
     assert "  value      3, nwaiters 0 (a hint)" in sem.lines()
     mine = shmtop("show", "psem", "--name", f"/{SEM}")
     assert "  value      7, nwaiters 0 (a hint)" in mine.lines()
+    document = shmtop("show", "pshm", "--name", f"/{NAME}", "--namespace", ns, "--json").json()
+    validate("posix-show", document)
+    [obj] = document["objects"]  # theirs, not ours too
+    assert (obj["inode"], obj["namespace"]["inode"]) == (theirs.st_ino, box["inode"])
+    assert obj["path"] == f"/dev/shm/{NAME}"
 
 
 def test_dump_in_a_namespace_reads_that_namespace_object(box: dict[str, Any]) -> None:
@@ -179,6 +184,10 @@ def test_show_and_rm_pmq_in_a_namespace_act_on_its_queue(
     assert any(line.startswith("  messages   2 queued") for line in shown.lines()), shown
     ours = shmtop("show", "pmq", "--name", QUEUE)
     assert any(line.startswith("  messages   1 queued") for line in ours.lines()), ours
+    document = shmtop("show", "pmq", "--name", QUEUE, "--namespace", "shmtop-nsrest-mq", "--json")
+    validate("pmq-show", document.json())
+    [queue] = document.json()["queues"]
+    assert (queue["messages"], queue["namespace"]["name"]) == (2, "shmtop-nsrest-mq")
     done = shmtop("rm", "pmq", "--name", QUEUE, "--namespace", "shmtop-nsrest-mq", "--yes")
     assert done.code == 0, done
     assert done.lines()[0].startswith("in IPC namespace shmtop-nsrest-mq")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import helpers
 from helpers import MakeShm, Spawn, wait_until
+from json_schemas import validate
 from paths import ROOT
 from test_cli import cli_env, error_line, shmtop
 
@@ -25,10 +26,22 @@ def frames_with(path: Path, shmid: int) -> list[bool]:
     return [recording.snapshot(i).segment(shmid) is not None for i in range(len(recording))]
 
 
+def attached_in_frames(path: Path, shmid: int) -> list[int]:
+    """The segment's nattch in every frame that has it, in order."""
+    try:
+        recording = Recording.open(path)
+    except RecordingError:
+        return []
+    found = (recording.snapshot(i).segment(shmid) for i in range(len(recording)))
+    return [segment.nattch for segment in found if segment is not None]
+
+
 def listed_ids(path: Path, at: str) -> set[int]:
     run = shmtop("list", "shm", "--json", "--from", str(path), "--at", at)
     assert "from the recording" in run.stderr
-    return {record["id"] for record in run.json()["segments"]}
+    document = run.json()
+    validate("list", document)  # an answer from a recording is the same document
+    return {record["id"] for record in document["segments"]}
 
 
 def test_record_then_list_from_it_at_a_time(
@@ -44,7 +57,7 @@ def test_record_then_list_from_it_at_a_time(
         wait_until(lambda: len(frames_with(path, -1)) >= 2, "the recorder writes")
         shmid = make_shm()
         child = spawn(name="rec-cli", attach=[(shmid, True)])
-        wait_until(lambda: any(frames_with(path, shmid)), "the segment is recorded")
+        wait_until(lambda: 1 in attached_in_frames(path, shmid), "its attachment is recorded")
         child.stop()
         helpers.remove("shm", shmid)
         wait_until(lambda: frames_with(path, shmid)[-1:] == [False], "its removal is recorded")
@@ -61,8 +74,7 @@ def test_record_then_list_from_it_at_a_time(
     assert recording.torn == 0
     present = frames_with(path, shmid)
     seen = present.index(True)
-    attached = recording.snapshot(seen).segment(shmid)
-    assert attached is not None and attached.nattch >= 0
+    assert 1 in attached_in_frames(path, shmid)  # the child's attachment, as the kernel had it
     gone = len(present) - 1 - present[::-1].index(True) + 1  # the first frame without it again
     assert not present[0] and not present[-1]
     # An ISO moment (UTC, and local without an offset), and relative moments.

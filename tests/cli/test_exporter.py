@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import helpers
@@ -169,7 +170,10 @@ def test_the_textfile_is_never_seen_half_written(make_shm: MakeShm, tmp_path: Pa
     versions: set[str] = set()
     try:
         wait_until(path.exists, "the exporter writes the textfile")
+        deadline = time.monotonic() + helpers.PATIENCE
         while len(versions) < 20:  # twenty different writes, each read whole
+            assert time.monotonic() < deadline, f"{len(versions)} writes in {helpers.PATIENCE} s"
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
             text = path.read_text(encoding="utf-8")
             if text in versions:
                 continue

@@ -39,7 +39,8 @@ from shmtop.core.model import Kind
 from shmtop.core.waits.waiters import WaiterScanner
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = ("list", "show", "show-messages", "waiters", "limits", "posix-list", "pmq-list")
+DOCUMENTS = ("list", "show", "show-messages", "waiters", "limits", "posix-list", "pmq-list",
+             "posix-show", "pmq-show")  # fmt: skip
 
 
 # ---- the schemas, as `shmtop schema` prints them: json_schemas.py ----
@@ -385,6 +386,18 @@ def test_the_posix_list_document_validates_with_mappers_holders_and_unlinked_obj
             "psem", 0, 0,
         )  # fmt: skip
         validate("posix-list", run_json(["list", "pshm"], nobody=True))
+        # show --json: the same records, of that name only, and the users' command lines
+        name = paths[0].removeprefix("/dev/shm")
+        shown = run_json(["show", "pshm", "--name", name])
+        validate("posix-show", shown)
+        assert shown["name"] == name and [o["inode"] for o in shown["objects"]] == [mapped["inode"]]
+        assert shown["objects"][0]["mappings"] == mapped["mappings"]
+        assert POSIX_CHILD.name in (shown["command_lines"][str(pid)] or "")
+        shown = run_json(["show", "pshm", "--name", paths[1].removeprefix("/dev/shm")])
+        validate("posix-show", shown)
+        assert [o["linked"] for o in shown["objects"]] == [False]
+        validate("posix-show", run_json(["show", "psem", "--name", sem["name"]]))
+        validate("posix-show", run_json(["show", "pshm", "--name", name], nobody=True))
     finally:
         for process in (child, gone):
             process.kill()
@@ -436,6 +449,13 @@ def test_the_pmq_list_document_validates_with_counts_holders_a_receiver_and_a_re
             (receiver["pid"], receiver["fd"], False)
         ]
         assert listed["listed"] and mine[empty]["notify_pid"] is None
+        shown = run_json(["show", "pmq", "--name", full])
+        validate("pmq-show", shown)
+        assert [q["holders"] for q in shown["queues"]] == [one["holders"]]
+        assert PMQ_CHILD.name in (shown["command_lines"][str(holder["pid"])] or "")
+        waited = run_json(["show", "pmq", "--name", empty])
+        validate("pmq-show", waited)
+        assert str(receiver["pid"]) in waited["command_lines"]
         unprivileged = hidden.run(["list", "pmq", "--json"], nobody=True)
         assert unprivileged.code == 1, unprivileged
         document = json.loads(unprivileged.stdout)

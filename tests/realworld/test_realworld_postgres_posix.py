@@ -6,10 +6,11 @@ the postmaster and every child, a parallel query's by its leader and workers. It
 shared memory is a System V segment (shared_memory_type = sysv), which holds the backends'
 semaphores: unnamed POSIX semaphores (sem_init, pshared), so a backend waiting for an LWLock
 sleeps in futex on its own semaphore, "segment X at offset Y". A second server, after the
-first, keeps PostgreSQL's own memory settings (shared_memory_type = mmap): the same wait is
-then in shared anonymous memory. A heavyweight lock wait is a latch wait (epoll_wait), no
-IPC. The ground truth is the test's own reading of /proc and /dev/shm inside the server's
-namespaces (truth_posix.py, truth.py, the waiter's maps).
+first, runs with PostgreSQL's default settings (but for no TCP listener): its
+/dev/shm/PostgreSQL.* objects have the same right mappers, and the same wait is then in
+shared anonymous memory (shared_memory_type = mmap). A heavyweight lock wait is a latch
+wait (epoll_wait), no IPC. The ground truth is the test's own reading of /proc and /dev/shm
+inside the server's namespaces (truth_posix.py, truth.py, the waiter's maps).
 
 /dev/shm is the session's private tmpfs (conftest's mount namespace; the server's mount
 namespace is a copy of it): every PostgreSQL.* file the server leaves is removed, and fails
@@ -36,6 +37,7 @@ from realworld.postgres import SETTINGS, Postgres, Session
 pytestmark = [pytest.mark.realworld, pytest.mark.root]
 
 POSIX_SETTINGS = {**SETTINGS, "dynamic_shared_memory_type": "posix"}
+DEFAULTS = {"listen_addresses": SETTINGS["listen_addresses"]}  # no TCP: nothing else changed
 DSM_PREFIX = "PostgreSQL."
 TRUTH_POSIX = Path(__file__).parent / "truth_posix.py"
 WORKER_TITLE = "postgres: parallel worker for PID"
@@ -111,7 +113,13 @@ def observe_posix(namespace: Namespace) -> tuple[dict[str, Any], dict[str, Any]]
     raise AssertionError(f"the server never held still: {seen}")
 
 
-def test_dsm_segments_are_posix_objects_with_the_mappers_proc_shows(postgres: Postgres) -> None:
+@pytest.mark.parametrize("server", ["postgres", "postgres_defaults"])
+def test_dsm_segments_are_posix_objects_with_the_mappers_proc_shows(
+    server: str, request: pytest.FixtureRequest
+) -> None:
+    """On the System V server and on one with PostgreSQL's default settings (its autovacuum
+    and logical replication launchers among the control segment's mappers)."""
+    postgres: Postgres = request.getfixturevalue(server)
     with postgres.sessions(2), postgres.parallel_query():
 
         def workers_running() -> bool:
@@ -238,12 +246,14 @@ def address_range(maps_line: str) -> range:
 
 @pytest.fixture(scope="module")
 def postgres_defaults(postgres: Postgres) -> Iterator[Postgres]:
-    """A server with PostgreSQL's own memory settings (shared_memory_type = mmap): after the
-    first one (never two at once, each with its own namespace)."""
+    """A server with PostgreSQL's default settings (shared_memory_type = mmap,
+    dynamic_shared_memory_type = posix, autovacuum and the logical replication launcher on,
+    fsync on), but for listening on its private unix socket only: after the first one
+    (never two at once, each with its own namespace)."""
     before = dsm_files()
-    defaults = {k: v for k, v in SETTINGS.items() if not k.endswith("shared_memory_type")}
-    server = Postgres(defaults)
+    server = Postgres(DEFAULTS)
     try:
+        server.make_slow_table()
         server.psql("CREATE SEQUENCE hammered;")
         yield server
     finally:

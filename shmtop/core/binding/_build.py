@@ -122,6 +122,10 @@ NAMESPACE_CDEF = r"""
 #define CLONE_NEWUTS ...
 int unshare(int flags);
 int setns(int fd, int nstype);
+int shmtop_open_in_root(int pid, const char *path, int flags);
+long long shmtop_fs_magic(int fd);
+#define TMPFS_MAGIC ...
+#define HUGETLBFS_MAGIC ...
 """
 NAMESPACE_SOURCE = "\n#include <sched.h>\n"  # after the helpers, which define _GNU_SOURCE
 
@@ -206,7 +210,8 @@ ffibuilder.set_source(
     + (_HERE / "maps_helpers.c").read_text(encoding="utf-8")
     + (_HERE / "posix_helpers.c").read_text(encoding="utf-8")
     + (_HERE / "mqueue_helpers.c").read_text(encoding="utf-8")
-    + (_HERE / "activity_helpers.c").read_text(encoding="utf-8"),
+    + (_HERE / "activity_helpers.c").read_text(encoding="utf-8")
+    + (_HERE / "confined_helpers.c").read_text(encoding="utf-8"),
     libraries=["rt"],  # mq_* are in libc from glibc 2.34, in librt before (a stub after)
     extra_compile_args=["-O2"],
     py_limited_api=True,  # the stable ABI only: one abi3 wheel for every 3.11+

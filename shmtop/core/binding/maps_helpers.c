@@ -6,6 +6,7 @@
  * a device of major 0), shared mappings of files on chosen devices (POSIX shm), or both
  * from the same read (issues 11 and 12: a full snapshot reads each maps file once).
  * Devices are encoded as glibc's makedev() does (os.makedev in Python). */
+#include <limits.h>
 #include <sys/sysmacros.h>
 
 /* PROCMAP_QUERY (Linux >= 6.11) asks the kernel for the next VMA matching
@@ -73,7 +74,18 @@ struct shmtop_maps_line {
     int writable;
     const char *name; /* the path after the inode's padding; name_length 0: none */
     size_t name_length;
+    /* Set for a path the reader could not hold whole (a maps line over the line bound,
+     * PROCMAP_QUERY's ENAMETOOLONG): its printed length and whether it ends " (deleted)";
+     * name is then the part kept. printed_length 0: name is the whole path. */
+    size_t printed_length;
+    int deleted;
 };
+
+/* Whether a path as maps prints it ends " (deleted)": the file was unlinked. */
+static int shmtop_deleted_suffix(const char *name, size_t length)
+{
+    return length >= 10 && memcmp(name + length - 10, " (deleted)", 10) == 0;
+}
 
 /* The prefix every maps line [line, end) starts with (end is its newline, never read):
  * "start-stop perms offset major:minor inode", then the path. Returns 1 for a whole
@@ -118,6 +130,8 @@ static int shmtop_parse_maps_prefix(const char *line, const char *end,
     out->dev = makedev(out->major, (unsigned int)minor);
     out->name = p;
     out->name_length = (size_t)(end - p);
+    out->printed_length = 0;
+    out->deleted = 0;
     return 1;
 }
 
@@ -172,8 +186,9 @@ static void shmtop_sink_file(struct shmtop_maps_sink *s, const struct shmtop_map
     if (s->files_rows < s->files_cap) {
         long long *row = s->files + (long long)s->files_rows * SHMTOP_FMAP_FIELDS;
         char *slot = s->names + (long long)s->files_rows * SHMTOP_FMAP_NAME;
-        size_t length = m->name_length;
-        size_t kept = length < SHMTOP_FMAP_NAME - 1 ? length : SHMTOP_FMAP_NAME - 1;
+        size_t length = m->printed_length > 0 ? m->printed_length : m->name_length;
+        size_t kept = m->name_length < SHMTOP_FMAP_NAME - 1 ? m->name_length
+                                                             : SHMTOP_FMAP_NAME - 1;
         row[0] = s->pid;
         row[1] = (long long)m->start;
         row[2] = (long long)m->stop;
@@ -181,7 +196,7 @@ static void shmtop_sink_file(struct shmtop_maps_sink *s, const struct shmtop_map
         row[4] = (long long)m->dev;
         row[5] = (long long)m->inode;
         row[6] = (long long)m->offset;
-        row[7] = length >= 10 && memcmp(m->name + length - 10, " (deleted)", 10) == 0;
+        row[7] = m->printed_length > 0 ? m->deleted : shmtop_deleted_suffix(m->name, length);
         row[8] = (long long)length;
         memcpy(slot, m->name, kept);
         slot[kept] = 0;
@@ -209,6 +224,46 @@ static void shmtop_sink_mapping(struct shmtop_maps_sink *s, const struct shmtop_
     }
 }
 
+/* A file mapping whose path the kernel could not give PROCMAP_QUERY (ENAMETOOLONG: longer
+ * than PATH_MAX), asked again without its name. It is no System V segment (their names are
+ * short); a file row with no name kept, its length PATH_MAX ("at least"), and unlinked if
+ * the file it maps has no links left (map_files follows the mapping without a path). */
+static int shmtop_query_nameless(int fd, struct shmtop_maps_sink *s,
+                                 struct procmap_query *query)
+{
+    char path[96];
+    struct stat info;
+    struct shmtop_maps_line m;
+    unsigned long long address = query->query_addr;
+
+    memset(query, 0, sizeof *query);
+    query->size = sizeof *query;
+    query->query_flags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA | PROCMAP_QUERY_VMA_SHARED |
+                         PROCMAP_QUERY_FILE_BACKED_VMA;
+    query->query_addr = address;
+    if (ioctl(fd, PROCMAP_QUERY, query) < 0)
+        return -errno;
+    if (s->files == NULL || !shmtop_dev_wanted(makedev(query->dev_major, query->dev_minor),
+                                               s->devs, s->ndevs, s->any_anon))
+        return 0;
+    snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", s->pid,
+             (unsigned long long)query->vma_start, (unsigned long long)query->vma_end);
+    m.start = query->vma_start;
+    m.stop = query->vma_end;
+    m.offset = query->vma_offset;
+    m.inode = query->inode;
+    m.major = query->dev_major;
+    m.dev = makedev(query->dev_major, query->dev_minor);
+    m.writable = (query->vma_flags & PROCMAP_QUERY_VMA_WRITABLE) != 0;
+    m.name = "";
+    m.name_length = 0;
+    m.printed_length = PATH_MAX;
+    /* Unknown (map_files refused): kept, never called unlinked on no evidence. */
+    m.deleted = stat(path, &info) == 0 && info.st_nlink == 0;
+    shmtop_sink_file(s, &m, 0);
+    return 0;
+}
+
 /* The mappings of the maps file open on fd, through PROCMAP_QUERY. Returns 0, or -errno
  * (-ENOTTY: no such ioctl). */
 static int shmtop_query_maps(int fd, struct shmtop_maps_sink *s)
@@ -226,11 +281,24 @@ static int shmtop_query_maps(int fd, struct shmtop_maps_sink *s)
         query.query_addr = address;
         query.vma_name_addr = (unsigned long long)(unsigned long)name;
         query.vma_name_size = sizeof name;
-        if (ioctl(fd, PROCMAP_QUERY, &query) < 0)
-            return errno == ENOENT ? 0 : -errno; /* ENOENT: no more VMAs */
+        if (ioctl(fd, PROCMAP_QUERY, &query) < 0) {
+            int failed = errno;
+            if (failed == ENOENT)
+                return 0; /* no more VMAs */
+            if (failed != ENAMETOOLONG)
+                return -failed;
+            /* One path too long must not cost the process its other rows. */
+            query.query_addr = address;
+            if ((failed = shmtop_query_nameless(fd, s, &query)) < 0)
+                return failed == -ENOENT ? 0 : failed;
+            address = query.vma_end;
+            continue;
+        }
         address = query.vma_end;
         if (query.vma_name_size == 0)
             continue;
+        m.printed_length = 0;
+        m.deleted = 0;
         m.start = query.vma_start;
         m.stop = query.vma_end;
         m.offset = query.vma_offset;
@@ -244,18 +312,84 @@ static int shmtop_query_maps(int fd, struct shmtop_maps_sink *s)
     }
 }
 
+/* A file mapping whose maps line outgrew the line bound (its path, escaped, longer than
+ * the buffer keeps): its prefix and the start of its path are kept while the rest of the
+ * line is read past, counting its length and keeping its last bytes for " (deleted)". */
+struct shmtop_long_line {
+    int pending; /* 1: a wanted file mapping awaits its newline */
+    struct shmtop_maps_line m;
+    char name[SHMTOP_FMAP_NAME];
+    char tail[10];
+    size_t tail_length;
+};
+
+static void shmtop_long_line_tail(struct shmtop_long_line *l, const char *from, size_t n)
+{
+    size_t keep = sizeof l->tail;
+    if (n >= keep) {
+        memcpy(l->tail, from + n - keep, keep);
+        l->tail_length = keep;
+        return;
+    }
+    if (l->tail_length + n > keep) {
+        size_t drop = l->tail_length + n - keep;
+        memmove(l->tail, l->tail + drop, l->tail_length - drop);
+        l->tail_length -= drop;
+    }
+    memcpy(l->tail + l->tail_length, from, n);
+    l->tail_length += n;
+}
+
+/* The start of an over-long line [line, end) (no newline yet): kept if it is a shared
+ * mapping of a file on a wanted device (no System V name is that long). */
+static void shmtop_long_line_start(struct shmtop_long_line *l, struct shmtop_maps_sink *s,
+                                   const char *line, const char *end)
+{
+    size_t kept;
+    l->pending = 0;
+    if (s->files == NULL || !shmtop_parse_maps_prefix(line, end, &l->m) ||
+        !shmtop_dev_wanted(l->m.dev, s->devs, s->ndevs, s->any_anon))
+        return;
+    kept = l->m.name_length < sizeof l->name ? l->m.name_length : sizeof l->name;
+    memcpy(l->name, l->m.name, kept);
+    l->m.printed_length = l->m.name_length;
+    l->m.name = l->name;
+    l->m.name_length = kept;
+    l->tail_length = 0;
+    shmtop_long_line_tail(l, line, (size_t)(end - line));
+    l->pending = 1;
+}
+
+/* More of the over-long line: n bytes, the last of them before its newline if done. */
+static void shmtop_long_line_more(struct shmtop_long_line *l, struct shmtop_maps_sink *s,
+                                  const char *from, size_t n, int done)
+{
+    if (!l->pending)
+        return;
+    l->m.printed_length += n;
+    shmtop_long_line_tail(l, from, n);
+    if (!done)
+        return;
+    l->m.deleted = shmtop_deleted_suffix(l->tail, l->tail_length);
+    shmtop_sink_file(s, &l->m, 1);
+    l->pending = 0;
+}
+
 /* The mappings of the maps text readable on fd, asking each read() for at most chunk bytes
  * (0 or too many: all the buffer leaves; tests make lines span reads), into buffer
- * (SHMTOP_MAPS_BUFFER bytes, the caller's: concurrent scans share nothing); lines longer
- * than line_max are skipped. Returns 0, or -errno of a failed read. */
+ * (SHMTOP_MAPS_BUFFER bytes, the caller's: concurrent scans share nothing). A line longer
+ * than line_max is read past to its newline; a file row it holds keeps the start of its
+ * path (shmtop_long_line). Returns 0, or -errno of a failed read. */
 static int shmtop_read_maps_text(int fd, struct shmtop_maps_sink *s, char *buffer,
                                  size_t chunk, size_t line_max)
 {
     struct shmtop_maps_line m;
+    struct shmtop_long_line long_line;
     size_t carried = 0;
     int skipping = 0;
     ssize_t got;
 
+    long_line.pending = 0;
     if (chunk == 0 || chunk > SHMTOP_MAPS_BUFFER - line_max)
         chunk = SHMTOP_MAPS_BUFFER - line_max;
     for (;;) {
@@ -269,6 +403,8 @@ static int shmtop_read_maps_text(int fd, struct shmtop_maps_sink *s, char *buffe
         end = buffer + carried + got;
         if (skipping) {
             nl = memchr(p, '\n', (size_t)(end - p));
+            shmtop_long_line_more(&long_line, s, p, (size_t)((nl != NULL ? nl : end) - p),
+                                  nl != NULL);
             if (nl == NULL) {
                 carried = 0; /* still inside the over-long line */
                 continue;
@@ -283,6 +419,7 @@ static int shmtop_read_maps_text(int fd, struct shmtop_maps_sink *s, char *buffe
         }
         carried = (size_t)(end - p);
         if (carried > line_max) {
+            shmtop_long_line_start(&long_line, s, p, end);
             skipping = 1;
             carried = 0;
         } else {

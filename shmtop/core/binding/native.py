@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 10
+NATIVE_ABI = 11
 
 
 def check_native_abi(found: int | None) -> None:
@@ -914,6 +914,29 @@ def die_with_parent(signum: int, parent: int) -> bool:
 def setns(fd: int, nstype: int = 0) -> None:
     """setns(2): join the namespace open as fd (a /proc/PID/ns/* file); nstype 0 = any kind."""
     _check(lib.setns(fd, nstype), f"setns(fd={fd}, {nstype:#x})")
+
+
+def open_in_root(pid: int, path: str, flags: int = os.O_RDONLY) -> int:
+    """An fd on path (relative) resolved inside pid's root as pid itself would resolve it:
+    symlinks and ".." stay in that root (openat2 RESOLVE_IN_ROOT), where a plain open of
+    /proc/PID/root/path would follow an absolute link from ours. OSError (ENOSYS before
+    Linux 5.6) if it cannot be opened so."""
+    fd = lib.shmtop_open_in_root(pid, os.fsencode(path), flags)
+    if fd < 0:
+        raise OSError(-fd, f"/proc/{pid}/root/{path}: {os.strerror(-fd)}")
+    return int(fd)
+
+
+TMPFS_MAGIC: int = lib.TMPFS_MAGIC
+HUGETLBFS_MAGIC: int = lib.HUGETLBFS_MAGIC
+
+
+def fs_magic(fd: int) -> int:
+    """fstatfs(2)'s f_type of what fd is open on (TMPFS_MAGIC, HUGETLBFS_MAGIC, ...)."""
+    magic = lib.shmtop_fs_magic(fd)
+    if magic < 0:
+        raise OSError(-magic, f"fstatfs(fd={fd}): {os.strerror(-magic)}")
+    return int(magic)
 
 
 # ---- POSIX shared memory (issue 12): files on shm filesystems, mapped or open ----

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import msgspec
 
+from shmtop.core.binding import native
 from shmtop.core.namespaces.discover import Namespace
 from shmtop.core.posix.collect import PosixCollector
 from shmtop.core.posix.model import SHM_DIR, PosixSnapshot
@@ -37,12 +38,54 @@ def as_seen_inside(snapshot: PosixSnapshot, root: str) -> PosixSnapshot:
     return msgspec.structs.replace(snapshot, objects=objects)
 
 
+_SHM_FILESYSTEMS = (native.TMPFS_MAGIC, native.HUGETLBFS_MAGIC)
+
+
+def _unreadable(error: OSError) -> str:
+    return f"its {SHM_DIR} cannot be read ({os.strerror(error.errno or 0).lower()})"
+
+
 def shm_device(namespace: Namespace) -> int | str:
-    """The device of the namespace's /dev/shm, or why it cannot be read."""
+    """The device of the namespace's /dev/shm, or why it cannot be read.
+
+    Another namespace's is reached as /proc/PID/root/dev/shm, a path whose symlinks and ".."
+    the kernel follows from our root: a container could point it at any directory of the
+    host, which would then be listed, read and unlinked in as its objects. So it is taken
+    only where it is the directory the member itself reaches (resolved inside its root,
+    native.open_in_root) and a tmpfs or hugetlbfs. An object later listed there is kept
+    only on this device (confined_to), and a removal opens the directory the same way
+    (actions.remove), so a link swapped in after this look reaches nothing of ours."""
+    if namespace.current:
+        try:
+            return os.stat(SHM_DIR).st_dev
+        except OSError as error:
+            return _unreadable(error)
     try:
-        return os.stat(shm_dir_of(namespace)).st_dev
+        fd = native.open_in_root(namespace.pids[0], SHM_DIR.lstrip("/"),
+                                 os.O_PATH | os.O_DIRECTORY)  # fmt: skip
     except OSError as error:
-        return f"its {SHM_DIR} cannot be read ({os.strerror(error.errno or 0).lower()})"
+        return _unreadable(error)
+    try:
+        inside, magic = os.fstat(fd), native.fs_magic(fd)
+        seen = os.stat(shm_dir_of(namespace))
+    except OSError as error:
+        return _unreadable(error)
+    finally:
+        os.close(fd)
+    if (seen.st_dev, seen.st_ino) != (inside.st_dev, inside.st_ino):
+        return f"its {SHM_DIR} is a link (or under one): not followed from outside"
+    if magic not in _SHM_FILESYSTEMS:
+        return f"its {SHM_DIR} is no tmpfs or hugetlbfs: not read"
+    return inside.st_dev
+
+
+def confined_to(snapshot: PosixSnapshot, device: int) -> PosixSnapshot:
+    """The snapshot without the names listed in its directory on another device than the one
+    shm_device() checked: what a link swapped in since that look would have listed."""
+    kept = tuple(o for o in snapshot.objects if not o.in_shm_dir or o.dev == device)
+    if len(kept) == len(snapshot.objects):
+        return snapshot
+    return msgspec.structs.replace(snapshot, objects=kept)
 
 
 class ShmOwners(msgspec.Struct, frozen=True):
@@ -96,4 +139,7 @@ def scan_shm_acting(
     snapshot = msgspec.structs.replace(snapshot, objects=kept)
     if namespace.current:
         return snapshot, snapshot
+    device = found.devices[namespace.inode]
+    if isinstance(device, int):
+        snapshot = confined_to(snapshot, device)
     return as_seen_inside(snapshot, root_of(namespace)), snapshot

@@ -21,6 +21,8 @@ from shmtop.core.posix.model import PosixObject, PosixSnapshot
 from shmtop.text import posix_table
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import human_size
+from shmtop.text.wait_pages import blocked_words_text
+from shmtop.tui.probes import Probes
 from shmtop.tui.screens.segment_view import HEX_LEGEND
 from shmtop.tui.widgets.footer import KeyFooter
 from shmtop.tui.widgets.hex_view import HexView
@@ -54,10 +56,17 @@ class PosixObjectScreen(Screen[None]):
     PosixObjectScreen #error { height: 1fr; padding: 1 2; color: $text-error; }
     """
 
-    def __init__(self, obj: PosixObject, scan: PosixSnapshot) -> None:
+    def __init__(self, obj: PosixObject, scan: PosixSnapshot, namespace: int | None = None) -> None:
+        """namespace: the inode of the other IPC namespace whose object this is (None: ours);
+        its waiter scan, made inside it, marks the words its threads sleep on."""
         super().__init__()
         self.obj = obj
         self.scan = scan
+        self.namespace = namespace
+        # The app scans the caller's waiters for a view that wants them (another
+        # namespace's are scanned inside it: namespace_views.inode_of).
+        self.WANTS_WAITERS = namespace is None
+        self._waited = ""  # "blocked on +0x0 (1 thread)", or ''
         self.error: str | None = None
         self.reader: content.ObjectReader | None = None
         try:
@@ -80,7 +89,26 @@ class PosixObjectScreen(Screen[None]):
                  f"maps {len(obj.mapper_pids)}", posix_table.status(obj, self.scan)]  # fmt: skip
         if not obj.linked:
             parts.append("UNLINKED (still mapped or open)")
+        if self._waited:
+            parts.append(self._waited)
         return "  ".join(p for p in parts if p and p != "-")
+
+    def show_probes(self, probes: Probes) -> None:
+        """Mark the futex words threads are blocked on (a named semaphore's value, a
+        process-shared mutex or unnamed semaphore inside a shm object): the waiters the
+        refresh found on this object, by device and inode."""
+        if self.namespace is not None:
+            probes = probes.inside(self.namespace)
+        if self.reader is None or probes.waits is None:
+            return
+        key = self.obj.key
+        waiters = [w for w in probes.waits.waiters if w.futex is not None
+                   and (w.futex.device, w.object_id) == key]  # fmt: skip
+        self.query_one(HexView).mark_waited({w.futex.offset: 4 for w in waiters if w.futex})
+        waited = blocked_words_text(waiters)
+        if waited != self._waited:
+            self._waited = waited
+            self.query_one("#summary", Static).update(Text(self._summary()))
 
     def on_mount(self) -> None:
         if self.reader is not None:
