@@ -62,11 +62,14 @@ def chosen(
     return Across(shm, skipped, queues)
 
 
-def scan(args: argparse.Namespace, namespaces: list[Namespace]) -> Across:
-    """One-shot: each namespace's /dev/shm and queues read now."""
+def scan(
+    args: argparse.Namespace, namespaces: list[Namespace], run_in: posix_namespaces.RunIn
+) -> Across:
+    """One-shot: each namespace's /dev/shm and queues read now (the queues by the threads
+    run_in has joined to them, the System V side's)."""
     kept = list_posix.filters(args)
     shm, skipped = posix_namespaces.shm_snapshots(namespaces)
-    queues = posix_namespaces.queue_snapshots(namespaces, None)
+    queues = posix_namespaces.queue_snapshots(namespaces, None, run_in)
     return chosen(args, kept, shm, skipped, queues)
 
 
@@ -122,11 +125,12 @@ def json_parts(
 
 
 def watcher(
-    args: argparse.Namespace, namespaces: Sequence[Namespace]
+    args: argparse.Namespace, namespaces: Sequence[Namespace], run_in: posix_namespaces.RunIn
 ) -> tuple[Callable[[], Across], Callable[[], None]]:
     """A --watch's POSIX side: what each line reads (the collectors of each /dev/shm shown
-    and the joined threads kept from line to line, cli/posix_watch.py) and how to close."""
-    from shmtop.cli.posix_watch import QueueWatch, ShmWatch
+    kept from line to line, cli/posix_watch.py; the queues by the System V side's joined
+    threads, run_in) and how to close."""
+    from shmtop.cli.posix_watch import ShmWatch
 
     kept = list_posix.filters(args)
     every = list(namespaces)
@@ -135,20 +139,18 @@ def watcher(
     except CliError as error:  # no /dev/shm of them readable: the lines have no POSIX part
         say_error(str(error))
         shm = None
-    try:
-        queues = QueueWatch(every, None, args)
-    except BaseException:
-        if shm is not None:
-            shm.close()
-        raise
 
     def line() -> Across:  # (a watch is JSON: no note of the namespaces not shown)
-        raw = [(ns, queues.scan(ns)) for ns in every]
+        raw = []
+        for ns in every:
+            try:
+                raw.append((ns, posix_namespaces.queues_in(run_in, ns)))
+            except OSError:  # its members ended: its System V view says it is refused
+                continue
         return chosen(args, kept, shm.scans() if shm is not None else [], [], raw)
 
     def close() -> None:
         if shm is not None:
             shm.close()
-        queues.close()
 
     return line, close

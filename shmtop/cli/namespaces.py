@@ -123,10 +123,10 @@ def run_list(args: argparse.Namespace, kinds: tuple[str, ...]) -> int:
     every = args.kind == "all" and not commands.posix_left_out(args)
     if args.watch is not None:
         return _watch(args, kinds, every=every)
-    with snapshots(args, attachments="shm" in kinds) as (_, seen):
+    with snapshots(args, attachments="shm" in kinds) as (collectors, seen):
         parts = _parts(args, kinds, seen, check_user=True)
         read = [(view, snapshot) for view, snapshot, _ in parts]
-        posix = _posix_across(args, seen) if every else None
+        posix = _posix_across(args, seen, collectors) if every else None
         if args.json:
             _emit_list(args, kinds, seen, parts, posix=posix)
             return EXIT_OK
@@ -152,12 +152,15 @@ def run_list(args: argparse.Namespace, kinds: tuple[str, ...]) -> int:
     return EXIT_OK
 
 
-def _posix_across(args: argparse.Namespace, seen: AllNamespaces) -> Across:
-    """The POSIX scans of the namespaces read (a refused one: none of its POSIX either)."""
+def _posix_across(
+    args: argparse.Namespace, seen: AllNamespaces, collectors: NamespaceCollectors
+) -> Across:
+    """The POSIX scans of the namespaces read (a refused one: none of its POSIX either),
+    their queues by the threads the collectors joined to them."""
     from shmtop.cli import list_all_namespaces
 
     read = [v.namespace for v in seen.views if v.snapshot is not None]
-    return list_all_namespaces.scan(args, read)
+    return list_all_namespaces.scan(args, read, collectors.run_in)
 
 
 Parts = list[tuple[NamespaceView, Snapshot, dict[str, list[Any]]]]
@@ -202,7 +205,7 @@ def _watch(args: argparse.Namespace, kinds: tuple[str, ...], *, every: bool) -> 
     every kind, the POSIX fields too, their collectors and joined threads kept as well
     (cli/list_all_namespaces.watcher)."""
     with snapshots(args, attachments="shm" in kinds) as (collectors, first):
-        posix, close = _posix_watch(args, first) if every else (None, None)
+        posix, close = _posix_watch(args, first, collectors) if every else (None, None)
         from shmtop.cli.output import encode
         from shmtop.text.posix_watch_records import PosixWatchRecords
 
@@ -222,12 +225,12 @@ def _watch(args: argparse.Namespace, kinds: tuple[str, ...], *, every: bool) -> 
 
 
 def _posix_watch(
-    args: argparse.Namespace, first: AllNamespaces
+    args: argparse.Namespace, first: AllNamespaces, collectors: NamespaceCollectors
 ) -> tuple[Callable[[], Across], Callable[[], None]]:
     from shmtop.cli import list_all_namespaces
 
     read = [v.namespace for v in first.views if v.snapshot is not None]
-    return list_all_namespaces.watcher(args, read)
+    return list_all_namespaces.watcher(args, read, collectors.run_in)
 
 
 def _again(collectors: NamespaceCollectors) -> AllNamespaces:

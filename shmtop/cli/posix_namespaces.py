@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from shmtop.cli import posix_choice
@@ -127,19 +128,31 @@ def _queues_of(namespace: Namespace) -> mqueue.MqSnapshot:
         thread.close()
 
 
+RunIn = Callable[..., Any]  # run_in(namespace, call, *args): call(*args) inside namespace
+
+
 def queue_snapshots(
-    namespaces: list[Namespace], matches: Any
+    namespaces: list[Namespace], matches: Any, run_in: RunIn | None = None
 ) -> list[tuple[Namespace, mqueue.MqSnapshot]]:
-    """Each namespace's queues (--filter's: matches), one line on stderr for each not read."""
+    """Each namespace's queues (--filter's: matches), one line on stderr for each not read;
+    run_in: threads already joined to them (NamespaceCollectors.run_in), else one each."""
     scans: list[tuple[Namespace, mqueue.MqSnapshot]] = []
     for namespace in namespaces:
         try:
-            found = _queues_of(namespace)
+            found = _queues_of(namespace) if run_in is None else queues_in(run_in, namespace)
             scans.append((namespace, queues_filtered(matches, found, _where(namespace))))
         except OSError as error:
             label = namespace_label(namespace.name, namespace.inode)
             print(f"IPC namespace {label} not read: {error.strerror}", file=sys.stderr)
     return scans
+
+
+def queues_in(run_in: RunIn, namespace: Namespace) -> mqueue.MqSnapshot:
+    """The namespace's queues, read by run_in's thread joined to it (ours: here)."""
+    if namespace.current:
+        return mqueue.take_snapshot()
+    found: mqueue.MqSnapshot = run_in(namespace, mqueue.take_snapshot, list(namespace.pids))
+    return found
 
 
 def _list_queues(args: argparse.Namespace, namespaces: list[Namespace], matches: Any) -> int:
