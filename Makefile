@@ -87,7 +87,8 @@ test-text-maps:
 	SHMTOP_PROCMAP_QUERY=0 $(BIN)/python -m pytest -q tests/native/test_native.py \
 	    tests/native/test_procfs.py tests/native/test_maps_readers.py \
 	    tests/native/test_collect.py tests/native/test_collect_namespaces.py \
-	    tests/native/test_posix_shm.py tests/native/test_full_scan.py tests/native/test_posix_steady.py tests/native/test_futex_waits.py \
+	    tests/native/test_posix_shm.py tests/native/test_full_scan.py tests/native/test_posix_steady.py tests/native/test_posix_reads.py \
+	    tests/native/test_futex_waits.py \
 	    tests/native/test_namespaces.py tests/native/test_namespace_scan.py \
 	    tests/native/test_mq_waits.py tests/cli/test_cli_posix.py tests/cli/test_cli_namespaces.py \
 	    tests/cli/test_cli_list_all.py tests/native/test_long_map_paths.py \

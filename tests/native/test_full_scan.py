@@ -14,9 +14,11 @@ of a file on a /dev/shm of another mount namespace, known only from a mapping of
 from __future__ import annotations
 
 import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
+import errno
 import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 
@@ -184,13 +186,24 @@ def test_rows_that_do_not_fit_are_read_again_and_none_is_lost(
         start(kids, name, "map-rw", "map-ro", *(f"shmat-rw:{s}" for s in segments))[0]
         for name in names
     ]
+    ended = _reaped_pid()
+    pids.insert(1, ended)  # a pid between them that is gone: its failure is kept too
     roomy = native.scan_shared_maps(pids, [device], capacity=(1024, 1024))
     short = native.scan_shared_maps(pids, [device], capacity=(1, 1))
     assert len(roomy.files.rows) == 6 and len(roomy.sysv.rows) == 9
     assert short.files.rows == roomy.files.rows
     assert short.sysv.rows == roomy.sysv.rows
-    assert short.uids == roomy.uids == dict.fromkeys(pids, 0)
+    assert short.uids == roomy.uids
+    assert roomy.uids == {**dict.fromkeys(pids, 0), ended: -errno.ESRCH}
+    assert short.sysv.failures == roomy.sysv.failures == {ended: errno.ESRCH}
     assert short.sysv.scanned == len(pids)
+
+
+def _reaped_pid() -> int:
+    """The pid of a child that ended and was reaped (no process has it now, most likely)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 def test_a_process_that_is_not_dumpable_keeps_its_own_uid(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import _posixshmem  # type: ignore[import-not-found]  # what shared_memory uses, no stub
 import ctypes
+import errno
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -65,6 +66,7 @@ class ReadPids:
             self.rounds.append(set(pids))
             return real(pids, *args, **kwargs)  # type: ignore[arg-type]
 
+        self.spy = spy
         monkeypatch.setattr(native, "scan_shared_maps", spy)
 
     def take(self) -> set[int]:
@@ -279,6 +281,9 @@ def test_a_process_one_listing_missed_is_read_by_the_next_snapshot(
         pid, maps = start(kids, name, "map-rw")
         listed = posix_collect.all_pids
         monkeypatch.setattr(full, "all_pids", lambda: [p for p in listed() if p != pid])
+        # The listing is all_pids' (as where the refresh gives none of its own), made after
+        # the refresh: the child is told as new, then left out of the listing.
+        monkeypatch.setattr(native.TaskTable, "listed", lambda self: None)
         told: list[frozenset[int] | None] = []
         real_changed = collector._changed
 
@@ -294,9 +299,66 @@ def test_a_process_one_listing_missed_is_read_by_the_next_snapshot(
                 break
         else:
             pytest.fail("the child kept running")
-        monkeypatch.setattr(full, "all_pids", listed)
+        monkeypatch.undo()  # the real listings again (the refresh's, all_pids)
+        monkeypatch.setattr(full, "READ_ALL_EVERY", 3600.0)
+        monkeypatch.setattr(native, "scan_shared_maps", read_pids.spy)
+        monkeypatch.setattr(collector, "_changed", changed)
         read_pids.take()
         after = collector.snapshot()
         assert told[-1] is not None and pid not in told[-1]  # not told: read all the same
         assert pid in read_pids.take()
         assert users(same_as_fresh(after, key))[0] == [(pid, maps[0][0], True)]
+
+
+def test_a_snapshot_that_fails_after_its_refresh_loses_no_process_that_ran(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid], read_pids: ReadPids,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The refresh of a snapshot that then raises (here the System V side fails, as a read
+    of /proc/sysvipc can) told which processes ran; the next refresh answers since that
+    one. A child that mapped more before it and sleeps since must still show next time."""
+    name = shm.make()
+    key = key_of(name)
+    pid, _ = start(kids, name, "map-rw")
+    with FullCollector() as collector:
+        settled(collector, read_pids, [pid])
+        more = tell(kids[0], "map-ro")["maps"][-1]  # it runs, then sleeps again
+
+        def failing(*args: object) -> object:
+            raise OSError(errno.EIO, "reading /proc/sysvipc/shm failed (the test says so)")
+
+        monkeypatch.setattr(collector.sysv, "snapshot_from", failing)
+        with pytest.raises(OSError):
+            collector.snapshot()
+        monkeypatch.undo()  # the System V side works again (READ_ALL_EVERY too: see below)
+        monkeypatch.setattr(full, "READ_ALL_EVERY", 3600.0)  # no read of all by the clock
+        after = collector.snapshot()
+        assert (pid, more[0], False) in users(same_as_fresh(after, key))[0]
+
+
+def test_a_steady_snapshot_takes_every_process_from_its_refreshs_listing(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid], read_pids: ReadPids,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The task refresh lists /proc: a steady snapshot takes that listing (a new mapper is
+    in it) and lists /proc no second time."""
+    name = shm.make()
+    key = key_of(name)
+    first, _ = start(kids, name, "map-rw")
+    listings: list[int] = []
+    real = posix_collect.all_pids
+
+    def counted() -> list[int]:
+        listings.append(1)
+        return real()
+
+    monkeypatch.setattr(full, "all_pids", counted)
+    with FullCollector() as collector:
+        if collector.sysv.refresh_activity() is None:
+            pytest.skip("the Collector keeps no task evidence here")
+        settled(collector, read_pids, [first])
+        listings.clear()
+        second, second_maps = start(kids, name, "map-ro")
+        grown = collector.snapshot()
+        assert not listings
+        assert (second, second_maps[0][0], False) in users(same_as_fresh(grown, key))[0]

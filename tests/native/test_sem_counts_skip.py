@@ -456,3 +456,44 @@ def test_looks_back_off_while_the_evidence_stays_incomplete(
     # looked (incomplete), skipped 1, 2, 4, 8, 16; then complete looks, none skipped
     assert pattern == "L-L--L----L--------L" + "-" * 16 + "LL"
     assert looks == [False] * 5 + [True, True]
+
+
+def test_a_refresh_no_snapshot_took_is_merged_into_the_next(
+    children: list[subprocess.Popen[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Collector.refresh_activity hands out a refresh; when the snapshot it was for never
+    completes (it raised), the next refresh must still tell what that one told (each
+    answers "since the one before"), and once a snapshot completes, no longer."""
+    monkeypatch.setenv(activity.SKIP_VARIABLE, "1")
+    collector = Collector()
+    try:
+        collector.snapshot()
+        if collector.refresh_activity() is None:
+            pytest.skip("this Collector keeps no task evidence")
+        collector.snapshot()  # took that refresh
+        code = "import sys; print('ready', flush=True); sys.stdin.read()"
+        child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True)  # fmt: skip
+        children.append(child)
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        wait_until(lambda: asleep(child.pid), "the child sleeps in its read")
+        told: Activity | None = None
+        for _ in range(20):  # refreshes for snapshots that then failed, until one saw it
+            told = collector.refresh_activity()
+            if told is not None and child.pid in told.changed:
+                break
+        else:
+            pytest.fail("no refresh told that the child appeared")
+        again = collector.refresh_activity()  # it sleeps since: only a merge tells of it
+        assert again is not None and child.pid in again.changed
+        collector.snapshot()  # completes: what they told is taken
+        after = collector.refresh_activity()
+        assert after is not None and child.pid not in after.changed
+    finally:
+        collector.close()
+
+
+def asleep(pid: int) -> bool:
+    """Whether the process's (one) thread sleeps in a system call now."""
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        return stat.read().rsplit(b")", 1)[1].split()[0] == b"S"

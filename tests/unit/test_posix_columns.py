@@ -78,6 +78,6 @@ def test_list_sorts_by_the_keys_of_the_view_columns_one_order() -> None:
     queues = fixed_mq_snapshot()
     q_rows = posix_columns.queue_rows(queues)
     for column in posix_columns.PMQ_COLUMNS:
-        by_tab = sorted(q_rows, key=lambda r: (column.sort(r, fixed_snapshot()), r.id))
+        q_tab = sorted(q_rows, key=lambda r: (column.sort(r, fixed_snapshot()), r.id))
         ordered = posix_sorting.sorted_queues(queues, column.key, False)
-        assert [q.name for q in ordered.queues] == [r.queue.name for r in by_tab]
+        assert [q.name for q in ordered.queues] == [r.queue.name for r in q_tab]

@@ -144,12 +144,14 @@ int shmtop_scan_shared_maps(const int *pids, int npids, const long long *devs, i
                             char *names, int files_cap, int *status, long long *uids,
                             int *reader, int *counts);
 int shmtop_scan_fds(const int *pids, int npids, const long long *devs, int ndevs,
-                    long long *out, char *names, int cap, int *status);
+                    long long *out, char *names, int cap, int *status, int *looked);
 int shmtop_parse_fmaps_fd(int fd, int pid, const long long *devs, int ndevs, int any_anon,
                           long long *out, char *names, int cap);
 #define SHMTOP_DIRENT_FIELDS ...
 #define SHMTOP_DIRENT_NAME ...
 int shmtop_list_files(const char *directory, long long *out, char *names, int cap);
+#define SHMTOP_SEM_SHORT ...
+void shmtop_read_sems(const char *paths, const long long *keys, int n, long long *out);
 """
 
 # POSIX message queues (issue 12 item 4): mqueue_helpers.c, appended after posix_helpers.c;
@@ -197,6 +199,7 @@ int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int cap, int 
 int shmtop_activity_events(const struct shmtop_activity *a, int *out, int cap);
 int shmtop_activity_semids(const struct shmtop_activity *a, int *out, int cap);
 int shmtop_activity_tasks(const struct shmtop_activity *a);
+int shmtop_activity_listed(const struct shmtop_activity *a, int *out, int cap);
 int shmtop_activity_sleepers(const struct shmtop_activity *a, long long *out, int cap);
 """
 

@@ -192,6 +192,7 @@ class _Lib:
     SHMTOP_MSG_FIELDS: int
     SHMTOP_MAP_FIELDS: int
     SHMTOP_NATIVE_ABI: int
+    SHMTOP_SEM_SHORT: int
     SHMTOP_COMM_SIZE: int
     SHMTOP_TITLE_SIZE: int
     SHMTOP_MAPS_LINE_MAX: int
@@ -272,6 +273,7 @@ class _Lib:
     def shmtop_activity_events(self, a: CData, out: CData, cap: int, /) -> int: ...
     def shmtop_activity_semids(self, a: CData, out: CData, cap: int, /) -> int: ...
     def shmtop_activity_tasks(self, a: CData, /) -> int: ...
+    def shmtop_activity_listed(self, a: CData, out: CData, cap: int, /) -> int: ...
     def shmtop_activity_sleepers(self, a: CData, out: CData, cap: int, /) -> int: ...
     def shmtop_parse_columns(
         self, text: bytes | CData, length: int, bases: CData, ncols: int, out: CData, cap: int, /
@@ -360,9 +362,11 @@ class _Lib:
         names: CData,
         cap: int,
         status: CData,
+        looked: CData,
         /,
     ) -> int: ...
     def shmtop_list_files(self, directory: bytes, out: CData, names: CData, cap: int, /) -> int: ...
+    def shmtop_read_sems(self, paths: bytes, keys: CData, n: int, out: CData, /) -> None: ...
     def shmtop_parse_fmaps_fd(
         self,
         fd: int,

@@ -78,6 +78,8 @@ struct shmtop_activity {
     int *semids;
     int nsemids, semids_cap;
     int nfds; /* schedstat files kept open */
+    int *listed; /* the last refresh's listing of /proc: its tgids, sorted */
+    int nlisted; /* how many (-1: that refresh listed none) */
 };
 
 struct shmtop_table {
@@ -118,6 +120,7 @@ static void shmtop_activity_free(struct shmtop_activity *a)
     free(a->tasks);
     free(a->events);
     free(a->semids);
+    free(a->listed);
     free(a);
 }
 
@@ -540,6 +543,7 @@ static int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int ca
     r.vouched = vouched;
     r.nvouched = nvouched;
     a->nevents = a->nsemids = 0;
+    a->nlisted = -1;
     r.proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (r.proc < 0)
         return SHMTOP_ACTIVITY_NO_PROC;
@@ -595,9 +599,9 @@ static int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int ca
     }
     close(r.proc);
     free(now);
-    free(tgids);
     free(tids);
     if (r.oom) {
+        free(tgids);
         /* start again: the fds are in old, next or now; close every kept one */
         for (i = 0; i < r.next.n; i++)
             if (r.next.tasks[i].fd >= 0)
@@ -611,6 +615,10 @@ static int shmtop_activity_refresh(struct shmtop_activity *a, int semops, int ca
         a->ntasks = a->primed = a->nfds = 0;
         return SHMTOP_ACTIVITY_NO_MEMORY;
     }
+    /* Kept: a caller that lists /proc for the same snapshot takes this listing instead. */
+    free(a->listed);
+    a->listed = tgids;
+    a->nlisted = ntgids;
     qsort(r.next.tasks, (size_t)r.next.n, sizeof *r.next.tasks, shmtop_compare_tgid);
     free(a->tasks);
     a->tasks = r.next.tasks;
@@ -659,6 +667,16 @@ static int shmtop_activity_sleepers(const struct shmtop_activity *a, long long *
         n++;
     }
     return n;
+}
+
+/* The last refresh's listing of /proc (tgids, ascending) into out (at most cap); returns
+ * how many there are, or -1 when that refresh listed none (it failed before or in it). */
+static int shmtop_activity_listed(const struct shmtop_activity *a, int *out, int cap)
+{
+    int n = a->nlisted < cap ? a->nlisted : cap;
+    if (n > 0)
+        memcpy(out, a->listed, (size_t)n * sizeof(int));
+    return a->nlisted;
 }
 
 static int shmtop_activity_tasks(const struct shmtop_activity *a)

@@ -546,9 +546,12 @@ static int shmtop_scan_fmaps(const int *pids, int npids, const long long *devs, 
 
 /* Both at once, one read of each maps file: the System V rows into sysv (sysv_cap rows),
  * the file rows as shmtop_scan_fmaps gives them, counts[0] and counts[1] how many of each
- * were found (more than their cap: the first cap are written). uids[i]: the owner of
- * /proc/PID of pid i, or -errno (see shmtop_maps_of). status and *reader as for
- * shmtop_scan_maps. Returns 0, or -ENOMEM. */
+ * were found (more than their cap: the first cap are written). It stops after the first
+ * pid whose rows did not fit (the caller reads on from there with more room: reading the
+ * rest only to count their rows would read them twice), counts[2] the pids looked at
+ * (status and uids are set for those). uids[i]: the owner of /proc/PID of pid i, or
+ * -errno (see shmtop_maps_of). status and *reader as for shmtop_scan_maps. Returns 0, or
+ * -ENOMEM. */
 static int shmtop_scan_shared_maps(const int *pids, int npids, const long long *devs,
                                    int ndevs, int any_anon, long long *sysv, int sysv_cap,
                                    long long *files, char *names, int files_cap,
@@ -573,10 +576,15 @@ static int shmtop_scan_shared_maps(const int *pids, int npids, const long long *
             free(buffer);
             return status[i];
         }
+        if (sink.sysv_rows > sysv_cap || sink.files_rows > files_cap) {
+            i++;
+            break;
+        }
     }
     free(buffer);
     counts[0] = sink.sysv_rows;
     counts[1] = sink.files_rows;
+    counts[2] = i;
     return 0;
 }
 

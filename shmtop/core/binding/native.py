@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import operator
 import os
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -24,7 +23,7 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 11
+NATIVE_ABI = 12
 
 
 def check_native_abi(found: int | None) -> None:
@@ -469,6 +468,16 @@ class TaskTable:
         out = ffi.new("long long[]", 2 * count)
         lib.shmtop_activity_sleepers(self._table, out, count)
         return _ints(out, 2 * count)
+
+    def listed(self) -> list[int] | None:
+        """The last refresh's listing of /proc (tgids, ascending), or None where it made
+        none: a caller that lists /proc for the same round takes this one."""
+        count = lib.shmtop_activity_listed(self._table, ffi.NULL, 0)
+        if count < 0:
+            return None
+        out = ffi.new("int[]", max(count, 1))
+        lib.shmtop_activity_listed(self._table, out, count)
+        return _ints(out, count)
 
     @property
     def tasks(self) -> int:
@@ -968,7 +977,7 @@ def _named(out: CData, names: CData, rows: int, width: int, row: type[_Named]) -
     """rows rows of width numbers and a name each, as row (FileMapRow or FdRow: the last number
     is the name's length, which the slot holds whole when shorter than it: else cut, or
     shortened by an unescape, and the slot's NUL ends it). Made in C as _rows does (zip,
-    operator.add, tuple.__new__): 9000 rows cost a third of a tuple a row in Python."""
+    tuple.__new__): 9000 rows cost a third of a tuple a row in Python."""
     flat = _ints(out, rows * width)
     text = cast(bytes, ffi.unpack(names, rows * FMAP_NAME))
     cut = FMAP_NAME - 1
@@ -978,9 +987,11 @@ def _named(out: CData, names: CData, rows: int, width: int, row: type[_Named]) -
                               strict=True)
     ]  # fmt: skip
     named = [name.split(b"\0", 1)[0] if b"\0" in name else name for name in named]
-    numbers = zip(*[iter(flat)] * width, strict=True)
+    # width numbers then the name, as one tuple a row: zip draws width of them from one
+    # iterator over the numbers, then one name (one tuple made a row, then retyped).
+    numbers = iter(flat)
     return cast(list[_Named], list(map(tuple.__new__, repeat(row),
-                                       map(operator.add, numbers, zip(named)))))  # fmt: skip
+                                       zip(*[numbers] * width, named, strict=True))))  # fmt: skip
 
 
 def scan_file_maps(
@@ -1058,6 +1069,7 @@ class _SharedRead(NamedTuple):
     files_found: int
     status: CData
     uids: CData
+    looked: int  # the pids read: it stops after the first whose rows did not fit
 
 
 def _read_shared(
@@ -1069,7 +1081,7 @@ def _read_shared(
     sysv = ffi.new("long long[]", caps[0] * MAP_FIELDS)
     files = ffi.new("long long[]", caps[1] * FMAP_FIELDS)
     names = ffi.new("char[]", caps[1] * FMAP_NAME)
-    counts = ffi.new("int[2]")
+    counts = ffi.new("int[3]")
     error = lib.shmtop_scan_shared_maps(
         ffi.new("int[]", pids), len(pids), devices, ndevs, int(any_anonymous), sysv, caps[0],
         files, names, caps[1], status, uids, used, counts,
@@ -1077,7 +1089,7 @@ def _read_shared(
     if error < 0:
         raise OSError(-error, f"reading /proc/PID/maps: {os.strerror(-error)}")
     written = _rows(sysv, min(counts[0], caps[0]), MAP_FIELDS, MapRow)
-    return _SharedRead(written, counts[0], files, names, counts[1], status, uids)
+    return _SharedRead(written, counts[0], files, names, counts[1], status, uids, counts[2])
 
 
 def _room_left(found: int, kept: int) -> int:
@@ -1126,9 +1138,12 @@ def scan_shared_maps(
             again = set(pids[done:])
             sysv = [row for row in sysv if row.pid not in again]
             files = [row for row in files if row.pid not in again]
+            # Room for the rows the rest would have at the rate of those read (the C read
+            # no further than the pid whose rows did not fit).
+            rest = (len(pids) - done) / max(read.looked, 1)
             caps = (
-                _room_left(read.sysv_found, len(sysv)),
-                _room_left(read.files_found, len(files)),
+                max(_room_left(read.sysv_found, len(sysv)), int(read.sysv_found * rest) + 1),
+                max(_room_left(read.files_found, len(files)), int(read.files_found * rest) + 1),
             )
         sysv_rows += sysv
         # A whole first pass keeps its list: a reused one stays the same object.
@@ -1148,22 +1163,33 @@ def scan_fds(
     pids: Sequence[int], devices: Sequence[int], *, capacity: int = 1024
 ) -> tuple[list[FdRow], dict[int, int]]:
     """Regular files on `devices` open on the fds of pids, and pid -> errno of those unread
-    (capacity: rows to make room for, as for scan_file_maps)."""
-    pid_array = ffi.new("int[]", list(pids))
+    (capacity: rows to make room for; where they do not fit, the C stops after the pid
+    whose rows did not, and the rest are read from that one with room for them at the
+    rate of those read: no process is read twice but that one)."""
+    pids = list(pids)
     dev_array = ffi.new("long long[]", list(devices) or [0])
-    status = ffi.new("int[]", max(len(pids), 1))
+    looked = ffi.new("int *")
     capacity = max(capacity, 1)
+    found: list[FdRow] = []
+    failures: dict[int, int] = {}
     while True:
+        status = ffi.new("int[]", max(len(pids), 1))
         out = ffi.new("long long[]", capacity * FD_FIELDS)
         names = ffi.new("char[]", capacity * FMAP_NAME)
-        rows = lib.shmtop_scan_fds(pid_array, len(pids), dev_array, len(devices), out, names,
-                                   capacity, status)  # fmt: skip
-        if rows <= capacity:
-            break
-        capacity = rows + rows // 4  # the C counted them all; fds opened meanwhile: room
-    failures = {pids[i]: status[i] for i in range(len(pids)) if status[i]}
-    found = _named(out, names, rows, FD_FIELDS, FdRow)
-    return found, failures
+        rows = lib.shmtop_scan_fds(ffi.new("int[]", pids), len(pids), dev_array, len(devices),
+                                   out, names, capacity, status, looked)  # fmt: skip
+        read = looked[0]
+        if rows <= capacity:  # every pid read, every row written
+            found += _named(out, names, rows, FD_FIELDS, FdRow)
+            failures.update((pids[i], status[i]) for i in range(read) if status[i])
+            return found, failures
+        cut = pids[read - 1]  # its rows did not all fit: read again, with the rest
+        kept = [row for row in _named(out, names, capacity, FD_FIELDS, FdRow) if row.pid != cut]
+        found += kept
+        failures.update((pids[i], status[i]) for i in range(read - 1) if status[i])
+        rest = len(pids) - (read - 1)
+        capacity = max(rows - len(kept), int(rows * rest / read)) + rows // 4 + 1
+        pids = pids[read - 1 :]
 
 
 DIRENT_FIELDS: int = lib.SHMTOP_DIRENT_FIELDS
@@ -1215,14 +1241,43 @@ def list_files(
     raw += bytes(ffi.buffer(names, found * DIRENT_NAME))
     if last is not None and raw == last.raw:
         return last
+    # Column at a time, the stats made by tuple.__new__ as _rows does (no Python call a
+    # file: a first listing of 1100 files cost 5 ms a row at a time).
     numbers = _ints(out, found * DIRENT_FIELDS)
-    files = []
-    for i in range(found):
-        n = numbers[i * DIRENT_FIELDS : (i + 1) * DIRENT_FIELDS]
-        name = cast(bytes, ffi.string(names + i * DIRENT_NAME))
-        files.append((name, FileStat(n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7],
-                                     n[8] * _NS, n[9] * _NS, n[10] * _NS)))  # fmt: skip
-    return FileListing(files, raw)
+    columns = [numbers[n::DIRENT_FIELDS] for n in range(DIRENT_FIELDS)]
+    times = [[t * _NS for t in column] for column in columns[8:]]
+    stats = map(tuple.__new__, repeat(FileStat), zip(*columns[:8], *times, strict=True))
+    text = raw[found * DIRENT_FIELDS * 8 :]  # the names' slots, NUL-padded
+    slots = (text[at : at + DIRENT_NAME] for at in range(0, found * DIRENT_NAME, DIRENT_NAME))
+    listed = [slot.split(b"\0", 1)[0] for slot in slots]
+    return FileListing(list(zip(listed, stats, strict=True)), raw)
+
+
+SEM_SHORT: int = lib.SHMTOP_SEM_SHORT  # read_named_semaphores: fewer than 8 bytes
+
+
+class SemWords(NamedTuple):
+    """read_named_semaphores' answer for one file: status 0 (value and nwaiters read),
+    SEM_SHORT (truncated), ESTALE (its path names another file now) or the open's errno."""
+
+    status: int
+    value: int
+    nwaiters: int
+
+
+def read_named_semaphores(files: Sequence[tuple[bytes, int, int]]) -> list[SemWords]:
+    """The first two 32-bit words (glibc: value, nwaiters) of each (path, device, inode),
+    read with pread in one C loop, each file checked to be that (device, inode) first."""
+    if not files:
+        return []
+    for path, _, _ in files:
+        if b"\0" in path:
+            raise ValueError(f"a path with a NUL byte: {path!r}")
+    paths = b"\0".join(path for path, _, _ in files) + b"\0"
+    keys = ffi.new("long long[]", [n for _, dev, ino in files for n in (dev, ino)])
+    out = ffi.new("long long[]", 3 * len(files))
+    lib.shmtop_read_sems(paths, keys, len(files), out)
+    return _rows(out, len(files), 3, SemWords)
 
 
 def parse_file_maps_fd(

@@ -35,7 +35,9 @@ _Key = tuple[int, int]
 
 
 _Listed = dict[_Key, tuple[bytes, native.FileStat]]  # the shm directory: path and stat
-_Made = tuple[bytes, native.FileStat, tuple[Mapping, ...], tuple[Holder, ...]]
+# What an object was made from: path, stat, mappings, holders, a semaphore's words (read in
+# the listing's C loop: None for any other object, and for a semaphore read otherwise).
+_Made = tuple[bytes, native.FileStat, tuple[Mapping, ...], tuple[Holder, ...], SemState | None]
 _Joined = tuple[list[native.FileMapRow], "_Seen", dict[int, ShmMount | None], set[int]]
 
 
@@ -91,6 +93,7 @@ class PosixCollector:
         self._listed: _Listed = {}
         self._made: dict[_Key, tuple[_Made, PosixObject]] = {}
         self._last_join: _Join | None = None
+        self._sem_files: tuple[_Listed | None, list[tuple[bytes, _Key, int]]] = (None, [])
         # The maps scan and the fd scan are C loops that release the GIL and share
         # nothing: run side by side, a scan costs about the longer of the two.
         self._pool = Workers(threads, "shmtop-posix") if threads > 1 else None
@@ -270,33 +273,51 @@ class PosixCollector:
         self, keys: list[_Key], seen: _Seen, listed: _Listed, shm_dev: int | None, same: bool
     ) -> list[PosixObject]:
         """The object of each key; one whose stat, mappings and holders are those it was
-        made from is that object again (but a semaphore: its value is not in its stat).
-        same: the rows and listing are last time's, so every one made from them holds."""
+        made from is that object again (a semaphore: and its words, which its stat misses,
+        read again every time). same: the rows and listing are last time's, so every one
+        made from them holds."""
         objects = []
         before, made = self._made, {}
+        states = self._listed_semaphores(listed)
         for key in keys:
             kept = before.get(key)
-            if kept is not None and same:
+            state = states.get(key)
+            if kept is not None and same and kept[0][4] == state:
                 made[key] = kept
                 objects.append(kept[1])
                 continue
             mappings, holders = seen.users(key)
             entry = listed.get(key)
-            inputs = None if entry is None else (entry[0], entry[1], mappings, holders)
+            inputs = None if entry is None else (entry[0], entry[1], mappings, holders, state)
             if kept is not None and kept[0] == inputs:
                 made[key] = kept
                 objects.append(kept[1])
                 continue
             found = self._object(key, entry, seen.names.get(key, b""), shm_dev, mappings,
-                                 holders)  # fmt: skip
+                                 holders, state)  # fmt: skip
             if found is None and key not in listed:  # seen in use, but no stat: what is known
                 found = seen.unstated(key)
             if found is not None:
                 objects.append(found)
-                if inputs is not None and found.kind is not PosixKind.SEM:
+                if inputs is not None and (found.kind is not PosixKind.SEM or state is not None):
                     made[key] = (inputs, found)
         self._made = made
         return objects
+
+    def _listed_semaphores(self, listed: _Listed) -> dict[_Key, SemState]:
+        """The words of the listing's named semaphores (every key of the listing is an
+        object's), read in one C loop (content.listed_semaphore_states; those it could not
+        read by their path are read one by one in _object, through a mapper or holder).
+        Which files they are is kept while the listing is the same dict."""
+        if self._sem_files[0] is not listed:
+            files = [
+                (path, key, info.st_size)
+                for key, (path, info) in listed.items()
+                if _kind(path, self.shm_dir) is PosixKind.SEM
+            ]
+            self._sem_files = (listed, files)
+        files = self._sem_files[1]
+        return content.listed_semaphore_states(files) if files else {}
 
     def _mark_left(self, seen: _Seen, listed: _Listed) -> None:
         """Mark unlinked what left the listing since an earlier scan and is still in use: a
@@ -345,7 +366,9 @@ class PosixCollector:
     def _object(
         self, key: _Key, listed: tuple[bytes, native.FileStat] | None, seen_as: bytes,
         shm_dev: int | None, mappings: tuple[Mapping, ...], holders: tuple[Holder, ...],
+        state: SemState | None = None,
     ) -> PosixObject | None:  # fmt: skip
+        """state: a listed semaphore's words, read already (None: read them here)."""
         info: native.FileStat | os.stat_result
         if listed is not None:
             path, info = listed
@@ -361,8 +384,8 @@ class PosixCollector:
             if in_dir:
                 path = self._here(path)  # created after the listing: our path for it
         kind = _kind(path, self.shm_dir)
-        semaphore = None
-        if kind is PosixKind.SEM:
+        semaphore = state if listed is not None else None
+        if kind is PosixKind.SEM and semaphore is None:
             semaphore = content.semaphore_state(
                 key, path if in_dir else None, mappings, holders, info.st_size
             )

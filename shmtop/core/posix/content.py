@@ -9,11 +9,13 @@ a name reused by another file is never read as the object.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import platform
 import struct
 from collections.abc import Iterator, Sequence
 
+from shmtop.core.binding import native
 from shmtop.core.posix.model import Holder, Mapping, PosixObject, SemState
 
 _Key = tuple[int, int]
@@ -136,6 +138,7 @@ GLIBC_SEM_SIZE = 32
 _WORDS = struct.Struct("=II")  # native order: the words are the futex
 
 
+@functools.cache  # the C library and the machine do not change while we run
 def semaphore_layout_known() -> str | None:
     """None when this machine's named semaphores have the layout read here, else why not."""
     if platform.libc_ver()[0] != "glibc":
@@ -145,14 +148,45 @@ def semaphore_layout_known() -> str | None:
     return None
 
 
+def _layout_problem(size: int) -> str | None:
+    why = semaphore_layout_known()
+    if why is None and size != GLIBC_SEM_SIZE:
+        why = f"layout unknown: {size} bytes, glibc's sem_t is {GLIBC_SEM_SIZE}"
+    return why
+
+
+_TRUNCATED = SemState(None, None, "truncated")
+
+
+def listed_semaphore_states(files: Sequence[tuple[bytes, _Key, int]]) -> dict[_Key, SemState]:
+    """semaphore_state of named semaphores by their path in the shm directory, (path, key,
+    size as listed) each, in one C loop (native.read_named_semaphores: open, fstat, pread,
+    close each, checked to be the listed file). A file unlinked or replaced since the
+    listing (or not openable) has no entry: semaphore_state finds it through a mapper or
+    holder, or says it is gone."""
+    wanted = []
+    states: dict[_Key, SemState] = {}
+    for path, key, size in files:
+        why = _layout_problem(size)
+        if why is None:
+            wanted.append((path, key))
+        else:
+            states[key] = SemState(None, None, why)
+    read = native.read_named_semaphores([(path, *key) for path, key in wanted])
+    for (_, key), (status, value, nwaiters) in zip(wanted, read, strict=True):
+        if status == 0:
+            states[key] = SemState(value, nwaiters)
+        elif status == native.SEM_SHORT:
+            states[key] = _TRUNCATED
+    return states
+
+
 def semaphore_state(
     key: _Key, path: bytes | None, mappings: Sequence[Mapping], holders: Sequence[Holder],
     size: int,
 ) -> SemState:  # fmt: skip
     """value and nwaiters of a glibc named semaphore, read with pread (never a mapping)."""
-    why = semaphore_layout_known()
-    if why is None and size != GLIBC_SEM_SIZE:
-        why = f"layout unknown: {size} bytes, glibc's sem_t is {GLIBC_SEM_SIZE}"
+    why = _layout_problem(size)
     if why is not None:
         return SemState(None, None, why)
     fd = open_object(key, path, mappings, holders)
@@ -163,6 +197,6 @@ def semaphore_state(
     finally:
         os.close(fd)
     if len(data) < _WORDS.size:
-        return SemState(None, None, "truncated")
+        return _TRUNCATED
     value, nwaiters = _WORDS.unpack(data)
     return SemState(value, nwaiters)

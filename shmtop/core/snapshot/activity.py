@@ -49,11 +49,26 @@ class Activity(msgspec.Struct, frozen=True, gc=False):
     # file or a cap matter to the waits only. False on a first look, with sched_info off or
     # out of memory. (Maps and fds of a process that did not run: core/posix/carry.py.)
     processes_known: bool = False
+    # The tgids this refresh found listing /proc (ascending; None: it listed none): what a
+    # snapshot of the same round takes as every process, rather than list /proc again.
+    pids: tuple[int, ...] | None = None
 
     @property
     def changed(self) -> frozenset[int]:
         """Every process that ran, appeared or vanished."""
         return self.ran | self.appeared | self.vanished
+
+
+def merged(earlier: Activity, later: Activity) -> Activity:
+    """What ran since the refresh before earlier: for a consumer whose snapshot failed
+    after earlier's refresh (what it told would be lost, the next refresh answering
+    "since earlier"). The sleepers are later's: they are what the tasks do now."""
+    return Activity(
+        earlier.ran | later.ran, earlier.appeared | later.appeared,
+        earlier.vanished | later.vanished, earlier.complete and later.complete,
+        earlier.why or later.why, earlier.semids | later.semids, later.sleepers,
+        earlier.processes_known and later.processes_known, later.pids,
+    )  # fmt: skip
 
 
 def _outside_view() -> str | None:
@@ -125,6 +140,7 @@ class TaskActivity:
         reason, events, semids = self._table.refresh(
             self._semops, max_reads, self._kept_files, self._vouched
         )
+        listed = self._table.listed()
         ran: set[int] = set()
         appeared: set[int] = set()
         vanished: set[int] = set()
@@ -147,6 +163,7 @@ class TaskActivity:
         return Activity(
             frozenset(ran), frozenset(appeared), frozenset(vanished), why is None, why,
             frozenset(semids), sleepers, reason not in native.TaskTable.TOLD_NOTHING,
+            None if listed is None else tuple(listed),
         )  # fmt: skip
 
     def close(self) -> None:

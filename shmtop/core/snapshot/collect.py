@@ -172,6 +172,10 @@ class Collector:
         # Refreshes of the task evidence so far: each answers "since the one before", so a
         # caller of refresh_activity that sees another in between lost what it told.
         self.activity_refreshes = 0
+        # The evidence of refreshes made since the last snapshot that completed: a snapshot
+        # that raises after its refresh must not lose what that refresh told (the next
+        # one answers "since" it), so the next refresh is merged with it.
+        self._unused_evidence: activity.Activity | None = None
         self._sem_sets: tuple[SemaphoreSet, ...] = ()
         self._sem_cache: dict[int, tuple[object, SemaphoreSet]] = {}
         self._queues: dict[native.MsgRow, MessageQueue] = {}
@@ -219,8 +223,16 @@ class Collector:
         refresh a round. None when this Collector keeps no such evidence."""
         if self._sem_activity is None:
             return None
-        self.activity_refreshes += 1  # (a first refresh reads every task whatever the cap)
-        return self._sem_activity.refresh(sem_task_reads(self._semaphores_seen))
+        # (a first refresh reads every task whatever the cap)
+        return self._refreshed(self._sem_activity.refresh(sem_task_reads(self._semaphores_seen)))
+
+    def _refreshed(self, evidence: activity.Activity) -> activity.Activity:
+        """A refresh made: with what the unused ones before it told (see __init__)."""
+        self.activity_refreshes += 1
+        if self._unused_evidence is not None:
+            evidence = activity.merged(self._unused_evidence, evidence)
+        self._unused_evidence = evidence
+        return evidence
 
     @property
     def scanned_before(self) -> bool:
@@ -250,6 +262,7 @@ class Collector:
         scan = scan_result() if scan_result else None
         processes, hidden = self._lookup_processes(columns, shm_rows, scan, sem_sets, queues)
         segments = self._build_segments(columns, shm_rows, scan, processes, hidden)
+        self._unused_evidence = None  # this snapshot took what the refreshes told
         return Snapshot(
             taken_at=taken_at,
             segments=segments,
@@ -634,7 +647,7 @@ class Collector:
         if evidence is None:
             evidence = self._sem_activity.refresh_if_worth(sem_task_reads(semaphores))
             if evidence is not None:
-                self.activity_refreshes += 1
+                evidence = self._refreshed(evidence)
         if evidence is None or not evidence.complete:
             return None, None
         return evidence.semids, evidence.sleepers
