@@ -94,7 +94,8 @@ test-text-maps:
 	    tests/cli/test_cli_list_all.py tests/native/test_long_map_paths.py \
 	    tests/native/test_exporter_posix.py tests/native/test_posix_mapper_facts.py \
 	    tests/native/test_posix_tree.py tests/tui/test_tui_posix.py \
-	    tests/cli/test_cli_posix_namespaces.py tests/native/test_confined_roots.py
+	    tests/cli/test_cli_posix_namespaces.py tests/native/test_confined_roots.py \
+	    tests/native/test_posix_sem_layout.py
 
 # Built as a user's pip builds it (isolated, setuptools from the build-system floor up), then
 # installed without the source tree: run from / so nothing imports ./shmtop.

@@ -139,14 +139,15 @@ def watch_line(collector: Collector, records: WatchRecords, out: TextIO) -> None
     """One line of `list --json --watch` as cli/commands.watch_list makes it: a snapshot of
     the reused collector, sorted as `list` sorts, its document encoded (each record kept
     from the line before while it holds: text/watch_records.py) and written."""
-    from shmtop.cli import commands
-    from shmtop.cli.output import emit_streamed
+    from shmtop.cli import commands, output
+
+    write = getattr(output, "emit_encoded", output.emit_streamed)  # (a tree before it)
 
     snapshot = collector.snapshot()
     everything = commands.build_parser().parse_args(["list", "--json"])  # list's defaults
     commands.check_listing(everything, commands.KINDS)  # as run_list: its filter, none
     chosen = commands.choose(snapshot, everything, commands.KINDS)
-    emit_streamed(*records.records(snapshot, chosen), out)
+    write(*records.records(snapshot, chosen), out)
 
 
 def timed(call: Callable[[], object]) -> float:

@@ -43,7 +43,8 @@ WATCH_LINES = r"""
 import argparse, os, sys, time, statistics
 from shmtop.core.snapshot.collect import Collector
 from shmtop.cli import commands
-from shmtop.cli.output import emit_streamed
+from shmtop.cli import output
+write = getattr(output, 'emit_encoded', output.emit_streamed)  # a --watch line's writer
 collector = Collector()
 collector.snapshot()
 time.sleep(2.1)  # attach times have whole seconds: a later scan is a steady one
@@ -56,7 +57,7 @@ with open(os.devnull, "w") as null:
         start = time.process_time()
         snapshot = collector.snapshot()
         chosen = commands.choose(snapshot, everything, commands.KINDS)
-        emit_streamed(*records.records(snapshot, chosen), null)
+        write(*records.records(snapshot, chosen), null)
         if index:
             lines.append((time.process_time() - start) * 1000)
         time.sleep(0.2)

@@ -30,6 +30,7 @@ from shmtop.cli.output import (
     EXIT_USAGE,
     CliError,
     emit,
+    emit_encoded,
     emit_streamed,
     say_error,
 )
@@ -622,7 +623,7 @@ def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
         snapshot = take_snapshot(collector=collector)
         if number == 0 and args.user is not None:
             check_user(args.user, snapshot)
-        emit_streamed(*records.records(snapshot, choose(snapshot, args, kinds)), flush=True)
+        emit_encoded(*records.records(snapshot, choose(snapshot, args, kinds)), flush=True)
 
     try:
         return watch_lines(args, line)

@@ -288,15 +288,21 @@ def _judge(
     )
 
 
-def same_later(verdict: Verdict, at: float) -> bool:
-    """Whether the object judged so would be judged the same at `at` (its facts and processes
-    unchanged). Only idle moves with the clock, and it matters only to an object the rule
-    would call an orphan but for its idleness (private, unused, its users shown gone):
-    settling before the grace is up, orphan after (_judge's `idle >= grace`)."""
-    if not (
+def turns_with_time(verdict: Verdict) -> bool:
+    """Whether the clock alone can change the verdict: only idle moves with it, and it
+    matters only to an object the rule would call an orphan but for its idleness (private,
+    unused, its users shown gone): settling before the grace is up, orphan after (_judge's
+    `idle >= grace`)."""
+    return (
         verdict.private and verdict.busy is None and verdict.users_gone is True
         and verdict.unknown is None
-    ):  # fmt: skip
+    )  # fmt: skip
+
+
+def same_later(verdict: Verdict, at: float) -> bool:
+    """Whether the object judged so would be judged the same at `at` (its facts and processes
+    unchanged): see turns_with_time."""
+    if not turns_with_time(verdict):
         return True
     return (max(at - verdict.last_touched, 0.0) >= verdict.grace) is (verdict.idle >= verdict.grace)
 

@@ -98,3 +98,30 @@ def test_a_kept_record_turns_when_the_grace_is_up() -> None:
     finally:
         collector.close()
         helpers.remove("shm", shmid)
+
+
+def test_an_unchanged_line_gives_the_last_lines_records_as_they_are(
+    make_shm: MakeShm, make_sem: MakeSem, make_msg: MakeMsg
+) -> None:
+    """The very objects in the same order: each kind's list of records is the last line's
+    (no look-up an object), still the bytes a new encoding gives; one object changed: a new
+    list."""
+    make_shm()
+    semid = make_sem(2)
+    make_msg()
+    collector = Collector()
+    records = watch_records()
+    try:
+        snapshot = collector.snapshot()
+        chosen = choose(snapshot, EVERYTHING, KINDS)
+        _, first = records.records(snapshot, chosen)
+        _, second = records.records(snapshot, choose(snapshot, EVERYTHING, KINDS))
+        assert all(second[name] is first[name] for name in first)
+        assert line(snapshot, records) == line(snapshot, None)
+        native.semop(semid, [(0, 1, 0)])
+        moved = collector.snapshot()
+        _, third = records.records(moved, choose(moved, EVERYTHING, KINDS))
+        assert third["semaphore_sets"] is not first["semaphore_sets"]
+        assert line(moved, records) == line(moved, None)
+    finally:
+        collector.close()

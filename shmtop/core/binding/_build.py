@@ -203,8 +203,15 @@ int shmtop_activity_listed(const struct shmtop_activity *a, int *out, int cap);
 int shmtop_activity_sleepers(const struct shmtop_activity *a, long long *out, int cap);
 """
 
+# Every segment's shmid_ds in one loop, compared in C with a kept look (issues 11/14: a steady
+# snapshot that can tell nothing moved skips /proc/sysvipc/shm): shm_state_helpers.c.
+SHM_STATE_CDEF = r"""
+#define SHMTOP_SHM_STATE_FIELDS ...
+int shmtop_shm_state(long long *out, int cap, const long long *kept, int kept_rows, int *same);
+"""
+
 ffibuilder = FFI()
-ffibuilder.cdef(CDEF + NAMESPACE_CDEF + POSIX_CDEF + MQUEUE_CDEF + ACTIVITY_CDEF)
+ffibuilder.cdef(CDEF + NAMESPACE_CDEF + POSIX_CDEF + MQUEUE_CDEF + ACTIVITY_CDEF + SHM_STATE_CDEF)
 _HERE = Path(__file__).parent
 ffibuilder.set_source(
     "shmtop.core.binding._native",
@@ -214,7 +221,8 @@ ffibuilder.set_source(
     + (_HERE / "posix_helpers.c").read_text(encoding="utf-8")
     + (_HERE / "mqueue_helpers.c").read_text(encoding="utf-8")
     + (_HERE / "activity_helpers.c").read_text(encoding="utf-8")
-    + (_HERE / "confined_helpers.c").read_text(encoding="utf-8"),
+    + (_HERE / "confined_helpers.c").read_text(encoding="utf-8")
+    + (_HERE / "shm_state_helpers.c").read_text(encoding="utf-8"),
     libraries=["rt"],  # mq_* are in libc from glibc 2.34, in librt before (a stub after)
     extra_compile_args=["-O2"],
     py_limited_api=True,  # the stable ABI only: one abi3 wheel for every 3.11+

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import repeat
-from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar, cast
 
 import msgspec
 
@@ -23,7 +23,9 @@ if TYPE_CHECKING:  # cffi makes FFI.CData at run time, on the first FFI()
 # The C interface this file was written for (SHMTOP_NATIVE_ABI in native_helpers.c). A
 # compiled module left from an older checkout would fail later, on a missing function or
 # a shifted row; refuse it at import instead, in one line that names the cure.
-NATIVE_ABI = 12
+NATIVE_ABI = 13
+_LONG = ffi.sizeof("long long")
+_INT = ffi.sizeof("int")
 
 
 def check_native_abi(found: int | None) -> None:
@@ -231,6 +233,55 @@ def shm_limits() -> tuple[dict[str, int], dict[str, int]]:
     )
 
 
+class ShmStateLook:
+    """Every segment's shmid_ds by SHM_STAT_ANY in one C loop (shm_state_helpers.c), told
+    apart from a kept look in C: look() says whether the rows are exactly the kept ones,
+    rows() gives this look's rows (in /proc/sysvipc/shm's order of columns up to ctime:
+    STATE_COLUMNS) and keep() keeps this look for the next. One caller at a time."""
+
+    FIELDS: int = lib.SHMTOP_SHM_STATE_FIELDS
+    STATE_COLUMNS = ("key", "shmid", "perms", "size", "cpid", "lpid", "nattch",
+                     "uid", "gid", "cuid", "cgid", "atime", "dtime", "ctime")  # fmt: skip
+
+    def __init__(self) -> None:
+        self._cap = 0
+        self._out = self._kept = ffi.NULL
+        self._rows = 0
+        self._kept_rows = -1  # nothing kept
+        self._same = ffi.new("int *")
+
+    def look(self) -> bool:
+        """Read every segment again; True when the rows are exactly the kept look's."""
+        while True:
+            if self._out == ffi.NULL:
+                self._out = ffi.new("long long[]", max(1, self._cap) * self.FIELDS)
+            found = lib.shmtop_shm_state(
+                self._out, self._cap, self._kept, self._kept_rows, self._same
+            )
+            if found < 0:
+                raise OSError(-found, f"shmctl(IPC_INFO): {os.strerror(-found)}")
+            if found <= self._cap:
+                self._rows = found
+                return bool(self._same[0])
+            self._cap = 2 * found + 64  # some room for segments made while we look
+            self._out = ffi.NULL
+
+    def rows(self) -> list[int]:
+        """The last look's rows, flat (FIELDS numbers a segment)."""
+        return _ints(self._out, self._rows * self.FIELDS)
+
+    def keep(self) -> None:
+        """The last look is the one the next look() compares with."""
+        if self._kept == ffi.NULL or len(self._kept) < len(self._out):
+            self._kept = ffi.new("long long[]", len(self._out))
+        ffi.memmove(self._kept, self._out, self._rows * self.FIELDS * ffi.sizeof("long long"))
+        self._kept_rows = self._rows
+
+    def forget(self) -> None:
+        """Nothing kept: the next look() is never the same."""
+        self._kept_rows = -1
+
+
 # ---- semaphores ----
 
 
@@ -355,6 +406,8 @@ class SemValueReader:
         self._total = 0
         self._read_at = 0.0  # wall clock of the last read
         self._offset = 0.0  # wall minus monotonic then
+        self._raw = b""  # the last read's numbers and errnos, as C wrote them
+        self._last: tuple[list[int], list[int]] = ([], [])
 
     def read(
         self,
@@ -383,6 +436,7 @@ class SemValueReader:
                 ffi.new("long long[]", [-1] * (2 * len(sets))),  # no pids read yet
             )
             self._sets, self._total = wanted, total
+            self._raw = b""  # (the last lists were of other sets)
         self._read_at, self._offset = wall, offset
         ids, sizes, out, errs, stamps = self._buffers
         expected = ffi.NULL
@@ -392,7 +446,14 @@ class SemValueReader:
                 "int[]", [-1 if i in unsettled else seen.get(i, 0) for i, _ in wanted]
             )
         lib.shmtop_sem_values(ids, sizes, len(sets), out, errs, stamps, keep_before, expected)
-        return _ints(out, self._total), _ints(errs, len(sets))
+        # Numbers byte for byte the last read's give back the very lists of last time: no
+        # list of 4 ints a semaphore made, and the caller knows them unchanged by identity.
+        raw = bytes(ffi.buffer(out, self._total * _LONG)) + bytes(
+            ffi.buffer(errs, len(sets) * _INT)
+        )
+        if raw != self._raw:
+            self._raw, self._last = raw, (_ints(out, self._total), _ints(errs, len(sets)))
+        return self._last
 
 
 class TaskTable:
@@ -606,6 +667,51 @@ def _table(
         if rows < capacity:
             return _rows(out, rows, width, row)
         capacity *= 4  # objects appeared between SEM_INFO and the loop, or many
+
+
+class TableReader(Generic[_NamedRow]):
+    """_table() again and again (a Collector's sets' or queues' table): the buffer is kept at
+    the size last needed (a first read starts at 256 rows and goes again, from the start,
+    each time that is too few), and a table whose numbers are byte for byte the last one's
+    gives back the very list of last time (its callers then know it unchanged by identity,
+    with no NamedTuple made a row). One caller at a time."""
+
+    def __init__(
+        self, loop: Callable[[int, CData, int], int], command: int, row: type[_NamedRow],
+        call: str,
+    ) -> None:  # fmt: skip
+        self._loop, self._command, self._call = loop, command, call
+        self._row: type[_NamedRow] = row
+        self._width = len(row._fields)
+        self._capacity = 256
+        self._out = ffi.new("long long[]", self._capacity * self._width)
+        self._raw = b""
+        self._last: list[_NamedRow] = []
+
+    def read(self) -> list[_NamedRow]:
+        """The rows, as _table() gives them."""
+        while True:
+            rows = self._loop(self._command, self._out, self._capacity)
+            if rows < 0:
+                raise OSError(-rows, f"{self._call}: {os.strerror(-rows)}")
+            if rows < self._capacity:
+                break
+            self._capacity *= 4  # objects appeared since, or many
+            self._out = ffi.new("long long[]", self._capacity * self._width)
+        raw = bytes(ffi.buffer(self._out, rows * self._width * _LONG))
+        if raw != self._raw:
+            self._raw, self._last = raw, _rows(self._out, rows, self._width, self._row)
+        return self._last
+
+
+def sem_table_reader() -> TableReader[SemRow]:
+    """A TableReader of sem_table()'s rows (SemRow)."""
+    return TableReader(lib.shmtop_sem_table, lib.SEM_STAT_ANY, SemRow, "semctl(SEM_STAT_ANY)")
+
+
+def msg_table_reader() -> TableReader[MsgRow]:
+    """A TableReader of msg_table()'s rows (MsgRow)."""
+    return TableReader(lib.shmtop_msg_table, lib.MSG_STAT_ANY, MsgRow, "msgctl(MSG_STAT_ANY)")
 
 
 def _ints(out: CData, count: int) -> list[int]:

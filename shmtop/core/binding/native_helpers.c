@@ -21,7 +21,7 @@
 
 /* The binding's interface number: bump it with every change to the C interface
  * (a function, a constant, a row layout); native.py refuses a module of another. */
-#define SHMTOP_NATIVE_ABI 12
+#define SHMTOP_NATIVE_ABI 13
 
 #ifndef SHM_STAT_ANY
 #define SHM_STAT_ANY 15

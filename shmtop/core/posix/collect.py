@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from shmtop.core.binding import native
 from shmtop.core.posix import content
+from shmtop.core.posix.libc import LibcCache
 from shmtop.core.posix.model import (
     SEM_PREFIX,
     SHM_DIR,
@@ -76,6 +77,7 @@ class PosixCollector:
         # last scan's shm ones are only a hint for the fd scan that runs beside the maps.
         self._foreign: dict[int, ShmMount | None] = {}
         self._hiding = processes_hidden()  # the /proc mount does not change under us
+        self._libc = LibcCache()  # each mapper's C library, read once per program
         self._room: tuple[int, int] | None = None  # rows to make room for: maps, fds
         # The last maps rows joined: (rows, the join, the devices it sorted, our mounts').
         self._last_mapped: _Joined | None = None
@@ -363,6 +365,15 @@ class PosixCollector:
             self._foreign[dev] = classify_device(dev, pid)
         return self._foreign[dev]
 
+    def _in_users_layout(self, state: SemState, mappings: tuple[Mapping, ...]) -> SemState:
+        """The words as read (glibc's layout, ours), unless a process that maps the
+        semaphore runs another C library (a static or musl program, a container's): its
+        words are then not glibc's to read, and the value is unknown rather than guessed."""
+        for pid in dict.fromkeys(m.pid for m in mappings):
+            if not self._libc.glibc(pid):
+                return SemState(None, None, f"layout unknown: process {pid} does not use glibc")
+        return state
+
     def _object(
         self, key: _Key, listed: tuple[bytes, native.FileStat] | None, seen_as: bytes,
         shm_dev: int | None, mappings: tuple[Mapping, ...], holders: tuple[Holder, ...],
@@ -389,6 +400,8 @@ class PosixCollector:
             semaphore = content.semaphore_state(
                 key, path if in_dir else None, mappings, holders, info.st_size
             )
+        if semaphore is not None and semaphore.value is not None:
+            semaphore = self._in_users_layout(semaphore, mappings)
         return PosixObject(
             key[0], key[1], kind, path, in_dir or info.st_nlink > 0, in_dir, info.st_size,
             info.st_blocks * 512, info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode),

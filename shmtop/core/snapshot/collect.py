@@ -34,6 +34,7 @@ from shmtop.core.snapshot.accounts import group_name, user_name
 from shmtop.core.snapshot.named_pids import NamedPids
 from shmtop.core.snapshot.procs import ProcessDirectory, ProcessFacts
 from shmtop.core.snapshot.scan_parts import MapsRound, ScanPart, SharedScan, scan_part
+from shmtop.core.snapshot.shm_carry import SegmentCarry
 from shmtop.core.snapshot.table_lines import TableLines
 from shmtop.core.snapshot.workers import Workers
 from shmtop.core.verdicts import liveness
@@ -107,6 +108,7 @@ class _ShmColumns:
         self.uid, self.gid, self.cuid, self.cgid = at["uid"], at["gid"], at["cuid"], at["cgid"]
         self.atime, self.dtime, self.ctime = at["atime"], at["dtime"], at["ctime"]
         self.rss, self.swap = at.get("rss"), at.get("swap")
+        self.state = tuple(at[name] for name in native.ShmStateLook.STATE_COLUMNS)
 
     def signature(self, row: tuple[int, ...]) -> tuple[int, ...]:
         """What changes whenever a process attaches or detaches (fork and exit too)."""
@@ -149,6 +151,7 @@ class Collector:
         self._shm_rows: list[tuple[int, ...]] = []
         self._shm_lines = TableLines()  # a changed table parses only its changed lines
         self._shm_columns: _ShmColumns | None = None
+        self._shm_carry = SegmentCarry()  # a steady snapshot's rows without the file
         self._last_signature: tuple[tuple[int, ...], ...] | None = None
         self._last_scan: _MappingScan | None = None
         self._last_scan_started = 0.0
@@ -179,6 +182,9 @@ class Collector:
         self._sem_sets: tuple[SemaphoreSet, ...] = ()
         self._sem_cache: dict[int, tuple[object, SemaphoreSet]] = {}
         self._queues: dict[native.MsgRow, MessageQueue] = {}
+        # The tables, read into kept buffers: an unchanged one is the very list of last time.
+        self._sem_table = native.sem_table_reader()
+        self._msg_table = native.msg_table_reader()
         self._pool: Workers | None = None
         self._summarised: tuple[_ShmColumns, list[tuple[int, ...]]] | None = None
         self._agreed: tuple[_ShmColumns, list[tuple[int, ...]], _MappingScan] | None = None
@@ -251,7 +257,8 @@ class Collector:
             if self._shared is None
             else None
         )
-        columns, shm_rows = self._read_segment_rows()
+        limits = read_limits()  # (its SHM_INFO tells the segments' rows whether to read)
+        columns, shm_rows = self._read_segment_rows(limits)
         scan_result = self._start_scan(columns, shm_rows, maps) if self._attachments else None
         sem_sets = self._semaphore_sets(
             self._read_semaphore_values(evidence)
@@ -268,7 +275,7 @@ class Collector:
             segments=segments,
             semaphore_sets=sem_sets,
             queues=queues,
-            limits=read_limits(),
+            limits=limits,
             processes=MappingProxyType(processes),
             blind_spots=_blind_spots(scan, self._summary(columns, shm_rows)[2], self._hiding),
             viewer_pid=self._own_pid,
@@ -314,7 +321,10 @@ class Collector:
 
     # ---- segments ----
 
-    def _read_segment_rows(self) -> tuple[_ShmColumns, list[tuple[int, ...]]]:
+    def _read_segment_rows(self, limits: Limits) -> tuple[_ShmColumns, list[tuple[int, ...]]]:
+        carried = self._shm_carry.carried(limits)
+        if carried is not None and self._shm_columns is not None:
+            return self._shm_columns, carried  # what the file would say (shm_carry.py)
         table = procfs.read_sysvipc("shm")
         if table != self._shm_table or self._shm_columns is None:
             names = procfs.header_columns(table)
@@ -322,7 +332,9 @@ class Collector:
                 self._shm_columns = _ShmColumns(names)
             self._shm_rows = self._shm_lines.rows(table, self._shm_columns.bases)
             self._shm_table = table
-        return self._shm_columns, self._shm_rows
+        c = self._shm_columns
+        self._shm_carry.read(self._shm_rows, c.state, c.rss, c.swap)
+        return c, self._shm_rows
 
     def _build_segments(
         self,
@@ -617,7 +629,7 @@ class Collector:
         self, evidence: activity.Activity | None = None
     ) -> tuple[list[native.SemRow], list[int], list[int]]:
         """The sets' table and all their values, straight from the kernel (a worker's job)."""
-        rows = sem_rows()
+        rows = sem_rows(self._sem_table)
         if self._semaphore_values:
             sets = [(r.id, r.nsems) for r in rows]
             flat, errs = self._sem_values.read(sets, *self._sem_evidence(sets, evidence))
@@ -699,8 +711,8 @@ class Collector:
     # ---- queues ----
 
     def _read_queues(self) -> tuple[MessageQueue, ...]:
-        rows = msg_rows()
-        if rows == self._queue_rows:
+        rows = msg_rows(self._msg_table)
+        if rows is self._queue_rows or rows == self._queue_rows:
             return self._queue_objects
         built: dict[native.MsgRow, MessageQueue] = {}
         for row in rows:
@@ -759,14 +771,16 @@ def _all_pids() -> list[int]:
 # ---- the sets' and queues' tables, from /proc/sysvipc on kernels without *_STAT_ANY (< 4.17) ----
 
 
-def sem_rows() -> list[native.SemRow]:
-    """Every semaphore set: native.sem_table, or the same rows from /proc/sysvipc/sem."""
-    return native.sem_table() or _sem_rows_from_proc()
+def sem_rows(table: native.TableReader[native.SemRow] | None = None) -> list[native.SemRow]:
+    """Every semaphore set: native.sem_table (or table's read), or the same rows from
+    /proc/sysvipc/sem."""
+    return (table.read() if table is not None else native.sem_table()) or _sem_rows_from_proc()
 
 
-def msg_rows() -> list[native.MsgRow]:
-    """Every queue: native.msg_table, or the same rows (qbytes -1) from /proc/sysvipc/msg."""
-    return native.msg_table() or _msg_rows_from_proc()
+def msg_rows(table: native.TableReader[native.MsgRow] | None = None) -> list[native.MsgRow]:
+    """Every queue: native.msg_table (or table's read), or the same rows (qbytes -1) from
+    /proc/sysvipc/msg."""
+    return (table.read() if table is not None else native.msg_table()) or _msg_rows_from_proc()
 
 
 def _sem_rows_from_proc() -> list[native.SemRow]:

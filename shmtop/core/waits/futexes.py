@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from shmtop.core.binding import native
 from shmtop.core.model import Kind
 from shmtop.core.posix import content
+from shmtop.core.posix.libc import LibcCache
 from shmtop.core.posix.model import SEM_PREFIX, SHM_DIR, Mapping, PosixKind, SemState
 from shmtop.core.posix.mounts import our_mounts
 from shmtop.core.snapshot.collect import ipc_namespace_of
@@ -315,38 +316,6 @@ def process_of(tid: int) -> int:
     except (OSError, ValueError, IndexError):
         pass
     return tid
-
-
-def maps_name_glibc(pid: int) -> bool:
-    """Whether the process has glibc mapped (libc.so.6): its mutex layout is glibc's."""
-    try:
-        with open(f"/proc/{pid}/maps", "rb") as file:
-            return any(line.rstrip().endswith(b"/libc.so.6") for line in file)
-    except OSError:
-        return False
-
-
-class LibcCache:
-    """maps_name_glibc of each process, read once per program it runs: keyed by the pid and
-    the device and inode of its /proc/PID/exe (an exec of another program reads it again)."""
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[int, int, int], bool] = {}
-
-    def glibc(self, pid: int) -> bool:
-        try:
-            exe = os.stat(f"/proc/{pid}/exe")
-        except OSError:
-            return maps_name_glibc(pid)
-        key = (pid, exe.st_dev, exe.st_ino)
-        if key not in self._known:
-            if len(self._known) > _LIBC_ROOM:
-                self._known.clear()  # pids come and go: never grow without bound
-            self._known[key] = maps_name_glibc(pid)
-        return self._known[key]
-
-
-_LIBC_ROOM = 4096
 
 
 def is_anonymous(path: bytes) -> bool:

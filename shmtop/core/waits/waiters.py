@@ -16,6 +16,7 @@ from shmtop.core.binding import native
 from shmtop.core.errors import GONE
 from shmtop.core.errors import errno_words as describe_errno
 from shmtop.core.model import Kind
+from shmtop.core.posix.libc import LibcCache
 from shmtop.core.snapshot import procfs
 from shmtop.core.snapshot.collect import ipc_namespace_of, msg_rows, sem_rows
 from shmtop.core.snapshot.procs import ProcessDirectory
@@ -59,7 +60,7 @@ class WaiterScanner:
         self._mq = mq_waits.mq_numbers(self._machine)  # mq_timedsend, mq_timedreceive
         self._mq_holders = mq_waits.HolderCache()
         self._mappers = futexes.MapperCache()
-        self._libc = futexes.LibcCache()
+        self._libc = LibcCache()
         self._clock = clock
         self._namespace = ipc_namespace_of("thread-self")  # a joined thread: its namespace
         self._processes = ProcessDirectory()
