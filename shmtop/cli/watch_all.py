@@ -12,11 +12,11 @@ text/posix_watch_records.py; queues are encoded each line).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
 
 from shmtop.cli import commands, list_posix, output
-from shmtop.cli.output import CliError, emit_streamed
+from shmtop.cli.output import CliError, emit_encoded
 from shmtop.core.posix.full import FullCollector, FullSnapshot
 from shmtop.text.errors import tables_unreadable
 from shmtop.text.posix_watch_records import PosixWatchRecords
@@ -48,9 +48,12 @@ class Lines:
             commands.check_user(args.user, full.sysv)
         part = list_posix.part_of(full, args, self._kept)
         chosen = commands.choose(full.sysv, args, self._kinds)
-        shell, lists = self._records.records(full.sysv, chosen)
-        shell, lists = list_posix.json_parts(shell, lists, part, self._posix_records)
-        emit_streamed(shell, lists, out, flush=True)
+        shell, kept = self._records.records(full.sysv, chosen)
+        sysv: dict[str, Iterator[Any]] = {name: iter(made) for name, made in kept.items()}
+        shell, lists = list_posix.json_parts(shell, sysv, part, self._posix_records)
+        # Every record as its JSON (the queues' encoded here), written as it is (writev).
+        lists["posix_queues"] = (output.encode(q) for q in lists["posix_queues"])
+        emit_encoded(shell, lists, out, flush=True)
 
 
 def run(args: argparse.Namespace, kinds: Sequence[str]) -> int:
