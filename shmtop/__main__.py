@@ -1,5 +1,5 @@
 """python -m shmtop"""
 
-from shmtop.cli import main
+from shmtop.cli import script
 
-raise SystemExit(main())
+script()

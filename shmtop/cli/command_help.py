@@ -5,6 +5,7 @@ parser accepts (tests/unit/test_command_help.py parses every one). Defined once 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 
@@ -180,10 +181,13 @@ def epilog(name: str) -> str:
     return "examples:\n" + "\n".join(f"  {line}" for line in COMMANDS[name].examples)
 
 
-def add_command(subparsers: Any, name: str) -> Any:
+def add_command(subparsers: Any, name: str, arguments: Callable[[Any], None]) -> Any:
     """Add `name` to the top-level subparsers (argparse's _SubParsersAction), with its
-    summary, description and examples; returns its parser."""
+    summary, description and examples; returns its parser. `arguments(parser)` adds its
+    arguments when the parser is first used (cli/commands.Parser): a command line names one
+    command, and building the others' arguments is most of building the parser."""
     entry = COMMANDS[name]
     return subparsers.add_parser(
-        name, help=entry.summary, description=entry.description, epilog=epilog(name)
-    )
+        name, help=entry.summary, description=entry.description, epilog=epilog(name),
+        arguments=arguments,
+    )  # fmt: skip

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import gc
+import operator
 import os
 import pwd
 import signal
@@ -19,10 +21,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from shmtop import __version__
-from shmtop.cli import exporter_hook, output, parser_text, record_hook, serve_hook
+from shmtop.cli import output, parser_text, record_hook
 from shmtop.cli.command_help import add_command
 from shmtop.cli.output import (
     EXIT_ERROR,
@@ -39,8 +41,6 @@ from shmtop.core.posix.model import MQ_KIND, PosixKind
 from shmtop.core.snapshot.collect import Collector, collector_paused
 from shmtop.core.snapshot.procs import command_line
 from shmtop.core.verdicts import DEFAULT_GRACE, judge, parse_duration
-from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER, MAX_SECONDS
-from shmtop.text import report
 from shmtop.text.errors import (
     bad_sort,
     cannot_read,
@@ -70,6 +70,7 @@ POSIX_KINDS = (*(str(kind) for kind in PosixKind), MQ_KIND)  # "pshm", "psem", "
 VIEW_TABS = (*KINDS, *POSIX_KINDS)  # the view's tabs: a System V kind's, then the POSIX ones
 DUMP_CHUNK = 1 << 16
 SHOWN_BYTES = 256  # show msg --messages: bytes shown of each message
+_OBJECT_ID = operator.attrgetter("id")
 
 
 @functools.cache
@@ -106,11 +107,37 @@ class HelpFormatter(argparse.HelpFormatter):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse's parser with HelpFormatter (its subcommands' parsers are of this class too)."""
+    """argparse's parser with HelpFormatter (its subcommands' parsers are of this class too).
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    A command's parser is given its arguments (`arguments(parser)`, cli/command_help.py)
+    when it is first used: parsing, help or usage. argparse hands the words after a command
+    to that command's parser alone, so a command line builds only the command it names (the
+    others' arguments were ~7 ms of every one-shot command); what it parses and prints is
+    the same as a parser built whole.
+    """
+
+    def __init__(
+        self, *args: Any, arguments: Callable[[Parser], object] | None = None, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+        self._arguments = arguments
+
+    def filled(self) -> Parser:
+        """This parser with its arguments added (once)."""
+        arguments, self._arguments = self._arguments, None
+        if arguments is not None:
+            arguments(self)
+        return self
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        return super(Parser, self.filled()).parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        return super(Parser, self.filled()).format_usage()
+
+    def format_help(self) -> str:
+        return super(Parser, self.filled()).format_help()
 
 
 def add_selection_options(listing: argparse.ArgumentParser) -> None:
@@ -132,6 +159,8 @@ def add_selection_options(listing: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """shmtop's parser: its own options and every command's name and summary; a command's
+    arguments are added when its parser is first used (Parser.filled)."""
     parser = Parser(
         prog="shmtop",
         description="Show and debug System V and POSIX shared memory, semaphores and message"
@@ -142,8 +171,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_view_options(parser.add_argument_group("interactive view (no command, or demo)"),
                      namespaces=True)  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_command(commands, "list", list_arguments)
+    add_command(commands, "show", show_arguments)
+    add_command(commands, "dump", dump_arguments)
+    add_command(commands, "view", view_arguments)
+    add_command(commands, "rm", rm_arguments)
+    add_command(commands, "demo", demo_arguments)
+    add_command(commands, "limits", limits_arguments)
+    add_command(commands, "waiters", waiters_arguments)
+    add_command(commands, "exporter", exporter_arguments)
+    add_command(commands, "serve", serve_arguments)
+    add_command(commands, "record", record_hook.record_arguments)
+    replay = functools.partial(record_hook.replay_arguments, add_view_options=add_view_options)
+    add_command(commands, "replay", replay)
+    add_command(commands, "schema", schema_arguments)
+    return parser
 
-    listing = add_command(commands, "list")
+
+def list_arguments(listing: argparse.ArgumentParser) -> None:
     listing.add_argument("kind", nargs="?", default="all", choices=(*KINDS, "all", *POSIX_KINDS))
     listing.add_argument("--json", action="store_true", help="typed JSON instead of a table")
     add_selection_options(listing)
@@ -153,29 +198,36 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--count", type=line_count, metavar="N",
                          help="with --watch: stop after N lines")  # fmt: skip
     record_hook.add_list_options(listing)
+    add_namespace_options(listing, every=True)
 
-    show = add_command(commands, "show")
+
+def show_arguments(show: argparse.ArgumentParser) -> None:
     show.add_argument("kind", choices=(*KINDS, *POSIX_KINDS))
     show.add_argument("id", type=ipc_id, nargs="?")
     show.add_argument("--name", metavar="NAME", help="pshm, psem, pmq: the object named NAME")
     show.add_argument("--json", action="store_true")
     add_show_options(show)
+    add_namespace_options(show)
 
-    dump = add_command(commands, "dump")
+
+def dump_arguments(dump: argparse.ArgumentParser) -> None:
     dump.add_argument("id", type=ipc_id, nargs="?", help="shmid")
     dump.add_argument("--name", metavar="NAME",
                       help="a POSIX object instead (/NAME, as list pshm shows it)")  # fmt: skip
     dump.add_argument("--offset", type=byte_offset, default=0, metavar="N")
     dump.add_argument("--length", type=byte_count, default=None, metavar="N")
     dump.add_argument("--raw", action="store_true", help="raw bytes, for a pipe")
+    add_namespace_options(dump)
 
-    viewer = add_command(commands, "view")
+
+def view_arguments(viewer: argparse.ArgumentParser) -> None:
     viewer.add_argument("id", type=ipc_id, help="shmid")
     viewer.add_argument("--no-attach", action="store_true",
                         help="read through a process that has it attached (root): "
                              "nattch, lpid and atime stay untouched")  # fmt: skip
 
-    rm = add_command(commands, "rm")
+
+def rm_arguments(rm: argparse.ArgumentParser) -> None:
     rm.add_argument("kind", nargs="?", choices=(*KINDS, "all", *POSIX_KINDS),
                     help="kind of the ids or key (pshm, psem, pmq: of the --name)")  # fmt: skip
     rm.add_argument("ids", nargs="*", type=ipc_id, metavar="ID")
@@ -190,11 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "keyed objects (unattached, unused) untouched that long too")  # fmt: skip
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask (needed off a terminal)")
     rm.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
+    add_namespace_options(rm)
 
-    for sub in (listing, show, dump, rm):
-        add_namespace_options(sub, every=sub is listing)
 
-    demo = add_command(commands, "demo")
+def demo_arguments(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--no-ui", action="store_true",
                       help="run the workload only, until Ctrl-C or SIGTERM")  # fmt: skip
     demo.add_argument("--host-ipc", action="store_true",
@@ -202,24 +253,33 @@ def build_parser() -> argparse.ArgumentParser:
                            " view shows, and can remove, every object)")  # fmt: skip
     add_view_options(demo.add_argument_group("interactive view"), after_command=True)
 
-    limits = add_command(commands, "limits")
-    limits.add_argument("--json", action="store_true")
-    add_waiters_command(commands)
-    exporter_hook.add_command(commands)
-    serve_hook.add_command(commands, VIEW_TABS)
-    record_hook.add_commands(commands, add_view_options)
 
-    schema = add_command(commands, "schema")
+def limits_arguments(limits: argparse.ArgumentParser) -> None:
+    limits.add_argument("--json", action="store_true")
+
+
+def schema_arguments(schema: argparse.ArgumentParser) -> None:
     schema.add_argument("document", nargs="?", metavar="DOCUMENT",
                         help="list, show, show-messages, waiters or limits")  # fmt: skip
-    return parser
 
 
-def add_waiters_command(subparsers: Any) -> None:
-    """`waiters` in the top-level subparsers (argparse's _SubParsersAction). Its arguments are
-    here, not in cli/debug: every command builds the whole parser and must not import the
-    debugger (its limits come from core/waits/settings.py, apart from the scanner for this)."""
-    waiters = add_command(subparsers, "waiters")
+def exporter_arguments(exporter: argparse.ArgumentParser) -> None:
+    from shmtop.cli import exporter_hook  # its settings, for this command alone
+
+    exporter_hook.add_arguments(exporter)
+
+
+def serve_arguments(serve: argparse.ArgumentParser) -> None:
+    from shmtop.cli import serve_hook  # its settings, for this command alone
+
+    serve_hook.add_arguments(serve, VIEW_TABS)
+
+
+def waiters_arguments(waiters: argparse.ArgumentParser) -> None:
+    """`waiters`'s arguments. They are here, not in cli/debug: building them must not import
+    the debugger (its limits come from core/waits/settings.py, apart from the scanner)."""
+    from shmtop.core.waits.settings import DEFAULT_STUCK_AFTER, MAX_SECONDS
+
     waiters.add_argument("--json", action="store_true", help="typed JSON instead of a table")
     waiters.add_argument(
         "--observe",
@@ -339,17 +399,58 @@ def view_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    with parser_text.words_looked_up_once():  # argparse's words: 42 lookups, 5 words
-        parser = build_parser()
-    args = parser.parse_args(argv)
+    """The command argv names (default: sys.argv's), run: its exit code."""
+    return run_command(parse_command_line(argv))
+
+
+def script() -> NoReturn:
+    """The program (`shmtop`, `python -m shmtop`): main() of sys.argv, then the exit; a
+    one-shot command's without tearing down the heap (cli/output.leave)."""
+    args = parse_command_line(None)
+    one_shot = args.command in ONE_SHOT and getattr(args, "watch", None) is None
+    if one_shot:
+        # The cycle collector off until the exit, not only over the snapshot and output
+        # (one_shot_gc): its first collection once on again walked every object they left
+        # in its youngest generation, 5-25 ms of a `list` at the benchmark's workload.
+        gc.disable()
+    code = run_command(args)
+    if one_shot:
+        output.leave(code)
+    raise SystemExit(code)
+
+
+# The commands that print and end (`list --watch` excepted: it runs on): read-only, no
+# child, thread or file of theirs left once their output is written (the workers of a
+# snapshot are stopped by its collector's close).
+ONE_SHOT = frozenset({"list", "show", "limits", "schema"})
+
+
+def parse_command_line(argv: Sequence[str] | None) -> argparse.Namespace:
+    with parser_text.words_looked_up_once():  # argparse's words, looked up once
+        return build_parser().parse_args(argv)  # the command's parser is built in here
+
+
+def run_command(args: argparse.Namespace) -> int:
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
         None: run_tui, "list": run_list, "show": run_show, "dump": run_dump, "view": run_view,
         "rm": run_rm, "limits": run_limits, "demo": run_demo, "schema": run_schema,
         "waiters": run_waiters,
-        "exporter": exporter_hook.run, "serve": serve_hook.run,
+        "exporter": run_exporter, "serve": run_serve,
         "record": record_hook.run_record, "replay": record_hook.run_replay,
     }  # fmt: skip
     return output.run(handlers[args.command], args)
+
+
+def run_exporter(args: argparse.Namespace) -> int:
+    from shmtop.cli import exporter_hook
+
+    return exporter_hook.run(args)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from shmtop.cli import serve_hook
+
+    return serve_hook.run(args)
 
 
 def served() -> bool:
@@ -492,8 +593,6 @@ def run_list(args: argparse.Namespace) -> int:
 
 def list_once(args: argparse.Namespace, kinds: Sequence[str], recorded: Snapshot | None) -> int:
     """`list` of the caller's namespace, once: the snapshot, then its tables or its JSON."""
-    from shmtop.text import columns
-
     posix_part = None
     if args.kind == "all" and recorded is None and posix_left_out(args):
         snapshot = take_snapshot(attachments=True)  # System V tables only
@@ -514,11 +613,15 @@ def list_once(args: argparse.Namespace, kinds: Sequence[str], recorded: Snapshot
             shell, lists = list_posix.json_parts(shell, lists, posix_part)
         emit_streamed(shell, lists)
         return EXIT_OK
+    from shmtop.text import columns
+
     titles = {"shm": "Shared memory segments", "sem": "Semaphore sets", "msg": "Message queues"}
     for index, kind in enumerate(kinds):
         if len(kinds) > 1:
             print(("\n" if index else "") + f"{titles[kind]} ({len(chosen[kind])})")
         print("\n".join(columns.table_lines(Kind(kind), snapshot, chosen[kind])))
+    from shmtop.text import report
+
     note = report.blind_spot_note(snapshot) if "shm" in kinds else None
     if note:
         print(note, file=sys.stderr)
@@ -554,16 +657,17 @@ def one_shot_gc() -> contextlib.AbstractContextManager[None]:
 
 def check_listing(args: argparse.Namespace, kinds: Sequence[str]) -> None:
     """Usage errors of list's options, before any snapshot: --sort's column, --watch, --count."""
-    from shmtop.text import columns
+    if args.sort:
+        from shmtop.text import columns
 
-    if args.sort and not any(columns.column(Kind(k), args.sort) for k in kinds):
-        from shmtop.text import posix_sorting  # list all: the POSIX tables' columns too
+        if not any(columns.column(Kind(k), args.sort) for k in kinds):
+            from shmtop.text import posix_sorting  # list all: the POSIX tables' columns too
 
-        posix = POSIX_KINDS if args.kind == "all" else ()
-        if not any(posix_sorting.takes(k, args.sort) for k in posix):
-            known = {name for k in kinds for name in columns.sort_names(Kind(k))}
-            known.update(name for k in posix for name in posix_sorting.sort_names(k))
-            raise CliError(bad_sort(args.sort, known), EXIT_USAGE)
+            posix = POSIX_KINDS if args.kind == "all" else ()
+            if not any(posix_sorting.takes(k, args.sort) for k in posix):
+                known = {name for k in kinds for name in columns.sort_names(Kind(k))}
+                known.update(name for k in posix for name in posix_sorting.sort_names(k))
+                raise CliError(bad_sort(args.sort, known), EXIT_USAGE)
     args.filter_test = None
     if args.filter_expr is not None:  # the filter language is imported only to be used
         from shmtop.cli import list_filter
@@ -589,9 +693,9 @@ def check_watch(args: argparse.Namespace) -> None:
 def choose(
     snapshot: Snapshot, args: argparse.Namespace, kinds: Sequence[str]
 ) -> dict[str, list[Any]]:
-    """The objects list shows, by kind: --user's and --filter's, in --sort's order."""
-    from shmtop.text import columns
-
+    """The objects list shows, by kind: --user's and --filter's, in --sort's order (none
+    given: by id, as columns.sort_objects orders them, whose table code `list --json` and a
+    --watch line need not import)."""
     chosen: dict[str, list[Any]] = {}
     for kind in kinds:
         objects = list(snapshot.objects(Kind(kind)))
@@ -601,8 +705,13 @@ def choose(
             objects = [o for o in objects if owner_matches(o.owner, args.user)]
         if args.filter_test is not None:
             objects = [o for o in objects if args.filter_test(o, snapshot)]
+        if not args.sort:
+            chosen[kind] = sorted(objects, key=_OBJECT_ID, reverse=args.reverse)
+            continue
+        from shmtop.text import columns
+
         chosen[kind] = columns.sort_objects(
-            Kind(kind), objects, args.sort or "id", snapshot, reverse=args.reverse
+            Kind(kind), objects, args.sort, snapshot, reverse=args.reverse
         )
     return chosen
 
@@ -721,7 +830,10 @@ def show_found(
         from shmtop.text.documents import show_document
 
         emit(show_document(found, snapshot, lines, namespace))
-    elif isinstance(found, Segment):
+        return EXIT_OK
+    from shmtop.text import report  # the text pages' code: `show --json` has none
+
+    if isinstance(found, Segment):
         print("\n".join(report.segment_detail(snapshot, found, lines)))
     else:
         pages: dict[str, Callable[[Snapshot, Any], list[str]]] = {
@@ -785,6 +897,8 @@ def dump_segment(args: argparse.Namespace, inside: Inside | None = None) -> int:
         start, stop = clamp_range(args.id, reader.size, args.offset, args.length)
         if reader.touches_pages:
             resident = run(resident_bytes, args.id)
+            from shmtop.text import report
+
             note = report.allocating_read_note(args.id, resident, reader.size)
             if note:
                 print(note, file=sys.stderr)
@@ -983,6 +1097,8 @@ def removal_plan(
     blocked: Collection[tuple[Kind, int]] | None = None,
 ) -> list[str]:
     """The table of what goes, each object with the evidence the orphan rule sees."""
+    from shmtop.text import report
+
     rows = []
     index = objects_by_id(snapshot)
     for kind, ident in targets:
@@ -1036,7 +1152,7 @@ def run_limits(args: argparse.Namespace) -> int:
 
         emit(limits_document(snapshot.limits, posix))
     else:
-        from shmtop.text import posix_limits
+        from shmtop.text import posix_limits, report
 
         print("\n".join(report.limits_lines(snapshot, posix_limits.mqueue_rows(posix))))
         print(posix_limits.defaults_line(posix))

@@ -7,9 +7,7 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import Any
 
-from shmtop.cli import command_help
 from shmtop.cli.output import EXIT_USAGE, CliError
 from shmtop.exporter.settings import (
     DEFAULT_INTERVAL,
@@ -21,9 +19,8 @@ from shmtop.exporter.settings import (
 )
 
 
-def add_command(subparsers: Any) -> None:
-    """Add `exporter` to the top-level subparsers (argparse's _SubParsersAction)."""
-    exporter = command_help.add_command(subparsers, "exporter")
+def add_arguments(exporter: argparse.ArgumentParser) -> None:
+    """`exporter`'s arguments (cli/command_help.add_command adds them when it is used)."""
     exporter.add_argument(
         "--listen",
         default=DEFAULT_LISTEN,

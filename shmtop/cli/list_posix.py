@@ -21,10 +21,9 @@ from shmtop.core.posix import mqueue
 from shmtop.core.posix.full import FullSnapshot
 from shmtop.core.posix.full import take_snapshot as take_full_snapshot
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
-from shmtop.text import mqueue_table, posix_table
+from shmtop.text import posix_table
 from shmtop.text.documents import ListDocument
 from shmtop.text.errors import tables_unreadable
-from shmtop.text.report import render_table
 from shmtop.text.sanitize import safe_text
 
 if TYPE_CHECKING:
@@ -102,6 +101,9 @@ def none_line(line: str, user: str | None) -> str:
 def print_tables(part: PosixPart) -> None:
     """Each kind's title and table (a line saying none when it has no object), its notes on
     stderr."""
+    from shmtop.text import mqueue_table  # the tables' code: `list --json` has no table
+    from shmtop.text.report import render_table
+
     for kind in PosixKind:
         objects = part.objects[kind]
         if not objects:

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shmtop.cli import command_help
 from shmtop.cli.output import EXIT_OK, EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
@@ -30,10 +29,8 @@ MAX_INTERVAL = 3600.0
 SYSV_ONLY = "a recording holds System V objects only"  # record stores no POSIX scan
 
 
-def add_commands(subparsers: Any, add_view_options: Any) -> None:
-    """Add `record` and `replay` to the top-level subparsers; `add_view_options` adds the
-    interactive view's options (cli/commands.add_view_options) to replay's."""
-    record = command_help.add_command(subparsers, "record")
+def record_arguments(record: argparse.ArgumentParser) -> None:
+    """`record`'s arguments (cli/command_help.add_command adds them when it is used)."""
     record.add_argument("file", type=Path, metavar="FILE", help="a new file (never overwritten)")
     record.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
                         help="seconds between snapshots (default 1)")  # fmt: skip
@@ -44,7 +41,11 @@ def add_commands(subparsers: Any, add_view_options: Any) -> None:
     record.add_argument("--duration", metavar="DURATION",
                         help="stop after this long (30s, 10m, 2h); default: until Ctrl-C"
                              " or SIGTERM")  # fmt: skip
-    replay = command_help.add_command(subparsers, "replay")
+
+
+def replay_arguments(replay: argparse.ArgumentParser, add_view_options: Any) -> None:
+    """`replay`'s arguments; `add_view_options` adds the interactive view's options
+    (cli/commands.add_view_options)."""
     dashes_are_moments(replay)
     replay.add_argument("file", type=Path, metavar="FILE")
     replay.add_argument("--at", default="start", metavar="TIME",

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from shmtop.cli import command_help
 from shmtop.cli.output import EXIT_USAGE, CliError
 from shmtop.serve.settings import DEFAULT_HOST, DEFAULT_PORT
 
 
-def add_command(subparsers: Any, tabs: tuple[str, ...]) -> None:
-    """Add `serve` to the top-level subparsers (argparse's _SubParsersAction); `tabs` are
-    the view's --tab choices."""
-    serve = command_help.add_command(subparsers, "serve")
+def add_arguments(serve: argparse.ArgumentParser, tabs: tuple[str, ...]) -> None:
+    """`serve`'s arguments (cli/command_help.add_command adds them when it is used); `tabs`
+    are the view's --tab choices."""
     serve.add_argument(
         "--host",
         default=DEFAULT_HOST,

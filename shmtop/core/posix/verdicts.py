@@ -48,13 +48,21 @@ class PosixVerdict(msgspec.Struct, frozen=True, gc=False):
 
 def users_text(obj: PosixObject, snapshot: PosixSnapshot) -> str:
     """Who maps and who holds obj, e.g. "pid 12 (app) maps rw, pid 14 (cat) holds fd 3"."""
-    parts = []
-    for pid in obj.mapper_pids:
-        modes = {"rw" if m.writable else "ro" for m in obj.mappings if m.pid == pid}
-        parts.append(f"pid {pid}{_command(snapshot, pid)} maps {'/'.join(sorted(modes))}")
-    for pid in obj.holder_pids:
-        fds = ", ".join(str(h.fd) for h in obj.holders if h.pid == pid)
-        parts.append(f"pid {pid}{_command(snapshot, pid)} holds fd {fds}")
+    # One pass over each list, grouped by pid (in pid order, a pid's fds in their order):
+    # `list` asks it of every object in use (it went over every mapping for each mapper).
+    modes: dict[int, set[str]] = {}
+    for m in obj.mappings:
+        modes.setdefault(m.pid, set()).add("rw" if m.writable else "ro")
+    fds: dict[int, list[str]] = {}
+    for h in obj.holders:
+        fds.setdefault(h.pid, []).append(str(h.fd))
+    parts = [
+        f"pid {pid}{_command(snapshot, pid)} maps {'/'.join(sorted(modes[pid]))}"
+        for pid in sorted(modes)
+    ]
+    parts += [
+        f"pid {pid}{_command(snapshot, pid)} holds fd {', '.join(fds[pid])}" for pid in sorted(fds)
+    ]
     return ", ".join(parts)
 
 
