@@ -20,18 +20,23 @@ COMMANDS: dict[str, CommandHelp] = {
         "a table of every object, with attached processes",
         "One table per kind (shm, sem, msg; pshm, psem for POSIX shared memory and named"
         " semaphores in /dev/shm, pmq for POSIX message queues; none or all: System V,"
-        " then the POSIX ones, which -A, --watch and --from leave out), from one consistent"
+        " then the POSIX ones, with -A and --watch too; a recording (--from) holds System V"
+        " only), from one consistent"
         " snapshot: owner, size, attachments with their access (rw/ro), status (dest,"
         " orphan, locked) and who created and last used each object. Run as root to see"
         " every process's mappings; without root shmtop says what it could not inspect."
         " --filter takes the interactive view's filter terms, every kind's (a term that"
-        " means nothing for a POSIX kind, such as key:, is a usage error that says so).",
+        " means nothing for a POSIX kind, such as key:, is a usage error that says so);"
+        " --sort, --user and --reverse act on the POSIX kinds too, --sort by their own"
+        " columns (pshm: name size alloc maps changed...; pmq: msgs qsize lastop...).",
         (
             "shmtop list",
             "shmtop list shm --sort size",
             "shmtop list sem --user postgres",
             "shmtop list shm --filter 'nattch:>0 size:>1M age:>1h'",
             "shmtop list pshm",
+            "shmtop list pshm --sort size --reverse",
+            "shmtop list pmq --user postgres --sort msgs",
             "shmtop list pshm -A --filter 'ns:web nattch:0'",
             "shmtop list --json",
             "shmtop list --json --watch 5 --count 12",

@@ -145,8 +145,9 @@ def add_selection_options(listing: argparse.ArgumentParser) -> None:
     listing.add_argument(
         "--sort",
         metavar="COL",
-        help="sort by a column key, the TUI's too (id, key, size, creator, atime, status...);"
-        " times sort as ages, newest first",
+        help="sort by a column key, the TUI's too (id, key, size, creator, atime, status...;"
+        " POSIX kinds: name, size, alloc, value, msgs, lastop...); times sort as ages,"
+        " newest first",
     )
     listing.add_argument("--reverse", action="store_true", help="reverse the order")
     listing.add_argument("--user", metavar="U", help="only objects owned by user name or uid U")
@@ -593,14 +594,8 @@ def run_list(args: argparse.Namespace) -> int:
 def list_once(args: argparse.Namespace, kinds: Sequence[str], recorded: Snapshot | None) -> int:
     """`list` of the caller's namespace, once: the snapshot, then its tables or its JSON."""
     posix_part = None
-    if (
-        args.kind == "all"
-        and recorded is None
-        and args.filter_test is not None
-        and (left_out := _posix_left_out(args.filter_expr))
-    ):
-        print(left_out, file=sys.stderr)  # a term no POSIX kind takes: System V tables only
-        snapshot = take_snapshot(attachments=True)
+    if args.kind == "all" and recorded is None and posix_left_out(args):
+        snapshot = take_snapshot(attachments=True)  # System V tables only
     elif args.kind == "all" and recorded is None:  # and the POSIX tables (cli/list_posix.py)
         from shmtop.cli import list_posix
 
@@ -635,10 +630,17 @@ def list_once(args: argparse.Namespace, kinds: Sequence[str], recorded: Snapshot
     return EXIT_OK
 
 
-def _posix_left_out(expression: str) -> str | None:
+def posix_left_out(args: argparse.Namespace) -> bool:
+    """list all --filter with a term no POSIX kind takes: the POSIX tables are left out,
+    and stderr says which term."""
+    if args.filter_test is None:
+        return False
     from shmtop.cli.list_filter import posix_refusal
 
-    return posix_refusal(expression)
+    left_out = posix_refusal(args.filter_expr)
+    if left_out:
+        print(left_out, file=sys.stderr)
+    return left_out is not None
 
 
 def one_shot_gc() -> contextlib.AbstractContextManager[None]:
@@ -659,8 +661,13 @@ def check_listing(args: argparse.Namespace, kinds: Sequence[str]) -> None:
         from shmtop.text import columns
 
         if not any(columns.column(Kind(k), args.sort) for k in kinds):
-            known = {name for k in kinds for name in columns.sort_names(Kind(k))}
-            raise CliError(bad_sort(args.sort, known), EXIT_USAGE)
+            from shmtop.text import posix_sorting  # list all: the POSIX tables' columns too
+
+            posix = POSIX_KINDS if args.kind == "all" else ()
+            if not any(posix_sorting.takes(k, args.sort) for k in posix):
+                known = {name for k in kinds for name in columns.sort_names(Kind(k))}
+                known.update(name for k in posix for name in posix_sorting.sort_names(k))
+                raise CliError(bad_sort(args.sort, known), EXIT_USAGE)
     args.filter_test = None
     if args.filter_expr is not None:  # the filter language is imported only to be used
         from shmtop.cli import list_filter
@@ -712,7 +719,12 @@ def choose(
 def watch_list(args: argparse.Namespace, kinds: Sequence[str]) -> int:
     """`list --json --watch SECONDS [--count N]`: one snapshot a line, each flushed, by one
     Collector (a steady line costs a steady snapshot). Ctrl-C ends it between two lines,
-    so the last line is whole, and exits 0: that is how a watch is meant to end."""
+    so the last line is whole, and exits 0: that is how a watch is meant to end. Every kind
+    (`list --json --watch`): System V and POSIX, by a FullCollector (cli/watch_all.py)."""
+    if args.kind == "all" and not posix_left_out(args):
+        from shmtop.cli import watch_all
+
+        return watch_all.run(args, kinds)
     collector = Collector(attachments=args.kind in ("shm", "all"))
     records = watch_records()
 
@@ -755,13 +767,15 @@ def watch_records() -> WatchRecords:
     return WatchRecords(output.encode)
 
 
-def check_user(user: str, snapshot: Snapshot) -> None:
-    """A usage error unless user is a uid, a known user name or an owner's name (any case)."""
+def check_user(user: str, snapshot: Snapshot | None) -> None:
+    """A usage error unless user is a uid, a known user name or an owner's name (any case)
+    of snapshot (None: of no snapshot, the POSIX kinds' check after their owners')."""
     from shmtop.text.filtering import owner_matches
 
     if user.isascii() and user.isdigit():
         return
-    owners = (o.owner for kind in KINDS for o in snapshot.objects(Kind(kind)))
+    found = () if snapshot is None else (snapshot.objects(Kind(kind)) for kind in KINDS)
+    owners = (o.owner for objects in found for o in objects)
     if any(owner_matches(owner, user) for owner in owners):
         return
     with contextlib.suppress(KeyError):

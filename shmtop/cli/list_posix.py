@@ -1,9 +1,10 @@
 """The POSIX part of plain `shmtop list` (`list all`): after the System V tables, POSIX shared
 memory, named semaphores and message queues, as `list pshm|psem|pmq` show them.
 
-Only in the caller's namespace and for one-shot lists: `-A`/`--namespace` and `--from` stay
-System V (`list pshm -A` has the POSIX kinds), and `--watch` too: a POSIX scan reads every
-process's maps and fds, a steady System V line does not (README, Commands).
+In the caller's namespace: a one-shot list from one full snapshot (scan), and each line of
+`list --json --watch` from a kept FullCollector (part_of, cli/watch_all.py); `-A` and
+`--namespace` are cli/list_all_namespaces.py's, `--from` stays System V (a recording holds
+no POSIX scan).
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import msgspec
-
+from shmtop.cli import posix_choice
 from shmtop.cli.output import CliError
 from shmtop.core.model import Snapshot
 from shmtop.core.posix import mqueue
+from shmtop.core.posix.full import FullSnapshot
 from shmtop.core.posix.full import take_snapshot as take_full_snapshot
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
-from shmtop.core.snapshot.accounts import user_name
 from shmtop.text import posix_table
 from shmtop.text.documents import ListDocument
 from shmtop.text.errors import tables_unreadable
@@ -28,6 +28,7 @@ from shmtop.text.sanitize import safe_text
 
 if TYPE_CHECKING:
     from shmtop.text.list_all_documents import ListAllDocument
+    from shmtop.text.posix_watch_records import PosixWatchRecords
 
 # An empty kind is one line, not a table of no row (a kind absent from /dev/shm is common).
 EMPTY = {
@@ -46,13 +47,23 @@ class PosixPart(NamedTuple):
     user: str | None  # list --user's U: the objects are U's only
 
 
-def _owned(uid: int, known: bool, user: str | None) -> bool:
-    """list --user's rule for a POSIX owner (an object that could not be stat'ed: no one's)."""
-    if user is None:
-        return True
-    from shmtop.text.filtering import user_matches  # imported only to be used (--user)
+class Filters(NamedTuple):
+    """list all --filter's filter of each POSIX kind, parsed once (a watch's every line)."""
 
-    return known and user_matches(user_name(uid), uid, user)
+    shm: dict[PosixKind, Any]
+    queues: Any
+
+
+def filters(args: argparse.Namespace) -> Filters | None:
+    """--filter parsed for each POSIX kind (None without --filter); list_filter.py says why
+    a term no POSIX kind takes leaves their tables out (commands.list_once, before this)."""
+    if args.filter_expr is None:
+        return None
+    from shmtop.cli import list_filter  # the filter language is imported only to be used
+
+    expression = args.filter_expr
+    return Filters({kind: list_filter.parse_posix(expression, kind) for kind in PosixKind},
+                   list_filter.parse_posix(expression, "pmq"))  # fmt: skip
 
 
 def scan(args: argparse.Namespace) -> tuple[Snapshot, PosixPart]:
@@ -62,27 +73,28 @@ def scan(args: argparse.Namespace) -> tuple[Snapshot, PosixPart]:
         full = take_full_snapshot()
     except OSError as error:
         raise CliError(tables_unreadable(error)) from error
+    return full.sysv, part_of(full, args, filters(args))
+
+
+def part_of(full: FullSnapshot, args: argparse.Namespace, kept: Filters | None) -> PosixPart:
+    """What `list` shows of a full snapshot's POSIX half: --filter's (kept), --user's
+    objects, in --sort's order (posix_choice; a column a kind has not: its own order)."""
     snapshot, queues = full.posix, full.queues
-    if args.user is not None:
-        kept = tuple(q for q in queues.queues if _owned(q.entry.uid, True, args.user))
-        queues = msgspec.structs.replace(queues, queues=kept)
-    if args.filter_expr is not None:  # list all --filter: each kind's terms (list_filter.py)
+    if kept is not None:
         from shmtop.cli import list_filter
 
-        expression = args.filter_expr
         for kind in PosixKind:
-            matches = list_filter.parse_posix(expression, kind)
-            snapshot = list_filter.keep_shm(snapshot, kind, matches)
-        queues = list_filter.keep_queues(queues, list_filter.parse_posix(expression, "pmq"))
-    objects = {
-        kind: [o for o in posix_table.objects_of(snapshot, kind)
-               if _owned(o.uid, o.stat_known, args.user)]
-        for kind in PosixKind
-    }  # fmt: skip
-    return full.sysv, PosixPart(snapshot, queues, objects, args.user)
+            snapshot = list_filter.keep_shm(snapshot, kind, kept.shm[kind])
+        queues = list_filter.keep_queues(queues, kept.queues)
+    order = posix_choice.order(args)
+    objects = {}
+    for kind in PosixKind:
+        objects[kind] = order(posix_choice.shm(args, snapshot, kind), kind)
+    return PosixPart(snapshot, posix_choice.queues(args, queues), objects, args.user)
 
 
-def _none(line: str, user: str | None) -> str:
+def none_line(line: str, user: str | None) -> str:
+    """The line of a kind with no object (of --user's user)."""
     return line if user is None else f"{line.split(' (', 1)[0]} of user {safe_text(user)}"
 
 
@@ -95,7 +107,7 @@ def print_tables(part: PosixPart) -> None:
     for kind in PosixKind:
         objects = part.objects[kind]
         if not objects:
-            print(f"\n{_none(EMPTY[kind], part.user)}")
+            print(f"\n{none_line(EMPTY[kind], part.user)}")
             continue
         print(f"\n{posix_table.TITLES[kind]} ({len(objects)})")
         columns = posix_table.COLUMNS[kind]
@@ -103,7 +115,7 @@ def print_tables(part: PosixPart) -> None:
         print("\n".join(render_table([h for h, _ in columns], rows)))
     queues = part.queues
     if queues.listed and not queues.queues:
-        print(f"\n{_none(NO_QUEUES, part.user)}")
+        print(f"\n{none_line(NO_QUEUES, part.user)}")
     else:
         print("\n" + mqueue_table.summary_line(queues))
         if queues.listed:
@@ -114,10 +126,19 @@ def print_tables(part: PosixPart) -> None:
 
 
 def json_parts(
-    shell: ListDocument, lists: dict[str, Iterator[Any]], part: PosixPart
+    shell: ListDocument,
+    lists: dict[str, Iterator[Any]],
+    part: PosixPart,
+    records: PosixWatchRecords | None = None,
 ) -> tuple[ListAllDocument, dict[str, Iterator[Any]]]:
-    """The list document with the POSIX fields (its records made as they are encoded)."""
+    """The list document with the POSIX fields (its records made as they are encoded;
+    records: a watch's, each kept encoded from the line before while it holds)."""
     from shmtop.text.list_all_documents import with_posix  # only list --json needs them
 
     shm, sem = part.objects[PosixKind.SHM], part.objects[PosixKind.SEM]
-    return with_posix(shell, lists, shm, sem, part.snapshot, part.queues)
+    document, made = with_posix(shell, lists, shm, sem, part.snapshot, part.queues)
+    if records is not None:
+        records.begin()
+        made["posix_shm"] = records.encoded(shm, part.snapshot)
+        made["posix_semaphores"] = records.encoded(sem, part.snapshot)
+    return document, made

@@ -29,6 +29,8 @@ from shmtop.text.errors import namespaces_denied, no_such_namespace, tables_unre
 from shmtop.text.namespace_table import namespace_label, refusal_lines, table_lines_across
 
 if TYPE_CHECKING:
+    from shmtop.cli.list_all_namespaces import Across
+    from shmtop.text.posix_watch_records import PosixWatchRecords
     from shmtop.tui.namespace_feed import NamespaceFeed
 
 T = TypeVar("T")
@@ -116,13 +118,17 @@ def _say_where(namespace: Namespace) -> None:
 
 
 def run_list(args: argparse.Namespace, kinds: tuple[str, ...]) -> int:
+    """list -A / --namespace NS; of every kind (plain list), the POSIX tables after the
+    System V ones (cli/list_all_namespaces.py)."""
+    every = args.kind == "all" and not commands.posix_left_out(args)
     if args.watch is not None:
-        return _watch(args, kinds)
-    with snapshots(args, attachments="shm" in kinds) as (_, seen):
+        return _watch(args, kinds, every=every)
+    with snapshots(args, attachments="shm" in kinds) as (collectors, seen):
         parts = _parts(args, kinds, seen, check_user=True)
         read = [(view, snapshot) for view, snapshot, _ in parts]
+        posix = _posix_across(args, seen, collectors) if every else None
         if args.json:
-            _emit_list(args, kinds, seen, parts)
+            _emit_list(args, kinds, seen, parts, posix=posix)
             return EXIT_OK
         with_ns = len(seen.views) > 1
         if not with_ns and read:
@@ -139,7 +145,22 @@ def run_list(args: argparse.Namespace, kinds: tuple[str, ...]) -> int:
         note = report.blind_spot_note(read[0][1]) if read and "shm" in kinds else None
         if note:
             print(note, file=sys.stderr)
+        if posix is not None:
+            from shmtop.cli import list_all_namespaces
+
+            list_all_namespaces.print_tables(args, posix, with_ns=with_ns)
     return EXIT_OK
+
+
+def _posix_across(
+    args: argparse.Namespace, seen: AllNamespaces, collectors: NamespaceCollectors
+) -> Across:
+    """The POSIX scans of the namespaces read (a refused one: none of its POSIX either),
+    their queues by the threads the collectors joined to them."""
+    from shmtop.cli import list_all_namespaces
+
+    read = [v.namespace for v in seen.views if v.snapshot is not None]
+    return list_all_namespaces.scan(args, read, collectors.run_in)
 
 
 Parts = list[tuple[NamespaceView, Snapshot, dict[str, list[Any]]]]
@@ -162,26 +183,54 @@ def _emit_list(
     parts: Parts,
     *,
     flush: bool = False,
+    posix: Across | None = None,
+    posix_records: PosixWatchRecords | None = None,
 ) -> None:
     records = [ListPart(snap, namespace_record(v.namespace), c) for v, snap, c in parts]
     views = [namespace_view_record(v.namespace, v.snapshot, v.refused) for v in seen.views]
     unplaced = seen.unplaced if args.all_namespaces else None
-    emit_streamed(*list_records_across(records, kinds, views, unplaced), flush=flush)
+    shell, lists = list_records_across(records, kinds, views, unplaced)
+    if posix is not None:  # every kind: the POSIX fields, each object with its namespace
+        from shmtop.cli import list_all_namespaces
+
+        shell, lists = list_all_namespaces.json_parts(args, shell, lists, posix, posix_records)
+    emit_streamed(shell, lists, flush=flush)
 
 
-def _watch(args: argparse.Namespace, kinds: tuple[str, ...]) -> int:
+def _watch(args: argparse.Namespace, kinds: tuple[str, ...], *, every: bool) -> int:
     """`list --json --watch S` with -A or --namespace: a `list -A --json` document a line
     (JSON Lines), every object with its namespace. The namespaces are those found at the
     start, each one's collector kept from line to line (a steady line costs steady
-    snapshots); one whose processes end is a refused view in the lines after."""
+    snapshots); one whose processes end is a refused view in the lines after. every: of
+    every kind, the POSIX fields too, their collectors and joined threads kept as well
+    (cli/list_all_namespaces.watcher)."""
     with snapshots(args, attachments="shm" in kinds) as (collectors, first):
+        posix, close = _posix_watch(args, first, collectors) if every else (None, None)
+        from shmtop.cli.output import encode
+        from shmtop.text.posix_watch_records import PosixWatchRecords
+
+        records = PosixWatchRecords(encode)
 
         def line(number: int) -> None:
             seen = first if number == 0 else _again(collectors)
             parts = _parts(args, kinds, seen, check_user=number == 0)
-            _emit_list(args, kinds, seen, parts, flush=True)
+            across = posix() if posix is not None else None
+            _emit_list(args, kinds, seen, parts, flush=True, posix=across, posix_records=records)
 
-        return commands.watch_lines(args, line)
+        try:
+            return commands.watch_lines(args, line)
+        finally:
+            if close is not None:
+                close()
+
+
+def _posix_watch(
+    args: argparse.Namespace, first: AllNamespaces, collectors: NamespaceCollectors
+) -> tuple[Callable[[], Across], Callable[[], None]]:
+    from shmtop.cli import list_all_namespaces
+
+    read = [v.namespace for v in first.views if v.snapshot is not None]
+    return list_all_namespaces.watcher(args, read, collectors.run_in)
 
 
 def _again(collectors: NamespaceCollectors) -> AllNamespaces:

@@ -7,8 +7,9 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from shmtop.cli import posix_choice
 from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
-from shmtop.cli.posix import not_yet, posix_filter
+from shmtop.cli.posix import posix_filter
 from shmtop.cli.posix_removal import remove_after_plan
 from shmtop.core.posix import mqueue_actions
 from shmtop.core.posix.model import MQ_KIND
@@ -27,11 +28,13 @@ def _note(snapshot: MqSnapshot) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """A table, or the pmq-list JSON document (--sort and --user: not yet). Exit 1
-    when no mqueue fs could be read at all."""
-    not_yet(args)
+    """A table, or the pmq-list JSON document (--filter's, --user's queues in --sort's
+    order). Exit 1 when no mqueue fs could be read at all."""
+    posix_choice.check(args, MQ_KIND)
     matches = posix_filter(args)
-    snapshot = queues_filtered(matches, take_snapshot())
+    scan = queues_filtered(matches, take_snapshot())
+    posix_choice.check_user(args, (q.entry.uid for q in scan.queues))
+    snapshot = posix_choice.queues(args, scan)
     if args.json:
         from shmtop.text.mqueue_documents import pmq_list_document
 

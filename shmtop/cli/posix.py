@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
+from shmtop.cli import posix_choice
 from shmtop.cli.commands import write_dump
 from shmtop.cli.output import EXIT_ERROR, EXIT_USAGE, CliError, emit, say_error
 from shmtop.cli.posix_removal import remove_after_plan
@@ -17,22 +18,11 @@ from shmtop.core.posix.collect import take_snapshot
 from shmtop.core.posix.model import MQ_KIND, PosixKind, PosixObject, PosixSnapshot
 from shmtop.core.posix.verdicts import DEFAULT_GRACE, judge
 from shmtop.text import posix_table
-from shmtop.text.errors import no_such_name, not_yet_for
+from shmtop.text.errors import no_such_name
 from shmtop.text.sanitize import safe_text
 
 if TYPE_CHECKING:  # the JSON's types, imported only to be used
     from shmtop.text.documents import NamespaceRecord
-
-# list's options the POSIX kinds do not take yet (dests)
-NOT_YET = ("sort", "user", "reverse")
-
-
-def not_yet(args: argparse.Namespace) -> None:
-    """A usage error for an option of NOT_YET given with a POSIX kind."""
-    for option in NOT_YET:
-        if getattr(args, option, None):
-            flag = "--filter" if option == "filter_expr" else f"--{option}"
-            raise CliError(not_yet_for(flag, args.kind), EXIT_USAGE)
 
 
 def posix_filter(args: argparse.Namespace) -> Any:
@@ -56,22 +46,25 @@ def filtered(matches: Any, snapshot: PosixSnapshot, kind: PosixKind, where: Any 
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """A table, or the posix-list JSON document (--sort and --user: not yet)."""
+    """A table, or the posix-list JSON document: --filter's, --user's objects in --sort's
+    order (cli/posix_choice.py)."""
     if args.kind == MQ_KIND:
         from shmtop.cli import pmq
 
         return pmq.run_list(args)
-    not_yet(args)
+    posix_choice.check(args, args.kind)
     kind = PosixKind(args.kind)
     matches = posix_filter(args)
-    snapshot = filtered(matches, take_snapshot(), kind)
+    scan = filtered(matches, take_snapshot(), kind)
+    posix_choice.check_user(args, (o.uid for o in scan.objects if o.stat_known))
+    snapshot, order = posix_choice.shm(args, scan, kind), posix_choice.order(args)
     if args.json:
         from shmtop.text.posix_documents import posix_list_document
 
-        emit(posix_list_document(snapshot, kind))
+        emit(posix_list_document(snapshot, kind, order))
         return 0
     print(posix_table.summary_line(snapshot, kind))
-    print("\n".join(posix_table.table_lines(snapshot, kind)))
+    print("\n".join(posix_table.table_lines(snapshot, kind, order)))
     _blind_note(snapshot)
     return 0
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
+from shmtop.cli import posix_choice
 from shmtop.cli.namespaces import chosen
 from shmtop.cli.output import EXIT_ERROR, EXIT_OK, CliError, emit
 from shmtop.cli.pmq import queues_filtered
-from shmtop.cli.posix import filtered, not_yet, posix_filter
+from shmtop.cli.posix import filtered, posix_filter
 from shmtop.core.namespaces.discover import Namespace
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.core.posix import mqueue
@@ -26,10 +28,11 @@ from shmtop.core.posix.namespace_roots import scan_shm, shm_dir_of, shm_owners
 from shmtop.text import mqueue_table, posix_table
 from shmtop.text.documents import NamespaceRecord, namespace_record
 from shmtop.text.namespace_table import namespace_label, rows_across
+from shmtop.text.posix_table import Order
 
 
 def run_list(args: argparse.Namespace) -> int:
-    not_yet(args)
+    posix_choice.check(args, args.kind)
     matches = posix_filter(args)  # before any join or scan
     _, namespaces = chosen(args)
     if args.kind == MQ_KIND:
@@ -41,7 +44,7 @@ def _where(namespace: Namespace) -> tuple[int, str, bool]:
     return (namespace.inode, namespace.name, namespace.current)
 
 
-def _shm_snapshots(
+def shm_snapshots(
     namespaces: list[Namespace],
 ) -> tuple[list[tuple[Namespace, PosixSnapshot]], list[tuple[Namespace, str]]]:
     """A scan of each namespace's /dev/shm (once a device: the first namespace showing it
@@ -65,23 +68,41 @@ def _shm_snapshots(
 def _list_shm(
     args: argparse.Namespace, namespaces: list[Namespace], kind: PosixKind, matches: Any
 ) -> int:
-    scans, skipped = _shm_snapshots(namespaces)
+    scans, skipped = shm_snapshots(namespaces)
     scans = [(ns, filtered(matches, s, kind, _where(ns))) for ns, s in scans]
+    posix_choice.check_user(args, (o.uid for _, s in scans for o in s.objects if o.stat_known))
+    scans = [(ns, posix_choice.shm(args, s, kind)) for ns, s in scans]
+    order = posix_choice.order(args)  # within each namespace, as System V tables across
     if args.json:
         from shmtop.text.posix_documents import posix_list_across
 
         if not scans:
             raise CliError(f"no {SHM_DIR} could be read")
-        emit(posix_list_across([(s, namespace_record(ns)) for ns, s in scans], kind))
+        emit(posix_list_across([(s, namespace_record(ns)) for ns, s in scans], kind, order))
         return EXIT_OK
-    with_ns = len(namespaces) > 1
+    print("\n".join(shm_lines(scans, kind, order, with_ns=len(namespaces) > 1)))
+    shm_notes(scans, skipped)
+    return EXIT_OK
+
+
+def shm_lines(
+    scans: list[tuple[Namespace, PosixSnapshot]], kind: PosixKind, order: Order, *, with_ns: bool
+) -> list[str]:
+    """The table of kind across the scans (an NS column first with_ns), in order's order
+    within each namespace."""
     headers = [header for header, _ in posix_table.COLUMNS[kind]]
     parts = [
         (ns.name, [[cell(o, s) for _, cell in posix_table.COLUMNS[kind]]
-                   for o in posix_table.objects_of(s, kind)])
+                   for o in order(s, kind)])
         for ns, s in scans
     ]  # fmt: skip
-    print("\n".join(rows_across(headers, parts, with_ns=with_ns)))
+    return rows_across(headers, parts, with_ns=with_ns)
+
+
+def shm_notes(
+    scans: list[tuple[Namespace, PosixSnapshot]], skipped: list[tuple[Namespace, str]]
+) -> None:
+    """On stderr: each partial scan, the namespaces sharing a /dev/shm shown, the unread."""
     for ns, snapshot in scans:  # only what is worth a line: a partial scan
         note = posix_table.blind_spot_note(snapshot)
         if note:
@@ -92,7 +113,6 @@ def _list_shm(
     for ns, why in skipped:
         if not why.startswith("shares"):
             print(f"IPC namespace {namespace_label(ns.name, ns.inode)}: {why}", file=sys.stderr)
-    return EXIT_OK
 
 
 def _queues_of(namespace: Namespace) -> mqueue.MqSnapshot:
@@ -108,17 +128,39 @@ def _queues_of(namespace: Namespace) -> mqueue.MqSnapshot:
         thread.close()
 
 
-def _list_queues(args: argparse.Namespace, namespaces: list[Namespace], matches: Any) -> int:
+RunIn = Callable[..., Any]  # run_in(namespace, call, *args): call(*args) inside namespace
+
+
+def queue_snapshots(
+    namespaces: list[Namespace], matches: Any, run_in: RunIn | None = None
+) -> list[tuple[Namespace, mqueue.MqSnapshot]]:
+    """Each namespace's queues (--filter's: matches), one line on stderr for each not read;
+    run_in: threads already joined to them (NamespaceCollectors.run_in), else one each."""
     scans: list[tuple[Namespace, mqueue.MqSnapshot]] = []
     for namespace in namespaces:
         try:
-            found = _queues_of(namespace)
+            found = _queues_of(namespace) if run_in is None else queues_in(run_in, namespace)
             scans.append((namespace, queues_filtered(matches, found, _where(namespace))))
         except OSError as error:
             label = namespace_label(namespace.name, namespace.inode)
             print(f"IPC namespace {label} not read: {error.strerror}", file=sys.stderr)
+    return scans
+
+
+def queues_in(run_in: RunIn, namespace: Namespace) -> mqueue.MqSnapshot:
+    """The namespace's queues, read by run_in's thread joined to it (ours: here)."""
+    if namespace.current:
+        return mqueue.take_snapshot()
+    found: mqueue.MqSnapshot = run_in(namespace, mqueue.take_snapshot, list(namespace.pids))
+    return found
+
+
+def _list_queues(args: argparse.Namespace, namespaces: list[Namespace], matches: Any) -> int:
+    scans = queue_snapshots(namespaces, matches)
     if not scans:
         raise CliError("no IPC namespace's queues could be read")
+    posix_choice.check_user(args, (q.entry.uid for _, s in scans for q in s.queues))
+    scans = [(ns, posix_choice.queues(args, s)) for ns, s in scans]
     listed = all(s.listed for _, s in scans)
     if args.json:
         from shmtop.text.mqueue_documents import pmq_list_across
@@ -128,14 +170,22 @@ def _list_queues(args: argparse.Namespace, namespaces: list[Namespace], matches:
         ]
         emit(pmq_list_across(records))
         return EXIT_OK if listed else EXIT_ERROR
+    print("\n".join(queue_lines(scans, with_ns=len(namespaces) > 1)))
+    queue_notes(scans)
+    return EXIT_OK if listed else EXIT_ERROR
+
+
+def queue_lines(scans: list[tuple[Namespace, mqueue.MqSnapshot]], *, with_ns: bool) -> list[str]:
     headers = [header for header, _ in mqueue_table.COLUMNS]
     parts = [
         (ns.name, [[cell(q, s) for _, cell in mqueue_table.COLUMNS] for q in s.queues])
         for ns, s in scans
     ]
-    print("\n".join(rows_across(headers, parts, with_ns=len(namespaces) > 1)))
+    return rows_across(headers, parts, with_ns=with_ns)
+
+
+def queue_notes(scans: list[tuple[Namespace, mqueue.MqSnapshot]]) -> None:
     for ns, snapshot in scans:
         note = mqueue_table.blind_spot_note(snapshot)
         if note:
             print(f"{namespace_label(ns.name, ns.inode)}: {note}", file=sys.stderr)
-    return EXIT_OK if listed else EXIT_ERROR

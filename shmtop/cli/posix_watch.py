@@ -16,29 +16,29 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
-from shmtop.cli import commands
+from shmtop.cli import commands, posix_choice
 from shmtop.cli.namespaces import chosen
 from shmtop.cli.output import CliError, emit
 from shmtop.cli.pmq import queues_filtered
-from shmtop.cli.posix import filtered, not_yet, posix_filter
+from shmtop.cli.posix import filtered, posix_filter
 from shmtop.core.namespaces.discover import Namespace, ipc_inode
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector
-from shmtop.core.posix.model import MQ_KIND, PosixKind
+from shmtop.core.posix.model import MQ_KIND, PosixKind, PosixSnapshot
 from shmtop.core.posix.namespace_roots import scan_shm, shm_dir_of, shm_owners
 from shmtop.text.documents import namespace_record
 from shmtop.text.namespace_table import namespace_label
 
 
 def run(args: argparse.Namespace) -> int:
-    not_yet(args)
+    posix_choice.check(args, args.kind)
     matches = posix_filter(args)
     every = commands.namespace_asked(args)
     namespaces = chosen(args)[1] if every else None
     watcher = (
-        _Queues(namespaces, matches) if args.kind == MQ_KIND
-        else _Shm(namespaces, PosixKind(args.kind), matches)
+        QueueWatch(namespaces, matches, args) if args.kind == MQ_KIND
+        else ShmWatch(namespaces, PosixKind(args.kind), matches, args)
     )  # fmt: skip
     try:
         return commands.watch_lines(args, lambda _: emit(watcher.document(), flush=True))
@@ -46,11 +46,24 @@ def run(args: argparse.Namespace) -> int:
         watcher.close()
 
 
-class _Shm:
+def _chosen(args: argparse.Namespace, kind: PosixKind, scans: list[PosixSnapshot]
+            ) -> list[PosixSnapshot]:  # fmt: skip
+    """--user's objects of each scan (an unknown --user: a usage error at the first line)."""
+    if args.user is None:
+        return scans
+    posix_choice.check_user(args, (o.uid for s in scans for o in s.objects if o.stat_known))
+    return [posix_choice.shm(args, scan, kind) for scan in scans]
+
+
+class ShmWatch:
     """pshm or psem: each /dev/shm shown, by a collector of its own kept between lines."""
 
-    def __init__(self, namespaces: list[Namespace] | None, kind: PosixKind, matches: Any) -> None:
+    def __init__(
+        self, namespaces: list[Namespace] | None, kind: PosixKind, matches: Any,
+        args: argparse.Namespace,
+    ) -> None:  # fmt: skip
         self._kind = kind
+        self._args = args  # --user, --sort, --reverse
         self._matches = matches  # list --filter's (None: every object)
         self._namespaces = namespaces
         self._owners = shm_owners(namespaces) if namespaces is not None else None
@@ -66,17 +79,25 @@ class _Shm:
     def document(self) -> Struct:
         from shmtop.text.posix_documents import posix_list_across, posix_list_document
 
-        kind, matches = self._kind, self._matches
+        kind, matches, order = self._kind, self._matches, posix_choice.order(self._args)
         if self._ours is not None:
-            return posix_list_document(filtered(matches, self._ours.snapshot(), kind), kind)
+            (scan,) = _chosen(self._args, kind, [filtered(matches, self._ours.snapshot(), kind)])
+            return posix_list_document(scan, kind, order)
+        raw = self.scans()
+        scans = _chosen(self._args, kind, [
+            filtered(matches, scan, kind, (ns.inode, ns.name, ns.current)) for ns, scan in raw
+        ])  # fmt: skip
+        parts = [(scan, namespace_record(ns)) for scan, (ns, _) in zip(scans, raw, strict=True)]
+        return posix_list_across(parts, self._kind, order)
+
+    def scans(self) -> list[tuple[Namespace, PosixSnapshot]]:
+        """Each /dev/shm shown (with -A or --namespace), scanned again, nothing filtered."""
         assert self._namespaces is not None and self._owners is not None
         self._namespaces = [self._followed(ns) for ns in self._namespaces]
-        parts = [
-            (filtered(matches, scan_shm(ns, self._collectors[ns.inode], self._owners), kind,
-                      (ns.inode, ns.name, ns.current)), namespace_record(ns))
+        return [
+            (ns, scan_shm(ns, self._collectors[ns.inode], self._owners))
             for ns in self._namespaces if ns.inode in self._collectors
         ]  # fmt: skip
-        return posix_list_across(parts, self._kind)
 
     def _followed(self, namespace: Namespace) -> Namespace:
         """The namespace read through a process still in it: /proc/PID/root of a member that
@@ -101,12 +122,15 @@ class _Shm:
             collector.close()
 
 
-class _Queues:
+class QueueWatch:
     """pmq: each namespace's queues, ours here, the others' by threads joined once."""
 
-    def __init__(self, namespaces: list[Namespace] | None, matches: Any) -> None:
+    def __init__(
+        self, namespaces: list[Namespace] | None, matches: Any, args: argparse.Namespace
+    ) -> None:
         self._namespaces = namespaces
         self._matches = matches
+        self._args = args  # --user, --sort, --reverse
         self._threads: dict[int, JoinedThread] = {}
         for ns in namespaces or ():
             if ns.current:
@@ -120,18 +144,30 @@ class _Queues:
 
     def _scan(self, namespace: Namespace) -> mqueue.MqSnapshot:
         where = (namespace.inode, namespace.name, namespace.current)
+        return queues_filtered(self._matches, self.scan(namespace), where)
+
+    def scan(self, namespace: Namespace) -> mqueue.MqSnapshot:
+        """The namespace's queues now, nothing filtered (ours here, others' joined)."""
         if namespace.current:
-            return queues_filtered(self._matches, mqueue.take_snapshot(), where)
+            return mqueue.take_snapshot()
         run: Callable[..., mqueue.MqSnapshot] = self._threads[namespace.inode].run
-        return queues_filtered(self._matches, run(mqueue.take_snapshot, list(namespace.pids)),
-                               where)  # fmt: skip
+        return run(mqueue.take_snapshot, list(namespace.pids))
 
     def document(self) -> Struct:
         from shmtop.text.mqueue_documents import pmq_list_across, pmq_list_document
 
         if self._namespaces is None:
-            return pmq_list_document(queues_filtered(self._matches, mqueue.take_snapshot()))
-        return pmq_list_across([(self._scan(ns), namespace_record(ns)) for ns in self._namespaces])
+            scans = [queues_filtered(self._matches, mqueue.take_snapshot())]
+        else:
+            scans = [self._scan(ns) for ns in self._namespaces]
+        if self._args.user is not None:  # an unknown one: a usage error at the first line
+            posix_choice.check_user(self._args, (q.entry.uid for s in scans for q in s.queues))
+        scans = [posix_choice.queues(self._args, scan) for scan in scans]
+        if self._namespaces is None:
+            return pmq_list_document(scans[0])
+        return pmq_list_across(
+            [(scan, namespace_record(ns)) for scan, ns in zip(scans, self._namespaces, strict=True)]
+        )
 
     def close(self) -> None:
         for thread in self._threads.values():

@@ -26,6 +26,7 @@ MOMENT = (
     "TIME: an ISO time (no offset: local), +30s after the start, -5m before the end, start, end"
 )
 MAX_INTERVAL = 3600.0
+SYSV_ONLY = "a recording holds System V objects only"  # record stores no POSIX scan
 
 
 def record_arguments(record: argparse.ArgumentParser) -> None:
@@ -113,7 +114,7 @@ def recorded_snapshot(args: argparse.Namespace, posix: bool) -> Snapshot | None:
             raise CliError("--at goes with --from FILE", EXIT_USAGE)
         return None
     if posix:
-        raise CliError("a recording holds System V objects only (shm, sem, msg)", EXIT_USAGE)
+        raise CliError(f"{SYSV_ONLY} (shm, sem, msg)", EXIT_USAGE)
     if args.watch is not None:
         raise CliError("--watch reads the kernel; --from reads a recording: not both", EXIT_USAGE)
     if getattr(args, "all_namespaces", False):
@@ -133,6 +134,8 @@ def recorded_snapshot(args: argparse.Namespace, posix: bool) -> Snapshot | None:
     print(f"shmtop: from the recording {args.from_file}: the snapshot of"
           f" {clock(snapshot.taken_at)} (recorded {clock(recording.start)} to"
           f" {clock(recording.end)})", file=sys.stderr)  # fmt: skip
+    if args.kind == "all":  # plain list: the System V tables, and why no POSIX one
+        print(f"shmtop: {SYSV_ONLY}: no POSIX table", file=sys.stderr)
     others = len(recording.namespaces) - 1
     if others:
         print(f"shmtop: it holds {others} more IPC namespace(s); shown: ipc:[{recording.namespace}]"

@@ -50,7 +50,9 @@ if TYPE_CHECKING:  # `list` and `show` need no POSIX limits (their import is `li
 # futex_waitv; evidence words); limits of the POSIX kinds
 # (limits: mq_queues, mq_msg_max, mq_msgsize_max, mq_msg_default, mq_msgsize_default,
 # shm_filesystems). 1.4: the posix-show and pmq-show documents (show pshm|psem|pmq --name
-# NAME --json).
+# NAME --json); list's POSIX fields (posix_shm, posix_semaphores, posix_queues,
+# posix_scan) also in `list --json --watch` lines and with -A/--namespace, whose POSIX
+# records carry their `namespace`.
 SCHEMA_VERSION = "1.4"
 SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
 

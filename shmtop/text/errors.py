@@ -99,11 +99,6 @@ def no_such_name(kind: str, name: str) -> str:
     )
 
 
-def not_yet_for(option: str, kind: str) -> str:
-    """An option the POSIX kinds do not take yet."""
-    return f"{option} is not available for {kind} yet"
-
-
 def posix_removal_text(kind: str, removal: PosixRemoval) -> str:
     """What became of one unlink, as removal_text says it of a System V removal."""
     from shmtop.core.posix.actions import PosixOutcome

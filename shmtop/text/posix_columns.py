@@ -21,6 +21,7 @@ from shmtop.core.snapshot.accounts import user_name
 from shmtop.text import mqueue_table, posix_table
 from shmtop.text.columns import Column
 from shmtop.text.namespace_rows import Where, ns_label, ns_short
+from shmtop.text.posix_sorting import QUEUE_SORTS, SHM_SORTS
 from shmtop.text.sanitize import safe_text
 from shmtop.text.units import human_size, octal_perms, short_age
 
@@ -127,6 +128,17 @@ def _col(
     )  # fmt: skip
 
 
+def _by(key: str, kind: PosixKind = PosixKind.SHM) -> Callable[[ShmRow], Any]:
+    """The sort of column `key` (text/posix_sorting.py, which `list --sort` takes too)."""
+    sort = SHM_SORTS[kind][key]
+    return lambda r: sort(r.obj, r.scan)
+
+
+def _q_by(key: str) -> Callable[[QueueRow], Any]:
+    sort = QUEUE_SORTS[key]
+    return lambda r: sort(r.queue, r.scan)
+
+
 def _fitted(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
@@ -150,33 +162,33 @@ def _users(row: ShmRow) -> str:
 
 
 # fmt: off
-_NAME = _col("name", "NAME", lambda r: safe_text(r.obj.name), lambda r: r.obj.name,
+_NAME = _col("name", "NAME", lambda r: safe_text(r.obj.name), _by("name"),
              "the POSIX name (/NAME), or the path of an object of another mount", 16, 32)
 _OWNER = _col("owner", "OWNER", lambda r: _stated(r, safe_text(user_name(r.obj.uid))),
-              lambda r: r.obj.uid, "the owning user (? when it could not be stat'ed)", 6, 12)
+              _by("owner"), "the owning user (? when it could not be stat'ed)", 6, 12)
 _PERMS = _col("perms", "PERMS", lambda r: _stated(r, octal_perms(r.obj.mode)),
-              lambda r: r.obj.mode, "permission bits, in octal", 4)
+              _by("perms"), "permission bits, in octal", 4)
 _STATUS = _col("status", "STATUS", lambda r: posix_table.status(r.obj, r.scan),
-               lambda r: posix_table.status(r.obj, r.scan),
+               _by("status"),
                "orphan, unused or unlinked (the POSIX leak rule); elsewhere: not in /dev/shm",
                9, 20)
 _CHANGED = _col("changed", "CHANGED",
                 lambda r: _stated(r, short_age(max(r.obj.mtime, r.obj.ctime), r.scan.taken_at)),
-                lambda r: -max(r.obj.mtime, r.obj.ctime), "the last change, as an age", 4, 6)
-_USERS = _col("users", "MAPPED BY", _users, lambda r: r.obj.mapper_pids,
+                _by("changed"), "the last change, as an age", 4, 6)
+_USERS = _col("users", "MAPPED BY", _users, _by("users"),
               "who maps it (rw or ro), then who only holds it open", 16,
               fit=lambda r, w: _fitted(_users(r), w))
 # fmt: on
 
 PSHM_COLUMNS = (
     _NAME, _OWNER, _PERMS,
-    _col("size", "SIZE", lambda r: human_size(r.obj.size), lambda r: r.obj.size,
+    _col("size", "SIZE", lambda r: human_size(r.obj.size), _by("size"),
          "its size", 7),
-    _col("maps", "MAPS", _maps, lambda r: len(r.obj.mapper_pids),
+    _col("maps", "MAPS", _maps, _by("maps"),
          "how many processes map it (found in their maps)", 3, 6),
     _STATUS,
     _col("alloc", "ALLOC", lambda r: _stated(r, human_size(r.obj.allocated)),
-         lambda r: r.obj.allocated, "memory it holds (allocated blocks)", 7),
+         _by("alloc"), "memory it holds (allocated blocks)", 7),
     _CHANGED, _USERS,
 )  # fmt: skip
 
@@ -191,24 +203,14 @@ def _nwaiters(row: ShmRow) -> str:
     return "?" if sem is None or sem.nwaiters is None else str(sem.nwaiters)
 
 
-def _sem_sort(word: str) -> Callable[[ShmRow], int]:
-    """Sort by the semaphore's value or nwaiters; unknown ones first (-1)."""
-
-    def key(row: ShmRow) -> int:
-        found = getattr(row.obj.semaphore, word, None) if row.obj.semaphore else None
-        return -1 if found is None else int(found)
-
-    return key
-
-
 PSEM_COLUMNS = (
     _NAME, _OWNER, _PERMS,
-    _col("value", "VALUE", _value, _sem_sort("value"),
+    _col("value", "VALUE", _value, _by("value", PosixKind.SEM),
          "the semaphore's value (glibc's sem_t)", 5, 11),
     _col("nwaiters", "NWAIT", _nwaiters,
-         _sem_sort("nwaiters"),
+         _by("nwaiters", PosixKind.SEM),
          "glibc's waiter count: a hint (a killed waiter never decrements it)", 3, 11),
-    _col("maps", "MAPS", _maps, lambda r: len(r.obj.mapper_pids),
+    _col("maps", "MAPS", _maps, _by("maps", PosixKind.SEM),
          "how many processes map it", 3, 6),
     _STATUS, _CHANGED, _USERS,
 )  # fmt: skip
@@ -231,24 +233,24 @@ def _q_users(row: QueueRow) -> str:
 
 
 PMQ_COLUMNS = (
-    _col("name", "NAME", lambda r: safe_text(r.queue.name), lambda r: r.queue.name,
+    _col("name", "NAME", lambda r: safe_text(r.queue.name), _q_by("name"),
          "the queue's POSIX name (/NAME)", 16, 32),
     _col("owner", "OWNER", lambda r: safe_text(user_name(r.queue.entry.uid)),
-         lambda r: r.queue.entry.uid, "the owning user", 6, 12),
+         _q_by("owner"), "the owning user", 6, 12),
     _col("perms", "PERMS", lambda r: octal_perms(r.queue.entry.mode),
-         lambda r: r.queue.entry.mode, "permission bits, in octal", 4),
-    _col("msgs", "MSGS", _q_messages, lambda r: r.queue.entry.state.messages or 0,
+         _q_by("perms"), "permission bits, in octal", 4),
+    _col("msgs", "MSGS", _q_messages, _q_by("msgs"),
          "messages queued now / the most it takes", 5, 11),
     _col("qsize", "QSIZE", lambda r: human_size(r.queue.entry.state.qsize),
-         lambda r: r.queue.entry.state.qsize or 0, "bytes queued", 6),
+         _q_by("qsize"), "bytes queued", 6),
     _col("status", "STATUS", lambda r: "-" if r.queue.linked else "unlinked",
-         lambda r: r.queue.linked, "unlinked: mq_unlink'd, kept by its holders", 8, 10),
-    _col("waiting", "WAIT s/r", _q_waiters, lambda r: len(r.queue.waiters),
+         _q_by("status"), "unlinked: mq_unlink'd, kept by its holders", 8, 10),
+    _col("waiting", "WAIT s/r", _q_waiters, _q_by("waiting"),
          "threads blocked sending (full) / receiving (empty)", 3, 9),
     _col("msgsize", "MSGSIZE", lambda r: human_size(r.queue.entry.state.max_size),
-         lambda r: r.queue.entry.state.max_size or 0, "the largest message it takes", 6),
+         _q_by("msgsize"), "the largest message it takes", 6),
     _col("lastop", "LAST OP", lambda r: short_age(r.queue.entry.mtime, r.scan.taken_at),
-         lambda r: -r.queue.entry.mtime, "the last send or receive, as an age", 4, 6),
-    _col("held", "HELD BY", _q_users, lambda r: r.queue.holder_pids,
+         _q_by("lastop"), "the last send or receive, as an age", 4, 6),
+    _col("held", "HELD BY", _q_users, _q_by("held"),
          "the processes that have it open", 16, fit=lambda r, w: _fitted(_q_users(r), w)),
 )  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from msgspec import UNSET, Meta, UnsetType
 
@@ -18,6 +18,9 @@ from shmtop.core.snapshot.accounts import group_name, user_name
 from shmtop.text.documents import SCHEMA_VERSION, NamespaceRecord, Record, Time, Version
 from shmtop.text.export import iso_moment, iso_time
 from shmtop.text.units import octal_perms
+
+if TYPE_CHECKING:
+    from shmtop.text.posix_table import Order
 
 PosixKindName = Annotated[
     Literal["pshm", "psem"],
@@ -156,8 +159,11 @@ def object_record(
     )
 
 
-def posix_list_document(snapshot: PosixSnapshot, kind: PosixKind) -> PosixListDocument:
-    from shmtop.text.posix_table import objects_of  # the table's order: named, then unlinked
+def posix_list_document(
+    snapshot: PosixSnapshot, kind: PosixKind, order: Order | None = None
+) -> PosixListDocument:
+    """order: the objects and their order (default the table's: named, then unlinked)."""
+    from shmtop.text.posix_table import objects_of
 
     return PosixListDocument(
         schema_version=SCHEMA_VERSION,
@@ -166,13 +172,14 @@ def posix_list_document(snapshot: PosixSnapshot, kind: PosixKind) -> PosixListDo
         complete=snapshot.complete,
         processes_hidden=snapshot.processes_hidden,
         uninspected=len(snapshot.uninspected),
-        objects=[object_record(o, snapshot) for o in objects_of(snapshot, kind)],
+        objects=[object_record(o, snapshot) for o in (order or objects_of)(snapshot, kind)],
     )
 
 
 def posix_list_across(
-    parts: Sequence[tuple[PosixSnapshot, NamespaceRecord]], kind: PosixKind
-) -> PosixListDocument:
+    parts: Sequence[tuple[PosixSnapshot, NamespaceRecord]], kind: PosixKind,
+    order: Order | None = None,
+) -> PosixListDocument:  # fmt: skip
     """list pshm|psem -A/--namespace: one document, every namespace's objects in turn, each
     with its namespace; complete only if every scan was, uninspected summed."""
     from shmtop.text.posix_table import objects_of
@@ -188,6 +195,6 @@ def posix_list_across(
         objects=[
             object_record(o, snapshot, namespace)
             for snapshot, namespace in parts
-            for o in objects_of(snapshot, kind)
+            for o in (order or objects_of)(snapshot, kind)
         ],
     )

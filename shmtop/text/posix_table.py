@@ -112,10 +112,15 @@ def objects_of(snapshot: PosixSnapshot, kind: PosixKind) -> list[PosixObject]:
     return sorted(chosen, key=lambda o: (not o.linked, o.name, o.inode))
 
 
-def table_lines(snapshot: PosixSnapshot, kind: PosixKind) -> list[str]:
-    """The table of one kind, a header line first."""
+Order = Callable[[PosixSnapshot, PosixKind], list[PosixObject]]  # objects_of's kind
+
+
+def table_lines(snapshot: PosixSnapshot, kind: PosixKind, order: Order | None = None) -> list[str]:
+    """The table of one kind, a header line first; order: which objects in which order
+    (default objects_of: named by name, then the unlinked)."""
     columns = COLUMNS[kind]
-    rows = [tuple(cell(o, snapshot) for _, cell in columns) for o in objects_of(snapshot, kind)]
+    objects = (order or objects_of)(snapshot, kind)
+    rows = [tuple(cell(o, snapshot) for _, cell in columns) for o in objects]
     return render_table([header for header, _ in columns], rows)
 
 

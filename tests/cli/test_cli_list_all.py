@@ -105,22 +105,35 @@ def test_list_json_carries_the_posix_objects_and_validates(
 
 @pytest.mark.parametrize(
     "argv",
-    [["shm"], ["all", "-A"], ["--watch", "1", "--count", "1"]],
-    ids=["one-kind", "all-namespaces", "watch"],
+    [["all", "-A"], ["--watch", "1", "--count", "1"]],
+    ids=["all-namespaces", "watch"],
 )
-def test_list_of_one_kind_across_namespaces_or_watched_stays_system_v(
+def test_list_of_every_kind_across_namespaces_or_watched_has_the_posix_objects(
     argv: list[str], mapped: tuple[str, int]
 ) -> None:
-    """The POSIX tables come with every kind, one-shot, in the caller's namespace (README)."""
+    """Every kind asked for: the POSIX fields and tables, -A and --watch too (README)."""
     run = shmtop("list", "--json", *argv)
     assert run.returncode == 0, run.stderr
     document = json.loads(run.stdout.splitlines()[0])
     validate("list", document)
-    assert not any(key.startswith("posix_") for key in document)
+    (ours,) = [o for o in document["posix_shm"] if o["name"] == mapped[0]]
+    assert [m["pid"] for m in ours["mappings"]] == [mapped[1]]
+    assert ("namespace" in ours) == ("-A" in argv)
     if "--watch" not in argv:
         plain = shmtop("list", *argv)
         assert plain.returncode == 0, plain.stderr
-        assert "POSIX" not in plain.stdout and mapped[0] not in plain.stdout
+        assert "POSIX shared memory (" in plain.stdout and mapped[0] in plain.stdout
+
+
+def test_list_of_one_system_v_kind_stays_system_v(mapped: tuple[str, int]) -> None:
+    run = shmtop("list", "shm", "--json")
+    assert run.returncode == 0, run.stderr
+    document = json.loads(run.stdout)
+    validate("list", document)
+    assert not any(key.startswith("posix_") for key in document)
+    plain = shmtop("list", "shm", "-A")
+    assert plain.returncode == 0, plain.stderr
+    assert "POSIX" not in plain.stdout and mapped[0] not in plain.stdout
 
 
 def test_list_user_filters_the_posix_objects_too(mapped: tuple[str, int]) -> None:

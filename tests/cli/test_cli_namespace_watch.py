@@ -142,7 +142,7 @@ def test_watch_of_a_posix_kind_in_ours_and_its_usage_errors() -> None:
         "shmtop: --watch prints JSON Lines: add --json"
     ]
     sort = hidden.run(("list", "pmq", "--json", "--watch", "1", "--sort", "size"), nobody=False)
-    assert sort.code == 2 and "--sort is not available for pmq yet" in sort.stderr
+    assert sort.code == 2 and "cannot sort by 'size'; columns: held," in sort.stderr
 
 
 def test_watch_of_pshm_reads_through_a_member_still_there() -> None:

@@ -146,11 +146,15 @@ def test_rm_pmq_plans_asks_removes_and_refuses_what_is_gone(
     assert missing.returncode == 1 and b"no such object" in missing.stderr
 
 
-def test_pmq_takes_names_only_and_offers_no_sort_yet() -> None:
-    listing = shmtop("list", "pmq", "--sort", "name")
-    assert listing.returncode == 2 and b"--sort is not available for pmq yet" in listing.stderr
-    watching = shmtop("list", "pmq", "--json", "--watch", "1", "--sort", "name")
-    assert watching.returncode == 2 and b"--sort is not available for pmq yet" in watching.stderr
+def test_pmq_takes_names_only_and_its_own_sort_columns() -> None:
+    listing = shmtop("list", "pmq", "--sort", "nattch")  # a segment's column, not a queue's
+    assert listing.returncode == 2
+    assert listing.stderr.decode().splitlines() == [
+        "shmtop: cannot sort by 'nattch'; columns: held, lastop, msgs, msgsize, name, owner,"
+        " perms, qsize, status, waiting"
+    ]
+    watching = shmtop("list", "pmq", "--json", "--watch", "1", "--sort", "size")
+    assert watching.returncode == 2 and b"cannot sort by 'size'" in watching.stderr
     by_id = shmtop("rm", "pmq", "3")
     assert by_id.returncode == 2 and b"rm pmq takes --name NAME" in by_id.stderr
     show = shmtop("show", "pmq", "3")

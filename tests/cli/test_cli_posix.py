@@ -81,7 +81,7 @@ def test_list_pshm_shows_mappers_and_unlinked_objects_and_renders_hostile_names_
     assert lines.index(unlinked) > lines.index(row)  # unlinked ones after the named
 
 
-def test_list_psem_is_its_own_table_and_sort_is_not_offered_yet(objects: list[str]) -> None:
+def test_list_psem_is_its_own_table_and_takes_only_its_sort_columns(objects: list[str]) -> None:
     make(objects, f"sem.{PREFIX}s", size=32)
     run = shmtop("list", "psem")
     assert run.returncode == 0, run.stderr
@@ -90,8 +90,11 @@ def test_list_psem_is_its_own_table_and_sort_is_not_offered_yet(objects: list[st
     mine = [line.split() for line in lines[2:] if line.startswith(f"/{PREFIX}s")]
     assert len(mine) == 1 and mine[0][3:5] == ["0", "0"]
     assert PREFIX not in shmtop("list", "pshm").stdout.decode()
-    refused = shmtop("list", "pshm", "--sort", "size")
-    assert refused.returncode == 2 and b"--sort is not available for pshm yet" in refused.stderr
+    refused = shmtop("list", "psem", "--sort", "size")  # pshm's column, not a semaphore's
+    assert refused.returncode == 2 and refused.stderr.decode().splitlines() == [
+        "shmtop: cannot sort by 'size'; columns: changed, maps, name, nwaiters, owner, perms,"
+        " status, users, value"
+    ]
 
 
 def test_rm_pshm_by_name_plans_asks_and_says_who_still_maps_it(objects: list[str]) -> None:

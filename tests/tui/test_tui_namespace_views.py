@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from blocker import blockers
-from helpers import MakeMsg, MakeSem, MakeShm
+from helpers import MakeMsg, MakeSem, MakeShm, Spawn
 from ns_helpers import foreign_namespace
 from textual.widgets import Static
 from tui_pilot import app_running, next_polls, wait_for
@@ -127,13 +127,54 @@ async def test_enter_on_another_namespaces_segment_shows_its_bytes_not_ours_of_t
                 return label in summary and "nattch 1" in summary
 
             await wait_for(pilot, header, "its header: the namespace, nattch")
-            assert view.why_not("switch_path")  # through a process: not offered here
+            await pilot.press("p")  # no process of theirs maps this one: said, not ours read
+            refused = "no other process has it attached"
+            await wait_for(pilot, lambda: refused in text(view, "#status"), "why not")
+            assert view.reader.read(0, len(THEIRS)) == THEIRS
             await pilot.press("escape")
             await wait_for(pilot, lambda: not isinstance(app.screen, SegmentViewScreen), "back")
         assert native.shm_stat(ours).nattch == 1  # ours: only this test's attachment
         assert bytes(ffi.buffer(address, len(OURS))) == OURS
     finally:
         native.shmdt(address)
+
+
+async def test_p_reads_another_namespaces_segment_through_its_mapper_not_ours_of_that_id(
+    tmp_path: Path, box: dict[str, Any], make_shm: MakeShm, spawn: Spawn
+) -> None:
+    """Their child maps their segment shm[0]; a child of ours maps our segment of the same id
+    (its maps line has the same inode): p must go through theirs, never ours."""
+    target = box["shm"][0]
+    next_id("shm", target)
+    ours = make_shm()
+    assert ours == target
+    write_inside(box, target, THEIRS)
+    address = native.shmat(ours, 0)
+    try:
+        write_at(address, OURS)
+    finally:
+        native.shmdt(address)
+    twin = spawn(name="ns-twin", attach=[(ours, False)])
+    async with app_running(tmp_path, namespaces=feed(box)) as (app, pilot):
+        await pilot.press("1")
+        await open_row(app, pilot, "#table-shm", row_key(box["inode"], target, current=False))
+        await wait_for(pilot, lambda: isinstance(app.screen, SegmentViewScreen), "the view")
+        view = app.screen
+        assert isinstance(view, SegmentViewScreen) and view.reader is not None
+        assert view.why_not("switch_path") is None
+        await pilot.press("p")
+        await wait_for(pilot, lambda: text(view, "#read-path").startswith(
+            f"read through pid {box['pid']}"), "read through their mapper")  # fmt: skip
+        assert view.reader.read(0, len(THEIRS)) == THEIRS
+        assert view.hex_view.peek(0, len(THEIRS)) == THEIRS
+        await pilot.press("p")  # and back: attached again, inside their namespace
+        await wait_for(pilot, lambda: not text(view, "#read-path").startswith(
+            "read through"), "attached again")  # fmt: skip
+        assert view.reader.read(0, len(THEIRS)) == THEIRS
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SegmentViewScreen), "back")
+    assert twin.pid != box["pid"]
+    assert native.shm_stat(ours).nattch == 1  # ours: only the twin's attachment
 
 
 async def test_the_set_view_of_another_namespace_lists_its_waiter(

@@ -58,3 +58,26 @@ def test_mqueue_limits_read_the_sysctls_and_take_the_largest_queue(tmp_path: Pat
     assert (found.queues, found.largest_max_messages, found.largest_max_size) == (3, 9, 100)
     (tmp_path / "msg_max").write_text("not a number")
     assert mqueue_limits(None, directory=str(tmp_path)).msg_max is None
+
+
+def test_list_sorts_by_the_keys_of_the_view_columns_one_order() -> None:
+    """`list --sort` takes exactly the POSIX tabs' column keys, and orders objects as the
+    tab's column sorts its rows (ties by identity, the row id)."""
+    from shmtop.text import posix_sorting
+
+    tabs = {"pshm": posix_columns.PSHM_COLUMNS, "psem": posix_columns.PSEM_COLUMNS,
+            "pmq": posix_columns.PMQ_COLUMNS}  # fmt: skip
+    for kind, columns in tabs.items():
+        assert sorted(posix_sorting.sort_names(kind)) == sorted(c.key for c in columns)
+    scan = fixed_posix_snapshot()
+    rows = posix_columns.shm_rows(scan, PosixKind.SHM)
+    for column in posix_columns.PSHM_COLUMNS:
+        by_tab = sorted(rows, key=lambda r: (column.sort(r, fixed_snapshot()), r.id), reverse=True)
+        order = posix_sorting.order_by(column.key, True)
+        assert [o.name for o in order(scan, PosixKind.SHM)] == [r.obj.name for r in by_tab]
+    queues = fixed_mq_snapshot()
+    q_rows = posix_columns.queue_rows(queues)
+    for column in posix_columns.PMQ_COLUMNS:
+        q_tab = sorted(q_rows, key=lambda r: (column.sort(r, fixed_snapshot()), r.id))
+        ordered = posix_sorting.sorted_queues(queues, column.key, False)
+        assert [q.name for q in ordered.queues] == [r.queue.name for r in q_tab]

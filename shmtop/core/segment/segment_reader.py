@@ -67,12 +67,16 @@ def find_mappers(shmid: int, *, include_self: bool = False) -> list[Mapper]:
     return _scan_mappers(shmid, include_self)[0]
 
 
-def _scan_mappers(shmid: int, include_self: bool) -> tuple[list[Mapper], int]:
-    """The mappers, and how many processes' maps could not be read (not root)."""
+def _scan_mappers(
+    shmid: int, include_self: bool, namespace: int | None = None
+) -> tuple[list[Mapper], int]:
+    """The mappers in the IPC namespace whose inode is namespace (default ours: a shmid
+    and the inode of its maps lines name a segment of the mapper's namespace), and how
+    many processes' maps could not be read (not root)."""
     own = os.getpid()
     pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
     scan = native.scan_maps([pid for pid in pids if include_self or pid != own])
-    ours = ipc_namespace_of("self")
+    ours = ipc_namespace_of("self") if namespace is None else namespace
     found: list[Mapper] = []
     namespaces: dict[int, int | None] = {}
     for pid, start, end, writable, inode in scan.rows:
@@ -165,10 +169,15 @@ class SegmentReader:
         return None
 
     @classmethod
-    def through_process(cls, shmid: int, pid: int | None = None) -> SegmentReader:
-        """Read through the mapping of a process that already has the segment attached."""
+    def through_process(
+        cls, shmid: int, pid: int | None = None, *, namespace: int | None = None
+    ) -> SegmentReader:
+        """Read through the mapping of a process that already has the segment attached.
+        namespace: the inode of the segment's IPC namespace when it is not ours (call it
+        then in a thread joined to it: the size is IPC_STAT there; /proc/self is still
+        the process's, of our namespace): only that namespace's mappers are read through."""
         size = _size_of(shmid)
-        mappers, hidden = _scan_mappers(shmid, include_self=False)
+        mappers, hidden = _scan_mappers(shmid, include_self=False, namespace=namespace)
         mappers = [m for m in mappers if pid is None or m.pid == pid]
         if not mappers and hidden and os.geteuid() != 0:
             raise CannotRead(NEEDS_ROOT.format(shmid=shmid))
@@ -188,6 +197,10 @@ class SegmentReader:
                 raise CannotRead(NEEDS_ROOT.format(shmid=shmid), error) from error
             except OSError as error:
                 last = error  # that process went away or changed: try the next
+                continue
+            if os.fstat(fd).st_size != size:  # a same-id segment of another namespace
+                os.close(fd)  # (a mapper that left it keeps its maps): not this one
+                last = FileNotFoundError(errno.ENOENT, "its mapping is another segment")
                 continue
             return cls(shmid, size, ReadPath.PROCESS, fd=fd, pid=mapper.pid)
         raise CannotRead(f"shm {shmid}: its attachers went away while opening: {last}", last)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -48,8 +49,6 @@ HEX_LEGEND = [
 POLL_INTERVAL = 0.25  # seconds between re-reads of the rows on screen
 SWEEP_BUDGET = 0.02  # seconds of each poll the change map may spend reading
 SCAN, SWEEP, ATTACHERS = "segment-scan", "segment-sweep", "segment-attachers"
-FOREIGN_PATH = ("attached only: reading through another process is not offered for another "
-                "IPC namespace's segment")  # fmt: skip
 T = TypeVar("T")
 
 
@@ -205,8 +204,6 @@ class SegmentViewScreen(Screen[None]):
             return f"shm {self.shmid} is gone: only the last bytes read are shown"
         if self.readonly and action == "save":
             return "read-only (--readonly): no file is saved"
-        if self.place is not None and action == "switch_path":
-            return FOREIGN_PATH
         return None
 
     def say(self, note: str) -> None:
@@ -538,16 +535,19 @@ class SegmentViewScreen(Screen[None]):
         """Attached read-only <-> through another process's mapping (counters untouched)."""
         old = self.reader
         assert old is not None
-        if self.place is not None:
-            self.set_status(FOREIGN_PATH, error=True)
-            return
         try:
             if old.path is ReadPath.ATTACH:
-                new = SegmentReader.through_process(self.shmid)
+                # Another namespace's: its mappers only, the size stat'ed inside it.
+                through = functools.partial(SegmentReader.through_process,
+                                            namespace=self.namespace)  # fmt: skip
+                new = self._in_place(through, self.shmid)
             else:
-                new = SegmentReader.attach(self.shmid)
+                new = self._in_place(SegmentReader.attach, self.shmid)
         except CannotRead as error:
             self.set_status(cannot_read(error), error=True)
+            return
+        except OSError as error:  # the namespace's joined thread is gone (it ended)
+            self.set_status(f"shm {self.shmid}: IPC namespace {self.where}: {error}", error=True)
             return
         self.workers.cancel_group(self, SWEEP)
         self.reader = new
