@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-_ROOM = 4096  # processes remembered: pids come and go, the cache never grows past this
+_ROOM = 4096  # programs remembered: the cache never grows past this
 
 
 def maps_name_glibc(pid: int) -> bool:
@@ -20,20 +20,24 @@ def maps_name_glibc(pid: int) -> bool:
 
 
 class LibcCache:
-    """maps_name_glibc of each process, read once per program it runs: keyed by the pid and
-    the device and inode of its /proc/PID/exe (an exec of another program reads it again)."""
+    """maps_name_glibc of each program, read once from the first process that runs it: keyed
+    by the device and inode of /proc/PID/exe, as the C library a dynamic program loads is
+    named in its file (1000 children of one program: one maps read and 1000 stats, where a
+    read of each one's maps cost a first snapshot ~100 ms); a process whose exe cannot be
+    stat'ed is asked on its own."""
 
     def __init__(self) -> None:
-        self._known: dict[tuple[int, int, int], bool] = {}
+        self._known: dict[tuple[int, int], bool] = {}
 
     def glibc(self, pid: int) -> bool:
         try:
             exe = os.stat(f"/proc/{pid}/exe")
         except OSError:
             return maps_name_glibc(pid)
-        key = (pid, exe.st_dev, exe.st_ino)
-        if key not in self._known:
+        key = (exe.st_dev, exe.st_ino)
+        known = self._known.get(key)
+        if known is None:
             if len(self._known) > _ROOM:
                 self._known.clear()
-            self._known[key] = maps_name_glibc(pid)
-        return self._known[key]
+            known = self._known[key] = maps_name_glibc(pid)
+        return known
