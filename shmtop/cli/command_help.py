@@ -76,11 +76,17 @@ COMMANDS: dict[str, CommandHelp] = {
         ),
     ),
     "view": CommandHelp(
-        "live read-only hex viewer of a segment",
+        "live read-only hex viewer of a segment or a POSIX object",
         "The segment view on its own: the bytes of one segment, refreshed live, changed"
-        " bytes marked, with search, a data inspector and save to a file. It never writes"
-        " into the segment.",
-        ("shmtop view 0", "shmtop view 0 --no-attach"),
+        " bytes marked, with search, a data inspector and save to a file; with --name, a"
+        " POSIX shm object's or named semaphore's bytes, read with pread (never mapped). It"
+        " never writes into what it views. --namespace: another IPC namespace's.",
+        (
+            "shmtop view 0",
+            "shmtop view 0 --no-attach",
+            "shmtop view --name /PostgreSQL.1234",
+            "shmtop view 3 --namespace docker:4f2a",
+        ),
     ),
     "rm": CommandHelp(
         "remove objects, after showing what goes",

@@ -221,10 +221,13 @@ def dump_arguments(dump: argparse.ArgumentParser) -> None:
 
 
 def view_arguments(viewer: argparse.ArgumentParser) -> None:
-    viewer.add_argument("id", type=ipc_id, help="shmid")
+    viewer.add_argument("id", type=ipc_id, nargs="?", help="shmid")
+    viewer.add_argument("--name", metavar="NAME",
+                        help="a POSIX object instead (/NAME, as list pshm shows it)")  # fmt: skip
     viewer.add_argument("--no-attach", action="store_true",
                         help="read through a process that has it attached (root): "
                              "nattch, lpid and atime stay untouched")  # fmt: skip
+    add_namespace_options(viewer)
 
 
 def rm_arguments(rm: argparse.ArgumentParser) -> None:
@@ -925,22 +928,10 @@ def write_dump(chunks: Iterable[bytes], start: int, *, raw: bool) -> None:
 
 
 def run_view(args: argparse.Namespace) -> int:
-    """The hex viewer of one segment; why it cannot read is told before the TUI starts."""
-    from shmtop.core.segment.segment_reader import CannotRead, SegmentReader
+    """The hex viewer of one object (cli/view_hook.py)."""
+    from shmtop.cli import view_hook
 
-    try:
-        reader = SegmentReader.open(args.id, no_attach=args.no_attach)
-    except CannotRead as error:
-        raise CliError(cannot_read(error)) from error
-    try:
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            raise CliError("the viewer needs a terminal; try 'shmtop dump ID'", EXIT_USAGE)
-        from shmtop.tui.crash import run_app
-        from shmtop.tui.viewer_app import ViewerApp
-
-        return run_app(ViewerApp(args.id, no_attach=args.no_attach, reader=reader), "the viewer")
-    finally:
-        reader.close()
+    return view_hook.run(args, namespace_asked(args))
 
 
 def resident_bytes(shmid: int) -> int | None:

@@ -148,7 +148,7 @@ def _remove(scope: Scope, obj: PosixObject, *, idle: bool) -> actions.PosixRemov
 DUMP_CHUNK = 1 << 16
 
 
-def _named(snapshot: PosixSnapshot, name: str) -> list[PosixObject]:
+def named(snapshot: PosixSnapshot, name: str) -> list[PosixObject]:
     """The objects called name: ours in /dev/shm first, then a container's, then unlinked."""
     found = [o for o in snapshot.objects if o.name == name]
     found.sort(key=lambda o: (not o.in_shm_dir, not o.linked))
@@ -167,7 +167,7 @@ def run_show(
     if args.name is None or args.id is not None or args.messages:
         raise CliError(f"show {args.kind} takes --name NAME", EXIT_USAGE)
     snapshot = (scope or Scope.here()).shown
-    found = [o for o in _named(snapshot, args.name) if o.kind is PosixKind(args.kind)]
+    found = [o for o in named(snapshot, args.name) if o.kind is PosixKind(args.kind)]
     if not found:
         raise CliError(no_such_name(args.kind, args.name))
     if args.json:
@@ -186,7 +186,7 @@ def run_show(
 def run_dump(args: argparse.Namespace, scope: Scope | None = None) -> int:
     """`dump --name NAME`: hex (or --raw) of a POSIX object, read with pread only."""
     scope = scope or Scope.here()
-    found = _named(scope.shown, args.name)
+    found = named(scope.shown, args.name)
     if not found:
         raise CliError(no_such_name("pshm", args.name))
     try:

@@ -32,7 +32,7 @@ from shmtop.text.documents import namespace_record
 from shmtop.text.namespace_table import namespace_label
 
 
-def _the_namespace(args: argparse.Namespace, *, say: bool = True) -> Namespace:
+def namespace_of(args: argparse.Namespace, *, say: bool = True) -> Namespace:
     _, namespaces = chosen(args)
     namespace = namespaces[0]
     if say:  # on stderr: stdout stays the command's own output
@@ -44,7 +44,7 @@ def _label(namespace: Namespace) -> str:
     return namespace_label(namespace.name, namespace.inode)
 
 
-def _scope(namespace: Namespace) -> posix.Scope:
+def scope_of(namespace: Namespace) -> posix.Scope:
     """The namespace's /dev/shm scanned through a member's root, with its members' mappers."""
     if namespace.current:
         return posix.Scope.here()
@@ -90,23 +90,23 @@ def _queues(namespace: Namespace, inside: Callable[..., Any]) -> mqueue.MqSnapsh
 
 
 def run_show(args: argparse.Namespace) -> int:
-    namespace = _the_namespace(args)
+    namespace = namespace_of(args)
     record = namespace_record(namespace)
     if args.kind == MQ_KIND:
         with _joined(namespace) as inside:
             return pmq.run_show(args, _queues(namespace, inside), record)
-    return posix.run_show(args, _scope(namespace), record)
+    return posix.run_show(args, scope_of(namespace), record)
 
 
 def run_dump(args: argparse.Namespace) -> int:
-    return posix.run_dump(args, _scope(_the_namespace(args)))
+    return posix.run_dump(args, scope_of(namespace_of(args)))
 
 
 def run_rm(args: argparse.Namespace) -> int:
     (pmq.usage if args.kind == MQ_KIND else posix.rm_usage)(args)  # before any join or scan
-    namespace = _the_namespace(args, say=False)
+    namespace = namespace_of(args, say=False)
     print(f"in IPC namespace {_label(namespace)}")
     if args.kind == MQ_KIND:
         with _joined(namespace) as inside:
             return pmq.run_rm(args, _queues(namespace, inside), inside)
-    return posix.run_rm(args, _scope(namespace))
+    return posix.run_rm(args, scope_of(namespace))

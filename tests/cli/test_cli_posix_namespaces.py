@@ -135,7 +135,7 @@ def test_a_name_reused_in_the_namespace_since_the_scan_is_refused(box: dict[str,
     args = argparse.Namespace(namespace=str(box["inode"]), all_namespaces=False)
     namespace = find(census().namespaces, args.namespace)
     assert namespace is not None
-    scope = posix_ns_objects._scope(namespace)
+    scope = posix_ns_objects.scope_of(namespace)
     (planned,) = [o for o in scope.shown.objects if o.name == f"/{SEM}"]
     assert planned.path == f"/dev/shm/sem.{SEM}".encode()
     path = f"{box['root']}/sem.{SEM}"
