@@ -227,3 +227,26 @@ def ended_pid() -> int:
     child = subprocess.Popen(["true"])
     child.wait()
     return child.pid
+
+
+def test_our_own_fds_are_found_up_to_the_top_of_our_fd_table(shm: Objects) -> None:
+    """Our own fds (read by fstat on each number /proc/self/fd lists): an fd far above the
+    others (the table grown for it, as the task evidence's kept files sit in the upper
+    half of the fd limit) is found, as a child that inherited it shows it."""
+    path = SHM_DIR + shm.make(size=PAGE)
+    fd = os.open(path, os.O_RDWR)
+    high = os.dup2(fd, 5000)  # the table grows past 5000 (fds up to the next power of two)
+    try:
+        device = os.stat(SHM_DIR).st_dev
+        with forked_copy() as child:
+            ours, failures = native.scan_fds([os.getpid()], [device])
+            theirs, _ = native.scan_fds([child], [device])
+        assert not failures
+        mine = {(row.fd, row.access, row.inode) for row in ours if row.fd in (fd, high)}
+        assert mine == {(row.fd, row.access, row.inode) for row in theirs
+                        if row.fd in (fd, high)}  # fmt: skip
+        assert {number for number, _, _ in mine} == {fd, high}
+        assert all(row.name == os.fsencode(path) for row in ours if row.fd == high)
+    finally:
+        os.close(high)
+        os.close(fd)

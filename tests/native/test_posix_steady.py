@@ -361,3 +361,71 @@ def test_a_steady_snapshot_takes_every_process_from_its_refreshs_listing(
         grown = collector.snapshot()
         assert not listings
         assert (second, second_maps[0][0], False) in users(same_as_fresh(grown, key))[0]
+
+
+def quiet_pair(
+    collector: FullCollector, read_pids: ReadPids, pid: int
+) -> tuple[FullSnapshot, FullSnapshot]:
+    """Two snapshots in a row, the second of which carried pid (a steady snapshot reads
+    every process where the task evidence was incomplete: this sandbox's PID 1)."""
+    before = collector.snapshot()
+    read_pids.take()
+    for _ in range(20):
+        after = collector.snapshot()
+        if pid not in read_pids.take():
+            return before, after
+        before = after
+    pytest.fail(f"child {pid} was read in every steady snapshot")
+
+
+def test_an_unchanged_steady_snapshot_keeps_last_times_objects_and_processes(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid], read_pids: ReadPids
+) -> None:
+    """Nothing changed (the mapper sleeps, the listing and rows are last time's): the
+    objects and the processes are last time's (collect.py's fast paths), and they are what
+    a fresh collector sees; a change by the mapper makes them anew."""
+    name = shm.make()
+    key = key_of(name)
+    pid, maps = start(kids, name, "map-rw", "hold")
+    with FullCollector() as collector:
+        settled(collector, read_pids, [pid])
+        before, after = quiet_pair(collector, read_pids, pid)
+        assert after.posix.find(*key) is before.posix.find(*key)
+        assert after.posix.processes is before.posix.processes
+        assert users(same_as_fresh(after, key)) == ([(pid, maps[0][0], True)], [pid])
+        assert after.posix.processes[pid] == fresh().posix.processes[pid]
+        tell(kids[0], "close")
+        closed = collector.snapshot()
+        assert pid in read_pids.take()
+        assert users(same_as_fresh(closed, key)) == ([(pid, maps[0][0], True)], [])
+
+
+def test_a_semaphore_post_alone_shows_in_a_steady_snapshot(
+    maps_reader: MapsReader, shm: Objects, kids: list[Kid], read_pids: ReadPids
+) -> None:
+    """A post changes no stat and no maps: the listing and rows are last time's, so the
+    other objects are kept, but the semaphore's words are read again."""
+    if content.semaphore_layout_known() is not None:
+        pytest.skip(content.semaphore_layout_known() or "")
+    name = shm.make()
+    key = key_of(name)
+    sem_name = f"/{PREFIX}sem{next_number()}"
+    sem = NamedSemaphores().open(sem_name, 1)
+    shm.names.append("/sem." + sem_name[1:])
+    try:
+        sem_key = key_of("/sem." + sem_name[1:])
+        pid, _ = start(kids, name, "map-rw")
+        with FullCollector() as collector:
+            settled(collector, read_pids, [pid])
+            _, before = quiet_pair(collector, read_pids, pid)
+            state = (before.posix.find(*sem_key) or pytest.fail("no semaphore")).semaphore
+            assert state is not None and state.value == 1
+            sem.post()
+            after = collector.snapshot()
+            assert after.posix.find(*key) is before.posix.find(*key)
+            state = (after.posix.find(*sem_key) or pytest.fail("no semaphore")).semaphore
+            assert state is not None and state.value == 2
+            again = collector.snapshot()
+            assert again.posix.find(*sem_key) is after.posix.find(*sem_key)
+    finally:
+        sem.close()
