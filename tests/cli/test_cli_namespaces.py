@@ -153,16 +153,106 @@ def test_rm_in_a_namespace_removes_that_namespace_object_only(
     assert native.shm_stat(ours) is not None  # still there, in our namespace
 
 
-def test_without_privilege_A_is_one_error_line_and_exit_1(
-    boxes: tuple[dict[str, Any], dict[str, Any]],
+@pytest.fixture
+def out_of_reach() -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Two namespaces root made that nobody cannot read: one of root's processes (nobody
+    cannot even tell its namespace: ns/ipc needs ptrace rights), one a process of nobody's
+    lives in (nobody places it, from its own process's link, but cannot join it)."""
+    with (
+        foreign_namespace("shmtop-ns-root", objects=1) as root_box,
+        foreign_namespace(objects=1, inside=hidden.NOBODY) as nobody_box,  # no hostname: nobody
+        # may not set one
+    ):
+        yield root_box, nobody_box
+
+
+PARTIAL_LINE = "shmtop: -A: only "
+
+
+def _partial_line(stderr: str) -> str:
+    """The one line that says -A was partial (and no other line speaks of namespaces)."""
+    lines = stderr.splitlines()
+    about = [line for line in lines if "namespace" in line.lower()]
+    assert len(about) == 1, lines
+    assert about[0].startswith(PARTIAL_LINE) and "root" in about[0], about
+    assert "Traceback" not in stderr
+    return about[0]
+
+
+def test_without_privilege_A_lists_the_callers_namespace_and_says_what_it_could_not(
+    out_of_reach: tuple[dict[str, Any], dict[str, Any]], make_shm: Any
 ) -> None:
-    for args in (("list", "-A"), ("list", "-A", "--json")):
-        done = hidden.run(args, nobody=True)
-        assert done.code == 1, done
-        assert "Traceback" not in done.stderr
-        lines = done.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("shmtop: permission denied"), lines
-        assert "root" in lines[0] and done.stdout == ""
+    root_box, nobody_box = out_of_reach
+    ours = make_shm()
+    # JSON: the document whole on stdout, exit 1 (partial), the count on stderr.
+    done = hidden.run(("list", "-A", "--json"), nobody=True)
+    assert done.code == 1, done
+    listed = json.loads(done.stdout)
+    validate("list", listed)
+    spaces = {ns["inode"]: ns for ns in listed["namespaces"]}
+    assert listed["namespaces"][0]["inode"] == OURS and listed["namespaces"][0]["current"]
+    assert spaces[OURS]["refused"] is None and spaces[OURS]["blind_spots"] is not None
+    assert root_box["inode"] not in spaces  # not even placed: counted in unplaced
+    assert listed["unplaced"]["permission denied"] >= 1
+    theirs = spaces[nobody_box["inode"]]
+    assert theirs["refused"].startswith("permission denied") and theirs["blind_spots"] is None
+    assert theirs["current"] is False and theirs["processes"] >= 1
+    assert [s["id"] for s in listed["segments"] if s["id"] == ours] == [ours]
+    assert {s["namespace"]["inode"] for s in listed["segments"]} == {OURS}
+    line = _partial_line(done.stderr)
+    unplaced = listed["unplaced"]["permission denied"]
+    assert f"({unplaced} processes' IPC namespace unreadable, 1 namespace not joinable)" in line
+    # Text: the caller's table (and the refused one's NS name nowhere in it), the same line.
+    text = hidden.run(("list", "shm", "-A"), nobody=True)
+    assert text.code == 1, text
+    header, *rows = text.lines()
+    assert header.split()[:2] == ["NS", "ID"]  # two namespaces told: ours and the refused
+    assert [row.split()[1] for row in rows if row.split()[1] == str(ours)] == [str(ours)]
+    assert "shmtop-ns-root" not in text.stdout
+    again = _partial_line(text.stderr)  # the same, but for processes started or ended since
+    assert again.split("(")[0] == line.split("(")[0] and "1 namespace not joinable" in again
+    # Every kind: the POSIX tables of what was read, the JSON still one valid document.
+    every = hidden.run(("list", "-A"), nobody=True)
+    assert every.code == 1 and "POSIX" in every.stdout, every
+    _partial_line(every.stderr)
+    # The POSIX kinds alone: the queues of the namespace it cannot join are counted in the
+    # same line (not one line of their own); its /dev/shm is ours, shown.
+    queues = hidden.run(("list", "pmq", "-A", "--json"), nobody=True)
+    assert queues.code == 1, queues
+    validate("pmq-list", json.loads(queues.stdout))
+    assert "1 namespace not joinable" in _partial_line(queues.stderr)
+    shm = hidden.run(("list", "pshm", "-A", "--json"), nobody=True)
+    assert shm.code == 1, shm
+    validate("posix-list", json.loads(shm.stdout))
+    assert "only 2 IPC namespaces shown" in _partial_line(shm.stderr)
+
+
+def test_without_privilege_waiters_A_scans_the_callers_namespace_and_says_the_rest(
+    out_of_reach: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    _, nobody_box = out_of_reach
+    done = hidden.run(("waiters", "-A", "--json"), nobody=True)
+    assert done.code == 1, done
+    documents = [json.loads(line) for line in done.lines()]
+    for document in documents:
+        validate("waiters", document)
+    assert [d["namespace"]["inode"] for d in documents] == [OURS]
+    assert "1 namespace not joinable" in _partial_line(done.stderr)
+    text = hidden.run(("waiters", "-A"), nobody=True)
+    assert text.code == 1, text
+    assert text.lines()[0].startswith("== IPC namespace ")
+    assert str(nobody_box["inode"]) not in text.stdout
+    _partial_line(text.stderr)
+
+
+def test_without_privilege_namespace_NS_of_another_is_one_error_line(
+    out_of_reach: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    _, nobody_box = out_of_reach
+    done = hidden.run(("list", "--namespace", str(nobody_box["inode"])), nobody=True)
+    assert done.code == 1 and done.stdout == "", done
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("shmtop: permission denied (1 namespace not joinable)"), line
 
 
 def test_an_unknown_namespace_is_an_error_and_A_with_namespace_a_usage_error() -> None:
