@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import secrets
 import shutil
@@ -77,7 +78,7 @@ def docker_like_cgroup() -> Iterator[tuple[Path, str]]:
         yield scope, container
     finally:
         for path in reversed(made):  # the scope, then system.slice if it was ours
-            helpers.wait_until(lambda path=path: _remove(path), f"{path} emptied and removed")
+            helpers.wait_until(functools.partial(_remove, path), f"{path} emptied and removed")
 
 
 def move_into(scope: Path, pid: int) -> None:
