@@ -245,8 +245,8 @@ def test_without_privilege_A_lists_the_callers_namespace_and_says_what_it_could_
     assert len(documents) == 2
     for document in documents:
         validate("list", document)
-        refused = [ns["refused"] for ns in document["namespaces"] if not ns["current"]]
-        assert refused and all(why.startswith("permission denied") for why in refused)
+        reasons = [ns["refused"] for ns in document["namespaces"] if not ns["current"]]
+        assert reasons and all(why.startswith("permission denied") for why in reasons)
     _partial_line(watched.stderr)
 
 
