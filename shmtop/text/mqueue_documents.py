@@ -93,6 +93,7 @@ class PmqListDocument(Record, kw_only=True):
 def queue_record(
     queue: MqQueue, snapshot: MqSnapshot, namespace: NamespaceRecord | UnsetType = UNSET
 ) -> MqQueueRecord:
+    """namespace: the queues' (UNSET: the caller's, as a scan of our own queues is)."""
     entry, state = queue.entry, queue.entry.state
     registered = state.notify_pid != 0
     return MqQueueRecord(

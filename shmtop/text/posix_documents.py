@@ -127,6 +127,7 @@ def command_of(processes: Mapping[int, PosixProcess], pid: int) -> str | None:
 def object_record(
     obj: PosixObject, snapshot: PosixSnapshot, namespace: NamespaceRecord | UnsetType = UNSET
 ) -> PosixObjectRecord:
+    """namespace: the scan's (UNSET: the caller's, as a scan of our own /dev/shm is)."""
     verdict = judge(obj, snapshot)
     known = obj.stat_known
     sem = obj.semaphore
