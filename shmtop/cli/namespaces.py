@@ -110,12 +110,15 @@ def partial_note(
 ) -> str | None:
     """-A without the privilege to join or read every namespace: the line that says which
     namespaces were shown, how many processes' namespace could not be told and how many
-    namespaces could not be joined (refused), and what it takes; None when -A is whole
-    (as root: a namespace whose processes ended is no want of privilege)."""
-    if not getattr(args, "all_namespaces", False) or can_join():
+    namespaces could not be joined (refused: for want of privilege), and what it takes;
+    None when -A is whole. A namespace whose processes ended is no want of privilege; nor,
+    with CAP_SYS_ADMIN, is a process whose link even root may not read (a sandbox's PID 1:
+    its own line), but a join refused all the same (a capability of a user namespace that
+    is not the owner's) is."""
+    if not getattr(args, "all_namespaces", False):
         return None
     unreadable = found.unplaced.get(DENIED, 0)
-    if not unreadable and not refused:
+    if not refused and (not unreadable or can_join()):
         return None
     labels = [namespace_label(ns.name, ns.inode) for ns in shown]
     return namespaces_partial(labels, unreadable, refused)
