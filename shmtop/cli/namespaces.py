@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from shmtop.cli import commands
 from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit_streamed, say_error
 from shmtop.core.model import Kind, Snapshot
-from shmtop.core.namespaces.discover import Census, Namespace, can_join, census, find
+from shmtop.core.namespaces.discover import (
+    Census,
+    Namespace,
+    can_join,
+    census,
+    find,
+    in_initial_user_namespace,
+)
 from shmtop.core.namespaces.snapshots import AllNamespaces, NamespaceCollectors, NamespaceView
 from shmtop.text import report
 from shmtop.text.documents import (
@@ -112,13 +119,14 @@ def partial_note(
     namespaces were shown, how many processes' namespace could not be told and how many
     namespaces could not be joined (refused: for want of privilege), and what it takes;
     None when -A is whole. A namespace whose processes ended is no want of privilege; nor,
-    with CAP_SYS_ADMIN, is a process whose link even root may not read (a sandbox's PID 1:
-    its own line), but a join refused all the same (a capability of a user namespace that
-    is not the owner's) is."""
+    for root of the host (CAP_SYS_ADMIN in the initial user namespace), is a process whose
+    link even root may not read (an LSM's, a sandbox's PID 1: its own line); but a join
+    refused all the same, or root of another user namespace (whose capabilities reach no
+    host process's link), is."""
     if not getattr(args, "all_namespaces", False):
         return None
     unreadable = found.unplaced.get(DENIED, 0)
-    if not refused and (not unreadable or can_join()):
+    if not refused and (not unreadable or (can_join() and in_initial_user_namespace())):
         return None
     labels = [namespace_label(ns.name, ns.inode) for ns in shown]
     return namespaces_partial(labels, unreadable, refused)

@@ -250,6 +250,26 @@ def test_without_privilege_A_lists_the_callers_namespace_and_says_what_it_could_
     _partial_line(watched.stderr)
 
 
+USER_NAMESPACE = ("unshare", "--user", "--map-root-user")
+
+
+def test_root_of_a_user_namespace_of_its_own_is_partial_too() -> None:
+    """CAP_SYS_ADMIN of another user namespace than the host's: the host's processes' links
+    stay unreadable and its namespaces unjoinable, so -A is partial as without privilege."""
+    probe = subprocess.run([*USER_NAMESPACE, "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"no user namespace can be made here: {probe.stderr.decode().strip()}")
+    with foreign_namespace("shmtop-ns-host"):
+        done = hidden.run(("list", "-A", "--json"), nobody=False, then=USER_NAMESPACE)
+    assert done.code == 1, done
+    listed = json.loads(done.stdout)
+    validate("list", listed)
+    assert listed["namespaces"][0]["inode"] == OURS and listed["namespaces"][0]["current"]
+    assert listed["unplaced"]["permission denied"] >= 1
+    line = _partial_line(done.stderr)
+    assert f"({listed['unplaced']['permission denied']} processes' IPC namespace" in line
+
+
 def test_without_privilege_waiters_A_scans_the_callers_namespace_and_says_the_rest(
     out_of_reach: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
