@@ -53,18 +53,24 @@ def missing_tools() -> str | None:
     return f"missing {', '.join(absent)} (util-linux)" if absent else None
 
 
-def command(args: Sequence[str], *, nobody: bool = True, hidepid: bool = False) -> list[str]:
-    """The command line that runs `python -m shmtop args` the way asked."""
-    prefix = [*(HIDEPID if hidepid else ()), *(NOBODY if nobody else ())]
+def command(
+    args: Sequence[str], *, nobody: bool = True, hidepid: bool = False, then: Sequence[str] = ()
+) -> list[str]:
+    """The command line that runs `python -m shmtop args` the way asked; then: what runs
+    it last (unshare --user: root of a user namespace of its own)."""
+    prefix = [*(HIDEPID if hidepid else ()), *(NOBODY if nobody else ()), *then]
     return [*prefix, sys.executable, "-m", "shmtop", *args]
 
 
-def run(args: Sequence[str], *, nobody: bool = True, hidepid: bool = False) -> Result:
+def run(
+    args: Sequence[str], *, nobody: bool = True, hidepid: bool = False, then: Sequence[str] = ()
+) -> Result:
     """Run the CLI (stdin not a terminal) as asked; wait with a bound."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
            "PYTHONUTF8": "1", "LC_ALL": "C"}  # fmt: skip
     done = subprocess.run(
-        command(args, nobody=nobody, hidepid=hidepid), cwd=ROOT, stdin=subprocess.DEVNULL,
+        command(args, nobody=nobody, hidepid=hidepid, then=then), cwd=ROOT,
+        stdin=subprocess.DEVNULL,
         capture_output=True, env=env, timeout=helpers.PATIENCE, check=False,
     )  # fmt: skip
     return Result(tuple(args), done.returncode, done.stdout.decode(), done.stderr.decode())

@@ -313,7 +313,8 @@ def add_namespace_options(parser: argparse.ArgumentParser, *, every: bool = Fals
             "-A",
             "--all-namespaces",
             action="store_true",
-            help="every IPC namespace on the machine (root), with an NS column",
+            help="every IPC namespace on the machine (root; without the privilege: those it"
+            " can read, the rest counted on stderr, exit 1), with an NS column",
         )
     parser.add_argument(
         "--namespace", metavar="NS",

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shmtop.cli import commands
-from shmtop.cli.output import EXIT_OK, EXIT_USAGE, CliError, emit_streamed
+from shmtop.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, emit_streamed, say_error
 from shmtop.core.model import Kind, Snapshot
-from shmtop.core.namespaces.discover import Census, Namespace, can_join, census, find
+from shmtop.core.namespaces.discover import (
+    Census,
+    Namespace,
+    can_join,
+    census,
+    find,
+    in_initial_user_namespace,
+)
 from shmtop.core.namespaces.snapshots import AllNamespaces, NamespaceCollectors, NamespaceView
 from shmtop.text import report
 from shmtop.text.documents import (
@@ -25,7 +32,12 @@ from shmtop.text.documents import (
     namespace_record,
     namespace_view_record,
 )
-from shmtop.text.errors import namespaces_denied, no_such_namespace, tables_unreadable
+from shmtop.text.errors import (
+    namespaces_denied,
+    namespaces_partial,
+    no_such_namespace,
+    tables_unreadable,
+)
 from shmtop.text.namespace_table import namespace_label, refusal_lines, table_lines_across
 
 if TYPE_CHECKING:
@@ -36,19 +48,22 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 TITLES = {"shm": "Shared memory segments", "sem": "Semaphore sets", "msg": "Message queues"}
 DENIED = "permission denied"
+# -A without the privilege to read every namespace: what could be seen is printed (stdout,
+# the JSON whole), one line on stderr says what was not, and the exit code says the answer
+# is partial. 1, as for `list pmq` with no mqueue fs read and `rm` with a failure among
+# several: a script that trusts exit 0 for "everything" must not take it for the machine.
+PARTIAL = EXIT_ERROR
 
 
 def chosen(args: argparse.Namespace) -> tuple[Census, list[Namespace]]:
     """The census, and the namespaces -A or --namespace asks for (errors: a usage error, no
-    such namespace, -A without the right to read every process's namespace)."""
+    such namespace). -A without the privilege: the namespaces that can be told (the
+    caller's, and those of its own user's processes, which it cannot join)."""
     every = bool(getattr(args, "all_namespaces", False))
     if every and args.namespace is not None:
         raise CliError("-A or --namespace NS, not both", EXIT_USAGE)
     found = census()
     if every:
-        unreadable = found.unplaced.get(DENIED, 0)
-        if unreadable and not can_join():  # not root: the others cannot be told nor read
-            raise CliError(namespaces_denied(unreadable, 0))
         return found, list(found.namespaces)
     namespace = find(found.namespaces, args.namespace)
     if namespace is None:
@@ -73,8 +88,8 @@ def view_feed(args: argparse.Namespace) -> NamespaceFeed:
 def snapshots(
     args: argparse.Namespace, *, attachments: bool = True
 ) -> Iterator[tuple[NamespaceCollectors, AllNamespaces]]:
-    """The collectors of the namespaces asked for, and their first snapshots; a namespace
-    refused for want of privilege is an error (-A: said once, for all of them)."""
+    """The collectors of the namespaces asked for, and their first snapshots; --namespace's
+    refused is an error (-A: the ones read, and partial_note says what was not)."""
     found, namespaces = chosen(args)
     collectors = NamespaceCollectors(attachments=attachments, only=namespaces, found=found)
     try:
@@ -82,9 +97,8 @@ def snapshots(
             seen = collectors.snapshot()
         except OSError as error:
             raise CliError(tables_unreadable(error)) from error
-        denied = [v for v in seen.refused if (v.refused or "").startswith(DENIED)]
-        if denied:
-            raise CliError(namespaces_denied(0, len(denied)))
+        if args.namespace is not None and any(_denied(v) for v in seen.refused):
+            raise CliError(namespaces_denied(0, 1))
         if args.namespace is not None and seen.refused:
             view = seen.refused[0]
             label = namespace_label(view.namespace.name, view.namespace.inode)
@@ -92,6 +106,56 @@ def snapshots(
         yield collectors, seen
     finally:
         collectors.close()
+
+
+def _denied(view: NamespaceView) -> bool:
+    return (view.refused or "").startswith(DENIED)
+
+
+def partial_note(
+    args: argparse.Namespace, found: Census, shown: Sequence[Namespace], refused: int
+) -> str | None:
+    """-A without the privilege to join or read every namespace: the line that says which
+    namespaces were shown, how many processes' namespace could not be told and how many
+    namespaces could not be joined (refused: for want of privilege), and what it takes;
+    None when -A is whole. A namespace whose processes ended is no want of privilege; nor,
+    for root of the host (CAP_SYS_ADMIN in the initial user namespace), is a process whose
+    link even root may not read (an LSM's, a sandbox's PID 1: its own line); but a join
+    refused all the same, or root of another user namespace (whose capabilities reach no
+    host process's link), is."""
+    if not getattr(args, "all_namespaces", False):
+        return None
+    unreadable = found.unplaced.get(DENIED, 0)
+    if not refused and (not unreadable or (can_join() and in_initial_user_namespace())):
+        return None
+    labels = [namespace_label(ns.name, ns.inode) for ns in shown]
+    return namespaces_partial(labels, unreadable, refused)
+
+
+def _seen_note(args: argparse.Namespace, seen: AllNamespaces) -> str | None:
+    """partial_note of the namespaces snapshots() read."""
+    shown = [v.namespace for v in seen.views if v.snapshot is not None]
+    denied = sum(_denied(v) for v in seen.refused)
+    return partial_note(args, Census((), seen.unplaced), shown, denied)
+
+
+def _say_refused(args: argparse.Namespace, seen: AllNamespaces, note: str | None) -> None:
+    """On stderr: each namespace not read and the processes not placed (what the note
+    says, for want of privilege, it alone says), then the note."""
+    refused = [(v.namespace.name, v.namespace.inode, v.refused or "") for v in seen.refused
+               if note is None or not _denied(v)]  # fmt: skip
+    unplaced = seen.unplaced if args.all_namespaces else {}
+    if note is not None:
+        unplaced = {why: count for why, count in unplaced.items() if why != DENIED}
+    for line in refusal_lines(refused, unplaced):
+        print(line, file=sys.stderr)
+    if note is not None:
+        say_error(note)
+
+
+def ended(code: int, note: str | None) -> int:
+    """The exit code: the command's own, or PARTIAL if worse is not said and -A was not whole."""
+    return max(code, PARTIAL) if note is not None else code
 
 
 def inside(collectors: NamespaceCollectors, namespace: Namespace) -> Callable[..., Any]:
@@ -127,11 +191,15 @@ def run_list(args: argparse.Namespace, kinds: tuple[str, ...]) -> int:
         parts = _parts(args, kinds, seen, check_user=True)
         read = [(view, snapshot) for view, snapshot, _ in parts]
         posix = _posix_across(args, seen, collectors) if every else None
+        note = _seen_note(args, seen)
         if args.json:
             _emit_list(args, kinds, seen, parts, posix=posix)
-            return EXIT_OK
+            if note is not None:
+                sys.stdout.flush()  # the document whole before the line that says it is partial
+                say_error(note)
+            return ended(EXIT_OK, note)
         with_ns = len(seen.views) > 1
-        if not with_ns and read:
+        if not with_ns and read and note is None:  # the note names it
             _say_where(read[0][0].namespace)
         for index, kind in enumerate(kinds):
             rows = [(v.namespace.name, snap, chosen_of[kind]) for v, snap, chosen_of in parts]
@@ -139,17 +207,16 @@ def run_list(args: argparse.Namespace, kinds: tuple[str, ...]) -> int:
                 count = sum(len(objects) for *_, objects in rows)
                 print(("\n" if index else "") + f"{TITLES[kind]} ({count})")
             print("\n".join(table_lines_across(Kind(kind), rows, with_ns=with_ns)))
-        refused = [(v.namespace.name, v.namespace.inode, v.refused or "") for v in seen.refused]
-        for line in refusal_lines(refused, seen.unplaced if args.all_namespaces else {}):
-            print(line, file=sys.stderr)
-        note = report.blind_spot_note(read[0][1]) if read and "shm" in kinds else None
-        if note:
-            print(note, file=sys.stderr)
+        blind = report.blind_spot_note(read[0][1]) if read and "shm" in kinds else None
+        if blind:
+            print(blind, file=sys.stderr)
         if posix is not None:
             from shmtop.cli import list_all_namespaces
 
             list_all_namespaces.print_tables(args, posix, with_ns=with_ns)
-    return EXIT_OK
+        sys.stdout.flush()  # the tables, then what they lack
+        _say_refused(args, seen, note)
+    return ended(EXIT_OK, note)
 
 
 def _posix_across(
@@ -205,6 +272,9 @@ def _watch(args: argparse.Namespace, kinds: tuple[str, ...], *, every: bool) -> 
     every kind, the POSIX fields too, their collectors and joined threads kept as well
     (cli/list_all_namespaces.watcher)."""
     with snapshots(args, attachments="shm" in kinds) as (collectors, first):
+        note = _seen_note(args, first)
+        if note is not None:  # once, before the lines: each line's namespaces[] says it too
+            say_error(note)
         posix, close = _posix_watch(args, first, collectors) if every else (None, None)
         from shmtop.cli.output import encode
         from shmtop.text.posix_watch_records import PosixWatchRecords
@@ -218,7 +288,7 @@ def _watch(args: argparse.Namespace, kinds: tuple[str, ...], *, every: bool) -> 
             _emit_list(args, kinds, seen, parts, flush=True, posix=across, posix_records=records)
 
         try:
-            return commands.watch_lines(args, line)
+            return ended(commands.watch_lines(args, line), note)
         finally:
             if close is not None:
                 close()
@@ -308,7 +378,6 @@ def run_waiters(args: argparse.Namespace) -> int:
             code = collectors.run_in(view.namespace, debug.run_waiters, args, record)
             worst = max(worst, code)
             sys.stdout.flush()  # each namespace's lines before the next one's
-        refused = [(v.namespace.name, v.namespace.inode, v.refused or "") for v in seen.refused]
-        for line in refusal_lines(refused, seen.unplaced):
-            print(line, file=sys.stderr)
-        return worst
+        note = _seen_note(args, seen)
+        _say_refused(args, seen, note)
+        return ended(worst, note)

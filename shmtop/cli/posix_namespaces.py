@@ -10,16 +10,17 @@ mq_open and its detached mqueue mount are that namespace's).
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from shmtop.cli import posix_choice
-from shmtop.cli.namespaces import chosen
-from shmtop.cli.output import EXIT_ERROR, EXIT_OK, CliError, emit
+from shmtop.cli.namespaces import chosen, ended, partial_note
+from shmtop.cli.output import EXIT_ERROR, EXIT_OK, CliError, emit, say_error
 from shmtop.cli.pmq import queues_filtered
 from shmtop.cli.posix import filtered, posix_filter
-from shmtop.core.namespaces.discover import Namespace
+from shmtop.core.namespaces.discover import Census, Namespace
 from shmtop.core.namespaces.joined import JoinedThread
 from shmtop.core.posix import mqueue
 from shmtop.core.posix.collect import PosixCollector
@@ -34,10 +35,22 @@ from shmtop.text.posix_table import Order
 def run_list(args: argparse.Namespace) -> int:
     posix_choice.check(args, args.kind)
     matches = posix_filter(args)  # before any join or scan
-    _, namespaces = chosen(args)
+    found, namespaces = chosen(args)
     if args.kind == MQ_KIND:
-        return _list_queues(args, namespaces, matches)
-    return _list_shm(args, namespaces, PosixKind(args.kind), matches)
+        return _list_queues(args, found, namespaces, matches)
+    return _list_shm(args, found, namespaces, PosixKind(args.kind), matches)
+
+
+def _partial(
+    args: argparse.Namespace, found: Census, shown: list[Namespace], refused: int, code: int
+) -> int:
+    """-A without the privilege: after what could be read, the line that says what could
+    not (cli/namespaces.partial_note), and the exit code that says the answer is partial."""
+    note = partial_note(args, found, shown, refused)
+    if note is not None:
+        sys.stdout.flush()
+        say_error(note)
+    return ended(code, note)
 
 
 def _where(namespace: Namespace) -> tuple[int, str, bool]:
@@ -66,9 +79,12 @@ def shm_snapshots(
 
 
 def _list_shm(
-    args: argparse.Namespace, namespaces: list[Namespace], kind: PosixKind, matches: Any
-) -> int:
+    args: argparse.Namespace, found: Census, namespaces: list[Namespace], kind: PosixKind,
+    matches: Any,
+) -> int:  # fmt: skip
     scans, skipped = shm_snapshots(namespaces)
+    unread = {ns.inode for ns, why in skipped if not why.startswith("shares")}
+    shown = [ns for ns in namespaces if ns.inode not in unread]  # a shared /dev/shm: shown
     scans = [(ns, filtered(matches, s, kind, _where(ns))) for ns, s in scans]
     posix_choice.check_user(args, (o.uid for _, s in scans for o in s.objects if o.stat_known))
     scans = [(ns, posix_choice.shm(args, s, kind)) for ns, s in scans]
@@ -79,10 +95,10 @@ def _list_shm(
         if not scans:
             raise CliError(f"no {SHM_DIR} could be read")
         emit(posix_list_across([(s, namespace_record(ns)) for ns, s in scans], kind, order))
-        return EXIT_OK
+        return _partial(args, found, shown, 0, EXIT_OK)
     print("\n".join(shm_lines(scans, kind, order, with_ns=len(namespaces) > 1)))
     shm_notes(scans, skipped)
-    return EXIT_OK
+    return _partial(args, found, shown, 0, EXIT_OK)
 
 
 def shm_lines(
@@ -132,16 +148,22 @@ RunIn = Callable[..., Any]  # run_in(namespace, call, *args): call(*args) inside
 
 
 def queue_snapshots(
-    namespaces: list[Namespace], matches: Any, run_in: RunIn | None = None
-) -> list[tuple[Namespace, mqueue.MqSnapshot]]:
+    namespaces: list[Namespace], matches: Any, run_in: RunIn | None = None,
+    denied: list[Namespace] | None = None,
+) -> list[tuple[Namespace, mqueue.MqSnapshot]]:  # fmt: skip
     """Each namespace's queues (--filter's: matches), one line on stderr for each not read;
-    run_in: threads already joined to them (NamespaceCollectors.run_in), else one each."""
+    run_in: threads already joined to them (NamespaceCollectors.run_in), else one each;
+    denied: where the namespaces not joined for want of privilege go, unsaid (a caller's
+    one line counts them)."""
     scans: list[tuple[Namespace, mqueue.MqSnapshot]] = []
     for namespace in namespaces:
         try:
             found = _queues_of(namespace) if run_in is None else queues_in(run_in, namespace)
             scans.append((namespace, queues_filtered(matches, found, _where(namespace))))
         except OSError as error:
+            if denied is not None and error.errno in (errno.EPERM, errno.EACCES):
+                denied.append(namespace)
+                continue
             label = namespace_label(namespace.name, namespace.inode)
             print(f"IPC namespace {label} not read: {error.strerror}", file=sys.stderr)
     return scans
@@ -155,10 +177,14 @@ def queues_in(run_in: RunIn, namespace: Namespace) -> mqueue.MqSnapshot:
     return found
 
 
-def _list_queues(args: argparse.Namespace, namespaces: list[Namespace], matches: Any) -> int:
-    scans = queue_snapshots(namespaces, matches)
+def _list_queues(
+    args: argparse.Namespace, found: Census, namespaces: list[Namespace], matches: Any
+) -> int:
+    denied: list[Namespace] = []
+    scans = queue_snapshots(namespaces, matches, denied=denied if args.all_namespaces else None)
     if not scans:
         raise CliError("no IPC namespace's queues could be read")
+    shown = [ns for ns, _ in scans]
     posix_choice.check_user(args, (q.entry.uid for _, s in scans for q in s.queues))
     scans = [(ns, posix_choice.queues(args, s)) for ns, s in scans]
     listed = all(s.listed for _, s in scans)
@@ -169,10 +195,10 @@ def _list_queues(args: argparse.Namespace, namespaces: list[Namespace], matches:
             (s, namespace_record(ns)) for ns, s in scans
         ]
         emit(pmq_list_across(records))
-        return EXIT_OK if listed else EXIT_ERROR
+        return _partial(args, found, shown, len(denied), EXIT_OK if listed else EXIT_ERROR)
     print("\n".join(queue_lines(scans, with_ns=len(namespaces) > 1)))
     queue_notes(scans)
-    return EXIT_OK if listed else EXIT_ERROR
+    return _partial(args, found, shown, len(denied), EXIT_OK if listed else EXIT_ERROR)
 
 
 def queue_lines(scans: list[tuple[Namespace, mqueue.MqSnapshot]], *, with_ns: bool) -> list[str]:

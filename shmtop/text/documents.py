@@ -30,7 +30,7 @@ from shmtop.core.model import (
     SemaphoreSet,
     Snapshot,
 )
-from shmtop.core.namespaces.discover import Namespace, name_namespace, uts_inode
+from shmtop.core.namespaces.discover import Namespace, ipc_inode, name_namespace, uts_inode
 from shmtop.core.verdicts import Status, Verdict, attachments_note, judge
 from shmtop.text.export import iso_moment, iso_time, limit_rows, percent
 from shmtop.text.units import hex_key, octal_perms
@@ -52,8 +52,10 @@ if TYPE_CHECKING:  # `list` and `show` need no POSIX limits (their import is `li
 # shm_filesystems). 1.4: the posix-show and pmq-show documents (show pshm|psem|pmq --name
 # NAME --json); list's POSIX fields (posix_shm, posix_semaphores, posix_queues,
 # posix_scan) also in `list --json --watch` lines and with -A/--namespace, whose POSIX
-# records carry their `namespace`.
-SCHEMA_VERSION = "1.4"
+# records carry their `namespace`. 1.5: every POSIX record (posix-list, pmq-list, posix-show,
+# pmq-show, list's posix_*) carries its `namespace`, the caller's without -A/--namespace, as
+# the System V records always have.
+SCHEMA_VERSION = "1.5"
 SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
 
 Version = Annotated[
@@ -434,6 +436,20 @@ def own_namespace(inode: int) -> NamespaceRecord:
     """The record of the caller's namespace (of that inode), named as discovery names it."""
     ours = name_namespace(inode, [os.getpid()], current=True, our_uts=uts_inode("thread-self"))
     return namespace_record(ours)
+
+
+_CALLER: list[tuple[int, NamespaceRecord]] = []  # (pid, its record): made again after a fork
+
+
+def caller_namespace() -> NamespaceRecord:
+    """The record of the caller's IPC namespace (the process's: a thread joined to another
+    namespace asks of the process, /proc/self, not of itself), for the objects of a scan of
+    our own (the POSIX kinds: a scan records no namespace). Made once a process: shmtop
+    joins other namespaces in threads only, never in its main thread."""
+    pid = os.getpid()
+    if not _CALLER or _CALLER[0][0] != pid:
+        _CALLER[:] = [(pid, own_namespace(ipc_inode("self") or 0))]
+    return _CALLER[0][1]
 
 
 def object_values(

@@ -6,7 +6,7 @@ so `show`, `dump`, `view`, `rm`, `show --messages` and the TUI say the same thin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from shmtop.core.errors import Mistake, mistake_of
@@ -118,9 +118,21 @@ NAMESPACE_RIGHTS = "every IPC namespace needs root (CAP_SYS_ADMIN to join, CAP_S
 
 def namespaces_denied(processes: int, namespaces: int) -> str:
     """-A without the privilege: how much could not be read, and what it takes."""
-    parts = [f"{processes} processes' IPC namespace unreadable"] if processes else []
-    parts += [f"{namespaces} namespaces not joinable"] if namespaces else []
+    whose = _plural(processes, "process's", "processes'")
+    parts = [f"{processes} {whose} IPC namespace unreadable"] if processes else []
+    parts += [f"{namespaces} {_plural(namespaces, 'namespace')} not joinable"] if namespaces else []
     return f"permission denied ({', '.join(parts)}): {NAMESPACE_RIGHTS}"
+
+
+def namespaces_partial(shown: Sequence[str], processes: int, namespaces: int) -> str:
+    """-A without the privilege, the answer partial: the namespaces shown (their labels),
+    how many processes' namespace and how many namespaces could not be read, and why."""
+    what = f"IPC namespace {shown[0]}" if len(shown) == 1 else f"{len(shown)} IPC namespaces"
+    return f"-A: only {what} shown; {namespaces_denied(processes, namespaces)}"
+
+
+def _plural(count: int, noun: str, plural: str | None = None) -> str:
+    return noun if count == 1 else (plural or noun + "s")
 
 
 def no_such_namespace(wanted: str) -> str:

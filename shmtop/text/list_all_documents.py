@@ -43,8 +43,8 @@ class ListAllDocument(ListDocument, kw_only=True):
     posix_shm: Annotated[
         list[PosixObjectRecord] | UnsetType,
         Meta(description="POSIX shared memory, as list pshm --json has it; present when every"
-             " kind was asked for (not from a recording); with -A or --namespace each object"
-             " has its namespace"),
+             " kind was asked for (not from a recording); each object with its namespace"
+             " (the caller's without -A or --namespace)"),
     ] = UNSET  # fmt: skip
     posix_semaphores: Annotated[
         list[PosixObjectRecord] | UnsetType,
@@ -83,7 +83,7 @@ def with_posix_across(
     queue_parts: Sequence[tuple[MqSnapshot, NamespaceRecord | UnsetType]],
 ) -> tuple[ListAllDocument, dict[str, Iterator[Any]]]:
     """with_posix of several scans (list -A: each /dev/shm shown, each namespace's queues),
-    each object with its scan's namespace (UNSET: none, the caller's alone). posix_scan:
+    each object with its scan's namespace (UNSET: the caller's, unsaid). posix_scan:
     the first scan's reader, complete if every scan was, uninspected: any scan's."""
     fields = {name: getattr(shell, name) for name in shell.__struct_fields__}
     first = shm_parts[0][0]

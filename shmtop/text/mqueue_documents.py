@@ -15,7 +15,14 @@ from msgspec import UNSET, Meta, UnsetType
 
 from shmtop.core.posix.mqueue import MqQueue, MqSnapshot
 from shmtop.core.snapshot.accounts import group_name, user_name
-from shmtop.text.documents import SCHEMA_VERSION, NamespaceRecord, Record, Time, Version
+from shmtop.text.documents import (
+    SCHEMA_VERSION,
+    NamespaceRecord,
+    Record,
+    Time,
+    Version,
+    caller_namespace,
+)
 from shmtop.text.export import iso_moment, iso_time
 from shmtop.text.posix_documents import HolderRecord, command_of
 from shmtop.text.units import octal_perms
@@ -62,9 +69,10 @@ class MqQueueRecord(Record):
     holders: list[HolderRecord]
     waiters: list[MqWaiterRecord]
     namespace: Annotated[
-        NamespaceRecord | UnsetType,
-        Meta(description="with -A or --namespace: the IPC namespace of the queue"),
-    ] = UNSET
+        NamespaceRecord,
+        Meta(description="the IPC namespace of the queue: the caller's without -A or"
+             " --namespace"),
+    ]  # fmt: skip
 
 
 class PmqListDocument(Record, kw_only=True):
@@ -85,6 +93,7 @@ class PmqListDocument(Record, kw_only=True):
 def queue_record(
     queue: MqQueue, snapshot: MqSnapshot, namespace: NamespaceRecord | UnsetType = UNSET
 ) -> MqQueueRecord:
+    """namespace: the queues' (UNSET: the caller's, as a scan of our own queues is)."""
     entry, state = queue.entry, queue.entry.state
     registered = state.notify_pid != 0
     return MqQueueRecord(
@@ -117,7 +126,7 @@ def queue_record(
             MqWaiterRecord(w.pid, command_of(snapshot.processes, w.pid), w.tid, w.fd, w.sending)
             for w in queue.waiters
         ],
-        namespace=namespace,
+        namespace=namespace if isinstance(namespace, NamespaceRecord) else caller_namespace(),
     )
 
 

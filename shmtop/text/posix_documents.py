@@ -15,7 +15,14 @@ from msgspec import UNSET, Meta, UnsetType
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixProcess, PosixSnapshot
 from shmtop.core.posix.verdicts import PosixStatus, judge
 from shmtop.core.snapshot.accounts import group_name, user_name
-from shmtop.text.documents import SCHEMA_VERSION, NamespaceRecord, Record, Time, Version
+from shmtop.text.documents import (
+    SCHEMA_VERSION,
+    NamespaceRecord,
+    Record,
+    Time,
+    Version,
+    caller_namespace,
+)
 from shmtop.text.export import iso_moment, iso_time
 from shmtop.text.units import octal_perms
 
@@ -91,10 +98,10 @@ class PosixObjectRecord(Record):
     holders: list[HolderRecord]
     semaphore: Annotated[SemaphoreRecord | None, Meta(description="psem only")]
     namespace: Annotated[
-        NamespaceRecord | UnsetType,
-        Meta(description="with -A or --namespace: the IPC namespace whose member's /dev/shm"
-             " it was found in (POSIX shm is its mount namespace's)"),
-    ] = UNSET  # fmt: skip
+        NamespaceRecord,
+        Meta(description="the IPC namespace whose member's /dev/shm it was found in (POSIX"
+             " shm is its mount namespace's): the caller's without -A or --namespace"),
+    ]  # fmt: skip
 
 
 class PosixListDocument(Record, kw_only=True):
@@ -120,6 +127,7 @@ def command_of(processes: Mapping[int, PosixProcess], pid: int) -> str | None:
 def object_record(
     obj: PosixObject, snapshot: PosixSnapshot, namespace: NamespaceRecord | UnsetType = UNSET
 ) -> PosixObjectRecord:
+    """namespace: the scan's (UNSET: the caller's, as a scan of our own /dev/shm is)."""
     verdict = judge(obj, snapshot)
     known = obj.stat_known
     sem = obj.semaphore
@@ -155,7 +163,7 @@ def object_record(
             for h in obj.holders
         ],
         semaphore=SemaphoreRecord(sem.value, sem.nwaiters, sem.problem) if sem else None,
-        namespace=namespace,
+        namespace=namespace if isinstance(namespace, NamespaceRecord) else caller_namespace(),
     )
 
 

@@ -63,7 +63,7 @@ def posix_show_document(
     name: str, found: Sequence[PosixObject], snapshot: PosixSnapshot,
     command_lines: Mapping[int, str | None], namespace: NamespaceRecord | None = None,
 ) -> PosixShowDocument:  # fmt: skip
-    """namespace: the objects' (another's, through --namespace); None: ours, not written."""
+    """namespace: the objects' (another's, through --namespace); None: the caller's."""
     return PosixShowDocument(
         schema_version=SCHEMA_VERSION,
         name=name,

@@ -115,7 +115,8 @@ def test_watch_of_every_kind_shows_posix_objects_made_between_its_lines(
     assert f"/{HOSTILE}" not in names[0] and QUEUE not in queues[0]
     assert f"/{HOSTILE}" in names[2] and QUEUE in queues[2]
     (ours,) = [o for o in lines[2]["posix_shm"] if o["name"] == f"/{HOSTILE}"]
-    assert ours["size"] == 12288 and ours["in_shm_dir"] and "namespace" not in ours
+    assert ours["size"] == 12288 and ours["in_shm_dir"]
+    assert ours["namespace"] == lines[2]["segments"][0]["namespace"]  # the caller's, as SysV
 
 
 def test_watch_of_every_kind_with_a_filter_no_posix_kind_takes_stays_system_v(
@@ -244,3 +245,38 @@ def test_a_watch_of_every_kind_takes_every_line_from_one_collector() -> None:
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 3
     assert done.stderr.splitlines()[-1] == "COUNTED 1 [0, 0, 0] 0"
+
+
+def test_every_posix_record_carries_its_namespace_as_the_system_v_ones_do(
+    make_shm: MakeShm, made_later: list[str]
+) -> None:
+    """Without -A or --namespace too: (namespace, id or name) is every object's identity."""
+    shmid = make_shm()
+    made_later.append(f"/dev/shm/{TAG}-ns")
+    made_later.append(f"/dev/shm/sem.{TAG}-ns")
+    made_later.append(QUEUE)
+    for path in (f"/dev/shm/{TAG}-ns", f"/dev/shm/sem.{TAG}-ns"):
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+        os.ftruncate(fd, 32)
+        os.close(fd)
+    native.mq_close(native.mq_open(QUEUE, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+    listed = shmtop("list", "--json").json()
+    validate("list", listed)
+    (segment,) = [s for s in listed["segments"] if s["id"] == shmid]
+    ours = segment["namespace"]
+    assert ours["current"] is True and ours["inode"] == os.stat("/proc/self/ns/ipc").st_ino
+    records = listed["posix_shm"] + listed["posix_semaphores"] + listed["posix_queues"]
+    assert {f"/{TAG}-ns", f"/{TAG}-ns", QUEUE} <= {r["name"] for r in records}
+    assert all(r["namespace"] == ours for r in records)
+    for args, schema, field in (
+        (("list", "pshm", "--json"), "posix-list", "objects"),
+        (("list", "psem", "--json"), "posix-list", "objects"),
+        (("list", "pmq", "--json"), "pmq-list", "queues"),
+        (("show", "pshm", "--name", f"/{TAG}-ns", "--json"), "posix-show", "objects"),
+        (("show", "psem", "--name", f"/{TAG}-ns", "--json"), "posix-show", "objects"),
+        (("show", "pmq", "--name", QUEUE, "--json"), "pmq-show", "queues"),
+    ):
+        document = shmtop(*args).json()
+        validate(schema, document)
+        assert document[field], args
+        assert all(r["namespace"] == ours for r in document[field]), args

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -153,16 +154,148 @@ def test_rm_in_a_namespace_removes_that_namespace_object_only(
     assert native.shm_stat(ours) is not None  # still there, in our namespace
 
 
-def test_without_privilege_A_is_one_error_line_and_exit_1(
-    boxes: tuple[dict[str, Any], dict[str, Any]],
+@pytest.fixture
+def out_of_reach() -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Two namespaces root made that nobody cannot read: one of root's processes (nobody
+    cannot even tell its namespace: ns/ipc needs ptrace rights), one a process of nobody's
+    lives in (nobody places it, from its own process's link, but cannot join it)."""
+    with (
+        foreign_namespace("shmtop-ns-root", objects=1) as root_box,
+        foreign_namespace(objects=1, inside=hidden.NOBODY) as nobody_box,  # no hostname: nobody
+        # may not set one
+    ):
+        yield root_box, nobody_box
+
+
+PARTIAL_LINE = "shmtop: -A: only "
+
+
+def _partial_line(stderr: str) -> str:
+    """The one line that says -A was partial (and no other line speaks of namespaces)."""
+    lines = stderr.splitlines()
+    about = [line for line in lines if "namespace" in line.lower()]
+    assert len(about) == 1, lines
+    assert about[0].startswith(PARTIAL_LINE) and "root" in about[0], about
+    assert "Traceback" not in stderr
+    return about[0]
+
+
+def _not_joinable(line: str) -> int:
+    """How many namespaces the partial line says could not be joined. At least the one of
+    nobody's this test made; the machine's other users (another test run) may add theirs."""
+    found = re.search(r"(\d+) namespaces? not joinable", line)
+    assert found, line
+    return int(found.group(1))
+
+
+def test_without_privilege_A_lists_the_callers_namespace_and_says_what_it_could_not(
+    out_of_reach: tuple[dict[str, Any], dict[str, Any]], make_shm: Any
 ) -> None:
-    for args in (("list", "-A"), ("list", "-A", "--json")):
-        done = hidden.run(args, nobody=True)
-        assert done.code == 1, done
-        assert "Traceback" not in done.stderr
-        lines = done.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("shmtop: permission denied"), lines
-        assert "root" in lines[0] and done.stdout == ""
+    root_box, nobody_box = out_of_reach
+    ours = make_shm()
+    # JSON: the document whole on stdout, exit 1 (partial), the count on stderr.
+    done = hidden.run(("list", "-A", "--json"), nobody=True)
+    assert done.code == 1, done
+    listed = json.loads(done.stdout)
+    validate("list", listed)
+    spaces = {ns["inode"]: ns for ns in listed["namespaces"]}
+    assert listed["namespaces"][0]["inode"] == OURS and listed["namespaces"][0]["current"]
+    assert spaces[OURS]["refused"] is None and spaces[OURS]["blind_spots"] is not None
+    assert root_box["inode"] not in spaces  # not even placed: counted in unplaced
+    assert listed["unplaced"]["permission denied"] >= 1
+    theirs = spaces[nobody_box["inode"]]
+    assert theirs["refused"].startswith("permission denied") and theirs["blind_spots"] is None
+    assert theirs["current"] is False and theirs["processes"] >= 1
+    assert [s["id"] for s in listed["segments"] if s["id"] == ours] == [ours]
+    assert {s["namespace"]["inode"] for s in listed["segments"]} == {OURS}
+    line = _partial_line(done.stderr)
+    unplaced = listed["unplaced"]["permission denied"]
+    refused = sum(ns["refused"] is not None for ns in listed["namespaces"])
+    assert f"({unplaced} processes' IPC namespace unreadable, {refused} namespace" in line
+    assert _not_joinable(line) == refused
+    # Text: the caller's table (and the refused one's NS name nowhere in it), the same line.
+    text = hidden.run(("list", "shm", "-A"), nobody=True)
+    assert text.code == 1, text
+    header, *rows = text.lines()
+    assert header.split()[:2] == ["NS", "ID"]  # two namespaces told: ours and the refused
+    assert [row.split()[1] for row in rows if row.split()[1] == str(ours)] == [str(ours)]
+    assert "shmtop-ns-root" not in text.stdout
+    again = _partial_line(text.stderr)  # the same, but for processes started or ended since
+    assert again.split("(")[0] == line.split("(")[0] and _not_joinable(again) >= 1
+    # Every kind: the POSIX tables of what was read, the JSON still one valid document.
+    every = hidden.run(("list", "-A"), nobody=True)
+    assert every.code == 1 and "POSIX" in every.stdout, every
+    _partial_line(every.stderr)
+    # The POSIX kinds alone: the queues of the namespace it cannot join are counted in the
+    # same line (not one line of their own); its /dev/shm is ours, shown.
+    queues = hidden.run(("list", "pmq", "-A", "--json"), nobody=True)
+    assert queues.code == 1, queues
+    validate("pmq-list", json.loads(queues.stdout))
+    assert _not_joinable(_partial_line(queues.stderr)) >= 1
+    shm = hidden.run(("list", "pshm", "-A", "--json"), nobody=True)
+    assert shm.code == 1, shm
+    validate("posix-list", json.loads(shm.stdout))
+    shown = re.search(r"only (\d+) IPC namespaces shown", _partial_line(shm.stderr))
+    assert shown and int(shown.group(1)) >= 2  # ours, and the one sharing our /dev/shm
+    # A watch: the line said once, each document whole with the namespace refused in it.
+    watched = hidden.run(("list", "shm", "-A", "--json", "--watch", "0.1", "--count", "2"),
+                         nobody=True)  # fmt: skip
+    assert watched.code == 1, watched
+    documents = [json.loads(line) for line in watched.lines()]
+    assert len(documents) == 2
+    for document in documents:
+        validate("list", document)
+        reasons = [ns["refused"] for ns in document["namespaces"] if not ns["current"]]
+        assert reasons and all(why.startswith("permission denied") for why in reasons)
+    _partial_line(watched.stderr)
+
+
+USER_NAMESPACE = ("unshare", "--user", "--map-root-user")
+
+
+def test_root_of_a_user_namespace_of_its_own_is_partial_too() -> None:
+    """CAP_SYS_ADMIN of another user namespace than the host's: the host's processes' links
+    stay unreadable and its namespaces unjoinable, so -A is partial as without privilege."""
+    probe = subprocess.run([*USER_NAMESPACE, "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"no user namespace can be made here: {probe.stderr.decode().strip()}")
+    with foreign_namespace("shmtop-ns-host"):
+        done = hidden.run(("list", "-A", "--json"), nobody=False, then=USER_NAMESPACE)
+    assert done.code == 1, done
+    listed = json.loads(done.stdout)
+    validate("list", listed)
+    assert listed["namespaces"][0]["inode"] == OURS and listed["namespaces"][0]["current"]
+    assert listed["unplaced"]["permission denied"] >= 1
+    line = _partial_line(done.stderr)
+    assert f"({listed['unplaced']['permission denied']} processes' IPC namespace" in line
+
+
+def test_without_privilege_waiters_A_scans_the_callers_namespace_and_says_the_rest(
+    out_of_reach: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    _, nobody_box = out_of_reach
+    done = hidden.run(("waiters", "-A", "--json"), nobody=True)
+    assert done.code == 1, done
+    documents = [json.loads(line) for line in done.lines()]
+    for document in documents:
+        validate("waiters", document)
+    assert [d["namespace"]["inode"] for d in documents] == [OURS]
+    assert _not_joinable(_partial_line(done.stderr)) >= 1
+    text = hidden.run(("waiters", "-A"), nobody=True)
+    assert text.code == 1, text
+    assert text.lines()[0].startswith("== IPC namespace ")
+    assert str(nobody_box["inode"]) not in text.stdout
+    _partial_line(text.stderr)
+
+
+def test_without_privilege_namespace_NS_of_another_is_one_error_line(
+    out_of_reach: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    _, nobody_box = out_of_reach
+    done = hidden.run(("list", "--namespace", str(nobody_box["inode"])), nobody=True)
+    assert done.code == 1 and done.stdout == "", done
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("shmtop: permission denied (1 namespace not joinable)"), line
 
 
 def test_an_unknown_namespace_is_an_error_and_A_with_namespace_a_usage_error() -> None:

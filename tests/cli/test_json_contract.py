@@ -123,7 +123,7 @@ def test_every_document_validates_against_its_schema_for_every_kind(world: World
     assert [s["value"] for s in sets[world.values]["semaphores"]] == [1, 0, 7]
     assert sets[world.waited]["waiters"] == 1
     assert queues[world.queue]["qnum"] == 1
-    assert listed["schema_version"] == "1.4"
+    assert listed["schema_version"] == "1.5"
     ours = os.stat("/proc/self/ns/ipc").st_ino  # every object carries its namespace
     assert {o["namespace"]["inode"] for o in listed["segments"]} == {ours}
     assert all(o["namespace"]["current"] for o in listed["queues"])
@@ -487,7 +487,7 @@ def test_the_waiters_document_validates_with_a_blocked_queue_receiver_and_sender
     helpers.wait_until(both_blocked, "both children block")
     waits = run_json(["waiters"])
     validate("waiters", waits)
-    assert waits["schema_version"] == "1.4"
+    assert waits["schema_version"] == "1.5"
     mine = {w["pid"]: w for w in waits["waiters"] if w["kind"] == "pmq"}
     received, sent = mine[receiver.pid], mine[sender.pid]
     assert (received["id"], received["syscall"], received["direction"]) == (

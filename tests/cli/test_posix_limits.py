@@ -58,7 +58,7 @@ def test_limits_json_has_the_mqueue_sysctls_and_the_shm_filesystem() -> None:
     assert done.code == 0, done
     document = json.loads(done.stdout)
     validate("limits", document)
-    assert document["schema_version"] == "1.4"
+    assert document["schema_version"] == "1.5"
     assert document["mq_queues"] == {"used": 2, "limit": sysctl("queues_max"),
                                      "percent": round(200 / sysctl("queues_max"), 2)}  # fmt: skip
     assert document["mq_msg_max"]["used"] == document["mq_msg_max"]["limit"] == sysctl("msg_max")

@@ -99,6 +99,6 @@ def test_a_record_carries_the_namespace_it_is_encoded_with(shm: Objects) -> None
     records.begin()
     (plain,) = records.encoded(objects_, snapshot)
     (placed,) = records.encoded(objects_, snapshot, where)
-    assert "namespace" not in json.loads(plain)
+    assert json.loads(plain)["namespace"]["current"] is True  # the caller's, unsaid
     assert json.loads(placed)["namespace"]["name"] == "box"
     assert placed == encode(object_record(objects_[0], snapshot, where))

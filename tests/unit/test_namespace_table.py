@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shmtop.text.errors import namespaces_denied, no_such_namespace
+from shmtop.text.errors import namespaces_denied, namespaces_partial, no_such_namespace
 from shmtop.text.namespace_table import namespace_label, refusal_lines, rows_across
 
 HOSTILE = "box\x1b[2J\x1b]0;pwned\x07\u202e"
@@ -38,3 +38,12 @@ def test_the_errors_say_what_it_takes() -> None:
     assert "root" in line and "CAP_SYS_ADMIN" in line
     unknown = no_such_namespace("x\x1b")
     assert "\x1b" not in unknown and "'x\u241b'" in unknown
+
+
+def test_the_partial_line_names_what_was_shown_and_counts_the_rest() -> None:
+    one = namespaces_partial(["ipc:[5]"], 1, 1)
+    assert one.startswith("-A: only IPC namespace ipc:[5] shown; permission denied (1 process's")
+    assert "IPC namespace unreadable, 1 namespace not joinable)" in one and "root" in one
+    assert namespaces_partial(["a", "b"], 0, 2).startswith(
+        "-A: only 2 IPC namespaces shown; permission denied (2 namespaces not joinable)"
+    )

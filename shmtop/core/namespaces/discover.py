@@ -233,3 +233,17 @@ def can_join(status_path: str = f"{PROC}/thread-self/status") -> bool:
     except (OSError, ValueError):
         pass
     return False
+
+
+PROC_USER_INIT_INO = 0xEFFFFFFD  # the initial user namespace's inode (include/linux/proc_ns.h)
+
+
+def in_initial_user_namespace(link: str = f"{PROC}/thread-self/ns/user") -> bool:
+    """Whether the calling thread is in the initial user namespace: its capabilities are
+    then the host's (root's reach every process's links but where an LSM or a sandbox's
+    PID 1 refuses them); in another one, CAP_SYS_ADMIN is of that namespace only, and the
+    host's processes stay out of reach. False if that cannot be told."""
+    try:
+        return os.stat(link).st_ino == PROC_USER_INIT_INO
+    except OSError:
+        return False
