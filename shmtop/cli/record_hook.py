@@ -19,6 +19,7 @@ from shmtop.cli.output import EXIT_OK, EXIT_USAGE, CliError
 if TYPE_CHECKING:
     from shmtop.core.model import Snapshot
     from shmtop.core.recording.reader import Recording
+    from shmtop.core.recording.recorder import Taken
 
 # The same words as core/recording/moments.MOMENT_HELP (not imported: every command builds
 # the parser, and only these commands may load the recording code).
@@ -163,7 +164,7 @@ def list_recorded_posix(args: argparse.Namespace) -> int:
     return posix.run_list(args, scan)
 
 
-def snapshot_source(every: bool) -> tuple[Callable[[], Sequence[Snapshot]], Callable[[], None]]:
+def snapshot_source(every: bool) -> tuple[Callable[[], Sequence[Taken]], Callable[[], None]]:
     """What record takes each round (one snapshot a namespace) and how to close it; the
     first round is taken here, so that unreadable tables fail before the file is made."""
     from shmtop.cli.commands import take_snapshot
@@ -182,7 +183,7 @@ def snapshot_source(every: bool) -> tuple[Callable[[], Sequence[Snapshot]], Call
 
     collectors = NamespaceCollectors()
 
-    def take() -> list[Snapshot]:
+    def take() -> list[Taken]:
         views = collectors.snapshot().views
         return [view.snapshot for view in views if view.snapshot is not None]
 

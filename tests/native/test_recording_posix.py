@@ -15,8 +15,8 @@ from pmq_kids import Queues, send
 from pshm_kids import NamedSemaphores, children, objects, start
 
 from shmtop.core.posix.full import FullCollector
-from shmtop.core.posix.mqueue import MqSnapshot
 from shmtop.core.posix.model import SEM_PREFIX, SHM_DIR, PosixSnapshot
+from shmtop.core.posix.mqueue import MqSnapshot
 from shmtop.core.recording import codec
 from shmtop.core.recording.frames import HEADER_SIZE, MAGIC, FrameType, encode_frame
 from shmtop.core.recording.posix_changes import PosixRecord

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from shmtop.core.posix.model import PosixObject, PosixProcess, PosixSnapshot, ShmMount
-from shmtop.core.posix.mqueue import MqQueue, MqSnapshot
+from shmtop.core.posix.mqueue_model import MqQueue, MqSnapshot
 
 Key = tuple[int, int]  # (device, inode): an object's identity
 T = TypeVar("T")
@@ -115,9 +115,8 @@ def diff(
     old: Sequence[T], new: Sequence[T], key: Callable[[T], Key], same: Callable[[T, T], bool]
 ) -> tuple[tuple[T, ...], tuple[Key, ...], tuple[Key, ...] | None]:
     """(new or changed, removed keys, the full order if apply would not get it)."""
-    if len(old) == len(new) and all(map(same, old, new)):
-        if all(key(o) == key(n) for o, n in zip(old, new, strict=True) if o is not n):
-            return (), (), None
+    if len(old) == len(new) and all(map(same, old, new)):  # the usual: nothing moved
+        return (), (), None  # (an equal object has the same key: the same dev and inode)
     before = {key(o): o for o in old}
     changed = tuple(o for o in new if (b := before.get(key(o))) is None or not same(b, o))
     now = {key(o) for o in new}
@@ -155,10 +154,12 @@ def change_between(old: PosixRecord, new: PosixRecord) -> PosixChange | None:
         changed_q, gone_q, order_q = diff(old.queues.queues, new.queues.queues, _queue_key,
                                           _queue_same)  # fmt: skip
         procs, procs_gone = _processes(old.queues.processes, new.queues.processes)
-        head_q = queues_head(new.queues)
+        head_q: QueuesHead | None = queues_head(new.queues)
+        if head_q == queues_head(old.queues):
+            head_q = None
         fields.update(queues=changed_q, queues_gone=gone_q, queues_order=order_q,
                       queue_processes=procs, queue_processes_gone=procs_gone,
-                      queues_head=None if head_q == queues_head(old.queues) else head_q)  # fmt: skip
+                      queues_head=head_q)  # fmt: skip
     return PosixChange(**fields)
 
 

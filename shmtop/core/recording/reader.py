@@ -12,8 +12,8 @@ import msgspec
 from shmtop.core.model import Snapshot
 from shmtop.core.recording import codec
 from shmtop.core.recording.changes import State
-from shmtop.core.recording.posix_changes import PosixRecord, PosixState
 from shmtop.core.recording.frames import Frame, FrameType, NotARecording, payload, scan_frames
+from shmtop.core.recording.posix_changes import PosixRecord, PosixState
 
 SAME_MOMENT = 1e-5  # seconds: a time printed to the microsecond is that frame's
 KEYS_KEPT = 4  # decoded key frames kept: stepping back and forth around one stays cheap

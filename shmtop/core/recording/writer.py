@@ -49,7 +49,7 @@ class RecordingWriter:
         namespace = snapshot.ipc_namespace
         last, count = self._last.get(namespace), self._count.get(namespace, 0)
         whole = last is None or count % self.keyframe_every == 0
-        if whole:
+        if last is None or whole:
             kind, body = FrameType.KEY, codec.ENCODER.encode(snapshot)
         else:
             kind, body = FrameType.CHANGE, codec.ENCODER.encode(change_between(last, snapshot))
