@@ -37,8 +37,8 @@ def record_arguments(record: argparse.ArgumentParser) -> None:
                         help="seconds between snapshots (default 1)")  # fmt: skip
     record.add_argument("-A", "--all-namespaces", action="store_true",
                         help="every IPC namespace on the machine (root), each a stream of"
-                             " its own in the file; those made after the start are not"
-                             " recorded")  # fmt: skip
+                             " its own in the file (System V objects only); those made"
+                             " after the start are not recorded")  # fmt: skip
     record.add_argument("--duration", metavar="DURATION",
                         help="stop after this long (30s, 10m, 2h); default: until Ctrl-C"
                              " or SIGTERM")  # fmt: skip
