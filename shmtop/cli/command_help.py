@@ -162,6 +162,7 @@ COMMANDS: dict[str, CommandHelp] = {
         (
             "shmtop record ipc.rec",
             "shmtop record ipc.rec --interval 5 --duration 2h",
+            "shmtop record ipc.rec --no-posix",
             "shmtop record -A every-namespace.rec",
         ),
     ),

@@ -27,7 +27,7 @@ MOMENT = (
     "TIME: an ISO time (no offset: local), +30s after the start, -5m before the end, start, end"
 )
 MAX_INTERVAL = 3600.0
-SYSV_ONLY = "the recording holds no POSIX objects"  # format 1, or record -A
+SYSV_ONLY = "the recording holds no POSIX objects"  # format 1, record -A or --no-posix
 
 
 def record_arguments(record: argparse.ArgumentParser) -> None:
@@ -39,6 +39,10 @@ def record_arguments(record: argparse.ArgumentParser) -> None:
                         help="every IPC namespace on the machine (root), each a stream of"
                              " its own in the file (System V objects only); those made"
                              " after the start are not recorded")  # fmt: skip
+    record.add_argument("--no-posix", action="store_true",
+                        help="System V objects only: no POSIX scan each round (the scan"
+                             " reads every process's maps and fds: about half the"
+                             " recorder's CPU on a large machine)")  # fmt: skip
     record.add_argument("--duration", metavar="DURATION",
                         help="stop after this long (30s, 10m, 2h); default: until Ctrl-C"
                              " or SIGTERM")  # fmt: skip
@@ -164,13 +168,19 @@ def list_recorded_posix(args: argparse.Namespace) -> int:
     return posix.run_list(args, scan)
 
 
-def snapshot_source(every: bool) -> tuple[Callable[[], Sequence[Taken]], Callable[[], None]]:
+def snapshot_source(
+    every: bool, posix: bool = True
+) -> tuple[Callable[[], Sequence[Taken]], Callable[[], None]]:
     """What record takes each round (one snapshot a namespace) and how to close it; the
     first round is taken here, so that unreadable tables fail before the file is made."""
     from shmtop.cli.commands import take_snapshot
     from shmtop.core.snapshot.collect import Collector
     from shmtop.text.errors import tables_unreadable
 
+    if not every and not posix:
+        collector = Collector()
+        take_snapshot(collector=collector)
+        return (lambda: (collector.snapshot(),)), collector.close
     if not every:
         from shmtop.core.posix.full import FullCollector
 
@@ -221,10 +231,10 @@ def run_record(args: argparse.Namespace) -> int:
             duration = parse_duration(args.duration)
         except ValueError as error:
             raise CliError(f"--duration: {error}", EXIT_USAGE) from error
-    take, close = snapshot_source(args.all_namespaces)
+    posix = not (args.all_namespaces or args.no_posix)
+    take, close = snapshot_source(args.all_namespaces, posix)
     try:
-        writer = RecordingWriter(args.file, interval=args.interval,
-                                 posix=not args.all_namespaces)  # fmt: skip
+        writer = RecordingWriter(args.file, interval=args.interval, posix=posix)
     except OSError as error:
         close()
         raise CliError(f"cannot create {args.file}: {error.strerror or error}") from error

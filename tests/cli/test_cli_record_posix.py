@@ -77,3 +77,13 @@ def test_a_recording_without_the_posix_half_refuses_the_posix_kinds(tmp_path: Pa
     assert "holds no POSIX objects" in said
     plain = shmtop("list", "--from", str(path))
     assert plain.code == 0 and "holds no POSIX objects: no POSIX table" in plain.stderr
+
+
+def test_record_stores_the_posix_half_unless_told_not_to(tmp_path: Path) -> None:
+    with_posix, without = tmp_path / "with.rec", tmp_path / "without.rec"
+    for path, more in ((with_posix, ()), (without, ("--no-posix",))):
+        run = shmtop("record", str(path), "--interval", "0.5", "--duration", "1s", *more)
+        assert run.code == 0, run.stderr
+    assert shmtop("list", "pshm", "--from", str(with_posix)).code == 0
+    said = error_line(shmtop("list", "pshm", "--from", str(without)), 2)
+    assert "holds no POSIX objects" in said

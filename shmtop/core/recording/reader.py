@@ -17,7 +17,10 @@ from shmtop.core.recording.posix_changes import PosixRecord, PosixState
 
 SAME_MOMENT = 1e-5  # seconds: a time printed to the microsecond is that frame's
 KEYS_KEPT = 4  # decoded key frames kept: stepping back and forth around one stays cheap
-NO_POSIX = "the recording holds no POSIX objects (recorded before shmtop stored them, or with -A)"
+NO_POSIX = (
+    "the recording holds no POSIX objects (recorded before shmtop stored them, with -A"
+    " or with --no-posix)"
+)
 _POSIX_TYPES = (FrameType.POSIX_KEY, FrameType.POSIX_CHANGE)
 
 
