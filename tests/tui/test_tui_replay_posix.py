@@ -26,7 +26,8 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="reads every process's
 
 def names(app: ReplayApp, tab: str) -> dict[str, Any]:
     table = app.main_screen.query_one(f"#table-{tab}", PosixTable)
-    return {row.obj.name: row.obj for row in table.objects.values()}
+    rows: list[Any] = list(table.objects.values())
+    return {row.obj.name: row.obj for row in rows}
 
 
 def status(app: ReplayApp) -> str:
