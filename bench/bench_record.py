@@ -265,8 +265,13 @@ def frames(path: Path) -> int:
 
 def file_figures(path: Path) -> dict[str, Any]:
     recording = Recording.open(path)
-    keys = [f.length + HEADER_SIZE for f in recording.frames if f.type is FrameType.KEY]
-    changes = [f.length + HEADER_SIZE for f in recording.frames if f.type is FrameType.CHANGE]
+    # A moment's bytes: its System V frame and its POSIX frame (format 2: written with it;
+    # none when the POSIX half did not change).
+    posix = {f.taken_at: f.length + HEADER_SIZE for f in recording.posix_frames}
+    sizes = [(f.type, f.length + HEADER_SIZE + posix.get(f.taken_at, 0))
+             for f in recording.frames]  # fmt: skip
+    keys = [size for kind, size in sizes if kind is FrameType.KEY]
+    changes = [size for kind, size in sizes if kind is FrameType.CHANGE]
     every = recording.meta.keyframe_every
     key_mean = sum(keys) / len(keys)
     change_mean = sum(changes) / len(changes) if changes else 0.0

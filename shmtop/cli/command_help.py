@@ -20,8 +20,8 @@ COMMANDS: dict[str, CommandHelp] = {
         "a table of every object, with attached processes",
         "One table per kind (shm, sem, msg; pshm, psem for POSIX shared memory and named"
         " semaphores in /dev/shm, pmq for POSIX message queues; none or all: System V,"
-        " then the POSIX ones, with -A and --watch too; a recording (--from) holds System V"
-        " only), from one consistent"
+        " then the POSIX ones, with -A, --watch and --from too; a recording made with -A"
+        " holds the other namespaces' System V objects only), from one consistent"
         " snapshot: owner, size, attachments with their access (rw/ro), status (dest,"
         " orphan, locked) and who created and last used each object. Run as root to see"
         " every process's mappings; without root shmtop says what it could not inspect."
@@ -153,7 +153,8 @@ COMMANDS: dict[str, CommandHelp] = {
     ),
     "record": CommandHelp(
         "record snapshots to a file (only what changed, compressed) until Ctrl-C",
-        "Takes a snapshot every interval and appends it to FILE: a whole one every 60th,"
+        "Takes a snapshot every interval (System V and POSIX objects; with -A, every"
+        " namespace's System V ones) and appends it to FILE: a whole one every 60th,"
         " else only what changed since the one before, compressed, each frame with its"
         " checksum, so that the file stays readable whenever the recorder stops (a torn"
         " last frame is left out). Replay it with `shmtop replay`, or ask it with"
@@ -161,6 +162,7 @@ COMMANDS: dict[str, CommandHelp] = {
         (
             "shmtop record ipc.rec",
             "shmtop record ipc.rec --interval 5 --duration 2h",
+            "shmtop record ipc.rec --no-posix",
             "shmtop record -A every-namespace.rec",
         ),
     ),

@@ -570,6 +570,8 @@ def take_snapshot(*, attachments: bool = True, collector: Collector | None = Non
 
 def run_list(args: argparse.Namespace) -> int:
     recorded = record_hook.recorded_snapshot(args, args.kind in POSIX_KINDS)  # --from FILE
+    if args.kind in POSIX_KINDS and recorded is not None:  # its POSIX half
+        return record_hook.list_recorded_posix(args)
     if args.kind in POSIX_KINDS and (args.watch is not None or args.count is not None):
         from shmtop.cli import posix_watch
 
@@ -598,9 +600,15 @@ def run_list(args: argparse.Namespace) -> int:
 def list_once(args: argparse.Namespace, kinds: Sequence[str], recorded: Snapshot | None) -> int:
     """`list` of the caller's namespace, once: the snapshot, then its tables or its JSON."""
     posix_part = None
-    if args.kind == "all" and recorded is None and posix_left_out(args):
+    if args.kind == "all" and recorded is not None:  # and its POSIX half, if it has one
+        from shmtop.cli import list_posix
+
+        snapshot = recorded
+        if not posix_left_out(args):
+            posix_part = list_posix.recorded_part(args, recorded, args.recorded_posix)
+    elif args.kind == "all" and posix_left_out(args):
         snapshot = take_snapshot(attachments=True)  # System V tables only
-    elif args.kind == "all" and recorded is None:  # and the POSIX tables (cli/list_posix.py)
+    elif args.kind == "all":  # and the POSIX tables (cli/list_posix.py)
         from shmtop.cli import list_posix
 
         snapshot, posix_part = list_posix.scan(args)  # one maps and fd read for both

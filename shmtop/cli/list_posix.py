@@ -3,8 +3,8 @@ memory, named semaphores and message queues, as `list pshm|psem|pmq` show them.
 
 In the caller's namespace: a one-shot list from one full snapshot (scan), and each line of
 `list --json --watch` from a kept FullCollector (part_of, cli/watch_all.py); `-A` and
-`--namespace` are cli/list_all_namespaces.py's, `--from` stays System V (a recording holds
-no POSIX scan).
+`--namespace` are cli/list_all_namespaces.py's; `--from` shows a recording's POSIX half
+(recorded_part).
 """
 
 from __future__ import annotations
@@ -91,6 +91,18 @@ def part_of(full: FullSnapshot, args: argparse.Namespace, kept: Filters | None) 
     for kind in PosixKind:
         objects[kind] = order(posix_choice.shm(args, snapshot, kind), kind)
     return PosixPart(snapshot, posix_choice.queues(args, queues), objects, args.user)
+
+
+def recorded_part(args: argparse.Namespace, snapshot: Snapshot, record: Any) -> PosixPart | None:
+    """list --from: the POSIX part of a recorded moment (record: a PosixRecord, None: the file
+    holds none, said on stderr already); a scan that failed then is said on stderr."""
+    if record is None:
+        return None
+    if record.shm is None or record.queues is None:
+        print(f"shmtop: no POSIX table: at that moment {record.problem or 'no POSIX scan'}",
+              file=sys.stderr)  # fmt: skip
+        return None
+    return part_of(FullSnapshot(snapshot, record.shm, record.queues), args, filters(args))
 
 
 def none_line(line: str, user: str | None) -> str:

@@ -27,12 +27,13 @@ def _note(snapshot: MqSnapshot) -> None:
         print(note, file=sys.stderr)
 
 
-def run_list(args: argparse.Namespace) -> int:
+def run_list(args: argparse.Namespace, recorded: MqSnapshot | None = None) -> int:
     """A table, or the pmq-list JSON document (--filter's, --user's queues in --sort's
-    order). Exit 1 when no mqueue fs could be read at all."""
+    order; recorded: a recording's scan, list --from). Exit 1 when no mqueue fs could be
+    read at all."""
     posix_choice.check(args, MQ_KIND)
     matches = posix_filter(args)
-    scan = queues_filtered(matches, take_snapshot())
+    scan = queues_filtered(matches, recorded if recorded is not None else take_snapshot())
     posix_choice.check_user(args, (q.entry.uid for q in scan.queues))
     snapshot = posix_choice.queues(args, scan)
     if args.json:

@@ -45,9 +45,9 @@ def filtered(matches: Any, snapshot: PosixSnapshot, kind: PosixKind, where: Any 
     return list_filter.keep_shm(snapshot, kind, matches, where)
 
 
-def run_list(args: argparse.Namespace) -> int:
+def run_list(args: argparse.Namespace, recorded: PosixSnapshot | None = None) -> int:
     """A table, or the posix-list JSON document: --filter's, --user's objects in --sort's
-    order (cli/posix_choice.py)."""
+    order (cli/posix_choice.py); recorded: a recording's scan (list --from), not the kernel's."""
     if args.kind == MQ_KIND:
         from shmtop.cli import pmq
 
@@ -55,7 +55,7 @@ def run_list(args: argparse.Namespace) -> int:
     posix_choice.check(args, args.kind)
     kind = PosixKind(args.kind)
     matches = posix_filter(args)
-    scan = filtered(matches, take_snapshot(), kind)
+    scan = filtered(matches, recorded if recorded is not None else take_snapshot(), kind)
     posix_choice.check_user(args, (o.uid for o in scan.objects if o.stat_known))
     snapshot, order = posix_choice.shm(args, scan, kind), posix_choice.order(args)
     if args.json:

@@ -19,6 +19,7 @@ from shmtop.cli.output import EXIT_OK, EXIT_USAGE, CliError
 if TYPE_CHECKING:
     from shmtop.core.model import Snapshot
     from shmtop.core.recording.reader import Recording
+    from shmtop.core.recording.recorder import Taken
 
 # The same words as core/recording/moments.MOMENT_HELP (not imported: every command builds
 # the parser, and only these commands may load the recording code).
@@ -26,7 +27,7 @@ MOMENT = (
     "TIME: an ISO time (no offset: local), +30s after the start, -5m before the end, start, end"
 )
 MAX_INTERVAL = 3600.0
-SYSV_ONLY = "a recording holds System V objects only"  # record stores no POSIX scan
+SYSV_ONLY = "the recording holds no POSIX objects"  # format 1, record -A or --no-posix
 
 
 def record_arguments(record: argparse.ArgumentParser) -> None:
@@ -36,8 +37,12 @@ def record_arguments(record: argparse.ArgumentParser) -> None:
                         help="seconds between snapshots (default 1)")  # fmt: skip
     record.add_argument("-A", "--all-namespaces", action="store_true",
                         help="every IPC namespace on the machine (root), each a stream of"
-                             " its own in the file; those made after the start are not"
-                             " recorded")  # fmt: skip
+                             " its own in the file (System V objects only); those made"
+                             " after the start are not recorded")  # fmt: skip
+    record.add_argument("--no-posix", action="store_true",
+                        help="System V objects only: no POSIX scan each round (the scan"
+                             " reads every process's maps and fds: about half the"
+                             " recorder's CPU on a large machine)")  # fmt: skip
     record.add_argument("--duration", metavar="DURATION",
                         help="stop after this long (30s, 10m, 2h); default: until Ctrl-C"
                              " or SIGTERM")  # fmt: skip
@@ -108,13 +113,13 @@ def moment(recording: Recording, text: str, option: str) -> float:
 
 
 def recorded_snapshot(args: argparse.Namespace, posix: bool) -> Snapshot | None:
-    """list --from: the recorded snapshot at --at (None without --from); usage errors first."""
+    """list --from: the recorded snapshot at --at (None without --from); usage errors first.
+    Its POSIX half goes to args.recorded_posix (a PosixRecord, None: the file has none)."""
+    args.recorded_posix = None
     if args.from_file is None:
         if args.at is not None:
             raise CliError("--at goes with --from FILE", EXIT_USAGE)
         return None
-    if posix:
-        raise CliError(f"{SYSV_ONLY} (shm, sem, msg)", EXIT_USAGE)
     if args.watch is not None:
         raise CliError("--watch reads the kernel; --from reads a recording: not both", EXIT_USAGE)
     if getattr(args, "all_namespaces", False):
@@ -130,11 +135,15 @@ def recorded_snapshot(args: argparse.Namespace, posix: bool) -> Snapshot | None:
 
     recording = open_recording(args.from_file, namespace)
     when = moment(recording, args.at or "end", "--at")
-    snapshot = recording.snapshot_at(when)
+    index = recording.index_at(when)
+    snapshot = recording.snapshot(index)
+    args.recorded_posix = recording.posix(index)
+    if posix and args.recorded_posix is None:
+        raise CliError(f"{args.from_file}: {SYSV_ONLY} (it answers shm, sem, msg)", EXIT_USAGE)
     print(f"shmtop: from the recording {args.from_file}: the snapshot of"
           f" {clock(snapshot.taken_at)} (recorded {clock(recording.start)} to"
           f" {clock(recording.end)})", file=sys.stderr)  # fmt: skip
-    if args.kind == "all":  # plain list: the System V tables, and why no POSIX one
+    if args.kind == "all" and args.recorded_posix is None:  # the System V tables alone
         print(f"shmtop: {SYSV_ONLY}: no POSIX table", file=sys.stderr)
     others = len(recording.namespaces) - 1
     if others:
@@ -143,24 +152,48 @@ def recorded_snapshot(args: argparse.Namespace, posix: bool) -> Snapshot | None:
     return snapshot
 
 
-def snapshot_source(every: bool) -> tuple[Callable[[], Sequence[Snapshot]], Callable[[], None]]:
+def list_recorded_posix(args: argparse.Namespace) -> int:
+    """list pshm|psem|pmq --from: the recorded scan at --at (recorded_snapshot's)."""
+    record = args.recorded_posix
+    scan = record.queues if args.kind == "pmq" else record.shm
+    if scan is None:
+        raise CliError(f"{args.from_file}: no POSIX scan at that moment:"
+                       f" {record.problem or 'not recorded'}")  # fmt: skip
+    if args.kind == "pmq":
+        from shmtop.cli import pmq
+
+        return pmq.run_list(args, scan)
+    from shmtop.cli import posix
+
+    return posix.run_list(args, scan)
+
+
+def snapshot_source(
+    every: bool, posix: bool = True
+) -> tuple[Callable[[], Sequence[Taken]], Callable[[], None]]:
     """What record takes each round (one snapshot a namespace) and how to close it; the
     first round is taken here, so that unreadable tables fail before the file is made."""
     from shmtop.cli.commands import take_snapshot
     from shmtop.core.snapshot.collect import Collector
     from shmtop.text.errors import tables_unreadable
 
-    if not every:
+    if not every and not posix:
         collector = Collector()
         take_snapshot(collector=collector)
         return (lambda: (collector.snapshot(),)), collector.close
+    if not every:
+        from shmtop.core.posix.full import FullCollector
+
+        full = FullCollector(sysv=Collector())
+        take_snapshot(collector=full.sysv)  # unreadable tables: said before the file is made
+        return (lambda: (full_round(full),)), full.close
     if os.geteuid() != 0:
         raise CliError("-A needs root: joining another IPC namespace takes CAP_SYS_ADMIN")
     from shmtop.core.namespaces.snapshots import NamespaceCollectors
 
     collectors = NamespaceCollectors()
 
-    def take() -> list[Snapshot]:
+    def take() -> list[Taken]:
         views = collectors.snapshot().views
         return [view.snapshot for view in views if view.snapshot is not None]
 
@@ -170,6 +203,18 @@ def snapshot_source(every: bool) -> tuple[Callable[[], Sequence[Snapshot]], Call
         collectors.close()
         raise CliError(tables_unreadable(error)) from error
     return take, collectors.close
+
+
+def full_round(full: Any) -> tuple[Snapshot, Any]:
+    """One round of a recording: the System V snapshot and its POSIX half, from one read
+    (a FullCollector); where the full read fails, the System V one alone and why."""
+    from shmtop.core.recording.posix_changes import PosixRecord
+
+    try:
+        taken = full.snapshot()
+    except OSError as error:
+        return full.sysv.snapshot(), PosixRecord(None, None, f"POSIX scan failed: {error}")
+    return taken.sysv, PosixRecord(taken.posix, taken.queues)
 
 
 def run_record(args: argparse.Namespace) -> int:
@@ -186,9 +231,10 @@ def run_record(args: argparse.Namespace) -> int:
             duration = parse_duration(args.duration)
         except ValueError as error:
             raise CliError(f"--duration: {error}", EXIT_USAGE) from error
-    take, close = snapshot_source(args.all_namespaces)
+    posix = not (args.all_namespaces or args.no_posix)
+    take, close = snapshot_source(args.all_namespaces, posix)
     try:
-        writer = RecordingWriter(args.file, interval=args.interval)
+        writer = RecordingWriter(args.file, interval=args.interval, posix=posix)
     except OSError as error:
         close()
         raise CliError(f"cannot create {args.file}: {error.strerror or error}") from error

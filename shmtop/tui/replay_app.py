@@ -10,6 +10,7 @@ status line and the header say it is a recording, and of when.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from typing import Any
 
 from textual import on
@@ -17,10 +18,11 @@ from textual.binding import Binding
 
 from shmtop.core.model import Kind, MessageQueue, Segment, Snapshot
 from shmtop.core.recording.moments import parse_moment
-from shmtop.core.recording.reader import Recording, RecordingError
+from shmtop.core.recording.reader import NO_POSIX, Recording, RecordingError
 from shmtop.core.waits.wait_report import WaitReport
 from shmtop.text.units import clock
 from shmtop.tui.app import ShmtopApp, SnapshotReady
+from shmtop.tui.posix_source import PosixView
 from shmtop.tui.probes import run_probes
 from shmtop.tui.refusals import replay_refusal
 from shmtop.tui.screens.main import MainScreen, tab_label
@@ -42,6 +44,29 @@ class RecordingSource:
 
     def snapshot(self) -> Snapshot:
         return self.recording.snapshot(self.index)
+
+
+class RecordedPosix:
+    """The app's PosixFeed: the POSIX half of the snapshot at the cursor (the same view
+    while the cursor stays). No limits: the live ones are not the recording's."""
+
+    def __init__(self, source: RecordingSource) -> None:
+        self.source = source
+        self._shown: tuple[int, PosixView] | None = None
+
+    def snapshot(self, shown: bool = True) -> PosixView:
+        index = self.source.index
+        if self._shown is not None and self._shown[0] == index:
+            return self._shown[1]
+        recording = self.source.recording
+        record = recording.posix(index)
+        if record is None:
+            problem = NO_POSIX if not recording.has_posix else "no POSIX scan recorded yet"
+            view = PosixView(None, None, None, problem)
+        else:
+            view = PosixView(record.shm, record.queues, None, record.problem)
+        self._shown = (index, view)
+        return view
 
 
 class NoWaiters:
@@ -85,6 +110,14 @@ class ReplayMainScreen(MainScreen):
     def why_not(self, action: str) -> str | None:
         return replay_refusal(action) or super().why_not(action)
 
+    def action_open(self) -> None:
+        """Enter on a POSIX tab: its contents are not recorded (the live file of that name
+        may be another one)."""
+        if self.posix_table is not None:
+            self.say("a recording holds no POSIX object contents: the pane below shows its facts")
+            return
+        super().action_open()
+
 
 class ReplaySemaphoreSetScreen(SemaphoreSetScreen):
     def why_not(self, action: str) -> str | None:
@@ -115,8 +148,10 @@ class ReplayApp(ShmtopApp):
         options.pop("readonly", None)
         start = recording.index_at(recording.start if at is None else at)
         self.cursor = RecordingSource(recording, start)
+        self.recorded_posix = RecordedPosix(self.cursor)
         super().__init__(self.cursor, readonly=True, waiter_source=NoWaiters(),
-                         peeker=no_messages, **options)  # fmt: skip
+                         peeker=no_messages, posix_source=self.recorded_posix,
+                         **options)  # fmt: skip
         self.recording = recording
         self.speed = speed
         self.at = recording.times[start]  # the cursor as a moment (playing moves it smoothly)
@@ -164,7 +199,11 @@ class ReplayApp(ShmtopApp):
                 main.set_status_note(f"{self.replay_line()} · {error}", error=True)
             return
         probes = run_probes(self.probe_request(), self.waiter_source, self.peeker)
-        self._snapshot_ready(SnapshotReady(snapshot, probes))
+        try:
+            posix = self.recorded_posix.snapshot()
+        except RecordingError as error:
+            posix = PosixView(None, None, None, str(error))
+        self._snapshot_ready(SnapshotReady(snapshot, replace(probes, posix=posix)))
         self._show_replay()
 
     def request_poll(self) -> None:

@@ -201,17 +201,27 @@ def test_list_all_namespaces_watch_carries_the_posix_fields_every_line(
         assert theirs["namespace"]["inode"] == box["inode"]
 
 
-def test_list_from_a_recording_says_it_holds_no_posix_table(tmp_path: Path) -> None:
+def test_list_from_a_recording_shows_its_posix_tables_or_says_it_has_none(
+    tmp_path: Path,
+) -> None:
     recording = tmp_path / "rec.shmtop"
     made = shmtop("record", str(recording), "--interval", "0.2", "--duration", "1s")
     assert made.code == 0, made
     listed = shmtop("list", "--from", str(recording))
     assert listed.code == 0, listed
-    assert "shmtop: a recording holds System V objects only: no POSIX table" in listed.stderr
+    assert "no POSIX table" not in listed.stderr
+    assert "POSIX shared memory" in listed.stdout and "POSIX message queues" in listed.stdout
+    sysv_only = tmp_path / "sysv.shmtop"
+    made = shmtop("record", str(sysv_only), "--interval", "0.2", "--duration", "1s",
+                  "--no-posix")  # fmt: skip
+    assert made.code == 0, made
+    listed = shmtop("list", "--from", str(sysv_only))
+    assert listed.code == 0, listed
+    assert "shmtop: the recording holds no POSIX objects: no POSIX table" in listed.stderr
     assert "POSIX" not in listed.stdout
-    refused = shmtop("list", "pshm", "--from", str(recording))
+    refused = shmtop("list", "pshm", "--from", str(sysv_only))
     assert refused.code == 2 and refused.stderr.splitlines() == [
-        "shmtop: a recording holds System V objects only (shm, sem, msg)"
+        f"shmtop: {sysv_only}: the recording holds no POSIX objects (it answers shm, sem, msg)"
     ]
 
 

@@ -33,6 +33,13 @@ class FrameType(enum.IntEnum):
     META = 1  # the first frame: what was recorded, where, how often (Meta)
     KEY = 2  # a whole snapshot
     CHANGE = 3  # what changed since the frame before (Change)
+    # Format 2: the POSIX half of a snapshot (posix_changes.py), a stream of its own beside
+    # the System V one, each frame just before the System V frame of the same moment and
+    # in the same write (a torn write leaves out the System V frame, and so the moment).
+    POSIX_KEY = 4  # the whole POSIX part (PosixRecord)
+    POSIX_CHANGE = 5  # what changed since the POSIX frame before (PosixChange); none
+    # is written when nothing changed: a moment's POSIX part is the last frame's at or
+    # before it
 
 
 class Frame(NamedTuple):

@@ -13,9 +13,15 @@ from shmtop.core.model import Snapshot
 from shmtop.core.recording import codec
 from shmtop.core.recording.changes import State
 from shmtop.core.recording.frames import Frame, FrameType, NotARecording, payload, scan_frames
+from shmtop.core.recording.posix_changes import PosixRecord, PosixState
 
 SAME_MOMENT = 1e-5  # seconds: a time printed to the microsecond is that frame's
 KEYS_KEPT = 4  # decoded key frames kept: stepping back and forth around one stays cheap
+NO_POSIX = (
+    "the recording holds no POSIX objects (recorded before shmtop stored them, with -A"
+    " or with --no-posix)"
+)
+_POSIX_TYPES = (FrameType.POSIX_KEY, FrameType.POSIX_CHANGE)
 
 
 class RecordingError(ValueError):
@@ -48,7 +54,25 @@ class Recording:
         if namespace is not None and namespace not in self.namespaces:
             raise RecordingError(f"the recording holds no snapshot of IPC namespace {namespace}")
         self.namespace = namespace if namespace is not None else next(iter(self.namespaces), 0)
-        self.frames: list[Frame] = [f for f in snapshots if f.namespace == self.namespace]
+        ours = [f for f in snapshots if f.namespace == self.namespace]
+        self.frames: list[Frame] = [f for f in ours if f.type not in _POSIX_TYPES]
+        # The POSIX stream (format 2): its frames, and for each System V frame the last
+        # POSIX frame at or before it (-1: none). A POSIX frame comes just before the
+        # System V frame of its moment; one left after the last whole System V frame (a
+        # torn write) belongs to no moment.
+        self.posix_frames: list[Frame] = [f for f in ours if f.type in _POSIX_TYPES]
+        self.has_posix = bool(self.meta.posix and self.posix_frames)
+        self._posix_of: list[int] = []
+        seen = -1
+        for f in ours:
+            if f.type in _POSIX_TYPES:
+                seen += 1
+            else:
+                self._posix_of.append(seen)
+        if self.posix_frames and self.posix_frames[0].type is not FrameType.POSIX_KEY:
+            self.has_posix = False  # (never written so; damage: read as System V only)
+        self._posix_state: tuple[int, PosixState] | None = None
+        self._posix_shown: tuple[int, PosixRecord] | None = None
         if self.frames and self.frames[0].type is not FrameType.KEY:
             raise RecordingError("the recording's first snapshot is not whole")
         self.times = [f.taken_at for f in self.frames]
@@ -113,6 +137,38 @@ class Recording:
         self._shown = (index, snapshot)
         return snapshot
 
+    def posix(self, index: int) -> PosixRecord | None:
+        """The POSIX half of frame `index` (its scans' taken_at the frame's), or None where
+        the recording holds none (has_posix False, or none recorded yet by then)."""
+        if not 0 <= index < len(self.frames):
+            raise IndexError(f"frame {index} of {len(self.frames)}")
+        if self._posix_shown is not None and self._posix_shown[0] == index:
+            return self._posix_shown[1]
+        at = self._posix_of[index] if self.has_posix else -1
+        if at < 0:
+            return None
+        key = at
+        while self.posix_frames[key].type is not FrameType.POSIX_KEY:
+            key -= 1
+        last = self._posix_state
+        try:
+            if last is not None and key <= last[0] <= at:
+                start, state = last
+            else:
+                body = payload(self._data, self.posix_frames[key])
+                start, state = key, PosixState(codec.POSIX_RECORD.decode(body))
+            for n in range(start + 1, at + 1):
+                body = payload(self._data, self.posix_frames[n])
+                state.apply(codec.POSIX_CHANGE.decode(body))
+        except (msgspec.DecodeError, zlib.error) as error:
+            self._posix_state = None
+            raise RecordingError(f"snapshot {index + 1}'s POSIX part cannot be read: {error}"
+                                 ) from error  # fmt: skip
+        self._posix_state = (at, state)
+        record = _at_moment(state.record(self.posix_frames[at].taken_at), self.times[index])
+        self._posix_shown = (index, record)
+        return record
+
     def _key_before(self, index: int) -> int:
         while self.frames[index].type is not FrameType.KEY:
             index -= 1
@@ -131,3 +187,16 @@ class Recording:
         else:
             self._keys.move_to_end(index)
         return found
+
+
+def _at_moment(record: PosixRecord, taken_at: float) -> PosixRecord:
+    """The record as of a System V frame's moment (no POSIX frame is written when nothing
+    changed: the scans' time is then the moment's, as live)."""
+    shm, queues = record.shm, record.queues
+    if shm is not None and shm.taken_at != taken_at:
+        shm = msgspec.structs.replace(shm, taken_at=taken_at)
+    if queues is not None and queues.taken_at != taken_at:
+        queues = msgspec.structs.replace(queues, taken_at=taken_at)
+    if shm is record.shm and queues is record.queues:
+        return record
+    return PosixRecord(shm, queues, record.problem)
