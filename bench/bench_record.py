@@ -142,11 +142,12 @@ class Churn(threading.Thread):
             native.shm_rmid(shmid)
 
 
-def record(path: Path, seconds: float, churn: int) -> dict[str, Any]:
-    """`shmtop record` for `seconds` under churn; its CPU over the steady part."""
+def record(path: Path, seconds: float, churn: int, *, posix: bool = True) -> dict[str, Any]:
+    """`shmtop record` for `seconds` under churn (posix False: `record --no-posix`); its CPU
+    over the steady part."""
     changes = Churn(churn)
     recorder = subprocess.Popen(
-        [*SHMTOP, "record", str(path), "--interval", "1"],
+        [*SHMTOP, "record", str(path), "--interval", "1", *(() if posix else ("--no-posix",))],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -436,6 +437,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--churn", type=int, default=20,
                         help="sets and queues changed a second (default 20; 0: the workload"
                              " as it is, still)")  # fmt: skip
+    parser.add_argument(
+        "--no-posix", action="store_true", help="record the System V part only (record --no-posix)"
+    )
     parser.add_argument("--touch", type=int, default=0, metavar="N",
                         help="N more segments whose RSS grows a page a second throughout"
                              " (default 0)")  # fmt: skip
@@ -461,7 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = Path(directory) / "large.rec"
             with running_workload(binary, WORKLOAD_ARGS) as ready, touching(args.touch):
                 say(f"workload ready; recording for {args.seconds:g} s")
-                run = record(path, args.seconds, args.churn)
+                run = record(path, args.seconds, args.churn, posix=not args.no_posix)
                 say(f"the snapshots alone, every second, for {args.seconds:g} s (no churn)")
                 run["snapshots_only"] = snapshots_only(args.seconds)
                 say("timing a steady snapshot and its write in-process (then under the churn)")
