@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -26,6 +25,7 @@ import pytest
 from helpers import MakeShm
 from json_schemas import validate
 from ns_helpers import foreign_namespace, foreign_shm
+from watch_process import finish, read_line, watch
 
 from shmtop.core.binding import native
 from shmtop.core.namespaces.joined import JoinedThread
@@ -42,31 +42,6 @@ QUEUE = f"/{TAG}-q"
 
 def shmtop(*args: str) -> hidden.Result:
     return hidden.run(args, nobody=False)
-
-
-def watch(*args: str) -> subprocess.Popen[bytes]:
-    """`shmtop list --json ARGS`, unbuffered here: a line read leaves the next in the pipe."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "shmtop", "list", "--json", *args], cwd=ROOT, bufsize=0,
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-
-
-def read_line(process: subprocess.Popen[bytes]) -> bytes:
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], helpers.PATIENCE)
-    assert ready, "no line in time"
-    return process.stdout.readline()
-
-
-def finish(process: subprocess.Popen[bytes]) -> tuple[int, bytes, bytes]:
-    try:
-        out, err = process.communicate(timeout=helpers.PATIENCE)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    return process.returncode, out, err
 
 
 @pytest.fixture

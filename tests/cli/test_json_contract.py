@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from jsonschema import Draft202012Validator
 from pmq_kids import Kid, Queues
 from pmq_kids import identity as mq_identity
 from pmq_kids import start as start_mq
+from watch_process import finish, read_line, watch
 
 from shmtop.core.binding import native
 from shmtop.core.model import Kind
@@ -205,34 +205,6 @@ def test_untrusted_text_is_escaped_to_ascii_and_reads_back_the_same(
 
 
 # ---- list --json --watch ----
-
-
-def watch(*args: str) -> subprocess.Popen[bytes]:
-    """`shmtop list --json ARGS`, its stdout unbuffered here: a line read leaves the next in
-    the pipe, for communicate() to read."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "shmtop", "list", "--json", *args], cwd=ROOT, bufsize=0,
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUTF8": "1"},
-    )  # fmt: skip
-
-
-def read_line(process: subprocess.Popen[bytes]) -> bytes:
-    """The next line the watch flushed, waited for with a bound."""
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], helpers.PATIENCE)
-    assert ready, "no line in time"
-    return process.stdout.readline()
-
-
-def finish(process: subprocess.Popen[bytes]) -> tuple[int, bytes, bytes]:
-    try:
-        out, err = process.communicate(timeout=helpers.PATIENCE)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    return process.returncode, out, err
 
 
 def test_watch_count_3_prints_three_valid_lines_and_shows_an_object_made_between(
