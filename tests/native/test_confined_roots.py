@@ -23,7 +23,7 @@ import pytest
 
 from shmtop.core.binding import native
 from shmtop.core.namespaces.discover import Namespace
-from shmtop.core.posix import actions
+from shmtop.core.posix import actions, content
 from shmtop.core.posix.model import PosixKind, PosixObject, PosixSnapshot
 from shmtop.core.posix.namespace_roots import confined_to, shm_device
 
@@ -142,3 +142,12 @@ def test_a_listing_keeps_only_the_checked_device(hostile: dict[str, Any]) -> Non
     snapshot = snapshot_of(obj)
     assert confined_to(snapshot, victim.st_dev + 1).objects == ()
     assert confined_to(snapshot, victim.st_dev).objects == (obj,)
+
+
+def test_a_read_opens_the_path_inside_the_root(hostile: dict[str, Any]) -> None:
+    # The content view and dump read a name of another namespace by the same confined open:
+    # the plain path reaches the host's file, the read does not.
+    victim = hostile["victim"].stat()
+    path = f"/proc/{hostile['pid']}/root/dev/shm/victim".encode()
+    assert os.stat(path).st_ino == victim.st_ino  # what a plain open would read
+    assert content.open_object((victim.st_dev, victim.st_ino), path, (), ()) is None

@@ -5,12 +5,11 @@ from __future__ import annotations
 import enum
 import errno
 import os
-import re
 
 import msgspec
 
-from shmtop.core.binding import native
 from shmtop.core.posix.model import PosixObject, PosixSnapshot
+from shmtop.core.posix.rooted import open_path
 from shmtop.core.posix.verdicts import users_text
 
 
@@ -63,7 +62,8 @@ def remove(obj: PosixObject, snapshot: PosixSnapshot, *, idle: bool = False) -> 
         return PosixRemoval(name, PosixOutcome.REFUSED, why)
     directory, _, base = obj.path.rpartition(b"/")
     try:
-        dir_fd = _open_directory(directory or b"/")
+        # another namespace's directory is opened inside its member's root (core/posix/rooted)
+        dir_fd = open_path(directory or b"/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as error:
         return _failed(name, error)
     try:
@@ -88,20 +88,6 @@ def remove(obj: PosixObject, snapshot: PosixSnapshot, *, idle: bool = False) -> 
     if obj.in_use:
         return PosixRemoval(name, PosixOutcome.UNLINKED_IN_USE, users_text(obj, snapshot))
     return PosixRemoval(name, PosixOutcome.REMOVED)
-
-
-# Another namespace's objects are named through a member's root (namespace_roots).
-_IN_ROOT = re.compile(rb"/proc/(\d+)/root/(.+)")
-
-
-def _open_directory(directory: bytes) -> int:
-    """An fd on the directory to unlink in; under /proc/PID/root, resolved inside that root
-    (its links and ".." stay in it: namespace_roots.shm_device says why)."""
-    inside = _IN_ROOT.fullmatch(directory)
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
-    if inside is None:
-        return os.open(directory, flags)
-    return native.open_in_root(int(inside[1]), os.fsdecode(inside[2]), flags)
 
 
 def _failed(name: str, error: OSError) -> PosixRemoval:

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 
 from shmtop.core.binding import native
 from shmtop.core.posix.model import Holder, Mapping, PosixObject, SemState
+from shmtop.core.posix.rooted import open_path
 
 _Key = tuple[int, int]
 # O_NOATIME: reading must not change the atime the leak verdict is judged on. The kernel
@@ -29,9 +30,9 @@ def _open(path: str | bytes, key: _Key, *, follow: bool = False) -> int | None:
     flags = _FLAGS & ~os.O_NOFOLLOW if follow else _FLAGS  # /proc links must be followed
     try:
         try:
-            fd = os.open(path, flags | os.O_NOATIME)
+            fd = open_path(path, flags | os.O_NOATIME)
         except PermissionError:
-            fd = os.open(path, flags)
+            fd = open_path(path, flags)
     except OSError:
         return None
     info = os.fstat(fd)
